@@ -1,0 +1,39 @@
+# The two commands a newcomer runs: `make run` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+
+.PHONY: run test bench clean venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP) $@
+
+venv: $(STAMP)
+
+## make run: start this household's node (creates an identity on first run).
+run: $(STAMP)
+	$(BIN)/meshcare run
+
+## make test: the whole suite (unit, property, integration).
+test: $(TSTAMP)
+	@sh tests/system-deps.sh
+	$(BIN)/python -m pytest
+
+## make bench: the benchmarks; figures go to docs/benchmarks.md by hand.
+bench: $(TSTAMP)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

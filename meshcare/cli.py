@@ -1,0 +1,151 @@
+"""The ``meshcare`` command: the composition root that knows every layer.
+
+Each subcommand parses its flags, loads Settings once, calls into the library, and prints either words
+for people or, with ``--json``, one JSON object for scripts (the keys are a contract: docs/cli.md).
+Errors of the meshcare family become a one-line message on stderr and exit status 1; bad usage exits 2
+(argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__, config
+from .crypto import keys, keystore
+from .errors import BadInput, MeshcareError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+meshcare: peer-to-peer messaging for community support circles.
+
+Every household runs a node; nodes find each other on the local network, keep encrypted links,
+and pass a circle's signed, end-to-end encrypted messages along, with no server.
+meshcare is not an emergency service: it never contacts anyone outside your circle.
+"""
+
+EPILOG = """\
+The node's data lives in $MESHCARE_HOME, or in your user data directory when that is not set.
+Run several nodes on one machine by giving each its own MESHCARE_HOME.
+"""
+
+
+def _read_passphrase(path: Path | None) -> bytes | None:
+    """The passphrase from a file (first line), from $MESHCARE_PASSPHRASE_FILE, or None."""
+    if path is None and os.environ.get("MESHCARE_PASSPHRASE_FILE"):
+        path = Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
+    if path is None:
+        return None
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read the passphrase file {path}: {exc.strerror}") from None
+    passphrase = text.splitlines()[0] if text.strip() else b""
+    if not passphrase:
+        raise BadInput(f"the passphrase file {path} is empty")
+    return passphrase
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    if args.json:
+        print(json.dumps(data, sort_keys=True))
+    else:
+        print(text)
+
+
+def _identity_json(name: str, node_id: bytes, protected: bool) -> dict[str, Any]:
+    return {"name": name, "node_id": node_id.hex(), "fingerprint": keys.fingerprint(node_id),
+            "passphrase_protected": protected}
+
+
+def cmd_init(args: argparse.Namespace, settings: config.Settings) -> int:
+    identity = keys.Identity.generate(args.name)
+    passphrase = _read_passphrase(args.passphrase_file)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keystore.create(settings.keystore_path, identity, passphrase)
+    data = _identity_json(identity.name, identity.node_id, passphrase is not None)
+    data["home"] = str(settings.home)
+    _emit(args, data, f"Created the identity of {identity.name} in {settings.home}\n"
+                      f"node id:     {identity.node_id.hex()}\n"
+                      f"fingerprint: {data['fingerprint']}\n"
+                      "Compare the fingerprint in person when someone adds you to a circle.")
+    return EXIT_OK
+
+
+def cmd_id(args: argparse.Namespace, settings: config.Settings) -> int:
+    name, node_id, protected = keystore.read_public(settings.keystore_path)
+    data = _identity_json(name, node_id, protected)
+    _emit(args, data, f"{name}\nnode id:     {node_id.hex()}\nfingerprint: {data['fingerprint']}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
+    """What ``make run`` starts: the identity on first use, then everything this version has."""
+    if not settings.keystore_path.exists():
+        name = args.name or os.environ.get("USER") or "me"
+        identity = keys.Identity.generate(name)
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        keystore.create(settings.keystore_path, identity, _read_passphrase(settings.passphrase_file))
+        print(f"Created a new identity for {identity.name} in {settings.home}")
+    name, node_id, _ = keystore.read_public(settings.keystore_path)
+    print(f"{name}  node id {node_id.hex()[:16]}...  fingerprint {keys.fingerprint(node_id)}")
+    print("This version has the identity, crypto, wire format and store; the node daemon and the "
+          "terminal UI are not part of it yet (see docs/architecture.md).")
+    return EXIT_OK
+
+
+Handler = Callable[[argparse.Namespace, config.Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meshcare", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"meshcare {__version__}")
+    parser.add_argument("--home", type=Path, metavar="DIR",
+                        help="data directory of the node (default: $MESHCARE_HOME or the user data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print one JSON object for scripts (docs/cli.md)")
+        return p
+
+    p = add("init", cmd_init, "create this node's identity (an Ed25519 key) in the data directory")
+    p.add_argument("--name", required=True, help="the name other members see, e.g. 'Ana (3rd floor)'")
+    p.add_argument("--passphrase-file", type=Path, metavar="F",
+                   help="protect the key with the passphrase on the first line of F (Argon2id)")
+
+    add("id", cmd_id, "show this node's id and the fingerprint to compare in person")
+
+    p = add("run", cmd_run, "start this household's node (what `make run` does); creates an identity "
+                            "on first use", json_flag=False)
+    p.add_argument("--name", help="name for a new identity (default: $USER)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        settings = config.load(args.home)
+        return int(args.handler(args, settings))
+    except MeshcareError as exc:
+        print(f"meshcare {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

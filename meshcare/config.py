@@ -1,0 +1,145 @@
+"""Settings: one frozen object, loaded once at the edge (the CLI) and passed in everywhere else.
+
+Where things come from, later wins: built-in defaults, then ``config.toml`` in the data dir, then
+command-line flags (applied by the CLI with ``dataclasses.replace``). The data dir is
+``$MESHCARE_HOME`` if set, else the platform's user data dir (``~/.local/share/meshcare`` on Linux).
+Several nodes on one machine are several data dirs.
+
+``config.toml`` (every key optional)::
+
+    listen = "0.0.0.0:7447"
+    peers = ["192.0.2.10:7447"]
+    discovery = true
+    interfaces = ["192.0.2.1"]
+    store_synchronous = "FULL"      # or "NORMAL": faster, may lose the last second on power loss
+    log_level = "info"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_PORT = 7447
+DEFAULT_LISTEN = ("0.0.0.0", DEFAULT_PORT)
+CONFIG_FILE = "config.toml"
+STORE_FILE = "store.sqlite3"
+CONTROL_SOCKET = "control.sock"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def default_home() -> Path:
+    """``$MESHCARE_HOME`` or the platform user data dir."""
+    env = os.environ.get("MESHCARE_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # imported here: only the edge resolves paths
+
+    return Path(platformdirs.user_data_dir("meshcare", appauthor=False))
+
+
+def parse_hostport(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """``HOST:PORT``, ``HOST`` or ``[V6]:PORT`` -> (host, port). Raises ConfigError with an example."""
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep or "]" in port_text:
+        host, port_text = text.strip(), str(default_port)
+    host = host.strip("[]")
+    if not host:
+        raise ConfigError(f"{text!r} has no host; write HOST:PORT, e.g. 192.0.2.10:{DEFAULT_PORT}")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"{text!r}: port must be a number, e.g. {host}:{DEFAULT_PORT}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{text!r}: port must be between 0 and 65535")
+    return host, port
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a node needs to know about its environment. Immutable after loading."""
+
+    home: Path
+    listen: tuple[str, int] = DEFAULT_LISTEN
+    peers: tuple[tuple[str, int], ...] = ()
+    discovery: bool = True
+    interfaces: tuple[str, ...] = ()
+    store_synchronous: str = "FULL"
+    log_level: str = "info"
+    passphrase_file: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def keystore_path(self) -> Path:
+        return self.home / "identity.key"
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / STORE_FILE
+
+    @property
+    def control_path(self) -> Path:
+        return self.home / CONTROL_SOCKET
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], key: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"config.toml: {key} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
+    """Build Settings from a parsed config mapping. Raises ConfigError naming the bad key."""
+    known = {"listen", "peers", "discovery", "interfaces", "store_synchronous", "log_level", "passphrase_file"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"config.toml: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    kw: dict[str, Any] = {}
+    if "listen" in data:
+        kw["listen"] = parse_hostport(_expect(data["listen"], str, "listen"))
+    if "peers" in data:
+        peers = _expect(data["peers"], list, "peers")
+        kw["peers"] = tuple(parse_hostport(_expect(p, str, "peers")) for p in peers)
+    if "discovery" in data:
+        kw["discovery"] = _expect(data["discovery"], bool, "discovery")
+    if "interfaces" in data:
+        kw["interfaces"] = tuple(_expect(i, str, "interfaces") for i in _expect(data["interfaces"], list, "interfaces"))
+    if "store_synchronous" in data:
+        sync = _expect(data["store_synchronous"], str, "store_synchronous").upper()
+        if sync not in ("FULL", "NORMAL"):
+            raise ConfigError("config.toml: store_synchronous must be \"FULL\" or \"NORMAL\"")
+        kw["store_synchronous"] = sync
+    if "log_level" in data:
+        level = _expect(data["log_level"], str, "log_level").lower()
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"config.toml: log_level must be one of {', '.join(LOG_LEVELS)}")
+        kw["log_level"] = level
+    if "passphrase_file" in data:
+        kw["passphrase_file"] = Path(_expect(data["passphrase_file"], str, "passphrase_file")).expanduser()
+    return Settings(home=home, **kw)
+
+
+def load(home: Path | None = None) -> Settings:
+    """Load settings for ``home`` (default: ``default_home()``); a missing config.toml means defaults."""
+    home = default_home() if home is None else home
+    path = home / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings(home=home)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return from_mapping(home, data)

@@ -1,0 +1,173 @@
+"""The identity at rest: one small file, mode 0600, optionally sealed with a passphrase.
+
+Format (msgpack map, string keys; version 1)::
+
+    {"v": 1, "name": str, "kdf": "none", "seed": bytes32}
+    {"v": 1, "name": str, "kdf": "argon2id13", "ops": int, "mem": int, "salt": bytes16,
+     "nonce": bytes24, "box": secretbox(seed)}
+
+With a passphrase the 32-byte seed is encrypted with XSalsa20-Poly1305 (``SecretBox``) under a key from
+Argon2id (libsodium ``crypto_pwhash``, "moderate" limits by default: ~0.5 s and 256 MiB here; a Pi Zero
+can take the "interactive" limits via ``ops``/``mem``). The name is not secret and stays readable so
+``meshcare id`` can say whose store is locked. The file is written to a temporary name with mode 0600,
+fsynced, then linked into place, so a crash never leaves half a key and an existing identity is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgpack
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+
+from ..errors import KeystoreError, WrongPassphrase
+from .keys import Identity
+
+VERSION = 1
+FILENAME = "identity.key"
+KDF_NONE = "none"
+KDF_ARGON2ID = "argon2id13"
+OPS_MODERATE = nacl.pwhash.argon2id.OPSLIMIT_MODERATE
+MEM_MODERATE = nacl.pwhash.argon2id.MEMLIMIT_MODERATE
+OPS_MIN = nacl.pwhash.argon2id.OPSLIMIT_MIN
+MEM_MIN = nacl.pwhash.argon2id.MEMLIMIT_MIN
+_MAX_FILE = 4096
+
+
+def _derive(passphrase: bytes, salt: bytes, ops: int, mem: int) -> bytes:
+    return nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase, salt, opslimit=ops, memlimit=mem)
+
+
+def encode(identity: Identity, passphrase: bytes | None, *, ops: int = OPS_MODERATE, mem: int = MEM_MODERATE) -> bytes:
+    """The keystore file contents for ``identity`` (sealed when a passphrase is given)."""
+    if passphrase is None:
+        record: dict[str, object] = {"v": VERSION, "name": identity.name, "id": identity.node_id,
+                                     "kdf": KDF_NONE, "seed": identity.seed}
+    else:
+        if not passphrase:
+            raise KeystoreError("the passphrase is empty; give a non-empty one or none at all")
+        salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+        nonce = nacl.utils.random(nacl.secret.SecretBox.NONCE_SIZE)
+        box = nacl.secret.SecretBox(_derive(passphrase, salt, ops, mem)).encrypt(identity.seed, nonce).ciphertext
+        record = {"v": VERSION, "name": identity.name, "id": identity.node_id, "kdf": KDF_ARGON2ID, "ops": ops, "mem": mem,
+                  "salt": salt, "nonce": nonce, "box": box}
+    return msgpack.packb(record, use_bin_type=True)
+
+
+def _damaged(path: Path, why: str) -> KeystoreError:
+    return KeystoreError(f"the identity file {path} is damaged ({why}); restore it from a backup, "
+                         f"or move it away and run `meshcare init` to start a new identity")
+
+
+def _parse(data: bytes, path: Path) -> dict[str, object]:
+    if len(data) > _MAX_FILE:
+        raise _damaged(path, "too large")
+    try:
+        record = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except (ValueError, TypeError, OverflowError, msgpack.UnpackException):
+        raise _damaged(path, "not a keystore") from None
+    if type(record) is not dict:
+        raise _damaged(path, "not a keystore")
+    if record.get("v") != VERSION:
+        raise KeystoreError(f"the identity file {path} has format version {record.get('v')!r}; "
+                            f"this meshcare reads version {VERSION}: upgrade meshcare")
+    return record
+
+
+def _field(record: dict[str, object], key: str, kind: type, path: Path) -> object:
+    value = record.get(key)
+    if type(value) is not kind:
+        raise _damaged(path, f"field {key!r} missing or wrong")
+    return value
+
+
+def decode(data: bytes, passphrase: bytes | None, path: Path = Path(FILENAME)) -> Identity:
+    """Rebuild the identity. Raises WrongPassphrase, or KeystoreError for a damaged or locked file."""
+    record = _parse(data, path)
+    name = _field(record, "name", str, path)
+    kdf = record.get("kdf")
+    if kdf == KDF_NONE:
+        seed = _field(record, "seed", bytes, path)
+    elif kdf == KDF_ARGON2ID:
+        if passphrase is None:
+            raise KeystoreError(f"the identity in {path} is protected by a passphrase; "
+                                f"give it with --passphrase-file or MESHCARE_PASSPHRASE_FILE")
+        salt = _field(record, "salt", bytes, path)
+        nonce = _field(record, "nonce", bytes, path)
+        box = _field(record, "box", bytes, path)
+        ops = _field(record, "ops", int, path)
+        mem = _field(record, "mem", int, path)
+        try:
+            key = _derive(passphrase, salt, ops, mem)  # type: ignore[arg-type]
+            seed = nacl.secret.SecretBox(key).decrypt(box, nonce)  # type: ignore[arg-type]
+        except nacl.exceptions.CryptoError:
+            raise WrongPassphrase(f"the passphrase does not unlock {path}") from None
+        except (nacl.exceptions.ValueError, nacl.exceptions.TypeError):
+            raise _damaged(path, "bad key-derivation parameters") from None
+    else:
+        raise _damaged(path, f"unknown protection {kdf!r}")
+    if len(seed) != 32:  # type: ignore[arg-type]
+        raise _damaged(path, "wrong key length")
+    identity = Identity.from_seed(seed, name)  # type: ignore[arg-type]
+    if identity.node_id != _field(record, "id", bytes, path):
+        raise _damaged(path, "the public key does not match the secret key")
+    return identity
+
+
+def create(path: Path, identity: Identity, passphrase: bytes | None, *, ops: int = OPS_MODERATE,
+           mem: int = MEM_MODERATE) -> None:
+    """Write a new keystore at ``path`` (mode 0600). Refuses to replace an existing one."""
+    if path.exists():
+        raise KeystoreError(f"an identity already exists at {path}; meshcare will not overwrite it "
+                            f"(move it away first if you really want a new identity)")
+    data = encode(identity, passphrase, ops=ops, mem=mem)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)  # fails if someone created the file meanwhile: never overwrite
+    except FileExistsError:
+        raise KeystoreError(f"an identity already exists at {path}; meshcare will not overwrite it") from None
+    finally:
+        os.unlink(tmp)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def load(path: Path, passphrase: bytes | None) -> Identity:
+    """Read the keystore at ``path``. Raises KeystoreError (missing, damaged, too open) or WrongPassphrase."""
+    try:
+        st = path.stat()
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KeystoreError(f"no identity at {path}; create one with `meshcare init --name NAME`") from None
+    except OSError as exc:
+        raise KeystoreError(f"cannot read the identity file {path}: {exc.strerror}") from None
+    if st.st_mode & 0o077:
+        raise KeystoreError(f"the identity file {path} is readable by other users (mode "
+                            f"{st.st_mode & 0o777:o}); run `chmod 600 {path}` and try again")
+    return decode(data, passphrase, path)
+
+
+def read_public(path: Path) -> tuple[str, bytes, bool]:
+    """(name, node id, needs a passphrase) without unlocking: what ``meshcare id`` shows."""
+    try:
+        record = _parse(path.read_bytes(), path)
+    except FileNotFoundError:
+        raise KeystoreError(f"no identity at {path}; create one with `meshcare init --name NAME`") from None
+    name = _field(record, "name", str, path)
+    node_id = _field(record, "id", bytes, path)
+    return name, node_id, record.get("kdf") == KDF_ARGON2ID  # type: ignore[return-value]

@@ -1,0 +1,84 @@
+"""The meshcare exception family.
+
+Every error says whose fault it was, because that decides what the node does next:
+
+* ``LocalProtocolError``: we tried to do something the protocol forbids. That is our bug; it propagates.
+* ``RemoteProtocolError``: a peer sent something malformed or forbidden. Close that one link (or reject
+  that one envelope), log it, keep running.
+* ``LinkClosed`` (orderly end) vs ``LinkBroken`` (the connection failed under us).
+* ``InvalidSignature`` / ``DecryptionFailed``: cryptographic checks failed. They are ``RemoteProtocolError``
+  subclasses, because the bytes came from outside; callers that produced the bytes themselves treat them
+  as local bugs.
+* ``BadInput``: a person or a script gave us something unusable (CLI argument, config value, token).
+* ``KeystoreError``: the identity on disk is missing, damaged, or locked with another passphrase.
+* ``StoreError``: the on-disk store cannot be used (wrong schema, damaged file).
+
+Messages are written for the person who reads them: what went wrong and what they can do. They never
+contain key material.
+"""
+
+from __future__ import annotations
+
+
+class MeshcareError(Exception):
+    """Base class of every error meshcare raises on purpose."""
+
+
+class ProtocolError(MeshcareError):
+    """The protocol was violated; see the two subclasses for whose fault it was."""
+
+
+class LocalProtocolError(ProtocolError):
+    """We tried to send or do something the protocol forbids (a bug in this node)."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """A peer sent something malformed or forbidden; close that link or reject that item only."""
+
+
+class FrameTooLarge(RemoteProtocolError):
+    """A frame announced a size above the hard cap; the rest of that stream cannot be trusted."""
+
+
+class UnsupportedVersion(RemoteProtocolError):
+    """A frame, envelope or handshake carried a version this node does not speak."""
+
+
+class InvalidSignature(RemoteProtocolError):
+    """An Ed25519 signature did not verify: the data was forged, altered, or signed by someone else."""
+
+
+class DecryptionFailed(RemoteProtocolError):
+    """Authenticated decryption failed: wrong key, or the ciphertext or its header was altered."""
+
+
+class LinkError(MeshcareError):
+    """A link to a peer ended."""
+
+
+class LinkClosed(LinkError):
+    """The link was closed in an orderly way (by us or the peer)."""
+
+
+class LinkBroken(LinkError):
+    """The link failed under us (reset, timeout, truncated stream)."""
+
+
+class BadInput(MeshcareError):
+    """Input from a person or script (argument, config value, token) is unusable; the message says why."""
+
+
+class ConfigError(BadInput):
+    """config.toml or an environment setting is invalid."""
+
+
+class KeystoreError(MeshcareError):
+    """The node's identity file is missing, damaged, or cannot be unlocked."""
+
+
+class WrongPassphrase(KeystoreError):
+    """The passphrase does not unlock the keystore."""
+
+
+class StoreError(MeshcareError):
+    """The envelope store cannot be opened or used."""
