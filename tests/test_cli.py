@@ -1,0 +1,90 @@
+"""The command line: init, id, --json, help and error paths (run as a real subprocess where it matters)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from meshcare import cli
+
+MESHCARE = [sys.executable, "-m", "meshcare"]
+
+
+def run(*args, env=None, input=None):
+    return subprocess.run([*MESHCARE, *args], capture_output=True, text=True, env=env, timeout=60, input=input)
+
+
+def test_init_then_id_json(home, capsys):
+    assert cli.main(["init", "--name", "Ana", "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert set(created) >= {"name", "node_id", "fingerprint", "passphrase_protected", "home"}
+    assert stat.S_IMODE((home / "identity.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert cli.main(["id", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["node_id"] == created["node_id"] and shown["fingerprint"] == created["fingerprint"]
+    assert len(bytes.fromhex(shown["node_id"])) == 32
+
+
+def test_init_refuses_overwrite(home, capsys):
+    assert cli.main(["init", "--name", "Ana"]) == 0
+    before = (home / "identity.key").read_bytes()
+    assert cli.main(["init", "--name", "Bo"]) == 1
+    assert "will not overwrite" in capsys.readouterr().err
+    assert (home / "identity.key").read_bytes() == before
+
+
+def test_init_with_passphrase_file(home, tmp_path, capsys):
+    pf = tmp_path / "pass"
+    pf.write_text("s3cret phrase\n")
+    assert cli.main(["init", "--name", "Ana", "--passphrase-file", str(pf), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passphrase_protected"] is True
+    assert b"s3cret" not in (home / "identity.key").read_bytes()
+
+
+def test_empty_passphrase_file_is_bad_input(home, tmp_path, capsys):
+    pf = tmp_path / "pass"
+    pf.write_text("\n")
+    assert cli.main(["init", "--name", "Ana", "--passphrase-file", str(pf)]) == 1
+    assert "empty" in capsys.readouterr().err
+    assert not (home / "identity.key").exists()
+
+
+def test_id_without_identity_says_what_to_do(home, capsys):
+    assert cli.main(["id"]) == 1
+    assert "meshcare init" in capsys.readouterr().err
+
+
+def test_help_is_complete():
+    out = run("--help")
+    assert out.returncode == 0 and "not an emergency service" in out.stdout
+    for command in ("init", "id", "run"):
+        assert command in out.stdout
+        sub = run(command, "--help")
+        assert sub.returncode == 0 and "usage: meshcare " + command in sub.stdout
+
+
+def test_bad_usage_exits_2(home):
+    assert run("init").returncode == 2          # --name missing
+    assert run("frobnicate").returncode == 2
+    assert run().returncode == 2
+
+
+def test_run_creates_identity_once(home):
+    env = {**os.environ, "MESHCARE_HOME": str(home), "USER": "tester"}
+    first = run("run", env=env)
+    assert first.returncode == 0 and "Created a new identity for tester" in first.stdout
+    second = run("run", env=env)
+    assert second.returncode == 0 and "Created" not in second.stdout
+
+
+def test_bad_config_is_a_clear_error(home):
+    home.mkdir()
+    (home / "config.toml").write_text("discovery = 'maybe'")
+    out = run("id", env={**os.environ, "MESHCARE_HOME": str(home)})
+    assert out.returncode == 1 and "config.toml" in out.stderr and "Traceback" not in out.stderr
