@@ -43,13 +43,7 @@ from nacl.bindings import (
 
 from ..errors import DecryptionFailed, LocalProtocolError, RemoteProtocolError
 
-__all__ = [
-    "CipherState",
-    "HandshakeState",
-    "MAX_MESSAGE_LEN",
-    "generate_private_key",
-    "public_key",
-]
+__all__ = ["CipherState", "HandshakeState", "MAX_MESSAGE_LEN", "generate_private_key", "public_key"]
 
 SUITE: Final = "25519_ChaChaPoly_BLAKE2b"
 DHLEN: Final = 32
@@ -248,8 +242,8 @@ _FUNDAMENTAL: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
     "IX": ("", "", ("e, s", "e, ee, se, s, es")),
 }
 
-_PATTERN_NAME: Final = re.compile(r"([A-Z]{2})((?:psk[0-9]+)(?:\+psk[0-9]+)*)?")
-# Which of *our* keys each DH token uses, as (initiator's view, responder's view): (local, remote).
+_PATTERN_NAME: Final = re.compile(r"([A-Z]{2})(psk(?:0|[1-9][0-9]*)(?:\+psk(?:0|[1-9][0-9]*))*)?")
+# DH token -> ((local key, remote key) as the initiator sees it, (local key, remote key) as the responder does).
 _DH_KEYS: Final = {
     "ee": (("e", "re"), ("e", "re")),
     "es": (("e", "rs"), ("s", "re")),
@@ -270,10 +264,7 @@ class _Pattern:
     initiator_pre: tuple[str, ...]
     responder_pre: tuple[str, ...]
     messages: tuple[tuple[str, ...], ...]
-    psk_count: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "psk_count", sum(m.count("psk") for m in self.messages))
+    psk_count: int
 
     def needs_static(self, initiator: bool) -> bool:
         """True when this side's static key is pre-known, sent, or used in any DH (ours or the peer's)."""
@@ -290,23 +281,22 @@ class _Pattern:
 @functools.cache
 def _parse_pattern(name: str) -> _Pattern:
     """Turn "XXpsk3" or "NNpsk0+psk2" into token lists (spec section 9.2 places the psk tokens)."""
-    match = _PATTERN_NAME.fullmatch(name) if isinstance(name, str) else None
+    match = _PATTERN_NAME.fullmatch(name)
     if match is None or match.group(1) not in _FUNDAMENTAL:
         known = ", ".join(_FUNDAMENTAL)
         raise LocalProtocolError(f"unknown Noise pattern {name!r}; use one of {known}, optionally with pskN modifiers")
     initiator_pre, responder_pre, texts = _FUNDAMENTAL[match.group(1)]
     messages = [list(_tokens(t)) for t in texts]
-    seen: set[int] = set()
-    for modifier in (match.group(2) or "").split("+") if match.group(2) else ():
-        position = int(modifier[3:])
-        if position in seen or position > len(messages):
-            raise LocalProtocolError(f"Noise pattern {name!r}: {modifier} is repeated or past the last message")
-        seen.add(position)
+    positions = [int(modifier[3:]) for modifier in match.group(2).split("+")] if match.group(2) else []
+    for position in positions:
+        if positions.count(position) > 1 or position > len(messages):
+            raise LocalProtocolError(f"Noise pattern {name!r}: psk{position} is repeated or past the last message")
         if position == 0:
             messages[0].insert(0, "psk")
         else:
             messages[position - 1].append("psk")
-    return _Pattern(name, _tokens(initiator_pre), _tokens(responder_pre), tuple(tuple(m) for m in messages))
+    pre_i, pre_r = _tokens(initiator_pre), _tokens(responder_pre)
+    return _Pattern(name, pre_i, pre_r, tuple(tuple(m) for m in messages), len(positions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +346,8 @@ class HandshakeState:
         rs: bytes | None = None,
         psks: list[bytes] | None = None,
     ) -> None:
+        if not isinstance(pattern, str):
+            raise LocalProtocolError(f"pattern must be a str such as 'XX', not {type(pattern).__name__}")
         self._pattern = _parse_pattern(pattern)
         self._initiator = bool(initiator)
         self._check_arguments(prologue, s, e, rs, psks or [])
@@ -542,7 +534,8 @@ class HandshakeState:
         return data
 
     def _mix_ephemeral(self, public: bytes) -> None:
-        """Spec 9.2: with PSKs, "e" also feeds MixKey, so a psk never encrypts under a nonce-reused key."""
+        """Spec 9.2: a psk lets encryption start before any DH, so "e" also feeds MixKey to make every
+        session's keys fresh even when the psk and static keys are reused."""
         self._ss.mix_hash(public)
         if self._pattern.psk_count:
             self._ss.mix_key(public)
