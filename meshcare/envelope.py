@@ -32,7 +32,7 @@ from .crypto import seal as _seal
 from .crypto import sign as _sign
 from .errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 from .ids import EnvelopeId, TopicId
-from .wire import unpack_strict
+from .wire import pack, unpack_strict
 
 VERSION: Final = 1
 #: Hard cap on one encoded envelope. Bodies are short human messages; 32 KiB leaves room for a support
@@ -94,7 +94,7 @@ def envelope_id(encoded: bytes) -> EnvelopeId:
 
 
 def _ad(header: list[object]) -> bytes:
-    return AD_DOMAIN + msgpack.packb(header, use_bin_type=True)
+    return AD_DOMAIN + pack(header)
 
 
 def seal(

@@ -59,7 +59,8 @@ def unpack_strict(data: bytes, what: str = "frame") -> Any:
 
 def pack(obj: object) -> bytes:
     """msgpack with bin/str kept distinct (the only packing meshcare uses)."""
-    return msgpack.packb(obj, use_bin_type=True)
+    data: bytes = msgpack.packb(obj, use_bin_type=True)
+    return data
 
 
 def encode_frame(body: bytes, max_size: int = MAX_FRAME_SIZE) -> bytes:
@@ -149,7 +150,7 @@ class FrameDecoder(Generic[T]):
 
 
 def _int_check(v: object) -> bool:
-    return type(v) is int and INT_MIN <= v <= INT_MAX  # type: ignore[operator]
+    return type(v) is int and INT_MIN <= v <= INT_MAX
 
 
 def _validator(tp: Any) -> Callable[[object], bool]:
@@ -157,16 +158,18 @@ def _validator(tp: Any) -> Callable[[object], bool]:
     if tp is int:
         return _int_check
     if tp in (bool, bytes, str, float):
-        return lambda v, t=tp: type(v) is t
+        def exact(v: object, t: type = tp) -> bool:
+            return type(v) is t
+        return exact
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is list:
         item = _validator(args[0])
-        return lambda v: type(v) is list and all(item(x) for x in v)  # type: ignore[attr-defined]
+        return lambda v: type(v) is list and all(item(x) for x in v)
     if origin is dict:
         if args[0] is not str:
             raise LocalProtocolError("frame maps must have str keys")
         value = _validator(args[1])
-        return lambda v: type(v) is dict and all(type(k) is str and value(x) for k, x in v.items())  # type: ignore[attr-defined]
+        return lambda v: type(v) is dict and all(type(k) is str and value(x) for k, x in v.items())
     if origin in (typing.Union, types.UnionType):
         options = [_validator(a) for a in args if a is not type(None)]
         nullable = type(None) in args

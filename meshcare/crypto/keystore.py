@@ -56,7 +56,8 @@ def encode(identity: Identity, passphrase: bytes | None, *, ops: int = OPS_MODER
         box = nacl.secret.SecretBox(_derive(passphrase, salt, ops, mem)).encrypt(identity.seed, nonce).ciphertext
         record = {"v": VERSION, "name": identity.name, "id": identity.node_id, "kdf": KDF_ARGON2ID, "ops": ops, "mem": mem,
                   "salt": salt, "nonce": nonce, "box": box}
-    return msgpack.packb(record, use_bin_type=True)
+    data: bytes = msgpack.packb(record, use_bin_type=True)
+    return data
 
 
 def _damaged(path: Path, why: str) -> KeystoreError:
