@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("id", cmd_id, "show this node's id and the fingerprint to compare in person")
 
+    from .sim import cli as sim_cli  # pure and cheap to import; keeps its flags beside its code
+
+    p = sim_cli.add_parser(sub)
+    p.set_defaults(handler=lambda args, _settings: sim_cli.run(args), needs_settings=False)
+
     p = add("run", cmd_run, "start this household's node (what `make run` does); creates an identity "
                             "on first use", json_flag=False)
     p.add_argument("--name", help="name for a new identity (default: $USER)")
@@ -138,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        settings = config.load(args.home)
+        settings = config.load(args.home) if getattr(args, "needs_settings", True) else None
         return int(args.handler(args, settings))
     except MeshcareError as exc:
         print(f"meshcare {args.command}: {exc}", file=sys.stderr)

@@ -1,0 +1,139 @@
+"""Events into and effects out of the sync engine (``CircleNode``).
+
+Events are past-tense facts the shell (trio daemon or simulator) reports; effects are imperatives the
+shell carries out, in the order given, before it reports the next event. Peers are named by an opaque,
+hashable ``PeerKey`` the shell chooses (the daemon uses the remote node id; the simulator an int).
+
+Outgoing bytes are not effects: the engine keeps a bounded, prioritised queue per peer and returns
+``OutputReady(peer)``; the shell then calls ``CircleNode.take_output(peer, max_bytes)`` when it can write,
+so the engine decides what goes first (urgent before bulk) and coalesces frames into one write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from ..envelope import Envelope
+from ..ids import TopicId
+
+PeerKey: TypeAlias = Hashable
+
+
+# --- events --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeerDiscovered:
+    """A peer became reachable (mDNS, a static --peer, or the simulator's topology).
+
+    ``segment`` names the network it was found on (an interface, a LAN); the engine keeps links into
+    every segment it sees, so bridge nodes actually bridge.
+    """
+
+    peer: PeerKey
+    segment: Hashable = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PeerLost:
+    """Discovery no longer sees the peer (a hint only: liveness comes from links)."""
+
+    peer: PeerKey
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOpened:
+    """An authenticated link is up. ``handshake_hash`` binds topic tags to this link only."""
+
+    peer: PeerKey
+    handshake_hash: bytes
+    initiator: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DataReceived:
+    """Plaintext bytes from a link (after Noise), in order; any chunking."""
+
+    peer: PeerKey
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClosed:
+    """The link is gone (closed by either side, or broken)."""
+
+    peer: PeerKey
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicJoined:
+    """Start syncing a topic (the node is a member or relay of its circle)."""
+
+    topic: TopicId
+
+
+@dataclass(frozen=True, slots=True)
+class TopicLeft:
+    topic: TopicId
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """This node authored ``envelope``; gossip it (the engine persists it first)."""
+
+    envelope: Envelope
+
+
+Event: TypeAlias = (PeerDiscovered | PeerLost | LinkOpened | DataReceived | LinkClosed | TopicJoined
+                    | TopicLeft | Published)
+
+
+# --- effects -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Open a link to this discovered peer (the engine keeps a bounded neighbour set).
+
+    One link per peer pair: if a link with the peer already exists (it dialled us meanwhile), the shell
+    reports nothing; if the dial fails, it reports ``LinkClosed(peer)``.
+    """
+
+    peer: PeerKey
+
+
+@dataclass(frozen=True, slots=True)
+class OutputReady:
+    """Bytes are queued for ``peer``: call ``take_output(peer, max_bytes)`` when the link can write."""
+
+    peer: PeerKey
+
+
+@dataclass(frozen=True, slots=True)
+class Persist:
+    """Store these accepted envelopes durably, before anything else in this effect list happens."""
+
+    envelopes: tuple[Envelope, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """A new envelope for the local application (circles, control events); already persisted."""
+
+    envelope: Envelope
+    peer: PeerKey | None
+
+
+@dataclass(frozen=True, slots=True)
+class DropLink:
+    """Close the link to ``peer`` (protocol error, over budget, neighbour set trimmed)."""
+
+    peer: PeerKey
+    reason: str
+    misbehaved: bool = False
+
+
+Effect: TypeAlias = Connect | OutputReady | Persist | Deliver | DropLink

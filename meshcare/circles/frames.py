@@ -1,0 +1,94 @@
+"""Sync frames (wire version 1): the link protocol between two nodes after the Noise handshake.
+
+Byte layout of every frame: ``u32be length || msgpack([type, fields...])`` (``meshcare/wire.py``,
+docs/protocol.md section 3). The tables in docs/protocol.md list these types; keep them in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from ..wire import LINK_FRAMES, Frame, FrameCodec
+
+#: Features this node speaks, announced in Hello. Unknown features of the peer are ignored.
+FEATURES: Final = ("plumtree1", "rbsr1", "heads1")
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Frame):
+    """First frame on a link, from both sides: what this node speaks and accepts."""
+
+    TYPE: ClassVar[int] = 10
+    version: int
+    features: list[str]
+    max_frame: int
+
+
+@dataclass(frozen=True, slots=True)
+class Topics(Frame):
+    """Keyed tags of the topics this node syncs (``topic_tag``); re-sent when the set changes.
+
+    A tag is bound to the link's Noise handshake hash, so it reveals nothing to a peer that does not
+    already know the topic, and cannot be replayed on another link.
+    """
+
+    TYPE: ClassVar[int] = 11
+    tags: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class IHave(Frame):
+    """Lazy announcement: ids this node holds (Plumtree's IHAVE)."""
+
+    TYPE: ClassVar[int] = 12
+    topic: bytes
+    ids: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Graft(Frame):
+    """Send me these ids, and push eagerly to me from now on (repairs the tree)."""
+
+    TYPE: ClassVar[int] = 13
+    topic: bytes
+    ids: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Prune(Frame):
+    """I got a duplicate from you: announce lazily to me from now on."""
+
+    TYPE: ClassVar[int] = 14
+    topic: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Want(Frame):
+    """Send me these ids (found missing by reconciliation); no change to the tree."""
+
+    TYPE: ClassVar[int] = 15
+    topic: bytes
+    ids: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Heads(Frame):
+    """Per-author highest sequence numbers (catch-up fast path; payload: docs/protocol.md)."""
+
+    TYPE: ClassVar[int] = 16
+    topic: bytes
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Reconcile(Frame):
+    """One range-based set reconciliation message (payload: docs/protocol.md)."""
+
+    TYPE: ClassVar[int] = 17
+    topic: bytes
+    payload: bytes
+
+
+SYNC_FRAMES: Final = (Hello, Topics, IHave, Graft, Prune, Want, Heads, Reconcile)
+CODEC: Final = FrameCodec((*LINK_FRAMES, *SYNC_FRAMES))

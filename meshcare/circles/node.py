@@ -1,0 +1,529 @@
+"""``CircleNode``: the sync engine's one facade. Events in, effects out; time and randomness are arguments.
+
+Theory of operation
+-------------------
+The node keeps a bounded neighbour set (``SyncConfig.target_links`` dialled, at most ``max_links``),
+one ``Session`` per link, and per topic a ``TopicGossip`` (Plumtree). An envelope travels like this:
+
+1. It arrives in a ``Push`` (or is ``Published`` here). Duplicates are counted and make Plumtree prune
+   the sender. New ones pass the per-author budget and then the verifier callback (signature, membership,
+   expiry, size), as one batch; rejected ones charge the sender and are never stored or forwarded.
+2. Accepted envelopes are returned as ``Persist`` (the shell stores them before anything else), then
+   ``Deliver``; fresh ones are pushed to the topic's eager peers and announced (``IHave``) to the lazy
+   ones. Old ones (catch-up) are not re-broadcast: they trigger an early reconciliation with the other
+   neighbours instead, which costs almost nothing where sets already agree.
+3. Anti-entropy: when a topic becomes shared on a link, the link's responder starts a range-based
+   reconciliation (``reconcile.py``); its opening message lets a returning node's missing tail be pushed
+   in the first round trip. Optionally (``heads_on_open``) both sides first exchange ``Heads``
+   (per-author highest sequence numbers) and push what the other lacks by them. Reconciliation also runs
+   periodically with one random neighbour per topic.
+
+Outgoing frames queue per link in three lanes (``session.Lane``): urgent envelopes and control first,
+live gossip next, catch-up last; the shell pulls coalesced bytes with ``take_output``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from .. import envelope as env
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..ids import TopicId
+from ..store import Store
+from ..wire import Ping, Push
+from . import events as ev
+from .budget import AuthorBudgets, Limits, PeerBudget
+from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
+from .gossip import TopicGossip
+from .reconcile import Reconciler, answer_heads, heads_message
+from .session import Lane, PeerClosed, Session, SyncFrame, TopicsChanged
+
+Verifier = Callable[[Sequence[env.Envelope], int], list[bool]]
+PeerKey = Hashable
+
+_PUSH_BATCH_BYTES: Final = 200_000
+_MAX_IDS_PER_FRAME: Final = 4_000
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    """Engine settings. Times are seconds."""
+
+    gossip: str = "plumtree"            # or "flood": naive flooding over the same links (benchmarks)
+    target_links: int = 5               # links this node dials towards
+    max_links: int = 10                 # links it accepts at most (dialled + accepted)
+    graft_timeout: float = 0.25         # wait this long for an announced envelope before pulling it
+    fresh_window: float = 120.0         # envelopes younger than this are gossiped; older ones reconciled
+    tick: float = 1.0                   # neighbour maintenance period
+    ping_interval: float = 15.0
+    dead_after: float = 45.0            # silent this long: the link is dead (liveness is links, not mDNS)
+    anti_entropy_interval: float = 60.0
+    rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
+    catchup_debounce: float = 0.5
+    heads_on_open: bool = False         # per-author heads exchange before reconciling (see docs/protocol.md)
+    redial_backoff: float = 2.0         # first backoff after a failed dial, doubling up to 300 s
+    misbehaviour_backoff: float = 60.0
+    queue_limit: int = 4 << 20          # bytes queued per link before bulk frames are dropped
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if self.gossip not in ("plumtree", "flood"):
+            raise LocalProtocolError("SyncConfig.gossip must be 'plumtree' or 'flood'")
+
+
+@dataclass(slots=True)
+class _Link:
+    session: Session
+    budget: PeerBudget
+    initiator: bool
+    last_rx: float
+    opened: float
+
+
+class CircleNode:
+    """The sync engine for all topics of one node. Not thread-safe; one owner calls it."""
+
+    def __init__(self, store: Store, verifier: Verifier, *, rng: random.Random,
+                 config: SyncConfig | None = None) -> None:
+        self.store = store
+        self.config = config or SyncConfig()
+        self._verify = verifier
+        self._rng = rng
+        self._topics: set[TopicId] = set()
+        self._gossip: dict[bytes, TopicGossip] = {}
+        self._links: dict[PeerKey, _Link] = {}
+        self._known: dict[PeerKey, Hashable] = {}
+        self._dialing: set[PeerKey] = set()
+        self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
+        self._requested: dict[bytes, float] = {}
+        self._catchup_due: dict[bytes, float] = {}
+        self._next_tick: float | None = None
+        self._next_anti_entropy: float | None = None
+        self._next_rotate: float | None = None
+        self._authors = AuthorBudgets(self.config.limits)
+        self.stats: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------------------------------
+    # facade
+
+    def handle(self, event: ev.Event, now: float) -> list[ev.Effect]:
+        """Apply one event; return the effects to carry out, in order."""
+        out: list[ev.Effect] = []
+        self._arm_timers(now)
+        if isinstance(event, ev.DataReceived):
+            self._on_data(event.peer, event.data, now, out)
+        elif isinstance(event, ev.Published):
+            self._on_published(event.envelope, now, out)
+        elif isinstance(event, ev.LinkOpened):
+            self._on_link_opened(event, now, out)
+        elif isinstance(event, ev.LinkClosed):
+            self._on_link_closed(event.peer, event.reason, now, out)
+        elif isinstance(event, ev.PeerDiscovered):
+            self._known[event.peer] = event.segment
+            self._fill_links(now, out)
+        elif isinstance(event, ev.PeerLost):
+            self._known.pop(event.peer, None)
+        elif isinstance(event, ev.TopicJoined):
+            self._set_topics(self._topics | {event.topic}, now, out)
+        elif isinstance(event, ev.TopicLeft):
+            self._set_topics(self._topics - {event.topic}, now, out)
+        else:
+            raise LocalProtocolError(f"unknown event {event!r}")
+        return out
+
+    def next_deadline(self) -> float | None:
+        """The earliest time ``handle_deadline`` has work to do (None: nothing scheduled)."""
+        times = [t for t in (self._next_tick, self._next_anti_entropy, self._next_rotate) if t is not None]
+        times += self._catchup_due.values()
+        for gossip in self._gossip.values():
+            t = gossip.next_deadline()
+            if t is not None:
+                times.append(t)
+        return min(times, default=None)
+
+    def handle_deadline(self, now: float) -> list[ev.Effect]:
+        """Run every timer that is due at ``now``."""
+        out: list[ev.Effect] = []
+        self._arm_timers(now)
+        for topic, gossip in self._gossip.items():
+            for peer, ids in gossip.due_grafts(now).items():
+                if peer in self._links:
+                    self.stats["grafts_sent"] += 1
+                    self._send(peer, Graft(topic, ids), Lane.URGENT, out)
+        for topic, due in list(self._catchup_due.items()):
+            if due <= now:
+                del self._catchup_due[topic]
+                for peer in self._topic_peers(topic):
+                    self._start_reconcile(peer, topic, now, out)
+        if self._next_tick is not None and self._next_tick <= now:
+            self._next_tick = now + self.config.tick
+            self._maintain(now, out)
+        if self._next_rotate is not None and self._next_rotate <= now:
+            self._next_rotate = now + self.config.rotate_interval * (0.5 + self._rng.random())
+            self._rotate(now, out)
+        if self._next_anti_entropy is not None and self._next_anti_entropy <= now:
+            self._next_anti_entropy = now + self.config.anti_entropy_interval * (0.5 + self._rng.random())
+            for topic in self._topics:
+                peers = sorted(self._topic_peers(topic), key=repr)
+                if peers:
+                    self._start_reconcile(self._rng.choice(peers), topic, now, out)
+        return out
+
+    def take_output(self, peer: PeerKey, max_bytes: int | None = None) -> bytes:
+        """Coalesced bytes queued for ``peer`` (urgent first); b"" when nothing is queued or no link."""
+        link = self._links.get(peer)
+        return link.session.take_output(max_bytes) if link else b""
+
+    def statistics(self) -> dict[str, int]:
+        """Counters for the status screen and the simulator; ``dropped`` sums every kind of drop."""
+        stats = dict(self.stats)
+        stats["links"] = len(self._links)
+        stats["dropped_queue"] = stats.get("dropped_queue", 0) + sum(
+            link.session.dropped_frames for link in self._links.values())
+        stats["dropped"] = stats["dropped_queue"] + stats.get("dropped_budget", 0)
+        return stats
+
+    @property
+    def linked_peers(self) -> list[PeerKey]:
+        return list(self._links)
+
+    def shared_topics(self, peer: PeerKey) -> frozenset[bytes]:
+        link = self._links.get(peer)
+        return link.session.shared if link else frozenset()
+
+    # ------------------------------------------------------------------------------------------
+    # links
+
+    def _arm_timers(self, now: float) -> None:
+        if self._next_tick is None:
+            self._next_tick = now + self.config.tick
+            self._next_rotate = now + self.config.rotate_interval * (0.5 + self._rng.random())
+            self._next_anti_entropy = now + self.config.anti_entropy_interval * (0.5 + self._rng.random())
+
+    def _on_link_opened(self, event: ev.LinkOpened, now: float, out: list[ev.Effect]) -> None:
+        peer = event.peer
+        self._dialing.discard(peer)
+        if peer in self._links:
+            self._forget_link(peer)
+        if not event.initiator and len(self._links) >= self.config.max_links:
+            out.append(ev.DropLink(peer, "neighbour set full"))
+            return
+        session = Session(event.handshake_hash, frozenset(self._topics), queue_limit=self.config.queue_limit)
+        self._links[peer] = _Link(session, PeerBudget(self.config.limits), event.initiator, now, now)
+        self._backoff.pop(peer, None)
+        self.stats["links_opened"] += 1
+        out.append(ev.OutputReady(peer))
+        if event.initiator:
+            self._trim_links(peer, now, out)
+
+    def _forget_link(self, peer: PeerKey) -> None:
+        link = self._links.pop(peer, None)
+        if link is None:
+            return
+        self.stats["dropped_queue"] += link.session.dropped_frames
+        for gossip in self._gossip.values():
+            gossip.remove_peer(peer)
+
+    def _on_link_closed(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect]) -> None:
+        if peer in self._dialing:
+            self._dialing.discard(peer)
+            self._back_off(peer, now, self.config.redial_backoff)
+        self._forget_link(peer)
+        self._fill_links(now, out)
+
+    def _back_off(self, peer: PeerKey, now: float, base: float) -> None:
+        _, last = self._backoff.get(peer, (0.0, 0.0))
+        delay = min(300.0, max(base, last * 2))
+        self._backoff[peer] = (now + delay * (0.75 + 0.5 * self._rng.random()), delay)
+
+    def _drop(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect], *, misbehaved: bool) -> None:
+        link = self._links.get(peer)
+        if link is not None:
+            link.session.close(1 if misbehaved else 0, reason)
+            self._forget_link(peer)
+        if misbehaved:
+            self.stats["links_dropped_misbehaved"] += 1
+            self._back_off(peer, now, self.config.misbehaviour_backoff)
+        out.append(ev.DropLink(peer, reason, misbehaved))
+
+    def _fill_links(self, now: float, out: list[ev.Effect]) -> None:
+        """Dial towards ``target_links``, preferring segments (LANs) we have no link into yet."""
+        want = self.config.target_links - len(self._links) - len(self._dialing)
+        if want <= 0 or not self._known:
+            return
+        busy = self._links.keys() | self._dialing
+        candidates = [p for p in self._known if p not in busy and self._backoff.get(p, (0.0,))[0] <= now]
+        if not candidates:
+            return
+        covered = {self._known.get(p) for p in busy}
+        self._rng.shuffle(candidates)
+        candidates.sort(key=lambda p: self._known[p] in covered)  # stable: uncovered segments first
+        for peer in candidates[:want]:
+            self._dialing.add(peer)
+            out.append(ev.Connect(peer))
+
+    def _rotate(self, now: float, out: list[ev.Effect]) -> None:
+        """Dial one random peer beyond the target (``_trim_links`` then drops an older link).
+
+        A slowly re-randomised overlay is what lets two halves of a healed partition find each other:
+        once every node has refilled its neighbour set inside its own half, nothing else would make it
+        dial across again (mDNS gives no event for a peer it already knew).
+        """
+        busy = self._links.keys() | self._dialing
+        candidates = [p for p in self._known if p not in busy and self._backoff.get(p, (0.0,))[0] <= now]
+        if candidates and len(self._links) >= self.config.target_links:
+            peer = self._rng.choice(sorted(candidates, key=repr))
+            self._dialing.add(peer)
+            self.stats["rotations"] += 1
+            out.append(ev.Connect(peer))
+
+    def _trim_links(self, keep: PeerKey, now: float, out: list[ev.Effect]) -> None:
+        """Above the target, drop the oldest link we dialled (never the only one into a segment)."""
+        dialled = [p for p, link in self._links.items() if link.initiator and p != keep]
+        if len(dialled) + 1 <= self.config.target_links:
+            return
+        segments = Counter(self._known.get(p) for p in self._links)
+        dialled = [p for p in dialled if segments[self._known.get(p)] > 1 or self._known.get(p) is None]
+        if dialled:
+            oldest = min(dialled, key=lambda p: self._links[p].opened)
+            self._drop(oldest, "neighbour set trimmed", now, out, misbehaved=False)
+
+    def _maintain(self, now: float, out: list[ev.Effect]) -> None:
+        for peer, link in list(self._links.items()):
+            if now - link.last_rx > self.config.dead_after:
+                self._drop(peer, "peer silent too long", now, out, misbehaved=False)
+            elif now - link.last_rx > self.config.ping_interval:
+                self._send(peer, Ping(int(now)), Lane.URGENT, out)
+        for envelope_id, t in list(self._requested.items()):
+            if now - t > 30:
+                del self._requested[envelope_id]
+        self._fill_links(now, out)
+
+    # ------------------------------------------------------------------------------------------
+    # topics
+
+    def _set_topics(self, topics: set[TopicId], now: float, out: list[ev.Effect]) -> None:
+        for topic in topics - self._topics:
+            self._gossip[topic] = TopicGossip(self.config.graft_timeout, flood=self.config.gossip == "flood")
+        for topic in self._topics - topics:
+            self._gossip.pop(topic, None)
+        self._topics = topics
+        for peer, link in list(self._links.items()):
+            change = link.session.set_topics(frozenset(topics))
+            if change is not None:
+                self._on_topics_changed(peer, change, now, out)
+            out.append(ev.OutputReady(peer))
+
+    def _topic_peers(self, topic: bytes) -> list[PeerKey]:
+        return [p for p, link in self._links.items() if topic in link.session.shared]
+
+    def _on_topics_changed(self, peer: PeerKey, change: TopicsChanged, now: float, out: list[ev.Effect]) -> None:
+        for topic, gossip in self._gossip.items():
+            if topic in change.shared:
+                gossip.add_peer(peer)
+            else:
+                gossip.remove_peer(peer)
+        for topic in change.added:
+            if self.config.heads_on_open:
+                self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), Lane.BULK, out)
+            elif not self._links[peer].initiator:
+                self._start_reconcile(peer, topic, now, out)
+
+    # ------------------------------------------------------------------------------------------
+    # input
+
+    def _on_data(self, peer: PeerKey, data: bytes, now: float, out: list[ev.Effect]) -> None:
+        link = self._links.get(peer)
+        if link is None:
+            return  # bytes racing a close: ignore
+        link.last_rx = now
+        try:
+            events = link.session.receive_data(data)
+            if not link.budget.charge_input(len(events), len(data), now):
+                self.stats["dropped_budget"] += 1
+                raise RemoteProtocolError("over its traffic budget")
+            for event in events:
+                if isinstance(event, SyncFrame):
+                    self.stats["frames_in"] += 1
+                    self._on_sync_frame(peer, event.frame, now, out)
+                elif isinstance(event, TopicsChanged):
+                    self._on_topics_changed(peer, event, now, out)
+                elif isinstance(event, PeerClosed):
+                    self._forget_link(peer)
+                    out.append(ev.DropLink(peer, f"peer closed: {event.reason}"))
+                    return
+                if peer not in self._links:
+                    return
+        except RemoteProtocolError as exc:
+            self.stats["protocol_errors"] += 1
+            self._drop(peer, str(exc), now, out, misbehaved=True)
+            return
+        if link.session.queued_bytes:
+            out.append(ev.OutputReady(peer))
+
+    def _on_sync_frame(self, peer: PeerKey, frame: object, now: float, out: list[ev.Effect]) -> None:
+        if isinstance(frame, Push):
+            self._on_push(peer, frame, now, out)
+        elif isinstance(frame, IHave):
+            wanted = [i for i in self._lacking(frame.ids) if i not in self._requested]
+            self._gossip[frame.topic].announced(peer, wanted, now)
+        elif isinstance(frame, Graft):
+            self._gossip[frame.topic].grafted_by(peer)
+            self._push_ids(peer, frame.topic, frame.ids, Lane.LIVE, out)
+        elif isinstance(frame, Prune):
+            self._gossip[frame.topic].pruned_by(peer)
+        elif isinstance(frame, Want):
+            self._push_ids(peer, frame.topic, frame.ids, Lane.BULK, out)
+        elif isinstance(frame, Heads):
+            ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
+            self._push_ids(peer, frame.topic, ids, Lane.BULK, out)
+            if not self._links[peer].initiator:
+                self._start_reconcile(peer, frame.topic, now, out)
+        elif isinstance(frame, Reconcile):
+            self.stats["reconcile_in"] += 1
+            step = Reconciler(self.store, frame.topic).receive(frame.payload, int(now))
+            self._push_ids(peer, frame.topic, step.send_ids, Lane.BULK, out)
+            for lower, upper in step.send_ranges:
+                items = self.store.items(frame.topic, lower, upper, int(now))
+                self._push_raw(peer, frame.topic, [raw for _, raw in items], Lane.BULK, out)
+            need = [i for i in step.need_ids if i not in self._requested]
+            for i in need:
+                self._requested[i] = now
+            for start in range(0, len(need), _MAX_IDS_PER_FRAME):
+                self._send(peer, Want(frame.topic, need[start:start + _MAX_IDS_PER_FRAME]), Lane.BULK, out)
+            if step.reply is not None:
+                self._send(peer, Reconcile(frame.topic, step.reply), Lane.BULK, out)
+
+    def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
+        return self.store.missing(list(ids)) if ids else []
+
+    def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
+        self.stats["reconcile_started"] += 1
+        self._send(peer, Reconcile(topic, Reconciler(self.store, topic).initiate(int(now))), Lane.BULK, out)
+
+    # ------------------------------------------------------------------------------------------
+    # envelopes
+
+    def _on_published(self, envelope: env.Envelope, now: float, out: list[ev.Effect]) -> None:
+        if envelope.topic not in self._topics:
+            raise LocalProtocolError("publish to a topic this node does not sync; join it first")
+        out.append(ev.Persist((envelope,)))
+        out.append(ev.Deliver(envelope, None))
+        gossip = self._gossip[envelope.topic]
+        gossip.received(envelope.id, None)
+        self._forward(envelope.topic, [envelope], None, out)
+
+    def _on_push(self, peer: PeerKey, frame: Push, now: float, out: list[ev.Effect]) -> None:
+        topic = frame.topic
+        gossip = self._gossip[topic]
+        decoded: list[env.Envelope] = []
+        link = self._links[peer]
+        for raw in frame.envelopes:
+            self.stats["envelopes_received"] += 1
+            self.stats["payload_bytes_in"] += len(raw)
+            try:
+                envelope = env.decode(raw)
+                if envelope.topic != topic:
+                    raise RemoteProtocolError("envelope topic differs from its frame's")
+            except RemoteProtocolError:
+                self.stats["rejected"] += 1
+                if not link.budget.charge_reject():
+                    raise RemoteProtocolError("sent too many invalid envelopes") from None
+                continue
+            decoded.append(envelope)
+        seen: set[bytes] = set()
+        lacking = set(self._lacking([e.id for e in decoded]))
+        fresh_cutoff = now - self.config.fresh_window
+        candidates: list[env.Envelope] = []
+        duplicate = False
+        for envelope in decoded:
+            if envelope.id not in lacking or envelope.id in seen:
+                duplicate = True
+                self.stats["duplicates_received"] += 1
+                continue
+            seen.add(envelope.id)
+            if envelope.created >= fresh_cutoff and not self._authors.allow(envelope.author, now):
+                self.stats["dropped_budget"] += 1
+                continue
+            candidates.append(envelope)
+        if duplicate and gossip.duplicate_from(peer):
+            self.stats["prunes_sent"] += 1
+            self._send(peer, Prune(topic), Lane.LIVE, out)
+        if not candidates:
+            return
+        verdicts = self._verify(candidates, int(now))
+        accepted = [e for e, ok in zip(candidates, verdicts) if ok]
+        rejected = len(candidates) - len(accepted)
+        if rejected:
+            self.stats["rejected"] += rejected
+            for _ in range(rejected):
+                if not link.budget.charge_reject():
+                    raise RemoteProtocolError("sent too many envelopes that failed verification")
+        if not accepted:
+            return
+        self.stats["accepted"] += len(accepted)
+        out.append(ev.Persist(tuple(accepted)))
+        fresh: list[env.Envelope] = []
+        for envelope in accepted:
+            self._requested.pop(envelope.id, None)
+            gossip.received(envelope.id, peer)
+            out.append(ev.Deliver(envelope, peer))
+            if envelope.created >= fresh_cutoff:
+                fresh.append(envelope)
+        if fresh:
+            self._forward(topic, fresh, peer, out)
+        if len(fresh) < len(accepted) and topic not in self._catchup_due:
+            self._catchup_due[topic] = now + self.config.catchup_debounce
+
+    def _forward(self, topic: bytes, envelopes: list[env.Envelope], sender: PeerKey | None,
+                 out: list[ev.Effect]) -> None:
+        eager, lazy = self._gossip[topic].targets(sender)
+        lane = Lane.URGENT if any(e.lane == env.Lane.URGENT for e in envelopes) else Lane.LIVE
+        raw = [e.encoded for e in envelopes]
+        for peer in eager:
+            self._push_raw(peer, topic, raw, lane, out)
+        if lazy:
+            ids = [e.id for e in envelopes]
+            for peer in lazy:
+                self.stats["ihave_ids_sent"] += len(ids)
+                self._send(peer, IHave(topic, ids), lane, out)
+
+    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], lane: Lane,
+                  out: list[ev.Effect]) -> None:
+        if ids:
+            self._push_raw(peer, topic, self.store.get_many(list(ids)), lane, out)
+
+    def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: Lane,
+                  out: list[ev.Effect]) -> None:
+        batch: list[bytes] = []
+        size = 0
+        for raw in raws:
+            if batch and size + len(raw) > _PUSH_BATCH_BYTES:
+                self._send(peer, Push(topic, batch), lane, out)
+                batch, size = [], 0
+            batch.append(raw)
+            size += len(raw) + 3
+        if batch:
+            self._send(peer, Push(topic, batch), lane, out)
+
+    def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
+              lane: Lane, out: list[ev.Effect]) -> None:
+        link = self._links.get(peer)
+        if link is None:
+            return
+        before = link.session.queued_bytes
+        if not link.session.send(frame, lane):
+            return  # counted by the session (dropped_frames)
+        size = link.session.queued_bytes - before
+        self.stats["frames_out"] += 1
+        if isinstance(frame, Push):
+            self.stats["payload_bytes_out"] += sum(len(r) for r in frame.envelopes)
+            self.stats["control_bytes_out"] += size - sum(len(r) for r in frame.envelopes)
+        else:
+            self.stats["control_bytes_out"] += size
+        out.append(ev.OutputReady(peer))
+

@@ -1,0 +1,127 @@
+"""Per-link session: two sessions joined in memory; malformed or out-of-order input ends only that one."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from meshcare import wire
+from meshcare.circles import frames
+from meshcare.circles.session import Lane, PeerClosed, Session, State, SyncFrame, TopicsChanged, topic_tag
+from meshcare.errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
+
+HH = b"h" * 64
+A_TOPICS = frozenset({b"A" * 16, b"S" * 16})
+B_TOPICS = frozenset({b"B" * 16, b"S" * 16})
+
+
+def pair():
+    a, b = Session(HH, A_TOPICS), Session(HH, B_TOPICS)
+    ea = a.receive_data(b.take_output())
+    eb = b.receive_data(a.take_output())
+    return a, b, ea, eb
+
+
+def test_handshake_reaches_live_with_only_shared_topics():
+    a, b, ea, eb = pair()
+    assert a.state is b.state is State.LIVE
+    assert ea == [TopicsChanged(frozenset({b"S" * 16}), frozenset({b"S" * 16}))]
+    assert a.shared == b.shared == frozenset({b"S" * 16})
+
+
+def test_tags_are_bound_to_the_link():
+    assert topic_tag(HH, b"S" * 16) != topic_tag(b"x" * 64, b"S" * 16)
+    a = Session(HH, A_TOPICS)
+    sent = frames.CODEC.decoder().feed(a.take_output())
+    tags = next(f for f in sent if isinstance(f, frames.Topics)).tags
+    assert b"A" * 16 not in tags and len(tags) == 2  # topics never travel in the clear
+
+
+def test_topic_change_while_live():
+    a, b, _, _ = pair()
+    change = a.set_topics(A_TOPICS | {b"B" * 16})
+    assert change is not None and change.added == frozenset({b"B" * 16})  # a already knows b's tags
+    events = b.receive_data(a.take_output())
+    assert events == [TopicsChanged(frozenset({b"S" * 16, b"B" * 16}), frozenset({b"B" * 16}))]
+
+
+def test_sync_frames_flow_and_ping_is_answered():
+    a, b, _, _ = pair()
+    a.send(frames.IHave(b"S" * 16, [b"i" * 32]))
+    a.send(wire.Ping(7), Lane.URGENT)
+    events = b.receive_data(a.take_output())
+    assert events == [SyncFrame(frames.IHave(b"S" * 16, [b"i" * 32]))]
+    assert frames.CODEC.decoder().feed(b.take_output()) == [wire.Pong(7)]
+
+
+def test_close_is_orderly():
+    a, b, _, _ = pair()
+    a.close(0, "bye")
+    assert b.receive_data(a.take_output()) == [PeerClosed(0, "bye")]
+    assert b.state is State.CLOSED
+    with pytest.raises(LocalProtocolError):
+        b.receive_data(b"")
+
+
+def encoded(frame):
+    return frames.CODEC.encode(frame)
+
+
+@pytest.mark.parametrize("data, error", [
+    (encoded(frames.IHave(b"S" * 16, [])), "unexpected IHave"),              # before Hello
+    (encoded(frames.Topics([])), "unexpected Topics"),                       # before Hello
+    (encoded(frames.Hello(2, [], 1000)), "version"),
+    (wire.HEADER.pack(1 << 30), "cap"),
+    (wire.encode_frame(msgpack.packb([99])), "unknown frame type"),
+    (wire.encode_frame(b"\xc1"), "malformed"),
+])
+def test_bad_first_frames_raise_remote_errors(data, error):
+    s = Session(HH, A_TOPICS)
+    with pytest.raises(RemoteProtocolError, match=error):
+        s.receive_data(data)
+    assert s.state is State.AWAIT_HELLO  # unchanged
+
+
+def test_unshared_topic_and_bad_tags_are_errors():
+    a, b, _, _ = pair()
+    with pytest.raises(RemoteProtocolError, match="not shared"):
+        b.receive_data(encoded(frames.IHave(b"A" * 16, [])))
+    a2, b2, _, _ = pair()
+    with pytest.raises(RemoteProtocolError, match="malformed Topics"):
+        b2.receive_data(encoded(frames.Topics([b"short"])))
+    with pytest.raises(RemoteProtocolError, match="unexpected Hello"):
+        pair()[1].receive_data(encoded(frames.Hello(1, [], 1000)))
+
+
+def test_unsupported_version_is_typed():
+    with pytest.raises(UnsupportedVersion):
+        Session(HH, A_TOPICS).receive_data(encoded(frames.Hello(9, [], 1000)))
+
+
+@given(st.binary(max_size=300), st.integers(0, 300))
+def test_garbage_after_handshake_ends_only_that_session(garbage, cut):
+    a, b, _, _ = pair()
+    c, d, _, _ = pair()
+    try:
+        b.receive_data(garbage[:cut])
+        b.receive_data(garbage[cut:])
+    except RemoteProtocolError:
+        pass
+    c.send(frames.Prune(b"S" * 16))
+    assert d.receive_data(c.take_output()) == [SyncFrame(frames.Prune(b"S" * 16))]
+
+
+def test_queue_bound_drops_bulk_first_and_counts():
+    a = Session(HH, A_TOPICS, queue_limit=2000)
+    a.take_output()
+    big = frames.Want(b"S" * 16, [b"x" * 32] * 20)  # ~700 bytes
+    assert a.send(big, Lane.BULK) and a.send(big, Lane.BULK)
+    assert a.send(big, Lane.URGENT)                   # evicts one bulk frame
+    assert a.dropped_frames == 1
+    assert not a.send(frames.Want(b"S" * 16, [b"x" * 32] * 40), Lane.BULK)  # nothing less urgent to evict
+    assert a.dropped_frames == 2 and a.queued_bytes <= 2000
+    out = frames.CODEC.decoder().feed(a.take_output(max_bytes=1))
+    assert len(out) == 1  # at least one frame even under a tiny max_bytes; urgent first
+    assert a.queued_bytes > 0
