@@ -163,3 +163,24 @@ def _sealed(net: Net, i: int, lane: env.Lane) -> env.Envelope:
     net.seqno[i] += 1
     return env.seal(signing_key=net.keys[i], topic=TOPIC, epoch=0, key=b"K" * 32, seq=net.seqno[i],
                     lamport=1, created=int(net.now), expires=int(net.now) + 100, plaintext=b"x", lane=lane)
+
+
+def test_urgent_envelopes_take_every_link_not_only_the_tree():
+    net = Net(8, seed=12)
+    net.start()
+    net.run(3)
+    for k in range(20):  # let Plumtree prune to a tree
+        net.publish(k % 8, bytes([k]))
+        net.run(0.5)
+
+    def copies_of(lane: env.Lane) -> int:
+        before = sum(n.statistics().get("envelopes_received", 0) for n in net.nodes)
+        e = net.publish(3, b"x", lane=lane)
+        net.run(1)
+        assert all(e.id in d for d in net.delivered)
+        return sum(n.statistics().get("envelopes_received", 0) for n in net.nodes) - before
+
+    normal, urgent = copies_of(env.Lane.NORMAL), copies_of(env.Lane.URGENT)
+    assert urgent > 1.5 * normal, (normal, urgent)
+    # flooding urgent envelopes must not dismantle the tree for the rest (no prunes, no grafts)
+    assert copies_of(env.Lane.NORMAL) <= normal + 1

@@ -64,6 +64,7 @@ class SyncConfig:
     anti_entropy_interval: float = 60.0
     rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
     catchup_debounce: float = 0.5
+    flood_urgent: bool = True           # calls for support go to every neighbour, not only the tree
     heads_on_open: bool = False         # per-author heads exchange before reconciling (see docs/protocol.md)
     redial_backoff: float = 2.0         # first backoff after a failed dial, doubling up to 300 s
     misbehaviour_backoff: float = 60.0
@@ -442,7 +443,8 @@ class CircleNode:
         duplicate = False
         for envelope in decoded:
             if envelope.id not in lacking or envelope.id in seen:
-                duplicate = True
+                # urgent envelopes are flooded on purpose: their duplicates say nothing about the tree
+                duplicate = duplicate or envelope.lane != env.Lane.URGENT or not self.config.flood_urgent
                 self.stats["duplicates_received"] += 1
                 continue
             seen.add(envelope.id)
@@ -470,7 +472,8 @@ class CircleNode:
         fresh: list[env.Envelope] = []
         for envelope in accepted:
             self._requested.pop(envelope.id, None)
-            gossip.received(envelope.id, peer)
+            flooded = envelope.lane == env.Lane.URGENT and self.config.flood_urgent
+            gossip.received(envelope.id, None if flooded else peer)  # a flood says nothing about the tree
             out.append(ev.Deliver(envelope, peer))
             if envelope.created >= fresh_cutoff:
                 fresh.append(envelope)
@@ -481,8 +484,13 @@ class CircleNode:
 
     def _forward(self, topic: bytes, envelopes: list[env.Envelope], sender: PeerKey | None,
                  out: list[ev.Effect]) -> None:
-        eager, lazy = self._gossip[topic].targets(sender)
-        lane = Lane.URGENT if any(e.lane == env.Lane.URGENT for e in envelopes) else Lane.LIVE
+        gossip = self._gossip[topic]
+        urgent = any(e.lane == env.Lane.URGENT for e in envelopes)
+        if urgent and self.config.flood_urgent:
+            eager, lazy = [p for p in gossip.peers() if p != sender], []
+        else:
+            eager, lazy = gossip.targets(sender)
+        lane = Lane.URGENT if urgent else Lane.LIVE
         raw = [e.encoded for e in envelopes]
         for peer in eager:
             self._push_raw(peer, topic, raw, lane, out)
