@@ -256,11 +256,16 @@ class Close(Frame):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Push(Frame):
-    """A batch of encoded envelopes for one topic (each decoded and verified separately)."""
+    """A batch of encoded envelopes for one topic (each decoded and verified separately).
+
+    ``catchup`` marks envelopes sent because reconciliation found them missing: the receiver stores
+    them but does not re-broadcast them (its other neighbours most likely hold them already).
+    """
 
     TYPE: ClassVar[int] = 4
     topic: bytes
     envelopes: list[bytes]
+    catchup: bool = False
 
 
 LINK_FRAMES: Final[tuple[type[Frame], ...]] = (Ping, Pong, Close, Push)

@@ -19,7 +19,8 @@ frames = st.one_of(
     st.builds(wire.Ping, st.integers(wire.INT_MIN, wire.INT_MAX)),
     st.builds(wire.Pong, st.integers(0, 2**32)),
     st.builds(wire.Close, st.integers(0, 100), st.text(max_size=50)),
-    st.builds(wire.Push, st.binary(min_size=16, max_size=16), st.lists(st.binary(max_size=300), max_size=5)),
+    st.builds(wire.Push, st.binary(min_size=16, max_size=16), st.lists(st.binary(max_size=300), max_size=5),
+              st.booleans()),
 )
 
 
@@ -80,7 +81,8 @@ def test_encode_over_cap_is_local_error():
     (msgpack.packb([1, True]), "bad field"),
     (msgpack.packb([1, 2**64 - 1]), "bad field"),
     (msgpack.packb([3, 1, b"bytes-not-str"]), "bad field"),
-    (msgpack.packb([4, b"t" * 16, ["str"]]), "bad field"),
+    (msgpack.packb([4, b"t" * 16, ["str"], False]), "bad field"),
+    (msgpack.packb([4, b"t" * 16, [], 0]), "bad field"),  # an int is not a bool
     (msgpack.packb({"t": 1}), "expected"),
     (msgpack.packb([]), "expected"),
     (msgpack.packb({1: 2}), "not a single valid"),            # int map key

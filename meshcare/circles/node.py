@@ -12,9 +12,11 @@ one ``Session`` per link, and per topic a ``TopicGossip`` (Plumtree). An envelop
    ``Deliver``; fresh ones are pushed to the topic's eager peers and announced (``IHave``) to the lazy
    ones. Old ones (catch-up) are not re-broadcast: they trigger an early reconciliation with the other
    neighbours instead, which costs almost nothing where sets already agree.
-3. Anti-entropy: when a topic becomes shared on a link, the link's responder starts a range-based
-   reconciliation (``reconcile.py``); its opening message lets a returning node's missing tail be pushed
-   in the first round trip. Optionally (``heads_on_open``) both sides first exchange ``Heads``
+3. Anti-entropy: when a topic becomes shared on a link, the link's initiator (the dialler: usually the
+   node that just came back) starts a range-based reconciliation (``reconcile.py``), one neighbour at a
+   time per topic; its opening message lets its missing tail be pushed in the first round trip, and the
+   next neighbours find nothing left to send. Envelopes pushed by reconciliation are marked ``catchup``
+   and are not re-broadcast. Optionally (``heads_on_open``) both sides first exchange ``Heads``
    (per-author highest sequence numbers) and push what the other lacks by them. Reconciliation also runs
    periodically with one random neighbour per topic.
 
@@ -64,6 +66,7 @@ class SyncConfig:
     anti_entropy_interval: float = 60.0
     rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
     catchup_debounce: float = 0.5
+    reconcile_quiet: float = 2.0        # a reconciliation with no message for this long is over
     flood_urgent: bool = True           # calls for support go to every neighbour, not only the tree
     heads_on_open: bool = False         # per-author heads exchange before reconciling (see docs/protocol.md)
     redial_backoff: float = 2.0         # first backoff after a failed dial, doubling up to 300 s
@@ -101,6 +104,8 @@ class CircleNode:
         self._dialing: set[PeerKey] = set()
         self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
         self._requested: dict[bytes, float] = {}
+        self._reconciling: dict[bytes, tuple[PeerKey, float]] = {}  # topic -> (peer, last activity)
+        self._reconcile_queue: dict[bytes, list[PeerKey]] = {}
         self._catchup_due: dict[bytes, float] = {}
         self._next_tick: float | None = None
         self._next_anti_entropy: float | None = None
@@ -302,6 +307,10 @@ class CircleNode:
         for envelope_id, t in list(self._requested.items()):
             if now - t > 30:
                 del self._requested[envelope_id]
+        for topic, (peer, last) in list(self._reconciling.items()):
+            # a stateless exchange ends in silence when the peer agrees: quiet for a while means done
+            if peer not in self._links or now - last > self.config.reconcile_quiet:
+                self._reconcile_next(topic, now, out)
         self._fill_links(now, out)
 
     # ------------------------------------------------------------------------------------------
@@ -331,7 +340,7 @@ class CircleNode:
         for topic in change.added:
             if self.config.heads_on_open:
                 self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), Lane.BULK, out)
-            elif not self._links[peer].initiator:
+            elif self._links[peer].initiator:
                 self._start_reconcile(peer, topic, now, out)
 
     # ------------------------------------------------------------------------------------------
@@ -378,19 +387,19 @@ class CircleNode:
         elif isinstance(frame, Prune):
             self._gossip[frame.topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_ids(peer, frame.topic, frame.ids, Lane.BULK, out)
+            self._push_catchup(peer, frame.topic, self.store.get_many(frame.ids), out)
         elif isinstance(frame, Heads):
             ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
-            self._push_ids(peer, frame.topic, ids, Lane.BULK, out)
-            if not self._links[peer].initiator:
+            self._push_catchup(peer, frame.topic, self.store.get_many(ids), out)
+            if self._links[peer].initiator:
                 self._start_reconcile(peer, frame.topic, now, out)
         elif isinstance(frame, Reconcile):
             self.stats["reconcile_in"] += 1
             step = Reconciler(self.store, frame.topic).receive(frame.payload, int(now))
-            self._push_ids(peer, frame.topic, step.send_ids, Lane.BULK, out)
+            self._push_catchup(peer, frame.topic, self.store.get_many(step.send_ids), out)
             for lower, upper in step.send_ranges:
                 items = self.store.items(frame.topic, lower, upper, int(now))
-                self._push_raw(peer, frame.topic, [raw for _, raw in items], Lane.BULK, out)
+                self._push_catchup(peer, frame.topic, [raw for _, raw in items], out)
             need = [i for i in step.need_ids if i not in self._requested]
             for i in need:
                 self._requested[i] = now
@@ -398,13 +407,45 @@ class CircleNode:
                 self._send(peer, Want(frame.topic, need[start:start + _MAX_IDS_PER_FRAME]), Lane.BULK, out)
             if step.reply is not None:
                 self._send(peer, Reconcile(frame.topic, step.reply), Lane.BULK, out)
+            self._reconcile_progress(peer, frame.topic, step.reply is None, now, out)
 
     def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
         return self.store.missing(list(ids)) if ids else []
 
     def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
+        """Reconcile ``topic`` with ``peer``, one peer at a time per topic.
+
+        A node that returns to several neighbours at once would otherwise be sent everything it missed
+        by each of them; in turn, the first fills the gap and the others find nothing left.
+        """
+        active = self._reconciling.get(topic)
+        if active is not None and active[0] != peer and active[0] in self._links:
+            queue = self._reconcile_queue.setdefault(topic, [])
+            if peer not in queue:
+                queue.append(peer)
+            return
+        self._reconciling[topic] = (peer, now)
         self.stats["reconcile_started"] += 1
         self._send(peer, Reconcile(topic, Reconciler(self.store, topic).initiate(int(now))), Lane.BULK, out)
+
+    def _reconcile_next(self, topic: bytes, now: float, out: list[ev.Effect]) -> None:
+        """The active reconciliation of ``topic`` is over (done, quiet or its link gone): start the next."""
+        self._reconciling.pop(topic, None)
+        queue = self._reconcile_queue.get(topic, [])
+        while queue:
+            peer = queue.pop(0)
+            if peer in self._links and topic in self._links[peer].session.shared:
+                self._start_reconcile(peer, topic, now, out)
+                return
+
+    def _reconcile_progress(self, peer: PeerKey, topic: bytes, done: bool, now: float, out: list[ev.Effect]) -> None:
+        active = self._reconciling.get(topic)
+        if active is None or active[0] != peer:
+            return
+        if done:
+            self._reconcile_next(topic, now, out)
+        else:
+            self._reconciling[topic] = (peer, now)
 
     # ------------------------------------------------------------------------------------------
     # envelopes
@@ -475,7 +516,7 @@ class CircleNode:
             flooded = envelope.lane == env.Lane.URGENT and self.config.flood_urgent
             gossip.received(envelope.id, None if flooded else peer)  # a flood says nothing about the tree
             out.append(ev.Deliver(envelope, peer))
-            if envelope.created >= fresh_cutoff:
+            if envelope.created >= fresh_cutoff and not frame.catchup:
                 fresh.append(envelope)
         if fresh:
             self._forward(topic, fresh, peer, out)
@@ -505,18 +546,21 @@ class CircleNode:
         if ids:
             self._push_raw(peer, topic, self.store.get_many(list(ids)), lane, out)
 
+    def _push_catchup(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], out: list[ev.Effect]) -> None:
+        self._push_raw(peer, topic, raws, Lane.BULK, out, catchup=True)
+
     def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: Lane,
-                  out: list[ev.Effect]) -> None:
+                  out: list[ev.Effect], *, catchup: bool = False) -> None:
         batch: list[bytes] = []
         size = 0
         for raw in raws:
             if batch and size + len(raw) > _PUSH_BATCH_BYTES:
-                self._send(peer, Push(topic, batch), lane, out)
+                self._send(peer, Push(topic, batch, catchup), lane, out)
                 batch, size = [], 0
             batch.append(raw)
             size += len(raw) + 3
         if batch:
-            self._send(peer, Push(topic, batch), lane, out)
+            self._send(peer, Push(topic, batch, catchup), lane, out)
 
     def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
               lane: Lane, out: list[ev.Effect]) -> None:
