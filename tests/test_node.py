@@ -105,7 +105,11 @@ def test_malformed_frame_drops_only_that_link():
     victim = net.nodes[0]
     assert set(victim.linked_peers) == {1, 2}
     effects = victim.handle(ev.DataReceived(1, wire.encode_frame(b"\xc1")), net.now)
-    assert any(isinstance(e, ev.DropLink) and e.peer == 1 and e.misbehaved for e in effects)
+    drop = next(e for e in effects if isinstance(e, ev.DropLink))
+    assert drop.peer == 1 and drop.misbehaved
+    from meshcare.circles.frames import CODEC
+    goodbye = CODEC.decoder().feed(drop.farewell)[-1]
+    assert isinstance(goodbye, wire.Close) and "malformed" in goodbye.reason  # the peer learns why
     net.apply(0, effects)
     assert victim.linked_peers == [2]
     e = net.publish(2)

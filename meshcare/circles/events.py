@@ -129,11 +129,16 @@ class Deliver:
 
 @dataclass(frozen=True, slots=True)
 class DropLink:
-    """Close the link to ``peer`` (protocol error, over budget, neighbour set trimmed)."""
+    """Close the link to ``peer`` (protocol error, over budget, neighbour set trimmed).
+
+    ``farewell`` holds the last bytes to write first (queued frames and a Close with the reason), so the
+    peer learns why; a shell may skip it when the link is already broken.
+    """
 
     peer: PeerKey
     reason: str
     misbehaved: bool = False
+    farewell: bytes = b""
 
 
 Effect: TypeAlias = Connect | OutputReady | Persist | Deliver | DropLink

@@ -111,6 +111,7 @@ class CircleNode:
         self._next_anti_entropy: float | None = None
         self._next_rotate: float | None = None
         self._authors = AuthorBudgets(self.config.limits)
+
         self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------------------------------
@@ -188,6 +189,8 @@ class CircleNode:
         """Counters for the status screen and the simulator; ``dropped`` sums every kind of drop."""
         stats = dict(self.stats)
         stats["links"] = len(self._links)
+        stats["bytes_in"] = stats.get("bytes_in", 0) + sum(link.session.bytes_in for link in self._links.values())
+        stats["control_bytes_in"] = stats["bytes_in"] - stats.get("payload_bytes_in", 0)
         stats["dropped_queue"] = stats.get("dropped_queue", 0) + sum(
             link.session.dropped_frames for link in self._links.values())
         stats["dropped"] = stats["dropped_queue"] + stats.get("dropped_budget", 0)
@@ -231,6 +234,7 @@ class CircleNode:
         if link is None:
             return
         self.stats["dropped_queue"] += link.session.dropped_frames
+        self.stats["bytes_in"] += link.session.bytes_in
         for gossip in self._gossip.values():
             gossip.remove_peer(peer)
 
@@ -248,13 +252,15 @@ class CircleNode:
 
     def _drop(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect], *, misbehaved: bool) -> None:
         link = self._links.get(peer)
+        farewell = b""
         if link is not None:
             link.session.close(1 if misbehaved else 0, reason)
+            farewell = link.session.take_output()
             self._forget_link(peer)
         if misbehaved:
             self.stats["links_dropped_misbehaved"] += 1
             self._back_off(peer, now, self.config.misbehaviour_backoff)
-        out.append(ev.DropLink(peer, reason, misbehaved))
+        out.append(ev.DropLink(peer, reason, misbehaved, farewell))
 
     def _fill_links(self, now: float, out: list[ev.Effect]) -> None:
         """Dial towards ``target_links``, preferring segments (LANs) we have no link into yet."""
@@ -387,19 +393,19 @@ class CircleNode:
         elif isinstance(frame, Prune):
             self._gossip[frame.topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_catchup(peer, frame.topic, self.store.get_many(frame.ids), out)
+            self._push_ids(peer, frame.topic, frame.ids, Lane.BULK, out, catchup=True)
         elif isinstance(frame, Heads):
             ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
-            self._push_catchup(peer, frame.topic, self.store.get_many(ids), out)
+            self._push_catchup(peer, frame.topic, ids, now, out)
             if self._links[peer].initiator:
                 self._start_reconcile(peer, frame.topic, now, out)
         elif isinstance(frame, Reconcile):
             self.stats["reconcile_in"] += 1
             step = Reconciler(self.store, frame.topic).receive(frame.payload, int(now))
-            self._push_catchup(peer, frame.topic, self.store.get_many(step.send_ids), out)
+            self._push_catchup(peer, frame.topic, step.send_ids, now, out)
             for lower, upper in step.send_ranges:
-                items = self.store.items(frame.topic, lower, upper, int(now))
-                self._push_catchup(peer, frame.topic, [raw for _, raw in items], out)
+                keys = self.store.keys(frame.topic, lower, upper, int(now))
+                self._push_catchup(peer, frame.topic, [k.id for k in keys], now, out)
             need = [i for i in step.need_ids if i not in self._requested]
             for i in need:
                 self._requested[i] = now
@@ -542,12 +548,15 @@ class CircleNode:
                 self._send(peer, IHave(topic, ids), lane, out)
 
     def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], lane: Lane,
-                  out: list[ev.Effect]) -> None:
+                  out: list[ev.Effect], *, catchup: bool = False) -> None:
         if ids:
-            self._push_raw(peer, topic, self.store.get_many(list(ids)), lane, out)
+            self._push_raw(peer, topic, self.store.get_many(list(ids)), lane, out, catchup=catchup)
 
-    def _push_catchup(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], out: list[ev.Effect]) -> None:
-        self._push_raw(peer, topic, raws, Lane.BULK, out, catchup=True)
+    def _push_catchup(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float,
+                      out: list[ev.Effect]) -> None:
+        """Push what reconciliation found missing (marked catch-up: the receiver does not re-broadcast)."""
+        if ids:
+            self._push_raw(peer, topic, self.store.get_many(list(ids)), Lane.BULK, out, catchup=True)
 
     def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: Lane,
                   out: list[ev.Effect], *, catchup: bool = False) -> None:
