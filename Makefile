@@ -31,9 +31,11 @@ test: $(TSTAMP)
 	@sh tests/system-deps.sh
 	$(BIN)/python -m pytest
 
-## make bench: the benchmarks; figures go to docs/benchmarks.md by hand.
+## make bench: every benchmark (a few minutes); figures go to docs/benchmarks.md.
 bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_reconcile.py
+	$(BIN)/python benchmarks/bench_sim.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
