@@ -62,10 +62,12 @@ class DataReceived:
 
 @dataclass(frozen=True, slots=True)
 class LinkClosed:
-    """The link is gone (closed by either side, or broken)."""
+    """The link is gone (closed by either side, or broken); ``misbehaved``: the shell caught the peer
+    breaking the protocol below the engine (bad MAC, bad handshake), so it is backed off like one."""
 
     peer: PeerKey
     reason: str = ""
+    misbehaved: bool = False
 
 
 @dataclass(frozen=True, slots=True)

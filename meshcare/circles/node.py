@@ -129,6 +129,9 @@ class CircleNode:
             self._on_link_opened(event, now, out)
         elif isinstance(event, ev.LinkClosed):
             self._on_link_closed(event.peer, event.reason, now, out)
+            if event.misbehaved:
+                self.stats["links_dropped_misbehaved"] += 1
+                self._back_off(event.peer, now, self.config.misbehaviour_backoff)
         elif isinstance(event, ev.PeerDiscovered):
             self._known[event.peer] = event.segment
             self._fill_links(now, out)

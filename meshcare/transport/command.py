@@ -1,0 +1,72 @@
+"""The ``meshcare daemon`` subcommand: flags, logging, identity, then ``service.serve``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import DEFAULT_PORT, Settings, parse_hostport
+from ..crypto import keystore
+from ..errors import BadInput
+
+HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "daemon", help=HELP, description=HELP + ". It finds neighbours on the local network (mDNS), keeps "
+        "encrypted links to them, stores and forwards your circles' messages, and serves the terminal UI "
+        "and the other commands over control.sock in the data directory.")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help=f"address to accept links on (default: all interfaces, port {DEFAULT_PORT})")
+    p.add_argument("--peer", action="append", default=[], metavar="HOST:PORT",
+                   help="a peer to keep a link to, with or without mDNS (repeatable; redialled with backoff)")
+    p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only --peer and incoming links")
+    p.add_argument("--interface", action="append", default=[], metavar="ADDR",
+                   help="run mDNS only on the interface with this address (repeatable)")
+    p.add_argument("--passphrase-file", type=Path, metavar="F", help="unlock a passphrase-protected identity")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="default: from config, info")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace, settings: Settings) -> Settings:
+    """Flags override config.toml."""
+    changes: dict[str, Any] = {}
+    if args.listen:
+        changes["listen"] = parse_hostport(args.listen)
+    if args.peer:
+        changes["peers"] = tuple(parse_hostport(p) for p in args.peer)
+    if args.no_discovery:
+        changes["discovery"] = False
+    if args.interface:
+        changes["interfaces"] = tuple(args.interface)
+    if args.passphrase_file:
+        changes["passphrase_file"] = args.passphrase_file
+    if args.log_level:
+        changes["log_level"] = args.log_level
+    return settings.replace(**changes)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import trio  # noqa: PLC0415 (the CLI's other commands do not need trio)
+
+    from .service import serve  # noqa: PLC0415
+
+    settings = settings_from_args(args, settings)
+    logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(),
+                        format=f"meshcare[{os.getpid()}] %(levelname)s %(name)s: %(message)s")
+    passphrase = None
+    path = settings.passphrase_file or (Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
+                                         if os.environ.get("MESHCARE_PASSPHRASE_FILE") else None)
+    if path is not None:
+        try:
+            passphrase = path.read_bytes().splitlines()[0]
+        except (OSError, IndexError):
+            raise BadInput(f"cannot read a passphrase from {path}") from None
+    identity = keystore.load(settings.keystore_path, passphrase)
+    trio.run(serve, settings, identity)
+    return 0

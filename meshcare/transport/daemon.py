@@ -1,0 +1,371 @@
+"""``meshcare daemon``: the node. One trio nursery; the pure engine decides, this shell carries it out.
+
+Task layout (docs/architecture.md)::
+
+    Daemon.run ─┬─ signals        SIGTERM/SIGINT -> cancel everything (goodbyes are shielded)
+                ├─ listener       trio.serve_tcp -> accept -> handshake -> link
+                ├─ dialer tasks   one per Connect effect -> open_tcp_stream -> handshake -> link
+                ├─ link nurseries one per link: read_loop (bytes -> engine) + write_loop (engine -> bytes)
+                ├─ timers         sleeps until engine.next_deadline(), then handle_deadline()
+                ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
+                └─ control        Unix socket control.sock: status, peers, subscribe, ...
+
+Peers are keyed by their listening address ``(host, port)``: a dialled peer by the address dialled, an
+accepting peer by its remote IP and the listening port its link binding names, so both directions of
+a pair meet under one key. One link per node pair: when both dial at once, the connection dialled by
+the smaller node id survives. Every engine call happens on the trio thread; effects are applied before
+the next event (``Persist`` first: what is acknowledged or forwarded is already on disk).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from .. import envelope as env
+from ..circles import events as ev
+from ..circles.node import CircleNode, SyncConfig
+from ..crypto import kdf
+from ..crypto.channel import Channel
+from ..crypto.keys import Identity
+from ..errors import BadInput, LinkError, RemoteProtocolError
+from ..ids import NodeId, TopicId
+from ..store import Store
+from . import links
+
+log = logging.getLogger("meshcare.daemon")
+PeerKey = tuple[str, int]
+DIAL_TIMEOUT = 5.0
+VERIFY_CHUNK = 32
+
+
+@dataclass(eq=False)
+class Link:
+    key: PeerKey
+    node_id: NodeId
+    initiator: bool
+    stream: trio.abc.Stream
+    channel: Channel
+    wake: trio.MemorySendChannel[None]
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    opened: float = field(default_factory=time.time)
+
+    def kick(self) -> None:
+        try:
+            self.wake.send_nowait(None)
+        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # a wake-up is already pending, or the link is going away
+
+
+@dataclass(frozen=True, slots=True)
+class TestTopic:
+    """A topic joined by secret over the control socket (until circles exist: tests and benchmarks)."""
+
+    topic: TopicId
+    key: bytes
+
+
+class Daemon:
+    """The node: engine + store + links + control. Construct, then ``await run()`` in a nursery."""
+
+    def __init__(self, identity: Identity, store: Store, *, listen: PeerKey = ("0.0.0.0", 7447),
+                 peers: Sequence[PeerKey] = (), config: SyncConfig | None = None,
+                 threads: int | None = None) -> None:
+        self.identity = identity
+        self.store = store
+        self.listen = listen
+        self.static_peers = list(peers)
+        self.engine = CircleNode(store, self._verify, rng=random.Random(os.urandom(16)), config=config)
+        self.links: dict[PeerKey, Link] = {}
+        self.known: dict[PeerKey, str] = {}  # discovered or static peers -> where from
+        self.topics: dict[TopicId, TestTopic] = {}
+        self.started = time.time()
+        self._pool = ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="meshcare-verify")
+        self._subscribers: list[trio.MemorySendChannel[tuple[str, dict[str, Any]]]] = []
+        self._timers_changed = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self._seq = 0
+        self.port = listen[1]
+
+    # ---------------------------------------------------------------------------------------------
+    # running
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled. ``task_status.started()`` once the listener accepts connections."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                listeners = await nursery.start(self._listen)
+                self.port = listeners[0].socket.getsockname()[1]
+                nursery.start_soon(self._timers)
+                for peer in self.static_peers:
+                    self._event(ev.PeerDiscovered(peer, "static"))
+                    self.known[peer] = "static"
+                log.info("node %s listening on %s:%d", self.identity.node_id.hex()[:16], self.listen[0], self.port)
+                task_status.started()
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _listen(self, *, task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED) -> None:
+        await trio.serve_tcp(self._accepted, self.listen[1], host=self.listen[0] or None, task_status=task_status)
+
+    async def _accepted(self, stream: trio.SocketStream) -> None:
+        host = stream.socket.getpeername()[0]
+        await self.run_link(stream, host, initiator=False)
+
+    async def dial(self, key: PeerKey) -> None:
+        """Carry out a Connect effect."""
+        try:
+            with trio.fail_after(DIAL_TIMEOUT):
+                stream = await trio.open_tcp_stream(*key)
+        except (OSError, trio.TooSlowError) as exc:
+            log.debug("dial %s:%d failed: %s", key[0], key[1], exc)
+            self._event(ev.LinkClosed(key, f"dial failed: {exc}"))
+            return
+        await self.run_link(stream, key[0], initiator=True, key=key)
+
+    async def run_link(self, stream: trio.abc.Stream, host: str, *, initiator: bool,
+                       key: PeerKey | None = None) -> None:
+        """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream."""
+        async with stream:
+            try:
+                channel, early = await links.handshake(stream, self.identity, initiator, self.port)
+            except (LinkError, RemoteProtocolError) as exc:
+                log.info("handshake with %s failed: %s", host, links.describe(exc))
+                if key is not None:
+                    self._event(ev.LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
+                return
+            key = key if key is not None else (host, channel.remote_port)
+            wake_send, wake_recv = trio.open_memory_channel[None](1)
+            link = self._admit(key, channel, stream, initiator, wake_send)
+            if link is None:
+                return
+            ended: list[BaseException] = []
+
+            async def guarded(work: Any, *args: Any) -> None:
+                try:
+                    await work(*args)
+                except (LinkError, RemoteProtocolError) as exc:
+                    ended.append(exc)
+                link.scope.cancel()
+
+            try:
+                with link.scope:
+                    async with trio.open_nursery() as nursery:
+                        nursery.start_soon(guarded, links.write_loop, stream, channel, wake_recv,
+                                           lambda: self.engine.take_output(key))
+                        self._event(ev.LinkOpened(key, channel.handshake_hash, initiator))
+                        if early:
+                            self._event(ev.DataReceived(key, early))
+                        await guarded(links.read_loop, stream, channel, self._on_data(key))
+            finally:
+                reason = links.describe(ended[0]) if ended else "closed"
+                misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
+                log.info("link %s ended: %s", _addr(key), reason)
+                if self.links.get(key) is link:
+                    del self.links[key]
+                    self._event(ev.LinkClosed(key, reason, misbehaved))
+                    self._notify("peer", {"address": _addr(key), "node_id": link.node_id.hex(), "linked": False})
+
+    def _on_data(self, key: PeerKey):  # type: ignore[no-untyped-def]
+        async def deliver(data: bytes) -> None:
+            self._event(ev.DataReceived(key, data))
+        return deliver
+
+    def _admit(self, key: PeerKey, channel: Channel, stream: trio.abc.Stream, initiator: bool,
+               wake: trio.MemorySendChannel[None]) -> Link | None:
+        """One link per node pair; the connection dialled by the smaller node id wins."""
+        node_id = channel.remote_node
+        if node_id == self.identity.node_id:
+            log.info("%s:%d is this node itself; not linking", *key)
+            return None
+        mine = self.identity.node_id
+        for other in list(self.links.values()):
+            if other.node_id != node_id:
+                continue
+            dialler_new = mine if initiator else node_id
+            dialler_old = mine if other.initiator else node_id
+            if dialler_old <= dialler_new:
+                return None  # keep the existing link; the engine already has it under its key
+            other.scope.cancel()
+            del self.links[other.key]
+            self._event(ev.LinkClosed(other.key, "replaced by a simultaneous connection"))
+        link = Link(key, node_id, initiator, stream, channel, wake)
+        self.links[key] = link
+        self._notify("peer", {"address": _addr(key), "node_id": node_id.hex(), "linked": True})
+        return link
+
+    async def _timers(self) -> None:
+        while True:
+            deadline = self.engine.next_deadline()
+            delay = 3600.0 if deadline is None else max(0.0, deadline - time.time())
+            with trio.move_on_after(delay):
+                await self._timers_changed.wait()
+            if self._timers_changed.is_set():
+                self._timers_changed = trio.Event()
+            now = time.time()
+            if deadline is not None and deadline <= now:
+                self._apply(self.engine.handle_deadline(now))
+
+    # ---------------------------------------------------------------------------------------------
+    # engine
+
+    def _event(self, event: ev.Event) -> None:
+        self._apply(self.engine.handle(event, time.time()))
+
+    def _apply(self, effects: list[ev.Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, ev.Persist):
+                self.store.add(list(effect.envelopes), int(time.time()))
+            elif isinstance(effect, ev.OutputReady):
+                link = self.links.get(effect.peer)  # type: ignore[call-overload]
+                if link is not None:
+                    link.kick()
+            elif isinstance(effect, ev.Deliver):
+                self._notify("envelope", {"id": effect.envelope.id.hex(), "topic": effect.envelope.topic.hex(),
+                                          "author": effect.envelope.author.hex(), "lane": int(effect.envelope.lane)})
+            elif isinstance(effect, ev.Connect):
+                if self._nursery is not None and effect.peer not in self.links:
+                    self._nursery.start_soon(self.dial, effect.peer)
+            elif isinstance(effect, ev.DropLink):
+                link = self.links.pop(effect.peer, None)  # type: ignore[call-overload]
+                if link is not None and self._nursery is not None:
+                    log.info("dropping link %s: %s", _addr(link.key), effect.reason)
+                    self._nursery.start_soon(self._farewell, link, effect.farewell)
+        self._timers_changed.set()
+
+    async def _farewell(self, link: Link, data: bytes) -> None:
+        with trio.move_on_after(1.0):
+            if data:
+                try:
+                    await links.send(link.stream, link.channel.seal(data))
+                except LinkError:
+                    pass
+        link.scope.cancel()
+
+    def _verify(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool]:
+        """Signature, expiry and size, in worker threads (libsodium releases the GIL).
+
+        Membership and roles are checked by the circles layer once it exists; until then any valid
+        signature on a joined topic is accepted.
+        """
+        items = list(envelopes)
+        if len(items) <= VERIFY_CHUNK:
+            ok = env.signatures_valid(items)
+        else:
+            chunks = [items[i:i + VERIFY_CHUNK] for i in range(0, len(items), VERIFY_CHUNK)]
+            ok = [flag for part in self._pool.map(env.signatures_valid, chunks) for flag in part]
+        return [flag and not e.is_expired(now) and e.size <= env.MAX_ENVELOPE_SIZE for e, flag in zip(items, ok)]
+
+    # ---------------------------------------------------------------------------------------------
+    # control (ControlHandler)
+
+    def _notify(self, name: str, data: dict[str, Any]) -> None:
+        for channel in list(self._subscribers):
+            try:
+                channel.send_nowait((name, data))
+            except trio.WouldBlock:
+                log.warning("a control client is not keeping up with events; disconnecting it")
+                channel.close()
+                self._subscribers.remove(channel)
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                self._subscribers.remove(channel)
+
+    def subscribe(self) -> trio.MemoryReceiveChannel[tuple[str, dict[str, Any]]]:
+        send, receive = trio.open_memory_channel[tuple[str, dict[str, Any]]](1000)
+        self._subscribers.append(send)
+        return receive
+
+    async def request(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        handler = getattr(self, "op_" + op.replace(".", "_").replace("-", "_"), None)
+        if handler is None:
+            raise BadInput(f"unknown request {op!r}")
+        result: dict[str, Any] = handler(args)
+        return result
+
+    def op_status(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
+                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(time.time() - self.started, 3),
+                "links": len(self.links), "envelopes": len(self.store),  # type: ignore[arg-type]
+                "topics": len(self.topics), "statistics": self.engine.statistics()}
+
+    def op_peers(self, args: dict[str, Any]) -> dict[str, Any]:
+        peers = [{"node_id": link.node_id.hex(), "address": _addr(key), "linked": True,
+                  "initiator": link.initiator, "since": round(link.opened, 3),
+                  "topics": len(self.engine.shared_topics(key))} for key, link in self.links.items()]
+        peers += [{"node_id": None, "address": _addr(key), "linked": False, "source": source}
+                  for key, source in self.known.items() if key not in self.links]
+        return {"peers": peers}
+
+    def op_topic_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        secret = _secret(args)
+        topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
+        self.topics[topic] = TestTopic(topic, kdf.derive_key(kdf.derive_key(secret, kdf.EPOCH_ZERO), kdf.EPOCH_BODY, topic))
+        self._event(ev.TopicJoined(topic))
+        return {"topic": topic.hex()}
+
+    def op_topic_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        secret = _secret(args)
+        topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
+        joined = self.topics.get(topic)
+        if joined is None:
+            raise BadInput("join the topic first (topic.join)")
+        text = args.get("text", "")
+        if not isinstance(text, str):
+            raise BadInput("text must be a string")
+        now = int(time.time())
+        self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1  # type: ignore[attr-defined]
+        envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
+                            seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
+                            plaintext=text.encode(), lane=env.Lane.URGENT if args.get("urgent") else env.Lane.NORMAL)
+        self._event(ev.Published(envelope))
+        return {"id": envelope.id.hex()}
+
+    def op_topic_ids(self, args: dict[str, Any]) -> dict[str, Any]:
+        secret = _secret(args)
+        topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
+        keys = self.store.keys(topic, (0, b""), (2**63, b""), int(time.time()))  # type: ignore[arg-type]
+        return {"ids": [k.id.hex() for k in keys]}
+
+    def discovered(self, key: PeerKey, segment: str) -> None:
+        self.known[key] = segment
+        self._event(ev.PeerDiscovered(key, segment))
+
+    def lost(self, key: PeerKey) -> None:
+        self.known.pop(key, None)
+        self._event(ev.PeerLost(key))
+
+
+def _addr(key: PeerKey) -> str:
+    host, port = key
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _secret(args: dict[str, Any]) -> bytes:
+    secret = args.get("secret")
+    if isinstance(secret, str):
+        try:
+            secret = bytes.fromhex(secret)
+        except ValueError:
+            raise BadInput("secret must be hex") from None
+    if not isinstance(secret, bytes) or len(secret) < 16:
+        raise BadInput("secret must be at least 16 bytes")
+    return secret
+
+
+async def serve_signals(cancel: trio.CancelScope) -> None:
+    """SIGTERM (systemd) and SIGINT end the daemon cleanly: cancel, let shielded goodbyes run, exit 0."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received %s; shutting down", signal.Signals(signum).name)
+            cancel.cancel()
+            return

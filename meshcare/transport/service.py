@@ -1,0 +1,101 @@
+"""What ``meshcare daemon`` runs: lock, store, node, discovery, control socket, signals, in one nursery.
+
+Start-up order matters: the lock first (a second daemon on the same data dir must fail before it
+touches anything), then the store, the node's listener, the control socket (readiness: clients can
+talk to us), discovery last (peers that find us can already connect). Shutdown is the reverse, and the
+mDNS goodbye is shielded so SIGTERM still announces our departure.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import trio
+
+from ..circles.node import SyncConfig
+from ..config import Settings
+from ..crypto.keys import Identity
+from ..errors import MeshcareError
+from ..store import SqliteStore
+from .daemon import Daemon, serve_signals
+
+log = logging.getLogger("meshcare.daemon")
+LOCK_FILE = "daemon.lock"
+
+
+class AlreadyRunning(MeshcareError):
+    """Another daemon holds this data dir."""
+
+
+@contextmanager
+def data_dir_lock(settings: Settings) -> Iterator[None]:
+    """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash)."""
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = settings.home / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise AlreadyRunning(f"another meshcare daemon (pid {other}) is already running for {settings.home}; "
+                                 "stop it first, or give this one its own MESHCARE_HOME") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | None = None,
+                task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED) -> None:
+    """Run the node until SIGTERM/SIGINT or cancellation. ``task_status.started(daemon)`` when ready."""
+    from .control_server import serve_control  # noqa: PLC0415 (the shell's parts, imported where used)
+
+    with data_dir_lock(settings):
+        store = SqliteStore(settings.store_path, synchronous=settings.store_synchronous)
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(serve_signals, nursery.cancel_scope)
+                daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config)
+                await nursery.start(daemon.run)
+                await nursery.start(serve_control, settings.control_path, daemon)
+                if settings.discovery:
+                    nursery.start_soon(_discover, daemon, settings)
+                task_status.started(daemon)
+        finally:
+            store.close()
+            log.info("stopped")
+
+
+async def _discover(daemon: Daemon, settings: Settings) -> None:
+    """Feed mDNS findings to the node; discovery trouble is logged and retried, never fatal."""
+    from .discovery import Discovery  # noqa: PLC0415 (zeroconf is only imported when discovery runs)
+
+    names: dict[str, tuple[str, int]] = {}
+    delay = 2.0
+    while True:
+        try:
+            async with Discovery(daemon.identity.node_id, daemon.port, interfaces=settings.interfaces) as found:
+                delay = 2.0
+                async for event in found.events:
+                    _on_discovery(daemon, names, event)
+        except (OSError, MeshcareError) as exc:
+            log.warning("mDNS discovery unavailable (%s); retrying in %.0f s", exc, delay)
+        await trio.sleep(delay)
+        delay = min(delay * 2, 60.0)
+
+
+def _on_discovery(daemon: Daemon, names: dict[str, tuple[str, int]], event: Any) -> None:
+    kind = type(event).__name__
+    if kind == "Found" and event.addresses:
+        key = (event.addresses[0], event.port)
+        names[event.name] = key
+        daemon.discovered(key, ".".join(event.addresses[0].split(".")[:3]))
+    elif kind == "Gone" and event.name in names:
+        daemon.lost(names.pop(event.name))
