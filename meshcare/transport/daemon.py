@@ -88,6 +88,7 @@ class Daemon:
         self.links: dict[PeerKey, Link] = {}
         self.known: dict[PeerKey, str] = {}  # discovered or static peers -> where from
         self.topics: dict[TopicId, TestTopic] = {}
+        self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
         self._pool = ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="meshcare-verify")
         self._subscribers: list[trio.MemorySendChannel[tuple[str, dict[str, Any]]]] = []
@@ -98,6 +99,13 @@ class Daemon:
 
     # ---------------------------------------------------------------------------------------------
     # running
+
+    def now(self) -> float:
+        """Unix time as trio's clock runs it: tests with MockClock move the engine's time too."""
+        if self._epoch is None:
+            self._epoch = time.time() - trio.current_time()
+            self.started = self._epoch + trio.current_time()
+        return self._epoch + trio.current_time()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled. ``task_status.started()`` once the listener accepts connections."""
@@ -207,12 +215,12 @@ class Daemon:
     async def _timers(self) -> None:
         while True:
             deadline = self.engine.next_deadline()
-            delay = 3600.0 if deadline is None else max(0.0, deadline - time.time())
+            delay = 3600.0 if deadline is None else max(0.0, deadline - self.now())
             with trio.move_on_after(delay):
                 await self._timers_changed.wait()
             if self._timers_changed.is_set():
                 self._timers_changed = trio.Event()
-            now = time.time()
+            now = self.now()
             if deadline is not None and deadline <= now:
                 self._apply(self.engine.handle_deadline(now))
 
@@ -220,12 +228,12 @@ class Daemon:
     # engine
 
     def _event(self, event: ev.Event) -> None:
-        self._apply(self.engine.handle(event, time.time()))
+        self._apply(self.engine.handle(event, self.now()))
 
     def _apply(self, effects: list[ev.Effect]) -> None:
         for effect in effects:
             if isinstance(effect, ev.Persist):
-                self.store.add(list(effect.envelopes), int(time.time()))
+                self.store.add(list(effect.envelopes), int(self.now()))
             elif isinstance(effect, ev.OutputReady):
                 link = self.links.get(effect.peer)  # type: ignore[call-overload]
                 if link is not None:
@@ -294,7 +302,7 @@ class Daemon:
 
     def op_status(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
-                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(time.time() - self.started, 3),
+                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(self.now() - self.started, 3),
                 "links": len(self.links), "envelopes": len(self.store),  # type: ignore[arg-type]
                 "topics": len(self.topics), "statistics": self.engine.statistics()}
 
@@ -322,7 +330,7 @@ class Daemon:
         text = args.get("text", "")
         if not isinstance(text, str):
             raise BadInput("text must be a string")
-        now = int(time.time())
+        now = int(self.now())
         self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1  # type: ignore[attr-defined]
         envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
                             seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
@@ -333,7 +341,7 @@ class Daemon:
     def op_topic_ids(self, args: dict[str, Any]) -> dict[str, Any]:
         secret = _secret(args)
         topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
-        keys = self.store.keys(topic, (0, b""), (2**63, b""), int(time.time()))  # type: ignore[arg-type]
+        keys = self.store.keys(topic, (0, b""), (2**63, b""), int(self.now()))  # type: ignore[arg-type]
         return {"ids": [k.id.hex() for k in keys]}
 
     def discovered(self, key: PeerKey, segment: str) -> None:
