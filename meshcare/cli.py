@@ -100,6 +100,83 @@ def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
     return EXIT_OK
 
 
+def _ask_daemon(settings: config.Settings, op: str) -> dict[str, Any]:
+    """One request to this data directory's daemon. Raises DaemonNotRunning, RequestFailed, ..."""
+    from .client import ControlClient  # only the commands that talk to the daemon need sockets
+
+    with ControlClient.connect(settings.control_path) as client:
+        return client.request(op)
+
+
+def _jsonable(value: Any) -> Any:
+    """The daemon's result ready for json.dumps: bytes become hex (ids are hex in every JSON we print)."""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _count(value: Any) -> str:
+    """A number for people: counts as they are, collections by their size."""
+    return str(len(value)) if isinstance(value, (list, dict)) else str(value)
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "?"
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
+    lines: list[str] = []
+    for key in sorted(data):
+        value = data[key]
+        if isinstance(value, dict):
+            lines += _flatten(value, f"{prefix}{key}.")
+        elif not isinstance(value, list):
+            lines.append(f"  {prefix}{key}: {value}")
+    return lines
+
+
+def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _jsonable(_ask_daemon(settings, "status"))
+    lines = [f"{result.get('name', '?')}  node id {str(result.get('node_id', '?'))[:16]}...",
+             f"listening on {result.get('listen', '?')}, up {_duration(result.get('uptime_s'))}",
+             f"links {_count(result.get('links', 0))}, envelopes {_count(result.get('envelopes', 0))}, "
+             f"topics {_count(result.get('topics', 0))}"]
+    statistics = result.get("statistics")
+    if isinstance(statistics, dict) and statistics:
+        lines += ["statistics:", *_flatten(statistics)]
+    _emit(args, result, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _jsonable(_ask_daemon(settings, "peers"))
+    peers = result.get("peers") if isinstance(result.get("peers"), list) else []
+    rows = [(str(p.get("node_id", "?"))[:16], str(p.get("address", "?")), "yes" if p.get("linked") else "no",
+             str(p.get("name", ""))) for p in peers if isinstance(p, dict)]
+    text = _table([("NODE ID", "ADDRESS", "LINKED", "NAME"), *rows]) if rows else "No peers known yet."
+    _emit(args, result, text)
+    return EXIT_OK
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns two spaces apart (the first row is the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
 Handler = Callable[[argparse.Namespace, config.Settings], int]
 
 
@@ -129,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sim_cli.add_parser(sub)
     p.set_defaults(handler=lambda args, _settings: sim_cli.run(args), needs_settings=False)
+
+    from .transport import command as daemon_cli  # trio and zeroconf load only when the daemon runs
+
+    p = daemon_cli.add_parser(sub)
+    p.set_defaults(handler=daemon_cli.run)
+
+    add("status", cmd_status, "show what the running daemon is doing: links, envelopes, topics, uptime")
+    add("peers", cmd_peers, "list the nodes the running daemon knows and whether a link to each is open")
 
     p = add("run", cmd_run, "start this household's node (what `make run` does); creates an identity "
                             "on first use", json_flag=False)

@@ -82,3 +82,35 @@ class WrongPassphrase(KeystoreError):
 
 class StoreError(MeshcareError):
     """The envelope store cannot be opened or used."""
+
+
+class NotFound(BadInput):
+    """A request names something (a peer, a circle, a call) that does not exist on this node."""
+
+
+class UnknownOp(BadInput):
+    """A control request names an operation this daemon does not have (often: the daemon is older)."""
+
+
+class DaemonUnavailable(MeshcareError):
+    """The local daemon cannot be reached, or the connection to it failed in the middle of a request."""
+
+
+class DaemonNotRunning(DaemonUnavailable):
+    """No daemon listens on the control socket of this data directory."""
+
+
+class RequestFailed(MeshcareError):
+    """The daemon answered a control request with an error; ``kind`` says which (docs/control.md)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class DiscoveryUnavailable(MeshcareError):
+    """mDNS discovery could not start here (no usable interface, no multicast, socket error).
+
+    Not fatal: the daemon keeps its links and static peers, logs this, and tries discovery again later.
+    """

@@ -536,6 +536,8 @@ class CircleNode:
                  out: list[ev.Effect]) -> None:
         gossip = self._gossip[topic]
         urgent = any(e.lane == env.Lane.URGENT for e in envelopes)
+        eager: list[PeerKey]
+        lazy: list[PeerKey]
         if urgent and self.config.flood_urgent:
             eager, lazy = [p for p in gossip.peers() if p != sender], []
         else:
@@ -545,7 +547,7 @@ class CircleNode:
         for peer in eager:
             self._push_raw(peer, topic, raw, lane, out)
         if lazy:
-            ids = [e.id for e in envelopes]
+            ids: list[bytes] = [e.id for e in envelopes]
             for peer in lazy:
                 self.stats["ihave_ids_sent"] += len(ids)
                 self._send(peer, IHave(topic, ids), lane, out)

@@ -39,6 +39,7 @@ from ..crypto.channel import Channel
 from ..crypto.keys import Identity
 from ..errors import BadInput, LinkError, RemoteProtocolError
 from ..ids import NodeId, TopicId
+from ..ranges import KEY_MAX, KEY_MIN
 from ..store import Store
 from . import links
 
@@ -242,8 +243,9 @@ class Daemon:
                 self._notify("envelope", {"id": effect.envelope.id.hex(), "topic": effect.envelope.topic.hex(),
                                           "author": effect.envelope.author.hex(), "lane": int(effect.envelope.lane)})
             elif isinstance(effect, ev.Connect):
-                if self._nursery is not None and effect.peer not in self.links:
-                    self._nursery.start_soon(self.dial, effect.peer)
+                peer: PeerKey = effect.peer  # type: ignore[assignment]  # this shell's keys are addresses
+                if self._nursery is not None and peer not in self.links:
+                    self._nursery.start_soon(self.dial, peer)
             elif isinstance(effect, ev.DropLink):
                 link = self.links.pop(effect.peer, None)  # type: ignore[call-overload]
                 if link is not None and self._nursery is not None:
@@ -303,7 +305,7 @@ class Daemon:
     def op_status(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
                 "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(self.now() - self.started, 3),
-                "links": len(self.links), "envelopes": len(self.store),  # type: ignore[arg-type]
+                "links": len(self.links), "envelopes": len(self.store),
                 "topics": len(self.topics), "statistics": self.engine.statistics()}
 
     def op_peers(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -331,7 +333,7 @@ class Daemon:
         if not isinstance(text, str):
             raise BadInput("text must be a string")
         now = int(self.now())
-        self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1  # type: ignore[attr-defined]
+        self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1
         envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
                             seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
                             plaintext=text.encode(), lane=env.Lane.URGENT if args.get("urgent") else env.Lane.NORMAL)
@@ -341,7 +343,7 @@ class Daemon:
     def op_topic_ids(self, args: dict[str, Any]) -> dict[str, Any]:
         secret = _secret(args)
         topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
-        keys = self.store.keys(topic, (0, b""), (2**63, b""), int(self.now()))  # type: ignore[arg-type]
+        keys = self.store.keys(topic, KEY_MIN, KEY_MAX, int(self.now()))
         return {"ids": [k.id.hex() for k in keys]}
 
     def discovered(self, key: PeerKey, segment: str) -> None:

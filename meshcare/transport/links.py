@@ -28,7 +28,7 @@ async def _receive(stream: trio.abc.Stream) -> bytes:
         raise LinkClosed("link closed") from None
     if not data:
         raise LinkClosed("the peer closed the connection")
-    return data
+    return bytes(data)
 
 
 async def send(stream: trio.abc.Stream, data: bytes) -> None:
