@@ -188,3 +188,15 @@ def test_urgent_envelopes_take_every_link_not_only_the_tree():
     assert urgent > 1.5 * normal, (normal, urgent)
     # flooding urgent envelopes must not dismantle the tree for the rest (no prunes, no grafts)
     assert copies_of(env.Lane.NORMAL) <= normal + 1
+
+
+def test_envelope_published_while_the_topic_becomes_shared_still_arrives_at_once():
+    net = Net(2, seed=13)
+    for i in range(2):
+        net.handle(i, ev.PeerDiscovered(1 - i))
+    net.handle(0, ev.TopicJoined(TOPIC))
+    net.run(1)                      # linked, but only node 0 syncs the topic
+    net.handle(1, ev.TopicJoined(TOPIC))
+    e = net.publish(0)              # node 0 does not know yet that node 1 shares it
+    net.run(1.0)                    # well before any periodic reconciliation (30-90 s)
+    assert e.id in net.delivered[1]

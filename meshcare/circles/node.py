@@ -27,7 +27,7 @@ live gossip next, catch-up last; the shell pulls coalesced bytes with ``take_out
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -66,6 +66,7 @@ class SyncConfig:
     anti_entropy_interval: float = 60.0
     rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
     catchup_debounce: float = 0.5
+    recent_window: float = 10.0         # a peer that starts sharing a topic hears of envelopes this recent
     reconcile_quiet: float = 2.0        # a reconciliation with no message for this long is over
     flood_urgent: bool = True           # calls for support go to every neighbour, not only the tree
     heads_on_open: bool = False         # per-author heads exchange before reconciling (see docs/protocol.md)
@@ -106,6 +107,8 @@ class CircleNode:
         self._requested: dict[bytes, float] = {}
         self._reconciling: dict[bytes, tuple[PeerKey, float]] = {}  # topic -> (peer, last activity)
         self._reconcile_queue: dict[bytes, list[PeerKey]] = {}
+        self._recent: deque[tuple[float, bytes, bytes]] = deque(maxlen=1024)  # (time, topic, id) gossiped
+        self._clock = 0.0  # the ``now`` of the event being handled
         self._catchup_due: dict[bytes, float] = {}
         self._next_tick: float | None = None
         self._next_anti_entropy: float | None = None
@@ -120,6 +123,7 @@ class CircleNode:
     def handle(self, event: ev.Event, now: float) -> list[ev.Effect]:
         """Apply one event; return the effects to carry out, in order."""
         out: list[ev.Effect] = []
+        self._clock = now
         self._arm_timers(now)
         if isinstance(event, ev.DataReceived):
             self._on_data(event.peer, event.data, now, out)
@@ -351,6 +355,9 @@ class CircleNode:
                 self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), Lane.BULK, out)
             elif self._links[peer].initiator:
                 self._start_reconcile(peer, topic, now, out)
+            recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window]
+            if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
+                self._send(peer, IHave(topic, recent), Lane.LIVE, out)
 
     # ------------------------------------------------------------------------------------------
     # input
@@ -544,6 +551,7 @@ class CircleNode:
             eager, lazy = gossip.targets(sender)
         lane = Lane.URGENT if urgent else Lane.LIVE
         raw = [e.encoded for e in envelopes]
+        self._recent.extend((self._clock, topic, e.id) for e in envelopes)
         for peer in eager:
             self._push_raw(peer, topic, raw, lane, out)
         if lazy:

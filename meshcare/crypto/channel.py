@@ -72,6 +72,8 @@ class Channel:
     _send: CipherState
     _recv: CipherState
     _deframer: _Deframer
+    wire_in: int = 0   # ciphertext bytes, framing included (for statistics and benchmarks)
+    wire_out: int = 0
 
     def seal(self, plaintext: bytes) -> bytes:
         """Framed transport messages carrying ``plaintext`` (any length), ready for one write."""
@@ -79,10 +81,13 @@ class Channel:
             return b""
         parts = [frame(self._send.encrypt_with_ad(b"", plaintext[i:i + MAX_PLAINTEXT]))
                  for i in range(0, len(plaintext), MAX_PLAINTEXT)]
-        return b"".join(parts)
+        data = b"".join(parts)
+        self.wire_out += len(data)
+        return data
 
     def open(self, data: bytes) -> bytes:
         """Plaintext of every complete transport message in ``data`` (stream input, any chunking)."""
+        self.wire_in += len(data)
         return b"".join(self._recv.decrypt_with_ad(b"", m) for m in self._deframer.feed(data))
 
 

@@ -96,6 +96,8 @@ class Daemon:
         self._timers_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
         self._seq = 0
+        self._unsaved: list[env.Envelope] = []
+        self._wire = [0, 0]  # ciphertext bytes in/out of links that have closed
         self.port = listen[1]
 
     # ---------------------------------------------------------------------------------------------
@@ -180,6 +182,8 @@ class Daemon:
                 reason = links.describe(ended[0]) if ended else "closed"
                 misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
                 log.info("link %s ended: %s", _addr(key), reason)
+                self._wire[0] += channel.wire_in
+                self._wire[1] += channel.wire_out
                 if self.links.get(key) is link:
                     del self.links[key]
                     self._event(ev.LinkClosed(key, reason, misbehaved))
@@ -228,13 +232,20 @@ class Daemon:
     # ---------------------------------------------------------------------------------------------
     # engine
 
-    def _event(self, event: ev.Event) -> None:
-        self._apply(self.engine.handle(event, self.now()))
+    def _event(self, event: ev.Event, *, flush: bool = True) -> None:
+        self._apply(self.engine.handle(event, self.now()), flush=flush)
 
-    def _apply(self, effects: list[ev.Effect]) -> None:
+    def _flush(self) -> None:
+        """Write what Persist effects asked for, in one transaction. Runs before this task yields, so
+        before any writer task can send those envelopes (writers only run when we await)."""
+        if self._unsaved:
+            batch, self._unsaved = self._unsaved, []
+            self.store.add(batch, int(self.now()))
+
+    def _apply(self, effects: list[ev.Effect], *, flush: bool = True) -> None:
         for effect in effects:
             if isinstance(effect, ev.Persist):
-                self.store.add(list(effect.envelopes), int(self.now()))
+                self._unsaved.extend(effect.envelopes)
             elif isinstance(effect, ev.OutputReady):
                 link = self.links.get(effect.peer)  # type: ignore[call-overload]
                 if link is not None:
@@ -251,6 +262,8 @@ class Daemon:
                 if link is not None and self._nursery is not None:
                     log.info("dropping link %s: %s", _addr(link.key), effect.reason)
                     self._nursery.start_soon(self._farewell, link, effect.farewell)
+        if flush:
+            self._flush()
         self._timers_changed.set()
 
     async def _farewell(self, link: Link, data: bytes) -> None:
@@ -306,7 +319,9 @@ class Daemon:
         return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
                 "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(self.now() - self.started, 3),
                 "links": len(self.links), "envelopes": len(self.store),
-                "topics": len(self.topics), "statistics": self.engine.statistics()}
+                "topics": len(self.topics), "statistics": self.engine.statistics(),
+                "wire_bytes_in": self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
+                "wire_bytes_out": self._wire[1] + sum(link.channel.wire_out for link in self.links.values())}
 
     def op_peers(self, args: dict[str, Any]) -> dict[str, Any]:
         peers = [{"node_id": link.node_id.hex(), "address": _addr(key), "linked": True,
@@ -330,15 +345,22 @@ class Daemon:
         if joined is None:
             raise BadInput("join the topic first (topic.join)")
         text = args.get("text", "")
-        if not isinstance(text, str):
-            raise BadInput("text must be a string")
-        now = int(self.now())
-        self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1
-        envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
-                            seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
-                            plaintext=text.encode(), lane=env.Lane.URGENT if args.get("urgent") else env.Lane.NORMAL)
-        self._event(ev.Published(envelope))
-        return {"id": envelope.id.hex()}
+        count = args.get("count", 1)
+        if not isinstance(text, str) or type(count) is not int or not 1 <= count <= 100_000:
+            raise BadInput("text must be a string and count an integer from 1 to 100000")
+        ids = []
+        lane = env.Lane.URGENT if args.get("urgent") else env.Lane.NORMAL
+        for i in range(count):
+            now = int(self.now())
+            self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1
+            body = text.encode() if count == 1 else f"{i:08d}{text}".encode()
+            envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
+                                seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
+                                plaintext=body, lane=lane)
+            self._event(ev.Published(envelope), flush=False)
+            ids.append(envelope.id.hex())
+        self._flush()
+        return {"id": ids[0], "ids": ids}
 
     def op_topic_ids(self, args: dict[str, Any]) -> dict[str, Any]:
         secret = _secret(args)
