@@ -38,6 +38,9 @@ class Proc:
         self.env = {**os.environ, "MESHCARE_HOME": str(self.home)}
         subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=self.env, check=True,
                        capture_output=True)
+        # one author publishing thousands per second is the point of this benchmark, not an attack:
+        # lift the per-author budget (120 fresh envelopes per minute by default)
+        (self.home / "config.toml").write_text("author_per_minute = 10000000\n")
         argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0",
                 "--log-level", "warning"]
         for port in peers:
@@ -158,14 +161,21 @@ def main() -> None:
                                          "messages": len(burst)}
 
             # 3. sustained throughput, CPU and bytes per delivered message
+            # (B's event stream is not used here: a control client that cannot keep up with thousands of
+            # events per second is disconnected by design; B's store count is polled instead)
             cpu0, st_a0, st_b0 = a.cpu() + b.cpu(), a.request("status"), b.request("status")
             t0 = time.perf_counter()
             ids: list[str] = []
             chunk = 2000
             for start in range(0, args.messages, chunk):
                 ids += a.request("topic.publish", secret=SECRET, text=BODY, count=min(chunk, args.messages - start))["ids"]
-            arrivals.wait(ids, timeout=300)
-            elapsed = max(arrivals.times[i] for i in ids) - t0
+            target = st_b0["envelopes"] + len(ids)
+            deadline = time.monotonic() + 300
+            while b.request("status")["envelopes"] < target:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("throughput run: not everything arrived within 300 s")
+                time.sleep(0.005)
+            elapsed = time.perf_counter() - t0
             cpu1, st_a1, st_b1 = a.cpu() + b.cpu(), a.request("status"), b.request("status")
             wire = (st_a1["wire_bytes_out"] - st_a0["wire_bytes_out"]) + (st_b1["wire_bytes_out"] - st_b0["wire_bytes_out"])
             out["throughput"] = {"messages": len(ids), "per_s": round(len(ids) / elapsed),

@@ -13,6 +13,7 @@ Several nodes on one machine are several data dirs.
     interfaces = ["192.0.2.1"]
     store_synchronous = "FULL"      # or "NORMAL": faster, may lose the last second on power loss
     log_level = "info"
+    author_per_minute = 120         # fresh envelopes one author may inject per minute (burst: twice that)
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Settings:
     store_synchronous: str = "FULL"
     log_level: str = "info"
     passphrase_file: Path | None = None
+    author_per_minute: float = 120.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -99,7 +101,8 @@ def _expect(value: Any, kind: type | tuple[type, ...], key: str) -> Any:
 
 def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
     """Build Settings from a parsed config mapping. Raises ConfigError naming the bad key."""
-    known = {"listen", "peers", "discovery", "interfaces", "store_synchronous", "log_level", "passphrase_file"}
+    known = {"listen", "peers", "discovery", "interfaces", "store_synchronous", "log_level", "passphrase_file",
+             "author_per_minute"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config.toml: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -123,6 +126,11 @@ def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
         if level not in LOG_LEVELS:
             raise ConfigError(f"config.toml: log_level must be one of {', '.join(LOG_LEVELS)}")
         kw["log_level"] = level
+    if "author_per_minute" in data:
+        rate = _expect(data["author_per_minute"], (int, float), "author_per_minute")
+        if not 1 <= rate <= 10_000_000:
+            raise ConfigError("config.toml: author_per_minute must be between 1 and 10000000")
+        kw["author_per_minute"] = float(rate)
     if "passphrase_file" in data:
         kw["passphrase_file"] = Path(_expect(data["passphrase_file"], str, "passphrase_file")).expanduser()
     return Settings(home=home, **kw)

@@ -26,12 +26,13 @@ def test_defaults_without_file(tmp_path):
 def test_full_file(tmp_path):
     (tmp_path / "config.toml").write_text(
         'listen = "127.0.0.1:9000"\npeers = ["192.0.2.1:7447", "[fd00::1]:7000", "host"]\n'
-        'discovery = false\ninterfaces = ["192.0.2.5"]\nstore_synchronous = "normal"\nlog_level = "DEBUG"\n')
+        'discovery = false\ninterfaces = ["192.0.2.5"]\nstore_synchronous = "normal"\nlog_level = "DEBUG"\n'
+        'author_per_minute = 600\n')
     s = config.load(tmp_path)
     assert s.listen == ("127.0.0.1", 9000)
     assert s.peers == (("192.0.2.1", 7447), ("fd00::1", 7000), ("host", config.DEFAULT_PORT))
     assert not s.discovery and s.interfaces == ("192.0.2.5",)
-    assert s.store_synchronous == "NORMAL" and s.log_level == "debug"
+    assert s.store_synchronous == "NORMAL" and s.log_level == "debug" and s.author_per_minute == 600.0
     with pytest.raises(AttributeError):
         s.listen = ("x", 1)  # type: ignore[misc]
 
@@ -46,6 +47,8 @@ def test_full_file(tmp_path):
     ("listen = ':7000'", "no host"),
     ("store_synchronous = 'OFF'", "FULL"),
     ("log_level = 'loud'", "log_level"),
+    ("author_per_minute = 0", "between"),
+    ("author_per_minute = 'many'", "author_per_minute"),
 ])
 def test_bad_config_names_the_problem(tmp_path, text, match):
     (tmp_path / "config.toml").write_text(text)

@@ -17,6 +17,7 @@ from typing import Any
 
 import trio
 
+from ..circles.budget import Limits
 from ..circles.node import SyncConfig
 from ..config import Settings
 from ..crypto.keys import Identity
@@ -62,6 +63,9 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(serve_signals, nursery.cancel_scope)
+                if config is None:
+                    limits = Limits(author_per_min=settings.author_per_minute, author_burst=2 * settings.author_per_minute)
+                    config = SyncConfig(limits=limits)
                 daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config)
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
