@@ -94,10 +94,11 @@ def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
         keystore.create(settings.keystore_path, identity, _read_passphrase(settings.passphrase_file))
         print(f"Created a new identity for {identity.name} in {settings.home}")
     name, node_id, _ = keystore.read_public(settings.keystore_path)
-    print(f"{name}  node id {node_id.hex()[:16]}...  fingerprint {keys.fingerprint(node_id)}")
-    print("This version has the identity, crypto, wire format and store; the node daemon and the "
-          "terminal UI are not part of it yet (see docs/architecture.md).")
-    return EXIT_OK
+    print(f"{name}  node id {node_id.hex()[:16]}...  fingerprint {keys.fingerprint(node_id)}", flush=True)
+    print("Starting the node (Ctrl-C stops it). The terminal UI is not part of this version yet.", flush=True)
+    from .transport import command as daemon_cli
+
+    return daemon_cli.run(args, settings)
 
 
 def _ask_daemon(settings: config.Settings, op: str) -> dict[str, Any]:
@@ -218,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", cmd_run, "start this household's node (what `make run` does); creates an identity "
                             "on first use", json_flag=False)
     p.add_argument("--name", help="name for a new identity (default: $USER)")
+    daemon_cli.add_arguments(p)
     return parser
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -75,12 +77,25 @@ def test_bad_usage_exits_2(home):
     assert run().returncode == 2
 
 
-def test_run_creates_identity_once(home):
+def start_run(env):
+    """`meshcare run` on loopback only (never mDNS on this machine's interfaces); returns the process."""
+    proc = subprocess.Popen([*MESHCARE, "run", "--no-discovery", "--listen", "127.0.0.1:0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 30
+    while run("status", env=env).returncode != 0:
+        assert time.monotonic() < deadline and proc.poll() is None, "meshcare run did not start the node"
+        time.sleep(0.05)
+    return proc
+
+
+def test_run_creates_identity_once_and_starts_the_node(home):
     env = {**os.environ, "MESHCARE_HOME": str(home), "USER": "tester"}
-    first = run("run", env=env)
-    assert first.returncode == 0 and "Created a new identity for tester" in first.stdout
-    second = run("run", env=env)
-    assert second.returncode == 0 and "Created" not in second.stdout
+    for expect_created in (True, False):
+        proc = start_run(env)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == 0
+        assert ("Created a new identity for tester" in out) is expect_created
 
 
 def test_bad_config_is_a_clear_error(home):

@@ -21,6 +21,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "daemon", help=HELP, description=HELP + ". It finds neighbours on the local network (mDNS), keeps "
         "encrypted links to them, stores and forwards your circles' messages, and serves the terminal UI "
         "and the other commands over control.sock in the data directory.")
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The daemon's flags (shared by ``meshcare daemon`` and ``meshcare run``)."""
     p.add_argument("--listen", metavar="HOST:PORT",
                    help=f"address to accept links on (default: all interfaces, port {DEFAULT_PORT})")
     p.add_argument("--peer", action="append", default=[], metavar="HOST:PORT",
@@ -30,7 +36,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="run mDNS only on the interface with this address (repeatable)")
     p.add_argument("--passphrase-file", type=Path, metavar="F", help="unlock a passphrase-protected identity")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="default: from config, info")
-    return p
 
 
 def settings_from_args(args: argparse.Namespace, settings: Settings) -> Settings:
