@@ -125,3 +125,17 @@ def test_queue_bound_drops_bulk_first_and_counts():
     out = frames.CODEC.decoder().feed(a.take_output(max_bytes=1))
     assert len(out) == 1  # at least one frame even under a tiny max_bytes; urgent first
     assert a.queued_bytes > 0
+
+
+def test_consecutive_pushes_merge_into_one_frame_in_order():
+    a, b, _, _ = pair()
+    topic = b"S" * 16
+    a.send(wire.Push(topic, [b"1"]))
+    a.send(wire.Push(topic, [b"2", b"3"]))
+    a.send(frames.Prune(topic))                  # a different frame ends the merge
+    a.send(wire.Push(topic, [b"4"]))
+    a.send(wire.Push(topic, [b"5"], True))       # catch-up pushes do not merge with gossip
+    events = b.receive_data(a.take_output())
+    assert [e.frame for e in events] == [wire.Push(topic, [b"1", b"2", b"3"]), frames.Prune(topic),
+                                         wire.Push(topic, [b"4"]), wire.Push(topic, [b"5"], True)]
+    assert a.queued_bytes == 0

@@ -28,7 +28,7 @@ from enum import Enum, IntEnum
 from typing import Final
 
 from ..errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
-from ..wire import MAX_FRAME_SIZE, WIRE_VERSION, Close, Frame, Ping, Pong
+from ..wire import MAX_FRAME_SIZE, WIRE_VERSION, Close, Frame, Ping, Pong, Push
 from .frames import CODEC, FEATURES, Hello, Topics
 
 TAG_SIZE: Final = 16
@@ -38,6 +38,25 @@ _TAG_PERSON: Final = b"meshcare-tag-v1"  # BLAKE2b personalisation (<= 16 bytes)
 def topic_tag(handshake_hash: bytes, topic: bytes) -> bytes:
     """Keyed tag of a topic for one link: reveals the topic only to a peer that already knows it."""
     return hashlib.blake2b(topic, key=handshake_hash[:64], digest_size=TAG_SIZE, person=_TAG_PERSON).digest()
+
+
+_MERGE_LIMIT: Final = 200_000  # bytes of envelopes one merged Push may carry (the frame cap is 256 KiB)
+
+
+class _OpenPush:
+    """A Push still accepting envelopes; encoded when taken. ``size`` is an upper bound of its bytes."""
+
+    __slots__ = ("topic", "envelopes", "catchup", "size")
+
+    def __init__(self, topic: bytes, envelopes: list[bytes], catchup: bool, size: int) -> None:
+        self.topic, self.envelopes, self.catchup, self.size = topic, envelopes, catchup, size
+
+    def encode(self) -> bytes:
+        return CODEC.encode(Push(self.topic, self.envelopes, self.catchup))
+
+
+def _size(item: bytes | _OpenPush) -> int:
+    return len(item) if isinstance(item, bytes) else item.size
 
 
 class State(Enum):
@@ -98,7 +117,7 @@ class Session:
         self.peer_features: frozenset[str] = frozenset()
         self._hh = handshake_hash
         self._decoder = CODEC.decoder(max_frame)
-        self._lanes: tuple[deque[bytes], ...] = (deque(), deque(), deque())
+        self._lanes: tuple[deque[bytes | _OpenPush], ...] = (deque(), deque(), deque())
         self._queued = 0
         self._limit = queue_limit
         self._my_tags: dict[bytes, bytes] = {}
@@ -176,22 +195,44 @@ class Session:
     # --- output --------------------------------------------------------------------------------------
 
     def send(self, frame: Frame, lane: Lane = Lane.LIVE) -> bool:
-        """Queue a frame; returns False if it was dropped because the queue is full."""
+        """Queue a frame; returns False if it was dropped because the queue is full.
+
+        Consecutive Pushes for the same topic in the same lane merge into one frame until it is taken,
+        so a burst of envelopes costs one frame header, not one each.
+        """
         if self.state is State.CLOSED:
             return False
-        data = CODEC.encode(frame)
-        return self.send_encoded(data, lane)
+        if isinstance(frame, Push):
+            queue = self._lanes[lane]
+            tail = queue[-1] if queue else None
+            extra = sum(len(e) + 5 for e in frame.envelopes)
+            if (isinstance(tail, _OpenPush) and tail.topic == frame.topic and tail.catchup == frame.catchup
+                    and tail.size + extra <= _MERGE_LIMIT):
+                if not self._make_room(extra, lane):
+                    return False
+                tail.envelopes.extend(frame.envelopes)
+                tail.size += extra
+                self._queued += extra
+                return True
+            return self._enqueue(_OpenPush(frame.topic, list(frame.envelopes), frame.catchup, extra + 32), lane)
+        return self._enqueue(CODEC.encode(frame), lane)
 
-    def send_encoded(self, data: bytes, lane: Lane) -> bool:
-        while self._queued + len(data) > self._limit:
+    def _make_room(self, size: int, lane: Lane) -> bool:
+        while self._queued + size > self._limit:
             victim = next((q for q in reversed(self._lanes[lane + 1:]) if q), None)
             if victim is None:
                 self.dropped_frames += 1
                 return False
-            self._queued -= len(victim.pop())
+            self._queued -= _size(victim.pop())
             self.dropped_frames += 1
-        self._lanes[lane].append(data)
-        self._queued += len(data)
+        return True
+
+    def _enqueue(self, item: bytes | _OpenPush, lane: Lane) -> bool:
+        size = _size(item)
+        if not self._make_room(size, lane):
+            return False
+        self._lanes[lane].append(item)
+        self._queued += size
         return True
 
     @property
@@ -201,13 +242,15 @@ class Session:
     def take_output(self, max_bytes: int | None = None) -> bytes:
         """Coalesce queued frames, most urgent first, up to ``max_bytes`` (at least one frame)."""
         out: list[bytes] = []
-        size = 0
+        size = accounted = 0
         for lane in self._lanes:
-            while lane and (max_bytes is None or not out or size + len(lane[0]) <= max_bytes):
-                data = lane.popleft()
+            while lane and (max_bytes is None or not out or size + _size(lane[0]) <= max_bytes):
+                item = lane.popleft()
+                accounted += _size(item)
+                data = item if isinstance(item, bytes) else item.encode()
                 out.append(data)
                 size += len(data)
-        self._queued -= size
+        self._queued -= accounted
         self.bytes_out += size
         return b"".join(out)
 
