@@ -246,7 +246,8 @@ class CircleNode:
             gossip.remove_peer(peer)
 
     def _on_link_closed(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect]) -> None:
-        if peer in self._dialing:
+        if peer in self._dialing or peer in self._links:
+            # a failed dial, or a link that ended (e.g. "neighbour set full"): try others before this one
             self._dialing.discard(peer)
             self._back_off(peer, now, self.config.redial_backoff)
         self._forget_link(peer)
