@@ -12,6 +12,8 @@ from meshcare.circles import frames
 from meshcare.circles.session import Lane, PeerClosed, Session, State, SyncFrame, TopicsChanged, topic_tag
 from meshcare.errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 
+from .helpers import make_envelope
+
 HH = b"h" * 64
 A_TOPICS = frozenset({b"A" * 16, b"S" * 16})
 B_TOPICS = frozenset({b"B" * 16, b"S" * 16})
@@ -130,12 +132,47 @@ def test_queue_bound_drops_bulk_first_and_counts():
 def test_consecutive_pushes_merge_into_one_frame_in_order():
     a, b, _, _ = pair()
     topic = b"S" * 16
-    a.send(wire.Push(topic, [b"1"]))
-    a.send(wire.Push(topic, [b"2", b"3"]))
+    e = [make_envelope(topic=topic, seq=i).encoded for i in range(5)]
+    a.send(wire.Push(topic, [e[0]]))
+    a.send(wire.Push(topic, [e[1], e[2]]))
     a.send(frames.Prune(topic))                  # a different frame ends the merge
-    a.send(wire.Push(topic, [b"4"]))
-    a.send(wire.Push(topic, [b"5"], True))       # catch-up pushes do not merge with gossip
+    a.send(wire.Push(topic, [e[3]]))
+    a.send(wire.Push(topic, [e[4]], True))       # catch-up pushes do not merge with gossip
     events = b.receive_data(a.take_output())
-    assert [e.frame for e in events] == [wire.Push(topic, [b"1", b"2", b"3"]), frames.Prune(topic),
-                                         wire.Push(topic, [b"4"]), wire.Push(topic, [b"5"], True)]
+    assert [ev.frame for ev in events] == [wire.Push(topic, e[0:3]), frames.Prune(topic),
+                                           wire.Push(topic, [e[3]]), wire.Push(topic, [e[4]], True)]
     assert a.queued_bytes == 0
+
+
+def test_pushes_travel_compact_and_arrive_canonical():
+    """Envelopes on the wire lose the topic, headers and repeated authors; the receiver rebuilds them."""
+    import nacl.signing
+    a, b, _, _ = pair()
+    topic = b"S" * 16
+    authors = [nacl.signing.SigningKey(bytes([k + 1]) * 32) for k in range(3)]
+    sent = [make_envelope(authors[i % 3], topic=topic, seq=i, plaintext=b"x" * 200).encoded for i in range(30)]
+    for raw in sent:
+        a.send(wire.Push(topic, [raw]))
+        b.receive_data(a.take_output()) if raw is sent[0] else None
+    data = a.take_output()
+    (event,) = b.receive_data(data)
+    assert event.frame.envelopes == sent[1:]
+    assert len(data) < sum(len(r) for r in sent[1:]) - 50 * 29  # ~55 bytes saved per envelope
+
+
+@given(st.binary(max_size=200))
+def test_malformed_compact_records_are_remote_errors(record):
+    from meshcare.circles.compact import AuthorTable, expand
+    try:
+        expand(record, b"S" * 16, AuthorTable())
+    except RemoteProtocolError:
+        pass
+
+
+def test_out_of_range_and_unknown_author_records_are_remote_errors():
+    from meshcare.circles.compact import LITERAL, AuthorTable, expand
+    huge = b"\xff" * 9 + b"\x7f"  # a 70-bit varint
+    with pytest.raises(RemoteProtocolError):
+        expand(bytes([LITERAL]) + b"A" * 32 + huge + b"\x00" * 200, b"S" * 16, AuthorTable())
+    with pytest.raises(RemoteProtocolError, match="never introduced"):
+        expand(b"\x03" + b"\x00" * 200, b"S" * 16, AuthorTable())

@@ -29,6 +29,7 @@ from typing import Final
 
 from ..errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 from ..wire import MAX_FRAME_SIZE, WIRE_VERSION, Close, Frame, Ping, Pong, Push
+from .compact import AuthorTable, compact, expand
 from .frames import CODEC, FEATURES, Hello, Topics
 
 TAG_SIZE: Final = 16
@@ -51,8 +52,9 @@ class _OpenPush:
     def __init__(self, topic: bytes, envelopes: list[bytes], catchup: bool, size: int) -> None:
         self.topic, self.envelopes, self.catchup, self.size = topic, envelopes, catchup, size
 
-    def encode(self) -> bytes:
-        return CODEC.encode(Push(self.topic, self.envelopes, self.catchup))
+    def encode(self, authors: AuthorTable) -> bytes:
+        records = [compact(e, authors) for e in self.envelopes]
+        return CODEC.encode(Push(self.topic, records, self.catchup))
 
 
 def _size(item: bytes | _OpenPush) -> int:
@@ -121,6 +123,8 @@ class Session:
         self._queued = 0
         self._limit = queue_limit
         self._my_tags: dict[bytes, bytes] = {}
+        self._authors_out = AuthorTable()  # Push frames carry compact envelopes (compact.py)
+        self._authors_in = AuthorTable()
         self._peer_tags: frozenset[bytes] = frozenset()
         self.dropped_frames = 0
         self.bytes_in = 0
@@ -172,6 +176,9 @@ class Session:
         topic = getattr(frame, "topic", None)
         if topic not in self.shared:
             raise RemoteProtocolError(f"{type(frame).__name__} for a topic not shared on this link")
+        if isinstance(frame, Push):
+            frame = Push(frame.topic, [expand(r, frame.topic, self._authors_in) for r in frame.envelopes],
+                         frame.catchup)
         return SyncFrame(frame)
 
     def _recompute_shared(self) -> TopicsChanged:
@@ -247,7 +254,7 @@ class Session:
             while lane and (max_bytes is None or not out or size + _size(lane[0]) <= max_bytes):
                 item = lane.popleft()
                 accounted += _size(item)
-                data = item if isinstance(item, bytes) else item.encode()
+                data = item if isinstance(item, bytes) else item.encode(self._authors_out)
                 out.append(data)
                 size += len(data)
         self._queued -= accounted
