@@ -49,8 +49,13 @@ class Store(Protocol):
     ``now`` is always unix seconds. Ranges are ``[lower, upper)`` in ``(created, id)`` order.
     """
 
-    def add(self, envelopes: Sequence[Envelope], now: int) -> list[bool]:
-        """Store a batch atomically; ``result[i]`` is True iff envelope i was new (and unexpired)."""
+    def add(self, envelopes: Sequence[Envelope], now: int, *, durable: bool = True) -> list[bool]:
+        """Store a batch atomically; ``result[i]`` is True iff envelope i was new (and unexpired).
+
+        ``durable=False`` is for envelopes other nodes also hold (received ones): the commit survives a
+        crash of this process but may be rolled back by a power cut, after which reconciliation fetches
+        them again. This node's own envelopes are always written with ``durable=True``.
+        """
         ...
 
     def get(self, envelope_id: bytes) -> bytes | None:

@@ -106,7 +106,7 @@ class MemoryStore(ClosingContext):
         self._records: dict[bytes, _Record] = {}
         self._topics: dict[bytes, _Topic] = {}
 
-    def add(self, envelopes: Sequence[Envelope], now: int) -> list[bool]:
+    def add(self, envelopes: Sequence[Envelope], now: int, *, durable: bool = True) -> list[bool]:
         out: list[bool] = []
         for env in envelopes:
             fresh = env.expires > now and env.id not in self._records

@@ -549,3 +549,21 @@ def test_reported_envelopes_survive_sigkill(tmp_path: Path) -> None:
         assert s.missing(reported) == []
         assert len(s) >= len(reported)
     assert _pragma(path, "integrity_check") == "ok"
+
+
+def test_received_envelopes_skip_the_fsync_but_own_ones_do_not(tmp_path):
+    """durable=False relaxes synchronous for that one transaction only (received envelopes are also at peers)."""
+    from tests.helpers import make_envelope
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    seen = []
+    store._db.set_trace_callback(seen.append)
+    assert store.add([make_envelope(seq=1)], NOW_FOR_DURABILITY, durable=False) == [True]
+    assert "PRAGMA synchronous = NORMAL" in seen and seen[-1] == "PRAGMA synchronous = FULL"
+    seen.clear()
+    assert store.add([make_envelope(seq=2)], NOW_FOR_DURABILITY) == [True]
+    assert not any("synchronous" in s for s in seen)
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    store.close()
+
+
+NOW_FOR_DURABILITY = 1_800_000_000

@@ -116,9 +116,14 @@ class OutputReady:
 
 @dataclass(frozen=True, slots=True)
 class Persist:
-    """Store these accepted envelopes durably, before anything else in this effect list happens."""
+    """Store these accepted envelopes, before anything else in this effect list happens.
+
+    ``received``: they came from peers, which hold them too (the shell may skip the fsync); False for
+    this node's own envelopes, which must survive a power cut.
+    """
 
     envelopes: tuple[Envelope, ...]
+    received: bool = False
 
 
 @dataclass(frozen=True, slots=True)

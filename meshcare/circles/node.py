@@ -526,7 +526,7 @@ class CircleNode:
         if not accepted:
             return
         self.stats["accepted"] += len(accepted)
-        out.append(ev.Persist(tuple(accepted)))
+        out.append(ev.Persist(tuple(accepted), received=True))
         fresh: list[env.Envelope] = []
         for envelope in accepted:
             self._requested.pop(envelope.id, None)

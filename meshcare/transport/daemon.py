@@ -97,6 +97,7 @@ class Daemon:
         self._nursery: trio.Nursery | None = None
         self._seq = 0
         self._unsaved: list[env.Envelope] = []
+        self._unsaved_own = False  # the pending batch holds envelopes of this node: fsync it
         self._wire = [0, 0]  # ciphertext bytes in/out of links that have closed
         self.port = listen[1]
 
@@ -240,12 +241,14 @@ class Daemon:
         before any writer task can send those envelopes (writers only run when we await)."""
         if self._unsaved:
             batch, self._unsaved = self._unsaved, []
-            self.store.add(batch, int(self.now()))
+            self.store.add(batch, int(self.now()), durable=self._unsaved_own)
+            self._unsaved_own = False
 
     def _apply(self, effects: list[ev.Effect], *, flush: bool = True) -> None:
         for effect in effects:
             if isinstance(effect, ev.Persist):
                 self._unsaved.extend(effect.envelopes)
+                self._unsaved_own = self._unsaved_own or not effect.received
             elif isinstance(effect, ev.OutputReady):
                 link = self.links.get(effect.peer)  # type: ignore[call-overload]
                 if link is not None:
