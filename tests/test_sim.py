@@ -329,7 +329,7 @@ def test_offline_catchup_is_measured():
     catchup = result["catchup"]
     assert catchup["complete"] and result["delivery_ratio"] == 1.0
     assert catchup["bytes"] > 0 and catchup["missing_bytes"] > 0  # (links carry compact envelopes: fewer bytes)
-    assert catchup["payload_bytes"] >= catchup["missing_bytes"]
+    assert 0.7 * catchup["missing_bytes"] <= catchup["payload_bytes"] <= catchup["bytes"]  # compact records
     assert catchup["round_trips"] >= 1
     assert catchup["bytes_after"] >= 0 and catchup["seconds"] > 0
 

@@ -66,7 +66,8 @@ class SyncConfig:
     anti_entropy_interval: float = 60.0
     rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
     catchup_debounce: float = 0.5
-    recent_window: float = 10.0         # a peer that starts sharing a topic hears of envelopes this recent
+    recent_window: float = 2.0          # a peer that starts sharing a topic hears of envelopes this recent
+                                        # (at most 64 ids; reconciliation finds anything older)
     reconcile_quiet: float = 2.0        # a reconciliation with no message for this long is over
     flood_urgent: bool = True           # calls for support go to every neighbour, not only the tree
     heads_on_open: bool = False         # per-author heads exchange before reconciling (see docs/protocol.md)
@@ -107,7 +108,7 @@ class CircleNode:
         self._requested: dict[bytes, float] = {}
         self._reconciling: dict[bytes, tuple[PeerKey, float]] = {}  # topic -> (peer, last activity)
         self._reconcile_queue: dict[bytes, list[PeerKey]] = {}
-        self._recent: deque[tuple[float, bytes, bytes]] = deque(maxlen=1024)  # (time, topic, id) gossiped
+        self._recent: deque[tuple[float, bytes, bytes]] = deque(maxlen=256)  # (time, topic, id) gossiped
         self._clock = 0.0  # the ``now`` of the event being handled
         self._catchup_due: dict[bytes, float] = {}
         self._next_tick: float | None = None
@@ -196,8 +197,11 @@ class CircleNode:
         """Counters for the status screen and the simulator; ``dropped`` sums every kind of drop."""
         stats = dict(self.stats)
         stats["links"] = len(self._links)
-        stats["bytes_in"] = stats.get("bytes_in", 0) + sum(link.session.bytes_in for link in self._links.values())
-        stats["control_bytes_in"] = stats["bytes_in"] - stats.get("payload_bytes_in", 0)
+        for name in ("bytes_in", "bytes_out", "payload_in", "payload_out"):
+            stats[name] = stats.get(name, 0) + sum(getattr(link.session, name) for link in self._links.values())
+        stats["payload_bytes_in"], stats["payload_bytes_out"] = stats.pop("payload_in"), stats.pop("payload_out")
+        stats["control_bytes_in"] = stats["bytes_in"] - stats["payload_bytes_in"]
+        stats["control_bytes_out"] = stats["bytes_out"] - stats["payload_bytes_out"]
         stats["dropped_queue"] = stats.get("dropped_queue", 0) + sum(
             link.session.dropped_frames for link in self._links.values())
         stats["dropped"] = stats["dropped_queue"] + stats.get("dropped_budget", 0)
@@ -241,7 +245,8 @@ class CircleNode:
         if link is None:
             return
         self.stats["dropped_queue"] += link.session.dropped_frames
-        self.stats["bytes_in"] += link.session.bytes_in
+        for name in ("bytes_in", "bytes_out", "payload_in", "payload_out"):
+            self.stats[name] += getattr(link.session, name)
         for gossip in self._gossip.values():
             gossip.remove_peer(peer)
 
@@ -356,7 +361,7 @@ class CircleNode:
                 self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), Lane.BULK, out)
             elif self._links[peer].initiator:
                 self._start_reconcile(peer, topic, now, out)
-            recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window]
+            recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window][-64:]
             if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
                 self._send(peer, IHave(topic, recent), Lane.LIVE, out)
 
@@ -483,7 +488,6 @@ class CircleNode:
         link = self._links[peer]
         for raw in frame.envelopes:
             self.stats["envelopes_received"] += 1
-            self.stats["payload_bytes_in"] += len(raw)
             try:
                 envelope = env.decode(raw)
                 if envelope.topic != topic:
@@ -590,15 +594,8 @@ class CircleNode:
         link = self._links.get(peer)
         if link is None:
             return
-        before = link.session.queued_bytes
         if not link.session.send(frame, lane):
             return  # counted by the session (dropped_frames)
-        size = link.session.queued_bytes - before
         self.stats["frames_out"] += 1
-        if isinstance(frame, Push):
-            self.stats["payload_bytes_out"] += sum(len(r) for r in frame.envelopes)
-            self.stats["control_bytes_out"] += size - sum(len(r) for r in frame.envelopes)
-        else:
-            self.stats["control_bytes_out"] += size
         out.append(ev.OutputReady(peer))
 

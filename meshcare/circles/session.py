@@ -52,9 +52,10 @@ class _OpenPush:
     def __init__(self, topic: bytes, envelopes: list[bytes], catchup: bool, size: int) -> None:
         self.topic, self.envelopes, self.catchup, self.size = topic, envelopes, catchup, size
 
-    def encode(self, authors: AuthorTable) -> bytes:
+    def encode(self, authors: AuthorTable) -> tuple[bytes, int]:
+        """The frame, and how many of its bytes are envelope records (the rest is control overhead)."""
         records = [compact(e, authors) for e in self.envelopes]
-        return CODEC.encode(Push(self.topic, records, self.catchup))
+        return CODEC.encode(Push(self.topic, records, self.catchup)), sum(len(r) for r in records)
 
 
 def _size(item: bytes | _OpenPush) -> int:
@@ -129,6 +130,8 @@ class Session:
         self.dropped_frames = 0
         self.bytes_in = 0
         self.bytes_out = 0
+        self.payload_in = 0   # bytes of envelope records received / sent (the rest is control traffic)
+        self.payload_out = 0
         self.send(Hello(WIRE_VERSION, list(FEATURES), max_frame), Lane.URGENT)
         self.set_topics(topics)
 
@@ -177,6 +180,7 @@ class Session:
         if topic not in self.shared:
             raise RemoteProtocolError(f"{type(frame).__name__} for a topic not shared on this link")
         if isinstance(frame, Push):
+            self.payload_in += sum(len(r) for r in frame.envelopes)
             frame = Push(frame.topic, [expand(r, frame.topic, self._authors_in) for r in frame.envelopes],
                          frame.catchup)
         return SyncFrame(frame)
@@ -254,7 +258,11 @@ class Session:
             while lane and (max_bytes is None or not out or size + _size(lane[0]) <= max_bytes):
                 item = lane.popleft()
                 accounted += _size(item)
-                data = item if isinstance(item, bytes) else item.encode(self._authors_out)
+                if isinstance(item, bytes):
+                    data = item
+                else:
+                    data, payload = item.encode(self._authors_out)
+                    self.payload_out += payload
                 out.append(data)
                 size += len(data)
         self._queued -= accounted
