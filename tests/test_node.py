@@ -201,3 +201,16 @@ def test_envelope_published_while_the_topic_becomes_shared_still_arrives_at_once
     e = net.publish(0)              # node 0 does not know yet that node 1 shares it
     net.run(1.0)                    # well before any periodic reconciliation (30-90 s)
     assert e.id in net.delivered[1]
+
+
+def test_graft_wait_follows_the_links_round_trip():
+    from meshcare.circles.node import CircleNode
+    from meshcare.store import MemoryStore
+    node = CircleNode(MemoryStore(), lambda envs, now: [True] * len(envs), rng=__import__("random").Random(1))
+    node.handle(ev.TopicJoined(TOPIC), 0.0)
+    node.handle(ev.LinkOpened("fast", b"h" * 64, True, rtt=0.001), 0.0)
+    assert node._graft_wait("fast") == 0.02                      # a LAN: 20 ms, not 250
+    node.handle(ev.LinkOpened("slow", b"g" * 64, True, rtt=0.02), 0.0)
+    assert abs(node._graft_wait("fast") - 0.08) < 1e-9           # four round trips of the slowest link
+    node.handle(ev.LinkOpened("unknown", b"k" * 64, True), 0.0)
+    assert node._graft_wait("unknown") == SyncConfig().graft_timeout

@@ -45,11 +45,16 @@ class PeerLost:
 
 @dataclass(frozen=True, slots=True)
 class LinkOpened:
-    """An authenticated link is up. ``handshake_hash`` binds topic tags to this link only."""
+    """An authenticated link is up. ``handshake_hash`` binds topic tags to this link only.
+
+    ``rtt``: the round trip the shell measured (e.g. during the handshake), in seconds; 0 if unknown.
+    The engine waits for announced envelopes a few round trips, not a fixed quarter second, on fast links.
+    """
 
     peer: PeerKey
     handshake_hash: bytes
     initiator: bool
+    rtt: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

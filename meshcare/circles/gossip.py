@@ -83,12 +83,14 @@ class TopicGossip:
             self.lazy.discard(peer)
         self.eager.add(peer)
 
-    def announced(self, peer: Peer, ids: Iterable[bytes], now: float) -> None:
-        """``peer`` has these ids (which the caller checked we lack): schedule grafts."""
+    def announced(self, peer: Peer, ids: Iterable[bytes], now: float, timeout: float | None = None) -> None:
+        """``peer`` has these ids (which the caller checked we lack): schedule grafts after ``timeout``
+        (default ``graft_timeout``)."""
+        wait = self.graft_timeout if timeout is None else timeout
         for envelope_id in ids:
             entry = self.missing.get(envelope_id)
             if entry is None:
-                self.missing[envelope_id] = _Missing([peer], now + self.graft_timeout)
+                self.missing[envelope_id] = _Missing([peer], now + wait)
             elif peer not in entry.announcers:
                 entry.announcers.append(peer)
 

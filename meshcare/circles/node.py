@@ -88,6 +88,7 @@ class _Link:
     initiator: bool
     last_rx: float
     opened: float
+    rtt: float = 0.0
 
 
 class CircleNode:
@@ -233,7 +234,7 @@ class CircleNode:
             out.append(ev.DropLink(peer, "neighbour set full"))
             return
         session = Session(event.handshake_hash, frozenset(self._topics), queue_limit=self.config.queue_limit)
-        self._links[peer] = _Link(session, PeerBudget(self.config.limits), event.initiator, now, now)
+        self._links[peer] = _Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt)
         self._backoff.pop(peer, None)
         self.stats["links_opened"] += 1
         out.append(ev.OutputReady(peer))
@@ -402,7 +403,7 @@ class CircleNode:
             self._on_push(peer, frame, now, out)
         elif isinstance(frame, IHave):
             wanted = [i for i in self._lacking(frame.ids) if i not in self._requested]
-            self._gossip[frame.topic].announced(peer, wanted, now)
+            self._gossip[frame.topic].announced(peer, wanted, now, self._graft_wait(peer))
         elif isinstance(frame, Graft):
             self._gossip[frame.topic].grafted_by(peer)
             self._push_ids(peer, frame.topic, frame.ids, Lane.LIVE, out)
@@ -430,6 +431,14 @@ class CircleNode:
             if step.reply is not None:
                 self._send(peer, Reconcile(frame.topic, step.reply), Lane.BULK, out)
             self._reconcile_progress(peer, frame.topic, step.reply is None, now, out)
+
+    def _graft_wait(self, peer: PeerKey) -> float:
+        """How long to wait for an envelope ``peer`` announced: a few round trips of our links, at least
+        20 ms, at most ``graft_timeout`` (which also applies when no round trip is known)."""
+        rtts = [link.rtt for link in self._links.values() if link.rtt > 0]
+        if not rtts or self._links[peer].rtt <= 0:
+            return self.config.graft_timeout
+        return min(self.config.graft_timeout, max(0.02, 4 * max(rtts)))
 
     def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
         return self.store.missing(list(ids)) if ids else []

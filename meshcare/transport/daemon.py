@@ -149,6 +149,7 @@ class Daemon:
                        key: PeerKey | None = None) -> None:
         """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream."""
         async with stream:
+            started = trio.current_time()
             try:
                 channel, early = await links.handshake(stream, self.identity, initiator, self.port)
             except (LinkError, RemoteProtocolError) as exc:
@@ -175,7 +176,9 @@ class Daemon:
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(guarded, links.write_loop, stream, channel, wake_recv,
                                            lambda: self.engine.take_output(key))
-                        self._event(ev.LinkOpened(key, channel.handshake_hash, initiator))
+                        # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
+                        rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
+                        self._event(ev.LinkOpened(key, channel.handshake_hash, initiator, rtt))
                         if early:
                             self._event(ev.DataReceived(key, early))
                         await guarded(links.read_loop, stream, channel, self._on_data(key))
