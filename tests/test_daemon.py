@@ -59,7 +59,8 @@ async def test_simultaneous_dials_leave_one_link():
         a.discovered(("127.0.0.1", b.port), "lan")
         b.discovered(("127.0.0.1", a.port), "lan")
         await wait_for(lambda: len(a.links) == 1 and len(b.links) == 1)
-        await trio.sleep(0.2)
+        # both dials have been settled (joined or refused) and still exactly one link each
+        await wait_for(lambda: not a.engine._dialing and not b.engine._dialing)
         assert len(a.links) == len(b.links) == 1
         nursery.cancel_scope.cancel()
 
@@ -96,8 +97,7 @@ async def test_link_over_memory_streams_and_garbage_closes_only_that_link():
         await wait_for(lambda: sent["id"] in await_ids(b))
         # a third party speaks garbage to b: that handshake fails, b keeps its link to a
         bad_left, bad_right = trio.testing.memory_stream_pair()
-        nursery.start_soon(lambda: b.run_link(bad_right, "10.0.0.9", initiator=False))
-        await bad_left.send_all(b"\x00\x20" + b"\xff" * 32)
-        await trio.sleep(0.1)
+        await bad_left.send_all(b"\x00\x10" + b"\xff" * 16)  # too short to hold an ephemeral key
+        await b.run_link(bad_right, "10.0.0.9", initiator=False)  # returns once the handshake failed
         assert len(b.links) == 1
         nursery.cancel_scope.cancel()
