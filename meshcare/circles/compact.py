@@ -14,7 +14,8 @@ it had arrived whole. Record, per envelope::
 
 Each direction of a link numbers the authors it sends in order of first appearance (``AuthorTable``,
 up to 255; later ones always travel in full). Both ends see the same records in the same order (TCP), so
-their tables agree without any extra message. Varints are LEB128 (7 bits per byte, low first), minimal.
+their tables agree without any extra message. Varints are the reconciliation messages' (base 128, most
+significant group first, minimal: docs/protocol.md section 5), so the protocol has one varint.
 """
 
 from __future__ import annotations
@@ -23,23 +24,12 @@ from typing import Final
 
 from .. import envelope as env
 from ..crypto.seal import TAG_SIZE
-from ..errors import RemoteProtocolError
 from ..wire import pack, unpack_strict
+from .reconcile import Reader, varint
 
 LITERAL: Final = 255
 _MAX_TABLE: Final = 255
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+_FIELDS: Final = ("epoch", "seq", "lamport", "created", "lifetime", "lane")
 
 
 class AuthorTable:
@@ -61,59 +51,37 @@ class AuthorTable:
             self._authors.append(author)
         return bytes([LITERAL]) + author
 
-    def resolve(self, data: bytes, pos: int) -> tuple[bytes, int]:
-        """Receiver side: the author at ``pos`` and the position after it. Raises RemoteProtocolError."""
-        if pos >= len(data):
-            raise RemoteProtocolError("truncated compact envelope")
-        ref = data[pos]
+    def resolve(self, r: Reader) -> bytes:
+        """Receiver side: read an author reference (or a literal author, remembered). Raises
+        RemoteProtocolError."""
+        ref = r.byte("author reference")
         if ref == LITERAL:
-            author = data[pos + 1:pos + 33]
-            if len(author) != env.AUTHOR_SIZE:
-                raise RemoteProtocolError("truncated compact envelope")
+            author = r.take(env.AUTHOR_SIZE, "author")
             if len(self._authors) < _MAX_TABLE:
                 self._authors.append(author)
-            return author, pos + 33
+            return author
         if ref >= len(self._authors):
-            raise RemoteProtocolError("compact envelope names an author the link never introduced")
-        return self._authors[ref], pos + 1
+            raise r.error("the link never introduced this author")
+        return self._authors[ref]
 
 
 def compact(encoded: bytes, table: AuthorTable) -> bytes:
     """The compact record of one encoded (canonical, already checked) envelope."""
     (_, _, epoch, author, seq, lamport, created, expires, lane, nonce, ciphertext, sig) = unpack_strict(encoded)
-    ints = b"".join(_varint(v) for v in (epoch, seq, lamport, created, expires - created, lane))
+    ints = b"".join(varint(v) for v in (epoch, seq, lamport, created, expires - created, lane))
     return b"".join((table.ref(author), ints, nonce, sig, ciphertext))
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise RemoteProtocolError("malformed varint in a compact envelope")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if byte == 0 and shift > 7:
-                raise RemoteProtocolError("non-minimal varint in a compact envelope")
-            return value, pos
 
 
 def expand(record: bytes, topic: bytes, table: AuthorTable) -> bytes:
     """The canonical encoded envelope a compact record stands for. Raises RemoteProtocolError."""
-    author, pos = table.resolve(record, 0)
-    fields = []
-    for _ in range(6):
-        value, pos = _read_varint(record, pos)
-        if value > env.MAX_UINT:
-            raise RemoteProtocolError("compact envelope field out of range")
-        fields.append(value)
-    epoch, seq, lamport, created, ttl, lane = fields
-    if len(record) - pos < 24 + 64 + TAG_SIZE:
-        raise RemoteProtocolError("truncated compact envelope")
-    nonce, sig, ciphertext = record[pos:pos + 24], record[pos + 24:pos + 88], record[pos + 88:]
-    if created + ttl > env.MAX_UINT:
-        raise RemoteProtocolError("compact envelope expiry out of range")
+    r = Reader(record, "compact envelope")
+    author = table.resolve(r)
+    epoch, seq, lamport, created, ttl, lane = (r.varint(name) for name in _FIELDS)
+    if max(epoch, seq, lamport, created + ttl, lane) > env.MAX_UINT:
+        raise r.error("a number is out of range")
+    nonce, sig = r.take(24, "nonce"), r.take(64, "signature")
+    if r.remaining < TAG_SIZE:
+        raise r.error("truncated ciphertext")
+    ciphertext = r.take(r.remaining, "ciphertext")
     return pack([env.VERSION, topic, epoch, author, seq, lamport, created, created + ttl, lane, nonce,
                  ciphertext, sig])

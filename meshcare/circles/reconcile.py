@@ -163,7 +163,7 @@ def varint(value: int) -> bytes:
     return bytes(reversed(groups))
 
 
-class _Reader:
+class Reader:
     """A cursor over a peer's bytes: every read is bounds-checked and raises RemoteProtocolError."""
 
     __slots__ = ("_data", "_pos", "_what")
@@ -204,7 +204,7 @@ class _Reader:
         return value
 
 
-def _read_bound(r: _Reader, prev_created: int) -> RangeKey:
+def _read_bound(r: Reader, prev_created: int) -> RangeKey:
     code = r.varint("bound")
     if code == 0:
         return KEY_MAX
@@ -217,7 +217,7 @@ def _read_bound(r: _Reader, prev_created: int) -> RangeKey:
     return RangeKey(created, r.take(size, "id prefix"))
 
 
-def _read_payload(r: _Reader, mode: Mode) -> tuple[int, bytes, tuple[bytes, ...]]:
+def _read_payload(r: Reader, mode: Mode) -> tuple[int, bytes, tuple[bytes, ...]]:
     """(count, fingerprint, ids) of one range; only what the mode carries is non-empty."""
     if mode is Mode.FINGERPRINT:
         count = r.varint("count")
@@ -242,7 +242,7 @@ def parse_message(message: bytes, max_message: int = DEFAULT_MAX_MESSAGE) -> lis
     """
     if len(message) > max_message:
         raise RemoteProtocolError(f"reconcile message of {len(message)} bytes, the limit is {max_message}")
-    r = _Reader(message, "reconcile message")
+    r = Reader(message, "reconcile message")
     version = r.byte("version")
     if version != VERSION:
         raise UnsupportedVersion(f"reconcile version {version} is not supported (this node speaks {VERSION})")
@@ -493,7 +493,7 @@ def parse_heads(message: bytes) -> tuple[dict[bytes, int], bool]:
     limit = 3 + MAX_HEADS * (AUTHOR_SIZE + _MAX_VARINT_BYTES) + _MAX_VARINT_BYTES
     if len(message) > limit:
         raise RemoteProtocolError(f"heads message of {len(message)} bytes, the limit is {limit}")
-    r = _Reader(message, "heads message")
+    r = Reader(message, "heads message")
     version = r.byte("version")
     if version != HEADS_VERSION:
         raise UnsupportedVersion(f"heads version {version} is not supported (this node speaks {HEADS_VERSION})")
