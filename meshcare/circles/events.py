@@ -55,6 +55,7 @@ class LinkOpened:
     handshake_hash: bytes
     initiator: bool
     rtt: float = 0.0
+    node: bytes = b""       # the peer's identity, bound in the handshake: decides which circles it may sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,23 @@ class Published:
     envelope: Envelope
 
 
+@dataclass(frozen=True, slots=True)
+class AccessChanged:
+    """Who may sync which topic changed (a circle's roster changed): re-offer topics on every link."""
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """Envelopes the verifier deferred are now accepted (their author's admission or epoch arrived).
+
+    They are handled as if just received from nobody: persisted, delivered, and gossiped if fresh.
+    """
+
+    envelopes: tuple[Envelope, ...]
+
+
 Event: TypeAlias = (PeerDiscovered | PeerLost | LinkOpened | DataReceived | LinkClosed | TopicJoined
-                    | TopicLeft | Published)
+                    | TopicLeft | Published | AccessChanged | Released)
 
 
 # --- effects -------------------------------------------------------------------------------------

@@ -44,7 +44,11 @@ from .gossip import TopicGossip
 from .reconcile import Reconciler, answer_heads, heads_message
 from .session import Lane, PeerClosed, Session, SyncFrame, TopicsChanged
 
-Verifier = Callable[[Sequence[env.Envelope], int], list[bool]]
+#: Verdict per envelope: True (accept), False (reject: charges the sender), None (undecided yet: not stored,
+#: not charged; the shell keeps it and hands it back with ``Released`` once the circle can decide).
+Verifier = Callable[[Sequence[env.Envelope], int], "list[bool | None]"]
+#: Access(topic, peer identity) -> may this peer sync this topic? (circle membership, link level)
+Access = Callable[[bytes, bytes], bool]
 PeerKey = Hashable
 
 _PUSH_BATCH_BYTES: Final = 200_000
@@ -89,16 +93,18 @@ class _Link:
     last_rx: float
     opened: float
     rtt: float = 0.0
+    node: bytes = b""
 
 
 class CircleNode:
     """The sync engine for all topics of one node. Not thread-safe; one owner calls it."""
 
     def __init__(self, store: Store, verifier: Verifier, *, rng: random.Random,
-                 config: SyncConfig | None = None) -> None:
+                 config: SyncConfig | None = None, access: Access | None = None) -> None:
         self.store = store
         self.config = config or SyncConfig()
         self._verify = verifier
+        self._access = access
         self._rng = rng
         self._topics: set[TopicId] = set()
         self._gossip: dict[bytes, TopicGossip] = {}
@@ -147,6 +153,10 @@ class CircleNode:
             self._set_topics(self._topics | {event.topic}, now, out)
         elif isinstance(event, ev.TopicLeft):
             self._set_topics(self._topics - {event.topic}, now, out)
+        elif isinstance(event, ev.AccessChanged):
+            self._set_topics(set(self._topics), now, out)
+        elif isinstance(event, ev.Released):
+            self._on_released(event.envelopes, now, out)
         else:
             raise LocalProtocolError(f"unknown event {event!r}")
         return out
@@ -233,8 +243,9 @@ class CircleNode:
         if not event.initiator and len(self._links) >= self.config.max_links:
             out.append(ev.DropLink(peer, "neighbour set full"))
             return
-        session = Session(event.handshake_hash, frozenset(self._topics), queue_limit=self.config.queue_limit)
-        self._links[peer] = _Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt)
+        session = Session(event.handshake_hash, self._offer(event.node), queue_limit=self.config.queue_limit)
+        self._links[peer] = _Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
+                                  event.node)
         self._backoff.pop(peer, None)
         self.stats["links_opened"] += 1
         out.append(ev.OutputReady(peer))
@@ -343,10 +354,19 @@ class CircleNode:
             self._gossip.pop(topic, None)
         self._topics = topics
         for peer, link in list(self._links.items()):
-            change = link.session.set_topics(frozenset(topics))
+            offer = self._offer(link.node)
+            if offer == link.session.offered:
+                continue
+            change = link.session.set_topics(offer)
             if change is not None:
                 self._on_topics_changed(peer, change, now, out)
             out.append(ev.OutputReady(peer))
+
+    def _offer(self, node: bytes) -> frozenset[bytes]:
+        """The topics this node offers a peer: those it syncs and the peer may sync (membership)."""
+        if self._access is None:
+            return frozenset(self._topics)
+        return frozenset(t for t in self._topics if self._access(t, node))
 
     def _topic_peers(self, topic: bytes) -> list[PeerKey]:
         return [p for p, link in self._links.items() if topic in link.session.shared]
@@ -530,7 +550,8 @@ class CircleNode:
             return
         verdicts = self._verify(candidates, int(now))
         accepted = [e for e, ok in zip(candidates, verdicts) if ok]
-        rejected = len(candidates) - len(accepted)
+        rejected = sum(1 for ok in verdicts if ok is False)
+        self.stats["deferred"] += sum(1 for ok in verdicts if ok is None)
         if rejected:
             self.stats["rejected"] += rejected
             for _ in range(rejected):
@@ -552,6 +573,23 @@ class CircleNode:
             self._forward(topic, fresh, peer, out)
         if len(fresh) < len(accepted) and topic not in self._catchup_due:
             self._catchup_due[topic] = now + self.config.catchup_debounce
+
+    def _on_released(self, envelopes: Sequence[env.Envelope], now: float, out: list[ev.Effect]) -> None:
+        fresh_cutoff = now - self.config.fresh_window
+        by_topic: dict[bytes, list[env.Envelope]] = {}
+        for e in envelopes:
+            if e.topic in self._topics and not self.store.has(e.id):
+                by_topic.setdefault(e.topic, []).append(e)
+        for topic, items in by_topic.items():
+            out.append(ev.Persist(tuple(items), received=True))
+            gossip = self._gossip[topic]
+            for e in items:
+                self._requested.pop(e.id, None)
+                gossip.received(e.id, None)
+                out.append(ev.Deliver(e, None))
+            fresh = [e for e in items if e.created >= fresh_cutoff]
+            if fresh:
+                self._forward(topic, fresh, None, out)
 
     def _forward(self, topic: bytes, envelopes: list[env.Envelope], sender: PeerKey | None,
                  out: list[ev.Effect]) -> None:

@@ -124,6 +124,8 @@ class Session:
         self._queued = 0
         self._limit = queue_limit
         self._my_tags: dict[bytes, bytes] = {}
+        self._withdrawn: set[bytes] = set()
+        self.offered: frozenset[bytes] = frozenset()
         self._authors_out = AuthorTable()  # Push frames carry compact envelopes (compact.py)
         self._authors_in = AuthorTable()
         self._peer_tags: frozenset[bytes] = frozenset()
@@ -178,6 +180,13 @@ class Session:
             return PeerClosed(frame.code, frame.reason)
         topic = getattr(frame, "topic", None)
         if topic not in self.shared:
+            if topic in self._withdrawn:
+                # we stopped offering it (left the circle, or the peer lost access); frames already in
+                # flight are not the peer's fault: drop them, keeping the compact-author table in step
+                if isinstance(frame, Push):
+                    for r in frame.envelopes:
+                        expand(r, frame.topic, self._authors_in)
+                return None
             raise RemoteProtocolError(f"{type(frame).__name__} for a topic not shared on this link")
         if isinstance(frame, Push):
             self.payload_in += sum(len(r) for r in frame.envelopes)
@@ -199,7 +208,9 @@ class Session:
 
     def set_topics(self, topics: frozenset[bytes]) -> TopicsChanged | None:
         """Our topic set changed: tell the peer; returns the new intersection once live."""
+        self._withdrawn |= set(self._my_tags.values()) - topics
         self._my_tags = {topic_tag(self._hh, t): t for t in topics}
+        self.offered = topics
         self.send(Topics(sorted(self._my_tags)), Lane.URGENT)
         return self._recompute_shared() if self.state is State.LIVE else None
 

@@ -19,7 +19,16 @@ TOPIC: Final = "meshcare/v1/topic"
 EPOCH_BODY: Final = "meshcare/v1/epoch-body"
 EPOCH_ZERO: Final = "meshcare/v1/epoch-zero"
 CIRCLE_TAG: Final = "meshcare/v1/circle-tag"
-PURPOSES: Final = frozenset({TOPIC, EPOCH_BODY, EPOCH_ZERO, CIRCLE_TAG})
+#: The circle's roster key (members and relays): encrypts membership operations.
+ROSTER: Final = "meshcare/v1/roster"
+#: An invite's lobby topic and key, from the invite's public key: where a token holder asks to join.
+LOBBY_TOPIC: Final = "meshcare/v1/lobby-topic"
+LOBBY_KEY: Final = "meshcare/v1/lobby-key"
+#: This node's own copies (its check-in replies) and its local state file, from the identity seed.
+SELF_COPY: Final = "meshcare/v1/self-copy"
+LOCAL_STATE: Final = "meshcare/v1/local-state"
+PURPOSES: Final = frozenset({TOPIC, EPOCH_BODY, EPOCH_ZERO, CIRCLE_TAG, ROSTER, LOBBY_TOPIC, LOBBY_KEY,
+                             SELF_COPY, LOCAL_STATE})
 
 
 def derive_key(secret: bytes, purpose: str, context: bytes = b"", size: int = 32) -> bytes:

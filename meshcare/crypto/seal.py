@@ -58,3 +58,27 @@ def open_sealed(recipient_x25519_private: bytes, sealed: bytes) -> bytes:
         return nacl.public.SealedBox(nacl.public.PrivateKey(recipient_x25519_private)).decrypt(sealed)
     except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, nacl.exceptions.TypeError):
         raise DecryptionFailed("cannot open sealed box: not addressed to this key, or altered") from None
+
+
+def box(key: bytes, plaintext: bytes, ad: bytes = b"") -> bytes:
+    """``nonce || XChaCha20-Poly1305(plaintext)`` under ``key`` with a fresh random nonce.
+
+    For small self-contained secrets inside an already encrypted body (a call's thread under its call
+    key, a member's own copy of a check-in reply), where carrying the nonce inline keeps the schema flat.
+    """
+    nonce = random_nonce()
+    return nonce + encrypt(key, nonce, plaintext, ad)
+
+
+def unbox(key: bytes, boxed: bytes, ad: bytes = b"") -> bytes:
+    """Open ``box`` output; raises DecryptionFailed for a wrong key, tampering or truncation."""
+    if len(boxed) < NONCE_SIZE + TAG_SIZE:
+        raise DecryptionFailed("boxed data is truncated")
+    return decrypt(key, boxed[:NONCE_SIZE], boxed[NONCE_SIZE:], ad)
+
+
+def x25519_public_of(private: bytes) -> bytes:
+    """The X25519 public key of a private key (a check-in's reply key pair is a random private key)."""
+    if len(private) != KEY_SIZE:
+        raise LocalProtocolError("an X25519 private key is 32 bytes")
+    return bytes(b.crypto_scalarmult_base(private))

@@ -48,3 +48,17 @@ def require_domain(domain: bytes) -> bytes:
     if not domain.startswith(b"meshcare/") or not domain.endswith(b"\x00"):
         raise LocalProtocolError("signing domains look like b'meshcare/<what>/v1\\x00'")
     return domain
+
+
+def public_key(seed: bytes) -> bytes:
+    """The Ed25519 public key of a 32-byte seed (an invite's key pair lives in its token as a seed)."""
+    if len(seed) != 32:
+        raise LocalProtocolError("an Ed25519 seed is 32 bytes")
+    return bytes(nacl.signing.SigningKey(seed).verify_key)
+
+
+def sign_with_seed(seed: bytes, domain: bytes, message: bytes) -> bytes:
+    """``sign`` with a key given as its seed."""
+    if len(seed) != 32:
+        raise LocalProtocolError("an Ed25519 seed is 32 bytes")
+    return sign(nacl.signing.SigningKey(seed), domain, message)

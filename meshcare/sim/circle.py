@@ -26,7 +26,7 @@ from ..errors import InvalidSignature
 from ..ids import TopicId
 
 TTL: Final = 7 * 86_400
-Verifier = Callable[[Sequence[env.Envelope], int], list[bool]]
+Verifier = Callable[[Sequence[env.Envelope], int], "list[bool | None]"]
 
 
 class SimCircle:
@@ -81,7 +81,7 @@ class SimCircle:
                     cache[envelope.id] = known
             return known
 
-        def verify(envelopes: Sequence[env.Envelope], now: int) -> list[bool]:
+        def verify(envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
             return [e.topic == topic and e.author in authors and len(e.encoded) <= limit
                     and e.expires > now and signature_ok(e) for e in envelopes]
 

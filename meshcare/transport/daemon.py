@@ -34,19 +34,23 @@ import trio
 from .. import envelope as env
 from ..circles import events as ev
 from ..circles.node import CircleNode, SyncConfig
+from ..circles.registry import Registry
 from ..crypto import kdf
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
 from ..errors import BadInput, LinkError, RemoteProtocolError
 from ..ids import NodeId, TopicId
+from ..local_state import LocalStateFile, MemoryStateFile
 from ..ranges import KEY_MAX, KEY_MIN
 from ..store import Store
 from . import links
+from .circle_ops import CircleOps
 
 log = logging.getLogger("meshcare.daemon")
 PeerKey = tuple[str, int]
 DIAL_TIMEOUT = 5.0
 VERIFY_CHUNK = 32
+SWEEP_INTERVAL = 600.0   # delete expired envelopes this often
 
 
 @dataclass(eq=False)
@@ -75,17 +79,24 @@ class TestTopic:
     key: bytes
 
 
-class Daemon:
-    """The node: engine + store + links + control. Construct, then ``await run()`` in a nursery."""
+class Daemon(CircleOps):
+    """The node: engine + store + circles + links + control. Construct, then ``await run()`` in a nursery."""
 
     def __init__(self, identity: Identity, store: Store, *, listen: PeerKey = ("0.0.0.0", 7447),
                  peers: Sequence[PeerKey] = (), config: SyncConfig | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None) -> None:
         self.identity = identity
         self.store = store
         self.listen = listen
         self.static_peers = list(peers)
-        self.engine = CircleNode(store, self._verify, rng=random.Random(os.urandom(16)), config=config)
+        self._state_file = state if state is not None else MemoryStateFile()
+        self.registry = Registry(identity, self._state_file.load())
+        self._joined: set[TopicId] = set()
+        self._roster_changed = False
+        self._in_after = False
+        self._next_sweep = 0.0
+        self.engine = CircleNode(store, self._verify, rng=random.Random(os.urandom(16)), config=config,
+                                 access=self._access)
         self.links: dict[PeerKey, Link] = {}
         self.known: dict[PeerKey, str] = {}  # discovered or static peers -> where from
         self.topics: dict[TopicId, TestTopic] = {}
@@ -116,6 +127,7 @@ class Daemon:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                self._load_circles()
                 listeners = await nursery.start(self._listen)
                 self.port = listeners[0].socket.getsockname()[1]
                 nursery.start_soon(self._timers)
@@ -178,7 +190,7 @@ class Daemon:
                                            lambda: self.engine.take_output(key))
                         # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
                         rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
-                        self._event(ev.LinkOpened(key, channel.handshake_hash, initiator, rtt))
+                        self._event(ev.LinkOpened(key, channel.handshake_hash, initiator, rtt, bytes(channel.remote_node)))
                         if early:
                             self._event(ev.DataReceived(key, early))
                         await guarded(links.read_loop, stream, channel, self._on_data(key))
@@ -222,16 +234,25 @@ class Daemon:
         return link
 
     async def _timers(self) -> None:
+        """The one place the daemon sleeps: until the engine's, the circles' or the sweep's next deadline."""
         while True:
-            deadline = self.engine.next_deadline()
-            delay = 3600.0 if deadline is None else max(0.0, deadline - self.now())
+            now = self.now()
+            engine = self.engine.next_deadline()
+            duties = self.registry.next_duty_time(now)
+            deadline = min((t for t in (engine, duties, self._next_sweep) if t is not None), default=None)
+            delay = 3600.0 if deadline is None else max(0.0, deadline - now)
             with trio.move_on_after(delay):
                 await self._timers_changed.wait()
             if self._timers_changed.is_set():
                 self._timers_changed = trio.Event()
             now = self.now()
-            if deadline is not None and deadline <= now:
+            if engine is not None and engine <= now:
                 self._apply(self.engine.handle_deadline(now))
+            if duties is not None and duties <= now:
+                self._run_duties(now)
+            if self._next_sweep <= now:
+                self._next_sweep = now + SWEEP_INTERVAL
+                self._sweep(now)
 
     # ---------------------------------------------------------------------------------------------
     # engine
@@ -257,6 +278,7 @@ class Daemon:
                 if link is not None:
                     link.kick()
             elif isinstance(effect, ev.Deliver):
+                self._delivered(effect.envelope)
                 self._notify("envelope", {"id": effect.envelope.id.hex(), "topic": effect.envelope.topic.hex(),
                                           "author": effect.envelope.author.hex(), "lane": int(effect.envelope.lane)})
             elif isinstance(effect, ev.Connect):
@@ -270,6 +292,12 @@ class Daemon:
                     self._nursery.start_soon(self._farewell, link, effect.farewell)
         if flush:
             self._flush()
+        if self._roster_changed and not self._in_after:
+            self._in_after = True
+            try:
+                self._after_effects()
+            finally:
+                self._in_after = False
         self._timers_changed.set()
 
     async def _farewell(self, link: Link, data: bytes) -> None:
@@ -281,19 +309,144 @@ class Daemon:
                     pass
         link.scope.cancel()
 
-    def _verify(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool]:
-        """Signature, expiry and size, in worker threads (libsodium releases the GIL).
-
-        Membership and roles are checked by the circles layer once it exists; until then any valid
-        signature on a joined topic is accepted.
-        """
+    def _verify(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
+        """Signature, expiry and size (in worker threads: libsodium releases the GIL), then the circle's
+        verdict: membership, epoch, role, departure cut-off (None: undecided yet, held aside)."""
         items = list(envelopes)
         if len(items) <= VERIFY_CHUNK:
             ok = env.signatures_valid(items)
         else:
             chunks = [items[i:i + VERIFY_CHUNK] for i in range(0, len(items), VERIFY_CHUNK)]
             ok = [flag for part in self._pool.map(env.signatures_valid, chunks) for flag in part]
-        return [flag and not e.is_expired(now) and e.size <= env.MAX_ENVELOPE_SIZE for e, flag in zip(items, ok)]
+        out: list[bool | None] = []
+        circle_items: list[tuple[int, env.Envelope]] = []
+        for e, flag in zip(items, ok):
+            valid = flag and not e.is_expired(now) and e.size <= env.MAX_ENVELOPE_SIZE
+            if valid and e.topic not in self.topics:
+                circle_items.append((len(out), e))
+            out.append(valid)
+        if circle_items:
+            verdicts = self.registry.verdicts([e for _, e in circle_items], now)
+            for (index, _), verdict in zip(circle_items, verdicts):
+                out[index] = verdict
+        return out
+
+    # ---------------------------------------------------------------------------------------------
+    # circles (the registry decides; this carries out)
+
+    def _access(self, topic: bytes, node: bytes) -> bool:
+        return topic in self.topics or self.registry.access(topic, node)
+
+    def _load_circles(self) -> None:
+        """Fold every circle from the store (roster first), then sync the topics the circles want."""
+        now = int(self.now())
+        for topic, circle in self.registry.circles.items():
+            raws = [self.store.get_many([k.id for k in self.store.keys(topic, KEY_MIN, KEY_MAX, now)])]
+            decoded = [env.decode(r) for r in raws[0]]
+            for e in sorted(decoded, key=lambda e: (e.epoch != 0, e.lamport)):
+                if circle.verdict(e).value == "accept" or e.epoch == 0:
+                    circle.ingest(e)
+            # a roster op may have been stored before the content it unlocked: one more pass
+            for e in decoded:
+                circle.ingest(e)
+            mine = self.store.max_seq(topic, self.identity.node_id)
+            self.registry.state.seq[topic] = max(self.registry.state.seq.get(topic, 0), mine)
+        self.registry.finish_joins()
+        self.sync_topics()
+
+    def sync_topics(self) -> None:
+        """Join and leave topics so the engine syncs exactly what the circles (and test topics) want."""
+        wanted = self.registry.topics(int(self.now())) | set(self.topics)
+        for topic in sorted(wanted - self._joined):
+            self._event(ev.TopicJoined(topic))
+        for topic in sorted(self._joined - wanted):
+            self._event(ev.TopicLeft(topic))
+        self._joined = wanted
+
+    def access_changed(self) -> None:
+        self._event(ev.AccessChanged())
+
+    def publish(self, items: Sequence[tuple[TopicId, env.Envelope]]) -> None:
+        """Gossip envelopes this node made (persisted, fsynced, before any link can send them)."""
+        for topic, envelope in items:
+            if topic not in self._joined:
+                self.sync_topics()
+            self._event(ev.Published(envelope), flush=False)
+        self._flush()
+
+    def save_state(self) -> None:
+        self._state_file.save(self.registry.state)
+
+    def advertised_hints(self) -> list[str]:
+        """Addresses put in invite tokens: where this node listens (the joiner may also find it by mDNS)."""
+        host = self.listen[0]
+        if host in ("0.0.0.0", "::", ""):
+            return []
+        return [_addr((host, self.port))]
+
+    def add_hints(self, hints: Sequence[str]) -> None:
+        for hint in hints:
+            host, _, port = hint.rpartition(":")
+            if host and port.isdigit():
+                key = (host.strip("[]"), int(port))
+                if key not in self.known:
+                    self.known[key] = "invite"
+                    self._event(ev.PeerDiscovered(key, "invite"))
+
+    def _delivered(self, envelope: env.Envelope) -> None:
+        if envelope.topic in self.topics:
+            return
+        changed, joined = self.registry.delivered(envelope, self.now())
+        if joined is not None:
+            log.info("joined circle %s", joined.topic.hex()[:12])
+            self.save_state()
+        if changed:
+            self._roster_changed = True
+        self._notify("circle", {"circle": envelope.topic.hex(), "author": envelope.author.hex(),
+                                "id": envelope.id.hex(), "roster": envelope.epoch == 0})
+
+    def _after_effects(self) -> None:
+        """Roster changes ripple: link access, topics, held envelopes, finished joins."""
+        while self._roster_changed:
+            self._roster_changed = False
+            if self.registry.finish_joins():
+                self.save_state()
+            self.sync_topics()
+            self._event(ev.AccessChanged())
+            released = self.registry.take_released(int(self.now()))
+            if released:
+                self._event(ev.Released(tuple(released)))
+        self._timers_changed.set()
+
+    def _run_duties(self, now: float) -> None:
+        for duty in self.registry.duties(now):
+            try:
+                items = self.registry.carry_out(duty, int(now))
+            except BadInput as exc:
+                log.info("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], exc)
+                continue
+            if items:
+                log.info("%s in circle %s", duty.kind, duty.topic.hex()[:12])
+                self.publish(items)
+                self.save_state()
+                if duty.kind in ("admit", "rotate"):
+                    self._roster_changed = True
+                    self._after_effects()
+
+    def _sweep(self, now: float) -> None:
+        """Retention: expired envelopes leave the store and the circles; circles this node left go."""
+        deleted = self.store.expire(int(now))
+        self.registry.expire(int(now))
+        me = bytes(self.identity.node_id)
+        for topic, circle in list(self.registry.circles.items()):
+            if circle.roster.exists and me in circle.roster.ever and circle.roster.role(me) is None:
+                log.info("left circle %s; deleting what this node held of it", topic.hex()[:12])
+                self.store.delete_topic(topic)
+                self.registry.drop_circle(topic)
+                self.save_state()
+                self.sync_topics()
+        if deleted:
+            log.info("retention: deleted %d expired envelopes", deleted)
 
     # ---------------------------------------------------------------------------------------------
     # control (ControlHandler)
@@ -341,7 +494,7 @@ class Daemon:
         secret = _secret(args)
         topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
         self.topics[topic] = TestTopic(topic, kdf.derive_key(kdf.derive_key(secret, kdf.EPOCH_ZERO), kdf.EPOCH_BODY, topic))
-        self._event(ev.TopicJoined(topic))
+        self.sync_topics()
         return {"topic": topic.hex()}
 
     def op_topic_publish(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,412 @@
+"""One circle as this node sees it: keys, roster, posts, verdicts on envelopes, and new envelopes. Pure.
+
+Theory of operation
+-------------------
+A circle is named by its founder and a 32-byte secret. From them: the ``topic`` (what links and stores
+call it) and the ``roster key`` (members and relays: membership operations, epoch 0). Content is
+encrypted with the current **epoch key** (members only; see membership.py for how epochs rotate).
+
+Inside an epoch-encrypted body, a call for support adds a second layer: a random **call key** sealed to
+the call's audience (the first step of the ladder the caller approved), and every post in that call's
+thread is boxed with it. Escalating seals the same call key to the next step's audience. So a member
+outside the audience cannot read the call or its replies; escalation never reaches beyond the ladder.
+
+Check-in replies are sealed to the check-in's reply key, whose private half goes to the facilitators
+(visibility "facilitators") or sits in the check-in itself (visibility "circle"); each reply also carries
+a copy for its author. Who answered is visible to the circle (the envelope's author); what they answered
+only to whom the check-in said.
+
+Verdicts on received envelopes (the daemon has checked the signature): ``ACCEPT`` (store and forward),
+``REJECT`` (never stored, charges the link that sent it), ``DEFER`` (cannot decide yet: its epoch or its
+author's admission has not arrived; the daemon keeps it aside and asks again when the roster changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+from .. import envelope as env
+from ..crypto import kdf
+from ..crypto import seal as _seal
+from ..crypto import sign as _sign
+from ..crypto.keys import Identity, x25519_public
+from ..errors import BadInput, LocalProtocolError, RemoteProtocolError
+from ..ids import TopicId
+from ..wire import pack, unpack_strict
+from . import membership as ms
+from . import posts as ps
+
+ROSTER_EPOCH: Final = 0
+NEVER: Final = env.MAX_UINT
+#: Kinds carried inside a call's thread, boxed with the call key.
+THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate",
+                                 "receipt", "checkin"})
+URGENT_KINDS: Final = frozenset({"call", "offer", "claim", "accept", "escalate", "release"})
+FACILITATOR_KINDS: Final = frozenset({"checkin"})
+
+
+class Verdict(Enum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    DEFER = "defer"
+
+
+def circle_topic(secret: bytes, founder: bytes) -> TopicId:
+    return TopicId(kdf.derive_key(secret, kdf.TOPIC, founder, size=env.TOPIC_SIZE))
+
+
+@dataclass(slots=True)
+class _Opened:
+    envelope: env.Envelope
+    post: ps.Post | None = None       # None: not readable here (yet)
+
+
+class Circle:
+    """The state of one circle on this node. Feed it accepted envelopes with ``ingest``."""
+
+    def __init__(self, identity: Identity, secret: bytes, founder: bytes) -> None:
+        if len(secret) != 32 or len(founder) != 32:
+            raise LocalProtocolError("a circle secret and its founder are 32 bytes each")
+        self.identity = identity
+        self.me = bytes(identity.node_id)
+        self.secret = secret
+        self.founder = founder
+        self.topic = circle_topic(secret, founder)
+        self.roster_key = kdf.derive_key(secret, kdf.ROSTER, founder)
+        self._self_key = kdf.derive_key(identity.seed, kdf.SELF_COPY, self.topic)
+        self._ops: dict[bytes, ms.RosterOp] = {}
+        self._content: dict[bytes, _Opened] = {}
+        self._epoch_keys: dict[int, bytes] = {}
+        self._call_keys: dict[bytes, bytes] = {}
+        self._reply_keys: dict[bytes, bytes] = {}      # check-in id -> reply private key
+        self._reply_pubs: dict[bytes, bytes] = {}      # check-in id -> reply public key (replying needs it)
+        self.roster = ms.Roster()
+        self.max_lamport = 0
+        self.version = 0                                # bumps whenever anything visible changes
+
+    # ---------------------------------------------------------------------------------------------
+    # receiving
+
+    def verdict(self, e: env.Envelope) -> Verdict:
+        """Whether a signature-checked envelope of this circle belongs in the store."""
+        if e.topic != self.topic:
+            return Verdict.REJECT
+        if e.epoch == ROSTER_EPOCH:
+            try:
+                op = self._roster_op(e)
+            except RemoteProtocolError:
+                return Verdict.REJECT
+            if op.kind == "create":
+                return Verdict.ACCEPT if e.author == self.founder else Verdict.REJECT
+            cut = self.roster.departed.get(e.author)
+            if cut is not None and e.seq > cut:
+                return Verdict.REJECT
+            if e.author in self.roster.ever:
+                return Verdict.ACCEPT
+            return Verdict.DEFER
+        if e.epoch not in self.roster.epochs:
+            return Verdict.DEFER
+        return Verdict.ACCEPT if self.roster.may_post(e.author, e.epoch, e.seq) else Verdict.REJECT
+
+    def ingest(self, e: env.Envelope) -> bool:
+        """Take an accepted envelope into the state; True if anything visible changed."""
+        self.max_lamport = max(self.max_lamport, e.lamport)
+        if e.epoch == ROSTER_EPOCH:
+            if e.id in self._ops:
+                return False
+            try:
+                self._ops[e.id] = self._roster_op(e)
+            except RemoteProtocolError:
+                return False
+            self._refold()
+            return True
+        if e.id in self._content:
+            return False
+        self._content[e.id] = _Opened(e)
+        changed = self._open(self._content[e.id])
+        if changed:
+            self._retry_unopened()
+        self.version += 1
+        return True
+
+    def expire(self, now: int) -> int:
+        """Drop content whose time is up (the store deletes it too); returns how many went."""
+        gone = [i for i, item in self._content.items() if item.envelope.is_expired(now)]
+        for i in gone:
+            del self._content[i]
+        if gone:
+            self.version += 1
+        return len(gone)
+
+    def _roster_op(self, e: env.Envelope) -> ms.RosterOp:
+        kind, body = ms.validate(unpack_strict(env.open_body(e, self.roster_key), "roster operation"))
+        return ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body)
+
+    def _refold(self) -> None:
+        before = set(self._epoch_keys)
+        self.roster = ms.fold(self._ops.values(), self.founder, self.topic)
+        for number, epoch in self.roster.epochs.items():
+            sealed = epoch.keys.get(self.me)
+            if sealed is not None and number not in self._epoch_keys:
+                try:
+                    self._epoch_keys[number] = _seal.open_sealed(self.identity.x25519_private, sealed)
+                except RemoteProtocolError:
+                    pass
+            shared = epoch.history.get(self.me)
+            if shared is not None:
+                try:
+                    for old, key in unpack_strict(_seal.open_sealed(self.identity.x25519_private, shared)):
+                        if type(old) is int and type(key) is bytes and len(key) == 32:
+                            self._epoch_keys.setdefault(old, key)
+                except (RemoteProtocolError, TypeError, ValueError):
+                    pass
+        if set(self._epoch_keys) != before:
+            self._retry_unopened()
+        self.version += 1
+
+    def _retry_unopened(self) -> None:
+        progress = True
+        while progress:
+            progress = False
+            for item in self._content.values():
+                if item.post is None and self._open(item):
+                    progress = True
+
+    def _open(self, item: _Opened) -> bool:
+        """Decrypt and validate one content envelope; True if it taught us a new key."""
+        e = item.envelope
+        key = self._epoch_keys.get(e.epoch)
+        if key is None:
+            return False
+        try:
+            outer = unpack_strict(env.open_body(e, key), "post")
+            if type(outer) is not dict or type(outer.get("k")) is not str:
+                raise RemoteProtocolError("a post body is a map with a kind")
+            kind: str = outer["k"]
+            learned = False
+            if kind == "call":
+                sealed = dict(_pairs(outer.get("keys")))
+                if self.me not in sealed:
+                    return False            # not in this call's audience (yet: an escalation may add us)
+                call_key = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
+                inner = _map(_seal.unbox(call_key, _bytes(outer.get("box")), b"call"))
+                learned = e.id not in self._call_keys
+                self._call_keys[e.id] = call_key
+            elif outer.get("call") is not None and "box" in outer:
+                call = _bytes(outer["call"])
+                call_key_or_none = self._call_keys.get(call)
+                if call_key_or_none is None:
+                    sealed = dict(_pairs(outer.get("keys"))) if kind == "escalate" else {}
+                    if self.me not in sealed:
+                        return False
+                    call_key_or_none = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
+                    self._call_keys[call] = call_key_or_none
+                    learned = True
+                inner = _map(_seal.unbox(call_key_or_none, _bytes(outer["box"]), call))
+                if inner.get("call") != call:
+                    raise RemoteProtocolError("a thread post names another call inside")
+            elif kind == "checkin_reply":
+                inner = self._open_reply(e, outer)
+                if inner.get("option") is None:
+                    item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind,
+                                        ps.opaque_reply(_bytes(outer.get("checkin"))))
+                    self.version += 1
+                    return False
+            elif kind == "plan_share" and outer.get("for") is not None:
+                if e.author == self.me:
+                    inner = _map(_seal.unbox(self._self_key, _bytes(outer.get("mine")), b"plan"))
+                elif outer["for"] == self.me:
+                    inner = _map(_seal.open_sealed(self.identity.x25519_private, _bytes(outer.get("sealed"))))
+                else:
+                    return False            # shared with someone else only
+            else:
+                inner = {k: v for k, v in outer.items() if k != "k"}
+            if kind == "checkin":
+                learned = self._learn_reply_key(e.id, inner) or learned
+                if inner.get("call") is None and e.author not in self.roster.epochs[e.epoch].facilitators:
+                    raise RemoteProtocolError("only facilitators post check-ins to the circle")
+                inner = {k: v for k, v in inner.items() if k not in _REPLY_FIELDS}
+            body = ps.validate(kind, inner)
+        except (RemoteProtocolError, TypeError, ValueError, KeyError):
+            item.post = _UNREADABLE
+            return False
+        item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind, body)
+        self.version += 1
+        return learned
+
+    def _learn_reply_key(self, checkin: bytes, fields: Mapping[str, Any]) -> bool:
+        if fields.get("reply_priv") is not None:
+            self._reply_keys[checkin] = _bytes(fields["reply_priv"])
+        else:
+            sealed = dict(_pairs(fields.get("reply_keys", [])))
+            if self.me not in sealed:
+                self._reply_pubs[checkin] = _bytes(fields.get("reply_pub"))
+                return False
+            self._reply_keys[checkin] = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
+        self._reply_pubs[checkin] = _bytes(fields.get("reply_pub"))
+        return True
+
+    def _open_reply(self, e: env.Envelope, outer: Mapping[str, Any]) -> dict[str, Any]:
+        checkin = _bytes(outer.get("checkin"))
+        reply_priv = self._reply_keys.get(checkin)
+        raw: bytes | None = None
+        if e.author == self.me and outer.get("mine") is not None:
+            raw = _seal.unbox(self._self_key, _bytes(outer["mine"]), checkin)
+        elif reply_priv is not None:
+            raw = _seal.open_sealed(reply_priv, _bytes(outer.get("box")))
+        if raw is None:
+            return {"checkin": checkin, "option": None}
+        inner = _map(raw)
+        if inner.get("checkin") != checkin:
+            raise RemoteProtocolError("a reply names another check-in inside")
+        return inner
+
+    # ---------------------------------------------------------------------------------------------
+    # reading
+
+    @property
+    def posts(self) -> list[ps.Post]:
+        return [i.post for i in self._content.values() if i.post is not None and i.post is not _UNREADABLE]
+
+    def content_ids(self) -> list[bytes]:
+        return list(self._content)
+
+    def roster_envelope_count(self) -> int:
+        return len(self._ops)
+
+    def can_read(self) -> bool:
+        return self.roster.current is not None and self.roster.current in self._epoch_keys
+
+    def call_audience(self, caller: bytes, ladder: Iterable[Mapping[str, Any]], step: int) -> frozenset[bytes]:
+        """Who a call's ladder reaches at ``step`` (cumulative; never beyond what the caller approved)."""
+        readers = self.roster.readers
+        audience = {caller}
+        for s in list(ladder)[: step + 1]:
+            if s["to"] == "circle":
+                audience |= readers
+            elif s["to"] == "facilitators":
+                audience |= self.roster.facilitators
+            else:
+                audience |= set(s["members"]) & readers
+        return frozenset(audience)
+
+    # ---------------------------------------------------------------------------------------------
+    # writing (the caller supplies seq and created; lamport comes from what this circle has seen)
+
+    def roster_envelope(self, kind: str, fields: Mapping[str, Any], *, seq: int, now: int) -> env.Envelope:
+        """Seal a roster operation that builds on the current heads (validated as any received one)."""
+        body = {"k": kind, **fields}
+        if kind != "create":
+            body["parents"] = list(self.roster.heads)
+        ms.validate(body)
+        return self._seal(ROSTER_EPOCH, self.roster_key, pack(body), seq=seq, now=now, expires=NEVER,
+                          lane=env.Lane.URGENT)
+
+    def sealed_keys(self, key: bytes, to: Iterable[bytes]) -> list[list[bytes]]:
+        return [[m, _seal.seal_to(x25519_public(m), key)] for m in sorted(set(to))]
+
+    def new_epoch_fields(self, readers: Iterable[bytes]) -> dict[str, Any]:
+        return {"keys": self.sealed_keys(_seal.random_key(), set(readers) | {self.me})}
+
+    def history_for(self, member: bytes) -> list[list[bytes]]:
+        """Earlier epoch keys sealed to a new member (only when the circle shares history)."""
+        keys = [[n, k] for n, k in sorted(self._epoch_keys.items())]
+        return [[member, _seal.seal_to(x25519_public(member), pack(keys))]]
+
+    def post_envelope(self, kind: str, body: Mapping[str, Any], *, seq: int, now: int,
+                      audience: Iterable[bytes] = (), lane: env.Lane | None = None) -> env.Envelope:
+        """Encrypt and seal one post under the current epoch. Raises BadInput when this node cannot post."""
+        if self.roster.role(self.me) in (None, "relay"):
+            raise BadInput("only members of a circle can post to it")
+        epoch = self.roster.current
+        if epoch is None or epoch not in self._epoch_keys or self.roster.needs_rotation:
+            raise LocalProtocolError("rotate the epoch before posting (Circle.needs_rotation)")
+        body = ps.validate(kind, dict(body))
+        expires = now + self.roster.settings.retention_days * 86_400
+        inner = dict(body)
+        if kind == "checkin":
+            reply_priv = _seal.random_key()
+            inner["reply_pub"] = _seal.x25519_public_of(reply_priv)
+            if body["visibility"] == "circle" or body["call"] is not None:
+                inner["reply_priv"] = reply_priv    # in a call's thread: whoever reads the call reads replies
+            else:
+                inner["reply_keys"] = self.sealed_keys(reply_priv, self.roster.facilitators | {self.me})
+        outer: dict[str, Any]
+        if kind == "call":
+            call_key = _seal.random_key()
+            outer = {"k": kind, "keys": self.sealed_keys(call_key, set(audience) | {self.me}),
+                     "box": _seal.box(call_key, pack(inner), b"call")}
+        elif kind in THREAD_KINDS and body.get("call") is not None:
+            call = bytes(body["call"])
+            thread_key = self._call_keys.get(call)
+            if thread_key is None:
+                raise BadInput("this node cannot read that call, so it cannot post in its thread")
+            outer = {"k": kind, "call": call, "box": _seal.box(thread_key, pack(inner), call)}
+            if kind == "escalate":
+                outer["keys"] = self.sealed_keys(thread_key, audience)
+        elif kind == "plan_share" and body["to"] == "call":
+            recipient = sorted(set(audience))
+            if len(recipient) != 1:
+                raise LocalProtocolError("a plan shared in a call goes to exactly one person (its claimer)")
+            outer = {"k": kind, "for": recipient[0],
+                     "sealed": _seal.seal_to(x25519_public(recipient[0]), pack(inner)),
+                     "mine": _seal.box(self._self_key, pack(inner), b"plan")}
+        elif kind == "checkin_reply":
+            checkin = bytes(body["checkin"])
+            reply_pub = self._reply_pubs.get(checkin)
+            if reply_pub is None:
+                raise BadInput("this node cannot see that check-in, so it cannot answer it")
+            outer = {"k": kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, pack(inner)),
+                     "mine": _seal.box(self._self_key, pack(inner), checkin)}
+        else:
+            outer = {"k": kind, **inner}
+            if kind == "presence" and body.get("until") is not None:
+                expires = min(expires, max(now + 1, int(body["until"])))
+        lane = lane if lane is not None else (env.Lane.URGENT if kind in URGENT_KINDS else env.Lane.NORMAL)
+        return self._seal(epoch, self._epoch_keys[epoch], pack(outer), seq=seq, now=now, expires=expires,
+                          lane=lane)
+
+    def _seal(self, epoch: int, key: bytes, plaintext: bytes, *, seq: int, now: int, expires: int,
+              lane: env.Lane) -> env.Envelope:
+        self.max_lamport += 1
+        return env.seal(signing_key=self.identity.signing_key, topic=self.topic, epoch=epoch, key=key,
+                        seq=seq, lamport=self.max_lamport, created=now, expires=expires, plaintext=plaintext,
+                        lane=lane)
+
+
+_UNREADABLE: Final = ps.Post(b"", b"", 0, 0, "unreadable", {})
+
+
+_REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
+
+
+def _map(raw: bytes) -> dict[str, Any]:
+    value = unpack_strict(raw, "post")
+    if type(value) is not dict:
+        raise RemoteProtocolError("a post body is a map")
+    return value
+
+
+def _bytes(value: object) -> bytes:
+    if type(value) is not bytes:
+        raise RemoteProtocolError("expected bytes")
+    return value
+
+
+def _pairs(value: object) -> list[tuple[bytes, bytes]]:
+    if type(value) is not list:
+        raise RemoteProtocolError("expected a list of [member, sealed] pairs")
+    out = []
+    for pair in value:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
+            raise RemoteProtocolError("expected [member, sealed] pairs")
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def invite_proof(invite_seed: bytes, topic: bytes, member: bytes) -> bytes:
+    """Prove possession of an invite token for ``member`` joining ``topic``."""
+    return _sign.sign_with_seed(invite_seed, ms.INVITE_DOMAIN, ms.invite_proof_message(topic, member))

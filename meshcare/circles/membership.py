@@ -1,0 +1,537 @@
+"""Circle membership: roster operations and their deterministic fold. Pure: no I/O, no clock, no randomness.
+
+Theory of operation
+-------------------
+Every change to a circle's membership is a signed **roster operation** (an envelope of epoch 0, encrypted
+with the circle's roster key, which members *and relays* hold: relays must check who may post, but hold
+no epoch key). Each operation names the roster operations it builds on (``parents``: the heads its author
+knew), so the operations form a DAG rooted in the circle's ``create``.
+
+``fold(ops, founder)`` turns any *set* of operations into one ``Roster``:
+
+1. Operations whose parents are not all known wait in ``pending`` (sync will bring the parents).
+2. The rest are put in one order: parents before children, and among operations that are ready at the same
+   time, the smaller ``(lamport, id)`` first (Kahn's algorithm with a heap). The order depends only on the
+   set, so every node that holds the same set computes the same roster, whatever the arrival order.
+3. Each operation is applied in that order if its author holds the needed role *at that point*; otherwise
+   it is ignored (recorded in ``ignored`` with the reason). This is the rule for concurrent conflicting
+   changes: the change ordered first stands, and a concurrent change by someone it removed or demoted
+   does not. Two facilitators who remove each other at once: the removal with the smaller (lamport, id)
+   stands.
+
+Epochs. ``create``, ``admit``, ``remove`` and ``rotate`` carry a fresh epoch key sealed to each reader the
+author knew (``keys``). The epoch's number is derived from the operation id, so concurrent rotations never
+collide. The *current* epoch is the last one in the order. When its recipients differ from the current
+readers (someone left, or two admits raced), ``needs_rotation`` is true and the next member who posts
+rotates first; nobody ever posts under a key a departed member holds once its departure is known.
+
+Who may post. A content envelope of epoch E by author A is accepted when A was a recipient of E's key and
+A's departure, if any, did not cut it off: ``remove`` and ``leave`` record the last sequence number of the
+departing member that counts; anything later from them is rejected by every node.
+
+Roles: ``facilitator`` (invite, remove, grant or drop roles, change settings, post check-ins), ``member``
+(post calls and responses, admit holders of an invite), ``relay`` (stores and forwards, verifies, holds
+the roster key but no epoch key; cannot read or post). If the last facilitator leaves or is removed, the
+earliest-admitted remaining member becomes facilitator, so a circle never ends up unable to invite.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from ..crypto import sign as _sign
+from ..errors import InvalidSignature, RemoteProtocolError
+
+ID_SIZE: Final = 32
+MAX_PARENTS: Final = 32
+MAX_KEYS: Final = 200                    # members per circle (the envelope cap allows ~300 sealed keys)
+MAX_NAME: Final = 64
+EPOCH_MASK: Final = 2**63 - 1
+INVITE_DOMAIN: Final = _sign.require_domain(b"meshcare/invite-proof/v1\x00")
+ROLES: Final = ("facilitator", "member", "relay")
+KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings")
+#: Operations that carry a new epoch key.
+KEYED: Final = frozenset({"create", "admit", "remove", "rotate"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Circle settings, chosen by facilitators. Retention bounds how long calls and check-ins live."""
+
+    retention_days: int = 30
+    rotate_days: int = 7              # 0: rotate only on membership changes
+    share_history: bool = False       # new members may read what was said before they joined
+    members_invite: bool = False      # members (not only facilitators) may invite members
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"retention_days": self.retention_days, "rotate_days": self.rotate_days,
+                "share_history": self.share_history, "members_invite": self.members_invite}
+
+
+@dataclass(frozen=True, slots=True)
+class RosterOp:
+    """A decrypted, signature-checked roster operation, as the fold consumes it."""
+
+    id: bytes
+    author: bytes
+    lamport: int
+    created: int
+    seq: int
+    kind: str
+    body: Mapping[str, Any]
+
+    @property
+    def parents(self) -> tuple[bytes, ...]:
+        return tuple(self.body.get("parents", ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: bytes
+    role: str
+    name: str
+    admitted: bytes          # the operation that admitted them (``create`` for the founder)
+    order: int               # position of that operation in the fold order (seniority)
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    key: bytes               # the invite's Ed25519 public key (its secret is in the token)
+    role: str
+    expires: int
+    by: bytes
+    used_by: bytes | None = None
+    used_at: int | None = None
+    revoked: bool = False
+
+    def open_at(self, now: int) -> bool:
+        return self.used_by is None and not self.revoked and now < self.expires
+
+    def lobby_open_at(self, now: int, grace: int = 900) -> bool:
+        """Serve the invite's lobby while it is open, and a while after its use (the welcome travels)."""
+        if self.revoked or now >= self.expires:
+            return False
+        return self.used_at is None or now < self.used_at + grace
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch:
+    number: int
+    op: bytes
+    keys: Mapping[bytes, bytes]          # recipient -> sealed epoch key
+    history: Mapping[bytes, bytes]       # recipient -> sealed earlier keys (share_history admits)
+    facilitators: frozenset[bytes]       # facilitators when the epoch began (who may post check-ins)
+    created: int
+
+    @property
+    def recipients(self) -> frozenset[bytes]:
+        return frozenset(self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """The folded state of one circle's membership."""
+
+    name: str = ""
+    founder: bytes = b""
+    created: int = 0
+    settings: Settings = field(default_factory=Settings)
+    members: Mapping[bytes, Member] = field(default_factory=dict)
+    departed: Mapping[bytes, int] = field(default_factory=dict)     # member -> last seq that counts
+    ever: frozenset[bytes] = frozenset()                            # everyone ever admitted
+    invites: Mapping[bytes, Invite] = field(default_factory=dict)
+    epochs: Mapping[int, Epoch] = field(default_factory=dict)
+    current: int | None = None
+    order: tuple[bytes, ...] = ()
+    ignored: Mapping[bytes, str] = field(default_factory=dict)
+    pending: frozenset[bytes] = frozenset()
+    heads: tuple[bytes, ...] = ()
+    max_lamport: int = 0
+    last_rotation: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.founder)
+
+    def role(self, member: bytes) -> str | None:
+        m = self.members.get(member)
+        return m.role if m else None
+
+    @property
+    def readers(self) -> frozenset[bytes]:
+        """Members who hold epoch keys: everyone but relays."""
+        return frozenset(m for m, v in self.members.items() if v.role != "relay")
+
+    @property
+    def facilitators(self) -> frozenset[bytes]:
+        return frozenset(m for m, v in self.members.items() if v.role == "facilitator")
+
+    @property
+    def needs_rotation(self) -> bool:
+        """True when the current epoch's key is held by someone who is no longer a reader, or a reader lacks it."""
+        if self.current is None:
+            return bool(self.readers)
+        return self.epochs[self.current].recipients != self.readers
+
+    def may_post(self, author: bytes, epoch: int, seq: int) -> bool:
+        """May ``author`` have written a content envelope of ``epoch`` with sequence number ``seq``?"""
+        e = self.epochs.get(epoch)
+        if e is None or author not in e.keys:
+            return False
+        cut = self.departed.get(author)
+        return cut is None or seq <= cut
+
+    def may_sync(self, node: bytes) -> bool:
+        """Links carry this circle only to current members and relays (bound in the Noise handshake)."""
+        return node in self.members
+
+
+def epoch_number(op_id: bytes) -> int:
+    """The epoch an operation opens: 63 bits of its id, never 0 (epoch 0 names roster envelopes)."""
+    return (int.from_bytes(op_id[:8], "big") & EPOCH_MASK) or 1
+
+
+def invite_proof_message(topic: bytes, member: bytes) -> bytes:
+    return topic + member
+
+
+def check_invite_proof(invite_key: bytes, topic: bytes, member: bytes, proof: bytes) -> bool:
+    try:
+        _sign.verify(invite_key, INVITE_DOMAIN, invite_proof_message(topic, member), proof)
+    except InvalidSignature:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------
+# body validation
+
+
+def _bad(kind: str, why: str) -> RemoteProtocolError:
+    return RemoteProtocolError(f"malformed roster operation {kind!r}: {why}")
+
+
+def _id(kind: str, value: object, name: str) -> bytes:
+    if type(value) is not bytes or len(value) != ID_SIZE:
+        raise _bad(kind, f"{name} must be {ID_SIZE} bytes")
+    return value
+
+
+def _int(kind: str, value: object, name: str, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise _bad(kind, f"{name} must be an integer from {low} to {high}")
+    return value
+
+
+def _str(kind: str, value: object, name: str, high: int) -> str:
+    if type(value) is not str or not 1 <= len(value) <= high or not value.isprintable():
+        raise _bad(kind, f"{name} must be 1 to {high} printable characters")
+    return value
+
+
+def _keys(kind: str, value: object, name: str) -> dict[bytes, bytes]:
+    if type(value) is not list or len(value) > MAX_KEYS:
+        raise _bad(kind, f"{name} must be a list of at most {MAX_KEYS} [member, sealed] pairs")
+    out: dict[bytes, bytes] = {}
+    previous = b""
+    for pair in value:
+        if type(pair) is not list or len(pair) != 2:
+            raise _bad(kind, f"{name} entries are [member, sealed] pairs")
+        member = _id(kind, pair[0], "member")
+        if member <= previous:
+            raise _bad(kind, f"{name} must be sorted by member, without repeats")
+        previous = member
+        if type(pair[1]) is not bytes or not 48 <= len(pair[1]) <= 4096:
+            raise _bad(kind, "sealed key has the wrong size")
+        out[member] = pair[1]
+    return out
+
+
+def _settings(kind: str, value: object) -> Settings:
+    if type(value) is not dict or set(value) - set(Settings().to_dict()):
+        raise _bad(kind, "settings must be a map of known settings")
+    base = Settings()
+    return Settings(
+        retention_days=_int(kind, value.get("retention_days", base.retention_days), "retention_days", 1, 365),
+        rotate_days=_int(kind, value.get("rotate_days", base.rotate_days), "rotate_days", 0, 365),
+        share_history=_bool(kind, value.get("share_history", base.share_history), "share_history"),
+        members_invite=_bool(kind, value.get("members_invite", base.members_invite), "members_invite"))
+
+
+def _bool(kind: str, value: object, name: str) -> bool:
+    if type(value) is not bool:
+        raise _bad(kind, f"{name} must be true or false")
+    return value
+
+
+_FIELDS: Final[dict[str, frozenset[str]]] = {
+    "create": frozenset({"name", "member_name", "settings", "keys"}),
+    "invite": frozenset({"invite", "role", "expires"}),
+    "revoke": frozenset({"invite"}),
+    "admit": frozenset({"invite", "member", "name", "proof", "keys", "history"}),
+    "remove": frozenset({"member", "last_seq", "keys"}),
+    "leave": frozenset({"last_seq"}),
+    "role": frozenset({"member", "role"}),
+    "rotate": frozenset({"keys"}),
+    "settings": frozenset({"settings"}),
+}
+
+
+def validate(body: object) -> tuple[str, dict[str, Any]]:
+    """Check a decrypted roster body; return (kind, normalised body). Raises RemoteProtocolError."""
+    if type(body) is not dict:
+        raise _bad("?", "the body must be a map")
+    kind = body.get("k")
+    if kind not in _FIELDS:
+        raise _bad(str(kind)[:20], "unknown kind")
+    assert isinstance(kind, str)
+    extra = set(body) - _FIELDS[kind] - {"k", "parents"}
+    if extra:
+        raise _bad(kind, f"unknown fields {sorted(map(str, extra))}")
+    missing = _FIELDS[kind] - {"history", "settings", "member_name"} - set(body)
+    if missing:
+        raise _bad(kind, f"missing fields {sorted(missing)}")
+    parents = body.get("parents", [])
+    if type(parents) is not list or len(parents) > MAX_PARENTS:
+        raise _bad(kind, f"parents must be a list of at most {MAX_PARENTS} ids")
+    out: dict[str, Any] = {"parents": tuple(sorted({_id(kind, p, "parent") for p in parents}))}
+    if kind == "create":
+        out["name"] = _str(kind, body["name"], "name", MAX_NAME)
+        out["member_name"] = _str(kind, body.get("member_name", "founder"), "member_name", MAX_NAME)
+        out["settings"] = _settings(kind, body.get("settings", {}))
+    if kind in ("invite", "revoke", "admit"):
+        out["invite"] = _id(kind, body["invite"], "invite")
+    if kind == "invite":
+        if body["role"] not in ROLES:
+            raise _bad(kind, "role must be facilitator, member or relay")
+        out["role"] = body["role"]
+        out["expires"] = _int(kind, body["expires"], "expires", 0, EPOCH_MASK)
+    if kind in ("admit", "remove", "role"):
+        out["member"] = _id(kind, body["member"], "member")
+    if kind == "admit":
+        out["name"] = _str(kind, body["name"], "name", MAX_NAME)
+        if type(body["proof"]) is not bytes or len(body["proof"]) != _sign.SIGNATURE_SIZE:
+            raise _bad(kind, "proof must be a signature")
+        out["proof"] = body["proof"]
+        out["history"] = _keys(kind, body.get("history", []), "history")
+    if kind in ("remove", "leave"):
+        out["last_seq"] = _int(kind, body["last_seq"], "last_seq", 0, EPOCH_MASK)
+    if kind == "role":
+        if body["role"] not in ("facilitator", "member"):
+            raise _bad(kind, "role must be facilitator or member")
+        out["role"] = body["role"]
+    if kind == "settings":
+        out["settings"] = _settings(kind, body["settings"])
+    if kind in KEYED:
+        out["keys"] = _keys(kind, body["keys"], "keys")
+    if kind == "create" and out["parents"]:
+        raise _bad(kind, "create has no parents")
+    if kind != "create" and not out["parents"]:
+        raise _bad(kind, "every operation but create names its parents")
+    return kind, out
+
+
+# ---------------------------------------------------------------------------------------------------
+# the fold
+
+
+def linearize(ops: Mapping[bytes, RosterOp]) -> tuple[list[RosterOp], frozenset[bytes]]:
+    """Parents first, ties by (lamport, id). Returns (ordered ready ops, ids waiting for parents)."""
+    children: dict[bytes, list[bytes]] = {}
+    waiting: dict[bytes, int] = {}
+    blocked: set[bytes] = set()
+    for op in ops.values():
+        if any(p not in ops for p in op.parents):
+            blocked.add(op.id)
+    # anything descending from a blocked op is blocked too
+    changed = True
+    while changed:
+        changed = False
+        for op in ops.values():
+            if op.id not in blocked and any(p in blocked for p in op.parents):
+                blocked.add(op.id)
+                changed = True
+    heap: list[tuple[int, bytes]] = []
+    for op in ops.values():
+        if op.id in blocked:
+            continue
+        waiting[op.id] = len(op.parents)
+        for p in op.parents:
+            children.setdefault(p, []).append(op.id)
+        if not op.parents:
+            heapq.heappush(heap, (op.lamport, op.id))
+    ordered: list[RosterOp] = []
+    while heap:
+        _, op_id = heapq.heappop(heap)
+        ordered.append(ops[op_id])
+        for child in children.get(op_id, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(heap, (ops[child].lamport, child))
+    return ordered, frozenset(blocked)
+
+
+class _Folding:
+    """Mutable scratch state of one fold; ``Roster`` is its frozen result."""
+
+    def __init__(self, founder: bytes, topic: bytes) -> None:
+        self.founder = founder
+        self.topic = topic
+        self.name = ""
+        self.created = 0
+        self.settings = Settings()
+        self.members: dict[bytes, Member] = {}
+        self.departed: dict[bytes, int] = {}
+        self.ever: set[bytes] = set()
+        self.invites: dict[bytes, Invite] = {}
+        self.epochs: dict[int, Epoch] = {}
+        self.current: int | None = None
+        self.ignored: dict[bytes, str] = {}
+        self.position = 0
+        self.last_rotation = 0
+        self.created_seen = False
+
+    def role(self, member: bytes) -> str | None:
+        m = self.members.get(member)
+        return m.role if m else None
+
+    def apply(self, op: RosterOp) -> None:
+        why = self._check(op)
+        if why is not None:
+            self.ignored[op.id] = why
+            return
+        b = op.body
+        if op.kind == "create":
+            self.created_seen = True
+            self.name, self.created, self.settings = b["name"], op.created, b["settings"]
+            self._admit(op.author, "facilitator", b["member_name"], op.id)
+        elif op.kind == "invite":
+            self.invites[b["invite"]] = Invite(b["invite"], b["role"], b["expires"], op.author)
+        elif op.kind == "revoke":
+            self.invites[b["invite"]] = replace(self.invites[b["invite"]], revoked=True)
+        elif op.kind == "admit":
+            invite = self.invites[b["invite"]]
+            self.invites[b["invite"]] = replace(invite, used_by=b["member"], used_at=op.created)
+            self._admit(b["member"], invite.role, b["name"], op.id)
+        elif op.kind in ("remove", "leave"):
+            gone = b["member"] if op.kind == "remove" else op.author
+            del self.members[gone]
+            self.departed[gone] = b["last_seq"]
+            self._keep_a_facilitator()
+        elif op.kind == "role":
+            member = self.members[b["member"]]
+            self.members[b["member"]] = replace(member, role=b["role"])
+            self._keep_a_facilitator()
+        elif op.kind == "settings":
+            self.settings = b["settings"]
+        if op.kind in KEYED:
+            number = epoch_number(op.id)
+            facilitators = frozenset(m for m, v in self.members.items() if v.role == "facilitator")
+            self.epochs[number] = Epoch(number, op.id, b["keys"], b.get("history", {}), facilitators, op.created)
+            self.current = number
+            self.last_rotation = op.created
+        self.position += 1
+
+    def _admit(self, member: bytes, role: str, name: str, op_id: bytes) -> None:
+        self.members[member] = Member(member, role, name, op_id, self.position)
+        self.departed.pop(member, None)
+        self.ever.add(member)
+
+    def _keep_a_facilitator(self) -> None:
+        if self.members and not any(m.role == "facilitator" for m in self.members.values()):
+            readers = [m for m in self.members.values() if m.role != "relay"]
+            if readers:
+                senior = min(readers, key=lambda m: m.order)
+                self.members[senior.id] = replace(senior, role="facilitator")
+
+    def _check(self, op: RosterOp) -> str | None:
+        """Why ``op`` cannot apply at this point of the order, or None when it can."""
+        b = op.body
+        if op.kind == "create":
+            if self.created_seen:
+                return "the circle already exists"
+            if op.author != self.founder:
+                return "only the founder named by the circle id creates it"
+            return self._author_holds_key(op)
+        if not self.created_seen:
+            return "the circle does not exist yet"
+        role = self.role(op.author)
+        if role is None:
+            return "the author is not a member"
+        if op.kind == "invite":
+            if role == "facilitator" or (role == "member" and self.settings.members_invite and b["role"] == "member"):
+                return "an invite with this key exists" if b["invite"] in self.invites else None
+            return "only facilitators invite (or members, for members, when the circle allows it)"
+        if op.kind == "revoke":
+            invite = self.invites.get(b["invite"])
+            if invite is None:
+                return "no such invite"
+            return None if role == "facilitator" or invite.by == op.author else "only facilitators or the inviter revoke"
+        if op.kind == "admit":
+            invite = self.invites.get(b["invite"])
+            if role == "relay":
+                return "relays cannot admit (they hold no epoch key)"
+            if invite is None or invite.revoked:
+                return "no such invite, or it was revoked"
+            if invite.used_by is not None:
+                return "the invite was already used"
+            if op.created >= invite.expires:
+                return "the invite had expired"
+            if b["member"] in self.members:
+                return "already a member"
+            if not check_invite_proof(b["invite"], self.topic, b["member"], b["proof"]):
+                return "the invite proof does not verify"
+            return self._author_holds_key(op)
+        if op.kind == "remove":
+            if role != "facilitator":
+                return "only facilitators remove members"
+            if b["member"] not in self.members or b["member"] == op.author:
+                return "not a member (or removing oneself: use leave)"
+            return self._author_holds_key(op)
+        if op.kind == "leave":
+            return None
+        if op.kind == "role":
+            if role != "facilitator":
+                return "only facilitators grant or drop roles"
+            target = self.members.get(b["member"])
+            if target is None or target.role == "relay":
+                return "roles are granted to members, not relays or non-members"
+            return None
+        if op.kind == "rotate":
+            if role == "relay":
+                return "relays hold no epoch key"
+            return self._author_holds_key(op)
+        if op.kind == "settings":
+            return None if role == "facilitator" else "only facilitators change settings"
+        return "unknown kind"
+
+    @staticmethod
+    def _author_holds_key(op: RosterOp) -> str | None:
+        """The author must hold the key it made. Recipients are the readers *its author* knew: a
+        concurrent change can make them differ from the readers at this point of the order; the epoch
+        still counts (so a race never undoes an admission), and ``needs_rotation`` makes the next
+        poster rotate before anything is sent under it."""
+        if op.author not in op.body["keys"]:
+            return "the author must hold the key it made"
+        return None
+
+
+def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
+    """The roster that ``ops`` (any order, duplicates allowed) add up to. Deterministic in the set."""
+    by_id = {op.id: op for op in ops}
+    ordered, pending = linearize(by_id)
+    state = _Folding(founder, topic)
+    for op in ordered:
+        state.apply(op)
+    has_child = {p for op in ordered for p in op.parents}
+    heads = tuple(sorted(op.id for op in ordered if op.id not in has_child))
+    return Roster(
+        name=state.name, founder=founder if state.created_seen else b"", created=state.created,
+        settings=state.settings, members=dict(state.members), departed=dict(state.departed),
+        ever=frozenset(state.ever), invites=dict(state.invites), epochs=dict(state.epochs),
+        current=state.current, order=tuple(op.id for op in ordered), ignored=dict(state.ignored),
+        pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
+        last_rotation=state.last_rotation)

@@ -1,0 +1,329 @@
+"""Circle posts: the typed, validated content that the folds (calls, check-ins, presence, plans) read.
+
+Theory of operation
+-------------------
+The membership layer opens an envelope, checks who wrote it, and hands over a ``Post``: the envelope id,
+the author's member id, the author's clock (``created``), the causal clock (``lamport``), a ``kind`` and a
+``body``. The body is whatever msgpack decoded (a dict with str keys; values str/int/bytes/list/None/bool),
+so it came from outside and is checked here, once, by ``validate``: unknown kinds, unknown or missing
+keys, wrong types, over-long text and values outside their enum are a ``RemoteProtocolError`` (reject that
+one envelope, keep running). What passes comes back *normalised*: every optional key present with its
+default, so the folds never need ``.get`` or a second round of checks, and ``validate`` of a normalised
+body returns an equal body (it round trips).
+
+Choices made here (the protocol is strict so that every node reads a post the same way):
+
+* Required text (a call's text, an update, a check-in prompt) must hold something besides whitespace.
+* Lists whose items are named as distinct (needs, consent, check-in options, ladder members) reject
+  duplicates instead of quietly dropping them: a duplicate means a broken client.
+* A ladder step to ``"chosen"`` names 1..50 members; a step to ``"facilitators"`` or ``"circle"`` must
+  name none, so no step carries people it does not reach.
+* ``plan_share`` may name a call when shared with the whole circle (context for the thread); it must name
+  one when shared with a call.
+* A ``checkin_reply`` from the wire must name an option. A reply this node cannot read (its body was
+  encrypted to the facilitators) is represented by ``opaque_reply(checkin_id)``: ``option`` is ``None``.
+  ``validate`` never produces that, so a peer cannot send an "unreadable" reply on purpose.
+
+Lengths are counted in characters (``len`` of the str), not bytes; the envelope size cap bounds bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ..errors import RemoteProtocolError
+
+ID_SIZE: Final = 32
+TIME_MAX: Final = 2**63 - 1
+
+MAX_CALL_TEXT: Final = 4000
+MAX_REACH: Final = 500
+MAX_CONSENT_NOTE: Final = 500
+MAX_LADDER_STEPS: Final = 5
+MAX_LADDER_AFTER: Final = 1440  # minutes: a ladder spans at most one day
+MAX_STEP_MEMBERS: Final = 50
+MAX_OFFER_TEXT: Final = 2000
+MAX_UPDATE_TEXT: Final = 4000
+MAX_ESCALATE_STEP: Final = MAX_LADDER_STEPS - 1
+MAX_PROMPT: Final = 1000
+MIN_OPTIONS: Final = 2
+MAX_OPTIONS: Final = 6
+MAX_OPTION_TEXT: Final = 60
+MAX_REPLY_TEXT: Final = 2000
+MAX_PRESENCE_CAP: Final = 20
+MAX_PLAN_FIELD: Final = 2000
+
+URGENCIES: Final = ("now", "today", "whenever")
+NEEDS: Final = ("listen", "company", "practical", "ride")
+CONSENTS: Final = ("no_police", "do_not_tell_others", "no_calls", "text_only")
+LADDER_TARGETS: Final = ("chosen", "facilitators", "circle")
+OFFER_KINDS: Final = ("call", "come_over", "listening", "text")
+CHECKIN_VISIBILITY: Final = ("facilitators", "circle")
+PRESENCE_STATUSES: Final = ("available", "away")
+SHARE_TARGETS: Final = ("call", "circle")
+PLAN_FIELDS: Final = ("helps", "avoid", "contact", "other")
+DEFAULT_OPTIONS: Final = ("doing OK", "could use a chat", "need support now")
+#: A check-in reply with this option text suggests starting a call for support (see checkins.py).
+SUGGEST_CALL_OPTION: Final = DEFAULT_OPTIONS[-1]
+
+#: Posts that belong to one call's thread (``body["call"]`` names it); ``checkin`` only when it names one.
+THREAD_KINDS: Final = ("offer", "claim", "release", "accept", "update", "resolve", "escalate", "receipt")
+
+Check = Callable[[str, object], Any]
+"""Checks one value (``where`` names it in the error) and returns its normalised form."""
+
+_REQUIRED: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One authenticated, decrypted circle post. ``body`` is the output of ``validate`` (or
+    ``opaque_reply``); the folds rely on that and never re-check it.
+
+    ``id`` is the envelope id, a hash of the whole envelope, so two posts with the same id are the same
+    post; the folds use that to drop duplicates. ``body`` takes no part in hashing (dicts cannot).
+    """
+
+    id: bytes
+    author: bytes
+    created: int
+    lamport: int
+    kind: str
+    body: Mapping[str, Any] = field(hash=False)
+
+    @property
+    def order(self) -> tuple[int, bytes]:
+        """The total order every fold uses: causal clock first, envelope id to break ties."""
+        return (self.lamport, self.id)
+
+
+def make_post(id: bytes, author: bytes, created: int, lamport: int, kind: str, body: object) -> Post:
+    """Build a Post from envelope fields and a decoded body, validating all of it.
+
+    Raises RemoteProtocolError (bad id sizes, negative clocks, or anything ``validate`` rejects).
+    """
+    _id("post id", id)
+    _id("post author", author)
+    _int(0, TIME_MAX)("post created", created)
+    _int(0, TIME_MAX)("post lamport", lamport)
+    return Post(id, author, created, lamport, kind, validate(kind, body))
+
+
+def opaque_reply(checkin: bytes) -> dict[str, Any]:
+    """The body for a check-in reply this node could not decrypt: it counts as answered, not tallied.
+
+    Only the membership layer builds these, from the check-in id it can see; ``validate`` rejects
+    ``option: None`` from the wire. Raises RemoteProtocolError if ``checkin`` is not a 32-byte id.
+    """
+    return {"checkin": _id("checkin_reply: 'checkin'", checkin), "option": None, "text": ""}
+
+
+def _fail(where: str, problem: str) -> RemoteProtocolError:
+    return RemoteProtocolError(f"{where} {problem}")
+
+
+def _text(lo: int, hi: int) -> Check:
+    def check(where: str, value: object) -> str:
+        if not isinstance(value, str):
+            raise _fail(where, f"must be text, got {type(value).__name__}")
+        if not lo <= len(value) <= hi:
+            raise _fail(where, f"must be {lo} to {hi} characters, got {len(value)}")
+        if lo > 0 and not value.strip():
+            raise _fail(where, "must not be blank")
+        return value
+    return check
+
+
+def _int(lo: int, hi: int) -> Check:
+    def check(where: str, value: object) -> int:
+        if type(value) is not int:  # bool is an int subclass; it is not a number here
+            raise _fail(where, f"must be an integer, got {type(value).__name__}")
+        if not lo <= value <= hi:
+            raise _fail(where, f"must be between {lo} and {hi}, got {value}")
+        return value
+    return check
+
+
+def _enum(choices: tuple[str, ...]) -> Check:
+    def check(where: str, value: object) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise _fail(where, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+    return check
+
+
+def _id(where: str, value: object) -> bytes:
+    if not isinstance(value, bytes) or len(value) != ID_SIZE:
+        got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
+        raise _fail(where, f"must be a {ID_SIZE}-byte id, got {got}")
+    return value
+
+
+def _nullable(inner: Check) -> Check:
+    def check(where: str, value: object) -> Any:
+        return None if value is None else inner(where, value)
+    return check
+
+
+def _distinct_list(item: Check, lo: int, hi: int) -> Check:
+    def check(where: str, value: object) -> list[Any]:
+        if not isinstance(value, list):
+            raise _fail(where, f"must be a list, got {type(value).__name__}")
+        if not lo <= len(value) <= hi:
+            raise _fail(where, f"must have {lo} to {hi} items, got {len(value)}")
+        out = [item(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        if len(set(out)) != len(out):
+            raise _fail(where, "must not repeat an item")
+        return out
+    return check
+
+
+def _record(what: str, value: object, fields: Mapping[str, tuple[Check, Any]]) -> dict[str, Any]:
+    """Check a str-keyed dict against ``fields`` (name -> (check, default factory or _REQUIRED))."""
+    if not isinstance(value, dict):
+        raise _fail(what, f"must be a map, got {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise _fail(what, f"has a non-text key {key!r}")
+        if key not in fields:
+            raise _fail(what, f"has unknown field {key!r}")
+    out: dict[str, Any] = {}
+    for name, (check, default) in fields.items():
+        if name in value:
+            out[name] = check(f"{what}: {name!r}", value[name])
+        elif default is _REQUIRED:
+            raise _fail(what, f"is missing required field {name!r}")
+        else:
+            out[name] = default()
+    return out
+
+
+def _none() -> None:
+    return None
+
+
+def _empty_list() -> list[Any]:
+    return []
+
+
+def _empty_text() -> str:
+    return ""
+
+
+def _const(value: str) -> Callable[[], str]:
+    return lambda: value
+
+
+_STEP_FIELDS: Final[Mapping[str, tuple[Check, Any]]] = {
+    "after": (_int(0, MAX_LADDER_AFTER), _REQUIRED),
+    "to": (_enum(LADDER_TARGETS), _REQUIRED),
+    "members": (_distinct_list(_id, 0, MAX_STEP_MEMBERS), _empty_list),
+}
+
+
+def default_ladder() -> list[dict[str, Any]]:
+    """The ladder of a call that names none: the whole circle, straight away, no escalation."""
+    return [{"after": 0, "to": "circle", "members": []}]
+
+
+def _ladder(where: str, value: object) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise _fail(where, f"must be a list, got {type(value).__name__}")
+    if not 1 <= len(value) <= MAX_LADDER_STEPS:
+        raise _fail(where, f"must have 1 to {MAX_LADDER_STEPS} steps, got {len(value)}")
+    steps = [_record(f"{where}[{i}]", v, _STEP_FIELDS) for i, v in enumerate(value)]
+    if steps[0]["after"] != 0:
+        raise _fail(where, "must start with a step after 0 minutes (where the call goes first)")
+    for i, step in enumerate(steps):
+        if i and step["after"] <= steps[i - 1]["after"]:
+            raise _fail(f"{where}[{i}]: 'after'", f"must be later than the step before ({steps[i - 1]['after']})")
+        if step["to"] == "chosen" and not step["members"]:
+            raise _fail(f"{where}[{i}]", "goes to chosen members but names none")
+        if step["to"] != "chosen" and step["members"]:
+            raise _fail(f"{where}[{i}]", f"goes to {step['to']} and must not name members")
+    return steps
+
+
+def _options(where: str, value: object) -> list[str]:
+    out: list[str] = _distinct_list(_text(1, MAX_OPTION_TEXT), MIN_OPTIONS, MAX_OPTIONS)(where, value)
+    return out
+
+
+def _plan(where: str, value: object) -> dict[str, Any]:
+    return _record(where, value, {name: (_text(0, MAX_PLAN_FIELD), _empty_text) for name in PLAN_FIELDS})
+
+
+_ID: Final = (_id, _REQUIRED)
+_TIME_OR_NONE: Final = (_nullable(_int(0, TIME_MAX)), _none)
+
+SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
+    "call": {
+        "text": (_text(1, MAX_CALL_TEXT), _REQUIRED),
+        "urgency": (_enum(URGENCIES), _const("today")),
+        "needs": (_distinct_list(_enum(NEEDS), 0, len(NEEDS)), _empty_list),
+        "reach": (_nullable(_text(0, MAX_REACH)), _none),
+        "consent": (_distinct_list(_enum(CONSENTS), 0, len(CONSENTS)), _empty_list),
+        "consent_note": (_nullable(_text(0, MAX_CONSENT_NOTE)), _none),
+        "ladder": (_ladder, default_ladder),
+    },
+    "offer": {"call": _ID, "kind": (_enum(OFFER_KINDS), _REQUIRED),
+              "text": (_text(0, MAX_OFFER_TEXT), _empty_text)},
+    "claim": {"call": _ID},
+    "release": {"call": _ID},
+    "accept": {"call": _ID, "offer": _ID},
+    "update": {"call": _ID, "text": (_text(1, MAX_UPDATE_TEXT), _REQUIRED)},
+    "resolve": {"call": _ID, "followup_at": _TIME_OR_NONE},
+    "escalate": {"call": _ID, "step": (_int(1, MAX_ESCALATE_STEP), _REQUIRED)},
+    "receipt": {"call": _ID},
+    "checkin": {
+        "prompt": (_text(1, MAX_PROMPT), _REQUIRED),
+        "options": (_options, lambda: list(DEFAULT_OPTIONS)),
+        "visibility": (_enum(CHECKIN_VISIBILITY), _const("facilitators")),
+        "call": (_nullable(_id), _none),
+        "closes_at": _TIME_OR_NONE,
+    },
+    "checkin_reply": {"checkin": _ID, "option": (_int(0, MAX_OPTIONS - 1), _REQUIRED),
+                      "text": (_text(0, MAX_REPLY_TEXT), _empty_text)},
+    "presence": {"status": (_enum(PRESENCE_STATUSES), _REQUIRED), "until": _TIME_OR_NONE,
+                 "cap": (_nullable(_int(1, MAX_PRESENCE_CAP)), _none)},
+    "plan_share": {"to": (_enum(SHARE_TARGETS), _REQUIRED), "call": (_nullable(_id), _none),
+                   "plan": (_plan, _REQUIRED)},
+    "plan_retract": {"share": _ID},
+}
+KINDS: Final = tuple(SCHEMAS)
+
+
+def validate(kind: str, body: object) -> dict[str, Any]:
+    """Check one decoded body for ``kind``; return it normalised (every optional field filled in).
+
+    The result is a new dict (lists copied), so the caller may keep it while the input changes.
+    Raises RemoteProtocolError naming the kind, the field and what was wrong.
+    """
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
+    if schema is None:
+        raise RemoteProtocolError(f"unknown post kind {kind!r}")
+    out = _record(kind, body, schema)
+    if kind == "plan_share" and out["to"] == "call" and out["call"] is None:
+        raise _fail("plan_share", "is shared with a call but names none")
+    return out
+
+
+def thread_call(post: Post) -> bytes | None:
+    """The call whose thread ``post`` belongs to, or None (a call itself, or not about a call)."""
+    if post.kind in THREAD_KINDS or post.kind == "checkin":
+        call = post.body.get("call")
+        return call if isinstance(call, bytes) else None
+    return None
+
+
+def dedupe_sorted(posts: Iterable[Post]) -> list[Post]:
+    """Posts of an iterable, duplicates (same id) dropped, in (lamport, id) order.
+
+    Every fold starts here, which is what makes them independent of arrival order and repeats.
+    """
+    by_id: dict[bytes, Post] = {}
+    for post in posts:
+        by_id.setdefault(post.id, post)
+    return sorted(by_id.values(), key=lambda p: p.order)

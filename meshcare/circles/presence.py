@@ -1,0 +1,86 @@
+"""The presence fold: who is available to take calls, until when, and how many they hold.
+
+Theory of operation
+-------------------
+Each member gossips ``presence`` posts; the **latest** by ``(lamport, id)`` is their status (so the same
+set of posts gives the same answer in any order). A status whose ``until`` has passed (``until <= now``)
+means nothing any more and reads as ``"unknown"``, the same as never having said: an expired
+"available" must not keep sending calls to someone who has gone to bed.
+
+``load`` counts the calls a member holds right now (claimer of a call still ``claimed``) that they took
+at or after their current presence post (``CallState.claimed_at >= since``): the ``cap`` a member sets
+("at most 2 calls") is about what they take on from that moment. ``is_full`` is true only for an
+available member with a cap that their load has reached; away and unknown members are not "full", they
+are simply not available, which the interface shows separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .calls import CallState
+from .posts import Post, dedupe_sorted
+
+STATUSES: Final = ("available", "away", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceState:
+    """A member's current presence. ``since``: the author's clock on the post it came from (None when
+    the member never posted); ``until`` and ``cap`` are None once the status expired."""
+
+    member: bytes
+    status: str = "unknown"
+    until: int | None = None
+    cap: int | None = None
+    since: int | None = None
+
+
+def fold_presence(posts: Iterable[Post], now: int) -> dict[bytes, PresenceState]:
+    """Each author's latest presence post as a PresenceState (expired ones as "unknown"), keyed by
+    member. Members who never posted presence are absent."""
+    latest: dict[bytes, Post] = {}
+    for post in dedupe_sorted(posts):
+        if post.kind == "presence":
+            latest[post.author] = post
+    out: dict[bytes, PresenceState] = {}
+    for member, post in latest.items():
+        until = post.body["until"]
+        if until is not None and until <= now:
+            out[member] = PresenceState(member, since=post.created)
+        else:
+            out[member] = PresenceState(member, post.body["status"], until, post.body["cap"], post.created)
+    return out
+
+
+def load(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState], member: bytes) -> int:
+    """How many open calls ``member`` holds that they claimed since their current presence post (all
+    the calls they hold, if they never posted one)."""
+    since = presence[member].since if member in presence else None
+    return sum(1 for c in calls.values()
+               if c.status == "claimed" and c.claimer == member
+               and (since is None or (c.claimed_at is not None and c.claimed_at >= since)))
+
+
+def is_full(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState], member: bytes) -> bool:
+    """True if ``member`` is available with a cap and already holds that many calls."""
+    state = presence.get(member)
+    return (state is not None and state.status == "available" and state.cap is not None
+            and load(presence, calls, member) >= state.cap)
+
+
+def roster(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState],
+           members: Iterable[bytes] = (), names: Mapping[bytes, str] | None = None) -> list[dict[str, Any]]:
+    """JSON-ready rows (``--json``) for everyone in ``presence`` plus ``members``: member (hex), name,
+    status, until, cap, load, full. Available first, then away, then unknown; by name, then id."""
+    known = names or {}
+    rows = []
+    for member in set(presence) | set(members):
+        state = presence.get(member, PresenceState(member))
+        rows.append({"member": member.hex(), "name": known.get(member), "status": state.status,
+                     "until": state.until, "cap": state.cap, "load": load(presence, calls, member),
+                     "full": is_full(presence, calls, member)})
+    rows.sort(key=lambda r: (STATUSES.index(r["status"]), r["name"] or "", r["member"]))
+    return rows

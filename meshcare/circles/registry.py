@@ -1,0 +1,443 @@
+"""All circles of this node, their lobbies, undecided envelopes, and the duties timers carry out. Pure.
+
+The daemon asks the registry three things about the network: which topics to sync (``topics``), who may
+sync each (``access``), and what to do with received envelopes (``verdicts``, then ``delivered``). It
+asks it what is due (``duties`` / ``next_duty_time``) and builds posts through it (``post``,
+``roster_op``), which rotates the epoch first when the roster requires it. Nothing here does I/O or
+reads a clock: ``now`` is an argument and ``LocalState`` is plain data the daemon saves.
+
+Duties, each idempotent because its result is itself folded state:
+
+* ``admit``: a valid join request for an open invite: the inviter's node admits at once, other members
+  after ``ADMIT_DELAY`` (and only if nobody did meanwhile).
+* ``receipt``: this node can read a call and has not acknowledged it: a small signed receipt, so the
+  caller sees honestly who it reached.
+* ``escalate``: this node's own open, unclaimed call whose next ladder step is due.
+* ``followup``: a call this node resolved with a follow-up time that has come.
+* ``rotate``: a facilitator's node rotates the epoch when the roster needs it (someone left) or the
+  circle's rotation period has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .. import envelope as env
+from ..crypto.keys import Identity
+from ..errors import BadInput, NotFound, RemoteProtocolError
+from ..ids import TopicId
+from ..local_state import CircleEntry, LocalState
+from . import calls as cl
+from . import checkins as ck
+from . import membership as ms
+from . import plans as pl
+from . import presence as pr
+from .circle import ROSTER_EPOCH, Circle, Verdict
+from .invites import Lobby, Token, open_welcome, parse_token
+
+ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
+ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the roster started needing it
+MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
+FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
+
+
+@dataclass(frozen=True, slots=True)
+class Duty:
+    kind: str                      # admit | receipt | escalate | followup | rotate
+    topic: TopicId
+    subject: bytes = b""           # call id, or joining member
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequest:
+    invite: bytes
+    member: bytes
+    name: str
+    proof: bytes
+    seen: float
+
+
+@dataclass
+class View:
+    """Folded content of one circle (recomputed when the circle's version changes)."""
+
+    version: int
+    calls: dict[bytes, cl.CallState]
+    checkins: dict[bytes, ck.CheckinState]
+    shares: dict[bytes, pl.ShareState]
+    posts_by_id: dict[bytes, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _LobbyEntry:
+    lobby: Lobby
+    token: Token | None = None     # set when this node is the one joining
+    name: str = ""
+
+
+class Registry:
+    def __init__(self, identity: Identity, state: LocalState) -> None:
+        self.identity = identity
+        self.me = bytes(identity.node_id)
+        self.state = state
+        self.circles: dict[TopicId, Circle] = {}
+        self.joining: dict[TopicId, _LobbyEntry] = {}        # lobby topic -> entry (this node joins)
+        self.requests: dict[tuple[bytes, bytes], JoinRequest] = {}   # (circle topic, member)
+        self.held: OrderedDict[bytes, env.Envelope] = OrderedDict()
+        self._views: dict[bytes, View] = {}
+        self._needs_rotation_since: dict[bytes, float] = {}
+        for entry in list(state.circles.values()):
+            self._open(entry)
+        for joining in state.joining.values():
+            self._join_lobby(parse_token(joining.token), joining.name)
+
+    # ---------------------------------------------------------------------------------------------
+    # circles
+
+    def _open(self, entry: CircleEntry) -> Circle:
+        circle = Circle(self.identity, entry.secret, entry.founder)
+        self.circles[circle.topic] = circle
+        self.state.circles[circle.topic] = entry
+        return circle
+
+    def add_circle(self, secret: bytes, founder: bytes, now: int) -> Circle:
+        from .circle import circle_topic
+        topic = circle_topic(secret, founder)
+        if topic in self.circles:
+            return self.circles[topic]
+        return self._open(CircleEntry(secret, founder, set(), now))
+
+    def drop_circle(self, topic: bytes) -> None:
+        """Forget a circle this node left or was removed from (its envelopes are deleted by the caller)."""
+        self.circles.pop(TopicId(topic), None)
+        self.state.circles.pop(topic, None)
+        self.state.seq.pop(topic, None)
+        self._views.pop(topic, None)
+
+    def _join_lobby(self, token: Token, name: str) -> _LobbyEntry:
+        lobby = Lobby(token.invite_key, token.topic)
+        entry = _LobbyEntry(lobby, token, name)
+        self.joining[lobby.topic] = entry
+        return entry
+
+    def start_join(self, token: Token, name: str, now: int) -> tuple[TopicId, env.Envelope]:
+        """Begin joining with ``token``: returns the lobby topic to sync and the join request to publish."""
+        if token.topic in self.circles:
+            raise BadInput("this node is already in that circle")
+        if now >= token.expires:
+            raise BadInput("this invite has expired; ask for a new one")
+        entry = self._join_lobby(token, name)
+        from ..local_state import Joining
+        self.state.joining[token.invite_key] = Joining(token.encode(), name, now)
+        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now)
+
+    def find(self, ref: str) -> Circle:
+        """A circle by name or unique id prefix. Raises BadInput naming the choices."""
+        ref = ref.strip()
+        if not ref:
+            raise BadInput("name a circle (its name or the start of its id)")
+        exact = [c for c in self.circles.values() if c.roster.name == ref]
+        if len(exact) == 1:
+            return exact[0]
+        prefix = [c for c in self.circles.values() if c.topic.hex().startswith(ref.lower())]
+        matches = exact or prefix
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(f"no circle called {ref!r} on this node; `meshcare circle list` shows yours")
+        raise BadInput(f"{ref!r} matches several circles; use more of the id")
+
+    # ---------------------------------------------------------------------------------------------
+    # network questions
+
+    def topics(self, now: int) -> set[TopicId]:
+        """Topics to sync: every circle, the lobbies of its open invites, and lobbies this node joins by."""
+        out: set[TopicId] = set(self.circles) | set(self.joining)
+        for circle in self.circles.values():
+            if circle.roster.role(self.me) is None:
+                continue
+            for key, invite in circle.roster.invites.items():
+                if invite.lobby_open_at(now):
+                    out.add(Lobby(key, circle.topic).topic)
+        return out
+
+    def lobby(self, topic: bytes) -> tuple[Lobby, Circle | None] | None:
+        entry = self.joining.get(TopicId(topic))
+        if entry is not None:
+            return entry.lobby, None
+        for circle in self.circles.values():
+            for key in circle.roster.invites:
+                lobby = Lobby(key, circle.topic)
+                if lobby.topic == topic:
+                    return lobby, circle
+        return None
+
+    def access(self, topic: bytes, node: bytes) -> bool:
+        circle = self.circles.get(TopicId(topic))
+        if circle is not None:
+            if self.me not in circle.roster.ever:
+                # still joining: the roster that says who is a member has not arrived yet. Any node that
+                # knows the topic may bring it (everything it sends is verified and folded anyway); the
+                # other side applies the real rule, because it knows we were admitted.
+                return True
+            return circle.roster.may_sync(node)
+        return self.lobby(topic) is not None    # knowing the lobby's tag is the test
+
+    def verdicts(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
+        """After the signature check: accept, reject, or hold (None) each envelope."""
+        out: list[bool | None] = []
+        for e in envelopes:
+            circle = self.circles.get(e.topic)
+            if circle is not None:
+                v = circle.verdict(e)
+                if v is Verdict.DEFER:
+                    self._hold(e)
+                out.append(True if v is Verdict.ACCEPT else None if v is Verdict.DEFER else False)
+                continue
+            found = self.lobby(e.topic)
+            if found is None:
+                out.append(False)
+                continue
+            try:
+                found[0].read(e)
+            except RemoteProtocolError:
+                out.append(False)
+            else:
+                out.append(True)
+        return out
+
+    def _hold(self, e: env.Envelope) -> None:
+        self.held[e.id] = e
+        self.held.move_to_end(e.id)
+        while len(self.held) > MAX_HELD:
+            self.held.popitem(last=False)
+
+    def take_released(self, now: int) -> list[env.Envelope]:
+        """Held envelopes the circles can now accept (call after the roster changed)."""
+        out = []
+        for key, e in list(self.held.items()):
+            circle = self.circles.get(e.topic)
+            if circle is None or e.is_expired(now):
+                del self.held[key]
+                continue
+            v = circle.verdict(e)
+            if v is not Verdict.DEFER:
+                del self.held[key]
+                if v is Verdict.ACCEPT:
+                    out.append(e)
+        return out
+
+    def delivered(self, e: env.Envelope, now: float) -> tuple[bool, Circle | None]:
+        """Take an accepted envelope in. Returns (roster or circle set changed, the circle it joined, if any)."""
+        circle = self.circles.get(e.topic)
+        if circle is not None:
+            circle.ingest(e)
+            return e.epoch == ROSTER_EPOCH, None
+        found = self.lobby(e.topic)
+        if found is None:
+            return False, None
+        lobby, owner = found
+        try:
+            post = lobby.read(e)
+        except RemoteProtocolError:
+            return False, None
+        if post["k"] == "join" and owner is not None:
+            invite = owner.roster.invites.get(lobby.invite_key)
+            if invite is not None and invite.open_at(int(now)) and post["member"] not in owner.roster.members:
+                key = (bytes(owner.topic), bytes(post["member"]))
+                self.requests.setdefault(key, JoinRequest(lobby.invite_key, post["member"], post["name"],
+                                                          post["proof"], now))
+            return False, None
+        entry = self.joining.get(e.topic)
+        if post["k"] == "welcome" and entry is not None and entry.token is not None and post["member"] == self.me:
+            try:
+                secret = open_welcome(self.identity, post["sealed"], entry.token)
+            except RemoteProtocolError:
+                return False, None
+            joined = self.add_circle(secret, entry.token.founder, int(now))
+            return True, joined
+        return False, None
+
+    def finish_joins(self) -> bool:
+        """Drop lobbies of joins that are complete (the roster has us). True if any ended."""
+        done = [t for t, entry in self.joining.items()
+                if entry.token is not None and entry.token.topic in self.circles
+                and self.circles[TopicId(entry.token.topic)].roster.role(self.me) is not None]
+        for t in done:
+            entry = self.joining.pop(t)
+            self.state.joining.pop(entry.lobby.invite_key, None)
+        return bool(done)
+
+    def expire(self, now: int) -> None:
+        for circle in self.circles.values():
+            circle.expire(now)
+        for key, e in list(self.held.items()):
+            if e.is_expired(now):
+                del self.held[key]
+
+    # ---------------------------------------------------------------------------------------------
+    # views
+
+    def view(self, circle: Circle) -> View:
+        cached = self._views.get(circle.topic)
+        if cached is not None and cached.version == circle.version:
+            return cached
+        posts = circle.posts
+        view = View(circle.version, cl.fold_calls(posts), ck.fold_checkins(posts), pl.fold_shares(posts),
+                    {p.id: p for p in posts})
+        self._views[circle.topic] = view
+        return view
+
+    def presence(self, circle: Circle, now: int) -> dict[bytes, pr.PresenceState]:
+        return pr.fold_presence(circle.posts, now)
+
+    def names(self) -> dict[bytes, str]:
+        out: dict[bytes, str] = {}
+        for circle in self.circles.values():
+            for member in circle.roster.members.values():
+                out.setdefault(member.id, member.name)
+        return out
+
+    # ---------------------------------------------------------------------------------------------
+    # writing
+
+    def next_seq(self, topic: bytes) -> int:
+        value = self.state.seq.get(topic, 0) + 1
+        self.state.seq[topic] = value
+        return value
+
+    def roster_op(self, circle: Circle, kind: str, fields: Mapping[str, Any], now: int) -> env.Envelope:
+        e = circle.roster_envelope(kind, fields, seq=self.next_seq(circle.topic), now=now)
+        circle.ingest(e)
+        return e
+
+    def rotate(self, circle: Circle, now: int) -> env.Envelope:
+        return self.roster_op(circle, "rotate", circle.new_epoch_fields(circle.roster.readers), now)
+
+    def post(self, circle: Circle, kind: str, body: Mapping[str, Any], now: int,
+             audience: Iterable[bytes] = ()) -> list[env.Envelope]:
+        """Envelopes to publish for one post: a rotation first if the roster needs one, then the post."""
+        role = circle.roster.role(self.me)
+        if role is None:
+            raise BadInput("this node is not (or not yet) a member of that circle")
+        if role == "relay":
+            raise BadInput("this node is the circle's relay: it carries messages but cannot post")
+        out = []
+        if circle.roster.needs_rotation or not circle.can_read():
+            out.append(self.rotate(circle, now))
+        e = circle.post_envelope(kind, body, seq=self.next_seq(circle.topic), now=now, audience=audience)
+        circle.ingest(e)
+        out.append(e)
+        return out
+
+    # ---------------------------------------------------------------------------------------------
+    # duties
+
+    def _admit_delay(self, invite: ms.Invite) -> float:
+        if invite.by == self.me:
+            return 0.0
+        jitter = int.from_bytes(hashlib.blake2b(self.me, digest_size=2).digest(), "big") / 65536
+        return ADMIT_DELAY * (1 + jitter)
+
+    def duties(self, now: float) -> list[Duty]:
+        """Everything due at ``now``, in a stable order."""
+        return [d for d, due in self._schedule(now) if due <= now]
+
+    def next_duty_time(self, now: float) -> float | None:
+        times = [due for _, due in self._schedule(now)]
+        return min(times, default=None)
+
+    def _schedule(self, now: float) -> list[tuple[Duty, float]]:
+        out: list[tuple[Duty, float]] = []
+        for (topic, member), request in list(self.requests.items()):
+            circle = self.circles.get(TopicId(topic))
+            invite = circle.roster.invites.get(request.invite) if circle else None
+            if (circle is None or invite is None or not invite.open_at(int(now))
+                    or member in circle.roster.members or circle.roster.role(self.me) in (None, "relay")):
+                del self.requests[(topic, member)]
+                continue
+            out.append((Duty("admit", circle.topic, member), request.seen + self._admit_delay(invite)))
+        for circle in self.circles.values():
+            role = circle.roster.role(self.me)
+            if role in (None, "relay"):
+                continue
+            if role == "facilitator":
+                due = self._rotation_due(circle, now)
+                if due is not None:
+                    out.append((Duty("rotate", circle.topic), due))
+            view = self.view(circle)
+            for call_id, call in view.calls.items():
+                if call.caller == self.me:
+                    when = cl.next_escalation_time(call)
+                    if when is not None:
+                        step = cl.next_escalation(call, int(max(now, when)))
+                        out.append((Duty("escalate", circle.topic, call_id, step or call.step + 1), float(when)))
+                elif self.me not in call.received_by and call.status != "resolved":
+                    out.append((Duty("receipt", circle.topic, call_id), now))
+                if (call.resolved_by == self.me and call.followup_at is not None
+                        and call_id not in self.state.followups and call.status == "resolved"):
+                    out.append((Duty("followup", circle.topic, call_id), float(call.followup_at)))
+        return out
+
+    def _rotation_due(self, circle: Circle, now: float) -> float | None:
+        roster = circle.roster
+        if roster.needs_rotation:
+            since = self._needs_rotation_since.setdefault(circle.topic, now)
+            return since + ROTATE_DEBOUNCE
+        self._needs_rotation_since.pop(circle.topic, None)
+        if roster.settings.rotate_days and roster.current is not None:
+            return float(roster.last_rotation + roster.settings.rotate_days * 86_400)
+        return None
+
+    def carry_out(self, duty: Duty, now: int) -> list[tuple[TopicId, env.Envelope]]:
+        """The envelopes one duty publishes (topic, envelope), in order."""
+        circle = self.circles.get(duty.topic)
+        if circle is None:
+            return []
+        if duty.kind == "admit":
+            request = self.requests.pop((bytes(duty.topic), duty.subject), None)
+            if request is None:
+                return []
+            invite = circle.roster.invites[request.invite]
+            readers = set(circle.roster.readers)
+            if invite.role != "relay":
+                readers.add(request.member)
+            fields: dict[str, Any] = {"invite": request.invite, "member": request.member, "name": request.name,
+                                      "proof": request.proof, **circle.new_epoch_fields(readers)}
+            if circle.roster.settings.share_history and invite.role != "relay":
+                fields["history"] = circle.history_for(request.member)
+            admit = self.roster_op(circle, "admit", fields, now)
+            lobby = Lobby(request.invite, circle.topic)
+            welcome = lobby.welcome(self.identity, request.member, circle.secret, circle.founder, now,
+                                    invite.expires)
+            return [(circle.topic, admit), (lobby.topic, welcome)]
+        if duty.kind == "rotate":
+            self._needs_rotation_since.pop(circle.topic, None)
+            return [(circle.topic, self.rotate(circle, now))]
+        view = self.view(circle)
+        call = view.calls.get(duty.subject)
+        if call is None:
+            return []
+        if duty.kind == "receipt":
+            return [(circle.topic, e) for e in self.post(circle, "receipt", {"call": call.id}, now)]
+        if duty.kind == "escalate":
+            step = cl.next_escalation(call, now)
+            if step is None:
+                return []
+            audience = circle.call_audience(call.caller, _ladder(call), step)
+            return [(circle.topic, e) for e in self.post(circle, "escalate", {"call": call.id, "step": step}, now,
+                                                          audience=audience)]
+        if duty.kind == "followup":
+            self.state.followups.add(call.id)
+            body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
+            return [(circle.topic, e) for e in self.post(circle, "checkin", body, now)]
+        return []
+
+
+def _ladder(call: cl.CallState) -> list[dict[str, Any]]:
+    return [{"after": s.after, "to": s.to, "members": list(s.members)} for s in call.ladder]

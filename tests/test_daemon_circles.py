@@ -1,0 +1,134 @@
+"""Circles between real daemons in one trio run over loopback TCP: the control ops end to end."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from meshcare.crypto.keys import Identity
+from meshcare.errors import BadInput, NotFound
+from meshcare.store import MemoryStore
+from meshcare.transport.daemon import Daemon
+
+
+def make(name: str, peers=()) -> Daemon:
+    return Daemon(Identity.generate(name), MemoryStore(), listen=("127.0.0.1", 0), peers=peers)
+
+
+async def wait_for(predicate, timeout: float = 15.0) -> None:
+    with trio.fail_after(timeout):
+        while not predicate():
+            await trio.sleep(0.02)
+
+
+def member_names(d: Daemon, circle: str) -> set[str]:
+    c = d.registry.find(circle)
+    return {m.name for m in c.roster.members.values()}
+
+
+async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
+    """ann founds "Elm St"; bob and cat join by invite tokens (bob via ann, cat via bob only)."""
+    ann = make("ann")
+    await nursery.start(ann.run)
+    await ann.request("circle.create", {"name": "Elm St"})
+    bob = make("bob", [("127.0.0.1", ann.port)])
+    await nursery.start(bob.run)
+    token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+    joined = await bob.request("circle.join", {"token": token})
+    assert joined["status"] == "waiting" and joined["name"] == "Elm St"
+    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.registry.circles.values()}
+                   and member_names(bob, "Elm St") == {"ann", "bob"})
+    cat = make("cat", [("127.0.0.1", bob.port)])      # reaches the circle only through bob
+    await nursery.start(cat.run)
+    token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+    await cat.request("circle.join", {"token": token})
+    await wait_for(lambda: all(d.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
+                               for d in (ann, bob, cat)))
+    return ann, bob, cat
+
+
+async def test_invite_join_call_claim_resolve_between_three_daemons():
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        made = await cat.request("call.create", {"circle": "Elm St", "text": "Rough night, could someone come by?",
+                                                 "urgency": "now", "needs": ["company"]})
+        call = made["call"]["id"]
+
+        def seen(d: Daemon) -> bool:
+            return any(call in [c["id"] for c in d.op_calls_list({})["calls"]] for _ in [0])
+        await wait_for(lambda: seen(ann) and seen(bob))
+        # receipts: cat sees it reached both others
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["reached"] == 2)
+        offer = await bob.request("call.offer", {"call": call, "kind": "come_over", "text": "10 minutes"})
+        await bob.request("call.claim", {"call": call})
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["claimer"] == bob.identity.node_id.hex())
+        with pytest.raises(BadInput):
+            await ann.request("call.claim", {"call": call[:10]})   # bob has it: ann is told so
+        await cat.request("call.accept", {"call": call, "offer": offer["id"][:8]})
+        await cat.request("call.resolve", {"call": call})
+        for d in (ann, bob, cat):
+            await wait_for(lambda d=d: d.op_call_show({"call": call})["call"]["status"] == "resolved")
+            shown = d.op_call_show({"call": call})["call"]
+            assert shown["offers"][0]["accepted"] is True
+        assert [c["id"] for c in ann.op_calls_list({})["calls"]] == []
+        assert [c["id"] for c in ann.op_calls_list({"all": True})["calls"]] == [call]
+        nursery.cancel_scope.cancel()
+
+
+async def test_removed_member_is_cut_off_and_sees_nothing_new():
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
+        for d in (ann, bob):
+            await wait_for(lambda d=d: member_names(d, "Elm St") == {"ann", "bob"})
+        await wait_for(lambda: cat.registry.find("Elm St").roster.role(cat.registry.me) is None)
+        made = await bob.request("call.create", {"circle": "Elm St", "text": "Anyone around tonight?"})
+        call = made["call"]["id"]
+        await wait_for(lambda: call in [c["id"] for c in ann.op_calls_list({})["calls"]])
+        await trio.sleep(1.0)
+        assert call not in [c["id"] for c in cat.op_calls_list({"all": True})["calls"]]
+        circle = cat.registry.find("Elm St")
+        assert bytes.fromhex(call) not in circle.content_ids()     # not even the ciphertext reached it
+        # bob's link to cat no longer carries the circle
+        topic = ann.registry.find("Elm St").topic
+        for key, link in bob.links.items():
+            if link.node_id == cat.identity.node_id:
+                assert topic not in bob.engine.shared_topics(key)
+        nursery.cancel_scope.cancel()
+
+
+async def test_checkin_tally_and_not_answered():
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        made = await ann.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone this week?"})
+        checkin = made["checkin"]["id"]
+        await wait_for(lambda: checkin in [c["id"] for c in bob.op_checkin_list({})["checkins"]])
+        reply = await bob.request("checkin.reply", {"checkin": checkin[:8], "option": "3", "text": "rough"})
+        assert reply["suggest_call"] is True and reply["option"] == "need support now"
+        await wait_for(lambda: ann.op_checkin_show({"checkin": checkin})["checkin"]["tally"]["need support now"] == 1)
+        shown = ann.op_checkin_show({"checkin": checkin})["checkin"]
+        assert shown["not_answered"] == [cat.identity.node_id.hex()]
+        # facilitators-only: cat sees that bob answered, not what
+        await wait_for(lambda: checkin in [c["id"] for c in cat.op_checkin_list({})["checkins"]])
+        await wait_for(lambda: bob.identity.node_id.hex() not in
+                       cat.op_checkin_show({"checkin": checkin})["checkin"]["not_answered"])
+        assert cat.op_checkin_show({"checkin": checkin})["checkin"]["tally"]["need support now"] == 0
+        with pytest.raises(BadInput):
+            await bob.request("checkin.create", {"circle": "Elm St", "prompt": "members cannot"})
+        nursery.cancel_scope.cancel()
+
+
+async def test_errors_name_the_problem():
+    async with trio.open_nursery() as nursery:
+        ann = make("ann")
+        await nursery.start(ann.run)
+        with pytest.raises(NotFound):
+            await ann.request("call.create", {"circle": "nowhere", "text": "hello"})
+        with pytest.raises(BadInput, match="MC1"):
+            await ann.request("circle.join", {"token": "hello"})
+        await ann.request("circle.create", {"name": "Elm St"})
+        with pytest.raises(BadInput, match="already"):
+            await ann.request("circle.create", {"name": "Elm St"})
+        with pytest.raises(BadInput):
+            await ann.request("call.create", {"circle": "Elm St", "text": "x", "urgency": "yesterday"})
+        nursery.cancel_scope.cancel()
