@@ -22,6 +22,7 @@ from ..circles.node import SyncConfig
 from ..config import Settings
 from ..crypto.keys import Identity
 from ..errors import MeshcareError
+from ..local_state import LocalStateFile
 from ..store import SqliteStore
 from .daemon import Daemon, serve_signals
 
@@ -66,7 +67,9 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                 if config is None:
                     limits = Limits(author_per_min=settings.author_per_minute, author_burst=2 * settings.author_per_minute)
                     config = SyncConfig(limits=limits)
-                daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config)
+                state = LocalStateFile(settings.home, identity)
+                daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config,
+                                state=state)
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
