@@ -132,3 +132,107 @@ async def test_errors_name_the_problem():
         with pytest.raises(BadInput):
             await ann.request("call.create", {"circle": "Elm St", "text": "x", "urgency": "yesterday"})
         nursery.cancel_scope.cancel()
+
+
+async def test_a_member_admits_when_the_inviter_is_offline():
+    async with trio.open_nursery() as nursery:
+        ann = make("ann")
+        with trio.CancelScope() as ann_scope:
+            async with trio.open_nursery() as ann_nursery:
+                await ann_nursery.start(ann.run)
+                await ann.request("circle.create", {"name": "Elm St"})
+                bob = make("bob", [("127.0.0.1", ann.port)])
+                await nursery.start(bob.run)
+                await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
+                await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
+                token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+                await wait_for(lambda: len(bob.registry.find("Elm St").roster.invites) == 2)
+                ann_scope.cancel()          # the inviter goes offline before anyone uses the token
+        cat = make("cat", [("127.0.0.1", bob.port)])
+        await nursery.start(cat.run)
+        await cat.request("circle.join", {"token": token})
+        await wait_for(lambda: cat.registry.circles and member_names(cat, "Elm St") == {"ann", "bob", "cat"},
+                       timeout=40)
+        admitted_by = {op.author for op in cat.registry.find("Elm St")._ops.values() if op.kind == "admit"
+                       and op.body["member"] == cat.identity.node_id}
+        assert admitted_by == {bob.identity.node_id}
+        nursery.cancel_scope.cancel()
+
+
+async def test_new_members_read_from_their_join_on_unless_history_is_shared():
+    for share in (False, True):
+        async with trio.open_nursery() as nursery:
+            ann = make("ann")
+            await nursery.start(ann.run)
+            await ann.request("circle.create", {"name": "Elm St", "share_history": share})
+            before = (await ann.request("call.create", {"circle": "Elm St", "text": "said before bob joined"}))["call"]["id"]
+            bob = make("bob", [("127.0.0.1", ann.port)])
+            await nursery.start(bob.run)
+            await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
+            await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
+            after = (await ann.request("call.create", {"circle": "Elm St", "text": "said after"}))["call"]["id"]
+            await wait_for(lambda: after in [c["id"] for c in bob.op_calls_list({"all": True})["calls"]])
+            await wait_for(lambda: bytes.fromhex(before) in bob.registry.find("Elm St").content_ids())
+            readable = [c["id"] for c in bob.op_calls_list({"all": True})["calls"]]
+            assert (before in readable) is share
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_relay_carries_the_circle_without_reading_it():
+    async with trio.open_nursery() as nursery:
+        ann = make("ann")
+        await nursery.start(ann.run)
+        await ann.request("circle.create", {"name": "Elm St"})
+        pi = make("pi", [("127.0.0.1", ann.port)])
+        await nursery.start(pi.run)
+        await pi.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St", "role": "relay"}))["token"]})
+        await wait_for(lambda: pi.registry.circles and pi.registry.find("Elm St").roster.role(pi.registry.me) == "relay")
+        bob = make("bob", [("127.0.0.1", pi.port)])        # bob reaches ann only through the relay
+        await nursery.start(bob.run)
+        await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
+        await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob", "pi"}, timeout=40)
+        call = (await bob.request("call.create", {"circle": "Elm St", "text": "through the mailbox"}))["call"]["id"]
+        await wait_for(lambda: call in [c["id"] for c in ann.op_calls_list({})["calls"]])
+        circle = pi.registry.find("Elm St")
+        assert bytes.fromhex(call) in circle.content_ids()          # stored and forwarded...
+        assert pi.op_calls_list({"all": True})["calls"] == []       # ...never readable
+        with pytest.raises(BadInput, match="relay"):
+            await pi.request("call.create", {"circle": "Elm St", "text": "relays cannot post"})
+        nursery.cancel_scope.cancel()
+
+
+async def test_retention_deletes_expired_calls_from_store_and_state():
+    async with trio.open_nursery() as nursery:
+        ann = make("ann")
+        await nursery.start(ann.run)
+        await ann.request("circle.create", {"name": "Elm St", "retention_days": 1})
+        call = (await ann.request("call.create", {"circle": "Elm St", "text": "short-lived"}))["call"]["id"]
+        assert ann.store.has(bytes.fromhex(call))
+        ann._sweep(ann.now() + 2 * 86_400)
+        assert not ann.store.has(bytes.fromhex(call))
+        assert ann.op_calls_list({"all": True})["calls"] == []
+        assert ann.registry.find("Elm St").roster.name == "Elm St"   # membership outlives retention
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_circle_state_survives_a_restart(tmp_path):
+    from meshcare.local_state import LocalStateFile
+    from meshcare.store import SqliteStore
+    ident = Identity.generate("ann")
+    for round_ in range(2):
+        store = SqliteStore(tmp_path / "store.sqlite")
+        async with trio.open_nursery() as nursery:
+            ann = Daemon(ident, store, listen=("127.0.0.1", 0), state=LocalStateFile(tmp_path, ident))
+            await nursery.start(ann.run)
+            if round_ == 0:
+                await ann.request("circle.create", {"name": "Elm St"})
+                made = await ann.request("call.create", {"circle": "Elm St", "text": "still here after restart"})
+            else:
+                calls = ann.op_calls_list({})["calls"]
+                assert [c["id"] for c in calls] == [made["call"]["id"]]
+                assert ann.op_circle_list({})["circles"][0]["role"] == "facilitator"
+                again = await ann.request("call.create", {"circle": "Elm St", "text": "and posting works"})
+                assert again["call"]["id"] != made["call"]["id"]
+            nursery.cancel_scope.cancel()
+        store.close()
+    assert oct((tmp_path / "circles.state").stat().st_mode & 0o777) == "0o600"

@@ -158,10 +158,14 @@ class Circle:
             shared = epoch.history.get(self.me)
             if shared is not None:
                 try:
-                    for old, key in unpack_strict(_seal.open_sealed(self.identity.x25519_private, shared)):
+                    history = unpack_strict(_seal.open_sealed(self.identity.x25519_private, shared))
+                    for old, key in history["epochs"]:
                         if type(old) is int and type(key) is bytes and len(key) == 32:
                             self._epoch_keys.setdefault(old, key)
-                except (RemoteProtocolError, TypeError, ValueError):
+                    for call, key in history["calls"]:
+                        if type(call) is bytes and type(key) is bytes and len(key) == 32:
+                            self._call_keys.setdefault(call, key)
+                except (RemoteProtocolError, TypeError, ValueError, KeyError):
                     pass
         if set(self._epoch_keys) != before:
             self._retry_unopened()
@@ -189,9 +193,10 @@ class Circle:
             learned = False
             if kind == "call":
                 sealed = dict(_pairs(outer.get("keys")))
-                if self.me not in sealed:
+                known = self._call_keys.get(e.id)         # from an escalation, or shared history
+                if self.me not in sealed and known is None:
                     return False            # not in this call's audience (yet: an escalation may add us)
-                call_key = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
+                call_key = known or _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
                 inner = _map(_seal.unbox(call_key, _bytes(outer.get("box")), b"call"))
                 learned = e.id not in self._call_keys
                 self._call_keys[e.id] = call_key
@@ -311,10 +316,12 @@ class Circle:
     def new_epoch_fields(self, readers: Iterable[bytes]) -> dict[str, Any]:
         return {"keys": self.sealed_keys(_seal.random_key(), set(readers) | {self.me})}
 
-    def history_for(self, member: bytes) -> list[list[bytes]]:
-        """Earlier epoch keys sealed to a new member (only when the circle shares history)."""
-        keys = [[n, k] for n, k in sorted(self._epoch_keys.items())]
-        return [[member, _seal.seal_to(x25519_public(member), pack(keys))]]
+    def history_for(self, member: bytes, calls: Iterable[bytes] = ()) -> list[list[bytes]]:
+        """Earlier epoch keys, and the keys of ``calls`` (those the whole circle could read), sealed to
+        a new member: only when the circle shares history."""
+        history = {"epochs": [[n, k] for n, k in sorted(self._epoch_keys.items())],
+                   "calls": [[c, self._call_keys[c]] for c in sorted(calls) if c in self._call_keys]}
+        return [[member, _seal.seal_to(x25519_public(member), pack(history))]]
 
     def post_envelope(self, kind: str, body: Mapping[str, Any], *, seq: int, now: int,
                       audience: Iterable[bytes] = (), lane: env.Lane | None = None) -> env.Envelope:

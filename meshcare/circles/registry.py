@@ -410,7 +410,9 @@ class Registry:
             fields: dict[str, Any] = {"invite": request.invite, "member": request.member, "name": request.name,
                                       "proof": request.proof, **circle.new_epoch_fields(readers)}
             if circle.roster.settings.share_history and invite.role != "relay":
-                fields["history"] = circle.history_for(request.member)
+                open_to_circle = [cid for cid, call in self.view(circle).calls.items()
+                                  if any(s.to == "circle" for s in call.ladder[: call.step + 1])]
+                fields["history"] = circle.history_for(request.member, open_to_circle)
             admit = self.roster_op(circle, "admit", fields, now)
             lobby = Lobby(request.invite, circle.topic)
             welcome = lobby.welcome(self.identity, request.member, circle.secret, circle.founder, now,
