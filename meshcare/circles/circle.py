@@ -182,9 +182,10 @@ class Circle:
     def _open(self, item: _Opened) -> bool:
         """Decrypt and validate one content envelope; True if it taught us a new key."""
         e = item.envelope
-        key = self._epoch_keys.get(e.epoch)
-        if key is None:
+        epoch_key = self._epoch_keys.get(e.epoch)
+        if epoch_key is None:
             return False
+        key = self._body_key(epoch_key)
         try:
             outer = unpack_strict(env.open_body(e, key), "post")
             if type(outer) is not dict or type(outer.get("k")) is not str:
@@ -373,8 +374,12 @@ class Circle:
             if kind == "presence" and body.get("until") is not None:
                 expires = min(expires, max(now + 1, int(body["until"])))
         lane = lane if lane is not None else (env.Lane.URGENT if kind in URGENT_KINDS else env.Lane.NORMAL)
-        return self._seal(epoch, self._epoch_keys[epoch], pack(outer), seq=seq, now=now, expires=expires,
+        return self._seal(epoch, self._body_key(self._epoch_keys[epoch]), pack(outer), seq=seq, now=now, expires=expires,
                           lane=lane)
+
+    def _body_key(self, epoch_key: bytes) -> bytes:
+        """Bodies are encrypted with a key derived from the epoch key and bound to this circle's topic."""
+        return kdf.derive_key(epoch_key, kdf.EPOCH_BODY, self.topic)
 
     def _seal(self, epoch: int, key: bytes, plaintext: bytes, *, seq: int, now: int, expires: int,
               lane: env.Lane) -> env.Envelope:
