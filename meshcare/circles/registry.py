@@ -41,6 +41,7 @@ from .invites import Lobby, Token, open_welcome, parse_token
 
 ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
 ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the roster started needing it
+RETRY_AFTER: Final = 60.0         # a duty that failed or found nothing to do waits this long
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
 FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
@@ -91,6 +92,7 @@ class Registry:
         self.held: OrderedDict[bytes, env.Envelope] = OrderedDict()
         self._views: dict[bytes, View] = {}
         self._needs_rotation_since: dict[bytes, float] = {}
+        self._postponed: dict[Duty, float] = {}
         for entry in list(state.circles.values()):
             self._open(entry)
         for joining in state.joining.values():
@@ -352,7 +354,18 @@ class Registry:
         times = [due for _, due in self._schedule(now)]
         return min(times, default=None)
 
+    def postpone(self, duty: Duty, now: float) -> None:
+        """A duty that could not be carried out (or found nothing to do) waits ``RETRY_AFTER`` before the
+        next try, so a persistent problem costs a log line a minute, not a busy loop."""
+        self._postponed[duty] = now + RETRY_AFTER
+
     def _schedule(self, now: float) -> list[tuple[Duty, float]]:
+        for duty, until in list(self._postponed.items()):
+            if until <= now:
+                del self._postponed[duty]
+        return [(d, max(due, self._postponed.get(d, due))) for d, due in self._planned(now)]
+
+    def _planned(self, now: float) -> list[tuple[Duty, float]]:
         out: list[tuple[Duty, float]] = []
         for (topic, member), request in list(self.requests.items()):
             circle = self.circles.get(TopicId(topic))

@@ -423,9 +423,12 @@ class Daemon(CircleOps):
             try:
                 items = self.registry.carry_out(duty, int(now))
             except BadInput as exc:
-                log.info("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], exc)
+                log.warning("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], exc)
+                self.registry.postpone(duty, now)
                 continue
-            if items:
+            if not items:
+                self.registry.postpone(duty, now)
+            else:
                 log.info("%s in circle %s", duty.kind, duty.topic.hex()[:12])
                 self.publish(items)
                 self.save_state()
