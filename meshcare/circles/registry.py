@@ -41,6 +41,7 @@ from .invites import Lobby, Token, open_welcome, parse_token
 
 ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
 ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the roster started needing it
+PLAN_INTERVAL: Final = 0.25       # recompute what is due at most this often while circles change
 RETRY_AFTER: Final = 60.0         # a duty that failed or found nothing to do waits this long
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
 FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
@@ -93,6 +94,7 @@ class Registry:
         self._views: dict[bytes, View] = {}
         self._needs_rotation_since: dict[bytes, float] = {}
         self._postponed: dict[Duty, float] = {}
+        self._plan: tuple[tuple[object, ...], float, float | None] | None = None
         for entry in list(state.circles.values()):
             self._open(entry)
         for joining in state.joining.values():
@@ -348,11 +350,28 @@ class Registry:
 
     def duties(self, now: float) -> list[Duty]:
         """Everything due at ``now``, in a stable order."""
-        return [d for d, due in self._schedule(now) if due <= now]
+        plan = self._schedule(now)
+        self._plan = (self._plan_key(), now, min((due for _, due in plan), default=None))
+        return [d for d, due in plan if due <= now]
 
     def next_duty_time(self, now: float) -> float | None:
-        times = [due for _, due in self._schedule(now)]
-        return min(times, default=None)
+        """When ``duties`` next has work. Cheap to call on every timer wake: the plan is recomputed only
+        when a circle changed, and then at most every ``PLAN_INTERVAL`` (a catch-up of thousands of
+        envelopes must not refold every circle per frame)."""
+        key = self._plan_key()
+        if self._plan is not None:
+            old_key, at, earliest = self._plan
+            if old_key == key:
+                return earliest
+            if now < at + PLAN_INTERVAL:
+                return at + PLAN_INTERVAL if earliest is None else min(earliest, at + PLAN_INTERVAL)
+        earliest = min((due for _, due in self._schedule(now)), default=None)
+        self._plan = (key, now, earliest)
+        return earliest
+
+    def _plan_key(self) -> tuple[object, ...]:
+        return (tuple((t, c.version) for t, c in self.circles.items()), len(self.requests),
+                tuple(sorted(self._postponed.values())), tuple(self._needs_rotation_since.items()))
 
     def postpone(self, duty: Duty, now: float) -> None:
         """A duty that could not be carried out (or found nothing to do) waits ``RETRY_AFTER`` before the
