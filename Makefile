@@ -36,6 +36,7 @@ bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_reconcile.py
 	$(BIN)/python benchmarks/bench_sim.py
+	$(BIN)/python benchmarks/bench_circles.py
 	$(BIN)/python benchmarks/bench_daemon.py
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_netns.py; \
 	 else echo "bench_netns.py skipped: network namespaces need root"; fi

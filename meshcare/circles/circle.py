@@ -193,8 +193,8 @@ class Circle:
             kind: str = outer["k"]
             learned = False
             if kind == "call":
-                sealed = dict(_pairs(outer.get("keys")))
-                known = self._call_keys.get(e.id)         # from an escalation, or shared history
+                sealed = dict(_pairs(outer.get("keys", [])))
+                known = self._call_keys.get(e.id) or _key_or_none(outer.get("call_key"))
                 if self.me not in sealed and known is None:
                     return False            # not in this call's audience (yet: an escalation may add us)
                 call_key = known or _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
@@ -204,6 +204,8 @@ class Circle:
             elif outer.get("call") is not None and "box" in outer:
                 call = _bytes(outer["call"])
                 call_key_or_none = self._call_keys.get(call)
+                if call_key_or_none is None and kind == "escalate":
+                    call_key_or_none = _key_or_none(outer.get("call_key"))
                 if call_key_or_none is None:
                     sealed = dict(_pairs(outer.get("keys"))) if kind == "escalate" else {}
                     if self.me not in sealed:
@@ -345,7 +347,7 @@ class Circle:
         outer: dict[str, Any]
         if kind == "call":
             call_key = _seal.random_key()
-            outer = {"k": kind, "keys": self.sealed_keys(call_key, set(audience) | {self.me}),
+            outer = {"k": kind, **self._call_key_fields(call_key, set(audience) | {self.me}),
                      "box": _seal.box(call_key, pack(inner), b"call")}
         elif kind in THREAD_KINDS and body.get("call") is not None:
             call = bytes(body["call"])
@@ -354,7 +356,7 @@ class Circle:
                 raise BadInput("this node cannot read that call, so it cannot post in its thread")
             outer = {"k": kind, "call": call, "box": _seal.box(thread_key, pack(inner), call)}
             if kind == "escalate":
-                outer["keys"] = self.sealed_keys(thread_key, audience)
+                outer.update(self._call_key_fields(thread_key, set(audience)))
         elif kind == "plan_share" and body["to"] == "call":
             recipient = sorted(set(audience))
             if len(recipient) != 1:
@@ -376,6 +378,14 @@ class Circle:
         lane = lane if lane is not None else (env.Lane.URGENT if kind in URGENT_KINDS else env.Lane.NORMAL)
         return self._seal(epoch, self._body_key(self._epoch_keys[epoch]), pack(outer), seq=seq, now=now, expires=expires,
                           lane=lane)
+
+    def _call_key_fields(self, call_key: bytes, audience: set[bytes]) -> dict[str, Any]:
+        """A call key for the whole circle rides in the epoch-encrypted body (every reader holds that
+        key anyway: ~100 bytes instead of a sealed box per reader); for a narrower audience it is
+        sealed to each person in it."""
+        if self.roster.readers <= audience:
+            return {"call_key": call_key}
+        return {"keys": self.sealed_keys(call_key, audience)}
 
     def _body_key(self, epoch_key: bytes) -> bytes:
         """Bodies are encrypted with a key derived from the epoch key and bound to this circle's topic."""
@@ -399,6 +409,14 @@ def _map(raw: bytes) -> dict[str, Any]:
     value = unpack_strict(raw, "post")
     if type(value) is not dict:
         raise RemoteProtocolError("a post body is a map")
+    return value
+
+
+def _key_or_none(value: object) -> bytes | None:
+    if value is None:
+        return None
+    if type(value) is not bytes or len(value) != _seal.KEY_SIZE:
+        raise RemoteProtocolError("a call key is 32 bytes")
     return value
 
 
