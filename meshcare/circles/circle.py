@@ -104,12 +104,31 @@ class Circle:
             cut = self.roster.departed.get(e.author)
             if cut is not None and e.seq > cut:
                 return Verdict.REJECT
-            if e.author in self.roster.ever:
-                return Verdict.ACCEPT
-            return Verdict.DEFER
+            if e.author not in self.roster.ever:
+                return Verdict.DEFER
+            return self._judge_in_its_past(op)
         if e.epoch not in self.roster.epochs:
             return Verdict.DEFER
         return Verdict.ACCEPT if self.roster.may_post(e.author, e.epoch, e.seq) else Verdict.REJECT
+
+    def _judge_in_its_past(self, op: ms.RosterOp) -> Verdict:
+        """Fold the operation with its ancestors only: if it is invalid even by what its author knew
+        (a member "removing" someone, a forged role, a second create), it is forged, and rejected. An
+        operation valid in its past is stored even if concurrent changes later make the fold ignore it,
+        because every node must fold the same set."""
+        past: dict[bytes, ms.RosterOp] = {op.id: op}
+        todo = list(op.parents)
+        while todo:
+            parent = todo.pop()
+            if parent in past:
+                continue
+            known = self._ops.get(parent)
+            if known is None:
+                return Verdict.DEFER
+            past[parent] = known
+            todo.extend(known.parents)
+        folded = ms.fold(past.values(), self.founder, self.topic)
+        return Verdict.REJECT if op.id in folded.ignored else Verdict.ACCEPT
 
     def ingest(self, e: env.Envelope) -> bool:
         """Take an accepted envelope into the state; True if anything visible changed."""

@@ -1,0 +1,55 @@
+"""Verdicts on roster envelopes: forged authority is rejected at the door, not only ignored by the fold."""
+
+from __future__ import annotations
+
+from meshcare.circles.circle import Circle, Verdict, invite_proof
+from meshcare.circles.invites import new_invite_seed
+from meshcare.crypto import seal, sign
+from meshcare.crypto.keys import Identity
+
+NOW = 1_800_000_000
+
+
+def two_member_circle() -> tuple[Circle, Circle, Identity, Identity]:
+    ann, bob = Identity.generate("ann"), Identity.generate("bob")
+    secret = seal.random_key()
+    a = Circle(ann, secret, bytes(ann.node_id))
+    a.ingest(a.roster_envelope("create", {"name": "Elm St", **a.new_epoch_fields([])}, seq=1, now=NOW))
+    seed = new_invite_seed()
+    a.ingest(a.roster_envelope("invite", {"invite": sign.public_key(seed), "role": "member",
+                                          "expires": NOW + 3600}, seq=2, now=NOW))
+    member = bytes(bob.node_id)
+    a.ingest(a.roster_envelope("admit", {"invite": sign.public_key(seed), "member": member, "name": "bob",
+                                         "proof": invite_proof(seed, a.topic, member),
+                                         **a.new_epoch_fields(a.roster.readers | {member})}, seq=3, now=NOW))
+    b = Circle(bob, secret, bytes(ann.node_id))
+    return a, b, ann, bob
+
+
+def test_a_member_cannot_remove_or_promote_and_its_forgery_is_rejected():
+    a, b, ann, bob = two_member_circle()
+    # bob (a plain member) forges a removal of ann and a promotion of himself, with a correct signature
+    b.roster = a.roster            # bob's node knows the roster (as after sync)
+    b._ops = dict(a._ops)
+    b.max_lamport = a.max_lamport
+    remove = b.roster_envelope("remove", {"member": bytes(ann.node_id), "last_seq": 0,
+                                          **b.new_epoch_fields({bytes(bob.node_id)})}, seq=10, now=NOW)
+    promote = b.roster_envelope("role", {"member": bytes(bob.node_id), "role": "facilitator"}, seq=11, now=NOW)
+    assert a.verdict(remove) is Verdict.REJECT
+    assert a.verdict(promote) is Verdict.REJECT
+    # a legitimate operation by the same member (rotate) is accepted
+    rotate = b.roster_envelope("rotate", b.new_epoch_fields(a.roster.readers), seq=12, now=NOW)
+    assert a.verdict(rotate) is Verdict.ACCEPT
+
+
+def test_an_operation_naming_unknown_parents_waits():
+    a, b, ann, bob = two_member_circle()
+    b.roster = a.roster
+    b._ops = dict(a._ops)
+    b.max_lamport = a.max_lamport
+    first = b.roster_envelope("rotate", b.new_epoch_fields(a.roster.readers), seq=12, now=NOW)
+    b.ingest(first)
+    second = b.roster_envelope("rotate", b.new_epoch_fields(a.roster.readers), seq=13, now=NOW)
+    assert a.verdict(second) is Verdict.DEFER      # its parent (first) has not reached ann yet
+    a.ingest(first)
+    assert a.verdict(second) is Verdict.ACCEPT
