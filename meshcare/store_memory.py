@@ -194,7 +194,9 @@ class MemoryStore(ClosingContext):
         for topic, t in list(self._topics.items()):
             gone: set[bytes] = set()
             while t.expiry and t.expiry[0][0] <= now:
-                gone.add(heapq.heappop(t.expiry)[1])
+                doomed = heapq.heappop(t.expiry)[1]
+                if doomed in self._records:        # not deleted earlier by ``delete``
+                    gone.add(doomed)
             if gone:
                 self._remove(topic, t, gone)
                 removed += len(gone)
@@ -250,6 +252,21 @@ class MemoryStore(ClosingContext):
         for k in t.keys:
             del self._records[k.id]
         return len(t.keys)
+
+    def delete(self, ids: Sequence[bytes]) -> int:
+        by_topic: dict[bytes, set[bytes]] = {}
+        for i in set(ids):
+            rec = self._records.get(i)
+            if rec is None:
+                continue
+            for topic, t in self._topics.items():     # a node has a handful of topics
+                at = bisect_left(t.keys, rec.key)
+                if at < len(t.keys) and t.keys[at] == rec.key:
+                    by_topic.setdefault(topic, set()).add(i)
+                    break
+        for topic, gone in by_topic.items():
+            self._remove(topic, self._topics[topic], gone)   # expiry heap entries are skipped later
+        return sum(len(g) for g in by_topic.values())
 
     def __len__(self) -> int:
         return len(self._records)

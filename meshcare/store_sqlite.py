@@ -337,6 +337,11 @@ class SqliteStore(ClosingContext):
         return -1 if value is None else int(value)
 
     @_guarded
+    def delete(self, ids: Sequence[bytes]) -> int:
+        with self._transaction():
+            return sum(self._db.execute("DELETE FROM envelopes WHERE id = ?", (i,)).rowcount for i in set(ids))
+
+    @_guarded
     def delete_topic(self, topic: bytes) -> int:
         with self._transaction():
             return self._db.execute("DELETE FROM envelopes WHERE topic = ?", (topic,)).rowcount

@@ -53,3 +53,23 @@ def test_an_operation_naming_unknown_parents_waits():
     assert a.verdict(second) is Verdict.DEFER      # its parent (first) has not reached ann yet
     a.ingest(first)
     assert a.verdict(second) is Verdict.ACCEPT
+
+
+def test_a_post_accepted_before_its_authors_removal_is_purged_once_the_removal_arrives():
+    a, b, ann, bob = two_member_circle()
+    b.roster, b._ops, b.max_lamport = a.roster, dict(a._ops), a.max_lamport
+    b._refold()                                   # bob opens his epoch key
+    late = b.post_envelope("presence", {"status": "available"}, seq=50, now=NOW)
+    # a third node that has not yet heard of the removal accepts bob's post...
+    third = Circle(ann, a.secret, a.founder)
+    third._ops, third.max_lamport = dict(a._ops), a.max_lamport
+    third._refold()
+    assert third.verdict(late) is Verdict.ACCEPT
+    third.ingest(late)
+    # ...then the removal arrives, cutting bob off at seq 3: the post is purged, not kept
+    removal = a.roster_envelope("remove", {"member": bytes(bob.node_id), "last_seq": 3,
+                                           **a.new_epoch_fields(a.roster.readers - {bytes(bob.node_id)})},
+                                seq=20, now=NOW)
+    third.ingest(removal)
+    assert third.purge_unacceptable() == [late.id]
+    assert third.verdict(late) is Verdict.REJECT

@@ -567,3 +567,17 @@ def test_received_envelopes_skip_the_fsync_but_own_ones_do_not(tmp_path):
 
 
 NOW_FOR_DURABILITY = 1_800_000_000
+
+
+def test_delete_some_envelopes_keeps_ranges_and_expiry_consistent(store: Store, author: Author) -> None:
+    envs = [author.make(NOW + i, ttl=50, seq=i) for i in range(8)]
+    store.add(envs, NOW)
+    doomed = [envs[1].id, envs[6].id, os.urandom(32)]
+    assert store.delete(doomed) == 2
+    assert store.delete(doomed) == 0
+    live = sorted_keys([e for i, e in enumerate(envs) if i not in (1, 6)])
+    t = author.topic
+    assert store.keys(t, KEY_MIN, KEY_MAX, NOW) == live
+    assert store.fingerprint(t, KEY_MIN, KEY_MAX, NOW) == (6, ranges.fingerprint_of(k.id for k in live))
+    assert store.max_seq(t, author.id) == 7
+    assert store.expire(NOW + 1000) == 6 and len(store) == 0     # deleted ones are not expired twice

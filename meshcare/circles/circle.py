@@ -48,6 +48,10 @@ URGENT_KINDS: Final = frozenset({"call", "offer", "claim", "accept", "escalate",
 FACILITATOR_KINDS: Final = frozenset({"checkin"})
 
 
+#: What an unreadable post waits for: ("epoch", number), ("call", call id) or ("checkin", check-in id).
+WaitKey = tuple[str, object]
+
+
 class Verdict(Enum):
     ACCEPT = "accept"
     REJECT = "reject"
@@ -83,6 +87,7 @@ class Circle:
         self._call_keys: dict[bytes, bytes] = {}
         self._reply_keys: dict[bytes, bytes] = {}      # check-in id -> reply private key
         self._reply_pubs: dict[bytes, bytes] = {}      # check-in id -> reply public key (replying needs it)
+        self._waiting: dict[WaitKey, set[bytes]] = {}  # what unreadable posts wait for -> their ids
         self.roster = ms.Roster()
         self.max_lamport = 0
         self.version = 0                                # bumps whenever anything visible changes
@@ -101,11 +106,8 @@ class Circle:
                 return Verdict.REJECT
             if op.kind == "create":
                 return Verdict.ACCEPT if e.author == self.founder else Verdict.REJECT
-            cut = self.roster.departed.get(e.author)
-            if cut is not None and e.seq > cut:
-                return Verdict.REJECT
-            if e.author not in self.roster.ever:
-                return Verdict.DEFER
+            # judged by its own past only, never by what this node happens to have folded already:
+            # otherwise nodes that heard of a concurrent removal first would store a different set
             return self._judge_in_its_past(op)
         if e.epoch not in self.roster.epochs:
             return Verdict.DEFER
@@ -145,17 +147,30 @@ class Circle:
         if e.id in self._content:
             return False
         self._content[e.id] = _Opened(e)
-        changed = self._open(self._content[e.id])
-        if changed:
-            self._retry_unopened()
+        self._wake([("call", e.id)])            # an escalation that waited for this call's envelope
+        self._wake(self._open(self._content[e.id]))
         self.version += 1
         return True
+
+    def purge_unacceptable(self) -> list[bytes]:
+        """Content that the roster, as folded now, says should never have been accepted (a removed
+        member's post that arrived before its removal did). Dropped here; the caller deletes it from the
+        store, so this node stops offering what every other node refuses."""
+        gone = [i for i, item in self._content.items()
+                if not self.roster.may_post(item.envelope.author, item.envelope.epoch, item.envelope.seq)]
+        for i in gone:
+            del self._content[i]
+        if gone:
+            self.version += 1
+        return gone
 
     def expire(self, now: int) -> int:
         """Drop content whose time is up (the store deletes it too); returns how many went."""
         gone = [i for i, item in self._content.items() if item.envelope.is_expired(now)]
         for i in gone:
             del self._content[i]
+        for waiting in self._waiting.values():
+            waiting.difference_update(gone)
         if gone:
             self.version += 1
         return len(gone)
@@ -166,6 +181,7 @@ class Circle:
 
     def _refold(self) -> None:
         before = set(self._epoch_keys)
+        shared_calls: list[WaitKey] = []
         self.roster = ms.fold(self._ops.values(), self.founder, self.topic)
         for number, epoch in self.roster.epochs.items():
             sealed = epoch.keys.get(self.me)
@@ -184,85 +200,106 @@ class Circle:
                     for call, key in history["calls"]:
                         if type(call) is bytes and type(key) is bytes and len(key) == 32:
                             self._call_keys.setdefault(call, key)
+                            shared_calls.append(("call", call))
                 except (RemoteProtocolError, TypeError, ValueError, KeyError):
                     pass
-        if set(self._epoch_keys) != before:
-            self._retry_unopened()
+        self._wake([("epoch", n) for n in set(self._epoch_keys) - before] + shared_calls)
         self.version += 1
 
-    def _retry_unopened(self) -> None:
-        progress = True
-        while progress:
-            progress = False
-            for item in self._content.values():
-                if item.post is None and self._open(item):
-                    progress = True
-
-    def _open(self, item: _Opened) -> bool:
-        """Decrypt and validate one content envelope; True if it taught us a new key."""
+    def _open(self, item: _Opened) -> list[WaitKey]:
+        """Decrypt and validate one content envelope. Returns the wait keys it satisfied (keys it taught
+        us). When it cannot be read yet, it registers under the key it waits for and returns []."""
         e = item.envelope
         epoch_key = self._epoch_keys.get(e.epoch)
         if epoch_key is None:
-            return False
-        key = self._body_key(epoch_key)
+            return self._wait(item, ("epoch", e.epoch))
         try:
-            outer = unpack_strict(env.open_body(e, key), "post")
+            outer = unpack_strict(env.open_body(e, self._body_key(epoch_key)), "post")
             if type(outer) is not dict or type(outer.get("k")) is not str:
                 raise RemoteProtocolError("a post body is a map with a kind")
             kind: str = outer["k"]
-            learned = False
+            learned: list[WaitKey] = []
             if kind == "call":
                 sealed = dict(_pairs(outer.get("keys", [])))
                 known = self._call_keys.get(e.id) or _key_or_none(outer.get("call_key"))
                 if self.me not in sealed and known is None:
-                    return False            # not in this call's audience (yet: an escalation may add us)
+                    return self._wait(item, ("call", e.id))   # not in the audience (yet: an escalation may add us)
                 call_key = known or _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
                 inner = _map(_seal.unbox(call_key, _bytes(outer.get("box")), b"call"))
-                learned = e.id not in self._call_keys
-                self._call_keys[e.id] = call_key
+                if e.id not in self._call_keys:
+                    self._call_keys[e.id] = call_key
+                learned.append(("call", e.id))
             elif outer.get("call") is not None and "box" in outer:
                 call = _bytes(outer["call"])
                 call_key_or_none = self._call_keys.get(call)
                 if call_key_or_none is None and kind == "escalate":
+                    # only the caller widens a call: trust the key an escalation carries only once the
+                    # call's own envelope shows the same author (another member could otherwise plant a
+                    # wrong key and keep the call closed for someone)
+                    origin = self._content.get(call)
+                    if origin is None:
+                        return self._wait(item, ("call", call))
+                    if origin.envelope.author != e.author:
+                        raise RemoteProtocolError("an escalation by someone other than the caller")
                     call_key_or_none = _key_or_none(outer.get("call_key"))
-                if call_key_or_none is None:
-                    sealed = dict(_pairs(outer.get("keys"))) if kind == "escalate" else {}
-                    if self.me not in sealed:
-                        return False
-                    call_key_or_none = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
+                    if call_key_or_none is None:
+                        sealed = dict(_pairs(outer.get("keys")))
+                        if self.me not in sealed:
+                            return self._wait(item, ("call", call))
+                        call_key_or_none = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
                     self._call_keys[call] = call_key_or_none
-                    learned = True
+                    learned.append(("call", call))
+                if call_key_or_none is None:
+                    return self._wait(item, ("call", call))
                 inner = _map(_seal.unbox(call_key_or_none, _bytes(outer["box"]), call))
                 if inner.get("call") != call:
                     raise RemoteProtocolError("a thread post names another call inside")
             elif kind == "checkin_reply":
                 inner = self._open_reply(e, outer)
                 if inner.get("option") is None:
+                    # counts as answered now; read once (if ever) this node learns the reply key
                     item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind,
                                         ps.opaque_reply(_bytes(outer.get("checkin"))))
                     self.version += 1
-                    return False
+                    return self._wait(item, ("checkin", inner["checkin"]), keep_post=True)
             elif kind == "plan_share" and outer.get("for") is not None:
                 if e.author == self.me:
                     inner = _map(_seal.unbox(self._self_key, _bytes(outer.get("mine")), b"plan"))
                 elif outer["for"] == self.me:
                     inner = _map(_seal.open_sealed(self.identity.x25519_private, _bytes(outer.get("sealed"))))
                 else:
-                    return False            # shared with someone else only
+                    item.post = _UNREADABLE         # shared with someone else only
+                    return []
             else:
                 inner = {k: v for k, v in outer.items() if k != "k"}
             if kind == "checkin":
-                learned = self._learn_reply_key(e.id, inner) or learned
+                if self._learn_reply_key(e.id, inner):
+                    learned.append(("checkin", e.id))
                 if inner.get("call") is None and e.author not in self.roster.epochs[e.epoch].facilitators:
                     raise RemoteProtocolError("only facilitators post check-ins to the circle")
                 inner = {k: v for k, v in inner.items() if k not in _REPLY_FIELDS}
             body = ps.validate(kind, inner)
         except (RemoteProtocolError, TypeError, ValueError, KeyError):
             item.post = _UNREADABLE
-            return False
+            return []
         item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind, body)
         self.version += 1
         return learned
+
+    def _wait(self, item: _Opened, key: WaitKey, *, keep_post: bool = False) -> list[WaitKey]:
+        if not keep_post:
+            item.post = None
+        self._waiting.setdefault(key, set()).add(item.envelope.id)
+        return []
+
+    def _wake(self, keys: list[WaitKey]) -> None:
+        """Re-open what waited for ``keys``, and what those teach in turn (a worklist, not a rescan)."""
+        while keys:
+            key = keys.pop()
+            for waiting in sorted(self._waiting.pop(key, ())):
+                item = self._content.get(waiting)
+                if item is not None:
+                    keys.extend(self._open(item))
 
     def _learn_reply_key(self, checkin: bytes, fields: Mapping[str, Any]) -> bool:
         if fields.get("reply_priv") is not None:

@@ -139,6 +139,7 @@ class Lobby:
         if body.get("k") == "join":
             member, name, proof = body.get("member"), body.get("name"), body.get("proof")
             if (member != e.author or type(name) is not str or not 1 <= len(name) <= ms.MAX_NAME
+                    or not name.isprintable()
                     or type(proof) is not bytes
                     or not ms.check_invite_proof(self.invite_key, self.circle_topic, member, proof)):
                 raise RemoteProtocolError("join request with a wrong proof, name or author")

@@ -285,13 +285,13 @@ def validate(body: object) -> tuple[str, dict[str, Any]]:
     if type(body) is not dict:
         raise _bad("?", "the body must be a map")
     kind = body.get("k")
-    if kind not in _FIELDS:
+    if type(kind) is not str or kind not in _FIELDS:
         raise _bad(str(kind)[:20], "unknown kind")
-    assert isinstance(kind, str)
     extra = set(body) - _FIELDS[kind] - {"k", "parents"}
     if extra:
         raise _bad(kind, f"unknown fields {sorted(map(str, extra))}")
-    missing = _FIELDS[kind] - {"history", "settings", "member_name"} - set(body)
+    optional = {"history"} | ({"settings", "member_name"} if kind == "create" else set())
+    missing = _FIELDS[kind] - optional - set(body)
     if missing:
         raise _bad(kind, f"missing fields {sorted(missing)}")
     parents = body.get("parents", [])

@@ -433,9 +433,10 @@ class Registry:
             return []
         if duty.kind == "admit":
             request = self.requests.pop((bytes(duty.topic), duty.subject), None)
-            if request is None:
-                return []
-            invite = circle.roster.invites[request.invite]
+            invite = circle.roster.invites.get(request.invite) if request is not None else None
+            if (request is None or invite is None or not invite.open_at(now)
+                    or request.member in circle.roster.members):
+                return []       # used meanwhile (another holder, another admitter), revoked or expired
             readers = set(circle.roster.readers)
             if invite.role != "relay":
                 readers.add(request.member)

@@ -187,7 +187,7 @@ class Daemon(CircleOps):
                 with link.scope:
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(guarded, links.write_loop, stream, channel, wake_recv,
-                                           lambda: self.engine.take_output(key))
+                                           lambda: self._output_for(link))
                         # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
                         rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
                         self._event(ev.LinkOpened(key, channel.handshake_hash, initiator, rtt, bytes(channel.remote_node)))
@@ -204,6 +204,13 @@ class Daemon(CircleOps):
                     del self.links[key]
                     self._event(ev.LinkClosed(key, reason, misbehaved))
                     self._notify("peer", {"address": _addr(key), "node_id": link.node_id.hex(), "linked": False})
+
+    def _output_for(self, link: Link) -> bytes:
+        """Only the link currently registered under its key takes that key's output: a replaced link's
+        writer, waking once more before its cancellation lands, must not swallow the new link's Hello."""
+        if self.links.get(link.key) is not link:
+            return b""
+        return self.engine.take_output(link.key)
 
     def _on_data(self, key: PeerKey):  # type: ignore[no-untyped-def]
         async def deliver(data: bytes) -> None:
@@ -413,6 +420,10 @@ class Daemon(CircleOps):
                 self.save_state()
             self.sync_topics()
             self._event(ev.AccessChanged())
+            purged = [i for circle in self.registry.circles.values() for i in circle.purge_unacceptable()]
+            if purged:
+                log.info("deleting %d envelopes a roster change showed were not acceptable", len(purged))
+                self.store.delete(purged)
             released = self.registry.take_released(int(self.now()))
             if released:
                 self._event(ev.Released(tuple(released)))
@@ -422,7 +433,7 @@ class Daemon(CircleOps):
         for duty in self.registry.duties(now):
             try:
                 items = self.registry.carry_out(duty, int(now))
-            except BadInput as exc:
+            except (BadInput, RemoteProtocolError) as exc:
                 log.warning("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], exc)
                 self.registry.postpone(duty, now)
                 continue

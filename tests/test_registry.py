@@ -1,0 +1,527 @@
+"""The registry: joining through a lobby, undecided envelopes, and the duties timers carry out (admit,
+receipt, escalate, follow-up, rotate), with several ``Registry`` objects and a hand-driven network.
+
+``Mesh.deliver`` does what the daemon does with received envelopes: check the signature, ask ``verdicts``,
+hand the accepted ones to ``delivered``, and while rosters change, finish joins and deliver what
+``take_released`` lets go.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pytest
+
+from meshcare import envelope as env
+from meshcare.circles.circle import ROSTER_EPOCH, Circle
+from meshcare.circles.invites import Lobby, Token, new_invite_seed
+from meshcare.circles.registry import ADMIT_DELAY, FOLLOWUP_PROMPT, ROTATE_DEBOUNCE, Duty, Registry
+from meshcare.crypto.keys import Identity
+from meshcare.errors import BadInput
+from meshcare.ids import TopicId
+from meshcare.local_state import LocalState
+
+T = 1_800_000_000
+DAY = 86_400
+
+
+class Mesh:
+    """Registries by name, and everything each published (so a late node can be given the history)."""
+
+    def __init__(self, *names: str) -> None:
+        self.nodes = {n: Registry(Identity.generate(n), LocalState()) for n in names}
+        self.log: list[env.Envelope] = []
+        self.topic: TopicId | None = None
+
+    def __getitem__(self, name: str) -> Registry:
+        return self.nodes[name]
+
+    def me(self, name: str) -> bytes:
+        return self.nodes[name].me
+
+    def circle(self, name: str) -> Circle:
+        assert self.topic is not None
+        return self.nodes[name].circles[self.topic]
+
+    def deliver(self, name: str, envelopes: Iterable[env.Envelope], now: float) -> list[bool | None]:
+        reg = self.nodes[name]
+        verdicts: list[bool | None] = []
+        changed = False
+        for e in envelopes:
+            env.verify(e)
+            (ok,) = reg.verdicts([e], int(now))
+            verdicts.append(ok)
+            if ok:
+                roster, _ = reg.delivered(e, now)
+                changed |= roster
+        while changed:
+            changed = False
+            reg.finish_joins()
+            for e in reg.take_released(int(now)):
+                roster, _ = reg.delivered(e, now)
+                changed |= roster
+        return verdicts
+
+    def publish(self, items: Sequence[tuple[TopicId, env.Envelope]] | Sequence[env.Envelope],
+                to: Iterable[str], now: float) -> list[env.Envelope]:
+        envelopes = [i[1] if isinstance(i, tuple) else i for i in items]
+        self.log += envelopes
+        for name in to:
+            self.deliver(name, envelopes, now)
+        return envelopes
+
+    # -- doing things as a person would (through the registry) ------------------------------------
+
+    def found(self, name: str, now: int, **settings: Any) -> Circle:
+        reg = self.nodes[name]
+        circle = reg.add_circle(os.urandom(32), reg.me, now)
+        self.topic = circle.topic
+        e = reg.roster_op(circle, "create", {"name": "circle", "member_name": name, "settings": settings,
+                                             **circle.new_epoch_fields([])}, now)
+        self.log.append(e)
+        return circle
+
+    def invite(self, name: str, now: int, *, role: str = "member", valid: int = 3600,
+               to: Iterable[str] = ()) -> Token:
+        reg = self.nodes[name]
+        circle = self.circle(name)
+        token = Token(circle.topic, circle.founder, new_invite_seed(), now + valid, circle.roster.name)
+        e = reg.roster_op(circle, "invite", {"invite": token.invite_key, "role": role, "expires": token.expires}, now)
+        self.publish([e], to, now)
+        return token
+
+    def others(self, *names: str) -> list[str]:
+        return [n for n in self.nodes if n not in names and self.topic in self.nodes[n].circles]
+
+    def join(self, joiner: str, inviter: str, now: int, role: str = "member") -> None:
+        """The whole join at once: invite, request, admit, welcome, history."""
+        token = self.invite(inviter, now, role=role, to=self.others(inviter))
+        _, request = self.nodes[joiner].start_join(token, joiner, now)
+        self.deliver(inviter, [request], now)
+        (duty,) = [d for d in self.nodes[inviter].duties(now) if d.kind == "admit"]
+        items = self.nodes[inviter].carry_out(duty, now)
+        admit, welcome = (e for _, e in items)
+        self.log.append(admit)
+        self.deliver(joiner, [welcome], now)
+        for name in self.others(inviter, joiner):
+            self.deliver(name, [admit], now)
+        self.deliver(joiner, self.log, now)
+
+    def post(self, name: str, kind: str, body: dict[str, Any], now: int, *, audience: Iterable[bytes] = (),
+             to: Iterable[str] | None = None) -> env.Envelope:
+        envelopes = self.nodes[name].post(self.circle(name), kind, body, now, audience=audience)
+        self.publish(envelopes, self.others(name) if to is None else to, now)
+        return envelopes[-1]
+
+    def call(self, name: str, ladder: list[dict[str, Any]], now: int) -> env.Envelope:
+        audience = self.circle(name).call_audience(self.me(name), ladder, 0)
+        return self.post(name, "call", {"text": "can someone call me", "ladder": ladder}, now, audience=audience)
+
+    def carry_out(self, name: str, duty: Duty, now: int) -> list[env.Envelope]:
+        items = self.nodes[name].carry_out(duty, now)
+        return self.publish(items, self.others(name), now)
+
+
+def kinds(duties: Iterable[Duty]) -> list[str]:
+    return sorted(d.kind for d in duties)
+
+
+def circle_of(*names: str, now: int = T, **settings: Any) -> Mesh:
+    m = Mesh(*names)
+    m.found(names[0], now, **settings)
+    for name in names[1:]:
+        m.join(name, names[0], now)
+    return m
+
+
+# ---------------------------------------------------------------------------------------------------
+# joining
+
+
+def test_invite_join_admit_welcome() -> None:
+    m = Mesh("F", "J")
+    circle = m.found("F", T)
+    f, j = m["F"], m["J"]
+    token = m.invite("F", T)
+    lobby = Lobby(token.invite_key, circle.topic)
+    assert lobby.topic in f.topics(T) and circle.topic in f.topics(T)
+    assert f.access(lobby.topic, j.me)              # anyone who knows the lobby's tag may sync it
+    lobby_topic, request = j.start_join(token, "Jo", T)
+    assert lobby_topic == lobby.topic and lobby_topic in j.topics(T) and token.invite_key in j.state.joining
+    assert m.deliver("F", [request], T) == [True]
+    assert f.duties(T) == [Duty("admit", circle.topic, j.me)]
+    items = f.carry_out(Duty("admit", circle.topic, j.me), T)
+    assert [t for t, _ in items] == [circle.topic, lobby.topic]
+    (_, admit), (_, welcome) = items
+    assert circle.roster.role(j.me) == "member" and circle.roster.members[j.me].name == "Jo"
+    assert admit.epoch == ROSTER_EPOCH and f.duties(T) == []
+    # the welcome brings the circle; the roster follows by sync, in any order
+    assert m.deliver("J", [welcome], T) == [True]
+    assert circle.topic in j.circles and circle.topic in j.topics(T)
+    joined = j.circles[circle.topic]
+    assert joined.roster.role(j.me) is None and j.access(circle.topic, os.urandom(32))
+    history = [e for e in m.log + [admit] if e.topic == circle.topic]
+    verdicts = m.deliver("J", reversed(history), T)
+    assert verdicts[-1] is True and None in verdicts        # the create came last: the rest waited for it
+    assert joined.roster == circle.roster and joined.roster.role(j.me) == "member"
+    assert j.joining == {} and j.state.joining == {} and j.held == {}
+    assert joined.can_read()
+    # the lobby is served a little while after its use (the welcome travels), then no more
+    assert lobby.topic in f.topics(T + 899) and lobby.topic not in f.topics(T + 900)
+    assert not j.access(circle.topic, os.urandom(32)) and j.access(circle.topic, f.me)
+
+
+def test_the_inviter_admits_at_once_other_members_after_a_delay() -> None:
+    m = circle_of("F", "A")
+    f, a = m["F"], m["A"]
+    j = m.nodes["J"] = Registry(Identity.generate("J"), LocalState())
+    token = m.invite("F", T, to=["A"])
+    _, request = j.start_join(token, "J", T)
+    m.deliver("F", [request], T)
+    m.deliver("A", [request], T)
+    admit = Duty("admit", m.topic, j.me)   # type: ignore[arg-type]
+    assert f.duties(T) == [admit]
+    assert a.duties(T) == [] and a.duties(T + ADMIT_DELAY - 0.01) == []
+    assert a.duties(T + 2 * ADMIT_DELAY) == [admit]
+    assert a.next_duty_time(T) is not None and T + ADMIT_DELAY <= a.next_duty_time(T) < T + 2 * ADMIT_DELAY
+    # the inviter did it: the others let it be
+    m.carry_out("F", admit, T)
+    assert a.duties(T + 2 * ADMIT_DELAY) == [] and a.requests == {}
+
+
+def test_another_member_admits_when_the_inviter_is_away() -> None:
+    m = circle_of("F", "A")
+    j = Registry(Identity.generate("J"), LocalState())
+    m.nodes["J"] = j
+    token = m.invite("F", T, to=["A"])
+    _, request = j.start_join(token, "J", T)
+    m.deliver("A", [request], T)
+    later = int(T + 2 * ADMIT_DELAY)
+    (duty,) = m["A"].duties(later)
+    assert duty.kind == "admit"
+    items = m["A"].carry_out(duty, later)
+    admit, welcome = (e for _, e in items)
+    m.log.append(admit)
+    m.deliver("J", [welcome], later)
+    m.deliver("J", m.log, later)
+    assert m.circle("J").roster.role(j.me) == "member" and m.circle("J").roster.members[j.me].admitted == admit.id
+    assert m.circle("J").roster.invites[token.invite_key].by == m.me("F")
+
+
+def test_join_requests_for_closed_invites_or_members_are_not_kept() -> None:
+    m = circle_of("F", "A")
+    f = m["F"]
+    j = Registry(Identity.generate("J"), LocalState())
+    short = m.invite("F", T, valid=60)
+    _, request = j.start_join(short, "J", T)
+    m.deliver("F", [request], T + 60)              # arrives after the invite expired
+    assert f.requests == {} and f.duties(T + 60) == []
+    revoked = m.invite("F", T)
+    f.roster_op(m.circle("F"), "revoke", {"invite": revoked.invite_key}, T)
+    j2 = Registry(Identity.generate("J2"), LocalState())
+    _, request = j2.start_join(revoked, "J2", T)
+    m.deliver("F", [request], T)
+    assert f.requests == {}
+    # a member's own (valid) request for a fresh invite: it is one already
+    token = m.invite("F", T)
+    a_circle = m.circle("A")
+    proof_request = Lobby(token.invite_key, a_circle.topic).join_request(m["A"].identity, token, "A", T)
+    m.deliver("F", [proof_request], T)
+    assert f.requests == {}
+
+
+def test_a_forged_join_request_is_refused_at_the_door() -> None:
+    m = circle_of("F")
+    token = m.invite("F", T)
+    j = Identity.generate("J")
+    other_token = Token(token.topic, token.founder, new_invite_seed(), token.expires, "circle")
+    # in the right lobby, but proved with another invite's secret
+    forged = Lobby(token.invite_key, token.topic).join_request(j, other_token, "J", T)
+    assert m["F"].verdicts([forged], T) == [False]
+    m.deliver("F", [forged], T)
+    unknown_lobby = Lobby(other_token.invite_key, token.topic).join_request(j, other_token, "J", T)
+    assert m["F"].verdicts([unknown_lobby], T) == [False]      # no such invite: not a lobby this node serves
+    assert m["F"].requests == {}
+
+
+def test_start_join_refuses_expired_tokens_and_circles_it_is_in() -> None:
+    m = circle_of("F", "A")
+    token = m.invite("F", T, valid=60)
+    with pytest.raises(BadInput, match="expired"):
+        Registry(Identity.generate("J"), LocalState()).start_join(token, "J", T + 60)
+    with pytest.raises(BadInput, match="already"):
+        m["A"].start_join(token, "A", T)
+
+
+def test_a_welcome_for_someone_else_or_another_circle_changes_nothing() -> None:
+    m = circle_of("F")
+    token = m.invite("F", T)
+    j = Registry(Identity.generate("J"), LocalState())
+    m.nodes["J"] = j
+    j.start_join(token, "J", T)
+    lobby = Lobby(token.invite_key, token.topic)
+    circle = m.circle("F")
+    for_other = lobby.welcome(m["F"].identity, bytes(Identity.generate("X").node_id), circle.secret,
+                              circle.founder, T, T + 60)
+    wrong_circle = lobby.welcome(m["F"].identity, j.me, os.urandom(32), circle.founder, T, T + 60)
+    assert m.deliver("J", [for_other, wrong_circle], T) == [True, True]
+    assert j.circles == {} and j.joining
+
+
+def test_a_join_request_with_an_unprintable_name_cannot_break_the_admit_duty() -> None:
+    m = circle_of("F")
+    token = m.invite("F", T)
+    j = Identity.generate("J")
+    request = Lobby(token.invite_key, token.topic).join_request(j, token, "line\nbreak", T)
+    m.deliver("F", [request], T)
+    for duty in m["F"].duties(T):
+        m["F"].carry_out(duty, T)          # must not raise
+
+
+def test_two_holders_of_one_invite_get_one_welcome() -> None:
+    m = circle_of("F", "A")
+    token = m.invite("F", T, to=["A"])
+    requests = []
+    for name in ("J1", "J2"):
+        reg = m.nodes[name] = Registry(Identity.generate(name), LocalState())
+        requests.append(reg.start_join(token, name, T)[1])
+    m.deliver("F", requests, T)
+    due = m["F"].duties(T)
+    assert kinds(due) == ["admit", "admit"]
+    published = [item for duty in due for item in m["F"].carry_out(duty, T)]
+    welcomes = [e for topic, e in published if topic != m.topic]
+    admits = [e for topic, e in published if topic == m.topic]
+    assert len(welcomes) == 1 and len(admits) == 1
+    m.deliver("A", admits, T)
+    assert m["A"].held == {}
+
+
+def test_relays_do_not_admit() -> None:
+    m = Mesh("F", "R")
+    m.found("F", T)
+    m.join("R", "F", T, role="relay")
+    assert m.circle("R").roster.role(m.me("R")) == "relay"
+    token = m.invite("F", T, to=["R"])
+    j = Identity.generate("J")
+    m.deliver("R", [Lobby(token.invite_key, token.topic).join_request(j, token, "J", T)], T)
+    assert m["R"].duties(T + DAY / 2) == []
+    with pytest.raises(BadInput, match="relay"):
+        m["R"].post(m.circle("R"), "presence", {"status": "away"}, T)
+
+
+# ---------------------------------------------------------------------------------------------------
+# held envelopes
+
+
+def test_held_envelopes_are_released_once_the_roster_arrives() -> None:
+    m = circle_of("F", "A", "B")
+    presence = m.post("F", "presence", {"status": "available"}, T)
+    fresh = Registry(m["B"].identity, LocalState())
+    circle = fresh.add_circle(m.circle("F").secret, m.circle("F").founder, T)
+    assert fresh.verdicts([presence], T) == [None] and presence.id in fresh.held
+    assert fresh.take_released(T) == []
+    roster = [e for e in m.log if e.epoch == ROSTER_EPOCH]
+    verdicts = fresh.verdicts(list(reversed(roster)), T)
+    assert verdicts == [None] * (len(roster) - 1) + [True]          # only the create can be judged alone
+    fresh.delivered(roster[0], T)
+    rounds = []
+    while released := fresh.take_released(T):                     # as the daemon does, round by round
+        rounds.append({e.id for e in released})
+        for e in released:
+            fresh.delivered(e, T)
+    assert set().union(*rounds) == {e.id for e in roster[1:]} | {presence.id}
+    assert presence.id in rounds[-1] and presence.id not in rounds[0]
+    assert fresh.held == {} and circle.roster == m.circle("F").roster
+    assert presence.id in {p.id for p in circle.posts}
+
+
+def test_held_envelopes_that_expire_are_dropped() -> None:
+    m = circle_of("F", "A")
+    short = m.post("A", "presence", {"status": "away", "until": T + 60}, T, to=[])
+    fresh = Registry(m["F"].identity, LocalState())
+    fresh.add_circle(m.circle("F").secret, m.circle("F").founder, T)
+    assert fresh.verdicts([short], T) == [None]
+    assert fresh.take_released(T + 60) == [] and fresh.held == {}
+
+
+# ---------------------------------------------------------------------------------------------------
+# calls: receipts, escalation, follow-up
+
+
+def ladder(m: Mesh, first: Sequence[str], then: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    steps = [{"after": 0, "to": "chosen", "members": [m.me(x) for x in first]}]
+    if then is None:
+        steps.append({"after": 10, "to": "circle", "members": []})
+    else:
+        steps.append({"after": 10, "to": "chosen", "members": [m.me(x) for x in then]})
+    return steps
+
+
+def test_escalation_is_due_only_at_its_step() -> None:
+    m = circle_of("F", "A", "B")
+    call = m.call("A", ladder(m, ["F"]), T)
+    a = m["A"]
+    assert a.duties(T) == [] and a.duties(T + 9 * 60) == [] and a.duties(T + 10 * 60 - 1) == []
+    assert a.next_duty_time(T) == T + 10 * 60
+    due = a.duties(T + 10 * 60)
+    assert due == [Duty("escalate", m.topic, call.id, 1)]   # type: ignore[arg-type]
+    sent = m.carry_out("A", due[0], T + 10 * 60)
+    assert sent[-1].epoch != ROSTER_EPOCH
+    (state,) = m["A"].view(m.circle("A")).calls.values()
+    assert state.step == 1
+    assert [d for d in a.duties(T + 11 * 60) if d.kind == "escalate"] == []
+
+
+def test_a_late_timer_escalates_straight_to_the_highest_due_step() -> None:
+    m = circle_of("F", "A", "B")
+    steps = [{"after": 0, "to": "chosen", "members": [m.me("F")]},
+             {"after": 10, "to": "facilitators", "members": []}, {"after": 20, "to": "circle", "members": []}]
+    call = m.call("A", steps, T)
+    (duty,) = m["A"].duties(T + 25 * 60)
+    assert duty == Duty("escalate", m.topic, call.id, 2)   # type: ignore[arg-type]
+
+
+def test_no_escalation_once_someone_claims() -> None:
+    m = circle_of("F", "A", "B")
+    call = m.call("A", ladder(m, ["F"]), T)
+    m.post("F", "claim", {"call": call.id}, T + 60)
+    assert m["A"].view(m.circle("A")).calls[call.id].claimer == m.me("F")
+    assert [d for d in m["A"].duties(T + 10 * 60) if d.kind == "escalate"] == []
+    assert [d for d in m["A"].duties(T + DAY) if d.kind == "escalate"] == []
+    m.post("F", "release", {"call": call.id}, T + 120)
+    assert [d.step for d in m["A"].duties(T + 10 * 60) if d.kind == "escalate"] == [1]
+
+
+def test_receipts_once_per_call_by_those_who_can_read_it() -> None:
+    m = circle_of("F", "A", "B", "C")
+    call = m.call("A", ladder(m, ["F"], then=["F", "B"]), T)
+    assert kinds(m["F"].duties(T)) == ["receipt"]
+    assert m["B"].duties(T) == [] and m["C"].duties(T) == []          # they cannot read the call yet
+    assert m["A"].duties(T) == []                                      # no receipt for one's own call
+    (duty,) = m["F"].duties(T)
+    assert duty == Duty("receipt", m.topic, call.id)   # type: ignore[arg-type]
+    m.carry_out("F", duty, T)
+    assert m["F"].duties(T + 1) == []
+    assert m["A"].view(m.circle("A")).calls[call.id].received_by == {m.me("F")}
+    # the escalation reaches B, who then acknowledges, once
+    (esc,) = m["A"].duties(T + 10 * 60)
+    m.carry_out("A", esc, T + 10 * 60)
+    assert kinds(m["B"].duties(T + 10 * 60)) == ["receipt"] and m["C"].duties(T + 10 * 60) == []
+    m.carry_out("B", m["B"].duties(T + 10 * 60)[0], T + 10 * 60)
+    assert m["B"].duties(T + 10 * 60) == [] and m["F"].duties(T + 10 * 60) == []
+    assert m["A"].view(m.circle("A")).calls[call.id].received_by == {m.me("F"), m.me("B")}
+
+
+def test_no_receipt_for_a_resolved_call() -> None:
+    m = circle_of("F", "A", "B")
+    call = m.call("A", [{"after": 0, "to": "circle", "members": []}], T)
+    assert [d.kind for d in m["B"].duties(T)] == ["receipt"]
+    m.post("A", "resolve", {"call": call.id}, T, to=["B"])
+    assert [d for d in m["B"].duties(T) if d.kind == "receipt"] == []
+    assert [d for d in m["F"].duties(T) if d.kind == "receipt"] == [Duty("receipt", m.topic, call.id)]  # type: ignore[arg-type]
+
+
+def test_followup_is_due_at_its_time_for_the_resolver_once() -> None:
+    m = circle_of("F", "A", "B")
+    call = m.call("A", [{"after": 0, "to": "circle", "members": []}], T)
+    m.post("F", "claim", {"call": call.id}, T + 60)
+    m.post("F", "resolve", {"call": call.id, "followup_at": T + 3600}, T + 120)
+    f = m["F"]
+    assert [d for d in f.duties(T + 3599) if d.kind == "followup"] == []
+    (duty,) = [d for d in f.duties(T + 3600) if d.kind == "followup"]
+    assert duty == Duty("followup", m.topic, call.id)   # type: ignore[arg-type]
+    (checkin,) = [e for e in m.carry_out("F", duty, T + 3600) if e.epoch != ROSTER_EPOCH]
+    assert call.id in f.state.followups
+    assert [d for d in f.duties(T + 7200) if d.kind == "followup"] == []
+    for name in "FAB":
+        view = m[name].view(m.circle(name))
+        assert view.calls[call.id].checkins == (checkin.id,)
+        assert view.checkins[checkin.id].prompt == FOLLOWUP_PROMPT and view.checkins[checkin.id].call == call.id
+    # nobody else, and not without a follow-up time
+    assert [d for d in m["A"].duties(T + 7200) if d.kind == "followup"] == []
+
+
+def test_no_followup_without_a_time() -> None:
+    m = circle_of("F", "A")
+    call = m.call("A", [{"after": 0, "to": "circle", "members": []}], T)
+    m.post("A", "resolve", {"call": call.id}, T + 5)
+    assert [d for d in m["A"].duties(T + DAY) if d.kind == "followup"] == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# rotation
+
+
+def test_a_facilitator_rotates_shortly_after_someone_left() -> None:
+    m = circle_of("F", "A", "B")
+    b = m["B"]
+    leave = b.roster_op(m.circle("B"), "leave", {"last_seq": b.state.seq.get(m.topic, 0) + 1}, T)
+    m.publish([leave], ["F", "A"], T)
+    f = m["F"]
+    assert m.circle("F").roster.needs_rotation
+    assert f.duties(T + 100) == []                                     # the wait starts when first seen
+    assert f.duties(T + 100 + ROTATE_DEBOUNCE - 0.01) == []
+    (duty,) = f.duties(T + 100 + ROTATE_DEBOUNCE)
+    assert duty == Duty("rotate", m.topic)   # type: ignore[arg-type]
+    assert m["A"].duties(T + DAY / 2) == []                            # members do not
+    m.carry_out("F", duty, T + 106)
+    for name in "FA":
+        roster = m.circle(name).roster
+        assert not roster.needs_rotation and m.me("B") not in roster.epochs[roster.current].keys
+    assert f.duties(T + 200) == []
+
+
+def test_a_member_who_posts_rotates_first() -> None:
+    m = circle_of("F", "A", "B")
+    b = m["B"]
+    leave = b.roster_op(m.circle("B"), "leave", {"last_seq": b.state.seq.get(m.topic, 0) + 1}, T)
+    m.publish([leave], ["F", "A"], T)
+    envelopes = m["A"].post(m.circle("A"), "presence", {"status": "away"}, T)
+    assert [e.epoch == ROSTER_EPOCH for e in envelopes] == [True, False]
+    assert not m.circle("A").roster.needs_rotation
+
+
+def test_periodic_rotation_after_rotate_days() -> None:
+    m = circle_of("F", "A", rotate_days=7)
+    f = m["F"]
+    last = m.circle("F").roster.last_rotation
+    assert last == T
+    assert f.duties(T + 7 * DAY - 1) == []
+    (duty,) = f.duties(T + 7 * DAY)
+    assert duty.kind == "rotate" and m["A"].duties(T + 7 * DAY) == []
+    m.carry_out("F", duty, T + 7 * DAY)
+    assert m.circle("A").roster.last_rotation == T + 7 * DAY
+    assert f.duties(T + 14 * DAY - 1) == [] and kinds(f.duties(T + 14 * DAY)) == ["rotate"]
+
+
+def test_no_periodic_rotation_when_the_circle_says_so() -> None:
+    m = circle_of("F", "A", rotate_days=0)
+    assert m["F"].duties(T + 365 * DAY) == [] and m["F"].next_duty_time(T) is None
+
+
+def test_postponed_duties_wait() -> None:
+    m = circle_of("F", "A", rotate_days=1)
+    (duty,) = m["F"].duties(T + DAY)
+    m["F"].postpone(duty, T + DAY)
+    assert m["F"].duties(T + DAY + 1) == []
+    assert m["F"].duties(T + DAY + 3600) == [duty]
+
+
+def test_state_survives_a_restart() -> None:
+    m = circle_of("F", "A")
+    before = m.post("A", "presence", {"status": "away"}, T)
+    again = Registry(m["A"].identity, LocalState.from_obj(m["A"].state.to_obj()))
+    assert set(again.circles) == {m.topic}
+    circle = again.circles[m.topic]
+    for e in m.log:
+        (ok,) = again.verdicts([e], T)
+        if ok:
+            again.delivered(e, T)
+    while released := again.take_released(T):
+        for e in released:
+            again.delivered(e, T)
+    assert circle.roster == m.circle("A").roster and before.id in {p.id for p in circle.posts}
+    after = again.post(circle, "presence", {"status": "available"}, T)[-1]
+    assert after.seq == before.seq + 1
