@@ -53,6 +53,13 @@ def _str(args: dict[str, Any], key: str, *, required: bool = True, default: str 
     return value
 
 
+def _flag(args: dict[str, Any], key: str) -> bool:
+    value = args.get(key, False)
+    if type(value) is not bool:
+        raise BadInput(f"{key!r} must be true or false")
+    return value
+
+
 def _int_or_none(args: dict[str, Any], key: str) -> int | None:
     value = args.get(key)
     if value is None:
@@ -162,11 +169,12 @@ class CircleOps:
         if any(c.roster.name == name for c in host.registry.circles.values()):
             raise BadInput(f"this node already has a circle called {name!r}; pick another name")
         my_name = check_name(_str(args, "member_name", required=False, default=host.identity.name))
+        retention, rotate = _int_or_none(args, "retention_days"), _int_or_none(args, "rotate_days")
         settings = Settings(
-            retention_days=_int_or_none(args, "retention_days") or 30,
-            rotate_days=7 if args.get("rotate_days") is None else int(args["rotate_days"]),
-            share_history=bool(args.get("share_history", False)),
-            members_invite=bool(args.get("members_invite", False)))
+            retention_days=30 if retention is None else retention,
+            rotate_days=7 if rotate is None else rotate,
+            share_history=_flag(args, "share_history"),
+            members_invite=_flag(args, "members_invite"))
         if not 1 <= settings.retention_days <= 365 or not 0 <= settings.rotate_days <= 365:
             raise BadInput("retention is 1 to 365 days, rotation 0 (off) to 365 days")
         now = host._t()
@@ -178,8 +186,14 @@ class CircleOps:
 
     def op_circle_list(self, args: dict[str, Any]) -> dict[str, Any]:
         host: Any = self
-        joining = [{"circle_name": entry.token.circle_name if entry.token else "", "since": j.since}
-                   for entry, j in zip(host.registry.joining.values(), host.registry.state.joining.values())]
+        joining = []
+        for entry in host.registry.joining.values():
+            if entry.token is None:
+                continue
+            saved = host.registry.state.joining.get(entry.token.invite_key)
+            joining.append({"circle": entry.token.topic.hex(), "circle_name": entry.token.circle_name,
+                            "invite": entry.token.invite_key.hex(), "expires": entry.token.expires,
+                            "since": saved.since if saved else None})
         return {"circles": [host._circle_dict(c) for c in sorted(host.registry.circles.values(),
                                                                  key=lambda c: (c.roster.name, c.topic))],
                 "joining": joining}
@@ -191,7 +205,7 @@ class CircleOps:
         if role not in ("member", "facilitator", "relay"):
             raise BadInput("an invite is for a member, a facilitator or a relay")
         hours = args.get("valid_hours", DEFAULT_VALID_S / 3600)
-        if not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 30:
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 30:
             raise BadInput("an invite is valid for more than 0 and at most 720 hours")
         now = host._t()
         seed = new_invite_seed()
@@ -209,6 +223,7 @@ class CircleOps:
         names = host._names()
         return {"invites": [{"invite": k.hex(), "role": i.role, "expires": i.expires, "by": i.by.hex(),
                              "by_name": names.get(i.by), "used_by": i.used_by.hex() if i.used_by else None,
+                             "used_by_name": names.get(i.used_by) if i.used_by else None,
                              "revoked": i.revoked, "open": i.open_at(now)}
                             for k, i in sorted(circle.roster.invites.items())]}
 
@@ -331,6 +346,8 @@ class CircleOps:
         out = cl.call_to_dict(state, host._names())
         audience = circle.call_audience(state.caller, _ladder(state), state.step)
         waiting = sorted(audience - state.received_by - {state.caller})
+        names = host._names()
+        out["names"].update({m.hex(): names[m] for m in waiting if m in names})
         out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name,
                     "audience": len(audience - {state.caller}),
                     "reached": len((state.received_by & audience) - {state.caller}),
@@ -342,9 +359,10 @@ class CircleOps:
     def op_calls_list(self, args: dict[str, Any]) -> dict[str, Any]:
         host: Any = self
         show_all = bool(args.get("all"))
+        only = host.registry.find(_str(args, "circle")) if args.get("circle") is not None else None
         out = []
         for circle in host.registry.circles.values():
-            if args.get("circle") and circle is not host.registry.find(str(args["circle"])):
+            if only is not None and circle is not only:
                 continue
             for cid, state in host.registry.view(circle).calls.items():
                 if show_all or state.status != "resolved":
@@ -403,7 +421,10 @@ class CircleOps:
         _, _, state = host._find_call(_str(args, "call"))
         if host.registry.me not in (state.caller, state.claimer):
             raise BadInput("the person who made the call, or whoever has it, resolves it")
-        return self._thread(args, "resolve", {"followup_at": _int_or_none(args, "followup_at")})
+        followup = _int_or_none(args, "followup_at")
+        if followup is not None and followup <= host._t():
+            raise BadInput("a follow-up time must be in the future")
+        return self._thread(args, "resolve", {"followup_at": followup})
 
     # --- check-ins --------------------------------------------------------------------------------
 
@@ -437,7 +458,7 @@ class CircleOps:
             if len(matches) != 1:
                 raise BadInput(f"choose one of: {'; '.join(f'{i + 1} {o}' for i, o in enumerate(options))}")
             index = matches[0]
-        elif isinstance(option, (int, str)):
+        elif isinstance(option, str) or (type(option) is int):
             index = int(option) - 1
         else:
             raise BadInput("choose an option by its number or its text")
