@@ -101,12 +101,14 @@ def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
     return daemon_cli.run(args, settings)
 
 
-def _ask_daemon(settings: config.Settings, op: str) -> dict[str, Any]:
-    """One request to this data directory's daemon. Raises DaemonNotRunning, RequestFailed, ..."""
+def _ask_daemon(settings: config.Settings, op: str, **args: Any) -> dict[str, Any]:
+    """One request to this data directory's daemon, JSON-ready (bytes as hex); arguments that are None
+    are left out (the daemon's default applies). Raises DaemonNotRunning, RequestFailed, ..."""
     from .client import ControlClient  # only the commands that talk to the daemon need sockets
 
     with ControlClient.connect(settings.control_path) as client:
-        return client.request(op)
+        result: dict[str, Any] = _jsonable(client.request(op, **{k: v for k, v in args.items() if v is not None}))
+        return result
 
 
 def _jsonable(value: Any) -> Any:
@@ -216,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("status", cmd_status, "show what the running daemon is doing: links, envelopes, topics, uptime")
     add("peers", cmd_peers, "list the nodes the running daemon knows and whether a link to each is open")
 
+    from . import cli_calls, cli_circles  # circles, calls, check-ins, availability, plans: each asks the daemon
+
+    cli_circles.register(sub)        # circle ...
+    cli_calls.register(sub)          # call ... roster
+    cli_circles.register_plan(sub)   # plan (after the calls, so `meshcare --help` lists them in this order)
+
     p = add("run", cmd_run, "start this household's node (what `make run` does); creates an identity "
                             "on first use", json_flag=False)
     p.add_argument("--name", help="name for a new identity (default: $USER)")
@@ -224,8 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .cli_calls import rewrite_argv
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(rewrite_argv(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE

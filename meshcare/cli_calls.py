@@ -1,0 +1,440 @@
+"""Calls for support, check-ins and availability: what asking for and giving help looks like at the command line.
+
+Theory of operation
+-------------------
+Every command here is a thin client of one (sometimes two) control operations of the running daemon
+(``meshcare/transport/circle_ops.py``): it turns flags into the op's arguments, asks, and prints either
+words for people or, with ``--json``, the daemon's result dict as it is (keys may be added here, never
+renamed: docs/cli.md is the contract). The daemon resolves names and id prefixes and checks everything
+it is given; this module only checks what argparse can (choices, formats), so bad usage exits 2 and a
+refusal of the daemon exits 1 with its own words. The pure helpers (``parse_ladder``, ``next_occurrence``)
+are unit-tested without a daemon.
+
+``call`` and ``checkin`` have two shapes each (``call CIRCLE TEXT`` and ``call show CALL``); ``rewrite_argv``
+turns ``call show`` into the hidden command ``call-show`` before argparse sees it (a circle literally named
+"show" or "reply" is addressed by the start of its id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import config
+from .circles import posts
+from .cli import EXIT_OK, EXIT_USAGE, _ask_daemon, _emit, _table
+from .cli_format import _add, _datetime_arg, _named, _number, _shorten, _word, short, when
+from .errors import BadInput
+
+#: Two-word commands dispatched to hidden parsers: ``call show`` -> ``call-show``.
+SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show")}
+
+URGENCY_WORDS = {"now": "now", "today": "today", "whenever": "whenever someone can"}
+NEED_WORDS = {"listen": "someone to listen", "company": "company", "practical": "practical help",
+              "ride": "a ride"}
+CONSENT_WORDS = {"no_police": "please do not involve the police",
+                 "do_not_tell_others": "please do not tell anyone outside this call",
+                 "no_calls": "no phone calls, please", "text_only": "text only, please"}
+OFFER_WORDS = {"call": "I can call", "come_over": "I can come over", "listening": "I can listen",
+               "text": "I can text"}
+
+
+# --- pure helpers ---------------------------------------------------------------------------------
+
+def rewrite_argv(argv: Sequence[str]) -> list[str]:
+    """``[--home D] call show X`` -> ``[--home D] call-show X`` (likewise ``checkin reply|show``)."""
+    out = list(argv)
+    i = 0
+    while i < len(out) and out[i].startswith("-"):
+        i += 2 if out[i] == "--home" else 1
+    if i + 1 < len(out) and out[i + 1] in SPLIT_COMMANDS.get(out[i], ()):
+        out[i:i + 2] = [f"{out[i]}-{out[i + 1]}"]
+    return out
+
+
+def parse_ladder(spec: str) -> list[dict[str, Any]]:
+    """``chosen:ann+bob@0,facilitators@10,circle@20`` -> ladder steps ``{after, to, members}``.
+
+    Each step is ``TO[:MEMBERS]@MINUTES``: TO is chosen, facilitators or circle; MEMBERS (names or id
+    prefixes joined by ``+``) only for chosen; MINUTES after the call (the first step may leave out ``@0``).
+    Raises ValueError with a message for the person who wrote the spec.
+    """
+    steps: list[dict[str, Any]] = []
+    for i, part in enumerate(p.strip() for p in spec.split(",")):
+        m = re.fullmatch(r"(?P<to>[A-Za-z]+)(?::(?P<members>[^@]*))?(?:@(?P<after>\S*))?", part)
+        to = m["to"].lower() if m else ""
+        if not m or to not in posts.LADDER_TARGETS:
+            raise ValueError(f"cannot read the step {part!r}: write TO[:NAMES]@MINUTES with TO one of "
+                             f"{', '.join(posts.LADDER_TARGETS)}, e.g. chosen:ann+bob@0,circle@15")
+        if m["after"] is None and i == 0:
+            after = 0
+        elif m["after"] is not None and m["after"].isdigit():
+            after = int(m["after"])
+        else:
+            raise ValueError(f"the step {part!r} needs @MINUTES (minutes after the call, e.g. {to}@10)")
+        members = list(dict.fromkeys(x.strip() for x in (m["members"] or "").split("+") if x.strip()))
+        if to == "chosen" and not members:
+            raise ValueError(f"the step {part!r} goes to chosen people but names none (chosen:ann+bob@0)")
+        if to != "chosen" and members:
+            raise ValueError(f"the step {part!r} goes to the {to} and cannot name people; use chosen:NAMES")
+        if i == 0 and after != 0:
+            raise ValueError("the first step goes out straight away: end it with @0")
+        if steps and after <= steps[-1]["after"]:
+            raise ValueError(f"the step {part!r} must come later than the one before it")
+        if after > posts.MAX_LADDER_AFTER:
+            raise ValueError(f"a ladder spans at most {posts.MAX_LADDER_AFTER} minutes (one day)")
+        steps.append({"after": after, "to": to, "members": members})
+    if len(steps) > posts.MAX_LADDER_STEPS:
+        raise ValueError(f"a ladder has at most {posts.MAX_LADDER_STEPS} steps")
+    return steps
+
+
+def next_occurrence(hhmm: str, now: float) -> int:
+    """Unix seconds of the next local HH:MM strictly after ``now`` (today or tomorrow). ValueError if malformed."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", hhmm.strip())
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise ValueError(f"give the time as HH:MM in 24-hour form, e.g. 22:30 (not {hhmm!r})")
+    start = datetime.fromtimestamp(now)
+    target = start.replace(hour=int(m[1]), minute=int(m[2]), second=0, microsecond=0)
+    if target.timestamp() <= now:
+        target += timedelta(days=1)
+    return int(target.timestamp())
+
+
+# --- argument types (ValueError / ArgumentTypeError -> exit 2) ------------------------------------
+
+def _ladder_arg(text: str) -> list[dict[str, Any]]:
+    try:
+        return parse_ladder(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _hhmm_arg(text: str) -> str:
+    try:
+        next_occurrence(text, 0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+# --- calls ----------------------------------------------------------------------------------------
+
+def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.create", circle=args.circle, text=args.text, urgency=args.urgency,
+                         needs=list(dict.fromkeys(args.need)), reach=args.reach,
+                         consent=list(dict.fromkeys(args.consent)), consent_note=args.consent_note,
+                         ladder=args.ladder)
+    c = result["call"]
+    _emit(args, result, f"Your call for support went to {c['circle_name']} (call {short(c['id'])}).\n"
+                        f"See who answers with: meshcare call show {short(c['id'])}")
+    return EXIT_OK
+
+
+def cmd_calls(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "calls.list", all=args.all, circle=args.circle)
+    rows = []
+    for c in result["calls"]:
+        me = c["caller"] if c["mine"] else None
+        status = f"{_named(c['claimer'], c['names'], me)} has it" if c["status"] == "claimed" else c["status"]
+        rows.append((short(c["id"]), c["circle_name"], _named(c["caller"], c["names"], me), c["urgency"],
+                     status, when(c["created"]), _shorten(c["text"], 40)))
+    _emit(args, result, _table([("CALL", "CIRCLE", "FROM", "URGENCY", "STATUS", "WHEN", "TEXT"), *rows])
+          if rows else "No open calls for support." + ("" if args.all else " (--all shows resolved ones too)"))
+    return EXIT_OK
+
+
+def _call_text(c: Mapping[str, Any], names: Mapping[str, Any]) -> str:
+    me = c["caller"] if c["mine"] else None
+
+    def name(who: Any) -> str:
+        return _named(who, names, me)
+    lines = [f"Call for support {short(c['id'])} in {c['circle_name']}, from {name(c['caller'])}, "
+             f"{when(c['created'])}", *["  " + line for line in c["text"].splitlines()],
+             f"urgency: {URGENCY_WORDS.get(c['urgency'], c['urgency'])}"]
+    if c["needs"]:
+        lines.append("needs: " + ", ".join(NEED_WORDS.get(n, n) for n in c["needs"]))
+    if c.get("reach"):
+        lines.append(f"how to reach: {c['reach']}")
+    if c["consent"] or c.get("consent_note"):
+        lines.append("wishes: " + "; ".join([*(CONSENT_WORDS.get(x, x) for x in c["consent"]),
+                                             *([c["consent_note"]] if c.get("consent_note") else [])]))
+    status = {"open": "open, nobody has it yet", "claimed": f"{name(c['claimer'])} has it since "
+              f"{when(c['claimed_at'])}", "resolved": f"resolved by {name(c['resolved_by'])} at "
+              f"{when(c['resolved_at'])}"}.get(c["status"], c["status"])
+    if c.get("followup_at"):
+        status += f"; a follow-up check-in at {when(c['followup_at'])}"
+    lines.append(f"status: {status}")
+    waiting = c["waiting_on"]
+    if c["audience"]:
+        lines.append(f"reached {c['reached']} of {c['audience']}" + (
+            f", waiting on {len(waiting)} ({', '.join(name(w) for w in waiting)})" if waiting else ""))
+    else:
+        lines.append("nobody else is in the circle yet")
+    if c["offers"]:
+        lines.append("offers:")
+        lines += [f"  {short(o['id'])}  {name(o['author'])}: {OFFER_WORDS.get(o['kind'], o['kind'])}"
+                  + (f", \"{o['text']}\"" if o["text"] else "") + ("  (accepted)" if o["accepted"] else "")
+                  for o in c["offers"]]
+    if c["updates"]:
+        lines.append("updates:")
+        lines += [f"  {when(u['created'])}  {name(u['author'])}: {u['text']}" for u in c["updates"]]
+    for share in c.get("plans", []):
+        whose = "Your" if name(share["author"]) == "you" else f"{name(share['author'])}'s"
+        lines.append(f"{whose} support plan (shared {when(share['created'])}):")
+        lines += [f"  {k}: {v}" for k, v in share["plan"].items() if v]
+    return "\n".join(lines)
+
+
+def cmd_call_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.show", call=args.call)
+    c = result["call"]
+    names = dict(c["names"])
+    if c["waiting_on"] and not args.json:       # waiting_on's names are not in the call's names map
+        members = _ask_daemon(settings, "circle.members", circle=c["circle"])["members"]
+        names.update({m["id"]: m["name"] for m in members if m["id"] not in names})
+    _emit(args, result, _call_text(c, names))
+    return EXIT_OK
+
+
+def _thread_done(args: argparse.Namespace, result: Mapping[str, Any], text: str) -> int:
+    _emit(args, dict(result), f"{text} (call {short(result['call']['id'])})")
+    return EXIT_OK
+
+
+def cmd_offer(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.offer", call=args.call, kind=args.kind, text=args.text)
+    return _thread_done(args, result, f"Offered: {OFFER_WORDS[args.kind]} (offer {short(result['id'])})")
+
+
+def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.claim", call=args.call)
+    return _thread_done(args, result, "You have this call now; the circle sees that someone is on it")
+
+
+def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.release", call=args.call)
+    return _thread_done(args, result, "You let go of this call; it is open for others again")
+
+
+def cmd_accept(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.accept", call=args.call, offer=args.offer)
+    return _thread_done(args, result, "Accepted the offer; they see it in the call's thread")
+
+
+def cmd_update(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "call.update", call=args.call, text=args.text)
+    return _thread_done(args, result, "Posted the update")
+
+
+def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
+    followup = args.followup_at
+    if args.followup_in is not None:
+        followup = int(time.time() + args.followup_in * 3600)
+    if followup is not None and followup <= time.time():
+        raise BadInput("the follow-up time has already passed; pick a time in the future")
+    result = _ask_daemon(settings, "call.resolve", call=args.call, followup_at=followup)
+    extra = f"; a follow-up check-in is planned for {when(followup)}" if followup else ""
+    return _thread_done(args, result, f"Marked the call resolved{extra}")
+
+
+# --- check-ins ------------------------------------------------------------------------------------
+
+def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
+    if args.option and not posts.MIN_OPTIONS <= len(args.option) <= posts.MAX_OPTIONS:
+        print(f"meshcare checkin: give {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} --option answers "
+              "(or none for the default ones)", file=sys.stderr)
+        return EXIT_USAGE
+    result = _ask_daemon(settings, "checkin.create", circle=args.circle, prompt=args.prompt,
+                         options=args.option or None, visibility=args.visibility)
+    c = result["checkin"]
+    who = "the facilitators" if c["visibility"] == "facilitators" else "the whole circle"
+    _emit(args, result, f"Sent the check-in {short(c['id'])} to {c['circle_name']}; answers are seen by {who}.\n"
+                        f"See the answers with: meshcare checkin show {short(c['id'])}")
+    return EXIT_OK
+
+
+def cmd_checkin_reply(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "checkin.reply", checkin=args.checkin, option=args.option, text=args.text)
+    text = f"Thank you, your answer \"{result['option']}\" is in."
+    if result.get("suggest_call"):
+        text += ("\nIf you want, you can ask the circle for support now: meshcare call "
+                 f"{shlex.quote(result['checkin']['circle_name'])} \"...\"")
+    _emit(args, result, text)
+    return EXIT_OK
+
+
+def _checkin_text(c: Mapping[str, Any]) -> str:
+    names = c["names"]
+    lines = [f"Check-in {short(c['id'])} in {c['circle_name']} from {_named(c['author'], names)}, "
+             f"{when(c['created'])}:", f"  {c['prompt']}"]
+    for i, option in enumerate(c["options"], 1):
+        lines.append(f"  {i}. {option}: {c['tally'].get(option, 0)}")
+    lines.append(f"answered: {c['answered']}" + (" (answers are seen by the facilitators)"
+                                                  if c["visibility"] == "facilitators" else ""))
+    for r in c["replies"]:
+        if r.get("option_text") is not None:
+            said = f", \"{r['text']}\"" if r["text"] else ""
+            lines.append(f"  {_named(r['member'], names)}: {r['option_text']}{said}")
+    if c.get("not_answered"):
+        lines.append("not answered yet: " + ", ".join(_named(m, names) for m in c["not_answered"]))
+    return "\n".join(lines)
+
+
+def cmd_checkin_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "checkin.show", checkin=args.checkin)
+    _emit(args, result, _checkin_text(result["checkin"]))
+    return EXIT_OK
+
+
+def cmd_checkins(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "checkin.list")
+    rows = [(short(c["id"]), c["circle_name"], _named(c["author"], c["names"]), when(c["created"]),
+             str(c["answered"]), _shorten(c["prompt"], 40)) for c in result["checkins"]]
+    _emit(args, result, _table([("CHECK-IN", "CIRCLE", "FROM", "WHEN", "ANSWERS", "PROMPT"), *rows])
+          if rows else "No check-ins yet.")
+    return EXIT_OK
+
+
+# --- availability ---------------------------------------------------------------------------------
+
+def _circle_names(settings: config.Settings, ids: Sequence[str]) -> str:
+    known = {c["id"]: c["name"] for c in _ask_daemon(settings, "circle.list")["circles"]}
+    return ", ".join(known.get(i, short(i)) for i in ids)
+
+
+def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
+    until = None if args.until is None else next_occurrence(args.until, time.time())
+    result = _ask_daemon(settings, "presence.set", status="available", until=until, cap=args.cap,
+                         circle=args.circle)
+    text = ""
+    if not args.json:
+        text = f"You are available to {_circle_names(settings, result['circles'])}"
+        text += f" until {when(until)}" if until else ""
+        text += f", for at most {args.cap} call{'s' if args.cap != 1 else ''} at a time" if args.cap else ""
+        text += ". `meshcare away` when you need a break."
+    _emit(args, result, text)
+    return EXIT_OK
+
+
+def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "presence.set", status="away", circle=args.circle)
+    names = "" if args.json else _circle_names(settings, result["circles"])
+    _emit(args, result, f"You are away for {names}: the circle sees you are taking a break. "
+                        "`meshcare available` when you are back. Rest well.")
+    return EXIT_OK
+
+
+def cmd_roster(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "roster", circle=args.circle)
+    blocks = []
+    for c in result["circles"]:
+        rows = [(str(r["name"] or short(r["member"])), r["status"], when(r["until"]) if r["until"] else "",
+                 ("full" if r["full"] else f"{r['load']}") + (f" of {r['cap']}" if r["cap"] else ""))
+                for r in c["roster"]]
+        blocks.append(c["name"] + "\n" + _table([("NAME", "STATUS", "UNTIL", "CALLS"), *rows]))
+    _emit(args, result, "\n\n".join(blocks) or "You are in no circle yet.")
+    return EXIT_OK
+
+
+# --- the parsers ----------------------------------------------------------------------------------
+
+def register(sub: Any) -> None:
+    """Add the commands of this module (call ... roster) to the top-level subparsers ``sub``."""
+    p = _add(sub, "call", cmd_call, "ask your circle for support",
+             "meshcare call 'Elm St' \"Rough night, could someone come by?\" --urgency now --need company\n"
+             "  meshcare call 'Elm St' 'need a ride to the clinic' --ladder chosen:ann+bob@0,circle@20",
+             more="`meshcare call show CALL` shows a call (a circle literally named \"show\" is named by the "
+                  "start of its id). --ladder says who hears first: comma-separated steps TO[:NAMES]@MINUTES "
+                  "with TO chosen, facilitators or circle, NAMES joined by +; without it the whole circle "
+                  "hears at once.")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("text", metavar="TEXT", help="what is going on, in your words")
+    p.add_argument("--urgency", choices=posts.URGENCIES, default="today", help="how soon (default today)")
+    p.add_argument("--need", action="append", default=[], type=_word, choices=posts.NEEDS,
+                   help="what would help (repeatable)")
+    p.add_argument("--reach", metavar="TEXT", help="how to reach you, e.g. 'flat 3B, ring twice'")
+    p.add_argument("--consent", action="append", default=[], type=_word,
+                   choices=posts.CONSENTS, help="your wishes for how others act (repeatable)")
+    p.add_argument("--consent-note", metavar="TEXT", help="anything else about your wishes")
+    p.add_argument("--ladder", type=_ladder_arg, metavar="SPEC", help="who hears first and who later (see above)")
+
+    p = _add(sub, "call-show", cmd_call_show, "show a call for support: offers, updates, who it reached",
+             "meshcare call show 3f2a9c1d", prog="call show", listed=False)
+    p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
+
+    p = _add(sub, "calls", cmd_calls, "list calls for support in your circles (open ones unless --all)",
+             "meshcare calls --circle 'Elm St' --all")
+    p.add_argument("--all", action="store_true", help="resolved calls too")
+    p.add_argument("--circle", metavar="CIRCLE", help="only this circle")
+
+    kinds = ", ".join(f"{k} ({OFFER_WORDS[k]})" for k in posts.OFFER_KINDS)
+    for name, handler, summary, example in (
+            ("offer", cmd_offer, "offer help in a call's thread", "meshcare offer 3f2a9c1d come-over 'in 10 min'"),
+            ("claim", cmd_claim, "say you have this call (others see someone is on it)", "meshcare claim 3f2a9c1d"),
+            ("release", cmd_release, "let go of a call you claimed", "meshcare release 3f2a9c1d"),
+            ("accept", cmd_accept, "accept an offer in your own call", "meshcare accept 3f2a9c1d 77b0e412"),
+            ("update", cmd_update, "post an update in a call's thread", "meshcare update 3f2a9c1d 'on my way'"),
+            ("resolve", cmd_resolve, "mark a call resolved (the caller or whoever has it)",
+             "meshcare resolve 3f2a9c1d --followup-in 24")):
+        p = _add(sub, name, handler, summary, example, more=f"Kinds of offer: {kinds}." if name == "offer" else "")
+        p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
+        if name == "offer":
+            p.add_argument("kind", metavar="KIND", type=_word, choices=posts.OFFER_KINDS,
+                           help="call, come_over (or come-over), listening or text")
+            p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, e.g. when")
+        elif name == "accept":
+            p.add_argument("offer", metavar="OFFER", help="the offer's id or first 4+ characters (call show)")
+        elif name == "update":
+            p.add_argument("text", metavar="TEXT", help="the update")
+        elif name == "resolve":
+            when_group = p.add_mutually_exclusive_group()
+            when_group.add_argument("--followup-in", type=_number(0.01, 24 * 365), metavar="HOURS",
+                                    help="plan a follow-up check-in this many hours from now")
+            when_group.add_argument("--followup-at", type=_datetime_arg, metavar="\"YYYY-MM-DD HH:MM\"",
+                                    help="plan a follow-up check-in at this local time")
+
+    p = _add(sub, "checkin", cmd_checkin, "ask the circle how they are doing (facilitators)",
+             "meshcare checkin 'Elm St' 'How is everyone this week?'\n"
+             "  meshcare checkin 'Elm St' 'Dinner Sunday?' --option yes --option no --visibility circle",
+             more="`meshcare checkin reply CHECKIN OPTION [TEXT]` answers one and `meshcare checkin show "
+                  "CHECKIN` shows the answers (a circle named \"reply\" or \"show\" is named by the start of "
+                  "its id). Without --option the answers are: " + "; ".join(posts.DEFAULT_OPTIONS) + ".")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("prompt", metavar="PROMPT", help="the question")
+    p.add_argument("--option", action="append", default=[], metavar="TEXT",
+                   help=f"a possible answer (repeat {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} times)")
+    p.add_argument("--visibility", choices=posts.CHECKIN_VISIBILITY, default="facilitators",
+                   help="who sees the answers (default facilitators)")
+
+    p = _add(sub, "checkin-reply", cmd_checkin_reply, "answer a check-in",
+             "meshcare checkin reply 5c1e0b7a 1\n  meshcare checkin reply 5c1e0b7a 'could use' 'a chat tonight?'",
+             prog="checkin reply", listed=False)
+    p.add_argument("checkin", metavar="CHECKIN", help="the check-in's id or its first 4+ characters")
+    p.add_argument("option", metavar="OPTION", help="the answer's number (1, 2, ...) or the start of its text")
+    p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, if you like")
+
+    p = _add(sub, "checkin-show", cmd_checkin_show, "show a check-in: answers so far and who has not answered",
+             "meshcare checkin show 5c1e0b7a", prog="checkin show", listed=False)
+    p.add_argument("checkin", metavar="CHECKIN", help="the check-in's id or its first 4+ characters")
+
+    _add(sub, "checkins", cmd_checkins, "list check-ins in your circles", "meshcare checkins")
+
+    p = _add(sub, "available", cmd_available, "tell your circles you are available to help",
+             "meshcare available --until 22:30 --cap 1")
+    p.add_argument("--until", type=_hhmm_arg, metavar="HH:MM", help="until this local time (today or tomorrow)")
+    p.add_argument("--cap", type=_number(1, posts.MAX_PRESENCE_CAP, int), metavar="N",
+                   help="at most N calls at a time")
+    p.add_argument("--circle", metavar="CIRCLE", help="only this circle (default: all of yours)")
+
+    p = _add(sub, "away", cmd_away, "tell your circles you are away (taking a break)", "meshcare away")
+    p.add_argument("--circle", metavar="CIRCLE", help="only this circle (default: all of yours)")
+
+    p = _add(sub, "roster", cmd_roster, "who is available in your circles right now", "meshcare roster 'Elm St'")
+    p.add_argument("circle", metavar="CIRCLE", nargs="?", help="only this circle (default: all of yours)")

@@ -1,0 +1,409 @@
+"""The commands of a circle's membership: create, invite, join, members, verify, ...; and the support plan.
+
+Theory of operation
+-------------------
+Every command here is a thin client of one (sometimes two) control operations of the running daemon
+(``meshcare/transport/circle_ops.py``): it turns flags into the op's arguments, asks, and prints either
+words for people or, with ``--json``, the daemon's result dict as it is (keys may be added here, never
+renamed: docs/cli.md is the contract). The daemon resolves names and id prefixes and checks everything
+it is given; this module only checks what argparse can (choices, formats), so bad usage exits 2 and a
+refusal of the daemon exits 1 with its own words. The pure helpers (``plan_template`` /
+``parse_plan_text``) are unit-tested without a daemon. Calls for support, check-ins and availability
+are in ``cli_calls``; what both share is in ``cli_format``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .circles import posts
+from .cli import EXIT_OK, EXIT_USAGE, _ask_daemon, _emit, _table
+from .cli_format import Handler, _add, _number, short, when
+from .errors import BadInput
+
+# --- pure helpers ---------------------------------------------------------------------------------
+
+PLAN_HEADER = """\
+# Your support plan: what the people who come to help you should know.
+# Write under each heading (several lines are fine). Lines starting with # are ignored;
+# a part left empty stays empty. Save and close the editor when you are done.
+# Nothing is shared until you run `meshcare plan share`.
+"""
+
+
+def plan_template(plan: Mapping[str, Any] | None) -> str:
+    """The text opened in $EDITOR: the header, then ``helps:``, ``avoid:``, ``contact:``, ``other:``."""
+    parts = [PLAN_HEADER]
+    for key in posts.PLAN_FIELDS:
+        text = str((plan or {}).get(key) or "").strip()
+        parts.append(f"{key}:\n" + (text + "\n" if text else "") + "\n")
+    return "".join(parts)
+
+
+def parse_plan_text(text: str) -> dict[str, str]:
+    """The four parts of an edited template (missing ones empty). BadInput for text before any heading."""
+    found: dict[str, list[str]] = {}
+    current: str | None = None
+    heading = re.compile(r"\s*(" + "|".join(posts.PLAN_FIELDS) + r")\s*:\s?(.*)", re.IGNORECASE)
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        m = heading.fullmatch(line)
+        if m:
+            current = m[1].lower()
+            found.setdefault(current, [])
+            if m[2].strip():
+                found[current].append(m[2])
+        elif current is not None:
+            found[current].append(line)
+        elif line.strip():
+            raise BadInput(f"your plan has text before the first heading ({line.strip()[:30]!r}); "
+                           f"write it under one of: {', '.join(f'{k}:' for k in posts.PLAN_FIELDS)}")
+    return {key: "\n".join(found.get(key, [])).strip() for key in posts.PLAN_FIELDS}
+
+
+# --- circles --------------------------------------------------------------------------------------
+
+def _circle_line(c: Mapping[str, Any]) -> tuple[str, ...]:
+    return (str(c["name"]), short(c["id"]), str(c.get("role") or "-"), str(c["status"]),
+            f"{c['members']}" + (f" (+{c['relays']} relay)" if c.get("relays") else ""))
+
+
+def cmd_circle_create(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.create", name=args.name, member_name=args.my_name,
+                         retention_days=args.retention_days, rotate_days=args.rotate_days,
+                         share_history=args.share_history, members_invite=args.members_invite)
+    c = result["circle"]
+    _emit(args, result, f"Created the circle {c['name']} (id {short(c['id'])}); you are its facilitator.\n"
+                        f"Invite people with: meshcare circle invite {shlex.quote(c['name'])} --qr")
+    return EXIT_OK
+
+
+def cmd_circle_list(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.list")
+    lines = []
+    if result["circles"]:
+        lines.append(_table([("CIRCLE", "ID", "ROLE", "STATUS", "MEMBERS"),
+                             *[_circle_line(c) for c in result["circles"]]]))
+    for j in result.get("joining", []):
+        lines.append(f"Asked to join {j['circle_name'] or 'a circle'} at {when(j['since'])}: waiting for "
+                     "a member to come online.")
+    _emit(args, result, "\n".join(lines) or "You are in no circle yet. Start one with "
+                                             "`meshcare circle create NAME`, or join with an invite token.")
+    return EXIT_OK
+
+
+def _qr_text(token: str) -> str:
+    import io
+
+    import segno  # the QR code is pure Python: small, no dependencies
+
+    out = io.StringIO()
+    segno.make(token, error="m", micro=False).terminal(out=out, compact=True)
+    return out.getvalue()
+
+
+def cmd_circle_invite(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.invite", circle=args.circle, role=args.role, valid_hours=args.hours)
+    if args.qr:
+        result["qr"] = _qr_text(result["token"])
+    text = (f"An invite for one {result['role']}, valid until {when(result['expires'])} (invite "
+            f"{short(result['invite'])}). Give them this token (it lets one person ask to join):\n\n"
+            f"{result['token']}\n\nThey run: meshcare circle join TOKEN")
+    _emit(args, result, text + ("\n\n" + result["qr"].rstrip("\n") if args.qr else ""))
+    return EXIT_OK
+
+
+def cmd_circle_invites(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.invites", circle=args.circle)
+
+    names: dict[str, str] = {}
+    if any(i["used_by"] for i in result["invites"]) and not args.json:   # used_by comes without a name
+        names = {m["id"]: m["name"] for m in _ask_daemon(settings, "circle.members", circle=args.circle)["members"]}
+
+    def state(i: Mapping[str, Any]) -> str:
+        if i["revoked"]:
+            return "revoked"
+        if i["used_by"]:
+            return f"used by {names.get(i['used_by']) or short(i['used_by'])}"
+        return "open" if i["open"] else "expired"
+    rows = [(short(i["invite"]), i["role"], str(i.get("by_name") or short(i["by"])), when(i["expires"]),
+             state(i)) for i in result["invites"]]
+    _emit(args, result, _table([("INVITE", "ROLE", "BY", "EXPIRES", "STATE"), *rows]) if rows
+          else "No invites for this circle yet.")
+    return EXIT_OK
+
+
+def cmd_circle_revoke(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.revoke", circle=args.circle, invite=args.invite)
+    _emit(args, result, f"Revoked the invite {short(result['invite'])}: nobody can join with it now.")
+    return EXIT_OK
+
+
+def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
+    token = sys.stdin.read() if args.token == "-" else args.token
+    result = _ask_daemon(settings, "circle.join", token="".join(token.split()), name=args.name)
+    deadline = time.monotonic() + args.wait
+    while args.wait > 0:
+        listed = _ask_daemon(settings, "circle.list")["circles"]
+        if any(c["id"] == result["circle"] and c["status"] == "member" for c in listed):
+            result["status"] = "joined"
+            break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    name = result["name"] or "the circle"
+    if result["status"] == "joined":
+        text = f"Joined {name}."
+    else:
+        text = (f"Asked to join {name}. The request is waiting for a member of the circle to come online; "
+                "it goes through by itself then (`meshcare circle list` shows when).")
+    _emit(args, result, text)
+    return EXIT_OK
+
+
+def cmd_circle_members(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.members", circle=args.circle)
+    rows = []
+    for m in result["members"]:
+        status = m["status"] + (f" until {when(m['until'])}" if m.get("until") else "")
+        mark = "(you)" if m["me"] else "✓ verified" if m["verified"] else "not verified"
+        rows.append((str(m["name"]), str(m["role"]), status, mark, " ".join(m["fingerprint"].split()[:3]) + " …"))
+    text = _table([("NAME", "ROLE", "STATUS", "VERIFIED", "FINGERPRINT"), *rows])
+    _emit(args, result, f"{result['name']}\n{text}\nCompare fingerprints in person with: "
+                        f"meshcare circle verify {shlex.quote(result['name'])} NAME")
+    return EXIT_OK
+
+
+def cmd_circle_remove(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.remove", circle=args.circle, member=args.member)
+    _emit(args, result, f"Removed {args.member} from the circle; the circle moves to new keys they do not get.")
+    return EXIT_OK
+
+
+def cmd_circle_leave(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.leave", circle=args.circle)
+    _emit(args, result, f"You left {args.circle}. Take care.")
+    return EXIT_OK
+
+
+def cmd_circle_role(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.role", circle=args.circle, member=args.member, role=args.role)
+    _emit(args, result, f"{args.member} is now a {result['role']} of the circle.")
+    return EXIT_OK
+
+
+def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member,
+                         confirm=args.confirm, unverify=args.unverify)
+    name = result["name"]
+    ask = not (args.json or args.confirm or args.unverify or result["verified"]) and sys.stdin.isatty()
+    theirs, mine = f"{name}'s fingerprint:", "your fingerprint:"
+    width = max(len(theirs), len(mine)) + 2
+    shown = (f"Compare these numbers with {name}, in person or on a call you trust:\n"
+             f"  {theirs.ljust(width)}{result['their_fingerprint']}\n"
+             f"  {mine.ljust(width)}{result['my_fingerprint']}\n"
+             f"{name} sees the same two numbers, the other way round (`meshcare id` shows their own).")
+    if ask:
+        print(shown)
+        if input(f"Do the numbers match what {name} sees? [y/N] ").strip().lower() in ("y", "yes"):
+            result = _ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member, confirm=True)
+        shown = ""
+    if result["verified"]:
+        tail = f"{name} is verified on this node."
+    elif args.unverify:
+        tail = f"{name} is no longer marked verified."
+    else:
+        tail = (f"{name} is not verified yet. When the numbers match, run: meshcare circle verify "
+                f"{shlex.quote(args.circle)} {shlex.quote(args.member)} --confirm")
+    _emit(args, result, f"{shown}\n{tail}".strip())
+    return EXIT_OK
+
+
+# --- support plan ---------------------------------------------------------------------------------
+
+def _plan_text(plan: Mapping[str, Any] | None) -> str:
+    parts = [f"{key}: " + str(plan[key]).replace("\n", "\n  ") for key in posts.PLAN_FIELDS if plan and plan.get(key)]
+    return "\n".join(parts) if parts else "Your support plan is empty."
+
+
+def _edit_in_editor(settings: config.Settings, initial: str) -> str:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tempfile.TemporaryDirectory(dir=settings.home, prefix="plan-") as folder:   # 0700, not in /tmp
+        path = Path(folder) / "support-plan.txt"
+        path.write_text(initial, encoding="utf-8")
+        try:
+            code = subprocess.run([*shlex.split(editor), str(path)], check=False).returncode
+        except OSError:
+            raise BadInput(f"cannot start the editor {editor!r}; set $EDITOR, or use --helps, --avoid, "
+                           "--contact, --other") from None
+        if code != 0:
+            raise BadInput(f"the editor stopped with status {code}; your plan is unchanged")
+        return path.read_text(encoding="utf-8")
+
+
+def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
+    parts = {key: getattr(args, key) for key in posts.PLAN_FIELDS if getattr(args, key) is not None}
+    if not parts:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            print("meshcare plan edit: say what to write with --helps, --avoid, --contact or --other "
+                  "(e.g. --helps 'a walk and tea'), or run it in a terminal to open your $EDITOR",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        current = _ask_daemon(settings, "plan.show")["plan"]
+        parts = parse_plan_text(_edit_in_editor(settings, plan_template(current)))
+    result = _ask_daemon(settings, "plan.edit", **parts)
+    _emit(args, result, "Saved your support plan (kept on this node; `meshcare plan share` shares it):\n"
+                        + _plan_text(result["plan"]))
+    return EXIT_OK
+
+
+def cmd_plan_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "plan.show")
+    lines = [_plan_text(result["plan"])]
+    if result["shares"] and not args.json:
+        circles = {c["id"]: c["name"] for c in _ask_daemon(settings, "circle.list")["circles"]}
+        lines.append("shared:")
+        lines += [f"  {short(s['id'])}  with " + (f"call {short(s['call'])}" if s["to"] == "call" else
+                  circles.get(s["circle"], short(s["circle"]))) + f", {when(s['created'])}" for s in result["shares"]]
+    elif not result["plan"]:
+        lines = ["You have no support plan yet. Write one with: meshcare plan edit"]
+    _emit(args, result, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "plan.share", call=args.call, circle=args.circle)
+    who = f"whoever has the call {args.call}" if args.call else args.circle
+    _emit(args, result, f"Shared your support plan with {who} (share {short(result['share'])}).\n"
+                        f"Take it back any time with: meshcare plan retract {short(result['share'])}")
+    return EXIT_OK
+
+
+def cmd_plan_retract(args: argparse.Namespace, settings: config.Settings) -> int:
+    result = _ask_daemon(settings, "plan.retract", share=args.share)
+    _emit(args, result, f"Took back the share {short(result['retracted'])}; members' nodes forget it.")
+    return EXIT_OK
+
+
+# --- the parsers ----------------------------------------------------------------------------------
+
+def _add_circle_commands(circle_sub: Any) -> None:
+    def add(name: str, handler: Handler, summary: str, example: str, more: str = "") -> argparse.ArgumentParser:
+        return _add(circle_sub, name, handler, summary, example, prog=f"circle {name}", more=more)
+
+    p = add("create", cmd_circle_create, "start a new circle; you become its first facilitator",
+            "meshcare circle create 'Elm St' --my-name 'Ana (3rd floor)' --retention-days 14")
+    p.add_argument("name", metavar="NAME", help="the circle's name, as members will see it")
+    p.add_argument("--my-name", metavar="N", help="your name in this circle (default: your node's name)")
+    p.add_argument("--retention-days", type=_number(1, 365, int), metavar="D",
+                   help="days calls and posts are kept (1-365, default 30)")
+    p.add_argument("--rotate-days", type=_number(0, 365, int), metavar="D",
+                   help="days between key rotations (0 = off, default 7)")
+    p.add_argument("--share-history", action="store_true", help="new members can read what was said before")
+    p.add_argument("--members-invite", action="store_true", help="members, not only facilitators, may invite")
+
+    add("list", cmd_circle_list, "list your circles (and requests to join still waiting)", "meshcare circle list")
+
+    p = add("invite", cmd_circle_invite, "make an invite token for one person (a member, facilitator or relay)",
+            "meshcare circle invite 'Elm St' --hours 24 --qr",
+            "Give the token to the person in a way you trust (in person, or scan the QR code). It works once.")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("--role", choices=("member", "facilitator", "relay"), default="member",
+                   help="what the invited node becomes (a relay carries messages it cannot read)")
+    p.add_argument("--hours", type=_number(0.01, 720), metavar="H",
+                   help="how long the token is valid (default 24, at most 720)")
+    p.add_argument("--qr", action="store_true", help="also print the token as a QR code in the terminal")
+
+    p = add("invites", cmd_circle_invites, "list a circle's invites and whether each is open, used or revoked",
+            "meshcare circle invites 'Elm St'")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+
+    p = add("revoke", cmd_circle_revoke, "revoke an invite so nobody can join with it",
+            "meshcare circle revoke 'Elm St' 3f2a9c1d")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("invite", metavar="INVITE", help="the invite's id or its first 4+ characters")
+
+    p = add("join", cmd_circle_join, "ask to join a circle with an invite token",
+            "meshcare circle join MC1ABCD...\n  echo MC1ABCD... | meshcare circle join - --name Bo --wait 0",
+            "A member of the circle who is online admits you; this waits for that (--wait).")
+    p.add_argument("token", metavar="TOKEN", help="the invite token (MC1...), or - to read it from stdin")
+    p.add_argument("--name", metavar="N", help="your name in the circle (default: your node's name)")
+    p.add_argument("--wait", type=_number(0, 86400), default=60.0, metavar="SECONDS",
+                   help="how long to wait to be admitted (default 60; 0 = do not wait)")
+
+    p = add("members", cmd_circle_members, "list a circle's members: role, availability, verified or not",
+            "meshcare circle members 'Elm St'")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+
+    p = add("remove", cmd_circle_remove, "remove someone from a circle (facilitators only)",
+            "meshcare circle remove 'Elm St' bo")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("member", metavar="MEMBER", help="their name in the circle or the start of their id")
+
+    p = add("leave", cmd_circle_leave, "leave a circle", "meshcare circle leave 'Elm St'")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+
+    p = add("role", cmd_circle_role, "make someone a facilitator, or a member again (facilitators only)",
+            "meshcare circle role 'Elm St' bo facilitator")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("member", metavar="MEMBER", help="their name in the circle or the start of their id")
+    p.add_argument("role", choices=("facilitator", "member"), help="the new role")
+
+    p = add("verify", cmd_circle_verify, "compare fingerprints with a member in person and mark them verified",
+            "meshcare circle verify 'Elm St' bo\n  meshcare circle verify 'Elm St' bo --confirm",
+            "Shows their fingerprint and yours. In a terminal it asks whether the numbers match; "
+            "--confirm marks them verified without asking, --unverify takes the mark away.")
+    p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
+    p.add_argument("member", metavar="MEMBER", help="their name in the circle or the start of their id")
+    flag = p.add_mutually_exclusive_group()
+    flag.add_argument("--confirm", action="store_true", help="the numbers match: mark them verified")
+    flag.add_argument("--unverify", action="store_true", help="take the verified mark away")
+
+
+def register(sub: Any) -> None:
+    """Add the ``circle`` command group to the top-level subparsers ``sub``.
+
+    ``plan`` is added by ``register_plan``, apart, so that ``meshcare --help`` keeps listing it after the
+    commands of ``cli_calls`` (``cli.build_parser`` calls the three in that order).
+    """
+    circle = sub.add_parser("circle", help="create, join and look after circles (circle --help lists them)",
+                            description="Create, join and look after circles.", prog="meshcare circle")
+    circle_sub = circle.add_subparsers(dest="circle_command", metavar="SUBCOMMAND", required=True)
+    _add_circle_commands(circle_sub)
+
+
+def register_plan(sub: Any) -> None:
+    """Add the ``plan`` command group (the support plan) to the top-level subparsers ``sub``."""
+    plan = sub.add_parser("plan", help="your support plan: what helps, what to avoid, who to contact",
+                          description="Your support plan: kept on this node, shared only when you say so.",
+                          prog="meshcare plan")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="SUBCOMMAND", required=True)
+    p = _add(plan_sub, "edit", cmd_plan_edit, "write or change your support plan", prog="plan edit",
+             example="meshcare plan edit --helps 'tea, a walk' --avoid 'crowds' --contact 'my sister Eva'",
+             more="Without flags, in a terminal, it opens $EDITOR on your plan. An empty text clears a part.")
+    for key, words in (("helps", "what helps you"), ("avoid", "what to avoid"),
+                       ("contact", "who to contact, and how"), ("other", "anything else")):
+        p.add_argument(f"--{key}", metavar="TEXT", help=words)
+    _add(plan_sub, "show", cmd_plan_show, "show your support plan and where it is shared",
+         "meshcare plan show", prog="plan show")
+    p = _add(plan_sub, "share", cmd_plan_share, "share your support plan with whoever has your call, or a circle",
+             "meshcare plan share --call 3f2a9c1d\n  meshcare plan share --circle 'Elm St'", prog="plan share")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--call", metavar="CALL", help="your call (goes to whoever has it)")
+    target.add_argument("--circle", metavar="CIRCLE", help="everyone in this circle")
+    p = _add(plan_sub, "retract", cmd_plan_retract, "take back a share of your support plan",
+             "meshcare plan retract 9d8e7f6a", prog="plan retract")
+    p.add_argument("share", metavar="SHARE", help="the share's id or first 4+ characters (plan show lists them)")

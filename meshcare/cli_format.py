@@ -1,0 +1,104 @@
+"""What the command modules (``cli_circles``, ``cli_calls``) share: showing values, reading arguments, making parsers.
+
+Showing: ``when`` (a unix time in local time), ``short`` (an id's first 8 characters), ``_shorten`` (one line of
+at most N characters), ``_named`` (a member by name, "you" or "nobody"). Reading: argparse types that raise
+``ArgumentTypeError`` so bad usage exits 2. Making: ``_add`` adds one command with ``--json``, a description
+and an example, wrapped by ``_Formatter``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from . import config
+
+Handler = Callable[[argparse.Namespace, config.Settings], int]
+
+
+# --- showing values -------------------------------------------------------------------------------
+
+def when(ts: Any, now: float | None = None) -> str:
+    """A unix time in local time: ``14:05`` today, ``Tue 14:05`` within a week, else with the date."""
+    if not isinstance(ts, (int, float)):
+        return "-"
+    moment = datetime.fromtimestamp(ts)
+    days = abs((moment.date() - datetime.fromtimestamp(time.time() if now is None else now).date()).days)
+    return moment.strftime("%H:%M" if days == 0 else "%a %H:%M" if days < 7 else "%a %d %b %Y %H:%M")
+
+
+def short(ref: Any) -> str:
+    return str(ref)[:8] if ref else "-"
+
+
+def _shorten(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def _named(who: Any, names: Mapping[str, Any], me: str | None = None) -> str:
+    if who is None:
+        return "nobody"
+    if me is not None and who == me:
+        return "you"
+    return str(names.get(who) or short(who))
+
+
+# --- argument types (ValueError / ArgumentTypeError -> exit 2) ------------------------------------
+
+def _word(text: str) -> str:
+    """Accept ``come-over`` for ``come_over`` (and any case); argparse then checks ``choices``."""
+    return text.strip().lower().replace("-", "_")
+
+
+def _datetime_arg(text: str) -> int:
+    try:
+        return int(datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").timestamp())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"write the time as \"YYYY-MM-DD HH:MM\" (not {text!r})") from None
+
+
+def _number(low: float, high: float, kind: Callable[[str], float] = float) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value:g} is outside {low:g}..{high:g}")
+        return value
+    return convert
+
+
+# --- making parsers -------------------------------------------------------------------------------
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps each paragraph; keeps paragraphs with indented lines (examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for para in textwrap.dedent(text).strip().split("\n\n"):
+            if any(line.startswith("  ") for line in para.splitlines()):
+                out.append("\n".join(indent + line for line in para.splitlines()))
+            else:
+                out.append(textwrap.fill(" ".join(para.split()), width, initial_indent=indent,
+                                         subsequent_indent=indent))
+        return "\n\n".join(out)
+
+
+def _add(sub: Any, name: str, handler: Handler, summary: str, example: str, *, prog: str | None = None,
+         more: str = "", listed: bool = True) -> argparse.ArgumentParser:
+    """One command with ``--json``; ``prog`` is its name as typed (``circle create``)."""
+    prog = prog or name
+    extra: dict[str, Any] = {"help": summary} if listed else {}
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, prog=f"meshcare {prog}", description=summary + ("\n\n" + more if more else ""),
+        epilog="example:\n" + "\n".join("  " + line.strip() for line in example.splitlines()),
+        formatter_class=_Formatter, **extra)
+    p.set_defaults(handler=handler, command=prog)
+    p.add_argument("--json", action="store_true", help="print one JSON object for scripts (docs/cli.md)")
+    return p
