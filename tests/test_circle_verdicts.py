@@ -73,3 +73,22 @@ def test_a_post_accepted_before_its_authors_removal_is_purged_once_the_removal_a
     third.ingest(removal)
     assert third.purge_unacceptable() == [late.id]
     assert third.verdict(late) is Verdict.REJECT
+
+
+def test_readmission_does_not_revive_what_was_signed_under_old_keys_while_out():
+    a, b, ann, bob = two_member_circle()
+    member = bytes(bob.node_id)
+    old_epoch = a.roster.current
+    a.ingest(a.roster_envelope("remove", {"member": member, "last_seq": 3,
+                                          **a.new_epoch_fields(a.roster.readers - {member})}, seq=20, now=NOW))
+    assert not a.roster.may_post(member, old_epoch, 4)
+    assert a.roster.may_post(member, old_epoch, 3)            # what it said before counts
+    seed = new_invite_seed()
+    a.ingest(a.roster_envelope("invite", {"invite": sign.public_key(seed), "role": "member",
+                                          "expires": NOW + 3600}, seq=21, now=NOW))
+    a.ingest(a.roster_envelope("admit", {"invite": sign.public_key(seed), "member": member, "name": "bob",
+                                         "proof": invite_proof(seed, a.topic, member),
+                                         **a.new_epoch_fields(a.roster.readers | {member})}, seq=22, now=NOW))
+    assert a.roster.role(member) == "member"
+    assert not a.roster.may_post(member, old_epoch, 9)        # signed while out, under an old key
+    assert a.roster.may_post(member, a.roster.current, 9)     # after coming back, under the new key

@@ -125,6 +125,7 @@ class Epoch:
     history: Mapping[bytes, bytes]       # recipient -> sealed earlier keys (share_history admits)
     facilitators: frozenset[bytes]       # facilitators when the epoch began (who may post check-ins)
     created: int
+    position: int = 0                    # of its operation in the fold order
 
     @property
     def recipients(self) -> frozenset[bytes]:
@@ -141,6 +142,10 @@ class Roster:
     settings: Settings = field(default_factory=Settings)
     members: Mapping[bytes, Member] = field(default_factory=dict)
     departed: Mapping[bytes, int] = field(default_factory=dict)     # member -> last seq that counts
+    #: member -> ((last seq that counts, fold position of their re-admission or None), ...). A cut holds
+    #: for every epoch opened before the re-admission that ended it (including epochs a concurrent change
+    #: sealed to them after they left), so what someone signed while out never becomes acceptable later
+    cuts: Mapping[bytes, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
     ever: frozenset[bytes] = frozenset()                            # everyone ever admitted
     invites: Mapping[bytes, Invite] = field(default_factory=dict)
     epochs: Mapping[int, Epoch] = field(default_factory=dict)
@@ -181,8 +186,8 @@ class Roster:
         e = self.epochs.get(epoch)
         if e is None or author not in e.keys:
             return False
-        cut = self.departed.get(author)
-        return cut is None or seq <= cut
+        return all(seq <= last or (back is not None and e.position >= back)
+                   for last, back in self.cuts.get(author, ()))
 
     def may_sync(self, node: bytes) -> bool:
         """Links carry this circle only to current members and relays (bound in the Noise handshake)."""
@@ -385,6 +390,7 @@ class _Folding:
         self.settings = Settings()
         self.members: dict[bytes, Member] = {}
         self.departed: dict[bytes, int] = {}
+        self.cuts: dict[bytes, tuple[tuple[int, int | None], ...]] = {}
         self.ever: set[bytes] = set()
         self.invites: dict[bytes, Invite] = {}
         self.epochs: dict[int, Epoch] = {}
@@ -420,6 +426,7 @@ class _Folding:
             gone = b["member"] if op.kind == "remove" else op.author
             del self.members[gone]
             self.departed[gone] = b["last_seq"]
+            self.cuts[gone] = (*self.cuts.get(gone, ()), (b["last_seq"], None))
             self._keep_a_facilitator()
         elif op.kind == "role":
             member = self.members[b["member"]]
@@ -430,7 +437,8 @@ class _Folding:
         if op.kind in KEYED:
             number = epoch_number(op.id)
             facilitators = frozenset(m for m, v in self.members.items() if v.role == "facilitator")
-            self.epochs[number] = Epoch(number, op.id, b["keys"], b.get("history", {}), facilitators, op.created)
+            self.epochs[number] = Epoch(number, op.id, b["keys"], b.get("history", {}), facilitators, op.created,
+                                        self.position)
             self.current = number
             self.last_rotation = op.created
         self.position += 1
@@ -438,6 +446,9 @@ class _Folding:
     def _admit(self, member: bytes, role: str, name: str, op_id: bytes) -> None:
         self.members[member] = Member(member, role, name, op_id, self.position)
         self.departed.pop(member, None)
+        cuts = self.cuts.get(member)
+        if cuts and cuts[-1][1] is None:       # back in: epochs from here on are theirs again
+            self.cuts[member] = (*cuts[:-1], (cuts[-1][0], self.position))
         self.ever.add(member)
 
     def _keep_a_facilitator(self) -> None:
@@ -531,6 +542,7 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
     return Roster(
         name=state.name, founder=founder if state.created_seen else b"", created=state.created,
         settings=state.settings, members=dict(state.members), departed=dict(state.departed),
+        cuts=dict(state.cuts),
         ever=frozenset(state.ever), invites=dict(state.invites), epochs=dict(state.epochs),
         current=state.current, order=tuple(op.id for op in ordered), ignored=dict(state.ignored),
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
