@@ -459,6 +459,7 @@ class Daemon(CircleOps):
                 self.registry.drop_circle(topic)
                 self.save_state()
                 self.sync_topics()
+        self.sync_topics()          # lobbies of invites that expired meanwhile are no longer served
         if deleted:
             log.info("retention: deleted %d expired envelopes", deleted)
 
