@@ -8,7 +8,6 @@ old state or the new one, never half of each. Writes are rare (people act at hum
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -17,6 +16,7 @@ from .crypto import kdf
 from .crypto import seal as _seal
 from .crypto.keys import Identity
 from .errors import RemoteProtocolError, StoreError
+from .files import replace_private
 from .wire import pack, unpack_strict
 
 FILE_NAME: Final = "circles.state"
@@ -88,20 +88,7 @@ class LocalStateFile:
                 "start without circles (you will need new invites), or restore it from a backup") from None
 
     def save(self, state: LocalState) -> None:
-        data = _seal.box(self._key, pack(state.to_obj()), _AD)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_private(self.path, _seal.box(self._key, pack(state.to_obj()), _AD))
 
 
 class MemoryStateFile:

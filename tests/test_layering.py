@@ -13,7 +13,7 @@ import meshcare
 FORBIDDEN = ("trio", "zeroconf", "textual", "socket", "asyncio")
 PURE_PACKAGES = ("meshcare.crypto", "meshcare.circles", "meshcare.sim")
 PURE_MODULES = ("meshcare.wire", "meshcare.store", "meshcare.envelope", "meshcare.ranges", "meshcare.errors",
-                "meshcare.ids", "meshcare.config", "meshcare.control")
+                "meshcare.ids", "meshcare.config", "meshcare.control", "meshcare.local_state", "meshcare.files")
 
 
 def pure_modules() -> list[str]:

@@ -26,6 +26,7 @@ import nacl.secret
 import nacl.utils
 
 from ..errors import KeystoreError, WrongPassphrase
+from ..files import sync_directory, write_synced
 from .keys import Identity
 
 VERSION = 1
@@ -129,23 +130,14 @@ def create(path: Path, identity: Identity, passphrase: bytes | None, *, ops: int
     data = encode(identity, passphrase, ops=ops, mem=mem)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(tmp, data)
     try:
         os.link(tmp, path)  # fails if someone created the file meanwhile: never overwrite
     except FileExistsError:
         raise KeystoreError(f"an identity already exists at {path}; meshcare will not overwrite it") from None
     finally:
         os.unlink(tmp)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    sync_directory(path.parent)
 
 
 def load(path: Path, passphrase: bytes | None) -> Identity:

@@ -8,8 +8,8 @@ protocol live in ``meshcare.circles``; this is the thin part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from .. import envelope as env
 from ..circles import calls as cl
@@ -25,6 +25,7 @@ from ..crypto import seal as _seal
 from ..errors import BadInput, NotFound
 from ..ids import TopicId
 
+_T = TypeVar("_T")
 URGENCIES = ("now", "today", "whenever")
 NEEDS = ("listen", "company", "practical", "ride")
 OFFER_KINDS = ("call", "come_over", "listening", "text")
@@ -107,33 +108,26 @@ class CircleOps:
         raise BadInput(f"{ref!r} matches several members; use more of their id")
 
     def _find_call(self, ref: str) -> tuple[Circle, View, cl.CallState]:
-        host: Any = self
-        ref = ref.strip().lower()
-        if len(ref) < 4:
-            raise BadInput("name a call by at least 4 characters of its id (`meshcare calls` lists them)")
-        found = []
-        for circle in host.registry.circles.values():
-            view = host.registry.view(circle)
-            found += [(circle, view, call) for cid, call in view.calls.items() if cid.hex().startswith(ref)]
-        if not found:
-            raise NotFound(f"no call {ref!r} that this node can read; `meshcare calls --all` lists them")
-        if len(found) > 1:
-            raise BadInput(f"{ref!r} matches several calls; use more of the id")
-        return found[0]
+        return self._find(ref, "call", lambda v: v.calls, "`meshcare calls --all` lists them")
 
     def _find_checkin(self, ref: str) -> tuple[Circle, View, ck.CheckinState]:
+        return self._find(ref, "check-in", lambda v: v.checkins, "`meshcare checkins` lists them")
+
+    def _find(self, ref: str, what: str, pick: Callable[[View], Mapping[bytes, _T]],
+              hint: str) -> tuple[Circle, View, _T]:
+        """One call or check-in, across all circles, by the start of its id (at least 4 hex digits)."""
         host: Any = self
         ref = ref.strip().lower()
         if len(ref) < 4:
-            raise BadInput("name a check-in by at least 4 characters of its id")
+            raise BadInput(f"name a {what} by at least 4 characters of its id ({hint})")
         found = []
         for circle in host.registry.circles.values():
             view = host.registry.view(circle)
-            found += [(circle, view, c) for cid, c in view.checkins.items() if cid.hex().startswith(ref)]
+            found += [(circle, view, item) for key, item in pick(view).items() if key.hex().startswith(ref)]
         if not found:
-            raise NotFound(f"no check-in {ref!r} that this node can see")
+            raise NotFound(f"no {what} {ref!r} that this node can read; {hint}")
         if len(found) > 1:
-            raise BadInput(f"{ref!r} matches several check-ins; use more of the id")
+            raise BadInput(f"{ref!r} matches several of them; use more of the id")
         return found[0]
 
     def _post(self: _Host, circle: Circle, kind: str, body: dict[str, Any],
