@@ -82,15 +82,19 @@ async def test_removed_member_is_cut_off_and_sees_nothing_new():
         for d in (ann, bob):
             await wait_for(lambda d=d: member_names(d, "Elm St") == {"ann", "bob"})
         await wait_for(lambda: cat.registry.find("Elm St").roster.role(cat.registry.me) is None)
+        topic = ann.registry.find("Elm St").topic
+
+        def cut_off() -> bool:   # no link to cat carries the circle: nothing posted now can reach it
+            return all(topic not in d.engine.shared_topics(key) for d in (ann, bob)
+                       for key, link in d.links.items() if link.node_id == cat.identity.node_id)
+        await wait_for(cut_off)
         made = await bob.request("call.create", {"circle": "Elm St", "text": "Anyone around tonight?"})
         call = made["call"]["id"]
         await wait_for(lambda: call in [c["id"] for c in ann.op_calls_list({})["calls"]])
-        await trio.sleep(1.0)
         assert call not in [c["id"] for c in cat.op_calls_list({"all": True})["calls"]]
         circle = cat.registry.find("Elm St")
         assert bytes.fromhex(call) not in circle.content_ids()     # not even the ciphertext reached it
         # bob's link to cat no longer carries the circle
-        topic = ann.registry.find("Elm St").topic
         for key, link in bob.links.items():
             if link.node_id == cat.identity.node_id:
                 assert topic not in bob.engine.shared_topics(key)

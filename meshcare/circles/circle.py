@@ -88,9 +88,10 @@ class Circle:
         self._reply_keys: dict[bytes, bytes] = {}      # check-in id -> reply private key
         self._reply_pubs: dict[bytes, bytes] = {}      # check-in id -> reply public key (replying needs it)
         self._waiting: dict[WaitKey, set[bytes]] = {}  # what unreadable posts wait for -> their ids
-        self.roster = ms.Roster()
+        self._roster = ms.Roster()
+        self._stale = False                             # roster operations arrived since the last fold
         self.max_lamport = 0
-        self.version = 0                                # bumps whenever anything visible changes
+        self._version = 0                               # bumps whenever anything visible changes
 
     # ---------------------------------------------------------------------------------------------
     # receiving
@@ -142,14 +143,17 @@ class Circle:
                 self._ops[e.id] = self._roster_op(e)
             except RemoteProtocolError:
                 return False
-            self._refold()
+            self._stale = True              # folded once, when next read: a burst costs one fold
+            self._version += 1
             return True
         if e.id in self._content:
             return False
+        if self._stale:
+            self._refold()                  # its epoch key may come with operations not folded yet
         self._content[e.id] = _Opened(e)
         self._wake([("call", e.id)])            # an escalation that waited for this call's envelope
         self._wake(self._open(self._content[e.id]))
-        self.version += 1
+        self._version += 1
         return True
 
     def purge_unacceptable(self) -> list[bytes]:
@@ -161,7 +165,7 @@ class Circle:
         for i in gone:
             del self._content[i]
         if gone:
-            self.version += 1
+            self._version += 1
         return gone
 
     def expire(self, now: int) -> int:
@@ -172,12 +176,31 @@ class Circle:
         for waiting in self._waiting.values():
             waiting.difference_update(gone)
         if gone:
-            self.version += 1
+            self._version += 1
         return len(gone)
 
     def _roster_op(self, e: env.Envelope) -> ms.RosterOp:
         kind, body = ms.validate(unpack_strict(env.open_body(e, self.roster_key), "roster operation"))
         return ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body)
+
+    @property
+    def version(self) -> int:
+        """Bumps whenever anything visible changes (views are cached by it)."""
+        if self._stale:
+            self._refold()
+        return self._version
+
+    @property
+    def roster(self) -> ms.Roster:
+        """The folded membership. Roster operations only mark it stale; it is refolded when read, so a
+        node catching up on hundreds of operations (a restart, a newcomer) folds once, not once each."""
+        if self._stale:
+            self._refold()
+        return self._roster
+
+    @roster.setter
+    def roster(self, value: ms.Roster) -> None:
+        self._roster, self._stale = value, False
 
     def _refold(self) -> None:
         before = set(self._epoch_keys)
@@ -204,7 +227,6 @@ class Circle:
                 except (RemoteProtocolError, TypeError, ValueError, KeyError):
                     pass
         self._wake([("epoch", n) for n in set(self._epoch_keys) - before] + shared_calls)
-        self.version += 1
 
     def _open(self, item: _Opened) -> list[WaitKey]:
         """Decrypt and validate one content envelope. Returns the wait keys it satisfied (keys it taught
@@ -260,7 +282,7 @@ class Circle:
                     # counts as answered now; read once (if ever) this node learns the reply key
                     item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind,
                                         ps.opaque_reply(_bytes(outer.get("checkin"))))
-                    self.version += 1
+                    self._version += 1
                     return self._wait(item, ("checkin", inner["checkin"]), keep_post=True)
             elif kind == "plan_share" and outer.get("for") is not None:
                 if e.author == self.me:
@@ -283,7 +305,7 @@ class Circle:
             item.post = _UNREADABLE
             return []
         item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind, body)
-        self.version += 1
+        self._version += 1
         return learned
 
     def _wait(self, item: _Opened, key: WaitKey, *, keep_post: bool = False) -> list[WaitKey]:
@@ -333,6 +355,8 @@ class Circle:
 
     @property
     def posts(self) -> list[ps.Post]:
+        if self._stale:
+            self._refold()
         return [i.post for i in self._content.values() if i.post is not None and i.post is not _UNREADABLE]
 
     def content_ids(self) -> list[bytes]:

@@ -337,16 +337,16 @@ class CircleOps:
         host: Any = self
         view = host.registry.view(circle)
         state = view.calls[call_id]
-        out = cl.call_to_dict(state, host._names())
+        names = host._names()
+        out = cl.call_to_dict(state, names)
         audience = circle.call_audience(state.caller, _ladder(state), state.step)
         waiting = sorted(audience - state.received_by - {state.caller})
-        names = host._names()
         out["names"].update({m.hex(): names[m] for m in waiting if m in names})
         out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name,
                     "audience": len(audience - {state.caller}),
                     "reached": len((state.received_by & audience) - {state.caller}),
                     "waiting_on": [m.hex() for m in waiting], "mine": state.caller == host.registry.me,
-                    "plans": [pl.share_to_dict(s, host._names()) for s in
+                    "plans": [pl.share_to_dict(s, names) for s in
                               pl.shares_for_call(view.shares, call_id)]})
         return out
 

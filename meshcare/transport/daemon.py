@@ -348,13 +348,11 @@ class Daemon(CircleOps):
         """Fold every circle from the store (roster first), then sync the topics the circles want."""
         now = int(self.now())
         for topic, circle in self.registry.circles.items():
-            raws = [self.store.get_many([k.id for k in self.store.keys(topic, KEY_MIN, KEY_MAX, now)])]
-            decoded = [env.decode(r) for r in raws[0]]
-            for e in sorted(decoded, key=lambda e: (e.epoch != 0, e.lamport)):
-                if circle.verdict(e).value == "accept" or e.epoch == 0:
-                    circle.ingest(e)
-            # a roster op may have been stored before the content it unlocked: one more pass
-            for e in decoded:
+            # everything stored was accepted once: roster first (one fold), then posts (each waits for
+            # the key it needs, if any); nothing is judged again here
+            stored = [env.decode(r) for r in
+                      self.store.get_many([k.id for k in self.store.keys(topic, KEY_MIN, KEY_MAX, now)])]
+            for e in sorted(stored, key=lambda e: e.epoch != 0):
                 circle.ingest(e)
             mine = self.store.max_seq(topic, self.identity.node_id)
             self.registry.state.seq[topic] = max(self.registry.state.seq.get(topic, 0), mine)
