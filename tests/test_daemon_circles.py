@@ -22,8 +22,10 @@ async def wait_for(predicate, timeout: float = 15.0) -> None:
 
 
 def member_names(d: Daemon, circle: str) -> set[str]:
-    c = d.registry.find(circle)
-    return {m.name for m in c.roster.members.values()}
+    """Names in the circle as ``d`` folds it; empty while ``d`` has the secret but not yet the roster
+    that names the circle (a joiner between the welcome and the first roster operations)."""
+    found = [c for c in d.registry.circles.values() if c.roster.name == circle]
+    return {m.name for m in found[0].roster.members.values()} if found else set()
 
 
 async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
