@@ -59,7 +59,8 @@ async def handshake(stream: trio.abc.Stream, identity: Identity, initiator: bool
                 await send(stream, reply)
     if scope.cancelled_caught:
         raise LinkBroken(f"the peer did not complete the handshake within {timeout:.0f} s")
-    assert state.channel is not None
+    if state.channel is None:  # unreachable: the loop only ends with a channel or by the timeout
+        raise LinkBroken("the handshake ended without a channel")
     return state.channel, state.early_data
 
 
