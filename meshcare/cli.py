@@ -42,14 +42,7 @@ def _read_passphrase(path: Path | None) -> bytes | None:
         path = Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
     if path is None:
         return None
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read the passphrase file {path}: {exc.strerror}") from None
-    passphrase = text.splitlines()[0] if text.strip() else b""
-    if not passphrase:
-        raise BadInput(f"the passphrase file {path} is empty")
-    return passphrase
+    return keystore.read_passphrase_file(path)
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:

@@ -38,6 +38,7 @@ class AlreadyRunning(MeshcareError):
 def data_dir_lock(settings: Settings) -> Iterator[None]:
     """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash)."""
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(settings.home)
     path = settings.home / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -52,6 +53,16 @@ def data_dir_lock(settings: Settings) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _tighten(home: os.PathLike[str]) -> None:
+    """The data dir holds the key, the store and the control socket: only its owner may enter it. A dir
+    made by hand (or by an older meshcare) with 0755 is tightened at start, and the log says so once
+    (the next start finds it 0700 and says nothing)."""
+    mode = os.stat(home).st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(home, 0o700)
+        log.warning("the data dir %s was open to other users (mode %o); changed it to 0700", home, mode)
 
 
 async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | None = None,
