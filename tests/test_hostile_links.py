@@ -78,3 +78,83 @@ async def test_42_byte_packet_leaves_the_daemon_running():
         await delivers(b, a, "still here")
         await delivers(a, b, "and back")
         nursery.cancel_scope.cancel()
+
+
+# --- item 1 (backstop): a bug while serving one link closes that link only ----------------------------
+
+def key_of(d: Daemon, other: Daemon):
+    return next(k for k, link in d.links.items() if link.node_id == other.identity.node_id)
+
+
+async def test_engine_fault_on_one_links_data_closes_that_link_only(caplog):
+    caplog.set_level(logging.INFO)
+    async with trio.open_nursery() as nursery:
+        a, b = await honest_pair(nursery)
+        c = make()
+        await nursery.start(c.run)
+        await c.request("topic.join", {"secret": SECRET})
+        c.discovered(("127.0.0.1", a.port), "lo")
+        await wait_for(lambda: len(a.links) == 2)
+        bad = key_of(a, c)
+        real_handle = a.engine.handle
+
+        def handle(event, now):
+            if getattr(event, "peer", None) == bad and type(event).__name__ == "DataReceived":
+                raise RuntimeError("injected engine fault")
+            return real_handle(event, now)
+        a.engine.handle = handle
+        c_link = a.links[bad]
+        await c.request("topic.publish", {"secret": SECRET, "text": "from c"})
+        await wait_for(lambda: c_link not in a.links.values())
+        await delivers(b, a, "b still delivers")
+        await delivers(a, b, "and a to b")
+        faults = [r for r in caplog.records if "injected engine fault" in r.getMessage() and r.levelno >= logging.ERROR]
+        assert len(faults) == 1 and faults[0].exc_info is not None
+        nursery.cancel_scope.cancel()
+
+
+async def test_duty_fault_is_logged_once_and_postponed(autojump_clock, caplog):
+    caplog.set_level(logging.INFO)
+    async with trio.open_nursery() as nursery:
+        a = make()
+        await nursery.start(a.run)
+        calls = []
+
+        def duties(now):
+            calls.append(now)
+            raise RuntimeError("injected duty fault")
+        a.registry.next_duty_time = lambda now: now
+        a.registry.duties = duties
+        a._timers_changed.set()
+        await trio.sleep(3600)
+        status = await a.request("status", {})      # the daemon is still serving
+        assert status["node_id"] == a.identity.node_id.hex()
+        assert 1 <= len(calls) <= 30                  # postponed with a growing backoff, not a busy loop
+        faults = [r for r in caplog.records if "injected duty fault" in r.getMessage() and r.levelno >= logging.ERROR]
+        assert len(faults) == 1 and faults[0].exc_info is not None
+        nursery.cancel_scope.cancel()
+
+
+# --- item 13 (log side): a peer's Close reason reaches the log escaped and bounded --------------------
+
+async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
+    from meshcare.circles.frames import CODEC
+    from meshcare.wire import Close
+
+    caplog.set_level(logging.DEBUG)
+    async with trio.open_nursery() as nursery:
+        a, b = await honest_pair(nursery)
+        stranger = Identity.generate("stranger")
+        stream = await trio.open_tcp_stream("127.0.0.1", a.port)
+        channel, _ = await links.handshake(stream, stranger, True, 9)
+        await wait_for(lambda: len(a.links) == 2)
+        reason = "\nmeshcare INFO forged line\x1b[2J\x1b]0;title\x07\r" + "x" * 200_000
+        await stream.send_all(channel.seal(CODEC.encode(Close(0, reason))))
+        await wait_for(lambda: len(a.links) == 1)
+        await delivers(b, a, "after the close")
+        for record in caplog.records:
+            text = record.getMessage()
+            assert "\n" not in text and "\r" not in text and "\x1b" not in text and "\x07" not in text
+            assert len(text) < 2000
+        assert any("forged line" in r.getMessage() for r in caplog.records)
+        nursery.cancel_scope.cancel()
