@@ -158,3 +158,87 @@ async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
             assert len(text) < 2000
         assert any("forged line" in r.getMessage() for r in caplog.records)
         nursery.cancel_scope.cancel()
+
+
+# --- item 12: links are keyed by the authenticated node id ----------------------------------------------
+
+async def test_stranger_claiming_a_peers_port_from_its_ip_leaves_that_link_alone():
+    async with trio.open_nursery() as nursery:
+        a, b = await honest_pair(nursery)           # b dialled a: at a, b's link came from 127.0.0.1
+        original = next(iter(a.links.values()))
+        assert original.node_id == b.identity.node_id
+        stranger = Identity.generate("stranger")
+        stream = await trio.open_tcp_stream("127.0.0.1", a.port)
+        channel, early = await links.handshake(stream, stranger, True, b.port)  # claims b's listening port
+        plaintext = early
+        with trio.fail_after(10):
+            while not plaintext:                     # a's Hello: a admitted the stranger's link
+                plaintext = channel.open(await stream.receive_some(65536))
+        assert original in a.links.values() and len(a.links) == 2
+        await delivers(b, a, "b is still linked")
+        await delivers(a, b, "and hears a")
+        assert original in a.links.values()
+        peers = (await a.request("peers", {}))["peers"]
+        assert {p["node_id"] for p in peers if p["linked"]} == {b.identity.node_id.hex(), stranger.node_id.hex()}
+        for p in peers:
+            assert set(p) <= {"node_id", "address", "linked", "initiator", "since", "topics", "source"}
+        nursery.cancel_scope.cancel()
+
+
+async def test_dialling_an_address_whose_node_is_linked_settles_the_dial():
+    async with trio.open_nursery() as nursery:
+        a, b = await honest_pair(nursery)           # b dialled a
+        a.discovered(("127.0.0.1", b.port), "lo")   # a now also knows b's address: it dials, meets b again
+        await wait_for(lambda: not a.engine._dialing)
+        assert len(a.links) == 1 and len(b.links) == 1
+        await delivers(a, b, "one link, still delivering")
+        # the engine knows that address is b's node and does not dial it while b is linked
+        assert ("127.0.0.1", b.port) in a.engine._busy()
+        nursery.cancel_scope.cancel()
+
+
+# --- item 4: connections that never finish a handshake are bounded ---------------------------------------
+
+def test_admission_caps_total_per_source_and_links():
+    from meshcare.transport.admission import Admission, AdmissionLimits
+
+    adm = Admission(AdmissionLimits(max_handshakes=5, per_source=2))
+    assert adm.enter("10.0.0.1", 0, 10) and adm.enter("10.0.0.1", 0, 10)
+    assert adm.enter("10.0.0.1", 0, 10) is None                     # per source
+    slots = [adm.enter(f"10.0.0.{i}", 0, 10) for i in (2, 3, 4)]
+    assert all(slots) and adm.in_handshake == 5
+    assert adm.enter("10.0.0.9", 0, 10) is None                     # total
+    adm.leave(slots[0])
+    assert adm.enter("10.0.0.9", 9, 9) is None                      # the node holds all the links it may
+    assert adm.enter("10.0.0.9", 0, 10) is not None                 # a freed slot is taken again
+    stats = adm.statistics()
+    assert stats["refused_connections"] == 3 and stats["in_handshake"] == 5
+    v6 = Admission(AdmissionLimits(max_handshakes=5, per_source=2))
+    assert v6.enter("2001:db8::1", 0, 10) and v6.enter("2001:db8::2", 0, 10)
+    assert v6.enter("2001:db8::3", 0, 10) is None                   # one IPv6 /64 is one source
+    assert v6.enter("2001:db8:0:1::1", 0, 10) is not None
+
+
+async def test_hundreds_of_idle_connections_are_bounded_and_an_honest_peer_still_links():
+    async with trio.open_nursery() as nursery:
+        a, b = await honest_pair(nursery)
+        sources = [f"127.0.0.{i}" for i in range(2, 7)]
+        idle = []
+        for i in range(300):
+            idle.append(await trio.open_tcp_stream("127.0.0.1", a.port, local_address=sources[i % len(sources)]))
+        limits = a.admission.limits
+        await wait_for(lambda: a.admission.statistics().get("refused_connections", 0)
+                       >= 300 - len(sources) * limits.per_source)
+        assert a.admission.in_handshake <= len(sources) * limits.per_source
+        c = make()
+        await nursery.start(c.run)
+        await c.request("topic.join", {"secret": SECRET})
+        c.discovered(("127.0.0.1", a.port), "lo")
+        await wait_for(lambda: len(a.links) == 2)
+        await delivers(c, a, "an honest newcomer")
+        await delivers(b, a, "and the old friend")
+        status = await a.request("status", {})
+        assert status["statistics"]["refused_connections"] >= 300 - len(sources) * limits.per_source
+        for s in idle:
+            await trio.aclose_forcefully(s)
+        nursery.cancel_scope.cancel()
