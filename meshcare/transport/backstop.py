@@ -19,15 +19,17 @@ which a failing duty is retried (1 s doubling to 5 minutes, reset by ``ok``). Ti
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass
 from typing import Final
 
-from ..text import for_log
+from ..text import for_log, for_terminal
 
 BACKOFF_START: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 REPEAT_INTERVAL: Final = 3600.0
 _MAX_KINDS: Final = 1024   # distinct faults remembered; past it the oldest is forgotten
+_MAX_TRACE: Final = 16_000  # characters of one traceback in the log
 
 
 @dataclass(slots=True)
@@ -58,8 +60,8 @@ class Faults:
             if len(self._seen) >= _MAX_KINDS:
                 del self._seen[next(iter(self._seen))]
             self._seen[key] = _Seen(now, now)
-            self._log.error("unexpected error in %s (the node keeps running): %s: %s", where, key[1], key[2],
-                            exc_info=exc)
+            self._log.error("unexpected error in %s (the node keeps running): %s: %s\n%s", where, key[1], key[2],
+                            _traceback(exc))
         else:
             seen.suppressed += 1
             if now - seen.last_logged >= self._repeat:
@@ -74,3 +76,10 @@ class Faults:
     def ok(self, where: str) -> None:
         """``where`` worked again: the next fault there starts from the shortest backoff."""
         self._backoff.pop(where, None)
+
+
+def _traceback(exc: BaseException) -> str:
+    """The traceback, with every control character but the newline escaped and its length bounded:
+    an exception's message may quote what a peer sent, and must not drive a terminal tailing the log."""
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    return for_terminal(text, _MAX_TRACE)

@@ -102,7 +102,10 @@ async def _discover(daemon: Daemon, settings: Settings) -> None:
             async with Discovery(daemon.identity.node_id, daemon.port, interfaces=settings.interfaces) as found:
                 delay = 2.0
                 async for event in found.events:
-                    _on_discovery(daemon, names, event)
+                    try:
+                        _on_discovery(daemon, names, event)
+                    except Exception as exc:  # noqa: BLE001 - the backstop: one finding, not the node
+                        daemon.faults.report("handling a discovery event", exc, daemon.now())
         except (OSError, MeshcareError) as exc:
             log.warning("mDNS discovery unavailable (%s); retrying in %.0f s", exc, delay)
         await trio.sleep(delay)
