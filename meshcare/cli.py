@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__, config
 from .crypto import keys, keystore
-from .errors import BadInput, MeshcareError
+from .errors import MeshcareError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

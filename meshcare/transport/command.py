@@ -11,7 +11,6 @@ from typing import Any
 
 from ..config import DEFAULT_PORT, Settings, parse_hostport
 from ..crypto import keystore
-from ..errors import BadInput
 
 HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
 

@@ -28,11 +28,9 @@ from __future__ import annotations
 import logging
 import os
 import random
-import signal
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import trio
@@ -41,7 +39,6 @@ from .. import envelope as env
 from ..circles import events as ev
 from ..circles.node import CircleNode, SyncConfig
 from ..circles.registry import Registry
-from ..crypto import kdf
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
 from ..errors import BadInput, LinkError, RemoteProtocolError
@@ -52,41 +49,16 @@ from ..store import Store
 from ..text import for_log
 from . import links
 from .admission import Admission, AdmissionLimits
+from .links import Link, PeerKey
 from .backstop import Faults
 from .circle_ops import CircleOps
 from .topic_ops import TestTopic, TopicOps
 
 log = logging.getLogger("meshcare.daemon")
-PeerKey = tuple[str, int]   # an address to dial: (host, listening port)
 DIAL_TIMEOUT = 5.0
 VERIFY_CHUNK = 32
 SWEEP_INTERVAL = 600.0   # delete expired envelopes this often
 _AFTER = "roster change effects"
-
-
-@dataclass(eq=False)
-class Link:
-    """One authenticated link, registered in ``Daemon.links`` under its node id (``key``).
-
-    ``address``: where it was dialled, or (remote IP, the listening port its binding claims) when
-    accepted; shown to people (``meshcare peers``), never used to find or replace a link.
-    """
-
-    key: NodeId
-    address: PeerKey
-    node_id: NodeId
-    initiator: bool
-    stream: trio.abc.Stream
-    channel: Channel
-    wake: trio.MemorySendChannel[None]
-    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    opened: float = field(default_factory=time.time)
-
-    def kick(self) -> None:
-        try:
-            self.wake.send_nowait(None)
-        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
-            pass  # a wake-up is already pending, or the link is going away
 
 
 class Daemon(CircleOps, TopicOps):
@@ -607,12 +579,3 @@ class Daemon(CircleOps, TopicOps):
 def _addr(key: PeerKey) -> str:
     host, port = key
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-async def serve_signals(cancel: trio.CancelScope) -> None:
-    """SIGTERM (systemd) and SIGINT end the daemon cleanly: cancel, let shielded goodbyes run, exit 0."""
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            log.info("received %s; shutting down", signal.Signals(signum).name)
-            cancel.cancel()
-            return

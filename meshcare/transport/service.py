@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +25,7 @@ from ..crypto.keys import Identity
 from ..errors import MeshcareError
 from ..local_state import LocalStateFile
 from ..store import SqliteStore
-from .daemon import Daemon, serve_signals
+from .daemon import Daemon
 
 log = logging.getLogger("meshcare.daemon")
 LOCK_FILE = "daemon.lock"
@@ -120,3 +121,12 @@ def _on_discovery(daemon: Daemon, names: dict[str, tuple[str, int]], event: Any)
         daemon.discovered(key, ".".join(event.addresses[0].split(".")[:3]))
     elif kind == "Gone" and event.name in names:
         daemon.lost(names.pop(event.name))
+
+
+async def serve_signals(cancel: trio.CancelScope) -> None:
+    """SIGTERM (systemd) and SIGINT end the daemon cleanly: cancel, let shielded goodbyes run, exit 0."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received %s; shutting down", signal.Signals(signum).name)
+            cancel.cancel()
+            return
