@@ -242,3 +242,24 @@ async def test_hundreds_of_idle_connections_are_bounded_and_an_honest_peer_still
         for s in idle:
             await trio.aclose_forcefully(s)
         nursery.cancel_scope.cancel()
+
+
+# --- item 1 (backstop): discovery callbacks ----------------------------------------------------------------
+
+def test_discovery_callback_fault_is_logged_once_and_contained(caplog):
+    from zeroconf import ServiceStateChange
+
+    from meshcare.transport.discovery import Discovery
+
+    class Broken:
+        def get_service_info(self, *args, **kw):
+            raise RuntimeError("injected discovery fault")
+
+    caplog.set_level(logging.INFO)
+    d = Discovery(b"\x01" * 32, 7447)
+    for _ in range(5):   # the zeroconf browser thread would die (or log nothing useful) without the backstop
+        d._on_state_change(Broken(), "_meshcare._tcp.local.", "x._meshcare._tcp.local.", ServiceStateChange.Added)
+    d._deliver(object())  # before the trio side exists: must not raise into trio's run_sync_soon
+    faults = [r for r in caplog.records if "injected discovery fault" in r.getMessage()]
+    assert len(faults) == 1 and "Traceback" in faults[0].getMessage()
+    assert d._counts["callback_errors"] == 6
