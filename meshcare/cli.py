@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__, config
 from .crypto import keys, keystore
-from .errors import BadInput, MeshcareError
+from .errors import MeshcareError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -42,14 +42,7 @@ def _read_passphrase(path: Path | None) -> bytes | None:
         path = Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
     if path is None:
         return None
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read the passphrase file {path}: {exc.strerror}") from None
-    passphrase = text.splitlines()[0] if text.strip() else b""
-    if not passphrase:
-        raise BadInput(f"the passphrase file {path} is empty")
-    return passphrase
+    return keystore.read_passphrase_file(path)
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:

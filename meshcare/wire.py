@@ -48,13 +48,56 @@ def _no_ext(code: int, data: bytes) -> object:
 def unpack_strict(data: bytes, what: str = "frame") -> Any:
     """Unpack one msgpack object with the strict settings every meshcare decoder uses.
 
-    String map keys only, no extension types, nothing after the object. Raises RemoteProtocolError.
+    What docs/protocol.md allows and nothing else: str map keys only, integers in signed 64 bits, no
+    extension types (msgpack decodes ext -1 into a Timestamp without asking ``ext_hook``, so the tree is
+    checked after unpacking), nothing after the object. Raises RemoteProtocolError.
     """
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True, ext_hook=_no_ext,
-                               timestamp=0)
+        value = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True, ext_hook=_no_ext,
+                                timestamp=0)
     except _MSGPACK_ERRORS as exc:
         raise RemoteProtocolError(f"malformed {what}: not a single valid msgpack object ({exc})") from None
+    problem = _disallowed(value)
+    if problem:
+        raise RemoteProtocolError(f"malformed {what}: {problem}")
+    return value
+
+
+_SCALARS: Final = frozenset({bytes, str, bool, float, type(None)})
+
+
+def _disallowed(value: object) -> str:
+    """Why ``value`` (freshly unpacked) breaks the protocol's msgpack subset; "" when it does not.
+
+    Iterative, so a deeply nested value cannot exhaust the stack; scalars in lists are checked inline
+    (a Push is a long list of bin), only containers are stacked.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list:
+            children: Iterable[object] = item  # type: ignore[assignment]
+        elif kind is dict:
+            for key in item:  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    return "map keys must be strings"
+            children = item.values()  # type: ignore[attr-defined]
+        else:
+            children = (item,)
+        for child in children:
+            ckind = type(child)
+            if ckind in _SCALARS:
+                continue
+            if ckind is int:
+                if not INT_MIN <= child <= INT_MAX:  # type: ignore[operator]
+                    return "integer outside the signed 64-bit range"
+            elif ckind is list or ckind is dict:
+                if child is not item:
+                    stack.append(child)
+            else:
+                return f"msgpack type {ckind.__name__} is not allowed (no extension types)"
+    return ""
 
 
 def pack(obj: object) -> bytes:

@@ -44,6 +44,7 @@ def test_init_refuses_overwrite(home, capsys):
 def test_init_with_passphrase_file(home, tmp_path, capsys):
     pf = tmp_path / "pass"
     pf.write_text("s3cret phrase\n")
+    pf.chmod(0o600)  # a passphrase file others can read is refused (issue 9 item 14)
     assert cli.main(["init", "--name", "Ana", "--passphrase-file", str(pf), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["passphrase_protected"] is True
     assert b"s3cret" not in (home / "identity.key").read_bytes()
@@ -52,6 +53,7 @@ def test_init_with_passphrase_file(home, tmp_path, capsys):
 def test_empty_passphrase_file_is_bad_input(home, tmp_path, capsys):
     pf = tmp_path / "pass"
     pf.write_text("\n")
+    pf.chmod(0o600)
     assert cli.main(["init", "--name", "Ana", "--passphrase-file", str(pf)]) == 1
     assert "empty" in capsys.readouterr().err
     assert not (home / "identity.key").exists()

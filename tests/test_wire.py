@@ -79,7 +79,7 @@ def test_encode_over_cap_is_local_error():
     (msgpack.packb([1, 1, 2]), "fields"),
     (msgpack.packb([1, "1"]), "bad field"),
     (msgpack.packb([1, True]), "bad field"),
-    (msgpack.packb([1, 2**64 - 1]), "bad field"),
+    (msgpack.packb([1, 2**64 - 1]), "signed 64-bit"),
     (msgpack.packb([3, 1, b"bytes-not-str"]), "bad field"),
     (msgpack.packb([4, b"t" * 16, ["str"], False]), "bad field"),
     (msgpack.packb([4, b"t" * 16, [], 0]), "bad field"),  # an int is not a bool

@@ -2,7 +2,9 @@
 
 Events are past-tense facts the shell (trio daemon or simulator) reports; effects are imperatives the
 shell carries out, in the order given, before it reports the next event. Peers are named by an opaque,
-hashable ``PeerKey`` the shell chooses (the daemon uses the remote node id; the simulator an int).
+hashable ``PeerKey`` the shell chooses. The daemon names a link by the remote node id (authenticated in
+the handshake) and a peer to dial by its address (``Connect``, ``PeerDiscovered``); ``LinkOpened.address``
+ties the two together. The simulator uses one int for both.
 
 Outgoing bytes are not effects: the engine keeps a bounded, prioritised queue per peer and returns
 ``OutputReady(peer)``; the shell then calls ``CircleNode.take_output(peer, max_bytes)`` when it can write,
@@ -56,6 +58,10 @@ class LinkOpened:
     initiator: bool
     rtt: float = 0.0
     node: bytes = b""       # the peer's identity, bound in the handshake: decides which circles it may sync
+    #: where this link was dialled (the peer of the ``Connect``), None when it was accepted. A shell whose
+    #: links are keyed by node id (the daemon) names the address here, so the engine ends that dial and
+    #: does not dial the address again while its node is linked; the simulator's keys are both at once.
+    address: PeerKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,9 @@ class LinkClosed:
     peer: PeerKey
     reason: str = ""
     misbehaved: bool = False
+    #: for a dial (``peer`` is the address) that reached a node the shell already has a link with and
+    #: kept that link: the node found there, so the engine stops dialling that address while it is linked
+    node: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,8 @@ class CircleNode:
         self._gossip: dict[bytes, TopicGossip] = {}
         self._links: dict[PeerKey, _Link] = {}
         self._known: dict[PeerKey, Hashable] = {}
-        self._dialing: set[PeerKey] = set()
+        self._dialing: set[PeerKey] = set()                # addresses a Connect is out for
+        self._address_node: dict[PeerKey, PeerKey] = {}    # address -> the node a dial there reached
         self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
         self._requested: dict[bytes, float] = {}
         self._reconciling: dict[bytes, tuple[PeerKey, float]] = {}  # topic -> (peer, last activity)
@@ -140,6 +141,8 @@ class CircleNode:
         elif isinstance(event, ev.LinkOpened):
             self._on_link_opened(event, now, out)
         elif isinstance(event, ev.LinkClosed):
+            if event.node and event.peer in self._known:
+                self._address_node[event.peer] = event.node  # that address is a node we are linked with
             self._on_link_closed(event.peer, event.reason, now, out)
             if event.misbehaved:
                 self.stats["links_dropped_misbehaved"] += 1
@@ -238,6 +241,10 @@ class CircleNode:
     def _on_link_opened(self, event: ev.LinkOpened, now: float, out: list[ev.Effect]) -> None:
         peer = event.peer
         self._dialing.discard(peer)
+        if event.address is not None:
+            self._dialing.discard(event.address)
+            if event.address in self._known:
+                self._address_node[event.address] = peer
         if peer in self._links:
             self._forget_link(peer)
         if not event.initiator and len(self._links) >= self.config.max_links:
@@ -292,8 +299,8 @@ class CircleNode:
         want = self.config.target_links - len(self._links) - len(self._dialing)
         if want <= 0 or not self._known:
             return
-        busy = self._links.keys() | self._dialing
-        candidates = [p for p in self._known if p not in busy and self._backoff.get(p, (0.0,))[0] <= now]
+        busy = self._busy()
+        candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
         if not candidates:
             return
         covered = {self._known.get(p) for p in busy}
@@ -303,6 +310,27 @@ class CircleNode:
             self._dialing.add(peer)
             out.append(ev.Connect(peer))
 
+    def _busy(self) -> set[PeerKey]:
+        """Links, dials under way, and addresses whose node is linked already (under its node id)."""
+        for address in [a for a in self._address_node if a not in self._known]:
+            del self._address_node[address]   # bounded by what discovery knows
+        linked = {a for a, node in self._address_node.items() if node in self._links}
+        return set(self._links) | self._dialing | linked
+
+    def _dialable(self, address: PeerKey, now: float) -> bool:
+        """Not backed off, neither the address nor the node last reached there (a misbehaving node is
+        backed off by its node id; it must not come back through its address)."""
+        node = self._address_node.get(address)
+        until = max(self._backoff.get(address, (0.0,))[0],
+                    self._backoff.get(node, (0.0,))[0] if node is not None else 0.0)
+        return until <= now
+
+    def _segment(self, peer: PeerKey) -> Hashable:
+        """The segment a link's peer was discovered on (its dialled address's, when keyed by node id)."""
+        if peer in self._known:
+            return self._known[peer]
+        return next((self._known.get(a) for a, node in self._address_node.items() if node == peer), None)
+
     def _rotate(self, now: float, out: list[ev.Effect]) -> None:
         """Dial one random peer beyond the target (``_trim_links`` then drops an older link).
 
@@ -310,8 +338,8 @@ class CircleNode:
         once every node has refilled its neighbour set inside its own half, nothing else would make it
         dial across again (mDNS gives no event for a peer it already knew).
         """
-        busy = self._links.keys() | self._dialing
-        candidates = [p for p in self._known if p not in busy and self._backoff.get(p, (0.0,))[0] <= now]
+        busy = self._busy()
+        candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
         if candidates and len(self._links) >= self.config.target_links:
             peer = self._rng.choice(sorted(candidates, key=repr))
             self._dialing.add(peer)
@@ -323,8 +351,8 @@ class CircleNode:
         dialled = [p for p, link in self._links.items() if link.initiator and p != keep]
         if len(dialled) + 1 <= self.config.target_links:
             return
-        segments = Counter(self._known.get(p) for p in self._links)
-        dialled = [p for p in dialled if segments[self._known.get(p)] > 1 or self._known.get(p) is None]
+        segments = Counter(self._segment(p) for p in self._links)
+        dialled = [p for p in dialled if segments[self._segment(p)] > 1 or self._segment(p) is None]
         if dialled:
             oldest = min(dialled, key=lambda p: self._links[p].opened)
             self._drop(oldest, "neighbour set trimmed", now, out, misbehaved=False)

@@ -122,8 +122,11 @@ class Handshake:
                 continue
             payload = self._state.read_message(message)
             if payload:
+                # XX: the binding rides behind the peer's static key. A payload before it (bytes after
+                # the initiator's ``e``) is the peer breaking the pattern, never our bug: refuse it.
                 remote_static = self._state.remote_static
-                assert remote_static is not None  # XX: the payload after s is encrypted under it
+                if remote_static is None:
+                    raise RemoteProtocolError("the peer sent a handshake payload before its static key")
                 self._remote = check_binding(payload, remote_static)
             if not self._state.complete:
                 out += frame(self._state.write_message(self._binding))

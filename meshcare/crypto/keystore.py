@@ -25,7 +25,7 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 
-from ..errors import KeystoreError, WrongPassphrase
+from ..errors import BadInput, KeystoreError, WrongPassphrase
 from ..files import sync_directory, write_synced
 from .keys import Identity
 
@@ -37,10 +37,23 @@ OPS_MODERATE = nacl.pwhash.argon2id.OPSLIMIT_MODERATE
 MEM_MODERATE = nacl.pwhash.argon2id.MEMLIMIT_MODERATE
 OPS_MIN = nacl.pwhash.argon2id.OPSLIMIT_MIN
 MEM_MIN = nacl.pwhash.argon2id.MEMLIMIT_MIN
+#: What a key file may ask Argon2 for. The file is not authenticated before the derivation runs, so a
+#: tampered one must not be able to make ``meshcare daemon`` allocate gigabytes or spin for hours:
+#: libsodium's "sensitive" limits (4 passes, 1 GiB) are the most any meshcare writes or reads.
+OPS_MAX = nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE
+MEM_MAX = 1 << 30
 _MAX_FILE = 4096
+_MAX_PASSPHRASE_FILE = 4096
+
+
+def _kdf_params_ok(ops: int, mem: int) -> bool:
+    return OPS_MIN <= ops <= OPS_MAX and MEM_MIN <= mem <= MEM_MAX
 
 
 def _derive(passphrase: bytes, salt: bytes, ops: int, mem: int) -> bytes:
+    if not _kdf_params_ok(ops, mem):
+        raise KeystoreError(f"Argon2 limits out of bounds: ops {ops} (allowed {OPS_MIN}..{OPS_MAX}), "
+                            f"memory {mem} bytes (allowed {MEM_MIN}..{MEM_MAX})")
     return nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase, salt, opslimit=ops, memlimit=mem)
 
 
@@ -104,6 +117,9 @@ def decode(data: bytes, passphrase: bytes | None, path: Path = Path(FILENAME)) -
         box = _field(record, "box", bytes, path)
         ops = _field(record, "ops", int, path)
         mem = _field(record, "mem", int, path)
+        if not _kdf_params_ok(ops, mem):  # type: ignore[arg-type]
+            raise _damaged(path, f"bad key-derivation parameters: ops {ops}, memory {mem} bytes are outside "
+                                 f"{OPS_MIN}..{OPS_MAX} and {MEM_MIN}..{MEM_MAX}")
         try:
             key = _derive(passphrase, salt, ops, mem)  # type: ignore[arg-type]
             seed = nacl.secret.SecretBox(key).decrypt(box, nonce)  # type: ignore[arg-type]
@@ -153,6 +169,24 @@ def load(path: Path, passphrase: bytes | None) -> Identity:
         raise KeystoreError(f"the identity file {path} is readable by other users (mode "
                             f"{st.st_mode & 0o777:o}); run `chmod 600 {path}` and try again")
     return decode(data, passphrase, path)
+
+
+def read_passphrase_file(path: Path) -> bytes:
+    """The passphrase in ``path`` (its first line). Refuses a file other users can read: a passphrase
+    others can read protects nothing. Raises BadInput naming the file and what to do."""
+    try:
+        st = path.stat()
+        with path.open("rb") as f:
+            text = f.read(_MAX_PASSPHRASE_FILE)
+    except OSError as exc:
+        raise BadInput(f"cannot read the passphrase file {path}: {exc.strerror}") from None
+    if st.st_mode & 0o077:
+        raise BadInput(f"the passphrase file {path} is readable by other users (mode {st.st_mode & 0o777:o}); "
+                       f"run `chmod 600 {path}` and try again")
+    passphrase = text.splitlines()[0] if text.strip() else b""
+    if not passphrase:
+        raise BadInput(f"the passphrase file {path} is empty")
+    return passphrase
 
 
 def read_public(path: Path) -> tuple[str, bytes, bool]:

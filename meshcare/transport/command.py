@@ -11,7 +11,6 @@ from typing import Any
 
 from ..config import DEFAULT_PORT, Settings, parse_hostport
 from ..crypto import keystore
-from ..errors import BadInput
 
 HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
 
@@ -68,10 +67,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.passphrase_file or (Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
                                          if os.environ.get("MESHCARE_PASSPHRASE_FILE") else None)
     if path is not None:
-        try:
-            passphrase = path.read_bytes().splitlines()[0]
-        except (OSError, IndexError):
-            raise BadInput(f"cannot read a passphrase from {path}") from None
+        passphrase = keystore.read_passphrase_file(path)
     identity = keystore.load(settings.keystore_path, passphrase)
     trio.run(serve, settings, identity)
     return 0

@@ -40,6 +40,7 @@ from ..control import (BAD_REQUEST, FAILED, NOT_FOUND, OP_SUBSCRIBE, UNKNOWN_OP,
                        Request, Role, check_socket_path, data_problem)
 from ..errors import (BadInput, ConfigError, LocalProtocolError, MeshcareError, NotFound, RemoteProtocolError,
                       UnknownOp)
+from ..text import for_log
 
 log = logging.getLogger("meshcare.control")
 
@@ -268,11 +269,13 @@ class _ClientSession:
         try:
             await task(*args)
         except RemoteProtocolError as exc:
-            log.warning("closing a control client that broke the protocol: %s", exc)
+            log.warning("closing a control client that broke the protocol: %s", for_log(exc))
         except _Hangup as exc:
             log.warning("closing a control client: %s", exc)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.debug("a control client went away")
+        except Exception:  # noqa: BLE001 - the backstop: a bug serving one client closes that client only
+            log.exception("closing a control client after an unexpected error")
         assert self._nursery is not None
         self._nursery.cancel_scope.cancel()
 

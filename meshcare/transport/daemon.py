@@ -10,11 +10,17 @@ Task layout (docs/architecture.md)::
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
                 └─ control        Unix socket control.sock: status, peers, subscribe, ...
 
-Peers are keyed by their listening address ``(host, port)``: a dialled peer by the address dialled, an
-accepting peer by its remote IP and the listening port its link binding names, so both directions of
-a pair meet under one key. One link per node pair: when both dial at once, the connection dialled by
-the smaller node id survives. Every engine call happens on the trio thread; effects are applied before
-the next event (``Persist`` first: what is acknowledged or forwarded is already on disk).
+Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
+source address, the listening port its binding names) can make its link collide with another node's.
+Dialling is by address (``Connect(address)``); ``LinkOpened`` carries the address dialled (None when
+accepted), so the engine ends that dial and does not dial an address whose node is already linked. One
+link per node pair: when both dial at once, the connection dialled by the smaller node id survives.
+Every engine call happens on the trio thread; effects are applied before the next event (``Persist``
+first: what is acknowledged or forwarded is already on disk).
+
+Backstop (``backstop.py``): every per-link task, timer and duty path catches ``Exception`` (never
+``BaseException``), logs it once with its traceback, and closes that link or postpones that duty; the
+node keeps running. Accepted connections pass ``admission.py`` before their handshake.
 """
 
 from __future__ import annotations
@@ -22,11 +28,9 @@ from __future__ import annotations
 import logging
 import os
 import random
-import signal
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import trio
@@ -35,7 +39,6 @@ from .. import envelope as env
 from ..circles import events as ev
 from ..circles.node import CircleNode, SyncConfig
 from ..circles.registry import Registry
-from ..crypto import kdf
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
 from ..errors import BadInput, LinkError, RemoteProtocolError
@@ -43,48 +46,28 @@ from ..ids import NodeId, TopicId
 from ..local_state import LocalStateFile, MemoryStateFile
 from ..ranges import KEY_MAX, KEY_MIN
 from ..store import Store
+from ..text import for_log
 from . import links
+from .admission import Admission, AdmissionLimits
+from .links import Link, PeerKey
+from .backstop import Faults
 from .circle_ops import CircleOps
+from .topic_ops import TestTopic, TopicOps
 
 log = logging.getLogger("meshcare.daemon")
-PeerKey = tuple[str, int]
 DIAL_TIMEOUT = 5.0
 VERIFY_CHUNK = 32
 SWEEP_INTERVAL = 600.0   # delete expired envelopes this often
+_AFTER = "roster change effects"
 
 
-@dataclass(eq=False)
-class Link:
-    key: PeerKey
-    node_id: NodeId
-    initiator: bool
-    stream: trio.abc.Stream
-    channel: Channel
-    wake: trio.MemorySendChannel[None]
-    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    opened: float = field(default_factory=time.time)
-
-    def kick(self) -> None:
-        try:
-            self.wake.send_nowait(None)
-        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
-            pass  # a wake-up is already pending, or the link is going away
-
-
-@dataclass(frozen=True, slots=True)
-class TestTopic:
-    """A topic joined by secret over the control socket (until circles exist: tests and benchmarks)."""
-
-    topic: TopicId
-    key: bytes
-
-
-class Daemon(CircleOps):
+class Daemon(CircleOps, TopicOps):
     """The node: engine + store + circles + links + control. Construct, then ``await run()`` in a nursery."""
 
     def __init__(self, identity: Identity, store: Store, *, listen: PeerKey = ("0.0.0.0", 7447),
                  peers: Sequence[PeerKey] = (), config: SyncConfig | None = None,
-                 threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None) -> None:
+                 threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
+                 admission: AdmissionLimits | None = None) -> None:
         self.identity = identity
         self.store = store
         self.listen = listen
@@ -97,7 +80,10 @@ class Daemon(CircleOps):
         self._next_sweep = 0.0
         self.engine = CircleNode(store, self._verify, rng=random.Random(os.urandom(16)), config=config,
                                  access=self._access)
-        self.links: dict[PeerKey, Link] = {}
+        self.links: dict[NodeId, Link] = {}
+        self.admission = Admission(admission)
+        self.faults = Faults(log)
+        self._not_before: dict[str, float] = {}  # timer paths postponed after a fault -> when to retry
         self.known: dict[PeerKey, str] = {}  # discovered or static peers -> where from
         self.topics: dict[TopicId, TestTopic] = {}
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
@@ -143,123 +129,183 @@ class Daemon(CircleOps):
         await trio.serve_tcp(self._accepted, self.listen[1], host=self.listen[0] or None, task_status=task_status)
 
     async def _accepted(self, stream: trio.SocketStream) -> None:
-        host = stream.socket.getpeername()[0]
-        await self.run_link(stream, host, initiator=False)
+        try:
+            host = stream.socket.getpeername()[0]
+        except OSError:
+            await trio.aclose_forcefully(stream)
+            return
+        source = self.admission.enter(host, len(self.links), self.engine.config.max_links)
+        if source is None:  # too many strangers mid-handshake, or no room for another link: close at once
+            await trio.aclose_forcefully(stream)
+            return
+        await self.run_link(stream, host, initiator=False, admitted=source)
 
     async def dial(self, key: PeerKey) -> None:
-        """Carry out a Connect effect."""
+        """Carry out a Connect effect (``key`` is an address)."""
         try:
             with trio.fail_after(DIAL_TIMEOUT):
                 stream = await trio.open_tcp_stream(*key)
         except (OSError, trio.TooSlowError) as exc:
-            log.debug("dial %s:%d failed: %s", key[0], key[1], exc)
+            log.debug("dial %s failed: %s", _addr(key), exc)
             self._event(ev.LinkClosed(key, f"dial failed: {exc}"))
             return
         await self.run_link(stream, key[0], initiator=True, key=key)
 
     async def run_link(self, stream: trio.abc.Stream, host: str, *, initiator: bool,
-                       key: PeerKey | None = None) -> None:
-        """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream."""
-        async with stream:
-            started = trio.current_time()
+                       key: PeerKey | None = None, admitted: str | None = None) -> None:
+        """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream.
+
+        ``key``: the address dialled (None when accepted). ``admitted``: the admission slot this
+        connection holds until its handshake ends. Never raises but for cancellation: whatever goes wrong
+        on this link (even a bug) ends this link only.
+        """
+        try:
+            async with stream:
+                channel, early, started = await self._handshake(stream, host, initiator, key, admitted)
+                if channel is not None:
+                    await self._serve(stream, host, channel, early, started, initiator, key)
+        except Exception as exc:  # noqa: BLE001 - the backstop: a bug on one link never ends the node
+            self.faults.report("a link", exc, self.now())
+
+    async def _handshake(self, stream: trio.abc.Stream, host: str, initiator: bool, key: PeerKey | None,
+                         admitted: str | None) -> tuple[Channel | None, bytes, float]:
+        started = trio.current_time()
+        try:
+            channel, early = await links.handshake(stream, self.identity, initiator, self.port)
+        except (LinkError, RemoteProtocolError) as exc:
+            log.info("handshake with %s failed: %s", for_log(host), for_log(links.describe(exc)))
+            if key is not None:
+                self._event(ev.LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
+            return None, b"", started
+        except Exception:
+            if key is not None:
+                self._event(ev.LinkClosed(key, "internal error during the handshake"))
+            raise
+        finally:
+            if admitted is not None:
+                self.admission.leave(admitted)
+        return channel, early, started
+
+    async def _serve(self, stream: trio.abc.Stream, host: str, channel: Channel, early: bytes, started: float,
+                     initiator: bool, dialled: PeerKey | None) -> None:
+        node = channel.remote_node
+        address = dialled if dialled is not None else (host, channel.remote_port)
+        wake_send, wake_recv = trio.open_memory_channel[None](1)
+        link = self._admit(address, channel, stream, initiator, wake_send)
+        if link is None:
+            if dialled is not None:  # the engine's dial ends here; the node at that address is known
+                self._event(ev.LinkClosed(dialled, "already linked with that node", node=bytes(node)))
+            return
+        ended: list[BaseException] = []
+
+        async def guarded(work: Any, *args: Any) -> None:
             try:
-                channel, early = await links.handshake(stream, self.identity, initiator, self.port)
+                await work(*args)
             except (LinkError, RemoteProtocolError) as exc:
-                log.info("handshake with %s failed: %s", host, links.describe(exc))
-                if key is not None:
-                    self._event(ev.LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
-                return
-            key = key if key is not None else (host, channel.remote_port)
-            wake_send, wake_recv = trio.open_memory_channel[None](1)
-            link = self._admit(key, channel, stream, initiator, wake_send)
-            if link is None:
-                return
-            ended: list[BaseException] = []
+                ended.append(exc)
+            except Exception as exc:  # noqa: BLE001 - the backstop: this link ends, the node does not
+                self.faults.report("serving a link", exc, self.now())
+                ended.append(exc)
+            link.scope.cancel()
 
-            async def guarded(work: Any, *args: Any) -> None:
-                try:
-                    await work(*args)
-                except (LinkError, RemoteProtocolError) as exc:
-                    ended.append(exc)
-                link.scope.cancel()
+        async def opened() -> None:
+            # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
+            rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
+            self._event(ev.LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled))
+            if early:
+                self._event(ev.DataReceived(node, early))
+            await links.read_loop(stream, channel, self._on_data(node))
 
-            try:
-                with link.scope:
-                    async with trio.open_nursery() as nursery:
-                        nursery.start_soon(guarded, links.write_loop, stream, channel, wake_recv,
-                                           lambda: self._output_for(link))
-                        # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
-                        rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
-                        self._event(ev.LinkOpened(key, channel.handshake_hash, initiator, rtt, bytes(channel.remote_node)))
-                        if early:
-                            self._event(ev.DataReceived(key, early))
-                        await guarded(links.read_loop, stream, channel, self._on_data(key))
-            finally:
-                reason = links.describe(ended[0]) if ended else "closed"
-                misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
-                log.info("link %s ended: %s", _addr(key), reason)
-                self._wire[0] += channel.wire_in
-                self._wire[1] += channel.wire_out
-                if self.links.get(key) is link:
-                    del self.links[key]
-                    self._event(ev.LinkClosed(key, reason, misbehaved))
-                    self._notify("peer", {"address": _addr(key), "node_id": link.node_id.hex(), "linked": False})
+        try:
+            with link.scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(guarded, links.write_loop, stream, channel, wake_recv,
+                                       lambda: self._output_for(link))
+                    await guarded(opened)
+        finally:
+            reason = links.describe(ended[0]) if ended else "closed"
+            misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
+            log.info("link %s ended: %s", _addr(address), for_log(reason))
+            self._wire[0] += channel.wire_in
+            self._wire[1] += channel.wire_out
+            if self.links.get(node) is link:
+                del self.links[node]
+                self._event(ev.LinkClosed(node, reason, misbehaved))
+                self._notify("peer", {"address": _addr(address), "node_id": node.hex(), "linked": False})
 
     def _output_for(self, link: Link) -> bytes:
-        """Only the link currently registered under its key takes that key's output: a replaced link's
+        """Only the link currently registered under its node id takes that node's output: a replaced link's
         writer, waking once more before its cancellation lands, must not swallow the new link's Hello."""
         if self.links.get(link.key) is not link:
             return b""
         return self.engine.take_output(link.key)
 
-    def _on_data(self, key: PeerKey):  # type: ignore[no-untyped-def]
+    def _on_data(self, node: NodeId):  # type: ignore[no-untyped-def]
         async def deliver(data: bytes) -> None:
-            self._event(ev.DataReceived(key, data))
+            self._event(ev.DataReceived(node, data))
         return deliver
 
-    def _admit(self, key: PeerKey, channel: Channel, stream: trio.abc.Stream, initiator: bool,
+    def _admit(self, address: PeerKey, channel: Channel, stream: trio.abc.Stream, initiator: bool,
                wake: trio.MemorySendChannel[None]) -> Link | None:
         """One link per node pair; the connection dialled by the smaller node id wins."""
         node_id = channel.remote_node
         if node_id == self.identity.node_id:
-            log.info("%s:%d is this node itself; not linking", *key)
+            log.info("%s is this node itself; not linking", _addr(address))
             return None
         mine = self.identity.node_id
-        for other in list(self.links.values()):
-            if other.node_id != node_id:
-                continue
+        other = self.links.get(node_id)
+        if other is not None:
             dialler_new = mine if initiator else node_id
             dialler_old = mine if other.initiator else node_id
             if dialler_old <= dialler_new:
-                return None  # keep the existing link; the engine already has it under its key
+                return None  # keep the existing link; the engine already has it under the node id
             other.scope.cancel()
-            del self.links[other.key]
-            self._event(ev.LinkClosed(other.key, "replaced by a simultaneous connection"))
-        link = Link(key, node_id, initiator, stream, channel, wake)
-        self.links[key] = link
-        self._notify("peer", {"address": _addr(key), "node_id": node_id.hex(), "linked": True})
+            del self.links[node_id]
+            self._event(ev.LinkClosed(node_id, "replaced by a simultaneous connection"))
+        link = Link(node_id, address, node_id, initiator, stream, channel, wake)
+        self.links[node_id] = link
+        self._notify("peer", {"address": _addr(address), "node_id": node_id.hex(), "linked": True})
         return link
 
+    def _due(self, where: str, deadline: float | None, now: float) -> bool:
+        return deadline is not None and deadline <= now and self._not_before.get(where, 0.0) <= now
+
+    def _guard(self, where: str, now: float, work: Any, *args: Any) -> None:
+        """Run one timer path; a fault is logged (once) and that path waits a backoff before its next try."""
+        try:
+            work(*args)
+        except Exception as exc:  # noqa: BLE001 - the backstop for timers and duties
+            self._not_before[where] = now + self.faults.report(where, exc, now)
+        else:
+            if self._not_before.pop(where, None) is not None:
+                self.faults.ok(where)
+
     async def _timers(self) -> None:
-        """The one place the daemon sleeps: until the engine's, the circles' or the sweep's next deadline."""
+        """The one place the daemon sleeps: until the engine's, the circles' or the sweep's next deadline
+        (a path postponed after a fault: not before its backoff ends)."""
         while True:
             now = self.now()
             engine = self.engine.next_deadline()
             duties = self.registry.next_duty_time(now)
-            deadline = min((t for t in (engine, duties, self._next_sweep) if t is not None), default=None)
-            delay = 3600.0 if deadline is None else max(0.0, deadline - now)
+            after = now if self._roster_changed else None
+            due = {"engine timers": engine, "circle duties": duties, "retention sweep": self._next_sweep,
+                   _AFTER: after}
+            times = [max(t, self._not_before.get(where, t)) for where, t in due.items() if t is not None]
+            delay = 3600.0 if not times else max(0.0, min(times) - now)
             with trio.move_on_after(delay):
                 await self._timers_changed.wait()
             if self._timers_changed.is_set():
                 self._timers_changed = trio.Event()
             now = self.now()
-            if engine is not None and engine <= now:
-                self._apply(self.engine.handle_deadline(now))
-            if duties is not None and duties <= now:
-                self._run_duties(now)
-            if self._next_sweep <= now:
+            if self._due("engine timers", engine, now):
+                self._guard("engine timers", now, lambda: self._apply(self.engine.handle_deadline(now)))
+            if self._due("circle duties", duties, now):
+                self._guard("circle duties", now, self._run_duties, now)
+            if self._due("retention sweep", self._next_sweep, now):
                 self._next_sweep = now + SWEEP_INTERVAL
-                self._sweep(now)
+                self._guard("retention sweep", now, self._sweep, now)
+            if self._due(_AFTER, after, now) and self._roster_changed:
+                self._guard(_AFTER, now, self._after_effects)
 
     # ---------------------------------------------------------------------------------------------
     # engine
@@ -289,32 +335,35 @@ class Daemon(CircleOps):
                 self._notify("envelope", {"id": effect.envelope.id.hex(), "topic": effect.envelope.topic.hex(),
                                           "author": effect.envelope.author.hex(), "lane": int(effect.envelope.lane)})
             elif isinstance(effect, ev.Connect):
-                peer: PeerKey = effect.peer  # type: ignore[assignment]  # this shell's keys are addresses
-                if self._nursery is not None and peer not in self.links:
+                peer: PeerKey = effect.peer  # type: ignore[assignment]  # dials are by address
+                if self._nursery is not None:  # (an address whose node is linked: _admit settles it)
                     self._nursery.start_soon(self.dial, peer)
             elif isinstance(effect, ev.DropLink):
                 link = self.links.pop(effect.peer, None)  # type: ignore[call-overload]
                 if link is not None and self._nursery is not None:
-                    log.info("dropping link %s: %s", _addr(link.key), effect.reason)
+                    log.info("dropping link %s: %s", _addr(link.address), for_log(effect.reason))
                     self._nursery.start_soon(self._farewell, link, effect.farewell)
         if flush:
             self._flush()
-        if self._roster_changed and not self._in_after:
+        if self._roster_changed and not self._in_after and self._not_before.get(_AFTER, 0.0) <= self.now():
             self._in_after = True
             try:
-                self._after_effects()
+                self._guard(_AFTER, self.now(), self._after_effects)
             finally:
                 self._in_after = False
         self._timers_changed.set()
 
     async def _farewell(self, link: Link, data: bytes) -> None:
-        with trio.move_on_after(1.0):
-            if data:
-                try:
+        try:
+            with trio.move_on_after(1.0):
+                if data:
                     await links.send(link.stream, link.channel.seal(data))
-                except LinkError:
-                    pass
-        link.scope.cancel()
+        except LinkError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the backstop: a failed goodbye ends that link only
+            self.faults.report("a farewell", exc, self.now())
+        finally:
+            link.scope.cancel()
 
     def _verify(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
         """Signature, expiry and size (in worker threads: libsodium releases the GIL), then the circle's
@@ -414,25 +463,37 @@ class Daemon(CircleOps):
         """Roster changes ripple: link access, topics, held envelopes, finished joins."""
         while self._roster_changed:
             self._roster_changed = False
-            if self.registry.finish_joins():
-                self.save_state()
-            self.sync_topics()
-            self._event(ev.AccessChanged())
-            purged = [i for circle in self.registry.circles.values() for i in circle.purge_unacceptable()]
-            if purged:
-                log.info("deleting %d envelopes a roster change showed were not acceptable", len(purged))
-                self.store.delete(purged)
-            released = self.registry.take_released(int(self.now()))
-            if released:
-                self._event(ev.Released(tuple(released)))
+            try:
+                self._ripple()
+            except BaseException:
+                self._roster_changed = True  # retried after the backstop's backoff
+                raise
         self._timers_changed.set()
+
+    def _ripple(self) -> None:
+        """One round of ``_after_effects``."""
+        if self.registry.finish_joins():
+            self.save_state()
+        self.sync_topics()
+        self._event(ev.AccessChanged())
+        purged = [i for circle in self.registry.circles.values() for i in circle.purge_unacceptable()]
+        if purged:
+            log.info("deleting %d envelopes a roster change showed were not acceptable", len(purged))
+            self.store.delete(purged)
+        released = self.registry.take_released(int(self.now()))
+        if released:
+            self._event(ev.Released(tuple(released)))
 
     def _run_duties(self, now: float) -> None:
         for duty in self.registry.duties(now):
             try:
                 items = self.registry.carry_out(duty, int(now))
             except (BadInput, RemoteProtocolError) as exc:
-                log.warning("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], exc)
+                log.warning("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], for_log(exc))
+                self.registry.postpone(duty, now)
+                continue
+            except Exception as exc:  # noqa: BLE001 - the backstop: this duty waits, the others go on
+                self.faults.report(f"the {duty.kind} duty", exc, now)
                 self.registry.postpone(duty, now)
                 continue
             if not items:
@@ -491,54 +552,20 @@ class Daemon(CircleOps):
         return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
                 "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(self.now() - self.started, 3),
                 "links": len(self.links), "envelopes": len(self.store),
-                "topics": len(self.topics), "statistics": self.engine.statistics(),
+                "topics": len(self.topics),
+                "statistics": {**self.engine.statistics(), **self.admission.statistics(),
+                               "internal_errors": self.faults.count},
                 "wire_bytes_in": self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
                 "wire_bytes_out": self._wire[1] + sum(link.channel.wire_out for link in self.links.values())}
 
     def op_peers(self, args: dict[str, Any]) -> dict[str, Any]:
-        peers = [{"node_id": link.node_id.hex(), "address": _addr(key), "linked": True,
+        peers = [{"node_id": link.node_id.hex(), "address": _addr(link.address), "linked": True,
                   "initiator": link.initiator, "since": round(link.opened, 3),
                   "topics": len(self.engine.shared_topics(key))} for key, link in self.links.items()]
+        linked = {link.address for link in self.links.values()}
         peers += [{"node_id": None, "address": _addr(key), "linked": False, "source": source}
-                  for key, source in self.known.items() if key not in self.links]
+                  for key, source in self.known.items() if key not in linked]
         return {"peers": peers}
-
-    def op_topic_join(self, args: dict[str, Any]) -> dict[str, Any]:
-        secret = _secret(args)
-        topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
-        self.topics[topic] = TestTopic(topic, kdf.derive_key(kdf.derive_key(secret, kdf.EPOCH_ZERO), kdf.EPOCH_BODY, topic))
-        self.sync_topics()
-        return {"topic": topic.hex()}
-
-    def op_topic_publish(self, args: dict[str, Any]) -> dict[str, Any]:
-        secret = _secret(args)
-        topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
-        joined = self.topics.get(topic)
-        if joined is None:
-            raise BadInput("join the topic first (topic.join)")
-        text = args.get("text", "")
-        count = args.get("count", 1)
-        if not isinstance(text, str) or type(count) is not int or not 1 <= count <= 100_000:
-            raise BadInput("text must be a string and count an integer from 1 to 100000")
-        ids = []
-        lane = env.Lane.URGENT if args.get("urgent") else env.Lane.NORMAL
-        for i in range(count):
-            now = int(self.now())
-            self._seq = max(self._seq, self.store.max_seq(topic, self.identity.node_id)) + 1
-            body = text.encode() if count == 1 else f"{i:08d}{text}".encode()
-            envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
-                                seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
-                                plaintext=body, lane=lane)
-            self._event(ev.Published(envelope), flush=False)
-            ids.append(envelope.id.hex())
-        self._flush()
-        return {"id": ids[0], "ids": ids}
-
-    def op_topic_ids(self, args: dict[str, Any]) -> dict[str, Any]:
-        secret = _secret(args)
-        topic = TopicId(kdf.derive_key(secret, kdf.TOPIC, size=16))
-        keys = self.store.keys(topic, KEY_MIN, KEY_MAX, int(self.now()))
-        return {"ids": [k.id.hex() for k in keys]}
 
     def discovered(self, key: PeerKey, segment: str) -> None:
         self.known[key] = segment
@@ -552,24 +579,3 @@ class Daemon(CircleOps):
 def _addr(key: PeerKey) -> str:
     host, port = key
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _secret(args: dict[str, Any]) -> bytes:
-    secret = args.get("secret")
-    if isinstance(secret, str):
-        try:
-            secret = bytes.fromhex(secret)
-        except ValueError:
-            raise BadInput("secret must be hex") from None
-    if not isinstance(secret, bytes) or len(secret) < 16:
-        raise BadInput("secret must be at least 16 bytes")
-    return secret
-
-
-async def serve_signals(cancel: trio.CancelScope) -> None:
-    """SIGTERM (systemd) and SIGINT end the daemon cleanly: cancel, let shielded goodbyes run, exit 0."""
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            log.info("received %s; shutting down", signal.Signals(signum).name)
-            cancel.cancel()
-            return

@@ -40,9 +40,11 @@ every peer gets an update (a ``Found``) instead of silence.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import secrets
 import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -57,6 +59,7 @@ from zeroconf import (InterfaceChoice, IPVersion, NonUniqueNameException, Servic
                       ServiceStateChange, Zeroconf)
 
 from ..errors import BadInput, DiscoveryUnavailable
+from .backstop import Faults
 
 SERVICE_TYPE = "_meshcare._tcp.local."
 RESOLVE_TIMEOUT_MS = 2000
@@ -240,7 +243,8 @@ class Discovery:
         self._unresolved: dict[str, int] = {}          # name -> failed attempts (browser + rescan threads)
         self._counts: Counter[str] = Counter()
         self._last_error = ""
-        self._lock = threading.Lock()                  # guards _unresolved, _counts, _last_error
+        self._lock = threading.Lock()                  # guards _unresolved, _counts, _last_error, _faults
+        self._faults = Faults(logging.getLogger("meshcare.discovery"))
         self._browser: ServiceBrowser | None = None
         self._lifecycle_cm: AbstractAsyncContextManager[Discovery] | None = None
         self._token: trio.lowlevel.TrioToken | None = None
@@ -442,6 +446,19 @@ class Discovery:
 
     def _on_state_change(self, zeroconf: Zeroconf, service_type: str, name: str,
                          state_change: ServiceStateChange) -> None:
+        try:
+            self._state_changed(zeroconf, service_type, name, state_change)
+        except Exception as exc:  # noqa: BLE001 - the backstop: one odd announcement never stops discovery
+            self._fault("an mDNS browser callback", exc)
+
+    def _fault(self, where: str, exc: Exception) -> None:
+        """Log an unexpected error once (then rate-limited) and count it; discovery goes on (any thread)."""
+        self._count("callback_errors")
+        with self._lock:
+            self._faults.report(where, exc, time.monotonic())
+
+    def _state_changed(self, zeroconf: Zeroconf, service_type: str, name: str,
+                       state_change: ServiceStateChange) -> None:
         if name.lower() == self._name.lower():
             return  # our own announcement
         if state_change is ServiceStateChange.Removed:
@@ -488,11 +505,16 @@ class Discovery:
     # --- trio thread ---
 
     def _deliver(self, event: DiscoveryEvent) -> None:
-        assert self._send is not None
+        """Runs via ``run_sync_soon``: an exception here would end the whole trio run, so none escapes."""
         try:
+            if self._send is None:
+                raise RuntimeError("discovery delivered an event before its channel existed")
             self._send.send_nowait(event)
         except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
             self._count("dropped")
+            return
+        except Exception as exc:  # noqa: BLE001 - the backstop
+            self._fault("delivering a discovery event", exc)
             return
         self._count("found" if isinstance(event, Found) else "gone")
 

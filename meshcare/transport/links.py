@@ -7,16 +7,45 @@ this module only moves bytes. The writer sends whatever the engine has queued fo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import trio
 
 from ..crypto.channel import Channel, Handshake
 from ..crypto.keys import Identity
 from ..errors import LinkBroken, LinkClosed, RemoteProtocolError
+from ..ids import NodeId
 
 READ_SIZE = 1 << 16
 HANDSHAKE_TIMEOUT = 10.0
+PeerKey = tuple[str, int]   # an address to dial: (host, listening port)
+
+
+@dataclass(eq=False)
+class Link:
+    """One authenticated link, registered in ``Daemon.links`` under its node id (``key``).
+
+    ``address``: where it was dialled, or (remote IP, the listening port its binding claims) when
+    accepted; shown to people (``meshcare peers``), never used to find or replace a link.
+    """
+
+    key: NodeId
+    address: PeerKey
+    node_id: NodeId
+    initiator: bool
+    stream: trio.abc.Stream
+    channel: Channel
+    wake: trio.MemorySendChannel[None]
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    opened: float = field(default_factory=time.time)
+
+    def kick(self) -> None:
+        try:
+            self.wake.send_nowait(None)
+        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # a wake-up is already pending, or the link is going away
 
 
 async def _receive(stream: trio.abc.Stream) -> bytes:
@@ -59,7 +88,8 @@ async def handshake(stream: trio.abc.Stream, identity: Identity, initiator: bool
                 await send(stream, reply)
     if scope.cancelled_caught:
         raise LinkBroken(f"the peer did not complete the handshake within {timeout:.0f} s")
-    assert state.channel is not None
+    if state.channel is None:  # unreachable: the loop only ends with a channel or by the timeout
+        raise LinkBroken("the handshake ended without a channel")
     return state.channel, state.early_data
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +25,7 @@ from ..crypto.keys import Identity
 from ..errors import MeshcareError
 from ..local_state import LocalStateFile
 from ..store import SqliteStore
-from .daemon import Daemon, serve_signals
+from .daemon import Daemon
 
 log = logging.getLogger("meshcare.daemon")
 LOCK_FILE = "daemon.lock"
@@ -38,6 +39,7 @@ class AlreadyRunning(MeshcareError):
 def data_dir_lock(settings: Settings) -> Iterator[None]:
     """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash)."""
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(settings.home)
     path = settings.home / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -52,6 +54,16 @@ def data_dir_lock(settings: Settings) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _tighten(home: os.PathLike[str]) -> None:
+    """The data dir holds the key, the store and the control socket: only its owner may enter it. A dir
+    made by hand (or by an older meshcare) with 0755 is tightened at start, and the log says so once
+    (the next start finds it 0700 and says nothing)."""
+    mode = os.stat(home).st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(home, 0o700)
+        log.warning("the data dir %s was open to other users (mode %o); changed it to 0700", home, mode)
 
 
 async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | None = None,
@@ -91,7 +103,10 @@ async def _discover(daemon: Daemon, settings: Settings) -> None:
             async with Discovery(daemon.identity.node_id, daemon.port, interfaces=settings.interfaces) as found:
                 delay = 2.0
                 async for event in found.events:
-                    _on_discovery(daemon, names, event)
+                    try:
+                        _on_discovery(daemon, names, event)
+                    except Exception as exc:  # noqa: BLE001 - the backstop: one finding, not the node
+                        daemon.faults.report("handling a discovery event", exc, daemon.now())
         except (OSError, MeshcareError) as exc:
             log.warning("mDNS discovery unavailable (%s); retrying in %.0f s", exc, delay)
         await trio.sleep(delay)
@@ -106,3 +121,12 @@ def _on_discovery(daemon: Daemon, names: dict[str, tuple[str, int]], event: Any)
         daemon.discovered(key, ".".join(event.addresses[0].split(".")[:3]))
     elif kind == "Gone" and event.name in names:
         daemon.lost(names.pop(event.name))
+
+
+async def serve_signals(cancel: trio.CancelScope) -> None:
+    """SIGTERM (systemd) and SIGINT end the daemon cleanly: cancel, let shielded goodbyes run, exit 0."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received %s; shutting down", signal.Signals(signum).name)
+            cancel.cancel()
+            return
