@@ -39,10 +39,11 @@ from ..store import Store
 from ..wire import Ping, Push
 from . import events as ev
 from .budget import AuthorBudgets, Limits, PeerBudget
-from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
+from ..ranges import KEY_MAX, KEY_MIN
+from .frames import MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
 from .gossip import TopicGossip
 from .reconcile import Reconciler, answer_heads, heads_message
-from .session import Lane, PeerClosed, Session, SyncFrame, TopicsChanged
+from .session import MAX_TAGS, Lane, PeerClosed, Session, SyncFrame, TopicsChanged
 
 #: Verdict per envelope: True (accept), False (reject: charges the sender), None (undecided yet: not stored,
 #: not charged; the shell keeps it and hands it back with ``Released`` once the circle can decide).
@@ -52,7 +53,8 @@ Access = Callable[[bytes, bytes], bool]
 PeerKey = Hashable
 
 _PUSH_BATCH_BYTES: Final = 200_000
-_MAX_IDS_PER_FRAME: Final = 4_000
+#: Work units charged per byte of a Reconcile message we answer (its ranges cost store queries).
+_RECONCILE_WORK_PER_BYTE: Final = 0.125
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class CircleNode:
         self._access = access
         self._rng = rng
         self._topics: set[TopicId] = set()
+        self._lobbies: set[bytes] = set()  # topics joined as lobbies: offered after circles (tag limit)
+        self._graft_topics: set[bytes] = set()  # topics with announced ids pending (graft timers)
         self._gossip: dict[bytes, TopicGossip] = {}
         self._links: dict[PeerKey, _Link] = {}
         self._known: dict[PeerKey, Hashable] = {}
@@ -150,8 +154,13 @@ class CircleNode:
         elif isinstance(event, ev.PeerLost):
             self._known.pop(event.peer, None)
         elif isinstance(event, ev.TopicJoined):
+            if event.lobby:
+                self._lobbies.add(event.topic)
+            else:
+                self._lobbies.discard(event.topic)
             self._set_topics(self._topics | {event.topic}, now, out)
         elif isinstance(event, ev.TopicLeft):
+            self._lobbies.discard(event.topic)
             self._set_topics(self._topics - {event.topic}, now, out)
         elif isinstance(event, ev.AccessChanged):
             self._set_topics(set(self._topics), now, out)
@@ -165,9 +174,12 @@ class CircleNode:
         """The earliest time ``handle_deadline`` has work to do (None: nothing scheduled)."""
         times = [t for t in (self._next_tick, self._next_anti_entropy, self._next_rotate) if t is not None]
         times += self._catchup_due.values()
-        for gossip in self._gossip.values():
-            t = gossip.next_deadline()
-            if t is not None:
+        for topic in list(self._graft_topics):  # only topics with graft timers; each a heap peek
+            gossip = self._gossip.get(topic)
+            t = None if gossip is None else gossip.next_deadline()
+            if t is None:
+                self._graft_topics.discard(topic)
+            else:
                 times.append(t)
         return min(times, default=None)
 
@@ -175,11 +187,15 @@ class CircleNode:
         """Run every timer that is due at ``now``."""
         out: list[ev.Effect] = []
         self._arm_timers(now)
-        for topic, gossip in self._gossip.items():
+        for topic in list(self._graft_topics):
+            gossip = self._gossip.get(topic)
+            if gossip is None:
+                self._graft_topics.discard(topic)
+                continue
             for peer, ids in gossip.due_grafts(now).items():
                 if peer in self._links:
                     self.stats["grafts_sent"] += 1
-                    self._send(peer, Graft(topic, ids), Lane.URGENT, out)
+                    self._send_ids(peer, Graft, topic, ids, Lane.URGENT, out)
         for topic, due in list(self._catchup_due.items()):
             if due <= now:
                 del self._catchup_due[topic]
@@ -348,10 +364,13 @@ class CircleNode:
     # topics
 
     def _set_topics(self, topics: set[TopicId], now: float, out: list[ev.Effect]) -> None:
+        limits = self.config.limits
         for topic in topics - self._topics:
-            self._gossip[topic] = TopicGossip(self.config.graft_timeout, flood=self.config.gossip == "flood")
+            self._gossip[topic] = TopicGossip(self.config.graft_timeout, flood=self.config.gossip == "flood",
+                                              per_peer=limits.pending_per_peer, total=limits.pending_total)
         for topic in self._topics - topics:
             self._gossip.pop(topic, None)
+            self._graft_topics.discard(topic)
         self._topics = topics
         for peer, link in list(self._links.items()):
             offer = self._offer(link.node)
@@ -363,10 +382,18 @@ class CircleNode:
             out.append(ev.OutputReady(peer))
 
     def _offer(self, node: bytes) -> frozenset[bytes]:
-        """The topics this node offers a peer: those it syncs and the peer may sync (membership)."""
-        if self._access is None:
-            return frozenset(self._topics)
-        return frozenset(t for t in self._topics if self._access(t, node))
+        """The topics this node offers a peer: those it syncs and the peer may sync (membership).
+
+        A Topics frame carries at most ``MAX_TAGS`` tags (the peer rejects more), so beyond that circles
+        go first, then lobbies (open invites), in a fixed order; ``topics_not_offered`` counts the rest.
+        """
+        access = self._access
+        topics = [t for t in self._topics if access is None or access(t, node)]
+        if len(topics) <= MAX_TAGS:
+            return frozenset(topics)
+        topics.sort(key=lambda t: (t in self._lobbies, t))
+        self.stats["topics_not_offered"] = len(topics) - MAX_TAGS
+        return frozenset(topics[:MAX_TAGS])
 
     def _topic_peers(self, topic: bytes) -> list[PeerKey]:
         return [p for p, link in self._links.items() if topic in link.session.shared]
@@ -384,7 +411,7 @@ class CircleNode:
                 self._start_reconcile(peer, topic, now, out)
             recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window][-64:]
             if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
-                self._send(peer, IHave(topic, recent), Lane.LIVE, out)
+                self._send_ids(peer, IHave, topic, recent, Lane.LIVE, out)
 
     # ------------------------------------------------------------------------------------------
     # input
@@ -419,46 +446,102 @@ class CircleNode:
             out.append(ev.OutputReady(peer))
 
     def _on_sync_frame(self, peer: PeerKey, frame: object, now: float, out: list[ev.Effect]) -> None:
+        """Act on one frame of a shared topic. Raises RemoteProtocolError (the caller drops the link)."""
+        topic = getattr(frame, "topic", None)
+        if not isinstance(topic, bytes) or topic not in self._gossip:
+            return  # a topic we just left: the session lets in-flight frames through; nothing to do
         if isinstance(frame, Push):
             self._on_push(peer, frame, now, out)
         elif isinstance(frame, IHave):
-            wanted = [i for i in self._lacking(frame.ids) if i not in self._requested]
-            self._gossip[frame.topic].announced(peer, wanted, now, self._graft_wait(peer))
+            self._on_ihave(peer, frame, now)
         elif isinstance(frame, Graft):
-            self._gossip[frame.topic].grafted_by(peer)
-            self._push_ids(peer, frame.topic, frame.ids, Lane.LIVE, out)
+            self._gossip[topic].grafted_by(peer)
+            self._push_ids(peer, topic, frame.ids, now, Lane.LIVE, out)
         elif isinstance(frame, Prune):
-            self._gossip[frame.topic].pruned_by(peer)
+            self._gossip[topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_ids(peer, frame.topic, frame.ids, Lane.BULK, out, catchup=True)
+            self._push_ids(peer, topic, frame.ids, now, Lane.BULK, out, catchup=True)
         elif isinstance(frame, Heads):
-            ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
-            self._push_catchup(peer, frame.topic, ids, now, out)
-            if self._links[peer].initiator:
-                self._start_reconcile(peer, frame.topic, now, out)
+            self._on_heads(peer, frame, now, out)
         elif isinstance(frame, Reconcile):
-            self.stats["reconcile_in"] += 1
-            step = Reconciler(self.store, frame.topic).receive(frame.payload, int(now))
-            self._push_catchup(peer, frame.topic, step.send_ids, now, out)
-            for lower, upper in step.send_ranges:
-                keys = self.store.keys(frame.topic, lower, upper, int(now))
-                self._push_catchup(peer, frame.topic, [k.id for k in keys], now, out)
-            need = [i for i in step.need_ids if i not in self._requested]
-            for i in need:
-                self._requested[i] = now
-            for start in range(0, len(need), _MAX_IDS_PER_FRAME):
-                self._send(peer, Want(frame.topic, need[start:start + _MAX_IDS_PER_FRAME]), Lane.BULK, out)
-            if step.reply is not None:
-                self._send(peer, Reconcile(frame.topic, step.reply), Lane.BULK, out)
-            self._reconcile_progress(peer, frame.topic, step.reply is None, now, out)
+            self._on_reconcile(peer, frame, now, out)
+
+    def _over_budget(self, peer: PeerKey, what: str, now: float) -> None:
+        """A request of ``peer`` is ignored for being over one of its budgets. Raises
+        RemoteProtocolError once the peer keeps at it (its excess allowance is spent)."""
+        self.stats["requests_ignored"] += 1
+        self.stats[f"ignored_{what}"] += 1
+        if not self._links[peer].budget.charge_excess(now):
+            raise RemoteProtocolError(f"keeps sending {what} over its budget")
+
+    def _on_ihave(self, peer: PeerKey, frame: IHave, now: float) -> None:
+        """Schedule grafts for announced ids we lack, within the peer's announcement allowance (each id
+        is a store lookup) and the pending bounds of ``TopicGossip``."""
+        budget = self._links[peer].budget
+        allowed = budget.charge_announced(len(frame.ids), now)
+        if allowed < len(frame.ids):
+            self.stats["ihave_ids_ignored"] += len(frame.ids) - allowed
+            self._over_budget(peer, "announcements", now)
+        ids = [i for i in frame.ids[:allowed] if i not in self._requested]
+        wanted = self._lacking(ids)
+        if wanted:
+            gossip = self._gossip[frame.topic]
+            self.stats["ihave_ids_ignored"] += gossip.announced(peer, wanted, now, self._graft_wait(peer))
+            if gossip.missing:
+                self._graft_topics.add(frame.topic)
+
+    def _on_heads(self, peer: PeerKey, frame: Heads, now: float, out: list[ev.Effect]) -> None:
+        """Push what the peer lacks by its heads: costs a pass over the topic, so rate-limited per
+        (peer, topic) and charged (rows read plus envelopes pushed) to the peer's work budget."""
+        budget = self._links[peer].budget
+        rows = self.store.count(frame.topic, KEY_MIN, KEY_MAX, int(now))
+        if not budget.answer_allowed(Heads.TYPE, frame.topic, now) or not budget.charge_work(2 * rows, now):
+            self._over_budget(peer, "heads", now)
+            return
+        ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
+        self._push_catchup(peer, frame.topic, self.store.fetch(frame.topic, ids, int(now)), out)
+        if self._links[peer].initiator:
+            self._start_reconcile(peer, frame.topic, now, out)
+
+    def _on_reconcile(self, peer: PeerKey, frame: Reconcile, now: float, out: list[ev.Effect]) -> None:
+        """Answer one reconciliation message: rate-limited per (peer, topic); its store queries and the
+        envelopes it makes us push are charged to the peer's work budget."""
+        self.stats["reconcile_in"] += 1
+        topic, budget = frame.topic, self._links[peer].budget
+        cost = 1 + int(len(frame.payload) * _RECONCILE_WORK_PER_BYTE)
+        if not budget.answer_allowed(Reconcile.TYPE, topic, now) or not budget.charge_work(cost, now):
+            self._over_budget(peer, "reconcile", now)
+            return
+        step = Reconciler(self.store, topic).receive(frame.payload, int(now))
+        if step.send_ids and budget.charge_work(2 * len(step.send_ids), now):
+            self._push_catchup(peer, topic, self.store.fetch(topic, step.send_ids, int(now)), out)
+        elif step.send_ids:
+            self._over_budget(peer, "reconcile", now)
+        for lower, upper in step.send_ranges:
+            if not budget.charge_work(2 * self.store.count(topic, lower, upper, int(now)), now):
+                self._over_budget(peer, "reconcile", now)
+                break
+            self._push_catchup(peer, topic, [d for _, d in self.store.items(topic, lower, upper, int(now))], out)
+        room = self.config.limits.requested_max - len(self._requested)
+        need = [i for i in step.need_ids if i not in self._requested][:max(0, room)]
+        for i in need:
+            self._requested[i] = now
+        self._send_ids(peer, Want, topic, need, Lane.BULK, out)
+        if step.reply is not None:
+            self._send(peer, Reconcile(topic, step.reply), Lane.BULK, out)
+        self._reconcile_progress(peer, topic, step.reply is None, now, out)
 
     def _graft_wait(self, peer: PeerKey) -> float:
-        """How long to wait for an envelope ``peer`` announced: a few round trips of our links, at least
-        20 ms, at most ``graft_timeout`` (which also applies when no round trip is known)."""
-        rtts = [link.rtt for link in self._links.values() if link.rtt > 0]
-        if not rtts or self._links[peer].rtt <= 0:
+        """How long to wait for an envelope ``peer`` announced: four round trips of *that* link, at
+        least 20 ms, at most ``graft_timeout`` (which also applies when its round trip is unknown).
+
+        Only the announcing link counts: another peer must not be able to stretch every wait by
+        reporting a slow link of its own.
+        """
+        rtt = self._links[peer].rtt
+        if rtt <= 0:
             return self.config.graft_timeout
-        return min(self.config.graft_timeout, max(0.02, 4 * max(rtts)))
+        return min(self.config.graft_timeout, max(0.02, 4 * rtt))
 
     def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
         return self.store.missing(list(ids)) if ids else []
@@ -511,6 +594,8 @@ class CircleNode:
         self._forward(envelope.topic, [envelope], None, out)
 
     def _on_push(self, peer: PeerKey, frame: Push, now: float, out: list[ev.Effect]) -> None:
+        """Decode, deduplicate, charge each new envelope to its author (fresh or catch-up allowance:
+        backdating does not escape the limit), verify, then persist, deliver and forward."""
         topic = frame.topic
         gossip = self._gossip[topic]
         decoded: list[env.Envelope] = []
@@ -539,8 +624,9 @@ class CircleNode:
                 self.stats["duplicates_received"] += 1
                 continue
             seen.add(envelope.id)
-            if envelope.created >= fresh_cutoff and not self._authors.allow(envelope.author, now):
+            if not self._authors.allow(envelope.author, now, fresh=envelope.created >= fresh_cutoff):
                 self.stats["dropped_budget"] += 1
+                self.stats["dropped_author_budget"] += 1
                 continue
             candidates.append(envelope)
         if duplicate and gossip.duplicate_from(peer):
@@ -607,21 +693,33 @@ class CircleNode:
         for peer in eager:
             self._push_raw(peer, topic, raw, lane, out)
         if lazy:
-            ids: list[bytes] = [e.id for e in envelopes]
+            ids: list[bytes] = list(dict.fromkeys(e.id for e in envelopes))
             for peer in lazy:
                 self.stats["ihave_ids_sent"] += len(ids)
-                self._send(peer, IHave(topic, ids), lane, out)
+                self._send_ids(peer, IHave, topic, ids, lane, out)
 
-    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], lane: Lane,
+    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float, lane: Lane,
                   out: list[ev.Effect], *, catchup: bool = False) -> None:
-        if ids:
-            self._push_raw(peer, topic, self.store.get_many(list(ids)), lane, out, catchup=catchup)
+        """Answer a Graft or Want: the ids' envelopes *of this topic*, unexpired (``Store.fetch``), each
+        once; the lookups and pushes are charged to the peer's work budget (ignored if it cannot pay)."""
+        if not ids:
+            return
+        if not self._links[peer].budget.charge_work(2 * len(ids), now):
+            self._over_budget(peer, "fetches", now)
+            return
+        self._push_raw(peer, topic, self.store.fetch(topic, ids, int(now)), lane, out, catchup=catchup)
 
-    def _push_catchup(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float,
-                      out: list[ev.Effect]) -> None:
+    def _push_catchup(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], out: list[ev.Effect]) -> None:
         """Push what reconciliation found missing (marked catch-up: the receiver does not re-broadcast)."""
-        if ids:
-            self._push_raw(peer, topic, self.store.get_many(list(ids)), Lane.BULK, out, catchup=True)
+        if raws:
+            self._push_raw(peer, topic, raws, Lane.BULK, out, catchup=True)
+
+    def _send_ids(self, peer: PeerKey, kind: type[IHave] | type[Graft] | type[Want], topic: bytes,
+                  ids: Sequence[bytes], lane: Lane, out: list[ev.Effect]) -> None:
+        """Send an id list as as many frames as it takes (``MAX_IDS_PER_FRAME`` each): no frame we send
+        may exceed the frame cap, whatever number of ids peers made us hold."""
+        for start in range(0, len(ids), MAX_IDS_PER_FRAME):
+            self._send(peer, kind(topic, list(ids[start:start + MAX_IDS_PER_FRAME])), lane, out)
 
     def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: Lane,
                   out: list[ev.Effect], *, catchup: bool = False) -> None:
