@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+_Bytes = bytes  # PeerBudget has a field named ``bytes``
 _HEADS_TYPE: Final = 16  # frames.Heads.TYPE (kept literal: budget.py does not import the frames)
 
 
@@ -83,7 +84,7 @@ class PeerBudget:
     work: TokenBucket = field(init=False)
     announced: TokenBucket = field(init=False)
     excess: TokenBucket = field(init=False)
-    answers: dict[tuple[int, bytes], TokenBucket] = field(default_factory=dict)
+    answers: dict[tuple[int, _Bytes], TokenBucket] = field(default_factory=dict)
     rejects: int = 0
 
     def __post_init__(self) -> None:
@@ -108,7 +109,7 @@ class PeerBudget:
         bucket.tokens -= allowed
         return allowed
 
-    def answer_allowed(self, kind: int, topic: bytes, now: float) -> bool:
+    def answer_allowed(self, kind: int, topic: _Bytes, now: float) -> bool:
         """May we answer one more Heads (``kind`` = its frame type) or Reconcile for ``topic`` now?
         One bucket per (kind, topic); topics are those shared on the link, so the table is bounded."""
         bucket = self.answers.get((kind, topic))
