@@ -20,6 +20,10 @@ one ``Session`` per link, and per topic a ``TopicGossip`` (Plumtree). An envelop
    (per-author highest sequence numbers) and push what the other lacks by them. Reconciliation also runs
    periodically with one random neighbour per topic.
 
+Everything a peer can make the node do is bounded and charged to that peer (``requests.py``,
+``budget.py``): announcements, fetches, Heads and Reconcile answers, pending grafts; every new envelope is
+charged to its author; a peer frame never makes ``handle`` raise anything but a dropped link.
+
 Outgoing frames queue per link in three lanes (``session.Lane``): urgent envelopes and control first,
 live gossip next, catch-up last; the shell pulls coalesced bytes with ``take_output``.
 """
@@ -30,7 +34,6 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-
 
 from .. import envelope as env
 from ..errors import LocalProtocolError, RemoteProtocolError
