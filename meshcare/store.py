@@ -66,6 +66,15 @@ class Store(Protocol):
         """The encoded envelopes that are stored, in the order of ``ids``."""
         ...
 
+    def fetch(self, topic: bytes, ids: Sequence[bytes], now: int) -> list[bytes]:
+        """The encoded envelopes among ``ids`` that are stored *in ``topic``* and unexpired at ``now``,
+        in the order of ``ids``, each at most once: what a peer asking for ids in ``topic`` may get.
+
+        Every push the engine makes goes through this, so a peer allowed one topic cannot fetch another
+        topic's envelopes (or expired ones) by id.
+        """
+        ...
+
     def has(self, envelope_id: bytes) -> bool: ...
 
     def missing(self, ids: Sequence[bytes]) -> list[bytes]:

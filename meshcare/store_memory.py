@@ -73,6 +73,7 @@ class ClosingContext:
 
 class _Record(NamedTuple):
     key: RangeKey
+    topic: bytes
     expires: int
     author: bytes
     seq: int
@@ -117,7 +118,7 @@ class MemoryStore(ClosingContext):
 
     def _insert(self, env: Envelope) -> None:
         key = RangeKey(env.created, env.id)
-        self._records[env.id] = _Record(key, env.expires, env.author, env.seq, env.encoded)
+        self._records[env.id] = _Record(key, env.topic, env.expires, env.author, env.seq, env.encoded)
         t = self._topics.get(env.topic)
         if t is None:
             t = self._topics[env.topic] = _Topic()
@@ -139,6 +140,17 @@ class MemoryStore(ClosingContext):
     def get_many(self, ids: Sequence[bytes]) -> list[bytes]:
         recs = self._records
         return [recs[i].data for i in ids if i in recs]
+
+    def fetch(self, topic: bytes, ids: Sequence[bytes], now: int) -> list[bytes]:
+        recs = self._records
+        out: list[bytes] = []
+        seen: set[bytes] = set()
+        for i in ids:
+            rec = recs.get(i)
+            if rec is not None and rec.topic == topic and rec.expires > now and i not in seen:
+                seen.add(i)
+                out.append(rec.data)
+        return out
 
     def has(self, envelope_id: bytes) -> bool:
         return envelope_id in self._records

@@ -248,6 +248,21 @@ class SqliteStore(ClosingContext):
         return [found[i] for i in ids if i in found]
 
     @_guarded
+    def fetch(self, topic: bytes, ids: Sequence[bytes], now: int) -> list[bytes]:
+        found: dict[bytes, bytes] = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            sql = (f"SELECT id, data FROM envelopes WHERE topic = ? AND expires > ? "
+                   f"AND id IN ({', '.join('?' * len(chunk))})")
+            found.update(self._db.execute(sql, (topic, now, *chunk)))
+        out: list[bytes] = []
+        for i in ids:
+            data = found.pop(i, None)  # pop: a repeated id is sent once
+            if data is not None:
+                out.append(data)
+        return out
+
+    @_guarded
     def has(self, envelope_id: bytes) -> bool:
         return self._db.execute("SELECT 1 FROM envelopes WHERE id = ?", (envelope_id,)).fetchone() is not None
 

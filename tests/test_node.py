@@ -211,6 +211,8 @@ def test_graft_wait_follows_the_links_round_trip():
     node.handle(ev.LinkOpened("fast", b"h" * 64, True, rtt=0.001), 0.0)
     assert node._graft_wait("fast") == 0.02                      # a LAN: 20 ms, not 250
     node.handle(ev.LinkOpened("slow", b"g" * 64, True, rtt=0.02), 0.0)
-    assert abs(node._graft_wait("fast") - 0.08) < 1e-9           # four round trips of the slowest link
+    # only the announcing link's round trip counts: a stranger's slow link must not stretch the wait
+    assert node._graft_wait("fast") == 0.02
+    assert abs(node._graft_wait("slow") - 0.08) < 1e-9           # four round trips of its own link
     node.handle(ev.LinkOpened("unknown", b"k" * 64, True), 0.0)
     assert node._graft_wait("unknown") == SyncConfig().graft_timeout

@@ -117,6 +117,24 @@ def test_get_has_missing_get_many(store: Store, author: Author) -> None:
     assert store.get_many([]) == [] and store.missing([]) == []
 
 
+def test_fetch_is_by_topic_unexpired_and_once_per_id(store: Store, author: Author) -> None:
+    """A peer that asks for ids in one topic gets that topic's live envelopes only, each once: not
+    another topic's envelope (issue 9 item 11), not an expired one, not a repeated id twice."""
+    other = Author()
+    mine, theirs = author.many(3), other.many(2)
+    short = author.make(NOW, ttl=10)
+    store.add([*mine, *theirs, short], NOW)
+    ids = [e.id for e in mine]
+    asked = [ids[2], theirs[0].id, ids[0], ids[2], short.id, b"x" * 32, ids[0]]
+    assert store.fetch(author.topic, asked, NOW) == [mine[2].encoded, mine[0].encoded, short.encoded]
+    assert store.fetch(author.topic, asked, NOW + 10) == [mine[2].encoded, mine[0].encoded]  # expired: gone
+    assert store.fetch(other.topic, asked, NOW) == [theirs[0].encoded]
+    assert store.fetch(author.topic, [], NOW) == []
+    many = author.many(1200)
+    store.add(many, NOW)
+    assert store.fetch(author.topic, [e.id for e in reversed(many)], NOW) == [e.encoded for e in reversed(many)]
+
+
 def test_missing_and_get_many_beyond_one_chunk(store: Store, author: Author) -> None:
     envs = author.many(20)
     store.add(envs, NOW)
@@ -336,6 +354,8 @@ def test_memory_and_sqlite_agree(tmp_path: Path) -> None:
             assert mem.items(topic, lower, upper, now, limit) == sql.items(topic, lower, upper, now, limit)
             assert mem.author_heads(topic, now) == sql.author_heads(topic, now)
             assert [mem.max_seq(topic, a) for a in authors] == [sql.max_seq(topic, a) for a in authors]
+            asked = [e.id for e in again] + [e.id for e in envs[::3]]
+            assert mem.fetch(topic, asked, now) == sql.fetch(topic, asked, now)
 
     with sql:
         check()

@@ -87,9 +87,14 @@ class LinkClosed:
 
 @dataclass(frozen=True, slots=True)
 class TopicJoined:
-    """Start syncing a topic (the node is a member or relay of its circle)."""
+    """Start syncing a topic (the node is a member or relay of its circle).
+
+    ``lobby``: the topic of an open invite (shared with anyone holding the token). When a node holds
+    more topics than one Topics frame may name, circles are offered before lobbies.
+    """
 
     topic: TopicId
+    lobby: bool = False
 
 
 @dataclass(frozen=True, slots=True)

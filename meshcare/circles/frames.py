@@ -6,10 +6,16 @@ docs/protocol.md section 3). The tables in docs/protocol.md list these types; ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Final
 
+from ..envelope import ID_SIZE
+from ..errors import RemoteProtocolError
 from ..wire import LINK_FRAMES, Frame, FrameCodec
+
+#: Ids one IHave, Graft or Want may carry (4,000 x 34 bytes stays well under the 256 KiB frame cap);
+#: the engine splits longer lists, and a peer's longer list is a protocol error.
+MAX_IDS_PER_FRAME: Final = 4_000
 
 #: Features this node speaks, announced in Hello. Unknown features of the peer are ignored.
 FEATURES: Final = ("plumtree1", "rbsr1", "heads1")
@@ -91,4 +97,30 @@ class Reconcile(Frame):
 
 
 SYNC_FRAMES: Final = (Hello, Topics, IHave, Graft, Prune, Want, Heads, Reconcile)
-CODEC: Final = FrameCodec((*LINK_FRAMES, *SYNC_FRAMES))
+IdFrame = IHave | Graft | Want
+
+
+def unique_ids(ids: list[bytes]) -> list[bytes]:
+    """``ids`` without repeats, first occurrence kept. Raises RemoteProtocolError if there are more than
+    ``MAX_IDS_PER_FRAME`` or one is not exactly ``ID_SIZE`` bytes."""
+    if len(ids) > MAX_IDS_PER_FRAME:
+        raise RemoteProtocolError(f"{len(ids)} ids in one frame, the limit is {MAX_IDS_PER_FRAME}")
+    if any(len(i) != ID_SIZE for i in ids):
+        raise RemoteProtocolError(f"an id that is not {ID_SIZE} bytes")
+    return list(dict.fromkeys(ids))
+
+
+class SyncCodec(FrameCodec):
+    """The link codec plus the checks a field type cannot express: id lists are bounded, exact-size and
+    deduplicated on the way in, so a repeated id costs the sender bytes but us no extra work."""
+
+    def decode(self, body: bytes) -> Frame:
+        frame = super().decode(body)
+        if isinstance(frame, IHave | Graft | Want):
+            ids = unique_ids(frame.ids)
+            if len(ids) != len(frame.ids):
+                frame = replace(frame, ids=ids)
+        return frame
+
+
+CODEC: Final = SyncCodec((*LINK_FRAMES, *SYNC_FRAMES))

@@ -20,6 +20,10 @@ one ``Session`` per link, and per topic a ``TopicGossip`` (Plumtree). An envelop
    (per-author highest sequence numbers) and push what the other lacks by them. Reconciliation also runs
    periodically with one random neighbour per topic.
 
+Everything a peer can make the node do is bounded and charged to that peer (``requests.py``,
+``budget.py``): announcements, fetches, Heads and Reconcile answers, pending grafts; every new envelope is
+charged to its author; a peer frame never makes ``handle`` raise anything but a dropped link.
+
 Outgoing frames queue per link in three lanes (``session.Lane``): urgent envelopes and control first,
 live gossip next, catch-up last; the shell pulls coalesced bytes with ``take_output``.
 """
@@ -30,7 +34,6 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
 
 from .. import envelope as env
 from ..errors import LocalProtocolError, RemoteProtocolError
@@ -41,8 +44,9 @@ from . import events as ev
 from .budget import AuthorBudgets, Limits, PeerBudget
 from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
 from .gossip import TopicGossip
-from .reconcile import Reconciler, answer_heads, heads_message
-from .session import Lane, PeerClosed, Session, SyncFrame, TopicsChanged
+from .reconcile import Reconciler, heads_message
+from .requests import Link, PeerRequests
+from .session import MAX_TAGS, Lane, PeerClosed, Session, SyncFrame, TopicsChanged
 
 #: Verdict per envelope: True (accept), False (reject: charges the sender), None (undecided yet: not stored,
 #: not charged; the shell keeps it and hands it back with ``Released`` once the circle can decide).
@@ -51,8 +55,6 @@ Verifier = Callable[[Sequence[env.Envelope], int], "list[bool | None]"]
 Access = Callable[[bytes, bytes], bool]
 PeerKey = Hashable
 
-_PUSH_BATCH_BYTES: Final = 200_000
-_MAX_IDS_PER_FRAME: Final = 4_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +87,7 @@ class SyncConfig:
             raise LocalProtocolError("SyncConfig.gossip must be 'plumtree' or 'flood'")
 
 
-@dataclass(slots=True)
-class _Link:
-    session: Session
-    budget: PeerBudget
-    initiator: bool
-    last_rx: float
-    opened: float
-    rtt: float = 0.0
-    node: bytes = b""
-
-
-class CircleNode:
+class CircleNode(PeerRequests):
     """The sync engine for all topics of one node. Not thread-safe; one owner calls it."""
 
     def __init__(self, store: Store, verifier: Verifier, *, rng: random.Random,
@@ -107,8 +98,10 @@ class CircleNode:
         self._access = access
         self._rng = rng
         self._topics: set[TopicId] = set()
+        self._lobbies: set[bytes] = set()  # topics joined as lobbies: offered after circles (tag limit)
+        self._graft_topics: set[bytes] = set()  # topics with announced ids pending (graft timers)
         self._gossip: dict[bytes, TopicGossip] = {}
-        self._links: dict[PeerKey, _Link] = {}
+        self._links: dict[PeerKey, Link] = {}
         self._known: dict[PeerKey, Hashable] = {}
         self._dialing: set[PeerKey] = set()                # addresses a Connect is out for
         self._address_node: dict[PeerKey, PeerKey] = {}    # address -> the node a dial there reached
@@ -153,8 +146,13 @@ class CircleNode:
         elif isinstance(event, ev.PeerLost):
             self._known.pop(event.peer, None)
         elif isinstance(event, ev.TopicJoined):
+            if event.lobby:
+                self._lobbies.add(event.topic)
+            else:
+                self._lobbies.discard(event.topic)
             self._set_topics(self._topics | {event.topic}, now, out)
         elif isinstance(event, ev.TopicLeft):
+            self._lobbies.discard(event.topic)
             self._set_topics(self._topics - {event.topic}, now, out)
         elif isinstance(event, ev.AccessChanged):
             self._set_topics(set(self._topics), now, out)
@@ -168,9 +166,12 @@ class CircleNode:
         """The earliest time ``handle_deadline`` has work to do (None: nothing scheduled)."""
         times = [t for t in (self._next_tick, self._next_anti_entropy, self._next_rotate) if t is not None]
         times += self._catchup_due.values()
-        for gossip in self._gossip.values():
-            t = gossip.next_deadline()
-            if t is not None:
+        for topic in list(self._graft_topics):  # only topics with graft timers; each a heap peek
+            gossip = self._gossip.get(topic)
+            t = None if gossip is None else gossip.next_deadline()
+            if t is None:
+                self._graft_topics.discard(topic)
+            else:
                 times.append(t)
         return min(times, default=None)
 
@@ -178,11 +179,15 @@ class CircleNode:
         """Run every timer that is due at ``now``."""
         out: list[ev.Effect] = []
         self._arm_timers(now)
-        for topic, gossip in self._gossip.items():
+        for topic in list(self._graft_topics):
+            gossip = self._gossip.get(topic)
+            if gossip is None:
+                self._graft_topics.discard(topic)
+                continue
             for peer, ids in gossip.due_grafts(now).items():
                 if peer in self._links:
                     self.stats["grafts_sent"] += 1
-                    self._send(peer, Graft(topic, ids), Lane.URGENT, out)
+                    self._send_ids(peer, Graft, topic, ids, Lane.URGENT, out)
         for topic, due in list(self._catchup_due.items()):
             if due <= now:
                 del self._catchup_due[topic]
@@ -251,7 +256,7 @@ class CircleNode:
             out.append(ev.DropLink(peer, "neighbour set full"))
             return
         session = Session(event.handshake_hash, self._offer(event.node), queue_limit=self.config.queue_limit)
-        self._links[peer] = _Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
+        self._links[peer] = Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
                                   event.node)
         self._backoff.pop(peer, None)
         self.stats["links_opened"] += 1
@@ -376,10 +381,13 @@ class CircleNode:
     # topics
 
     def _set_topics(self, topics: set[TopicId], now: float, out: list[ev.Effect]) -> None:
+        limits = self.config.limits
         for topic in topics - self._topics:
-            self._gossip[topic] = TopicGossip(self.config.graft_timeout, flood=self.config.gossip == "flood")
+            self._gossip[topic] = TopicGossip(self.config.graft_timeout, flood=self.config.gossip == "flood",
+                                              per_peer=limits.pending_per_peer, total=limits.pending_total)
         for topic in self._topics - topics:
             self._gossip.pop(topic, None)
+            self._graft_topics.discard(topic)
         self._topics = topics
         for peer, link in list(self._links.items()):
             offer = self._offer(link.node)
@@ -391,10 +399,18 @@ class CircleNode:
             out.append(ev.OutputReady(peer))
 
     def _offer(self, node: bytes) -> frozenset[bytes]:
-        """The topics this node offers a peer: those it syncs and the peer may sync (membership)."""
-        if self._access is None:
-            return frozenset(self._topics)
-        return frozenset(t for t in self._topics if self._access(t, node))
+        """The topics this node offers a peer: those it syncs and the peer may sync (membership).
+
+        A Topics frame carries at most ``MAX_TAGS`` tags (the peer rejects more), so beyond that circles
+        go first, then lobbies (open invites), in a fixed order; ``topics_not_offered`` counts the rest.
+        """
+        access = self._access
+        topics = [t for t in self._topics if access is None or access(t, node)]
+        if len(topics) <= MAX_TAGS:
+            return frozenset(topics)
+        topics.sort(key=lambda t: (t in self._lobbies, t))
+        self.stats["topics_not_offered"] = len(topics) - MAX_TAGS
+        return frozenset(topics[:MAX_TAGS])
 
     def _topic_peers(self, topic: bytes) -> list[PeerKey]:
         return [p for p, link in self._links.items() if topic in link.session.shared]
@@ -412,7 +428,7 @@ class CircleNode:
                 self._start_reconcile(peer, topic, now, out)
             recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window][-64:]
             if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
-                self._send(peer, IHave(topic, recent), Lane.LIVE, out)
+                self._send_ids(peer, IHave, topic, recent, Lane.LIVE, out)
 
     # ------------------------------------------------------------------------------------------
     # input
@@ -447,46 +463,25 @@ class CircleNode:
             out.append(ev.OutputReady(peer))
 
     def _on_sync_frame(self, peer: PeerKey, frame: object, now: float, out: list[ev.Effect]) -> None:
+        """Act on one frame of a shared topic. Raises RemoteProtocolError (the caller drops the link)."""
+        topic = getattr(frame, "topic", None)
+        if not isinstance(topic, bytes) or topic not in self._gossip:
+            return  # a topic we just left: the session lets in-flight frames through; nothing to do
         if isinstance(frame, Push):
             self._on_push(peer, frame, now, out)
         elif isinstance(frame, IHave):
-            wanted = [i for i in self._lacking(frame.ids) if i not in self._requested]
-            self._gossip[frame.topic].announced(peer, wanted, now, self._graft_wait(peer))
+            self._on_ihave(peer, frame, now)
         elif isinstance(frame, Graft):
-            self._gossip[frame.topic].grafted_by(peer)
-            self._push_ids(peer, frame.topic, frame.ids, Lane.LIVE, out)
+            self._gossip[topic].grafted_by(peer)
+            self._push_ids(peer, topic, frame.ids, now, Lane.LIVE, out)
         elif isinstance(frame, Prune):
-            self._gossip[frame.topic].pruned_by(peer)
+            self._gossip[topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_ids(peer, frame.topic, frame.ids, Lane.BULK, out, catchup=True)
+            self._push_ids(peer, topic, frame.ids, now, Lane.BULK, out, catchup=True)
         elif isinstance(frame, Heads):
-            ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
-            self._push_catchup(peer, frame.topic, ids, now, out)
-            if self._links[peer].initiator:
-                self._start_reconcile(peer, frame.topic, now, out)
+            self._on_heads(peer, frame, now, out)
         elif isinstance(frame, Reconcile):
-            self.stats["reconcile_in"] += 1
-            step = Reconciler(self.store, frame.topic).receive(frame.payload, int(now))
-            self._push_catchup(peer, frame.topic, step.send_ids, now, out)
-            for lower, upper in step.send_ranges:
-                keys = self.store.keys(frame.topic, lower, upper, int(now))
-                self._push_catchup(peer, frame.topic, [k.id for k in keys], now, out)
-            need = [i for i in step.need_ids if i not in self._requested]
-            for i in need:
-                self._requested[i] = now
-            for start in range(0, len(need), _MAX_IDS_PER_FRAME):
-                self._send(peer, Want(frame.topic, need[start:start + _MAX_IDS_PER_FRAME]), Lane.BULK, out)
-            if step.reply is not None:
-                self._send(peer, Reconcile(frame.topic, step.reply), Lane.BULK, out)
-            self._reconcile_progress(peer, frame.topic, step.reply is None, now, out)
-
-    def _graft_wait(self, peer: PeerKey) -> float:
-        """How long to wait for an envelope ``peer`` announced: a few round trips of our links, at least
-        20 ms, at most ``graft_timeout`` (which also applies when no round trip is known)."""
-        rtts = [link.rtt for link in self._links.values() if link.rtt > 0]
-        if not rtts or self._links[peer].rtt <= 0:
-            return self.config.graft_timeout
-        return min(self.config.graft_timeout, max(0.02, 4 * max(rtts)))
+            self._on_reconcile(peer, frame, now, out)
 
     def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
         return self.store.missing(list(ids)) if ids else []
@@ -539,6 +534,8 @@ class CircleNode:
         self._forward(envelope.topic, [envelope], None, out)
 
     def _on_push(self, peer: PeerKey, frame: Push, now: float, out: list[ev.Effect]) -> None:
+        """Decode, deduplicate, charge each new envelope to its author (fresh or catch-up allowance:
+        backdating does not escape the limit), verify, then persist, deliver and forward."""
         topic = frame.topic
         gossip = self._gossip[topic]
         decoded: list[env.Envelope] = []
@@ -567,8 +564,9 @@ class CircleNode:
                 self.stats["duplicates_received"] += 1
                 continue
             seen.add(envelope.id)
-            if envelope.created >= fresh_cutoff and not self._authors.allow(envelope.author, now):
+            if not self._authors.allow(envelope.author, now, fresh=envelope.created >= fresh_cutoff):
                 self.stats["dropped_budget"] += 1
+                self.stats["dropped_author_budget"] += 1
                 continue
             candidates.append(envelope)
         if duplicate and gossip.duplicate_from(peer):
@@ -635,34 +633,10 @@ class CircleNode:
         for peer in eager:
             self._push_raw(peer, topic, raw, lane, out)
         if lazy:
-            ids: list[bytes] = [e.id for e in envelopes]
+            ids: list[bytes] = list(dict.fromkeys(e.id for e in envelopes))
             for peer in lazy:
                 self.stats["ihave_ids_sent"] += len(ids)
-                self._send(peer, IHave(topic, ids), lane, out)
-
-    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], lane: Lane,
-                  out: list[ev.Effect], *, catchup: bool = False) -> None:
-        if ids:
-            self._push_raw(peer, topic, self.store.get_many(list(ids)), lane, out, catchup=catchup)
-
-    def _push_catchup(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float,
-                      out: list[ev.Effect]) -> None:
-        """Push what reconciliation found missing (marked catch-up: the receiver does not re-broadcast)."""
-        if ids:
-            self._push_raw(peer, topic, self.store.get_many(list(ids)), Lane.BULK, out, catchup=True)
-
-    def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: Lane,
-                  out: list[ev.Effect], *, catchup: bool = False) -> None:
-        batch: list[bytes] = []
-        size = 0
-        for raw in raws:
-            if batch and size + len(raw) > _PUSH_BATCH_BYTES:
-                self._send(peer, Push(topic, batch, catchup), lane, out)
-                batch, size = [], 0
-            batch.append(raw)
-            size += len(raw) + 3
-        if batch:
-            self._send(peer, Push(topic, batch, catchup), lane, out)
+                self._send_ids(peer, IHave, topic, ids, lane, out)
 
     def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
               lane: Lane, out: list[ev.Effect]) -> None:

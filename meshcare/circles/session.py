@@ -33,6 +33,8 @@ from .compact import AuthorTable, compact, expand
 from .frames import CODEC, FEATURES, Hello, Topics
 
 TAG_SIZE: Final = 16
+#: Tags one Topics frame may carry (a peer's longer list is a protocol error; the node offers at most this).
+MAX_TAGS: Final = 4096
 _TAG_PERSON: Final = b"meshcare-tag-v1"  # BLAKE2b personalisation (<= 16 bytes)
 
 
@@ -165,7 +167,7 @@ class Session:
             self.state = State.AWAIT_TOPICS
             return None
         if isinstance(frame, Topics):
-            if len(frame.tags) > 4096 or any(len(t) != TAG_SIZE for t in frame.tags):
+            if len(frame.tags) > MAX_TAGS or any(len(t) != TAG_SIZE for t in frame.tags):
                 raise RemoteProtocolError("malformed Topics frame")
             self._peer_tags = frozenset(frame.tags)
             self.state = State.LIVE
@@ -207,7 +209,12 @@ class Session:
     # --- topics --------------------------------------------------------------------------------------
 
     def set_topics(self, topics: frozenset[bytes]) -> TopicsChanged | None:
-        """Our topic set changed: tell the peer; returns the new intersection once live."""
+        """Our topic set changed: tell the peer; returns the new intersection once live.
+
+        Raises LocalProtocolError for more than ``MAX_TAGS`` topics (the caller chooses which to offer).
+        """
+        if len(topics) > MAX_TAGS:
+            raise LocalProtocolError(f"{len(topics)} topics offered on one link, the limit is {MAX_TAGS}")
         self._withdrawn |= set(self._my_tags.values()) - topics
         self._my_tags = {topic_tag(self._hh, t): t for t in topics}
         self.offered = topics
