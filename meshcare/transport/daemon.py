@@ -237,7 +237,7 @@ class Daemon(CircleOps, TopicOps):
         """Only the link currently registered under its node id takes that node's output: a replaced link's
         writer, waking once more before its cancellation lands, must not swallow the new link's Hello."""
         if self.links.get(link.key) is not link:
-            return b""
+            return link.take_farewell()
         return self.engine.take_output(link.key)
 
     def _on_data(self, node: NodeId):  # type: ignore[no-untyped-def]
@@ -342,7 +342,9 @@ class Daemon(CircleOps, TopicOps):
                 link = self.links.pop(effect.peer, None)  # type: ignore[call-overload]
                 if link is not None and self._nursery is not None:
                     log.info("dropping link %s: %s", _addr(link.address), for_log(effect.reason))
-                    self._nursery.start_soon(self._farewell, link, effect.farewell)
+                    link.farewell = effect.farewell
+                    link.kick()
+                    self._nursery.start_soon(self._farewell, link)
         if flush:
             self._flush()
         if self._roster_changed and not self._in_after and self._not_before.get(_AFTER, 0.0) <= self.now():
@@ -353,17 +355,12 @@ class Daemon(CircleOps, TopicOps):
                 self._in_after = False
         self._timers_changed.set()
 
-    async def _farewell(self, link: Link, data: bytes) -> None:
-        try:
-            with trio.move_on_after(1.0):
-                if data:
-                    await links.send(link.stream, link.channel.seal(data))
-        except LinkError:
-            pass
-        except Exception as exc:  # noqa: BLE001 - the backstop: a failed goodbye ends that link only
-            self.faults.report("a farewell", exc, self.now())
-        finally:
-            link.scope.cancel()
+    async def _farewell(self, link: Link) -> None:
+        """Give the link's own writer a second to send the goodbye, then end the link. Only the writer
+        ever writes a link's stream: a second sender would interleave bytes and Noise nonces."""
+        with trio.move_on_after(1.0):
+            await link.farewell_sent.wait()
+        link.scope.cancel()
 
     def _verify(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
         """Signature, expiry and size (in worker threads: libsodium releases the GIL), then the circle's

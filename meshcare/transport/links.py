@@ -40,6 +40,19 @@ class Link:
     wake: trio.MemorySendChannel[None]
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     opened: float = field(default_factory=time.time)
+    #: Set when the link is dropped: the goodbye its writer sends last (b"": none, or already taken).
+    farewell: bytes | None = None
+    farewell_sent: trio.Event = field(default_factory=trio.Event)
+
+    def take_farewell(self) -> bytes:
+        """What the writer of a dropped link still sends: the goodbye once; then nothing, which also
+        tells ``farewell_sent`` that the goodbye (if any) has gone out."""
+        if self.farewell is None:
+            return b""
+        data, self.farewell = self.farewell, b""
+        if not data:
+            self.farewell_sent.set()
+        return data
 
     def kick(self) -> None:
         try:
