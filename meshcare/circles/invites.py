@@ -125,7 +125,7 @@ class Lobby:
         return self._seal(identity, {"k": "welcome", "member": joiner, "sealed": sealed}, now, max(now, expires))
 
     def _seal(self, identity: Identity, body: dict[str, Any], now: int, expires: int) -> env.Envelope:
-        return env.seal(signing_key=identity.signing_key, topic=self.topic, epoch=0, key=self.key, seq=now,
+        return env.seal(signing_key=identity.signing_key, topic=self.topic, epoch=0, key=self.key, seq=1,
                         lamport=1, created=now, expires=expires, plaintext=pack(body), lane=env.Lane.URGENT)
 
     def read(self, e: env.Envelope) -> dict[str, Any]:
