@@ -64,7 +64,7 @@ class Net:
         out = []
         for e in envelopes:
             env.verify(e)
-            v = c.verdict(e)
+            v = c.verdict(e, T)
             out.append(v)
             if v is Verdict.DEFER:
                 held.append(e)
@@ -80,7 +80,7 @@ class Net:
         while progress:
             progress = False
             for h in list(held):
-                v = c.verdict(h)
+                v = c.verdict(h, T)
                 if v is not Verdict.DEFER:
                     held.remove(h)
                     progress = True
@@ -247,7 +247,7 @@ def test_content_before_its_epoch_waits_and_then_opens() -> None:
     late = n.fresh("B")
     content = [e for e in n.log if e.epoch != ROSTER_EPOCH]
     roster = [e for e in n.log if e.epoch == ROSTER_EPOCH]
-    verdicts = [late.verdict(e) for e in content]
+    verdicts = [late.verdict(e, T) for e in content]
     assert set(verdicts) == {Verdict.DEFER}
     n.give("B", [*content, *roster], circle=late)
     assert readable(late) == readable(n.circles["B"])
@@ -266,11 +266,11 @@ def test_a_removed_member_reads_nothing_new_and_its_later_envelopes_are_rejected
     # C has not heard yet, and posts again: everyone else refuses it
     late = n.post("C", "presence", {"status": "away"}, to=[])
     for name in "FAB":
-        assert n.circles[name].verdict(late) is Verdict.REJECT
-        assert n.circles[name].verdict(early) is Verdict.ACCEPT
+        assert n.circles[name].verdict(late, T) is Verdict.REJECT
+        assert n.circles[name].verdict(early, T) is Verdict.ACCEPT
     newcomer = n.fresh("B")
     n.give("B", [e for e in n.log if e.id != late.id], circle=newcomer)
-    assert newcomer.verdict(late) is Verdict.REJECT and newcomer.verdict(early) is Verdict.ACCEPT
+    assert newcomer.verdict(late, T) is Verdict.REJECT and newcomer.verdict(early, T) is Verdict.ACCEPT
     assert early.id in ids(newcomer)
     # C learns of its removal; what the others say from now on is closed to it
     n.give("C", [removal])
@@ -297,7 +297,7 @@ def test_a_removed_member_posting_under_its_old_epoch_is_rejected_even_with_a_va
     assert old is not None and old in c._epoch_keys
     forged = c._seal(old, c._body_key(c._epoch_keys[old]), pack({"k": "presence", "status": "away"}),
                      seq=n.seq["C"] + 1, now=T, expires=T + DAY, lane=env.Lane.NORMAL)
-    assert f.verdict(forged) is Verdict.REJECT and n.circles["A"].verdict(forged) is Verdict.REJECT
+    assert f.verdict(forged, T) is Verdict.REJECT and n.circles["A"].verdict(forged, T) is Verdict.REJECT
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -313,10 +313,10 @@ def test_a_non_member_on_an_existing_epoch_is_rejected() -> None:
     key = f._body_key(f._epoch_keys[epoch])                                   # even with the right key
     forged = stranger._seal(epoch, key, pack({"k": "presence", "status": "away"}), seq=1, now=T,
                             expires=T + DAY, lane=env.Lane.NORMAL)
-    assert f.verdict(forged) is Verdict.REJECT
-    assert n.circles["A"].verdict(forged) is Verdict.REJECT
+    assert f.verdict(forged, T) is Verdict.REJECT
+    assert n.circles["A"].verdict(forged, T) is Verdict.REJECT
     member = n.post("A", "presence", {"status": "away"})
-    assert f.verdict(member) is Verdict.ACCEPT
+    assert f.verdict(member, T) is Verdict.ACCEPT
 
 
 def test_an_unknown_epoch_waits() -> None:
@@ -324,7 +324,7 @@ def test_an_unknown_epoch_waits() -> None:
     f = n.circles["F"]
     e = f._seal(12345, os.urandom(32), pack({"k": "presence", "status": "away"}), seq=9, now=T,
                 expires=T + DAY, lane=env.Lane.NORMAL)
-    assert n.circles["A"].verdict(e) is Verdict.DEFER
+    assert n.circles["A"].verdict(e, T) is Verdict.DEFER
 
 
 def test_a_check_in_posted_by_a_member_is_not_read_anywhere() -> None:
@@ -366,11 +366,11 @@ def test_an_envelope_of_another_circle_is_rejected() -> None:
     n = Net("F", "A").setup()
     elsewhere = Circle(n.ids["F"], os.urandom(32), n.founder)      # the same author, another circle
     e = elsewhere.roster_envelope("create", {"name": "other", **elsewhere.new_epoch_fields([])}, seq=1, now=T)
-    assert n.circles["A"].verdict(e) is Verdict.REJECT
+    assert n.circles["A"].verdict(e, T) is Verdict.REJECT
     content = n.post("F", "presence", {"status": "away"})
     wrong_topic = env.seal(signing_key=n.ids["F"].signing_key, topic=elsewhere.topic, epoch=content.epoch,
                            key=os.urandom(32), seq=50, lamport=1, created=T, expires=T + DAY, plaintext=b"x")
-    assert n.circles["A"].verdict(wrong_topic) is Verdict.REJECT
+    assert n.circles["A"].verdict(wrong_topic, T) is Verdict.REJECT
 
 
 def test_expired_content_is_dropped() -> None:
@@ -396,9 +396,9 @@ def test_a_roster_envelope_under_another_key_is_rejected() -> None:
     malformed = f._seal(ROSTER_EPOCH, f.roster_key, pack({"k": "leave", "last_seq": 3}), seq=5, now=T,
                         expires=env.MAX_UINT, lane=env.Lane.URGENT)
     a = n.circles["A"]
-    assert a.verdict(wrong_key) is Verdict.REJECT
-    assert a.verdict(malformed) is Verdict.REJECT
-    assert a.verdict(right_key) is Verdict.ACCEPT
+    assert a.verdict(wrong_key, T) is Verdict.REJECT
+    assert a.verdict(malformed, T) is Verdict.REJECT
+    assert a.verdict(right_key, T) is Verdict.ACCEPT
     version = a.version
     assert a.ingest(wrong_key) is False and a.version == version
 
@@ -409,7 +409,7 @@ def test_roster_ops_of_someone_not_yet_admitted_wait() -> None:
     n.join("B")
     b_op = n.rotate("B", to=[])
     late = n.fresh("A")
-    assert late.verdict(b_op) is Verdict.DEFER        # nothing known yet
+    assert late.verdict(b_op, T) is Verdict.DEFER        # nothing known yet
     n.give("A", [b_op, *[e for e in n.log if e.id != b_op.id]], circle=late)
     assert late.roster.current == ms.epoch_number(b_op.id)
 
@@ -606,7 +606,7 @@ def test_relays_verify_but_neither_read_nor_post() -> None:
     n.join("R", role="relay")
     e = n.post("A", "presence", {"status": "away"})
     r = n.circles["R"]
-    assert r.verdict(e) is Verdict.ACCEPT and e.id in r.content_ids() and r.posts == []
+    assert r.verdict(e, T) is Verdict.ACCEPT and e.id in r.content_ids() and r.posts == []
     assert not r.can_read()
     with pytest.raises(BadInput):
         r.post_envelope("presence", {"status": "away"}, seq=9, now=T)

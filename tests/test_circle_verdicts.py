@@ -35,11 +35,11 @@ def test_a_member_cannot_remove_or_promote_and_its_forgery_is_rejected():
     remove = b.roster_envelope("remove", {"member": bytes(ann.node_id), "last_seq": 0,
                                           **b.new_epoch_fields({bytes(bob.node_id)})}, seq=10, now=NOW)
     promote = b.roster_envelope("role", {"member": bytes(bob.node_id), "role": "facilitator"}, seq=11, now=NOW)
-    assert a.verdict(remove) is Verdict.REJECT
-    assert a.verdict(promote) is Verdict.REJECT
+    assert a.verdict(remove, NOW) is Verdict.REJECT
+    assert a.verdict(promote, NOW) is Verdict.REJECT
     # a legitimate operation by the same member (rotate) is accepted
     rotate = b.roster_envelope("rotate", b.new_epoch_fields(a.roster.readers), seq=12, now=NOW)
-    assert a.verdict(rotate) is Verdict.ACCEPT
+    assert a.verdict(rotate, NOW) is Verdict.ACCEPT
 
 
 def test_an_operation_naming_unknown_parents_waits():
@@ -50,9 +50,9 @@ def test_an_operation_naming_unknown_parents_waits():
     first = b.roster_envelope("rotate", b.new_epoch_fields(a.roster.readers), seq=12, now=NOW)
     b.ingest(first)
     second = b.roster_envelope("rotate", b.new_epoch_fields(a.roster.readers), seq=13, now=NOW)
-    assert a.verdict(second) is Verdict.DEFER      # its parent (first) has not reached ann yet
+    assert a.verdict(second, NOW) is Verdict.DEFER      # its parent (first) has not reached ann yet
     a.ingest(first)
-    assert a.verdict(second) is Verdict.ACCEPT
+    assert a.verdict(second, NOW) is Verdict.ACCEPT
 
 
 def test_a_post_accepted_before_its_authors_removal_is_purged_once_the_removal_arrives():
@@ -64,7 +64,7 @@ def test_a_post_accepted_before_its_authors_removal_is_purged_once_the_removal_a
     third = Circle(ann, a.secret, a.founder)
     third._ops, third.max_lamport = dict(a._ops), a.max_lamport
     third._refold()
-    assert third.verdict(late) is Verdict.ACCEPT
+    assert third.verdict(late, NOW) is Verdict.ACCEPT
     third.ingest(late)
     # ...then the removal arrives, cutting bob off at seq 3: the post is purged, not kept
     removal = a.roster_envelope("remove", {"member": bytes(bob.node_id), "last_seq": 3,
@@ -72,7 +72,7 @@ def test_a_post_accepted_before_its_authors_removal_is_purged_once_the_removal_a
                                 seq=20, now=NOW)
     third.ingest(removal)
     assert third.purge_unacceptable() == [late.id]
-    assert third.verdict(late) is Verdict.REJECT
+    assert third.verdict(late, NOW) is Verdict.REJECT
 
 
 def test_readmission_does_not_revive_what_was_signed_under_old_keys_while_out():
