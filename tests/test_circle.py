@@ -120,7 +120,18 @@ class Net:
 
     def rotate(self, author: str, *, to: Sequence[str] | None = None) -> env.Envelope:
         c = self.circles[author]
+        if c.roster.roster_stale:
+            return self.roster(author, "rotate", c.new_generation_fields(c.roster.readers, ()), to=to)
         return self.roster(author, "rotate", c.new_epoch_fields(c.roster.readers), to=to)
+
+    def remove_fields(self, by: str, name: str) -> dict[str, Any]:
+        c, member = self.circles[by], self.me(name)
+        relays = {m for m, v in c.roster.members.items() if v.role == "relay"} - {member}
+        return {"member": member, **c.departure_fields(member),
+                **c.new_generation_fields(c.roster.readers - {member}, relays)}
+
+    def leave_fields(self, name: str) -> dict[str, Any]:
+        return {"last_seq": self.seq[name], "last_id": self.circles[name].chains.top(self.me(name))[1]}
 
     def create(self) -> Net:
         f = self.names[0]
@@ -261,8 +272,7 @@ def test_a_removed_member_reads_nothing_new_and_its_later_envelopes_are_rejected
     n = Net("F", "A", "B", "C").setup()
     early = n.post("C", "presence", {"status": "available"})
     f = n.circles["F"]
-    removal = n.roster("F", "remove", {"member": n.me("C"), "last_seq": n.seq["C"],
-                                       **f.new_epoch_fields(f.roster.readers - {n.me("C")})}, to=["A", "B"])
+    removal = n.roster("F", "remove", n.remove_fields("F", "C"), to=["A", "B"])
     # C has not heard yet, and posts again: everyone else refuses it
     late = n.post("C", "presence", {"status": "away"}, to=[])
     for name in "FAB":
@@ -292,8 +302,7 @@ def test_a_removed_member_posting_under_its_old_epoch_is_rejected_even_with_a_va
     n = Net("F", "A", "C").setup()
     f, c = n.circles["F"], n.circles["C"]
     old = f.roster.current
-    n.roster("F", "remove", {"member": n.me("C"), "last_seq": n.seq["C"],
-                             **f.new_epoch_fields(f.roster.readers - {n.me("C")})}, to=["A"])
+    n.roster("F", "remove", n.remove_fields("F", "C"), to=["A"])
     assert old is not None and old in c._epoch_keys
     forged = c._seal(old, c._body_key(c._epoch_keys[old]), pack({"k": "presence", "status": "away"}),
                      seq=n.seq["C"] + 1, now=T, expires=T + DAY, lane=env.Lane.NORMAL)
@@ -322,8 +331,8 @@ def test_a_non_member_on_an_existing_epoch_is_rejected() -> None:
 def test_an_unknown_epoch_waits() -> None:
     n = Net("F", "A").setup()
     f = n.circles["F"]
-    e = f._seal(12345, os.urandom(32), pack({"k": "presence", "status": "away"}), seq=9, now=T,
-                expires=T + DAY, lane=env.Lane.NORMAL)
+    e = f._seal(ms.ROSTER_LIMIT + 12345, os.urandom(32), pack({"k": "presence", "status": "away"}), seq=9, now=T,
+                expires=T + DAY, lane=env.Lane.NORMAL, prev=os.urandom(32))
     assert n.circles["A"].verdict(e, T) is Verdict.DEFER
 
 
@@ -369,7 +378,8 @@ def test_an_envelope_of_another_circle_is_rejected() -> None:
     assert n.circles["A"].verdict(e, T) is Verdict.REJECT
     content = n.post("F", "presence", {"status": "away"})
     wrong_topic = env.seal(signing_key=n.ids["F"].signing_key, topic=elsewhere.topic, epoch=content.epoch,
-                           key=os.urandom(32), seq=50, lamport=1, created=T, expires=T + DAY, plaintext=b"x")
+                           key=os.urandom(32), seq=50, lamport=1, created=T, expires=T + DAY, plaintext=b"x",
+                           prev=os.urandom(32))
     assert n.circles["A"].verdict(wrong_topic, T) is Verdict.REJECT
 
 
@@ -390,11 +400,13 @@ def test_expired_content_is_dropped() -> None:
 def test_a_roster_envelope_under_another_key_is_rejected() -> None:
     n = Net("F", "A").setup()
     f = n.circles["F"]
-    body = pack({"k": "leave", "parents": list(f.roster.heads), "last_seq": 3})
-    wrong_key = f._seal(ROSTER_EPOCH, os.urandom(32), body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT)
-    right_key = f._seal(ROSTER_EPOCH, f.roster_key, body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT)
+    body = pack({"k": "leave", "parents": list(f.roster.heads), "last_seq": 3, "last_id": b"L" * 32})
+    wrong_key = f._seal(ROSTER_EPOCH, os.urandom(32), body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT,
+                        prev=os.urandom(32))
+    right_key = f._seal(ROSTER_EPOCH, f.roster_key, body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT,
+                        prev=os.urandom(32), lamport=f.roster.max_lamport + 1)
     malformed = f._seal(ROSTER_EPOCH, f.roster_key, pack({"k": "leave", "last_seq": 3}), seq=5, now=T,
-                        expires=env.MAX_UINT, lane=env.Lane.URGENT)
+                        expires=env.MAX_UINT, lane=env.Lane.URGENT, prev=os.urandom(32))
     a = n.circles["A"]
     assert a.verdict(wrong_key, T) is Verdict.REJECT
     assert a.verdict(malformed, T) is Verdict.REJECT
@@ -589,7 +601,7 @@ def test_a_plan_shared_with_the_circle_is_read_by_every_member() -> None:
 
 def test_posting_needs_a_fresh_epoch_after_someone_left() -> None:
     n = Net("F", "A", "B").setup()
-    n.roster("B", "leave", {"last_seq": n.seq["B"] + 1})
+    n.roster("B", "leave", n.leave_fields("B"))
     a = n.circles["A"]
     assert a.roster.needs_rotation
     with pytest.raises(LocalProtocolError, match="rotate"):

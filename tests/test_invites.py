@@ -276,7 +276,7 @@ def test_a_welcome_opens_only_for_the_intended_joiner() -> None:
     e = s.lobby.welcome(s.founder, bytes(s.joiner.node_id), s.secret, bytes(s.founder.node_id), T, s.token.expires)
     post = s.lobby.read(e)
     assert post["k"] == "welcome" and post["member"] == bytes(s.joiner.node_id)
-    assert open_welcome(s.joiner, post["sealed"], s.token) == s.secret
+    assert open_welcome(s.joiner, post["sealed"], s.token) == (s.secret, {})
     bystander = Identity.generate("bystander")
     with pytest.raises(RemoteProtocolError):
         open_welcome(bystander, post["sealed"], s.token)
