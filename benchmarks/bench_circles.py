@@ -65,14 +65,17 @@ def build_circle(size: int) -> tuple[list[Identity], list[Circle], list[env.Enve
 def sizes(size: int) -> dict[str, float]:
     people, (circle,), ops = build_circle(size)
     call = circle.post_envelope("call", {"text": "Rough night. Could someone come by? " * 2, "urgency": "now"},
-                                seq=1000, now=NOW, audience=circle.roster.readers)
+                                seq=len(ops) + 1, now=NOW, audience=circle.roster.readers)
     circle.ingest(call)
     offer = circle.post_envelope("offer", {"call": call.id, "kind": "come_over", "text": "on my way"},
-                                 seq=1001, now=NOW)
-    receipt = circle.post_envelope("receipt", {"call": call.id}, seq=1002, now=NOW)
-    remove = circle.roster_envelope("remove", {"member": bytes(people[-1].node_id), "last_seq": 0,
-                                               **circle.new_epoch_fields(circle.roster.readers)},
-                                    seq=1003, now=NOW)
+                                 seq=len(ops) + 2, now=NOW)
+    circle.ingest(offer)
+    receipt = circle.post_envelope("receipt", {"call": call.id}, seq=len(ops) + 3, now=NOW)
+    circle.ingest(receipt)
+    gone = bytes(people[-1].node_id)
+    remove = circle.roster_envelope("remove", {"member": gone, **circle.departure_fields(gone),
+                                               **circle.new_generation_fields(circle.roster.readers - {gone}, ())},
+                                    seq=len(ops) + 4, now=NOW)
     ops_objects = {op.id: circle._ops[op.id] for op in ops}
     start = time.perf_counter()
     for _ in range(5):
@@ -85,7 +88,7 @@ def sizes(size: int) -> dict[str, float]:
 def catchup(posts: int) -> dict[str, float]:
     people, (circle,), ops = build_circle(50)
     made: list[env.Envelope] = []
-    seq = 10_000
+    seq = len(ops)
     calls = 0
     while len(made) < posts:
         seq += 1

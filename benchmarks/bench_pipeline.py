@@ -46,8 +46,9 @@ def best_of(fn, repeat: int = 3) -> float:
 
 
 def make_envelopes(count: int, body: int, authors: list[nacl.signing.SigningKey]) -> list[env.Envelope]:
-    return [env.seal(signing_key=authors[i % len(authors)], topic=TOPIC, epoch=0, key=KEY, seq=i, lamport=i,
-                     created=NOW, expires=NOW + 86_400, plaintext=os.urandom(body)) for i in range(count)]
+    return [env.seal(signing_key=authors[i % len(authors)], topic=TOPIC, epoch=0, key=KEY, seq=i + 1, lamport=i,
+                     created=NOW, expires=NOW + 86_400, plaintext=os.urandom(body), prev=env.filler_prev(i + 1))
+            for i in range(count)]
 
 
 def raw_verify_rate(envelopes: list[env.Envelope]) -> float:
@@ -113,8 +114,8 @@ def send_rate(count: int, body: int, batch: int, author: nacl.signing.SigningKey
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteStore(Path(tmp) / "s.sqlite3")
             for i in range(0, count, batch):
-                sealed = [env.seal(signing_key=author, topic=TOPIC, epoch=0, key=KEY, seq=j, lamport=j, created=NOW,
-                                   expires=NOW + 86_400, plaintext=bodies[j]) for j in range(i, min(i + batch, count))]
+                sealed = [env.seal(signing_key=author, topic=TOPIC, epoch=0, key=KEY, seq=j + 1, lamport=j, created=NOW,
+                                   expires=NOW + 86_400, plaintext=bodies[j], prev=env.filler_prev(j + 1)) for j in range(i, min(i + batch, count))]
                 store.add(sealed, NOW)
                 per_frame = max(1, 200_000 // sealed[0].size)
                 for k in range(0, len(sealed), per_frame):

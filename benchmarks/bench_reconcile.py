@@ -57,7 +57,7 @@ def make_envelopes(count: int, rng: random.Random) -> list[env.Envelope]:
         created += rng.randint(20, 30)
         out.append(env.seal(signing_key=authors[a], topic=TOPIC, epoch=0, key=KEY, seq=seqs[a], lamport=i,
                             created=created, expires=created + 365 * 86_400,
-                            plaintext=rng.randbytes(rng.randint(60, 300)), nonce=rng.randbytes(24)))
+                            plaintext=rng.randbytes(rng.randint(60, 300)), nonce=rng.randbytes(24), prev=env.filler_prev(seqs[a])))
     return out
 
 

@@ -20,7 +20,7 @@ from .files import replace_private
 from .wire import pack, unpack_strict
 
 FILE_NAME: Final = "circles.state"
-VERSION: Final = 1
+VERSION: Final = 2
 _AD: Final = b"meshcare/local-state/v1"
 
 
@@ -30,6 +30,9 @@ class CircleEntry:
     founder: bytes
     verified: set[bytes] = field(default_factory=set)
     joined: int = 0
+    #: roster-key generations handed over in the welcome (those before we joined; later ones are
+    #: re-learned from the roster operations in the store at every start)
+    roster_keys: dict[int, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,14 +49,16 @@ class LocalState:
     circles: dict[bytes, CircleEntry] = field(default_factory=dict)      # topic -> entry
     joining: dict[bytes, Joining] = field(default_factory=dict)          # invite key -> joining
     seq: dict[bytes, int] = field(default_factory=dict)                  # topic -> last seq this node used
+    prev: dict[bytes, bytes] = field(default_factory=dict)               # topic -> id of that envelope
     plan: dict[str, str] | None = None
     followups: set[bytes] = field(default_factory=set)                   # calls whose follow-up was posted
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
-                [[t, c.secret, c.founder, sorted(c.verified), c.joined] for t, c in sorted(self.circles.items())],
+                [[t, c.secret, c.founder, sorted(c.verified), c.joined, sorted(c.roster_keys.items())]
+                 for t, c in sorted(self.circles.items())],
                 [[k, j.token, j.name, j.since] for k, j in sorted(self.joining.items())],
-                [[t, n] for t, n in sorted(self.seq.items())],
+                [[t, n, self.prev.get(t, b"")] for t, n in sorted(self.seq.items())],
                 self.plan,
                 sorted(self.followups)]
 
@@ -62,9 +67,9 @@ class LocalState:
         if type(obj) is not list or len(obj) != 6 or obj[0] != VERSION:
             raise StoreError("the circle state file is from another meshcare version")
         _, circles, joining, seq, plan, followups = obj
-        return cls({t: CircleEntry(s, f, set(v), j) for t, s, f, v, j in circles},
+        return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
-                   {t: n for t, n in seq}, plan, set(followups))
+                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups))
 
 
 class LocalStateFile:

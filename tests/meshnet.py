@@ -133,7 +133,8 @@ class Net:
         self.seqno[i] += 1
         e = env.seal(signing_key=self.keys[i if signer is None else signer], topic=TOPIC, epoch=0, key=KEY,
                      seq=self.seqno[i], lamport=self.seqno[i], created=int(self.now if created is None else created),
-                     expires=int(self.now) + 86_400, plaintext=text, lane=lane)
+                     expires=int(self.now) + 86_400, plaintext=text, lane=lane,
+                     prev=env.filler_prev(self.seqno[i]))
         self.handle(i, ev.Published(e))
         return e
 

@@ -64,7 +64,7 @@ class Net:
         out = []
         for e in envelopes:
             env.verify(e)
-            v = c.verdict(e)
+            v = c.verdict(e, T)
             out.append(v)
             if v is Verdict.DEFER:
                 held.append(e)
@@ -80,7 +80,7 @@ class Net:
         while progress:
             progress = False
             for h in list(held):
-                v = c.verdict(h)
+                v = c.verdict(h, T)
                 if v is not Verdict.DEFER:
                     held.remove(h)
                     progress = True
@@ -120,7 +120,18 @@ class Net:
 
     def rotate(self, author: str, *, to: Sequence[str] | None = None) -> env.Envelope:
         c = self.circles[author]
+        if c.roster.roster_stale:
+            return self.roster(author, "rotate", c.new_generation_fields(c.roster.readers, ()), to=to)
         return self.roster(author, "rotate", c.new_epoch_fields(c.roster.readers), to=to)
+
+    def remove_fields(self, by: str, name: str) -> dict[str, Any]:
+        c, member = self.circles[by], self.me(name)
+        relays = {m for m, v in c.roster.members.items() if v.role == "relay"} - {member}
+        return {"member": member, **c.departure_fields(member),
+                **c.new_generation_fields(c.roster.readers - {member}, relays)}
+
+    def leave_fields(self, name: str) -> dict[str, Any]:
+        return {"last_seq": self.seq[name], "last_id": self.circles[name].chains.top(self.me(name))[1]}
 
     def create(self) -> Net:
         f = self.names[0]
@@ -247,7 +258,7 @@ def test_content_before_its_epoch_waits_and_then_opens() -> None:
     late = n.fresh("B")
     content = [e for e in n.log if e.epoch != ROSTER_EPOCH]
     roster = [e for e in n.log if e.epoch == ROSTER_EPOCH]
-    verdicts = [late.verdict(e) for e in content]
+    verdicts = [late.verdict(e, T) for e in content]
     assert set(verdicts) == {Verdict.DEFER}
     n.give("B", [*content, *roster], circle=late)
     assert readable(late) == readable(n.circles["B"])
@@ -261,16 +272,15 @@ def test_a_removed_member_reads_nothing_new_and_its_later_envelopes_are_rejected
     n = Net("F", "A", "B", "C").setup()
     early = n.post("C", "presence", {"status": "available"})
     f = n.circles["F"]
-    removal = n.roster("F", "remove", {"member": n.me("C"), "last_seq": n.seq["C"],
-                                       **f.new_epoch_fields(f.roster.readers - {n.me("C")})}, to=["A", "B"])
+    removal = n.roster("F", "remove", n.remove_fields("F", "C"), to=["A", "B"])
     # C has not heard yet, and posts again: everyone else refuses it
     late = n.post("C", "presence", {"status": "away"}, to=[])
     for name in "FAB":
-        assert n.circles[name].verdict(late) is Verdict.REJECT
-        assert n.circles[name].verdict(early) is Verdict.ACCEPT
+        assert n.circles[name].verdict(late, T) is Verdict.REJECT
+        assert n.circles[name].verdict(early, T) is Verdict.ACCEPT
     newcomer = n.fresh("B")
     n.give("B", [e for e in n.log if e.id != late.id], circle=newcomer)
-    assert newcomer.verdict(late) is Verdict.REJECT and newcomer.verdict(early) is Verdict.ACCEPT
+    assert newcomer.verdict(late, T) is Verdict.REJECT and newcomer.verdict(early, T) is Verdict.ACCEPT
     assert early.id in ids(newcomer)
     # C learns of its removal; what the others say from now on is closed to it
     n.give("C", [removal])
@@ -292,12 +302,11 @@ def test_a_removed_member_posting_under_its_old_epoch_is_rejected_even_with_a_va
     n = Net("F", "A", "C").setup()
     f, c = n.circles["F"], n.circles["C"]
     old = f.roster.current
-    n.roster("F", "remove", {"member": n.me("C"), "last_seq": n.seq["C"],
-                             **f.new_epoch_fields(f.roster.readers - {n.me("C")})}, to=["A"])
+    n.roster("F", "remove", n.remove_fields("F", "C"), to=["A"])
     assert old is not None and old in c._epoch_keys
     forged = c._seal(old, c._body_key(c._epoch_keys[old]), pack({"k": "presence", "status": "away"}),
                      seq=n.seq["C"] + 1, now=T, expires=T + DAY, lane=env.Lane.NORMAL)
-    assert f.verdict(forged) is Verdict.REJECT and n.circles["A"].verdict(forged) is Verdict.REJECT
+    assert f.verdict(forged, T) is Verdict.REJECT and n.circles["A"].verdict(forged, T) is Verdict.REJECT
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -313,18 +322,18 @@ def test_a_non_member_on_an_existing_epoch_is_rejected() -> None:
     key = f._body_key(f._epoch_keys[epoch])                                   # even with the right key
     forged = stranger._seal(epoch, key, pack({"k": "presence", "status": "away"}), seq=1, now=T,
                             expires=T + DAY, lane=env.Lane.NORMAL)
-    assert f.verdict(forged) is Verdict.REJECT
-    assert n.circles["A"].verdict(forged) is Verdict.REJECT
+    assert f.verdict(forged, T) is Verdict.REJECT
+    assert n.circles["A"].verdict(forged, T) is Verdict.REJECT
     member = n.post("A", "presence", {"status": "away"})
-    assert f.verdict(member) is Verdict.ACCEPT
+    assert f.verdict(member, T) is Verdict.ACCEPT
 
 
 def test_an_unknown_epoch_waits() -> None:
     n = Net("F", "A").setup()
     f = n.circles["F"]
-    e = f._seal(12345, os.urandom(32), pack({"k": "presence", "status": "away"}), seq=9, now=T,
-                expires=T + DAY, lane=env.Lane.NORMAL)
-    assert n.circles["A"].verdict(e) is Verdict.DEFER
+    e = f._seal(ms.ROSTER_LIMIT + 12345, os.urandom(32), pack({"k": "presence", "status": "away"}), seq=9, now=T,
+                expires=T + DAY, lane=env.Lane.NORMAL, prev=os.urandom(32))
+    assert n.circles["A"].verdict(e, T) is Verdict.DEFER
 
 
 def test_a_check_in_posted_by_a_member_is_not_read_anywhere() -> None:
@@ -366,11 +375,12 @@ def test_an_envelope_of_another_circle_is_rejected() -> None:
     n = Net("F", "A").setup()
     elsewhere = Circle(n.ids["F"], os.urandom(32), n.founder)      # the same author, another circle
     e = elsewhere.roster_envelope("create", {"name": "other", **elsewhere.new_epoch_fields([])}, seq=1, now=T)
-    assert n.circles["A"].verdict(e) is Verdict.REJECT
+    assert n.circles["A"].verdict(e, T) is Verdict.REJECT
     content = n.post("F", "presence", {"status": "away"})
     wrong_topic = env.seal(signing_key=n.ids["F"].signing_key, topic=elsewhere.topic, epoch=content.epoch,
-                           key=os.urandom(32), seq=50, lamport=1, created=T, expires=T + DAY, plaintext=b"x")
-    assert n.circles["A"].verdict(wrong_topic) is Verdict.REJECT
+                           key=os.urandom(32), seq=50, lamport=1, created=T, expires=T + DAY, plaintext=b"x",
+                           prev=os.urandom(32))
+    assert n.circles["A"].verdict(wrong_topic, T) is Verdict.REJECT
 
 
 def test_expired_content_is_dropped() -> None:
@@ -390,15 +400,17 @@ def test_expired_content_is_dropped() -> None:
 def test_a_roster_envelope_under_another_key_is_rejected() -> None:
     n = Net("F", "A").setup()
     f = n.circles["F"]
-    body = pack({"k": "leave", "parents": list(f.roster.heads), "last_seq": 3})
-    wrong_key = f._seal(ROSTER_EPOCH, os.urandom(32), body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT)
-    right_key = f._seal(ROSTER_EPOCH, f.roster_key, body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT)
+    body = pack({"k": "leave", "parents": list(f.roster.heads), "last_seq": 3, "last_id": b"L" * 32})
+    wrong_key = f._seal(ROSTER_EPOCH, os.urandom(32), body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT,
+                        prev=os.urandom(32))
+    right_key = f._seal(ROSTER_EPOCH, f.roster_key, body, seq=5, now=T, expires=env.MAX_UINT, lane=env.Lane.URGENT,
+                        prev=os.urandom(32), lamport=f.roster.max_lamport + 1)
     malformed = f._seal(ROSTER_EPOCH, f.roster_key, pack({"k": "leave", "last_seq": 3}), seq=5, now=T,
-                        expires=env.MAX_UINT, lane=env.Lane.URGENT)
+                        expires=env.MAX_UINT, lane=env.Lane.URGENT, prev=os.urandom(32))
     a = n.circles["A"]
-    assert a.verdict(wrong_key) is Verdict.REJECT
-    assert a.verdict(malformed) is Verdict.REJECT
-    assert a.verdict(right_key) is Verdict.ACCEPT
+    assert a.verdict(wrong_key, T) is Verdict.REJECT
+    assert a.verdict(malformed, T) is Verdict.REJECT
+    assert a.verdict(right_key, T) is Verdict.ACCEPT
     version = a.version
     assert a.ingest(wrong_key) is False and a.version == version
 
@@ -409,7 +421,7 @@ def test_roster_ops_of_someone_not_yet_admitted_wait() -> None:
     n.join("B")
     b_op = n.rotate("B", to=[])
     late = n.fresh("A")
-    assert late.verdict(b_op) is Verdict.DEFER        # nothing known yet
+    assert late.verdict(b_op, T) is Verdict.DEFER        # nothing known yet
     n.give("A", [b_op, *[e for e in n.log if e.id != b_op.id]], circle=late)
     assert late.roster.current == ms.epoch_number(b_op.id)
 
@@ -589,7 +601,7 @@ def test_a_plan_shared_with_the_circle_is_read_by_every_member() -> None:
 
 def test_posting_needs_a_fresh_epoch_after_someone_left() -> None:
     n = Net("F", "A", "B").setup()
-    n.roster("B", "leave", {"last_seq": n.seq["B"] + 1})
+    n.roster("B", "leave", n.leave_fields("B"))
     a = n.circles["A"]
     assert a.roster.needs_rotation
     with pytest.raises(LocalProtocolError, match="rotate"):
@@ -606,7 +618,7 @@ def test_relays_verify_but_neither_read_nor_post() -> None:
     n.join("R", role="relay")
     e = n.post("A", "presence", {"status": "away"})
     r = n.circles["R"]
-    assert r.verdict(e) is Verdict.ACCEPT and e.id in r.content_ids() and r.posts == []
+    assert r.verdict(e, T) is Verdict.ACCEPT and e.id in r.content_ids() and r.posts == []
     assert not r.can_read()
     with pytest.raises(BadInput):
         r.post_envelope("presence", {"status": "away"}, seq=9, now=T)

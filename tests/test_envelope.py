@@ -20,7 +20,7 @@ SK = nacl.signing.SigningKey(b"S" * 32)
 envelope_args = st.fixed_dictionaries({
     "topic": st.binary(min_size=16, max_size=16),
     "key": st.binary(min_size=32, max_size=32),
-    "seq": st.integers(0, 2**63 - 1),
+    "seq": st.integers(1, 2**63 - 1),
     "lamport": st.integers(0, 2**63 - 1),
     "epoch": st.integers(0, 2**32),
     "created": st.integers(0, 2**40),
@@ -31,13 +31,39 @@ envelope_args = st.fixed_dictionaries({
 })
 
 
-@given(envelope_args)
-def test_round_trip(args):
-    e = make_envelope(SK, **args)
+@given(envelope_args, st.binary(min_size=32, max_size=32))
+def test_round_trip(args, prev):
+    prev = b"" if args["seq"] == 1 else prev
+    e = make_envelope(SK, prev=prev, **args)
     d = env.decode(e.encoded)
     assert d == e and d.id == e.id and d.encoded == e.encoded
     env.verify(d)
     assert env.open_body(d, args["key"]) == args["plaintext"]
+    assert d.prev == prev
+
+
+@given(st.integers(1, 2**63 - 1), st.binary(max_size=40))
+def test_prev_shape_is_empty_exactly_for_the_first_envelope(seq, prev):
+    """v2: prev is b"" iff seq == 1, else a 32-byte id; seal refuses (our bug) and decode rejects (theirs)
+    anything else, so a chain link can never be ambiguous."""
+    good = (seq == 1 and prev == b"") or (seq > 1 and len(prev) == 32)
+    if good:
+        e = make_envelope(SK, seq=seq, prev=prev)
+        assert env.decode(e.encoded).prev == prev
+        return
+    with pytest.raises(LocalProtocolError):
+        make_envelope(SK, seq=seq, prev=prev)
+    fields = msgpack.unpackb(make_envelope(SK, seq=2, prev=b"P" * 32).encoded)
+    fields[4], fields[9] = seq, prev
+    with pytest.raises(RemoteProtocolError):
+        env.decode(msgpack.packb(fields))
+
+
+def test_seq_zero_is_rejected():
+    fields = msgpack.unpackb(make_envelope(SK).encoded)
+    fields[4] = 0
+    with pytest.raises(RemoteProtocolError):
+        env.decode(msgpack.packb(fields))
 
 
 def test_known_answer_id_is_blake2b_of_bytes():
@@ -61,15 +87,17 @@ def test_any_flipped_byte_is_caught(data):
         env.open_body(d, KEY)
 
 
-FIELDS = ["topic", "epoch", "author", "seq", "lamport", "created", "expires", "lane", "nonce", "ciphertext"]
+FIELDS = ["topic", "epoch", "author", "seq", "lamport", "created", "expires", "lane", "prev", "nonce", "ciphertext"]
 
 
 @given(st.sampled_from(FIELDS), st.data())
 def test_swapped_field_fails_verification_and_decryption(field, data):
     """Replace one field by a well-formed other value: the signature (and the AEAD) must catch it."""
     e = make_envelope(SK, plaintext=b"x", nonce=b"N" * 24)
+    e = make_envelope(SK, plaintext=b"x", nonce=b"N" * 24, seq=3, prev=b"Q" * 32)
     other = make_envelope(nacl.signing.SigningKey(b"O" * 32), topic=b"U" * 16, seq=2, lamport=3, epoch=4,
-                          created=NOW + 5, ttl=99, plaintext=b"y", lane=env.Lane.URGENT, nonce=b"M" * 24)
+                          created=NOW + 5, ttl=99, plaintext=b"y", lane=env.Lane.URGENT, nonce=b"M" * 24,
+                          prev=b"R" * 32)
     fields = msgpack.unpackb(e.encoded)
     idx = FIELDS.index(field) + 1
     fields[idx] = msgpack.unpackb(other.encoded)[idx]
@@ -84,7 +112,7 @@ def test_swapped_field_fails_verification_and_decryption(field, data):
 def test_resigned_by_other_author_still_cannot_claim_original_author():
     e = make_envelope(SK)
     fields = msgpack.unpackb(e.encoded)
-    fields[11] = nacl.signing.SigningKey(b"O" * 32).sign(b"whatever").signature
+    fields[12] = nacl.signing.SigningKey(b"O" * 32).sign(b"whatever").signature
     with pytest.raises(InvalidSignature):
         env.verify(env.decode(msgpack.packb(fields)))
 
@@ -96,7 +124,9 @@ def test_wrong_key_fails():
 
 
 @pytest.mark.parametrize("mutate, error", [
-    (lambda f: f.__setitem__(0, 2), UnsupportedVersion),
+    (lambda f: f.__setitem__(0, 1), UnsupportedVersion),
+    (lambda f: f.__setitem__(0, 3), UnsupportedVersion),
+    (lambda f: f.__setitem__(9, b"x" * 32), RemoteProtocolError),   # prev for seq 1
     (lambda f: f.append(b""), RemoteProtocolError),
     (lambda f: f.pop(), RemoteProtocolError),
     (lambda f: f.__setitem__(1, b"short"), RemoteProtocolError),
@@ -117,14 +147,14 @@ def test_non_canonical_encoding_rejected():
     # seq=1 as a uint64 instead of a positive fixint: same value, another encoding, another id
     fields = msgpack.unpackb(e.encoded)
     head = msgpack.packb(fields[:4])[1:]
-    odd = bytes([0x9C]) + head + b"\xcf" + (1).to_bytes(8, "big") + b"".join(msgpack.packb(x) for x in fields[5:])
+    odd = bytes([0x9D]) + head + b"\xcf" + (1).to_bytes(8, "big") + b"".join(msgpack.packb(x) for x in fields[5:])
     assert msgpack.unpackb(odd) == fields
     with pytest.raises(RemoteProtocolError, match="canonical"):
         env.decode(odd)
 
 
 @pytest.mark.parametrize("data", [b"", b"\xc1", b"\x92\x01", msgpack.packb({"a": 1}), b"\xff" * 40,
-                                  msgpack.packb([1] * 12) + b"\x00", b"\xdd\xff\xff\xff\xff"])
+                                  msgpack.packb([2] * 13) + b"\x00", b"\xdd\xff\xff\xff\xff"])
 def test_garbage_is_a_remote_error(data):
     with pytest.raises(RemoteProtocolError):
         env.decode(data)

@@ -175,7 +175,7 @@ class Setting:
 
 
 def lobby_post(lobby: Lobby, author: Identity, body: dict[str, Any], *, key: bytes | None = None) -> env.Envelope:
-    return env.seal(signing_key=author.signing_key, topic=lobby.topic, epoch=0, key=key or lobby.key, seq=T,
+    return env.seal(signing_key=author.signing_key, topic=lobby.topic, epoch=0, key=key or lobby.key, seq=1,
                     lamport=1, created=T, expires=T + 3600, plaintext=pack(body), lane=env.Lane.URGENT)
 
 
@@ -253,7 +253,7 @@ def test_malformed_lobby_posts_are_the_peers_fault(body: dict[str, Any]) -> None
 
 def test_a_lobby_post_that_is_not_a_map_or_under_another_key_is_rejected() -> None:
     s = Setting()
-    e = env.seal(signing_key=s.joiner.signing_key, topic=s.lobby.topic, epoch=0, key=s.lobby.key, seq=T,
+    e = env.seal(signing_key=s.joiner.signing_key, topic=s.lobby.topic, epoch=0, key=s.lobby.key, seq=1,
                  lamport=1, created=T, expires=T + 1, plaintext=pack(["join"]))
     with pytest.raises(RemoteProtocolError):
         s.lobby.read(e)
@@ -276,7 +276,7 @@ def test_a_welcome_opens_only_for_the_intended_joiner() -> None:
     e = s.lobby.welcome(s.founder, bytes(s.joiner.node_id), s.secret, bytes(s.founder.node_id), T, s.token.expires)
     post = s.lobby.read(e)
     assert post["k"] == "welcome" and post["member"] == bytes(s.joiner.node_id)
-    assert open_welcome(s.joiner, post["sealed"], s.token) == s.secret
+    assert open_welcome(s.joiner, post["sealed"], s.token) == (s.secret, {})
     bystander = Identity.generate("bystander")
     with pytest.raises(RemoteProtocolError):
         open_welcome(bystander, post["sealed"], s.token)

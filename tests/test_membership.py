@@ -55,11 +55,17 @@ class Ops:
     def __init__(self) -> None:
         self.all: dict[bytes, ms.RosterOp] = {}
         self.count = 0
+        self.seqs: dict[bytes, int] = {}
 
     def make(self, kind: str, author: bytes, parents: Iterable[ms.RosterOp | bytes] = (), *,
-             lamport: int | None = None, created: int = T, seq: int = 1, id: bytes | None = None,
+             lamport: int | None = None, created: int = T, seq: int | None = None, id: bytes | None = None,
              **fields: Any) -> ms.RosterOp:
         body: dict[str, Any] = {"k": kind, **fields}
+        if kind in ("remove", "leave") and "last_id" not in body:       # a stand-in for the chain's id
+            body["last_id"] = b"" if body["last_seq"] == 0 else hashlib.blake2b(b"last %d" % body["last_seq"],
+                                                                                  digest_size=32).digest()
+        if kind == "remove" and "roster_keys" not in body:
+            body["roster_keys"] = body["keys"]
         if kind != "create":
             body["parents"] = [p.id if isinstance(p, ms.RosterOp) else p for p in parents]
         k, normalised = ms.validate(body)
@@ -67,6 +73,8 @@ class Ops:
         if lamport is None:
             lamport = 1 + max((self.all[p].lamport for p in normalised["parents"] if p in self.all), default=0)
         op_id = id if id is not None else hashlib.blake2b(b"op %d" % self.count, digest_size=32).digest()
+        if seq is None:                       # one chain per author: seqs never repeat
+            seq = self.seqs[author] = self.seqs.get(author, 0) + 1
         op = ms.RosterOp(op_id, author, lamport, created, seq, k, normalised)
         self.all[op_id] = op
         return op
@@ -131,13 +139,14 @@ GOOD: dict[str, dict[str, Any]] = {
     "revoke": {"k": "revoke", "parents": [P1], "invite": mid(7)},
     "admit": {"k": "admit", "parents": [P1], "invite": mid(7), "member": A, "name": "A", "proof": b"s" * 64,
               "keys": [[A, SEALED]], "history": [[A, SEALED]]},
-    "remove": {"k": "remove", "parents": [P1], "member": A, "last_seq": 3, "keys": [[F, SEALED]]},
-    "leave": {"k": "leave", "parents": [P1], "last_seq": 3},
+    "remove": {"k": "remove", "parents": [P1], "member": A, "last_seq": 3, "last_id": P2, "keys": [[F, SEALED]],
+               "roster_keys": [[F, SEALED]]},
+    "leave": {"k": "leave", "parents": [P1], "last_seq": 3, "last_id": P2},
     "role": {"k": "role", "parents": [P1], "member": A, "role": "facilitator"},
-    "rotate": {"k": "rotate", "parents": [P1, P2], "keys": [[F, SEALED]]},
+    "rotate": {"k": "rotate", "parents": [P1, P2], "keys": [[F, SEALED]], "roster_keys": [[F, SEALED]]},
     "settings": {"k": "settings", "parents": [P1], "settings": {"members_invite": True}},
 }
-OPTIONAL = {"create": {"settings", "member_name"}, "admit": {"history"}}
+OPTIONAL = {"create": {"settings", "member_name"}, "admit": {"history"}, "rotate": {"roster_keys"}}
 
 
 @pytest.mark.parametrize("kind", sorted(GOOD))
@@ -154,7 +163,7 @@ def test_each_good_body_validates_and_normalises(kind: str) -> None:
 def test_validate_fills_optional_fields_and_dedupes_parents() -> None:
     _, body = ms.validate({"k": "create", "name": "c", "keys": [[F, SEALED]]})
     assert body["member_name"] == "founder" and body["settings"] == ms.Settings()
-    _, body = ms.validate({"k": "leave", "parents": [P2, P1, P2], "last_seq": 0})
+    _, body = ms.validate({"k": "leave", "parents": [P2, P1, P2], "last_seq": 0, "last_id": b""})
     assert body["parents"] == tuple(sorted({P1, P2}))
     _, body = ms.validate({**GOOD["settings"], "settings": {}})
     assert body["settings"] == ms.Settings()
@@ -299,15 +308,15 @@ def test_create_by_a_non_founder_is_rejected_by_circles() -> None:
     real_founder = Circle(founder, secret, bytes(founder.node_id))
     real = real_founder.roster_envelope("create", {"name": "c", **real_founder.new_epoch_fields([])}, seq=1, now=T)
     observer = Circle(Identity.generate("observer"), secret, bytes(founder.node_id))
-    assert observer.verdict(forged) is Verdict.REJECT
-    assert observer.verdict(real) is Verdict.ACCEPT
+    assert observer.verdict(forged, T) is Verdict.REJECT
+    assert observer.verdict(real, T) is Verdict.ACCEPT
 
 
 def test_a_second_create_is_ignored() -> None:
     ch = Chain()
-    again = ch.ops.make("create", F, name="again", keys=keys(F), lamport=5)
+    again = ch.ops.make("create", F, name="again", keys=keys(F))
     r = fold([*ch.log, again])
-    assert r.name == "circle" and r.ignored[again.id] == "the circle already exists"
+    assert r.name == "circle" and again.id in r.ignored
 
 
 def test_the_founder_must_hold_the_key_it_makes() -> None:
@@ -489,52 +498,97 @@ def _two_facilitators() -> Chain:
     return ch
 
 
-@pytest.mark.parametrize("winner_first_by", ["lamport", "id"])
-@pytest.mark.parametrize("winner", ["F", "A"])
-def test_two_facilitators_removing_each_other_at_once_one_removal_stands(winner: str, winner_first_by: str) -> None:
+@pytest.mark.parametrize("first", ["F", "A"])
+def test_two_facilitators_removing_each_other_at_once_both_removals_stand(first: str) -> None:
+    """Nobody picks the winner (not lamport, id or backdating): both are out, the most senior remaining
+    member is promoted. (v1: the removal ordered first stood.)"""
     ch = _two_facilitators()
+    ch.admit(C)
     heads = ch.roster.heads
-    lo_id, hi_id = b"\x01" * 32, b"\xfe" * 32
-    if winner_first_by == "lamport":       # the smaller lamport wins even with the larger id
-        win_kw: dict[str, Any] = {"lamport": 10, "id": hi_id}
-        lose_kw: dict[str, Any] = {"lamport": 11, "id": lo_id}
-    else:                                  # same lamport: the smaller id wins
-        win_kw, lose_kw = {"lamport": 10, "id": lo_id}, {"lamport": 10, "id": hi_id}
-    w, l = (F, A) if winner == "F" else (A, F)
-    win = ch.ops.make("remove", w, heads, member=l, last_seq=4, keys=keys(w, B), **win_kw)
-    lose = ch.ops.make("remove", l, heads, member=w, last_seq=4, keys=keys(l, B), **lose_kw)
-    for ops in ([*ch.log, win, lose], [*ch.log, lose, win]):
+    by_f = ch.ops.make("remove", F, heads, member=A, last_seq=4, keys=keys(F, B, C))
+    by_a = ch.ops.make("remove", A, heads, member=F, last_seq=4, keys=keys(A, B, C))
+    for ops in ([*ch.log, by_f, by_a], [*ch.log, by_a, by_f]):
         r = fold(ops)
-        assert set(r.members) == {w, B}
-        assert r.role(w) == "facilitator" and r.departed == {l: 4}
-        assert lose.id in r.ignored and win.id not in r.ignored
-        assert r.current == ms.epoch_number(win.id) and not r.needs_rotation
-        assert r.order[-2:] == (win.id, lose.id)
+        assert set(r.members) == {B, C} and set(r.departed) == {F, A}
+        assert r.facilitators == {B}                   # B was admitted before C
+        assert by_f.id not in r.ignored and by_a.id not in r.ignored
 
 
-def test_an_operation_by_a_removed_member_ordered_after_the_removal_is_ignored() -> None:
+def test_a_removed_facilitator_backdating_remove_of_its_remover_cannot_come_back() -> None:
+    """The issue's attack: A, removed by F, later signs on its pre-removal heads (lamport as low as
+    they allow) that F is removed, and more. v1 folded it first: A stayed, F went, everything after
+    F's removal was ignored. Now A stays out; the most it gets is the mutual removal."""
+    ch = _two_facilitators()
+    ch.admit(C)
+    before = ch.roster.heads
+    removal = ch.add("remove", F, member=A, last_seq=3, keys=keys(F, B, C))
+    later = ch.add("settings", F, settings={"retention_days": 9})       # life goes on after the removal
+    invite = ch.add("invite", F, invite=mid(70), role="member", expires=T + 99)
+    backdated = ch.ops.make("remove", A, before, member=F, last_seq=1, keys=keys(A, B, C))
+    re_role = ch.ops.make("role", A, [backdated], member=C, role="facilitator")
+    r = fold([*ch.log, backdated, re_role])
+    assert A not in r.members and A in r.departed and removal.id not in r.ignored
+    assert re_role.id in r.ignored and backdated.id not in r.ignored
+    # the most it gets: the mutual-removal rule takes F out too (and what F did after its removal of A,
+    # being concurrent with it); the most senior member left is promoted
+    assert F not in r.members and r.facilitators == {B} and later.id in r.ignored and invite.id in r.ignored
+
+
+def test_an_operation_concurrent_with_its_authors_removal_does_not_count_whatever_its_lamport() -> None:
     ch = Chain().members(A, B)
+    ch.add("role", F, member=A, role="facilitator")
     heads = ch.roster.heads
-    removal = ch.ops.make("remove", F, heads, member=A, last_seq=2, keys=keys(F, B), lamport=10)
-    late = ch.ops.make("rotate", A, heads, keys=keys(F, A, B), lamport=11)      # concurrent, ordered after
-    early = ch.ops.make("rotate", A, heads, keys=keys(F, A, B), lamport=9)      # concurrent, ordered before
-    r = fold([*ch.log, removal, late])
-    assert r.ignored[late.id] == "the author is not a member" and r.current == ms.epoch_number(removal.id)
-    r = fold([*ch.log, removal, early])
-    assert early.id not in r.ignored and A not in r.members
-    assert r.current == ms.epoch_number(removal.id)    # the removal comes later in the order: its key is current
+    removal = ch.ops.make("remove", F, heads, member=A, last_seq=2, keys=keys(F, B))
+    concurrent = [ch.ops.make("rotate", A, heads, keys=keys(F, A, B)),
+                  ch.ops.make("invite", A, heads, invite=mid(81), role="member", expires=T + 10),
+                  ch.ops.make("settings", A, heads, settings={"members_invite": True})]
+    for op in concurrent:
+        r = fold([*ch.log, removal, op])
+        assert op.id in r.ignored and A not in r.members
+        assert r.current == ms.epoch_number(removal.id) and mid(81) not in r.invites
+        assert not r.settings.members_invite
     # and anything the removed member builds on its own removal counts for nothing either
     after = ch.ops.make("invite", A, [removal], invite=mid(80), role="member", expires=T + 10)
     assert after.id in fold([*ch.log, removal, after]).ignored
+
+
+def test_a_removed_member_of_a_members_invite_circle_cannot_mint_invites() -> None:
+    ch = Chain(settings={"members_invite": True}).members(A, B)
+    heads = ch.roster.heads
+    removal = ch.add("remove", F, member=A, last_seq=1, keys=keys(F, B))
+    seed = seed_of("minted by the removed")
+    key = sign.public_key(seed)
+    minted = ch.ops.make("invite", A, heads, invite=key, role="member", expires=T + 3600)
+    admit = ch.ops.make("admit", B, [removal, minted], invite=key, member=C, name="C",
+                        proof=invite_proof(seed, TOPIC, C), keys=keys(F, B, C))
+    r = fold([*ch.log, minted, admit])
+    assert minted.id in r.ignored and admit.id in r.ignored
+    assert C not in r.members and key not in r.invites
+
+
+def test_a_lamport_other_than_one_above_the_parents_does_not_count() -> None:
+    ch = Chain().members(A)
+    heads = ch.roster.heads
+    low = ch.ops.make("settings", F, heads, settings={"rotate_days": 1}, lamport=1)
+    high = ch.ops.make("settings", F, heads, settings={"rotate_days": 2}, lamport=2**60)
+    for op in (low, high):
+        assert fold([*ch.log, op]).ignored[op.id] == "its lamport is not 1 + its parents' highest"
 
 
 def test_a_removed_member_may_post_up_to_its_cut() -> None:
     ch = Chain().members(A, B)
     before = ch.roster.current
     assert before is not None
-    ch.add("remove", F, member=A, last_seq=7, keys=keys(F, B))
+    last = hashlib.blake2b(b"last 7", digest_size=32).digest()          # what Ops names as last_id
+    ch.add("remove", F, member=A, last_seq=7, last_id=last, keys=keys(F, B))
     r = ch.roster
-    assert r.may_post(A, before, 7) and not r.may_post(A, before, 8)
+    six, five = b"6" * 32, b"5" * 32
+    chain = {7: (last, six), 6: (six, five)}
+    assert r.post_verdict(A, before, 7, last, chain) is True
+    assert r.post_verdict(A, before, 6, six, chain) is True
+    assert r.post_verdict(A, before, 6, b"x" * 32, chain) is False       # a reused seq: not on the chain
+    assert r.post_verdict(A, before, 4, b"4" * 32, chain) is None        # the link at 5 has not arrived
+    assert r.post_verdict(A, before, 8, b"8" * 32, chain) is False
     assert not r.may_post(A, r.current, 1) and r.may_post(B, r.current, 10**6)
     assert not r.may_sync(A) and r.may_sync(B) and A in r.ever
 
@@ -573,7 +627,10 @@ def test_a_leave_needs_rotation_and_a_rotate_clears_it() -> None:
     wrong = ch.add("rotate", A, keys=keys(F, A, B))          # still sealed to the one who left
     assert ch.roster.current == ms.epoch_number(wrong.id) and ch.roster.needs_rotation
     rot = ch.add("rotate", A, keys=keys(F, A), created=T + 50)
-    assert not ch.roster.needs_rotation and ch.roster.last_rotation == T + 50
+    assert ch.roster.needs_rotation and ch.roster.roster_stale     # B still holds the roster key
+    rot = ch.add("rotate", A, keys=keys(F, A), roster_keys=[], created=T + 60)
+    assert not ch.roster.needs_rotation and ch.roster.last_rotation == T + 60
+    assert ch.roster.generation == ms.generation_number(rot.id)
     assert ch.roster.current == ms.epoch_number(rot.id)
 
 
@@ -683,9 +740,8 @@ def histories(draw: st.DrawFn) -> list[ms.RosterOp]:
         else:
             fields = {"settings": {"members_invite": draw(st.booleans()), "rotate_days": draw(st.integers(0, 9))}}
         seqs[author] += 1
-        lamport = 1 + max(ops.all[i].lamport for i in know[author])
         parents = [] if kind == "create" else local.heads
-        op = ops.make(kind, author, parents, lamport=lamport, seq=seqs[author], created=T + step, **fields)
+        op = ops.make(kind, author, parents, seq=seqs[author], created=T + step, **fields)
         know[author].add(op.id)
     return list(ops.all.values())
 
@@ -780,7 +836,7 @@ class Real:
         self.log.append(e)
         for other in (self.circles if to is None else [name, *to]):
             c = self.circles[other]
-            assert c.verdict(e) is Verdict.ACCEPT
+            assert c.verdict(e, T) is Verdict.ACCEPT
             c.ingest(e)
         return e
 
@@ -805,7 +861,7 @@ def settle(circle: Circle, envelopes: Iterable[env.Envelope]) -> tuple[list[env.
     rejected = []
     for e in envelopes:
         env.verify(e)
-        v = circle.verdict(e)
+        v = circle.verdict(e, T)
         if v is Verdict.DEFER:
             held.append(e)
             continue
@@ -817,7 +873,7 @@ def settle(circle: Circle, envelopes: Iterable[env.Envelope]) -> tuple[list[env.
         while progress:
             progress = False
             for h in list(held):
-                hv = circle.verdict(h)
+                hv = circle.verdict(h, T)
                 if hv is not Verdict.DEFER:
                     held.remove(h)
                     progress = True
@@ -852,11 +908,11 @@ def real_history() -> Real:
     w.op("F", "role", {"member": w.me("A"), "role": "facilitator"})
     # concurrent branches: each op is seen only by its author while the others are made
     c_f, c_a, c_b = w.circles["F"], w.circles["A"], w.circles["B"]
-    w.op("F", "remove", {"member": w.me("C"), "last_seq": 50, **c_f.new_epoch_fields(c_f.roster.readers - {w.me("C")})},
-         to=[])
+    w.op("F", "remove", {"member": w.me("C"), **c_f.departure_fields(w.me("C")),
+                         **c_f.new_generation_fields(c_f.roster.readers - {w.me("C")}, {w.me("R")})}, to=[])
     w.op("A", "invite", {"invite": mid(300), "role": "member", "expires": T + 99}, to=[])
     w.op("B", "rotate", c_b.new_epoch_fields(c_b.roster.readers), to=[])
-    w.op("C", "leave", {"last_seq": 50}, to=[])
+    w.op("C", "leave", {"last_seq": w.seq["C"], "last_id": w.circles["C"].chains.top(w.me("C"))[1]}, to=[])
     _REAL.append(w)
     return w
 
@@ -906,10 +962,10 @@ def test_a_leave_concurrent_with_a_removal_gives_every_node_the_same_roster() ->
         w.join("F", name)
     b = w.circles["B"]
     cut = w.seq["B"]                                       # F saw nothing from B: the cut is 0
-    f.max_lamport += 5                                     # the removal sorts after B's leave
-    removal = w.op("F", "remove", {"member": w.me("B"), "last_seq": cut,
-                                   **f.new_epoch_fields(f.roster.readers - {w.me("B")})}, to=[])
-    leave = w.op("B", "leave", {"last_seq": w.seq["B"] + 1}, to=[])
+    assert cut == 0
+    removal = w.op("F", "remove", {"member": w.me("B"), **f.departure_fields(w.me("B")),
+                                   **f.new_generation_fields(f.roster.readers - {w.me("B")}, ())}, to=[])
+    leave = w.op("B", "leave", {"last_seq": 0, "last_id": b""}, to=[])
     x, y = w.circles["X"], w.circles["Y"]
     feed(x, [leave, removal])                              # X hears B first
     feed(y, [removal, leave])                              # Y hears F first

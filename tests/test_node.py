@@ -167,7 +167,8 @@ def test_urgent_envelopes_jump_the_queue():
 def _sealed(net: Net, i: int, lane: env.Lane) -> env.Envelope:
     net.seqno[i] += 1
     return env.seal(signing_key=net.keys[i], topic=TOPIC, epoch=0, key=b"K" * 32, seq=net.seqno[i],
-                    lamport=1, created=int(net.now), expires=int(net.now) + 100, plaintext=b"x", lane=lane)
+                    lamport=1, created=int(net.now), expires=int(net.now) + 100, plaintext=b"x", lane=lane,
+                    prev=env.filler_prev(net.seqno[i]))
 
 
 def test_urgent_envelopes_take_every_link_not_only_the_tree():

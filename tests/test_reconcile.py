@@ -38,7 +38,7 @@ def build(count: int, *, seed: int, spacing: float, ttl: int = 30 * DAY,
         created = start + int(i * spacing)
         out.append(env.seal(signing_key=AUTHORS[a], topic=TOPIC, epoch=0, key=KEY, seq=seqs[a], lamport=i,
                             created=created, expires=created + ttl, plaintext=rng.randbytes(40),
-                            nonce=rng.randbytes(24)))
+                            nonce=rng.randbytes(24), prev=env.filler_prev(seqs[a])))
     return out
 
 

@@ -457,7 +457,7 @@ def test_no_followup_without_a_time() -> None:
 def test_a_facilitator_rotates_shortly_after_someone_left() -> None:
     m = circle_of("F", "A", "B")
     b = m["B"]
-    leave = b.roster_op(m.circle("B"), "leave", {"last_seq": b.state.seq.get(m.topic, 0) + 1}, T)
+    leave = b.roster_op(m.circle("B"), "leave", b.leave_fields(m.circle("B")), T)
     m.publish([leave], ["F", "A"], T)
     f = m["F"]
     assert m.circle("F").roster.needs_rotation
@@ -476,7 +476,7 @@ def test_a_facilitator_rotates_shortly_after_someone_left() -> None:
 def test_a_member_who_posts_rotates_first() -> None:
     m = circle_of("F", "A", "B")
     b = m["B"]
-    leave = b.roster_op(m.circle("B"), "leave", {"last_seq": b.state.seq.get(m.topic, 0) + 1}, T)
+    leave = b.roster_op(m.circle("B"), "leave", b.leave_fields(m.circle("B")), T)
     m.publish([leave], ["F", "A"], T)
     envelopes = m["A"].post(m.circle("A"), "presence", {"status": "away"}, T)
     assert [e.epoch == ROSTER_EPOCH for e in envelopes] == [True, False]

@@ -132,7 +132,7 @@ def test_queue_bound_drops_bulk_first_and_counts():
 def test_consecutive_pushes_merge_into_one_frame_in_order():
     a, b, _, _ = pair()
     topic = b"S" * 16
-    e = [make_envelope(topic=topic, seq=i).encoded for i in range(5)]
+    e = [make_envelope(topic=topic, seq=i + 1).encoded for i in range(5)]
     a.send(wire.Push(topic, [e[0]]))
     a.send(wire.Push(topic, [e[1], e[2]]))
     a.send(frames.Prune(topic))                  # a different frame ends the merge
@@ -150,7 +150,7 @@ def test_pushes_travel_compact_and_arrive_canonical():
     a, b, _, _ = pair()
     topic = b"S" * 16
     authors = [nacl.signing.SigningKey(bytes([k + 1]) * 32) for k in range(3)]
-    sent = [make_envelope(authors[i % 3], topic=topic, seq=i, plaintext=b"x" * 200).encoded for i in range(30)]
+    sent = [make_envelope(authors[i % 3], topic=topic, seq=i + 1, plaintext=b"x" * 200).encoded for i in range(30)]
     for raw in sent:
         a.send(wire.Push(topic, [raw]))
         b.receive_data(a.take_output()) if raw is sent[0] else None

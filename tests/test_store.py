@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshcare import ranges, store_sqlite
-from meshcare.envelope import Envelope, decode, seal
+from meshcare.envelope import Envelope, decode, filler_prev, seal
 from meshcare.errors import LocalProtocolError, StoreError
 from meshcare.ids import TopicId
 from meshcare.ranges import KEY_MAX, KEY_MIN, RangeKey
@@ -43,7 +43,7 @@ class Author:
         self.sk = nacl.signing.SigningKey.generate()
         self.topic = TopicId(topic or os.urandom(16))
         self.key = os.urandom(32)
-        self.seq = 0
+        self.seq = 1
 
     @property
     def id(self) -> bytes:
@@ -54,7 +54,8 @@ class Author:
         if seq is None:
             seq, self.seq = self.seq, self.seq + 1
         return seal(signing_key=self.sk, topic=TopicId(topic or self.topic), epoch=0, key=self.key, seq=seq,
-                    lamport=seq, created=created, expires=created + ttl, plaintext=plaintext)
+                    lamport=seq, created=created, expires=created + ttl, plaintext=plaintext,
+                    prev=filler_prev(seq))
 
     def many(self, n: int, created: int = NOW, ttl: int = 3600) -> list[Envelope]:
         """``n`` envelopes, three per ``created`` second so ties are broken by id."""
@@ -241,30 +242,30 @@ def test_expired_envelopes_are_invisible_then_deleted(store: Store, author: Auth
 
 
 def test_expire_many_at_once(store: Store, author: Author) -> None:
-    doomed = [author.make(NOW + i % 7, ttl=5, seq=i % 10) for i in range(150)]  # enough to rebuild lists
-    kept = [author.make(NOW + 100, seq=i % 3) for i in range(20)]
+    doomed = [author.make(NOW + i % 7, ttl=5, seq=1 + i % 10) for i in range(150)]  # enough to rebuild lists
+    kept = [author.make(NOW + 100, seq=1 + i % 3) for i in range(20)]
     store.add(doomed + kept, NOW)
-    assert store.max_seq(author.topic, author.id) == 9
+    assert store.max_seq(author.topic, author.id) == 10
     assert store.expire(NOW + 50) == 150
     assert store.keys(author.topic, KEY_MIN, KEY_MAX, NOW + 50) == sorted_keys(kept)
     assert store.fingerprint(author.topic, KEY_MIN, KEY_MAX, NOW + 50)[0] == 20
-    assert store.max_seq(author.topic, author.id) == 2
-    assert store.author_heads(author.topic, NOW + 50) == {author.id: 2}
+    assert store.max_seq(author.topic, author.id) == 3
+    assert store.author_heads(author.topic, NOW + 50) == {author.id: 3}
 
 
 def test_author_heads_and_max_seq(store: Store) -> None:
     alice = Author()
     bob = Author(alice.topic)
-    store.add([alice.make(seq=0), alice.make(seq=3, ttl=10), alice.make(seq=1), bob.make(seq=7)], NOW)
+    store.add([alice.make(seq=1), alice.make(seq=3, ttl=10), alice.make(seq=2), bob.make(seq=7)], NOW)
     t = alice.topic
     assert store.author_heads(t, NOW) == {alice.id: 3, bob.id: 7}
-    assert store.author_heads(t, NOW + 10) == {alice.id: 1, bob.id: 7}  # seq 3 has expired
+    assert store.author_heads(t, NOW + 10) == {alice.id: 2, bob.id: 7}  # seq 3 has expired
     assert store.max_seq(t, alice.id) == 3  # ...but a sender still must not reuse it
     assert store.max_seq(t, os.urandom(32)) == -1
     assert store.max_seq(os.urandom(16), alice.id) == -1
     assert store.author_heads(os.urandom(16), NOW) == {}
     store.expire(NOW + 10)
-    assert store.max_seq(t, alice.id) == 1
+    assert store.max_seq(t, alice.id) == 2
 
 
 def test_topics_and_delete_topic(store: Store) -> None:
@@ -306,7 +307,7 @@ def _pool() -> tuple[list[Envelope], list[bytes], list[bytes]]:
     """40 envelopes over 2 topics and 3 authors, created within 16 s, made once for all examples."""
     topics = [os.urandom(16) for _ in range(2)]
     authors = [Author() for _ in range(3)]
-    envs = [authors[i % 3].make(NOW + (i * 7) % 16, ttl=1 + (i * 13) % 40, seq=i % 5, topic=topics[i % 2])
+    envs = [authors[i % 3].make(NOW + (i * 7) % 16, ttl=1 + (i * 13) % 40, seq=1 + i % 5, topic=topics[i % 2])
             for i in range(40)]
     return [decode(e.encoded) for e in envs], topics, [a.id for a in authors]
 
@@ -513,15 +514,16 @@ _CHILD = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
     import nacl.signing
-    from meshcare.envelope import seal
+    from meshcare.envelope import filler_prev, seal
     from meshcare.store import SqliteStore
 
     sk, topic, key = nacl.signing.SigningKey.generate(), os.urandom(16), os.urandom(32)
     store = SqliteStore(Path(sys.argv[1]))
-    now, seq, deadline = int(time.time()), 0, time.monotonic() + 60
+    now, seq, deadline = int(time.time()), 1, time.monotonic() + 60
     while time.monotonic() < deadline:  # the parent kills us long before; never outlive a lost parent
         batch = [seal(signing_key=sk, topic=topic, epoch=0, key=key, seq=seq + i, lamport=seq + i,
-                      created=now, expires=now + 3600, plaintext=os.urandom(200)) for i in range(25)]
+                      created=now, expires=now + 3600, plaintext=os.urandom(200), prev=filler_prev(seq + i))
+                 for i in range(25)]
         seq += len(batch)
         stored = store.add(batch, now)
         print(" ".join(e.id.hex() for e, ok in zip(batch, stored) if ok), flush=True)
@@ -590,7 +592,7 @@ NOW_FOR_DURABILITY = 1_800_000_000
 
 
 def test_delete_some_envelopes_keeps_ranges_and_expiry_consistent(store: Store, author: Author) -> None:
-    envs = [author.make(NOW + i, ttl=50, seq=i) for i in range(8)]
+    envs = [author.make(NOW + i, ttl=50, seq=i + 1) for i in range(8)]
     store.add(envs, NOW)
     doomed = [envs[1].id, envs[6].id, os.urandom(32)]
     assert store.delete(doomed) == 2
@@ -599,5 +601,5 @@ def test_delete_some_envelopes_keeps_ranges_and_expiry_consistent(store: Store, 
     t = author.topic
     assert store.keys(t, KEY_MIN, KEY_MAX, NOW) == live
     assert store.fingerprint(t, KEY_MIN, KEY_MAX, NOW) == (6, ranges.fingerprint_of(k.id for k in live))
-    assert store.max_seq(t, author.id) == 7
+    assert store.max_seq(t, author.id) == 8
     assert store.expire(NOW + 1000) == 6 and len(store) == 0     # deleted ones are not expired twice

@@ -17,8 +17,13 @@ a copy for its author. Who answered is visible to the circle (the envelope's aut
 only to whom the check-in said.
 
 Verdicts on received envelopes (the daemon has checked the signature): ``ACCEPT`` (store and forward),
-``REJECT`` (never stored, charges the link that sent it), ``DEFER`` (cannot decide yet: its epoch or its
-author's admission has not arrived; the daemon keeps it aside and asks again when the roster changes).
+``REJECT`` (never stored, charges the link that sent it), ``DEFER`` (cannot decide yet: its epoch, its
+roster-key generation, its author's admission or the chain link that places it has not arrived, or it was
+created more than ``FUTURE_SLACK`` ahead of our clock; the daemon keeps it aside and asks again later).
+Bounds no author chooses around: a post's lamport is at most ``LAMPORT_CAP``, its ``expires`` at most
+``created`` + the circle's retention + ``EXPIRY_SLACK``, and it is refused once older than the retention;
+roster operations never expire. A post that contradicts its author's chain is equivocation: rejected and
+counted (``equivocations``); see chains.py.
 """
 
 from __future__ import annotations
@@ -38,9 +43,19 @@ from ..ids import TopicId
 from ..wire import pack, unpack_strict
 from . import membership as ms
 from . import posts as ps
+from .chains import Chains
 
-ROSTER_EPOCH: Final = 0
+ROSTER_EPOCH: Final = 0               # the founding roster-key generation
 NEVER: Final = env.MAX_UINT
+#: Highest lamport a post may carry: far beyond honest use (a million posts a second for 12 days), so
+#: every node decides alike, and far below 2**63, so local counters never overflow.
+LAMPORT_CAP: Final = 2**40
+#: How far above its own counter a node lets one envelope move it.
+LAMPORT_STEP: Final = 2**16
+FUTURE_SLACK: Final = 600             # s: a post created further ahead of our clock waits (fast clock)
+EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
+MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
+MAX_WELCOME_KEYS: Final = 500
 #: Kinds carried inside a call's thread, boxed with the call key.
 THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate",
                                  "receipt", "checkin"})
@@ -71,7 +86,8 @@ class _Opened:
 class Circle:
     """The state of one circle on this node. Feed it accepted envelopes with ``ingest``."""
 
-    def __init__(self, identity: Identity, secret: bytes, founder: bytes) -> None:
+    def __init__(self, identity: Identity, secret: bytes, founder: bytes,
+                 roster_keys: Mapping[int, bytes] | None = None) -> None:
         if len(secret) != 32 or len(founder) != 32:
             raise LocalProtocolError("a circle secret and its founder are 32 bytes each")
         self.identity = identity
@@ -79,7 +95,12 @@ class Circle:
         self.secret = secret
         self.founder = founder
         self.topic = circle_topic(secret, founder)
-        self.roster_key = kdf.derive_key(secret, kdf.ROSTER, founder)
+        #: roster-key generation -> key: 0 from the secret; later ones opened from roster operations
+        #: sealed to us, or handed over in the welcome (``roster_keys``)
+        self._roster_keys: dict[int, bytes] = {ROSTER_EPOCH: kdf.derive_key(secret, kdf.ROSTER, founder),
+                                               **(roster_keys or {})}
+        self._locked: dict[bytes, env.Envelope] = {}    # roster envelopes under a generation we lack
+        self.chains = Chains()
         self._self_key = kdf.derive_key(identity.seed, kdf.SELF_COPY, self.topic)
         self._ops: dict[bytes, ms.RosterOp] = {}
         self._content: dict[bytes, _Opened] = {}
@@ -96,23 +117,61 @@ class Circle:
     # ---------------------------------------------------------------------------------------------
     # receiving
 
-    def verdict(self, e: env.Envelope) -> Verdict:
-        """Whether a signature-checked envelope of this circle belongs in the store."""
+    @property
+    def roster_key(self) -> bytes:
+        """The key new roster operations are sealed under (the current generation's, when we hold it)."""
+        return self._roster_keys[self._sealing_generation()]
+
+    @property
+    def equivocations(self) -> Mapping[bytes, int]:
+        """Author -> equivocating envelopes seen (a modified client: for a later UI)."""
+        return self.chains.equivocations
+
+    def verdict(self, e: env.Envelope, now: int) -> Verdict:
+        """Whether a signature-checked envelope of this circle belongs in the store (``now``: our clock)."""
         if e.topic != self.topic:
             return Verdict.REJECT
-        if e.epoch == ROSTER_EPOCH:
-            try:
-                op = self._roster_op(e)
-            except RemoteProtocolError:
-                return Verdict.REJECT
-            if op.kind == "create":
-                return Verdict.ACCEPT if e.author == self.founder else Verdict.REJECT
-            # judged by its own past only, never by what this node happens to have folded already:
-            # otherwise nodes that heard of a concurrent removal first would store a different set
-            return self._judge_in_its_past(op)
-        if e.epoch not in self.roster.epochs:
+        conflict = self.chains.conflict(e)
+        if e.epoch < ms.ROSTER_LIMIT:
+            v = self._roster_verdict(e)
+            if conflict is not None and v is Verdict.ACCEPT:
+                # counted, but stored: every node must fold the same set of roster operations, or the
+                # children of the one it kept would wait for ever elsewhere; the fold ignores both
+                self.chains.record_equivocation(e)
+            return v
+        if conflict is not None:
+            self.chains.record_equivocation(e)
+            return Verdict.REJECT
+        return self._post_verdict(e, now)
+
+    def _roster_verdict(self, e: env.Envelope) -> Verdict:
+        if e.expires != NEVER:
+            return Verdict.REJECT
+        if e.epoch not in self._roster_keys:
+            return Verdict.DEFER            # its generation's key comes with an operation not here yet
+        try:
+            op = self._roster_op(e)
+        except RemoteProtocolError:
+            return Verdict.REJECT
+        if op.kind == "create":
+            return Verdict.ACCEPT if e.author == self.founder and e.lamport == 1 else Verdict.REJECT
+        # judged by its own past only, never by what this node happens to have folded already:
+        # otherwise nodes that heard of a concurrent removal first would store a different set
+        return self._judge_in_its_past(op)
+
+    def _post_verdict(self, e: env.Envelope, now: int) -> Verdict:
+        if e.lamport > LAMPORT_CAP:
+            return Verdict.REJECT
+        if e.created > now + FUTURE_SLACK:
+            return Verdict.DEFER            # a fast clock is not hostile: acceptable later
+        roster = self.roster
+        if e.epoch not in roster.epochs:
             return Verdict.DEFER
-        return Verdict.ACCEPT if self.roster.may_post(e.author, e.epoch, e.seq) else Verdict.REJECT
+        retention = roster.settings.retention_days * 86_400
+        if e.expires > e.created + retention + EXPIRY_SLACK or e.created + retention < now:
+            return Verdict.REJECT
+        linked = roster.post_verdict(e.author, e.epoch, e.seq, e.id, self.chains.of(e.author))
+        return Verdict.DEFER if linked is None else Verdict.ACCEPT if linked else Verdict.REJECT
 
     def _judge_in_its_past(self, op: ms.RosterOp) -> Verdict:
         """Fold the operation with its ancestors only: if it is invalid even by what its author knew
@@ -133,21 +192,39 @@ class Circle:
         folded = ms.fold(past.values(), self.founder, self.topic)
         return Verdict.REJECT if op.id in folded.ignored else Verdict.ACCEPT
 
+    def _observe_lamport(self, lamport: int) -> None:
+        """Move the local counter towards what we saw, by at most LAMPORT_STEP and never past the cap:
+        a remote value never drives our counter anywhere ``_seal`` could not go."""
+        if lamport > self.max_lamport:
+            self.max_lamport = min(LAMPORT_CAP, lamport, self.max_lamport + LAMPORT_STEP)
+
     def ingest(self, e: env.Envelope) -> bool:
         """Take an accepted envelope into the state; True if anything visible changed."""
-        self.max_lamport = max(self.max_lamport, e.lamport)
-        if e.epoch == ROSTER_EPOCH:
+        self._observe_lamport(e.lamport)
+        if e.epoch < ms.ROSTER_LIMIT:
             if e.id in self._ops:
                 return False
+            if e.epoch not in self._roster_keys:
+                # a start-up re-ingest may bring it before the operation with its key: keep it aside
+                if len(self._locked) < MAX_LOCKED:
+                    self._locked[e.id] = e
+                return False
             try:
-                self._ops[e.id] = self._roster_op(e)
+                op = self._roster_op(e)
             except RemoteProtocolError:
                 return False
+            self._ops[e.id] = op
+            self.chains.add(e)
             self._stale = True              # folded once, when next read: a burst costs one fold
             self._version += 1
+            if self._learn_roster_key(op):
+                for waiting in [w for w in self._locked.values() if w.epoch in self._roster_keys]:
+                    del self._locked[waiting.id]
+                    self.ingest(waiting)
             return True
         if e.id in self._content:
             return False
+        self.chains.add(e)
         if self._stale:
             self._refold()                  # its epoch key may come with operations not folded yet
         self._content[e.id] = _Opened(e)
@@ -160,10 +237,12 @@ class Circle:
         """Content that the roster, as folded now, says should never have been accepted (a removed
         member's post that arrived before its removal did). Dropped here; the caller deletes it from the
         store, so this node stops offering what every other node refuses."""
+        roster = self.roster
         gone = [i for i, item in self._content.items()
-                if not self.roster.may_post(item.envelope.author, item.envelope.epoch, item.envelope.seq)]
+                if roster.post_verdict(item.envelope.author, item.envelope.epoch, item.envelope.seq, i,
+                                       self.chains.of(item.envelope.author)) is False]
         for i in gone:
-            del self._content[i]
+            self.chains.forget(self._content.pop(i).envelope)
         if gone:
             self._version += 1
         return gone
@@ -172,7 +251,7 @@ class Circle:
         """Drop content whose time is up (the store deletes it too); returns how many went."""
         gone = [i for i, item in self._content.items() if item.envelope.is_expired(now)]
         for i in gone:
-            del self._content[i]
+            self.chains.forget(self._content.pop(i).envelope)
         for waiting in self._waiting.values():
             waiting.difference_update(gone)
         if gone:
@@ -180,8 +259,44 @@ class Circle:
         return len(gone)
 
     def _roster_op(self, e: env.Envelope) -> ms.RosterOp:
-        kind, body = ms.validate(unpack_strict(env.open_body(e, self.roster_key), "roster operation"))
-        return ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body)
+        kind, body = ms.validate(unpack_strict(env.open_body(e, self._roster_keys[e.epoch]), "roster operation"))
+        return ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body, e.prev, e.epoch)
+
+    def _learn_roster_key(self, op: ms.RosterOp) -> bool:
+        """Learn the roster-key generation ``op`` introduces, if it is ours to know: readers derive it from
+        the epoch key sealed to them, relays open the copy sealed to them. True if we learned one."""
+        if "roster_keys" not in op.body:
+            return False
+        number = ms.generation_number(op.id)
+        if number in self._roster_keys:
+            return False
+        try:
+            relay_copy = op.body["roster_keys"].get(self.me)
+            if relay_copy is not None:
+                key = _seal.open_sealed(self.identity.x25519_private, relay_copy)
+            elif self.me in op.body.get("keys", {}):
+                key = roster_generation_key(_seal.open_sealed(self.identity.x25519_private, op.body["keys"][self.me]))
+            else:
+                return False
+        except RemoteProtocolError:
+            return False
+        if len(key) != _seal.KEY_SIZE:
+            return False
+        self._roster_keys[number] = key
+        return True
+
+    def _sealing_generation(self) -> int:
+        """The current generation if we hold its key, else the newest (in fold order) that we hold."""
+        roster = self.roster
+        if roster.generation in self._roster_keys:
+            return roster.generation
+        held = [g for g in roster.generations.values() if g.number in self._roster_keys]
+        return max(held, key=lambda g: g.position).number if held else ROSTER_EPOCH
+
+    def roster_keys_for_joiner(self) -> list[list[Any]]:
+        """Every roster-key generation we hold, for a welcome: a joiner reads the whole roster history
+        (not the secret alone: later generations are random, so the secret cannot derive them)."""
+        return [[n, k] for n, k in sorted(self._roster_keys.items())][-MAX_WELCOME_KEYS:]
 
     @property
     def version(self) -> int:
@@ -384,14 +499,32 @@ class Circle:
     # ---------------------------------------------------------------------------------------------
     # writing (the caller supplies seq and created; lamport comes from what this circle has seen)
 
-    def roster_envelope(self, kind: str, fields: Mapping[str, Any], *, seq: int, now: int) -> env.Envelope:
-        """Seal a roster operation that builds on the current heads (validated as any received one)."""
+    def roster_envelope(self, kind: str, fields: Mapping[str, Any], *, seq: int, now: int,
+                        prev: bytes | None = None) -> env.Envelope:
+        """Seal a roster operation that builds on the current heads (validated as any received one). Its
+        lamport is 1 + the parents' highest (the rule every node checks)."""
         body = {"k": kind, **fields}
+        lamport = 1
         if kind != "create":
             body["parents"] = list(self.roster.heads)
+            lamport = 1 + max((self._ops[h].lamport for h in self.roster.heads), default=0)
         ms.validate(body)
-        return self._seal(ROSTER_EPOCH, self.roster_key, pack(body), seq=seq, now=now, expires=NEVER,
-                          lane=env.Lane.URGENT)
+        generation = self._sealing_generation()
+        return self._seal(generation, self._roster_keys[generation], pack(body), seq=seq, now=now, expires=NEVER,
+                          lane=env.Lane.URGENT, lamport=lamport, prev=prev)
+
+    def new_generation_fields(self, readers: Iterable[bytes], relays: Iterable[bytes]) -> dict[str, Any]:
+        """A new epoch key for ``readers`` (and us) and with it a new roster-key generation: readers derive
+        the roster key from that epoch key (``roster_generation_key``), ``relays`` get it sealed. Whoever is
+        in neither (the departing member) cannot read the roster operations that follow."""
+        epoch_key = _seal.random_key()
+        return {"keys": self.sealed_keys(epoch_key, set(readers) | {self.me}),
+                "roster_keys": self.sealed_keys(roster_generation_key(epoch_key), relays)}
+
+    def departure_fields(self, member: bytes) -> dict[str, Any]:
+        """``last_seq``/``last_id`` of ``member``: the last envelope of theirs this node accepted."""
+        last_seq, last_id = self.chains.top(member)
+        return {"last_seq": last_seq, "last_id": last_id}
 
     def sealed_keys(self, key: bytes, to: Iterable[bytes]) -> list[list[bytes]]:
         return [[m, _seal.seal_to(x25519_public(m), key)] for m in sorted(set(to))]
@@ -407,7 +540,8 @@ class Circle:
         return [[member, _seal.seal_to(x25519_public(member), pack(history))]]
 
     def post_envelope(self, kind: str, body: Mapping[str, Any], *, seq: int, now: int,
-                      audience: Iterable[bytes] = (), lane: env.Lane | None = None) -> env.Envelope:
+                      audience: Iterable[bytes] = (), lane: env.Lane | None = None,
+                      prev: bytes | None = None) -> env.Envelope:
         """Encrypt and seal one post under the current epoch. Raises BadInput when this node cannot post."""
         if self.roster.role(self.me) in (None, "relay"):
             raise BadInput("only members of a circle can post to it")
@@ -457,7 +591,7 @@ class Circle:
                 expires = min(expires, max(now + 1, int(body["until"])))
         lane = lane if lane is not None else (env.Lane.URGENT if kind in URGENT_KINDS else env.Lane.NORMAL)
         return self._seal(epoch, self._body_key(self._epoch_keys[epoch]), pack(outer), seq=seq, now=now, expires=expires,
-                          lane=lane)
+                          lane=lane, prev=prev)
 
     def _call_key_fields(self, call_key: bytes, audience: set[bytes]) -> dict[str, Any]:
         """A call key for the whole circle rides in the epoch-encrypted body (every reader holds that
@@ -472,11 +606,17 @@ class Circle:
         return kdf.derive_key(epoch_key, kdf.EPOCH_BODY, self.topic)
 
     def _seal(self, epoch: int, key: bytes, plaintext: bytes, *, seq: int, now: int, expires: int,
-              lane: env.Lane) -> env.Envelope:
-        self.max_lamport += 1
+              lane: env.Lane, lamport: int | None = None, prev: bytes | None = None) -> env.Envelope:
+        """Seal with the next lamport (posts: saturating at LAMPORT_CAP, so a remote value can never make
+        this raise) and ``prev`` (default: our own envelope at seq - 1, which we accepted)."""
+        if lamport is None:
+            self.max_lamport = min(LAMPORT_CAP, self.max_lamport + 1)
+            lamport = self.max_lamport
+        if prev is None:
+            prev = b"" if seq == 1 else self.chains.of(self.me).get(seq - 1, (b"",))[0]
         return env.seal(signing_key=self.identity.signing_key, topic=self.topic, epoch=epoch, key=key,
-                        seq=seq, lamport=self.max_lamport, created=now, expires=expires, plaintext=plaintext,
-                        lane=lane)
+                        seq=seq, lamport=lamport, created=now, expires=expires, plaintext=plaintext,
+                        lane=lane, prev=prev)
 
 
 _UNREADABLE: Final = ps.Post(b"", b"", 0, 0, "unreadable", {})
@@ -515,6 +655,11 @@ def _pairs(value: object) -> list[tuple[bytes, bytes]]:
             raise RemoteProtocolError("expected [member, sealed] pairs")
         out.append((pair[0], pair[1]))
     return out
+
+
+def roster_generation_key(epoch_key: bytes) -> bytes:
+    """The roster key of the generation an operation introduces, from the epoch key it opens."""
+    return kdf.derive_key(epoch_key, kdf.ROSTER_GENERATION)
 
 
 def invite_proof(invite_seed: bytes, topic: bytes, member: bytes) -> bytes:

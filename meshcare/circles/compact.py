@@ -10,7 +10,7 @@ it had arrived whole. Record, per envelope::
 
     author_ref:u8 [author:32 if author_ref == 255]
     varint epoch, seq, lamport, created, expires - created, lane
-    nonce:24  sig:64  ciphertext:rest
+    [prev:32 unless seq == 1]  nonce:24  sig:64  ciphertext:rest
 
 Each direction of a link numbers the authors it sends in order of first appearance (``AuthorTable``,
 up to 255; later ones always travel in full). Both ends see the same records in the same order (TCP), so
@@ -67,9 +67,9 @@ class AuthorTable:
 
 def compact(encoded: bytes, table: AuthorTable) -> bytes:
     """The compact record of one encoded (canonical, already checked) envelope."""
-    (_, _, epoch, author, seq, lamport, created, expires, lane, nonce, ciphertext, sig) = unpack_strict(encoded)
+    (_, _, epoch, author, seq, lamport, created, expires, lane, prev, nonce, ciphertext, sig) = unpack_strict(encoded)
     ints = b"".join(varint(v) for v in (epoch, seq, lamport, created, expires - created, lane))
-    return b"".join((table.ref(author), ints, nonce, sig, ciphertext))
+    return b"".join((table.ref(author), ints, prev, nonce, sig, ciphertext))
 
 
 def expand(record: bytes, topic: bytes, table: AuthorTable) -> bytes:
@@ -79,9 +79,10 @@ def expand(record: bytes, topic: bytes, table: AuthorTable) -> bytes:
     epoch, seq, lamport, created, ttl, lane = (r.varint(name) for name in _FIELDS)
     if max(epoch, seq, lamport, created + ttl, lane) > env.MAX_UINT:
         raise r.error("a number is out of range")
+    prev = b"" if seq == 1 else r.take(env.ID_SIZE, "prev")     # the envelope's shape rule (v2)
     nonce, sig = r.take(24, "nonce"), r.take(64, "signature")
     if r.remaining < TAG_SIZE:
         raise r.error("truncated ciphertext")
     ciphertext = r.take(r.remaining, "ciphertext")
-    return pack([env.VERSION, topic, epoch, author, seq, lamport, created, created + ttl, lane, nonce,
-                 ciphertext, sig])
+    return pack([env.VERSION, topic, epoch, author, seq, lamport, created, created + ttl, lane, prev,
+                 nonce, ciphertext, sig])

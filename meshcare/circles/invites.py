@@ -120,12 +120,14 @@ class Lobby:
         return self._seal(identity, body, now, max(now, token.expires))
 
     def welcome(self, identity: Identity, joiner: bytes, secret: bytes, founder: bytes, now: int,
-                expires: int) -> env.Envelope:
-        sealed = _seal.seal_to(x25519_public(joiner), pack([secret, founder]))
+                expires: int, roster_keys: list[list[Any]] | None = None) -> env.Envelope:
+        """The circle secret (topic and founding roster key: nothing a later removal must hide) and every
+        roster-key generation since, sealed to the joiner, so it can fold the whole history."""
+        sealed = _seal.seal_to(x25519_public(joiner), pack([secret, founder, roster_keys or []]))
         return self._seal(identity, {"k": "welcome", "member": joiner, "sealed": sealed}, now, max(now, expires))
 
     def _seal(self, identity: Identity, body: dict[str, Any], now: int, expires: int) -> env.Envelope:
-        return env.seal(signing_key=identity.signing_key, topic=self.topic, epoch=0, key=self.key, seq=now,
+        return env.seal(signing_key=identity.signing_key, topic=self.topic, epoch=0, key=self.key, seq=1,
                         lamport=1, created=now, expires=expires, plaintext=pack(body), lane=env.Lane.URGENT)
 
     def read(self, e: env.Envelope) -> dict[str, Any]:
@@ -151,16 +153,24 @@ class Lobby:
         raise RemoteProtocolError("unknown lobby post")
 
 
-def open_welcome(identity: Identity, sealed: bytes, token: Token) -> bytes:
-    """The circle secret from a welcome sealed to us; checks it derives the topic the token named.
+def open_welcome(identity: Identity, sealed: bytes, token: Token) -> tuple[bytes, dict[int, bytes]]:
+    """The circle secret and the roster-key generations from a welcome sealed to us; checks the secret
+    derives the topic the token named.
 
-    Raises RemoteProtocolError if the welcome was not for us or names another circle.
+    Raises RemoteProtocolError if the welcome was not for us, names another circle or is malformed.
     """
-    from .circle import circle_topic
+    from .circle import MAX_WELCOME_KEYS, circle_topic
     items = unpack_strict(_seal.open_sealed(identity.x25519_private, sealed), "welcome")
-    if type(items) is not list or len(items) != 2 or type(items[0]) is not bytes or len(items[0]) != 32:
+    if (type(items) is not list or len(items) != 3 or type(items[0]) is not bytes or len(items[0]) != 32
+            or type(items[2]) is not list or len(items[2]) > MAX_WELCOME_KEYS):
         raise RemoteProtocolError("malformed welcome")
-    secret, founder = items
+    secret, founder, pairs = items
     if founder != token.founder or circle_topic(secret, founder) != token.topic:
         raise RemoteProtocolError("a welcome for another circle than the token names")
-    return bytes(secret)
+    keys: dict[int, bytes] = {}
+    for pair in pairs:
+        if (type(pair) is not list or len(pair) != 2 or type(pair[0]) is not int
+                or not 0 < pair[0] < ms.ROSTER_LIMIT or type(pair[1]) is not bytes or len(pair[1]) != 32):
+            continue        # generation 0 comes from the secret; anything else malformed is skipped
+        keys[pair[0]] = pair[1]
+    return bytes(secret), keys

@@ -12,12 +12,18 @@ knew), so the operations form a DAG rooted in the circle's ``create``.
 1. Operations whose parents are not all known wait in ``pending`` (sync will bring the parents).
 2. The rest are put in one order: parents before children, and among operations that are ready at the same
    time, the smaller ``(lamport, id)`` first (Kahn's algorithm with a heap). The order depends only on the
-   set, so every node that holds the same set computes the same roster, whatever the arrival order.
+   set, so every node that holds the same set computes the same roster, whatever the arrival order. An
+   operation's lamport must be exactly 1 + its parents' highest (create: 1): authors cannot pick a place.
 3. Each operation is applied in that order if its author holds the needed role *at that point*; otherwise
-   it is ignored (recorded in ``ignored`` with the reason). This is the rule for concurrent conflicting
-   changes: the change ordered first stands, and a concurrent change by someone it removed or demoted
-   does not. Two facilitators who remove each other at once: the removal with the smaller (lamport, id)
-   stands.
+   it is ignored (recorded in ``ignored`` with the reason).
+4. **Remove wins.** An operation by X that is not in the causal past (ancestors) of a counted ``remove``
+   of X or of X's ``leave``, and does not descend from a re-admission of X ordered after that departure,
+   does not count, whatever its lamport or parents: a removed member signing on its pre-removal heads
+   gets nothing. Exception, a rule nobody picks: two concurrent removals in which each removes the other's
+   author both stand (the keep-a-facilitator rule then promotes the most senior remaining member). As
+   excluding an operation can change which departures count, the fold repeats until the excluded set is
+   stable (it only grows, so this ends; in practice one or two passes). Ancestry is a bitset per
+   operation (a Python int over the linear order).
 
 Epochs. ``create``, ``admit``, ``remove`` and ``rotate`` carry a fresh epoch key sealed to each reader the
 author knew (``keys``). The epoch's number is derived from the operation id, so concurrent rotations never
@@ -26,8 +32,16 @@ readers (someone left, or two admits raced), ``needs_rotation`` is true and the 
 rotates first; nobody ever posts under a key a departed member holds once its departure is known.
 
 Who may post. A content envelope of epoch E by author A is accepted when A was a recipient of E's key and
-A's departure, if any, did not cut it off: ``remove`` and ``leave`` record the last sequence number of the
-departing member that counts; anything later from them is rejected by every node.
+A's departure, if any, did not cut it off: ``remove`` and ``leave`` name the departing member's last
+envelope that counts (``last_seq``, ``last_id``); an envelope of theirs counts only on that chain (its
+id is ``last_id`` or the ``prev`` of one on the chain), which the circle checks (``post_verdict``).
+
+Roster keys. Roster envelopes are encrypted with a roster key of a *generation* (the envelope's ``epoch``
+field, below ``ROSTER_LIMIT``; content epochs are at or above it). Generation 0 derives from the circle
+secret; every ``remove`` and any ``rotate`` that carries ``roster_keys`` introduce a new one: readers
+derive it from the new epoch key the operation seals to them, relays get it sealed in ``roster_keys``
+(so a removal stays within the envelope cap), and a departed member gets neither. After a ``leave`` the
+roster ``needs_rotation`` until a ``rotate`` with ``roster_keys`` is folded.
 
 Roles: ``facilitator`` (invite, remove, grant or drop roles, change settings, post check-ins), ``member``
 (post calls and responses, admit holders of an invite), ``relay`` (stores and forwards, verifies, holds
@@ -50,9 +64,14 @@ MAX_PARENTS: Final = 32
 MAX_KEYS: Final = 200                    # members per circle (the envelope cap allows ~300 sealed keys)
 MAX_NAME: Final = 64
 EPOCH_MASK: Final = 2**63 - 1
+#: Envelope ``epoch`` values below this are roster-key generations (roster operations); at or above it,
+#: content epochs. Disjoint ranges, so a roster envelope can never pass for a post or the reverse.
+ROSTER_LIMIT: Final = 2**62
+GENERATION_MASK: Final = ROSTER_LIMIT - 1
 INVITE_DOMAIN: Final = _sign.require_domain(b"meshcare/invite-proof/v1\x00")
 ROLES: Final = ("facilitator", "member", "relay")
 KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings")
+MAX_FOLD_PASSES: Final = 64   # remove-wins passes; each adds exclusions, and in practice 2 suffice
 #: Operations that carry a new epoch key.
 KEYED: Final = frozenset({"create", "admit", "remove", "rotate"})
 
@@ -82,6 +101,8 @@ class RosterOp:
     seq: int
     kind: str
     body: Mapping[str, Any]
+    prev: bytes = b""
+    generation: int = 0                  # the roster-key generation it was sealed under
 
     @property
     def parents(self) -> tuple[bytes, ...]:
@@ -133,6 +154,47 @@ class Epoch:
 
 
 @dataclass(frozen=True, slots=True)
+class Cut:
+    """What a departure leaves of the departed member's chain: its envelope ``last_id`` (seq ``last_seq``)
+    and what that one builds on. ``back``: fold position of the re-admission that ended the cut (None:
+    still out); the cut holds for every epoch opened before it."""
+
+    last_seq: int
+    last_id: bytes
+    back: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """A roster key generation after 0: the operation that introduced it and the sealed copies."""
+
+    number: int
+    op: bytes
+    keys: Mapping[bytes, bytes]          # member or relay -> sealed roster key
+    position: int
+
+
+#: One author's accepted envelopes in a topic: seq -> (id, prev).
+Chain = Mapping[int, tuple[bytes, bytes]]
+
+
+def on_chain(chain: Chain, seq: int, envelope_id: bytes, cut: Cut) -> bool | None:
+    """Is the envelope (``seq``, ``envelope_id``) on the chain that ends at ``cut.last_id``? Walks back
+    from the cut through ``prev`` links. True/False, or None when a link is missing (not arrived yet)."""
+    if seq > cut.last_seq or cut.last_seq == 0:
+        return False
+    current, at = cut.last_id, cut.last_seq
+    while at > seq:
+        entry = chain.get(at)
+        if entry is None:
+            return None
+        if entry[0] != current:
+            return False
+        current, at = entry[1], at - 1
+    return current == envelope_id
+
+
+@dataclass(frozen=True, slots=True)
 class Roster:
     """The folded state of one circle's membership."""
 
@@ -142,10 +204,10 @@ class Roster:
     settings: Settings = field(default_factory=Settings)
     members: Mapping[bytes, Member] = field(default_factory=dict)
     departed: Mapping[bytes, int] = field(default_factory=dict)     # member -> last seq that counts
-    #: member -> ((last seq that counts, fold position of their re-admission or None), ...). A cut holds
-    #: for every epoch opened before the re-admission that ended it (including epochs a concurrent change
-    #: sealed to them after they left), so what someone signed while out never becomes acceptable later
-    cuts: Mapping[bytes, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
+    #: member -> their cuts. A cut holds for every epoch opened before the re-admission that ended it
+    #: (including epochs a concurrent change sealed to them after they left), so what someone signed
+    #: while out never becomes acceptable later
+    cuts: Mapping[bytes, tuple[Cut, ...]] = field(default_factory=dict)
     ever: frozenset[bytes] = frozenset()                            # everyone ever admitted
     invites: Mapping[bytes, Invite] = field(default_factory=dict)
     epochs: Mapping[int, Epoch] = field(default_factory=dict)
@@ -156,6 +218,9 @@ class Roster:
     heads: tuple[bytes, ...] = ()
     max_lamport: int = 0
     last_rotation: int = 0
+    generation: int = 0                                             # current roster-key generation
+    generations: Mapping[int, Generation] = field(default_factory=dict)
+    roster_stale: bool = False                                      # a leave since the current generation
 
     @property
     def exists(self) -> bool:
@@ -177,17 +242,32 @@ class Roster:
     @property
     def needs_rotation(self) -> bool:
         """True when the current epoch's key is held by someone who is no longer a reader, or a reader lacks it."""
+        if self.roster_stale:
+            return True          # the roster key is held by someone who left
         if self.current is None:
             return bool(self.readers)
         return self.epochs[self.current].recipients != self.readers
 
-    def may_post(self, author: bytes, epoch: int, seq: int) -> bool:
-        """May ``author`` have written a content envelope of ``epoch`` with sequence number ``seq``?"""
+    def post_verdict(self, author: bytes, epoch: int, seq: int, envelope_id: bytes, chain: Chain) -> bool | None:
+        """May ``author`` have written the content envelope (``epoch``, ``seq``, ``envelope_id``)? A departed
+        author's envelope counts only on the chain its departure named (``chain``: the author's accepted
+        envelopes). True, False, or None when the chain cannot be linked yet (defer)."""
         e = self.epochs.get(epoch)
         if e is None or author not in e.keys:
             return False
-        return all(seq <= last or (back is not None and e.position >= back)
-                   for last, back in self.cuts.get(author, ()))
+        undecided = False
+        for cut in self.cuts.get(author, ()):
+            if cut.back is not None and e.position >= cut.back:
+                continue
+            linked = on_chain(chain, seq, envelope_id, cut)
+            if linked is False:
+                return False
+            undecided = undecided or linked is None
+        return None if undecided else True
+
+    def may_post(self, author: bytes, epoch: int, seq: int, envelope_id: bytes = b"", chain: Chain | None = None) -> bool:
+        """``post_verdict`` as a yes/no (undecided is no)."""
+        return self.post_verdict(author, epoch, seq, envelope_id, chain or {}) is True
 
     def may_sync(self, node: bytes) -> bool:
         """Links carry this circle only to current members and relays (bound in the Noise handshake)."""
@@ -195,8 +275,14 @@ class Roster:
 
 
 def epoch_number(op_id: bytes) -> int:
-    """The epoch an operation opens: 63 bits of its id, never 0 (epoch 0 names roster envelopes)."""
-    return (int.from_bytes(op_id[:8], "big") & EPOCH_MASK) or 1
+    """The content epoch an operation opens: 62 bits of its id, at or above ROSTER_LIMIT."""
+    return (int.from_bytes(op_id[:8], "big") & GENERATION_MASK) | ROSTER_LIMIT
+
+
+def generation_number(op_id: bytes) -> int:
+    """The roster-key generation an operation introduces: 62 other bits of its id, never 0 (the founding
+    key), always below ROSTER_LIMIT."""
+    return (int.from_bytes(op_id[8:16], "big") & GENERATION_MASK) or 1
 
 
 def invite_proof_message(topic: bytes, member: bytes) -> bytes:
@@ -277,10 +363,10 @@ _FIELDS: Final[dict[str, frozenset[str]]] = {
     "invite": frozenset({"invite", "role", "expires"}),
     "revoke": frozenset({"invite"}),
     "admit": frozenset({"invite", "member", "name", "proof", "keys", "history"}),
-    "remove": frozenset({"member", "last_seq", "keys"}),
-    "leave": frozenset({"last_seq"}),
+    "remove": frozenset({"member", "last_seq", "last_id", "keys", "roster_keys"}),
+    "leave": frozenset({"last_seq", "last_id"}),
     "role": frozenset({"member", "role"}),
-    "rotate": frozenset({"keys"}),
+    "rotate": frozenset({"keys", "roster_keys"}),
     "settings": frozenset({"settings"}),
 }
 
@@ -296,6 +382,8 @@ def validate(body: object) -> tuple[str, dict[str, Any]]:
     if extra:
         raise _bad(kind, f"unknown fields {sorted(map(str, extra))}")
     optional = {"history"} | ({"settings", "member_name"} if kind == "create" else set())
+    if kind == "rotate":
+        optional.add("roster_keys")
     missing = _FIELDS[kind] - optional - set(body)
     if missing:
         raise _bad(kind, f"missing fields {sorted(missing)}")
@@ -324,6 +412,10 @@ def validate(body: object) -> tuple[str, dict[str, Any]]:
         out["history"] = _keys(kind, body.get("history", []), "history")
     if kind in ("remove", "leave"):
         out["last_seq"] = _int(kind, body["last_seq"], "last_seq", 0, EPOCH_MASK)
+        last_id = body["last_id"]
+        if type(last_id) is not bytes or len(last_id) != (0 if out["last_seq"] == 0 else ID_SIZE):
+            raise _bad(kind, "last_id is b'' for last_seq 0 and a 32-byte envelope id otherwise")
+        out["last_id"] = last_id
     if kind == "role":
         if body["role"] not in ("facilitator", "member"):
             raise _bad(kind, "role must be facilitator or member")
@@ -332,6 +424,8 @@ def validate(body: object) -> tuple[str, dict[str, Any]]:
         out["settings"] = _settings(kind, body["settings"])
     if kind in KEYED:
         out["keys"] = _keys(kind, body["keys"], "keys")
+    if "roster_keys" in body:
+        out["roster_keys"] = _keys(kind, body["roster_keys"], "roster_keys")
     if kind == "create" and out["parents"]:
         raise _bad(kind, "create has no parents")
     if kind != "create" and not out["parents"]:
@@ -382,15 +476,27 @@ def linearize(ops: Mapping[bytes, RosterOp]) -> tuple[list[RosterOp], frozenset[
 class _Folding:
     """Mutable scratch state of one fold; ``Roster`` is its frozen result."""
 
-    def __init__(self, founder: bytes, topic: bytes) -> None:
+    def __init__(self, founder: bytes, topic: bytes, ops: Mapping[bytes, RosterOp],
+                 ancestors: Mapping[bytes, int], bit: Mapping[bytes, int], excluded: Mapping[bytes, str]) -> None:
         self.founder = founder
         self.topic = topic
+        self.ops = ops
+        self.ancestors = ancestors          # op id -> bitset of its ancestors (bit positions: ``bit``)
+        self.bit = bit
+        self.excluded = excluded
+        self.generation = 0
+        self.generations: dict[int, Generation] = {}
+        self.roster_stale = False
+        #: departed member -> (the departure op, the role they had): for the mutual-removal rule
+        self.gone_by: dict[bytes, tuple[RosterOp, str]] = {}
+        self.departures: list[tuple[RosterOp, bytes]] = []     # counted (departure, who left)
+        self.admissions: list[tuple[RosterOp, bytes]] = []     # counted (admit or create, who came in)
         self.name = ""
         self.created = 0
         self.settings = Settings()
         self.members: dict[bytes, Member] = {}
         self.departed: dict[bytes, int] = {}
-        self.cuts: dict[bytes, tuple[tuple[int, int | None], ...]] = {}
+        self.cuts: dict[bytes, tuple[Cut, ...]] = {}
         self.ever: set[bytes] = set()
         self.invites: dict[bytes, Invite] = {}
         self.epochs: dict[int, Epoch] = {}
@@ -404,8 +510,12 @@ class _Folding:
         m = self.members.get(member)
         return m.role if m else None
 
+    def concurrent(self, a: RosterOp, b: RosterOp) -> bool:
+        """Neither is an ancestor of the other."""
+        return not (self.ancestors[a.id] >> self.bit[b.id]) & 1 and not (self.ancestors[b.id] >> self.bit[a.id]) & 1
+
     def apply(self, op: RosterOp) -> None:
-        why = self._check(op)
+        why = self.excluded.get(op.id) or self._check(op)
         if why is not None:
             self.ignored[op.id] = why
             return
@@ -424,16 +534,24 @@ class _Folding:
             self._admit(b["member"], invite.role, b["name"], op.id)
         elif op.kind in ("remove", "leave"):
             gone = b["member"] if op.kind == "remove" else op.author
+            self.gone_by[gone] = (op, self.members[gone].role)
             del self.members[gone]
             self.departed[gone] = b["last_seq"]
-            self.cuts[gone] = (*self.cuts.get(gone, ()), (b["last_seq"], None))
+            self.cuts[gone] = (*self.cuts.get(gone, ()), Cut(b["last_seq"], b["last_id"]))
+            self.departures.append((op, gone))
             self._keep_a_facilitator()
+            if op.kind == "leave":
+                self.roster_stale = True
         elif op.kind == "role":
             member = self.members[b["member"]]
             self.members[b["member"]] = replace(member, role=b["role"])
             self._keep_a_facilitator()
         elif op.kind == "settings":
             self.settings = b["settings"]
+        if "roster_keys" in b:
+            number = generation_number(op.id)
+            self.generations[number] = Generation(number, op.id, b["roster_keys"], self.position)
+            self.generation, self.roster_stale = number, False
         if op.kind in KEYED:
             number = epoch_number(op.id)
             facilitators = frozenset(m for m, v in self.members.items() if v.role == "facilitator")
@@ -446,10 +564,12 @@ class _Folding:
     def _admit(self, member: bytes, role: str, name: str, op_id: bytes) -> None:
         self.members[member] = Member(member, role, name, op_id, self.position)
         self.departed.pop(member, None)
+        self.gone_by.pop(member, None)
         cuts = self.cuts.get(member)
-        if cuts and cuts[-1][1] is None:       # back in: epochs from here on are theirs again
-            self.cuts[member] = (*cuts[:-1], (cuts[-1][0], self.position))
+        if cuts and cuts[-1].back is None:       # back in: epochs from here on are theirs again
+            self.cuts[member] = (*cuts[:-1], replace(cuts[-1], back=self.position))
         self.ever.add(member)
+        self.admissions.append((self.ops[op_id], member))
 
     def _keep_a_facilitator(self) -> None:
         if self.members and not any(m.role == "facilitator" for m in self.members.values()):
@@ -461,7 +581,12 @@ class _Folding:
     def _check(self, op: RosterOp) -> str | None:
         """Why ``op`` cannot apply at this point of the order, or None when it can."""
         b = op.body
+        parents = [self.ops[p].lamport for p in op.parents]
+        if op.lamport != 1 + max(parents, default=0):
+            return "its lamport is not 1 + its parents' highest"
         if op.kind == "create":
+            if op.seq != 1:
+                return "create is its author's first envelope"
             if self.created_seen:
                 return "the circle already exists"
             if op.author != self.founder:
@@ -469,7 +594,7 @@ class _Folding:
             return self._author_holds_key(op)
         if not self.created_seen:
             return "the circle does not exist yet"
-        role = self.role(op.author)
+        role = self.role(op.author) or self._mutual_removal_role(op)
         if role is None:
             return "the author is not a member"
         if op.kind == "invite":
@@ -519,6 +644,17 @@ class _Folding:
             return None if role == "facilitator" else "only facilitators change settings"
         return "unknown kind"
 
+    def _mutual_removal_role(self, op: RosterOp) -> str | None:
+        """The role the author had before it was removed, when ``op`` removes its remover concurrently:
+        both removals stand (nobody picks the winner by lamport, id or backdating)."""
+        gone = self.gone_by.get(op.author)
+        if op.kind != "remove" or gone is None:
+            return None
+        departure, role = gone
+        if departure.kind == "remove" and departure.author == op.body["member"] and self.concurrent(op, departure):
+            return role
+        return None
+
     @staticmethod
     def _author_holds_key(op: RosterOp) -> str | None:
         """The author must hold the key it made. Recipients are the readers *its author* knew: a
@@ -530,13 +666,66 @@ class _Folding:
         return None
 
 
+def ancestry(ordered: list[RosterOp]) -> tuple[dict[bytes, int], dict[bytes, int]]:
+    """(op id -> bitset of its ancestors, op id -> its bit): one int OR per parent, in linear order."""
+    bit = {op.id: i for i, op in enumerate(ordered)}
+    ancestors: dict[bytes, int] = {}
+    for op in ordered:
+        mask = 0
+        for p in op.parents:
+            mask |= ancestors[p] | (1 << bit[p])
+        ancestors[op.id] = mask
+    return ancestors, bit
+
+
+def _not_counting(state: _Folding, ordered: list[RosterOp]) -> dict[bytes, str]:
+    """Operations that remove-wins takes out: by X, outside the causal past of a counted departure of X,
+    not descending from a re-admission of X ordered after it; except a removal of X's remover concurrent
+    with it (mutual removal: both stand)."""
+    out: dict[bytes, str] = {}
+    departures: dict[bytes, list[RosterOp]] = {}
+    for op, gone in state.departures:
+        departures.setdefault(gone, []).append(op)
+    if not departures:
+        return out
+    readmitted: dict[bytes, list[RosterOp]] = {}
+    for op, member in state.admissions:
+        readmitted.setdefault(member, []).append(op)
+    anc, bit = state.ancestors, state.bit
+    for op in ordered:
+        for d in departures.get(op.author, ()):
+            if op.id == d.id or (anc[d.id] >> bit[op.id]) & 1:
+                continue
+            if any(bit[m.id] > bit[d.id] and (anc[op.id] >> bit[m.id]) & 1 for m in readmitted.get(op.author, ())):
+                continue
+            if (op.kind == "remove" and d.kind == "remove" and op.body["member"] == d.author
+                    and state.concurrent(op, d)):
+                continue
+            out[op.id] = "concurrent with its author's departure, which wins"
+            break
+    return out
+
+
 def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
     """The roster that ``ops`` (any order, duplicates allowed) add up to. Deterministic in the set."""
     by_id = {op.id: op for op in ops}
     ordered, pending = linearize(by_id)
-    state = _Folding(founder, topic)
+    ancestors, bit = ancestry(ordered)
+    # equivocation: two operations of one author with one seq. Both are stored everywhere (so every
+    # node folds the same set) and neither counts
+    by_seq: dict[tuple[bytes, int], list[bytes]] = {}
     for op in ordered:
-        state.apply(op)
+        by_seq.setdefault((op.author, op.seq), []).append(op.id)
+    excluded = {i: "equivocation: another operation of its author has the same seq"
+                for ids in by_seq.values() if len(ids) > 1 for i in ids}
+    for _ in range(MAX_FOLD_PASSES):
+        state = _Folding(founder, topic, by_id, ancestors, bit, excluded)
+        for op in ordered:
+            state.apply(op)
+        more = {k: v for k, v in _not_counting(state, ordered).items() if k not in excluded}
+        if not more:
+            break
+        excluded = {**excluded, **more}
     has_child = {p for op in ordered for p in op.parents}
     heads = tuple(sorted(op.id for op in ordered if op.id not in has_child))
     return Roster(
@@ -546,4 +735,5 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
         ever=frozenset(state.ever), invites=dict(state.invites), epochs=dict(state.epochs),
         current=state.current, order=tuple(op.id for op in ordered), ignored=dict(state.ignored),
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
-        last_rotation=state.last_rotation)
+        last_rotation=state.last_rotation, generation=state.generation, generations=dict(state.generations),
+        roster_stale=state.roster_stale)

@@ -36,7 +36,7 @@ from . import checkins as ck
 from . import membership as ms
 from . import plans as pl
 from . import presence as pr
-from .circle import ROSTER_EPOCH, Circle, Verdict
+from .circle import Circle, Verdict
 from .invites import Lobby, Token, open_welcome, parse_token
 
 ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
@@ -104,23 +104,25 @@ class Registry:
     # circles
 
     def _open(self, entry: CircleEntry) -> Circle:
-        circle = Circle(self.identity, entry.secret, entry.founder)
+        circle = Circle(self.identity, entry.secret, entry.founder, entry.roster_keys)
         self.circles[circle.topic] = circle
         self.state.circles[circle.topic] = entry
         return circle
 
-    def add_circle(self, secret: bytes, founder: bytes, now: int) -> Circle:
+    def add_circle(self, secret: bytes, founder: bytes, now: int,
+                   roster_keys: Mapping[int, bytes] | None = None) -> Circle:
         from .circle import circle_topic
         topic = circle_topic(secret, founder)
         if topic in self.circles:
             return self.circles[topic]
-        return self._open(CircleEntry(secret, founder, set(), now))
+        return self._open(CircleEntry(secret, founder, set(), now, dict(roster_keys or {})))
 
     def drop_circle(self, topic: bytes) -> None:
         """Forget a circle this node left or was removed from (its envelopes are deleted by the caller)."""
         self.circles.pop(TopicId(topic), None)
         self.state.circles.pop(topic, None)
         self.state.seq.pop(topic, None)
+        self.state.prev.pop(topic, None)
         self._views.pop(topic, None)
 
     def _join_lobby(self, token: Token, name: str) -> _LobbyEntry:
@@ -198,7 +200,7 @@ class Registry:
         for e in envelopes:
             circle = self.circles.get(e.topic)
             if circle is not None:
-                v = circle.verdict(e)
+                v = circle.verdict(e, now)
                 if v is Verdict.DEFER:
                     self._hold(e)
                 out.append(True if v is Verdict.ACCEPT else None if v is Verdict.DEFER else False)
@@ -229,7 +231,7 @@ class Registry:
             if circle is None or e.is_expired(now):
                 del self.held[key]
                 continue
-            v = circle.verdict(e)
+            v = circle.verdict(e, now)
             if v is not Verdict.DEFER:
                 del self.held[key]
                 if v is Verdict.ACCEPT:
@@ -241,7 +243,7 @@ class Registry:
         circle = self.circles.get(e.topic)
         if circle is not None:
             circle.ingest(e)
-            return e.epoch == ROSTER_EPOCH, None
+            return e.epoch < ms.ROSTER_LIMIT, None
         found = self.lobby(e.topic)
         if found is None:
             return False, None
@@ -260,10 +262,10 @@ class Registry:
         entry = self.joining.get(e.topic)
         if post["k"] == "welcome" and entry is not None and entry.token is not None and post["member"] == self.me:
             try:
-                secret = open_welcome(self.identity, post["sealed"], entry.token)
+                secret, roster_keys = open_welcome(self.identity, post["sealed"], entry.token)
             except RemoteProtocolError:
                 return False, None
-            joined = self.add_circle(secret, entry.token.founder, int(now))
+            joined = self.add_circle(secret, entry.token.founder, int(now), roster_keys)
             return True, joined
         return False, None
 
@@ -310,18 +312,46 @@ class Registry:
     # ---------------------------------------------------------------------------------------------
     # writing
 
-    def next_seq(self, topic: bytes) -> int:
-        value = self.state.seq.get(topic, 0) + 1
-        self.state.seq[topic] = value
-        return value
+    def next_link(self, circle: Circle) -> tuple[int, bytes]:
+        """(seq, prev) of this node's next envelope in ``circle``: after the higher of what the local
+        state saved and what the circle accepted from us (the store re-ingested at start), so a crash
+        between publishing and saving, or the expiry of our own posts, never makes us reuse a seq."""
+        saved = self.state.seq.get(circle.topic, 0)
+        top_seq, top_id = circle.chains.top(self.me)
+        if top_seq > saved:
+            return top_seq + 1, top_id
+        return saved + 1, self.state.prev.get(circle.topic, b"") if saved else b""
 
-    def roster_op(self, circle: Circle, kind: str, fields: Mapping[str, Any], now: int) -> env.Envelope:
-        e = circle.roster_envelope(kind, fields, seq=self.next_seq(circle.topic), now=now)
+    def _sealed(self, circle: Circle, e: env.Envelope) -> env.Envelope:
+        self.state.seq[circle.topic] = e.seq
+        self.state.prev[circle.topic] = e.id
         circle.ingest(e)
         return e
 
+    def leave_fields(self, circle: Circle) -> dict[str, Any]:
+        """A leave names this node's last envelope before it (the leave itself is the next one)."""
+        seq, prev = self.next_link(circle)
+        return {"last_seq": seq - 1, "last_id": prev}
+
+    def removal_fields(self, circle: Circle, member: bytes) -> dict[str, Any]:
+        """A remove: the member's last envelope this node accepted, a new epoch key for the readers who
+        stay and a new roster-key generation (relays get it sealed), none of it for ``member``."""
+        roster = circle.roster
+        relays = {m for m, v in roster.members.items() if v.role == "relay"} - {member}
+        return {"member": member, **circle.departure_fields(member),
+                **circle.new_generation_fields(roster.readers - {member}, relays)}
+
+    def roster_op(self, circle: Circle, kind: str, fields: Mapping[str, Any], now: int) -> env.Envelope:
+        seq, prev = self.next_link(circle)
+        return self._sealed(circle, circle.roster_envelope(kind, fields, seq=seq, now=now, prev=prev))
+
     def rotate(self, circle: Circle, now: int) -> env.Envelope:
-        return self.roster_op(circle, "rotate", circle.new_epoch_fields(circle.roster.readers), now)
+        """A new epoch; after a leave also a new roster-key generation (the leaver holds the old one)."""
+        roster = circle.roster
+        if roster.roster_stale:
+            relays = {m for m, v in roster.members.items() if v.role == "relay"}
+            return self.roster_op(circle, "rotate", circle.new_generation_fields(roster.readers, relays), now)
+        return self.roster_op(circle, "rotate", circle.new_epoch_fields(roster.readers), now)
 
     def post(self, circle: Circle, kind: str, body: Mapping[str, Any], now: int,
              audience: Iterable[bytes] = ()) -> list[env.Envelope]:
@@ -334,9 +364,9 @@ class Registry:
         out = []
         if circle.roster.needs_rotation or not circle.can_read():
             out.append(self.rotate(circle, now))
-        e = circle.post_envelope(kind, body, seq=self.next_seq(circle.topic), now=now, audience=audience)
-        circle.ingest(e)
-        out.append(e)
+        seq, prev = self.next_link(circle)
+        out.append(self._sealed(circle, circle.post_envelope(kind, body, seq=seq, now=now, audience=audience,
+                                                             prev=prev)))
         return out
 
     # ---------------------------------------------------------------------------------------------
@@ -418,7 +448,7 @@ class Registry:
 
     def _rotation_due(self, circle: Circle, now: float) -> float | None:
         roster = circle.roster
-        if roster.needs_rotation:
+        if roster.needs_rotation and circle.can_read():
             since = self._needs_rotation_since.setdefault(circle.topic, now)
             return since + ROTATE_DEBOUNCE
         self._needs_rotation_since.pop(circle.topic, None)
@@ -449,7 +479,7 @@ class Registry:
             admit = self.roster_op(circle, "admit", fields, now)
             lobby = Lobby(request.invite, circle.topic)
             welcome = lobby.welcome(self.identity, request.member, circle.secret, circle.founder, now,
-                                    invite.expires)
+                                    invite.expires, circle.roster_keys_for_joiner())
             return [(circle.topic, admit), (lobby.topic, welcome)]
         if duty.kind == "rotate":
             self._needs_rotation_since.pop(circle.topic, None)

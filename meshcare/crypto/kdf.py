@@ -21,13 +21,16 @@ EPOCH_ZERO: Final = "meshcare/v1/epoch-zero"
 CIRCLE_TAG: Final = "meshcare/v1/circle-tag"
 #: The circle's roster key (members and relays): encrypts membership operations.
 ROSTER: Final = "meshcare/v1/roster"
+#: A later roster-key generation, derived by readers from the epoch key its operation opens (relays get
+#: it sealed instead): protocol v2 rotates the roster key with every departure.
+ROSTER_GENERATION: Final = "meshcare/v2/roster-generation"
 #: An invite's lobby topic and key, from the invite's public key: where a token holder asks to join.
 LOBBY_TOPIC: Final = "meshcare/v1/lobby-topic"
 LOBBY_KEY: Final = "meshcare/v1/lobby-key"
 #: This node's own copies (its check-in replies) and its local state file, from the identity seed.
 SELF_COPY: Final = "meshcare/v1/self-copy"
 LOCAL_STATE: Final = "meshcare/v1/local-state"
-PURPOSES: Final = frozenset({TOPIC, EPOCH_BODY, EPOCH_ZERO, CIRCLE_TAG, ROSTER, LOBBY_TOPIC, LOBBY_KEY,
+PURPOSES: Final = frozenset({TOPIC, EPOCH_BODY, EPOCH_ZERO, CIRCLE_TAG, ROSTER, ROSTER_GENERATION, LOBBY_TOPIC, LOBBY_KEY,
                              SELF_COPY, LOCAL_STATE})
 
 

@@ -51,7 +51,8 @@ class SimCircle:
         body = label.encode().ljust(self.body_bytes, b".")
         return env.seal(signing_key=self.keys[author], topic=self.topic, epoch=0, key=self.body_key,
                         seq=self._seq[author], lamport=self.lamport, created=created, expires=created + TTL,
-                        plaintext=body, nonce=self._rng.randbytes(24), lane=lane)
+                        plaintext=body, nonce=self._rng.randbytes(24), lane=lane,
+                        prev=env.filler_prev(self._seq[author]))
 
     def prefill(self, count: int, now: int, authors: int = 8) -> list[env.Envelope]:
         """``count`` old envelopes (created over the past 6 days, still unexpired at ``now``), sorted by

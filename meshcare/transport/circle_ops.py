@@ -267,10 +267,7 @@ class CircleOps:
             raise BadInput("only a facilitator can remove someone from a circle")
         if member == host.registry.me:
             raise BadInput("to leave a circle yourself, use `meshcare circle leave`")
-        readers = circle.roster.readers - {member}
-        last_seq = max(0, host.store.max_seq(circle.topic, member) or 0)
-        host._roster(circle, "remove", {"member": member, "last_seq": last_seq,
-                                        **circle.new_epoch_fields(readers)})
+        host._roster(circle, "remove", host.registry.removal_fields(circle, member))
         host.access_changed()
         return {"circle": circle.topic.hex(), "removed": member.hex()}
 
@@ -279,7 +276,7 @@ class CircleOps:
         circle = host._circle(args)
         if circle.roster.role(host.registry.me) is None:
             raise BadInput("this node is not a member of that circle")
-        host._roster(circle, "leave", {"last_seq": host.registry.state.seq.get(circle.topic, 0) + 1})
+        host._roster(circle, "leave", host.registry.leave_fields(circle))
         host.access_changed()
         return {"circle": circle.topic.hex(), "left": True}
 

@@ -65,7 +65,7 @@ class TopicOps:
             body = text.encode() if count == 1 else f"{i:08d}{text}".encode()
             envelope = env.seal(signing_key=self.identity.signing_key, topic=topic, epoch=0, key=joined.key,
                                 seq=self._seq, lamport=self._seq, created=now, expires=now + 30 * 86_400,
-                                plaintext=body, lane=lane)
+                                plaintext=body, lane=lane, prev=env.filler_prev(self._seq))
             self._event(ev.Published(envelope), flush=False)
             ids.append(envelope.id.hex())
         self._flush()

@@ -1,0 +1,125 @@
+"""Protocol v2 against a hostile member and ex-member, through real Circles (issue 9 items 2, 6-9): chains
+and equivocation, a departed author's genuine last posts, lamport bounds, roster-key rotation, and the
+created/expires bounds. Each of these failed on protocol v1."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from meshcare import envelope as env
+from meshcare.circles import membership as ms
+from meshcare.circles.circle import FUTURE_SLACK, LAMPORT_CAP, Circle, Verdict
+from meshcare.crypto.keys import Identity
+from meshcare.errors import DecryptionFailed
+from meshcare.wire import pack
+
+from .test_circle import DAY, T, Net, ids
+
+
+def _forge_post(c: Circle, *, seq: int, prev: bytes, epoch: int | None = None, lamport: int | None = None,
+                created: int = T, expires: int | None = None) -> env.Envelope:
+    """A presence post sealed by ``c``'s identity with chosen header values (a modified client)."""
+    epoch = c.roster.current if epoch is None else epoch
+    assert epoch is not None
+    e = c._seal(epoch, c._body_key(c._epoch_keys[epoch]), pack({"k": "presence", "status": "away"}), seq=seq,
+                now=created, expires=created + DAY if expires is None else expires, lane=env.Lane.NORMAL,
+                prev=prev)
+    if lamport is None:
+        return e
+    return env.seal(signing_key=c.identity.signing_key, topic=c.topic, epoch=epoch,
+                    key=c._body_key(c._epoch_keys[epoch]), seq=seq, lamport=lamport, created=created,
+                    expires=e.expires, plaintext=pack({"k": "presence", "status": "away"}), prev=prev)
+
+
+def test_a_removed_member_reusing_a_seq_is_rejected_and_recorded() -> None:
+    n = Net("F", "A", "C").setup()
+    c = n.circles["C"]
+    genuine = n.post("C", "presence", {"status": "available"})
+    old = c.roster.current
+    n.roster("F", "remove", n.remove_fields("F", "C"), to=["A"])
+    # v1: seq <= last_seq under an old key passed. Now: the seq is taken by another envelope
+    reused = _forge_post(c, seq=genuine.seq, prev=genuine.prev, epoch=old)
+    for name in "FA":
+        assert n.circles[name].verdict(reused, T) is Verdict.REJECT
+        assert n.circles[name].equivocations == {n.me("C"): 1}
+        assert n.circles[name].verdict(reused, T) is Verdict.REJECT       # counted once per envelope
+        assert n.circles[name].equivocations == {n.me("C"): 1}
+
+
+def test_a_departed_authors_genuine_last_posts_arriving_late_count_even_in_reverse_order() -> None:
+    n = Net("F", "A", "C").setup()
+    posts = [n.post("C", "presence", {"status": "available"}, to=["F"]) for _ in range(3)]
+    n.roster("F", "remove", n.remove_fields("F", "C"), to=["A"])       # F saw all three; A saw none
+    a = n.circles["A"]
+    first, second, last = posts
+    assert a.verdict(first, T) is Verdict.DEFER and a.verdict(second, T) is Verdict.DEFER
+    n.give("A", [second, first])                                        # held: not linkable yet
+    assert not {first.id, second.id} & ids(a)
+    n.give("A", [last])                                                 # the one the removal names
+    assert {first.id, second.id, last.id} <= ids(a)
+    # and a forged one on a side branch of the chain is not accepted
+    side = _forge_post(n.circles["C"], seq=last.seq, prev=second.id, epoch=last.epoch)
+    assert a.verdict(side, T) is Verdict.REJECT
+
+
+def test_a_huge_lamport_never_stops_a_node_sealing_even_after_a_restart() -> None:
+    n = Net("F", "A").setup()
+    a = n.circles["A"]
+    top = a.chains.top(n.me("A"))
+    huge = _forge_post(a, seq=top[0] + 1, prev=top[1], lamport=2**63 - 1)
+    assert n.circles["F"].verdict(huge, T) is Verdict.REJECT             # over the cap
+    near = _forge_post(a, seq=top[0] + 1, prev=top[1], lamport=LAMPORT_CAP)
+    n.seq["A"] += 1
+    n._spread("A", near, to=["F"])
+    f = n.circles["F"]
+    assert f.max_lamport <= LAMPORT_CAP
+    for _ in range(3):                                                  # saturates, never raises
+        n.post("F", "presence", {"status": "available"})
+    restarted = n.fresh("F")                                            # start-up re-ingests the store
+    for e in n.log:
+        restarted.ingest(e)
+    restarted.post_envelope("presence", {"status": "away"}, seq=n.seq["F"] + 1, now=T)
+
+
+def test_a_removed_member_cannot_open_roster_operations_made_after_its_removal() -> None:
+    n = Net("F", "A", "C").setup()
+    n.roster("F", "remove", n.remove_fields("F", "C"))                  # C receives its own removal
+    c = n.circles["C"]
+    after = n.roster("F", "invite", {"invite": os.urandom(32), "role": "member", "expires": T + 3600},
+                     to=["A"])
+    assert after.epoch == n.circles["F"].roster.generation != ms.generation_number(b"\0" * 32)
+    assert c.verdict(after, T) is Verdict.DEFER
+    for key in c._roster_keys.values():
+        with pytest.raises(DecryptionFailed):
+            env.open_body(after, key)
+
+
+def test_a_joiner_folds_the_whole_history_with_the_keys_of_its_welcome() -> None:
+    n = Net("F", "A", "C").setup()
+    n.roster("F", "remove", n.remove_fields("F", "C"))
+    n.roster("A", "leave", n.leave_fields("A"))
+    n.rotate("F")                                                       # after a leave: a new generation
+    f = n.circles["F"]
+    assert len(f._roster_keys) == 3 and not f.roster.needs_rotation
+    newcomer = Identity.generate("K")                                   # being admitted now
+    joiner = Circle(newcomer, n.secret, n.founder, dict(f.roster_keys_for_joiner()))
+    n.give("F", list(reversed(n.log)), circle=joiner)
+    assert joiner.roster.order == f.roster.order and set(joiner.roster.members) == set(f.roster.members)
+    without = Circle(newcomer, n.secret, n.founder)                     # the secret alone is not enough
+    n.give("F", n.log, circle=without)
+    assert len(without.roster.order) < len(f.roster.order)
+
+
+def test_expires_beyond_the_retention_is_rejected_and_a_future_created_waits() -> None:
+    n = Net("F", "A").setup()
+    a, f = n.circles["A"], n.circles["F"]
+    top = a.chains.top(n.me("A"))
+    forever = _forge_post(a, seq=top[0] + 1, prev=top[1], expires=2**63 - 1)
+    assert f.verdict(forever, T) is Verdict.REJECT
+    ahead = _forge_post(a, seq=top[0] + 1, prev=top[1], created=T + FUTURE_SLACK + 60)
+    assert f.verdict(ahead, T) is Verdict.DEFER
+    assert f.verdict(ahead, T + 120) is Verdict.ACCEPT                 # a fast clock, not an attack
+    old = _forge_post(a, seq=top[0] + 1, prev=top[1], created=T - 31 * DAY)
+    assert f.verdict(old, T) is Verdict.REJECT                          # older than the retention
