@@ -98,9 +98,10 @@ class Net:
     # -- making envelopes ------------------------------------------------------------------------
 
     def roster(self, author: str, kind: str, fields: dict[str, Any], *, to: Sequence[str] | None = None,
-               now: int = T) -> env.Envelope:
+               now: int = T, generation: int | None = None) -> env.Envelope:
         self.seq[author] += 1
-        e = self.circles[author].roster_envelope(kind, fields, seq=self.seq[author], now=now)
+        e = self.circles[author].roster_envelope(kind, fields, seq=self.seq[author], now=now,
+                                                 generation=generation)
         return self._spread(author, e, to)
 
     def post(self, author: str, kind: str, body: dict[str, Any], *, audience: Iterable[bytes] = (),
@@ -120,8 +121,10 @@ class Net:
 
     def rotate(self, author: str, *, to: Sequence[str] | None = None) -> env.Envelope:
         c = self.circles[author]
-        if c.roster.roster_stale:
-            return self.roster(author, "rotate", c.new_generation_fields(c.roster.readers, ()), to=to)
+        if c.roster.roster_stale or c.roster.roster_key_missing:
+            generation = c.repair_generation() if c.roster.roster_key_missing else None
+            return self.roster(author, "rotate", c.new_generation_fields(c.roster.readers, ()), to=to,
+                               generation=generation)
         return self.roster(author, "rotate", c.new_epoch_fields(c.roster.readers), to=to)
 
     def remove_fields(self, by: str, name: str) -> dict[str, Any]:

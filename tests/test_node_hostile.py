@@ -149,7 +149,7 @@ def test_graft_wait_is_the_announcing_links_own() -> None:
 def stocked(n: int, topic: bytes = TOPIC) -> MemoryStore:
     store = MemoryStore()
     key = nacl.signing.SigningKey(b"A" * 32)
-    store.add([make_envelope(key, topic=topic, seq=s, plaintext=b"x") for s in range(n)], NOW)
+    store.add([make_envelope(key, topic=topic, seq=s, plaintext=b"x") for s in range(1, n + 1)], NOW)
     return store
 
 
@@ -238,7 +238,7 @@ def test_more_topics_than_one_topics_frame_holds_offers_circles_first() -> None:
 def test_backdated_envelopes_do_not_escape_the_author_budget() -> None:
     link = Link(SyncConfig(limits=Limits(author_per_min=60, author_burst=5, author_backlog=10)))
     key = nacl.signing.SigningKey(b"B" * 32)
-    old = [make_envelope(key, topic=TOPIC, seq=s, created=NOW - DAY, ttl=2 * DAY) for s in range(30)]
+    old = [make_envelope(key, topic=TOPIC, seq=s, created=NOW - DAY, ttl=2 * DAY) for s in range(1, 31)]
     link.push(old)
     persisted = [e for eff in link.effects if isinstance(eff, ev.Persist) for e in eff.envelopes]
     assert len(persisted) == 10                         # before: all 30
@@ -248,7 +248,7 @@ def test_backdated_envelopes_do_not_escape_the_author_budget() -> None:
 def test_a_days_honest_backlog_still_catches_up_at_once() -> None:
     link = Link()
     key = nacl.signing.SigningKey(b"D" * 32)
-    backlog = [make_envelope(key, topic=TOPIC, seq=s, created=NOW - DAY + 10 * s, ttl=2 * DAY, plaintext=b"")
+    backlog = [make_envelope(key, topic=TOPIC, seq=s + 1, created=NOW - DAY + 10 * s, ttl=2 * DAY, plaintext=b"")
                for s in range(3_000)]                   # one message every 10 s for most of a day
     for start in range(0, len(backlog), 500):
         link.push(backlog[start:start + 500], catchup=True)

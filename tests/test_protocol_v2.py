@@ -123,3 +123,30 @@ def test_expires_beyond_the_retention_is_rejected_and_a_future_created_waits() -
     assert f.verdict(ahead, T + 120) is Verdict.ACCEPT                 # a fast clock, not an attack
     old = _forge_post(a, seq=top[0] + 1, prev=top[1], created=T - 31 * DAY)
     assert f.verdict(old, T) is Verdict.REJECT                          # older than the retention
+
+
+def test_a_member_admitted_concurrently_with_a_removal_gets_the_roster_key_at_the_next_rotation() -> None:
+    n = Net("F", "A", "C", "K").setup()
+    # K was admitted by F; concurrently (before hearing of it) A... is a member: F removes C while A admits
+    # nobody: model the race by F removing C on a branch that K's admission is not part of
+    k = n.circles["K"]
+    f = n.circles["F"]
+    # F, not having seen K's admission (a fresh view of the same history minus it), removes C
+    before_k = [e for e in n.log if e is not n.log[-1]]
+    stale = n.fresh("F")
+    n.give("F", before_k, circle=stale)
+    assert n.me("K") not in stale.roster.members
+    removal = stale.roster_envelope("remove", {"member": n.me("C"), **stale.departure_fields(n.me("C")),
+                                               **stale.new_generation_fields(stale.roster.readers - {n.me("C")}, ())},
+                                    seq=n.seq["F"] + 1, now=T, prev=f.chains.top(n.me("F"))[1])
+    n.seq["F"] += 1
+    n._spread("F", removal, to=["A", "K"])
+    assert n.me("K") in f.roster.members and n.me("C") not in f.roster.members
+    assert f.roster.roster_key_missing and f.roster.needs_rotation        # K cannot derive the new key
+    assert f.roster.generation not in k._roster_keys
+    n.rotate("F", to=["A", "K"])
+    assert not f.roster.needs_rotation
+    assert f.roster.generation in k._roster_keys                          # K reads what comes next
+    invite = n.roster("F", "invite", {"invite": os.urandom(32), "role": "member", "expires": T + 3600},
+                      to=["A", "K"])
+    assert invite.id in k.roster.invites or invite.id in {op for op in k.roster.order}

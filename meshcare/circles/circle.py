@@ -293,6 +293,37 @@ class Circle:
         held = [g for g in roster.generations.values() if g.number in self._roster_keys]
         return max(held, key=lambda g: g.position).number if held else ROSTER_EPOCH
 
+    def repair_generation(self) -> int:
+        """The roster-key generation a rotation that repairs ``roster_key_missing`` is sealed under: the
+        newest one that every member lacking the current generation holds, i.e. that was introduced in
+        the causal past of each one's admission (its welcome carried every generation its admitter held).
+        Sealed under the current generation, the repair would be unreadable to exactly those it is for.
+        An ex-member who held that older generation can read this one rotation: who the members are,
+        never a key (docs/threat-model.md)."""
+        roster = self.roster
+        current = roster.generations.get(roster.generation)
+        epoch = roster.epochs.get(ms.epoch_number(current.op)) if current is not None else None
+        holders = (set(current.keys) | (set(epoch.keys) if epoch is not None else set())) if current else set()
+        candidates: set[int] | None = None
+        for member in set(roster.members) - holders:
+            past = self._ancestors(roster.members[member].admitted)
+            held = {g.number for g in roster.generations.values() if g.op in past}
+            candidates = held if candidates is None else candidates & held
+        usable = [roster.generations[g] for g in candidates or () if g in self._roster_keys]
+        return max(usable, key=lambda g: g.position).number if usable else ROSTER_EPOCH
+
+    def _ancestors(self, op_id: bytes) -> set[bytes]:
+        seen: set[bytes] = set()
+        todo = [op_id]
+        while todo:
+            current = todo.pop()
+            op = self._ops.get(current)
+            if op is None or current in seen:
+                continue
+            seen.add(current)
+            todo.extend(op.parents)
+        return seen
+
     def roster_keys_for_joiner(self) -> list[list[Any]]:
         """Every roster-key generation we hold, for a welcome: a joiner reads the whole roster history
         (not the secret alone: later generations are random, so the secret cannot derive them)."""
@@ -500,16 +531,17 @@ class Circle:
     # writing (the caller supplies seq and created; lamport comes from what this circle has seen)
 
     def roster_envelope(self, kind: str, fields: Mapping[str, Any], *, seq: int, now: int,
-                        prev: bytes | None = None) -> env.Envelope:
+                        prev: bytes | None = None, generation: int | None = None) -> env.Envelope:
         """Seal a roster operation that builds on the current heads (validated as any received one). Its
-        lamport is 1 + the parents' highest (the rule every node checks)."""
+        lamport is 1 + the parents' highest (the rule every node checks). ``generation``: the roster-key
+        generation to seal under (default: the current one; see ``repair_generation``)."""
         body = {"k": kind, **fields}
         lamport = 1
         if kind != "create":
             body["parents"] = list(self.roster.heads)
             lamport = 1 + max((self._ops[h].lamport for h in self.roster.heads), default=0)
         ms.validate(body)
-        generation = self._sealing_generation()
+        generation = self._sealing_generation() if generation is None else generation
         return self._seal(generation, self._roster_keys[generation], pack(body), seq=seq, now=now, expires=NEVER,
                           lane=env.Lane.URGENT, lamport=lamport, prev=prev)
 

@@ -242,11 +242,24 @@ class Roster:
     @property
     def needs_rotation(self) -> bool:
         """True when the current epoch's key is held by someone who is no longer a reader, or a reader lacks it."""
-        if self.roster_stale:
-            return True          # the roster key is held by someone who left
+        if self.roster_stale or self.roster_key_missing:
+            return True          # the roster key is held by someone who left, or not by someone who stays
         if self.current is None:
             return bool(self.readers)
         return self.epochs[self.current].recipients != self.readers
+
+    @property
+    def roster_key_missing(self) -> bool:
+        """Someone in the circle lacks the current roster-key generation: admitted concurrently with the
+        operation that introduced it (readers derive it from that operation's epoch key, relays get it
+        sealed in its ``roster_keys``; a member admitted on another branch got neither). The next
+        rotation then introduces a new generation that reaches everyone."""
+        gen = self.generations.get(self.generation)
+        if gen is None:
+            return False         # generation 0: derived from the circle secret every member was given
+        epoch = self.epochs.get(epoch_number(gen.op))
+        holders = set(gen.keys) | (set(epoch.keys) if epoch is not None else set())
+        return not set(self.members) <= holders
 
     def post_verdict(self, author: bytes, epoch: int, seq: int, envelope_id: bytes, chain: Chain) -> bool | None:
         """May ``author`` have written the content envelope (``epoch``, ``seq``, ``envelope_id``)? A departed

@@ -341,16 +341,21 @@ class Registry:
         return {"member": member, **circle.departure_fields(member),
                 **circle.new_generation_fields(roster.readers - {member}, relays)}
 
-    def roster_op(self, circle: Circle, kind: str, fields: Mapping[str, Any], now: int) -> env.Envelope:
+    def roster_op(self, circle: Circle, kind: str, fields: Mapping[str, Any], now: int,
+                  generation: int | None = None) -> env.Envelope:
         seq, prev = self.next_link(circle)
-        return self._sealed(circle, circle.roster_envelope(kind, fields, seq=seq, now=now, prev=prev))
+        return self._sealed(circle, circle.roster_envelope(kind, fields, seq=seq, now=now, prev=prev,
+                                                           generation=generation))
 
     def rotate(self, circle: Circle, now: int) -> env.Envelope:
-        """A new epoch; after a leave also a new roster-key generation (the leaver holds the old one)."""
+        """A new epoch; after a leave also a new roster-key generation (the leaver holds the old one), and
+        when someone lacks the current generation (admitted concurrently with the removal that made it)."""
         roster = circle.roster
-        if roster.roster_stale:
+        if roster.roster_stale or roster.roster_key_missing:
             relays = {m for m, v in roster.members.items() if v.role == "relay"}
-            return self.roster_op(circle, "rotate", circle.new_generation_fields(roster.readers, relays), now)
+            generation = circle.repair_generation() if roster.roster_key_missing else None
+            return self.roster_op(circle, "rotate", circle.new_generation_fields(roster.readers, relays), now,
+                                  generation)
         return self.roster_op(circle, "rotate", circle.new_epoch_fields(roster.readers), now)
 
     def post(self, circle: Circle, kind: str, body: Mapping[str, Any], now: int,
