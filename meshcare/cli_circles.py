@@ -31,6 +31,7 @@ from .circles import posts
 from .cli import EXIT_OK, EXIT_USAGE, _ask_daemon, _emit, _table
 from .cli_format import Handler, _add, _number, short, when
 from .errors import BadInput
+from .text import for_terminal
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
@@ -216,8 +217,8 @@ def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> in
              f"  {mine.ljust(width)}{result['my_fingerprint']}\n"
              f"{name} sees the same two numbers, the other way round (`meshcare id` shows their own).")
     if ask:
-        print(shown)
-        if input(f"Do the numbers match what {name} sees? [y/N] ").strip().lower() in ("y", "yes"):
+        print(for_terminal(shown))
+        if input(for_terminal(f"Do the numbers match what {name} sees? [y/N] ")).strip().lower() in ("y", "yes"):
             result = _ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member, confirm=True)
         shown = ""
     if result["verified"]:
