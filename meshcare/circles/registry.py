@@ -291,8 +291,9 @@ class Registry:
         cached = self._views.get(circle.topic)
         if cached is not None and cached.version == circle.version:
             return cached
-        posts = circle.posts
-        view = View(circle.version, cl.fold_calls(posts), ck.fold_checkins(posts), pl.fold_shares(posts),
+        posts, roster = circle.posts, circle.roster
+        calls = cl.fold_calls(posts, members=frozenset(roster.members), facilitators=roster.facilitators)
+        view = View(circle.version, calls, ck.fold_checkins(posts), pl.fold_shares(posts),
                     {p.id: p for p in posts})
         self._views[circle.topic] = view
         return view
