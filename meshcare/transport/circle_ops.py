@@ -346,6 +346,7 @@ class CircleOps:
                     "audience": len(audience - {state.caller}),
                     "reached": len((state.received_by & audience) - {state.caller}),
                     "waiting_on": [m.hex() for m in waiting], "mine": state.caller == host.registry.me,
+                    "claimed_too": host.registry.me in state.also_claimed,
                     "plans": [pl.share_to_dict(s, names) for s in
                               pl.shares_for_call(view.shares, call_id)]})
         return out
@@ -370,30 +371,45 @@ class CircleOps:
         return {"call": host._call_dict(circle, state.id)}
 
     def _thread(self, args: dict[str, Any], kind: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """Post ``kind`` in a call's thread. Refused (BadInput) on a resolved call: the fold would ignore
+        it on every node, so posting it would only say something that never shows."""
         host: Any = self
         circle, _, state = host._find_call(_str(args, "call"))
+        if state.status == "resolved":
+            raise BadInput(f"this call was resolved {_by(host, state)}; nothing more can be added to it. "
+                           "If someone needs support again, start a new call")
         e = host._post(circle, kind, _validated(kind, {"call": state.id, **extra}))
         return {"id": e.id.hex(), "call": host._call_dict(circle, state.id)}
 
     def op_call_offer(self, args: dict[str, Any]) -> dict[str, Any]:
+        host: Any = self
         kind = _str(args, "kind")
         if kind not in OFFER_KINDS:
             raise BadInput(f"an offer is one of {', '.join(OFFER_KINDS)}")
+        _, _, state = host._find_call(_str(args, "call"))
+        if state.caller == host.registry.me:
+            raise BadInput("this is your own call; others offer support in it (post an update instead)")
         return self._thread(args, "offer", {"kind": kind, "text": _str(args, "text", required=False)})
 
     def op_call_claim(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Claim a call. ``have_it`` says whether this node holds it now: in a race the claim first in
+        the circle's order wins on every node, and the result names who has it."""
         host: Any = self
         _, _, state = host._find_call(_str(args, "call"))
         if state.caller == host.registry.me:
             raise BadInput("this is your own call; others claim it")
-        if state.status == "resolved":
-            raise BadInput("that call is resolved")
-        if state.claimer is not None and state.claimer != host.registry.me:
+        if state.claimer is not None and state.claimer != host.registry.me and state.status != "resolved":
             raise BadInput(f"{host._names().get(state.claimer, 'someone')} already has this call; "
                            "offer help in its thread instead")
-        return self._thread(args, "claim", {})
+        out = self._thread(args, "claim", {})
+        out["have_it"] = out["call"]["claimer"] == host.registry.me.hex()
+        return out
 
     def op_call_release(self, args: dict[str, Any]) -> dict[str, Any]:
+        host: Any = self
+        _, _, state = host._find_call(_str(args, "call"))
+        if state.status != "resolved" and host.registry.me not in ({state.claimer} | state.also_claimed):
+            raise BadInput("you have not claimed this call, so there is nothing to let go of")
         return self._thread(args, "release", {})
 
     def op_call_accept(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -411,14 +427,22 @@ class CircleOps:
         return self._thread(args, "update", {"text": _str(args, "text")})
 
     def op_call_resolve(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Resolve a call: its caller, whoever has it, or a facilitator (a call whose claimer is gone
+        must not stay open for ever). Resolving a resolved call posts nothing and says so
+        (``already_resolved``)."""
         host: Any = self
-        _, _, state = host._find_call(_str(args, "call"))
-        if host.registry.me not in (state.caller, state.claimer):
-            raise BadInput("the person who made the call, or whoever has it, resolves it")
+        circle, _, state = host._find_call(_str(args, "call"))
+        if state.status == "resolved":
+            return {"id": None, "already_resolved": True, "call": host._call_dict(circle, state.id)}
+        if (host.registry.me not in (state.caller, state.claimer)
+                and host.registry.me not in circle.roster.facilitators):
+            raise BadInput("the person who made the call, whoever has it, or a facilitator resolves it")
         followup = _int_or_none(args, "followup_at")
         if followup is not None and followup <= host._t():
             raise BadInput("a follow-up time must be in the future")
-        return self._thread(args, "resolve", {"followup_at": followup})
+        out = self._thread(args, "resolve", {"followup_at": followup})
+        out["already_resolved"] = False
+        return out
 
     # --- check-ins --------------------------------------------------------------------------------
 
@@ -564,6 +588,13 @@ def _validated(kind: str, body: dict[str, Any]) -> dict[str, Any]:
         return ps.validate(kind, body)
     except RemoteProtocolError as exc:
         raise BadInput(str(exc).replace("malformed ", "")) from None
+
+
+def _by(host: Any, state: cl.CallState) -> str:
+    """``by ann`` (or ``by you``) for a resolved call's message."""
+    if state.resolved_by == host.registry.me:
+        return "by you"
+    return f"by {host._names().get(state.resolved_by, 'someone')}"
 
 
 def _ladder(state: cl.CallState) -> list[dict[str, Any]]:

@@ -1,0 +1,47 @@
+"""Circle ops between in-process daemons on loopback: what people are told when an op does not apply
+(issue 9 items 15-19). Polls a condition with a deadline, as test_daemon_circles does; no fixed sleeps."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from meshcare.errors import BadInput
+from tests.test_daemon_circles import circle_of_three, make, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def hexid(d) -> str:
+    return bytes(d.identity.node_id).hex()
+
+
+async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lapses():
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        call = (await cat.request("call.create", {"circle": "Elm St", "text": "Could someone call me?"}))["call"]["id"]
+        for d in (ann, bob):
+            await wait_for(lambda d=d: any(c["id"] == call for c in d.op_calls_list({})["calls"]))
+        with pytest.raises(BadInput, match="not claimed"):
+            await ann.request("call.release", {"call": call})
+        with pytest.raises(BadInput, match="own call"):
+            await cat.request("call.offer", {"call": call, "kind": "call"})
+        claimed = await bob.request("call.claim", {"call": call})
+        assert claimed["have_it"] is True
+        await wait_for(lambda: ann.op_call_show({"call": call})["call"]["claimer"] == hexid(bob))
+        # bob is removed: his claim lapses, the call is open again for the circle
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "bob"})
+        for d in (ann, cat):
+            await wait_for(lambda d=d: d.op_call_show({"call": call})["call"]["status"] == "open")
+        # a facilitator can close a call that is not theirs
+        done = await ann.request("call.resolve", {"call": call})
+        assert done["already_resolved"] is False and done["call"]["resolved_by"] == hexid(ann)
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["status"] == "resolved")
+        again = await cat.request("call.resolve", {"call": call})
+        assert again["already_resolved"] is True and again["id"] is None
+        with pytest.raises(BadInput, match="was resolved by ann; nothing more"):
+            await cat.request("call.update", {"call": call, "text": "still here"})
+        for op, args in (("call.claim", {}), ("call.offer", {"kind": "call"}), ("call.update", {"text": "x"})):
+            with pytest.raises(BadInput, match="was resolved by you"):
+                await ann.request(op, {"call": call, **args})
+        nursery.cancel_scope.cancel()
