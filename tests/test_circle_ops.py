@@ -45,3 +45,20 @@ async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lap
             with pytest.raises(BadInput, match="was resolved by you"):
                 await ann.request(op, {"call": call, **args})
         nursery.cancel_scope.cancel()
+
+
+async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once():
+    """Issue 9 item 15: check-in authority is the epoch's facilitator set; a role change opens no epoch,
+    so the newly promoted facilitator's node rotates first and every node reads the check-in."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await ann.request("circle.role", {"circle": "Elm St", "member": "bob", "role": "facilitator"})
+        await wait_for(lambda: all(c.roster.role(bob.registry.me) == "facilitator"
+                                   for d in (bob, cat) for c in d.registry.circles.values()))
+        made = (await bob.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone?"}))["checkin"]
+        assert made["author"] == hexid(bob)
+        await wait_for(lambda: [c["id"] for c in cat.op_checkin_list({})["checkins"]] == [made["id"]])
+        replied = await cat.request("checkin.reply", {"checkin": made["id"], "option": 1})
+        assert replied["option"] == "doing OK"
+        await wait_for(lambda: bob.op_checkin_show({"checkin": made["id"]})["checkin"]["answered"] == 1)
+        nursery.cancel_scope.cancel()

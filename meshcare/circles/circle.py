@@ -415,6 +415,10 @@ class Circle:
         if epoch is None or epoch not in self._epoch_keys or self.roster.needs_rotation:
             raise LocalProtocolError("rotate the epoch before posting (Circle.needs_rotation)")
         body = ps.validate(kind, dict(body))
+        if kind == "checkin" and body["call"] is None and self.me not in self.roster.epochs[epoch].facilitators:
+            # every node reads check-in authority from the epoch's facilitators: a post they would all
+            # find unreadable must not go out (Registry.post rotates first for a newly promoted one)
+            raise BadInput("only facilitators send check-ins to the circle")
         expires = now + self.roster.settings.retention_days * 86_400
         inner = dict(body)
         if kind == "checkin":

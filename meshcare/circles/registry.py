@@ -333,7 +333,7 @@ class Registry:
         if role == "relay":
             raise BadInput("this node is the circle's relay: it carries messages but cannot post")
         out = []
-        if circle.roster.needs_rotation or not circle.can_read():
+        if circle.roster.needs_rotation or not circle.can_read() or _needs_authority(circle, self.me, kind, body):
             out.append(self.rotate(circle, now))
         e = circle.post_envelope(kind, body, seq=self.next_seq(circle.topic), now=now, audience=audience)
         circle.ingest(e)
@@ -473,6 +473,19 @@ class Registry:
             body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
             return [(circle.topic, e) for e in self.post(circle, "checkin", body, now)]
         return []
+
+
+def _needs_authority(circle: Circle, me: bytes, kind: str, body: Mapping[str, Any]) -> bool:
+    """True when this node, a facilitator now, is about to post a circle check-in under an epoch that
+    began before it became one. Every node judges check-in authority by the epoch's facilitator set
+    (deterministic: the same on every node, whatever arrives later), and a role change opens no
+    epoch; so the newly promoted facilitator rotates first, and the check-in goes out under an epoch
+    that names it."""
+    roster = circle.roster
+    if kind != "checkin" or body.get("call") is not None or roster.role(me) != "facilitator":
+        return False
+    epoch = roster.epochs.get(roster.current) if roster.current is not None else None
+    return epoch is not None and me not in epoch.facilitators
 
 
 def _ladder(call: cl.CallState) -> list[dict[str, Any]]:
