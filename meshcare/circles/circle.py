@@ -292,6 +292,7 @@ class Circle:
                 else:
                     item.post = _UNREADABLE         # shared with someone else only
                     return []
+                inner = _bound(inner, e.author, {"for": outer["for"]})
             else:
                 inner = {k: v for k, v in outer.items() if k != "k"}
             if kind == "checkin":
@@ -348,7 +349,7 @@ class Circle:
         inner = _map(raw)
         if inner.get("checkin") != checkin:
             raise RemoteProtocolError("a reply names another check-in inside")
-        return inner
+        return _bound(inner, e.author, {})
 
     # ---------------------------------------------------------------------------------------------
     # reading
@@ -445,16 +446,18 @@ class Circle:
             recipient = sorted(set(audience))
             if len(recipient) != 1:
                 raise LocalProtocolError("a plan shared in a call goes to exactly one person (its claimer)")
+            sealed_plan = pack({**inner, "by": self.me, "for": recipient[0]})   # bound: see _bound
             outer = {"k": kind, "for": recipient[0],
-                     "sealed": _seal.seal_to(x25519_public(recipient[0]), pack(inner)),
-                     "mine": _seal.box(self._self_key, pack(inner), b"plan")}
+                     "sealed": _seal.seal_to(x25519_public(recipient[0]), sealed_plan),
+                     "mine": _seal.box(self._self_key, sealed_plan, b"plan")}
         elif kind == "checkin_reply":
             checkin = bytes(body["checkin"])
             reply_pub = self._reply_pubs.get(checkin)
             if reply_pub is None:
                 raise BadInput("this node cannot see that check-in, so it cannot answer it")
-            outer = {"k": kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, pack(inner)),
-                     "mine": _seal.box(self._self_key, pack(inner), checkin)}
+            sealed_reply = pack({**inner, "by": self.me})                       # bound: see _bound
+            outer = {"k": kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, sealed_reply),
+                     "mine": _seal.box(self._self_key, sealed_reply, checkin)}
         else:
             outer = {"k": kind, **inner}
             if kind == "presence" and body.get("until") is not None:
@@ -487,6 +490,21 @@ _UNREADABLE: Final = ps.Post(b"", b"", 0, 0, "unreadable", {})
 
 
 _REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
+
+
+def _bound(inner: dict[str, Any], author: bytes, targets: Mapping[str, object]) -> dict[str, Any]:
+    """A sealed box's plaintext, checked to be bound to the envelope that carries it: ``by`` must be
+    the envelope's (signed) author and every field of ``targets`` (the recipient) must match what the
+    box says inside (the check-in or call is checked by the caller). Without this, a member could copy
+    another member's sealed reply or plan share into an envelope of its own and have it read as
+    theirs. Returns the plaintext without the binding fields; raises RemoteProtocolError on a
+    mismatch (the post is unreadable, never counted)."""
+    if inner.get("by") != author:
+        raise RemoteProtocolError("a sealed box written by someone other than the envelope's author")
+    for name, value in targets.items():
+        if inner.get(name) != value:
+            raise RemoteProtocolError(f"a sealed box meant for another {name!r}")
+    return {k: v for k, v in inner.items() if k != "by" and k not in targets}
 
 
 def _map(raw: bytes) -> dict[str, Any]:
