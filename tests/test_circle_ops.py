@@ -62,3 +62,33 @@ async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once():
         assert replied["option"] == "doing OK"
         await wait_for(lambda: bob.op_checkin_show({"checkin": made["id"]})["checkin"]["answered"] == 1)
         nursery.cancel_scope.cancel()
+
+
+async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_calls_keep_their_roster():
+    """Issue 9 item 19: a circle-wide plan share shows in the caller's calls; "reached N of M" counts
+    the circle as it was when the call was made; a removed member keeps the name they had."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await cat.request("plan.edit", {"helps": "tea and a quiet room"})
+        await cat.request("plan.share", {"circle": "Elm St"})
+        call = (await cat.request("call.create", {"circle": "Elm St", "text": "Rough night"}))["call"]["id"]
+        for d in (ann, bob):
+            await wait_for(lambda d=d: any(c["id"] == call and c["plans"] for c in d.op_calls_list({})["calls"]))
+            assert d.op_call_show({"call": call})["call"]["plans"][0]["plan"]["helps"] == "tea and a quiet room"
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["reached"] == 2)
+        await bob.request("call.update", {"call": call, "text": "calling you now"})
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["updates"])
+        # dan joins later: the old call still reached 2 of 2, and names nobody who was not there
+        dan = make("dan", [("127.0.0.1", ann.port)])
+        await nursery.start(dan.run)
+        token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+        await dan.request("circle.join", {"token": token})
+        await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 4)
+        shown = cat.op_call_show({"call": call})["call"]
+        assert (shown["reached"], shown["audience"], shown["waiting_on"]) == (2, 2, [])
+        # bob is removed: his update still says bob
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "bob"})
+        await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 3)
+        shown = cat.op_call_show({"call": call})["call"]
+        assert shown["names"][hexid(bob)] == "bob"
+        nursery.cancel_scope.cancel()

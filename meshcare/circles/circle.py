@@ -360,6 +360,25 @@ class Circle:
             self._refold()
         return [i.post for i in self._content.values() if i.post is not None and i.post is not _UNREADABLE]
 
+    def epoch_of(self, post_id: bytes) -> int | None:
+        """The epoch a content envelope was sealed under (who could read it then), or None."""
+        item = self._content.get(post_id)
+        return None if item is None else item.envelope.epoch
+
+    def names_ever(self) -> dict[bytes, str]:
+        """Everyone ever admitted, with the last name the roster gave them (kept after they leave or
+        are removed, so history still names them)."""
+        roster, out = self.roster, {}
+        for op_id in roster.order:
+            op = self._ops[op_id]
+            if op_id in roster.ignored:
+                continue
+            if op.kind == "create":
+                out[op.author] = str(op.body["member_name"])
+            elif op.kind == "admit":
+                out[bytes(op.body["member"])] = str(op.body["name"])
+        return out
+
     def content_ids(self) -> list[bytes]:
         return list(self._content)
 

@@ -302,11 +302,35 @@ class Registry:
         return pr.fold_presence(circle.posts, now)
 
     def names(self) -> dict[bytes, str]:
+        """Member id -> name across circles: current members first, then the last name anyone who left
+        or was removed had (history keeps naming them, not showing an id)."""
         out: dict[bytes, str] = {}
         for circle in self.circles.values():
             for member in circle.roster.members.values():
                 out.setdefault(member.id, member.name)
+        for circle in self.circles.values():
+            for member, name in circle.names_ever().items():
+                out.setdefault(member, name)
         return out
+
+    def audience_then(self, circle: Circle, call: cl.CallState) -> frozenset[bytes]:
+        """Who ``call``'s ladder reaches at its current step, judged by the circle as it was when the
+        call was made (the readers and facilitators of the epoch it was sealed under): people who
+        joined later were never asked and must not be counted as "not reached"."""
+        epoch_number = circle.epoch_of(call.id)
+        epoch = circle.roster.epochs.get(epoch_number) if epoch_number is not None else None
+        if epoch is None:
+            return circle.call_audience(call.caller, _ladder(call), call.step)
+        readers = epoch.recipients
+        audience = {call.caller}
+        for step in call.ladder[: call.step + 1]:
+            if step.to == "circle":
+                audience |= readers
+            elif step.to == "facilitators":
+                audience |= epoch.facilitators
+            else:
+                audience |= set(step.members) & readers
+        return frozenset(audience)
 
     # ---------------------------------------------------------------------------------------------
     # writing

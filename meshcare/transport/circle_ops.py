@@ -339,7 +339,7 @@ class CircleOps:
         state = view.calls[call_id]
         names = host._names()
         out = cl.call_to_dict(state, names)
-        audience = circle.call_audience(state.caller, _ladder(state), state.step)
+        audience = host.registry.audience_then(circle, state)
         waiting = sorted(audience - state.received_by - {state.caller})
         out["names"].update({m.hex(): names[m] for m in waiting if m in names})
         out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name,
@@ -348,7 +348,7 @@ class CircleOps:
                     "waiting_on": [m.hex() for m in waiting], "mine": state.caller == host.registry.me,
                     "claimed_too": host.registry.me in state.also_claimed,
                     "plans": [pl.share_to_dict(s, names) for s in
-                              pl.shares_for_call(view.shares, call_id)]})
+                              pl.shares_for_call(view.shares, call_id, state.caller)]})
         return out
 
     def op_calls_list(self, args: dict[str, Any]) -> dict[str, Any]:
