@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from meshcare.errors import BadInput
-from tests.test_daemon_circles import circle_of_three, make, wait_for
+from tests.test_daemon_circles import circle_of_three, make, member_names, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,4 +91,30 @@ async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_
         await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 3)
         shown = cat.op_call_show({"call": call})["call"]
         assert shown["names"][hexid(bob)] == "bob"
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_shows():
+    """Issue 9 item 18: members re-announce their availability when someone new can read the circle;
+    the roster lists current members only."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await bob.request("presence.set", {"status": "available", "cap": 2})
+        await cat.request("presence.set", {"status": "available"})
+
+        def status(d, who) -> str | None:
+            rows = d.op_roster({"circle": "Elm St"})["circles"][0]["roster"]
+            return next((r["status"] for r in rows if r["member"] == hexid(who)), None)
+        await wait_for(lambda: status(ann, bob) == status(ann, cat) == "available")
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
+        await wait_for(lambda: status(ann, cat) is None)
+        dan = make("dan", [("127.0.0.1", ann.port)])
+        await nursery.start(dan.run)
+        token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+        await dan.request("circle.join", {"token": token})
+        await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
+        await wait_for(lambda: status(dan, bob) == "available", timeout=30)
+        rows = dan.op_roster({"circle": "Elm St"})["circles"][0]["roster"]
+        assert next(r for r in rows if r["member"] == hexid(bob))["cap"] == 2
+        assert status(dan, cat) is None
         nursery.cancel_scope.cancel()

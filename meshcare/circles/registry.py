@@ -16,6 +16,9 @@ Duties, each idempotent because its result is itself folded state:
 * ``followup``: a call this node resolved with a follow-up time that has come.
 * ``rotate``: a facilitator's node rotates the epoch when the roster needs it (someone left) or the
   circle's rotation period has passed.
+* ``presence``: this node's availability, still in force, was posted under an epoch that someone who
+  can read the circle now could not read (they joined since): it is posted again, unchanged, with its
+  ``until`` explicit, so new members see who is around (presence.py keeps its ``since``).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | receipt | escalate | followup | rotate
+    kind: str                      # admit | receipt | escalate | followup | rotate | presence
     topic: TopicId
     subject: bytes = b""           # call id, or joining member
     step: int = 0
@@ -427,6 +430,8 @@ class Registry:
                 due = self._rotation_due(circle, now)
                 if due is not None:
                     out.append((Duty("rotate", circle.topic), due))
+            if self._presence_unseen(circle, int(now)) is not None:
+                out.append((Duty("presence", circle.topic), now))
             view = self.view(circle)
             for call_id, call in view.calls.items():
                 if call.caller == self.me:
@@ -440,6 +445,20 @@ class Registry:
                         and call_id not in self.state.followups and call.status == "resolved"):
                     out.append((Duty("followup", circle.topic, call_id), float(call.followup_at)))
         return out
+
+    def _presence_unseen(self, circle: Circle, now: int) -> Any:
+        """This node's latest presence post in ``circle`` if it is still in force and some current
+        reader could not read it (they joined after it was posted), else None."""
+        mine = [p for p in circle.posts if p.kind == "presence" and p.author == self.me]
+        if not mine:
+            return None
+        latest = max(mine, key=lambda p: p.order)
+        roster = circle.roster
+        posted_in = circle.epoch_of(latest.id)
+        epoch = roster.epochs.get(posted_in) if posted_in is not None else None
+        if epoch is None or pr.effective_until(latest) <= now:
+            return None
+        return latest if roster.readers - epoch.recipients else None
 
     def _rotation_due(self, circle: Circle, now: float) -> float | None:
         roster = circle.roster
@@ -479,6 +498,12 @@ class Registry:
         if duty.kind == "rotate":
             self._needs_rotation_since.pop(circle.topic, None)
             return [(circle.topic, self.rotate(circle, now))]
+        if duty.kind == "presence":
+            mine = self._presence_unseen(circle, now)
+            if mine is None:
+                return []
+            body = {"status": mine.body["status"], "until": pr.effective_until(mine), "cap": mine.body["cap"]}
+            return [(circle.topic, e) for e in self.post(circle, "presence", body, now)]
         view = self.view(circle)
         call = view.calls.get(duty.subject)
         if call is None:
