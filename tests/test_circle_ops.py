@@ -118,3 +118,18 @@ async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_sho
         assert next(r for r in rows if r["member"] == hexid(bob))["cap"] == 2
         assert status(dan, cat) is None
         nursery.cancel_scope.cancel()
+
+
+async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
+    """Issue 9 item 5: open invites per circle are capped; revoking one makes room."""
+    from meshcare.circles.registry import MAX_OPEN_INVITES
+    async with trio.open_nursery() as nursery:
+        ann = make("ann")
+        await nursery.start(ann.run)
+        await ann.request("circle.create", {"name": "Elm St"})
+        made = [await ann.request("circle.invite", {"circle": "Elm St"}) for _ in range(MAX_OPEN_INVITES)]
+        with pytest.raises(BadInput, match="64 open invites.*revoke one.*or let one expire"):
+            await ann.request("circle.invite", {"circle": "Elm St"})
+        await ann.request("circle.revoke", {"circle": "Elm St", "invite": made[0]["invite"]})
+        await ann.request("circle.invite", {"circle": "Elm St"})
+        nursery.cancel_scope.cancel()

@@ -525,3 +525,22 @@ def test_state_survives_a_restart() -> None:
     assert circle.roster == m.circle("A").roster and before.id in {p.id for p in circle.posts}
     after = again.post(circle, "presence", {"status": "available"}, T)[-1]
     assert after.seq == before.seq + 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# open invites are capped (issue 9 item 5)
+
+
+def test_lobbies_served_are_the_newest_open_invites_up_to_the_cap() -> None:
+    """A hostile facilitator's invite spam (every invite op is valid) cannot grow the topic set, and so
+    the Topics frame, without bound: each circle serves the lobbies of its newest open invites only."""
+    from meshcare.circles.registry import MAX_OPEN_INVITES
+    m = circle_of("F", "A")
+    tokens = [m.invite("F", T + i, to=["A"]) for i in range(MAX_OPEN_INVITES + 20)]
+    for name in "FA":
+        lobbies = m[name].topics(T + 100) - {m.topic}
+        assert len(lobbies) == MAX_OPEN_INVITES
+        newest = {Lobby(t.invite_key, m.topic).topic for t in tokens[-MAX_OPEN_INVITES:]}
+        assert lobbies == newest
+        oldest = Lobby(tokens[0].invite_key, m.topic).topic
+        assert m[name].lobby(oldest) is None and m[name].lobby(next(iter(newest))) is not None

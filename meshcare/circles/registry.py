@@ -47,6 +47,12 @@ ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the r
 PLAN_INTERVAL: Final = 0.25       # recompute what is due at most this often while circles change
 RETRY_AFTER: Final = 60.0         # a duty that failed or found nothing to do waits this long
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
+#: Open invites per circle. Each open invite is a lobby topic this node syncs and names in its Topics
+#: frame (a peer rejects a frame of more than 4,096 tags): 64 is far more than a circle hands out at
+#: once, and keeps ~60 circles' lobbies within that limit. The op refuses one more; the lobbies served
+#: are the newest open invites up to the cap, so invites a hostile facilitator floods in cannot grow
+#: the topic set either.
+MAX_OPEN_INVITES: Final = 64
 FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 
@@ -98,6 +104,7 @@ class Registry:
         self._needs_rotation_since: dict[bytes, float] = {}
         self._postponed: dict[Duty, float] = {}
         self._plan: tuple[tuple[object, ...], float, float | None] | None = None
+        self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
         for entry in list(state.circles.values()):
             self._open(entry)
         for joining in state.joining.values():
@@ -164,21 +171,32 @@ class Registry:
 
     def topics(self, now: int) -> set[TopicId]:
         """Topics to sync: every circle, the lobbies of its open invites, and lobbies this node joins by."""
+        self._lobby_now = max(self._lobby_now, now)
         out: set[TopicId] = set(self.circles) | set(self.joining)
         for circle in self.circles.values():
             if circle.roster.role(self.me) is None:
                 continue
-            for key, invite in circle.roster.invites.items():
-                if invite.lobby_open_at(now):
-                    out.add(Lobby(key, circle.topic).topic)
+            out |= {Lobby(key, circle.topic).topic for key in self.served_invites(circle, now)}
         return out
 
+    def served_invites(self, circle: Circle, now: int) -> list[bytes]:
+        """The invites whose lobbies this node serves: those open at ``now`` (or just used: the welcome
+        travels), the newest ``MAX_OPEN_INVITES`` of them in the roster's fold order."""
+        live = [key for key, invite in circle.roster.invites.items() if invite.lobby_open_at(now)]
+        return live[-MAX_OPEN_INVITES:]
+
+    def open_invites(self, circle: Circle, now: int) -> int:
+        """How many invites of ``circle`` are open (unused, unrevoked, unexpired) at ``now``."""
+        return sum(1 for invite in circle.roster.invites.values() if invite.open_at(now))
+
     def lobby(self, topic: bytes) -> tuple[Lobby, Circle | None] | None:
+        """The lobby named ``topic``: one this node joins by, or one of a served invite (judged at the
+        latest time the topic set was computed), else None."""
         entry = self.joining.get(TopicId(topic))
         if entry is not None:
             return entry.lobby, None
         for circle in self.circles.values():
-            for key in circle.roster.invites:
+            for key in self.served_invites(circle, self._lobby_now):
                 lobby = Lobby(key, circle.topic)
                 if lobby.topic == topic:
                     return lobby, circle
@@ -197,6 +215,7 @@ class Registry:
 
     def verdicts(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
         """After the signature check: accept, reject, or hold (None) each envelope."""
+        self._lobby_now = max(self._lobby_now, now)
         out: list[bool | None] = []
         for e in envelopes:
             circle = self.circles.get(e.topic)

@@ -19,7 +19,7 @@ from ..circles import presence as pr
 from ..circles.circle import Circle
 from ..circles.invites import DEFAULT_VALID_S, Token, new_invite_seed, parse_token
 from ..circles.membership import Settings
-from ..circles.registry import Registry, View
+from ..circles.registry import MAX_OPEN_INVITES, Registry, View
 from ..crypto.keys import Identity, check_name, fingerprint
 from ..crypto import seal as _seal
 from ..errors import BadInput, NotFound
@@ -202,6 +202,10 @@ class CircleOps:
         if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 30:
             raise BadInput("an invite is valid for more than 0 and at most 720 hours")
         now = host._t()
+        if host.registry.open_invites(circle, now) >= MAX_OPEN_INVITES:
+            raise BadInput(f"{circle.roster.name!r} already has {MAX_OPEN_INVITES} open invites; revoke one "
+                           "(`meshcare circle invites` lists them, `meshcare circle revoke` withdraws one) "
+                           "or let one expire, then invite again")
         seed = new_invite_seed()
         expires = now + int(hours * 3600)
         token = Token(circle.topic, circle.founder, seed, expires, circle.roster.name,
