@@ -133,3 +133,31 @@ async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
         await ann.request("circle.revoke", {"circle": "Elm St", "invite": made[0]["invite"]})
         await ann.request("circle.invite", {"circle": "Elm St"})
         nursery.cancel_scope.cancel()
+
+
+async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why():
+    """Issue 9 item 17: "removed", not "left"; a join with a used invite is answered, not left waiting."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
+        await wait_for(lambda: cat.registry.find("Elm St").roster.role(cat.registry.me) is None)
+        (mine,) = cat.op_circle_list({})["circles"]
+        assert mine["status"] == "removed"
+        await bob.request("circle.leave", {"circle": "Elm St"})
+        await wait_for(lambda: bob.registry.find("Elm St").roster.role(bob.registry.me) is None)
+        assert bob.op_circle_list({})["circles"][0]["status"] == "left"
+        # a second person tries the token cat already used
+        token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+        dan = make("dan", [("127.0.0.1", ann.port)])
+        await nursery.start(dan.run)
+        await dan.request("circle.join", {"token": token})
+        await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
+        eve = make("eve", [("127.0.0.1", ann.port)])
+        await nursery.start(eve.run)
+        await eve.request("circle.join", {"token": token})
+
+        def eve_joining() -> dict:
+            return eve.op_circle_list({})["joining"][0]
+        await wait_for(lambda: eve_joining()["status"] == "refused")
+        assert eve_joining()["refused"] == "used"
+        nursery.cancel_scope.cancel()

@@ -379,6 +379,23 @@ class Circle:
                 out[bytes(op.body["member"])] = str(op.body["name"])
         return out
 
+    def departure(self, member: bytes) -> str | None:
+        """How ``member`` last went, by the folded roster: ``"removed"``, ``"left"``, or None (never
+        admitted, or a member now)."""
+        roster = self.roster
+        if member in roster.members or member not in roster.ever:
+            return None
+        how = None
+        for op_id in roster.order:
+            op = self._ops[op_id]
+            if op_id in roster.ignored:
+                continue
+            if op.kind == "remove" and op.body.get("member") == member:
+                how = "removed"
+            elif op.kind == "leave" and op.author == member:
+                how = "left"
+        return how
+
     def content_ids(self) -> list[bytes]:
         return list(self._content)
 

@@ -53,12 +53,16 @@ MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped fi
 #: are the newest open invites up to the cap, so invites a hostile facilitator floods in cannot grow
 #: the topic set either.
 MAX_OPEN_INVITES: Final = 64
+#: Lobbies of closed invites (used, revoked, expired) are served this long after the invite's expiry,
+#: only to answer a join request with a refusal; at most ``MAX_REFUSING`` of them per circle, newest first.
+REFUSE_FOR: Final = 86_400
+MAX_REFUSING: Final = 16
 FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | receipt | escalate | followup | rotate | presence
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence
     topic: TopicId
     subject: bytes = b""           # call id, or joining member
     step: int = 0
@@ -89,6 +93,7 @@ class _LobbyEntry:
     lobby: Lobby
     token: Token | None = None     # set when this node is the one joining
     name: str = ""
+    refused: str | None = None     # a member's node answered: used | revoked | expired
 
 
 class Registry:
@@ -105,6 +110,8 @@ class Registry:
         self._postponed: dict[Duty, float] = {}
         self._plan: tuple[tuple[object, ...], float, float | None] | None = None
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
+        self.refusals: dict[tuple[bytes, bytes], tuple[bytes, str, float]] = {}  # (topic, member) -> why
+        self._refused: set[tuple[bytes, bytes]] = set()      # (lobby topic, member) somebody answered
         for entry in list(state.circles.values()):
             self._open(entry)
         for joining in state.joining.values():
@@ -182,8 +189,11 @@ class Registry:
     def served_invites(self, circle: Circle, now: int) -> list[bytes]:
         """The invites whose lobbies this node serves: those open at ``now`` (or just used: the welcome
         travels), the newest ``MAX_OPEN_INVITES`` of them in the roster's fold order."""
-        live = [key for key, invite in circle.roster.invites.items() if invite.lobby_open_at(now)]
-        return live[-MAX_OPEN_INVITES:]
+        invites = circle.roster.invites
+        live = [key for key, invite in invites.items() if invite.lobby_open_at(now)]
+        closed = [key for key, invite in invites.items()
+                  if not invite.lobby_open_at(now) and now < invite.expires + REFUSE_FOR]
+        return live[-MAX_OPEN_INVITES:] + closed[-MAX_REFUSING:]
 
     def open_invites(self, circle: Circle, now: int) -> int:
         """How many invites of ``circle`` are open (unused, unrevoked, unexpired) at ``now``."""
@@ -274,12 +284,24 @@ class Registry:
             return False, None
         if post["k"] == "join" and owner is not None:
             invite = owner.roster.invites.get(lobby.invite_key)
-            if invite is not None and invite.open_at(int(now)) and post["member"] not in owner.roster.members:
-                key = (bytes(owner.topic), bytes(post["member"]))
+            key = (bytes(owner.topic), bytes(post["member"]))
+            if invite is None or post["member"] in owner.roster.members:
+                return False, None
+            if invite.open_at(int(now)):
                 self.requests.setdefault(key, JoinRequest(lobby.invite_key, post["member"], post["name"],
                                                           post["proof"], now))
+            elif (bytes(lobby.topic), key[1]) not in self._refused:
+                reason = "used" if invite.used_by is not None else "revoked" if invite.revoked else "expired"
+                self.refusals.setdefault(key, (lobby.invite_key, reason, now))
+            return False, None
+        if post["k"] == "refusal" and owner is not None:
+            self._refused.add((bytes(lobby.topic), bytes(post["member"])))   # somebody answered already
+            self.refusals.pop((bytes(owner.topic), bytes(post["member"])), None)
             return False, None
         entry = self.joining.get(e.topic)
+        if post["k"] == "refusal" and entry is not None and entry.token is not None and post["member"] == self.me:
+            entry.refused = str(post["reason"])
+            return False, None
         if post["k"] == "welcome" and entry is not None and entry.token is not None and post["member"] == self.me:
             try:
                 secret = open_welcome(self.identity, post["sealed"], entry.token)
@@ -441,6 +463,13 @@ class Registry:
                 del self.requests[(topic, member)]
                 continue
             out.append((Duty("admit", circle.topic, member), request.seen + self._admit_delay(invite)))
+        for (topic, member), (key, _, seen) in list(self.refusals.items()):
+            circle = self.circles.get(TopicId(topic))
+            invite = circle.roster.invites.get(key) if circle else None
+            if circle is None or invite is None or circle.roster.role(self.me) in (None, "relay"):
+                del self.refusals[(topic, member)]
+                continue
+            out.append((Duty("refuse", circle.topic, member), seen + self._admit_delay(invite)))
         for circle in self.circles.values():
             role = circle.roster.role(self.me)
             if role in (None, "relay"):
@@ -514,6 +543,16 @@ class Registry:
             welcome = lobby.welcome(self.identity, request.member, circle.secret, circle.founder, now,
                                     invite.expires)
             return [(circle.topic, admit), (lobby.topic, welcome)]
+        if duty.kind == "refuse":
+            refusal = self.refusals.pop((bytes(duty.topic), duty.subject), None)
+            if refusal is None:
+                return []
+            key, reason, _ = refusal
+            invite = circle.roster.invites[key]
+            lobby = Lobby(key, circle.topic)
+            self._refused.add((bytes(lobby.topic), duty.subject))
+            answer = lobby.refusal(self.identity, duty.subject, reason, now, invite.expires + REFUSE_FOR)
+            return [(lobby.topic, answer)]
         if duty.kind == "rotate":
             self._needs_rotation_since.pop(circle.topic, None)
             return [(circle.topic, self.rotate(circle, now))]

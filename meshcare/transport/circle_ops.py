@@ -148,7 +148,7 @@ class CircleOps:
         roster = circle.roster
         me = self.registry.me
         role = roster.role(me)
-        status = "member" if role else ("left" if me in roster.ever else "joining")
+        status = "member" if role else (circle.departure(me) or "left") if me in roster.ever else "joining"
         return {"id": circle.topic.hex(), "name": roster.name, "role": role, "status": status,
                 "members": len([m for m in roster.members.values() if m.role != "relay"]),
                 "relays": len([m for m in roster.members.values() if m.role == "relay"]),
@@ -185,9 +185,11 @@ class CircleOps:
             if entry.token is None:
                 continue
             saved = host.registry.state.joining.get(entry.token.invite_key)
+            refused = entry.refused or ("expired" if host._t() >= entry.token.expires else None)
             joining.append({"circle": entry.token.topic.hex(), "circle_name": entry.token.circle_name,
                             "invite": entry.token.invite_key.hex(), "expires": entry.token.expires,
-                            "since": saved.since if saved else None})
+                            "since": saved.since if saved else None,
+                            "status": "refused" if refused else "waiting", "refused": refused})
         return {"circles": [host._circle_dict(c) for c in sorted(host.registry.circles.values(),
                                                                  key=lambda c: (c.roster.name, c.topic))],
                 "joining": joining}
