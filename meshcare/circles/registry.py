@@ -353,8 +353,8 @@ class Registry:
             for member in circle.roster.members.values():
                 out.setdefault(member.id, member.name)
         for circle in self.circles.values():
-            for member, name in circle.names_ever().items():
-                out.setdefault(member, name)
+            for member_id, name in circle.names_ever().items():
+                out.setdefault(member_id, name)
         return out
 
     def audience_then(self, circle: Circle, call: cl.CallState) -> frozenset[bytes]:
