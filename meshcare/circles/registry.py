@@ -439,7 +439,7 @@ class Registry:
         return earliest
 
     def _plan_key(self) -> tuple[object, ...]:
-        return (tuple((t, c.version) for t, c in self.circles.items()), len(self.requests),
+        return (tuple((t, c.version) for t, c in self.circles.items()), len(self.requests), len(self.refusals),
                 tuple(sorted(self._postponed.values())), tuple(self._needs_rotation_since.items()))
 
     def postpone(self, duty: Duty, now: float) -> None:
