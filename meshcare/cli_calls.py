@@ -165,10 +165,11 @@ def _call_text(c: Mapping[str, Any], names: Mapping[str, Any]) -> str:
     if c["consent"] or c.get("consent_note"):
         lines.append("wishes: " + "; ".join([*(CONSENT_WORDS.get(x, x) for x in c["consent"]),
                                              *([c["consent_note"]] if c.get("consent_note") else [])]))
-    status = {"open": "open, nobody has it yet", "claimed": f"{name(c['claimer'])} has it since "
-              f"{when(c['claimed_at'])}" + ("; your claim came after theirs, so you are next if they let go"
-                                            if c.get("claimed_too") else ""), "resolved": f"resolved by {name(c['resolved_by'])} at "
-              f"{when(c['resolved_at'])}"}.get(c["status"], c["status"])
+    second = "; your claim came after theirs, so you are next if they let go" if c.get("claimed_too") else ""
+    status = {"open": "open, nobody has it yet",
+              "claimed": f"{name(c['claimer'])} has it since {when(c['claimed_at'])}{second}",
+              "resolved": f"resolved by {name(c['resolved_by'])} at {when(c['resolved_at'])}",
+              }.get(c["status"], c["status"])
     if c.get("followup_at"):
         status += f"; a follow-up check-in at {when(c['followup_at'])}"
     lines.append(f"status: {status}")
