@@ -19,6 +19,7 @@ from typing import Any
 from . import __version__, config
 from .crypto import keys, keystore
 from .errors import MeshcareError
+from .text import for_terminal
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -46,10 +47,13 @@ def _read_passphrase(path: Path | None) -> bytes | None:
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    """Print a result: JSON (ASCII-escaped, so never a raw control character) or the human text, every
+    control or bidi character in it escaped (``text.for_terminal``): the text quotes other members, and
+    nothing they wrote may retitle, rewrite or reorder what the reader's terminal shows."""
     if args.json:
-        print(json.dumps(data, sort_keys=True))
+        print(json.dumps(data, sort_keys=True, ensure_ascii=True))
     else:
-        print(text)
+        print(for_terminal(text))
 
 
 def _identity_json(name: str, node_id: bytes, protected: bool) -> dict[str, Any]:
@@ -236,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.load(args.home) if getattr(args, "needs_settings", True) else None
         return int(args.handler(args, settings))
     except MeshcareError as exc:
-        print(f"meshcare {args.command}: {exc}", file=sys.stderr)
+        print(for_terminal(f"meshcare {args.command}: {exc}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

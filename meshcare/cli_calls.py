@@ -165,9 +165,11 @@ def _call_text(c: Mapping[str, Any], names: Mapping[str, Any]) -> str:
     if c["consent"] or c.get("consent_note"):
         lines.append("wishes: " + "; ".join([*(CONSENT_WORDS.get(x, x) for x in c["consent"]),
                                              *([c["consent_note"]] if c.get("consent_note") else [])]))
-    status = {"open": "open, nobody has it yet", "claimed": f"{name(c['claimer'])} has it since "
-              f"{when(c['claimed_at'])}", "resolved": f"resolved by {name(c['resolved_by'])} at "
-              f"{when(c['resolved_at'])}"}.get(c["status"], c["status"])
+    second = "; your claim came after theirs, so you are next if they let go" if c.get("claimed_too") else ""
+    status = {"open": "open, nobody has it yet",
+              "claimed": f"{name(c['claimer'])} has it since {when(c['claimed_at'])}{second}",
+              "resolved": f"resolved by {name(c['resolved_by'])} at {when(c['resolved_at'])}",
+              }.get(c["status"], c["status"])
     if c.get("followup_at"):
         status += f"; a follow-up check-in at {when(c['followup_at'])}"
     lines.append(f"status: {status}")
@@ -215,7 +217,11 @@ def cmd_offer(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
     result = _ask_daemon(settings, "call.claim", call=args.call)
-    return _thread_done(args, result, "You have this call now; the circle sees that someone is on it")
+    if result.get("have_it", True):
+        return _thread_done(args, result, "You have this call now; the circle sees that someone is on it")
+    holder = _named(result["call"]["claimer"], result["call"]["names"])
+    return _thread_done(args, result, f"{holder} has this call: their claim came first. "
+                                      "You are next in line if they let go; you can still offer help")
 
 
 def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -240,6 +246,10 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
     if followup is not None and followup <= time.time():
         raise BadInput("the follow-up time has already passed; pick a time in the future")
     result = _ask_daemon(settings, "call.resolve", call=args.call, followup_at=followup)
+    if result.get("already_resolved"):
+        c = result["call"]
+        by = _named(c["resolved_by"], c["names"], c["caller"] if c["mine"] else None)
+        return _thread_done(args, result, f"This call was already resolved by {by} at {when(c['resolved_at'])}")
     extra = f"; a follow-up check-in is planned for {when(followup)}" if followup else ""
     return _thread_done(args, result, f"Marked the call resolved{extra}")
 

@@ -31,6 +31,7 @@ from .circles import posts
 from .cli import EXIT_OK, EXIT_USAGE, _ask_daemon, _emit, _table
 from .cli_format import Handler, _add, _number, short, when
 from .errors import BadInput
+from .text import for_terminal
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
@@ -75,6 +76,14 @@ def parse_plan_text(text: str) -> dict[str, str]:
 
 # --- circles --------------------------------------------------------------------------------------
 
+#: What a refused join tells the person (invites.REFUSAL_REASONS), calm and with the next step.
+REFUSALS: Mapping[str, str] = {
+    "used": "this invite was already used. Ask the person who invited you for a new one.",
+    "revoked": "this invite was withdrawn. Ask the person who invited you for a new one.",
+    "expired": "this invite has expired. Ask the person who invited you for a new one.",
+}
+
+
 def _circle_line(c: Mapping[str, Any]) -> tuple[str, ...]:
     return (str(c["name"]), short(c["id"]), str(c.get("role") or "-"), str(c["status"]),
             f"{c['members']}" + (f" (+{c['relays']} relay)" if c.get("relays") else ""))
@@ -97,8 +106,13 @@ def cmd_circle_list(args: argparse.Namespace, settings: config.Settings) -> int:
         lines.append(_table([("CIRCLE", "ID", "ROLE", "STATUS", "MEMBERS"),
                              *[_circle_line(c) for c in result["circles"]]]))
     for j in result.get("joining", []):
-        lines.append(f"Asked to join {j['circle_name'] or 'a circle'} at {when(j['since'])}: waiting for "
-                     "a member to come online.")
+        name = j['circle_name'] or 'a circle'
+        if j.get("refused"):
+            lines.append(f"Could not join {name}: {REFUSALS.get(j['refused'], j['refused'])}")
+        else:
+            lines.append(f"Asked to join {name} at {when(j['since'])}: waiting for a member to come online.")
+    lines += [f"You were removed from {c['name']}, so you see nothing new from it." for c in result["circles"]
+              if c["status"] == "removed"]
     _emit(args, result, "\n".join(lines) or "You are in no circle yet. Start one with "
                                              "`meshcare circle create NAME`, or join with an invite token.")
     return EXIT_OK
@@ -156,9 +170,14 @@ def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
     result = _ask_daemon(settings, "circle.join", token="".join(token.split()), name=args.name)
     deadline = time.monotonic() + args.wait
     while args.wait > 0:
-        listed = _ask_daemon(settings, "circle.list")["circles"]
-        if any(c["id"] == result["circle"] and c["status"] == "member" for c in listed):
+        listing = _ask_daemon(settings, "circle.list")
+        if any(c["id"] == result["circle"] and c["status"] == "member" for c in listing["circles"]):
             result["status"] = "joined"
+            break
+        refused = [j["refused"] for j in listing.get("joining", []) if j["circle"] == result["circle"]
+                   and j.get("refused")]
+        if refused:
+            result.update(status="refused", refused=refused[0])
             break
         if time.monotonic() >= deadline:
             break
@@ -166,6 +185,8 @@ def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
     name = result["name"] or "the circle"
     if result["status"] == "joined":
         text = f"Joined {name}."
+    elif result["status"] == "refused":
+        text = f"Could not join {name}: {REFUSALS.get(result['refused'], result['refused'])}"
     else:
         text = (f"Asked to join {name}. The request is waiting for a member of the circle to come online; "
                 "it goes through by itself then (`meshcare circle list` shows when).")
@@ -216,8 +237,8 @@ def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> in
              f"  {mine.ljust(width)}{result['my_fingerprint']}\n"
              f"{name} sees the same two numbers, the other way round (`meshcare id` shows their own).")
     if ask:
-        print(shown)
-        if input(f"Do the numbers match what {name} sees? [y/N] ").strip().lower() in ("y", "yes"):
+        print(for_terminal(shown))
+        if input(for_terminal(f"Do the numbers match what {name} sees? [y/N] ")).strip().lower() in ("y", "yes"):
             result = _ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member, confirm=True)
         shown = ""
     if result["verified"]:

@@ -170,18 +170,63 @@ def test_the_first_valid_resolve_wins():
     assert (s.resolved_by, s.followup_at) == (A, 5)
 
 
-def test_resolve_freezes_the_claim_but_the_thread_goes_on():
+def test_resolve_freezes_the_call_and_later_thread_posts_do_not_apply():
+    """Issue 9 item 16: after the resolve, claims, releases, offers, accepts, updates and escalations
+    count for nothing (the op refuses them locally; the fold ignores a modified client's); receipts and
+    follow-up check-ins still do."""
     s = fold(t("claim", A, 2), t("claim", B, 3), t("resolve", CALLER, 4), t("release", A, 5),
              t("claim", C, 6), t("update", A, 7, text="got home safe"), t("offer", C, 8, kind="text"),
              t("receipt", C, 9))
     assert (s.status, s.claimer, s.also_claimed, s.claimed_at) == ("resolved", A, frozenset({B}), T0 + 2)
-    assert [u.text for u in s.updates] == ["got home safe"]
-    assert len(s.offers) == 1 and s.received_by == {C}
+    assert s.updates == () and s.offers == () and s.received_by == {C}
+    offer = t("offer", C, 2, kind="text")
+    late = fold(offer, t("resolve", CALLER, 3), t("accept", CALLER, 4, offer=offer.id))
+    assert late.accepted == frozenset() and len(late.offers) == 1
 
 
 def test_resolve_while_nobody_holds_it():
     s = fold(t("resolve", CALLER, 2))
     assert (s.claimer, s.claimed_at, s.also_claimed) == (None, None, frozenset())
+
+
+# --- departed claimers, facilitators, the claim race (issue 9 item 16) ------------------------------
+
+EVERYONE = frozenset({CALLER, A, B, C})
+
+
+def test_a_departed_claimers_claim_lapses_and_the_next_claim_takes_over():
+    posts = (t("claim", A, 2), t("claim", B, 3, created=T0 + 30))
+    assert fold(*posts).claimer == A
+    s = fold_calls([CALL, *posts], members=EVERYONE - {A})[CID]
+    assert (s.status, s.claimer, s.claimed_at, s.also_claimed) == ("claimed", B, T0 + 30, frozenset())
+    s = fold_calls([CALL, t("claim", A, 2)], members=EVERYONE - {A})[CID]
+    assert (s.status, s.claimer, s.claimed_at) == ("open", None, None)
+
+
+def test_a_departed_claimers_resolve_before_leaving_still_stands():
+    s = fold_calls([CALL, t("claim", A, 2), t("resolve", A, 3)], members=EVERYONE - {A})[CID]
+    assert (s.status, s.resolved_by, s.claimer) == ("resolved", A, A)
+
+
+def test_a_facilitator_can_close_a_call_others_cannot():
+    posts = [CALL, t("claim", A, 2), t("resolve", C, 3)]
+    assert fold_calls(posts)[CID].status == "claimed"
+    s = fold_calls(posts, facilitators=frozenset({C}))[CID]
+    assert (s.status, s.resolved_by, s.claimer) == ("resolved", C, A)
+
+
+def test_release_by_someone_who_never_claimed_and_a_second_resolve_change_nothing():
+    s = fold(t("claim", A, 2), t("release", B, 3), t("resolve", A, 4, created=T0 + 9),
+             t("resolve", CALLER, 5, created=T0 + 99))
+    assert (s.claimer, s.resolved_by, s.resolved_at) == (A, A, T0 + 9)
+
+
+def test_the_claim_race_has_one_winner_whatever_the_arrival_order():
+    a, b = t("claim", A, 2), t("claim", B, 2)
+    first = min((a, b), key=lambda p: p.order).author
+    for order in ([CALL, a, b], [b, CALL, a], [a, b, CALL]):
+        s = fold_calls(order)[CID]
+        assert s.claimer == first and s.also_claimed == {A, B} - {first}
 
 
 # --- escalation, receipts, updates, check-ins ----------------------------------------------------

@@ -341,13 +341,14 @@ def test_an_unknown_epoch_waits() -> None:
 
 def test_a_check_in_posted_by_a_member_is_not_read_anywhere() -> None:
     n = Net("F", "A", "B").setup()
-    forged = n.post("A", "checkin", {"prompt": "I am not a facilitator", "visibility": "circle"})
+    original = n.post("F", "checkin", {"prompt": "I am not a facilitator", "visibility": "circle"}, to=[])
+    forged = _repost_as(n, "A", original)   # A's own node refuses to make one (BadInput); a modified client
     real = n.post("F", "checkin", {"prompt": "I am", "visibility": "circle"})
     for name in "FAB":
         c = n.circles[name]
         assert forged.id in c.content_ids() and forged.id not in ids(c)
         assert real.id in ids(c)
-        assert set(ck.fold_checkins(c.posts)) == {real.id}
+        assert set(ck.fold_checkins(c.posts)) - {original.id} == {real.id}
     # in a call's thread anyone who reads the call may post a check-in (a follow-up)
     call = n.call("A")
     n.post("B", "claim", {"call": call.id})
@@ -638,3 +639,44 @@ def test_shared_history_lets_a_new_member_read_the_past() -> None:
     early = closed.post("A", "presence", {"status": "away"})
     closed.join("B")
     assert early.id not in ids(closed.circles["B"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# sealed boxes are bound to their author and target (issue 9 item 10)
+
+
+def _repost_as(n: Net, copier: str, original: env.Envelope, **changes: Any) -> env.Envelope:
+    """``copier`` takes ``original``'s epoch-encrypted body (sealed boxes and all) and posts it as its
+    own envelope, as a modified client can."""
+    from meshcare.wire import unpack_strict
+    c = n.circles[copier]
+    key = c._body_key(c._epoch_keys[original.epoch])
+    outer = {**unpack_strict(env.open_body(original, key)), **changes}
+    n.seq[copier] += 1
+    e = c._seal(original.epoch, key, pack(outer), seq=n.seq[copier], now=T, expires=original.expires,
+                lane=env.Lane.NORMAL)
+    return n._spread(copier, e, None)
+
+
+@pytest.mark.parametrize("visibility", ["circle", "facilitators"])
+def test_a_copied_sealed_reply_reposted_by_another_member_is_not_counted_as_theirs(visibility: str) -> None:
+    n = Net("F", "A", "B").setup()
+    checkin = n.post("F", "checkin", {"prompt": "how are you?", "visibility": visibility})
+    reply = n.post("A", "checkin_reply", {"checkin": checkin.id, "option": 2, "text": "need someone"})
+    copy = _repost_as(n, "B", reply)
+    # who can open the box finds it bound to A and drops B's copy (others only ever see "answered")
+    for name in ("FAB" if visibility == "circle" else "F"):
+        state = ck.fold_checkins(n.circles[name].posts)[checkin.id]
+        assert copy.id not in ids(n.circles[name]), name
+        assert [r.member for r in state.replies] == [n.me("A")]
+    assert ck.tally(ck.fold_checkins(n.circles["F"].posts)[checkin.id])["need support now"] == 1
+
+
+def test_a_copied_sealed_plan_share_reposted_by_another_member_is_not_read_as_theirs() -> None:
+    n = Net("F", "A", "B", "C").setup()
+    call = n.call("A")
+    n.post("B", "claim", {"call": call.id})
+    share = n.post("A", "plan_share", {"to": "call", "call": call.id, "plan": PLAN}, audience=[n.me("B")])
+    copy = _repost_as(n, "C", share)
+    assert copy.id not in ids(n.circles["B"])
+    assert set(pl.fold_shares(n.circles["B"].posts)) == {share.id}

@@ -296,7 +296,8 @@ def test_errors_name_the_problem(elm: Circle) -> None:
 
 def test_remove_and_leave(elm: Circle) -> None:
     assert elm.ann.json("circle", "remove", "Elm St", "cat")["removed"] == elm.ids["cat"]
-    wait(lambda: elm.cat.json("circle", "list")["circles"][0]["status"] == "left", "cat to learn of it")
+    wait(lambda: elm.cat.json("circle", "list")["circles"][0]["status"] == "removed", "cat to learn of it")
+    assert "You were removed from Elm St, so you see nothing new from it." in elm.cat.text("circle", "list")
     assert elm.bob.json("circle", "leave", "Elm St")["left"] is True
     assert elm.bob.json("circle", "list")["circles"][0]["status"] == "left"
     wait(lambda: {m["name"] for m in elm.ann.json("circle", "members", "Elm St")["members"]} == {"ann"},

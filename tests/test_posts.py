@@ -16,6 +16,7 @@ from meshcare import wire
 from meshcare.circles import posts as p
 from meshcare.circles.posts import Post, make_post, opaque_reply, validate
 from meshcare.errors import RemoteProtocolError
+from meshcare.text import clean
 
 ID = b"\x01" * 32
 ID2 = b"\x02" * 32
@@ -40,7 +41,8 @@ ids = st.binary(min_size=32, max_size=32)
 
 
 def texts(lo: int, hi: int) -> st.SearchStrategy[str]:
-    s = st.text(min_size=lo, max_size=min(hi, 12))
+    """Text as an honest client sends it: already clean (validate strips control characters)."""
+    s = st.text(min_size=lo, max_size=min(hi, 12)).map(lambda t: clean(t, hi)).filter(lambda t: len(t) >= lo)
     return s.filter(lambda t: bool(t.strip())) if lo else s
 
 
@@ -75,7 +77,7 @@ BODIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "escalate": st.fixed_dictionaries({"call": ids, "step": st.integers(1, 4)}),
     "receipt": st.fixed_dictionaries({"call": ids}),
     "checkin": st.fixed_dictionaries({"prompt": texts(1, 1000)}, optional={
-        "options": st.lists(texts(1, 60), min_size=2, max_size=6, unique=True),
+        "options": st.lists(texts(1, 60).map(lambda t: clean(t, 60, multiline=False)).filter(str.strip), min_size=2, max_size=6, unique=True),
         "visibility": st.sampled_from(p.CHECKIN_VISIBILITY), "call": st.none() | ids,
         "closes_at": _opt_time()}),
     "checkin_reply": st.fixed_dictionaries({"checkin": ids, "option": st.integers(0, 5)},
@@ -310,3 +312,35 @@ def test_dedupe_sorted_orders_by_lamport_then_id():
     b = mk("claim", ID2, 2, id=b"\x03" * 32, call=ID)
     c = mk("claim", ID2, 1, id=b"\xff" * 32, call=ID)
     assert p.dedupe_sorted([a, b, c, a, c]) == [c, b, a]
+
+
+# --- text from others is cleaned on input (issue 9 item 13) ------------------------------------------
+
+HOSTILE = "help\x1b]0;pwned\x07 me\rnow \u202egnp.exe\x00"
+
+
+@pytest.mark.parametrize("kind, body, path", [
+    ("call", {"text": HOSTILE, "reach": HOSTILE, "consent_note": HOSTILE}, ("text", "reach", "consent_note")),
+    ("offer", {"call": ID, "kind": "call", "text": HOSTILE}, ("text",)),
+    ("update", {"call": ID, "text": HOSTILE}, ("text",)),
+    ("checkin", {"prompt": HOSTILE, "options": [HOSTILE, "fine"]}, ("prompt",)),
+    ("checkin_reply", {"checkin": ID, "option": 0, "text": HOSTILE}, ("text",)),
+])
+def test_control_and_bidi_characters_are_stripped_and_the_post_accepted(kind, body, path):
+    out = validate(kind, body)
+    for key in path:
+        assert out[key] == "help]0;pwned menow gnp.exe"
+        assert validate(kind, out)[key] == out[key]     # cleaning is idempotent: honest nodes agree
+    if kind == "checkin":
+        assert out["options"][0] == "help]0;pwned menow gnp.exe"
+
+
+def test_plan_parts_and_option_newlines_are_cleaned():
+    out = validate("plan_share", {"to": "circle", "plan": {"helps": "tea\x1b[2J\n\n\n\nwalks", "avoid": "\u202e"}})
+    assert out["plan"]["helps"] == "tea[2J\n\nwalks" and out["plan"]["avoid"] == ""
+    assert validate("checkin", {"prompt": "p", "options": ["a\nb", "c"]})["options"][0] == "a b"
+
+
+def test_text_that_is_only_control_characters_is_blank_and_rejected():
+    with pytest.raises(RemoteProtocolError, match="1 to 4000 characters, got 0"):
+        validate("update", {"call": ID, "text": "\x1b\x07\u202e"})

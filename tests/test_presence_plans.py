@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from meshcare.circles.calls import fold_calls
 from meshcare.circles.plans import Plan, fold_shares, share_to_dict, shares_for_call
 from meshcare.circles.posts import Post, make_post
-from meshcare.circles.presence import PresenceState, fold_presence, is_full, load, roster
+from meshcare.circles.presence import (DEFAULT_PRESENCE_S, PresenceState, fold_presence, is_full, load,
+                                       roster)
 from meshcare.errors import BadInput
 
 from .test_calls import shuffled_with_duplicates
@@ -32,7 +33,7 @@ def presence(author: bytes, lamport: int, status: str, created: int = T0, **body
 
 def test_latest_presence_by_lamport_not_by_clock():
     p = fold_presence([presence(A, 5, "away", created=T0), presence(A, 2, "available", created=T0 + 999)], T0)
-    assert p[A] == PresenceState(A, "away", None, None, T0)
+    assert p[A] == PresenceState(A, "away", T0 + DEFAULT_PRESENCE_S, None, T0)
 
 
 def test_expired_presence_reads_as_unknown():
@@ -41,7 +42,6 @@ def test_expired_presence_reads_as_unknown():
     p = fold_presence(posts, T0 + 60)
     assert p[A] == PresenceState(A, "unknown", None, None, T0)  # until <= now: expired
     assert p[B].status == "away"
-    assert fold_presence([presence(C, 1, "available")], 10**12)[C].status == "available"  # no until
     assert fold_presence([mk("claim", A, 1, call=mid(9))], T0) == {}
 
 
@@ -89,14 +89,43 @@ def test_roster_rows_for_json():
     _, calls = calls_held(T0)
     pres = fold_presence([presence(A, 1, "available", cap=2, until=T0 + 3600),
                           presence(B, 1, "away")], T0)
-    rows = roster(pres, calls, members=[C, A], names={B: "Bo", C: "Cy"})
+    rows = roster(pres, calls, members=[C, A, B], names={B: "Bo", C: "Cy"})
     json.dumps(rows)
     assert rows == [
         {"member": A.hex(), "name": None, "status": "available", "until": T0 + 3600, "cap": 2, "load": 2,
          "full": True},
-        {"member": B.hex(), "name": "Bo", "status": "away", "until": None, "cap": None, "load": 0, "full": False},
+        {"member": B.hex(), "name": "Bo", "status": "away", "until": T0 + DEFAULT_PRESENCE_S, "cap": None,
+         "load": 0, "full": False},
         {"member": C.hex(), "name": "Cy", "status": "unknown", "until": None, "cap": None, "load": 0,
          "full": False}]
+
+
+def test_presence_without_until_expires_after_the_default():
+    """Issue 9 item 18: docs/circles.md promises availability "expires by itself"."""
+    posts = [presence(C, 1, "available")]
+    assert fold_presence(posts, T0 + DEFAULT_PRESENCE_S - 1)[C] == PresenceState(
+        C, "available", T0 + DEFAULT_PRESENCE_S, None, T0)
+    assert fold_presence(posts, T0 + DEFAULT_PRESENCE_S)[C].status == "unknown"
+    assert DEFAULT_PRESENCE_S == 12 * 3600
+
+
+def test_roster_shows_current_members_only():
+    """Issue 9 item 18: a removed member's last "available" must not show."""
+    pres = fold_presence([presence(A, 1, "available"), presence(B, 1, "available")], T0)
+    assert [r["member"] for r in roster(pres, {}, members=[A])] == [A.hex()]
+    assert {r["member"] for r in roster(pres, {})} == {A.hex(), B.hex()}    # no roster given: everyone
+
+
+def test_a_re_announcement_keeps_the_load_since_the_original_post():
+    """Re-announcing the same availability (for members who joined since) changes who can read it,
+    not what it means: the cap still counts calls taken since the first post."""
+    _, calls = calls_held(T0)
+    first = presence(A, 1, "available", created=T0 + 50, until=T0 + 9000, cap=2)
+    again = presence(A, 7, "available", created=T0 + 500, until=T0 + 9000, cap=2)
+    assert fold_presence([first, again], T0)[A].since == T0 + 50
+    assert load(fold_presence([first, again], T0), calls, A) == 1
+    changed = presence(A, 8, "available", created=T0 + 600, until=T0 + 9000, cap=3)
+    assert fold_presence([first, again, changed], T0)[A].since == T0 + 600
 
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -207,5 +236,6 @@ def test_folds_are_independent_of_order_and_duplicates(history, now):
                                        and (p.author, p.id) not in retracted}
     for member, state in fold_presence(posts, now).items():
         latest = max((p for p in posts if p.kind == "presence" and p.author == member), key=lambda p: p.order)
-        expired = latest.body["until"] is not None and latest.body["until"] <= now
+        until = latest.body["until"] if latest.body["until"] is not None else latest.created + DEFAULT_PRESENCE_S
+        expired = until <= now
         assert state.status == ("unknown" if expired else latest.body["status"])

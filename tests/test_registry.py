@@ -17,7 +17,7 @@ import pytest
 from meshcare import envelope as env
 from meshcare.circles.circle import ROSTER_EPOCH, Circle
 from meshcare.circles.invites import Lobby, Token, new_invite_seed
-from meshcare.circles.registry import ADMIT_DELAY, FOLLOWUP_PROMPT, ROTATE_DEBOUNCE, Duty, Registry
+from meshcare.circles.registry import ADMIT_DELAY, FOLLOWUP_PROMPT, REFUSE_FOR, ROTATE_DEBOUNCE, Duty, Registry
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput
 from meshcare.ids import TopicId
@@ -168,8 +168,10 @@ def test_invite_join_admit_welcome() -> None:
     assert joined.roster == circle.roster and joined.roster.role(j.me) == "member"
     assert j.joining == {} and j.state.joining == {} and j.held == {}
     assert joined.can_read()
-    # the lobby is served a little while after its use (the welcome travels), then no more
-    assert lobby.topic in f.topics(T + 899) and lobby.topic not in f.topics(T + 900)
+    # the lobby is served after its use (the welcome travels; then only to refuse a second holder),
+    # and not once a day has passed since the invite expired
+    expires = f.circles[circle.topic].roster.invites[token.invite_key].expires
+    assert lobby.topic in f.topics(T + 900) and lobby.topic not in f.topics(expires + REFUSE_FOR)
     assert not j.access(circle.topic, os.urandom(32)) and j.access(circle.topic, f.me)
 
 
@@ -216,8 +218,8 @@ def test_join_requests_for_closed_invites_or_members_are_not_kept() -> None:
     j = Registry(Identity.generate("J"), LocalState())
     short = m.invite("F", T, valid=60)
     _, request = j.start_join(short, "J", T)
-    m.deliver("F", [request], T + 60)              # arrives after the invite expired
-    assert f.requests == {} and f.duties(T + 60) == []
+    m.deliver("F", [request], T + 60)              # arrives after the invite expired: answered, not kept
+    assert f.requests == {} and kinds(f.duties(T + 60)) == ["refuse"]
     revoked = m.invite("F", T)
     f.roster_op(m.circle("F"), "revoke", {"invite": revoked.invite_key}, T)
     j2 = Registry(Identity.generate("J2"), LocalState())
@@ -525,3 +527,55 @@ def test_state_survives_a_restart() -> None:
     assert circle.roster == m.circle("A").roster and before.id in {p.id for p in circle.posts}
     after = again.post(circle, "presence", {"status": "available"}, T)[-1]
     assert after.seq == before.seq + 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# open invites are capped (issue 9 item 5)
+
+
+def test_lobbies_served_are_the_newest_open_invites_up_to_the_cap() -> None:
+    """A hostile facilitator's invite spam (every invite op is valid) cannot grow the topic set, and so
+    the Topics frame, without bound: each circle serves the lobbies of its newest open invites only."""
+    from meshcare.circles.registry import MAX_OPEN_INVITES
+    m = circle_of("F", "A")
+    tokens = [m.invite("F", T + i, to=["A"]) for i in range(MAX_OPEN_INVITES + 20)]
+    for name in "FA":
+        lobbies = m[name].topics(T + 100) - {m.topic}
+        assert len(lobbies) == MAX_OPEN_INVITES
+        newest = {Lobby(t.invite_key, m.topic).topic for t in tokens[-MAX_OPEN_INVITES:]}
+        assert lobbies == newest
+        oldest = Lobby(tokens[0].invite_key, m.topic).topic
+        assert m[name].lobby(oldest) is None and m[name].lobby(next(iter(newest))) is not None
+
+
+
+# ---------------------------------------------------------------------------------------------------
+# a refused join is answered (issue 9 item 17)
+
+
+@pytest.mark.parametrize("why", ["used", "revoked", "expired"])
+def test_a_join_with_a_closed_invite_is_answered_with_a_refusal_the_joiner_reads(why: str) -> None:
+    m = circle_of("F", "A")
+    f = m["F"]
+    token = m.invite("F", T, valid=60, to=["A"])
+    if why == "used":
+        first = Registry(Identity.generate("K"), LocalState())
+        _, request = first.start_join(token, "K", T)
+        m.deliver("F", [request], T)
+        m.carry_out("F", next(d for d in f.duties(T) if d.kind == "admit"), T)
+    elif why == "revoked":
+        m.publish([f.roster_op(m.circle("F"), "revoke", {"invite": token.invite_key}, T)], ["A"], T)
+    j = Registry(Identity.generate("J"), LocalState())
+    lobby_topic, request = j.start_join(token, "J", T)
+    at = T + 60 if why == "expired" else T + 1
+    assert lobby_topic in f.topics(at) and lobby_topic in m["A"].topics(at)
+    for name in "FA":
+        m.deliver(name, [request], at)
+    (duty,) = [d for d in f.duties(at) if d.kind == "refuse"]
+    assert [d.kind for d in m["A"].duties(at)] == []          # others wait a little, like admit
+    (topic, answer), = f.carry_out(duty, at)
+    assert topic == lobby_topic
+    m.deliver("A", [answer], at)
+    assert not any(d.kind == "refuse" for d in m["A"].duties(at + 10 * ADMIT_DELAY))   # answered once
+    j.delivered(answer, at)
+    assert j.joining[lobby_topic].refused == why

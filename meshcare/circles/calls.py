@@ -19,16 +19,25 @@ Rules, in that order of posts:
   does nothing); claiming again later puts them at the back. The caller cannot claim their own call.
   ``claimed_at`` is the author's clock of the post that made the claimer the claimer: their claim, or
   the release that handed the call on to them.
-* ``resolve``: only the caller, or whoever is the claimer at that point; the first such resolve wins and
-  freezes the claimer and ``also_claimed`` (later claims and releases change nothing). ``resolved_at`` is
-  that post's ``created``.
+* ``resolve``: only the caller, whoever is the claimer at that point, or a facilitator (given
+  ``facilitators``: someone must be able to close a call whose claimer is gone); the first such resolve
+  wins and freezes the claimer and ``also_claimed``. ``resolved_at`` is that post's ``created``; a second
+  resolve changes nothing.
+* After the resolve, only ``receipt`` and follow-up ``checkin`` posts count: claims, releases, offers,
+  accepts, updates and escalations on a resolved call are ignored (the ops refuse them locally; this is
+  what a modified client's get).
+* Departed claimers (given ``members``, today's roster): on a call still open, a claim by someone who
+  is no longer a member lapses, and the earliest remaining claim holds the call from its own claim's
+  time. A resolve they made while they held it stands.
+* The claim race: two claims made while split are both in the set; the one first in (lamport, id) order
+  is the claimer on every node, the other is in ``also_claimed`` (the interface tells that member who
+  has the call).
 * ``offer``: anyone but the caller (offering support to yourself means nothing). ``accept``: only the
   caller, naming an offer of this same call; several offers may be accepted. Whether the offer exists is
   decided on the whole set, not on order, because an accept always causally follows its offer.
 * ``escalate``: only the caller, and only to a step the caller's ladder has; ``step`` is the highest seen.
 * ``update``: anyone; ``receipt``: anyone (``received_by`` is a set of authors: the caller's layer decides
   whose receipt counts); follow-up ``checkin`` posts are listed by id.
-* Updates, offers and receipts after the resolve are still recorded.
 * A post from someone without the right to do what it asks is ignored silently; the fold never raises.
 
 The ladder: step 0 (``after`` 0) is where the call went when posted; steps 1.. are escalations, each due
@@ -116,7 +125,7 @@ class _Thread:
     def __init__(self, call: Post) -> None:
         self.call = call
         self.ladder = tuple(LadderStep(s["after"], s["to"], tuple(s["members"])) for s in call.body["ladder"])
-        self.active: dict[bytes, None] = {}  # members with an unreleased claim, in order of claim
+        self.active: dict[bytes, int] = {}   # members with an unreleased claim -> its created, in order
         self.claimed_at: int | None = None
         # the winning resolve, with the claim as it stood then: (post, claimer, also_claimed, claimed_at)
         self.resolve: tuple[Post, bytes | None, frozenset[bytes], int | None] | None = None
@@ -135,7 +144,7 @@ class _Thread:
         if self.resolve is None and post.author != self.call.author and post.author not in self.active:
             if not self.active:
                 self.claimed_at = post.created
-            self.active[post.author] = None
+            self.active[post.author] = post.created
 
     def release(self, post: Post) -> None:
         if self.resolve is None and post.author in self.active:
@@ -144,26 +153,27 @@ class _Thread:
             if was_claimer:
                 self.claimed_at = post.created if self.active else None
 
-    def resolve_(self, post: Post) -> None:
+    def resolve_(self, post: Post, facilitators: frozenset[bytes]) -> None:
         claimer = self.claimer
-        if self.resolve is None and post.author in (self.call.author, claimer):
+        if self.resolve is None and (post.author in (self.call.author, claimer) or post.author in facilitators):
             others = frozenset(self.active) - {claimer} if claimer else frozenset()
             self.resolve = (post, claimer, others, self.claimed_at)
 
     def offer(self, post: Post) -> None:
-        if post.author != self.call.author:
+        if self.resolve is None and post.author != self.call.author:
             self.offers.append(post)
 
     def accept(self, post: Post) -> None:
-        if post.author == self.call.author:
+        if self.resolve is None and post.author == self.call.author:
             self.accepts.add(post.body["offer"])
 
     def update(self, post: Post) -> None:
-        self.updates.append(Update(post.id, post.author, post.body["text"], post.created))
+        if self.resolve is None:
+            self.updates.append(Update(post.id, post.author, post.body["text"], post.created))
 
     def escalate(self, post: Post) -> None:
         step = post.body["step"]
-        if post.author == self.call.author and step < len(self.ladder):
+        if self.resolve is None and post.author == self.call.author and step < len(self.ladder):
             self.step = max(self.step, step)
 
     def receipt(self, post: Post) -> None:
@@ -171,6 +181,16 @@ class _Thread:
 
     def checkin(self, post: Post) -> None:
         self.checkins.append(post.id)
+
+    def lapse(self, members: frozenset[bytes]) -> None:
+        """Drop the claims of people no longer in the circle from a call still open: whoever claimed
+        earliest among those left holds it, from their own claim's time."""
+        if self.resolve is not None:
+            return
+        was = self.claimer
+        self.active = {m: at for m, at in self.active.items() if m in members}
+        if self.claimer != was:
+            self.claimed_at = self.active[self.claimer] if self.claimer is not None else None
 
     def freeze(self) -> CallState:
         body, claimer = self.call.body, self.claimer
@@ -198,24 +218,35 @@ class _Thread:
 
 
 _APPLY: Final[Mapping[str, Callable[[_Thread, Post], None]]] = {
-    "claim": _Thread.claim, "release": _Thread.release, "resolve": _Thread.resolve_,
+    "claim": _Thread.claim, "release": _Thread.release,
     "offer": _Thread.offer, "accept": _Thread.accept, "update": _Thread.update,
     "escalate": _Thread.escalate, "receipt": _Thread.receipt, "checkin": _Thread.checkin,
 }
 
 
-def fold_calls(posts: Iterable[Post]) -> dict[bytes, CallState]:
+def fold_calls(posts: Iterable[Post], *, members: frozenset[bytes] | None = None,
+               facilitators: frozenset[bytes] = frozenset()) -> dict[bytes, CallState]:
     """The state of every call in ``posts``, keyed by call id. Other kinds of post are skipped.
 
-    Independent of order and duplicates; never raises for posts whose bodies came from ``validate``.
+    ``members`` (the circle's current members; None: everyone counts) makes departed claimers' claims
+    lapse; ``facilitators`` may resolve any call. Both come from the folded roster, so every node with
+    the same posts and roster agrees. Independent of order and duplicates; never raises for posts
+    whose bodies came from ``validate``.
     """
     ordered = dedupe_sorted(posts)
     threads = {p.id: _Thread(p) for p in ordered if p.kind == "call"}
     for post in ordered:
         call = thread_call(post)
         thread = threads.get(call) if call is not None else None
-        if thread is not None:
+        if thread is None:
+            continue
+        if post.kind == "resolve":
+            thread.resolve_(post, facilitators)
+        else:
             _APPLY[post.kind](thread, post)
+    if members is not None:
+        for thread in threads.values():
+            thread.lapse(members)
     return {call: thread.freeze() for call, thread in threads.items()}
 
 

@@ -438,6 +438,7 @@ class Circle:
                 else:
                     item.post = _UNREADABLE         # shared with someone else only
                     return []
+                inner = _bound(inner, e.author, {"for": outer["for"]})
             else:
                 inner = {k: v for k, v in outer.items() if k != "k"}
             if kind == "checkin":
@@ -494,7 +495,7 @@ class Circle:
         inner = _map(raw)
         if inner.get("checkin") != checkin:
             raise RemoteProtocolError("a reply names another check-in inside")
-        return inner
+        return _bound(inner, e.author, {})
 
     # ---------------------------------------------------------------------------------------------
     # reading
@@ -504,6 +505,42 @@ class Circle:
         if self._stale:
             self._refold()
         return [i.post for i in self._content.values() if i.post is not None and i.post is not _UNREADABLE]
+
+    def epoch_of(self, post_id: bytes) -> int | None:
+        """The epoch a content envelope was sealed under (who could read it then), or None."""
+        item = self._content.get(post_id)
+        return None if item is None else item.envelope.epoch
+
+    def names_ever(self) -> dict[bytes, str]:
+        """Everyone ever admitted, with the last name the roster gave them (kept after they leave or
+        are removed, so history still names them)."""
+        roster, out = self.roster, {}
+        for op_id in roster.order:
+            op = self._ops[op_id]
+            if op_id in roster.ignored:
+                continue
+            if op.kind == "create":
+                out[op.author] = str(op.body["member_name"])
+            elif op.kind == "admit":
+                out[bytes(op.body["member"])] = str(op.body["name"])
+        return out
+
+    def departure(self, member: bytes) -> str | None:
+        """How ``member`` last went, by the folded roster: ``"removed"``, ``"left"``, or None (never
+        admitted, or a member now)."""
+        roster = self.roster
+        if member in roster.members or member not in roster.ever:
+            return None
+        how = None
+        for op_id in roster.order:
+            op = self._ops[op_id]
+            if op_id in roster.ignored:
+                continue
+            if op.kind == "remove" and op.body.get("member") == member:
+                how = "removed"
+            elif op.kind == "leave" and op.author == member:
+                how = "left"
+        return how
 
     def content_ids(self) -> list[bytes]:
         return list(self._content)
@@ -581,6 +618,10 @@ class Circle:
         if epoch is None or epoch not in self._epoch_keys or self.roster.needs_rotation:
             raise LocalProtocolError("rotate the epoch before posting (Circle.needs_rotation)")
         body = ps.validate(kind, dict(body))
+        if kind == "checkin" and body["call"] is None and self.me not in self.roster.epochs[epoch].facilitators:
+            # every node reads check-in authority from the epoch's facilitators: a post they would all
+            # find unreadable must not go out (Registry.post rotates first for a newly promoted one)
+            raise BadInput("only facilitators send check-ins to the circle")
         expires = now + self.roster.settings.retention_days * 86_400
         inner = dict(body)
         if kind == "checkin":
@@ -607,16 +648,18 @@ class Circle:
             recipient = sorted(set(audience))
             if len(recipient) != 1:
                 raise LocalProtocolError("a plan shared in a call goes to exactly one person (its claimer)")
+            sealed_plan = pack({**inner, "by": self.me, "for": recipient[0]})   # bound: see _bound
             outer = {"k": kind, "for": recipient[0],
-                     "sealed": _seal.seal_to(x25519_public(recipient[0]), pack(inner)),
-                     "mine": _seal.box(self._self_key, pack(inner), b"plan")}
+                     "sealed": _seal.seal_to(x25519_public(recipient[0]), sealed_plan),
+                     "mine": _seal.box(self._self_key, sealed_plan, b"plan")}
         elif kind == "checkin_reply":
             checkin = bytes(body["checkin"])
             reply_pub = self._reply_pubs.get(checkin)
             if reply_pub is None:
                 raise BadInput("this node cannot see that check-in, so it cannot answer it")
-            outer = {"k": kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, pack(inner)),
-                     "mine": _seal.box(self._self_key, pack(inner), checkin)}
+            sealed_reply = pack({**inner, "by": self.me})                       # bound: see _bound
+            outer = {"k": kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, sealed_reply),
+                     "mine": _seal.box(self._self_key, sealed_reply, checkin)}
         else:
             outer = {"k": kind, **inner}
             if kind == "presence" and body.get("until") is not None:
@@ -655,6 +698,21 @@ _UNREADABLE: Final = ps.Post(b"", b"", 0, 0, "unreadable", {})
 
 
 _REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
+
+
+def _bound(inner: dict[str, Any], author: bytes, targets: Mapping[str, object]) -> dict[str, Any]:
+    """A sealed box's plaintext, checked to be bound to the envelope that carries it: ``by`` must be
+    the envelope's (signed) author and every field of ``targets`` (the recipient) must match what the
+    box says inside (the check-in or call is checked by the caller). Without this, a member could copy
+    another member's sealed reply or plan share into an envelope of its own and have it read as
+    theirs. Returns the plaintext without the binding fields; raises RemoteProtocolError on a
+    mismatch (the post is unreadable, never counted)."""
+    if inner.get("by") != author:
+        raise RemoteProtocolError("a sealed box written by someone other than the envelope's author")
+    for name, value in targets.items():
+        if inner.get(name) != value:
+            raise RemoteProtocolError(f"a sealed box meant for another {name!r}")
+    return {k: v for k, v in inner.items() if k != "by" and k not in targets}
 
 
 def _map(raw: bytes) -> dict[str, Any]:

@@ -43,6 +43,8 @@ TOKEN_PREFIX: Final = "MC1"
 TOKEN_VERSION: Final = 1
 MAX_HINTS: Final = 4
 DEFAULT_VALID_S: Final = 24 * 3600
+#: Why a member's node refused a join request (``refusal`` lobby post); the joiner shows it in words.
+REFUSAL_REASONS: Final = ("used", "revoked", "expired")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +128,21 @@ class Lobby:
         sealed = _seal.seal_to(x25519_public(joiner), pack([secret, founder, roster_keys or []]))
         return self._seal(identity, {"k": "welcome", "member": joiner, "sealed": sealed}, now, max(now, expires))
 
+    def refusal(self, identity: Identity, joiner: bytes, reason: str, now: int, expires: int) -> env.Envelope:
+        """A member's answer to a join request it cannot admit (the invite was used, revoked or has
+        expired), so the joiner is told instead of waiting for ever. Signed by the member; it names
+        the request's author and nothing about the circle."""
+        if reason not in REFUSAL_REASONS:
+            raise BadInput(f"a refusal says one of {', '.join(REFUSAL_REASONS)}")
+        return self._seal(identity, {"k": "refusal", "member": joiner, "reason": reason}, now, max(now + 1, expires))
+
     def _seal(self, identity: Identity, body: dict[str, Any], now: int, expires: int) -> env.Envelope:
         return env.seal(signing_key=identity.signing_key, topic=self.topic, epoch=0, key=self.key, seq=1,
                         lamport=1, created=now, expires=expires, plaintext=pack(body), lane=env.Lane.URGENT)
 
     def read(self, e: env.Envelope) -> dict[str, Any]:
-        """A lobby post, checked: ``join`` (with a valid proof, by the member it names) or ``welcome``.
+        """A lobby post, checked: ``join`` (with a valid proof, by the member it names), ``welcome`` or
+        ``refusal``.
 
         Raises RemoteProtocolError for anything else.
         """
@@ -150,6 +161,11 @@ class Lobby:
             if type(body.get("member")) is not bytes or type(body.get("sealed")) is not bytes:
                 raise RemoteProtocolError("malformed welcome")
             return {"k": "welcome", "member": body["member"], "sealed": body["sealed"]}
+        if body.get("k") == "refusal":
+            if (type(body.get("member")) is not bytes or len(body["member"]) != 32
+                    or body.get("reason") not in REFUSAL_REASONS or set(body) != {"k", "member", "reason"}):
+                raise RemoteProtocolError("malformed refusal")
+            return {"k": "refusal", "member": body["member"], "reason": body["reason"]}
         raise RemoteProtocolError("unknown lobby post")
 
 

@@ -24,6 +24,10 @@ Choices made here (the protocol is strict so that every node reads a post the sa
   encrypted to the facilitators) is represented by ``opaque_reply(checkin_id)``: ``option`` is ``None``.
   ``validate`` never produces that, so a peer cannot send an "unreadable" reply on purpose.
 
+Text is cleaned here, on input (``meshcare.text.clean``): control characters, ESC sequences, ``\\r`` and
+bidi overrides are removed and the post is accepted, so a modified client cannot make honest nodes
+disagree about what a post says, nor drive anyone's terminal. Option texts are one line.
+
 Lengths are counted in characters (``len`` of the str), not bytes; the envelope size cap bounds bytes.
 """
 
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..errors import RemoteProtocolError
+from ..text import clean
 
 ID_SIZE: Final = 32
 TIME_MAX: Final = 2**63 - 1
@@ -124,10 +129,16 @@ def _fail(where: str, problem: str) -> RemoteProtocolError:
     return RemoteProtocolError(f"{where} {problem}")
 
 
-def _text(lo: int, hi: int) -> Check:
+def _text(lo: int, hi: int, *, multiline: bool = True) -> Check:
+    """Text cleaned of control and bidi characters (``text.clean``) before its length is checked: a
+    post carrying ESC sequences, ``\\r`` or overrides is accepted with them removed, so every node reads
+    the same, harmless text. Over-long text is still refused (cleaning never cuts here)."""
     def check(where: str, value: object) -> str:
         if not isinstance(value, str):
             raise _fail(where, f"must be text, got {type(value).__name__}")
+        if len(value) > hi:
+            raise _fail(where, f"must be {lo} to {hi} characters, got {len(value)}")
+        value = clean(value, hi, multiline=multiline)
         if not lo <= len(value) <= hi:
             raise _fail(where, f"must be {lo} to {hi} characters, got {len(value)}")
         if lo > 0 and not value.strip():
@@ -247,7 +258,7 @@ def _ladder(where: str, value: object) -> list[dict[str, Any]]:
 
 
 def _options(where: str, value: object) -> list[str]:
-    out: list[str] = _distinct_list(_text(1, MAX_OPTION_TEXT), MIN_OPTIONS, MAX_OPTIONS)(where, value)
+    out: list[str] = _distinct_list(_text(1, MAX_OPTION_TEXT, multiline=False), MIN_OPTIONS, MAX_OPTIONS)(where, value)
     return out
 
 

@@ -5,7 +5,15 @@ Theory of operation
 Each member gossips ``presence`` posts; the **latest** by ``(lamport, id)`` is their status (so the same
 set of posts gives the same answer in any order). A status whose ``until`` has passed (``until <= now``)
 means nothing any more and reads as ``"unknown"``, the same as never having said: an expired
-"available" must not keep sending calls to someone who has gone to bed.
+"available" must not keep sending calls to someone who has gone to bed. A post without ``until`` lasts
+``DEFAULT_PRESENCE_S`` (12 hours) from its author's clock: nobody stays "available" for ever because
+they forgot to say "away".
+
+Re-announcing: members who join see no post from before their join (new members read from their join
+epoch on), so each node re-posts its own availability, unchanged and with its ``until`` made explicit,
+when someone new can read the circle (``Registry``'s ``presence`` duty). A post equal to the author's
+previous latest (same status, until, cap) keeps that one's ``since``: it changes who can read it, not
+what it means.
 
 ``load`` counts the calls a member holds right now (claimer of a call still ``claimed``) that they took
 at or after their current presence post (``CallState.claimed_at >= since``): the ``cap`` a member sets
@@ -24,6 +32,8 @@ from .calls import CallState
 from .posts import Post, dedupe_sorted
 
 STATUSES: Final = ("available", "away", "unknown")
+#: How long a presence post without ``until`` holds: an evening or a night (docs/circles.md).
+DEFAULT_PRESENCE_S: Final = 12 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +51,31 @@ class PresenceState:
 def fold_presence(posts: Iterable[Post], now: int) -> dict[bytes, PresenceState]:
     """Each author's latest presence post as a PresenceState (expired ones as "unknown"), keyed by
     member. Members who never posted presence are absent."""
-    latest: dict[bytes, Post] = {}
+    latest: dict[bytes, tuple[Post, int]] = {}          # author -> (latest post, its since)
     for post in dedupe_sorted(posts):
         if post.kind == "presence":
-            latest[post.author] = post
+            before = latest.get(post.author)
+            same = before is not None and _meaning(before[0]) == _meaning(post)
+            latest[post.author] = (post, before[1] if same and before is not None else post.created)
     out: dict[bytes, PresenceState] = {}
-    for member, post in latest.items():
-        until = post.body["until"]
-        if until is not None and until <= now:
-            out[member] = PresenceState(member, since=post.created)
+    for member, (post, since) in latest.items():
+        until = effective_until(post)
+        if until <= now:
+            out[member] = PresenceState(member, since=since)
         else:
-            out[member] = PresenceState(member, post.body["status"], until, post.body["cap"], post.created)
+            out[member] = PresenceState(member, post.body["status"], until, post.body["cap"], since)
     return out
+
+
+def effective_until(post: Post) -> int:
+    """When a presence post stops meaning anything: its ``until``, or ``DEFAULT_PRESENCE_S`` after it
+    was made."""
+    until = post.body["until"]
+    return int(until) if until is not None else post.created + DEFAULT_PRESENCE_S
+
+
+def _meaning(post: Post) -> tuple[str, int, int | None]:
+    return (post.body["status"], effective_until(post), post.body["cap"])
 
 
 def load(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState], member: bytes) -> int:
@@ -72,12 +95,13 @@ def is_full(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallS
 
 
 def roster(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState],
-           members: Iterable[bytes] = (), names: Mapping[bytes, str] | None = None) -> list[dict[str, Any]]:
-    """JSON-ready rows (``--json``) for everyone in ``presence`` plus ``members``: member (hex), name,
+           members: Iterable[bytes] | None = None, names: Mapping[bytes, str] | None = None) -> list[dict[str, Any]]:
+    """JSON-ready rows (``--json``) for ``members`` (the circle's current members: someone removed or
+    gone must never show as available), or, without it, everyone in ``presence``: member (hex), name,
     status, until, cap, load, full. Available first, then away, then unknown; by name, then id."""
     known = names or {}
     rows = []
-    for member in set(presence) | set(members):
+    for member in set(presence) if members is None else set(members):
         state = presence.get(member, PresenceState(member))
         rows.append({"member": member.hex(), "name": known.get(member), "status": state.status,
                      "until": state.until, "cap": state.cap, "load": load(presence, calls, member),

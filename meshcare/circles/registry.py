@@ -16,6 +16,9 @@ Duties, each idempotent because its result is itself folded state:
 * ``followup``: a call this node resolved with a follow-up time that has come.
 * ``rotate``: a facilitator's node rotates the epoch when the roster needs it (someone left) or the
   circle's rotation period has passed.
+* ``presence``: this node's availability, still in force, was posted under an epoch that someone who
+  can read the circle now could not read (they joined since): it is posted again, unchanged, with its
+  ``until`` explicit, so new members see who is around (presence.py keeps its ``since``).
 """
 
 from __future__ import annotations
@@ -44,12 +47,22 @@ ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the r
 PLAN_INTERVAL: Final = 0.25       # recompute what is due at most this often while circles change
 RETRY_AFTER: Final = 60.0         # a duty that failed or found nothing to do waits this long
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
+#: Open invites per circle. Each open invite is a lobby topic this node syncs and names in its Topics
+#: frame (a peer rejects a frame of more than 4,096 tags): 64 is far more than a circle hands out at
+#: once, and keeps ~60 circles' lobbies within that limit. The op refuses one more; the lobbies served
+#: are the newest open invites up to the cap, so invites a hostile facilitator floods in cannot grow
+#: the topic set either.
+MAX_OPEN_INVITES: Final = 64
+#: Lobbies of closed invites (used, revoked, expired) are served this long after the invite's expiry,
+#: only to answer a join request with a refusal; at most ``MAX_REFUSING`` of them per circle, newest first.
+REFUSE_FOR: Final = 86_400
+MAX_REFUSING: Final = 16
 FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | receipt | escalate | followup | rotate
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence
     topic: TopicId
     subject: bytes = b""           # call id, or joining member
     step: int = 0
@@ -80,6 +93,7 @@ class _LobbyEntry:
     lobby: Lobby
     token: Token | None = None     # set when this node is the one joining
     name: str = ""
+    refused: str | None = None     # a member's node answered: used | revoked | expired
 
 
 class Registry:
@@ -95,6 +109,9 @@ class Registry:
         self._needs_rotation_since: dict[bytes, float] = {}
         self._postponed: dict[Duty, float] = {}
         self._plan: tuple[tuple[object, ...], float, float | None] | None = None
+        self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
+        self.refusals: dict[tuple[bytes, bytes], tuple[bytes, str, float]] = {}  # (topic, member) -> why
+        self._refused: set[tuple[bytes, bytes]] = set()      # (lobby topic, member) somebody answered
         for entry in list(state.circles.values()):
             self._open(entry)
         for joining in state.joining.values():
@@ -163,21 +180,35 @@ class Registry:
 
     def topics(self, now: int) -> set[TopicId]:
         """Topics to sync: every circle, the lobbies of its open invites, and lobbies this node joins by."""
+        self._lobby_now = max(self._lobby_now, now)
         out: set[TopicId] = set(self.circles) | set(self.joining)
         for circle in self.circles.values():
             if circle.roster.role(self.me) is None:
                 continue
-            for key, invite in circle.roster.invites.items():
-                if invite.lobby_open_at(now):
-                    out.add(Lobby(key, circle.topic).topic)
+            out |= {Lobby(key, circle.topic).topic for key in self.served_invites(circle, now)}
         return out
 
+    def served_invites(self, circle: Circle, now: int) -> list[bytes]:
+        """The invites whose lobbies this node serves: those open at ``now`` (or just used: the welcome
+        travels), the newest ``MAX_OPEN_INVITES`` of them in the roster's fold order."""
+        invites = circle.roster.invites
+        live = [key for key, invite in invites.items() if invite.lobby_open_at(now)]
+        closed = [key for key, invite in invites.items()
+                  if not invite.lobby_open_at(now) and now < invite.expires + REFUSE_FOR]
+        return live[-MAX_OPEN_INVITES:] + closed[-MAX_REFUSING:]
+
+    def open_invites(self, circle: Circle, now: int) -> int:
+        """How many invites of ``circle`` are open (unused, unrevoked, unexpired) at ``now``."""
+        return sum(1 for invite in circle.roster.invites.values() if invite.open_at(now))
+
     def lobby(self, topic: bytes) -> tuple[Lobby, Circle | None] | None:
+        """The lobby named ``topic``: one this node joins by, or one of a served invite (judged at the
+        latest time the topic set was computed), else None."""
         entry = self.joining.get(TopicId(topic))
         if entry is not None:
             return entry.lobby, None
         for circle in self.circles.values():
-            for key in circle.roster.invites:
+            for key in self.served_invites(circle, self._lobby_now):
                 lobby = Lobby(key, circle.topic)
                 if lobby.topic == topic:
                     return lobby, circle
@@ -196,6 +227,7 @@ class Registry:
 
     def verdicts(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
         """After the signature check: accept, reject, or hold (None) each envelope."""
+        self._lobby_now = max(self._lobby_now, now)
         out: list[bool | None] = []
         for e in envelopes:
             circle = self.circles.get(e.topic)
@@ -254,12 +286,24 @@ class Registry:
             return False, None
         if post["k"] == "join" and owner is not None:
             invite = owner.roster.invites.get(lobby.invite_key)
-            if invite is not None and invite.open_at(int(now)) and post["member"] not in owner.roster.members:
-                key = (bytes(owner.topic), bytes(post["member"]))
+            key = (bytes(owner.topic), bytes(post["member"]))
+            if invite is None or post["member"] in owner.roster.members:
+                return False, None
+            if invite.open_at(int(now)):
                 self.requests.setdefault(key, JoinRequest(lobby.invite_key, post["member"], post["name"],
                                                           post["proof"], now))
+            elif (bytes(lobby.topic), key[1]) not in self._refused:
+                reason = "used" if invite.used_by is not None else "revoked" if invite.revoked else "expired"
+                self.refusals.setdefault(key, (lobby.invite_key, reason, now))
+            return False, None
+        if post["k"] == "refusal" and owner is not None:
+            self._refused.add((bytes(lobby.topic), bytes(post["member"])))   # somebody answered already
+            self.refusals.pop((bytes(owner.topic), bytes(post["member"])), None)
             return False, None
         entry = self.joining.get(e.topic)
+        if post["k"] == "refusal" and entry is not None and entry.token is not None and post["member"] == self.me:
+            entry.refused = str(post["reason"])
+            return False, None
         if post["k"] == "welcome" and entry is not None and entry.token is not None and post["member"] == self.me:
             try:
                 secret, roster_keys = open_welcome(self.identity, post["sealed"], entry.token)
@@ -293,8 +337,9 @@ class Registry:
         cached = self._views.get(circle.topic)
         if cached is not None and cached.version == circle.version:
             return cached
-        posts = circle.posts
-        view = View(circle.version, cl.fold_calls(posts), ck.fold_checkins(posts), pl.fold_shares(posts),
+        posts, roster = circle.posts, circle.roster
+        calls = cl.fold_calls(posts, members=frozenset(roster.members), facilitators=roster.facilitators)
+        view = View(circle.version, calls, ck.fold_checkins(posts), pl.fold_shares(posts),
                     {p.id: p for p in posts})
         self._views[circle.topic] = view
         return view
@@ -303,11 +348,35 @@ class Registry:
         return pr.fold_presence(circle.posts, now)
 
     def names(self) -> dict[bytes, str]:
+        """Member id -> name across circles: current members first, then the last name anyone who left
+        or was removed had (history keeps naming them, not showing an id)."""
         out: dict[bytes, str] = {}
         for circle in self.circles.values():
             for member in circle.roster.members.values():
                 out.setdefault(member.id, member.name)
+        for circle in self.circles.values():
+            for member_id, name in circle.names_ever().items():
+                out.setdefault(member_id, name)
         return out
+
+    def audience_then(self, circle: Circle, call: cl.CallState) -> frozenset[bytes]:
+        """Who ``call``'s ladder reaches at its current step, judged by the circle as it was when the
+        call was made (the readers and facilitators of the epoch it was sealed under): people who
+        joined later were never asked and must not be counted as "not reached"."""
+        epoch_number = circle.epoch_of(call.id)
+        epoch = circle.roster.epochs.get(epoch_number) if epoch_number is not None else None
+        if epoch is None:
+            return circle.call_audience(call.caller, _ladder(call), call.step)
+        readers = epoch.recipients
+        audience = {call.caller}
+        for step in call.ladder[: call.step + 1]:
+            if step.to == "circle":
+                audience |= readers
+            elif step.to == "facilitators":
+                audience |= epoch.facilitators
+            else:
+                audience |= set(step.members) & readers
+        return frozenset(audience)
 
     # ---------------------------------------------------------------------------------------------
     # writing
@@ -367,7 +436,7 @@ class Registry:
         if role == "relay":
             raise BadInput("this node is the circle's relay: it carries messages but cannot post")
         out = []
-        if circle.roster.needs_rotation or not circle.can_read():
+        if circle.roster.needs_rotation or not circle.can_read() or _needs_authority(circle, self.me, kind, body):
             out.append(self.rotate(circle, now))
         seq, prev = self.next_link(circle)
         out.append(self._sealed(circle, circle.post_envelope(kind, body, seq=seq, now=now, audience=audience,
@@ -405,7 +474,7 @@ class Registry:
         return earliest
 
     def _plan_key(self) -> tuple[object, ...]:
-        return (tuple((t, c.version) for t, c in self.circles.items()), len(self.requests),
+        return (tuple((t, c.version) for t, c in self.circles.items()), len(self.requests), len(self.refusals),
                 tuple(sorted(self._postponed.values())), tuple(self._needs_rotation_since.items()))
 
     def postpone(self, duty: Duty, now: float) -> None:
@@ -429,6 +498,13 @@ class Registry:
                 del self.requests[(topic, member)]
                 continue
             out.append((Duty("admit", circle.topic, member), request.seen + self._admit_delay(invite)))
+        for (topic, member), (key, _, seen) in list(self.refusals.items()):
+            circle = self.circles.get(TopicId(topic))
+            invite = circle.roster.invites.get(key) if circle else None
+            if circle is None or invite is None or circle.roster.role(self.me) in (None, "relay"):
+                del self.refusals[(topic, member)]
+                continue
+            out.append((Duty("refuse", circle.topic, member), seen + self._admit_delay(invite)))
         for circle in self.circles.values():
             role = circle.roster.role(self.me)
             if role in (None, "relay"):
@@ -437,6 +513,8 @@ class Registry:
                 due = self._rotation_due(circle, now)
                 if due is not None:
                     out.append((Duty("rotate", circle.topic), due))
+            if self._presence_unseen(circle, int(now)) is not None:
+                out.append((Duty("presence", circle.topic), now))
             view = self.view(circle)
             for call_id, call in view.calls.items():
                 if call.caller == self.me:
@@ -450,6 +528,20 @@ class Registry:
                         and call_id not in self.state.followups and call.status == "resolved"):
                     out.append((Duty("followup", circle.topic, call_id), float(call.followup_at)))
         return out
+
+    def _presence_unseen(self, circle: Circle, now: int) -> Any:
+        """This node's latest presence post in ``circle`` if it is still in force and some current
+        reader could not read it (they joined after it was posted), else None."""
+        mine = [p for p in circle.posts if p.kind == "presence" and p.author == self.me]
+        if not mine:
+            return None
+        latest = max(mine, key=lambda p: p.order)
+        roster = circle.roster
+        posted_in = circle.epoch_of(latest.id)
+        epoch = roster.epochs.get(posted_in) if posted_in is not None else None
+        if epoch is None or pr.effective_until(latest) <= now:
+            return None
+        return latest if roster.readers - epoch.recipients else None
 
     def _rotation_due(self, circle: Circle, now: float) -> float | None:
         roster = circle.roster
@@ -486,9 +578,25 @@ class Registry:
             welcome = lobby.welcome(self.identity, request.member, circle.secret, circle.founder, now,
                                     invite.expires, circle.roster_keys_for_joiner())
             return [(circle.topic, admit), (lobby.topic, welcome)]
+        if duty.kind == "refuse":
+            refusal = self.refusals.pop((bytes(duty.topic), duty.subject), None)
+            if refusal is None:
+                return []
+            key, reason, _ = refusal
+            invite = circle.roster.invites[key]
+            lobby = Lobby(key, circle.topic)
+            self._refused.add((bytes(lobby.topic), duty.subject))
+            answer = lobby.refusal(self.identity, duty.subject, reason, now, invite.expires + REFUSE_FOR)
+            return [(lobby.topic, answer)]
         if duty.kind == "rotate":
             self._needs_rotation_since.pop(circle.topic, None)
             return [(circle.topic, self.rotate(circle, now))]
+        if duty.kind == "presence":
+            mine = self._presence_unseen(circle, now)
+            if mine is None:
+                return []
+            body = {"status": mine.body["status"], "until": pr.effective_until(mine), "cap": mine.body["cap"]}
+            return [(circle.topic, e) for e in self.post(circle, "presence", body, now)]
         view = self.view(circle)
         call = view.calls.get(duty.subject)
         if call is None:
@@ -507,6 +615,19 @@ class Registry:
             body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
             return [(circle.topic, e) for e in self.post(circle, "checkin", body, now)]
         return []
+
+
+def _needs_authority(circle: Circle, me: bytes, kind: str, body: Mapping[str, Any]) -> bool:
+    """True when this node, a facilitator now, is about to post a circle check-in under an epoch that
+    began before it became one. Every node judges check-in authority by the epoch's facilitator set
+    (deterministic: the same on every node, whatever arrives later), and a role change opens no
+    epoch; so the newly promoted facilitator rotates first, and the check-in goes out under an epoch
+    that names it."""
+    roster = circle.roster
+    if kind != "checkin" or body.get("call") is not None or roster.role(me) != "facilitator":
+        return False
+    epoch = roster.epochs.get(roster.current) if roster.current is not None else None
+    return epoch is not None and me not in epoch.facilitators
 
 
 def _ladder(call: cl.CallState) -> list[dict[str, Any]]:

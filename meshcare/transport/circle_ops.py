@@ -19,7 +19,7 @@ from ..circles import presence as pr
 from ..circles.circle import Circle
 from ..circles.invites import DEFAULT_VALID_S, Token, new_invite_seed, parse_token
 from ..circles.membership import Settings
-from ..circles.registry import Registry, View
+from ..circles.registry import MAX_OPEN_INVITES, Registry, View
 from ..crypto.keys import Identity, check_name, fingerprint
 from ..crypto import seal as _seal
 from ..errors import BadInput, NotFound
@@ -148,7 +148,7 @@ class CircleOps:
         roster = circle.roster
         me = self.registry.me
         role = roster.role(me)
-        status = "member" if role else ("left" if me in roster.ever else "joining")
+        status = "member" if role else (circle.departure(me) or "left") if me in roster.ever else "joining"
         return {"id": circle.topic.hex(), "name": roster.name, "role": role, "status": status,
                 "members": len([m for m in roster.members.values() if m.role != "relay"]),
                 "relays": len([m for m in roster.members.values() if m.role == "relay"]),
@@ -185,9 +185,11 @@ class CircleOps:
             if entry.token is None:
                 continue
             saved = host.registry.state.joining.get(entry.token.invite_key)
+            refused = entry.refused or ("expired" if host._t() >= entry.token.expires else None)
             joining.append({"circle": entry.token.topic.hex(), "circle_name": entry.token.circle_name,
                             "invite": entry.token.invite_key.hex(), "expires": entry.token.expires,
-                            "since": saved.since if saved else None})
+                            "since": saved.since if saved else None,
+                            "status": "refused" if refused else "waiting", "refused": refused})
         return {"circles": [host._circle_dict(c) for c in sorted(host.registry.circles.values(),
                                                                  key=lambda c: (c.roster.name, c.topic))],
                 "joining": joining}
@@ -202,6 +204,10 @@ class CircleOps:
         if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 30:
             raise BadInput("an invite is valid for more than 0 and at most 720 hours")
         now = host._t()
+        if host.registry.open_invites(circle, now) >= MAX_OPEN_INVITES:
+            raise BadInput(f"{circle.roster.name!r} already has {MAX_OPEN_INVITES} open invites; revoke one "
+                           "(`meshcare circle invites` lists them, `meshcare circle revoke` withdraws one) "
+                           "or let one expire, then invite again")
         seed = new_invite_seed()
         expires = now + int(hours * 3600)
         token = Token(circle.topic, circle.founder, seed, expires, circle.roster.name,
@@ -336,15 +342,16 @@ class CircleOps:
         state = view.calls[call_id]
         names = host._names()
         out = cl.call_to_dict(state, names)
-        audience = circle.call_audience(state.caller, _ladder(state), state.step)
+        audience = host.registry.audience_then(circle, state)
         waiting = sorted(audience - state.received_by - {state.caller})
         out["names"].update({m.hex(): names[m] for m in waiting if m in names})
         out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name,
                     "audience": len(audience - {state.caller}),
                     "reached": len((state.received_by & audience) - {state.caller}),
                     "waiting_on": [m.hex() for m in waiting], "mine": state.caller == host.registry.me,
+                    "claimed_too": host.registry.me in state.also_claimed,
                     "plans": [pl.share_to_dict(s, names) for s in
-                              pl.shares_for_call(view.shares, call_id)]})
+                              pl.shares_for_call(view.shares, call_id, state.caller)]})
         return out
 
     def op_calls_list(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -367,30 +374,45 @@ class CircleOps:
         return {"call": host._call_dict(circle, state.id)}
 
     def _thread(self, args: dict[str, Any], kind: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """Post ``kind`` in a call's thread. Refused (BadInput) on a resolved call: the fold would ignore
+        it on every node, so posting it would only say something that never shows."""
         host: Any = self
         circle, _, state = host._find_call(_str(args, "call"))
+        if state.status == "resolved":
+            raise BadInput(f"this call was resolved {_by(host, state)}; nothing more can be added to it. "
+                           "If someone needs support again, start a new call")
         e = host._post(circle, kind, _validated(kind, {"call": state.id, **extra}))
         return {"id": e.id.hex(), "call": host._call_dict(circle, state.id)}
 
     def op_call_offer(self, args: dict[str, Any]) -> dict[str, Any]:
+        host: Any = self
         kind = _str(args, "kind")
         if kind not in OFFER_KINDS:
             raise BadInput(f"an offer is one of {', '.join(OFFER_KINDS)}")
+        _, _, state = host._find_call(_str(args, "call"))
+        if state.caller == host.registry.me:
+            raise BadInput("this is your own call; others offer support in it (post an update instead)")
         return self._thread(args, "offer", {"kind": kind, "text": _str(args, "text", required=False)})
 
     def op_call_claim(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Claim a call. ``have_it`` says whether this node holds it now: in a race the claim first in
+        the circle's order wins on every node, and the result names who has it."""
         host: Any = self
         _, _, state = host._find_call(_str(args, "call"))
         if state.caller == host.registry.me:
             raise BadInput("this is your own call; others claim it")
-        if state.status == "resolved":
-            raise BadInput("that call is resolved")
-        if state.claimer is not None and state.claimer != host.registry.me:
+        if state.claimer is not None and state.claimer != host.registry.me and state.status != "resolved":
             raise BadInput(f"{host._names().get(state.claimer, 'someone')} already has this call; "
                            "offer help in its thread instead")
-        return self._thread(args, "claim", {})
+        out = self._thread(args, "claim", {})
+        out["have_it"] = out["call"]["claimer"] == host.registry.me.hex()
+        return out
 
     def op_call_release(self, args: dict[str, Any]) -> dict[str, Any]:
+        host: Any = self
+        _, _, state = host._find_call(_str(args, "call"))
+        if state.status != "resolved" and host.registry.me not in ({state.claimer} | state.also_claimed):
+            raise BadInput("you have not claimed this call, so there is nothing to let go of")
         return self._thread(args, "release", {})
 
     def op_call_accept(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -408,14 +430,22 @@ class CircleOps:
         return self._thread(args, "update", {"text": _str(args, "text")})
 
     def op_call_resolve(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Resolve a call: its caller, whoever has it, or a facilitator (a call whose claimer is gone
+        must not stay open for ever). Resolving a resolved call posts nothing and says so
+        (``already_resolved``)."""
         host: Any = self
-        _, _, state = host._find_call(_str(args, "call"))
-        if host.registry.me not in (state.caller, state.claimer):
-            raise BadInput("the person who made the call, or whoever has it, resolves it")
+        circle, _, state = host._find_call(_str(args, "call"))
+        if state.status == "resolved":
+            return {"id": None, "already_resolved": True, "call": host._call_dict(circle, state.id)}
+        if (host.registry.me not in (state.caller, state.claimer)
+                and host.registry.me not in circle.roster.facilitators):
+            raise BadInput("the person who made the call, whoever has it, or a facilitator resolves it")
         followup = _int_or_none(args, "followup_at")
         if followup is not None and followup <= host._t():
             raise BadInput("a follow-up time must be in the future")
-        return self._thread(args, "resolve", {"followup_at": followup})
+        out = self._thread(args, "resolve", {"followup_at": followup})
+        out["already_resolved"] = False
+        return out
 
     # --- check-ins --------------------------------------------------------------------------------
 
@@ -561,6 +591,13 @@ def _validated(kind: str, body: dict[str, Any]) -> dict[str, Any]:
         return ps.validate(kind, body)
     except RemoteProtocolError as exc:
         raise BadInput(str(exc).replace("malformed ", "")) from None
+
+
+def _by(host: Any, state: cl.CallState) -> str:
+    """``by ann`` (or ``by you``) for a resolved call's message."""
+    if state.resolved_by == host.registry.me:
+        return "by you"
+    return f"by {host._names().get(state.resolved_by, 'someone')}"
 
 
 def _ladder(state: cl.CallState) -> list[dict[str, Any]]:

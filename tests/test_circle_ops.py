@@ -1,0 +1,163 @@
+"""Circle ops between in-process daemons on loopback: what people are told when an op does not apply
+(issue 9 items 15-19). Polls a condition with a deadline, as test_daemon_circles does; no fixed sleeps."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from meshcare.errors import BadInput
+from tests.test_daemon_circles import circle_of_three, make, member_names, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def hexid(d) -> str:
+    return bytes(d.identity.node_id).hex()
+
+
+async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lapses():
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        call = (await cat.request("call.create", {"circle": "Elm St", "text": "Could someone call me?"}))["call"]["id"]
+        for d in (ann, bob):
+            await wait_for(lambda d=d: any(c["id"] == call for c in d.op_calls_list({})["calls"]))
+        with pytest.raises(BadInput, match="not claimed"):
+            await ann.request("call.release", {"call": call})
+        with pytest.raises(BadInput, match="own call"):
+            await cat.request("call.offer", {"call": call, "kind": "call"})
+        claimed = await bob.request("call.claim", {"call": call})
+        assert claimed["have_it"] is True
+        await wait_for(lambda: ann.op_call_show({"call": call})["call"]["claimer"] == hexid(bob))
+        # bob is removed: his claim lapses, the call is open again for the circle
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "bob"})
+        for d in (ann, cat):
+            await wait_for(lambda d=d: d.op_call_show({"call": call})["call"]["status"] == "open")
+        # a facilitator can close a call that is not theirs
+        done = await ann.request("call.resolve", {"call": call})
+        assert done["already_resolved"] is False and done["call"]["resolved_by"] == hexid(ann)
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["status"] == "resolved")
+        again = await cat.request("call.resolve", {"call": call})
+        assert again["already_resolved"] is True and again["id"] is None
+        with pytest.raises(BadInput, match="was resolved by ann; nothing more"):
+            await cat.request("call.update", {"call": call, "text": "still here"})
+        for op, args in (("call.claim", {}), ("call.offer", {"kind": "call"}), ("call.update", {"text": "x"})):
+            with pytest.raises(BadInput, match="was resolved by you"):
+                await ann.request(op, {"call": call, **args})
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once():
+    """Issue 9 item 15: check-in authority is the epoch's facilitator set; a role change opens no epoch,
+    so the newly promoted facilitator's node rotates first and every node reads the check-in."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await ann.request("circle.role", {"circle": "Elm St", "member": "bob", "role": "facilitator"})
+        await wait_for(lambda: all(c.roster.role(bob.registry.me) == "facilitator"
+                                   for d in (bob, cat) for c in d.registry.circles.values()))
+        made = (await bob.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone?"}))["checkin"]
+        assert made["author"] == hexid(bob)
+        await wait_for(lambda: [c["id"] for c in cat.op_checkin_list({})["checkins"]] == [made["id"]])
+        replied = await cat.request("checkin.reply", {"checkin": made["id"], "option": 1})
+        assert replied["option"] == "doing OK"
+        await wait_for(lambda: bob.op_checkin_show({"checkin": made["id"]})["checkin"]["answered"] == 1)
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_calls_keep_their_roster():
+    """Issue 9 item 19: a circle-wide plan share shows in the caller's calls; "reached N of M" counts
+    the circle as it was when the call was made; a removed member keeps the name they had."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await cat.request("plan.edit", {"helps": "tea and a quiet room"})
+        await cat.request("plan.share", {"circle": "Elm St"})
+        call = (await cat.request("call.create", {"circle": "Elm St", "text": "Rough night"}))["call"]["id"]
+        for d in (ann, bob):
+            await wait_for(lambda d=d: any(c["id"] == call and c["plans"] for c in d.op_calls_list({})["calls"]))
+            assert d.op_call_show({"call": call})["call"]["plans"][0]["plan"]["helps"] == "tea and a quiet room"
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["reached"] == 2)
+        await bob.request("call.update", {"call": call, "text": "calling you now"})
+        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["updates"])
+        # dan joins later: the old call still reached 2 of 2, and names nobody who was not there
+        dan = make("dan", [("127.0.0.1", ann.port)])
+        await nursery.start(dan.run)
+        token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+        await dan.request("circle.join", {"token": token})
+        await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 4)
+        shown = cat.op_call_show({"call": call})["call"]
+        assert (shown["reached"], shown["audience"], shown["waiting_on"]) == (2, 2, [])
+        # bob is removed: his update still says bob
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "bob"})
+        await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 3)
+        shown = cat.op_call_show({"call": call})["call"]
+        assert shown["names"][hexid(bob)] == "bob"
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_shows():
+    """Issue 9 item 18: members re-announce their availability when someone new can read the circle;
+    the roster lists current members only."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await bob.request("presence.set", {"status": "available", "cap": 2})
+        await cat.request("presence.set", {"status": "available"})
+
+        def status(d, who) -> str | None:
+            rows = d.op_roster({"circle": "Elm St"})["circles"][0]["roster"]
+            return next((r["status"] for r in rows if r["member"] == hexid(who)), None)
+        await wait_for(lambda: status(ann, bob) == status(ann, cat) == "available")
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
+        await wait_for(lambda: status(ann, cat) is None)
+        dan = make("dan", [("127.0.0.1", ann.port)])
+        await nursery.start(dan.run)
+        token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+        await dan.request("circle.join", {"token": token})
+        await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
+        await wait_for(lambda: status(dan, bob) == "available", timeout=30)
+        rows = dan.op_roster({"circle": "Elm St"})["circles"][0]["roster"]
+        assert next(r for r in rows if r["member"] == hexid(bob))["cap"] == 2
+        assert status(dan, cat) is None
+        nursery.cancel_scope.cancel()
+
+
+async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
+    """Issue 9 item 5: open invites per circle are capped; revoking one makes room."""
+    from meshcare.circles.registry import MAX_OPEN_INVITES
+    async with trio.open_nursery() as nursery:
+        ann = make("ann")
+        await nursery.start(ann.run)
+        await ann.request("circle.create", {"name": "Elm St"})
+        made = [await ann.request("circle.invite", {"circle": "Elm St"}) for _ in range(MAX_OPEN_INVITES)]
+        with pytest.raises(BadInput, match="64 open invites.*revoke one.*or let one expire"):
+            await ann.request("circle.invite", {"circle": "Elm St"})
+        await ann.request("circle.revoke", {"circle": "Elm St", "invite": made[0]["invite"]})
+        await ann.request("circle.invite", {"circle": "Elm St"})
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why():
+    """Issue 9 item 17: "removed", not "left"; a join with a used invite is answered, not left waiting."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
+        await wait_for(lambda: cat.registry.find("Elm St").roster.role(cat.registry.me) is None)
+        (mine,) = cat.op_circle_list({})["circles"]
+        assert mine["status"] == "removed"
+        await bob.request("circle.leave", {"circle": "Elm St"})
+        await wait_for(lambda: bob.registry.find("Elm St").roster.role(bob.registry.me) is None)
+        assert bob.op_circle_list({})["circles"][0]["status"] == "left"
+        # a second person tries the token cat already used
+        token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
+        dan = make("dan", [("127.0.0.1", ann.port)])
+        await nursery.start(dan.run)
+        await dan.request("circle.join", {"token": token})
+        await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
+        eve = make("eve", [("127.0.0.1", ann.port)])
+        await nursery.start(eve.run)
+        await eve.request("circle.join", {"token": token})
+
+        def eve_joining() -> dict:
+            return eve.op_circle_list({})["joining"][0]
+        await wait_for(lambda: eve_joining()["status"] == "refused")
+        assert eve_joining()["refused"] == "used"
+        nursery.cancel_scope.cancel()
