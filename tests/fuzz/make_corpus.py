@@ -26,6 +26,7 @@ from meshcare import envelope as env  # noqa: E402
 from meshcare import wire  # noqa: E402
 from meshcare.circles import frames  # noqa: E402
 from meshcare.circles.session import Lane, Session  # noqa: E402
+from meshcare.ids import TopicId  # noqa: E402
 from meshcare.crypto.channel import Channel  # noqa: E402
 from tests.fuzz import targets as t  # noqa: E402
 
@@ -43,7 +44,7 @@ def sample_envelopes() -> list[env.Envelope]:
         (author, b"I need someone to talk to", env.Lane.URGENT),
         (other, bytes(range(256)), env.Lane.NORMAL),
     ]):
-        out.append(env.seal(signing_key=key, topic=t.SHARED_TOPIC, epoch=i, key=t.BODY_KEY, seq=i + 1,
+        out.append(env.seal(signing_key=key, topic=TopicId(t.SHARED_TOPIC), epoch=i, key=t.BODY_KEY, seq=i + 1,
                             lamport=i + 1, created=NOW + i, expires=NOW + 86_400, plaintext=text, lane=lane,
                             nonce=bytes([i]) * 24))
     return out
@@ -117,7 +118,7 @@ def session_seeds() -> dict[str, bytes]:
     peer = Session(t.HANDSHAKE_HASH, t.PEER_TOPICS)
     greeting = peer.take_output()
     envelopes = sample_envelopes()
-    ids = [e.id for e in envelopes]
+    ids: list[bytes] = [bytes(e.id) for e in envelopes]
     peer.send(wire.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes[:2]]), Lane.URGENT)
     peer.send(frames.IHave(t.SHARED_TOPIC, ids))
     peer.send(frames.Graft(t.SHARED_TOPIC, ids[:1]))
