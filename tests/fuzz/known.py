@@ -28,6 +28,9 @@ KNOWN: Final[tuple[Known, ...]] = (
     Known("handshake", "AssertionError", "meshcare/crypto/channel.py", "receive",
           "issue 9 item 1: Handshake.receive asserts on peer input (a payload before the peer's static key); "
           "fixed on branch links"),
+    Known("frames", "InvariantBroken", "tests/fuzz/targets.py", "_check_plain",
+          "issue 9 item 14: wire.unpack_strict lets msgpack timestamps (ext -1) through, against "
+          "docs/protocol.md (no extension types); wire.py, area links"),
 )
 
 

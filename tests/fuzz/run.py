@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "fuzz"
 TARGET_NAMES = ("handshake", "frames", "session", "envelope")
+MSGPACK_TARGETS = ("frames", "session", "envelope")  # these get msgpack.dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ def fuzz(target: str, seconds: int, work: Path, crashers: Path, timeout: int = 2
            *[str(c) for c in corpora if c.is_dir()],
            f"-max_total_time={seconds}", f"-artifact_prefix={artifacts}/", f"-timeout={timeout}",
            "-rss_limit_mb=2048", "-max_len=16384", "-print_final_stats=1"]
+    if target in MSGPACK_TARGETS:
+        cmd.append(f"-dict={HERE / 'msgpack.dict'}")
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 180,
                               stdin=subprocess.DEVNULL)

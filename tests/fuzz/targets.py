@@ -133,17 +133,21 @@ FR_STREAM: Final = 2      # mode: a byte stream through FrameDecoder (byte 1: ch
 _PLAIN: Final = (type(None), bool, int, float, str, bytes)
 
 
-def _check_plain(obj: object, depth: int = 0) -> None:
-    """``unpack_strict`` promises plain msgpack only: no extension types (docs/protocol.md)."""
-    if isinstance(obj, list):
-        for item in obj:
-            _check_plain(item, depth + 1)
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            _check_plain(key, depth + 1)
-            _check_plain(value, depth + 1)
-    elif type(obj) not in _PLAIN:
-        raise InvariantBroken(f"unpack_strict returned a {type(obj).__name__}, not plain msgpack")
+def _check_plain(obj: object) -> None:
+    """``unpack_strict`` promises plain msgpack only: no extension types (docs/protocol.md).
+
+    Iterative: msgpack nests up to 1,024 levels, deeper than Python's recursion limit.
+    """
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif type(item) not in _PLAIN:
+            raise InvariantBroken(f"unpack_strict returned a {type(item).__name__}, not plain msgpack")
 
 
 def _check_roundtrip(frame: Frame) -> None:

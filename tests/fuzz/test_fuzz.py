@@ -1,6 +1,6 @@
 """The fuzz targets in ``make test``: a short atheris run of each, and every kept input replayed.
 
-``test_fuzz_target`` runs each target under atheris in a subprocess for FUZZ_TEST_SECONDS (13 s by
+``test_fuzz_target`` runs each target under atheris in a subprocess for FUZZ_TEST_SECONDS (12 s by
 default, ~1 minute for the four) and fails with the crashing input's path and traceback. Without atheris
 it skips, except on CI on x86_64 (where the test extra installs it), so CI never silently skips.
 The replay tests need no atheris: every seed and every kept crasher goes through its target in-process.
@@ -19,7 +19,7 @@ from . import known, make_corpus, targets
 from .run import TARGET_NAMES, fuzz
 
 HERE = Path(__file__).resolve().parent
-SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "13"))
+SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "12"))
 
 
 def _kept(kind: str, target: str) -> list[Path]:
