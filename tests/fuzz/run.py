@@ -16,7 +16,9 @@ counted, so the fuzzer keeps looking past them.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -114,6 +116,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--crashers", type=Path, default=HERE / "crashers")
     parser.add_argument("--known", action="store_true", help="count the crashes listed in known.py too")
     args = parser.parse_args(argv)
+    if importlib.util.find_spec("atheris") is None:
+        print(f"fuzz: atheris is not installed (its wheels are for x86_64; this is {platform.machine()})")
+        return 1
     failed = False
     for target in args.targets or TARGET_NAMES:
         print(f"fuzzing {target} for {args.seconds} s ...", flush=True)
