@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench clean venv
+.PHONY: run test fuzz bench clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(TSTAMP)
 	@sh tests/system-deps.sh
 	$(BIN)/python -m pytest
 
+## make fuzz: each fuzz target (tests/fuzz) for FUZZ_SECONDS (default 300); crashers go to tests/fuzz/crashers/.
+FUZZ_SECONDS ?= 300
+fuzz: $(TSTAMP)
+	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
+
 ## make bench: every benchmark (a few minutes); figures go to docs/benchmarks.md.
 bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
@@ -42,4 +47,4 @@ bench: $(TSTAMP)
 	 else echo "bench_netns.py skipped: network namespaces need root"; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info .fuzz
