@@ -46,7 +46,7 @@ def sample_envelopes() -> list[env.Envelope]:
     ]):
         out.append(env.seal(signing_key=key, topic=TopicId(t.SHARED_TOPIC), epoch=i, key=t.BODY_KEY, seq=i + 1,
                             lamport=i + 1, created=NOW + i, expires=NOW + 86_400, plaintext=text, lane=lane,
-                            nonce=bytes([i]) * 24))
+                            prev=b"" if i == 0 else out[-1].id, nonce=bytes([i]) * 24))
     return out
 
 
