@@ -132,6 +132,11 @@ async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
             await ann.request("circle.invite", {"circle": "Elm St"})
         await ann.request("circle.revoke", {"circle": "Elm St", "invite": made[0]["invite"]})
         await ann.request("circle.invite", {"circle": "Elm St"})
+        # the engine knows which topics are lobbies: past a link's tag limit, circles are offered first
+        circle = ann.registry.find("Elm St").topic
+        assert circle not in ann.engine._lobbies
+        lobbies = ann.registry.topics(int(ann.now())) - set(ann.registry.circles)
+        assert ann.engine._lobbies == lobbies and len(lobbies) > MAX_OPEN_INVITES   # + the revoked one's
         nursery.cancel_scope.cancel()
 
 

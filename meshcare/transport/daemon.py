@@ -409,7 +409,9 @@ class Daemon(CircleOps, TopicOps):
         """Join and leave topics so the engine syncs exactly what the circles (and test topics) want."""
         wanted = self.registry.topics(int(self.now())) | set(self.topics)
         for topic in sorted(wanted - self._joined):
-            self._event(ev.TopicJoined(topic))
+            # invite lobbies are offered after circles when a link's tag limit is reached
+            lobby = topic not in self.registry.circles and topic not in self.topics
+            self._event(ev.TopicJoined(topic, lobby=lobby))
         for topic in sorted(self._joined - wanted):
             self._event(ev.TopicLeft(topic))
         self._joined = wanted
