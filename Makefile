@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test fuzz bench clean venv
+.PHONY: run test fuzz soak bench clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(TSTAMP)
 FUZZ_SECONDS ?= 300
 fuzz: $(TSTAMP)
 	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
+
+## make soak: a daemon under every kind of hostile link for SOAK_SECONDS (default 600) while an honest
+## link delivers (make test runs the same test for 60 s).
+SOAK_SECONDS ?= 600
+soak: $(TSTAMP)
+	MESHCARE_HOSTILE_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -s -p no:cacheprovider tests/test_hostile_soak.py
 
 ## make bench: every benchmark (a few minutes); figures go to docs/benchmarks.md.
 bench: $(TSTAMP)
