@@ -534,6 +534,41 @@ def test_a_removed_facilitator_backdating_remove_of_its_remover_cannot_come_back
     assert F not in r.members and r.facilitators == {B} and later.id in r.ignored and invite.id in r.ignored
 
 
+def test_a_removal_the_circle_acted_on_cannot_be_undone_by_a_backdated_counter_removal() -> None:
+    """Once a third member built on F's removal of A (the ``seen`` its node posts a few seconds after
+    folding it), A's later counter-removal on older heads does not count: F stays, with everything F did
+    since; A stays out. Without that acknowledgement the DAG cannot tell the attack from a real race."""
+    ch = _two_facilitators()
+    ch.admit(C)
+    before = ch.roster.heads
+    removal = ch.add("remove", F, member=A, last_seq=3, keys=keys(F, B, C))
+    assert ch.roster.unacknowledged == {removal.id}
+    seen = ch.add("seen", B)
+    assert ch.roster.unacknowledged == frozenset()
+    later = ch.add("settings", F, settings={"retention_days": 9})
+    invite = ch.add("invite", F, invite=mid(71), role="member", expires=T + 99)
+    backdated = ch.ops.make("remove", A, before, member=F, last_seq=1, keys=keys(A, B, C))
+    r = fold([*ch.log, backdated])
+    assert backdated.id in r.ignored and seen.id not in r.ignored
+    assert F in r.members and A not in r.members and r.facilitators == {F}
+    assert later.id not in r.ignored and invite.id not in r.ignored and mid(71) in r.invites
+
+
+def test_a_mutual_removal_each_side_of_which_the_circle_acted_on_still_has_both_stand() -> None:
+    ch = _two_facilitators()
+    ch.admit(C)
+    heads = ch.roster.heads
+    by_f = ch.ops.make("remove", F, heads, member=A, last_seq=4, keys=keys(F, B, C))
+    by_a = ch.ops.make("remove", A, heads, member=F, last_seq=4, keys=keys(A, B, C))
+    b_saw_f = ch.ops.make("seen", B, [by_f])
+    c_saw_a = ch.ops.make("seen", C, [by_a])
+    r = fold([*ch.log, by_f, by_a, b_saw_f, c_saw_a])
+    assert set(r.members) == {B, C} and by_f.id not in r.ignored and by_a.id not in r.ignored
+    # only one side acted on: that side wins
+    r = fold([*ch.log, by_f, by_a, b_saw_f])
+    assert by_a.id in r.ignored and F in r.members and A not in r.members
+
+
 def test_an_operation_concurrent_with_its_authors_removal_does_not_count_whatever_its_lamport() -> None:
     ch = Chain().members(A, B)
     ch.add("role", F, member=A, role="facilitator")

@@ -579,3 +579,34 @@ def test_a_join_with_a_closed_invite_is_answered_with_a_refusal_the_joiner_reads
     assert not any(d.kind == "refuse" for d in m["A"].duties(at + 10 * ADMIT_DELAY))   # answered once
     j.delivered(answer, at)
     assert j.joining[lobby_topic].refused == why
+
+
+# ---------------------------------------------------------------------------------------------------
+# acknowledging removals (mutual-removal rule, membership.py)
+
+
+def test_a_third_member_acknowledges_a_removal_so_a_backdated_counter_removal_never_counts() -> None:
+    from meshcare.circles.registry import ACK_DELAY
+    m = circle_of("F", "A", "B", now=T)
+    f, a, b = m["F"], m["A"], m["B"]
+    m.publish([f.roster_op(m.circle("F"), "role", {"member": m.me("A"), "role": "facilitator"}, T)], ["A", "B"], T)
+    stale_heads = m.circle("A").roster.heads
+    removal = m.publish([f.roster_op(m.circle("F"), "remove", f.removal_fields(m.circle("F"), m.me("A")), T)],
+                        ["B"], T)[0]
+    # neither the remover nor the removed acknowledge; B does, after a few seconds
+    assert [d for d in f.duties(T + 3 * ACK_DELAY) if d.kind == "seen"] == []
+    assert [d for d in b.duties(T) if d.kind == "seen"] == []
+    (seen,) = [d for d in b.duties(T + 2 * ACK_DELAY) if d.kind == "seen"]
+    assert seen.subject == removal.id
+    m.carry_out("B", seen, T + 20)
+    assert m.circle("F").roster.unacknowledged == frozenset()
+    assert [d for d in b.duties(T + 60) if d.kind == "seen"] == []        # once
+    # days later A, removed, signs "remove F" on the heads it had: it does not count anywhere
+    a_circle = m.circle("A")
+    assert a_circle.roster.heads == stale_heads
+    backdated = a.roster_op(a_circle, "remove", a.removal_fields(a_circle, m.me("F")), T + 3 * DAY)
+    m.publish([backdated], ["F", "B"], T + 3 * DAY)
+    for name in ("F", "B"):
+        roster = m.circle(name).roster
+        assert m.me("F") in roster.members and m.me("A") not in roster.members
+        assert backdated.id in roster.ignored or backdated.id not in roster.order

@@ -545,6 +545,10 @@ class Circle:
     def content_ids(self) -> list[bytes]:
         return list(self._content)
 
+    def roster_operation(self, op_id: bytes) -> ms.RosterOp | None:
+        """A roster operation this circle holds, by id."""
+        return self._ops.get(op_id)
+
     def roster_envelope_count(self) -> int:
         return len(self._ops)
 

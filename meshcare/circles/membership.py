@@ -70,7 +70,7 @@ ROSTER_LIMIT: Final = 2**62
 GENERATION_MASK: Final = ROSTER_LIMIT - 1
 INVITE_DOMAIN: Final = _sign.require_domain(b"meshcare/invite-proof/v1\x00")
 ROLES: Final = ("facilitator", "member", "relay")
-KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings")
+KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings", "seen")
 MAX_FOLD_PASSES: Final = 64   # remove-wins passes; each adds exclusions, and in practice 2 suffice
 #: Operations that carry a new epoch key.
 KEYED: Final = frozenset({"create", "admit", "remove", "rotate"})
@@ -221,6 +221,8 @@ class Roster:
     generation: int = 0                                             # current roster-key generation
     generations: Mapping[int, Generation] = field(default_factory=dict)
     roster_stale: bool = False                                      # a leave since the current generation
+    #: counted removals no third member has built on yet (see ``_acted_on``): members' nodes post ``seen``
+    unacknowledged: frozenset[bytes] = frozenset()
 
     @property
     def exists(self) -> bool:
@@ -381,6 +383,7 @@ _FIELDS: Final[dict[str, frozenset[str]]] = {
     "role": frozenset({"member", "role"}),
     "rotate": frozenset({"keys", "roster_keys"}),
     "settings": frozenset({"settings"}),
+    "seen": frozenset(),
 }
 
 
@@ -640,7 +643,7 @@ class _Folding:
             if b["member"] not in self.members or b["member"] == op.author:
                 return "not a member (or removing oneself: use leave)"
             return self._author_holds_key(op)
-        if op.kind == "leave":
+        if op.kind in ("leave", "seen"):
             return None
         if op.kind == "role":
             if role != "facilitator":
@@ -713,10 +716,40 @@ def _not_counting(state: _Folding, ordered: list[RosterOp]) -> dict[bytes, str]:
                 continue
             if (op.kind == "remove" and d.kind == "remove" and op.body["member"] == d.author
                     and state.concurrent(op, d)):
-                continue
+                continue            # a mutual removal (not voided up front, see _void_counter_removals)
             out[op.id] = "concurrent with its author's departure, which wins"
             break
     return out
+
+
+def _void_counter_removals(ordered: list[RosterOp], anc: dict[bytes, int], bit: dict[bytes, int],
+                           excluded: Mapping[bytes, str]) -> dict[bytes, str]:
+    """Of two concurrent removals of each other's authors, the one that only its target's side acted on
+    does not count. A removal the circle acted on (a later operation by a third member builds on it
+    without knowing the other, such as the ``seen`` a member's node posts a few seconds after folding a
+    removal) cannot be undone by a counter-removal its target signs later on older heads: the DAG alone
+    cannot tell that from a real race, third members' operations show which came first. When both or
+    neither were acted on, both stand. Decided on the DAG alone, before any role is folded."""
+    removals = [op for op in ordered if op.kind == "remove" and op.id not in excluded]
+    out: dict[bytes, str] = {}
+    for first in removals:
+        for other in removals:
+            if (other.body["member"] != first.author or first.body["member"] != other.author
+                    or (anc[first.id] >> bit[other.id]) & 1 or (anc[other.id] >> bit[first.id]) & 1):
+                continue
+            if _acted_on(ordered, anc, bit, excluded, first, other) and not _acted_on(
+                    ordered, anc, bit, excluded, other, first):
+                out[other.id] = "a removal of its remover, made after the circle had acted on its own removal"
+    return out
+
+
+def _acted_on(ordered: list[RosterOp], anc: dict[bytes, int], bit: dict[bytes, int],
+              excluded: Mapping[bytes, str], first: RosterOp, other: RosterOp) -> bool:
+    """Did someone other than the two authors build on ``first`` without knowing ``other``?"""
+    two = {first.author, other.author}
+    return any(o.author not in two and o.id not in excluded
+               and (anc[o.id] >> bit[first.id]) & 1 and not (anc[o.id] >> bit[other.id]) & 1
+               for o in ordered)
 
 
 def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
@@ -731,6 +764,7 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
         by_seq.setdefault((op.author, op.seq), []).append(op.id)
     excluded = {i: "equivocation: another operation of its author has the same seq"
                 for ids in by_seq.values() if len(ids) > 1 for i in ids}
+    excluded.update(_void_counter_removals(ordered, ancestors, bit, excluded))
     for _ in range(MAX_FOLD_PASSES):
         state = _Folding(founder, topic, by_id, ancestors, bit, excluded)
         for op in ordered:
@@ -749,4 +783,18 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
         current=state.current, order=tuple(op.id for op in ordered), ignored=dict(state.ignored),
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
         last_rotation=state.last_rotation, generation=state.generation, generations=dict(state.generations),
-        roster_stale=state.roster_stale)
+        roster_stale=state.roster_stale, unacknowledged=_unacknowledged(state, ordered))
+
+
+def _unacknowledged(state: _Folding, ordered: list[RosterOp]) -> frozenset[bytes]:
+    """Counted removals on which no operation of a third member (neither the remover nor the removed) builds."""
+    anc, bit = state.ancestors, state.bit
+    out = set()
+    for d, gone in state.departures:
+        if d.kind != "remove":
+            continue
+        two = {d.author, gone}
+        if not any(o.author not in two and o.id not in state.excluded and (anc[o.id] >> bit[d.id]) & 1
+                   for o in ordered):
+            out.add(d.id)
+    return frozenset(out)

@@ -43,6 +43,8 @@ from .circle import Circle, Verdict
 from .invites import Lobby, Token, open_welcome, parse_token
 
 ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
+#: seconds (x1 to x2, by node) before a member acknowledges a removal it folded (a ``seen`` operation)
+ACK_DELAY: Final = 5.0
 ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the roster started needing it
 PLAN_INTERVAL: Final = 0.25       # recompute what is due at most this often while circles change
 RETRY_AFTER: Final = 60.0         # a duty that failed or found nothing to do waits this long
@@ -62,9 +64,9 @@ FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen
     topic: TopicId
-    subject: bytes = b""           # call id, or joining member
+    subject: bytes = b""           # call id, joining member, or removal (seen)
     step: int = 0
 
 
@@ -107,6 +109,7 @@ class Registry:
         self.held: OrderedDict[bytes, env.Envelope] = OrderedDict()
         self._views: dict[bytes, View] = {}
         self._needs_rotation_since: dict[bytes, float] = {}
+        self._removals_seen: dict[tuple[bytes, bytes], float] = {}   # (topic, removal) -> first folded here
         self._postponed: dict[Duty, float] = {}
         self._plan: tuple[tuple[object, ...], float, float | None] | None = None
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
@@ -452,6 +455,25 @@ class Registry:
         jitter = int.from_bytes(hashlib.blake2b(self.me, digest_size=2).digest(), "big") / 65536
         return ADMIT_DELAY * (1 + jitter)
 
+    def _ack_delay(self) -> float:
+        """How long after folding someone else's removal this node says ``seen`` (unless a third member
+        did first): a few seconds, spread by node so that usually one member answers."""
+        jitter = int.from_bytes(hashlib.blake2b(self.me, digest_size=2).digest(), "big") / 65536
+        return ACK_DELAY * (1 + jitter)
+
+    def _unacknowledged(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
+        """Removals by others, of others, that no third member has built on: this node acknowledges them
+        (a ``seen`` roster operation), so their target cannot undo them later with a backdated
+        counter-removal (membership.py, mutual removal)."""
+        out = []
+        for removal in circle.roster.unacknowledged:
+            op = circle.roster_operation(removal)
+            if op is None or self.me in (op.author, op.body["member"]):
+                continue
+            first = self._removals_seen.setdefault((bytes(circle.topic), removal), now)
+            out.append((Duty("seen", circle.topic, removal), first + self._ack_delay()))
+        return out
+
     def duties(self, now: float) -> list[Duty]:
         """Everything due at ``now``, in a stable order."""
         plan = self._schedule(now)
@@ -507,6 +529,8 @@ class Registry:
             out.append((Duty("refuse", circle.topic, member), seen + self._admit_delay(invite)))
         for circle in self.circles.values():
             role = circle.roster.role(self.me)
+            if role is not None:
+                out.extend(self._unacknowledged(circle, now))     # relays too: they are always on
             if role in (None, "relay"):
                 continue
             if role == "facilitator":
@@ -588,6 +612,10 @@ class Registry:
             self._refused.add((bytes(lobby.topic), duty.subject))
             answer = lobby.refusal(self.identity, duty.subject, reason, now, invite.expires + REFUSE_FOR)
             return [(lobby.topic, answer)]
+        if duty.kind == "seen":
+            if duty.subject not in circle.roster.unacknowledged or circle.roster.role(self.me) is None:
+                return []
+            return [(circle.topic, self.roster_op(circle, "seen", {}, now))]
         if duty.kind == "rotate":
             self._needs_rotation_since.pop(circle.topic, None)
             return [(circle.topic, self.rotate(circle, now))]
