@@ -166,3 +166,21 @@ async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why()
         await wait_for(lambda: eve_joining()["status"] == "refused")
         assert eve_joining()["refused"] == "used"
         nursery.cancel_scope.cancel()
+
+
+async def test_a_post_from_a_node_whose_clock_runs_ahead_arrives_once_ours_catches_up():
+    """Issue 9 item 9: created more than FUTURE_SLACK ahead of the receiver's clock is held, not
+    rejected, and the daemon's timer releases it when its own clock gets there."""
+    from meshcare.circles.circle import FUTURE_SLACK
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        bob._epoch += 900                                   # bob's clock: 15 minutes fast
+        await bob.request("presence.set", {"circle": "Elm St", "status": "available"})
+        circle = ann.registry.find("Elm St")
+        await wait_for(lambda: ann.registry.release_at is not None)
+        assert not any(p.kind == "presence" and p.author == bob.registry.me for p in circle.posts)
+        ann._epoch += 900 - FUTURE_SLACK + 1                # ann's clock reaches it
+        ann._timers_changed.set()
+        await wait_for(lambda: any(p.kind == "presence" and p.author == bob.registry.me for p in circle.posts))
+        await wait_for(lambda: ann.registry.release_at is None)    # the timer ran the release
+        nursery.cancel_scope.cancel()

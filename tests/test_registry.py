@@ -610,3 +610,14 @@ def test_a_third_member_acknowledges_a_removal_so_a_backdated_counter_removal_ne
         roster = m.circle(name).roster
         assert m.me("F") in roster.members and m.me("A") not in roster.members
         assert backdated.id in roster.ignored or backdated.id not in roster.order
+
+
+def test_a_post_from_a_fast_clock_is_held_then_released_when_our_clock_catches_up() -> None:
+    from meshcare.circles.circle import FUTURE_SLACK
+    m = circle_of("F", "A")
+    e = m["A"].post(m.circle("A"), "presence", {"status": "available"}, T + 900)[-1]   # A's clock: 15 min ahead
+    assert m.deliver("F", [e], T) == [None]
+    assert m["F"].release_at == T + 900 - FUTURE_SLACK
+    assert m["F"].take_due_release(T + 200) == []
+    assert m["F"].take_due_release(T + 900 - FUTURE_SLACK) == [e]
+    assert m["F"].release_at is None and m["F"].held == {}

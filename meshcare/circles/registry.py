@@ -39,7 +39,7 @@ from . import checkins as ck
 from . import membership as ms
 from . import plans as pl
 from . import presence as pr
-from .circle import Circle, Verdict
+from .circle import FUTURE_SLACK, Circle, Verdict
 from .invites import Lobby, Token, open_welcome, parse_token
 
 ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
@@ -107,6 +107,7 @@ class Registry:
         self.joining: dict[TopicId, _LobbyEntry] = {}        # lobby topic -> entry (this node joins)
         self.requests: dict[tuple[bytes, bytes], JoinRequest] = {}   # (circle topic, member)
         self.held: OrderedDict[bytes, env.Envelope] = OrderedDict()
+        self.release_at: float | None = None   # when a held envelope from a fast clock becomes acceptable
         self._views: dict[bytes, View] = {}
         self._needs_rotation_since: dict[bytes, float] = {}
         self._removals_seen: dict[tuple[bytes, bytes], float] = {}   # (topic, removal) -> first folded here
@@ -237,7 +238,7 @@ class Registry:
             if circle is not None:
                 v = circle.verdict(e, now)
                 if v is Verdict.DEFER:
-                    self._hold(e)
+                    self._hold(e, now)
                 out.append(True if v is Verdict.ACCEPT else None if v is Verdict.DEFER else False)
                 continue
             found = self.lobby(e.topic)
@@ -252,11 +253,27 @@ class Registry:
                 out.append(True)
         return out
 
-    def _hold(self, e: env.Envelope) -> None:
+    def _hold(self, e: env.Envelope, now: int) -> None:
         self.held[e.id] = e
         self.held.move_to_end(e.id)
         while len(self.held) > MAX_HELD:
             self.held.popitem(last=False)
+        if e.created > now + FUTURE_SLACK:       # from a fast clock: acceptable once ours catches up
+            ready = float(e.created - FUTURE_SLACK)
+            self.release_at = ready if self.release_at is None else min(self.release_at, ready)
+
+    def take_due_release(self, now: float) -> list[env.Envelope]:
+        """Held envelopes that only waited for our clock (``release_at``), once it has come; re-arms for
+        any that still wait. The shell calls this from its timer loop."""
+        if self.release_at is None or self.release_at > now:
+            return []
+        self.release_at = None
+        out = self.take_released(int(now))
+        for e in self.held.values():
+            if e.created > now + FUTURE_SLACK:
+                ready = float(e.created - FUTURE_SLACK)
+                self.release_at = ready if self.release_at is None else min(self.release_at, ready)
+        return out
 
     def take_released(self, now: int) -> list[env.Envelope]:
         """Held envelopes the circles can now accept (call after the roster changed)."""

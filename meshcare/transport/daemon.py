@@ -288,8 +288,9 @@ class Daemon(CircleOps, TopicOps):
             engine = self.engine.next_deadline()
             duties = self.registry.next_duty_time(now)
             after = now if self._roster_changed else None
+            release = self.registry.release_at
             due = {"engine timers": engine, "circle duties": duties, "retention sweep": self._next_sweep,
-                   _AFTER: after}
+                   _AFTER: after, "fast-clock release": release}
             times = [max(t, self._not_before.get(where, t)) for where, t in due.items() if t is not None]
             delay = 3600.0 if not times else max(0.0, min(times) - now)
             with trio.move_on_after(delay):
@@ -306,6 +307,8 @@ class Daemon(CircleOps, TopicOps):
                 self._guard("retention sweep", now, self._sweep, now)
             if self._due(_AFTER, after, now) and self._roster_changed:
                 self._guard(_AFTER, now, self._after_effects)
+            if self._due("fast-clock release", release, now):
+                self._guard("fast-clock release", now, self._release_due, now)
 
     # ---------------------------------------------------------------------------------------------
     # engine
@@ -480,6 +483,12 @@ class Daemon(CircleOps, TopicOps):
             log.info("deleting %d envelopes a roster change showed were not acceptable", len(purged))
             self.store.delete(purged)
         released = self.registry.take_released(int(self.now()))
+        if released:
+            self._event(ev.Released(tuple(released)))
+
+    def _release_due(self, now: float) -> None:
+        """Envelopes held only because their author's clock ran ahead of ours: their time has come."""
+        released = self.registry.take_due_release(now)
         if released:
             self._event(ev.Released(tuple(released)))
 
