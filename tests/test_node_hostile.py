@@ -319,3 +319,21 @@ def test_arbitrary_frames_never_raise_and_memory_stays_bounded(frames: list[tupl
         assert len(link.node._requested) <= limits.requested_max
     assert all(len(CODEC.encode(f)) <= MAX_FRAME_SIZE + 4 for f in link.received
                if not isinstance(f, SyncFrame))  # type: ignore[arg-type]
+
+
+# --- catch-up: reconcile again only once the catch-up stream is quiet --------------------------------
+
+
+def test_a_new_reconciliation_waits_until_catch_up_pushes_stop() -> None:
+    """A round started while the peer's catch-up still flows makes it send again everything in flight
+    (bench_daemon: 34,000 duplicates for 50,000 envelopes). The debounce slides with every batch."""
+    link = Link(SyncConfig(catchup_debounce=0.5, limits=Limits(author_per_min=10**6, author_burst=10**6)))
+    key = nacl.signing.SigningKey(b"C" * 32)
+    old = [make_envelope(key, topic=TOPIC, seq=s, created=NOW - DAY, ttl=2 * DAY) for s in range(1, 31)]
+    started = link.node.statistics().get("reconcile_started", 0)
+    for batch in range(3):                     # a batch every 0.3 s: the stream never pauses 0.5 s
+        link.push(old[batch * 10:(batch + 1) * 10], catchup=True)
+        link.tick(0.3)
+    assert link.node.statistics().get("reconcile_started", 0) == started     # before: one at 0.6 s
+    link.tick(0.3)                                                             # quiet for 0.6 s now
+    assert link.node.statistics().get("reconcile_started", 0) == started + 1

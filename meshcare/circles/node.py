@@ -597,7 +597,9 @@ class CircleNode(PeerRequests):
                 fresh.append(envelope)
         if fresh:
             self._forward(topic, fresh, peer, out)
-        if len(fresh) < len(accepted) and topic not in self._catchup_due:
+        if len(fresh) < len(accepted):
+            # reconcile again once catch-up has been quiet for a moment, not while it still flows: a
+            # round started mid-stream makes the peer send again everything still in flight
             self._catchup_due[topic] = now + self.config.catchup_debounce
 
     def _on_released(self, envelopes: Sequence[env.Envelope], now: float, out: list[ev.Effect]) -> None:
