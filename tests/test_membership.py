@@ -554,6 +554,21 @@ def test_a_removal_the_circle_acted_on_cannot_be_undone_by_a_backdated_counter_r
     assert later.id not in r.ignored and invite.id not in r.ignored and mid(71) in r.invites
 
 
+def test_an_ex_members_acknowledgement_of_a_backdated_counter_removal_does_not_count() -> None:
+    """An accomplice who was removed earlier (its removal not in the attacker's chosen old heads) signs
+    ``seen`` on the backdated counter-removal: it speaks for nobody, so the counter-removal stays void."""
+    ch = _two_facilitators()
+    ch.members(C, D)
+    before = ch.roster.heads
+    ch.add("remove", F, member=D, last_seq=1, keys=keys(F, A, B, C))
+    removal = ch.add("remove", F, member=A, last_seq=3, keys=keys(F, B, C))
+    ch.add("seen", B, )
+    backdated = ch.ops.make("remove", A, before, member=F, last_seq=1, keys=keys(A, B, C, D))
+    accomplice = ch.ops.make("seen", D, [backdated])
+    r = fold([*ch.log, backdated, accomplice])
+    assert backdated.id in r.ignored and F in r.members and A not in r.members and removal.id not in r.ignored
+
+
 def test_a_mutual_removal_each_side_of_which_the_circle_acted_on_still_has_both_stand() -> None:
     ch = _two_facilitators()
     ch.admit(C)

@@ -337,3 +337,43 @@ def test_a_new_reconciliation_waits_until_catch_up_pushes_stop() -> None:
     assert link.node.statistics().get("reconcile_started", 0) == started     # before: one at 0.6 s
     link.tick(0.3)                                                             # quiet for 0.6 s now
     assert link.node.statistics().get("reconcile_started", 0) == started + 1
+
+
+def test_envelopes_that_fail_verification_do_not_spend_their_named_authors_allowance() -> None:
+    """Charged only after verification: a forger naming a member as author (or a non-member's envelope
+    the circle rejects) cannot use up that member's budget."""
+    link = Link(SyncConfig(limits=Limits(author_per_min=60, author_burst=5)))
+    link.node._verify = lambda envs, now: [e.seq < 100 for e in envs]     # seq >= 100: "forged"
+    victim = nacl.signing.SigningKey(b"V" * 32)
+    forged = [make_envelope(victim, topic=TOPIC, seq=100 + s) for s in range(10)]
+    link.push(forged)
+    assert not link.dropped()
+    genuine = [make_envelope(victim, topic=TOPIC, seq=s) for s in range(1, 6)]
+    link.push(genuine)
+    persisted = {e.id for eff in link.effects if isinstance(eff, ev.Persist) for e in eff.envelopes}
+    assert {e.id for e in genuine} <= persisted                          # before: all five dropped
+
+
+def test_the_author_table_forgets_the_least_recently_heard_author_not_everyone() -> None:
+    from meshcare.circles.budget import MAX_AUTHORS, AuthorBudgets
+    budgets = AuthorBudgets(Limits(author_per_min=60, author_burst=2))
+    busy = b"B" * 32
+    assert budgets.allow(busy, NOW) and budgets.allow(busy, NOW) and not budgets.allow(busy, NOW)
+    for i in range(MAX_AUTHORS + 5):
+        budgets.allow(i.to_bytes(32, "big"), NOW)
+        if i % 1000 == 0:
+            budgets.allow(busy, NOW)                                      # still heard from
+    assert not budgets.allow(busy, NOW)                                   # before: table cleared, burst back
+    assert len(budgets.buckets) <= MAX_AUTHORS
+
+
+def test_a_rate_limited_heads_frame_costs_no_store_query() -> None:
+    store = MemoryStore()
+    calls = []
+    original = store.count
+    store.count = lambda *a, **k: calls.append(a) or original(*a, **k)  # type: ignore[method-assign]
+    link = Link(store=store)
+    empty = heads_message(MemoryStore(), TOPIC, NOW)
+    for _ in range(50):
+        link.send(Heads(TOPIC, empty))
+    assert len(calls) <= 4 + 1                                             # the burst of answers, not 50

@@ -150,3 +150,26 @@ def test_a_member_admitted_concurrently_with_a_removal_gets_the_roster_key_at_th
     invite = n.roster("F", "invite", {"invite": os.urandom(32), "role": "member", "expires": T + 3600},
                       to=["A", "K"])
     assert invite.id in k.roster.invites or invite.id in {op for op in k.roster.order}
+
+
+def test_a_roster_operation_from_a_fast_clock_waits_and_a_create_must_be_seq_one() -> None:
+    n = Net("F", "A").setup()
+    f, a = n.circles["F"], n.circles["A"]
+    seq, prev = a.chains.top(n.me("A"))
+    ahead = a.roster_envelope("rotate", a.new_epoch_fields(a.roster.readers), seq=seq + 1, now=T + 900, prev=prev)
+    assert f.verdict(ahead, T) is Verdict.DEFER                     # before: accepted, last_rotation moved ahead
+    assert f.verdict(ahead, T + 900 - FUTURE_SLACK) is Verdict.ACCEPT
+    fresh = Circle(n.ids["F"], n.secret, n.founder)
+    create = fresh.roster_envelope("create", {"name": "c", "member_name": "F", "settings": {},
+                                              **fresh.new_epoch_fields([])}, seq=2, now=T, prev=os.urandom(32))
+    assert n.fresh("A").verdict(create, T) is Verdict.REJECT         # before: accepted, then ignored by the fold
+
+
+def test_a_welcome_hands_over_the_newest_roster_generations_in_fold_order() -> None:
+    n = Net("F", "A", "C", "D", "E").setup()
+    for gone in ("C", "D", "E"):
+        n.roster("F", "remove", n.remove_fields("F", gone), to=["A"])
+    f = n.circles["F"]
+    order = [number for number, _ in f.roster_keys_for_joiner()]
+    positions = [-1 if g == 0 else f.roster.generations[g].position for g in order]
+    assert order[0] == 0 and positions == sorted(positions) and order[-1] == f.roster.generation

@@ -17,10 +17,13 @@ them again once the allowance has refilled.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Final
 
 _Bytes = bytes  # PeerBudget has a field named ``bytes``
+#: Authors whose allowances are remembered; only verified authors (members) enter, so this is plenty.
+MAX_AUTHORS: Final = 10_000
 _HEADS_TYPE: Final = 16  # frames.Heads.TYPE (kept literal: budget.py does not import the frames)
 
 
@@ -139,8 +142,8 @@ class AuthorBudgets:
     """Per-author allowances for new envelopes: one bucket for fresh ones, one for catch-up."""
 
     limits: Limits
-    buckets: dict[bytes, TokenBucket] = field(default_factory=dict)
-    backlog: dict[bytes, TokenBucket] = field(default_factory=dict)
+    buckets: OrderedDict[bytes, TokenBucket] = field(default_factory=OrderedDict)
+    backlog: OrderedDict[bytes, TokenBucket] = field(default_factory=OrderedDict)
 
     def allow(self, author: bytes, now: float, *, fresh: bool = True) -> bool:
         """Charge one new envelope of ``author``; False if over its budget (drop the envelope).
@@ -151,9 +154,11 @@ class AuthorBudgets:
         lim = self.limits
         table = self.buckets if fresh else self.backlog
         bucket = table.get(author)
-        if bucket is None:
-            if len(table) > 10_000:  # bounded: forget idle authors
-                table.clear()
+        if bucket is not None:
+            table.move_to_end(author)
+        else:
+            if len(table) >= MAX_AUTHORS:  # bounded: forget the author heard from least recently
+                table.popitem(last=False)
             burst = lim.author_burst if fresh else max(lim.author_backlog, lim.author_burst)
             bucket = table[author] = TokenBucket(lim.author_per_min / 60.0, burst)
         return bucket.take(1, now)

@@ -133,7 +133,7 @@ class Circle:
             return Verdict.REJECT
         conflict = self.chains.conflict(e)
         if e.epoch < ms.ROSTER_LIMIT:
-            v = self._roster_verdict(e)
+            v = self._roster_verdict(e, now)
             if conflict is not None and v is Verdict.ACCEPT:
                 # counted, but stored: every node must fold the same set of roster operations, or the
                 # children of the one it kept would wait for ever elsewhere; the fold ignores both
@@ -144,9 +144,13 @@ class Circle:
             return Verdict.REJECT
         return self._post_verdict(e, now)
 
-    def _roster_verdict(self, e: env.Envelope) -> Verdict:
+    def _roster_verdict(self, e: env.Envelope, now: int) -> Verdict:
         if e.expires != NEVER:
             return Verdict.REJECT
+        if e.created > now + FUTURE_SLACK:
+            # as for posts: held until our clock gets there, so a far-future ``created`` (which would move
+            # ``last_rotation`` ahead and put off periodic rotation) does not apply before its time
+            return Verdict.DEFER
         if e.epoch not in self._roster_keys:
             return Verdict.DEFER            # its generation's key comes with an operation not here yet
         try:
@@ -154,7 +158,8 @@ class Circle:
         except RemoteProtocolError:
             return Verdict.REJECT
         if op.kind == "create":
-            return Verdict.ACCEPT if e.author == self.founder and e.lamport == 1 else Verdict.REJECT
+            ok = e.author == self.founder and e.lamport == 1 and e.seq == 1     # what the fold requires
+            return Verdict.ACCEPT if ok else Verdict.REJECT
         # judged by its own past only, never by what this node happens to have folded already:
         # otherwise nodes that heard of a concurrent removal first would store a different set
         return self._judge_in_its_past(op)
@@ -327,7 +332,14 @@ class Circle:
     def roster_keys_for_joiner(self) -> list[list[Any]]:
         """Every roster-key generation we hold, for a welcome: a joiner reads the whole roster history
         (not the secret alone: later generations are random, so the secret cannot derive them)."""
-        return [[n, k] for n, k in sorted(self._roster_keys.items())][-MAX_WELCOME_KEYS:]
+        roster = self.roster
+
+        def position(number: int) -> int:      # generation numbers are random: order by the fold
+            gen = roster.generations.get(number)
+            return -1 if gen is None else gen.position
+
+        held = sorted(self._roster_keys.items(), key=lambda item: (position(item[0]), item[0]))
+        return [[n, k] for n, k in held][-MAX_WELCOME_KEYS:]      # the newest, if there are ever more
 
     @property
     def version(self) -> int:

@@ -731,24 +731,34 @@ def _void_counter_removals(ordered: list[RosterOp], anc: dict[bytes, int], bit: 
     cannot tell that from a real race, third members' operations show which came first. When both or
     neither were acted on, both stand. Decided on the DAG alone, before any role is folded."""
     removals = [op for op in ordered if op.kind == "remove" and op.id not in excluded]
+    if len(removals) < 2:
+        return {}
+    departures: dict[bytes, list[RosterOp]] = {}
+    for op in ordered:
+        if op.kind in ("remove", "leave") and op.id not in excluded:
+            departures.setdefault(op.body["member"] if op.kind == "remove" else op.author, []).append(op)
     out: dict[bytes, str] = {}
     for first in removals:
         for other in removals:
             if (other.body["member"] != first.author or first.body["member"] != other.author
                     or (anc[first.id] >> bit[other.id]) & 1 or (anc[other.id] >> bit[first.id]) & 1):
                 continue
-            if _acted_on(ordered, anc, bit, excluded, first, other) and not _acted_on(
-                    ordered, anc, bit, excluded, other, first):
+            if _acted_on(ordered, anc, bit, excluded, departures, first, other) and not _acted_on(
+                    ordered, anc, bit, excluded, departures, other, first):
                 out[other.id] = "a removal of its remover, made after the circle had acted on its own removal"
     return out
 
 
 def _acted_on(ordered: list[RosterOp], anc: dict[bytes, int], bit: dict[bytes, int],
-              excluded: Mapping[bytes, str], first: RosterOp, other: RosterOp) -> bool:
-    """Did someone other than the two authors build on ``first`` without knowing ``other``?"""
+              excluded: Mapping[bytes, str], departures: Mapping[bytes, list[RosterOp]], first: RosterOp,
+              other: RosterOp) -> bool:
+    """Did a third member build on ``first`` without knowing ``other``? Operations by someone already
+    gone (not in the causal past of each of their departures) do not speak for the circle: otherwise
+    an ex-member could sign a ``seen`` on a backdated counter-removal and make it stand."""
     two = {first.author, other.author}
     return any(o.author not in two and o.id not in excluded
                and (anc[o.id] >> bit[first.id]) & 1 and not (anc[o.id] >> bit[other.id]) & 1
+               and all((anc[d.id] >> bit[o.id]) & 1 for d in departures.get(o.author, ()))
                for o in ordered)
 
 

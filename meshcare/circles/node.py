@@ -534,8 +534,8 @@ class CircleNode(PeerRequests):
         self._forward(envelope.topic, [envelope], None, out)
 
     def _on_push(self, peer: PeerKey, frame: Push, now: float, out: list[ev.Effect]) -> None:
-        """Decode, deduplicate, charge each new envelope to its author (fresh or catch-up allowance:
-        backdating does not escape the limit), verify, then persist, deliver and forward."""
+        """Decode, deduplicate, verify, charge each accepted envelope to its author (fresh or catch-up
+        allowance: backdating does not escape the limit), then persist, deliver and forward."""
         topic = frame.topic
         gossip = self._gossip[topic]
         decoded: list[env.Envelope] = []
@@ -564,10 +564,6 @@ class CircleNode(PeerRequests):
                 self.stats["duplicates_received"] += 1
                 continue
             seen.add(envelope.id)
-            if not self._authors.allow(envelope.author, now, fresh=envelope.created >= fresh_cutoff):
-                self.stats["dropped_budget"] += 1
-                self.stats["dropped_author_budget"] += 1
-                continue
             candidates.append(envelope)
         if duplicate and gossip.duplicate_from(peer):
             self.stats["prunes_sent"] += 1
@@ -583,6 +579,16 @@ class CircleNode(PeerRequests):
             for _ in range(rejected):
                 if not link.budget.charge_reject():
                     raise RemoteProtocolError("sent too many envelopes that failed verification")
+        # charged only once verified (signature and circle): a forger naming someone else as author cannot
+        # spend that member's allowance, and the table holds verified authors only
+        within: list[env.Envelope] = []
+        for envelope in accepted:
+            if self._authors.allow(envelope.author, now, fresh=envelope.created >= fresh_cutoff):
+                within.append(envelope)
+            else:
+                self.stats["dropped_budget"] += 1
+                self.stats["dropped_author_budget"] += 1
+        accepted = within
         if not accepted:
             return
         self.stats["accepted"] += len(accepted)

@@ -105,8 +105,11 @@ class PeerRequests:
         """Push what the peer lacks by its heads: costs a pass over the topic, so rate-limited per
         (peer, topic) and charged (rows read plus envelopes pushed) to the peer's work budget."""
         budget = self._links[peer].budget
+        if not budget.answer_allowed(Heads.TYPE, frame.topic, now):     # before any store query
+            self._over_budget(peer, "heads", now)
+            return
         rows = self.store.count(frame.topic, KEY_MIN, KEY_MAX, int(now))
-        if not budget.answer_allowed(Heads.TYPE, frame.topic, now) or not budget.charge_work(2 * rows, now):
+        if not budget.charge_work(2 * rows, now):
             self._over_budget(peer, "heads", now)
             return
         ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
