@@ -81,6 +81,8 @@ REFUSALS: Mapping[str, str] = {
     "used": "this invite was already used. Ask the person who invited you for a new one.",
     "revoked": "this invite was withdrawn. Ask the person who invited you for a new one.",
     "expired": "this invite has expired. Ask the person who invited you for a new one.",
+    "invalid": ("this invite is not valid: whoever made it can no longer invite people to this circle. "
+                "Ask someone in the circle for a new one."),
 }
 
 

@@ -621,3 +621,30 @@ def test_a_post_from_a_fast_clock_is_held_then_released_when_our_clock_catches_u
     assert m["F"].take_due_release(T + 200) == []
     assert m["F"].take_due_release(T + 900 - FUTURE_SLACK) == [e]
     assert m["F"].release_at is None and m["F"].held == {}
+
+
+def test_a_token_minted_by_a_removed_facilitator_is_answered_as_not_valid() -> None:
+    """Issue 9 item 17: its invite operation does not count (remove wins), so nobody would serve its
+    lobby and the joiner would wait for ever; members serve it to say the invite is not valid."""
+    m = circle_of("F", "A", "B")
+    f = m["F"]
+    m.publish([f.roster_op(m.circle("F"), "role", {"member": m.me("A"), "role": "facilitator"}, T)], ["A", "B"], T)
+    m.publish([f.roster_op(m.circle("F"), "remove", f.removal_fields(m.circle("F"), m.me("A")), T)], ["B"], T)
+    a_circle = m.circle("A")                                      # A's node never folded its removal
+    seed = new_invite_seed()
+    token = Token(a_circle.topic, a_circle.founder, seed, T + 3600, a_circle.roster.name)
+    minted = m["A"].roster_op(a_circle, "invite", {"invite": token.invite_key, "role": "member",
+                                                   "expires": token.expires}, T + 60)
+    m.publish([minted], ["F", "B"], T + 60)
+    assert token.invite_key not in m.circle("F").roster.invites
+    assert token.invite_key in m.circle("F").roster.void_invites
+    j = Registry(Identity.generate("J"), LocalState())
+    lobby_topic, request = j.start_join(token, "J", T + 120)
+    assert lobby_topic in f.topics(T + 120) and lobby_topic in m["B"].topics(T + 120)
+    for name in "FB":
+        m.deliver(name, [request], T + 120)
+    assert [d for d in f.duties(T + 120) if d.kind == "admit"] == []
+    (duty,) = [d for d in f.duties(T + 120 + 2 * ADMIT_DELAY) if d.kind == "refuse"]
+    (_, answer), = f.carry_out(duty, T + 140)
+    j.delivered(answer, T + 140)
+    assert j.joining[lobby_topic].refused == "invalid"

@@ -44,7 +44,7 @@ TOKEN_VERSION: Final = 1
 MAX_HINTS: Final = 4
 DEFAULT_VALID_S: Final = 24 * 3600
 #: Why a member's node refused a join request (``refusal`` lobby post); the joiner shows it in words.
-REFUSAL_REASONS: Final = ("used", "revoked", "expired")
+REFUSAL_REASONS: Final = ("used", "revoked", "expired", "invalid")
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,6 +210,9 @@ class Roster:
     cuts: Mapping[bytes, tuple[Cut, ...]] = field(default_factory=dict)
     ever: frozenset[bytes] = frozenset()                            # everyone ever admitted
     invites: Mapping[bytes, Invite] = field(default_factory=dict)
+    #: invites from operations that do not count (e.g. minted by someone removed): never usable, but their
+    #: lobbies are served for a while so that a person holding such a token is told, not left waiting
+    void_invites: Mapping[bytes, Invite] = field(default_factory=dict)
     epochs: Mapping[int, Epoch] = field(default_factory=dict)
     current: int | None = None
     order: tuple[bytes, ...] = ()
@@ -515,6 +518,7 @@ class _Folding:
         self.cuts: dict[bytes, tuple[Cut, ...]] = {}
         self.ever: set[bytes] = set()
         self.invites: dict[bytes, Invite] = {}
+        self.void_invites: dict[bytes, Invite] = {}
         self.epochs: dict[int, Epoch] = {}
         self.current: int | None = None
         self.ignored: dict[bytes, str] = {}
@@ -534,6 +538,9 @@ class _Folding:
         why = self.excluded.get(op.id) or self._check(op)
         if why is not None:
             self.ignored[op.id] = why
+            if op.kind == "invite" and op.body["invite"] not in self.invites:
+                b = op.body
+                self.void_invites[b["invite"]] = Invite(b["invite"], b["role"], b["expires"], op.author)
             return
         b = op.body
         if op.kind == "create":
@@ -789,7 +796,8 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
         name=state.name, founder=founder if state.created_seen else b"", created=state.created,
         settings=state.settings, members=dict(state.members), departed=dict(state.departed),
         cuts=dict(state.cuts),
-        ever=frozenset(state.ever), invites=dict(state.invites), epochs=dict(state.epochs),
+        ever=frozenset(state.ever), invites=dict(state.invites),
+        void_invites={k: v for k, v in state.void_invites.items() if k not in state.invites}, epochs=dict(state.epochs),
         current=state.current, order=tuple(op.id for op in ordered), ignored=dict(state.ignored),
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
         last_rotation=state.last_rotation, generation=state.generation, generations=dict(state.generations),

@@ -199,6 +199,7 @@ class Registry:
         live = [key for key, invite in invites.items() if invite.lobby_open_at(now)]
         closed = [key for key, invite in invites.items()
                   if not invite.lobby_open_at(now) and now < invite.expires + REFUSE_FOR]
+        closed += [key for key, invite in circle.roster.void_invites.items() if now < invite.expires + REFUSE_FOR]
         return live[-MAX_OPEN_INVITES:] + closed[-MAX_REFUSING:]
 
     def open_invites(self, circle: Circle, now: int) -> int:
@@ -307,7 +308,12 @@ class Registry:
         if post["k"] == "join" and owner is not None:
             invite = owner.roster.invites.get(lobby.invite_key)
             key = (bytes(owner.topic), bytes(post["member"]))
-            if invite is None or post["member"] in owner.roster.members:
+            if post["member"] in owner.roster.members:
+                return False, None
+            if invite is None:
+                if (lobby.invite_key in owner.roster.void_invites
+                        and (bytes(lobby.topic), key[1]) not in self._refused):
+                    self.refusals.setdefault(key, (lobby.invite_key, "invalid", now))
                 return False, None
             if invite.open_at(int(now)):
                 self.requests.setdefault(key, JoinRequest(lobby.invite_key, post["member"], post["name"],
@@ -539,11 +545,13 @@ class Registry:
             out.append((Duty("admit", circle.topic, member), request.seen + self._admit_delay(invite)))
         for (topic, member), (key, _, seen) in list(self.refusals.items()):
             circle = self.circles.get(TopicId(topic))
-            invite = circle.roster.invites.get(key) if circle else None
+            invite = _any_invite(circle, key) if circle else None
             if circle is None or invite is None or circle.roster.role(self.me) in (None, "relay"):
                 del self.refusals[(topic, member)]
                 continue
-            out.append((Duty("refuse", circle.topic, member), seen + self._admit_delay(invite)))
+            # a void invite's maker may be the one removed: every member answers after the delay
+            delay = self._admit_delay(invite) if key in circle.roster.invites else ADMIT_DELAY
+            out.append((Duty("refuse", circle.topic, member), seen + delay))
         for circle in self.circles.values():
             role = circle.roster.role(self.me)
             if role is not None:
@@ -624,7 +632,9 @@ class Registry:
             if refusal is None:
                 return []
             key, reason, _ = refusal
-            invite = circle.roster.invites[key]
+            invite = _any_invite(circle, key)
+            if invite is None:
+                return []
             lobby = Lobby(key, circle.topic)
             self._refused.add((bytes(lobby.topic), duty.subject))
             answer = lobby.refusal(self.identity, duty.subject, reason, now, invite.expires + REFUSE_FOR)
@@ -660,6 +670,11 @@ class Registry:
             body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
             return [(circle.topic, e) for e in self.post(circle, "checkin", body, now)]
         return []
+
+
+def _any_invite(circle: Circle, key: bytes) -> ms.Invite | None:
+    """An invite of the roster, or a void one (from an operation that does not count)."""
+    return circle.roster.invites.get(key) or circle.roster.void_invites.get(key)
 
 
 def _needs_authority(circle: Circle, me: bytes, kind: str, body: Mapping[str, Any]) -> bool:
