@@ -184,3 +184,44 @@ async def test_a_post_from_a_node_whose_clock_runs_ahead_arrives_once_ours_catch
         await wait_for(lambda: any(p.kind == "presence" and p.author == bob.registry.me for p in circle.posts))
         await wait_for(lambda: ann.registry.release_at is None)    # the timer ran the release
         nursery.cancel_scope.cancel()
+
+
+async def test_the_member_who_loses_a_claim_race_is_told_who_has_the_call():
+    """Issue 9 item 16: two claims made apart are both told "you have it" at first; once the claims
+    meet, the one that is not first in the circle's order gets a claim_lost notice naming the claimer."""
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        made = await cat.request("call.create", {"circle": "Elm St", "text": "could someone call me"})
+        call = made_id(made)
+        await wait_for(lambda: all(any(c.caller == cat.registry.me for c in d.registry.view(
+            d.registry.find("Elm St")).calls.values()) for d in (ann, bob)))
+        events = {d: d.subscribe() for d in (ann, bob)}
+        first = await ann.request("call.claim", {"call": call})      # no await in between: neither has
+        second = await bob.request("call.claim", {"call": call})     # seen the other's claim yet
+        assert first["have_it"] and second["have_it"]
+        circle = ann.registry.find("Elm St")
+        await wait_for(lambda: len(ann.registry.view(circle).calls[bytes.fromhex(call)].also_claimed) == 1)
+        winner = ann.registry.view(circle).calls[bytes.fromhex(call)].claimer
+        loser = bob if winner == ann.registry.me else ann
+
+        def notices(d):
+            out = []
+            while True:
+                try:
+                    name, data = events[d].receive_nowait()
+                except trio.WouldBlock:
+                    return out
+                if name == "call" and data.get("event") == "claim_lost":
+                    out.append(data)
+
+        seen: dict = {ann: [], bob: []}
+        await wait_for(lambda: bool(seen[loser].extend(notices(loser)) or seen[loser]))
+        assert seen[loser][0]["claimer"] == winner.hex() and seen[loser][0]["call"].startswith(call[:8])
+        winner_node = ann if loser is bob else bob
+        await trio.sleep(0.5)
+        assert notices(winner_node) == []
+        nursery.cancel_scope.cancel()
+
+
+def made_id(made: dict) -> str:
+    return made["call"]["id"] if isinstance(made.get("call"), dict) else made["id"]

@@ -111,6 +111,8 @@ class Registry:
         self._views: dict[bytes, View] = {}
         self._needs_rotation_since: dict[bytes, float] = {}
         self._removals_seen: dict[tuple[bytes, bytes], float] = {}   # (topic, removal) -> first folded here
+        self._claims_told: set[tuple[bytes, bytes]] = set()          # (topic, call) whose lost claim was told
+        self.notices: list[dict[str, Any]] = []                       # for the person: control events
         self._postponed: dict[Duty, float] = {}
         self._plan: tuple[tuple[object, ...], float, float | None] | None = None
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
@@ -576,6 +578,27 @@ class Registry:
                 if (call.resolved_by == self.me and call.followup_at is not None
                         and call_id not in self.state.followups and call.status == "resolved"):
                     out.append((Duty("followup", circle.topic, call_id), float(call.followup_at)))
+                self._note_lost_claim(circle, call_id, call)
+        return out
+
+    def _note_lost_claim(self, circle: Circle, call_id: bytes, call: Any) -> None:
+        """A claim of ours that another claim, first in the circle's order, overtook (two people claimed
+        while apart: both were told "you have this call" at first). Queued once as a notice for the
+        person, so the one who lost the race is told who has the call."""
+        key = (bytes(circle.topic), call_id)
+        if (self.me in call.also_claimed and call.claimer not in (None, self.me) and call.status != "resolved"
+                and key not in self._claims_told):
+            self._claims_told.add(key)
+            self.notices.append({"event": "claim_lost", "circle": circle.topic.hex(), "call": call_id.hex(),
+                                 "claimer": call.claimer.hex()})
+
+    def claim_told(self, topic: bytes, call_id: bytes) -> None:
+        """The person already heard who has this call (the claim op's answer): no notice later."""
+        self._claims_told.add((bytes(topic), call_id))
+
+    def take_notices(self) -> list[dict[str, Any]]:
+        """Notices for the person (control events), oldest first; each is handed out once."""
+        out, self.notices = self.notices, []
         return out
 
     def _presence_unseen(self, circle: Circle, now: int) -> Any:

@@ -398,7 +398,7 @@ class CircleOps:
         """Claim a call. ``have_it`` says whether this node holds it now: in a race the claim first in
         the circle's order wins on every node, and the result names who has it."""
         host: Any = self
-        _, _, state = host._find_call(_str(args, "call"))
+        circle, _, state = host._find_call(_str(args, "call"))
         if state.caller == host.registry.me:
             raise BadInput("this is your own call; others claim it")
         if state.claimer is not None and state.claimer != host.registry.me and state.status != "resolved":
@@ -406,6 +406,8 @@ class CircleOps:
                            "offer help in its thread instead")
         out = self._thread(args, "claim", {})
         out["have_it"] = out["call"]["claimer"] == host.registry.me.hex()
+        if not out["have_it"]:
+            host.registry.claim_told(circle.topic, state.id)
         return out
 
     def op_call_release(self, args: dict[str, Any]) -> dict[str, Any]:

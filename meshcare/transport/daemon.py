@@ -38,6 +38,7 @@ import trio
 from .. import envelope as env
 from ..circles import events as ev
 from ..circles.node import CircleNode, SyncConfig
+from ..circles.membership import ROSTER_LIMIT
 from ..circles.registry import Registry
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
@@ -287,6 +288,8 @@ class Daemon(CircleOps, TopicOps):
             now = self.now()
             engine = self.engine.next_deadline()
             duties = self.registry.next_duty_time(now)
+            for notice in self.registry.take_notices():     # planning found them (a lost claim race)
+                self._notify("call", notice)
             after = now if self._roster_changed else None
             release = self.registry.release_at
             due = {"engine timers": engine, "circle duties": duties, "retention sweep": self._next_sweep,
@@ -459,7 +462,7 @@ class Daemon(CircleOps, TopicOps):
         if changed:
             self._roster_changed = True
         self._notify("circle", {"circle": envelope.topic.hex(), "author": envelope.author.hex(),
-                                "id": envelope.id.hex(), "roster": envelope.epoch == 0})
+                                "id": envelope.id.hex(), "roster": envelope.epoch < ROSTER_LIMIT})
 
     def _after_effects(self) -> None:
         """Roster changes ripple: link access, topics, held envelopes, finished joins."""
