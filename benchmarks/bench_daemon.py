@@ -203,7 +203,7 @@ def main() -> None:
                 time.sleep(0.02)
             took = time.perf_counter() - t0
             st_c = c.request("status")
-            envelope_bytes = total * 378  # every benchmark envelope has a 200-byte body: 378 bytes encoded
+            envelope_bytes = total * 412  # a 200-byte body is 412 bytes encoded (v2: with the 32-byte prev)
             out["catchup"] = {"envelopes": total, "seconds": round(took, 3), "per_s": round(total / took),
                               "wire_bytes_in": st_c["wire_bytes_in"],
                               "wire_over_envelope_bytes": round(st_c["wire_bytes_in"] / envelope_bytes, 3)}
