@@ -79,15 +79,19 @@ def test_crasher_no_longer_crashes(path: Path) -> None:
         raise
 
 
-@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.target}-{k.exception}")
-def test_known_crash_is_still_open(entry: known.Known) -> None:
-    """Fails once the fix of a known crash is merged, so its entry (and the fuzzers' blind spot) goes."""
-    for path in _kept("crashers", entry.target):
-        try:
-            targets.TARGETS[entry.target](path.read_bytes())
-        except Exception as exc:
-            if known.match(entry.target, exc) == entry:
-                return
-    pytest.fail(f"no kept {entry.target} crasher raises {entry.exception} in {entry.path} "
-                f"{entry.function}() any more: the fix has landed. Delete this entry from "
-                "tests/fuzz/known.py; keep the crasher files (they are the regression tests).")
+def test_known_crashes_are_still_open() -> None:
+    """Fails once the fix of a known crash is merged, so its entry (and the fuzzers' blind spot) goes.
+    (No entries today: both crashes found while issue 9 was built are fixed.)"""
+    for entry in known.KNOWN:
+        if not any(_reproduces(entry, path) for path in _kept("crashers", entry.target)):
+            pytest.fail(f"no kept {entry.target} crasher raises {entry.exception} in {entry.path} "
+                        f"{entry.function}() any more: the fix has landed. Delete this entry from "
+                        "tests/fuzz/known.py; keep the crasher files (they are the regression tests).")
+
+
+def _reproduces(entry: known.Known, path: Path) -> bool:
+    try:
+        targets.TARGETS[entry.target](path.read_bytes())
+    except Exception as exc:
+        return known.match(entry.target, exc) == entry
+    return False
