@@ -20,7 +20,8 @@ from meshcare.circles import calls as cl
 from meshcare.circles import checkins as ck
 from meshcare.circles import membership as ms
 from meshcare.circles import plans as pl
-from meshcare.circles.circle import _UNREADABLE, ROSTER_EPOCH, Circle, Verdict, circle_topic, invite_proof
+from meshcare.circles.circle import _UNREADABLE, Circle, Verdict, circle_topic, invite_proof
+from meshcare.circles.sealing import ROSTER_EPOCH
 from meshcare.crypto import seal, sign
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput, DecryptionFailed, LocalProtocolError

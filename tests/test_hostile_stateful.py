@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from meshcare import envelope as env
-from meshcare.circles.circle import LAMPORT_CAP, NEVER, Circle
+from meshcare.circles.circle import Circle
+from meshcare.circles.sealing import LAMPORT_CAP, NEVER
 from meshcare.crypto import sign
 from meshcare.wire import pack
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from meshcare import envelope as env
 from meshcare.circles import membership as ms
+from meshcare.circles import roster_body as rb
 from meshcare.circles.circle import Circle, Verdict, invite_proof
 from meshcare.crypto import sign
 from meshcare.crypto.keys import Identity
@@ -68,7 +69,7 @@ class Ops:
             body["roster_keys"] = body["keys"]
         if kind != "create":
             body["parents"] = [p.id if isinstance(p, ms.RosterOp) else p for p in parents]
-        k, normalised = ms.validate(body)
+        k, normalised = rb.validate(body)
         self.count += 1
         if lamport is None:
             lamport = 1 + max((self.all[p].lamport for p in normalised["parents"] if p in self.all), default=0)
@@ -151,9 +152,9 @@ OPTIONAL = {"create": {"settings", "member_name"}, "admit": {"history"}, "rotate
 
 @pytest.mark.parametrize("kind", sorted(GOOD))
 def test_each_good_body_validates_and_normalises(kind: str) -> None:
-    k, body = ms.validate(dict(GOOD[kind]))
+    k, body = rb.validate(dict(GOOD[kind]))
     assert k == kind
-    assert set(body) == (ms._FIELDS[kind] | {"parents"})
+    assert set(body) == (rb._FIELDS[kind] | {"parents"})
     assert body["parents"] == tuple(sorted(GOOD[kind].get("parents", [])))
     for name in ("keys", "history"):
         if name in body:
@@ -161,11 +162,11 @@ def test_each_good_body_validates_and_normalises(kind: str) -> None:
 
 
 def test_validate_fills_optional_fields_and_dedupes_parents() -> None:
-    _, body = ms.validate({"k": "create", "name": "c", "keys": [[F, SEALED]]})
+    _, body = rb.validate({"k": "create", "name": "c", "keys": [[F, SEALED]]})
     assert body["member_name"] == "founder" and body["settings"] == ms.Settings()
-    _, body = ms.validate({"k": "leave", "parents": [P2, P1, P2], "last_seq": 0, "last_id": b""})
+    _, body = rb.validate({"k": "leave", "parents": [P2, P1, P2], "last_seq": 0, "last_id": b""})
     assert body["parents"] == tuple(sorted({P1, P2}))
-    _, body = ms.validate({**GOOD["settings"], "settings": {}})
+    _, body = rb.validate({**GOOD["settings"], "settings": {}})
     assert body["settings"] == ms.Settings()
 
 
@@ -179,14 +180,14 @@ def _with(kind: str, **changes: Any) -> dict[str, Any]:
     return {**GOOD[kind], **changes}
 
 
-MISSING = [(kind, field) for kind in sorted(GOOD) for field in sorted(ms._FIELDS[kind] - OPTIONAL.get(kind, set()))
+MISSING = [(kind, field) for kind in sorted(GOOD) for field in sorted(rb._FIELDS[kind] - OPTIONAL.get(kind, set()))
            if not (kind == "settings" and field == "settings")]
 
 
 @pytest.mark.parametrize(("kind", "field"), MISSING)
 def test_a_missing_field_is_the_peers_fault(kind: str, field: str) -> None:
     with pytest.raises(RemoteProtocolError, match="missing fields"):
-        ms.validate(_without(kind, field))
+        rb.validate(_without(kind, field))
 
 
 BAD: list[tuple[str, object]] = [
@@ -256,25 +257,25 @@ def _keys_case(order: str) -> dict[str, Any]:
                          ids=[b[0] for b in BAD] + ["keys unsorted", "keys repeated"])
 def test_malformed_bodies_are_the_peers_fault(why: str, body: object) -> None:
     with pytest.raises(RemoteProtocolError, match="malformed roster operation"):
-        ms.validate(body)
+        rb.validate(body)
 
 
 def test_history_unsorted_case_is_really_unsorted() -> None:
     # the parametrised case above builds its order from A and B; make sure it is the bad order
     lo, hi = sorted([A, B])
     with pytest.raises(RemoteProtocolError, match="sorted"):
-        ms.validate(_with("admit", history=[[hi, SEALED], [lo, SEALED]]))
+        rb.validate(_with("admit", history=[[hi, SEALED], [lo, SEALED]]))
 
 
 def test_a_settings_operation_without_settings_is_the_peers_fault() -> None:
     with pytest.raises(RemoteProtocolError):
-        ms.validate({"k": "settings", "parents": [P1]})
+        rb.validate({"k": "settings", "parents": [P1]})
 
 
 @pytest.mark.parametrize("kind", [["admit"], {"k": "admit"}])
 def test_an_unhashable_kind_is_the_peers_fault(kind: object) -> None:
     with pytest.raises(RemoteProtocolError):
-        ms.validate({"k": kind, "parents": [P1]})
+        rb.validate({"k": kind, "parents": [P1]})
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 
 from meshcare import envelope as env
 from meshcare.circles import membership as ms
-from meshcare.circles.circle import FUTURE_SLACK, LAMPORT_CAP, Circle, Verdict
+from meshcare.circles.circle import FUTURE_SLACK, Circle, Verdict
+from meshcare.circles.sealing import LAMPORT_CAP
 from meshcare.crypto.keys import Identity
 from meshcare.errors import DecryptionFailed
 from meshcare.wire import pack

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from meshcare import envelope as env
-from meshcare.circles.circle import ROSTER_EPOCH, Circle
+from meshcare.circles.circle import Circle
 from meshcare.circles.invites import Lobby, Token, new_invite_seed
 from meshcare.circles.registry import ADMIT_DELAY, FOLLOWUP_PROMPT, REFUSE_FOR, ROTATE_DEBOUNCE, Duty, Registry
+from meshcare.circles.sealing import ROSTER_EPOCH
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput
 from meshcare.ids import TopicId
@@ -582,7 +583,7 @@ def test_a_join_with_a_closed_invite_is_answered_with_a_refusal_the_joiner_reads
 
 
 # ---------------------------------------------------------------------------------------------------
-# acknowledging removals (mutual-removal rule, membership.py)
+# acknowledging removals (mutual-removal rule, remove_wins.py)
 
 
 def test_a_third_member_acknowledges_a_removal_so_a_backdated_counter_removal_never_counts() -> None:

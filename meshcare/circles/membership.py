@@ -16,14 +16,7 @@ knew), so the operations form a DAG rooted in the circle's ``create``.
    operation's lamport must be exactly 1 + its parents' highest (create: 1): authors cannot pick a place.
 3. Each operation is applied in that order if its author holds the needed role *at that point*; otherwise
    it is ignored (recorded in ``ignored`` with the reason).
-4. **Remove wins.** An operation by X that is not in the causal past (ancestors) of a counted ``remove``
-   of X or of X's ``leave``, and does not descend from a re-admission of X ordered after that departure,
-   does not count, whatever its lamport or parents: a removed member signing on its pre-removal heads
-   gets nothing. Exception, a rule nobody picks: two concurrent removals in which each removes the other's
-   author both stand (the keep-a-facilitator rule then promotes the most senior remaining member). As
-   excluding an operation can change which departures count, the fold repeats until the excluded set is
-   stable (it only grows, so this ends; in practice one or two passes). Ancestry is a bitset per
-   operation (a Python int over the linear order).
+4. **Remove wins**, the mutual-removal rule and acknowledgement of removals: see remove_wins.py.
 
 Epochs. ``create``, ``admit``, ``remove`` and ``rotate`` carry a fresh epoch key sealed to each reader the
 author knew (``keys``). The epoch's number is derived from the operation id, so concurrent rotations never
@@ -57,7 +50,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from ..crypto import sign as _sign
-from ..errors import InvalidSignature, RemoteProtocolError
+from ..errors import InvalidSignature
+from .remove_wins import _not_counting, _unacknowledged, _void_counter_removals, ancestry
 
 ID_SIZE: Final = 32
 MAX_PARENTS: Final = 32
@@ -224,7 +218,7 @@ class Roster:
     generation: int = 0                                             # current roster-key generation
     generations: Mapping[int, Generation] = field(default_factory=dict)
     roster_stale: bool = False                                      # a leave since the current generation
-    #: counted removals no third member has built on yet (see ``_acted_on``): members' nodes post ``seen``
+    #: counted removals no third member has built on yet (see remove_wins.py): members' nodes post ``seen``
     unacknowledged: frozenset[bytes] = frozenset()
 
     @property
@@ -313,143 +307,6 @@ def check_invite_proof(invite_key: bytes, topic: bytes, member: bytes, proof: by
     except InvalidSignature:
         return False
     return True
-
-
-# ---------------------------------------------------------------------------------------------------
-# body validation
-
-
-def _bad(kind: str, why: str) -> RemoteProtocolError:
-    return RemoteProtocolError(f"malformed roster operation {kind!r}: {why}")
-
-
-def _id(kind: str, value: object, name: str) -> bytes:
-    if type(value) is not bytes or len(value) != ID_SIZE:
-        raise _bad(kind, f"{name} must be {ID_SIZE} bytes")
-    return value
-
-
-def _int(kind: str, value: object, name: str, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise _bad(kind, f"{name} must be an integer from {low} to {high}")
-    return value
-
-
-def _str(kind: str, value: object, name: str, high: int) -> str:
-    if type(value) is not str or not 1 <= len(value) <= high or not value.isprintable():
-        raise _bad(kind, f"{name} must be 1 to {high} printable characters")
-    return value
-
-
-def _keys(kind: str, value: object, name: str) -> dict[bytes, bytes]:
-    if type(value) is not list or len(value) > MAX_KEYS:
-        raise _bad(kind, f"{name} must be a list of at most {MAX_KEYS} [member, sealed] pairs")
-    out: dict[bytes, bytes] = {}
-    previous = b""
-    for pair in value:
-        if type(pair) is not list or len(pair) != 2:
-            raise _bad(kind, f"{name} entries are [member, sealed] pairs")
-        member = _id(kind, pair[0], "member")
-        if member <= previous:
-            raise _bad(kind, f"{name} must be sorted by member, without repeats")
-        previous = member
-        if type(pair[1]) is not bytes or not 48 <= len(pair[1]) <= 4096:
-            raise _bad(kind, "sealed key has the wrong size")
-        out[member] = pair[1]
-    return out
-
-
-def _settings(kind: str, value: object) -> Settings:
-    if type(value) is not dict or set(value) - set(Settings().to_dict()):
-        raise _bad(kind, "settings must be a map of known settings")
-    base = Settings()
-    return Settings(
-        retention_days=_int(kind, value.get("retention_days", base.retention_days), "retention_days", 1, 365),
-        rotate_days=_int(kind, value.get("rotate_days", base.rotate_days), "rotate_days", 0, 365),
-        share_history=_bool(kind, value.get("share_history", base.share_history), "share_history"),
-        members_invite=_bool(kind, value.get("members_invite", base.members_invite), "members_invite"))
-
-
-def _bool(kind: str, value: object, name: str) -> bool:
-    if type(value) is not bool:
-        raise _bad(kind, f"{name} must be true or false")
-    return value
-
-
-_FIELDS: Final[dict[str, frozenset[str]]] = {
-    "create": frozenset({"name", "member_name", "settings", "keys"}),
-    "invite": frozenset({"invite", "role", "expires"}),
-    "revoke": frozenset({"invite"}),
-    "admit": frozenset({"invite", "member", "name", "proof", "keys", "history"}),
-    "remove": frozenset({"member", "last_seq", "last_id", "keys", "roster_keys"}),
-    "leave": frozenset({"last_seq", "last_id"}),
-    "role": frozenset({"member", "role"}),
-    "rotate": frozenset({"keys", "roster_keys"}),
-    "settings": frozenset({"settings"}),
-    "seen": frozenset(),
-}
-
-
-def validate(body: object) -> tuple[str, dict[str, Any]]:
-    """Check a decrypted roster body; return (kind, normalised body). Raises RemoteProtocolError."""
-    if type(body) is not dict:
-        raise _bad("?", "the body must be a map")
-    kind = body.get("k")
-    if type(kind) is not str or kind not in _FIELDS:
-        raise _bad(str(kind)[:20], "unknown kind")
-    extra = set(body) - _FIELDS[kind] - {"k", "parents"}
-    if extra:
-        raise _bad(kind, f"unknown fields {sorted(map(str, extra))}")
-    optional = {"history"} | ({"settings", "member_name"} if kind == "create" else set())
-    if kind == "rotate":
-        optional.add("roster_keys")
-    missing = _FIELDS[kind] - optional - set(body)
-    if missing:
-        raise _bad(kind, f"missing fields {sorted(missing)}")
-    parents = body.get("parents", [])
-    if type(parents) is not list or len(parents) > MAX_PARENTS:
-        raise _bad(kind, f"parents must be a list of at most {MAX_PARENTS} ids")
-    out: dict[str, Any] = {"parents": tuple(sorted({_id(kind, p, "parent") for p in parents}))}
-    if kind == "create":
-        out["name"] = _str(kind, body["name"], "name", MAX_NAME)
-        out["member_name"] = _str(kind, body.get("member_name", "founder"), "member_name", MAX_NAME)
-        out["settings"] = _settings(kind, body.get("settings", {}))
-    if kind in ("invite", "revoke", "admit"):
-        out["invite"] = _id(kind, body["invite"], "invite")
-    if kind == "invite":
-        if body["role"] not in ROLES:
-            raise _bad(kind, "role must be facilitator, member or relay")
-        out["role"] = body["role"]
-        out["expires"] = _int(kind, body["expires"], "expires", 0, EPOCH_MASK)
-    if kind in ("admit", "remove", "role"):
-        out["member"] = _id(kind, body["member"], "member")
-    if kind == "admit":
-        out["name"] = _str(kind, body["name"], "name", MAX_NAME)
-        if type(body["proof"]) is not bytes or len(body["proof"]) != _sign.SIGNATURE_SIZE:
-            raise _bad(kind, "proof must be a signature")
-        out["proof"] = body["proof"]
-        out["history"] = _keys(kind, body.get("history", []), "history")
-    if kind in ("remove", "leave"):
-        out["last_seq"] = _int(kind, body["last_seq"], "last_seq", 0, EPOCH_MASK)
-        last_id = body["last_id"]
-        if type(last_id) is not bytes or len(last_id) != (0 if out["last_seq"] == 0 else ID_SIZE):
-            raise _bad(kind, "last_id is b'' for last_seq 0 and a 32-byte envelope id otherwise")
-        out["last_id"] = last_id
-    if kind == "role":
-        if body["role"] not in ("facilitator", "member"):
-            raise _bad(kind, "role must be facilitator or member")
-        out["role"] = body["role"]
-    if kind == "settings":
-        out["settings"] = _settings(kind, body["settings"])
-    if kind in KEYED:
-        out["keys"] = _keys(kind, body["keys"], "keys")
-    if "roster_keys" in body:
-        out["roster_keys"] = _keys(kind, body["roster_keys"], "roster_keys")
-    if kind == "create" and out["parents"]:
-        raise _bad(kind, "create has no parents")
-    if kind != "create" and not out["parents"]:
-        raise _bad(kind, "every operation but create names its parents")
-    return kind, out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -689,86 +546,6 @@ class _Folding:
         return None
 
 
-def ancestry(ordered: list[RosterOp]) -> tuple[dict[bytes, int], dict[bytes, int]]:
-    """(op id -> bitset of its ancestors, op id -> its bit): one int OR per parent, in linear order."""
-    bit = {op.id: i for i, op in enumerate(ordered)}
-    ancestors: dict[bytes, int] = {}
-    for op in ordered:
-        mask = 0
-        for p in op.parents:
-            mask |= ancestors[p] | (1 << bit[p])
-        ancestors[op.id] = mask
-    return ancestors, bit
-
-
-def _not_counting(state: _Folding, ordered: list[RosterOp]) -> dict[bytes, str]:
-    """Operations that remove-wins takes out: by X, outside the causal past of a counted departure of X,
-    not descending from a re-admission of X ordered after it; except a removal of X's remover concurrent
-    with it (mutual removal: both stand)."""
-    out: dict[bytes, str] = {}
-    departures: dict[bytes, list[RosterOp]] = {}
-    for op, gone in state.departures:
-        departures.setdefault(gone, []).append(op)
-    if not departures:
-        return out
-    readmitted: dict[bytes, list[RosterOp]] = {}
-    for op, member in state.admissions:
-        readmitted.setdefault(member, []).append(op)
-    anc, bit = state.ancestors, state.bit
-    for op in ordered:
-        for d in departures.get(op.author, ()):
-            if op.id == d.id or (anc[d.id] >> bit[op.id]) & 1:
-                continue
-            if any(bit[m.id] > bit[d.id] and (anc[op.id] >> bit[m.id]) & 1 for m in readmitted.get(op.author, ())):
-                continue
-            if (op.kind == "remove" and d.kind == "remove" and op.body["member"] == d.author
-                    and state.concurrent(op, d)):
-                continue            # a mutual removal (not voided up front, see _void_counter_removals)
-            out[op.id] = "concurrent with its author's departure, which wins"
-            break
-    return out
-
-
-def _void_counter_removals(ordered: list[RosterOp], anc: dict[bytes, int], bit: dict[bytes, int],
-                           excluded: Mapping[bytes, str]) -> dict[bytes, str]:
-    """Of two concurrent removals of each other's authors, the one that only its target's side acted on
-    does not count. A removal the circle acted on (a later operation by a third member builds on it
-    without knowing the other, such as the ``seen`` a member's node posts a few seconds after folding a
-    removal) cannot be undone by a counter-removal its target signs later on older heads: the DAG alone
-    cannot tell that from a real race, third members' operations show which came first. When both or
-    neither were acted on, both stand. Decided on the DAG alone, before any role is folded."""
-    removals = [op for op in ordered if op.kind == "remove" and op.id not in excluded]
-    if len(removals) < 2:
-        return {}
-    departures: dict[bytes, list[RosterOp]] = {}
-    for op in ordered:
-        if op.kind in ("remove", "leave") and op.id not in excluded:
-            departures.setdefault(op.body["member"] if op.kind == "remove" else op.author, []).append(op)
-    out: dict[bytes, str] = {}
-    for first in removals:
-        for other in removals:
-            if (other.body["member"] != first.author or first.body["member"] != other.author
-                    or (anc[first.id] >> bit[other.id]) & 1 or (anc[other.id] >> bit[first.id]) & 1):
-                continue
-            if _acted_on(ordered, anc, bit, excluded, departures, first, other) and not _acted_on(
-                    ordered, anc, bit, excluded, departures, other, first):
-                out[other.id] = "a removal of its remover, made after the circle had acted on its own removal"
-    return out
-
-
-def _acted_on(ordered: list[RosterOp], anc: dict[bytes, int], bit: dict[bytes, int],
-              excluded: Mapping[bytes, str], departures: Mapping[bytes, list[RosterOp]], first: RosterOp,
-              other: RosterOp) -> bool:
-    """Did a third member build on ``first`` without knowing ``other``? Operations by someone already
-    gone (not in the causal past of each of their departures) do not speak for the circle: otherwise
-    an ex-member could sign a ``seen`` on a backdated counter-removal and make it stand."""
-    two = {first.author, other.author}
-    return any(o.author not in two and o.id not in excluded
-               and (anc[o.id] >> bit[first.id]) & 1 and not (anc[o.id] >> bit[other.id]) & 1
-               and all((anc[d.id] >> bit[o.id]) & 1 for d in departures.get(o.author, ()))
-               for o in ordered)
-
-
 def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
     """The roster that ``ops`` (any order, duplicates allowed) add up to. Deterministic in the set."""
     by_id = {op.id: op for op in ops}
@@ -802,17 +579,3 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
         last_rotation=state.last_rotation, generation=state.generation, generations=dict(state.generations),
         roster_stale=state.roster_stale, unacknowledged=_unacknowledged(state, ordered))
-
-
-def _unacknowledged(state: _Folding, ordered: list[RosterOp]) -> frozenset[bytes]:
-    """Counted removals on which no operation of a third member (neither the remover nor the removed) builds."""
-    anc, bit = state.ancestors, state.bit
-    out = set()
-    for d, gone in state.departures:
-        if d.kind != "remove":
-            continue
-        two = {d.author, gone}
-        if not any(o.author not in two and o.id not in state.excluded and (anc[o.id] >> bit[d.id]) & 1
-                   for o in ordered):
-            out.add(d.id)
-    return frozenset(out)

@@ -489,7 +489,7 @@ class Registry:
     def _unacknowledged(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
         """Removals by others, of others, that no third member has built on: this node acknowledges them
         (a ``seen`` roster operation), so their target cannot undo them later with a backdated
-        counter-removal (membership.py, mutual removal)."""
+        counter-removal (remove_wins.py, mutual removal)."""
         out = []
         for removal in circle.roster.unacknowledged:
             op = circle.roster_operation(removal)
