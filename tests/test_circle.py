@@ -69,7 +69,7 @@ class Net:
             out.append(v)
             if v is Verdict.DEFER:
                 held.append(e)
-            elif v is Verdict.REJECT:
+            elif v in (Verdict.REJECT, Verdict.DROP):
                 self.rejected[name].append(e)
             else:
                 c.ingest(e)

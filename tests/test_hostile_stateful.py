@@ -56,6 +56,8 @@ class HostileCircle(RuleBasedStateMachine):
         self.pool: list[env.Envelope] = []        # everything made from now on, honest or not
         self.pending: dict[str, list[env.Envelope]] = {name: [] for name in HONEST}
         self.hostile_after_removal: dict[str, set[bytes]] = {"X": set(), "H": set()}
+        self.made: set[bytes] = set()              # ids of everything made so far
+        self.last: dict[str, tuple[int, bytes]] = {}   # a hostile author's own chain, as its client keeps it
         self.x_view = self.net.circles["X"]       # X keeps the circle as it saw it when removed
         self._remove("X")
 
@@ -63,6 +65,7 @@ class HostileCircle(RuleBasedStateMachine):
 
     def _publish(self, e: env.Envelope, *, to: tuple[str, ...] = ()) -> None:
         """Into every honest node's pending list (each gets it by ``converge`` at the latest); ``to``: at once."""
+        self.made.add(e.id)
         self.pool.append(e)
         for name in HONEST:
             if name in to:
@@ -94,13 +97,19 @@ class HostileCircle(RuleBasedStateMachine):
         self.pending[name] = []
 
     def _hostile(self, e: env.Envelope, author: str) -> None:
-        if author in self.removed:
+        """A hostile envelope. Only a new one counts as made after a removal: signatures are deterministic,
+        so the same content made again (before and after) is the same envelope, with the same id."""
+        if author in self.removed and e.id not in self.made:
             self.hostile_after_removal[author].add(e.id)
+        if e.seq > self.last.get(author, (0, b""))[0]:
+            self.last[author] = (e.seq, e.id)
         self._publish(e)
 
     def _next(self, author: str) -> tuple[int, bytes]:
-        c = self.net.circles[author]
-        seq, top = c.chains.top(c.me)
+        """The next link of a hostile author's chain: after the newest it made (its client keeps count),
+        or after what its circle view holds."""
+        c = self.x_view if author == "X" else self.net.circles[author]
+        seq, top = max(c.chains.top(c.me), self.last.get(author, (0, b"")))
         return seq + 1, top
 
     # -- honest behaviour ------------------------------------------------------------------------
@@ -136,13 +145,20 @@ class HostileCircle(RuleBasedStateMachine):
     @rule(name=st.sampled_from(HONEST), data=st.data())
     def deliver_some(self, name: str, data: st.DataObject) -> None:
         """Some of what this node has not seen yet, in an order hypothesis picks; the rest stays pending."""
+        # the draws do not depend on the state (ids and keys are random, so the state differs between
+        # replays of one example; hypothesis needs the same draws each time)
+        picks = data.draw(st.lists(st.integers(0, 2**16), min_size=1, max_size=12))
         pending = self.pending[name]
         if not pending:
             return
-        order = data.draw(st.permutations(range(len(pending))))
-        take = data.draw(st.integers(1, len(pending)))
-        self._give(name, [pending[i] for i in order[:take]])
-        self.pending[name] = [pending[i] for i in sorted(order[take:])]
+        order: list[int] = []
+        for pick in picks:                      # distinct indices, in the drawn order
+            free = [i for i in range(len(pending)) if i not in order]
+            if not free:
+                break
+            order.append(free[pick % len(free)])
+        self._give(name, [pending[i] for i in order])
+        self.pending[name] = [e for i, e in enumerate(pending) if i not in order]
 
     # -- the hostile member and ex-member --------------------------------------------------------
 
@@ -186,7 +202,7 @@ class HostileCircle(RuleBasedStateMachine):
         seq, prev = self._next(who)
         if reuse and seq > 2:
             seq -= 1                                   # a sequence number already used
-            prev = c.chains.of(c.me).get(seq - 1, (b"",))[0]
+            prev = c.chains.of(c.me).get(seq - 1, (os.urandom(32),))[0]
         if fork:
             prev = os.urandom(32)                      # a chain that never existed
         plaintext = pack({"k": "presence", "status": "available"})
@@ -196,12 +212,12 @@ class HostileCircle(RuleBasedStateMachine):
                      expires=T + DAY, plaintext=plaintext, prev=b"" if seq == 1 else prev)
         self._hostile(e, who)
 
-    @rule(who=st.sampled_from(["X", "H"]), data=st.data())
-    def copied_box(self, who: str, data: st.DataObject) -> None:
+    @rule(who=st.sampled_from(["X", "H"]), pick=st.integers(0, 2**16))
+    def copied_box(self, who: str, pick: int) -> None:
         victims = [e for e in self.pool if e.author in {self.net.me(n) for n in HONEST}]
         if not victims:
             return
-        victim = data.draw(st.sampled_from(victims))
+        victim = victims[pick % len(victims)]
         seq, prev = self._next(who)
         self._hostile(_resign(self.x_view if who == "X" else self.net.circles[who], victim, seq, prev), who)
 

@@ -174,3 +174,22 @@ def test_a_welcome_hands_over_the_newest_roster_generations_in_fold_order() -> N
     order = [number for number, _ in f.roster_keys_for_joiner()]
     positions = [-1 if g == 0 else f.roster.generations[g].position for g in order]
     assert order[0] == 0 and positions == sorted(positions) and order[-1] == f.roster.generation
+
+
+def test_two_posts_at_one_seq_by_a_member_are_dropped_everywhere_whichever_came_first() -> None:
+    """Keeping the first one seen would let honest nodes disagree for ever (and charge honest links that
+    forward the other). Both go, on every node, and the second is not the forwarding peer's fault."""
+    n = Net("F", "A", "B", "M").setup()
+    m = n.circles["M"]
+    seq, prev = m.chains.top(n.me("M"))
+    one = _forge_post(m, seq=seq + 1, prev=prev)
+    other = _forge_post(m, seq=seq + 1, prev=prev, created=T + 1)
+    assert one.id != other.id
+    n.give("A", [one, other])
+    n.give("B", [other, one])
+    for name in "AB":
+        c = n.circles[name]
+        assert c.verdict(one, T) is Verdict.DROP and c.verdict(other, T) is Verdict.DROP
+        c.purge_unacceptable()
+        assert not {one.id, other.id} & set(c.content_ids())
+        assert c.equivocations[n.me("M")] >= 1

@@ -649,3 +649,15 @@ def test_a_token_minted_by_a_removed_facilitator_is_answered_as_not_valid() -> N
     (_, answer), = f.carry_out(duty, T + 140)
     j.delivered(answer, T + 140)
     assert j.joining[lobby_topic].refused == "invalid"
+
+
+def test_an_equivocated_post_is_not_charged_to_the_link_and_asks_the_shell_to_purge() -> None:
+    m = circle_of("F", "A")
+    a = m.circle("A")
+    seq, prev = a.chains.top(m.me("A"))
+    first, second = (a.post_envelope("presence", {"status": s}, seq=seq + 1, now=T, prev=prev)
+                     for s in ("available", "away"))
+    assert m.deliver("F", [first], T) == [True]
+    assert m.deliver("F", [second], T) == [None]          # None: not stored, not the forwarding peer's fault
+    assert m["F"].purge_due
+    assert m.circle("F").purge_unacceptable() == [first.id]

@@ -20,11 +20,13 @@ only to whom the check-in said.
 Verdicts on received envelopes (the daemon has checked the signature): ``ACCEPT`` (store and forward),
 ``REJECT`` (never stored, charges the link that sent it), ``DEFER`` (cannot decide yet: its epoch, its
 roster-key generation, its author's admission or the chain link that places it has not arrived, or it was
-created more than ``FUTURE_SLACK`` ahead of our clock; the daemon keeps it aside and asks again later).
+created more than ``FUTURE_SLACK`` ahead of our clock; the daemon keeps it aside and asks again later),
+``DROP`` (an equivocated post: not stored, not charged, since an honest peer may forward one copy).
 Bounds no author chooses around: a post's lamport is at most ``LAMPORT_CAP``, its ``expires`` at most
 ``created`` + the circle's retention + ``EXPIRY_SLACK``, and it is refused once older than the retention;
-roster operations never expire. A post that contradicts its author's chain is equivocation: rejected and
-counted (``equivocations``); see chains.py.
+roster operations never expire. Two posts of a member at one seq are equivocation: both dropped on every
+node, whichever came first, and counted (``equivocations``); a departed author's are judged by the chain
+its departure named. See chains.py and docs/protocol.md, "Chains and equivocation".
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ LAMPORT_STEP: Final = 2**16
 FUTURE_SLACK: Final = 600             # s: a post created further ahead of our clock waits (fast clock)
 EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
 MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
+MAX_EQUIVOCATED: Final = 4096         # (author, seq) pairs of equivocated posts remembered
 FACILITATOR_KINDS: Final = frozenset({"checkin"})
 
 
@@ -62,8 +65,9 @@ WaitKey = tuple[str, object]
 
 class Verdict(Enum):
     ACCEPT = "accept"
-    REJECT = "reject"
-    DEFER = "defer"
+    REJECT = "reject"     # the sender's fault: never stored, charges the link
+    DEFER = "defer"       # undecided: held aside, asked again later
+    DROP = "drop"         # not stored, not charged: an equivocated post an honest peer may still forward
 
 
 def circle_topic(secret: bytes, founder: bytes) -> TopicId:
@@ -94,6 +98,9 @@ class Circle(Sealing):
                                                **(roster_keys or {})}
         self._locked: dict[bytes, env.Envelope] = {}    # roster envelopes under a generation we lack
         self.chains = Chains()
+        #: (author, seq) of posts seen twice with different contents: every copy is dropped (bounded)
+        self._equivocated: dict[tuple[bytes, int], None] = {}
+        self.purge_due = False                          # an equivocation asks for purge_unacceptable
         self._self_key = kdf.derive_key(identity.seed, kdf.SELF_COPY, self.topic)
         self._ops: dict[bytes, ms.RosterOp] = {}
         self._content: dict[bytes, _Opened] = {}
@@ -127,9 +134,27 @@ class Circle(Sealing):
                 # children of the one it kept would wait for ever elsewhere; the fold ignores both
                 self.chains.record_equivocation(e)
             return v
-        if conflict is not None:
+        roster = self.roster
+        if e.author in roster.cuts and e.author not in roster.members:
+            # departed: the chain its departure named decides which envelope counts at each seq, on every
+            # node alike; a sibling at a seq is simply off that chain (and purged if held)
+            if conflict is not None:
+                self.chains.record_equivocation(e)
+                self.purge_due = True
+            return self._post_verdict(e, now)
+        if (e.author, e.seq) in self._equivocated:
             self.chains.record_equivocation(e)
-            return Verdict.REJECT
+            return Verdict.DROP
+        held = self.chains.of(e.author).get(e.seq)
+        if held is not None and held[0] != e.id:
+            # two posts at one (author, seq): neither stays, on any node, whichever came first here (keeping
+            # the first would let nodes disagree for ever); the held one goes at the next purge
+            self.chains.record_equivocation(e)
+            self._equivocated[(e.author, e.seq)] = None
+            while len(self._equivocated) > MAX_EQUIVOCATED:
+                del self._equivocated[next(iter(self._equivocated))]
+            self.purge_due = True
+            return Verdict.DROP
         return self._post_verdict(e, now)
 
     def _roster_verdict(self, e: env.Envelope, now: int) -> Verdict:
@@ -231,8 +256,10 @@ class Circle(Sealing):
         member's post that arrived before its removal did). Dropped here; the caller deletes it from the
         store, so this node stops offering what every other node refuses."""
         roster = self.roster
+        self.purge_due = False
         gone = [i for i, item in self._content.items()
-                if roster.post_verdict(item.envelope.author, item.envelope.epoch, item.envelope.seq, i,
+                if (item.envelope.author, item.envelope.seq) in self._equivocated
+                or roster.post_verdict(item.envelope.author, item.envelope.epoch, item.envelope.seq, i,
                                        self.chains.of(item.envelope.author)) is False]
         for i in gone:
             self.chains.forget(self._content.pop(i).envelope)

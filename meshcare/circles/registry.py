@@ -108,6 +108,7 @@ class Registry:
         self.requests: dict[tuple[bytes, bytes], JoinRequest] = {}   # (circle topic, member)
         self.held: OrderedDict[bytes, env.Envelope] = OrderedDict()
         self.release_at: float | None = None   # when a held envelope from a fast clock becomes acceptable
+        self.purge_due = False                 # an equivocation was found: the shell runs the purge
         self._views: dict[bytes, View] = {}
         self._needs_rotation_since: dict[bytes, float] = {}
         self._removals_seen: dict[tuple[bytes, bytes], float] = {}   # (topic, removal) -> first folded here
@@ -242,7 +243,10 @@ class Registry:
                 v = circle.verdict(e, now)
                 if v is Verdict.DEFER:
                     self._hold(e, now)
-                out.append(True if v is Verdict.ACCEPT else None if v is Verdict.DEFER else False)
+                if v is Verdict.DROP:
+                    self.purge_due = True
+                # DROP is None to the engine: not stored and not charged (an honest peer may forward one)
+                out.append(True if v is Verdict.ACCEPT else False if v is Verdict.REJECT else None)
                 continue
             found = self.lobby(e.topic)
             if found is None:
@@ -291,6 +295,8 @@ class Registry:
                 del self.held[key]
                 if v is Verdict.ACCEPT:
                     out.append(e)
+                elif v is Verdict.DROP:
+                    self.purge_due = True
         return out
 
     def delivered(self, e: env.Envelope, now: float) -> tuple[bool, Circle | None]:

@@ -386,6 +386,9 @@ class Daemon(CircleOps, TopicOps):
             out.append(valid)
         if circle_items:
             verdicts = self.registry.verdicts([e for _, e in circle_items], now)
+            if self.registry.purge_due:       # an equivocated post: the held copy goes too (after effects)
+                self.registry.purge_due = False
+                self._roster_changed = True
             for (index, _), verdict in zip(circle_items, verdicts):
                 out[index] = verdict
         return out
@@ -488,6 +491,9 @@ class Daemon(CircleOps, TopicOps):
         released = self.registry.take_released(int(self.now()))
         if released:
             self._event(ev.Released(tuple(released)))
+        if self.registry.purge_due:             # an equivocation surfaced among the held: purge again
+            self.registry.purge_due = False
+            self._roster_changed = True
 
     def _release_due(self, now: float) -> None:
         """Envelopes held only because their author's clock ran ahead of ours: their time has come."""
