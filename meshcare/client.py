@@ -86,7 +86,9 @@ class ControlClient:
         reply = self._replies.pop(request_id)
         if reply.error is not None:
             raise RequestFailed(reply.error.kind, reply.error.message)
-        assert reply.result is not None
+        if reply.result is None:
+            raise DaemonUnavailable(f"the meshcare daemon at {self._path} answered {op!r} with neither a "
+                                    "result nor an error (see the daemon log)")
         return reply.result
 
     def subscribe(self) -> None:

@@ -149,7 +149,8 @@ class SqliteStore(ClosingContext):
 
     def _pragma_int(self, name: str) -> int:
         value = self._db.execute(f"PRAGMA {name}").fetchone()[0]
-        assert isinstance(value, int)
+        if not isinstance(value, int):
+            raise StoreError(f"SQLite answered PRAGMA {name} with {value!r}, not an integer")
         return value
 
     def _check_schema(self) -> int:

@@ -361,7 +361,8 @@ class Reconciler:
             w.add(start, end, Mode.FINGERPRINT, _fingerprint_payload(count, fp))
             self._gaps(end, KEY_MAX, w)
         message = w.finish()
-        assert message is not None  # a non-empty message always has an active range
+        if message is None:  # a non-empty set always leaves an active range: our bug if not
+            raise LocalProtocolError("reconciliation produced no opening message for a non-empty range")
         return message
 
     def receive(self, message: bytes, now: int) -> ReconcileStep:

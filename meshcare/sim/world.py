@@ -38,6 +38,7 @@ from typing import Protocol, cast
 
 from ..circles.events import (Connect, DataReceived, Deliver, DropLink, Effect, Event, LinkClosed, LinkOpened,
                               OutputReady, PeerDiscovered, PeerLost, Persist, TopicJoined)
+from ..errors import LocalProtocolError
 from ..ids import TopicId
 from ..store_memory import MemoryStore
 from .metrics import CatchupProbe, DeliveryLog
@@ -206,7 +207,8 @@ class World:
 
     def _send(self, node: int, peer: int) -> None:
         engine = self.engines[node]
-        assert engine is not None
+        if engine is None:
+            raise LocalProtocolError(f"the simulator asked node {node}, which is down, to send")
         data = engine.take_output(peer)
         if not data:
             return

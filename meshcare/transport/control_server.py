@@ -276,8 +276,8 @@ class _ClientSession:
             log.debug("a control client went away")
         except Exception:  # noqa: BLE001 - the backstop: a bug serving one client closes that client only
             log.exception("closing a control client after an unexpected error")
-        assert self._nursery is not None
-        self._nursery.cancel_scope.cancel()
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
 
     async def _write(self, data: bytes) -> None:
         async with self._write_lock:
@@ -318,7 +318,8 @@ class _ClientSession:
         except BaseException:
             events.close()  # so the daemon's side sees this subscriber gone
             raise
-        assert self._nursery is not None
+        if self._nursery is None:
+            raise LocalProtocolError("a control client subscribed before its session started")
         self._nursery.start_soon(self._guard, self._forward, events)
 
     def _subscribe(self) -> trio.MemoryReceiveChannel[EventItem]:

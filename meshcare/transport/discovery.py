@@ -58,7 +58,7 @@ import zeroconf
 from zeroconf import (InterfaceChoice, IPVersion, NonUniqueNameException, ServiceBrowser, ServiceInfo,
                       ServiceStateChange, Zeroconf)
 
-from ..errors import BadInput, DiscoveryUnavailable
+from ..errors import BadInput, DiscoveryUnavailable, LocalProtocolError
 from .backstop import Faults
 
 SERVICE_TYPE = "_meshcare._tcp.local."
@@ -287,7 +287,8 @@ class Discovery:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> bool | None:
-        assert self._lifecycle_cm is not None
+        if self._lifecycle_cm is None:
+            raise LocalProtocolError("Discovery.__aexit__ without __aenter__")
         return await self._lifecycle_cm.__aexit__(exc_type, exc, tb)
 
     # --- lifecycle (trio thread) ---
@@ -496,7 +497,8 @@ class Discovery:
 
     def _to_trio(self, event: DiscoveryEvent) -> None:
         """Hand ``event`` to the trio thread without waiting for it."""
-        assert self._token is not None
+        if self._token is None:
+            raise LocalProtocolError("discovery delivered an event before it was started in trio")
         try:
             self._token.run_sync_soon(self._deliver, event)
         except trio.RunFinishedError:
