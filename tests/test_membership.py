@@ -570,6 +570,26 @@ def test_an_ex_members_acknowledgement_of_a_backdated_counter_removal_does_not_c
     assert backdated.id in r.ignored and F in r.members and A not in r.members and removal.id not in r.ignored
 
 
+def test_an_ex_members_seen_does_not_acknowledge_a_removal_so_a_member_still_owes_one() -> None:
+    """Acknowledgement and the mutual-removal rule use one test: a removal no node owes a ``seen`` for
+    is one the circle acted on, and an ex-member's ``seen`` is neither."""
+    ch = _two_facilitators()
+    ch.members(C, D)
+    before = ch.roster.heads
+    ch.add("remove", F, member=D, last_seq=1, keys=keys(F, A, B, C))
+    ack_by_b = ch.add("seen", B)                       # acknowledges D's removal
+    removal = ch.add("remove", F, member=A, last_seq=3, keys=keys(F, B, C))
+    late = ch.ops.make("seen", D, [removal])           # D is gone: speaks for nobody
+    r = fold([*ch.log, late])
+    assert removal.id in r.unacknowledged
+    backdated = ch.ops.make("remove", A, before, member=F, last_seq=1, keys=keys(A, B, C, D))
+    assert F not in fold([*ch.log, late, backdated]).members          # not acted on yet: both stand
+    seen = ch.ops.make("seen", C, [removal])
+    r = fold([*ch.log, late, seen, backdated])
+    assert removal.id not in r.unacknowledged and backdated.id in r.ignored and F in r.members
+    assert ack_by_b.id not in r.ignored
+
+
 def test_a_mutual_removal_each_side_of_which_the_circle_acted_on_still_has_both_stand() -> None:
     ch = _two_facilitators()
     ch.admit(C)

@@ -14,7 +14,7 @@ operation (a Python int over the linear order: ``ancestry``).
 
 **Mutual removal, acted on.** Of two concurrent removals of each other's authors, the one that only its
 target's side acted on does not count (``_void_counter_removals``): a removal the circle acted on (a later
-operation by a third member builds on it without knowing the other, ``_acted_on``) cannot be undone by a
+operation by a third member builds on it without knowing the other, ``_built_on``) cannot be undone by a
 counter-removal its target signs later on older heads. When both or neither were acted on, both stand.
 Decided on the DAG alone, before any role is folded, so the fold stays a function of the set.
 
@@ -85,43 +85,48 @@ def _void_counter_removals(ordered: list[RosterOp], anc: dict[bytes, int], bit: 
     removals = [op for op in ordered if op.kind == "remove" and op.id not in excluded]
     if len(removals) < 2:
         return {}
-    departures: dict[bytes, list[RosterOp]] = {}
-    for op in ordered:
-        if op.kind in ("remove", "leave") and op.id not in excluded:
-            departures.setdefault(op.body["member"] if op.kind == "remove" else op.author, []).append(op)
+    departures = _departures(ordered, excluded)
     out: dict[bytes, str] = {}
     for first in removals:
         for other in removals:
             if (other.body["member"] != first.author or first.body["member"] != other.author
                     or (anc[first.id] >> bit[other.id]) & 1 or (anc[other.id] >> bit[first.id]) & 1):
                 continue
-            if _acted_on(ordered, anc, bit, excluded, departures, first, other) and not _acted_on(
-                    ordered, anc, bit, excluded, departures, other, first):
+            if (_built_on(ordered, anc, bit, excluded, departures, first, unaware_of=other)
+                    and not _built_on(ordered, anc, bit, excluded, departures, other, unaware_of=first)):
                 out[other.id] = "a removal of its remover, made after the circle had acted on its own removal"
     return out
 
 
-def _acted_on(ordered: list[RosterOp], anc: dict[bytes, int], bit: dict[bytes, int],
-              excluded: Mapping[bytes, str], departures: Mapping[bytes, list[RosterOp]], first: RosterOp,
-              other: RosterOp) -> bool:
-    """Did a third member build on ``first`` without knowing ``other``? Operations by someone already
-    gone (not in the causal past of each of their departures) do not speak for the circle: otherwise
-    an ex-member could sign a ``seen`` on a backdated counter-removal and make it stand."""
-    two = {first.author, other.author}
+def _departures(ordered: list[RosterOp], excluded: Mapping[bytes, str]) -> dict[bytes, list[RosterOp]]:
+    """Every remove or leave that is not excluded, by the member who went."""
+    out: dict[bytes, list[RosterOp]] = {}
+    for op in ordered:
+        if op.kind in ("remove", "leave") and op.id not in excluded:
+            out.setdefault(op.body["member"] if op.kind == "remove" else op.author, []).append(op)
+    return out
+
+
+def _built_on(ordered: list[RosterOp], anc: Mapping[bytes, int], bit: Mapping[bytes, int],
+              excluded: Mapping[bytes, str], departures: Mapping[bytes, list[RosterOp]], removal: RosterOp,
+              *, unaware_of: RosterOp | None = None) -> bool:
+    """Did a third member (neither the remover nor the removed) build on ``removal``, without knowing
+    ``unaware_of`` when given? The one test behind both acknowledgement (``_unacknowledged``: whether a
+    member's node still owes a ``seen``) and the mutual-removal rule, so a removal counts as acted on
+    exactly when no node owes a ``seen`` for it. Operations by someone already gone (not in the causal
+    past of each of their departures) do not speak for the circle: otherwise an ex-member could sign a
+    ``seen`` on a backdated counter-removal and make it stand."""
+    two = {removal.author, removal.body["member"]}
     return any(o.author not in two and o.id not in excluded
-               and (anc[o.id] >> bit[first.id]) & 1 and not (anc[o.id] >> bit[other.id]) & 1
+               and (anc[o.id] >> bit[removal.id]) & 1
+               and (unaware_of is None or not (anc[o.id] >> bit[unaware_of.id]) & 1)
                and all((anc[d.id] >> bit[o.id]) & 1 for d in departures.get(o.author, ()))
                for o in ordered)
 
+
 def _unacknowledged(state: _Folding, ordered: list[RosterOp]) -> frozenset[bytes]:
-    """Counted removals on which no operation of a third member (neither the remover nor the removed) builds."""
-    anc, bit = state.ancestors, state.bit
-    out = set()
-    for d, gone in state.departures:
-        if d.kind != "remove":
-            continue
-        two = {d.author, gone}
-        if not any(o.author not in two and o.id not in state.excluded and (anc[o.id] >> bit[d.id]) & 1
-                   for o in ordered):
-            out.add(d.id)
-    return frozenset(out)
+    """Counted removals no third member still in the circle has built on (``_built_on``)."""
+    departures = _departures(ordered, state.excluded)
+    return frozenset(d.id for d, _ in state.departures
+                     if d.kind == "remove"
+                     and not _built_on(ordered, state.ancestors, state.bit, state.excluded, departures, d))
