@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from meshcare.errors import BadInput
-from tests.test_daemon_circles import circle_of_three, make, member_names, wait_for
+from tests.test_daemon_circles import circle_of_three, founded, make, member_names, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -124,9 +124,7 @@ async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
     """Issue 9 item 5: open invites per circle are capped; revoking one makes room."""
     from meshcare.circles.registry import MAX_OPEN_INVITES
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
-        await nursery.start(ann.run)
-        await ann.request("circle.create", {"name": "Elm St"})
+        ann = await founded(nursery)
         made = [await ann.request("circle.invite", {"circle": "Elm St"}) for _ in range(MAX_OPEN_INVITES)]
         with pytest.raises(BadInput, match="64 open invites.*revoke one.*or let one expire"):
             await ann.request("circle.invite", {"circle": "Elm St"})
@@ -218,8 +216,11 @@ async def test_the_member_who_loses_a_claim_race_is_told_who_has_the_call():
         await wait_for(lambda: bool(seen[loser].extend(notices(loser)) or seen[loser]))
         assert seen[loser][0]["claimer"] == winner.hex() and seen[loser][0]["call"].startswith(call[:8])
         winner_node = ann if loser is bob else bob
-        await trio.sleep(0.5)
-        assert notices(winner_node) == []
+        circle_w = winner_node.registry.find("Elm St")
+        await wait_for(lambda: loser.registry.me in winner_node.registry.view(circle_w).calls[
+            bytes.fromhex(call)].also_claimed)
+        winner_node.registry.duties(winner_node.now())          # plan now, as the timer would
+        assert notices(winner_node) == [] and winner_node.registry.take_notices() == []
         nursery.cancel_scope.cancel()
 
 

@@ -28,11 +28,17 @@ def member_names(d: Daemon, circle: str) -> set[str]:
     return {m.name for m in found[0].roster.members.values()} if found else set()
 
 
-async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
-    """ann founds "Elm St"; bob and cat join by invite tokens (bob via ann, cat via bob only)."""
+async def founded(nursery) -> Daemon:
+    """ann's daemon, running, with the circle "Elm St" she founded."""
     ann = make("ann")
     await nursery.start(ann.run)
     await ann.request("circle.create", {"name": "Elm St"})
+    return ann
+
+
+async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
+    """ann founds "Elm St"; bob and cat join by invite tokens (bob via ann, cat via bob only)."""
+    ann = await founded(nursery)
     bob = make("bob", [("127.0.0.1", ann.port)])
     await nursery.start(bob.run)
     token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
@@ -186,9 +192,7 @@ async def test_new_members_read_from_their_join_on_unless_history_is_shared():
 
 async def test_a_relay_carries_the_circle_without_reading_it():
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
-        await nursery.start(ann.run)
-        await ann.request("circle.create", {"name": "Elm St"})
+        ann = await founded(nursery)
         pi = make("pi", [("127.0.0.1", ann.port)])
         await nursery.start(pi.run)
         await pi.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St", "role": "relay"}))["token"]})

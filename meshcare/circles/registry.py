@@ -265,7 +265,11 @@ class Registry:
         self.held.move_to_end(e.id)
         while len(self.held) > MAX_HELD:
             self.held.popitem(last=False)
-        if e.created > now + FUTURE_SLACK:       # from a fast clock: acceptable once ours catches up
+        self._arm_release(e, now)
+
+    def _arm_release(self, e: env.Envelope, now: float) -> None:
+        """A held envelope from a fast clock becomes acceptable once ours catches up: remember when."""
+        if e.created > now + FUTURE_SLACK:
             ready = float(e.created - FUTURE_SLACK)
             self.release_at = ready if self.release_at is None else min(self.release_at, ready)
 
@@ -277,9 +281,7 @@ class Registry:
         self.release_at = None
         out = self.take_released(int(now))
         for e in self.held.values():
-            if e.created > now + FUTURE_SLACK:
-                ready = float(e.created - FUTURE_SLACK)
-                self.release_at = ready if self.release_at is None else min(self.release_at, ready)
+            self._arm_release(e, now)
         return out
 
     def take_released(self, now: int) -> list[env.Envelope]:

@@ -178,7 +178,7 @@ class Daemon(CircleOps, TopicOps):
             if key is not None:
                 self._event(ev.LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
             return None, b"", started
-        except Exception:
+        except Exception:  # not swallowed: the engine hears the dial ended, the backstop logs the bug
             if key is not None:
                 self._event(ev.LinkClosed(key, "internal error during the handshake"))
             raise
