@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from meshcare import envelope as env  # noqa: E402
 from meshcare import wire  # noqa: E402
-from meshcare.store import SqliteStore  # noqa: E402
+from meshcare.store.sqlite import SqliteStore  # noqa: E402
 
 NOW = int(time.time())
 TOPIC = os.urandom(16)

@@ -33,11 +33,11 @@ import nacl.signing
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from meshcare import envelope as env  # noqa: E402
-from meshcare.circles.reconcile import DEFAULT_BRANCHING, DEFAULT_ID_LIST_THRESHOLD  # noqa: E402
-from meshcare.circles.reconcile_driver import ExchangeStats, run_exchange  # noqa: E402
+from meshcare.sync.reconcile import DEFAULT_BRANCHING, DEFAULT_ID_LIST_THRESHOLD  # noqa: E402
+from meshcare.sim.reconcile_driver import ExchangeStats, run_exchange  # noqa: E402
 from meshcare.ids import TopicId  # noqa: E402
 from meshcare.ranges import KEY_MAX, KEY_MIN  # noqa: E402
-from meshcare.store import MemoryStore  # noqa: E402
+from meshcare.store.memory import MemoryStore  # noqa: E402
 
 TOPIC = TopicId(b"bench-topic-0001")
 KEY = b"K" * 32

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .control import OP_SUBSCRIBE, ControlConnection, Data, Event, Reply, Role, check_socket_path
+from .control.protocol import OP_SUBSCRIBE, ControlConnection, Data, Event, Reply, Role, check_socket_path
 from .errors import DaemonNotRunning, DaemonUnavailable, LocalProtocolError, RequestFailed
 
 #: Bytes asked of the socket per read.

@@ -13,9 +13,9 @@ import random
 import nacl.signing
 
 from meshcare import envelope as env
-from meshcare.circles import events as ev
-from meshcare.circles.node import CircleNode, SyncConfig
-from meshcare.store import MemoryStore
+from meshcare.sync import events as ev
+from meshcare.sync.engine import SyncEngine, SyncConfig
+from meshcare.store.memory import MemoryStore
 
 from .helpers import NOW
 
@@ -33,7 +33,7 @@ class Net:
         self.members = {bytes(self.keys[i].verify_key) for i in (members if members is not None else range(n))}
         self.accepted_by_verifier: list[set[bytes]] = [set() for _ in range(n)]
         self.stores = [MemoryStore() for _ in range(n)]
-        self.nodes = [CircleNode(self.stores[i], self._verifier(i), rng=random.Random(seed * 1000 + i),
+        self.nodes = [SyncEngine(self.stores[i], self._verifier(i), rng=random.Random(seed * 1000 + i),
                                  config=config or SyncConfig()) for i in range(n)]
         self.queue: list[tuple[float, int, object]] = []
         self.seq = itertools.count()

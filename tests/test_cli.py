@@ -112,10 +112,10 @@ def test_emit_escapes_others_text_for_the_terminal_and_json_never_holds_raw_esc(
     ``clean`` (an old store, a bug): no title change, no line rewrite, no reordering."""
     import argparse
     hostile = "help\x1b]0;pwned\x07 me\rnow \u202egnp.exe"
-    cli._emit(argparse.Namespace(json=False), {}, f"call: {hostile}\nsecond line")
+    cli.common.emit(argparse.Namespace(json=False), {}, f"call: {hostile}\nsecond line")
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out and "\u202e" not in out and "\x07" not in out
     assert out == "call: help\\x1b]0;pwned\\x07 me\\x0dnow \\u202egnp.exe\nsecond line\n"
-    cli._emit(argparse.Namespace(json=True), {"text": hostile}, "")
+    cli.common.emit(argparse.Namespace(json=True), {"text": hostile}, "")
     raw = capsys.readouterr().out
     assert "\x1b" not in raw and "\u202e" not in raw and json.loads(raw) == {"text": hostile}

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from meshcare import cli_calls
-from meshcare import cli_circles as cc
+from meshcare.cli import calls as cli_calls
+from meshcare.cli import circles as cc
 from meshcare.errors import BadInput
 from tests.test_daemon_process import wait
 

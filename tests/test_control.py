@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meshcare import control
-from meshcare.control import (CONTROL_VERSION, MAX_MESSAGE_SIZE, ControlConnection, Event, Hello, Reply,
+from meshcare.control import protocol as control
+from meshcare.control.protocol import (CONTROL_VERSION, MAX_MESSAGE_SIZE, ControlConnection, Event, Hello, Reply,
                               ReplyError, Request, Role, decode_message, encode_message)
 from meshcare.errors import BadInput, LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 from meshcare.wire import HEADER, encode_frame, pack

@@ -23,7 +23,7 @@ import trio
 
 from meshcare import cli
 from meshcare.client import ControlClient
-from meshcare.control import ControlConnection, Event, Reply, Role
+from meshcare.control.protocol import ControlConnection, Event, Reply, Role
 from meshcare.errors import (BadInput, ConfigError, DaemonNotRunning, LocalProtocolError, NotFound,
                              RequestFailed, StoreError)
 from meshcare.transport.control_server import INTERNAL_ERROR, Dispatcher, EventHub, serve_control
@@ -242,7 +242,7 @@ async def test_a_version_mismatch_closes_the_connection(sock_path, caplog):
     caplog.set_level(logging.WARNING, logger="meshcare.control")
     async with running(sock_path, FakeDaemon()):
         raw = await RawClient.open(sock_path)
-        from meshcare.control import MAX_MESSAGE_SIZE
+        from meshcare.control.protocol import MAX_MESSAGE_SIZE
         from meshcare.wire import encode_frame, pack
         await raw.stream.send_all(encode_frame(pack({"t": "hello", "version": 99, "role": "client"}),
                                                MAX_MESSAGE_SIZE))

@@ -8,7 +8,7 @@ import trio
 import trio.testing
 
 from meshcare.crypto.keys import Identity
-from meshcare.store import MemoryStore
+from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
 SECRET = "ab" * 16

@@ -7,7 +7,7 @@ import trio
 
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput, NotFound
-from meshcare.store import MemoryStore
+from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
 
@@ -226,8 +226,8 @@ async def test_retention_deletes_expired_calls_from_store_and_state():
 
 
 async def test_the_circle_state_survives_a_restart(tmp_path):
-    from meshcare.local_state import LocalStateFile
-    from meshcare.store import SqliteStore
+    from meshcare.transport.state_file import LocalStateFile
+    from meshcare.store.sqlite import SqliteStore
     ident = Identity.generate("ann")
     for round_ in range(2):
         store = SqliteStore(tmp_path / "store.sqlite")

@@ -17,7 +17,7 @@ import trio.testing
 from meshcare.crypto.channel import Handshake
 from meshcare.crypto.keys import Identity
 from meshcare.errors import RemoteProtocolError
-from meshcare.store import MemoryStore
+from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
 
@@ -138,7 +138,7 @@ async def test_duty_fault_is_logged_once_and_postponed(autojump_clock, caplog):
 # --- item 13 (log side): a peer's Close reason reaches the log escaped and bounded --------------------
 
 async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
-    from meshcare.circles.frames import CODEC
+    from meshcare.sync.frames import CODEC
     from meshcare.wire import Close
 
     caplog.set_level(logging.DEBUG)

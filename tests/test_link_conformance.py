@@ -10,9 +10,9 @@ import pytest
 import trio
 import trio.testing
 
-from meshcare.circles.node import SyncConfig
+from meshcare.sync.engine import SyncConfig
 from meshcare.crypto.keys import Identity
-from meshcare.store import MemoryStore
+from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
 

@@ -163,11 +163,11 @@ def test_each_good_body_validates_and_normalises(kind: str) -> None:
 
 def test_validate_fills_optional_fields_and_dedupes_parents() -> None:
     _, body = rb.validate({"k": "create", "name": "c", "keys": [[F, SEALED]]})
-    assert body["member_name"] == "founder" and body["settings"] == ms.Settings()
+    assert body["member_name"] == "founder" and body["settings"] == ms.CircleSettings()
     _, body = rb.validate({"k": "leave", "parents": [P2, P1, P2], "last_seq": 0, "last_id": b""})
     assert body["parents"] == tuple(sorted({P1, P2}))
     _, body = rb.validate({**GOOD["settings"], "settings": {}})
-    assert body["settings"] == ms.Settings()
+    assert body["settings"] == ms.CircleSettings()
 
 
 def _without(kind: str, field: str) -> dict[str, Any]:
@@ -363,7 +363,7 @@ def test_an_invite_key_cannot_be_published_twice() -> None:
 def test_settings_change_by_a_member_is_ignored() -> None:
     ch = Chain().members(A)
     op = ch.add("settings", A, settings={"retention_days": 2})
-    assert ch.roster.settings == ms.Settings() and "only facilitators" in ch.roster.ignored[op.id]
+    assert ch.roster.settings == ms.CircleSettings() and "only facilitators" in ch.roster.ignored[op.id]
     ch.add("settings", F, settings={"retention_days": 2})
     assert ch.roster.settings.retention_days == 2
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from meshcare import envelope as env
 from meshcare import wire
-from meshcare.circles import events as ev
-from meshcare.circles.node import SyncConfig
+from meshcare.sync import events as ev
+from meshcare.sync.engine import SyncConfig
 
 from .meshnet import TOPIC, Net
 
@@ -107,7 +107,7 @@ def test_malformed_frame_drops_only_that_link():
     effects = victim.handle(ev.DataReceived(1, wire.encode_frame(b"\xc1")), net.now)
     drop = next(e for e in effects if isinstance(e, ev.DropLink))
     assert drop.peer == 1 and drop.misbehaved
-    from meshcare.circles.frames import CODEC
+    from meshcare.sync.frames import CODEC
     goodbye = CODEC.decoder().feed(drop.farewell)[-1]
     assert isinstance(goodbye, wire.Close) and "malformed" in goodbye.reason  # the peer learns why
     net.apply(0, effects)
@@ -158,7 +158,7 @@ def test_urgent_envelopes_jump_the_queue():
     node.handle(ev.Published(_sealed(net, 0, env.Lane.NORMAL)), net.now)
     urgent = _sealed(net, 0, env.Lane.URGENT)
     node.handle(ev.Published(urgent), net.now)
-    from meshcare.circles.frames import CODEC
+    from meshcare.sync.frames import CODEC
     first = CODEC.decoder().feed(node.take_output(1, max_bytes=1))
     (record,) = first[0].envelopes  # a compact record (compact.py): it ends with the ciphertext
     assert record.endswith(urgent.ciphertext)
@@ -205,9 +205,9 @@ def test_envelope_published_while_the_topic_becomes_shared_still_arrives_at_once
 
 
 def test_graft_wait_follows_the_links_round_trip():
-    from meshcare.circles.node import CircleNode
-    from meshcare.store import MemoryStore
-    node = CircleNode(MemoryStore(), lambda envs, now: [True] * len(envs), rng=__import__("random").Random(1))
+    from meshcare.sync.engine import SyncEngine
+    from meshcare.store.memory import MemoryStore
+    node = SyncEngine(MemoryStore(), lambda envs, now: [True] * len(envs), rng=__import__("random").Random(1))
     node.handle(ev.TopicJoined(TOPIC), 0.0)
     node.handle(ev.LinkOpened("fast", b"h" * 64, True, rtt=0.001), 0.0)
     assert node._graft_wait("fast") == 0.02                      # a LAN: 20 ms, not 250

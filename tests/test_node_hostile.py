@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from meshcare import envelope as env
 from meshcare import wire
-from meshcare.circles import events as ev
-from meshcare.circles.budget import Limits
-from meshcare.circles.frames import CODEC, MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
-from meshcare.circles.node import CircleNode, SyncConfig
-from meshcare.circles.reconcile import heads_message
-from meshcare.circles.session import MAX_TAGS, Lane, Session, SyncFrame
-from meshcare.store import MemoryStore
+from meshcare.sync import events as ev
+from meshcare.sync.budget import Limits
+from meshcare.sync.frames import CODEC, MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
+from meshcare.sync.engine import SyncEngine, SyncConfig
+from meshcare.sync.reconcile import heads_message
+from meshcare.sync.session import MAX_TAGS, QueueLane, Session, SyncFrame
+from meshcare.store.memory import MemoryStore
 from meshcare.wire import MAX_FRAME_SIZE, Push
 
 from .helpers import DAY, NOW, make_envelope
@@ -30,12 +30,12 @@ PEER = "hostile"
 
 
 class Link:
-    """A CircleNode with one live link to a peer we drive frame by frame."""
+    """A SyncEngine with one live link to a peer we drive frame by frame."""
 
     def __init__(self, config: SyncConfig | None = None, store: MemoryStore | None = None,
                  topics: tuple[bytes, ...] = (TOPIC,)) -> None:
         self.store = store or MemoryStore()
-        self.node = CircleNode(self.store, lambda envs, now: [True] * len(envs), rng=random.Random(1),
+        self.node = SyncEngine(self.store, lambda envs, now: [True] * len(envs), rng=random.Random(1),
                                config=config)
         self.now = float(NOW)
         for topic in topics:
@@ -56,7 +56,7 @@ class Link:
         return self.feed(CODEC.encode(frame))  # type: ignore[arg-type]
 
     def push(self, envelopes: list[env.Envelope], catchup: bool = False) -> list[ev.Effect]:
-        self.peer.send(Push(TOPIC, [e.encoded for e in envelopes], catchup), Lane.LIVE)
+        self.peer.send(Push(TOPIC, [e.encoded for e in envelopes], catchup), QueueLane.LIVE)
         return self.feed(self.peer.take_output())
 
     def drain(self) -> list[object]:
@@ -177,7 +177,7 @@ def test_persistent_excess_drops_the_link() -> None:
 
 
 def test_reconcile_answers_are_rate_limited() -> None:
-    from meshcare.circles.reconcile import Reconciler
+    from meshcare.sync.reconcile import Reconciler
     link = Link(store=stocked(10))
     link.drain()
     opening = Reconciler(MemoryStore(), TOPIC).initiate(NOW)  # an empty store: push me everything
@@ -216,7 +216,7 @@ def _everything():
 
 
 def test_more_topics_than_one_topics_frame_holds_offers_circles_first() -> None:
-    node = CircleNode(MemoryStore(), lambda envs, now: [True] * len(envs), rng=random.Random(1))
+    node = SyncEngine(MemoryStore(), lambda envs, now: [True] * len(envs), rng=random.Random(1))
     circles = [os.urandom(16) for _ in range(300)]
     lobbies = [os.urandom(16) for _ in range(MAX_TAGS + 11_000)]
     for t in lobbies:
@@ -355,7 +355,7 @@ def test_envelopes_that_fail_verification_do_not_spend_their_named_authors_allow
 
 
 def test_the_author_table_forgets_the_least_recently_heard_author_not_everyone() -> None:
-    from meshcare.circles.budget import MAX_AUTHORS, AuthorBudgets
+    from meshcare.sync.budget import MAX_AUTHORS, AuthorBudgets
     budgets = AuthorBudgets(Limits(author_per_min=60, author_burst=2))
     busy = b"B" * 32
     assert budgets.allow(busy, NOW) and budgets.allow(busy, NOW) and not budgets.allow(busy, NOW)

@@ -12,8 +12,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from meshcare.circles import events as ev
-from meshcare.circles.node import SyncConfig
+from meshcare.sync import events as ev
+from meshcare.sync.engine import SyncConfig
 
 from .meshnet import Net
 

@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshcare import envelope as env
-from meshcare.circles import reconcile as rc
-from meshcare.circles.reconcile_driver import ExchangeStats, run_exchange
+from meshcare.sync import reconcile as rc
+from meshcare.sim.reconcile_driver import ExchangeStats, run_exchange
 from meshcare.errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 from meshcare.ranges import KEY_MAX, KEY_MIN, RangeKey
-from meshcare.store import MemoryStore, SqliteStore
+from meshcare.store.memory import MemoryStore
+from meshcare.store.sqlite import SqliteStore
 
 from .helpers import DAY, NOW
 

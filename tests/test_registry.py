@@ -22,7 +22,7 @@ from meshcare.circles.sealing import ROSTER_EPOCH
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput
 from meshcare.ids import TopicId
-from meshcare.local_state import LocalState
+from meshcare.circles.state import LocalState
 
 T = 1_800_000_000
 DAY = 86_400

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meshcare import wire
-from meshcare.circles import frames
-from meshcare.circles.session import Lane, PeerClosed, Session, State, SyncFrame, TopicsChanged, topic_tag
+from meshcare.sync import frames
+from meshcare.sync.session import QueueLane, PeerClosed, Session, State, SyncFrame, TopicsChanged, topic_tag
 from meshcare.errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 
 from .helpers import make_envelope
@@ -52,7 +52,7 @@ def test_topic_change_while_live():
 def test_sync_frames_flow_and_ping_is_answered():
     a, b, _, _ = pair()
     a.send(frames.IHave(b"S" * 16, [b"i" * 32]))
-    a.send(wire.Ping(7), Lane.URGENT)
+    a.send(wire.Ping(7), QueueLane.URGENT)
     events = b.receive_data(a.take_output())
     assert events == [SyncFrame(frames.IHave(b"S" * 16, [b"i" * 32]))]
     assert frames.CODEC.decoder().feed(b.take_output()) == [wire.Pong(7)]
@@ -119,10 +119,10 @@ def test_queue_bound_drops_bulk_first_and_counts():
     a = Session(HH, A_TOPICS, queue_limit=2000)
     a.take_output()
     big = frames.Want(b"S" * 16, [b"x" * 32] * 20)  # ~700 bytes
-    assert a.send(big, Lane.BULK) and a.send(big, Lane.BULK)
-    assert a.send(big, Lane.URGENT)                   # evicts one bulk frame
+    assert a.send(big, QueueLane.BULK) and a.send(big, QueueLane.BULK)
+    assert a.send(big, QueueLane.URGENT)                   # evicts one bulk frame
     assert a.dropped_frames == 1
-    assert not a.send(frames.Want(b"S" * 16, [b"x" * 32] * 40), Lane.BULK)  # nothing less urgent to evict
+    assert not a.send(frames.Want(b"S" * 16, [b"x" * 32] * 40), QueueLane.BULK)  # nothing less urgent to evict
     assert a.dropped_frames == 2 and a.queued_bytes <= 2000
     out = frames.CODEC.decoder().feed(a.take_output(max_bytes=1))
     assert len(out) == 1  # at least one frame even under a tiny max_bytes; urgent first
@@ -162,7 +162,7 @@ def test_pushes_travel_compact_and_arrive_canonical():
 
 @given(st.binary(max_size=200))
 def test_malformed_compact_records_are_remote_errors(record):
-    from meshcare.circles.compact import AuthorTable, expand
+    from meshcare.sync.compact import AuthorTable, expand
     try:
         expand(record, b"S" * 16, AuthorTable())
     except RemoteProtocolError:
@@ -170,7 +170,7 @@ def test_malformed_compact_records_are_remote_errors(record):
 
 
 def test_out_of_range_and_unknown_author_records_are_remote_errors():
-    from meshcare.circles.compact import LITERAL, AuthorTable, expand
+    from meshcare.sync.compact import LITERAL, AuthorTable, expand
     huge = b"\xff" * 9 + b"\x7f"  # a 70-bit varint
     with pytest.raises(RemoteProtocolError):
         expand(bytes([LITERAL]) + b"A" * 32 + huge + b"\x00" * 200, b"S" * 16, AuthorTable())

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from meshcare.circles import events as ev
+from meshcare.sync import events as ev
 from meshcare.errors import BadInput
 from meshcare.sim import scenario as sc
 from meshcare.sim import topology
@@ -19,7 +19,7 @@ from meshcare.sim.metrics import DeliveryLog, percentile
 from meshcare.sim.network import MIN_RTO, Clock, LinkModel, Pipe
 from meshcare.sim.runner import WALL_FIELDS, SimConfig, simulate
 from meshcare.sim.world import World
-from meshcare.store_memory import MemoryStore
+from meshcare.store.memory import MemoryStore
 
 CONTRACT_KEYS = {"delivery_ratio", "latency_ms", "hops", "copies_per_delivered", "payload_bytes_per_delivered",
                  "control_bytes_per_delivered", "events_per_wall_s"}

@@ -25,12 +25,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshcare import ranges, store_sqlite
+from meshcare import ranges
+from meshcare.store import sqlite as store_sqlite
 from meshcare.envelope import Envelope, decode, filler_prev, seal
 from meshcare.errors import LocalProtocolError, StoreError
 from meshcare.ids import TopicId
 from meshcare.ranges import KEY_MAX, KEY_MIN, RangeKey
-from meshcare.store import SCHEMA_VERSION, MemoryStore, SqliteStore, Store, open_store, split_ranks
+from meshcare.store.sqlite import SCHEMA_VERSION, SqliteStore
+from meshcare.store.memory import MemoryStore, split_ranks
+from meshcare.store import Store
+from meshcare.store.factory import open_store
 
 NOW = 1_700_000_000
 REPO = Path(__file__).resolve().parent.parent
@@ -515,7 +519,7 @@ _CHILD = textwrap.dedent("""
     from pathlib import Path
     import nacl.signing
     from meshcare.envelope import filler_prev, seal
-    from meshcare.store import SqliteStore
+    from meshcare.store.sqlite import SqliteStore
 
     sk, topic, key = nacl.signing.SigningKey.generate(), os.urandom(16), os.urandom(32)
     store = SqliteStore(Path(sys.argv[1]))

@@ -71,7 +71,7 @@ KEYED: Final = frozenset({"create", "admit", "remove", "rotate"})
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class CircleSettings:
     """Circle settings, chosen by facilitators. Retention bounds how long calls and check-ins live."""
 
     retention_days: int = 30
@@ -195,7 +195,7 @@ class Roster:
     name: str = ""
     founder: bytes = b""
     created: int = 0
-    settings: Settings = field(default_factory=Settings)
+    settings: CircleSettings = field(default_factory=CircleSettings)
     members: Mapping[bytes, Member] = field(default_factory=dict)
     departed: Mapping[bytes, int] = field(default_factory=dict)     # member -> last seq that counts
     #: member -> their cuts. A cut holds for every epoch opened before the re-admission that ended it
@@ -369,7 +369,7 @@ class _Folding:
         self.admissions: list[tuple[RosterOp, bytes]] = []     # counted (admit or create, who came in)
         self.name = ""
         self.created = 0
-        self.settings = Settings()
+        self.settings = CircleSettings()
         self.members: dict[bytes, Member] = {}
         self.departed: dict[bytes, int] = {}
         self.cuts: dict[bytes, tuple[Cut, ...]] = {}

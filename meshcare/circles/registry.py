@@ -33,7 +33,7 @@ from .. import envelope as env
 from ..crypto.keys import Identity
 from ..errors import BadInput, NotFound, RemoteProtocolError
 from ..ids import TopicId
-from ..local_state import CircleEntry, LocalState
+from .state import CircleEntry, LocalState
 from . import calls as cl
 from . import checkins as ck
 from . import membership as ms
@@ -162,7 +162,7 @@ class Registry:
         if now >= token.expires:
             raise BadInput("this invite has expired; ask for a new one")
         entry = self._join_lobby(token, name)
-        from ..local_state import Joining
+        from .state import Joining
         self.state.joining[token.invite_key] = Joining(token.encode(), name, now)
         return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now)
 

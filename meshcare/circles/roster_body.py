@@ -1,7 +1,7 @@
 """Roster-operation bodies: the check every decrypted roster body passes before anything folds it. Pure.
 
 ``validate`` takes what a roster envelope decrypts to (any msgpack value: peer input) and returns its kind
-and a normalised body (ids and sizes checked, sealed keys as a map, settings as ``Settings``, parents
+and a normalised body (ids and sizes checked, sealed keys as a map, settings as ``CircleSettings``, parents
 sorted and unique), or raises ``RemoteProtocolError``. Which fields each kind carries is ``_FIELDS``;
 the bounds (ids, names, parents, sealed keys) are membership.py's constants. Kept apart from the fold:
 the circle validates every roster body it opens or writes, so the fold (membership.py) works on
@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from ..crypto import sign as _sign
 from ..errors import RemoteProtocolError
-from .membership import EPOCH_MASK, ID_SIZE, KEYED, MAX_KEYS, MAX_NAME, MAX_PARENTS, ROLES, Settings
+from .membership import EPOCH_MASK, ID_SIZE, KEYED, MAX_KEYS, MAX_NAME, MAX_PARENTS, ROLES, CircleSettings
 
 def _bad(kind: str, why: str) -> RemoteProtocolError:
     return RemoteProtocolError(f"malformed roster operation {kind!r}: {why}")
@@ -56,11 +56,11 @@ def _keys(kind: str, value: object, name: str) -> dict[bytes, bytes]:
     return out
 
 
-def _settings(kind: str, value: object) -> Settings:
-    if type(value) is not dict or set(value) - set(Settings().to_dict()):
+def _settings(kind: str, value: object) -> CircleSettings:
+    if type(value) is not dict or set(value) - set(CircleSettings().to_dict()):
         raise _bad(kind, "settings must be a map of known settings")
-    base = Settings()
-    return Settings(
+    base = CircleSettings()
+    return CircleSettings(
         retention_days=_int(kind, value.get("retention_days", base.retention_days), "retention_days", 1, 365),
         rotate_days=_int(kind, value.get("rotate_days", base.rotate_days), "rotate_days", 0, 365),
         share_history=_bool(kind, value.get("share_history", base.share_history), "share_history"),

@@ -6,7 +6,7 @@ Theory of operation
 engines, world), so changing one flag (say ``--loss``) does not reshuffle the topology. It builds the
 topology, the circle (keys, topic), one ``MemoryStore`` per node (``--prefill`` seals the old envelopes
 once and adds the same objects to every store), the scenario plan, and a ``World`` whose nodes boot at
-the planned times. Each node gets a ``CircleNode`` over its store, with its own RNG.
+the planned times. Each node gets a ``SyncEngine`` over its store, with its own RNG.
 
 The run ends ``drain`` seconds (default 1) after every online node holds every published message (the
 scenario being over), so that copies and bytes still in flight at that moment are counted too; or at
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .. import envelope as env
-from ..circles.events import Published
+from ..sync.events import Published
 from ..errors import BadInput
-from ..store_memory import MemoryStore
+from ..store.memory import MemoryStore
 from . import scenario as sc
 from .circle import SimCircle, Verifier
 from .metrics import CatchupProbe, DeliveryLog, summarize
@@ -98,17 +98,17 @@ class SimConfig:
 
 
 def circle_node_factory(gossip: str) -> EngineFactory:
-    """Engines for the simulation: the real sync engine, ``CircleNode``.
+    """Engines for the simulation: the real sync engine, ``SyncEngine``.
 
     Imported here rather than at the top so the simulator's own parts (topologies, network, metrics)
     load and test without the engine.
     """
-    from ..circles.node import CircleNode, SyncConfig
+    from ..sync.engine import SyncEngine, SyncConfig
 
     sync_config = SyncConfig(gossip=gossip)
 
     def make(store: MemoryStore, verifier: Verifier, rng: random.Random) -> Engine:
-        return CircleNode(store, verifier, rng=rng, config=sync_config)
+        return SyncEngine(store, verifier, rng=rng, config=sync_config)
 
     return make
 

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-One ``Engine`` (a ``CircleNode``) per online node. ``feed(node, event)`` hands it an event at the current
+One ``Engine`` (a ``SyncEngine``) per online node. ``feed(node, event)`` hands it an event at the current
 virtual time and carries out the returned effects in order, before anything else happens:
 
 * ``Persist`` -> ``store.add(envelopes, int(now))`` at once.
@@ -36,18 +36,18 @@ import random
 from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol, cast
 
-from ..circles.events import (Connect, DataReceived, Deliver, DropLink, Effect, Event, LinkClosed, LinkOpened,
+from ..sync.events import (Connect, DataReceived, Deliver, DropLink, Effect, Event, LinkClosed, LinkOpened,
                               OutputReady, PeerDiscovered, PeerLost, Persist, TopicJoined)
 from ..errors import LocalProtocolError
 from ..ids import TopicId
-from ..store_memory import MemoryStore
+from ..store.memory import MemoryStore
 from .metrics import CatchupProbe, DeliveryLog
 from .network import Clock, Link, LinkModel
 from .topology import Topology
 
 
 class Engine(Protocol):
-    """What the world needs of a ``CircleNode``."""
+    """What the world needs of a ``SyncEngine``."""
 
     def handle(self, event: Event, now: float) -> list[Effect]: ...
     def next_deadline(self) -> float | None: ...

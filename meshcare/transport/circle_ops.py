@@ -18,7 +18,7 @@ from ..circles import plans as pl
 from ..circles import presence as pr
 from ..circles.circle import Circle
 from ..circles.invites import DEFAULT_VALID_S, Token, new_invite_seed, parse_token
-from ..circles.membership import Settings
+from ..circles.membership import CircleSettings
 from ..circles.registry import MAX_OPEN_INVITES, Registry, View
 from ..crypto.keys import Identity, check_name, fingerprint
 from ..crypto import seal as _seal
@@ -164,7 +164,7 @@ class CircleOps:
             raise BadInput(f"this node already has a circle called {name!r}; pick another name")
         my_name = check_name(_str(args, "member_name", required=False, default=host.identity.name))
         retention, rotate = _int_or_none(args, "retention_days"), _int_or_none(args, "rotate_days")
-        settings = Settings(
+        settings = CircleSettings(
             retention_days=30 if retention is None else retention,
             rotate_days=7 if rotate is None else rotate,
             share_history=_flag(args, "share_history"),

@@ -36,7 +36,7 @@ from typing import Final, Protocol
 
 import trio
 
-from ..control import (BAD_REQUEST, FAILED, NOT_FOUND, OP_SUBSCRIBE, UNKNOWN_OP, ControlConnection, Data,
+from ..control.protocol import (BAD_REQUEST, FAILED, NOT_FOUND, OP_SUBSCRIBE, UNKNOWN_OP, ControlConnection, Data,
                        Request, Role, check_socket_path, data_problem)
 from ..errors import (BadInput, ConfigError, LocalProtocolError, MeshcareError, NotFound, RemoteProtocolError,
                       UnknownOp)

@@ -36,21 +36,21 @@ from typing import Any
 import trio
 
 from .. import envelope as env
-from ..circles import events as ev
-from ..circles.node import CircleNode, SyncConfig
+from ..sync import events as ev
+from ..sync.engine import SyncEngine, SyncConfig
 from ..circles.membership import ROSTER_LIMIT
 from ..circles.registry import Registry
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
 from ..errors import BadInput, LinkError, RemoteProtocolError
 from ..ids import NodeId, TopicId
-from ..local_state import LocalStateFile, MemoryStateFile
+from .state_file import LocalStateFile, MemoryStateFile
 from ..ranges import KEY_MAX, KEY_MIN
 from ..store import Store
 from ..text import for_log
 from . import links
 from .admission import Admission, AdmissionLimits
-from .links import Link, PeerKey
+from .links import Link, Address
 from .backstop import Faults
 from .circle_ops import CircleOps
 from .topic_ops import TestTopic, TopicOps
@@ -65,8 +65,8 @@ _AFTER = "roster change effects"
 class Daemon(CircleOps, TopicOps):
     """The node: engine + store + circles + links + control. Construct, then ``await run()`` in a nursery."""
 
-    def __init__(self, identity: Identity, store: Store, *, listen: PeerKey = ("0.0.0.0", 7447),
-                 peers: Sequence[PeerKey] = (), config: SyncConfig | None = None,
+    def __init__(self, identity: Identity, store: Store, *, listen: Address = ("0.0.0.0", 7447),
+                 peers: Sequence[Address] = (), config: SyncConfig | None = None,
                  threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
                  admission: AdmissionLimits | None = None) -> None:
         self.identity = identity
@@ -79,13 +79,13 @@ class Daemon(CircleOps, TopicOps):
         self._roster_changed = False
         self._in_after = False
         self._next_sweep = 0.0
-        self.engine = CircleNode(store, self._verify, rng=random.Random(os.urandom(16)), config=config,
+        self.engine = SyncEngine(store, self._verify, rng=random.Random(os.urandom(16)), config=config,
                                  access=self._access)
         self.links: dict[NodeId, Link] = {}
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self._not_before: dict[str, float] = {}  # timer paths postponed after a fault -> when to retry
-        self.known: dict[PeerKey, str] = {}  # discovered or static peers -> where from
+        self.known: dict[Address, str] = {}  # discovered or static peers -> where from
         self.topics: dict[TopicId, TestTopic] = {}
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
@@ -141,7 +141,7 @@ class Daemon(CircleOps, TopicOps):
             return
         await self.run_link(stream, host, initiator=False, admitted=source)
 
-    async def dial(self, key: PeerKey) -> None:
+    async def dial(self, key: Address) -> None:
         """Carry out a Connect effect (``key`` is an address)."""
         try:
             with trio.fail_after(DIAL_TIMEOUT):
@@ -153,7 +153,7 @@ class Daemon(CircleOps, TopicOps):
         await self.run_link(stream, key[0], initiator=True, key=key)
 
     async def run_link(self, stream: trio.abc.Stream, host: str, *, initiator: bool,
-                       key: PeerKey | None = None, admitted: str | None = None) -> None:
+                       key: Address | None = None, admitted: str | None = None) -> None:
         """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream.
 
         ``key``: the address dialled (None when accepted). ``admitted``: the admission slot this
@@ -168,7 +168,7 @@ class Daemon(CircleOps, TopicOps):
         except Exception as exc:  # noqa: BLE001 - the backstop: a bug on one link never ends the node
             self.faults.report("a link", exc, self.now())
 
-    async def _handshake(self, stream: trio.abc.Stream, host: str, initiator: bool, key: PeerKey | None,
+    async def _handshake(self, stream: trio.abc.Stream, host: str, initiator: bool, key: Address | None,
                          admitted: str | None) -> tuple[Channel | None, bytes, float]:
         started = trio.current_time()
         try:
@@ -188,7 +188,7 @@ class Daemon(CircleOps, TopicOps):
         return channel, early, started
 
     async def _serve(self, stream: trio.abc.Stream, host: str, channel: Channel, early: bytes, started: float,
-                     initiator: bool, dialled: PeerKey | None) -> None:
+                     initiator: bool, dialled: Address | None) -> None:
         node = channel.remote_node
         address = dialled if dialled is not None else (host, channel.remote_port)
         wake_send, wake_recv = trio.open_memory_channel[None](1)
@@ -246,7 +246,7 @@ class Daemon(CircleOps, TopicOps):
             self._event(ev.DataReceived(node, data))
         return deliver
 
-    def _admit(self, address: PeerKey, channel: Channel, stream: trio.abc.Stream, initiator: bool,
+    def _admit(self, address: Address, channel: Channel, stream: trio.abc.Stream, initiator: bool,
                wake: trio.MemorySendChannel[None]) -> Link | None:
         """One link per node pair; the connection dialled by the smaller node id wins."""
         node_id = channel.remote_node
@@ -341,7 +341,7 @@ class Daemon(CircleOps, TopicOps):
                 self._notify("envelope", {"id": effect.envelope.id.hex(), "topic": effect.envelope.topic.hex(),
                                           "author": effect.envelope.author.hex(), "lane": int(effect.envelope.lane)})
             elif isinstance(effect, ev.Connect):
-                peer: PeerKey = effect.peer  # type: ignore[assignment]  # dials are by address
+                peer: Address = effect.peer  # type: ignore[assignment]  # dials are by address
                 if self._nursery is not None:  # (an address whose node is linked: _admit settles it)
                     self._nursery.start_soon(self.dial, peer)
             elif isinstance(effect, ev.DropLink):
@@ -584,15 +584,15 @@ class Daemon(CircleOps, TopicOps):
                   for key, source in self.known.items() if key not in linked]
         return {"peers": peers}
 
-    def discovered(self, key: PeerKey, segment: str) -> None:
+    def discovered(self, key: Address, segment: str) -> None:
         self.known[key] = segment
         self._event(ev.PeerDiscovered(key, segment))
 
-    def lost(self, key: PeerKey) -> None:
+    def lost(self, key: Address) -> None:
         self.known.pop(key, None)
         self._event(ev.PeerLost(key))
 
 
-def _addr(key: PeerKey) -> str:
+def _addr(key: Address) -> str:
     host, port = key
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

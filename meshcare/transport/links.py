@@ -20,7 +20,7 @@ from ..ids import NodeId
 
 READ_SIZE = 1 << 16
 HANDSHAKE_TIMEOUT = 10.0
-PeerKey = tuple[str, int]   # an address to dial: (host, listening port)
+Address = tuple[str, int]   # an address to dial: (host, listening port)
 
 
 @dataclass(eq=False)
@@ -32,7 +32,7 @@ class Link:
     """
 
     key: NodeId
-    address: PeerKey
+    address: Address
     node_id: NodeId
     initiator: bool
     stream: trio.abc.Stream

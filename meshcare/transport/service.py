@@ -18,13 +18,13 @@ from typing import Any
 
 import trio
 
-from ..circles.budget import Limits
-from ..circles.node import SyncConfig
+from ..sync.budget import Limits
+from ..sync.engine import SyncConfig
 from ..config import Settings
 from ..crypto.keys import Identity
 from ..errors import MeshcareError
-from ..local_state import LocalStateFile
-from ..store import SqliteStore
+from .state_file import LocalStateFile
+from ..store.sqlite import SqliteStore
 from .daemon import Daemon
 
 log = logging.getLogger("meshcare.daemon")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .. import envelope as env
-from ..circles import events as ev
+from ..sync import events as ev
 from ..crypto import kdf
 from ..crypto.keys import Identity
 from ..errors import BadInput

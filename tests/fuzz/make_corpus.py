@@ -24,8 +24,8 @@ import nacl.signing  # noqa: E402
 
 from meshcare import envelope as env  # noqa: E402
 from meshcare import wire  # noqa: E402
-from meshcare.circles import frames  # noqa: E402
-from meshcare.circles.session import Lane, Session  # noqa: E402
+from meshcare.sync import frames  # noqa: E402
+from meshcare.sync.session import QueueLane, Session  # noqa: E402
 from meshcare.ids import TopicId  # noqa: E402
 from meshcare.crypto.channel import Channel  # noqa: E402
 from tests.fuzz import targets as t  # noqa: E402
@@ -119,15 +119,15 @@ def session_seeds() -> dict[str, bytes]:
     greeting = peer.take_output()
     envelopes = sample_envelopes()
     ids: list[bytes] = [bytes(e.id) for e in envelopes]
-    peer.send(wire.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes[:2]]), Lane.URGENT)
+    peer.send(wire.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes[:2]]), QueueLane.URGENT)
     peer.send(frames.IHave(t.SHARED_TOPIC, ids))
     peer.send(frames.Graft(t.SHARED_TOPIC, ids[:1]))
     peer.send(frames.Want(t.SHARED_TOPIC, ids[1:]))
     peer.send(frames.Prune(t.SHARED_TOPIC))
     peer.send(frames.Heads(t.SHARED_TOPIC, b"\x01\x02"))
     peer.send(frames.Reconcile(t.SHARED_TOPIC, b"\x00"))
-    peer.send(wire.Ping(1), Lane.URGENT)
-    peer.send(wire.Push(t.SHARED_TOPIC, [envelopes[2].encoded], True), Lane.BULK)
+    peer.send(wire.Ping(1), QueueLane.URGENT)
+    peer.send(wire.Push(t.SHARED_TOPIC, [envelopes[2].encoded], True), QueueLane.BULK)
     live = peer.take_output()
     peer.set_topics(frozenset({b"B" * 16}))
     peer.close(1, "leaving")

@@ -22,9 +22,9 @@ from contextlib import contextmanager
 from typing import Final
 
 from meshcare import envelope as env
-from meshcare.circles import frames as sync_frames
-from meshcare.circles.compact import AuthorTable, compact, expand
-from meshcare.circles.session import Session
+from meshcare.sync import frames as sync_frames
+from meshcare.sync.compact import AuthorTable, compact, expand
+from meshcare.sync.session import Session
 from meshcare.crypto import noise
 from meshcare.crypto.channel import Handshake
 from meshcare.crypto.keys import Identity

@@ -26,11 +26,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import config
-from .circles import posts
-from .cli import EXIT_OK, EXIT_USAGE, _ask_daemon, _emit, _table
-from .cli_format import _add, _datetime_arg, _named, _number, _shorten, _word, short, when
-from .errors import BadInput
+from .. import config
+from ..circles import posts
+from .common import EXIT_OK, EXIT_USAGE, ask_daemon, emit, table, add_command, datetime_arg, named, number_in, shorten, word, short, when
+from ..errors import BadInput
 
 #: Two-word commands dispatched to hidden parsers: ``call show`` -> ``call-show``.
 SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show")}
@@ -127,25 +126,25 @@ def _hhmm_arg(text: str) -> str:
 # --- calls ----------------------------------------------------------------------------------------
 
 def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.create", circle=args.circle, text=args.text, urgency=args.urgency,
+    result = ask_daemon(settings, "call.create", circle=args.circle, text=args.text, urgency=args.urgency,
                          needs=list(dict.fromkeys(args.need)), reach=args.reach,
                          consent=list(dict.fromkeys(args.consent)), consent_note=args.consent_note,
                          ladder=args.ladder)
     c = result["call"]
-    _emit(args, result, f"Your call for support went to {c['circle_name']} (call {short(c['id'])}).\n"
+    emit(args, result, f"Your call for support went to {c['circle_name']} (call {short(c['id'])}).\n"
                         f"See who answers with: meshcare call show {short(c['id'])}")
     return EXIT_OK
 
 
 def cmd_calls(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "calls.list", all=args.all, circle=args.circle)
+    result = ask_daemon(settings, "calls.list", all=args.all, circle=args.circle)
     rows = []
     for c in result["calls"]:
         me = c["caller"] if c["mine"] else None
-        status = f"{_named(c['claimer'], c['names'], me)} has it" if c["status"] == "claimed" else c["status"]
-        rows.append((short(c["id"]), c["circle_name"], _named(c["caller"], c["names"], me), c["urgency"],
-                     status, when(c["created"]), _shorten(c["text"], 40)))
-    _emit(args, result, _table([("CALL", "CIRCLE", "FROM", "URGENCY", "STATUS", "WHEN", "TEXT"), *rows])
+        status = f"{named(c['claimer'], c['names'], me)} has it" if c["status"] == "claimed" else c["status"]
+        rows.append((short(c["id"]), c["circle_name"], named(c["caller"], c["names"], me), c["urgency"],
+                     status, when(c["created"]), shorten(c["text"], 40)))
+    emit(args, result, table([("CALL", "CIRCLE", "FROM", "URGENCY", "STATUS", "WHEN", "TEXT"), *rows])
           if rows else "No open calls for support." + ("" if args.all else " (--all shows resolved ones too)"))
     return EXIT_OK
 
@@ -154,7 +153,7 @@ def _call_text(c: Mapping[str, Any], names: Mapping[str, Any]) -> str:
     me = c["caller"] if c["mine"] else None
 
     def name(who: Any) -> str:
-        return _named(who, names, me)
+        return named(who, names, me)
     lines = [f"Call for support {short(c['id'])} in {c['circle_name']}, from {name(c['caller'])}, "
              f"{when(c['created'])}", *["  " + line for line in c["text"].splitlines()],
              f"urgency: {URGENCY_WORDS.get(c['urgency'], c['urgency'])}"]
@@ -195,47 +194,47 @@ def _call_text(c: Mapping[str, Any], names: Mapping[str, Any]) -> str:
 
 
 def cmd_call_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.show", call=args.call)
+    result = ask_daemon(settings, "call.show", call=args.call)
     c = result["call"]
     names = dict(c["names"])
     if c["waiting_on"] and not args.json:       # waiting_on's names are not in the call's names map
-        members = _ask_daemon(settings, "circle.members", circle=c["circle"])["members"]
+        members = ask_daemon(settings, "circle.members", circle=c["circle"])["members"]
         names.update({m["id"]: m["name"] for m in members if m["id"] not in names})
-    _emit(args, result, _call_text(c, names))
+    emit(args, result, _call_text(c, names))
     return EXIT_OK
 
 
 def _thread_done(args: argparse.Namespace, result: Mapping[str, Any], text: str) -> int:
-    _emit(args, dict(result), f"{text} (call {short(result['call']['id'])})")
+    emit(args, dict(result), f"{text} (call {short(result['call']['id'])})")
     return EXIT_OK
 
 
 def cmd_offer(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.offer", call=args.call, kind=args.kind, text=args.text)
+    result = ask_daemon(settings, "call.offer", call=args.call, kind=args.kind, text=args.text)
     return _thread_done(args, result, f"Offered: {OFFER_WORDS[args.kind]} (offer {short(result['id'])})")
 
 
 def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.claim", call=args.call)
+    result = ask_daemon(settings, "call.claim", call=args.call)
     if result.get("have_it", True):
         return _thread_done(args, result, "You have this call now; the circle sees that someone is on it")
-    holder = _named(result["call"]["claimer"], result["call"]["names"])
+    holder = named(result["call"]["claimer"], result["call"]["names"])
     return _thread_done(args, result, f"{holder} has this call: their claim came first. "
                                       "You are next in line if they let go; you can still offer help")
 
 
 def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.release", call=args.call)
+    result = ask_daemon(settings, "call.release", call=args.call)
     return _thread_done(args, result, "You let go of this call; it is open for others again")
 
 
 def cmd_accept(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.accept", call=args.call, offer=args.offer)
+    result = ask_daemon(settings, "call.accept", call=args.call, offer=args.offer)
     return _thread_done(args, result, "Accepted the offer; they see it in the call's thread")
 
 
 def cmd_update(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "call.update", call=args.call, text=args.text)
+    result = ask_daemon(settings, "call.update", call=args.call, text=args.text)
     return _thread_done(args, result, "Posted the update")
 
 
@@ -245,10 +244,10 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
         followup = int(time.time() + args.followup_in * 3600)
     if followup is not None and followup <= time.time():
         raise BadInput("the follow-up time has already passed; pick a time in the future")
-    result = _ask_daemon(settings, "call.resolve", call=args.call, followup_at=followup)
+    result = ask_daemon(settings, "call.resolve", call=args.call, followup_at=followup)
     if result.get("already_resolved"):
         c = result["call"]
-        by = _named(c["resolved_by"], c["names"], c["caller"] if c["mine"] else None)
+        by = named(c["resolved_by"], c["names"], c["caller"] if c["mine"] else None)
         return _thread_done(args, result, f"This call was already resolved by {by} at {when(c['resolved_at'])}")
     extra = f"; a follow-up check-in is planned for {when(followup)}" if followup else ""
     return _thread_done(args, result, f"Marked the call resolved{extra}")
@@ -261,28 +260,28 @@ def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
         print(f"meshcare checkin: give {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} --option answers "
               "(or none for the default ones)", file=sys.stderr)
         return EXIT_USAGE
-    result = _ask_daemon(settings, "checkin.create", circle=args.circle, prompt=args.prompt,
+    result = ask_daemon(settings, "checkin.create", circle=args.circle, prompt=args.prompt,
                          options=args.option or None, visibility=args.visibility)
     c = result["checkin"]
     who = "the facilitators" if c["visibility"] == "facilitators" else "the whole circle"
-    _emit(args, result, f"Sent the check-in {short(c['id'])} to {c['circle_name']}; answers are seen by {who}.\n"
+    emit(args, result, f"Sent the check-in {short(c['id'])} to {c['circle_name']}; answers are seen by {who}.\n"
                         f"See the answers with: meshcare checkin show {short(c['id'])}")
     return EXIT_OK
 
 
 def cmd_checkin_reply(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "checkin.reply", checkin=args.checkin, option=args.option, text=args.text)
+    result = ask_daemon(settings, "checkin.reply", checkin=args.checkin, option=args.option, text=args.text)
     text = f"Thank you, your answer \"{result['option']}\" is in."
     if result.get("suggest_call"):
         text += ("\nIf you want, you can ask the circle for support now: meshcare call "
                  f"{shlex.quote(result['checkin']['circle_name'])} \"...\"")
-    _emit(args, result, text)
+    emit(args, result, text)
     return EXIT_OK
 
 
 def _checkin_text(c: Mapping[str, Any]) -> str:
     names = c["names"]
-    lines = [f"Check-in {short(c['id'])} in {c['circle_name']} from {_named(c['author'], names)}, "
+    lines = [f"Check-in {short(c['id'])} in {c['circle_name']} from {named(c['author'], names)}, "
              f"{when(c['created'])}:", f"  {c['prompt']}"]
     for i, option in enumerate(c["options"], 1):
         lines.append(f"  {i}. {option}: {c['tally'].get(option, 0)}")
@@ -291,23 +290,23 @@ def _checkin_text(c: Mapping[str, Any]) -> str:
     for r in c["replies"]:
         if r.get("option_text") is not None:
             said = f", \"{r['text']}\"" if r["text"] else ""
-            lines.append(f"  {_named(r['member'], names)}: {r['option_text']}{said}")
+            lines.append(f"  {named(r['member'], names)}: {r['option_text']}{said}")
     if c.get("not_answered"):
-        lines.append("not answered yet: " + ", ".join(_named(m, names) for m in c["not_answered"]))
+        lines.append("not answered yet: " + ", ".join(named(m, names) for m in c["not_answered"]))
     return "\n".join(lines)
 
 
 def cmd_checkin_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "checkin.show", checkin=args.checkin)
-    _emit(args, result, _checkin_text(result["checkin"]))
+    result = ask_daemon(settings, "checkin.show", checkin=args.checkin)
+    emit(args, result, _checkin_text(result["checkin"]))
     return EXIT_OK
 
 
 def cmd_checkins(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "checkin.list")
-    rows = [(short(c["id"]), c["circle_name"], _named(c["author"], c["names"]), when(c["created"]),
-             str(c["answered"]), _shorten(c["prompt"], 40)) for c in result["checkins"]]
-    _emit(args, result, _table([("CHECK-IN", "CIRCLE", "FROM", "WHEN", "ANSWERS", "PROMPT"), *rows])
+    result = ask_daemon(settings, "checkin.list")
+    rows = [(short(c["id"]), c["circle_name"], named(c["author"], c["names"]), when(c["created"]),
+             str(c["answered"]), shorten(c["prompt"], 40)) for c in result["checkins"]]
+    emit(args, result, table([("CHECK-IN", "CIRCLE", "FROM", "WHEN", "ANSWERS", "PROMPT"), *rows])
           if rows else "No check-ins yet.")
     return EXIT_OK
 
@@ -315,13 +314,13 @@ def cmd_checkins(args: argparse.Namespace, settings: config.Settings) -> int:
 # --- availability ---------------------------------------------------------------------------------
 
 def _circle_names(settings: config.Settings, ids: Sequence[str]) -> str:
-    known = {c["id"]: c["name"] for c in _ask_daemon(settings, "circle.list")["circles"]}
+    known = {c["id"]: c["name"] for c in ask_daemon(settings, "circle.list")["circles"]}
     return ", ".join(known.get(i, short(i)) for i in ids)
 
 
 def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
     until = None if args.until is None else next_occurrence(args.until, time.time())
-    result = _ask_daemon(settings, "presence.set", status="available", until=until, cap=args.cap,
+    result = ask_daemon(settings, "presence.set", status="available", until=until, cap=args.cap,
                          circle=args.circle)
     text = ""
     if not args.json:
@@ -329,27 +328,27 @@ def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
         text += f" until {when(until)}" if until else ""
         text += f", for at most {args.cap} call{'s' if args.cap != 1 else ''} at a time" if args.cap else ""
         text += ". `meshcare away` when you need a break."
-    _emit(args, result, text)
+    emit(args, result, text)
     return EXIT_OK
 
 
 def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "presence.set", status="away", circle=args.circle)
+    result = ask_daemon(settings, "presence.set", status="away", circle=args.circle)
     names = "" if args.json else _circle_names(settings, result["circles"])
-    _emit(args, result, f"You are away for {names}: the circle sees you are taking a break. "
+    emit(args, result, f"You are away for {names}: the circle sees you are taking a break. "
                         "`meshcare available` when you are back. Rest well.")
     return EXIT_OK
 
 
 def cmd_roster(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "roster", circle=args.circle)
+    result = ask_daemon(settings, "roster", circle=args.circle)
     blocks = []
     for c in result["circles"]:
         rows = [(str(r["name"] or short(r["member"])), r["status"], when(r["until"]) if r["until"] else "",
                  ("full" if r["full"] else f"{r['load']}") + (f" of {r['cap']}" if r["cap"] else ""))
                 for r in c["roster"]]
-        blocks.append(c["name"] + "\n" + _table([("NAME", "STATUS", "UNTIL", "CALLS"), *rows]))
-    _emit(args, result, "\n\n".join(blocks) or "You are in no circle yet.")
+        blocks.append(c["name"] + "\n" + table([("NAME", "STATUS", "UNTIL", "CALLS"), *rows]))
+    emit(args, result, "\n\n".join(blocks) or "You are in no circle yet.")
     return EXIT_OK
 
 
@@ -357,7 +356,7 @@ def cmd_roster(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def register(sub: Any) -> None:
     """Add the commands of this module (call ... roster) to the top-level subparsers ``sub``."""
-    p = _add(sub, "call", cmd_call, "ask your circle for support",
+    p = add_command(sub, "call", cmd_call, "ask your circle for support",
              "meshcare call 'Elm St' \"Rough night, could someone come by?\" --urgency now --need company\n"
              "  meshcare call 'Elm St' 'need a ride to the clinic' --ladder chosen:ann+bob@0,circle@20",
              more="`meshcare call show CALL` shows a call (a circle literally named \"show\" is named by the "
@@ -367,19 +366,19 @@ def register(sub: Any) -> None:
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("text", metavar="TEXT", help="what is going on, in your words")
     p.add_argument("--urgency", choices=posts.URGENCIES, default="today", help="how soon (default today)")
-    p.add_argument("--need", action="append", default=[], type=_word, choices=posts.NEEDS,
+    p.add_argument("--need", action="append", default=[], type=word, choices=posts.NEEDS,
                    help="what would help (repeatable)")
     p.add_argument("--reach", metavar="TEXT", help="how to reach you, e.g. 'flat 3B, ring twice'")
-    p.add_argument("--consent", action="append", default=[], type=_word,
+    p.add_argument("--consent", action="append", default=[], type=word,
                    choices=posts.CONSENTS, help="your wishes for how others act (repeatable)")
     p.add_argument("--consent-note", metavar="TEXT", help="anything else about your wishes")
     p.add_argument("--ladder", type=_ladder_arg, metavar="SPEC", help="who hears first and who later (see above)")
 
-    p = _add(sub, "call-show", cmd_call_show, "show a call for support: offers, updates, who it reached",
+    p = add_command(sub, "call-show", cmd_call_show, "show a call for support: offers, updates, who it reached",
              "meshcare call show 3f2a9c1d", prog="call show", listed=False)
     p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
 
-    p = _add(sub, "calls", cmd_calls, "list calls for support in your circles (open ones unless --all)",
+    p = add_command(sub, "calls", cmd_calls, "list calls for support in your circles (open ones unless --all)",
              "meshcare calls --circle 'Elm St' --all")
     p.add_argument("--all", action="store_true", help="resolved calls too")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle")
@@ -393,10 +392,10 @@ def register(sub: Any) -> None:
             ("update", cmd_update, "post an update in a call's thread", "meshcare update 3f2a9c1d 'on my way'"),
             ("resolve", cmd_resolve, "mark a call resolved (the caller or whoever has it)",
              "meshcare resolve 3f2a9c1d --followup-in 24")):
-        p = _add(sub, name, handler, summary, example, more=f"Kinds of offer: {kinds}." if name == "offer" else "")
+        p = add_command(sub, name, handler, summary, example, more=f"Kinds of offer: {kinds}." if name == "offer" else "")
         p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
         if name == "offer":
-            p.add_argument("kind", metavar="KIND", type=_word, choices=posts.OFFER_KINDS,
+            p.add_argument("kind", metavar="KIND", type=word, choices=posts.OFFER_KINDS,
                            help="call, come_over (or come-over), listening or text")
             p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, e.g. when")
         elif name == "accept":
@@ -405,12 +404,12 @@ def register(sub: Any) -> None:
             p.add_argument("text", metavar="TEXT", help="the update")
         elif name == "resolve":
             when_group = p.add_mutually_exclusive_group()
-            when_group.add_argument("--followup-in", type=_number(0.01, 24 * 365), metavar="HOURS",
+            when_group.add_argument("--followup-in", type=number_in(0.01, 24 * 365), metavar="HOURS",
                                     help="plan a follow-up check-in this many hours from now")
-            when_group.add_argument("--followup-at", type=_datetime_arg, metavar="\"YYYY-MM-DD HH:MM\"",
+            when_group.add_argument("--followup-at", type=datetime_arg, metavar="\"YYYY-MM-DD HH:MM\"",
                                     help="plan a follow-up check-in at this local time")
 
-    p = _add(sub, "checkin", cmd_checkin, "ask the circle how they are doing (facilitators)",
+    p = add_command(sub, "checkin", cmd_checkin, "ask the circle how they are doing (facilitators)",
              "meshcare checkin 'Elm St' 'How is everyone this week?'\n"
              "  meshcare checkin 'Elm St' 'Dinner Sunday?' --option yes --option no --visibility circle",
              more="`meshcare checkin reply CHECKIN OPTION [TEXT]` answers one and `meshcare checkin show "
@@ -423,28 +422,28 @@ def register(sub: Any) -> None:
     p.add_argument("--visibility", choices=posts.CHECKIN_VISIBILITY, default="facilitators",
                    help="who sees the answers (default facilitators)")
 
-    p = _add(sub, "checkin-reply", cmd_checkin_reply, "answer a check-in",
+    p = add_command(sub, "checkin-reply", cmd_checkin_reply, "answer a check-in",
              "meshcare checkin reply 5c1e0b7a 1\n  meshcare checkin reply 5c1e0b7a 'could use' 'a chat tonight?'",
              prog="checkin reply", listed=False)
     p.add_argument("checkin", metavar="CHECKIN", help="the check-in's id or its first 4+ characters")
     p.add_argument("option", metavar="OPTION", help="the answer's number (1, 2, ...) or the start of its text")
     p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, if you like")
 
-    p = _add(sub, "checkin-show", cmd_checkin_show, "show a check-in: answers so far and who has not answered",
+    p = add_command(sub, "checkin-show", cmd_checkin_show, "show a check-in: answers so far and who has not answered",
              "meshcare checkin show 5c1e0b7a", prog="checkin show", listed=False)
     p.add_argument("checkin", metavar="CHECKIN", help="the check-in's id or its first 4+ characters")
 
-    _add(sub, "checkins", cmd_checkins, "list check-ins in your circles", "meshcare checkins")
+    add_command(sub, "checkins", cmd_checkins, "list check-ins in your circles", "meshcare checkins")
 
-    p = _add(sub, "available", cmd_available, "tell your circles you are available to help",
+    p = add_command(sub, "available", cmd_available, "tell your circles you are available to help",
              "meshcare available --until 22:30 --cap 1")
     p.add_argument("--until", type=_hhmm_arg, metavar="HH:MM", help="until this local time (today or tomorrow)")
-    p.add_argument("--cap", type=_number(1, posts.MAX_PRESENCE_CAP, int), metavar="N",
+    p.add_argument("--cap", type=number_in(1, posts.MAX_PRESENCE_CAP, int), metavar="N",
                    help="at most N calls at a time")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle (default: all of yours)")
 
-    p = _add(sub, "away", cmd_away, "tell your circles you are away (taking a break)", "meshcare away")
+    p = add_command(sub, "away", cmd_away, "tell your circles you are away (taking a break)", "meshcare away")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle (default: all of yours)")
 
-    p = _add(sub, "roster", cmd_roster, "who is available in your circles right now", "meshcare roster 'Elm St'")
+    p = add_command(sub, "roster", cmd_roster, "who is available in your circles right now", "meshcare roster 'Elm St'")
     p.add_argument("circle", metavar="CIRCLE", nargs="?", help="only this circle (default: all of yours)")

@@ -1,4 +1,4 @@
-"""Events into and effects out of the sync engine (``CircleNode``).
+"""Events into and effects out of the sync engine (``SyncEngine``).
 
 Events are past-tense facts the shell (trio daemon or simulator) reports; effects are imperatives the
 shell carries out, in the order given, before it reports the next event. Peers are named by an opaque,
@@ -7,7 +7,7 @@ the handshake) and a peer to dial by its address (``Connect``, ``PeerDiscovered`
 ties the two together. The simulator uses one int for both.
 
 Outgoing bytes are not effects: the engine keeps a bounded, prioritised queue per peer and returns
-``OutputReady(peer)``; the shell then calls ``CircleNode.take_output(peer, max_bytes)`` when it can write,
+``OutputReady(peer)``; the shell then calls ``SyncEngine.take_output(peer, max_bytes)`` when it can write,
 so the engine decides what goes first (urgent before bulk) and coalesces frames into one write.
 """
 

@@ -1,4 +1,4 @@
-"""What a peer may ask of a node, answered within its budgets: the request half of ``CircleNode``.
+"""What a peer may ask of a node, answered within its budgets: the request half of ``SyncEngine``.
 
 Every frame here is peer input, so each answer is bounded and charged to the peer that asked
 (``budget.PeerBudget``): IHave ids are rationed and their pending grafts capped; Heads and Reconcile
@@ -8,7 +8,7 @@ keeps sending them loses its link (``RemoteProtocolError``). Every push goes thr
 ``Store.fetch(topic, ids, now)``: only the frame's topic, only unexpired envelopes, each once. Every id
 list we send is split at ``MAX_IDS_PER_FRAME``, so no frame of ours exceeds the frame cap.
 
-``CircleNode`` inherits this mixin; the attributes and methods declared below are its own.
+``SyncEngine`` inherits this mixin; the attributes and methods declared below are its own.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ from ..ranges import KEY_MAX, KEY_MIN
 from ..store import Store
 from ..wire import Ping, Push
 from . import events as ev
+from .events import PeerKey
 from .budget import PeerBudget
 from .frames import MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
 from .gossip import TopicGossip
 from .reconcile import Reconciler, answer_heads
-from .session import Lane, Session
+from .session import QueueLane, Session
 
 if TYPE_CHECKING:
-    from .node import SyncConfig
+    from .engine import SyncConfig
 
-PeerKey = Hashable
 _PUSH_BATCH_BYTES: Final = 200_000
 #: Work units charged per byte of a Reconcile message we answer (its ranges cost store queries).
 RECONCILE_WORK_PER_BYTE: Final = 0.125
@@ -53,7 +53,7 @@ class Link:
 
 
 class PeerRequests:
-    """Answers to a peer's IHave, Graft, Want, Heads and Reconcile frames (mixin of ``CircleNode``)."""
+    """Answers to a peer's IHave, Graft, Want, Heads and Reconcile frames (mixin of ``SyncEngine``)."""
 
     store: Store
     config: SyncConfig
@@ -64,7 +64,7 @@ class PeerRequests:
     _graft_topics: set[bytes]
 
     def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
-              lane: Lane, out: list[ev.Effect]) -> None:
+              lane: QueueLane, out: list[ev.Effect]) -> None:
         raise NotImplementedError
 
     def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
@@ -140,9 +140,9 @@ class PeerRequests:
         need = [i for i in step.need_ids if i not in self._requested][:max(0, room)]
         for i in need:
             self._requested[i] = now
-        self._send_ids(peer, Want, topic, need, Lane.BULK, out)
+        self._send_ids(peer, Want, topic, need, QueueLane.BULK, out)
         if step.reply is not None:
-            self._send(peer, Reconcile(topic, step.reply), Lane.BULK, out)
+            self._send(peer, Reconcile(topic, step.reply), QueueLane.BULK, out)
         self._reconcile_progress(peer, topic, step.reply is None, now, out)
 
     def _graft_wait(self, peer: PeerKey) -> float:
@@ -157,7 +157,7 @@ class PeerRequests:
             return self.config.graft_timeout
         return min(self.config.graft_timeout, max(0.02, 4 * rtt))
 
-    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float, lane: Lane,
+    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float, lane: QueueLane,
                   out: list[ev.Effect], *, catchup: bool = False) -> None:
         """Answer a Graft or Want: the ids' envelopes *of this topic*, unexpired (``Store.fetch``), each
         once; the lookups and pushes are charged to the peer's work budget (ignored if it cannot pay)."""
@@ -171,16 +171,16 @@ class PeerRequests:
     def _push_catchup(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], out: list[ev.Effect]) -> None:
         """Push what reconciliation found missing (marked catch-up: the receiver does not re-broadcast)."""
         if raws:
-            self._push_raw(peer, topic, raws, Lane.BULK, out, catchup=True)
+            self._push_raw(peer, topic, raws, QueueLane.BULK, out, catchup=True)
 
     def _send_ids(self, peer: PeerKey, kind: type[IHave] | type[Graft] | type[Want], topic: bytes,
-                  ids: Sequence[bytes], lane: Lane, out: list[ev.Effect]) -> None:
+                  ids: Sequence[bytes], lane: QueueLane, out: list[ev.Effect]) -> None:
         """Send an id list as as many frames as it takes (``MAX_IDS_PER_FRAME`` each): no frame we send
         may exceed the frame cap, whatever number of ids peers made us hold."""
         for start in range(0, len(ids), MAX_IDS_PER_FRAME):
             self._send(peer, kind(topic, list(ids[start:start + MAX_IDS_PER_FRAME])), lane, out)
 
-    def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: Lane,
+    def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: QueueLane,
                   out: list[ev.Effect], *, catchup: bool = False) -> None:
         batch: list[bytes] = []
         size = 0

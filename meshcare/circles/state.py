@@ -1,27 +1,18 @@
-"""This node's private state beside the store: circle secrets, invites it is using, counters, its own plan.
+"""This node's private state beside the store, as a value: circle secrets, invites it is using, counters,
+its own plan.
 
-Everything in it is secret or personal, so the file (``circles.state`` in the data dir) is encrypted
-with a key derived from the identity seed (which is itself protected by the keystore), written 0600,
-and replaced atomically (write a temporary file, fsync, rename, fsync the directory): a crash leaves the
-old state or the new one, never half of each. Writes are rare (people act at human speed).
+The model is pure (the circles registry owns and changes it); ``transport/state_file.py`` encrypts and
+writes it. Everything in it is secret or personal, which is why the file is encrypted and 0600.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
-from .crypto import kdf
-from .crypto import seal as _seal
-from .crypto.keys import Identity
-from .errors import RemoteProtocolError, StoreError
-from .files import replace_private
-from .wire import pack, unpack_strict
+from ..errors import StoreError
 
-FILE_NAME: Final = "circles.state"
 VERSION: Final = 2
-_AD: Final = b"meshcare/local-state/v1"
 
 
 @dataclass
@@ -70,40 +61,3 @@ class LocalState:
         return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
                    {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups))
-
-
-class LocalStateFile:
-    """Load once at start; ``save`` after every change."""
-
-    def __init__(self, directory: Path, identity: Identity) -> None:
-        self.path = directory / FILE_NAME
-        self._key = kdf.derive_key(identity.seed, kdf.LOCAL_STATE)
-
-    def load(self) -> LocalState:
-        """The saved state, or an empty one if there is none. Raises StoreError if it is unreadable."""
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return LocalState()
-        try:
-            return LocalState.from_obj(unpack_strict(_seal.unbox(self._key, data, _AD), "local state"))
-        except (RemoteProtocolError, TypeError, ValueError):
-            raise StoreError(
-                f"cannot read {self.path}: it is damaged or belongs to another identity. Move it away to "
-                "start without circles (you will need new invites), or restore it from a backup") from None
-
-    def save(self, state: LocalState) -> None:
-        replace_private(self.path, _seal.box(self._key, pack(state.to_obj()), _AD))
-
-
-class MemoryStateFile:
-    """For tests and in-memory daemons: same interface, nothing on disk."""
-
-    def __init__(self) -> None:
-        self.state = LocalState()
-
-    def load(self) -> LocalState:
-        return self.state
-
-    def save(self, state: LocalState) -> None:
-        self.state = state

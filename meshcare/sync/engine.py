@@ -1,4 +1,4 @@
-"""``CircleNode``: the sync engine's one facade. Events in, effects out; time and randomness are arguments.
+"""``SyncEngine``: the sync engine's one facade. Events in, effects out; time and randomness are arguments.
 
 Theory of operation
 -------------------
@@ -24,7 +24,7 @@ Everything a peer can make the node do is bounded and charged to that peer (``re
 ``budget.py``): announcements, fetches, Heads and Reconcile answers, pending grafts; every new envelope is
 charged to its author; a peer frame never makes ``handle`` raise anything but a dropped link.
 
-Outgoing frames queue per link in three lanes (``session.Lane``): urgent envelopes and control first,
+Outgoing frames queue per link in three lanes (``session.QueueLane``): urgent envelopes and control first,
 live gossip next, catch-up last; the shell pulls coalesced bytes with ``take_output``.
 """
 
@@ -41,19 +41,19 @@ from ..ids import TopicId
 from ..store import Store
 from ..wire import Ping, Push
 from . import events as ev
+from .events import PeerKey
 from .budget import AuthorBudgets, Limits, PeerBudget
 from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
 from .gossip import TopicGossip
 from .reconcile import Reconciler, heads_message
 from .requests import Link, PeerRequests
-from .session import MAX_TAGS, Lane, PeerClosed, Session, SyncFrame, TopicsChanged
+from .session import MAX_TAGS, QueueLane, PeerClosed, Session, SyncFrame, TopicsChanged
 
 #: Verdict per envelope: True (accept), False (reject: charges the sender), None (undecided yet: not stored,
 #: not charged; the shell keeps it and hands it back with ``Released`` once the circle can decide).
 Verifier = Callable[[Sequence[env.Envelope], int], "list[bool | None]"]
 #: Access(topic, peer identity) -> may this peer sync this topic? (circle membership, link level)
 Access = Callable[[bytes, bytes], bool]
-PeerKey = Hashable
 
 
 
@@ -87,7 +87,7 @@ class SyncConfig:
             raise LocalProtocolError("SyncConfig.gossip must be 'plumtree' or 'flood'")
 
 
-class CircleNode(PeerRequests):
+class SyncEngine(PeerRequests):
     """The sync engine for all topics of one node. Not thread-safe; one owner calls it."""
 
     def __init__(self, store: Store, verifier: Verifier, *, rng: random.Random,
@@ -187,7 +187,7 @@ class CircleNode(PeerRequests):
             for peer, ids in gossip.due_grafts(now).items():
                 if peer in self._links:
                     self.stats["grafts_sent"] += 1
-                    self._send_ids(peer, Graft, topic, ids, Lane.URGENT, out)
+                    self._send_ids(peer, Graft, topic, ids, QueueLane.URGENT, out)
         for topic, due in list(self._catchup_due.items()):
             if due <= now:
                 del self._catchup_due[topic]
@@ -367,7 +367,7 @@ class CircleNode(PeerRequests):
             if now - link.last_rx > self.config.dead_after:
                 self._drop(peer, "peer silent too long", now, out, misbehaved=False)
             elif now - link.last_rx > self.config.ping_interval:
-                self._send(peer, Ping(int(now)), Lane.URGENT, out)
+                self._send(peer, Ping(int(now)), QueueLane.URGENT, out)
         for envelope_id, t in list(self._requested.items()):
             if now - t > 30:
                 del self._requested[envelope_id]
@@ -423,12 +423,12 @@ class CircleNode(PeerRequests):
                 gossip.remove_peer(peer)
         for topic in change.added:
             if self.config.heads_on_open:
-                self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), Lane.BULK, out)
+                self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), QueueLane.BULK, out)
             elif self._links[peer].initiator:
                 self._start_reconcile(peer, topic, now, out)
             recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window][-64:]
             if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
-                self._send_ids(peer, IHave, topic, recent, Lane.LIVE, out)
+                self._send_ids(peer, IHave, topic, recent, QueueLane.LIVE, out)
 
     # ------------------------------------------------------------------------------------------
     # input
@@ -473,11 +473,11 @@ class CircleNode(PeerRequests):
             self._on_ihave(peer, frame, now)
         elif isinstance(frame, Graft):
             self._gossip[topic].grafted_by(peer)
-            self._push_ids(peer, topic, frame.ids, now, Lane.LIVE, out)
+            self._push_ids(peer, topic, frame.ids, now, QueueLane.LIVE, out)
         elif isinstance(frame, Prune):
             self._gossip[topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_ids(peer, topic, frame.ids, now, Lane.BULK, out, catchup=True)
+            self._push_ids(peer, topic, frame.ids, now, QueueLane.BULK, out, catchup=True)
         elif isinstance(frame, Heads):
             self._on_heads(peer, frame, now, out)
         elif isinstance(frame, Reconcile):
@@ -500,7 +500,7 @@ class CircleNode(PeerRequests):
             return
         self._reconciling[topic] = (peer, now)
         self.stats["reconcile_started"] += 1
-        self._send(peer, Reconcile(topic, Reconciler(self.store, topic).initiate(int(now))), Lane.BULK, out)
+        self._send(peer, Reconcile(topic, Reconciler(self.store, topic).initiate(int(now))), QueueLane.BULK, out)
 
     def _reconcile_next(self, topic: bytes, now: float, out: list[ev.Effect]) -> None:
         """The active reconciliation of ``topic`` is over (done, quiet or its link gone): start the next."""
@@ -567,7 +567,7 @@ class CircleNode(PeerRequests):
             candidates.append(envelope)
         if duplicate and gossip.duplicate_from(peer):
             self.stats["prunes_sent"] += 1
-            self._send(peer, Prune(topic), Lane.LIVE, out)
+            self._send(peer, Prune(topic), QueueLane.LIVE, out)
         if not candidates:
             return
         verdicts = self._verify(candidates, int(now))
@@ -635,7 +635,7 @@ class CircleNode(PeerRequests):
             eager, lazy = [p for p in gossip.peers() if p != sender], []
         else:
             eager, lazy = gossip.targets(sender)
-        lane = Lane.URGENT if urgent else Lane.LIVE
+        lane = QueueLane.URGENT if urgent else QueueLane.LIVE
         raw = [e.encoded for e in envelopes]
         self._recent.extend((self._clock, topic, e.id) for e in envelopes)
         for peer in eager:
@@ -647,7 +647,7 @@ class CircleNode(PeerRequests):
                 self._send_ids(peer, IHave, topic, ids, lane, out)
 
     def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
-              lane: Lane, out: list[ev.Effect]) -> None:
+              lane: QueueLane, out: list[ev.Effect]) -> None:
         link = self._links.get(peer)
         if link is None:
             return

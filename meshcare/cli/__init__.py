@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, config
-from .crypto import keys, keystore
-from .errors import MeshcareError
-from .text import for_terminal
+from .. import __version__, config
+from ..crypto import keys, keystore
+from ..errors import MeshcareError
+from ..text import for_terminal
+from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler, ask_daemon, emit, jsonable, table
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 DESCRIPTION = """\
 meshcare: peer-to-peer messaging for community support circles.
@@ -46,16 +46,6 @@ def _read_passphrase(path: Path | None) -> bytes | None:
     return keystore.read_passphrase_file(path)
 
 
-def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    """Print a result: JSON (ASCII-escaped, so never a raw control character) or the human text, every
-    control or bidi character in it escaped (``text.for_terminal``): the text quotes other members, and
-    nothing they wrote may retitle, rewrite or reorder what the reader's terminal shows."""
-    if args.json:
-        print(json.dumps(data, sort_keys=True, ensure_ascii=True))
-    else:
-        print(for_terminal(text))
-
-
 def _identity_json(name: str, node_id: bytes, protected: bool) -> dict[str, Any]:
     return {"name": name, "node_id": node_id.hex(), "fingerprint": keys.fingerprint(node_id),
             "passphrase_protected": protected}
@@ -68,7 +58,7 @@ def cmd_init(args: argparse.Namespace, settings: config.Settings) -> int:
     keystore.create(settings.keystore_path, identity, passphrase)
     data = _identity_json(identity.name, identity.node_id, passphrase is not None)
     data["home"] = str(settings.home)
-    _emit(args, data, f"Created the identity of {identity.name} in {settings.home}\n"
+    emit(args, data, f"Created the identity of {identity.name} in {settings.home}\n"
                       f"node id:     {identity.node_id.hex()}\n"
                       f"fingerprint: {data['fingerprint']}\n"
                       "Compare the fingerprint in person when someone adds you to a circle.")
@@ -78,7 +68,7 @@ def cmd_init(args: argparse.Namespace, settings: config.Settings) -> int:
 def cmd_id(args: argparse.Namespace, settings: config.Settings) -> int:
     name, node_id, protected = keystore.read_public(settings.keystore_path)
     data = _identity_json(name, node_id, protected)
-    _emit(args, data, f"{name}\nnode id:     {node_id.hex()}\nfingerprint: {data['fingerprint']}")
+    emit(args, data, f"{name}\nnode id:     {node_id.hex()}\nfingerprint: {data['fingerprint']}")
     return EXIT_OK
 
 
@@ -93,30 +83,9 @@ def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
     name, node_id, _ = keystore.read_public(settings.keystore_path)
     print(f"{name}  node id {node_id.hex()[:16]}...  fingerprint {keys.fingerprint(node_id)}", flush=True)
     print("Starting the node (Ctrl-C stops it). The terminal UI is not part of this version yet.", flush=True)
-    from .transport import command as daemon_cli
+    from ..transport import command as daemon_cli
 
     return daemon_cli.run(args, settings)
-
-
-def _ask_daemon(settings: config.Settings, op: str, **args: Any) -> dict[str, Any]:
-    """One request to this data directory's daemon, JSON-ready (bytes as hex); arguments that are None
-    are left out (the daemon's default applies). Raises DaemonNotRunning, RequestFailed, ..."""
-    from .client import ControlClient  # only the commands that talk to the daemon need sockets
-
-    with ControlClient.connect(settings.control_path) as client:
-        result: dict[str, Any] = _jsonable(client.request(op, **{k: v for k, v in args.items() if v is not None}))
-        return result
-
-
-def _jsonable(value: Any) -> Any:
-    """The daemon's result ready for json.dumps: bytes become hex (ids are hex in every JSON we print)."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    return value
 
 
 def _count(value: Any) -> str:
@@ -149,7 +118,7 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _jsonable(_ask_daemon(settings, "status"))
+    result = jsonable(ask_daemon(settings, "status"))
     lines = [f"{result.get('name', '?')}  node id {str(result.get('node_id', '?'))[:16]}...",
              f"listening on {result.get('listen', '?')}, up {_duration(result.get('uptime_s'))}",
              f"links {_count(result.get('links', 0))}, envelopes {_count(result.get('envelopes', 0))}, "
@@ -157,27 +126,20 @@ def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
     statistics = result.get("statistics")
     if isinstance(statistics, dict) and statistics:
         lines += ["statistics:", *_flatten(statistics)]
-    _emit(args, result, "\n".join(lines))
+    emit(args, result, "\n".join(lines))
     return EXIT_OK
 
 
 def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _jsonable(_ask_daemon(settings, "peers"))
+    result = jsonable(ask_daemon(settings, "peers"))
     peers = result.get("peers") if isinstance(result.get("peers"), list) else []
     rows = [(str(p.get("node_id", "?"))[:16], str(p.get("address", "?")), "yes" if p.get("linked") else "no",
              str(p.get("name", ""))) for p in peers if isinstance(p, dict)]
-    text = _table([("NODE ID", "ADDRESS", "LINKED", "NAME"), *rows]) if rows else "No peers known yet."
-    _emit(args, result, text)
+    text = table([("NODE ID", "ADDRESS", "LINKED", "NAME"), *rows]) if rows else "No peers known yet."
+    emit(args, result, text)
     return EXIT_OK
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
-    """Left-aligned columns two spaces apart (the first row is the header)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
-
-
-Handler = Callable[[argparse.Namespace, config.Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,12 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("id", cmd_id, "show this node's id and the fingerprint to compare in person")
 
-    from .sim import cli as sim_cli  # pure and cheap to import; keeps its flags beside its code
+    from ..sim import cli as sim_cli  # pure and cheap to import; keeps its flags beside its code
 
     p = sim_cli.add_parser(sub)
     p.set_defaults(handler=lambda args, _settings: sim_cli.run(args), needs_settings=False)
 
-    from .transport import command as daemon_cli  # trio and zeroconf load only when the daemon runs
+    from ..transport import command as daemon_cli  # trio and zeroconf load only when the daemon runs
 
     p = daemon_cli.add_parser(sub)
     p.set_defaults(handler=daemon_cli.run)
@@ -215,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("status", cmd_status, "show what the running daemon is doing: links, envelopes, topics, uptime")
     add("peers", cmd_peers, "list the nodes the running daemon knows and whether a link to each is open")
 
-    from . import cli_calls, cli_circles  # circles, calls, check-ins, availability, plans: each asks the daemon
+    from . import calls as cli_calls, circles as cli_circles  # circles, calls, check-ins, availability, plans: each asks the daemon
 
     cli_circles.register(sub)        # circle ...
     cli_calls.register(sub)          # call ... roster
@@ -229,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .cli_calls import rewrite_argv
+    from .calls import rewrite_argv
 
     parser = build_parser()
     args = parser.parse_args(rewrite_argv(sys.argv[1:] if argv is None else argv))

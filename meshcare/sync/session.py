@@ -71,7 +71,7 @@ class State(Enum):
     CLOSED = "closed"
 
 
-class Lane(IntEnum):
+class QueueLane(IntEnum):
     URGENT = 0
     LIVE = 1
     BULK = 2
@@ -136,7 +136,7 @@ class Session:
         self.bytes_out = 0
         self.payload_in = 0   # bytes of envelope records received / sent (the rest is control traffic)
         self.payload_out = 0
-        self.send(Hello(WIRE_VERSION, list(FEATURES), max_frame), Lane.URGENT)
+        self.send(Hello(WIRE_VERSION, list(FEATURES), max_frame), QueueLane.URGENT)
         self.set_topics(topics)
 
     # --- input -------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class Session:
             self.state = State.LIVE
             return self._recompute_shared()
         if isinstance(frame, Ping):
-            self.send(Pong(frame.token), Lane.URGENT)
+            self.send(Pong(frame.token), QueueLane.URGENT)
             return None
         if isinstance(frame, Pong):
             return None
@@ -218,12 +218,12 @@ class Session:
         self._withdrawn |= set(self._my_tags.values()) - topics
         self._my_tags = {topic_tag(self._hh, t): t for t in topics}
         self.offered = topics
-        self.send(Topics(sorted(self._my_tags)), Lane.URGENT)
+        self.send(Topics(sorted(self._my_tags)), QueueLane.URGENT)
         return self._recompute_shared() if self.state is State.LIVE else None
 
     # --- output --------------------------------------------------------------------------------------
 
-    def send(self, frame: Frame, lane: Lane = Lane.LIVE) -> bool:
+    def send(self, frame: Frame, lane: QueueLane = QueueLane.LIVE) -> bool:
         """Queue a frame; returns False if it was dropped because the queue is full.
 
         Consecutive Pushes for the same topic in the same lane merge into one frame until it is taken,
@@ -246,7 +246,7 @@ class Session:
             return self._enqueue(_OpenPush(frame.topic, list(frame.envelopes), frame.catchup, extra + 32), lane)
         return self._enqueue(CODEC.encode(frame), lane)
 
-    def _make_room(self, size: int, lane: Lane) -> bool:
+    def _make_room(self, size: int, lane: QueueLane) -> bool:
         while self._queued + size > self._limit:
             victim = next((q for q in reversed(self._lanes[lane + 1:]) if q), None)
             if victim is None:
@@ -256,7 +256,7 @@ class Session:
             self.dropped_frames += 1
         return True
 
-    def _enqueue(self, item: bytes | _OpenPush, lane: Lane) -> bool:
+    def _enqueue(self, item: bytes | _OpenPush, lane: QueueLane) -> bool:
         size = _size(item)
         if not self._make_room(size, lane):
             return False
@@ -290,5 +290,5 @@ class Session:
     def close(self, code: int = 0, reason: str = "") -> None:
         """Queue an orderly Close and stop accepting frames."""
         if self.state is not State.CLOSED:
-            self.send(Close(code, reason[:200]), Lane.URGENT)
+            self.send(Close(code, reason[:200]), QueueLane.URGENT)
             self.state = State.CLOSED

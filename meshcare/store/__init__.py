@@ -24,23 +24,20 @@ Two implementations honour the ``Store`` protocol with identical results:
   author's sorted sequence numbers.
 
 The store is pure (no I/O besides its own file, no clock, no event loop) and single-threaded. This
-module holds the contract and the factory; the implementations are in ``store_memory`` and
-``store_sqlite`` (which shares the memory store's small helpers so both validate and split alike).
+package's ``__init__`` holds only the contract, so the sync engine can name ``Store`` without loading
+sqlite3; the implementations are ``memory`` and ``sqlite`` beside it (``sqlite`` shares the memory store's
+small helpers so both validate and split alike), and ``factory.open_store`` picks one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from .envelope import Envelope
-from .ranges import RangeKey
-from .store_memory import MemoryStore, split_ranks
-from .store_sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore
-
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "MemoryStore", "SqliteStore", "Store", "open_store", "split_ranks"]
+from ..envelope import Envelope
+from ..ranges import RangeKey
+__all__ = ["Store"]
 
 
 class Store(Protocol):
@@ -131,7 +128,3 @@ class Store(Protocol):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
 
-
-def open_store(path: Path | None, *, synchronous: str = "FULL") -> Store:
-    """A durable store at ``path``, or a ``MemoryStore`` when ``path`` is None (simulator, tests)."""
-    return MemoryStore() if path is None else SqliteStore(path, synchronous=synchronous)

@@ -26,12 +26,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import config
-from .circles import posts
-from .cli import EXIT_OK, EXIT_USAGE, _ask_daemon, _emit, _table
-from .cli_format import Handler, _add, _number, short, when
-from .errors import BadInput
-from .text import for_terminal
+from .. import config
+from ..circles import posts
+from .common import EXIT_OK, EXIT_USAGE, ask_daemon, emit, table, Handler, add_command, number_in, short, when
+from ..errors import BadInput
+from ..text import for_terminal
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
@@ -92,20 +91,20 @@ def _circle_line(c: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def cmd_circle_create(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.create", name=args.name, member_name=args.my_name,
+    result = ask_daemon(settings, "circle.create", name=args.name, member_name=args.my_name,
                          retention_days=args.retention_days, rotate_days=args.rotate_days,
                          share_history=args.share_history, members_invite=args.members_invite)
     c = result["circle"]
-    _emit(args, result, f"Created the circle {c['name']} (id {short(c['id'])}); you are its facilitator.\n"
+    emit(args, result, f"Created the circle {c['name']} (id {short(c['id'])}); you are its facilitator.\n"
                         f"Invite people with: meshcare circle invite {shlex.quote(c['name'])} --qr")
     return EXIT_OK
 
 
 def cmd_circle_list(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.list")
+    result = ask_daemon(settings, "circle.list")
     lines = []
     if result["circles"]:
-        lines.append(_table([("CIRCLE", "ID", "ROLE", "STATUS", "MEMBERS"),
+        lines.append(table([("CIRCLE", "ID", "ROLE", "STATUS", "MEMBERS"),
                              *[_circle_line(c) for c in result["circles"]]]))
     for j in result.get("joining", []):
         name = j['circle_name'] or 'a circle'
@@ -115,7 +114,7 @@ def cmd_circle_list(args: argparse.Namespace, settings: config.Settings) -> int:
             lines.append(f"Asked to join {name} at {when(j['since'])}: waiting for a member to come online.")
     lines += [f"You were removed from {c['name']}, so you see nothing new from it." for c in result["circles"]
               if c["status"] == "removed"]
-    _emit(args, result, "\n".join(lines) or "You are in no circle yet. Start one with "
+    emit(args, result, "\n".join(lines) or "You are in no circle yet. Start one with "
                                              "`meshcare circle create NAME`, or join with an invite token.")
     return EXIT_OK
 
@@ -131,22 +130,22 @@ def _qr_text(token: str) -> str:
 
 
 def cmd_circle_invite(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.invite", circle=args.circle, role=args.role, valid_hours=args.hours)
+    result = ask_daemon(settings, "circle.invite", circle=args.circle, role=args.role, valid_hours=args.hours)
     if args.qr:
         result["qr"] = _qr_text(result["token"])
     text = (f"An invite for one {result['role']}, valid until {when(result['expires'])} (invite "
             f"{short(result['invite'])}). Give them this token (it lets one person ask to join):\n\n"
             f"{result['token']}\n\nThey run: meshcare circle join TOKEN")
-    _emit(args, result, text + ("\n\n" + result["qr"].rstrip("\n") if args.qr else ""))
+    emit(args, result, text + ("\n\n" + result["qr"].rstrip("\n") if args.qr else ""))
     return EXIT_OK
 
 
 def cmd_circle_invites(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.invites", circle=args.circle)
+    result = ask_daemon(settings, "circle.invites", circle=args.circle)
 
     names: dict[str, str] = {}
     if any(i["used_by"] for i in result["invites"]) and not args.json:   # used_by comes without a name
-        names = {m["id"]: m["name"] for m in _ask_daemon(settings, "circle.members", circle=args.circle)["members"]}
+        names = {m["id"]: m["name"] for m in ask_daemon(settings, "circle.members", circle=args.circle)["members"]}
 
     def state(i: Mapping[str, Any]) -> str:
         if i["revoked"]:
@@ -156,23 +155,23 @@ def cmd_circle_invites(args: argparse.Namespace, settings: config.Settings) -> i
         return "open" if i["open"] else "expired"
     rows = [(short(i["invite"]), i["role"], str(i.get("by_name") or short(i["by"])), when(i["expires"]),
              state(i)) for i in result["invites"]]
-    _emit(args, result, _table([("INVITE", "ROLE", "BY", "EXPIRES", "STATE"), *rows]) if rows
+    emit(args, result, table([("INVITE", "ROLE", "BY", "EXPIRES", "STATE"), *rows]) if rows
           else "No invites for this circle yet.")
     return EXIT_OK
 
 
 def cmd_circle_revoke(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.revoke", circle=args.circle, invite=args.invite)
-    _emit(args, result, f"Revoked the invite {short(result['invite'])}: nobody can join with it now.")
+    result = ask_daemon(settings, "circle.revoke", circle=args.circle, invite=args.invite)
+    emit(args, result, f"Revoked the invite {short(result['invite'])}: nobody can join with it now.")
     return EXIT_OK
 
 
 def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
     token = sys.stdin.read() if args.token == "-" else args.token
-    result = _ask_daemon(settings, "circle.join", token="".join(token.split()), name=args.name)
+    result = ask_daemon(settings, "circle.join", token="".join(token.split()), name=args.name)
     deadline = time.monotonic() + args.wait
     while args.wait > 0:
-        listing = _ask_daemon(settings, "circle.list")
+        listing = ask_daemon(settings, "circle.list")
         if any(c["id"] == result["circle"] and c["status"] == "member" for c in listing["circles"]):
             result["status"] = "joined"
             break
@@ -192,43 +191,43 @@ def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
     else:
         text = (f"Asked to join {name}. The request is waiting for a member of the circle to come online; "
                 "it goes through by itself then (`meshcare circle list` shows when).")
-    _emit(args, result, text)
+    emit(args, result, text)
     return EXIT_OK
 
 
 def cmd_circle_members(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.members", circle=args.circle)
+    result = ask_daemon(settings, "circle.members", circle=args.circle)
     rows = []
     for m in result["members"]:
         status = m["status"] + (f" until {when(m['until'])}" if m.get("until") else "")
         mark = "(you)" if m["me"] else "✓ verified" if m["verified"] else "not verified"
         rows.append((str(m["name"]), str(m["role"]), status, mark, " ".join(m["fingerprint"].split()[:3]) + " …"))
-    text = _table([("NAME", "ROLE", "STATUS", "VERIFIED", "FINGERPRINT"), *rows])
-    _emit(args, result, f"{result['name']}\n{text}\nCompare fingerprints in person with: "
+    text = table([("NAME", "ROLE", "STATUS", "VERIFIED", "FINGERPRINT"), *rows])
+    emit(args, result, f"{result['name']}\n{text}\nCompare fingerprints in person with: "
                         f"meshcare circle verify {shlex.quote(result['name'])} NAME")
     return EXIT_OK
 
 
 def cmd_circle_remove(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.remove", circle=args.circle, member=args.member)
-    _emit(args, result, f"Removed {args.member} from the circle; the circle moves to new keys they do not get.")
+    result = ask_daemon(settings, "circle.remove", circle=args.circle, member=args.member)
+    emit(args, result, f"Removed {args.member} from the circle; the circle moves to new keys they do not get.")
     return EXIT_OK
 
 
 def cmd_circle_leave(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.leave", circle=args.circle)
-    _emit(args, result, f"You left {args.circle}. Take care.")
+    result = ask_daemon(settings, "circle.leave", circle=args.circle)
+    emit(args, result, f"You left {args.circle}. Take care.")
     return EXIT_OK
 
 
 def cmd_circle_role(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.role", circle=args.circle, member=args.member, role=args.role)
-    _emit(args, result, f"{args.member} is now a {result['role']} of the circle.")
+    result = ask_daemon(settings, "circle.role", circle=args.circle, member=args.member, role=args.role)
+    emit(args, result, f"{args.member} is now a {result['role']} of the circle.")
     return EXIT_OK
 
 
 def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member,
+    result = ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member,
                          confirm=args.confirm, unverify=args.unverify)
     name = result["name"]
     ask = not (args.json or args.confirm or args.unverify or result["verified"]) and sys.stdin.isatty()
@@ -241,7 +240,7 @@ def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> in
     if ask:
         print(for_terminal(shown))
         if input(for_terminal(f"Do the numbers match what {name} sees? [y/N] ")).strip().lower() in ("y", "yes"):
-            result = _ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member, confirm=True)
+            result = ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member, confirm=True)
         shown = ""
     if result["verified"]:
         tail = f"{name} is verified on this node."
@@ -250,7 +249,7 @@ def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> in
     else:
         tail = (f"{name} is not verified yet. When the numbers match, run: meshcare circle verify "
                 f"{shlex.quote(args.circle)} {shlex.quote(args.member)} --confirm")
-    _emit(args, result, f"{shown}\n{tail}".strip())
+    emit(args, result, f"{shown}\n{tail}".strip())
     return EXIT_OK
 
 
@@ -285,39 +284,39 @@ def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
                   "(e.g. --helps 'a walk and tea'), or run it in a terminal to open your $EDITOR",
                   file=sys.stderr)
             return EXIT_USAGE
-        current = _ask_daemon(settings, "plan.show")["plan"]
+        current = ask_daemon(settings, "plan.show")["plan"]
         parts = parse_plan_text(_edit_in_editor(settings, plan_template(current)))
-    result = _ask_daemon(settings, "plan.edit", **parts)
-    _emit(args, result, "Saved your support plan (kept on this node; `meshcare plan share` shares it):\n"
+    result = ask_daemon(settings, "plan.edit", **parts)
+    emit(args, result, "Saved your support plan (kept on this node; `meshcare plan share` shares it):\n"
                         + _plan_text(result["plan"]))
     return EXIT_OK
 
 
 def cmd_plan_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "plan.show")
+    result = ask_daemon(settings, "plan.show")
     lines = [_plan_text(result["plan"])]
     if result["shares"] and not args.json:
-        circles = {c["id"]: c["name"] for c in _ask_daemon(settings, "circle.list")["circles"]}
+        circles = {c["id"]: c["name"] for c in ask_daemon(settings, "circle.list")["circles"]}
         lines.append("shared:")
         lines += [f"  {short(s['id'])}  with " + (f"call {short(s['call'])}" if s["to"] == "call" else
                   circles.get(s["circle"], short(s["circle"]))) + f", {when(s['created'])}" for s in result["shares"]]
     elif not result["plan"]:
         lines = ["You have no support plan yet. Write one with: meshcare plan edit"]
-    _emit(args, result, "\n".join(lines))
+    emit(args, result, "\n".join(lines))
     return EXIT_OK
 
 
 def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "plan.share", call=args.call, circle=args.circle)
+    result = ask_daemon(settings, "plan.share", call=args.call, circle=args.circle)
     who = f"whoever has the call {args.call}" if args.call else args.circle
-    _emit(args, result, f"Shared your support plan with {who} (share {short(result['share'])}).\n"
+    emit(args, result, f"Shared your support plan with {who} (share {short(result['share'])}).\n"
                         f"Take it back any time with: meshcare plan retract {short(result['share'])}")
     return EXIT_OK
 
 
 def cmd_plan_retract(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = _ask_daemon(settings, "plan.retract", share=args.share)
-    _emit(args, result, f"Took back the share {short(result['retracted'])}; members' nodes forget it.")
+    result = ask_daemon(settings, "plan.retract", share=args.share)
+    emit(args, result, f"Took back the share {short(result['retracted'])}; members' nodes forget it.")
     return EXIT_OK
 
 
@@ -325,15 +324,15 @@ def cmd_plan_retract(args: argparse.Namespace, settings: config.Settings) -> int
 
 def _add_circle_commands(circle_sub: Any) -> None:
     def add(name: str, handler: Handler, summary: str, example: str, more: str = "") -> argparse.ArgumentParser:
-        return _add(circle_sub, name, handler, summary, example, prog=f"circle {name}", more=more)
+        return add_command(circle_sub, name, handler, summary, example, prog=f"circle {name}", more=more)
 
     p = add("create", cmd_circle_create, "start a new circle; you become its first facilitator",
             "meshcare circle create 'Elm St' --my-name 'Ana (3rd floor)' --retention-days 14")
     p.add_argument("name", metavar="NAME", help="the circle's name, as members will see it")
     p.add_argument("--my-name", metavar="N", help="your name in this circle (default: your node's name)")
-    p.add_argument("--retention-days", type=_number(1, 365, int), metavar="D",
+    p.add_argument("--retention-days", type=number_in(1, 365, int), metavar="D",
                    help="days calls and posts are kept (1-365, default 30)")
-    p.add_argument("--rotate-days", type=_number(0, 365, int), metavar="D",
+    p.add_argument("--rotate-days", type=number_in(0, 365, int), metavar="D",
                    help="days between key rotations (0 = off, default 7)")
     p.add_argument("--share-history", action="store_true", help="new members can read what was said before")
     p.add_argument("--members-invite", action="store_true", help="members, not only facilitators, may invite")
@@ -346,7 +345,7 @@ def _add_circle_commands(circle_sub: Any) -> None:
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("--role", choices=("member", "facilitator", "relay"), default="member",
                    help="what the invited node becomes (a relay carries messages it cannot read)")
-    p.add_argument("--hours", type=_number(0.01, 720), metavar="H",
+    p.add_argument("--hours", type=number_in(0.01, 720), metavar="H",
                    help="how long the token is valid (default 24, at most 720)")
     p.add_argument("--qr", action="store_true", help="also print the token as a QR code in the terminal")
 
@@ -364,7 +363,7 @@ def _add_circle_commands(circle_sub: Any) -> None:
             "A member of the circle who is online admits you; this waits for that (--wait).")
     p.add_argument("token", metavar="TOKEN", help="the invite token (MC1...), or - to read it from stdin")
     p.add_argument("--name", metavar="N", help="your name in the circle (default: your node's name)")
-    p.add_argument("--wait", type=_number(0, 86400), default=60.0, metavar="SECONDS",
+    p.add_argument("--wait", type=number_in(0, 86400), default=60.0, metavar="SECONDS",
                    help="how long to wait to be admitted (default 60; 0 = do not wait)")
 
     p = add("members", cmd_circle_members, "list a circle's members: role, availability, verified or not",
@@ -414,19 +413,19 @@ def register_plan(sub: Any) -> None:
                           description="Your support plan: kept on this node, shared only when you say so.",
                           prog="meshcare plan")
     plan_sub = plan.add_subparsers(dest="plan_command", metavar="SUBCOMMAND", required=True)
-    p = _add(plan_sub, "edit", cmd_plan_edit, "write or change your support plan", prog="plan edit",
+    p = add_command(plan_sub, "edit", cmd_plan_edit, "write or change your support plan", prog="plan edit",
              example="meshcare plan edit --helps 'tea, a walk' --avoid 'crowds' --contact 'my sister Eva'",
              more="Without flags, in a terminal, it opens $EDITOR on your plan. An empty text clears a part.")
     for key, words in (("helps", "what helps you"), ("avoid", "what to avoid"),
                        ("contact", "who to contact, and how"), ("other", "anything else")):
         p.add_argument(f"--{key}", metavar="TEXT", help=words)
-    _add(plan_sub, "show", cmd_plan_show, "show your support plan and where it is shared",
+    add_command(plan_sub, "show", cmd_plan_show, "show your support plan and where it is shared",
          "meshcare plan show", prog="plan show")
-    p = _add(plan_sub, "share", cmd_plan_share, "share your support plan with whoever has your call, or a circle",
+    p = add_command(plan_sub, "share", cmd_plan_share, "share your support plan with whoever has your call, or a circle",
              "meshcare plan share --call 3f2a9c1d\n  meshcare plan share --circle 'Elm St'", prog="plan share")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--call", metavar="CALL", help="your call (goes to whoever has it)")
     target.add_argument("--circle", metavar="CIRCLE", help="everyone in this circle")
-    p = _add(plan_sub, "retract", cmd_plan_retract, "take back a share of your support plan",
+    p = add_command(plan_sub, "retract", cmd_plan_retract, "take back a share of your support plan",
              "meshcare plan retract 9d8e7f6a", prog="plan retract")
     p.add_argument("share", metavar="SHARE", help="the share's id or first 4+ characters (plan show lists them)")

@@ -42,8 +42,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from .errors import BadInput, LocalProtocolError, ProtocolError, RemoteProtocolError, UnsupportedVersion
-from .wire import INT_MAX, INT_MIN, FrameDecoder, encode_frame, pack, unpack_strict
+from ..errors import BadInput, LocalProtocolError, ProtocolError, RemoteProtocolError, UnsupportedVersion
+from ..wire import INT_MAX, INT_MIN, FrameDecoder, encode_frame, pack, unpack_strict
 
 #: Version of the control protocol; both hellos must carry the same one.
 CONTROL_VERSION: Final = 1

@@ -3,7 +3,7 @@
 Used by tests and the simulator, so it must stay fast at 100,000 envelopes: per topic, a sorted list of
 ``RangeKey`` searched with ``bisect``, a heap of expiry times (a range query only checks expiry per item
 when something in the topic has already expired) and each author's sorted sequence numbers. The helpers
-at the top are shared with ``store_sqlite`` so both stores split ranges and validate arguments alike.
+at the top are shared with ``sqlite`` so both stores split ranges and validate arguments alike.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from itertools import islice
 from types import TracebackType
 from typing import Final, NamedTuple, Self
 
-from . import ranges
-from .envelope import Envelope
-from .errors import LocalProtocolError
-from .ranges import RangeKey
+from .. import ranges
+from ..envelope import Envelope
+from ..errors import LocalProtocolError
+from ..ranges import RangeKey
 
 #: Removing more keys than this from a sorted list at once rebuilds the list instead of deleting
 #: one by one (each ``del`` is a memmove of the tail).

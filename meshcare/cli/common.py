@@ -1,21 +1,25 @@
 """What the command modules (``cli_circles``, ``cli_calls``) share: showing values, reading arguments, making parsers.
 
-Showing: ``when`` (a unix time in local time), ``short`` (an id's first 8 characters), ``_shorten`` (one line of
-at most N characters), ``_named`` (a member by name, "you" or "nobody"). Reading: argparse types that raise
-``ArgumentTypeError`` so bad usage exits 2. Making: ``_add`` adds one command with ``--json``, a description
+Showing: ``when`` (a unix time in local time), ``short`` (an id's first 8 characters), ``shorten`` (one line of
+at most N characters), ``named`` (a member by name, "you" or "nobody"). Reading: argparse types that raise
+``ArgumentTypeError`` so bad usage exits 2. Making: ``add_command`` adds one command with ``--json``, a description
 and an example, wrapped by ``_Formatter``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import textwrap
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from . import config
+from .. import config
+from ..text import for_terminal
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 Handler = Callable[[argparse.Namespace, config.Settings], int]
 
@@ -35,12 +39,12 @@ def short(ref: Any) -> str:
     return str(ref)[:8] if ref else "-"
 
 
-def _shorten(text: str, width: int) -> str:
+def shorten(text: str, width: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _named(who: Any, names: Mapping[str, Any], me: str | None = None) -> str:
+def named(who: Any, names: Mapping[str, Any], me: str | None = None) -> str:
     if who is None:
         return "nobody"
     if me is not None and who == me:
@@ -50,19 +54,19 @@ def _named(who: Any, names: Mapping[str, Any], me: str | None = None) -> str:
 
 # --- argument types (ValueError / ArgumentTypeError -> exit 2) ------------------------------------
 
-def _word(text: str) -> str:
+def word(text: str) -> str:
     """Accept ``come-over`` for ``come_over`` (and any case); argparse then checks ``choices``."""
     return text.strip().lower().replace("-", "_")
 
 
-def _datetime_arg(text: str) -> int:
+def datetime_arg(text: str) -> int:
     try:
         return int(datetime.strptime(text.strip(), "%Y-%m-%d %H:%M").timestamp())
     except ValueError:
         raise argparse.ArgumentTypeError(f"write the time as \"YYYY-MM-DD HH:MM\" (not {text!r})") from None
 
 
-def _number(low: float, high: float, kind: Callable[[str], float] = float) -> Callable[[str], Any]:
+def number_in(low: float, high: float, kind: Callable[[str], float] = float) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         try:
             value = kind(text)
@@ -90,7 +94,7 @@ class _Formatter(argparse.HelpFormatter):
         return "\n\n".join(out)
 
 
-def _add(sub: Any, name: str, handler: Handler, summary: str, example: str, *, prog: str | None = None,
+def add_command(sub: Any, name: str, handler: Handler, summary: str, example: str, *, prog: str | None = None,
          more: str = "", listed: bool = True) -> argparse.ArgumentParser:
     """One command with ``--json``; ``prog`` is its name as typed (``circle create``)."""
     prog = prog or name
@@ -102,3 +106,39 @@ def _add(sub: Any, name: str, handler: Handler, summary: str, example: str, *, p
     p.set_defaults(handler=handler, command=prog)
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts (docs/cli.md)")
     return p
+
+def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    """Print a result: JSON (ASCII-escaped, so never a raw control character) or the human text, every
+    control or bidi character in it escaped (``text.for_terminal``): the text quotes other members, and
+    nothing they wrote may retitle, rewrite or reorder what the reader's terminal shows."""
+    if args.json:
+        print(json.dumps(data, sort_keys=True, ensure_ascii=True))
+    else:
+        print(for_terminal(text))
+
+
+def ask_daemon(settings: config.Settings, op: str, **args: Any) -> dict[str, Any]:
+    """One request to this data directory's daemon, JSON-ready (bytes as hex); arguments that are None
+    are left out (the daemon's default applies). Raises DaemonNotRunning, RequestFailed, ..."""
+    from ..client import ControlClient  # only the commands that talk to the daemon need sockets
+
+    with ControlClient.connect(settings.control_path) as client:
+        result: dict[str, Any] = jsonable(client.request(op, **{k: v for k, v in args.items() if v is not None}))
+        return result
+
+
+def jsonable(value: Any) -> Any:
+    """The daemon's result ready for json.dumps: bytes become hex (ids are hex in every JSON we print)."""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns two spaces apart (the first row is the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)

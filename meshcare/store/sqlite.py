@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
-from . import ranges
-from .envelope import Envelope
-from .errors import LocalProtocolError, StoreError
-from .ranges import KEY_MIN, RangeKey
-from .store_memory import ClosingContext, check_limit, split_ranks
+from .. import ranges
+from ..envelope import Envelope
+from ..errors import LocalProtocolError, StoreError
+from ..ranges import KEY_MIN, RangeKey
+from .memory import ClosingContext, check_limit, split_ranks
 
 #: Created times are non-negative 63-bit integers; a bound above this (KEY_MAX) means "no bound".
 MAX_CREATED: Final = 2**63 - 1

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..envelope import ID_SIZE, decode
 from ..errors import LocalProtocolError
-from .reconcile import (DEFAULT_BRANCHING, DEFAULT_ID_LIST_THRESHOLD, DEFAULT_MAX_MESSAGE, Reconciler,
+from ..sync.reconcile import (DEFAULT_BRANCHING, DEFAULT_ID_LIST_THRESHOLD, DEFAULT_MAX_MESSAGE, Reconciler,
                         answer_heads, heads_message)
 
 if TYPE_CHECKING:
