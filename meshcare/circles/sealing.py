@@ -36,9 +36,6 @@ NEVER: Final = env.MAX_UINT
 #: every node decides alike, and far below 2**63, so local counters never overflow.
 LAMPORT_CAP: Final = 2**40
 MAX_WELCOME_KEYS: Final = 500
-#: Kinds carried inside a call's thread, boxed with the call key.
-THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate",
-                                 "receipt", "checkin"})
 URGENT_KINDS: Final = frozenset({"call", "offer", "claim", "accept", "escalate", "release"})
 
 
@@ -200,7 +197,7 @@ class Sealing:
             call_key = _seal.random_key()
             outer = {"k": kind, **self._call_key_fields(call_key, set(audience) | {self.me}),
                      "box": _seal.box(call_key, pack(inner), b"call")}
-        elif kind in THREAD_KINDS and body.get("call") is not None:
+        elif kind in ps.THREAD_KINDS and body.get("call") is not None:
             call = bytes(body["call"])
             thread_key = self._call_keys.get(call)
             if thread_key is None:
