@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from meshcare import envelope as env
 from meshcare.circles import membership as ms
 from meshcare.circles import roster_body as rb
+from meshcare.circles import roster_fold as rf
 from meshcare.circles.circle import Circle, Verdict, invite_proof
 from meshcare.crypto import sign
 from meshcare.crypto.keys import Identity
@@ -82,7 +83,7 @@ class Ops:
 
 
 def fold(ops: Iterable[ms.RosterOp], founder: bytes = F) -> ms.Roster:
-    return ms.fold(ops, founder, TOPIC)
+    return rf.fold(ops, founder, TOPIC)
 
 
 class Chain:
@@ -746,7 +747,7 @@ def test_linearize_puts_parents_first_even_with_smaller_lamports_later() -> None
     ops = Ops()
     create = ops.make("create", F, name="c", keys=keys(F), lamport=50)
     child = ops.make("settings", F, [create], settings={"rotate_days": 1}, lamport=1)
-    ordered, pending = ms.linearize({op.id: op for op in (child, create)})
+    ordered, pending = rf.linearize({op.id: op for op in (child, create)})
     assert [o.id for o in ordered] == [create.id, child.id] and not pending
 
 

@@ -47,6 +47,7 @@ from ..wire import unpack_strict
 from . import membership as ms
 from . import posts as ps
 from . import roster_body as rb
+from . import roster_fold as rf
 from .chains import Chains
 from .sealing import LAMPORT_CAP, NEVER, ROSTER_EPOCH, Sealing, roster_generation_key
 
@@ -207,7 +208,7 @@ class Circle(Sealing):
                 return Verdict.DEFER
             past[parent] = known
             todo.extend(known.parents)
-        folded = ms.fold(past.values(), self.founder, self.topic)
+        folded = rf.fold(past.values(), self.founder, self.topic)
         return Verdict.REJECT if op.id in folded.ignored else Verdict.ACCEPT
 
     def _observe_lamport(self, lamport: int) -> None:
@@ -327,7 +328,7 @@ class Circle(Sealing):
     def _refold(self) -> None:
         before = set(self._epoch_keys)
         shared_calls: list[WaitKey] = []
-        self.roster = ms.fold(self._ops.values(), self.founder, self.topic)
+        self.roster = rf.fold(self._ops.values(), self.founder, self.topic)
         for number, epoch in self.roster.epochs.items():
             sealed = epoch.keys.get(self.me)
             if sealed is not None and number not in self._epoch_keys:
