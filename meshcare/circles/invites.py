@@ -176,7 +176,7 @@ def open_welcome(identity: Identity, sealed: bytes, token: Token) -> tuple[bytes
     Raises RemoteProtocolError if the welcome was not for us, names another circle or is malformed.
     """
     from .circle import circle_topic
-    from .sealing import MAX_WELCOME_KEYS
+    from .keyring import MAX_WELCOME_KEYS
     items = unpack_strict(_seal.open_sealed(identity.x25519_private, sealed), "welcome")
     if (type(items) is not list or len(items) != 3 or type(items[0]) is not bytes or len(items[0]) != 32
             or type(items[2]) is not list or len(items[2]) > MAX_WELCOME_KEYS):
