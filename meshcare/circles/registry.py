@@ -167,7 +167,7 @@ class Registry:
         entry = self._join_lobby(token, name)
         from .state import Joining
         self.state.joining[token.invite_key] = Joining(token.encode(), name, now)
-        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now)
+        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now, self.random_bytes)
 
     def find(self, ref: str) -> Circle:
         """A circle by name or unique id prefix. Raises BadInput naming the choices."""
