@@ -52,7 +52,6 @@ FUTURE_SLACK: Final = 600             # s: a post created further ahead of our c
 EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
 MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
 MAX_EQUIVOCATED: Final = 4096         # (author, seq) pairs of equivocated posts remembered
-FACILITATOR_KINDS: Final = frozenset({"checkin"})
 
 
 class Verdict(Enum):
