@@ -361,35 +361,12 @@ class Circle(Writing):
         return None if item is None else item.envelope.epoch
 
     def names_ever(self) -> dict[bytes, str]:
-        """Everyone ever admitted, with the last name the roster gave them (kept after they leave or
-        are removed, so history still names them)."""
-        roster, out = self.roster, {}
-        for op_id in roster.order:
-            op = self._ops[op_id]
-            if op_id in roster.ignored:
-                continue
-            if op.kind == "create":
-                out[op.author] = str(op.body["member_name"])
-            elif op.kind == "admit":
-                out[bytes(op.body["member"])] = str(op.body["name"])
-        return out
+        """Everyone ever admitted, with the last name the roster gave them (``membership.names_ever``)."""
+        return ms.names_ever(self.roster, self._ops)
 
     def departure(self, member: bytes) -> str | None:
-        """How ``member`` last went, by the folded roster: ``"removed"``, ``"left"``, or None (never
-        admitted, or a member now)."""
-        roster = self.roster
-        if member in roster.members or member not in roster.ever:
-            return None
-        how = None
-        for op_id in roster.order:
-            op = self._ops[op_id]
-            if op_id in roster.ignored:
-                continue
-            if op.kind == "remove" and op.body.get("member") == member:
-                how = "removed"
-            elif op.kind == "leave" and op.author == member:
-                how = "left"
-        return how
+        """How ``member`` last went: ``"removed"``, ``"left"`` or None (``membership.departure``)."""
+        return ms.departure(self.roster, self._ops, member)
 
     def content_ids(self) -> list[bytes]:
         return list(self._content)

@@ -298,6 +298,38 @@ def generation_number(op_id: bytes) -> int:
     return (int.from_bytes(op_id[8:16], "big") & GENERATION_MASK) or 1
 
 
+def names_ever(roster: Roster, ops: Mapping[bytes, RosterOp]) -> dict[bytes, str]:
+    """Everyone ever admitted by ``ops`` (folded into ``roster``), with the last name the roster gave
+    them: kept after they leave or are removed, so history still names them."""
+    out = {}
+    for op_id in roster.order:
+        op = ops[op_id]
+        if op_id in roster.ignored:
+            continue
+        if op.kind == "create":
+            out[op.author] = str(op.body["member_name"])
+        elif op.kind == "admit":
+            out[bytes(op.body["member"])] = str(op.body["name"])
+    return out
+
+
+def departure(roster: Roster, ops: Mapping[bytes, RosterOp], member: bytes) -> str | None:
+    """How ``member`` last went, by ``ops`` folded into ``roster``: ``"removed"``, ``"left"``, or None
+    (never admitted, or a member now)."""
+    if member in roster.members or member not in roster.ever:
+        return None
+    how = None
+    for op_id in roster.order:
+        op = ops[op_id]
+        if op_id in roster.ignored:
+            continue
+        if op.kind == "remove" and op.body.get("member") == member:
+            how = "removed"
+        elif op.kind == "leave" and op.author == member:
+            how = "left"
+    return how
+
+
 def invite_proof_message(topic: bytes, member: bytes) -> bytes:
     return topic + member
 
