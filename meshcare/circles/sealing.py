@@ -302,7 +302,7 @@ def scheme_for(kind: str, body: Mapping[str, Any]) -> Scheme:
 
 
 def scheme_of(outer: Mapping[str, Any]) -> Scheme:
-    """The scheme a received outer map was sealed with, read from the shape ``scheme_for``'s gives it."""
+    """The scheme a received outer map was sealed with, read back from the shape each scheme gives it."""
     kind = outer["k"]
     if kind in ("call", "checkin"):
         return SCHEMES[kind]
