@@ -18,7 +18,7 @@ from meshcare import envelope as env
 from meshcare.circles.circle import Circle
 from meshcare.circles.invites import Lobby, Token, new_invite_seed
 from meshcare.circles.registry import ADMIT_DELAY, FOLLOWUP_PROMPT, REFUSE_FOR, ROTATE_DEBOUNCE, Duty, Registry
-from meshcare.circles.sealing import ROSTER_EPOCH
+from meshcare.circles.keyring import ROSTER_EPOCH
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput
 from meshcare.ids import TopicId

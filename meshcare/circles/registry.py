@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from .. import envelope as env
 from ..crypto.keys import Identity
+from ..crypto.seal import RandomBytes, system_random
 from ..errors import BadInput, NotFound, RemoteProtocolError
 from ..ids import TopicId
 from .state import CircleEntry, LocalState
@@ -99,10 +100,12 @@ class _LobbyEntry:
 
 
 class Registry:
-    def __init__(self, identity: Identity, state: LocalState) -> None:
+    def __init__(self, identity: Identity, state: LocalState,
+                 random_bytes: RandomBytes = system_random) -> None:
         self.identity = identity
         self.me = bytes(identity.node_id)
         self.state = state
+        self.random_bytes = random_bytes       # every key and nonce its circles draw
         self.circles: dict[TopicId, Circle] = {}
         self.joining: dict[TopicId, _LobbyEntry] = {}        # lobby topic -> entry (this node joins)
         self.requests: dict[tuple[bytes, bytes], JoinRequest] = {}   # (circle topic, member)
@@ -128,7 +131,7 @@ class Registry:
     # circles
 
     def _open(self, entry: CircleEntry) -> Circle:
-        circle = Circle(self.identity, entry.secret, entry.founder, entry.roster_keys)
+        circle = Circle(self.identity, entry.secret, entry.founder, entry.roster_keys, self.random_bytes)
         self.circles[circle.topic] = circle
         self.state.circles[circle.topic] = entry
         return circle
@@ -164,7 +167,7 @@ class Registry:
         entry = self._join_lobby(token, name)
         from .state import Joining
         self.state.joining[token.invite_key] = Joining(token.encode(), name, now)
-        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now)
+        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now, self.random_bytes)
 
     def find(self, ref: str) -> Circle:
         """A circle by name or unique id prefix. Raises BadInput naming the choices."""
