@@ -259,17 +259,22 @@ class Node:
         """Fold every circle from the store (roster first), then sync the topics the circles want.
 
         Everything stored was accepted once: roster first (one fold), then posts (each waits for the
-        key it needs, if any); nothing is judged again. The seq counters move past what the store holds
-        of ours (a crash between publishing and saving the state must not make us reuse a seq)."""
+        key it needs, if any); nothing is judged again. This node's chain moves on from the last of its
+        envelopes the store holds, seq and prev together: after a crash between publishing and saving
+        the state, the saved counter is behind, and building on it would reuse a seq or name a stale
+        prev (an equivocation every node would drop)."""
         self.hints = event.hints
         t = int(now)
+        me = bytes(self.identity.node_id)
         for topic, circle in self.registry.circles.items():
             stored = [env.decode(r) for r in
                       self.store.get_many([k.id for k in self.store.keys(topic, KEY_MIN, KEY_MAX, t)])]
             for e in sorted(stored, key=lambda e: e.epoch != 0):
                 circle.ingest(e)
-            mine = self.store.max_seq(topic, self.identity.node_id)
-            self.state.seq[topic] = max(self.state.seq.get(topic, 0), mine)
+            last = max((e for e in stored if e.author == me), key=lambda e: e.seq, default=None)
+            if last is not None and last.seq > self.state.seq.get(topic, 0):
+                self.state.seq[topic] = last.seq
+                self.state.prev[topic] = last.id
         self.registry.finish_joins()
         self._sync_topics(now, out)
 
