@@ -268,17 +268,15 @@ class Daemon:
         return link
 
     async def _timers(self) -> None:
-        """The one place the daemon sleeps: until the node's next deadline, or until an event changed it."""
+        """The one place the daemon sleeps: until the node's next deadline, or until an event may have
+        moved it (every ``_apply`` sets ``_timers_changed``)."""
         while True:
+            self._timers_changed = trio.Event()
             deadline = self.node.next_deadline()
-            delay = 3600.0 if deadline is None else max(0.0, deadline - self.now())
-            with trio.move_on_after(delay):
-                await self._timers_changed.wait()
-            if self._timers_changed.is_set():
-                self._timers_changed = trio.Event()
             now = self.now()
-            deadline = self.node.next_deadline()
             if deadline is None or deadline > now:
+                with trio.move_on_after(3600.0 if deadline is None else deadline - now):
+                    await self._timers_changed.wait()
                 continue
             try:
                 effects = self.node.handle_deadline(now)
@@ -286,6 +284,7 @@ class Daemon:
                 await trio.sleep(self.faults.report("the node's timers", exc, now))
                 continue
             self._apply(effects)
+            await trio.lowlevel.checkpoint()   # the links run between two rounds of due timers
 
     # ---------------------------------------------------------------------------------------------
     # effects
