@@ -20,10 +20,11 @@ one ``Session`` per link, and per topic a ``TopicGossip`` (Plumtree). An envelop
    (per-author highest sequence numbers) and push what the other lacks by them. Reconciliation also runs
    periodically with one random neighbour per topic.
 
-The engine is the one that acts; two collaborators it owns only decide, over what the engine hands them
-(``now``, its RNG, a read-only view of its links), and never call back: ``NeighbourSet``
-(``neighbours.py``: whom to dial, which link to trim, which are silent) and ``CatchUp`` (``catchup.py``:
-which neighbour reconciles which topic, and when). Gossip, pushes and the link table stay here.
+Parts: the engine owns its collaborators and is the one that acts. ``NeighbourSet`` (``neighbours.py``:
+whom to dial, which link to trim, which are silent) and ``CatchUp`` (``catchup.py``: which neighbour
+reconciles which topic, and when) only decide, over what the engine hands them (``now``, its RNG, a
+read-only view of its links), and never call back. ``LinkTable`` (``link_table.py``) holds the links and
+queues every frame on them; ``PeerRequests`` (``requests.py``) answers what peers ask.
 
 Everything a peer can make the node do is bounded and charged to that peer (``requests.py``,
 ``budget.py``): announcements, fetches, Heads and Reconcile answers, pending grafts; every new envelope is
@@ -51,9 +52,10 @@ from .catchup import CatchUp
 from .config import SyncConfig
 from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
 from .gossip import TopicGossip
+from .link_table import Link, LinkTable
 from .neighbours import NeighbourSet
 from .reconcile import heads_message
-from .requests import Link, PeerRequests
+from .requests import PeerRequests
 from .session import MAX_TAGS, QueueLane, PeerClosed, Session, SyncFrame, TopicsChanged
 
 __all__ = ["Access", "SyncConfig", "SyncEngine", "Verifier"]
@@ -78,7 +80,8 @@ class SyncEngine(PeerRequests):
         self._lobbies: set[bytes] = set()  # topics joined as lobbies: offered after circles (tag limit)
         self._graft_topics: set[bytes] = set()  # topics with announced ids pending (graft timers)
         self._gossip: dict[bytes, TopicGossip] = {}
-        self._links: dict[PeerKey, Link] = {}
+        self.stats: Counter[str] = Counter()
+        self._links = LinkTable(self.stats)
         self._neighbours = NeighbourSet(self.config, rng, self._links)   # reads the link table
         self._catchup = CatchUp(store, self.config, rng)
         self._requested: dict[bytes, float] = {}
@@ -86,8 +89,6 @@ class SyncEngine(PeerRequests):
         self._clock = 0.0  # the ``now`` of the event being handled
         self._next_tick: float | None = None
         self._authors = AuthorBudgets(self.config.limits)
-
-        self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------------------------------
     # facade
@@ -104,12 +105,7 @@ class SyncEngine(PeerRequests):
         elif isinstance(event, ev.LinkOpened):
             self._on_link_opened(event, now, out)
         elif isinstance(event, ev.LinkClosed):
-            self._neighbours.closed(event.peer, event.node, now)
-            self._forget_link(event.peer)
-            self._dial(self._neighbours.fill(now), out)
-            if event.misbehaved:
-                self.stats["links_dropped_misbehaved"] += 1
-                self._neighbours.misbehaved(event.peer, now)
+            self._on_link_closed(event, now, out)
         elif isinstance(event, ev.PeerDiscovered):
             self._neighbours.discovered(event.peer, event.segment)
             self._dial(self._neighbours.fill(now), out)
@@ -157,9 +153,9 @@ class SyncEngine(PeerRequests):
             for peer, ids in gossip.due_grafts(now).items():
                 if peer in self._links:
                     self.stats["grafts_sent"] += 1
-                    self._send_ids(peer, Graft, topic, ids, QueueLane.URGENT, out)
+                    self._links.send_ids(peer, Graft, topic, ids, QueueLane.URGENT, out)
         for topic in self._catchup.due_after_catchup(now):
-            for peer in self._topic_peers(topic):
+            for peer in self._links.sharing(topic):
                 self._start_reconcile(peer, topic, now, out)
         if self._next_tick is not None and self._next_tick <= now:
             self._next_tick = now + self.config.tick
@@ -170,7 +166,7 @@ class SyncEngine(PeerRequests):
             self._dial([extra], out)
         if self._catchup.round_due(now):
             for topic in self._topics:
-                chosen = self._catchup.pick(self._topic_peers(topic))
+                chosen = self._catchup.pick(self._links.sharing(topic))
                 if chosen is not None:
                     self._start_reconcile(chosen, topic, now, out)
         return out
@@ -219,8 +215,8 @@ class SyncEngine(PeerRequests):
             out.append(ev.DropLink(peer, "neighbour set full"))
             return
         session = Session(event.handshake_hash, self._offer(event.node), queue_limit=self.config.queue_limit)
-        self._links[peer] = Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
-                                  event.node)
+        self._links.add(peer, Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
+                                   event.node))
         self.stats["links_opened"] += 1
         out.append(ev.OutputReady(peer))
         if event.initiator:
@@ -228,15 +224,18 @@ class SyncEngine(PeerRequests):
             if oldest is not None:
                 self._drop(oldest, "neighbour set trimmed", now, out, misbehaved=False)
 
+    def _on_link_closed(self, event: ev.LinkClosed, now: float, out: list[ev.Effect]) -> None:
+        self._neighbours.closed(event.peer, event.node, now)
+        self._forget_link(event.peer)
+        self._dial(self._neighbours.fill(now), out)
+        if event.misbehaved:
+            self.stats["links_dropped_misbehaved"] += 1
+            self._neighbours.misbehaved(event.peer, now)
+
     def _forget_link(self, peer: PeerKey) -> None:
-        link = self._links.pop(peer, None)
-        if link is None:
-            return
-        self.stats["dropped_queue"] += link.session.dropped_frames
-        for name in ("bytes_in", "bytes_out", "payload_in", "payload_out"):
-            self.stats[name] += getattr(link.session, name)
-        for gossip in self._gossip.values():
-            gossip.remove_peer(peer)
+        if self._links.forget(peer) is not None:
+            for gossip in self._gossip.values():
+                gossip.remove_peer(peer)
 
     def _drop(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect], *, misbehaved: bool) -> None:
         link = self._links.get(peer)
@@ -259,7 +258,7 @@ class SyncEngine(PeerRequests):
             if dead:
                 self._drop(peer, "peer silent too long", now, out, misbehaved=False)
             else:
-                self._send(peer, Ping(int(now)), QueueLane.URGENT, out)
+                self._links.send(peer, Ping(int(now)), QueueLane.URGENT, out)
         for envelope_id, t in list(self._requested.items()):
             if now - t > 30:
                 del self._requested[envelope_id]
@@ -303,9 +302,6 @@ class SyncEngine(PeerRequests):
         self.stats["topics_not_offered"] = len(topics) - MAX_TAGS
         return frozenset(topics[:MAX_TAGS])
 
-    def _topic_peers(self, topic: bytes) -> list[PeerKey]:
-        return [p for p, link in self._links.items() if topic in link.session.shared]
-
     def _on_topics_changed(self, peer: PeerKey, change: TopicsChanged, now: float, out: list[ev.Effect]) -> None:
         for topic, gossip in self._gossip.items():
             if topic in change.shared:
@@ -314,12 +310,12 @@ class SyncEngine(PeerRequests):
                 gossip.remove_peer(peer)
         for topic in change.added:
             if self.config.heads_on_open:
-                self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), QueueLane.BULK, out)
+                self._links.send(peer, Heads(topic, heads_message(self.store, topic, int(now))), QueueLane.BULK, out)
             elif self._links[peer].initiator:
                 self._start_reconcile(peer, topic, now, out)
             recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window][-64:]
             if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
-                self._send_ids(peer, IHave, topic, recent, QueueLane.LIVE, out)
+                self._links.send_ids(peer, IHave, topic, recent, QueueLane.LIVE, out)
 
     # ------------------------------------------------------------------------------------------
     # input
@@ -364,32 +360,29 @@ class SyncEngine(PeerRequests):
             self._on_ihave(peer, frame, now)
         elif isinstance(frame, Graft):
             self._gossip[topic].grafted_by(peer)
-            self._push_ids(peer, topic, frame.ids, now, QueueLane.LIVE, out)
+            self._answer_fetch(peer, topic, frame.ids, now, QueueLane.LIVE, out)
         elif isinstance(frame, Prune):
             self._gossip[topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_ids(peer, topic, frame.ids, now, QueueLane.BULK, out, catchup=True)
+            self._answer_fetch(peer, topic, frame.ids, now, QueueLane.BULK, out, catchup=True)
         elif isinstance(frame, Heads):
             self._on_heads(peer, frame, now, out)
         elif isinstance(frame, Reconcile):
             self._on_reconcile(peer, frame, now, out)
-
-    def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
-        return self.store.missing(list(ids)) if ids else []
 
     def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
         """Reconcile ``topic`` with ``peer`` now, or after the neighbour reconciling it (``CatchUp``)."""
         frame = self._catchup.begin(peer, topic, now, self._links)
         if frame is not None:
             self.stats["reconcile_started"] += 1
-            self._send(peer, frame, QueueLane.BULK, out)
+            self._links.send(peer, frame, QueueLane.BULK, out)
 
     def _reconcile_next(self, topic: bytes, now: float, out: list[ev.Effect]) -> None:
         """The active reconciliation of ``topic`` is over (done, quiet or its link gone): start the next."""
-        opening = self._catchup.finish(topic, now, self._topic_peers(topic))
+        opening = self._catchup.finish(topic, now, self._links.sharing(topic))
         if opening is not None:
             self.stats["reconcile_started"] += 1
-            self._send(opening[0], opening[1], QueueLane.BULK, out)
+            self._links.send(opening[0], opening[1], QueueLane.BULK, out)
 
     def _reconcile_progress(self, peer: PeerKey, topic: bytes, done: bool, now: float, out: list[ev.Effect]) -> None:
         if self._catchup.progress(peer, topic, done, now):
@@ -441,7 +434,7 @@ class SyncEngine(PeerRequests):
             candidates.append(envelope)
         if duplicate and gossip.duplicate_from(peer):
             self.stats["prunes_sent"] += 1
-            self._send(peer, Prune(topic), QueueLane.LIVE, out)
+            self._links.send(peer, Prune(topic), QueueLane.LIVE, out)
         if not candidates:
             return
         verdicts = self._verify(candidates, int(now))
@@ -513,20 +506,9 @@ class SyncEngine(PeerRequests):
         raw = [e.encoded for e in envelopes]
         self._recent.extend((self._clock, topic, e.id) for e in envelopes)
         for peer in eager:
-            self._push_raw(peer, topic, raw, lane, out)
+            self._links.push(peer, topic, raw, lane, out)
         if lazy:
             ids: list[bytes] = list(dict.fromkeys(e.id for e in envelopes))
             for peer in lazy:
                 self.stats["ihave_ids_sent"] += len(ids)
-                self._send_ids(peer, IHave, topic, ids, lane, out)
-
-    def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
-              lane: QueueLane, out: list[ev.Effect]) -> None:
-        link = self._links.get(peer)
-        if link is None:
-            return
-        if not link.session.send(frame, lane):
-            return  # counted by the session (dropped_frames)
-        self.stats["frames_out"] += 1
-        out.append(ev.OutputReady(peer))
-
+                self._links.send_ids(peer, IHave, topic, ids, lane, out)
