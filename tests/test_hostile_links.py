@@ -139,7 +139,7 @@ async def test_duty_fault_is_logged_once_and_postponed(autojump_clock, caplog):
 
 async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
     from meshcare.sync.frames import CODEC
-    from meshcare.wire import Close
+    from meshcare.sync.frames import Close
 
     caplog.set_level(logging.DEBUG)
     async with trio.open_nursery() as nursery:

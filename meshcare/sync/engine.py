@@ -44,13 +44,12 @@ from .. import envelope as env
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..ids import TopicId
 from ..store import Store
-from ..wire import Ping, Push
 from . import events as ev
 from .events import PeerKey
 from .budget import AuthorBudgets, PeerBudget
 from .catchup import CatchUp
 from .config import SyncConfig
-from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
+from .frames import Graft, Heads, IHave, Ping, Prune, Push, Reconcile, Want
 from .gossip import TopicGossip
 from .link_table import Link, LinkTable
 from .neighbours import NeighbourSet

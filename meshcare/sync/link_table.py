@@ -17,11 +17,10 @@ from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from typing import Final
 
-from ..wire import Ping, Push
 from . import events as ev
 from .budget import PeerBudget
 from .events import PeerKey
-from .frames import MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
+from .frames import MAX_IDS_PER_FRAME, Graft, Heads, IHave, Ping, Prune, Push, Reconcile, Want
 from .session import QueueLane, Session
 
 #: Envelope bytes one Push we build may carry (the frame cap is 256 KiB).
