@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from meshcare.sync.frames import CODEC, Close, Graft, Heads, IHave, Push, Reconcile, Topics, Want
-from meshcare.sync.reconcile import Reconciler, heads_message
+from meshcare.sync.heads import heads_message
+from meshcare.sync.reconcile import Reconciler
 from meshcare.sync.session import Session
 from meshcare.crypto import kdf
 from meshcare.crypto.channel import Handshake

@@ -51,9 +51,9 @@ from .catchup import CatchUp
 from .config import SyncConfig
 from .frames import Graft, Heads, IHave, Ping, Prune, Push, Reconcile, Want
 from .gossip import TopicGossip
+from .heads import heads_message
 from .link_table import Link, LinkTable
 from .neighbours import NeighbourSet
-from .reconcile import heads_message
 from .requests import PeerRequests
 from .session import MAX_TAGS, QueueLane, PeerClosed, Session, SyncFrame, TopicsChanged
 

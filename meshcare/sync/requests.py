@@ -25,8 +25,9 @@ from . import events as ev
 from .events import PeerKey
 from .frames import Heads, IHave, Reconcile, Want
 from .gossip import TopicGossip
+from .heads import answer_heads
 from .link_table import LinkTable
-from .reconcile import Reconciler, answer_heads
+from .reconcile import Reconciler
 from .session import QueueLane
 
 if TYPE_CHECKING:
