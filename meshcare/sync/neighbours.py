@@ -50,20 +50,20 @@ class NeighbourSet:
     def __init__(self, config: SyncConfig, rng: random.Random, links: Mapping[PeerKey, Linked]) -> None:
         self._config = config
         self._rng = rng
-        self._links = links                                  # the engine's table, read only
-        self.known: dict[PeerKey, Hashable] = {}             # discovered peer -> its segment
-        self.dialing: set[PeerKey] = set()                   # addresses a Connect is out for
-        self._address_node: dict[PeerKey, PeerKey] = {}      # address -> the node a dial there reached
+        self._links = links                                     # the engine's table, read only
+        self._known: dict[PeerKey, Hashable] = {}               # discovered peer -> its segment
+        self.dialing: set[PeerKey] = set()                      # addresses a Connect is out for
+        self._address_node: dict[PeerKey, PeerKey] = {}         # address -> the node a dial there reached
         self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
         self._next_rotate: float | None = None
 
     # --- discovery and the life of a link ------------------------------------------------------------
 
     def discovered(self, peer: PeerKey, segment: Hashable) -> None:
-        self.known[peer] = segment
+        self._known[peer] = segment
 
     def lost(self, peer: PeerKey) -> None:
-        self.known.pop(peer, None)
+        self._known.pop(peer, None)
 
     def opened(self, peer: PeerKey, address: PeerKey | None, initiator: bool) -> bool:
         """A link to ``peer`` is up (dialled at ``address``, if we dialled). Returns whether to keep it: a
@@ -71,7 +71,7 @@ class NeighbourSet:
         self.dialing.discard(peer)
         if address is not None:
             self.dialing.discard(address)
-            if address in self.known:
+            if address in self._known:
                 self._address_node[address] = peer
         if not initiator and len(self._links) >= self._config.max_links:
             return False
@@ -81,7 +81,7 @@ class NeighbourSet:
     def closed(self, peer: PeerKey, node: bytes, now: float) -> None:
         """A link or a dial ended (``node``: who was reached there, b"" if unknown). Call while the link is
         still in the table: a failed dial or an ended link makes other peers go first."""
-        if node and peer in self.known:
+        if node and peer in self._known:
             self._address_node[peer] = node  # that address is a node we are linked with
         if peer in self.dialing or peer in self._links:
             self.dialing.discard(peer)
@@ -101,15 +101,15 @@ class NeighbourSet:
     def fill(self, now: float) -> list[PeerKey]:
         """The peers to dial towards ``target_links``, uncovered segments first (now counted as dialling)."""
         want = self._config.target_links - len(self._links) - len(self.dialing)
-        if want <= 0 or not self.known:
+        if want <= 0 or not self._known:
             return []
         busy = self.busy()
-        candidates = [p for p in self.known if p not in busy and self._dialable(p, now)]
+        candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
         if not candidates:
             return []
-        covered = {self.known.get(p) for p in busy}
+        covered = {self._known.get(p) for p in busy}
         self._rng.shuffle(candidates)
-        candidates.sort(key=lambda p: self.known[p] in covered)  # stable: uncovered segments first
+        candidates.sort(key=lambda p: self._known[p] in covered)  # stable: uncovered segments first
         chosen = candidates[:want]
         self.dialing.update(chosen)
         return chosen
@@ -133,7 +133,7 @@ class NeighbourSet:
             return None
         self._next_rotate = now + self._config.rotate_interval * (0.5 + self._rng.random())
         busy = self.busy()
-        candidates = [p for p in self.known if p not in busy and self._dialable(p, now)]
+        candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
         if not candidates or len(self._links) < self._config.target_links:
             return None
         peer = self._rng.choice(sorted(candidates, key=repr))
@@ -167,7 +167,7 @@ class NeighbourSet:
 
     def busy(self) -> set[PeerKey]:
         """Links, dials under way, and addresses whose node is linked already (under its node id)."""
-        for address in [a for a in self._address_node if a not in self.known]:
+        for address in [a for a in self._address_node if a not in self._known]:
             del self._address_node[address]   # bounded by what discovery knows
         linked = {a for a, node in self._address_node.items() if node in self._links}
         return set(self._links) | self.dialing | linked
@@ -182,6 +182,6 @@ class NeighbourSet:
 
     def _segment(self, peer: PeerKey) -> Hashable:
         """The segment a link's peer was discovered on (its dialled address's, when keyed by node id)."""
-        if peer in self.known:
-            return self.known[peer]
-        return next((self.known.get(a) for a, node in self._address_node.items() if node == peer), None)
+        if peer in self._known:
+            return self._known[peer]
+        return next((self._known.get(a) for a, node in self._address_node.items() if node == peer), None)
