@@ -7,7 +7,8 @@ import pytest
 import trio
 
 from meshcare.errors import BadInput
-from tests.test_daemon_circles import circle_of_three, founded, make, member_names, wait_for
+from tests.helpers import wait_for
+from tests.test_daemon_circles import circle_of_three, founded, make, member_names
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -28,6 +28,8 @@ from meshcare.errors import (BadInput, ConfigError, DaemonNotRunning, LocalProto
                              RequestFailed, StoreError)
 from meshcare.transport.control_server import INTERNAL_ERROR, Dispatcher, EventHub, serve_control
 
+from .helpers import wait_for
+
 NODE_ID = "6b1cb8d7" * 8
 STATUS = {"node_id": NODE_ID, "name": "Ana", "listen": "0.0.0.0:7447", "uptime_s": 3725.5, "links": 2,
           "envelopes": 17, "topics": 1, "statistics": {"frames_in": 40, "links": {"opened": 3}}}
@@ -143,13 +145,6 @@ class RawClient:
         while data := await self.stream.receive_some(65536):
             got += data
         return got
-
-
-async def wait_for(condition, timeout=5.0):
-    """Poll a condition that other tasks or threads make true (no fixed sleeps)."""
-    with trio.fail_after(timeout):
-        while not condition():
-            await trio.sleep(0.002)
 
 
 # --- the server -----------------------------------------------------------------------------------

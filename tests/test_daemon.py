@@ -11,17 +11,13 @@ from meshcare.crypto.keys import Identity
 from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 SECRET = "ab" * 16
 
 
 def make(peers=()) -> Daemon:
     return Daemon(Identity.generate("n"), MemoryStore(), listen=("127.0.0.1", 0), peers=peers)
-
-
-async def wait_for(predicate, timeout: float = 10.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
 
 
 async def start(nursery, daemons):

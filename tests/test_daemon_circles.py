@@ -10,15 +10,11 @@ from meshcare.errors import BadInput, NotFound
 from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 
 def make(name: str, peers=()) -> Daemon:
     return Daemon(Identity.generate(name), MemoryStore(), listen=("127.0.0.1", 0), peers=peers)
-
-
-async def wait_for(predicate, timeout: float = 15.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.02)
 
 
 def member_names(d: Daemon, circle: str) -> set[str]:

@@ -21,6 +21,8 @@ from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 SECRET = "ef" * 16
 
 
@@ -30,12 +32,6 @@ def make(**kw) -> Daemon:
 
 def ids_of(d: Daemon) -> set[str]:
     return {k.id.hex() for k in d.store.keys(next(iter(d.topics)), (0, b""), (2**63, b""), int(time.time()) + 10)}
-
-
-async def wait_for(predicate, timeout: float = 20.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
 
 
 async def honest_pair(nursery) -> tuple[Daemon, Daemon]:

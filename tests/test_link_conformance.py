@@ -16,6 +16,8 @@ from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 SECRET = "cd" * 16
 CONFIG = SyncConfig(ping_interval=5.0, dead_after=15.0)
 
@@ -27,12 +29,6 @@ def kind(request):
 
 def ids_of(d: Daemon) -> set[str]:
     return {k.id.hex() for k in d.store.keys(next(iter(d.topics)), (0, b""), (2**63, b""), int(d.now()))}
-
-
-async def wait_for(predicate, timeout: float = 30.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
 
 
 async def linked_pair(nursery, kind: str, config: SyncConfig = CONFIG):
