@@ -1,5 +1,5 @@
 """Circle ops between in-process daemons on loopback: what people are told when an op does not apply
-(issue 9 items 15-19). Polls a condition with a deadline, as test_daemon_circles does; no fixed sleeps."""
+(issue 9 items 15-19). Polls a condition with a deadline (tests/helpers.wait_for); no fixed sleeps."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 import trio
 
 from meshcare.errors import BadInput
-from tests.helpers import wait_for
-from tests.test_daemon_circles import circle_of_three, founded, make, member_names
+from tests.helpers import circle_of_three, founded, make_daemon, member_names, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -80,7 +79,7 @@ async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_
         await bob.request("call.update", {"call": call, "text": "calling you now"})
         await wait_for(lambda: cat.op_call_show({"call": call})["call"]["updates"])
         # dan joins later: the old call still reached 2 of 2, and names nobody who was not there
-        dan = make("dan", [("127.0.0.1", ann.port)])
+        dan = make_daemon("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
         await dan.request("circle.join", {"token": token})
@@ -109,7 +108,7 @@ async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_sho
         await wait_for(lambda: status(ann, bob) == status(ann, cat) == "available")
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
         await wait_for(lambda: status(ann, cat) is None)
-        dan = make("dan", [("127.0.0.1", ann.port)])
+        dan = make_daemon("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
         await dan.request("circle.join", {"token": token})
@@ -152,11 +151,11 @@ async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why()
         assert bob.op_circle_list({})["circles"][0]["status"] == "left"
         # a second person tries the token cat already used
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-        dan = make("dan", [("127.0.0.1", ann.port)])
+        dan = make_daemon("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         await dan.request("circle.join", {"token": token})
         await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
-        eve = make("eve", [("127.0.0.1", ann.port)])
+        eve = make_daemon("eve", [("127.0.0.1", ann.port)])
         await nursery.start(eve.run)
         await eve.request("circle.join", {"token": token})
 

@@ -7,48 +7,9 @@ import trio
 
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput, NotFound
-from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
-from .helpers import wait_for
-
-
-def make(name: str, peers=()) -> Daemon:
-    return Daemon(Identity.generate(name), MemoryStore(), listen=("127.0.0.1", 0), peers=peers)
-
-
-def member_names(d: Daemon, circle: str) -> set[str]:
-    """Names in the circle as ``d`` folds it; empty while ``d`` has the secret but not yet the roster
-    that names the circle (a joiner between the welcome and the first roster operations)."""
-    found = [c for c in d.registry.circles.values() if c.roster.name == circle]
-    return {m.name for m in found[0].roster.members.values()} if found else set()
-
-
-async def founded(nursery) -> Daemon:
-    """ann's daemon, running, with the circle "Elm St" she founded."""
-    ann = make("ann")
-    await nursery.start(ann.run)
-    await ann.request("circle.create", {"name": "Elm St"})
-    return ann
-
-
-async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
-    """ann founds "Elm St"; bob and cat join by invite tokens (bob via ann, cat via bob only)."""
-    ann = await founded(nursery)
-    bob = make("bob", [("127.0.0.1", ann.port)])
-    await nursery.start(bob.run)
-    token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-    joined = await bob.request("circle.join", {"token": token})
-    assert joined["status"] == "waiting" and joined["name"] == "Elm St"
-    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.registry.circles.values()}
-                   and member_names(bob, "Elm St") == {"ann", "bob"})
-    cat = make("cat", [("127.0.0.1", bob.port)])      # reaches the circle only through bob
-    await nursery.start(cat.run)
-    token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-    await cat.request("circle.join", {"token": token})
-    await wait_for(lambda: all(d.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
-                               for d in (ann, bob, cat)))
-    return ann, bob, cat
+from .helpers import circle_of_three, founded, make_daemon, member_names, wait_for
 
 
 async def test_invite_join_call_claim_resolve_between_three_daemons():
@@ -128,7 +89,7 @@ async def test_checkin_tally_and_not_answered():
 
 async def test_errors_name_the_problem():
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
+        ann = make_daemon("ann")
         await nursery.start(ann.run)
         with pytest.raises(NotFound):
             await ann.request("call.create", {"circle": "nowhere", "text": "hello"})
@@ -144,19 +105,19 @@ async def test_errors_name_the_problem():
 
 async def test_a_member_admits_when_the_inviter_is_offline():
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
+        ann = make_daemon("ann")
         with trio.CancelScope() as ann_scope:
             async with trio.open_nursery() as ann_nursery:
                 await ann_nursery.start(ann.run)
                 await ann.request("circle.create", {"name": "Elm St"})
-                bob = make("bob", [("127.0.0.1", ann.port)])
+                bob = make_daemon("bob", [("127.0.0.1", ann.port)])
                 await nursery.start(bob.run)
                 await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
                 await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
                 token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
                 await wait_for(lambda: len(bob.registry.find("Elm St").roster.invites) == 2)
                 ann_scope.cancel()          # the inviter goes offline before anyone uses the token
-        cat = make("cat", [("127.0.0.1", bob.port)])
+        cat = make_daemon("cat", [("127.0.0.1", bob.port)])
         await nursery.start(cat.run)
         await cat.request("circle.join", {"token": token})
         await wait_for(lambda: cat.registry.circles and member_names(cat, "Elm St") == {"ann", "bob", "cat"},
@@ -170,11 +131,11 @@ async def test_a_member_admits_when_the_inviter_is_offline():
 async def test_new_members_read_from_their_join_on_unless_history_is_shared():
     for share in (False, True):
         async with trio.open_nursery() as nursery:
-            ann = make("ann")
+            ann = make_daemon("ann")
             await nursery.start(ann.run)
             await ann.request("circle.create", {"name": "Elm St", "share_history": share})
             before = (await ann.request("call.create", {"circle": "Elm St", "text": "said before bob joined"}))["call"]["id"]
-            bob = make("bob", [("127.0.0.1", ann.port)])
+            bob = make_daemon("bob", [("127.0.0.1", ann.port)])
             await nursery.start(bob.run)
             await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
             await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
@@ -189,11 +150,11 @@ async def test_new_members_read_from_their_join_on_unless_history_is_shared():
 async def test_a_relay_carries_the_circle_without_reading_it():
     async with trio.open_nursery() as nursery:
         ann = await founded(nursery)
-        pi = make("pi", [("127.0.0.1", ann.port)])
+        pi = make_daemon("pi", [("127.0.0.1", ann.port)])
         await nursery.start(pi.run)
         await pi.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St", "role": "relay"}))["token"]})
         await wait_for(lambda: pi.registry.circles and pi.registry.find("Elm St").roster.role(pi.registry.me) == "relay")
-        bob = make("bob", [("127.0.0.1", pi.port)])        # bob reaches ann only through the relay
+        bob = make_daemon("bob", [("127.0.0.1", pi.port)])        # bob reaches ann only through the relay
         await nursery.start(bob.run)
         await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
         await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob", "pi"}, timeout=40)
@@ -209,7 +170,7 @@ async def test_a_relay_carries_the_circle_without_reading_it():
 
 async def test_retention_deletes_expired_calls_from_store_and_state():
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
+        ann = make_daemon("ann")
         await nursery.start(ann.run)
         await ann.request("circle.create", {"name": "Elm St", "retention_days": 1})
         call = (await ann.request("call.create", {"circle": "Elm St", "text": "short-lived"}))["call"]["id"]
