@@ -26,7 +26,7 @@ async def start(nursery, daemons):
         await d.request("topic.join", {"secret": SECRET})
 
 
-async def test_three_daemons_over_loopback_tcp_deliver_everywhere():
+async def test_three_daemons_over_loopback_tcp_deliver_everywhere(autojump_clock):
     async with trio.open_nursery() as nursery:
         a = make()
         await start(nursery, [a])
@@ -48,7 +48,7 @@ def await_ids(d: Daemon) -> set[str]:
     return {k.id.hex() for k in keys}
 
 
-async def test_simultaneous_dials_leave_one_link():
+async def test_simultaneous_dials_leave_one_link(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = make(), make()
         await start(nursery, [a, b])
@@ -61,7 +61,7 @@ async def test_simultaneous_dials_leave_one_link():
         nursery.cancel_scope.cancel()
 
 
-async def test_restarted_node_catches_up_from_its_store():
+async def test_restarted_node_catches_up_from_its_store(autojump_clock):
     store = MemoryStore()
     ident = Identity.generate("returning")
     async with trio.open_nursery() as nursery:
@@ -81,7 +81,7 @@ async def test_restarted_node_catches_up_from_its_store():
         nursery.cancel_scope.cancel()
 
 
-async def test_link_over_memory_streams_and_garbage_closes_only_that_link():
+async def test_link_over_memory_streams_and_garbage_closes_only_that_link(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = make(), make()
         await start(nursery, [a, b])

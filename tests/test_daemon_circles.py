@@ -12,7 +12,7 @@ from meshcare.transport.daemon import Daemon
 from .helpers import circle_of_three, founded, make_daemon, member_names, wait_for
 
 
-async def test_invite_join_call_claim_resolve_between_three_daemons():
+async def test_invite_join_call_claim_resolve_between_three_daemons(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         made = await cat.request("call.create", {"circle": "Elm St", "text": "Rough night, could someone come by?",
@@ -40,7 +40,7 @@ async def test_invite_join_call_claim_resolve_between_three_daemons():
         nursery.cancel_scope.cancel()
 
 
-async def test_removed_member_is_cut_off_and_sees_nothing_new():
+async def test_removed_member_is_cut_off_and_sees_nothing_new(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
@@ -66,7 +66,7 @@ async def test_removed_member_is_cut_off_and_sees_nothing_new():
         nursery.cancel_scope.cancel()
 
 
-async def test_checkin_tally_and_not_answered():
+async def test_checkin_tally_and_not_answered(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         made = await ann.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone this week?"})
@@ -87,7 +87,7 @@ async def test_checkin_tally_and_not_answered():
         nursery.cancel_scope.cancel()
 
 
-async def test_errors_name_the_problem():
+async def test_errors_name_the_problem(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann = make_daemon("ann")
         await nursery.start(ann.run)
@@ -103,7 +103,7 @@ async def test_errors_name_the_problem():
         nursery.cancel_scope.cancel()
 
 
-async def test_a_member_admits_when_the_inviter_is_offline():
+async def test_a_member_admits_when_the_inviter_is_offline(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann = make_daemon("ann")
         with trio.CancelScope() as ann_scope:
@@ -128,7 +128,7 @@ async def test_a_member_admits_when_the_inviter_is_offline():
         nursery.cancel_scope.cancel()
 
 
-async def test_new_members_read_from_their_join_on_unless_history_is_shared():
+async def test_new_members_read_from_their_join_on_unless_history_is_shared(autojump_clock):
     for share in (False, True):
         async with trio.open_nursery() as nursery:
             ann = make_daemon("ann")
@@ -147,7 +147,7 @@ async def test_new_members_read_from_their_join_on_unless_history_is_shared():
             nursery.cancel_scope.cancel()
 
 
-async def test_a_relay_carries_the_circle_without_reading_it():
+async def test_a_relay_carries_the_circle_without_reading_it(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann = await founded(nursery)
         pi = make_daemon("pi", [("127.0.0.1", ann.port)])
@@ -168,7 +168,7 @@ async def test_a_relay_carries_the_circle_without_reading_it():
         nursery.cancel_scope.cancel()
 
 
-async def test_retention_deletes_expired_calls_from_store_and_state():
+async def test_retention_deletes_expired_calls_from_store_and_state(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann = make_daemon("ann")
         await nursery.start(ann.run)
@@ -182,7 +182,7 @@ async def test_retention_deletes_expired_calls_from_store_and_state():
         nursery.cancel_scope.cancel()
 
 
-async def test_the_circle_state_survives_a_restart(tmp_path):
+async def test_the_circle_state_survives_a_restart(tmp_path, autojump_clock):
     from meshcare.transport.state_file import LocalStateFile
     from meshcare.store.sqlite import SqliteStore
     ident = Identity.generate("ann")
