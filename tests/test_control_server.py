@@ -247,7 +247,7 @@ async def test_a_version_mismatch_closes_the_connection(sock_path, caplog):
     assert any("version 99" in r.getMessage() for r in caplog.records)
 
 
-async def test_subscriber_receives_events(sock_path):
+async def test_subscriber_receives_events(sock_path, autojump_clock):
     daemon = FakeDaemon()
     async with running(sock_path, daemon):
         raw = await RawClient.open(sock_path)
@@ -305,7 +305,7 @@ def test_hub_drops_a_subscriber_that_fell_behind(caplog):
         hub.publish("tick", {"bad": {1, 2}})
 
 
-async def test_a_client_that_stops_reading_is_dropped(sock_path, caplog):
+async def test_a_client_that_stops_reading_is_dropped(sock_path, caplog, autojump_clock):
     caplog.set_level(logging.WARNING, logger="meshcare.control")
     daemon = FakeDaemon(buffer=1000)
     async with running(sock_path, daemon, send_timeout=0.2):
