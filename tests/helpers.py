@@ -17,10 +17,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import nacl.signing
 import trio
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from meshcare import envelope as env
@@ -36,6 +37,25 @@ if TYPE_CHECKING:
 NOW = 1_800_000_000  # a fixed "now" for pure tests (2027-01-15)
 T = NOW              # the circle tests' short name for it
 DAY = 86_400
+
+_V = TypeVar("_V")
+
+
+def full_size() -> bool:
+    """Whether the loaded hypothesis profile (tests/conftest.py) is the ``ci`` one or larger."""
+    return settings.default.max_examples >= settings.get_profile("ci").max_examples
+
+
+def examples(ci: int) -> int:
+    """An explicit ``max_examples`` written for the ``ci`` profile, scaled to the loaded one (the ``dev``
+    profile runs half as many), never below 10. CI runs exactly ``ci``."""
+    scale = settings.default.max_examples / settings.get_profile("ci").max_examples
+    return ci if scale >= 1 else max(10, round(ci * scale))
+
+
+def by_profile(*, dev: _V, ci: _V) -> _V:
+    """``ci`` under the ``ci`` profile, ``dev`` otherwise: for sizes that make a test slow, not its examples."""
+    return ci if full_size() else dev
 
 
 def make_envelope(signing_key: nacl.signing.SigningKey | None = None, *, topic: bytes = b"T" * 16,
