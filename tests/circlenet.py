@@ -17,6 +17,9 @@ from meshcare.crypto.keys import Identity
 
 from .helpers import T
 
+#: A support plan body as a member writes one (plan_share tests).
+PLAN = {"helps": "a walk", "avoid": "", "contact": "my sister", "other": ""}
+
 
 class Net:
     """Identities, each with its own Circle of one circle. ``to`` names who receives an envelope now

@@ -138,7 +138,7 @@ def make_daemon(name: str, peers: Any = ()) -> Daemon:
 def member_names(d: Daemon, circle: str) -> set[str]:
     """Names in the circle as ``d`` folds it; empty while ``d`` has the secret but not yet the roster
     that names the circle (a joiner between the welcome and the first roster operations)."""
-    found = [c for c in d.registry.circles.values() if c.roster.name == circle]
+    found = [c for c in d.node.registry.circles.values() if c.roster.name == circle]
     return {m.name for m in found[0].roster.members.values()} if found else set()
 
 
@@ -158,13 +158,13 @@ async def circle_of_three(nursery: trio.Nursery) -> tuple[Daemon, Daemon, Daemon
     token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
     joined = await bob.request("circle.join", {"token": token})
     assert joined["status"] == "waiting" and joined["name"] == "Elm St"
-    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.registry.circles.values()}
+    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.node.registry.circles.values()}
                    and member_names(bob, "Elm St") == {"ann", "bob"})
     cat = make_daemon("cat", [("127.0.0.1", bob.port)])      # reaches the circle only through bob
     await nursery.start(cat.run)
     token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
     await cat.request("circle.join", {"token": token})
-    await wait_for(lambda: all(d.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
+    await wait_for(lambda: all(d.node.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
                                for d in (ann, bob, cat)))
     return ann, bob, cat
 
@@ -203,7 +203,7 @@ class DaemonProcess:
         return out
 
     def start(self, *peers: int) -> None:
-        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0"]
+        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0", "--bench-ops"]
         for port in peers:
             argv += ["--peer", f"127.0.0.1:{port}"]
         self.proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,

@@ -14,9 +14,9 @@ import pytest
 
 FORBIDDEN = ("trio", "zeroconf", "textual", "socket", "asyncio", "sqlite3")
 PURE_PACKAGES = ("meshcare.crypto", "meshcare.circles", "meshcare.sync", "meshcare.sim", "meshcare.control",
-                 "meshcare.store")
+                 "meshcare.store", "meshcare.ops")
 PURE_MODULES = ("meshcare.wire", "meshcare.envelope", "meshcare.ranges", "meshcare.errors", "meshcare.ids",
-                "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.ops")
+                "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.node_events")
 #: the one store that is a file, and the factory that picks it
 SQLITE_ALLOWED = ("meshcare.store.sqlite", "meshcare.store.factory")
 #: the circles domain and the topic sync engine never import each other; only the Node joins them

@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 Every command here is a thin client of one (sometimes two) control operations of the running daemon
-(``meshcare/transport/circle_ops.py``): it turns flags into the op's arguments, asks, and prints either
+(``meshcare/ops/``): it turns flags into the op's arguments, asks, and prints either
 words for people or, with ``--json``, the daemon's result dict as it is (keys may be added here, never
 renamed: docs/cli.md is the contract). The daemon resolves names and id prefixes and checks everything
 it is given; this module only checks what argparse can (choices, formats), so bad usage exits 2 and a
