@@ -13,7 +13,7 @@ from meshcare.circles.calls import (CallState, call_to_dict, fold_calls, followu
                                     next_escalation_time)
 from meshcare.circles.posts import Post, make_post
 
-from .test_posts import ladders, mid, mk
+from .helpers import ladders, mid, mk, shuffled_with_duplicates
 
 CALLER, A, B, C = mid(1), mid(2), mid(3), mid(4)
 T0 = 1_700_000_000
@@ -357,12 +357,6 @@ def histories(draw: st.DrawFn) -> list[Post]:
         if kind == "offer":
             offers.append(post.id)
     return posts
-
-
-def shuffled_with_duplicates(posts: list[Post]) -> st.SearchStrategy[list[Post]]:
-    dups = st.lists(st.sampled_from(posts), max_size=5) if posts else st.just([])
-    return st.tuples(st.permutations(posts), dups).map(
-        lambda pd: [*pd[0], *pd[1]])
 
 
 def reference_claim(caller: bytes, thread: list[Post]) -> tuple[bytes | None, frozenset[bytes]]:

@@ -13,8 +13,7 @@ from meshcare.circles.checkins import (CheckinState, answered, checkin_to_dict, 
                                        not_answered, tally)
 from meshcare.circles.posts import Post, make_post, opaque_reply
 
-from .test_calls import shuffled_with_duplicates
-from .test_posts import mid, mk
+from .helpers import mid, mk, shuffled_with_duplicates
 
 FAC, A, B, C = mid(1), mid(2), mid(3), mid(4)
 T0 = 1_700_000_000

@@ -17,8 +17,7 @@ from meshcare.circles.presence import (DEFAULT_PRESENCE_S, PresenceState, fold_p
                                        roster)
 from meshcare.errors import BadInput
 
-from .test_calls import shuffled_with_duplicates
-from .test_posts import mid, mk
+from .helpers import mid, mk, shuffled_with_duplicates
 
 A, B, C, CALLER = mid(1), mid(2), mid(3), mid(4)
 T0 = 1_700_000_000

@@ -151,10 +151,9 @@ SENDS: Final[dict[Role, frozenset[type]]] = {
 
 
 def _scalar_ok(value: object) -> bool:
-    kind = type(value)
-    if kind is int:
-        return INT_MIN <= value <= INT_MAX  # type: ignore[operator]
-    return kind in (str, float, bool, bytes) or value is None
+    if type(value) is int:
+        return INT_MIN <= value <= INT_MAX
+    return type(value) in (str, float, bool, bytes) or value is None
 
 
 def data_problem(value: object, where: str) -> str | None:
