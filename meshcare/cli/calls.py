@@ -27,22 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import config
-from ..circles import posts
+from .. import vocab
+from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, URGENCY_WORDS
 from .common import EXIT_OK, EXIT_USAGE, ask_daemon, emit, table, add_command, datetime_arg, named, number_in, shorten, word, short, when
 from ..errors import BadInput
 
 #: Two-word commands dispatched to hidden parsers: ``call show`` -> ``call-show``.
 SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show")}
-
-URGENCY_WORDS = {"now": "now", "today": "today", "whenever": "whenever someone can"}
-NEED_WORDS = {"listen": "someone to listen", "company": "company", "practical": "practical help",
-              "ride": "a ride"}
-CONSENT_WORDS = {"no_police": "please do not involve the police",
-                 "do_not_tell_others": "please do not tell anyone outside this call",
-                 "no_calls": "no phone calls, please", "text_only": "text only, please"}
-OFFER_WORDS = {"call": "I can call", "come_over": "I can come over", "listening": "I can listen",
-               "text": "I can text"}
-
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
@@ -68,9 +59,9 @@ def parse_ladder(spec: str) -> list[dict[str, Any]]:
     for i, part in enumerate(p.strip() for p in spec.split(",")):
         m = re.fullmatch(r"(?P<to>[A-Za-z]+)(?::(?P<members>[^@]*))?(?:@(?P<after>\S*))?", part)
         to = m["to"].lower() if m else ""
-        if not m or to not in posts.LADDER_TARGETS:
+        if not m or to not in vocab.LADDER_TARGETS:
             raise ValueError(f"cannot read the step {part!r}: write TO[:NAMES]@MINUTES with TO one of "
-                             f"{', '.join(posts.LADDER_TARGETS)}, e.g. chosen:ann+bob@0,circle@15")
+                             f"{', '.join(vocab.LADDER_TARGETS)}, e.g. chosen:ann+bob@0,circle@15")
         if m["after"] is None and i == 0:
             after = 0
         elif m["after"] is not None and m["after"].isdigit():
@@ -86,11 +77,11 @@ def parse_ladder(spec: str) -> list[dict[str, Any]]:
             raise ValueError("the first step goes out straight away: end it with @0")
         if steps and after <= steps[-1]["after"]:
             raise ValueError(f"the step {part!r} must come later than the one before it")
-        if after > posts.MAX_LADDER_AFTER:
-            raise ValueError(f"a ladder spans at most {posts.MAX_LADDER_AFTER} minutes (one day)")
+        if after > vocab.MAX_LADDER_AFTER:
+            raise ValueError(f"a ladder spans at most {vocab.MAX_LADDER_AFTER} minutes (one day)")
         steps.append({"after": after, "to": to, "members": members})
-    if len(steps) > posts.MAX_LADDER_STEPS:
-        raise ValueError(f"a ladder has at most {posts.MAX_LADDER_STEPS} steps")
+    if len(steps) > vocab.MAX_LADDER_STEPS:
+        raise ValueError(f"a ladder has at most {vocab.MAX_LADDER_STEPS} steps")
     return steps
 
 
@@ -256,8 +247,8 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
 # --- check-ins ------------------------------------------------------------------------------------
 
 def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
-    if args.option and not posts.MIN_OPTIONS <= len(args.option) <= posts.MAX_OPTIONS:
-        print(f"meshcare checkin: give {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} --option answers "
+    if args.option and not vocab.MIN_OPTIONS <= len(args.option) <= vocab.MAX_OPTIONS:
+        print(f"meshcare checkin: give {vocab.MIN_OPTIONS} to {vocab.MAX_OPTIONS} --option answers "
               "(or none for the default ones)", file=sys.stderr)
         return EXIT_USAGE
     result = ask_daemon(settings, "checkin.create", circle=args.circle, prompt=args.prompt,
@@ -365,12 +356,12 @@ def register(sub: Any) -> None:
                   "hears at once.")
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("text", metavar="TEXT", help="what is going on, in your words")
-    p.add_argument("--urgency", choices=posts.URGENCIES, default="today", help="how soon (default today)")
-    p.add_argument("--need", action="append", default=[], type=word, choices=posts.NEEDS,
+    p.add_argument("--urgency", choices=vocab.URGENCIES, default="today", help="how soon (default today)")
+    p.add_argument("--need", action="append", default=[], type=word, choices=vocab.NEEDS,
                    help="what would help (repeatable)")
     p.add_argument("--reach", metavar="TEXT", help="how to reach you, e.g. 'flat 3B, ring twice'")
     p.add_argument("--consent", action="append", default=[], type=word,
-                   choices=posts.CONSENTS, help="your wishes for how others act (repeatable)")
+                   choices=vocab.CONSENTS, help="your wishes for how others act (repeatable)")
     p.add_argument("--consent-note", metavar="TEXT", help="anything else about your wishes")
     p.add_argument("--ladder", type=_ladder_arg, metavar="SPEC", help="who hears first and who later (see above)")
 
@@ -383,7 +374,7 @@ def register(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="resolved calls too")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle")
 
-    kinds = ", ".join(f"{k} ({OFFER_WORDS[k]})" for k in posts.OFFER_KINDS)
+    kinds = ", ".join(f"{k} ({OFFER_WORDS[k]})" for k in vocab.OFFER_KINDS)
     for name, handler, summary, example in (
             ("offer", cmd_offer, "offer help in a call's thread", "meshcare offer 3f2a9c1d come-over 'in 10 min'"),
             ("claim", cmd_claim, "say you have this call (others see someone is on it)", "meshcare claim 3f2a9c1d"),
@@ -395,7 +386,7 @@ def register(sub: Any) -> None:
         p = add_command(sub, name, handler, summary, example, more=f"Kinds of offer: {kinds}." if name == "offer" else "")
         p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
         if name == "offer":
-            p.add_argument("kind", metavar="KIND", type=word, choices=posts.OFFER_KINDS,
+            p.add_argument("kind", metavar="KIND", type=word, choices=vocab.OFFER_KINDS,
                            help="call, come_over (or come-over), listening or text")
             p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, e.g. when")
         elif name == "accept":
@@ -414,12 +405,12 @@ def register(sub: Any) -> None:
              "  meshcare checkin 'Elm St' 'Dinner Sunday?' --option yes --option no --visibility circle",
              more="`meshcare checkin reply CHECKIN OPTION [TEXT]` answers one and `meshcare checkin show "
                   "CHECKIN` shows the answers (a circle named \"reply\" or \"show\" is named by the start of "
-                  "its id). Without --option the answers are: " + "; ".join(posts.DEFAULT_OPTIONS) + ".")
+                  "its id). Without --option the answers are: " + "; ".join(vocab.DEFAULT_OPTIONS) + ".")
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("prompt", metavar="PROMPT", help="the question")
     p.add_argument("--option", action="append", default=[], metavar="TEXT",
-                   help=f"a possible answer (repeat {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} times)")
-    p.add_argument("--visibility", choices=posts.CHECKIN_VISIBILITY, default="facilitators",
+                   help=f"a possible answer (repeat {vocab.MIN_OPTIONS} to {vocab.MAX_OPTIONS} times)")
+    p.add_argument("--visibility", choices=vocab.CHECKIN_VISIBILITY, default="facilitators",
                    help="who sees the answers (default facilitators)")
 
     p = add_command(sub, "checkin-reply", cmd_checkin_reply, "answer a check-in",
@@ -438,7 +429,7 @@ def register(sub: Any) -> None:
     p = add_command(sub, "available", cmd_available, "tell your circles you are available to help",
              "meshcare available --until 22:30 --cap 1")
     p.add_argument("--until", type=_hhmm_arg, metavar="HH:MM", help="until this local time (today or tomorrow)")
-    p.add_argument("--cap", type=number_in(1, posts.MAX_PRESENCE_CAP, int), metavar="N",
+    p.add_argument("--cap", type=number_in(1, vocab.MAX_PRESENCE_CAP, int), metavar="N",
                    help="at most N calls at a time")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle (default: all of yours)")
 

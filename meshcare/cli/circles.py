@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..circles import posts
+from .. import vocab
 from .common import EXIT_OK, EXIT_USAGE, ask_daemon, emit, table, Handler, add_command, number_in, short, when
 from ..errors import BadInput
 from ..text import for_terminal
@@ -45,7 +45,7 @@ PLAN_HEADER = """\
 def plan_template(plan: Mapping[str, Any] | None) -> str:
     """The text opened in $EDITOR: the header, then ``helps:``, ``avoid:``, ``contact:``, ``other:``."""
     parts = [PLAN_HEADER]
-    for key in posts.PLAN_FIELDS:
+    for key in vocab.PLAN_FIELDS:
         text = str((plan or {}).get(key) or "").strip()
         parts.append(f"{key}:\n" + (text + "\n" if text else "") + "\n")
     return "".join(parts)
@@ -55,7 +55,7 @@ def parse_plan_text(text: str) -> dict[str, str]:
     """The four parts of an edited template (missing ones empty). BadInput for text before any heading."""
     found: dict[str, list[str]] = {}
     current: str | None = None
-    heading = re.compile(r"\s*(" + "|".join(posts.PLAN_FIELDS) + r")\s*:\s?(.*)", re.IGNORECASE)
+    heading = re.compile(r"\s*(" + "|".join(vocab.PLAN_FIELDS) + r")\s*:\s?(.*)", re.IGNORECASE)
     for line in text.splitlines():
         if line.lstrip().startswith("#"):
             continue
@@ -69,8 +69,8 @@ def parse_plan_text(text: str) -> dict[str, str]:
             found[current].append(line)
         elif line.strip():
             raise BadInput(f"your plan has text before the first heading ({line.strip()[:30]!r}); "
-                           f"write it under one of: {', '.join(f'{k}:' for k in posts.PLAN_FIELDS)}")
-    return {key: "\n".join(found.get(key, [])).strip() for key in posts.PLAN_FIELDS}
+                           f"write it under one of: {', '.join(f'{k}:' for k in vocab.PLAN_FIELDS)}")
+    return {key: "\n".join(found.get(key, [])).strip() for key in vocab.PLAN_FIELDS}
 
 
 # --- circles --------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> in
 # --- support plan ---------------------------------------------------------------------------------
 
 def _plan_text(plan: Mapping[str, Any] | None) -> str:
-    parts = [f"{key}: " + str(plan[key]).replace("\n", "\n  ") for key in posts.PLAN_FIELDS if plan and plan.get(key)]
+    parts = [f"{key}: " + str(plan[key]).replace("\n", "\n  ") for key in vocab.PLAN_FIELDS if plan and plan.get(key)]
     return "\n".join(parts) if parts else "Your support plan is empty."
 
 
@@ -277,7 +277,7 @@ def _edit_in_editor(settings: config.Settings, initial: str) -> str:
 
 
 def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
-    parts = {key: getattr(args, key) for key in posts.PLAN_FIELDS if getattr(args, key) is not None}
+    parts = {key: getattr(args, key) for key in vocab.PLAN_FIELDS if getattr(args, key) is not None}
     if not parts:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             print("meshcare plan edit: say what to write with --helps, --avoid, --contact or --other "
