@@ -454,7 +454,7 @@ class PlanShare(Request[r.PlanShareResult]):
 
     def _check(self) -> None:
         if not self.call and self.circle is None:
-            raise BadInput("say whom to share the plan with: a call of yours or a circle")
+            raise BadInput("say whom to share the plan with: the call (one of yours) or the circle")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -273,7 +273,7 @@ class Seq(Shape):
         n = len(value)
         if not (n == 0 and self.or_empty) and (n < self.lo or (self.hi is not None and n > self.hi)):
             raise BadInput(f"{noun} must have {_span(self.lo or None, self.hi, 'items')}"
-                           f"{' (or none)' if self.or_empty else ''}, not {n}")
+                           f"{', or none' if self.or_empty else ''}, not {n}")
         out = tuple(self.item.check(v, label, label) for label, v in
                     ((self._label(i, noun, where), v) for i, v in enumerate(value)))
         if self.distinct:
