@@ -36,10 +36,14 @@ Handler = Callable[[argparse.Namespace, config.Settings], int]
 # --- showing values -------------------------------------------------------------------------------
 
 def when(ts: Any, now: float | None = None) -> str:
-    """A unix time in local time: ``14:05`` today, ``Tue 14:05`` within a week, else with the date."""
+    """A unix time in local time: ``14:05`` today, ``Tue 14:05`` within a week, else with the date; ``?``
+    for a time no calendar holds (a member may post an availability ``until`` of 2**62)."""
     if not isinstance(ts, (int, float)):
         return "-"
-    moment = datetime.fromtimestamp(ts)
+    try:
+        moment = datetime.fromtimestamp(ts)
+    except (OverflowError, OSError, ValueError):
+        return "?"
     days = abs((moment.date() - datetime.fromtimestamp(time.time() if now is None else now).date()).days)
     return moment.strftime("%H:%M" if days == 0 else "%a %H:%M" if days < 7 else "%a %d %b %Y %H:%M")
 

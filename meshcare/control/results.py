@@ -130,7 +130,7 @@ class CircleJoinResult(Result):
     OP: ClassVar[str] = n.OP_CIRCLE_JOIN
     circle: str = key(CIRCLE_ID, "the circle's id")
     name: str = key(TEXT, "its name, as the token says")
-    status: str = key(Choice(vocab.JOIN_STATUSES), "`waiting`")
+    status: str = key(Choice(vocab.JOIN_STATUSES[:1]), "`waiting` (`circle.list` shows when it went through or was refused)")
     expires: int = key(Time(None, None), "when the token expires")
 
 
