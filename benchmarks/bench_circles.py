@@ -27,6 +27,7 @@ from meshcare import envelope as env  # noqa: E402
 from meshcare.circles import calls as cl  # noqa: E402
 from meshcare.circles import checkins as ck  # noqa: E402
 from meshcare.circles import membership as ms  # noqa: E402
+from meshcare.circles import roster_fold as rf  # noqa: E402
 from meshcare.circles.circle import Circle, invite_proof  # noqa: E402
 from meshcare.circles.invites import new_invite_seed  # noqa: E402
 from meshcare.crypto import seal  # noqa: E402
@@ -79,7 +80,7 @@ def sizes(size: int) -> dict[str, float]:
     ops_objects = {op.id: circle._ops[op.id] for op in ops}
     start = time.perf_counter()
     for _ in range(5):
-        ms.fold(ops_objects.values(), circle.founder, circle.topic)
+        rf.fold(ops_objects.values(), circle.founder, circle.topic)
     fold_ms = (time.perf_counter() - start) / 5 * 1000
     return {"members": size, "call_bytes": call.size, "offer_bytes": offer.size, "receipt_bytes": receipt.size,
             "remove_bytes": remove.size, "roster_ops": len(ops), "roster_fold_ms": round(fold_ms, 2)}

@@ -43,7 +43,7 @@ class Proc:
         # lift the per-author budget (120 fresh envelopes per minute by default)
         (self.home / "config.toml").write_text(f"author_per_minute = 10000000\nstore_synchronous = \"{SYNC}\"\n")
         argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0",
-                "--log-level", "warning"]
+                "--log-level", "warning", "--bench-ops"]
         for port in peers:
             argv += ["--peer", f"127.0.0.1:{port}"]
         self.proc = subprocess.Popen(argv, env=self.env, stderr=open(root / f"{name}.log", "wb"))

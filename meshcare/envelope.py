@@ -26,6 +26,7 @@ the nonce is injectable.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Final
@@ -235,7 +236,7 @@ def open_body(envelope: Envelope, key: bytes) -> bytes:
     return _seal.decrypt(key, envelope.nonce, envelope.ciphertext, _ad(envelope.header_fields()))
 
 
-def signatures_valid(envelopes: list[Envelope]) -> list[bool]:
+def signatures_valid(envelopes: Sequence[Envelope]) -> list[bool]:
     """Verify a batch; element i tells whether envelope i's signature holds.
 
     Meant to run in worker threads (libsodium releases the GIL while it verifies, so a pool of one

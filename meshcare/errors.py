@@ -92,6 +92,10 @@ class UnknownOp(BadInput):
     """A control request names an operation this daemon does not have (often: the daemon is older)."""
 
 
+class AlreadyRunning(MeshcareError):
+    """Another daemon holds this data directory (its lock file)."""
+
+
 class DaemonUnavailable(MeshcareError):
     """The local daemon cannot be reached, or the connection to it failed in the middle of a request."""
 

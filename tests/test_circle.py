@@ -21,7 +21,7 @@ from meshcare.circles import checkins as ck
 from meshcare.circles import membership as ms
 from meshcare.circles import plans as pl
 from meshcare.circles.circle import _UNREADABLE, Circle, Verdict, circle_topic, invite_proof
-from meshcare.circles.sealing import ROSTER_EPOCH
+from meshcare.circles.keyring import ROSTER_EPOCH
 from meshcare.crypto import seal, sign
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput, DecryptionFailed, LocalProtocolError
@@ -176,8 +176,8 @@ def ids(c: Circle) -> set[bytes]:
 def body_keys(c: Circle) -> list[bytes]:
     """Every key this node holds that could open an envelope body: epoch keys and what derives from them."""
     out = []
-    for key in c._epoch_keys.values():
-        out += [key, c._body_key(key)]
+    for number, key in c.keys.epochs.items():
+        out += [key, c.keys.body_key(number)]
     return out
 
 
@@ -307,8 +307,8 @@ def test_a_removed_member_posting_under_its_old_epoch_is_rejected_even_with_a_va
     f, c = n.circles["F"], n.circles["C"]
     old = f.roster.current
     n.roster("F", "remove", n.remove_fields("F", "C"), to=["A"])
-    assert old is not None and old in c._epoch_keys
-    forged = c._seal(old, c._body_key(c._epoch_keys[old]), pack({"k": "presence", "status": "away"}),
+    assert old is not None and old in c.keys.epochs
+    forged = c._seal(old, c.keys.body_key(old), pack({"k": "presence", "status": "away"}),
                      seq=n.seq["C"] + 1, now=T, expires=T + DAY, lane=env.Lane.NORMAL)
     assert f.verdict(forged, T) is Verdict.REJECT and n.circles["A"].verdict(forged, T) is Verdict.REJECT
 
@@ -323,7 +323,7 @@ def test_a_non_member_on_an_existing_epoch_is_rejected() -> None:
     f = n.circles["F"]
     epoch = f.roster.current
     assert epoch is not None
-    key = f._body_key(f._epoch_keys[epoch])                                   # even with the right key
+    key = f.keys.body_key(epoch)                                              # even with the right key
     forged = stranger._seal(epoch, key, pack({"k": "presence", "status": "away"}), seq=1, now=T,
                             expires=T + DAY, lane=env.Lane.NORMAL)
     assert f.verdict(forged, T) is Verdict.REJECT
@@ -502,7 +502,7 @@ def test_a_forged_escalate_cannot_keep_a_call_closed() -> None:
     outer = {"k": "escalate", "call": call.id, "keys": c.sealed_keys(bogus, [n.me("F")]),
              "box": seal.box(bogus, pack({"call": call.id, "step": 1}), call.id)}
     n.seq["C"] += 1
-    forged = c._seal(epoch, c._body_key(c._epoch_keys[epoch]), pack(outer), seq=n.seq["C"], now=T,
+    forged = c._seal(epoch, c.keys.body_key(epoch), pack(outer), seq=n.seq["C"], now=T,
                      expires=T + DAY, lane=env.Lane.URGENT)
     n._spread("C", forged, to=["F"])
     audience = n.circles["A"].call_audience(n.me("A"), ladder, 1)
@@ -651,7 +651,7 @@ def _repost_as(n: Net, copier: str, original: env.Envelope, **changes: Any) -> e
     own envelope, as a modified client can."""
     from meshcare.wire import unpack_strict
     c = n.circles[copier]
-    key = c._body_key(c._epoch_keys[original.epoch])
+    key = c.keys.body_key(original.epoch)
     outer = {**unpack_strict(env.open_body(original, key)), **changes}
     n.seq[copier] += 1
     e = c._seal(original.epoch, key, pack(outer), seq=n.seq[copier], now=T, expires=original.expires,

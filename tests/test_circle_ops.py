@@ -21,22 +21,22 @@ async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lap
         ann, bob, cat = await circle_of_three(nursery)
         call = (await cat.request("call.create", {"circle": "Elm St", "text": "Could someone call me?"}))["call"]["id"]
         for d in (ann, bob):
-            await wait_for(lambda d=d: any(c["id"] == call for c in d.op_calls_list({})["calls"]))
+            await wait_for(lambda d=d: any(c["id"] == call for c in d.perform("calls.list", {})["calls"]))
         with pytest.raises(BadInput, match="not claimed"):
             await ann.request("call.release", {"call": call})
         with pytest.raises(BadInput, match="own call"):
             await cat.request("call.offer", {"call": call, "kind": "call"})
         claimed = await bob.request("call.claim", {"call": call})
         assert claimed["have_it"] is True
-        await wait_for(lambda: ann.op_call_show({"call": call})["call"]["claimer"] == hexid(bob))
+        await wait_for(lambda: ann.perform("call.show", {"call": call})["call"]["claimer"] == hexid(bob))
         # bob is removed: his claim lapses, the call is open again for the circle
         await ann.request("circle.remove", {"circle": "Elm St", "member": "bob"})
         for d in (ann, cat):
-            await wait_for(lambda d=d: d.op_call_show({"call": call})["call"]["status"] == "open")
+            await wait_for(lambda d=d: d.perform("call.show", {"call": call})["call"]["status"] == "open")
         # a facilitator can close a call that is not theirs
         done = await ann.request("call.resolve", {"call": call})
         assert done["already_resolved"] is False and done["call"]["resolved_by"] == hexid(ann)
-        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["status"] == "resolved")
+        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["status"] == "resolved")
         again = await cat.request("call.resolve", {"call": call})
         assert again["already_resolved"] is True and again["id"] is None
         with pytest.raises(BadInput, match="was resolved by ann; nothing more"):
@@ -53,14 +53,14 @@ async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once():
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         await ann.request("circle.role", {"circle": "Elm St", "member": "bob", "role": "facilitator"})
-        await wait_for(lambda: all(c.roster.role(bob.registry.me) == "facilitator"
-                                   for d in (bob, cat) for c in d.registry.circles.values()))
+        await wait_for(lambda: all(c.roster.role(bob.node.registry.me) == "facilitator"
+                                   for d in (bob, cat) for c in d.node.registry.circles.values()))
         made = (await bob.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone?"}))["checkin"]
         assert made["author"] == hexid(bob)
-        await wait_for(lambda: [c["id"] for c in cat.op_checkin_list({})["checkins"]] == [made["id"]])
+        await wait_for(lambda: [c["id"] for c in cat.perform("checkin.list", {})["checkins"]] == [made["id"]])
         replied = await cat.request("checkin.reply", {"checkin": made["id"], "option": 1})
         assert replied["option"] == "doing OK"
-        await wait_for(lambda: bob.op_checkin_show({"checkin": made["id"]})["checkin"]["answered"] == 1)
+        await wait_for(lambda: bob.perform("checkin.show", {"checkin": made["id"]})["checkin"]["answered"] == 1)
         nursery.cancel_scope.cancel()
 
 
@@ -73,23 +73,23 @@ async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_
         await cat.request("plan.share", {"circle": "Elm St"})
         call = (await cat.request("call.create", {"circle": "Elm St", "text": "Rough night"}))["call"]["id"]
         for d in (ann, bob):
-            await wait_for(lambda d=d: any(c["id"] == call and c["plans"] for c in d.op_calls_list({})["calls"]))
-            assert d.op_call_show({"call": call})["call"]["plans"][0]["plan"]["helps"] == "tea and a quiet room"
-        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["reached"] == 2)
+            await wait_for(lambda d=d: any(c["id"] == call and c["plans"] for c in d.perform("calls.list", {})["calls"]))
+            assert d.perform("call.show", {"call": call})["call"]["plans"][0]["plan"]["helps"] == "tea and a quiet room"
+        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["reached"] == 2)
         await bob.request("call.update", {"call": call, "text": "calling you now"})
-        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["updates"])
+        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["updates"])
         # dan joins later: the old call still reached 2 of 2, and names nobody who was not there
         dan = make("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
         await dan.request("circle.join", {"token": token})
-        await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 4)
-        shown = cat.op_call_show({"call": call})["call"]
+        await wait_for(lambda: len(cat.node.registry.find("Elm St").roster.members) == 4)
+        shown = cat.perform("call.show", {"call": call})["call"]
         assert (shown["reached"], shown["audience"], shown["waiting_on"]) == (2, 2, [])
         # bob is removed: his update still says bob
         await ann.request("circle.remove", {"circle": "Elm St", "member": "bob"})
-        await wait_for(lambda: len(cat.registry.find("Elm St").roster.members) == 3)
-        shown = cat.op_call_show({"call": call})["call"]
+        await wait_for(lambda: len(cat.node.registry.find("Elm St").roster.members) == 3)
+        shown = cat.perform("call.show", {"call": call})["call"]
         assert shown["names"][hexid(bob)] == "bob"
         nursery.cancel_scope.cancel()
 
@@ -103,7 +103,7 @@ async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_sho
         await cat.request("presence.set", {"status": "available"})
 
         def status(d, who) -> str | None:
-            rows = d.op_roster({"circle": "Elm St"})["circles"][0]["roster"]
+            rows = d.perform("roster", {"circle": "Elm St"})["circles"][0]["roster"]
             return next((r["status"] for r in rows if r["member"] == hexid(who)), None)
         await wait_for(lambda: status(ann, bob) == status(ann, cat) == "available")
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
@@ -114,7 +114,7 @@ async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_sho
         await dan.request("circle.join", {"token": token})
         await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
         await wait_for(lambda: status(dan, bob) == "available", timeout=30)
-        rows = dan.op_roster({"circle": "Elm St"})["circles"][0]["roster"]
+        rows = dan.perform("roster", {"circle": "Elm St"})["circles"][0]["roster"]
         assert next(r for r in rows if r["member"] == hexid(bob))["cap"] == 2
         assert status(dan, cat) is None
         nursery.cancel_scope.cancel()
@@ -131,10 +131,10 @@ async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
         await ann.request("circle.revoke", {"circle": "Elm St", "invite": made[0]["invite"]})
         await ann.request("circle.invite", {"circle": "Elm St"})
         # the engine knows which topics are lobbies: past a link's tag limit, circles are offered first
-        circle = ann.registry.find("Elm St").topic
-        assert circle not in ann.engine._lobbies
-        lobbies = ann.registry.topics(int(ann.now())) - set(ann.registry.circles)
-        assert ann.engine._lobbies == lobbies and len(lobbies) > MAX_OPEN_INVITES   # + the revoked one's
+        circle = ann.node.registry.find("Elm St").topic
+        assert circle not in ann.node.engine._lobbies
+        lobbies = ann.node.registry.topics(int(ann.now())) - set(ann.node.registry.circles)
+        assert ann.node.engine._lobbies == lobbies and len(lobbies) > MAX_OPEN_INVITES   # + the revoked one's
         nursery.cancel_scope.cancel()
 
 
@@ -143,12 +143,12 @@ async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why()
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
-        await wait_for(lambda: cat.registry.find("Elm St").roster.role(cat.registry.me) is None)
-        (mine,) = cat.op_circle_list({})["circles"]
+        await wait_for(lambda: cat.node.registry.find("Elm St").roster.role(cat.node.registry.me) is None)
+        (mine,) = cat.perform("circle.list", {})["circles"]
         assert mine["status"] == "removed"
         await bob.request("circle.leave", {"circle": "Elm St"})
-        await wait_for(lambda: bob.registry.find("Elm St").roster.role(bob.registry.me) is None)
-        assert bob.op_circle_list({})["circles"][0]["status"] == "left"
+        await wait_for(lambda: bob.node.registry.find("Elm St").roster.role(bob.node.registry.me) is None)
+        assert bob.perform("circle.list", {})["circles"][0]["status"] == "left"
         # a second person tries the token cat already used
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
         dan = make("dan", [("127.0.0.1", ann.port)])
@@ -160,7 +160,7 @@ async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why()
         await eve.request("circle.join", {"token": token})
 
         def eve_joining() -> dict:
-            return eve.op_circle_list({})["joining"][0]
+            return eve.perform("circle.list", {})["joining"][0]
         await wait_for(lambda: eve_joining()["status"] == "refused")
         assert eve_joining()["refused"] == "used"
         nursery.cancel_scope.cancel()
@@ -174,13 +174,13 @@ async def test_a_post_from_a_node_whose_clock_runs_ahead_arrives_once_ours_catch
         ann, bob, cat = await circle_of_three(nursery)
         bob._epoch += 900                                   # bob's clock: 15 minutes fast
         await bob.request("presence.set", {"circle": "Elm St", "status": "available"})
-        circle = ann.registry.find("Elm St")
-        await wait_for(lambda: ann.registry.release_at is not None)
-        assert not any(p.kind == "presence" and p.author == bob.registry.me for p in circle.posts)
+        circle = ann.node.registry.find("Elm St")
+        await wait_for(lambda: ann.node.registry.release_at is not None)
+        assert not any(p.kind == "presence" and p.author == bob.node.registry.me for p in circle.posts)
         ann._epoch += 900 - FUTURE_SLACK + 1                # ann's clock reaches it
         ann._timers_changed.set()
-        await wait_for(lambda: any(p.kind == "presence" and p.author == bob.registry.me for p in circle.posts))
-        await wait_for(lambda: ann.registry.release_at is None)    # the timer ran the release
+        await wait_for(lambda: any(p.kind == "presence" and p.author == bob.node.registry.me for p in circle.posts))
+        await wait_for(lambda: ann.node.registry.release_at is None)    # the timer ran the release
         nursery.cancel_scope.cancel()
 
 
@@ -191,16 +191,16 @@ async def test_the_member_who_loses_a_claim_race_is_told_who_has_the_call():
         ann, bob, cat = await circle_of_three(nursery)
         made = await cat.request("call.create", {"circle": "Elm St", "text": "could someone call me"})
         call = made_id(made)
-        await wait_for(lambda: all(any(c.caller == cat.registry.me for c in d.registry.view(
-            d.registry.find("Elm St")).calls.values()) for d in (ann, bob)))
+        await wait_for(lambda: all(any(c.caller == cat.node.registry.me for c in d.node.registry.view(
+            d.node.registry.find("Elm St")).calls.values()) for d in (ann, bob)))
         events = {d: d.subscribe() for d in (ann, bob)}
         first = await ann.request("call.claim", {"call": call})      # no await in between: neither has
         second = await bob.request("call.claim", {"call": call})     # seen the other's claim yet
         assert first["have_it"] and second["have_it"]
-        circle = ann.registry.find("Elm St")
-        await wait_for(lambda: len(ann.registry.view(circle).calls[bytes.fromhex(call)].also_claimed) == 1)
-        winner = ann.registry.view(circle).calls[bytes.fromhex(call)].claimer
-        loser = bob if winner == ann.registry.me else ann
+        circle = ann.node.registry.find("Elm St")
+        await wait_for(lambda: len(ann.node.registry.view(circle).calls[bytes.fromhex(call)].also_claimed) == 1)
+        winner = ann.node.registry.view(circle).calls[bytes.fromhex(call)].claimer
+        loser = bob if winner == ann.node.registry.me else ann
 
         def notices(d):
             out = []
@@ -216,11 +216,11 @@ async def test_the_member_who_loses_a_claim_race_is_told_who_has_the_call():
         await wait_for(lambda: bool(seen[loser].extend(notices(loser)) or seen[loser]))
         assert seen[loser][0]["claimer"] == winner.hex() and seen[loser][0]["call"].startswith(call[:8])
         winner_node = ann if loser is bob else bob
-        circle_w = winner_node.registry.find("Elm St")
-        await wait_for(lambda: loser.registry.me in winner_node.registry.view(circle_w).calls[
+        circle_w = winner_node.node.registry.find("Elm St")
+        await wait_for(lambda: loser.node.registry.me in winner_node.node.registry.view(circle_w).calls[
             bytes.fromhex(call)].also_claimed)
-        winner_node.registry.duties(winner_node.now())          # plan now, as the timer would
-        assert notices(winner_node) == [] and winner_node.registry.take_notices() == []
+        winner_node.node.duties.due(winner_node.now())          # plan now, as the timer would
+        assert notices(winner_node) == [] and winner_node.node.duties.take_notices() == []
         nursery.cancel_scope.cancel()
 
 

@@ -330,6 +330,28 @@ async def test_unknown_op_from_the_dispatcher_lists_what_it_knows():
     assert dispatcher.ops == {"status"}
 
 
+async def test_the_real_daemon_answers_an_unknown_op_with_unknown_op(sock_path):
+    """docs/control.md: a daemon that lacks an op answers ``unknown-op`` (not bad-request); the
+    benchmark ops are in no table unless asked for, and a bad argument is still bad-request."""
+    from meshcare.crypto.keys import Identity
+    from meshcare.store.memory import MemoryStore
+    from meshcare.transport.daemon import Daemon
+    daemon = Daemon(Identity.generate("ann"), MemoryStore(), listen=("127.0.0.1", 0))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(daemon.run)
+        async with running(sock_path, daemon):
+            raw = await RawClient.open(sock_path)
+            for op in ("circle.frobnicate", "topic.join"):
+                reply = await raw.request(op)
+                assert reply.error is not None and reply.error.kind == "unknown-op", reply
+                assert f"{op!r}" in reply.error.message and "call.create" in reply.error.message
+            reply = await raw.request("call.create", circle=7)
+            assert reply.error is not None and reply.error.kind == "bad-request"
+            assert (await raw.request("status")).ok
+            await raw.stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
 # --- the blocking client without a daemon ----------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import trio
 import trio.testing
 
 from meshcare.crypto.keys import Identity
+from meshcare.ops.bench import BENCH_OPS
 from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
@@ -15,7 +16,7 @@ SECRET = "ab" * 16
 
 
 def make(peers=()) -> Daemon:
-    return Daemon(Identity.generate("n"), MemoryStore(), listen=("127.0.0.1", 0), peers=peers)
+    return Daemon(Identity.generate("n"), MemoryStore(), listen=("127.0.0.1", 0), peers=peers, extra_ops=BENCH_OPS)
 
 
 async def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -48,7 +49,7 @@ async def test_three_daemons_over_loopback_tcp_deliver_everywhere():
 
 
 def await_ids(d: Daemon) -> set[str]:
-    keys = d.store.keys(next(iter(d.topics)), (0, b""), (2**63, b""), int(time.time()))
+    keys = d.store.keys(next(iter(d.node.plain_topics)), (0, b""), (2**63, b""), int(time.time()))
     return {k.id.hex() for k in keys}
 
 
@@ -60,7 +61,7 @@ async def test_simultaneous_dials_leave_one_link():
         b.discovered(("127.0.0.1", a.port), "lan")
         await wait_for(lambda: len(a.links) == 1 and len(b.links) == 1)
         # both dials have been settled (joined or refused) and still exactly one link each
-        await wait_for(lambda: not a.engine._dialing and not b.engine._dialing)
+        await wait_for(lambda: not a.node.engine._dialing and not b.node.engine._dialing)
         assert len(a.links) == len(b.links) == 1
         nursery.cancel_scope.cancel()
 
@@ -73,13 +74,13 @@ async def test_restarted_node_catches_up_from_its_store():
         await start(nursery, [a])
         with trio.CancelScope() as scope:
             async with trio.open_nursery() as inner:
-                b = Daemon(ident, store, listen=("127.0.0.1", 0), peers=[("127.0.0.1", a.port)])
+                b = Daemon(ident, store, listen=("127.0.0.1", 0), peers=[("127.0.0.1", a.port)], extra_ops=BENCH_OPS)
                 await start(inner, [b])
                 first = await a.request("topic.publish", {"secret": SECRET, "text": "one"})
                 await wait_for(lambda: first["id"] in await_ids(b))
                 scope.cancel()
         later = [await a.request("topic.publish", {"secret": SECRET, "text": f"m{i}"}) for i in range(20)]
-        b2 = Daemon(ident, store, listen=("127.0.0.1", 0), peers=[("127.0.0.1", a.port)])
+        b2 = Daemon(ident, store, listen=("127.0.0.1", 0), peers=[("127.0.0.1", a.port)], extra_ops=BENCH_OPS)
         await start(nursery, [b2])
         await wait_for(lambda: {m["id"] for m in later} <= await_ids(b2))
         nursery.cancel_scope.cancel()

@@ -24,7 +24,7 @@ async def wait_for(predicate, timeout: float = 15.0) -> None:
 def member_names(d: Daemon, circle: str) -> set[str]:
     """Names in the circle as ``d`` folds it; empty while ``d`` has the secret but not yet the roster
     that names the circle (a joiner between the welcome and the first roster operations)."""
-    found = [c for c in d.registry.circles.values() if c.roster.name == circle]
+    found = [c for c in d.node.registry.circles.values() if c.roster.name == circle]
     return {m.name for m in found[0].roster.members.values()} if found else set()
 
 
@@ -44,13 +44,13 @@ async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
     token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
     joined = await bob.request("circle.join", {"token": token})
     assert joined["status"] == "waiting" and joined["name"] == "Elm St"
-    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.registry.circles.values()}
+    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.node.registry.circles.values()}
                    and member_names(bob, "Elm St") == {"ann", "bob"})
     cat = make("cat", [("127.0.0.1", bob.port)])      # reaches the circle only through bob
     await nursery.start(cat.run)
     token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
     await cat.request("circle.join", {"token": token})
-    await wait_for(lambda: all(d.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
+    await wait_for(lambda: all(d.node.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
                                for d in (ann, bob, cat)))
     return ann, bob, cat
 
@@ -63,23 +63,23 @@ async def test_invite_join_call_claim_resolve_between_three_daemons():
         call = made["call"]["id"]
 
         def seen(d: Daemon) -> bool:
-            return any(call in [c["id"] for c in d.op_calls_list({})["calls"]] for _ in [0])
+            return any(call in [c["id"] for c in d.perform("calls.list", {})["calls"]] for _ in [0])
         await wait_for(lambda: seen(ann) and seen(bob))
         # receipts: cat sees it reached both others
-        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["reached"] == 2)
+        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["reached"] == 2)
         offer = await bob.request("call.offer", {"call": call, "kind": "come_over", "text": "10 minutes"})
         await bob.request("call.claim", {"call": call})
-        await wait_for(lambda: cat.op_call_show({"call": call})["call"]["claimer"] == bob.identity.node_id.hex())
+        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["claimer"] == bob.identity.node_id.hex())
         with pytest.raises(BadInput):
             await ann.request("call.claim", {"call": call[:10]})   # bob has it: ann is told so
         await cat.request("call.accept", {"call": call, "offer": offer["id"][:8]})
         await cat.request("call.resolve", {"call": call})
         for d in (ann, bob, cat):
-            await wait_for(lambda d=d: d.op_call_show({"call": call})["call"]["status"] == "resolved")
-            shown = d.op_call_show({"call": call})["call"]
+            await wait_for(lambda d=d: d.perform("call.show", {"call": call})["call"]["status"] == "resolved")
+            shown = d.perform("call.show", {"call": call})["call"]
             assert shown["offers"][0]["accepted"] is True
-        assert [c["id"] for c in ann.op_calls_list({})["calls"]] == []
-        assert [c["id"] for c in ann.op_calls_list({"all": True})["calls"]] == [call]
+        assert [c["id"] for c in ann.perform("calls.list", {})["calls"]] == []
+        assert [c["id"] for c in ann.perform("calls.list", {"all": True})["calls"]] == [call]
         nursery.cancel_scope.cancel()
 
 
@@ -89,23 +89,23 @@ async def test_removed_member_is_cut_off_and_sees_nothing_new():
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
         for d in (ann, bob):
             await wait_for(lambda d=d: member_names(d, "Elm St") == {"ann", "bob"})
-        await wait_for(lambda: cat.registry.find("Elm St").roster.role(cat.registry.me) is None)
-        topic = ann.registry.find("Elm St").topic
+        await wait_for(lambda: cat.node.registry.find("Elm St").roster.role(cat.node.registry.me) is None)
+        topic = ann.node.registry.find("Elm St").topic
 
         def cut_off() -> bool:   # no link to cat carries the circle: nothing posted now can reach it
-            return all(topic not in d.engine.shared_topics(key) for d in (ann, bob)
+            return all(topic not in d.node.engine.shared_topics(key) for d in (ann, bob)
                        for key, link in d.links.items() if link.node_id == cat.identity.node_id)
         await wait_for(cut_off)
         made = await bob.request("call.create", {"circle": "Elm St", "text": "Anyone around tonight?"})
         call = made["call"]["id"]
-        await wait_for(lambda: call in [c["id"] for c in ann.op_calls_list({})["calls"]])
-        assert call not in [c["id"] for c in cat.op_calls_list({"all": True})["calls"]]
-        circle = cat.registry.find("Elm St")
+        await wait_for(lambda: call in [c["id"] for c in ann.perform("calls.list", {})["calls"]])
+        assert call not in [c["id"] for c in cat.perform("calls.list", {"all": True})["calls"]]
+        circle = cat.node.registry.find("Elm St")
         assert bytes.fromhex(call) not in circle.content_ids()     # not even the ciphertext reached it
         # bob's link to cat no longer carries the circle
         for key, link in bob.links.items():
             if link.node_id == cat.identity.node_id:
-                assert topic not in bob.engine.shared_topics(key)
+                assert topic not in bob.node.engine.shared_topics(key)
         nursery.cancel_scope.cancel()
 
 
@@ -114,17 +114,17 @@ async def test_checkin_tally_and_not_answered():
         ann, bob, cat = await circle_of_three(nursery)
         made = await ann.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone this week?"})
         checkin = made["checkin"]["id"]
-        await wait_for(lambda: checkin in [c["id"] for c in bob.op_checkin_list({})["checkins"]])
+        await wait_for(lambda: checkin in [c["id"] for c in bob.perform("checkin.list", {})["checkins"]])
         reply = await bob.request("checkin.reply", {"checkin": checkin[:8], "option": "3", "text": "rough"})
         assert reply["suggest_call"] is True and reply["option"] == "need support now"
-        await wait_for(lambda: ann.op_checkin_show({"checkin": checkin})["checkin"]["tally"]["need support now"] == 1)
-        shown = ann.op_checkin_show({"checkin": checkin})["checkin"]
+        await wait_for(lambda: ann.perform("checkin.show", {"checkin": checkin})["checkin"]["tally"]["need support now"] == 1)
+        shown = ann.perform("checkin.show", {"checkin": checkin})["checkin"]
         assert shown["not_answered"] == [cat.identity.node_id.hex()]
         # facilitators-only: cat sees that bob answered, not what
-        await wait_for(lambda: checkin in [c["id"] for c in cat.op_checkin_list({})["checkins"]])
+        await wait_for(lambda: checkin in [c["id"] for c in cat.perform("checkin.list", {})["checkins"]])
         await wait_for(lambda: bob.identity.node_id.hex() not in
-                       cat.op_checkin_show({"checkin": checkin})["checkin"]["not_answered"])
-        assert cat.op_checkin_show({"checkin": checkin})["checkin"]["tally"]["need support now"] == 0
+                       cat.perform("checkin.show", {"checkin": checkin})["checkin"]["not_answered"])
+        assert cat.perform("checkin.show", {"checkin": checkin})["checkin"]["tally"]["need support now"] == 0
         with pytest.raises(BadInput):
             await bob.request("checkin.create", {"circle": "Elm St", "prompt": "members cannot"})
         nursery.cancel_scope.cancel()
@@ -156,16 +156,16 @@ async def test_a_member_admits_when_the_inviter_is_offline():
                 bob = make("bob", [("127.0.0.1", ann.port)])
                 await nursery.start(bob.run)
                 await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
-                await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
+                await wait_for(lambda: bob.node.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
                 token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-                await wait_for(lambda: len(bob.registry.find("Elm St").roster.invites) == 2)
+                await wait_for(lambda: len(bob.node.registry.find("Elm St").roster.invites) == 2)
                 ann_scope.cancel()          # the inviter goes offline before anyone uses the token
         cat = make("cat", [("127.0.0.1", bob.port)])
         await nursery.start(cat.run)
         await cat.request("circle.join", {"token": token})
-        await wait_for(lambda: cat.registry.circles and member_names(cat, "Elm St") == {"ann", "bob", "cat"},
+        await wait_for(lambda: cat.node.registry.circles and member_names(cat, "Elm St") == {"ann", "bob", "cat"},
                        timeout=40)
-        admitted_by = {op.author for op in cat.registry.find("Elm St")._ops.values() if op.kind == "admit"
+        admitted_by = {op.author for op in cat.node.registry.find("Elm St")._ops.values() if op.kind == "admit"
                        and op.body["member"] == cat.identity.node_id}
         assert admitted_by == {bob.identity.node_id}
         nursery.cancel_scope.cancel()
@@ -181,11 +181,11 @@ async def test_new_members_read_from_their_join_on_unless_history_is_shared():
             bob = make("bob", [("127.0.0.1", ann.port)])
             await nursery.start(bob.run)
             await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
-            await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
+            await wait_for(lambda: bob.node.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
             after = (await ann.request("call.create", {"circle": "Elm St", "text": "said after"}))["call"]["id"]
-            await wait_for(lambda: after in [c["id"] for c in bob.op_calls_list({"all": True})["calls"]])
-            await wait_for(lambda: bytes.fromhex(before) in bob.registry.find("Elm St").content_ids())
-            readable = [c["id"] for c in bob.op_calls_list({"all": True})["calls"]]
+            await wait_for(lambda: after in [c["id"] for c in bob.perform("calls.list", {"all": True})["calls"]])
+            await wait_for(lambda: bytes.fromhex(before) in bob.node.registry.find("Elm St").content_ids())
+            readable = [c["id"] for c in bob.perform("calls.list", {"all": True})["calls"]]
             assert (before in readable) is share
             nursery.cancel_scope.cancel()
 
@@ -196,16 +196,16 @@ async def test_a_relay_carries_the_circle_without_reading_it():
         pi = make("pi", [("127.0.0.1", ann.port)])
         await nursery.start(pi.run)
         await pi.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St", "role": "relay"}))["token"]})
-        await wait_for(lambda: pi.registry.circles and pi.registry.find("Elm St").roster.role(pi.registry.me) == "relay")
+        await wait_for(lambda: pi.node.registry.circles and pi.node.registry.find("Elm St").roster.role(pi.node.registry.me) == "relay")
         bob = make("bob", [("127.0.0.1", pi.port)])        # bob reaches ann only through the relay
         await nursery.start(bob.run)
         await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
-        await wait_for(lambda: bob.registry.circles and member_names(bob, "Elm St") == {"ann", "bob", "pi"}, timeout=40)
+        await wait_for(lambda: bob.node.registry.circles and member_names(bob, "Elm St") == {"ann", "bob", "pi"}, timeout=40)
         call = (await bob.request("call.create", {"circle": "Elm St", "text": "through the mailbox"}))["call"]["id"]
-        await wait_for(lambda: call in [c["id"] for c in ann.op_calls_list({})["calls"]])
-        circle = pi.registry.find("Elm St")
+        await wait_for(lambda: call in [c["id"] for c in ann.perform("calls.list", {})["calls"]])
+        circle = pi.node.registry.find("Elm St")
         assert bytes.fromhex(call) in circle.content_ids()          # stored and forwarded...
-        assert pi.op_calls_list({"all": True})["calls"] == []       # ...never readable
+        assert pi.perform("calls.list", {"all": True})["calls"] == []       # ...never readable
         with pytest.raises(BadInput, match="relay"):
             await pi.request("call.create", {"circle": "Elm St", "text": "relays cannot post"})
         nursery.cancel_scope.cancel()
@@ -218,10 +218,10 @@ async def test_retention_deletes_expired_calls_from_store_and_state():
         await ann.request("circle.create", {"name": "Elm St", "retention_days": 1})
         call = (await ann.request("call.create", {"circle": "Elm St", "text": "short-lived"}))["call"]["id"]
         assert ann.store.has(bytes.fromhex(call))
-        ann._sweep(ann.now() + 2 * 86_400)
+        ann._apply(ann.node.handle_deadline(ann.now() + 2 * 86_400))   # the retention sweep, two days on
         assert not ann.store.has(bytes.fromhex(call))
-        assert ann.op_calls_list({"all": True})["calls"] == []
-        assert ann.registry.find("Elm St").roster.name == "Elm St"   # membership outlives retention
+        assert ann.perform("calls.list", {"all": True})["calls"] == []
+        assert ann.node.registry.find("Elm St").roster.name == "Elm St"   # membership outlives retention
         nursery.cancel_scope.cancel()
 
 
@@ -238,9 +238,9 @@ async def test_the_circle_state_survives_a_restart(tmp_path):
                 await ann.request("circle.create", {"name": "Elm St"})
                 made = await ann.request("call.create", {"circle": "Elm St", "text": "still here after restart"})
             else:
-                calls = ann.op_calls_list({})["calls"]
+                calls = ann.perform("calls.list", {})["calls"]
                 assert [c["id"] for c in calls] == [made["call"]["id"]]
-                assert ann.op_circle_list({})["circles"][0]["role"] == "facilitator"
+                assert ann.perform("circle.list", {})["circles"][0]["role"] == "facilitator"
                 again = await ann.request("call.create", {"circle": "Elm St", "text": "and posting works"})
                 assert again["call"]["id"] != made["call"]["id"]
             nursery.cancel_scope.cancel()

@@ -33,7 +33,7 @@ class Node:
         return out
 
     def start(self, *peers: int) -> None:
-        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0"]
+        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0", "--bench-ops"]
         for port in peers:
             argv += ["--peer", f"127.0.0.1:{port}"]
         self.proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,

@@ -17,6 +17,7 @@ import trio.testing
 from meshcare.crypto.channel import Handshake
 from meshcare.crypto.keys import Identity
 from meshcare.errors import RemoteProtocolError
+from meshcare.ops.bench import BENCH_OPS
 from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
@@ -25,11 +26,11 @@ SECRET = "ef" * 16
 
 
 def make(**kw) -> Daemon:
-    return Daemon(Identity.generate("n"), MemoryStore(), listen=("127.0.0.1", 0), **kw)
+    return Daemon(Identity.generate("n"), MemoryStore(), listen=("127.0.0.1", 0), extra_ops=BENCH_OPS, **kw)
 
 
 def ids_of(d: Daemon) -> set[str]:
-    return {k.id.hex() for k in d.store.keys(next(iter(d.topics)), (0, b""), (2**63, b""), int(time.time()) + 10)}
+    return {k.id.hex() for k in d.store.keys(next(iter(d.node.plain_topics)), (0, b""), (2**63, b""), int(time.time()) + 10)}
 
 
 async def wait_for(predicate, timeout: float = 20.0) -> None:
@@ -96,13 +97,13 @@ async def test_engine_fault_on_one_links_data_closes_that_link_only(caplog):
         c.discovered(("127.0.0.1", a.port), "lo")
         await wait_for(lambda: len(a.links) == 2)
         bad = key_of(a, c)
-        real_handle = a.engine.handle
+        real_handle = a.node.engine.handle
 
         def handle(event, now):
             if getattr(event, "peer", None) == bad and type(event).__name__ == "DataReceived":
                 raise RuntimeError("injected engine fault")
             return real_handle(event, now)
-        a.engine.handle = handle
+        a.node.engine.handle = handle
         c_link = a.links[bad]
         await c.request("topic.publish", {"secret": SECRET, "text": "from c"})
         await wait_for(lambda: c_link not in a.links.values())
@@ -123,8 +124,8 @@ async def test_duty_fault_is_logged_once_and_postponed(autojump_clock, caplog):
         def duties(now):
             calls.append(now)
             raise RuntimeError("injected duty fault")
-        a.registry.next_duty_time = lambda now: now
-        a.registry.duties = duties
+        a.node.duties.next_time = lambda now: now
+        a.node.duties.due = duties
         a._timers_changed.set()
         await trio.sleep(3600)
         status = await a.request("status", {})      # the daemon is still serving
@@ -189,11 +190,11 @@ async def test_dialling_an_address_whose_node_is_linked_settles_the_dial():
     async with trio.open_nursery() as nursery:
         a, b = await honest_pair(nursery)           # b dialled a
         a.discovered(("127.0.0.1", b.port), "lo")   # a now also knows b's address: it dials, meets b again
-        await wait_for(lambda: not a.engine._dialing)
+        await wait_for(lambda: not a.node.engine._dialing)
         assert len(a.links) == 1 and len(b.links) == 1
         await delivers(a, b, "one link, still delivering")
         # the engine knows that address is b's node and does not dial it while b is linked
-        assert ("127.0.0.1", b.port) in a.engine._busy()
+        assert ("127.0.0.1", b.port) in a.node.engine._busy()
         nursery.cancel_scope.cancel()
 
 

@@ -30,7 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from meshcare import envelope as env
 from meshcare.circles.circle import Circle
-from meshcare.circles.sealing import LAMPORT_CAP, NEVER
+from meshcare.circles.circle import LAMPORT_CAP, NEVER
 from meshcare.crypto import sign
 from meshcare.wire import pack
 
@@ -188,7 +188,7 @@ class HostileCircle(RuleBasedStateMachine):
         else:
             generation = c._sealing_generation()
             e = env.seal(signing_key=c.identity.signing_key, topic=c.topic, epoch=generation,
-                         key=c._roster_keys[generation], seq=seq, lamport=value, created=T, expires=NEVER,
+                         key=c.keys.roster[generation], seq=seq, lamport=value, created=T, expires=NEVER,
                          plaintext=pack(body), lane=env.Lane.URGENT, prev=prev)
         self._hostile(e, who)
 
@@ -197,7 +197,7 @@ class HostileCircle(RuleBasedStateMachine):
     def hostile_post(self, who: str, reuse: bool, fork: bool, lamport: int | None) -> None:
         c = self.x_view if who == "X" else self.net.circles[who]
         epoch = c.roster.current
-        if epoch is None or epoch not in c._epoch_keys:
+        if epoch is None or epoch not in c.keys.epochs:
             return
         seq, prev = self._next(who)
         if reuse and seq > 2:
@@ -206,7 +206,7 @@ class HostileCircle(RuleBasedStateMachine):
         if fork:
             prev = os.urandom(32)                      # a chain that never existed
         plaintext = pack({"k": "presence", "status": "available"})
-        key = c._body_key(c._epoch_keys[epoch])
+        key = c.keys.body_key(epoch)
         e = env.seal(signing_key=c.identity.signing_key, topic=c.topic, epoch=epoch, key=key, seq=seq,
                      lamport=lamport if lamport is not None else c.max_lamport + 1, created=T,
                      expires=T + DAY, plaintext=plaintext, prev=b"" if seq == 1 else prev)

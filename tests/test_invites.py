@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 from typing import Any
 
 import pytest
@@ -186,6 +187,22 @@ def test_lobby_topic_and_key_depend_on_the_invite_and_the_circle() -> None:
     assert len({s.lobby.topic, other_invite.topic, other_circle.topic, s.circle.topic}) == 4
     assert len({s.lobby.key, other_invite.key, other_circle.key, s.circle.roster_key}) == 4
     assert len(s.lobby.topic) == env.TOPIC_SIZE
+
+
+def test_lobby_posts_draw_their_randomness_from_the_argument() -> None:
+    s = Setting()
+
+    def posts(seed: int) -> list[bytes]:
+        rng = random.Random(seed).randbytes
+        return [s.lobby.join_request(s.joiner, s.token, "Joiner", T, rng).encoded,
+                s.lobby.welcome(s.founder, bytes(s.joiner.node_id), s.secret, s.circle.founder, T, T + 60,
+                                random_bytes=rng).encoded,
+                s.lobby.refusal(s.founder, bytes(s.joiner.node_id), "used", T, T + 60, rng).encoded,
+                new_invite_seed(rng)]
+
+    first, other = posts(1), posts(2)
+    assert first == posts(1) and all(a != b for a, b in zip(first, other))
+    assert s.lobby.read(env.decode(first[1]))["k"] == "welcome"
 
 
 def test_a_join_request_is_readable_and_its_proof_checks() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import stat
 
 import msgpack
@@ -59,6 +60,36 @@ def test_sealed_box_to_member():
     assert seal.open_sealed(ident.x25519_private, box) == b"epoch key"
     with pytest.raises(DecryptionFailed):
         seal.open_sealed(keys.Identity.generate("Bo").x25519_private, box)
+
+
+def _seeded(seed: int):
+    """A deterministic ``random_bytes``: the same seed gives the same stream."""
+    return random.Random(seed).randbytes
+
+
+@pytest.mark.parametrize("size", [0, 1, 32, 3000])
+def test_sealed_box_is_libsodiums_format_whatever_the_randomness(size):
+    recipient = nacl.public.PrivateKey.generate()
+    plaintext = os.urandom(size)
+    ours = seal.seal_to(bytes(recipient.public_key), plaintext, _seeded(7))
+    assert nacl.public.SealedBox(recipient).decrypt(ours) == plaintext        # libsodium opens ours
+    assert len(ours) == len(nacl.public.SealedBox(recipient.public_key).encrypt(plaintext))
+    theirs = nacl.public.SealedBox(recipient.public_key).encrypt(plaintext)
+    assert seal.open_sealed(bytes(recipient), theirs) == plaintext              # and we open libsodium's
+
+
+def test_injected_randomness_gives_known_answers():
+    recipient = keys.Identity.generate("Ana").x25519_public
+    key = seal.random_key(_seeded(1))
+    assert key == seal.random_key(_seeded(1)) != seal.random_key(_seeded(2))
+    assert seal.seal_to(recipient, b"k", _seeded(1)) == seal.seal_to(recipient, b"k", _seeded(1))
+    assert seal.seal_to(recipient, b"k", _seeded(1)) != seal.seal_to(recipient, b"k", _seeded(2))
+    assert seal.box(key, b"m", b"ad", _seeded(1)) == seal.box(key, b"m", b"ad", _seeded(1))
+    assert seal.box(key, b"m", b"ad", _seeded(1)) != seal.box(key, b"m", b"ad", _seeded(2))
+    with pytest.raises(LocalProtocolError):
+        seal.random_key(lambda size: b"short")                                   # a broken source is our bug
+    with pytest.raises(LocalProtocolError):
+        seal.seal_to(b"not a key", b"k")
 
 
 def test_keystore_round_trip_plain_and_mode(tmp_path):

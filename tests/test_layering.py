@@ -14,9 +14,9 @@ import pytest
 
 FORBIDDEN = ("trio", "zeroconf", "textual", "socket", "asyncio", "sqlite3")
 PURE_PACKAGES = ("meshcare.crypto", "meshcare.circles", "meshcare.sync", "meshcare.sim", "meshcare.control",
-                 "meshcare.store")
+                 "meshcare.store", "meshcare.ops")
 PURE_MODULES = ("meshcare.wire", "meshcare.envelope", "meshcare.ranges", "meshcare.errors", "meshcare.ids",
-                "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.ops")
+                "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.node_events")
 #: the one store that is a file, and the factory that picks it
 SQLITE_ALLOWED = ("meshcare.store.sqlite", "meshcare.store.factory")
 #: the circles domain and the topic sync engine never import each other; only the Node joins them
@@ -60,7 +60,7 @@ def test_the_list_is_not_empty():
 
 #: The core and the shell: a client (the TUI, the CLI's commands) reaches them only over the control socket.
 CORE = ("meshcare.circles", "meshcare.sync", "meshcare.crypto", "meshcare.store", "meshcare.transport",
-        "meshcare.envelope", "meshcare.node", "meshcare.ops", "meshcare.sim", "meshcare.tui")
+        "meshcare.envelope", "meshcare.node", "meshcare.node_events", "meshcare.ops", "meshcare.sim", "meshcare.tui")
 #: What each client-side module may import of meshcare, at the top or inside a function (checked in its
 #: source, so a lazy import cannot sneak the core in). Everything else of meshcare is off limits.
 CLIENT_ALLOWED = {

@@ -12,6 +12,7 @@ import trio.testing
 
 from meshcare.sync.engine import SyncConfig
 from meshcare.crypto.keys import Identity
+from meshcare.ops.bench import BENCH_OPS
 from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
@@ -26,7 +27,7 @@ def kind(request):
 
 
 def ids_of(d: Daemon) -> set[str]:
-    return {k.id.hex() for k in d.store.keys(next(iter(d.topics)), (0, b""), (2**63, b""), int(d.now()))}
+    return {k.id.hex() for k in d.store.keys(next(iter(d.node.plain_topics)), (0, b""), (2**63, b""), int(d.now()))}
 
 
 async def wait_for(predicate, timeout: float = 30.0) -> None:
@@ -36,8 +37,8 @@ async def wait_for(predicate, timeout: float = 30.0) -> None:
 
 
 async def linked_pair(nursery, kind: str, config: SyncConfig = CONFIG):
-    a = Daemon(Identity.generate("a"), MemoryStore(), listen=("127.0.0.1", 0), config=config)
-    b = Daemon(Identity.generate("b"), MemoryStore(), listen=("127.0.0.1", 0), config=config)
+    a = Daemon(Identity.generate("a"), MemoryStore(), listen=("127.0.0.1", 0), config=config, extra_ops=BENCH_OPS)
+    b = Daemon(Identity.generate("b"), MemoryStore(), listen=("127.0.0.1", 0), config=config, extra_ops=BENCH_OPS)
     for d in (a, b):
         await nursery.start(d.run)
         await d.request("topic.join", {"secret": SECRET})
@@ -104,7 +105,7 @@ async def silent_peer_stream(nursery, kind: str, a: Daemon):
 
 async def test_silent_peer_times_out_in_virtual_time(kind, autojump_clock):
     async with trio.open_nursery() as nursery:
-        a = Daemon(Identity.generate("a"), MemoryStore(), listen=("127.0.0.1", 0), config=CONFIG)
+        a = Daemon(Identity.generate("a"), MemoryStore(), listen=("127.0.0.1", 0), config=CONFIG, extra_ops=BENCH_OPS)
         await nursery.start(a.run)
         await a.request("topic.join", {"secret": SECRET})
         link = await silent_peer_stream(nursery, kind, a)
@@ -122,5 +123,5 @@ async def test_garbage_after_handshake_closes_only_that_link(kind):
         link = next(iter(b.links.values()))
         await link.stream.send_all(b"\x00\x40" + b"\x00" * 64)  # a Noise message with a bad MAC, to a
         await wait_for(lambda: original not in a.links.values())
-        assert a.engine.statistics().get("links_dropped_misbehaved", 0) == 1
+        assert a.node.engine.statistics().get("links_dropped_misbehaved", 0) == 1
         nursery.cancel_scope.cancel()

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from meshcare import envelope as env
 from meshcare.circles import membership as ms
 from meshcare.circles import roster_body as rb
+from meshcare.circles import roster_fold as rf
 from meshcare.circles.circle import Circle, Verdict, invite_proof
 from meshcare.crypto import sign
 from meshcare.crypto.keys import Identity
@@ -82,7 +83,7 @@ class Ops:
 
 
 def fold(ops: Iterable[ms.RosterOp], founder: bytes = F) -> ms.Roster:
-    return ms.fold(ops, founder, TOPIC)
+    return rf.fold(ops, founder, TOPIC)
 
 
 class Chain:
@@ -746,7 +747,7 @@ def test_linearize_puts_parents_first_even_with_smaller_lamports_later() -> None
     ops = Ops()
     create = ops.make("create", F, name="c", keys=keys(F), lamport=50)
     child = ops.make("settings", F, [create], settings={"rotate_days": 1}, lamport=1)
-    ordered, pending = ms.linearize({op.id: op for op in (child, create)})
+    ordered, pending = rf.linearize({op.id: op for op in (child, create)})
     assert [o.id for o in ordered] == [create.id, child.id] and not pending
 
 
@@ -1014,14 +1015,14 @@ def test_real_nodes_open_their_own_epoch_keys_and_relays_hold_none() -> None:
     feed(reader, w.log)
     feed(relay, w.log)
     assert reader.roster.current is not None
-    assert reader._epoch_keys and relay._epoch_keys == {}
+    assert reader.keys.epochs and relay.keys.epochs == {}
     # B holds the key of every epoch sealed to it (after it joined), and only keys sealed to it (some of
     # them from operations a later arrival ordered out: learned keys are kept, they are B's anyway)
     mine = {n for n, e in reader.roster.epochs.items() if w.me("B") in e.keys}
     sealed_to_b = {ms.epoch_number(i) for i, op in reader._ops.items()
                    if op.kind in ms.KEYED and w.me("B") in op.body["keys"]}
-    assert mine <= set(reader._epoch_keys) <= sealed_to_b
-    assert ms.epoch_number(w.log[0].id) not in reader._epoch_keys      # the founder's first epoch: not B's
+    assert mine <= set(reader.keys.epochs) <= sealed_to_b
+    assert ms.epoch_number(w.log[0].id) not in reader.keys.epochs      # the founder's first epoch: not B's
     assert not relay.can_read()
 
 

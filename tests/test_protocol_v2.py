@@ -11,7 +11,7 @@ import pytest
 from meshcare import envelope as env
 from meshcare.circles import membership as ms
 from meshcare.circles.circle import FUTURE_SLACK, Circle, Verdict
-from meshcare.circles.sealing import LAMPORT_CAP
+from meshcare.circles.circle import LAMPORT_CAP
 from meshcare.crypto.keys import Identity
 from meshcare.errors import DecryptionFailed
 from meshcare.wire import pack
@@ -24,13 +24,13 @@ def _forge_post(c: Circle, *, seq: int, prev: bytes, epoch: int | None = None, l
     """A presence post sealed by ``c``'s identity with chosen header values (a modified client)."""
     epoch = c.roster.current if epoch is None else epoch
     assert epoch is not None
-    e = c._seal(epoch, c._body_key(c._epoch_keys[epoch]), pack({"k": "presence", "status": "away"}), seq=seq,
+    e = c._seal(epoch, c.keys.body_key(epoch), pack({"k": "presence", "status": "away"}), seq=seq,
                 now=created, expires=created + DAY if expires is None else expires, lane=env.Lane.NORMAL,
                 prev=prev)
     if lamport is None:
         return e
     return env.seal(signing_key=c.identity.signing_key, topic=c.topic, epoch=epoch,
-                    key=c._body_key(c._epoch_keys[epoch]), seq=seq, lamport=lamport, created=created,
+                    key=c.keys.body_key(epoch), seq=seq, lamport=lamport, created=created,
                     expires=e.expires, plaintext=pack({"k": "presence", "status": "away"}), prev=prev)
 
 
@@ -92,7 +92,7 @@ def test_a_removed_member_cannot_open_roster_operations_made_after_its_removal()
                      to=["A"])
     assert after.epoch == n.circles["F"].roster.generation != ms.generation_number(b"\0" * 32)
     assert c.verdict(after, T) is Verdict.DEFER
-    for key in c._roster_keys.values():
+    for key in c.keys.roster.values():
         with pytest.raises(DecryptionFailed):
             env.open_body(after, key)
 
@@ -103,7 +103,7 @@ def test_a_joiner_folds_the_whole_history_with_the_keys_of_its_welcome() -> None
     n.roster("A", "leave", n.leave_fields("A"))
     n.rotate("F")                                                       # after a leave: a new generation
     f = n.circles["F"]
-    assert len(f._roster_keys) == 3 and not f.roster.needs_rotation
+    assert len(f.keys.roster) == 3 and not f.roster.needs_rotation
     newcomer = Identity.generate("K")                                   # being admitted now
     joiner = Circle(newcomer, n.secret, n.founder, dict(f.roster_keys_for_joiner()))
     n.give("F", list(reversed(n.log)), circle=joiner)
@@ -144,10 +144,10 @@ def test_a_member_admitted_concurrently_with_a_removal_gets_the_roster_key_at_th
     n._spread("F", removal, to=["A", "K"])
     assert n.me("K") in f.roster.members and n.me("C") not in f.roster.members
     assert f.roster.roster_key_missing and f.roster.needs_rotation        # K cannot derive the new key
-    assert f.roster.generation not in k._roster_keys
+    assert f.roster.generation not in k.keys.roster
     n.rotate("F", to=["A", "K"])
     assert not f.roster.needs_rotation
-    assert f.roster.generation in k._roster_keys                          # K reads what comes next
+    assert f.roster.generation in k.keys.roster                          # K reads what comes next
     invite = n.roster("F", "invite", {"invite": os.urandom(32), "role": "member", "expires": T + 3600},
                       to=["A", "K"])
     assert invite.id in k.roster.invites or invite.id in {op for op in k.roster.order}

@@ -9,6 +9,7 @@ hand the accepted ones to ``delivered``, and while rosters change, finish joins 
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,8 +18,9 @@ import pytest
 from meshcare import envelope as env
 from meshcare.circles.circle import Circle
 from meshcare.circles.invites import Lobby, Token, new_invite_seed
-from meshcare.circles.registry import ADMIT_DELAY, FOLLOWUP_PROMPT, REFUSE_FOR, ROTATE_DEBOUNCE, Duty, Registry
-from meshcare.circles.sealing import ROSTER_EPOCH
+from meshcare.circles.duties import ADMIT_DELAY, FOLLOWUP_PROMPT, ROTATE_DEBOUNCE, Duties, Duty
+from meshcare.circles.keyring import ROSTER_EPOCH
+from meshcare.circles.registry import REFUSE_FOR, Registry
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput
 from meshcare.ids import TopicId
@@ -101,8 +103,8 @@ class Mesh:
         token = self.invite(inviter, now, role=role, to=self.others(inviter))
         _, request = self.nodes[joiner].start_join(token, joiner, now)
         self.deliver(inviter, [request], now)
-        (duty,) = [d for d in self.nodes[inviter].duties(now) if d.kind == "admit"]
-        items = self.nodes[inviter].carry_out(duty, now)
+        (duty,) = [d for d in plan_of(self.nodes[inviter]).due(now) if d.kind == "admit"]
+        items = plan_of(self.nodes[inviter]).carry_out(duty, now)
         admit, welcome = (e for _, e in items)
         self.log.append(admit)
         self.deliver(joiner, [welcome], now)
@@ -121,8 +123,18 @@ class Mesh:
         return self.post(name, "call", {"text": "can someone call me", "ladder": ladder}, now, audience=audience)
 
     def carry_out(self, name: str, duty: Duty, now: int) -> list[env.Envelope]:
-        items = self.nodes[name].carry_out(duty, now)
+        items = plan_of(self.nodes[name]).carry_out(duty, now)
         return self.publish(items, self.others(name), now)
+
+
+_PLANS: weakref.WeakKeyDictionary[Registry, Duties] = weakref.WeakKeyDictionary()
+
+
+def plan_of(registry: Registry) -> Duties:
+    """The duty plan over ``registry``: one per registry, as a ``Node`` keeps it."""
+    if registry not in _PLANS:
+        _PLANS[registry] = Duties(registry)
+    return _PLANS[registry]
 
 
 def kinds(duties: Iterable[Duty]) -> list[str]:
@@ -152,12 +164,12 @@ def test_invite_join_admit_welcome() -> None:
     lobby_topic, request = j.start_join(token, "Jo", T)
     assert lobby_topic == lobby.topic and lobby_topic in j.topics(T) and token.invite_key in j.state.joining
     assert m.deliver("F", [request], T) == [True]
-    assert f.duties(T) == [Duty("admit", circle.topic, j.me)]
-    items = f.carry_out(Duty("admit", circle.topic, j.me), T)
+    assert plan_of(f).due(T) == [Duty("admit", circle.topic, j.me)]
+    items = plan_of(f).carry_out(Duty("admit", circle.topic, j.me), T)
     assert [t for t, _ in items] == [circle.topic, lobby.topic]
     (_, admit), (_, welcome) = items
     assert circle.roster.role(j.me) == "member" and circle.roster.members[j.me].name == "Jo"
-    assert admit.epoch == ROSTER_EPOCH and f.duties(T) == []
+    assert admit.epoch == ROSTER_EPOCH and plan_of(f).due(T) == []
     # the welcome brings the circle; the roster follows by sync, in any order
     assert m.deliver("J", [welcome], T) == [True]
     assert circle.topic in j.circles and circle.topic in j.topics(T)
@@ -185,13 +197,13 @@ def test_the_inviter_admits_at_once_other_members_after_a_delay() -> None:
     m.deliver("F", [request], T)
     m.deliver("A", [request], T)
     admit = Duty("admit", m.topic, j.me)   # type: ignore[arg-type]
-    assert f.duties(T) == [admit]
-    assert a.duties(T) == [] and a.duties(T + ADMIT_DELAY - 0.01) == []
-    assert a.duties(T + 2 * ADMIT_DELAY) == [admit]
-    assert a.next_duty_time(T) is not None and T + ADMIT_DELAY <= a.next_duty_time(T) < T + 2 * ADMIT_DELAY
+    assert plan_of(f).due(T) == [admit]
+    assert plan_of(a).due(T) == [] and plan_of(a).due(T + ADMIT_DELAY - 0.01) == []
+    assert plan_of(a).due(T + 2 * ADMIT_DELAY) == [admit]
+    assert plan_of(a).next_time(T) is not None and T + ADMIT_DELAY <= plan_of(a).next_time(T) < T + 2 * ADMIT_DELAY
     # the inviter did it: the others let it be
     m.carry_out("F", admit, T)
-    assert a.duties(T + 2 * ADMIT_DELAY) == [] and a.requests == {}
+    assert plan_of(a).due(T + 2 * ADMIT_DELAY) == [] and a.requests == {}
 
 
 def test_another_member_admits_when_the_inviter_is_away() -> None:
@@ -202,9 +214,9 @@ def test_another_member_admits_when_the_inviter_is_away() -> None:
     _, request = j.start_join(token, "J", T)
     m.deliver("A", [request], T)
     later = int(T + 2 * ADMIT_DELAY)
-    (duty,) = m["A"].duties(later)
+    (duty,) = plan_of(m["A"]).due(later)
     assert duty.kind == "admit"
-    items = m["A"].carry_out(duty, later)
+    items = plan_of(m["A"]).carry_out(duty, later)
     admit, welcome = (e for _, e in items)
     m.log.append(admit)
     m.deliver("J", [welcome], later)
@@ -220,7 +232,7 @@ def test_join_requests_for_closed_invites_or_members_are_not_kept() -> None:
     short = m.invite("F", T, valid=60)
     _, request = j.start_join(short, "J", T)
     m.deliver("F", [request], T + 60)              # arrives after the invite expired: answered, not kept
-    assert f.requests == {} and kinds(f.duties(T + 60)) == ["refuse"]
+    assert f.requests == {} and kinds(plan_of(f).due(T + 60)) == ["refuse"]
     revoked = m.invite("F", T)
     f.roster_op(m.circle("F"), "revoke", {"invite": revoked.invite_key}, T)
     j2 = Registry(Identity.generate("J2"), LocalState())
@@ -279,8 +291,8 @@ def test_a_join_request_with_an_unprintable_name_cannot_break_the_admit_duty() -
     j = Identity.generate("J")
     request = Lobby(token.invite_key, token.topic).join_request(j, token, "line\nbreak", T)
     m.deliver("F", [request], T)
-    for duty in m["F"].duties(T):
-        m["F"].carry_out(duty, T)          # must not raise
+    for duty in plan_of(m["F"]).due(T):
+        plan_of(m["F"]).carry_out(duty, T)          # must not raise
 
 
 def test_two_holders_of_one_invite_get_one_welcome() -> None:
@@ -291,9 +303,9 @@ def test_two_holders_of_one_invite_get_one_welcome() -> None:
         reg = m.nodes[name] = Registry(Identity.generate(name), LocalState())
         requests.append(reg.start_join(token, name, T)[1])
     m.deliver("F", requests, T)
-    due = m["F"].duties(T)
+    due = plan_of(m["F"]).due(T)
     assert kinds(due) == ["admit", "admit"]
-    published = [item for duty in due for item in m["F"].carry_out(duty, T)]
+    published = [item for duty in due for item in plan_of(m["F"]).carry_out(duty, T)]
     welcomes = [e for topic, e in published if topic != m.topic]
     admits = [e for topic, e in published if topic == m.topic]
     assert len(welcomes) == 1 and len(admits) == 1
@@ -309,7 +321,7 @@ def test_relays_do_not_admit() -> None:
     token = m.invite("F", T, to=["R"])
     j = Identity.generate("J")
     m.deliver("R", [Lobby(token.invite_key, token.topic).join_request(j, token, "J", T)], T)
-    assert m["R"].duties(T + DAY / 2) == []
+    assert plan_of(m["R"]).due(T + DAY / 2) == []
     with pytest.raises(BadInput, match="relay"):
         m["R"].post(m.circle("R"), "presence", {"status": "away"}, T)
 
@@ -366,15 +378,15 @@ def test_escalation_is_due_only_at_its_step() -> None:
     m = circle_of("F", "A", "B")
     call = m.call("A", ladder(m, ["F"]), T)
     a = m["A"]
-    assert a.duties(T) == [] and a.duties(T + 9 * 60) == [] and a.duties(T + 10 * 60 - 1) == []
-    assert a.next_duty_time(T) == T + 10 * 60
-    due = a.duties(T + 10 * 60)
+    assert plan_of(a).due(T) == [] and plan_of(a).due(T + 9 * 60) == [] and plan_of(a).due(T + 10 * 60 - 1) == []
+    assert plan_of(a).next_time(T) == T + 10 * 60
+    due = plan_of(a).due(T + 10 * 60)
     assert due == [Duty("escalate", m.topic, call.id, 1)]   # type: ignore[arg-type]
     sent = m.carry_out("A", due[0], T + 10 * 60)
     assert sent[-1].epoch != ROSTER_EPOCH
     (state,) = m["A"].view(m.circle("A")).calls.values()
     assert state.step == 1
-    assert [d for d in a.duties(T + 11 * 60) if d.kind == "escalate"] == []
+    assert [d for d in plan_of(a).due(T + 11 * 60) if d.kind == "escalate"] == []
 
 
 def test_a_late_timer_escalates_straight_to_the_highest_due_step() -> None:
@@ -382,7 +394,7 @@ def test_a_late_timer_escalates_straight_to_the_highest_due_step() -> None:
     steps = [{"after": 0, "to": "chosen", "members": [m.me("F")]},
              {"after": 10, "to": "facilitators", "members": []}, {"after": 20, "to": "circle", "members": []}]
     call = m.call("A", steps, T)
-    (duty,) = m["A"].duties(T + 25 * 60)
+    (duty,) = plan_of(m["A"]).due(T + 25 * 60)
     assert duty == Duty("escalate", m.topic, call.id, 2)   # type: ignore[arg-type]
 
 
@@ -391,39 +403,39 @@ def test_no_escalation_once_someone_claims() -> None:
     call = m.call("A", ladder(m, ["F"]), T)
     m.post("F", "claim", {"call": call.id}, T + 60)
     assert m["A"].view(m.circle("A")).calls[call.id].claimer == m.me("F")
-    assert [d for d in m["A"].duties(T + 10 * 60) if d.kind == "escalate"] == []
-    assert [d for d in m["A"].duties(T + DAY) if d.kind == "escalate"] == []
+    assert [d for d in plan_of(m["A"]).due(T + 10 * 60) if d.kind == "escalate"] == []
+    assert [d for d in plan_of(m["A"]).due(T + DAY) if d.kind == "escalate"] == []
     m.post("F", "release", {"call": call.id}, T + 120)
-    assert [d.step for d in m["A"].duties(T + 10 * 60) if d.kind == "escalate"] == [1]
+    assert [d.step for d in plan_of(m["A"]).due(T + 10 * 60) if d.kind == "escalate"] == [1]
 
 
 def test_receipts_once_per_call_by_those_who_can_read_it() -> None:
     m = circle_of("F", "A", "B", "C")
     call = m.call("A", ladder(m, ["F"], then=["F", "B"]), T)
-    assert kinds(m["F"].duties(T)) == ["receipt"]
-    assert m["B"].duties(T) == [] and m["C"].duties(T) == []          # they cannot read the call yet
-    assert m["A"].duties(T) == []                                      # no receipt for one's own call
-    (duty,) = m["F"].duties(T)
+    assert kinds(plan_of(m["F"]).due(T)) == ["receipt"]
+    assert plan_of(m["B"]).due(T) == [] and plan_of(m["C"]).due(T) == []          # they cannot read the call yet
+    assert plan_of(m["A"]).due(T) == []                                      # no receipt for one's own call
+    (duty,) = plan_of(m["F"]).due(T)
     assert duty == Duty("receipt", m.topic, call.id)   # type: ignore[arg-type]
     m.carry_out("F", duty, T)
-    assert m["F"].duties(T + 1) == []
+    assert plan_of(m["F"]).due(T + 1) == []
     assert m["A"].view(m.circle("A")).calls[call.id].received_by == {m.me("F")}
     # the escalation reaches B, who then acknowledges, once
-    (esc,) = m["A"].duties(T + 10 * 60)
+    (esc,) = plan_of(m["A"]).due(T + 10 * 60)
     m.carry_out("A", esc, T + 10 * 60)
-    assert kinds(m["B"].duties(T + 10 * 60)) == ["receipt"] and m["C"].duties(T + 10 * 60) == []
-    m.carry_out("B", m["B"].duties(T + 10 * 60)[0], T + 10 * 60)
-    assert m["B"].duties(T + 10 * 60) == [] and m["F"].duties(T + 10 * 60) == []
+    assert kinds(plan_of(m["B"]).due(T + 10 * 60)) == ["receipt"] and plan_of(m["C"]).due(T + 10 * 60) == []
+    m.carry_out("B", plan_of(m["B"]).due(T + 10 * 60)[0], T + 10 * 60)
+    assert plan_of(m["B"]).due(T + 10 * 60) == [] and plan_of(m["F"]).due(T + 10 * 60) == []
     assert m["A"].view(m.circle("A")).calls[call.id].received_by == {m.me("F"), m.me("B")}
 
 
 def test_no_receipt_for_a_resolved_call() -> None:
     m = circle_of("F", "A", "B")
     call = m.call("A", [{"after": 0, "to": "circle", "members": []}], T)
-    assert [d.kind for d in m["B"].duties(T)] == ["receipt"]
+    assert [d.kind for d in plan_of(m["B"]).due(T)] == ["receipt"]
     m.post("A", "resolve", {"call": call.id}, T, to=["B"])
-    assert [d for d in m["B"].duties(T) if d.kind == "receipt"] == []
-    assert [d for d in m["F"].duties(T) if d.kind == "receipt"] == [Duty("receipt", m.topic, call.id)]  # type: ignore[arg-type]
+    assert [d for d in plan_of(m["B"]).due(T) if d.kind == "receipt"] == []
+    assert [d for d in plan_of(m["F"]).due(T) if d.kind == "receipt"] == [Duty("receipt", m.topic, call.id)]  # type: ignore[arg-type]
 
 
 def test_followup_is_due_at_its_time_for_the_resolver_once() -> None:
@@ -432,25 +444,25 @@ def test_followup_is_due_at_its_time_for_the_resolver_once() -> None:
     m.post("F", "claim", {"call": call.id}, T + 60)
     m.post("F", "resolve", {"call": call.id, "followup_at": T + 3600}, T + 120)
     f = m["F"]
-    assert [d for d in f.duties(T + 3599) if d.kind == "followup"] == []
-    (duty,) = [d for d in f.duties(T + 3600) if d.kind == "followup"]
+    assert [d for d in plan_of(f).due(T + 3599) if d.kind == "followup"] == []
+    (duty,) = [d for d in plan_of(f).due(T + 3600) if d.kind == "followup"]
     assert duty == Duty("followup", m.topic, call.id)   # type: ignore[arg-type]
     (checkin,) = [e for e in m.carry_out("F", duty, T + 3600) if e.epoch != ROSTER_EPOCH]
     assert call.id in f.state.followups
-    assert [d for d in f.duties(T + 7200) if d.kind == "followup"] == []
+    assert [d for d in plan_of(f).due(T + 7200) if d.kind == "followup"] == []
     for name in "FAB":
         view = m[name].view(m.circle(name))
         assert view.calls[call.id].checkins == (checkin.id,)
         assert view.checkins[checkin.id].prompt == FOLLOWUP_PROMPT and view.checkins[checkin.id].call == call.id
     # nobody else, and not without a follow-up time
-    assert [d for d in m["A"].duties(T + 7200) if d.kind == "followup"] == []
+    assert [d for d in plan_of(m["A"]).due(T + 7200) if d.kind == "followup"] == []
 
 
 def test_no_followup_without_a_time() -> None:
     m = circle_of("F", "A")
     call = m.call("A", [{"after": 0, "to": "circle", "members": []}], T)
     m.post("A", "resolve", {"call": call.id}, T + 5)
-    assert [d for d in m["A"].duties(T + DAY) if d.kind == "followup"] == []
+    assert [d for d in plan_of(m["A"]).due(T + DAY) if d.kind == "followup"] == []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -464,16 +476,16 @@ def test_a_facilitator_rotates_shortly_after_someone_left() -> None:
     m.publish([leave], ["F", "A"], T)
     f = m["F"]
     assert m.circle("F").roster.needs_rotation
-    assert f.duties(T + 100) == []                                     # the wait starts when first seen
-    assert f.duties(T + 100 + ROTATE_DEBOUNCE - 0.01) == []
-    (duty,) = f.duties(T + 100 + ROTATE_DEBOUNCE)
+    assert plan_of(f).due(T + 100) == []                                     # the wait starts when first seen
+    assert plan_of(f).due(T + 100 + ROTATE_DEBOUNCE - 0.01) == []
+    (duty,) = plan_of(f).due(T + 100 + ROTATE_DEBOUNCE)
     assert duty == Duty("rotate", m.topic)   # type: ignore[arg-type]
-    assert m["A"].duties(T + DAY / 2) == []                            # members do not
+    assert plan_of(m["A"]).due(T + DAY / 2) == []                            # members do not
     m.carry_out("F", duty, T + 106)
     for name in "FA":
         roster = m.circle(name).roster
         assert not roster.needs_rotation and m.me("B") not in roster.epochs[roster.current].keys
-    assert f.duties(T + 200) == []
+    assert plan_of(f).due(T + 200) == []
 
 
 def test_a_member_who_posts_rotates_first() -> None:
@@ -491,25 +503,25 @@ def test_periodic_rotation_after_rotate_days() -> None:
     f = m["F"]
     last = m.circle("F").roster.last_rotation
     assert last == T
-    assert f.duties(T + 7 * DAY - 1) == []
-    (duty,) = f.duties(T + 7 * DAY)
-    assert duty.kind == "rotate" and m["A"].duties(T + 7 * DAY) == []
+    assert plan_of(f).due(T + 7 * DAY - 1) == []
+    (duty,) = plan_of(f).due(T + 7 * DAY)
+    assert duty.kind == "rotate" and plan_of(m["A"]).due(T + 7 * DAY) == []
     m.carry_out("F", duty, T + 7 * DAY)
     assert m.circle("A").roster.last_rotation == T + 7 * DAY
-    assert f.duties(T + 14 * DAY - 1) == [] and kinds(f.duties(T + 14 * DAY)) == ["rotate"]
+    assert plan_of(f).due(T + 14 * DAY - 1) == [] and kinds(plan_of(f).due(T + 14 * DAY)) == ["rotate"]
 
 
 def test_no_periodic_rotation_when_the_circle_says_so() -> None:
     m = circle_of("F", "A", rotate_days=0)
-    assert m["F"].duties(T + 365 * DAY) == [] and m["F"].next_duty_time(T) is None
+    assert plan_of(m["F"]).due(T + 365 * DAY) == [] and plan_of(m["F"]).next_time(T) is None
 
 
 def test_postponed_duties_wait() -> None:
     m = circle_of("F", "A", rotate_days=1)
-    (duty,) = m["F"].duties(T + DAY)
-    m["F"].postpone(duty, T + DAY)
-    assert m["F"].duties(T + DAY + 1) == []
-    assert m["F"].duties(T + DAY + 3600) == [duty]
+    (duty,) = plan_of(m["F"]).due(T + DAY)
+    plan_of(m["F"]).postpone(duty, T + DAY)
+    assert plan_of(m["F"]).due(T + DAY + 1) == []
+    assert plan_of(m["F"]).due(T + DAY + 3600) == [duty]
 
 
 def test_state_survives_a_restart() -> None:
@@ -563,7 +575,7 @@ def test_a_join_with_a_closed_invite_is_answered_with_a_refusal_the_joiner_reads
         first = Registry(Identity.generate("K"), LocalState())
         _, request = first.start_join(token, "K", T)
         m.deliver("F", [request], T)
-        m.carry_out("F", next(d for d in f.duties(T) if d.kind == "admit"), T)
+        m.carry_out("F", next(d for d in plan_of(f).due(T) if d.kind == "admit"), T)
     elif why == "revoked":
         m.publish([f.roster_op(m.circle("F"), "revoke", {"invite": token.invite_key}, T)], ["A"], T)
     j = Registry(Identity.generate("J"), LocalState())
@@ -572,12 +584,12 @@ def test_a_join_with_a_closed_invite_is_answered_with_a_refusal_the_joiner_reads
     assert lobby_topic in f.topics(at) and lobby_topic in m["A"].topics(at)
     for name in "FA":
         m.deliver(name, [request], at)
-    (duty,) = [d for d in f.duties(at) if d.kind == "refuse"]
-    assert [d.kind for d in m["A"].duties(at)] == []          # others wait a little, like admit
-    (topic, answer), = f.carry_out(duty, at)
+    (duty,) = [d for d in plan_of(f).due(at) if d.kind == "refuse"]
+    assert [d.kind for d in plan_of(m["A"]).due(at)] == []          # others wait a little, like admit
+    (topic, answer), = plan_of(f).carry_out(duty, at)
     assert topic == lobby_topic
     m.deliver("A", [answer], at)
-    assert not any(d.kind == "refuse" for d in m["A"].duties(at + 10 * ADMIT_DELAY))   # answered once
+    assert not any(d.kind == "refuse" for d in plan_of(m["A"]).due(at + 10 * ADMIT_DELAY))   # answered once
     j.delivered(answer, at)
     assert j.joining[lobby_topic].refused == why
 
@@ -587,7 +599,7 @@ def test_a_join_with_a_closed_invite_is_answered_with_a_refusal_the_joiner_reads
 
 
 def test_a_third_member_acknowledges_a_removal_so_a_backdated_counter_removal_never_counts() -> None:
-    from meshcare.circles.registry import ACK_DELAY
+    from meshcare.circles.duties import ACK_DELAY
     m = circle_of("F", "A", "B", now=T)
     f, a, b = m["F"], m["A"], m["B"]
     m.publish([f.roster_op(m.circle("F"), "role", {"member": m.me("A"), "role": "facilitator"}, T)], ["A", "B"], T)
@@ -595,13 +607,13 @@ def test_a_third_member_acknowledges_a_removal_so_a_backdated_counter_removal_ne
     removal = m.publish([f.roster_op(m.circle("F"), "remove", f.removal_fields(m.circle("F"), m.me("A")), T)],
                         ["B"], T)[0]
     # neither the remover nor the removed acknowledge; B does, after a few seconds
-    assert [d for d in f.duties(T + 3 * ACK_DELAY) if d.kind == "seen"] == []
-    assert [d for d in b.duties(T) if d.kind == "seen"] == []
-    (seen,) = [d for d in b.duties(T + 2 * ACK_DELAY) if d.kind == "seen"]
+    assert [d for d in plan_of(f).due(T + 3 * ACK_DELAY) if d.kind == "seen"] == []
+    assert [d for d in plan_of(b).due(T) if d.kind == "seen"] == []
+    (seen,) = [d for d in plan_of(b).due(T + 2 * ACK_DELAY) if d.kind == "seen"]
     assert seen.subject == removal.id
     m.carry_out("B", seen, T + 20)
     assert m.circle("F").roster.unacknowledged == frozenset()
-    assert [d for d in b.duties(T + 60) if d.kind == "seen"] == []        # once
+    assert [d for d in plan_of(b).due(T + 60) if d.kind == "seen"] == []        # once
     # days later A, removed, signs "remove F" on the heads it had: it does not count anywhere
     a_circle = m.circle("A")
     assert a_circle.roster.heads == stale_heads
@@ -644,9 +656,9 @@ def test_a_token_minted_by_a_removed_facilitator_is_answered_as_not_valid() -> N
     assert lobby_topic in f.topics(T + 120) and lobby_topic in m["B"].topics(T + 120)
     for name in "FB":
         m.deliver(name, [request], T + 120)
-    assert [d for d in f.duties(T + 120) if d.kind == "admit"] == []
-    (duty,) = [d for d in f.duties(T + 120 + 2 * ADMIT_DELAY) if d.kind == "refuse"]
-    (_, answer), = f.carry_out(duty, T + 140)
+    assert [d for d in plan_of(f).due(T + 120) if d.kind == "admit"] == []
+    (duty,) = [d for d in plan_of(f).due(T + 120 + 2 * ADMIT_DELAY) if d.kind == "refuse"]
+    (_, answer), = plan_of(f).carry_out(duty, T + 140)
     j.delivered(answer, T + 140)
     assert j.joining[lobby_topic].refused == "invalid"
 

@@ -286,6 +286,11 @@ def followup_due(state: CallState, followup_posted: bool, now: int) -> bool:
             and now >= state.followup_at)
 
 
+def ladder_data(state: CallState) -> list[dict[str, Any]]:
+    """The call's ladder as its post body wrote it (member ids as bytes), for ``Circle.call_audience``."""
+    return [{"after": s.after, "to": s.to, "members": list(s.members)} for s in state.ladder]
+
+
 def _hex(value: bytes | None) -> str | None:
     return None if value is None else value.hex()
 

@@ -1,21 +1,14 @@
-"""One circle as this node sees it: keys, roster, posts and verdicts on envelopes. Pure. New envelopes are
-sealed by its mixin ``Sealing`` (sealing.py).
+"""One circle as this node sees it: roster, posts, and verdicts on envelopes. Pure.
 
 Theory of operation
 -------------------
 A circle is named by its founder and a 32-byte secret. From them: the ``topic`` (what links and stores
 call it) and the ``roster key`` (members and relays: membership operations, epoch 0). Content is
-encrypted with the current **epoch key** (members only; see membership.py for how epochs rotate).
-
-Inside an epoch-encrypted body, a call for support adds a second layer: a random **call key** sealed to
-the call's audience (the first step of the ladder the caller approved), and every post in that call's
-thread is boxed with it. Escalating seals the same call key to the next step's audience. So a member
-outside the audience cannot read the call or its replies; escalation never reaches beyond the ladder.
-
-Check-in replies are sealed to the check-in's reply key, whose private half goes to the facilitators
-(visibility "facilitators") or sits in the check-in itself (visibility "circle"); each reply also carries
-a copy for its author. Who answered is visible to the circle (the envelope's author); what they answered
-only to whom the check-in said.
+encrypted with the current **epoch key** (members only; see membership.py for how epochs rotate). The
+keys live in a ``Keyring`` (keyring.py), with the posts that wait for one; how each kind of post is
+sealed inside the epoch encryption, and opened, is a table of schemes (sealing.py). A post that cannot
+be opened for a reason its author is responsible for is kept unreadable and counted (``unreadable``);
+anything else raised while opening is this node's bug and propagates.
 
 Verdicts on received envelopes (the daemon has checked the signature): ``ACCEPT`` (store and forward),
 ``REJECT`` (never stored, charges the link that sent it), ``DEFER`` (cannot decide yet: its epoch, its
@@ -47,8 +40,11 @@ from ..wire import unpack_strict
 from . import membership as ms
 from . import posts as ps
 from . import roster_body as rb
+from . import roster_fold as rf
+from . import sealing as sl
 from .chains import Chains
-from .sealing import LAMPORT_CAP, NEVER, ROSTER_EPOCH, Sealing, roster_generation_key
+from .keyring import Keyring, WaitKey
+from .writing import LAMPORT_CAP, NEVER, Writing
 
 #: How far above its own counter a node lets one envelope move it.
 LAMPORT_STEP: Final = 2**16
@@ -56,11 +52,6 @@ FUTURE_SLACK: Final = 600             # s: a post created further ahead of our c
 EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
 MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
 MAX_EQUIVOCATED: Final = 4096         # (author, seq) pairs of equivocated posts remembered
-FACILITATOR_KINDS: Final = frozenset({"checkin"})
-
-
-#: What an unreadable post waits for: ("epoch", number), ("call", call id) or ("checkin", check-in id).
-WaitKey = tuple[str, object]
 
 
 class Verdict(Enum):
@@ -80,11 +71,14 @@ class _Opened:
     post: ps.Post | None = None       # None: not readable here (yet)
 
 
-class Circle(Sealing):
-    """The state of one circle on this node. Feed it accepted envelopes with ``ingest``."""
+class Circle(Writing):
+    """The state of one circle on this node. Feed it accepted envelopes with ``ingest``; new envelopes
+    are sealed by its mixin ``Writing`` (writing.py), which draws every key and nonce from
+    ``random_bytes`` (tests pass a seeded one for known answers)."""
 
     def __init__(self, identity: Identity, secret: bytes, founder: bytes,
-                 roster_keys: Mapping[int, bytes] | None = None) -> None:
+                 roster_keys: Mapping[int, bytes] | None = None,
+                 random_bytes: _seal.RandomBytes = _seal.system_random) -> None:
         if len(secret) != 32 or len(founder) != 32:
             raise LocalProtocolError("a circle secret and its founder are 32 bytes each")
         self.identity = identity
@@ -92,23 +86,17 @@ class Circle(Sealing):
         self.secret = secret
         self.founder = founder
         self.topic = circle_topic(secret, founder)
-        #: roster-key generation -> key: 0 from the secret; later ones opened from roster operations
-        #: sealed to us, or handed over in the welcome (``roster_keys``)
-        self._roster_keys: dict[int, bytes] = {ROSTER_EPOCH: kdf.derive_key(secret, kdf.ROSTER, founder),
-                                               **(roster_keys or {})}
+        self.random_bytes = random_bytes
+        #: roster keys (0 from the secret; ``roster_keys`` from a welcome), epoch, call, reply, self keys
+        self.keys = Keyring(identity, secret, founder, self.topic, roster_keys)
         self._locked: dict[bytes, env.Envelope] = {}    # roster envelopes under a generation we lack
         self.chains = Chains()
         #: (author, seq) of posts seen twice with different contents: every copy is dropped (bounded)
         self._equivocated: dict[tuple[bytes, int], None] = {}
         self.purge_due = False                          # an equivocation asks for purge_unacceptable
-        self._self_key = kdf.derive_key(identity.seed, kdf.SELF_COPY, self.topic)
         self._ops: dict[bytes, ms.RosterOp] = {}
         self._content: dict[bytes, _Opened] = {}
-        self._epoch_keys: dict[int, bytes] = {}
-        self._call_keys: dict[bytes, bytes] = {}
-        self._reply_keys: dict[bytes, bytes] = {}      # check-in id -> reply private key
-        self._reply_pubs: dict[bytes, bytes] = {}      # check-in id -> reply public key (replying needs it)
-        self._waiting: dict[WaitKey, set[bytes]] = {}  # what unreadable posts wait for -> their ids
+        self.unreadable = 0                             # posts found unreadable by their author's doing
         self._roster = ms.Roster()
         self._stale = False                             # roster operations arrived since the last fold
         self.max_lamport = 0
@@ -164,7 +152,7 @@ class Circle(Sealing):
             # as for posts: held until our clock gets there, so a far-future ``created`` (which would move
             # ``last_rotation`` ahead and put off periodic rotation) does not apply before its time
             return Verdict.DEFER
-        if e.epoch not in self._roster_keys:
+        if e.epoch not in self.keys.roster:
             return Verdict.DEFER            # its generation's key comes with an operation not here yet
         try:
             op = self._roster_op(e)
@@ -207,7 +195,7 @@ class Circle(Sealing):
                 return Verdict.DEFER
             past[parent] = known
             todo.extend(known.parents)
-        folded = ms.fold(past.values(), self.founder, self.topic)
+        folded = rf.fold(past.values(), self.founder, self.topic)
         return Verdict.REJECT if op.id in folded.ignored else Verdict.ACCEPT
 
     def _observe_lamport(self, lamport: int) -> None:
@@ -222,7 +210,7 @@ class Circle(Sealing):
         if e.epoch < ms.ROSTER_LIMIT:
             if e.id in self._ops:
                 return False
-            if e.epoch not in self._roster_keys:
+            if e.epoch not in self.keys.roster:
                 # a start-up re-ingest may bring it before the operation with its key: keep it aside
                 if len(self._locked) < MAX_LOCKED:
                     self._locked[e.id] = e
@@ -235,8 +223,8 @@ class Circle(Sealing):
             self.chains.add(e)
             self._stale = True              # folded once, when next read: a burst costs one fold
             self._version += 1
-            if self._learn_roster_key(op):
-                for waiting in [w for w in self._locked.values() if w.epoch in self._roster_keys]:
+            if self.keys.learn_roster_key(op):
+                for waiting in [w for w in self._locked.values() if w.epoch in self.keys.roster]:
                     del self._locked[waiting.id]
                     self.ingest(waiting)
             return True
@@ -272,38 +260,14 @@ class Circle(Sealing):
         gone = [i for i, item in self._content.items() if item.envelope.is_expired(now)]
         for i in gone:
             self.chains.forget(self._content.pop(i).envelope)
-        for waiting in self._waiting.values():
-            waiting.difference_update(gone)
+        self.keys.forget(gone)
         if gone:
             self._version += 1
         return len(gone)
 
     def _roster_op(self, e: env.Envelope) -> ms.RosterOp:
-        kind, body = rb.validate(unpack_strict(env.open_body(e, self._roster_keys[e.epoch]), "roster operation"))
+        kind, body = rb.validate(unpack_strict(env.open_body(e, self.keys.roster[e.epoch]), "roster operation"))
         return ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body, e.prev, e.epoch)
-
-    def _learn_roster_key(self, op: ms.RosterOp) -> bool:
-        """Learn the roster-key generation ``op`` introduces, if it is ours to know: readers derive it from
-        the epoch key sealed to them, relays open the copy sealed to them. True if we learned one."""
-        if "roster_keys" not in op.body:
-            return False
-        number = ms.generation_number(op.id)
-        if number in self._roster_keys:
-            return False
-        try:
-            relay_copy = op.body["roster_keys"].get(self.me)
-            if relay_copy is not None:
-                key = _seal.open_sealed(self.identity.x25519_private, relay_copy)
-            elif self.me in op.body.get("keys", {}):
-                key = roster_generation_key(_seal.open_sealed(self.identity.x25519_private, op.body["keys"][self.me]))
-            else:
-                return False
-        except RemoteProtocolError:
-            return False
-        if len(key) != _seal.KEY_SIZE:
-            return False
-        self._roster_keys[number] = key
-        return True
 
     @property
     def version(self) -> int:
@@ -325,153 +289,62 @@ class Circle(Sealing):
         self._roster, self._stale = value, False
 
     def _refold(self) -> None:
-        before = set(self._epoch_keys)
-        shared_calls: list[WaitKey] = []
-        self.roster = ms.fold(self._ops.values(), self.founder, self.topic)
-        for number, epoch in self.roster.epochs.items():
-            sealed = epoch.keys.get(self.me)
-            if sealed is not None and number not in self._epoch_keys:
-                try:
-                    self._epoch_keys[number] = _seal.open_sealed(self.identity.x25519_private, sealed)
-                except RemoteProtocolError:
-                    pass
-            shared = epoch.history.get(self.me)
-            if shared is not None:
-                try:
-                    history = unpack_strict(_seal.open_sealed(self.identity.x25519_private, shared))
-                    for old, key in history["epochs"]:
-                        if type(old) is int and type(key) is bytes and len(key) == 32:
-                            self._epoch_keys.setdefault(old, key)
-                    for call, key in history["calls"]:
-                        if type(call) is bytes and type(key) is bytes and len(key) == 32:
-                            self._call_keys.setdefault(call, key)
-                            shared_calls.append(("call", call))
-                except (RemoteProtocolError, TypeError, ValueError, KeyError):
-                    pass
-        self._wake([("epoch", n) for n in set(self._epoch_keys) - before] + shared_calls)
+        self.roster = rf.fold(self._ops.values(), self.founder, self.topic)
+        self._wake(self.keys.harvest(self.roster))
 
     def _open(self, item: _Opened) -> list[WaitKey]:
         """Decrypt and validate one content envelope. Returns the wait keys it satisfied (keys it taught
-        us). When it cannot be read yet, it registers under the key it waits for and returns []."""
+        us). When it cannot be read yet, it waits under the key it needs and returns []. When its author
+        got it wrong (``RemoteProtocolError`` from the scheme or ``posts.validate``), it is unreadable
+        for good, and counted; any other error is our bug and propagates."""
         e = item.envelope
-        epoch_key = self._epoch_keys.get(e.epoch)
-        if epoch_key is None:
+        body_key = self.keys.body_key(e.epoch)
+        if body_key is None:
             return self._wait(item, ("epoch", e.epoch))
         try:
-            outer = unpack_strict(env.open_body(e, self._body_key(epoch_key)), "post")
-            if type(outer) is not dict or type(outer.get("k")) is not str:
-                raise RemoteProtocolError("a post body is a map with a kind")
-            kind: str = outer["k"]
-            learned: list[WaitKey] = []
-            if kind == "call":
-                sealed = dict(_pairs(outer.get("keys", [])))
-                known = self._call_keys.get(e.id) or _key_or_none(outer.get("call_key"))
-                if self.me not in sealed and known is None:
-                    return self._wait(item, ("call", e.id))   # not in the audience (yet: an escalation may add us)
-                call_key = known or _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
-                inner = _map(_seal.unbox(call_key, _bytes(outer.get("box")), b"call"))
-                if e.id not in self._call_keys:
-                    self._call_keys[e.id] = call_key
-                learned.append(("call", e.id))
-            elif outer.get("call") is not None and "box" in outer:
-                call = _bytes(outer["call"])
-                call_key_or_none = self._call_keys.get(call)
-                if call_key_or_none is None and kind == "escalate":
-                    # only the caller widens a call: trust the key an escalation carries only once the
-                    # call's own envelope shows the same author (another member could otherwise plant a
-                    # wrong key and keep the call closed for someone)
-                    origin = self._content.get(call)
-                    if origin is None:
-                        return self._wait(item, ("call", call))
-                    if origin.envelope.author != e.author:
-                        raise RemoteProtocolError("an escalation by someone other than the caller")
-                    call_key_or_none = _key_or_none(outer.get("call_key"))
-                    if call_key_or_none is None:
-                        sealed = dict(_pairs(outer.get("keys")))
-                        if self.me not in sealed:
-                            return self._wait(item, ("call", call))
-                        call_key_or_none = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
-                    self._call_keys[call] = call_key_or_none
-                    learned.append(("call", call))
-                if call_key_or_none is None:
-                    return self._wait(item, ("call", call))
-                inner = _map(_seal.unbox(call_key_or_none, _bytes(outer["box"]), call))
-                if inner.get("call") != call:
-                    raise RemoteProtocolError("a thread post names another call inside")
-            elif kind == "checkin_reply":
-                inner = self._open_reply(e, outer)
-                if inner.get("option") is None:
-                    # counts as answered now; read once (if ever) this node learns the reply key
-                    item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind,
-                                        ps.opaque_reply(_bytes(outer.get("checkin"))))
-                    self._version += 1
-                    return self._wait(item, ("checkin", inner["checkin"]), keep_post=True)
-            elif kind == "plan_share" and outer.get("for") is not None:
-                if e.author == self.me:
-                    inner = _map(_seal.unbox(self._self_key, _bytes(outer.get("mine")), b"plan"))
-                elif outer["for"] == self.me:
-                    inner = _map(_seal.open_sealed(self.identity.x25519_private, _bytes(outer.get("sealed"))))
-                else:
-                    item.post = _UNREADABLE         # shared with someone else only
-                    return []
-                inner = _bound(inner, e.author, {"for": outer["for"]})
-            else:
-                inner = {k: v for k, v in outer.items() if k != "k"}
-            if kind == "checkin":
-                if self._learn_reply_key(e.id, inner):
-                    learned.append(("checkin", e.id))
-                if inner.get("call") is None and e.author not in self.roster.epochs[e.epoch].facilitators:
-                    raise RemoteProtocolError("only facilitators post check-ins to the circle")
-                inner = {k: v for k, v in inner.items() if k not in _REPLY_FIELDS}
-            body = ps.validate(kind, inner)
-        except (RemoteProtocolError, TypeError, ValueError, KeyError):
+            outer = sl.unpack_outer(env.open_body(e, body_key))
+            epoch = self.roster.epochs.get(e.epoch)
+            received = sl.Received(e.id, e.author, self.me, outer["k"], outer,
+                                   epoch.facilitators if epoch is not None else frozenset(), self._caller_of)
+            outcome = sl.scheme_of(outer).open(received, self.keys)
+            if isinstance(outcome, sl.WaitFor):
+                meanwhile = None if outcome.meanwhile is None else self._post(e, received.kind, outcome.meanwhile)
+                return self._wait(item, outcome.key, meanwhile)
+            if isinstance(outcome, sl.NotForUs):
+                item.post = _UNREADABLE
+                return []
+            post = self._post(e, received.kind, ps.validate(received.kind, outcome.fields))
+            learned = outcome.learned
+        except RemoteProtocolError:
             item.post = _UNREADABLE
+            self.unreadable += 1
             return []
-        item.post = ps.Post(e.id, e.author, e.created, e.lamport, kind, body)
+        item.post = post
         self._version += 1
-        return learned
+        return self.keys.learn(learned)
 
-    def _wait(self, item: _Opened, key: WaitKey, *, keep_post: bool = False) -> list[WaitKey]:
-        if not keep_post:
-            item.post = None
-        self._waiting.setdefault(key, set()).add(item.envelope.id)
+    def _post(self, e: env.Envelope, kind: str, body: Mapping[str, Any]) -> ps.Post:
+        return ps.Post(e.id, e.author, e.created, e.lamport, kind, body)
+
+    def _caller_of(self, call: bytes) -> bytes | None:
+        origin = self._content.get(call)
+        return None if origin is None else origin.envelope.author
+
+    def _wait(self, item: _Opened, key: WaitKey, meanwhile: ps.Post | None = None) -> list[WaitKey]:
+        """File ``item`` under ``key``; until then it reads as ``meanwhile`` (None: not at all)."""
+        item.post = meanwhile
+        if meanwhile is not None:
+            self._version += 1
+        self.keys.wait(item.envelope.id, key)
         return []
 
     def _wake(self, keys: list[WaitKey]) -> None:
-        """Re-open what waited for ``keys``, and what those teach in turn (a worklist, not a rescan)."""
-        while keys:
-            key = keys.pop()
-            for waiting in sorted(self._waiting.pop(key, ())):
-                item = self._content.get(waiting)
-                if item is not None:
-                    keys.extend(self._open(item))
+        """Re-open what waited for ``keys``, and what those teach in turn."""
+        self.keys.wake(keys, self._reopen)
 
-    def _learn_reply_key(self, checkin: bytes, fields: Mapping[str, Any]) -> bool:
-        if fields.get("reply_priv") is not None:
-            self._reply_keys[checkin] = _bytes(fields["reply_priv"])
-        else:
-            sealed = dict(_pairs(fields.get("reply_keys", [])))
-            if self.me not in sealed:
-                self._reply_pubs[checkin] = _bytes(fields.get("reply_pub"))
-                return False
-            self._reply_keys[checkin] = _seal.open_sealed(self.identity.x25519_private, sealed[self.me])
-        self._reply_pubs[checkin] = _bytes(fields.get("reply_pub"))
-        return True
-
-    def _open_reply(self, e: env.Envelope, outer: Mapping[str, Any]) -> dict[str, Any]:
-        checkin = _bytes(outer.get("checkin"))
-        reply_priv = self._reply_keys.get(checkin)
-        raw: bytes | None = None
-        if e.author == self.me and outer.get("mine") is not None:
-            raw = _seal.unbox(self._self_key, _bytes(outer["mine"]), checkin)
-        elif reply_priv is not None:
-            raw = _seal.open_sealed(reply_priv, _bytes(outer.get("box")))
-        if raw is None:
-            return {"checkin": checkin, "option": None}
-        inner = _map(raw)
-        if inner.get("checkin") != checkin:
-            raise RemoteProtocolError("a reply names another check-in inside")
-        return _bound(inner, e.author, {})
+    def _reopen(self, post_id: bytes) -> list[WaitKey]:
+        item = self._content.get(post_id)
+        return [] if item is None else self._open(item)
 
     # ---------------------------------------------------------------------------------------------
     # reading
@@ -488,35 +361,12 @@ class Circle(Sealing):
         return None if item is None else item.envelope.epoch
 
     def names_ever(self) -> dict[bytes, str]:
-        """Everyone ever admitted, with the last name the roster gave them (kept after they leave or
-        are removed, so history still names them)."""
-        roster, out = self.roster, {}
-        for op_id in roster.order:
-            op = self._ops[op_id]
-            if op_id in roster.ignored:
-                continue
-            if op.kind == "create":
-                out[op.author] = str(op.body["member_name"])
-            elif op.kind == "admit":
-                out[bytes(op.body["member"])] = str(op.body["name"])
-        return out
+        """Everyone ever admitted, with the last name the roster gave them (``membership.names_ever``)."""
+        return ms.names_ever(self.roster, self._ops)
 
     def departure(self, member: bytes) -> str | None:
-        """How ``member`` last went, by the folded roster: ``"removed"``, ``"left"``, or None (never
-        admitted, or a member now)."""
-        roster = self.roster
-        if member in roster.members or member not in roster.ever:
-            return None
-        how = None
-        for op_id in roster.order:
-            op = self._ops[op_id]
-            if op_id in roster.ignored:
-                continue
-            if op.kind == "remove" and op.body.get("member") == member:
-                how = "removed"
-            elif op.kind == "leave" and op.author == member:
-                how = "left"
-        return how
+        """How ``member`` last went: ``"removed"``, ``"left"`` or None (``membership.departure``)."""
+        return ms.departure(self.roster, self._ops, member)
 
     def content_ids(self) -> list[bytes]:
         return list(self._content)
@@ -529,7 +379,7 @@ class Circle(Sealing):
         return len(self._ops)
 
     def can_read(self) -> bool:
-        return self.roster.current is not None and self.roster.current in self._epoch_keys
+        return self.roster.current is not None and self.roster.current in self.keys.epochs
 
     def call_audience(self, caller: bytes, ladder: Iterable[Mapping[str, Any]], step: int) -> frozenset[bytes]:
         """Who a call's ladder reaches at ``step`` (cumulative; never beyond what the caller approved)."""
@@ -544,62 +394,8 @@ class Circle(Sealing):
                 audience |= set(s["members"]) & readers
         return frozenset(audience)
 
-    def _body_key(self, epoch_key: bytes) -> bytes:
-        """Bodies are encrypted with a key derived from the epoch key and bound to this circle's topic."""
-        return kdf.derive_key(epoch_key, kdf.EPOCH_BODY, self.topic)
-
 
 _UNREADABLE: Final = ps.Post(b"", b"", 0, 0, "unreadable", {})
-
-
-_REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
-
-
-def _bound(inner: dict[str, Any], author: bytes, targets: Mapping[str, object]) -> dict[str, Any]:
-    """A sealed box's plaintext, checked to be bound to the envelope that carries it: ``by`` must be
-    the envelope's (signed) author and every field of ``targets`` (the recipient) must match what the
-    box says inside (the check-in or call is checked by the caller). Without this, a member could copy
-    another member's sealed reply or plan share into an envelope of its own and have it read as
-    theirs. Returns the plaintext without the binding fields; raises RemoteProtocolError on a
-    mismatch (the post is unreadable, never counted)."""
-    if inner.get("by") != author:
-        raise RemoteProtocolError("a sealed box written by someone other than the envelope's author")
-    for name, value in targets.items():
-        if inner.get(name) != value:
-            raise RemoteProtocolError(f"a sealed box meant for another {name!r}")
-    return {k: v for k, v in inner.items() if k != "by" and k not in targets}
-
-
-def _map(raw: bytes) -> dict[str, Any]:
-    value = unpack_strict(raw, "post")
-    if type(value) is not dict:
-        raise RemoteProtocolError("a post body is a map")
-    return value
-
-
-def _key_or_none(value: object) -> bytes | None:
-    if value is None:
-        return None
-    if type(value) is not bytes or len(value) != _seal.KEY_SIZE:
-        raise RemoteProtocolError("a call key is 32 bytes")
-    return value
-
-
-def _bytes(value: object) -> bytes:
-    if type(value) is not bytes:
-        raise RemoteProtocolError("expected bytes")
-    return value
-
-
-def _pairs(value: object) -> list[tuple[bytes, bytes]]:
-    if type(value) is not list:
-        raise RemoteProtocolError("expected a list of [member, sealed] pairs")
-    out = []
-    for pair in value:
-        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
-            raise RemoteProtocolError("expected [member, sealed] pairs")
-        out.append((pair[0], pair[1]))
-    return out
 
 
 def invite_proof(invite_seed: bytes, topic: bytes, member: bytes) -> bytes:

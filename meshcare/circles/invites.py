@@ -97,8 +97,8 @@ def parse_token(text: str) -> Token:
     return Token(topic, founder, seed, expires, name, tuple(hints))
 
 
-def new_invite_seed() -> bytes:
-    return _seal.random_key()
+def new_invite_seed(random_bytes: _seal.RandomBytes = _seal.system_random) -> bytes:
+    return _seal.random_key(random_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,30 +116,39 @@ class Lobby:
     def key(self) -> bytes:
         return kdf.derive_key(self.invite_key, kdf.LOBBY_KEY, self.circle_topic)
 
-    def join_request(self, identity: Identity, token: Token, name: str, now: int) -> env.Envelope:
+    # Each post below draws its envelope nonce (and a welcome its sealed box) from ``random_bytes``.
+
+    def join_request(self, identity: Identity, token: Token, name: str, now: int,
+                     random_bytes: _seal.RandomBytes = _seal.system_random) -> env.Envelope:
         proof = _sign.sign_with_seed(token.seed, ms.INVITE_DOMAIN,
                                      ms.invite_proof_message(self.circle_topic, identity.node_id))
         body = {"k": "join", "member": bytes(identity.node_id), "name": name, "proof": proof}
-        return self._seal(identity, body, now, max(now, token.expires))
+        return self._seal(identity, body, now, max(now, token.expires), random_bytes)
 
     def welcome(self, identity: Identity, joiner: bytes, secret: bytes, founder: bytes, now: int,
-                expires: int, roster_keys: list[list[Any]] | None = None) -> env.Envelope:
+                expires: int, roster_keys: list[list[Any]] | None = None,
+                random_bytes: _seal.RandomBytes = _seal.system_random) -> env.Envelope:
         """The circle secret (topic and founding roster key: nothing a later removal must hide) and every
         roster-key generation since, sealed to the joiner, so it can fold the whole history."""
-        sealed = _seal.seal_to(x25519_public(joiner), pack([secret, founder, roster_keys or []]))
-        return self._seal(identity, {"k": "welcome", "member": joiner, "sealed": sealed}, now, max(now, expires))
+        sealed = _seal.seal_to(x25519_public(joiner), pack([secret, founder, roster_keys or []]), random_bytes)
+        return self._seal(identity, {"k": "welcome", "member": joiner, "sealed": sealed}, now, max(now, expires),
+                          random_bytes)
 
-    def refusal(self, identity: Identity, joiner: bytes, reason: str, now: int, expires: int) -> env.Envelope:
+    def refusal(self, identity: Identity, joiner: bytes, reason: str, now: int, expires: int,
+                random_bytes: _seal.RandomBytes = _seal.system_random) -> env.Envelope:
         """A member's answer to a join request it cannot admit (the invite was used, revoked or has
         expired), so the joiner is told instead of waiting for ever. Signed by the member; it names
         the request's author and nothing about the circle."""
         if reason not in REFUSAL_REASONS:
             raise BadInput(f"a refusal says one of {', '.join(REFUSAL_REASONS)}")
-        return self._seal(identity, {"k": "refusal", "member": joiner, "reason": reason}, now, max(now + 1, expires))
+        return self._seal(identity, {"k": "refusal", "member": joiner, "reason": reason}, now, max(now + 1, expires),
+                          random_bytes)
 
-    def _seal(self, identity: Identity, body: dict[str, Any], now: int, expires: int) -> env.Envelope:
+    def _seal(self, identity: Identity, body: dict[str, Any], now: int, expires: int,
+              random_bytes: _seal.RandomBytes) -> env.Envelope:
         return env.seal(signing_key=identity.signing_key, topic=self.topic, epoch=0, key=self.key, seq=1,
-                        lamport=1, created=now, expires=expires, plaintext=pack(body), lane=env.Lane.URGENT)
+                        lamport=1, created=now, expires=expires, plaintext=pack(body), lane=env.Lane.URGENT,
+                        nonce=_seal.random_nonce(random_bytes))
 
     def read(self, e: env.Envelope) -> dict[str, Any]:
         """A lobby post, checked: ``join`` (with a valid proof, by the member it names), ``welcome`` or
@@ -177,7 +186,7 @@ def open_welcome(identity: Identity, sealed: bytes, token: Token) -> tuple[bytes
     Raises RemoteProtocolError if the welcome was not for us, names another circle or is malformed.
     """
     from .circle import circle_topic
-    from .sealing import MAX_WELCOME_KEYS
+    from .keyring import MAX_WELCOME_KEYS
     items = unpack_strict(_seal.open_sealed(identity.x25519_private, sealed), "welcome")
     if (type(items) is not list or len(items) != 3 or type(items[0]) is not bytes or len(items[0]) != 32
             or type(items[2]) is not list or len(items[2]) > MAX_WELCOME_KEYS):

@@ -51,8 +51,10 @@ from ..vocab import (CHECKIN_VISIBILITY, CONSENTS, DEFAULT_OPTIONS, LADDER_TARGE
 ID_SIZE: Final = 32
 MAX_ESCALATE_STEP: Final = MAX_LADDER_STEPS - 1
 
-#: Posts that belong to one call's thread (``body["call"]`` names it); ``checkin`` only when it names one.
-THREAD_KINDS: Final = ("offer", "claim", "release", "accept", "update", "resolve", "escalate", "receipt")
+#: Posts that belong to one call's thread when ``body["call"]`` names it (always, except a ``checkin``,
+#: which may go to the whole circle instead); sealing.py boxes them with the call's key.
+THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate", "receipt",
+                                 "checkin"})
 
 Check = Callable[[str, object], Any]
 """Checks one value (``where`` names it in the error) and returns its normalised form."""
@@ -301,7 +303,7 @@ def validate(kind: str, body: object) -> dict[str, Any]:
 
 def thread_call(post: Post) -> bytes | None:
     """The call whose thread ``post`` belongs to, or None (a call itself, or not about a call)."""
-    if post.kind in THREAD_KINDS or post.kind == "checkin":
+    if post.kind in THREAD_KINDS:
         call = post.body.get("call")
         return call if isinstance(call, bytes) else None
     return None

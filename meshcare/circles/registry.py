@@ -1,29 +1,15 @@
-"""All circles of this node, their lobbies, undecided envelopes, and the duties timers carry out. Pure.
+"""All circles of this node, their lobbies and undecided envelopes. Pure.
 
-The daemon asks the registry three things about the network: which topics to sync (``topics``), who may
-sync each (``access``), and what to do with received envelopes (``verdicts``, then ``delivered``). It
-asks it what is due (``duties`` / ``next_duty_time``) and builds posts through it (``post``,
-``roster_op``), which rotates the epoch first when the roster requires it. Nothing here does I/O or
-reads a clock: ``now`` is an argument and ``LocalState`` is plain data the daemon saves.
-
-Duties, each idempotent because its result is itself folded state:
-
-* ``admit``: a valid join request for an open invite: the inviter's node admits at once, other members
-  after ``ADMIT_DELAY`` (and only if nobody did meanwhile).
-* ``receipt``: this node can read a call and has not acknowledged it: a small signed receipt, so the
-  caller sees honestly who it reached.
-* ``escalate``: this node's own open, unclaimed call whose next ladder step is due.
-* ``followup``: a call this node resolved with a follow-up time that has come.
-* ``rotate``: a facilitator's node rotates the epoch when the roster needs it (someone left) or the
-  circle's rotation period has passed.
-* ``presence``: this node's availability, still in force, was posted under an epoch that someone who
-  can read the circle now could not read (they joined since): it is posted again, unchanged, with its
-  ``until`` explicit, so new members see who is around (presence.py keeps its ``since``).
+The ``Node`` asks the registry three things about the network: which topics to sync (``topics``), who
+may sync each (``access``), and what to do with received envelopes (``verdicts``, then ``delivered``).
+Posts are built through it (``post``, ``roster_op``), which rotates the epoch first when the roster
+requires it. What timers do for the circles (admit, receipt, escalate, ...) is ``duties.py``, which
+reads and writes through this registry. Nothing here does I/O or reads a clock: ``now`` is an argument
+and ``LocalState`` is plain data the node hands to the shell to save.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +17,7 @@ from typing import Any, Final
 
 from .. import envelope as env
 from ..crypto.keys import Identity
+from ..crypto.seal import RandomBytes, system_random
 from ..errors import BadInput, NotFound, RemoteProtocolError
 from .. import vocab
 from ..ids import TopicId
@@ -43,12 +30,6 @@ from . import presence as pr
 from .circle import FUTURE_SLACK, Circle, Verdict
 from .invites import Lobby, Token, open_welcome, parse_token
 
-ADMIT_DELAY: Final = 10.0          # seconds other members wait before admitting in the inviter's stead
-#: seconds (x1 to x2, by node) before a member acknowledges a removal it folded (a ``seen`` operation)
-ACK_DELAY: Final = 5.0
-ROTATE_DEBOUNCE: Final = 5.0       # a facilitator rotates this long after the roster started needing it
-PLAN_INTERVAL: Final = 0.25       # recompute what is due at most this often while circles change
-RETRY_AFTER: Final = 60.0         # a duty that failed or found nothing to do waits this long
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
 #: Open invites per circle. Each open invite is a lobby topic this node syncs and names in its Topics
 #: frame (a peer rejects a frame of more than 4,096 tags): 64 is far more than a circle hands out at
@@ -60,15 +41,6 @@ MAX_OPEN_INVITES: Final = vocab.MAX_OPEN_INVITES
 #: only to answer a join request with a refusal; at most ``MAX_REFUSING`` of them per circle, newest first.
 REFUSE_FOR: Final = 86_400
 MAX_REFUSING: Final = 16
-FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
-
-
-@dataclass(frozen=True, slots=True)
-class Duty:
-    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen
-    topic: TopicId
-    subject: bytes = b""           # call id, joining member, or removal (seen)
-    step: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,23 +72,19 @@ class _LobbyEntry:
 
 
 class Registry:
-    def __init__(self, identity: Identity, state: LocalState) -> None:
+    def __init__(self, identity: Identity, state: LocalState,
+                 random_bytes: RandomBytes = system_random) -> None:
         self.identity = identity
         self.me = bytes(identity.node_id)
         self.state = state
+        self.random_bytes = random_bytes       # every key and nonce its circles draw
         self.circles: dict[TopicId, Circle] = {}
         self.joining: dict[TopicId, _LobbyEntry] = {}        # lobby topic -> entry (this node joins)
         self.requests: dict[tuple[bytes, bytes], JoinRequest] = {}   # (circle topic, member)
         self.held: OrderedDict[bytes, env.Envelope] = OrderedDict()
         self.release_at: float | None = None   # when a held envelope from a fast clock becomes acceptable
-        self.purge_due = False                 # an equivocation was found: the shell runs the purge
+        self.purge_due = False                 # an equivocation was found: the node runs the purge
         self._views: dict[bytes, View] = {}
-        self._needs_rotation_since: dict[bytes, float] = {}
-        self._removals_seen: dict[tuple[bytes, bytes], float] = {}   # (topic, removal) -> first folded here
-        self._claims_told: set[tuple[bytes, bytes]] = set()          # (topic, call) whose lost claim was told
-        self.notices: list[dict[str, Any]] = []                       # for the person: control events
-        self._postponed: dict[Duty, float] = {}
-        self._plan: tuple[tuple[object, ...], float, float | None] | None = None
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
         self.refusals: dict[tuple[bytes, bytes], tuple[bytes, str, float]] = {}  # (topic, member) -> why
         self._refused: set[tuple[bytes, bytes]] = set()      # (lobby topic, member) somebody answered
@@ -129,7 +97,7 @@ class Registry:
     # circles
 
     def _open(self, entry: CircleEntry) -> Circle:
-        circle = Circle(self.identity, entry.secret, entry.founder, entry.roster_keys)
+        circle = Circle(self.identity, entry.secret, entry.founder, entry.roster_keys, self.random_bytes)
         self.circles[circle.topic] = circle
         self.state.circles[circle.topic] = entry
         return circle
@@ -165,7 +133,7 @@ class Registry:
         entry = self._join_lobby(token, name)
         from .state import Joining
         self.state.joining[token.invite_key] = Joining(token.encode(), name, now)
-        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now)
+        return entry.lobby.topic, entry.lobby.join_request(self.identity, token, name, now, self.random_bytes)
 
     def find(self, ref: str) -> Circle:
         """A circle by name or unique id prefix. Raises BadInput naming the choices."""
@@ -276,7 +244,7 @@ class Registry:
 
     def take_due_release(self, now: float) -> list[env.Envelope]:
         """Held envelopes that only waited for our clock (``release_at``), once it has come; re-arms for
-        any that still wait. The shell calls this from its timer loop."""
+        any that still wait. The node calls this from its timers."""
         if self.release_at is None or self.release_at > now:
             return []
         self.release_at = None
@@ -334,7 +302,7 @@ class Registry:
                 self.refusals.setdefault(key, (lobby.invite_key, reason, now))
             return False, None
         if post["k"] == "refusal" and owner is not None:
-            self._refused.add((bytes(lobby.topic), bytes(post["member"])))   # somebody answered already
+            self.answered(lobby.topic, bytes(post["member"]))
             self.refusals.pop((bytes(owner.topic), bytes(post["member"])), None)
             return False, None
         entry = self.joining.get(e.topic)
@@ -349,6 +317,11 @@ class Registry:
             joined = self.add_circle(secret, entry.token.founder, int(now), roster_keys)
             return True, joined
         return False, None
+
+    def answered(self, lobby_topic: bytes, member: bytes) -> None:
+        """Somebody (this node included) answered ``member``'s join request in that lobby: no refusal
+        is queued for it again."""
+        self._refused.add((bytes(lobby_topic), member))
 
     def finish_joins(self) -> bool:
         """Drop lobbies of joins that are complete (the roster has us). True if any ended."""
@@ -403,7 +376,7 @@ class Registry:
         epoch_number = circle.epoch_of(call.id)
         epoch = circle.roster.epochs.get(epoch_number) if epoch_number is not None else None
         if epoch is None:
-            return circle.call_audience(call.caller, _ladder(call), call.step)
+            return circle.call_audience(call.caller, cl.ladder_data(call), call.step)
         readers = epoch.recipients
         audience = {call.caller}
         for step in call.ladder[: call.step + 1]:
@@ -480,231 +453,8 @@ class Registry:
                                                              prev=prev)))
         return out
 
-    # ---------------------------------------------------------------------------------------------
-    # duties
 
-    def _admit_delay(self, invite: ms.Invite) -> float:
-        if invite.by == self.me:
-            return 0.0
-        jitter = int.from_bytes(hashlib.blake2b(self.me, digest_size=2).digest(), "big") / 65536
-        return ADMIT_DELAY * (1 + jitter)
-
-    def _ack_delay(self) -> float:
-        """How long after folding someone else's removal this node says ``seen`` (unless a third member
-        did first): a few seconds, spread by node so that usually one member answers."""
-        jitter = int.from_bytes(hashlib.blake2b(self.me, digest_size=2).digest(), "big") / 65536
-        return ACK_DELAY * (1 + jitter)
-
-    def _unacknowledged(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
-        """Removals by others, of others, that no third member has built on: this node acknowledges them
-        (a ``seen`` roster operation), so their target cannot undo them later with a backdated
-        counter-removal (remove_wins.py, mutual removal)."""
-        out = []
-        for removal in circle.roster.unacknowledged:
-            op = circle.roster_operation(removal)
-            if op is None or self.me in (op.author, op.body["member"]):
-                continue
-            first = self._removals_seen.setdefault((bytes(circle.topic), removal), now)
-            out.append((Duty("seen", circle.topic, removal), first + self._ack_delay()))
-        return out
-
-    def duties(self, now: float) -> list[Duty]:
-        """Everything due at ``now``, in a stable order."""
-        plan = self._schedule(now)
-        self._plan = (self._plan_key(), now, min((due for _, due in plan), default=None))
-        return [d for d, due in plan if due <= now]
-
-    def next_duty_time(self, now: float) -> float | None:
-        """When ``duties`` next has work. Cheap to call on every timer wake: the plan is recomputed only
-        when a circle changed, and then at most every ``PLAN_INTERVAL`` (a catch-up of thousands of
-        envelopes must not refold every circle per frame)."""
-        key = self._plan_key()
-        if self._plan is not None:
-            old_key, at, earliest = self._plan
-            if old_key == key:
-                return earliest
-            if now < at + PLAN_INTERVAL:
-                return at + PLAN_INTERVAL if earliest is None else min(earliest, at + PLAN_INTERVAL)
-        earliest = min((due for _, due in self._schedule(now)), default=None)
-        self._plan = (key, now, earliest)
-        return earliest
-
-    def _plan_key(self) -> tuple[object, ...]:
-        return (tuple((t, c.version) for t, c in self.circles.items()), len(self.requests), len(self.refusals),
-                tuple(sorted(self._postponed.values())), tuple(self._needs_rotation_since.items()))
-
-    def postpone(self, duty: Duty, now: float) -> None:
-        """A duty that could not be carried out (or found nothing to do) waits ``RETRY_AFTER`` before the
-        next try, so a persistent problem costs a log line a minute, not a busy loop."""
-        self._postponed[duty] = now + RETRY_AFTER
-
-    def _schedule(self, now: float) -> list[tuple[Duty, float]]:
-        for duty, until in list(self._postponed.items()):
-            if until <= now:
-                del self._postponed[duty]
-        return [(d, max(due, self._postponed.get(d, due))) for d, due in self._planned(now)]
-
-    def _planned(self, now: float) -> list[tuple[Duty, float]]:
-        out: list[tuple[Duty, float]] = []
-        for (topic, member), request in list(self.requests.items()):
-            circle = self.circles.get(TopicId(topic))
-            invite = circle.roster.invites.get(request.invite) if circle else None
-            if (circle is None or invite is None or not invite.open_at(int(now))
-                    or member in circle.roster.members or circle.roster.role(self.me) in (None, "relay")):
-                del self.requests[(topic, member)]
-                continue
-            out.append((Duty("admit", circle.topic, member), request.seen + self._admit_delay(invite)))
-        for (topic, member), (key, _, seen) in list(self.refusals.items()):
-            circle = self.circles.get(TopicId(topic))
-            invite = _any_invite(circle, key) if circle else None
-            if circle is None or invite is None or circle.roster.role(self.me) in (None, "relay"):
-                del self.refusals[(topic, member)]
-                continue
-            # a void invite's maker may be the one removed: every member answers after the delay
-            delay = self._admit_delay(invite) if key in circle.roster.invites else ADMIT_DELAY
-            out.append((Duty("refuse", circle.topic, member), seen + delay))
-        for circle in self.circles.values():
-            role = circle.roster.role(self.me)
-            if role is not None:
-                out.extend(self._unacknowledged(circle, now))     # relays too: they are always on
-            if role in (None, "relay"):
-                continue
-            if role == "facilitator":
-                due = self._rotation_due(circle, now)
-                if due is not None:
-                    out.append((Duty("rotate", circle.topic), due))
-            if self._presence_unseen(circle, int(now)) is not None:
-                out.append((Duty("presence", circle.topic), now))
-            view = self.view(circle)
-            for call_id, call in view.calls.items():
-                if call.caller == self.me:
-                    when = cl.next_escalation_time(call)
-                    if when is not None:
-                        step = cl.next_escalation(call, int(max(now, when)))
-                        out.append((Duty("escalate", circle.topic, call_id, step or call.step + 1), float(when)))
-                elif self.me not in call.received_by and call.status != "resolved":
-                    out.append((Duty("receipt", circle.topic, call_id), now))
-                if (call.resolved_by == self.me and call.followup_at is not None
-                        and call_id not in self.state.followups and call.status == "resolved"):
-                    out.append((Duty("followup", circle.topic, call_id), float(call.followup_at)))
-                self._note_lost_claim(circle, call_id, call)
-        return out
-
-    def _note_lost_claim(self, circle: Circle, call_id: bytes, call: Any) -> None:
-        """A claim of ours that another claim, first in the circle's order, overtook (two people claimed
-        while apart: both were told "you have this call" at first). Queued once as a notice for the
-        person, so the one who lost the race is told who has the call."""
-        key = (bytes(circle.topic), call_id)
-        if (self.me in call.also_claimed and call.claimer not in (None, self.me) and call.status != "resolved"
-                and key not in self._claims_told):
-            self._claims_told.add(key)
-            self.notices.append({"event": "claim_lost", "circle": circle.topic.hex(), "call": call_id.hex(),
-                                 "claimer": call.claimer.hex()})
-
-    def claim_told(self, topic: bytes, call_id: bytes) -> None:
-        """The person already heard who has this call (the claim op's answer): no notice later."""
-        self._claims_told.add((bytes(topic), call_id))
-
-    def take_notices(self) -> list[dict[str, Any]]:
-        """Notices for the person (control events), oldest first; each is handed out once."""
-        out, self.notices = self.notices, []
-        return out
-
-    def _presence_unseen(self, circle: Circle, now: int) -> Any:
-        """This node's latest presence post in ``circle`` if it is still in force and some current
-        reader could not read it (they joined after it was posted), else None."""
-        mine = [p for p in circle.posts if p.kind == "presence" and p.author == self.me]
-        if not mine:
-            return None
-        latest = max(mine, key=lambda p: p.order)
-        roster = circle.roster
-        posted_in = circle.epoch_of(latest.id)
-        epoch = roster.epochs.get(posted_in) if posted_in is not None else None
-        if epoch is None or pr.effective_until(latest) <= now:
-            return None
-        return latest if roster.readers - epoch.recipients else None
-
-    def _rotation_due(self, circle: Circle, now: float) -> float | None:
-        roster = circle.roster
-        if roster.needs_rotation and circle.can_read():
-            since = self._needs_rotation_since.setdefault(circle.topic, now)
-            return since + ROTATE_DEBOUNCE
-        self._needs_rotation_since.pop(circle.topic, None)
-        if roster.settings.rotate_days and roster.current is not None:
-            return float(roster.last_rotation + roster.settings.rotate_days * 86_400)
-        return None
-
-    def carry_out(self, duty: Duty, now: int) -> list[tuple[TopicId, env.Envelope]]:
-        """The envelopes one duty publishes (topic, envelope), in order."""
-        circle = self.circles.get(duty.topic)
-        if circle is None:
-            return []
-        if duty.kind == "admit":
-            request = self.requests.pop((bytes(duty.topic), duty.subject), None)
-            invite = circle.roster.invites.get(request.invite) if request is not None else None
-            if (request is None or invite is None or not invite.open_at(now)
-                    or request.member in circle.roster.members):
-                return []       # used meanwhile (another holder, another admitter), revoked or expired
-            readers = set(circle.roster.readers)
-            if invite.role != "relay":
-                readers.add(request.member)
-            fields: dict[str, Any] = {"invite": request.invite, "member": request.member, "name": request.name,
-                                      "proof": request.proof, **circle.new_epoch_fields(readers)}
-            if circle.roster.settings.share_history and invite.role != "relay":
-                open_to_circle = [cid for cid, call in self.view(circle).calls.items()
-                                  if any(s.to == "circle" for s in call.ladder[: call.step + 1])]
-                fields["history"] = circle.history_for(request.member, open_to_circle)
-            admit = self.roster_op(circle, "admit", fields, now)
-            lobby = Lobby(request.invite, circle.topic)
-            welcome = lobby.welcome(self.identity, request.member, circle.secret, circle.founder, now,
-                                    invite.expires, circle.roster_keys_for_joiner())
-            return [(circle.topic, admit), (lobby.topic, welcome)]
-        if duty.kind == "refuse":
-            refusal = self.refusals.pop((bytes(duty.topic), duty.subject), None)
-            if refusal is None:
-                return []
-            key, reason, _ = refusal
-            invite = _any_invite(circle, key)
-            if invite is None:
-                return []
-            lobby = Lobby(key, circle.topic)
-            self._refused.add((bytes(lobby.topic), duty.subject))
-            answer = lobby.refusal(self.identity, duty.subject, reason, now, invite.expires + REFUSE_FOR)
-            return [(lobby.topic, answer)]
-        if duty.kind == "seen":
-            if duty.subject not in circle.roster.unacknowledged or circle.roster.role(self.me) is None:
-                return []
-            return [(circle.topic, self.roster_op(circle, "seen", {}, now))]
-        if duty.kind == "rotate":
-            self._needs_rotation_since.pop(circle.topic, None)
-            return [(circle.topic, self.rotate(circle, now))]
-        if duty.kind == "presence":
-            mine = self._presence_unseen(circle, now)
-            if mine is None:
-                return []
-            body = {"status": mine.body["status"], "until": pr.effective_until(mine), "cap": mine.body["cap"]}
-            return [(circle.topic, e) for e in self.post(circle, "presence", body, now)]
-        view = self.view(circle)
-        call = view.calls.get(duty.subject)
-        if call is None:
-            return []
-        if duty.kind == "receipt":
-            return [(circle.topic, e) for e in self.post(circle, "receipt", {"call": call.id}, now)]
-        if duty.kind == "escalate":
-            step = cl.next_escalation(call, now)
-            if step is None:
-                return []
-            audience = circle.call_audience(call.caller, _ladder(call), step)
-            return [(circle.topic, e) for e in self.post(circle, "escalate", {"call": call.id, "step": step}, now,
-                                                          audience=audience)]
-        if duty.kind == "followup":
-            self.state.followups.add(call.id)
-            body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
-            return [(circle.topic, e) for e in self.post(circle, "checkin", body, now)]
-        return []
-
-
-def _any_invite(circle: Circle, key: bytes) -> ms.Invite | None:
+def any_invite(circle: Circle, key: bytes) -> ms.Invite | None:
     """An invite of the roster, or a void one (from an operation that does not count)."""
     return circle.roster.invites.get(key) or circle.roster.void_invites.get(key)
 
@@ -721,6 +471,3 @@ def _needs_authority(circle: Circle, me: bytes, kind: str, body: Mapping[str, An
     epoch = roster.epochs.get(roster.current) if roster.current is not None else None
     return epoch is not None and me not in epoch.facilitators
 
-
-def _ladder(call: cl.CallState) -> list[dict[str, Any]]:
-    return [{"after": s.after, "to": s.to, "members": list(s.members)} for s in call.ladder]

@@ -22,7 +22,7 @@ Decided on the DAG alone, before any role is folded, so the fold stays a functio
 the removed) builds yet is *unacknowledged* (``_unacknowledged``, folded into ``Roster.unacknowledged``);
 members' nodes post a ``seen`` that builds on it within seconds, which is what makes it "acted on" above.
 
-membership.py's ``fold`` calls these; they read its scratch state (``_Folding``) but never change it.
+roster_fold.py's ``fold`` calls these; they read its scratch state (``_Folding``) but never change it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .membership import RosterOp, _Folding
+    from .membership import RosterOp
+    from .roster_fold import _Folding
 
 
 def ancestry(ordered: list[RosterOp]) -> tuple[dict[bytes, int], dict[bytes, int]]:

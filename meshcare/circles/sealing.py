@@ -1,254 +1,367 @@
-"""The writing half of a circle: new roster operations and posts, sealed for the right readers. Pure.
+"""How a post's body is sealed inside its epoch-encrypted envelope: one scheme per way, in a table. Pure.
 
-``Circle`` (circle.py) inherits this mixin; the attributes and the two methods declared first below are
-its own. Here: the roster-key generation new roster operations are sealed under (``roster_key``;
-``repair_generation`` when a member lacks the current one), the key material a membership change
-carries (``new_epoch_fields``, ``new_generation_fields``, ``history_for``, ``departure_fields``,
-``roster_keys_for_joiner`` for a welcome), and the envelopes themselves: ``roster_envelope`` and
-``post_envelope`` (call keys sealed to the call's audience, thread posts boxed with them, check-ins with
-their reply key, replies and plan shares in sealed boxes bound to their author; circle.py's theory of
-operation describes the scheme and opens what this writes). Writing reads the circle's folded state and
-keys but never judges or opens a received envelope: that is circle.py. The caller supplies ``seq`` and
-``now``; the lamport comes from what the circle has seen, saturating at ``LAMPORT_CAP``, the bound
-circle.py's verdicts enforce.
+Theory of operation
+-------------------
+Every post's envelope is encrypted with the current **epoch key** (members only; see membership.py for
+how epochs rotate). Inside that body, most posts are plain (``plain``). The others add a second layer:
+
+* ``call``: a random **call key** sealed to the call's audience (the first step of the ladder the caller
+  approved; for the whole circle it rides in the body instead, which every reader can open anyway).
+* ``thread``: every post in a call's thread is boxed with the call key; escalating seals the same call
+  key to the next step's audience. So a member outside the audience cannot read the call or its
+  replies, and escalation never reaches beyond the ladder. Only the caller widens a call.
+* ``checkin``: a check-in carries a **reply key** pair; its private half goes to the facilitators
+  (visibility "facilitators") or sits in the check-in itself (visibility "circle", or in a call's
+  thread, which is then boxed as ``thread`` posts are).
+* ``checkin_reply``: sealed to the check-in's reply key, with a copy for its author under the author's
+  self key. Who answered is visible to the circle (the envelope's author); what they answered only to
+  whom the check-in said.
+* ``plan_share``: a plan shared in a call, sealed to its one recipient, with a copy for its author.
+
+A sealed box is bound to the envelope that carries it (``_bound``): without that, a member could copy
+another's sealed reply or plan share into an envelope of its own and have it read as theirs.
+
+Each ``Scheme`` is a pair: ``seal(draft, keys, random_bytes) -> outer`` (the map that gets packed and
+epoch-encrypted) and ``open(received, keys) -> Opened | WaitFor | NotForUs``. ``scheme_for`` picks the
+scheme a new post is sealed with; ``scheme_of`` reads it back from a received outer map's shape. Opening
+raises RemoteProtocolError, and only that, for anything a peer got wrong; keys a post teaches come back
+in ``Opened.learned`` and the keyring keeps them only once the whole post validated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from .. import envelope as env
-from ..crypto import kdf
 from ..crypto import seal as _seal
-from ..crypto.keys import Identity, x25519_public
-from ..errors import BadInput, LocalProtocolError
-from ..ids import TopicId
-from ..wire import pack
-from . import membership as ms
+from ..crypto.keys import x25519_public
+from ..errors import BadInput, LocalProtocolError, RemoteProtocolError
+from ..wire import pack, unpack_strict
 from . import posts as ps
-from . import roster_body as rb
-from .chains import Chains
+from .keyring import CallKey, Keyring, Learned, ReplyKey, WaitKey, key_field, seal_keys
 
-ROSTER_EPOCH: Final = 0               # the founding roster-key generation
-NEVER: Final = env.MAX_UINT
-#: Highest lamport a post may carry: far beyond honest use (a million posts a second for 12 days), so
-#: every node decides alike, and far below 2**63, so local counters never overflow.
-LAMPORT_CAP: Final = 2**40
-MAX_WELCOME_KEYS: Final = 500
-#: Kinds carried inside a call's thread, boxed with the call key.
-THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate",
-                                 "receipt", "checkin"})
-URGENT_KINDS: Final = frozenset({"call", "offer", "claim", "accept", "escalate", "release"})
+_REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
 
 
-def roster_generation_key(epoch_key: bytes) -> bytes:
-    """The roster key of the generation an operation introduces, from the epoch key it opens."""
-    return kdf.derive_key(epoch_key, kdf.ROSTER_GENERATION)
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A post to seal: its kind, its validated body and who it is for."""
 
-
-class Sealing:
-    """New envelopes of one circle (mixin of ``Circle``)."""
-
-    identity: Identity
     me: bytes
-    topic: TopicId
-    chains: Chains
-    max_lamport: int
-    _roster_keys: dict[int, bytes]
-    _ops: dict[bytes, ms.RosterOp]
-    _epoch_keys: dict[int, bytes]
-    _call_keys: dict[bytes, bytes]
-    _reply_pubs: dict[bytes, bytes]
-    _self_key: bytes
+    kind: str
+    body: Mapping[str, Any]                 # posts.validate's output (plus reply key fields, for a check-in)
+    audience: frozenset[bytes]              # a call's or an escalation's audience; a plan share's recipient
+    readers: frozenset[bytes]               # the circle's readers now
+    facilitators: frozenset[bytes]          # the circle's facilitators now (a check-in's reply key goes to them)
 
-    @property
-    def roster(self) -> ms.Roster:
-        raise NotImplementedError
 
-    def _body_key(self, epoch_key: bytes) -> bytes:
-        raise NotImplementedError
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A received post's outer map, with what its (signature-checked) envelope says."""
 
-    # ---------------------------------------------------------------------------------------------
-    # keys for new envelopes
+    id: bytes
+    author: bytes
+    me: bytes
+    kind: str
+    outer: Mapping[str, Any]
+    facilitators: frozenset[bytes]          # of the envelope's epoch: who may post check-ins to the circle
+    caller_of: Callable[[bytes], bytes | None]   # the author of a call's envelope held here, or None
 
-    @property
-    def roster_key(self) -> bytes:
-        """The key new roster operations are sealed under (the current generation's, when we hold it)."""
-        return self._roster_keys[self._sealing_generation()]
 
-    def _sealing_generation(self) -> int:
-        """The current generation if we hold its key, else the newest (in fold order) that we hold."""
-        roster = self.roster
-        if roster.generation in self._roster_keys:
-            return roster.generation
-        held = [g for g in roster.generations.values() if g.number in self._roster_keys]
-        return max(held, key=lambda g: g.position).number if held else ROSTER_EPOCH
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The post's body fields (for posts.validate) and the keys it taught."""
 
-    def repair_generation(self) -> int:
-        """The roster-key generation a rotation that repairs ``roster_key_missing`` is sealed under: the
-        newest one that every member lacking the current generation holds, i.e. that was introduced in
-        the causal past of each one's admission (its welcome carried every generation its admitter held).
-        Sealed under the current generation, the repair would be unreadable to exactly those it is for.
-        An ex-member who held that older generation can read this one rotation: who the members are,
-        never a key (docs/threat-model.md)."""
-        roster = self.roster
-        current = roster.generations.get(roster.generation)
-        epoch = roster.epochs.get(ms.epoch_number(current.op)) if current is not None else None
-        holders = (set(current.keys) | (set(epoch.keys) if epoch is not None else set())) if current else set()
-        candidates: set[int] | None = None
-        for member in set(roster.members) - holders:
-            past = self._ancestors(roster.members[member].admitted)
-            held = {g.number for g in roster.generations.values() if g.op in past}
-            candidates = held if candidates is None else candidates & held
-        usable = [roster.generations[g] for g in candidates or () if g in self._roster_keys]
-        return max(usable, key=lambda g: g.position).number if usable else ROSTER_EPOCH
+    fields: dict[str, Any]
+    learned: tuple[Learned, ...] = ()
 
-    def _ancestors(self, op_id: bytes) -> set[bytes]:
-        seen: set[bytes] = set()
-        todo = [op_id]
-        while todo:
-            current = todo.pop()
-            op = self._ops.get(current)
-            if op is None or current in seen:
-                continue
-            seen.add(current)
-            todo.extend(op.parents)
-        return seen
 
-    def roster_keys_for_joiner(self) -> list[list[Any]]:
-        """Every roster-key generation we hold, for a welcome: a joiner reads the whole roster history
-        (not the secret alone: later generations are random, so the secret cannot derive them)."""
-        roster = self.roster
+@dataclass(frozen=True, slots=True)
+class WaitFor:
+    """Not readable until we learn ``key``; ``meanwhile``: the body shown until then (a reply: answered)."""
 
-        def position(number: int) -> int:      # generation numbers are random: order by the fold
-            gen = roster.generations.get(number)
-            return -1 if gen is None else gen.position
+    key: WaitKey
+    meanwhile: dict[str, Any] | None = None
 
-        held = sorted(self._roster_keys.items(), key=lambda item: (position(item[0]), item[0]))
-        return [[n, k] for n, k in held][-MAX_WELCOME_KEYS:]      # the newest, if there are ever more
 
-    # ---------------------------------------------------------------------------------------------
-    # sealing (the caller supplies seq and created; lamport comes from what this circle has seen)
+@dataclass(frozen=True, slots=True)
+class NotForUs:
+    """Sealed to someone else only (a plan shared with another member): never readable here, and fine."""
 
-    def roster_envelope(self, kind: str, fields: Mapping[str, Any], *, seq: int, now: int,
-                        prev: bytes | None = None, generation: int | None = None) -> env.Envelope:
-        """Seal a roster operation that builds on the current heads (validated as any received one). Its
-        lamport is 1 + the parents' highest (the rule every node checks). ``generation``: the roster-key
-        generation to seal under (default: the current one; see ``repair_generation``)."""
-        body = {"k": kind, **fields}
-        lamport = 1
-        if kind != "create":
-            body["parents"] = list(self.roster.heads)
-            lamport = 1 + max((self._ops[h].lamport for h in self.roster.heads), default=0)
-        rb.validate(body)
-        generation = self._sealing_generation() if generation is None else generation
-        return self._seal(generation, self._roster_keys[generation], pack(body), seq=seq, now=now, expires=NEVER,
-                          lane=env.Lane.URGENT, lamport=lamport, prev=prev)
 
-    def new_generation_fields(self, readers: Iterable[bytes], relays: Iterable[bytes]) -> dict[str, Any]:
-        """A new epoch key for ``readers`` (and us) and with it a new roster-key generation: readers derive
-        the roster key from that epoch key (``roster_generation_key``), ``relays`` get it sealed. Whoever is
-        in neither (the departing member) cannot read the roster operations that follow."""
-        epoch_key = _seal.random_key()
-        return {"keys": self.sealed_keys(epoch_key, set(readers) | {self.me}),
-                "roster_keys": self.sealed_keys(roster_generation_key(epoch_key), relays)}
+Outcome = Opened | WaitFor | NotForUs
+RandomBytes = _seal.RandomBytes
 
-    def departure_fields(self, member: bytes) -> dict[str, Any]:
-        """``last_seq``/``last_id`` of ``member``: the last envelope of theirs this node accepted."""
-        last_seq, last_id = self.chains.top(member)
-        return {"last_seq": last_seq, "last_id": last_id}
 
-    def sealed_keys(self, key: bytes, to: Iterable[bytes]) -> list[list[bytes]]:
-        return [[m, _seal.seal_to(x25519_public(m), key)] for m in sorted(set(to))]
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    name: str
+    seal: Callable[[Draft, Keyring, RandomBytes], dict[str, Any]]
+    open: Callable[[Received, Keyring], Outcome]
 
-    def new_epoch_fields(self, readers: Iterable[bytes]) -> dict[str, Any]:
-        return {"keys": self.sealed_keys(_seal.random_key(), set(readers) | {self.me})}
 
-    def history_for(self, member: bytes, calls: Iterable[bytes] = ()) -> list[list[bytes]]:
-        """Earlier epoch keys, and the keys of ``calls`` (those the whole circle could read), sealed to
-        a new member: only when the circle shares history."""
-        history = {"epochs": [[n, k] for n, k in sorted(self._epoch_keys.items())],
-                   "calls": [[c, self._call_keys[c]] for c in sorted(calls) if c in self._call_keys]}
-        return [[member, _seal.seal_to(x25519_public(member), pack(history))]]
+# ---------------------------------------------------------------------------------------------------
+# plain: the body as it is, inside the epoch encryption alone
 
-    def post_envelope(self, kind: str, body: Mapping[str, Any], *, seq: int, now: int,
-                      audience: Iterable[bytes] = (), lane: env.Lane | None = None,
-                      prev: bytes | None = None) -> env.Envelope:
-        """Encrypt and seal one post under the current epoch. Raises BadInput when this node cannot post."""
-        if self.roster.role(self.me) in (None, "relay"):
-            raise BadInput("only members of a circle can post to it")
-        epoch = self.roster.current
-        if epoch is None or epoch not in self._epoch_keys or self.roster.needs_rotation:
-            raise LocalProtocolError("rotate the epoch before posting (Circle.needs_rotation)")
-        body = ps.validate(kind, dict(body))
-        if kind == "checkin" and body["call"] is None and self.me not in self.roster.epochs[epoch].facilitators:
-            # every node reads check-in authority from the epoch's facilitators: a post they would all
-            # find unreadable must not go out (Registry.post rotates first for a newly promoted one)
-            raise BadInput("only facilitators send check-ins to the circle")
-        expires = now + self.roster.settings.retention_days * 86_400
-        inner = dict(body)
-        if kind == "checkin":
-            reply_priv = _seal.random_key()
-            inner["reply_pub"] = _seal.x25519_public_of(reply_priv)
-            if body["visibility"] == "circle" or body["call"] is not None:
-                inner["reply_priv"] = reply_priv    # in a call's thread: whoever reads the call reads replies
-            else:
-                inner["reply_keys"] = self.sealed_keys(reply_priv, self.roster.facilitators | {self.me})
-        outer: dict[str, Any]
-        if kind == "call":
-            call_key = _seal.random_key()
-            outer = {"k": kind, **self._call_key_fields(call_key, set(audience) | {self.me}),
-                     "box": _seal.box(call_key, pack(inner), b"call")}
-        elif kind in THREAD_KINDS and body.get("call") is not None:
-            call = bytes(body["call"])
-            thread_key = self._call_keys.get(call)
-            if thread_key is None:
-                raise BadInput("this node cannot read that call, so it cannot post in its thread")
-            outer = {"k": kind, "call": call, "box": _seal.box(thread_key, pack(inner), call)}
-            if kind == "escalate":
-                outer.update(self._call_key_fields(thread_key, set(audience)))
-        elif kind == "plan_share" and body["to"] == "call":
-            recipient = sorted(set(audience))
-            if len(recipient) != 1:
-                raise LocalProtocolError("a plan shared in a call goes to exactly one person (its claimer)")
-            sealed_plan = pack({**inner, "by": self.me, "for": recipient[0]})   # bound: see _bound
-            outer = {"k": kind, "for": recipient[0],
-                     "sealed": _seal.seal_to(x25519_public(recipient[0]), sealed_plan),
-                     "mine": _seal.box(self._self_key, sealed_plan, b"plan")}
-        elif kind == "checkin_reply":
-            checkin = bytes(body["checkin"])
-            reply_pub = self._reply_pubs.get(checkin)
-            if reply_pub is None:
-                raise BadInput("this node cannot see that check-in, so it cannot answer it")
-            sealed_reply = pack({**inner, "by": self.me})                       # bound: see _bound
-            outer = {"k": kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, sealed_reply),
-                     "mine": _seal.box(self._self_key, sealed_reply, checkin)}
-        else:
-            outer = {"k": kind, **inner}
-            if kind == "presence" and body.get("until") is not None:
-                expires = min(expires, max(now + 1, int(body["until"])))
-        lane = lane if lane is not None else (env.Lane.URGENT if kind in URGENT_KINDS else env.Lane.NORMAL)
-        return self._seal(epoch, self._body_key(self._epoch_keys[epoch]), pack(outer), seq=seq, now=now, expires=expires,
-                          lane=lane, prev=prev)
+def _seal_plain(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+    return {"k": draft.kind, **draft.body}
 
-    def _call_key_fields(self, call_key: bytes, audience: set[bytes]) -> dict[str, Any]:
-        """A call key for the whole circle rides in the epoch-encrypted body (every reader holds that
-        key anyway: ~100 bytes instead of a sealed box per reader); for a narrower audience it is
-        sealed to each person in it."""
-        if self.roster.readers <= audience:
-            return {"call_key": call_key}
-        return {"keys": self.sealed_keys(call_key, audience)}
 
-    def _seal(self, epoch: int, key: bytes, plaintext: bytes, *, seq: int, now: int, expires: int,
-              lane: env.Lane, lamport: int | None = None, prev: bytes | None = None) -> env.Envelope:
-        """Seal with the next lamport (posts: saturating at LAMPORT_CAP, so a remote value can never make
-        this raise) and ``prev`` (default: our own envelope at seq - 1, which we accepted)."""
-        if lamport is None:
-            self.max_lamport = min(LAMPORT_CAP, self.max_lamport + 1)
-            lamport = self.max_lamport
-        if prev is None:
-            prev = b"" if seq == 1 else self.chains.of(self.me).get(seq - 1, (b"",))[0]
-        return env.seal(signing_key=self.identity.signing_key, topic=self.topic, epoch=epoch, key=key,
-                        seq=seq, lamport=lamport, created=now, expires=expires, plaintext=plaintext,
-                        lane=lane, prev=prev)
+def _open_plain(received: Received, keys: Keyring) -> Outcome:
+    return Opened({k: v for k, v in received.outer.items() if k != "k"})
+
+
+# ---------------------------------------------------------------------------------------------------
+# call: a new call key, sealed to the audience, boxes the call
+
+def _seal_call(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+    call_key = _seal.random_key(random_bytes)
+    return {"k": draft.kind, **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes),
+            "box": _seal.box(call_key, pack(dict(draft.body)), b"call", random_bytes)}
+
+
+def _open_call(received: Received, keys: Keyring) -> Outcome:
+    outer = received.outer
+    sealed = dict(_pairs(outer.get("keys", [])))
+    known = keys.calls.get(received.id) or _key_or_none(outer.get("call_key"))
+    if received.me not in sealed and known is None:
+        return WaitFor(("call", received.id))          # not in the audience (yet: an escalation may add us)
+    call_key = known or keys.open_key(sealed[received.me], "a call key")
+    inner = _map(_seal.unbox(call_key, _bytes(outer.get("box")), b"call"))
+    return Opened(inner, (CallKey(received.id, call_key),))
+
+
+def _call_key_fields(call_key: bytes, audience: frozenset[bytes], readers: frozenset[bytes],
+                     random_bytes: RandomBytes) -> dict[str, Any]:
+    """A call key for the whole circle rides in the epoch-encrypted body (every reader holds that key
+    anyway: ~100 bytes instead of a sealed box per reader); for a narrower audience it is sealed to each
+    person in it."""
+    if readers <= audience:
+        return {"call_key": call_key}
+    return {"keys": seal_keys(call_key, audience, random_bytes)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# thread: a post in a call's thread, boxed with the call key (an escalation also carries the key onwards)
+
+def _seal_thread(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+    call = bytes(draft.body["call"])
+    thread_key = keys.calls.get(call)
+    if thread_key is None:
+        raise BadInput("this node cannot read that call, so it cannot post in its thread")
+    outer = {"k": draft.kind, "call": call, "box": _seal.box(thread_key, pack(dict(draft.body)), call, random_bytes)}
+    if draft.kind == "escalate":
+        outer.update(_call_key_fields(thread_key, draft.audience, draft.readers, random_bytes))
+    return outer
+
+
+def _open_thread(received: Received, keys: Keyring) -> Outcome:
+    outer = received.outer
+    call = _bytes(outer["call"])
+    call_key = keys.calls.get(call)
+    learned: tuple[Learned, ...] = ()
+    if call_key is None and received.kind == "escalate":
+        # only the caller widens a call: trust the key an escalation carries only once the call's own
+        # envelope shows the same author (another member could otherwise plant a wrong key and keep the
+        # call closed for someone)
+        caller = received.caller_of(call)
+        if caller is None:
+            return WaitFor(("call", call))
+        if caller != received.author:
+            raise RemoteProtocolError("an escalation by someone other than the caller")
+        call_key = _key_or_none(outer.get("call_key"))
+        if call_key is None:
+            sealed = dict(_pairs(outer.get("keys")))
+            if received.me not in sealed:
+                return WaitFor(("call", call))
+            call_key = keys.open_key(sealed[received.me], "a call key")
+        learned = (CallKey(call, call_key),)
+    if call_key is None:
+        return WaitFor(("call", call))
+    inner = _map(_seal.unbox(call_key, _bytes(outer["box"]), call))
+    if inner.get("call") != call:
+        raise RemoteProtocolError("a thread post names another call inside")
+    return Opened(inner, learned)
+
+
+def _is_thread(outer: Mapping[str, Any]) -> bool:
+    return outer.get("call") is not None and "box" in outer
+
+
+# ---------------------------------------------------------------------------------------------------
+# checkin: a reply key pair rides with it (in a call's thread, boxed as the thread is)
+
+def _seal_checkin(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+    inner = dict(draft.body)
+    reply_priv = _seal.random_key(random_bytes)
+    inner["reply_pub"] = _seal.x25519_public_of(reply_priv)
+    if inner["visibility"] == "circle" or inner["call"] is not None:
+        inner["reply_priv"] = reply_priv        # in a call's thread: whoever reads the call reads replies
+    else:
+        inner["reply_keys"] = seal_keys(reply_priv, draft.facilitators | {draft.me}, random_bytes)
+    within = _seal_thread if inner["call"] is not None else _seal_plain
+    return within(replace(draft, body=inner), keys, random_bytes)
+
+
+def _open_checkin(received: Received, keys: Keyring) -> Outcome:
+    opened = (_open_thread if _is_thread(received.outer) else _open_plain)(received, keys)
+    if not isinstance(opened, Opened):
+        return opened
+    fields = opened.fields
+    public = key_field(fields.get("reply_pub"), "a check-in's reply public key")
+    private: bytes | None = None
+    if fields.get("reply_priv") is not None:
+        private = key_field(fields["reply_priv"], "a check-in's reply key")
+    else:
+        sealed = dict(_pairs(fields.get("reply_keys", [])))
+        if received.me in sealed:
+            private = keys.open_key(sealed[received.me], "a check-in's reply key")
+    if fields.get("call") is None and received.author not in received.facilitators:
+        raise RemoteProtocolError("only facilitators post check-ins to the circle")
+    return Opened({k: v for k, v in fields.items() if k not in _REPLY_FIELDS},
+                  (*opened.learned, ReplyKey(received.id, public, private)))
+
+
+# ---------------------------------------------------------------------------------------------------
+# checkin_reply: sealed to the check-in's reply key, and a copy for its author
+
+def _seal_reply(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+    checkin = bytes(draft.body["checkin"])
+    reply_pub = keys.reply_pubs.get(checkin)
+    if reply_pub is None:
+        raise BadInput("this node cannot see that check-in, so it cannot answer it")
+    sealed_reply = pack({**draft.body, "by": draft.me})                       # bound: see _bound
+    return {"k": draft.kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, sealed_reply, random_bytes),
+            "mine": _seal.box(keys.self_key, sealed_reply, checkin, random_bytes)}
+
+
+def _open_reply(received: Received, keys: Keyring) -> Outcome:
+    outer = received.outer
+    checkin = _bytes(outer.get("checkin"))
+    reply_priv = keys.replies.get(checkin)
+    if received.author == received.me and outer.get("mine") is not None:
+        raw = _seal.unbox(keys.self_key, _bytes(outer["mine"]), checkin)
+    elif reply_priv is not None:
+        raw = _seal.open_sealed(reply_priv, _bytes(outer.get("box")))
+    else:
+        # counts as answered now; read once (if ever) this node learns the reply key
+        return WaitFor(("checkin", checkin), ps.opaque_reply(checkin))
+    inner = _map(raw)
+    if inner.get("checkin") != checkin:
+        raise RemoteProtocolError("a reply names another check-in inside")
+    return Opened(_bound(inner, received.author, {}))
+
+
+# ---------------------------------------------------------------------------------------------------
+# plan_share (in a call): sealed to its one recipient, and a copy for its author
+
+def _seal_plan_share(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+    recipient = sorted(draft.audience)
+    if len(recipient) != 1:
+        raise LocalProtocolError("a plan shared in a call goes to exactly one person (its claimer)")
+    sealed_plan = pack({**draft.body, "by": draft.me, "for": recipient[0]})   # bound: see _bound
+    return {"k": draft.kind, "for": recipient[0],
+            "sealed": _seal.seal_to(x25519_public(recipient[0]), sealed_plan, random_bytes),
+            "mine": _seal.box(keys.self_key, sealed_plan, b"plan", random_bytes)}
+
+
+def _open_plan_share(received: Received, keys: Keyring) -> Outcome:
+    outer = received.outer
+    if received.author == received.me:
+        inner = _map(_seal.unbox(keys.self_key, _bytes(outer.get("mine")), b"plan"))
+    elif outer["for"] == received.me:
+        inner = _map(keys.open_sealed(outer.get("sealed")))
+    else:
+        return NotForUs()
+    return Opened(_bound(inner, received.author, {"for": outer["for"]}))
+
+
+# ---------------------------------------------------------------------------------------------------
+# the table
+
+SCHEMES: Final[Mapping[str, Scheme]] = {s.name: s for s in (
+    Scheme("plain", _seal_plain, _open_plain),
+    Scheme("call", _seal_call, _open_call),
+    Scheme("thread", _seal_thread, _open_thread),
+    Scheme("checkin", _seal_checkin, _open_checkin),
+    Scheme("checkin_reply", _seal_reply, _open_reply),
+    Scheme("plan_share", _seal_plan_share, _open_plan_share),
+)}
+
+
+def scheme_for(kind: str, body: Mapping[str, Any]) -> Scheme:
+    """The scheme a new post of ``kind`` with (validated) ``body`` is sealed with."""
+    if kind in ("call", "checkin", "checkin_reply"):
+        return SCHEMES[kind]
+    if kind in ps.THREAD_KINDS and body.get("call") is not None:
+        return SCHEMES["thread"]
+    if kind == "plan_share" and body["to"] == "call":
+        return SCHEMES["plan_share"]
+    return SCHEMES["plain"]
+
+
+def scheme_of(outer: Mapping[str, Any]) -> Scheme:
+    """The scheme a received outer map was sealed with, read back from the shape each scheme gives it."""
+    kind = outer["k"]
+    if kind in ("call", "checkin"):
+        return SCHEMES[kind]
+    if _is_thread(outer):
+        return SCHEMES["thread"]
+    if kind == "checkin_reply":
+        return SCHEMES["checkin_reply"]
+    if kind == "plan_share" and outer.get("for") is not None:
+        return SCHEMES["plan_share"]
+    return SCHEMES["plain"]
+
+
+def unpack_outer(raw: bytes) -> dict[str, Any]:
+    """A decrypted post body: a map with a text kind ``k``. Raises RemoteProtocolError."""
+    outer = _map(raw)
+    if type(outer.get("k")) is not str:
+        raise RemoteProtocolError("a post body is a map with a kind")
+    return outer
+
+
+# ---------------------------------------------------------------------------------------------------
+# checks on what a peer wrote (each raises RemoteProtocolError)
+
+def _bound(inner: dict[str, Any], author: bytes, targets: Mapping[str, object]) -> dict[str, Any]:
+    """A sealed box's plaintext, checked to be bound to the envelope that carries it: ``by`` must be
+    the envelope's (signed) author and every field of ``targets`` (the recipient) must match what the
+    box says inside (the check-in or call is checked by the caller). Returns the plaintext without the
+    binding fields; raises RemoteProtocolError on a mismatch (the post is unreadable, never counted)."""
+    if inner.get("by") != author:
+        raise RemoteProtocolError("a sealed box written by someone other than the envelope's author")
+    for name, value in targets.items():
+        if inner.get(name) != value:
+            raise RemoteProtocolError(f"a sealed box meant for another {name!r}")
+    return {k: v for k, v in inner.items() if k != "by" and k not in targets}
+
+
+def _map(raw: bytes) -> dict[str, Any]:
+    value = unpack_strict(raw, "post")
+    if type(value) is not dict:
+        raise RemoteProtocolError("a post body is a map")
+    return value
+
+
+def _key_or_none(value: object) -> bytes | None:
+    return None if value is None else key_field(value, "a call key")
+
+
+def _bytes(value: object) -> bytes:
+    if type(value) is not bytes:
+        raise RemoteProtocolError("expected bytes")
+    return value
+
+
+def _pairs(value: object) -> list[tuple[bytes, bytes]]:
+    if type(value) is not list:
+        raise RemoteProtocolError("expected a list of [member, sealed] pairs")
+    out = []
+    for pair in value:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
+            raise RemoteProtocolError("expected [member, sealed] pairs")
+        out.append((pair[0], pair[1]))
+    return out

@@ -5,15 +5,17 @@ Theory of operation
 The core raises ``RemoteProtocolError`` for a peer's fault and ``LocalProtocolError`` for our own; the
 shell closes the link for the first and, for the second, would rather crash loudly. But a node that a
 crafted packet or one bad envelope can stop is a node an attacker can keep offline, and the people in a
-circle lose their calls for support. So every per-link task, every timer and duty path and every
-discovery callback catches ``Exception`` (never ``BaseException``: trio's ``Cancelled`` and
-``KeyboardInterrupt`` must pass) at one place, hands it to ``Faults.report``, and then closes only that
-link or postpones only that duty.
+circle lose their calls for support. So every per-link task and every discovery callback catches
+``Exception`` (never ``BaseException``: trio's ``Cancelled`` and ``KeyboardInterrupt`` must pass) at one
+place, hands it to ``Faults.report``, and then closes only that link. The node's own timer and duty
+paths are isolated inside the pure ``Node`` (node.py), which postpones the failing path and hands the
+exception out as a ``Fault`` effect; the daemon reports it here.
 
 ``Faults`` logs a fault with its traceback the first time it is seen (a fault is where it happened, the
 exception type and its first line), then only a one-line count at most once per ``repeat_interval``:
-the same bug firing on every timer tick must not fill the disk. It also hands out the backoff with
-which a failing duty is retried (1 s doubling to 5 minutes, reset by ``ok``). Time is an argument.
+the same bug firing on every timer tick must not fill the disk; ``count`` feeds the ``internal_errors``
+statistic. It also hands out a backoff per place (1 s doubling to 5 minutes, reset by ``ok``), which
+the daemon's timer loop waits out should the node's timers themselves fail. Time is an argument.
 """
 
 from __future__ import annotations

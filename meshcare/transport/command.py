@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "encrypted links to them, stores and forwards your circles' messages, and serves the terminal UI "
         "and the other commands over control.sock in the data directory.")
     add_arguments(p)
+    p.add_argument("--bench-ops", action="store_true",
+                   help="also serve topic.join, topic.publish and topic.ids, which tests and benchmarks drive "
+                        "the sync engine with (topics without circles; not for real use)")
     return p
 
 
@@ -69,5 +73,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if path is not None:
         passphrase = keystore.read_passphrase_file(path)
     identity = keystore.load(settings.keystore_path, passphrase)
-    trio.run(serve, settings, identity)
+    trio.run(partial(serve, settings, identity, bench_ops=getattr(args, "bench_ops", False)))
     return 0

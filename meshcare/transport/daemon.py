@@ -1,26 +1,31 @@
-"""``meshcare daemon``: the node. One trio nursery; the pure engine decides, this shell carries it out.
+"""``meshcare daemon``: the node's trio shell. The pure ``Node`` decides; this carries out its effects.
 
 Task layout (docs/architecture.md)::
 
     Daemon.run ─┬─ signals        SIGTERM/SIGINT -> cancel everything (goodbyes are shielded)
                 ├─ listener       trio.serve_tcp -> accept -> handshake -> link
                 ├─ dialer tasks   one per Connect effect -> open_tcp_stream -> handshake -> link
-                ├─ link nurseries one per link: read_loop (bytes -> engine) + write_loop (engine -> bytes)
-                ├─ timers         sleeps until engine.next_deadline(), then handle_deadline()
+                ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
+                ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
-                └─ control        Unix socket control.sock: status, peers, subscribe, ...
+                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers
+
+What stays here: sockets, dialling and accepting, links, admission, the backstop, the one timer loop,
+the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
+written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
+deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
+the ``EventHub``, ``Fault`` to ``Faults``. Every node call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
 Dialling is by address (``Connect(address)``); ``LinkOpened`` carries the address dialled (None when
 accepted), so the engine ends that dial and does not dial an address whose node is already linked. One
 link per node pair: when both dial at once, the connection dialled by the smaller node id survives.
-Every engine call happens on the trio thread; effects are applied before the next event (``Persist``
-first: what is acknowledged or forwarded is already on disk).
 
-Backstop (``backstop.py``): every per-link task, timer and duty path catches ``Exception`` (never
-``BaseException``), logs it once with its traceback, and closes that link or postpones that duty; the
-node keeps running. Accepted connections pass ``admission.py`` before their handshake.
+Backstop (``backstop.py``): every per-link task and discovery callback catches ``Exception`` (never
+``BaseException``), logs it once with its traceback, and closes that link; the node isolates its own
+timer and duty paths and reports their faults as ``Fault`` effects. Accepted connections pass
+``admission.py`` before their handshake.
 """
 
 from __future__ import annotations
@@ -29,73 +34,67 @@ import logging
 import os
 import random
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Final
 
 import trio
 
-from .. import envelope as env
-from ..sync import events as ev
-from ..sync.engine import SyncEngine, SyncConfig
-from ..circles.membership import ROSTER_LIMIT
-from ..circles.registry import Registry
+from ..control.protocol import Data
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
-from ..errors import BadInput, LinkError, RemoteProtocolError
-from ..ids import NodeId, TopicId
-from .state_file import LocalStateFile, MemoryStateFile
-from ..ranges import KEY_MAX, KEY_MIN
+from ..errors import LinkError, RemoteProtocolError, UnknownOp
+from ..ids import NodeId
+from ..node import Node
+from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
+                           ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
+                           PeerKey, PeerLost, Persist, SaveState, Started)
+from ..ops import OPS, Args, Operation, Result
 from ..store import Store
+from ..sync.engine import SyncConfig
 from ..text import for_log
 from . import links
 from .admission import Admission, AdmissionLimits
-from .links import Link, Address
 from .backstop import Faults
-from .circle_ops import CircleOps
-from .topic_ops import TestTopic, TopicOps
+from .control_server import Dispatcher, EventHub, EventItem
+from .links import Address, Link
+from .signatures import SignatureCheck
+from .state_file import LocalStateFile, MemoryStateFile
+from .store_writer import StoreWriter
 
 log = logging.getLogger("meshcare.daemon")
-DIAL_TIMEOUT = 5.0
-VERIFY_CHUNK = 32
-SWEEP_INTERVAL = 600.0   # delete expired envelopes this often
-_AFTER = "roster change effects"
+DIAL_TIMEOUT: Final = 5.0
+EVENT_BUFFER: Final = 1000      # control events buffered per subscriber before it counts as fallen behind
 
 
-class Daemon(CircleOps, TopicOps):
-    """The node: engine + store + circles + links + control. Construct, then ``await run()`` in a nursery."""
+class Daemon:
+    """The node's shell: links, control, timers. Construct, then ``await run()`` in a nursery.
+
+    ``extra_ops``: more control ops for this daemon (``ops.bench.BENCH_OPS`` for tests, benchmarks).
+    """
 
     def __init__(self, identity: Identity, store: Store, *, listen: Address = ("0.0.0.0", 7447),
                  peers: Sequence[Address] = (), config: SyncConfig | None = None,
                  threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
-                 admission: AdmissionLimits | None = None) -> None:
+                 admission: AdmissionLimits | None = None, extra_ops: Mapping[str, Operation] | None = None) -> None:
         self.identity = identity
         self.store = store
         self.listen = listen
         self.static_peers = list(peers)
         self._state_file = state if state is not None else MemoryStateFile()
-        self.registry = Registry(identity, self._state_file.load())
-        self._joined: set[TopicId] = set()
-        self._roster_changed = False
-        self._in_after = False
-        self._next_sweep = 0.0
-        self.engine = SyncEngine(store, self._verify, rng=random.Random(os.urandom(16)), config=config,
-                                 access=self._access)
+        self._signatures = SignatureCheck(threads)
+        self.node = Node(identity, store, self._state_file.load(), rng=random.Random(os.urandom(16)),
+                         config=config, check_signatures=self._signatures)
+        self._writes = StoreWriter(store)
         self.links: dict[NodeId, Link] = {}
         self.admission = Admission(admission)
         self.faults = Faults(log)
-        self._not_before: dict[str, float] = {}  # timer paths postponed after a fault -> when to retry
-        self.known: dict[Address, str] = {}  # discovered or static peers -> where from
-        self.topics: dict[TopicId, TestTopic] = {}
+        self.events = EventHub(EVENT_BUFFER)
+        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), "status": self._status, "peers": self._peers}
+        self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
-        self._pool = ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="meshcare-verify")
-        self._subscribers: list[trio.MemorySendChannel[tuple[str, dict[str, Any]]]] = []
         self._timers_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
-        self._seq = 0
-        self._unsaved: list[env.Envelope] = []
-        self._unsaved_own = False  # the pending batch holds envelopes of this node: fsync it
         self._wire = [0, 0]  # ciphertext bytes in/out of links that have closed
         self.port = listen[1]
 
@@ -103,7 +102,7 @@ class Daemon(CircleOps, TopicOps):
     # running
 
     def now(self) -> float:
-        """Unix time as trio's clock runs it: tests with MockClock move the engine's time too."""
+        """Unix time as trio's clock runs it: tests with MockClock move the node's time too."""
         if self._epoch is None:
             self._epoch = time.time() - trio.current_time()
             self.started = self._epoch + trio.current_time()
@@ -114,17 +113,17 @@ class Daemon(CircleOps, TopicOps):
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                self._load_circles()
                 listeners = await nursery.start(self._listen)
                 self.port = listeners[0].socket.getsockname()[1]
+                self._event(Started(tuple(self._hints())))
                 nursery.start_soon(self._timers)
                 for peer in self.static_peers:
-                    self._event(ev.PeerDiscovered(peer, "static"))
-                    self.known[peer] = "static"
+                    self._event(PeerDiscovered(peer, "static"))
                 log.info("node %s listening on %s:%d", self.identity.node_id.hex()[:16], self.listen[0], self.port)
                 task_status.started()
         finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._signatures.close()
+            self.events.close()
 
     async def _listen(self, *, task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED) -> None:
         await trio.serve_tcp(self._accepted, self.listen[1], host=self.listen[0] or None, task_status=task_status)
@@ -135,7 +134,7 @@ class Daemon(CircleOps, TopicOps):
         except OSError:
             await trio.aclose_forcefully(stream)
             return
-        source = self.admission.enter(host, len(self.links), self.engine.config.max_links)
+        source = self.admission.enter(host, len(self.links), self.node.engine.config.max_links)
         if source is None:  # too many strangers mid-handshake, or no room for another link: close at once
             await trio.aclose_forcefully(stream)
             return
@@ -147,8 +146,8 @@ class Daemon(CircleOps, TopicOps):
             with trio.fail_after(DIAL_TIMEOUT):
                 stream = await trio.open_tcp_stream(*key)
         except (OSError, trio.TooSlowError) as exc:
-            log.debug("dial %s failed: %s", _addr(key), exc)
-            self._event(ev.LinkClosed(key, f"dial failed: {exc}"))
+            log.debug("dial %s failed: %s", links.show(key), exc)
+            self._event(LinkClosed(key, f"dial failed: {exc}"))
             return
         await self.run_link(stream, key[0], initiator=True, key=key)
 
@@ -176,11 +175,11 @@ class Daemon(CircleOps, TopicOps):
         except (LinkError, RemoteProtocolError) as exc:
             log.info("handshake with %s failed: %s", for_log(host), for_log(links.describe(exc)))
             if key is not None:
-                self._event(ev.LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
+                self._event(LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
             return None, b"", started
         except Exception:  # not swallowed: the engine hears the dial ended, the backstop logs the bug
             if key is not None:
-                self._event(ev.LinkClosed(key, "internal error during the handshake"))
+                self._event(LinkClosed(key, "internal error during the handshake"))
             raise
         finally:
             if admitted is not None:
@@ -195,11 +194,11 @@ class Daemon(CircleOps, TopicOps):
         link = self._admit(address, channel, stream, initiator, wake_send)
         if link is None:
             if dialled is not None:  # the engine's dial ends here; the node at that address is known
-                self._event(ev.LinkClosed(dialled, "already linked with that node", node=bytes(node)))
+                self._event(LinkClosed(dialled, "already linked with that node", node=bytes(node)))
             return
         ended: list[BaseException] = []
 
-        async def guarded(work: Any, *args: Any) -> None:
+        async def guarded(work: Callable[..., Awaitable[None]], *args: object) -> None:
             try:
                 await work(*args)
             except (LinkError, RemoteProtocolError) as exc:
@@ -212,9 +211,9 @@ class Daemon(CircleOps, TopicOps):
         async def opened() -> None:
             # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
             rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
-            self._event(ev.LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled))
+            self._event(LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled))
             if early:
-                self._event(ev.DataReceived(node, early))
+                self._event(DataReceived(node, early))
             await links.read_loop(stream, channel, self._on_data(node))
 
         try:
@@ -226,24 +225,24 @@ class Daemon(CircleOps, TopicOps):
         finally:
             reason = links.describe(ended[0]) if ended else "closed"
             misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
-            log.info("link %s ended: %s", _addr(address), for_log(reason))
+            log.info("link %s ended: %s", links.show(address), for_log(reason))
             self._wire[0] += channel.wire_in
             self._wire[1] += channel.wire_out
             if self.links.get(node) is link:
                 del self.links[node]
-                self._event(ev.LinkClosed(node, reason, misbehaved))
-                self._notify("peer", {"address": _addr(address), "node_id": node.hex(), "linked": False})
+                self._event(LinkClosed(node, reason, misbehaved))
+                self.events.publish("peer", {"address": links.show(address), "node_id": node.hex(), "linked": False})
 
     def _output_for(self, link: Link) -> bytes:
         """Only the link currently registered under its node id takes that node's output: a replaced link's
         writer, waking once more before its cancellation lands, must not swallow the new link's Hello."""
         if self.links.get(link.key) is not link:
             return link.take_farewell()
-        return self.engine.take_output(link.key)
+        return self.node.take_output(link.key)
 
-    def _on_data(self, node: NodeId):  # type: ignore[no-untyped-def]
+    def _on_data(self, node: NodeId) -> Callable[[bytes], Awaitable[None]]:
         async def deliver(data: bytes) -> None:
-            self._event(ev.DataReceived(node, data))
+            self._event(DataReceived(node, data))
         return deliver
 
     def _admit(self, address: Address, channel: Channel, stream: trio.abc.Stream, initiator: bool,
@@ -251,7 +250,7 @@ class Daemon(CircleOps, TopicOps):
         """One link per node pair; the connection dialled by the smaller node id wins."""
         node_id = channel.remote_node
         if node_id == self.identity.node_id:
-            log.info("%s is this node itself; not linking", _addr(address))
+            log.info("%s is this node itself; not linking", links.show(address))
             return None
         mine = self.identity.node_id
         other = self.links.get(node_id)
@@ -262,104 +261,80 @@ class Daemon(CircleOps, TopicOps):
                 return None  # keep the existing link; the engine already has it under the node id
             other.scope.cancel()
             del self.links[node_id]
-            self._event(ev.LinkClosed(node_id, "replaced by a simultaneous connection"))
+            self._event(LinkClosed(node_id, "replaced by a simultaneous connection"))
         link = Link(node_id, address, node_id, initiator, stream, channel, wake)
         self.links[node_id] = link
-        self._notify("peer", {"address": _addr(address), "node_id": node_id.hex(), "linked": True})
+        self.events.publish("peer", {"address": links.show(address), "node_id": node_id.hex(), "linked": True})
         return link
 
-    def _due(self, where: str, deadline: float | None, now: float) -> bool:
-        return deadline is not None and deadline <= now and self._not_before.get(where, 0.0) <= now
-
-    def _guard(self, where: str, now: float, work: Any, *args: Any) -> None:
-        """Run one timer path; a fault is logged (once) and that path waits a backoff before its next try."""
-        try:
-            work(*args)
-        except Exception as exc:  # noqa: BLE001 - the backstop for timers and duties
-            self._not_before[where] = now + self.faults.report(where, exc, now)
-        else:
-            if self._not_before.pop(where, None) is not None:
-                self.faults.ok(where)
-
     async def _timers(self) -> None:
-        """The one place the daemon sleeps: until the engine's, the circles' or the sweep's next deadline
-        (a path postponed after a fault: not before its backoff ends)."""
+        """The one place the daemon sleeps: until the node's next deadline, or until an event may have
+        moved it (every ``_apply`` sets ``_timers_changed``)."""
         while True:
+            self._timers_changed = trio.Event()
+            deadline = self.node.next_deadline()
             now = self.now()
-            engine = self.engine.next_deadline()
-            duties = self.registry.next_duty_time(now)
-            for notice in self.registry.take_notices():     # planning found them (a lost claim race)
-                self._notify("call", notice)
-            after = now if self._roster_changed else None
-            release = self.registry.release_at
-            due = {"engine timers": engine, "circle duties": duties, "retention sweep": self._next_sweep,
-                   _AFTER: after, "fast-clock release": release}
-            times = [max(t, self._not_before.get(where, t)) for where, t in due.items() if t is not None]
-            delay = 3600.0 if not times else max(0.0, min(times) - now)
-            with trio.move_on_after(delay):
-                await self._timers_changed.wait()
-            if self._timers_changed.is_set():
-                self._timers_changed = trio.Event()
-            now = self.now()
-            if self._due("engine timers", engine, now):
-                self._guard("engine timers", now, lambda: self._apply(self.engine.handle_deadline(now)))
-            if self._due("circle duties", duties, now):
-                self._guard("circle duties", now, self._run_duties, now)
-            if self._due("retention sweep", self._next_sweep, now):
-                self._next_sweep = now + SWEEP_INTERVAL
-                self._guard("retention sweep", now, self._sweep, now)
-            if self._due(_AFTER, after, now) and self._roster_changed:
-                self._guard(_AFTER, now, self._after_effects)
-            if self._due("fast-clock release", release, now):
-                self._guard("fast-clock release", now, self._release_due, now)
+            if deadline is None or deadline > now:
+                with trio.move_on_after(3600.0 if deadline is None else deadline - now):
+                    await self._timers_changed.wait()
+                continue
+            try:
+                effects = self.node.handle_deadline(now)
+            except Exception as exc:  # noqa: BLE001 - the backstop: the node isolates its paths; never end here
+                await trio.sleep(self.faults.report("the node's timers", exc, now))
+                continue
+            self._apply(effects)
+            await trio.lowlevel.checkpoint()   # the links run between two rounds of due timers
 
     # ---------------------------------------------------------------------------------------------
-    # engine
+    # effects
 
-    def _event(self, event: ev.Event, *, flush: bool = True) -> None:
-        self._apply(self.engine.handle(event, self.now()), flush=flush)
+    def _event(self, event: Event) -> None:
+        self._apply(self.node.handle(event, self.now()))
 
-    def _flush(self) -> None:
-        """Write what Persist effects asked for, in one transaction. Runs before this task yields, so
-        before any writer task can send those envelopes (writers only run when we await)."""
-        if self._unsaved:
-            batch, self._unsaved = self._unsaved, []
-            self.store.add(batch, int(self.now()), durable=self._unsaved_own)
-            self._unsaved_own = False
-
-    def _apply(self, effects: list[ev.Effect], *, flush: bool = True) -> None:
+    def _apply(self, effects: Sequence[Effect]) -> None:
+        """Carry out the node's effects in order; pending envelopes are written before anything that
+        needs them on disk and, at the latest, before this task yields (before any writer can send)."""
         for effect in effects:
-            if isinstance(effect, ev.Persist):
-                self._unsaved.extend(effect.envelopes)
-                self._unsaved_own = self._unsaved_own or not effect.received
-            elif isinstance(effect, ev.OutputReady):
-                link = self.links.get(effect.peer)  # type: ignore[call-overload]
+            if isinstance(effect, Persist):
+                self._writes.persist(effect)
+            elif isinstance(effect, OutputReady):
+                link = self._link(effect.peer)
                 if link is not None:
                     link.kick()
-            elif isinstance(effect, ev.Deliver):
-                self._delivered(effect.envelope)
-                self._notify("envelope", {"id": effect.envelope.id.hex(), "topic": effect.envelope.topic.hex(),
-                                          "author": effect.envelope.author.hex(), "lane": int(effect.envelope.lane)})
-            elif isinstance(effect, ev.Connect):
-                peer: Address = effect.peer  # type: ignore[assignment]  # dials are by address
-                if self._nursery is not None:  # (an address whose node is linked: _admit settles it)
-                    self._nursery.start_soon(self.dial, peer)
-            elif isinstance(effect, ev.DropLink):
-                link = self.links.pop(effect.peer, None)  # type: ignore[call-overload]
-                if link is not None and self._nursery is not None:
-                    log.info("dropping link %s: %s", _addr(link.address), for_log(effect.reason))
-                    link.farewell = effect.farewell
-                    link.kick()
-                    self._nursery.start_soon(self._farewell, link)
-        if flush:
-            self._flush()
-        if self._roster_changed and not self._in_after and self._not_before.get(_AFTER, 0.0) <= self.now():
-            self._in_after = True
-            try:
-                self._guard(_AFTER, self.now(), self._after_effects)
-            finally:
-                self._in_after = False
+            elif isinstance(effect, Notify):
+                self.events.publish(effect.name, effect.data)
+            elif isinstance(effect, SaveState):
+                self._writes.flush(self.now())
+                self._state_file.save(effect.state)
+            elif isinstance(effect, (DeleteEnvelopes, DeleteTopic, ExpireEnvelopes)):
+                self._writes.delete(effect, self.now())
+            elif isinstance(effect, Connect):
+                address = links.as_address(effect.peer)
+                if address is not None and self._nursery is not None:  # (a node already linked: _admit settles it)
+                    self._nursery.start_soon(self.dial, address)
+            elif isinstance(effect, DropLink):
+                self._drop(effect)
+            elif isinstance(effect, Log):
+                log.log(logging.WARNING if effect.level == "warning" else logging.INFO, "%s", effect.message)
+            elif isinstance(effect, Fault):
+                self.faults.report(effect.where, effect.exception, self.now())
+        self._writes.flush(self.now())
         self._timers_changed.set()
+
+    def _drop(self, effect: DropLink) -> None:
+        link = self._link(effect.peer)
+        if link is None or self._nursery is None:
+            return
+        del self.links[link.key]
+        log.info("dropping link %s: %s", links.show(link.address), for_log(effect.reason))
+        link.farewell = effect.farewell
+        link.kick()
+        self._nursery.start_soon(self._farewell, link)
+
+    def _link(self, peer: PeerKey) -> Link | None:
+        """The link of ``peer`` (links are keyed by node id; anything else names no link)."""
+        return self.links.get(NodeId(peer)) if isinstance(peer, bytes) else None
 
     async def _farewell(self, link: Link) -> None:
         """Give the link's own writer a second to send the goodbye, then end the link. Only the writer
@@ -368,231 +343,61 @@ class Daemon(CircleOps, TopicOps):
             await link.farewell_sent.wait()
         link.scope.cancel()
 
-    def _verify(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
-        """Signature, expiry and size (in worker threads: libsodium releases the GIL), then the circle's
-        verdict: membership, epoch, role, departure cut-off (None: undecided yet, held aside)."""
-        items = list(envelopes)
-        if len(items) <= VERIFY_CHUNK:
-            ok = env.signatures_valid(items)
-        else:
-            chunks = [items[i:i + VERIFY_CHUNK] for i in range(0, len(items), VERIFY_CHUNK)]
-            ok = [flag for part in self._pool.map(env.signatures_valid, chunks) for flag in part]
-        out: list[bool | None] = []
-        circle_items: list[tuple[int, env.Envelope]] = []
-        for e, flag in zip(items, ok):
-            valid = flag and not e.is_expired(now) and e.size <= env.MAX_ENVELOPE_SIZE
-            if valid and e.topic not in self.topics:
-                circle_items.append((len(out), e))
-            out.append(valid)
-        if circle_items:
-            verdicts = self.registry.verdicts([e for _, e in circle_items], now)
-            if self.registry.purge_due:       # an equivocated post: the held copy goes too (after effects)
-                self.registry.purge_due = False
-                self._roster_changed = True
-            for (index, _), verdict in zip(circle_items, verdicts):
-                out[index] = verdict
-        return out
-
-    # ---------------------------------------------------------------------------------------------
-    # circles (the registry decides; this carries out)
-
-    def _access(self, topic: bytes, node: bytes) -> bool:
-        return topic in self.topics or self.registry.access(topic, node)
-
-    def _load_circles(self) -> None:
-        """Fold every circle from the store (roster first), then sync the topics the circles want."""
-        now = int(self.now())
-        for topic, circle in self.registry.circles.items():
-            # everything stored was accepted once: roster first (one fold), then posts (each waits for
-            # the key it needs, if any); nothing is judged again here
-            stored = [env.decode(r) for r in
-                      self.store.get_many([k.id for k in self.store.keys(topic, KEY_MIN, KEY_MAX, now)])]
-            for e in sorted(stored, key=lambda e: e.epoch != 0):
-                circle.ingest(e)
-            mine = self.store.max_seq(topic, self.identity.node_id)
-            self.registry.state.seq[topic] = max(self.registry.state.seq.get(topic, 0), mine)
-        self.registry.finish_joins()
-        self.sync_topics()
-
-    def sync_topics(self) -> None:
-        """Join and leave topics so the engine syncs exactly what the circles (and test topics) want."""
-        wanted = self.registry.topics(int(self.now())) | set(self.topics)
-        for topic in sorted(wanted - self._joined):
-            # invite lobbies are offered after circles when a link's tag limit is reached
-            lobby = topic not in self.registry.circles and topic not in self.topics
-            self._event(ev.TopicJoined(topic, lobby=lobby))
-        for topic in sorted(self._joined - wanted):
-            self._event(ev.TopicLeft(topic))
-        self._joined = wanted
-
-    def access_changed(self) -> None:
-        self._event(ev.AccessChanged())
-
-    def publish(self, items: Sequence[tuple[TopicId, env.Envelope]]) -> None:
-        """Gossip envelopes this node made (persisted, fsynced, before any link can send them)."""
-        for topic, envelope in items:
-            if topic not in self._joined:
-                self.sync_topics()
-            self._event(ev.Published(envelope), flush=False)
-        self._flush()
-
-    def save_state(self) -> None:
-        self._state_file.save(self.registry.state)
-
-    def advertised_hints(self) -> list[str]:
+    def _hints(self) -> list[str]:
         """Addresses put in invite tokens: where this node listens (the joiner may also find it by mDNS)."""
         host = self.listen[0]
         if host in ("0.0.0.0", "::", ""):
             return []
-        return [_addr((host, self.port))]
-
-    def add_hints(self, hints: Sequence[str]) -> None:
-        for hint in hints:
-            host, _, port = hint.rpartition(":")
-            if host and port.isdigit():
-                key = (host.strip("[]"), int(port))
-                if key not in self.known:
-                    self.known[key] = "invite"
-                    self._event(ev.PeerDiscovered(key, "invite"))
-
-    def _delivered(self, envelope: env.Envelope) -> None:
-        if envelope.topic in self.topics:
-            return
-        changed, joined = self.registry.delivered(envelope, self.now())
-        if joined is not None:
-            log.info("joined circle %s", joined.topic.hex()[:12])
-            self.save_state()
-        if changed:
-            self._roster_changed = True
-        self._notify("circle", {"circle": envelope.topic.hex(), "author": envelope.author.hex(),
-                                "id": envelope.id.hex(), "roster": envelope.epoch < ROSTER_LIMIT})
-
-    def _after_effects(self) -> None:
-        """Roster changes ripple: link access, topics, held envelopes, finished joins."""
-        while self._roster_changed:
-            self._roster_changed = False
-            try:
-                self._ripple()
-            except BaseException:
-                self._roster_changed = True  # retried after the backstop's backoff
-                raise
-        self._timers_changed.set()
-
-    def _ripple(self) -> None:
-        """One round of ``_after_effects``."""
-        if self.registry.finish_joins():
-            self.save_state()
-        self.sync_topics()
-        self._event(ev.AccessChanged())
-        purged = [i for circle in self.registry.circles.values() for i in circle.purge_unacceptable()]
-        if purged:
-            log.info("deleting %d envelopes a roster change showed were not acceptable", len(purged))
-            self.store.delete(purged)
-        released = self.registry.take_released(int(self.now()))
-        if released:
-            self._event(ev.Released(tuple(released)))
-        if self.registry.purge_due:             # an equivocation surfaced among the held: purge again
-            self.registry.purge_due = False
-            self._roster_changed = True
-
-    def _release_due(self, now: float) -> None:
-        """Envelopes held only because their author's clock ran ahead of ours: their time has come."""
-        released = self.registry.take_due_release(now)
-        if released:
-            self._event(ev.Released(tuple(released)))
-
-    def _run_duties(self, now: float) -> None:
-        for duty in self.registry.duties(now):
-            try:
-                items = self.registry.carry_out(duty, int(now))
-            except (BadInput, RemoteProtocolError) as exc:
-                log.warning("could not carry out %s in %s: %s", duty.kind, duty.topic.hex()[:12], for_log(exc))
-                self.registry.postpone(duty, now)
-                continue
-            except Exception as exc:  # noqa: BLE001 - the backstop: this duty waits, the others go on
-                self.faults.report(f"the {duty.kind} duty", exc, now)
-                self.registry.postpone(duty, now)
-                continue
-            if not items:
-                self.registry.postpone(duty, now)
-            else:
-                log.info("%s in circle %s", duty.kind, duty.topic.hex()[:12])
-                self.publish(items)
-                self.save_state()
-                if duty.kind in ("admit", "rotate"):
-                    self._roster_changed = True
-                    self._after_effects()
-
-    def _sweep(self, now: float) -> None:
-        """Retention: expired envelopes leave the store and the circles; circles this node left go."""
-        deleted = self.store.expire(int(now))
-        self.registry.expire(int(now))
-        me = bytes(self.identity.node_id)
-        for topic, circle in list(self.registry.circles.items()):
-            if circle.roster.exists and me in circle.roster.ever and circle.roster.role(me) is None:
-                log.info("left circle %s; deleting what this node held of it", topic.hex()[:12])
-                self.store.delete_topic(topic)
-                self.registry.drop_circle(topic)
-                self.save_state()
-                self.sync_topics()
-        self.sync_topics()          # lobbies of invites that expired meanwhile are no longer served
-        if deleted:
-            log.info("retention: deleted %d expired envelopes", deleted)
-
-    # ---------------------------------------------------------------------------------------------
-    # control (ControlHandler)
-
-    def _notify(self, name: str, data: dict[str, Any]) -> None:
-        for channel in list(self._subscribers):
-            try:
-                channel.send_nowait((name, data))
-            except trio.WouldBlock:
-                log.warning("a control client is not keeping up with events; disconnecting it")
-                channel.close()
-                self._subscribers.remove(channel)
-            except (trio.ClosedResourceError, trio.BrokenResourceError):
-                self._subscribers.remove(channel)
-
-    def subscribe(self) -> trio.MemoryReceiveChannel[tuple[str, dict[str, Any]]]:
-        send, receive = trio.open_memory_channel[tuple[str, dict[str, Any]]](1000)
-        self._subscribers.append(send)
-        return receive
-
-    async def request(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        handler = getattr(self, "op_" + op.replace(".", "_").replace("-", "_"), None)
-        if handler is None:
-            raise BadInput(f"unknown request {op!r}")
-        result: dict[str, Any] = handler(args)
-        return result
-
-    def op_status(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
-                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(self.now() - self.started, 3),
-                "links": len(self.links), "envelopes": len(self.store),
-                "topics": len(self.topics),
-                "statistics": {**self.engine.statistics(), **self.admission.statistics(),
-                               "internal_errors": self.faults.count},
-                "wire_bytes_in": self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
-                "wire_bytes_out": self._wire[1] + sum(link.channel.wire_out for link in self.links.values())}
-
-    def op_peers(self, args: dict[str, Any]) -> dict[str, Any]:
-        peers = [{"node_id": link.node_id.hex(), "address": _addr(link.address), "linked": True,
-                  "initiator": link.initiator, "since": round(link.opened, 3),
-                  "topics": len(self.engine.shared_topics(key))} for key, link in self.links.items()]
-        linked = {link.address for link in self.links.values()}
-        peers += [{"node_id": None, "address": _addr(key), "linked": False, "source": source}
-                  for key, source in self.known.items() if key not in linked]
-        return {"peers": peers}
+        return [links.show((host, self.port))]
 
     def discovered(self, key: Address, segment: str) -> None:
-        self.known[key] = segment
-        self._event(ev.PeerDiscovered(key, segment))
+        self._event(PeerDiscovered(key, segment))
 
     def lost(self, key: Address) -> None:
-        self.known.pop(key, None)
-        self._event(ev.PeerLost(key))
+        self._event(PeerLost(key))
 
+    # ---------------------------------------------------------------------------------------------
+    # control (ControlHandler): the ops table, and the two ops about this shell
 
-def _addr(key: Address) -> str:
-    host, port = key
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    async def request(self, op: str, args: Data) -> Data:
+        """Perform ``op``; raises UnknownOp for an op in no table, or whatever the op raises."""
+        return await self._dispatcher.request(op, args)
+
+    def subscribe(self) -> trio.MemoryReceiveChannel[EventItem]:
+        return self.events.subscribe()
+
+    def perform(self, op: str, args: Args) -> Result:
+        """``request`` without the event loop: run one op now and carry out its effects."""
+        operation = self._ops.get(op)
+        if operation is None:
+            raise UnknownOp(f"this daemon has no operation {op!r}")
+        result, effects = operation(self.node, args, self.now())
+        self._apply(effects)
+        return result
+
+    def _async_op(self, op: str) -> Callable[[Data], Awaitable[Data]]:
+        async def run(args: Data) -> Data:
+            return self.perform(op, args)
+        return run
+
+    def _status(self, node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
+        return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
+                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(now - self.started, 3),
+                "links": len(self.links), "envelopes": len(self.store), "topics": len(node.plain_topics),
+                "statistics": {**node.statistics(), **self.admission.statistics(),
+                               "internal_errors": self.faults.count},
+                "wire_bytes_in": self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
+                "wire_bytes_out": self._wire[1] + sum(link.channel.wire_out for link in self.links.values())}, []
+
+    def _peers(self, node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
+        peers: list[Result] = [
+            {"node_id": link.node_id.hex(), "address": links.show(link.address), "linked": True,
+             "initiator": link.initiator, "since": round(link.opened, 3),
+             "topics": len(node.engine.shared_topics(key))} for key, link in self.links.items()]
+        linked = {link.address for link in self.links.values()}
+        for key, source in node.known.items():
+            address = links.as_address(key)
+            if address is not None and address not in linked:
+                peers.append({"node_id": None, "address": links.show(address), "linked": False, "source": str(source)})
+        return {"peers": peers}, []
+

@@ -130,3 +130,16 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, RemoteProtocolError):
         return f"protocol error: {exc}"
     return str(exc) or type(exc).__name__
+
+
+def as_address(peer: object) -> Address | None:
+    """``peer`` as an address to dial (the daemon names peers to dial by address), else None."""
+    if isinstance(peer, tuple) and len(peer) == 2 and isinstance(peer[0], str) and isinstance(peer[1], int):
+        return peer[0], peer[1]
+    return None
+
+
+def show(address: Address) -> str:
+    """``host:port`` (``[v6]:port``) for people and the log."""
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -12,27 +12,24 @@ import fcntl
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import trio
 
+from ..ops import Operation
 from ..sync.budget import Limits
 from ..sync.engine import SyncConfig
 from ..config import Settings
 from ..crypto.keys import Identity
-from ..errors import MeshcareError
+from ..errors import AlreadyRunning, MeshcareError
 from .state_file import LocalStateFile
 from ..store.sqlite import SqliteStore
 from .daemon import Daemon
 
 log = logging.getLogger("meshcare.daemon")
 LOCK_FILE = "daemon.lock"
-
-
-class AlreadyRunning(MeshcareError):
-    """Another daemon holds this data dir."""
 
 
 @contextmanager
@@ -67,7 +64,7 @@ def _tighten(home: os.PathLike[str]) -> None:
 
 
 async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | None = None,
-                task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED) -> None:
+                bench_ops: bool = False, task_status: trio.TaskStatus[Daemon] = trio.TASK_STATUS_IGNORED) -> None:
     """Run the node until SIGTERM/SIGINT or cancellation. ``task_status.started(daemon)`` when ready."""
     from .control_server import serve_control  # noqa: PLC0415 (the shell's parts, imported where used)
 
@@ -81,7 +78,7 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                     config = SyncConfig(limits=limits)
                 state = LocalStateFile(settings.home, identity)
                 daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config,
-                                state=state)
+                                state=state, extra_ops=_bench_ops() if bench_ops else None)
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
@@ -90,6 +87,14 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
         finally:
             store.close()
             log.info("stopped")
+
+
+def _bench_ops() -> Mapping[str, Operation]:
+    """The ``topic.*`` ops for tests and benchmarks (``meshcare daemon --bench-ops``)."""
+    from ..ops.bench import BENCH_OPS  # noqa: PLC0415 (only a benchmark daemon has them)
+
+    log.warning("serving the benchmark ops (topic.join, topic.publish, topic.ids): for tests only")
+    return BENCH_OPS
 
 
 async def _discover(daemon: Daemon, settings: Settings) -> None:

@@ -91,7 +91,7 @@ class Cluster:
                 raise RuntimeError(f"the daemon of h{i} is already running")
             addr = self.mesh.addr(i)
             argv = [sys.executable, "-m", "meshcare", "daemon", "--listen", f"{addr}:{PORT}", "--interface", addr,
-                    "--log-level", self.log_level]
+                    "--log-level", self.log_level, "--bench-ops"]
             process = self.mesh.run(i, argv, env={"MESHCARE_HOME": str(self.homes[i])})
             self.procs[i] = process
             self.started.append((i, process))
