@@ -82,7 +82,7 @@ JUNK = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st
 
 def _checks(record: Record) -> bool:
     try:
-        record._check()
+        record.check_rules()
     except BadInput:
         return False
     return True

@@ -452,7 +452,7 @@ class PlanShare(Request[r.PlanShareResult]):
                            "whoever has it", noun="the call", default=None)
     circle: str | None = arg(Maybe(CIRCLE_REF), "a circle: goes to everyone in it", noun="the circle", default=None)
 
-    def _check(self) -> None:
+    def check_rules(self) -> None:
         if not self.call and self.circle is None:
             raise BadInput("say whom to share the plan with: the call (one of yours) or the circle")
 

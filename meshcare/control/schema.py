@@ -33,7 +33,7 @@ and scripts read; inside the daemon they are bytes, and ``bytes.hex()`` is the o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any, ClassVar, Final, Self, cast
 
@@ -42,7 +42,7 @@ from .shapes import (Choice, Either, Flag, Hex, Int, Map, Maybe, MemberRef, Numb
                      View, kind_of)
 
 __all__ = ["Choice", "Either", "Flag", "Hex", "Int", "Map", "Maybe", "MemberRef", "Number", "Plain", "Record", "Seq",
-           "Shape", "Spec", "Text", "Time", "View", "arg", "defaults_of", "has_default", "key", "record_fields",
+           "Shape", "Spec", "Text", "Time", "View", "arg", "has_default", "key", "record_fields",
            "spec_of"]
 
 #: The metadata key under which a field's ``Spec`` is kept.
@@ -83,14 +83,15 @@ def spec_of(f: Field[Any]) -> Spec:
 
 
 def has_default(f: Field[Any]) -> bool:
+    """True when the field may be left out of the data."""
     return f.default is not MISSING or f.default_factory is not MISSING
 
 
 class Record:
     """Base of every control record: generic ``to_data`` / ``from_data`` driven by the fields' specs.
 
-    Subclasses are ``@dataclass(frozen=True, slots=True, kw_only=True)`` and may override ``_check`` for
-    rules that tie several fields together (raise BadInput).
+    Subclasses are ``@dataclass(frozen=True, slots=True, kw_only=True)`` and may override ``check_rules``
+    for rules that tie several fields together (raise BadInput).
     """
 
     __slots__ = ()
@@ -131,24 +132,13 @@ class Record:
                 raise BadInput(f"{noun} is missing")
             values[f.name] = spec.shape.check(raw, noun, where)
         record = cls(**values)
-        record._check()
+        record.check_rules()
         return record
 
-    def _check(self) -> None:
+    def check_rules(self) -> None:
         """Rules over several fields; raise BadInput. None by default."""
 
 
 def record_fields(cls: type[Record]) -> Sequence[Field[Any]]:
     """The fields of a record class, in order (for the docs and the tests)."""
     return fields(cast(Any, cls))
-
-
-def defaults_of(cls: type[Record]) -> Mapping[str, Any]:
-    """Field name -> default, for the fields that have one."""
-    out: dict[str, Any] = {}
-    for f in record_fields(cls):
-        if f.default is not MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not MISSING:
-            out[f.name] = f.default_factory()
-    return out
