@@ -27,12 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from meshcare import envelope as env  # noqa: E402
 from meshcare import wire  # noqa: E402
+from meshcare.sync.frames import Close, Ping, Pong, Push  # noqa: E402
 from meshcare.store.sqlite import SqliteStore  # noqa: E402
 
 NOW = int(time.time())
 TOPIC = os.urandom(16)
 KEY = os.urandom(32)
-CODEC = wire.FrameCodec(wire.LINK_FRAMES)
+CODEC = wire.FrameCodec((Ping, Pong, Close, Push))
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -76,7 +77,7 @@ def receive_rate(envelopes: list[env.Envelope], batch: int, pool: ThreadPoolExec
     """Frames are decoded on the main thread, verified and opened in the pool, and stored on the main
     thread while the pool works on the next frame (a two-stage pipeline, as the daemon runs it)."""
     per_frame = max(1, min(batch, 200_000 // envelopes[0].size))  # frames stay under the 256 KiB cap
-    frames = [CODEC.encode(wire.Push(TOPIC, [e.encoded for e in envelopes[i:i + per_frame]]))
+    frames = [CODEC.encode(Push(TOPIC, [e.encoded for e in envelopes[i:i + per_frame]]))
               for i in range(0, len(envelopes), per_frame)]
     stream = b"".join(frames)
 
@@ -119,7 +120,7 @@ def send_rate(count: int, body: int, batch: int, author: nacl.signing.SigningKey
                 store.add(sealed, NOW)
                 per_frame = max(1, 200_000 // sealed[0].size)
                 for k in range(0, len(sealed), per_frame):
-                    CODEC.encode(wire.Push(TOPIC, [e.encoded for e in sealed[k:k + per_frame]]))
+                    CODEC.encode(Push(TOPIC, [e.encoded for e in sealed[k:k + per_frame]]))
             store.close()
     return count / best_of(run)
 

@@ -14,7 +14,8 @@ type number; fields are encoded in declaration order. Decoding is strict: exact 
 (``bytes`` is msgpack bin, ``str`` is msgpack str, map keys are strings, integers fit in 64 bits
 signed), no msgpack extension types. Anything else is a ``RemoteProtocolError`` that closes the one link
 that sent it. The same framing (``encode_frame`` / ``FrameDecoder``) carries the control protocol
-between the daemon and its clients.
+between the daemon and its clients. The frame types themselves live with the protocol that speaks them:
+the link's in ``sync/frames.py``.
 """
 
 from __future__ import annotations
@@ -269,46 +270,3 @@ class FrameCodec:
     def decoder(self, max_size: int = MAX_FRAME_SIZE) -> FrameDecoder[Frame]:
         """A fresh stream decoder yielding this codec's frames."""
         return FrameDecoder(self.decode, max_size)
-
-
-# Link frames common to every session. The sync engine adds its own in its module and builds one codec.
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Ping(Frame):
-    """Keep-alive; the peer answers with Pong carrying the same token."""
-
-    TYPE: ClassVar[int] = 1
-    token: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Pong(Frame):
-    TYPE: ClassVar[int] = 2
-    token: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Close(Frame):
-    """Orderly goodbye with a reason a person can read in the peer's log."""
-
-    TYPE: ClassVar[int] = 3
-    code: int
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Push(Frame):
-    """A batch of encoded envelopes for one topic (each decoded and verified separately).
-
-    ``catchup`` marks envelopes sent because reconciliation found them missing: the receiver stores
-    them but does not re-broadcast them (its other neighbours most likely hold them already).
-    """
-
-    TYPE: ClassVar[int] = 4
-    topic: bytes
-    envelopes: list[bytes]
-    catchup: bool = False
-
-
-LINK_FRAMES: Final[tuple[type[Frame], ...]] = (Ping, Pong, Close, Push)

@@ -61,7 +61,7 @@ async def test_simultaneous_dials_leave_one_link():
         b.discovered(("127.0.0.1", a.port), "lan")
         await wait_for(lambda: len(a.links) == 1 and len(b.links) == 1)
         # both dials have been settled (joined or refused) and still exactly one link each
-        await wait_for(lambda: not a.node.engine._dialing and not b.node.engine._dialing)
+        await wait_for(lambda: not a.node.engine._neighbours.dialing and not b.node.engine._neighbours.dialing)
         assert len(a.links) == len(b.links) == 1
         nursery.cancel_scope.cancel()
 

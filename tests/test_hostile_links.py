@@ -140,7 +140,7 @@ async def test_duty_fault_is_logged_once_and_postponed(autojump_clock, caplog):
 
 async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
     from meshcare.sync.frames import CODEC
-    from meshcare.wire import Close
+    from meshcare.sync.frames import Close
 
     caplog.set_level(logging.DEBUG)
     async with trio.open_nursery() as nursery:
@@ -190,11 +190,11 @@ async def test_dialling_an_address_whose_node_is_linked_settles_the_dial():
     async with trio.open_nursery() as nursery:
         a, b = await honest_pair(nursery)           # b dialled a
         a.discovered(("127.0.0.1", b.port), "lo")   # a now also knows b's address: it dials, meets b again
-        await wait_for(lambda: not a.node.engine._dialing)
+        await wait_for(lambda: not a.node.engine._neighbours.dialing)
         assert len(a.links) == 1 and len(b.links) == 1
         await delivers(a, b, "one link, still delivering")
         # the engine knows that address is b's node and does not dial it while b is linked
-        assert ("127.0.0.1", b.port) in a.node.engine._busy()
+        assert ("127.0.0.1", b.port) in a.node.engine._neighbours.busy()
         nursery.cancel_scope.cancel()
 
 

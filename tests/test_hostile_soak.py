@@ -26,14 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from meshcare.sync.frames import CODEC, Graft, Heads, IHave, Reconcile, Topics, Want
-from meshcare.sync.reconcile import Reconciler, heads_message
+from meshcare.sync.frames import CODEC, Close, Graft, Heads, IHave, Push, Reconcile, Topics, Want
+from meshcare.sync.heads import heads_message
+from meshcare.sync.reconcile import Reconciler
 from meshcare.sync.session import Session
 from meshcare.crypto import kdf
 from meshcare.crypto.channel import Handshake
 from meshcare.crypto.keys import Identity
 from meshcare.store.memory import MemoryStore
-from meshcare.wire import HEADER, Close, Push
+from meshcare.wire import HEADER
 
 from .test_daemon_process import SECRET, Node, wait
 

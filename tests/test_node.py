@@ -107,9 +107,9 @@ def test_malformed_frame_drops_only_that_link():
     effects = victim.handle(ev.DataReceived(1, wire.encode_frame(b"\xc1")), net.now)
     drop = next(e for e in effects if isinstance(e, ev.DropLink))
     assert drop.peer == 1 and drop.misbehaved
-    from meshcare.sync.frames import CODEC
+    from meshcare.sync.frames import CODEC, Close
     goodbye = CODEC.decoder().feed(drop.farewell)[-1]
-    assert isinstance(goodbye, wire.Close) and "malformed" in goodbye.reason  # the peer learns why
+    assert isinstance(goodbye, Close) and "malformed" in goodbye.reason  # the peer learns why
     net.apply(0, effects)
     assert victim.linked_peers == [2]
     e = net.publish(2)

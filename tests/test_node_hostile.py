@@ -14,12 +14,12 @@ from meshcare import envelope as env
 from meshcare import wire
 from meshcare.sync import events as ev
 from meshcare.sync.budget import Limits
-from meshcare.sync.frames import CODEC, MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
+from meshcare.sync.frames import CODEC, MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Push, Reconcile, Want
 from meshcare.sync.engine import SyncEngine, SyncConfig
-from meshcare.sync.reconcile import heads_message
+from meshcare.sync.heads import heads_message
 from meshcare.sync.session import MAX_TAGS, QueueLane, Session, SyncFrame
 from meshcare.store.memory import MemoryStore
-from meshcare.wire import MAX_FRAME_SIZE, Push
+from meshcare.wire import MAX_FRAME_SIZE
 
 from .helpers import DAY, NOW, make_envelope
 

@@ -1,4 +1,4 @@
-"""Range-based set reconciliation and the heads fast path (meshcare.circles.reconcile)."""
+"""Range-based set reconciliation and the heads fast path (meshcare.sync.reconcile, meshcare.sync.heads)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshcare import envelope as env
+from meshcare.sync import heads as hd
 from meshcare.sync import reconcile as rc
 from meshcare.sim.reconcile_driver import ExchangeStats, run_exchange
 from meshcare.errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
@@ -136,7 +137,7 @@ def test_sqlite_and_memory_stores_produce_the_same_messages(tmp_path):
         reply = rc.Reconciler(peer, TOPIC).receive(opening, NOW).reply
         assert reply is not None
         assert rc.Reconciler(durable, TOPIC).receive(reply, NOW) == rc.Reconciler(memory, TOPIC).receive(reply, NOW)
-        assert rc.heads_message(durable, TOPIC, NOW) == rc.heads_message(memory, TOPIC, NOW)
+        assert hd.heads_message(durable, TOPIC, NOW) == hd.heads_message(memory, TOPIC, NOW)
         run_exchange(peer, durable, TOPIC, NOW, heads=True)
         assert ids_of(peer) == {k.id for k in durable.keys(TOPIC, KEY_MIN, KEY_MAX, NOW)} == \
             {e.id for e in envs[:450]} | {e.id for e in envs[100::3]}
@@ -356,29 +357,29 @@ def test_answer_heads_returns_exactly_what_is_above_the_peer_heads(sets):
     heads = peer.author_heads(TOPIC, NOW)
     expected = sorted((RangeKey(e.created, e.id) for e in (envs[i] for i in mine)
                        if e.seq > heads.get(e.author, -1)))
-    got = rc.answer_heads(ours, TOPIC, rc.heads_message(peer, TOPIC, NOW), NOW)
+    got = hd.answer_heads(ours, TOPIC, hd.heads_message(peer, TOPIC, NOW), NOW)
     assert got == [k.id for k in expected]
 
 
 def test_heads_message_is_compact_and_round_trips():
     store = store_of(pool())
-    message = rc.heads_message(store, TOPIC, NOW)
+    message = hd.heads_message(store, TOPIC, NOW)
     assert len(message) <= 3 + len(AUTHORS) * (32 + 2)
-    assert rc.parse_heads(message) == (store.author_heads(TOPIC, NOW), False)
-    assert rc.heads_message(MemoryStore(), TOPIC, NOW) == b"\x01\x00\x00"
+    assert hd.parse_heads(message) == (store.author_heads(TOPIC, NOW), False)
+    assert hd.heads_message(MemoryStore(), TOPIC, NOW) == b"\x01\x00\x00"
 
 
 def test_a_partial_heads_message_pushes_nothing_for_unlisted_authors(monkeypatch):
     envs = pool()
-    monkeypatch.setattr(rc, "MAX_HEADS", 2)
-    message = rc.heads_message(store_of(()), TOPIC, NOW)
-    assert rc.answer_heads(store_of(envs), TOPIC, message, NOW) == [e.id for e in sorted(
+    monkeypatch.setattr(hd, "MAX_HEADS", 2)
+    message = hd.heads_message(store_of(()), TOPIC, NOW)
+    assert hd.answer_heads(store_of(envs), TOPIC, message, NOW) == [e.id for e in sorted(
         envs, key=lambda e: (e.created, e.id))]  # an empty peer lacks everything
     peer = store_of(envs[:50])
-    partial = rc.heads_message(peer, TOPIC, NOW)
-    listed, is_partial = rc.parse_heads(partial)
+    partial = hd.heads_message(peer, TOPIC, NOW)
+    listed, is_partial = hd.parse_heads(partial)
     assert is_partial and len(listed) == 2
-    got = rc.answer_heads(store_of(envs), TOPIC, partial, NOW)
+    got = hd.answer_heads(store_of(envs), TOPIC, partial, NOW)
     assert got and {e.author for e in envs if e.id in set(got)} <= set(listed)
 
 
@@ -399,12 +400,12 @@ BAD_HEADS = {
 @pytest.mark.parametrize("name", sorted(BAD_HEADS))
 def test_malformed_heads_are_remote_errors(name):
     with pytest.raises(RemoteProtocolError):
-        rc.answer_heads(store_of(pool()[:10]), TOPIC, BAD_HEADS[name], NOW)
+        hd.answer_heads(store_of(pool()[:10]), TOPIC, BAD_HEADS[name], NOW)
 
 
 @given(st.binary(max_size=120))
 def test_arbitrary_heads_bytes_parse_or_raise_remote_errors(data):
     try:
-        rc.parse_heads(data)
+        hd.parse_heads(data)
     except RemoteProtocolError:
         pass

@@ -52,10 +52,10 @@ def test_topic_change_while_live():
 def test_sync_frames_flow_and_ping_is_answered():
     a, b, _, _ = pair()
     a.send(frames.IHave(b"S" * 16, [b"i" * 32]))
-    a.send(wire.Ping(7), QueueLane.URGENT)
+    a.send(frames.Ping(7), QueueLane.URGENT)
     events = b.receive_data(a.take_output())
     assert events == [SyncFrame(frames.IHave(b"S" * 16, [b"i" * 32]))]
-    assert frames.CODEC.decoder().feed(b.take_output()) == [wire.Pong(7)]
+    assert frames.CODEC.decoder().feed(b.take_output()) == [frames.Pong(7)]
 
 
 def test_close_is_orderly():
@@ -133,14 +133,14 @@ def test_consecutive_pushes_merge_into_one_frame_in_order():
     a, b, _, _ = pair()
     topic = b"S" * 16
     e = [make_envelope(topic=topic, seq=i + 1).encoded for i in range(5)]
-    a.send(wire.Push(topic, [e[0]]))
-    a.send(wire.Push(topic, [e[1], e[2]]))
+    a.send(frames.Push(topic, [e[0]]))
+    a.send(frames.Push(topic, [e[1], e[2]]))
     a.send(frames.Prune(topic))                  # a different frame ends the merge
-    a.send(wire.Push(topic, [e[3]]))
-    a.send(wire.Push(topic, [e[4]], True))       # catch-up pushes do not merge with gossip
+    a.send(frames.Push(topic, [e[3]]))
+    a.send(frames.Push(topic, [e[4]], True))       # catch-up pushes do not merge with gossip
     events = b.receive_data(a.take_output())
-    assert [ev.frame for ev in events] == [wire.Push(topic, e[0:3]), frames.Prune(topic),
-                                           wire.Push(topic, [e[3]]), wire.Push(topic, [e[4]], True)]
+    assert [ev.frame for ev in events] == [frames.Push(topic, e[0:3]), frames.Prune(topic),
+                                           frames.Push(topic, [e[3]]), frames.Push(topic, [e[4]], True)]
     assert a.queued_bytes == 0
 
 
@@ -152,7 +152,7 @@ def test_pushes_travel_compact_and_arrive_canonical():
     authors = [nacl.signing.SigningKey(bytes([k + 1]) * 32) for k in range(3)]
     sent = [make_envelope(authors[i % 3], topic=topic, seq=i + 1, plaintext=b"x" * 200).encoded for i in range(30)]
     for raw in sent:
-        a.send(wire.Push(topic, [raw]))
+        a.send(frames.Push(topic, [raw]))
         b.receive_data(a.take_output()) if raw is sent[0] else None
     data = a.take_output()
     (event,) = b.receive_data(data)

@@ -11,15 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meshcare import wire
+from meshcare.sync.frames import Close, Ping, Pong, Push
 from meshcare.errors import FrameTooLarge, LocalProtocolError, RemoteProtocolError
 
-CODEC = wire.FrameCodec(wire.LINK_FRAMES)
+CODEC = wire.FrameCodec((Ping, Pong, Close, Push))
 
 frames = st.one_of(
-    st.builds(wire.Ping, st.integers(wire.INT_MIN, wire.INT_MAX)),
-    st.builds(wire.Pong, st.integers(0, 2**32)),
-    st.builds(wire.Close, st.integers(0, 100), st.text(max_size=50)),
-    st.builds(wire.Push, st.binary(min_size=16, max_size=16), st.lists(st.binary(max_size=300), max_size=5),
+    st.builds(Ping, st.integers(wire.INT_MIN, wire.INT_MAX)),
+    st.builds(Pong, st.integers(0, 2**32)),
+    st.builds(Close, st.integers(0, 100), st.text(max_size=50)),
+    st.builds(Push, st.binary(min_size=16, max_size=16), st.lists(st.binary(max_size=300), max_size=5),
               st.booleans()),
 )
 
@@ -111,4 +112,4 @@ def test_string_keyed_maps_and_optionals():
 
 def test_codec_rejects_duplicate_types():
     with pytest.raises(LocalProtocolError):
-        wire.FrameCodec([wire.Ping, wire.Ping])
+        wire.FrameCodec([Ping, Ping])

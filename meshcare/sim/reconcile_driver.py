@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Final
 
 from ..envelope import ID_SIZE, decode
 from ..errors import LocalProtocolError
-from ..sync.reconcile import (DEFAULT_BRANCHING, DEFAULT_ID_LIST_THRESHOLD, DEFAULT_MAX_MESSAGE, Reconciler,
-                        answer_heads, heads_message)
+from ..sync.heads import answer_heads, heads_message
+from ..sync.reconcile import DEFAULT_BRANCHING, DEFAULT_ID_LIST_THRESHOLD, DEFAULT_MAX_MESSAGE, Reconciler
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -20,6 +20,12 @@ one ``Session`` per link, and per topic a ``TopicGossip`` (Plumtree). An envelop
    (per-author highest sequence numbers) and push what the other lacks by them. Reconciliation also runs
    periodically with one random neighbour per topic.
 
+Parts: the engine owns its collaborators and is the one that acts. ``NeighbourSet`` (``neighbours.py``:
+whom to dial, which link to trim, which are silent) and ``CatchUp`` (``catchup.py``: which neighbour
+reconciles which topic, and when) only decide, over what the engine hands them (``now``, its RNG, a
+read-only view of its links), and never call back. ``LinkTable`` (``link_table.py``) holds the links and
+queues every frame on them; ``PeerRequests`` (``requests.py``) answers what peers ask.
+
 Everything a peer can make the node do is bounded and charged to that peer (``requests.py``,
 ``budget.py``): announcements, fetches, Heads and Reconcile answers, pending grafts; every new envelope is
 charged to its author; a peer frame never makes ``handle`` raise anything but a dropped link.
@@ -32,59 +38,32 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 from .. import envelope as env
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..ids import TopicId
 from ..store import Store
-from ..wire import Ping, Push
 from . import events as ev
 from .events import PeerKey
-from .budget import AuthorBudgets, Limits, PeerBudget
-from .frames import Graft, Heads, IHave, Prune, Reconcile, Want
+from .budget import AuthorBudgets, PeerBudget
+from .catchup import CatchUp
+from .config import SyncConfig
+from .frames import Graft, Heads, IHave, Ping, Prune, Push, Reconcile, Want
 from .gossip import TopicGossip
-from .reconcile import Reconciler, heads_message
-from .requests import Link, PeerRequests
+from .heads import heads_message
+from .link_table import Link, LinkTable
+from .neighbours import NeighbourSet
+from .requests import PeerRequests
 from .session import MAX_TAGS, QueueLane, PeerClosed, Session, SyncFrame, TopicsChanged
+
+__all__ = ["Access", "SyncConfig", "SyncEngine", "Verifier"]
 
 #: Verdict per envelope: True (accept), False (reject: charges the sender), None (undecided yet: not stored,
 #: not charged; the shell keeps it and hands it back with ``Released`` once the circle can decide).
 Verifier = Callable[[Sequence[env.Envelope], int], "list[bool | None]"]
 #: Access(topic, peer identity) -> may this peer sync this topic? (circle membership, link level)
 Access = Callable[[bytes, bytes], bool]
-
-
-
-@dataclass(frozen=True, slots=True)
-class SyncConfig:
-    """Engine settings. Times are seconds."""
-
-    gossip: str = "plumtree"            # or "flood": naive flooding over the same links (benchmarks)
-    target_links: int = 5               # links this node dials towards
-    max_links: int = 10                 # links it accepts at most (dialled + accepted)
-    graft_timeout: float = 0.25         # wait this long for an announced envelope before pulling it
-    fresh_window: float = 120.0         # envelopes younger than this are gossiped; older ones reconciled
-    tick: float = 1.0                   # neighbour maintenance period
-    ping_interval: float = 15.0
-    dead_after: float = 45.0            # silent this long: the link is dead (liveness is links, not mDNS)
-    anti_entropy_interval: float = 60.0
-    rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
-    catchup_debounce: float = 0.5
-    recent_window: float = 2.0          # a peer that starts sharing a topic hears of envelopes this recent
-                                        # (at most 64 ids; reconciliation finds anything older)
-    reconcile_quiet: float = 2.0        # a reconciliation with no message for this long is over
-    flood_urgent: bool = True           # calls for support go to every neighbour, not only the tree
-    heads_on_open: bool = False         # per-author heads exchange before reconciling (see docs/protocol.md)
-    redial_backoff: float = 2.0         # first backoff after a failed dial, doubling up to 300 s
-    misbehaviour_backoff: float = 60.0
-    queue_limit: int = 4 << 20          # bytes queued per link before bulk frames are dropped
-    limits: Limits = field(default_factory=Limits)
-
-    def __post_init__(self) -> None:
-        if self.gossip not in ("plumtree", "flood"):
-            raise LocalProtocolError("SyncConfig.gossip must be 'plumtree' or 'flood'")
 
 
 class SyncEngine(PeerRequests):
@@ -96,28 +75,19 @@ class SyncEngine(PeerRequests):
         self.config = config or SyncConfig()
         self._verify = verifier
         self._access = access
-        self._rng = rng
         self._topics: set[TopicId] = set()
         self._lobbies: set[bytes] = set()  # topics joined as lobbies: offered after circles (tag limit)
         self._graft_topics: set[bytes] = set()  # topics with announced ids pending (graft timers)
         self._gossip: dict[bytes, TopicGossip] = {}
-        self._links: dict[PeerKey, Link] = {}
-        self._known: dict[PeerKey, Hashable] = {}
-        self._dialing: set[PeerKey] = set()                # addresses a Connect is out for
-        self._address_node: dict[PeerKey, PeerKey] = {}    # address -> the node a dial there reached
-        self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
+        self.stats: Counter[str] = Counter()
+        self._links = LinkTable(self.stats)
+        self._neighbours = NeighbourSet(self.config, rng, self._links)   # reads the link table
+        self._catchup = CatchUp(store, self.config, rng)
         self._requested: dict[bytes, float] = {}
-        self._reconciling: dict[bytes, tuple[PeerKey, float]] = {}  # topic -> (peer, last activity)
-        self._reconcile_queue: dict[bytes, list[PeerKey]] = {}
         self._recent: deque[tuple[float, bytes, bytes]] = deque(maxlen=256)  # (time, topic, id) gossiped
         self._clock = 0.0  # the ``now`` of the event being handled
-        self._catchup_due: dict[bytes, float] = {}
         self._next_tick: float | None = None
-        self._next_anti_entropy: float | None = None
-        self._next_rotate: float | None = None
         self._authors = AuthorBudgets(self.config.limits)
-
-        self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------------------------------
     # facade
@@ -134,17 +104,12 @@ class SyncEngine(PeerRequests):
         elif isinstance(event, ev.LinkOpened):
             self._on_link_opened(event, now, out)
         elif isinstance(event, ev.LinkClosed):
-            if event.node and event.peer in self._known:
-                self._address_node[event.peer] = event.node  # that address is a node we are linked with
-            self._on_link_closed(event.peer, event.reason, now, out)
-            if event.misbehaved:
-                self.stats["links_dropped_misbehaved"] += 1
-                self._back_off(event.peer, now, self.config.misbehaviour_backoff)
+            self._on_link_closed(event, now, out)
         elif isinstance(event, ev.PeerDiscovered):
-            self._known[event.peer] = event.segment
-            self._fill_links(now, out)
+            self._neighbours.discovered(event.peer, event.segment)
+            self._dial(self._neighbours.fill(now), out)
         elif isinstance(event, ev.PeerLost):
-            self._known.pop(event.peer, None)
+            self._neighbours.lost(event.peer)
         elif isinstance(event, ev.TopicJoined):
             if event.lobby:
                 self._lobbies.add(event.topic)
@@ -164,8 +129,8 @@ class SyncEngine(PeerRequests):
 
     def next_deadline(self) -> float | None:
         """The earliest time ``handle_deadline`` has work to do (None: nothing scheduled)."""
-        times = [t for t in (self._next_tick, self._next_anti_entropy, self._next_rotate) if t is not None]
-        times += self._catchup_due.values()
+        times = [t for t in (self._next_tick, self._neighbours.next_deadline()) if t is not None]
+        times += self._catchup.deadlines()
         for topic in list(self._graft_topics):  # only topics with graft timers; each a heap peek
             gossip = self._gossip.get(topic)
             t = None if gossip is None else gossip.next_deadline()
@@ -187,24 +152,22 @@ class SyncEngine(PeerRequests):
             for peer, ids in gossip.due_grafts(now).items():
                 if peer in self._links:
                     self.stats["grafts_sent"] += 1
-                    self._send_ids(peer, Graft, topic, ids, QueueLane.URGENT, out)
-        for topic, due in list(self._catchup_due.items()):
-            if due <= now:
-                del self._catchup_due[topic]
-                for peer in self._topic_peers(topic):
-                    self._start_reconcile(peer, topic, now, out)
+                    self._links.send_ids(peer, Graft, topic, ids, QueueLane.URGENT, out)
+        for topic in self._catchup.due_after_catchup(now):
+            for peer in self._links.sharing(topic):
+                self._start_reconcile(peer, topic, now, out)
         if self._next_tick is not None and self._next_tick <= now:
             self._next_tick = now + self.config.tick
             self._maintain(now, out)
-        if self._next_rotate is not None and self._next_rotate <= now:
-            self._next_rotate = now + self.config.rotate_interval * (0.5 + self._rng.random())
-            self._rotate(now, out)
-        if self._next_anti_entropy is not None and self._next_anti_entropy <= now:
-            self._next_anti_entropy = now + self.config.anti_entropy_interval * (0.5 + self._rng.random())
+        extra = self._neighbours.rotation(now)
+        if extra is not None:
+            self.stats["rotations"] += 1
+            self._dial([extra], out)
+        if self._catchup.round_due(now):
             for topic in self._topics:
-                peers = sorted(self._topic_peers(topic), key=repr)
-                if peers:
-                    self._start_reconcile(self._rng.choice(peers), topic, now, out)
+                chosen = self._catchup.pick(self._links.sharing(topic))
+                if chosen is not None:
+                    self._start_reconcile(chosen, topic, now, out)
         return out
 
     def take_output(self, peer: PeerKey, max_bytes: int | None = None) -> bytes:
@@ -240,52 +203,38 @@ class SyncEngine(PeerRequests):
     def _arm_timers(self, now: float) -> None:
         if self._next_tick is None:
             self._next_tick = now + self.config.tick
-            self._next_rotate = now + self.config.rotate_interval * (0.5 + self._rng.random())
-            self._next_anti_entropy = now + self.config.anti_entropy_interval * (0.5 + self._rng.random())
+            self._neighbours.start_timers(now)
+            self._catchup.start_timers(now)
 
     def _on_link_opened(self, event: ev.LinkOpened, now: float, out: list[ev.Effect]) -> None:
         peer = event.peer
-        self._dialing.discard(peer)
-        if event.address is not None:
-            self._dialing.discard(event.address)
-            if event.address in self._known:
-                self._address_node[event.address] = peer
         if peer in self._links:
             self._forget_link(peer)
-        if not event.initiator and len(self._links) >= self.config.max_links:
+        if not self._neighbours.opened(peer, event.address, event.initiator):
             out.append(ev.DropLink(peer, "neighbour set full"))
             return
         session = Session(event.handshake_hash, self._offer(event.node), queue_limit=self.config.queue_limit)
-        self._links[peer] = Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
-                                  event.node)
-        self._backoff.pop(peer, None)
+        self._links.add(peer, Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
+                                   event.node))
         self.stats["links_opened"] += 1
         out.append(ev.OutputReady(peer))
         if event.initiator:
-            self._trim_links(peer, now, out)
+            oldest = self._neighbours.trim(peer)
+            if oldest is not None:
+                self._drop(oldest, "neighbour set trimmed", now, out, misbehaved=False)
+
+    def _on_link_closed(self, event: ev.LinkClosed, now: float, out: list[ev.Effect]) -> None:
+        self._neighbours.closed(event.peer, event.node, now)
+        self._forget_link(event.peer)
+        self._dial(self._neighbours.fill(now), out)
+        if event.misbehaved:
+            self.stats["links_dropped_misbehaved"] += 1
+            self._neighbours.misbehaved(event.peer, now)
 
     def _forget_link(self, peer: PeerKey) -> None:
-        link = self._links.pop(peer, None)
-        if link is None:
-            return
-        self.stats["dropped_queue"] += link.session.dropped_frames
-        for name in ("bytes_in", "bytes_out", "payload_in", "payload_out"):
-            self.stats[name] += getattr(link.session, name)
-        for gossip in self._gossip.values():
-            gossip.remove_peer(peer)
-
-    def _on_link_closed(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect]) -> None:
-        if peer in self._dialing or peer in self._links:
-            # a failed dial, or a link that ended (e.g. "neighbour set full"): try others before this one
-            self._dialing.discard(peer)
-            self._back_off(peer, now, self.config.redial_backoff)
-        self._forget_link(peer)
-        self._fill_links(now, out)
-
-    def _back_off(self, peer: PeerKey, now: float, base: float) -> None:
-        _, last = self._backoff.get(peer, (0.0, 0.0))
-        delay = min(300.0, max(base, last * 2))
-        self._backoff[peer] = (now + delay * (0.75 + 0.5 * self._rng.random()), delay)
+        if self._links.forget(peer) is not None:
+            for gossip in self._gossip.values():
+                gossip.remove_peer(peer)
 
     def _drop(self, peer: PeerKey, reason: str, now: float, out: list[ev.Effect], *, misbehaved: bool) -> None:
         link = self._links.get(peer)
@@ -296,86 +245,26 @@ class SyncEngine(PeerRequests):
             self._forget_link(peer)
         if misbehaved:
             self.stats["links_dropped_misbehaved"] += 1
-            self._back_off(peer, now, self.config.misbehaviour_backoff)
+            self._neighbours.misbehaved(peer, now)
         out.append(ev.DropLink(peer, reason, misbehaved, farewell))
 
-    def _fill_links(self, now: float, out: list[ev.Effect]) -> None:
-        """Dial towards ``target_links``, preferring segments (LANs) we have no link into yet."""
-        want = self.config.target_links - len(self._links) - len(self._dialing)
-        if want <= 0 or not self._known:
-            return
-        busy = self._busy()
-        candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
-        if not candidates:
-            return
-        covered = {self._known.get(p) for p in busy}
-        self._rng.shuffle(candidates)
-        candidates.sort(key=lambda p: self._known[p] in covered)  # stable: uncovered segments first
-        for peer in candidates[:want]:
-            self._dialing.add(peer)
-            out.append(ev.Connect(peer))
-
-    def _busy(self) -> set[PeerKey]:
-        """Links, dials under way, and addresses whose node is linked already (under its node id)."""
-        for address in [a for a in self._address_node if a not in self._known]:
-            del self._address_node[address]   # bounded by what discovery knows
-        linked = {a for a, node in self._address_node.items() if node in self._links}
-        return set(self._links) | self._dialing | linked
-
-    def _dialable(self, address: PeerKey, now: float) -> bool:
-        """Not backed off, neither the address nor the node last reached there (a misbehaving node is
-        backed off by its node id; it must not come back through its address)."""
-        node = self._address_node.get(address)
-        until = max(self._backoff.get(address, (0.0,))[0],
-                    self._backoff.get(node, (0.0,))[0] if node is not None else 0.0)
-        return until <= now
-
-    def _segment(self, peer: PeerKey) -> Hashable:
-        """The segment a link's peer was discovered on (its dialled address's, when keyed by node id)."""
-        if peer in self._known:
-            return self._known[peer]
-        return next((self._known.get(a) for a, node in self._address_node.items() if node == peer), None)
-
-    def _rotate(self, now: float, out: list[ev.Effect]) -> None:
-        """Dial one random peer beyond the target (``_trim_links`` then drops an older link).
-
-        A slowly re-randomised overlay is what lets two halves of a healed partition find each other:
-        once every node has refilled its neighbour set inside its own half, nothing else would make it
-        dial across again (mDNS gives no event for a peer it already knew).
-        """
-        busy = self._busy()
-        candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
-        if candidates and len(self._links) >= self.config.target_links:
-            peer = self._rng.choice(sorted(candidates, key=repr))
-            self._dialing.add(peer)
-            self.stats["rotations"] += 1
-            out.append(ev.Connect(peer))
-
-    def _trim_links(self, keep: PeerKey, now: float, out: list[ev.Effect]) -> None:
-        """Above the target, drop the oldest link we dialled (never the only one into a segment)."""
-        dialled = [p for p, link in self._links.items() if link.initiator and p != keep]
-        if len(dialled) + 1 <= self.config.target_links:
-            return
-        segments = Counter(self._segment(p) for p in self._links)
-        dialled = [p for p in dialled if segments[self._segment(p)] > 1 or self._segment(p) is None]
-        if dialled:
-            oldest = min(dialled, key=lambda p: self._links[p].opened)
-            self._drop(oldest, "neighbour set trimmed", now, out, misbehaved=False)
+    @staticmethod
+    def _dial(peers: list[PeerKey], out: list[ev.Effect]) -> None:
+        out.extend(ev.Connect(peer) for peer in peers)
 
     def _maintain(self, now: float, out: list[ev.Effect]) -> None:
-        for peer, link in list(self._links.items()):
-            if now - link.last_rx > self.config.dead_after:
+        for peer, dead in self._neighbours.silent(now):
+            if dead:
                 self._drop(peer, "peer silent too long", now, out, misbehaved=False)
-            elif now - link.last_rx > self.config.ping_interval:
-                self._send(peer, Ping(int(now)), QueueLane.URGENT, out)
+            else:
+                self._links.send(peer, Ping(int(now)), QueueLane.URGENT, out)
         for envelope_id, t in list(self._requested.items()):
             if now - t > 30:
                 del self._requested[envelope_id]
-        for topic, (peer, last) in list(self._reconciling.items()):
+        for topic in self._catchup.quiet(now, self._links):
             # a stateless exchange ends in silence when the peer agrees: quiet for a while means done
-            if peer not in self._links or now - last > self.config.reconcile_quiet:
-                self._reconcile_next(topic, now, out)
-        self._fill_links(now, out)
+            self._reconcile_next(topic, now, out)
+        self._dial(self._neighbours.fill(now), out)
 
     # ------------------------------------------------------------------------------------------
     # topics
@@ -412,9 +301,6 @@ class SyncEngine(PeerRequests):
         self.stats["topics_not_offered"] = len(topics) - MAX_TAGS
         return frozenset(topics[:MAX_TAGS])
 
-    def _topic_peers(self, topic: bytes) -> list[PeerKey]:
-        return [p for p, link in self._links.items() if topic in link.session.shared]
-
     def _on_topics_changed(self, peer: PeerKey, change: TopicsChanged, now: float, out: list[ev.Effect]) -> None:
         for topic, gossip in self._gossip.items():
             if topic in change.shared:
@@ -423,12 +309,12 @@ class SyncEngine(PeerRequests):
                 gossip.remove_peer(peer)
         for topic in change.added:
             if self.config.heads_on_open:
-                self._send(peer, Heads(topic, heads_message(self.store, topic, int(now))), QueueLane.BULK, out)
+                self._links.send(peer, Heads(topic, heads_message(self.store, topic, int(now))), QueueLane.BULK, out)
             elif self._links[peer].initiator:
                 self._start_reconcile(peer, topic, now, out)
             recent = [i for t, tp, i in self._recent if tp == topic and t >= now - self.config.recent_window][-64:]
             if recent:  # gossiped while this peer did not yet share the topic: announce, it pulls what it lacks
-                self._send_ids(peer, IHave, topic, recent, QueueLane.LIVE, out)
+                self._links.send_ids(peer, IHave, topic, recent, QueueLane.LIVE, out)
 
     # ------------------------------------------------------------------------------------------
     # input
@@ -473,53 +359,33 @@ class SyncEngine(PeerRequests):
             self._on_ihave(peer, frame, now)
         elif isinstance(frame, Graft):
             self._gossip[topic].grafted_by(peer)
-            self._push_ids(peer, topic, frame.ids, now, QueueLane.LIVE, out)
+            self._answer_fetch(peer, topic, frame.ids, now, QueueLane.LIVE, out)
         elif isinstance(frame, Prune):
             self._gossip[topic].pruned_by(peer)
         elif isinstance(frame, Want):
-            self._push_ids(peer, topic, frame.ids, now, QueueLane.BULK, out, catchup=True)
+            self._answer_fetch(peer, topic, frame.ids, now, QueueLane.BULK, out, catchup=True)
         elif isinstance(frame, Heads):
             self._on_heads(peer, frame, now, out)
         elif isinstance(frame, Reconcile):
             self._on_reconcile(peer, frame, now, out)
 
-    def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
-        return self.store.missing(list(ids)) if ids else []
-
     def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
-        """Reconcile ``topic`` with ``peer``, one peer at a time per topic.
-
-        A node that returns to several neighbours at once would otherwise be sent everything it missed
-        by each of them; in turn, the first fills the gap and the others find nothing left.
-        """
-        active = self._reconciling.get(topic)
-        if active is not None and active[0] != peer and active[0] in self._links:
-            queue = self._reconcile_queue.setdefault(topic, [])
-            if peer not in queue:
-                queue.append(peer)
-            return
-        self._reconciling[topic] = (peer, now)
-        self.stats["reconcile_started"] += 1
-        self._send(peer, Reconcile(topic, Reconciler(self.store, topic).initiate(int(now))), QueueLane.BULK, out)
+        """Reconcile ``topic`` with ``peer`` now, or after the neighbour reconciling it (``CatchUp``)."""
+        frame = self._catchup.begin(peer, topic, now, self._links)
+        if frame is not None:
+            self.stats["reconcile_started"] += 1
+            self._links.send(peer, frame, QueueLane.BULK, out)
 
     def _reconcile_next(self, topic: bytes, now: float, out: list[ev.Effect]) -> None:
         """The active reconciliation of ``topic`` is over (done, quiet or its link gone): start the next."""
-        self._reconciling.pop(topic, None)
-        queue = self._reconcile_queue.get(topic, [])
-        while queue:
-            peer = queue.pop(0)
-            if peer in self._links and topic in self._links[peer].session.shared:
-                self._start_reconcile(peer, topic, now, out)
-                return
+        opening = self._catchup.finish(topic, now, self._links.sharing(topic))
+        if opening is not None:
+            self.stats["reconcile_started"] += 1
+            self._links.send(opening[0], opening[1], QueueLane.BULK, out)
 
     def _reconcile_progress(self, peer: PeerKey, topic: bytes, done: bool, now: float, out: list[ev.Effect]) -> None:
-        active = self._reconciling.get(topic)
-        if active is None or active[0] != peer:
-            return
-        if done:
+        if self._catchup.progress(peer, topic, done, now):
             self._reconcile_next(topic, now, out)
-        else:
-            self._reconciling[topic] = (peer, now)
 
     # ------------------------------------------------------------------------------------------
     # envelopes
@@ -567,7 +433,7 @@ class SyncEngine(PeerRequests):
             candidates.append(envelope)
         if duplicate and gossip.duplicate_from(peer):
             self.stats["prunes_sent"] += 1
-            self._send(peer, Prune(topic), QueueLane.LIVE, out)
+            self._links.send(peer, Prune(topic), QueueLane.LIVE, out)
         if not candidates:
             return
         verdicts = self._verify(candidates, int(now))
@@ -606,7 +472,7 @@ class SyncEngine(PeerRequests):
         if len(fresh) < len(accepted):
             # reconcile again once catch-up has been quiet for a moment, not while it still flows: a
             # round started mid-stream makes the peer send again everything still in flight
-            self._catchup_due[topic] = now + self.config.catchup_debounce
+            self._catchup.after_catchup(topic, now)
 
     def _on_released(self, envelopes: Sequence[env.Envelope], now: float, out: list[ev.Effect]) -> None:
         fresh_cutoff = now - self.config.fresh_window
@@ -639,20 +505,9 @@ class SyncEngine(PeerRequests):
         raw = [e.encoded for e in envelopes]
         self._recent.extend((self._clock, topic, e.id) for e in envelopes)
         for peer in eager:
-            self._push_raw(peer, topic, raw, lane, out)
+            self._links.push(peer, topic, raw, lane, out)
         if lazy:
             ids: list[bytes] = list(dict.fromkeys(e.id for e in envelopes))
             for peer in lazy:
                 self.stats["ihave_ids_sent"] += len(ids)
-                self._send_ids(peer, IHave, topic, ids, lane, out)
-
-    def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
-              lane: QueueLane, out: list[ev.Effect]) -> None:
-        link = self._links.get(peer)
-        if link is None:
-            return
-        if not link.session.send(frame, lane):
-            return  # counted by the session (dropped_frames)
-        self.stats["frames_out"] += 1
-        out.append(ev.OutputReady(peer))
-
+                self._links.send_ids(peer, IHave, topic, ids, lane, out)

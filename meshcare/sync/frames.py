@@ -1,7 +1,8 @@
-"""Sync frames (wire version 1): the link protocol between two nodes after the Noise handshake.
+"""The link's frames (wire version 1): everything two nodes send each other after the Noise handshake.
 
 Byte layout of every frame: ``u32be length || msgpack([type, fields...])`` (``meshcare/wire.py``,
 docs/protocol.md section 3). The tables in docs/protocol.md list these types; keep them in step.
+``CODEC`` decodes them all; which ones a session accepts in which state is ``session.TRANSITIONS``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import ClassVar, Final
 
 from ..envelope import ID_SIZE
 from ..errors import RemoteProtocolError
-from ..wire import LINK_FRAMES, Frame, FrameCodec
+from ..wire import Frame, FrameCodec
 
 #: Ids one IHave, Graft or Want may carry (4,000 x 34 bytes stays well under the 256 KiB frame cap);
 #: the engine splits longer lists, and a peer's longer list is a protocol error.
@@ -20,6 +21,33 @@ MAX_IDS_PER_FRAME: Final = 4_000
 #: Features this node speaks, announced in Hello. Unknown features of the peer are ignored.
 FEATURES: Final = ("plumtree1", "rbsr1", "heads1")
 
+
+# --- keep-alive and goodbye: accepted in every open state ---------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Ping(Frame):
+    """Keep-alive; the peer answers with Pong carrying the same token."""
+
+    TYPE: ClassVar[int] = 1
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Frame):
+    TYPE: ClassVar[int] = 2
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class Close(Frame):
+    """Orderly goodbye with a reason a person can read in the peer's log."""
+
+    TYPE: ClassVar[int] = 3
+    code: int
+    reason: str
+
+
+# --- set-up ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class Hello(Frame):
@@ -41,6 +69,22 @@ class Topics(Frame):
 
     TYPE: ClassVar[int] = 11
     tags: list[bytes]
+
+
+# --- one topic's envelopes, gossip and reconciliation: accepted once live ---------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Push(Frame):
+    """A batch of encoded envelopes for one topic (each decoded and verified separately).
+
+    ``catchup`` marks envelopes sent because reconciliation found them missing: the receiver stores
+    them but does not re-broadcast them (its other neighbours most likely hold them already).
+    """
+
+    TYPE: ClassVar[int] = 4
+    topic: bytes
+    envelopes: list[bytes]
+    catchup: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +140,10 @@ class Reconcile(Frame):
     payload: bytes
 
 
-SYNC_FRAMES: Final = (Hello, Topics, IHave, Graft, Prune, Want, Heads, Reconcile)
+#: Accepted in every open state of a session.
+ALWAYS_FRAMES: Final = (Ping, Pong, Close)
+#: One topic's traffic, accepted once the session is live; each names its topic first.
+TOPIC_FRAMES: Final = (Push, IHave, Graft, Prune, Want, Heads, Reconcile)
 IdFrame = IHave | Graft | Want
 
 
@@ -123,4 +170,4 @@ class SyncCodec(FrameCodec):
         return frame
 
 
-CODEC: Final = SyncCodec((*LINK_FRAMES, *SYNC_FRAMES))
+CODEC: Final = SyncCodec((*ALWAYS_FRAMES, Hello, Topics, *TOPIC_FRAMES))

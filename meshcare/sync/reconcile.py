@@ -1,4 +1,4 @@
-"""Range-based set reconciliation of one topic's envelope ids, plus a per-author heads fast path.
+"""Range-based set reconciliation of one topic's envelope ids.
 
 Theory of operation
 -------------------
@@ -39,11 +39,6 @@ split sqrt(count) ways and only ranges of at most 4 items are listed (Negentropy
 holds a single difference, which a narrow split isolates for less. Local work per message is what the
 store's range queries cost (O(range size) for ``MemoryStore`` and SQLite ``SUM``).
 
-The heads fast path: ``heads_message`` lists every author's highest seq; ``answer_heads`` returns the
-ids the peer lacks by that measure, to push at once. It costs ~33 bytes per author and finds the
-envelopes a returning node missed in one round trip, but only those above the peer's heads, so
-reconciliation still runs to catch the rest (scattered gaps, envelopes that expired, clock skew).
-
 Message format (version 1; the topic is carried by the enclosing frame)
 ------------------------------------------------------------------------
 varint: unsigned base-128, most significant group first, high bit set on every byte but the last
@@ -69,11 +64,7 @@ version (``UnsupportedVersion``) or mode, a message over its ``max_message``, tr
 non-increasing bounds, a created above 2**63 - 1, a prefix over 32 bytes, a zero count, an empty,
 unsorted or duplicated IdList, or an IdList longer than the bytes left.
 
-Heads message::
-
-    heads   = version:u8 (=1)  flags:u8  n:varint  (author:32 bytes  seq:varint){n}
-    flags   bit 0 "partial": only the first MAX_HEADS authors are listed; the answerer then pushes
-            nothing for authors not listed (other bits must be 0). Authors strictly ascending.
+The per-author heads fast path (``heads.py``) shares the varint and the bounds-checked ``Reader``.
 """
 
 from __future__ import annotations
@@ -84,31 +75,26 @@ from itertools import pairwise
 from math import isqrt
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-from ..envelope import AUTHOR_SIZE, ID_SIZE, MAX_UINT
+from ..envelope import ID_SIZE, MAX_UINT
 from ..errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
 from ..ranges import FINGERPRINT_SIZE, KEY_MAX, KEY_MIN, RangeKey
-from ..wire import unpack_strict
 
 if TYPE_CHECKING:
     from ..store import Store
 
 VERSION: Final = 1
-HEADS_VERSION: Final = 1
 DEFAULT_MAX_MESSAGE: Final = 60_000
 DEFAULT_BRANCHING: Final = 16
 #: Negentropy lists ids below 2 * branching items; here a fingerprinted range (~21 bytes) is cheaper than
 #: listing even two 32-byte ids, so only tiny ranges are listed (1,000 scattered differences per side
 #: among 100,000: 0.55 MB of control traffic in 9 round trips at 4, 1.7 MB in 31 at 32).
 DEFAULT_ID_LIST_THRESHOLD: Final = 4
-#: Authors in one heads message; a circle has at most a few hundred members.
-MAX_HEADS: Final = 4096
-_MAX_VARINT_BYTES: Final = 10
+MAX_VARINT_BYTES: Final = 10
 #: The largest encoded bound: created_code (10) + prefix_len (1) + a full id.
-_MAX_BOUND: Final = _MAX_VARINT_BYTES + 1 + ID_SIZE
+_MAX_BOUND: Final = MAX_VARINT_BYTES + 1 + ID_SIZE
 #: Room kept free for the final ranges of a deferral: a Skip range up to the deferred part, then the
 #: infinity bound with a Fingerprint.
-_RESERVE: Final = (_MAX_BOUND + 1) + (1 + 1 + _MAX_VARINT_BYTES + FINGERPRINT_SIZE)
-_PARTIAL: Final = 1
+_RESERVE: Final = (_MAX_BOUND + 1) + (1 + 1 + MAX_VARINT_BYTES + FINGERPRINT_SIZE)
 
 
 class Mode(IntEnum):
@@ -144,8 +130,8 @@ class _Range(NamedTuple):
 def minimum_max_message(branching: int, id_list_threshold: int) -> int:
     """The smallest ``max_message`` that always fits one full answer (a split or an IdList) after a
     leading Skip, plus the reserve for deferring the rest: below it an exchange could stall."""
-    split = 2 * (_MAX_BOUND + 1) + branching * (_MAX_BOUND + 1 + _MAX_VARINT_BYTES + FINGERPRINT_SIZE)
-    id_list = _MAX_BOUND + 1 + _MAX_VARINT_BYTES + ID_SIZE * id_list_threshold
+    split = 2 * (_MAX_BOUND + 1) + branching * (_MAX_BOUND + 1 + MAX_VARINT_BYTES + FINGERPRINT_SIZE)
+    id_list = _MAX_BOUND + 1 + MAX_VARINT_BYTES + ID_SIZE * id_list_threshold
     return 1 + (_MAX_BOUND + 1) + max(split, id_list) + _RESERVE
 
 
@@ -194,7 +180,7 @@ class Reader:
             raise self.error(f"non-minimal varint {name}")
         value, byte, used = first & 0x7F, first, 1
         while byte & 0x80:
-            if used == _MAX_VARINT_BYTES:
+            if used == MAX_VARINT_BYTES:
                 raise self.error(f"varint {name} too long")
             byte = self.byte(name)
             value = (value << 7) | (byte & 0x7F)
@@ -202,6 +188,22 @@ class Reader:
         if value >= 1 << 64:
             raise self.error(f"varint {name} over 64 bits")
         return value
+
+
+def open_message(message: bytes, what: str, version: int, limit: int) -> Reader:
+    """A ``Reader`` past the version byte of a peer's ``what`` ("reconcile message", "heads message").
+
+    Raises RemoteProtocolError if it is over ``limit`` bytes (checked before reading anything) and
+    UnsupportedVersion if its version is not ``version``.
+    """
+    if len(message) > limit:
+        raise RemoteProtocolError(f"{what} of {len(message)} bytes, the limit is {limit}")
+    r = Reader(message, what)
+    found = r.byte("version")
+    if found != version:
+        name = what.removesuffix(" message")
+        raise UnsupportedVersion(f"{name} version {found} is not supported (this node speaks {version})")
+    return r
 
 
 def _read_bound(r: Reader, prev_created: int) -> RangeKey:
@@ -240,12 +242,7 @@ def parse_message(message: bytes, max_message: int = DEFAULT_MAX_MESSAGE) -> lis
 
     Each range consumes at least two bytes, so the work is linear in the message, which is capped.
     """
-    if len(message) > max_message:
-        raise RemoteProtocolError(f"reconcile message of {len(message)} bytes, the limit is {max_message}")
-    r = Reader(message, "reconcile message")
-    version = r.byte("version")
-    if version != VERSION:
-        raise UnsupportedVersion(f"reconcile version {version} is not supported (this node speaks {VERSION})")
+    r = open_message(message, "reconcile message", VERSION, max_message)
     out: list[_Range] = []
     lower = KEY_MIN
     while lower != KEY_MAX:
@@ -471,80 +468,3 @@ class Reconciler:
             if not self._store.keys(self._topic, candidate, key, now, limit=1):
                 return candidate
         return key
-
-
-# --- the heads fast path ----------------------------------------------------------------------------
-
-def heads_message(store: Store, topic: bytes, now: int) -> bytes:
-    """Our highest seq per author (unexpired envelopes), for ``answer_heads`` on the peer."""
-    heads = store.author_heads(topic, now)
-    authors = sorted(heads)
-    flags = _PARTIAL if len(authors) > MAX_HEADS else 0
-    authors = authors[:MAX_HEADS]
-    out = bytearray([HEADS_VERSION, flags])
-    out += varint(len(authors))
-    for author in authors:
-        out += author
-        out += varint(heads[author])
-    return bytes(out)
-
-
-def parse_heads(message: bytes) -> tuple[dict[bytes, int], bool]:
-    """(author -> seq, partial) from a heads message; raises RemoteProtocolError if malformed."""
-    limit = 3 + MAX_HEADS * (AUTHOR_SIZE + _MAX_VARINT_BYTES) + _MAX_VARINT_BYTES
-    if len(message) > limit:
-        raise RemoteProtocolError(f"heads message of {len(message)} bytes, the limit is {limit}")
-    r = Reader(message, "heads message")
-    version = r.byte("version")
-    if version != HEADS_VERSION:
-        raise UnsupportedVersion(f"heads version {version} is not supported (this node speaks {HEADS_VERSION})")
-    flags = r.byte("flags")
-    if flags & ~_PARTIAL:
-        raise r.error(f"unknown flags {flags:#x}")
-    n = r.varint("author count")
-    if n > MAX_HEADS or n * (AUTHOR_SIZE + 1) > r.remaining:
-        raise r.error(f"{n} authors with {r.remaining} bytes left")
-    heads: dict[bytes, int] = {}
-    previous = b""
-    for _ in range(n):
-        author = r.take(AUTHOR_SIZE, "author")
-        if author <= previous:
-            raise r.error("authors not strictly ascending")
-        seq = r.varint("seq")
-        if seq > MAX_UINT:
-            raise r.error("seq beyond 2**63 - 1")
-        heads[author] = seq
-        previous = author
-    if r.remaining:
-        raise r.error("trailing bytes")
-    return heads, bool(flags & _PARTIAL)
-
-
-def answer_heads(store: Store, topic: bytes, message: bytes, now: int) -> list[bytes]:
-    """Ids of our unexpired envelopes the peer lacks by its heads (seq above its head for the author,
-    or an author it does not list), sorted by (created, id): the engine pushes them right away.
-
-    Bytes are O(authors); local work is one pass over the topic's headers (~0.3 us per envelope),
-    skipped entirely when no author of ours is ahead of the peer.
-    """
-    theirs, partial = parse_heads(message)
-    floors = {author: theirs.get(author, -1) for author, seq in store.author_heads(topic, now).items()
-              if seq > theirs.get(author, -1) and (author in theirs or not partial)}
-    if not floors:
-        return []
-    out = []
-    for key, data in store.items(topic, KEY_MIN, KEY_MAX, now):
-        author, seq = _author_seq(data)
-        floor = floors.get(author)
-        if floor is not None and seq > floor:
-            out.append(key.id)
-    return out
-
-
-def _author_seq(data: bytes) -> tuple[bytes, int]:
-    """Author and seq of a stored envelope (fields 3 and 4 of its msgpack array)."""
-    fields = unpack_strict(data, "stored envelope")
-    author, seq = fields[3], fields[4]
-    if type(author) is not bytes or type(seq) is not int:
-        raise LocalProtocolError("the store holds an envelope that is not one")
-    return author, seq

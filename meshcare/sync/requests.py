@@ -5,51 +5,36 @@ Every frame here is peer input, so each answer is bounded and charged to the pee
 answers are rate-limited per (peer, topic); Graft and Want fetches, the rows a Reconcile answer reads and
 the envelopes it pushes cost work units. A request over budget is ignored and counted, and a peer that
 keeps sending them loses its link (``RemoteProtocolError``). Every push goes through
-``Store.fetch(topic, ids, now)``: only the frame's topic, only unexpired envelopes, each once. Every id
-list we send is split at ``MAX_IDS_PER_FRAME``, so no frame of ours exceeds the frame cap.
+``Store.fetch(topic, ids, now)``: only the frame's topic, only unexpired envelopes, each once. Frames go
+out through the engine's ``LinkTable`` (id lists split, pushes batched).
 
-``SyncEngine`` inherits this mixin; the attributes and methods declared below are its own.
+``SyncEngine`` inherits this mixin; the attributes declared below are its own, and so are the two
+reconciliation hooks (the engine's ``CatchUp`` decides whether an exchange starts or ends).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from ..errors import RemoteProtocolError
 from ..ranges import KEY_MAX, KEY_MIN
 from ..store import Store
-from ..wire import Ping, Push
 from . import events as ev
 from .events import PeerKey
-from .budget import PeerBudget
-from .frames import MAX_IDS_PER_FRAME, Graft, Heads, IHave, Prune, Reconcile, Want
+from .frames import Heads, IHave, Reconcile, Want
 from .gossip import TopicGossip
-from .reconcile import Reconciler, answer_heads
-from .session import QueueLane, Session
+from .heads import answer_heads
+from .link_table import LinkTable
+from .reconcile import Reconciler
+from .session import QueueLane
 
 if TYPE_CHECKING:
-    from .engine import SyncConfig
+    from .config import SyncConfig
 
-_PUSH_BATCH_BYTES: Final = 200_000
 #: Work units charged per byte of a Reconcile message we answer (its ranges cost store queries).
 RECONCILE_WORK_PER_BYTE: Final = 0.125
-
-
-@dataclass(slots=True)
-class Link:
-    """One link as the engine sees it: its session, its budget, who dialled, liveness, round trip."""
-
-    session: Session
-    budget: PeerBudget
-    initiator: bool
-    last_rx: float
-    opened: float
-    rtt: float = 0.0
-    node: bytes = b""
-
 
 
 class PeerRequests:
@@ -58,14 +43,10 @@ class PeerRequests:
     store: Store
     config: SyncConfig
     stats: Counter[str]
-    _links: dict[PeerKey, Link]
+    _links: LinkTable
     _gossip: dict[bytes, TopicGossip]
     _requested: dict[bytes, float]
     _graft_topics: set[bytes]
-
-    def _send(self, peer: PeerKey, frame: Push | Ping | IHave | Graft | Prune | Want | Heads | Reconcile,
-              lane: QueueLane, out: list[ev.Effect]) -> None:
-        raise NotImplementedError
 
     def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
         raise NotImplementedError
@@ -75,7 +56,8 @@ class PeerRequests:
         raise NotImplementedError
 
     def _lacking(self, ids: Sequence[bytes]) -> list[bytes]:
-        raise NotImplementedError
+        """The ids of ``ids`` this node does not hold (one store query; none for no ids)."""
+        return self.store.missing(list(ids)) if ids else []
 
     def _over_budget(self, peer: PeerKey, what: str, now: float) -> None:
         """A request of ``peer`` is ignored for being over one of its budgets. Raises
@@ -113,7 +95,8 @@ class PeerRequests:
             self._over_budget(peer, "heads", now)
             return
         ids = answer_heads(self.store, frame.topic, frame.payload, int(now))
-        self._push_catchup(peer, frame.topic, self.store.fetch(frame.topic, ids, int(now)), out)
+        self._links.push(peer, frame.topic, self.store.fetch(frame.topic, ids, int(now)), QueueLane.BULK, out,
+                         catchup=True)
         if self._links[peer].initiator:
             self._start_reconcile(peer, frame.topic, now, out)
 
@@ -128,21 +111,23 @@ class PeerRequests:
             return
         step = Reconciler(self.store, topic).receive(frame.payload, int(now))
         if step.send_ids and budget.charge_work(2 * len(step.send_ids), now):
-            self._push_catchup(peer, topic, self.store.fetch(topic, step.send_ids, int(now)), out)
+            raws = self.store.fetch(topic, step.send_ids, int(now))
+            self._links.push(peer, topic, raws, QueueLane.BULK, out, catchup=True)
         elif step.send_ids:
             self._over_budget(peer, "reconcile", now)
         for lower, upper in step.send_ranges:
             if not budget.charge_work(2 * self.store.count(topic, lower, upper, int(now)), now):
                 self._over_budget(peer, "reconcile", now)
                 break
-            self._push_catchup(peer, topic, [d for _, d in self.store.items(topic, lower, upper, int(now))], out)
+            raws = [d for _, d in self.store.items(topic, lower, upper, int(now))]
+            self._links.push(peer, topic, raws, QueueLane.BULK, out, catchup=True)
         room = self.config.limits.requested_max - len(self._requested)
         need = [i for i in step.need_ids if i not in self._requested][:max(0, room)]
         for i in need:
             self._requested[i] = now
-        self._send_ids(peer, Want, topic, need, QueueLane.BULK, out)
+        self._links.send_ids(peer, Want, topic, need, QueueLane.BULK, out)
         if step.reply is not None:
-            self._send(peer, Reconcile(topic, step.reply), QueueLane.BULK, out)
+            self._links.send(peer, Reconcile(topic, step.reply), QueueLane.BULK, out)
         self._reconcile_progress(peer, topic, step.reply is None, now, out)
 
     def _graft_wait(self, peer: PeerKey) -> float:
@@ -157,8 +142,8 @@ class PeerRequests:
             return self.config.graft_timeout
         return min(self.config.graft_timeout, max(0.02, 4 * rtt))
 
-    def _push_ids(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float, lane: QueueLane,
-                  out: list[ev.Effect], *, catchup: bool = False) -> None:
+    def _answer_fetch(self, peer: PeerKey, topic: bytes, ids: Sequence[bytes], now: float, lane: QueueLane,
+                      out: list[ev.Effect], *, catchup: bool = False) -> None:
         """Answer a Graft or Want: the ids' envelopes *of this topic*, unexpired (``Store.fetch``), each
         once; the lookups and pushes are charged to the peer's work budget (ignored if it cannot pay)."""
         if not ids:
@@ -166,29 +151,4 @@ class PeerRequests:
         if not self._links[peer].budget.charge_work(2 * len(ids), now):
             self._over_budget(peer, "fetches", now)
             return
-        self._push_raw(peer, topic, self.store.fetch(topic, ids, int(now)), lane, out, catchup=catchup)
-
-    def _push_catchup(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], out: list[ev.Effect]) -> None:
-        """Push what reconciliation found missing (marked catch-up: the receiver does not re-broadcast)."""
-        if raws:
-            self._push_raw(peer, topic, raws, QueueLane.BULK, out, catchup=True)
-
-    def _send_ids(self, peer: PeerKey, kind: type[IHave] | type[Graft] | type[Want], topic: bytes,
-                  ids: Sequence[bytes], lane: QueueLane, out: list[ev.Effect]) -> None:
-        """Send an id list as as many frames as it takes (``MAX_IDS_PER_FRAME`` each): no frame we send
-        may exceed the frame cap, whatever number of ids peers made us hold."""
-        for start in range(0, len(ids), MAX_IDS_PER_FRAME):
-            self._send(peer, kind(topic, list(ids[start:start + MAX_IDS_PER_FRAME])), lane, out)
-
-    def _push_raw(self, peer: PeerKey, topic: bytes, raws: Sequence[bytes], lane: QueueLane,
-                  out: list[ev.Effect], *, catchup: bool = False) -> None:
-        batch: list[bytes] = []
-        size = 0
-        for raw in raws:
-            if batch and size + len(raw) > _PUSH_BATCH_BYTES:
-                self._send(peer, Push(topic, batch, catchup), lane, out)
-                batch, size = [], 0
-            batch.append(raw)
-            size += len(raw) + 3
-        if batch:
-            self._send(peer, Push(topic, batch, catchup), lane, out)
+        self._links.push(peer, topic, self.store.fetch(topic, ids, int(now)), lane, out, catchup=catchup)

@@ -28,9 +28,9 @@ from enum import Enum, IntEnum
 from typing import Final
 
 from ..errors import LocalProtocolError, RemoteProtocolError, UnsupportedVersion
-from ..wire import MAX_FRAME_SIZE, WIRE_VERSION, Close, Frame, Ping, Pong, Push
+from ..wire import MAX_FRAME_SIZE, WIRE_VERSION, Frame
 from .compact import AuthorTable, compact, expand
-from .frames import CODEC, FEATURES, Hello, Topics
+from .frames import ALWAYS_FRAMES, CODEC, FEATURES, TOPIC_FRAMES, Close, Hello, Ping, Pong, Push, Topics
 
 TAG_SIZE: Final = 16
 #: Tags one Topics frame may carry (a peer's longer list is a protocol error; the node offers at most this).
@@ -78,14 +78,14 @@ class QueueLane(IntEnum):
 
 
 #: Which frame types each state accepts (beyond Ping/Pong/Close, accepted while open).
-SYNC_TYPES: Final = frozenset(range(12, 18)) | {4}
+SYNC_TYPES: Final = frozenset(f.TYPE for f in TOPIC_FRAMES)
 TRANSITIONS: Final[dict[State, frozenset[int]]] = {
     State.AWAIT_HELLO: frozenset({Hello.TYPE}),
     State.AWAIT_TOPICS: frozenset({Topics.TYPE}),
     State.LIVE: frozenset({Topics.TYPE}) | SYNC_TYPES,
     State.CLOSED: frozenset(),
 }
-_ALWAYS: Final = frozenset({Ping.TYPE, Pong.TYPE, Close.TYPE})
+_ALWAYS: Final = frozenset(f.TYPE for f in ALWAYS_FRAMES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,8 +87,8 @@ def sample_frames() -> list[wire.Frame]:
     ids = [bytes([n]) * 32 for n in range(3)]
     envelopes = sample_envelopes()
     return [
-        wire.Ping(7), wire.Pong(2**40), wire.Close(1, "going away"),
-        wire.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes], True),
+        frames.Ping(7), frames.Pong(2**40), frames.Close(1, "going away"),
+        frames.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes], True),
         frames.Hello(wire.WIRE_VERSION, list(frames.FEATURES), wire.MAX_FRAME_SIZE),
         frames.Topics([bytes(16), b"\xff" * 16]),
         frames.IHave(t.SHARED_TOPIC, ids), frames.Graft(t.SHARED_TOPIC, ids[:1]), frames.Prune(t.SHARED_TOPIC),
@@ -119,15 +119,15 @@ def session_seeds() -> dict[str, bytes]:
     greeting = peer.take_output()
     envelopes = sample_envelopes()
     ids: list[bytes] = [bytes(e.id) for e in envelopes]
-    peer.send(wire.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes[:2]]), QueueLane.URGENT)
+    peer.send(frames.Push(t.SHARED_TOPIC, [e.encoded for e in envelopes[:2]]), QueueLane.URGENT)
     peer.send(frames.IHave(t.SHARED_TOPIC, ids))
     peer.send(frames.Graft(t.SHARED_TOPIC, ids[:1]))
     peer.send(frames.Want(t.SHARED_TOPIC, ids[1:]))
     peer.send(frames.Prune(t.SHARED_TOPIC))
     peer.send(frames.Heads(t.SHARED_TOPIC, b"\x01\x02"))
     peer.send(frames.Reconcile(t.SHARED_TOPIC, b"\x00"))
-    peer.send(wire.Ping(1), QueueLane.URGENT)
-    peer.send(wire.Push(t.SHARED_TOPIC, [envelopes[2].encoded], True), QueueLane.BULK)
+    peer.send(frames.Ping(1), QueueLane.URGENT)
+    peer.send(frames.Push(t.SHARED_TOPIC, [envelopes[2].encoded], True), QueueLane.BULK)
     live = peer.take_output()
     peer.set_topics(frozenset({b"B" * 16}))
     peer.close(1, "leaving")
