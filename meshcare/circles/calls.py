@@ -50,9 +50,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..vocab import CALL_STATUSES
 from .posts import Post, dedupe_sorted, thread_call
 
-STATUSES: Final = ("open", "claimed", "resolved")
+STATUSES: Final = CALL_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

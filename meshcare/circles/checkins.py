@@ -28,7 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .posts import SUGGEST_CALL_OPTION, Post, dedupe_sorted
+from ..vocab import SUGGEST_CALL_OPTION
+from .posts import Post, dedupe_sorted
 
 
 @dataclass(frozen=True, slots=True)

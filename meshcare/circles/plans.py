@@ -20,7 +20,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import BadInput
-from .posts import MAX_PLAN_FIELD, PLAN_FIELDS, Post, dedupe_sorted
+from ..vocab import MAX_PLAN_FIELD, PLAN_FIELDS
+from .posts import Post, dedupe_sorted
 
 
 @dataclass(frozen=True, slots=True)

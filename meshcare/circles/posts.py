@@ -39,39 +39,17 @@ from typing import Any, Final
 
 from ..errors import RemoteProtocolError
 from ..text import clean
+from ..vocab import (CHECKIN_VISIBILITY, CONSENTS, DEFAULT_OPTIONS, LADDER_TARGETS, MAX_CALL_TEXT,
+                     MAX_CONSENT_NOTE, MAX_LADDER_AFTER, MAX_LADDER_STEPS, MAX_OFFER_TEXT, MAX_OPTION_TEXT,
+                     MAX_OPTIONS, MAX_PLAN_FIELD, MAX_PRESENCE_CAP, MAX_PROMPT, MAX_REACH, MAX_REPLY_TEXT,
+                     MAX_STEP_MEMBERS, MAX_UPDATE_TEXT, MIN_OPTIONS, NEEDS, OFFER_KINDS, PLAN_FIELDS,
+                     PRESENCE_STATUSES, SHARE_TARGETS, SUGGEST_CALL_OPTION, TIME_MAX, URGENCIES)
+
+# The words and limits themselves live in ``meshcare.vocab`` (shared with the control API, the CLI and
+# the TUI); ``posts.URGENCIES`` and friends still name them for the tests.
 
 ID_SIZE: Final = 32
-TIME_MAX: Final = 2**63 - 1
-
-MAX_CALL_TEXT: Final = 4000
-MAX_REACH: Final = 500
-MAX_CONSENT_NOTE: Final = 500
-MAX_LADDER_STEPS: Final = 5
-MAX_LADDER_AFTER: Final = 1440  # minutes: a ladder spans at most one day
-MAX_STEP_MEMBERS: Final = 50
-MAX_OFFER_TEXT: Final = 2000
-MAX_UPDATE_TEXT: Final = 4000
 MAX_ESCALATE_STEP: Final = MAX_LADDER_STEPS - 1
-MAX_PROMPT: Final = 1000
-MIN_OPTIONS: Final = 2
-MAX_OPTIONS: Final = 6
-MAX_OPTION_TEXT: Final = 60
-MAX_REPLY_TEXT: Final = 2000
-MAX_PRESENCE_CAP: Final = 20
-MAX_PLAN_FIELD: Final = 2000
-
-URGENCIES: Final = ("now", "today", "whenever")
-NEEDS: Final = ("listen", "company", "practical", "ride")
-CONSENTS: Final = ("no_police", "do_not_tell_others", "no_calls", "text_only")
-LADDER_TARGETS: Final = ("chosen", "facilitators", "circle")
-OFFER_KINDS: Final = ("call", "come_over", "listening", "text")
-CHECKIN_VISIBILITY: Final = ("facilitators", "circle")
-PRESENCE_STATUSES: Final = ("available", "away")
-SHARE_TARGETS: Final = ("call", "circle")
-PLAN_FIELDS: Final = ("helps", "avoid", "contact", "other")
-DEFAULT_OPTIONS: Final = ("doing OK", "could use a chat", "need support now")
-#: A check-in reply with this option text suggests starting a call for support (see checkins.py).
-SUGGEST_CALL_OPTION: Final = DEFAULT_OPTIONS[-1]
 
 #: Posts that belong to one call's thread when ``body["call"]`` names it (always, except a ``checkin``,
 #: which may go to the whole circle instead); sealing.py boxes them with the call's key.

@@ -28,12 +28,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .. import vocab
+from ..vocab import PRESENCE_STATES
 from .calls import CallState
 from .posts import Post, dedupe_sorted
 
-STATUSES: Final = ("available", "away", "unknown")
+STATUSES: Final = PRESENCE_STATES
 #: How long a presence post without ``until`` holds: an evening or a night (docs/circles.md).
-DEFAULT_PRESENCE_S: Final = 12 * 3600
+DEFAULT_PRESENCE_S: Final = vocab.DEFAULT_PRESENCE_S
 
 
 @dataclass(frozen=True, slots=True)

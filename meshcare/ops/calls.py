@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect
-from ..circles.posts import OFFER_KINDS
+from ..vocab import OFFER_KINDS
 from .common import (Args, Result, call_dict, circle_of, find_call, int_or_none, items, member_of, post, resolved_by,
                      text, validated)
 
