@@ -28,7 +28,8 @@ from meshcare.control.events import EVENTS
 from meshcare.control.requests import REQUESTS, Request
 from meshcare.control.results import RESULTS
 from tests.test_control_api import records
-from tests.test_daemon_circles import circle_of_three, make, wait_for
+from tests.helpers import circle_of_three, wait_for
+from tests.helpers import make_daemon as make
 
 pytestmark = pytest.mark.timeout(180)
 
