@@ -18,7 +18,7 @@ from ..circles import plans as pl
 from ..circles import posts as ps
 from ..circles.circle import Circle
 from ..circles.registry import View
-from ..errors import BadInput, NotFound, RemoteProtocolError
+from ..errors import BadInput, NotFound
 from ..ids import TopicId
 from ..node import Node
 from ..node_events import Authored, Effect
@@ -68,11 +68,9 @@ def items(args: Args, key: str) -> list[Any]:
 
 
 def validated(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Check a post body built from a request; a person's mistake is BadInput, not a protocol error."""
-    try:
-        return ps.validate(kind, body)
-    except RemoteProtocolError as exc:
-        raise BadInput(str(exc).replace("malformed ", "")) from None
+    """Check a post body built from a request by the rules every node applies; a person's mistake is
+    BadInput (``fault``), not a peer's protocol error."""
+    return ps.validate(kind, body, fault=BadInput)
 
 
 # --- finding things --------------------------------------------------------------------------------
