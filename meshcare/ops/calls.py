@@ -12,7 +12,8 @@ from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect
 from ..vocab import OFFER_KINDS
-from .common import (Args, Result, call_dict, circle_of, find_call, int_or_none, items, member_of, post, resolved_by,
+from . import present
+from .common import (Args, Result, circle_of, find_call, int_or_none, items, member_of, post, resolved_by,
                      text, validated)
 
 
@@ -34,7 +35,7 @@ def call_create(node: Node, args: Args, now: float) -> tuple[Result, list[Effect
     body = validated("call", body)
     audience = circle.call_audience(node.registry.me, body["ladder"], 0)
     e, effects = post(node, circle, "call", body, now, audience)
-    return {"call": call_dict(node, circle, e.id)}, effects
+    return {"call": present.call_view(node, circle, e.id).to_data()}, effects
 
 
 def calls_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
@@ -46,14 +47,14 @@ def calls_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]
             continue
         for cid, state in node.registry.view(circle).calls.items():
             if show_all or state.status != "resolved":
-                out.append(call_dict(node, circle, cid))
+                out.append(present.call_view(node, circle, cid).to_data())
     out.sort(key=lambda c: (c["status"] == "resolved", -c["created"]))
     return {"calls": out}, []
 
 
 def call_show(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
     circle, _, state = find_call(node, text(args, "call"))
-    return {"call": call_dict(node, circle, state.id)}, []
+    return {"call": present.call_view(node, circle, state.id).to_data()}, []
 
 
 def _thread(node: Node, args: Args, now: float, kind: str, extra: dict[str, Any]) -> tuple[Result, list[Effect]]:
@@ -64,7 +65,7 @@ def _thread(node: Node, args: Args, now: float, kind: str, extra: dict[str, Any]
         raise BadInput(f"this call was resolved {resolved_by(node, state)}; nothing more can be added to it. "
                        "If someone needs support again, start a new call")
     e, effects = post(node, circle, kind, validated(kind, {"call": state.id, **extra}), now)
-    return {"id": e.id.hex(), "call": call_dict(node, circle, state.id)}, effects
+    return {"id": e.id.hex(), "call": present.call_view(node, circle, state.id).to_data()}, effects
 
 
 def call_offer(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
@@ -122,7 +123,7 @@ def call_resolve(node: Node, args: Args, now: float) -> tuple[Result, list[Effec
     (``already_resolved``)."""
     circle, _, state = find_call(node, text(args, "call"))
     if state.status == "resolved":
-        return {"id": None, "already_resolved": True, "call": call_dict(node, circle, state.id)}, []
+        return {"id": None, "already_resolved": True, "call": present.call_view(node, circle, state.id).to_data()}, []
     me = node.registry.me
     if me not in (state.caller, state.claimer) and me not in circle.roster.facilitators:
         raise BadInput("the person who made the call, whoever has it, or a facilitator resolves it")

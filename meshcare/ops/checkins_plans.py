@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..circles import plans as pl
-from ..circles import presence as pr
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect, SaveState
-from .common import (Args, Result, checkin_dict, circle_of, find_call, find_checkin, int_or_none, items, post, text,
+from . import present
+from .common import (Args, Result, circle_of, find_call, find_checkin, int_or_none, items, post, text,
                      validated)
 
 # --- check-ins ---------------------------------------------------------------------------------------
@@ -24,7 +24,7 @@ def checkin_create(node: Node, args: Args, now: float) -> tuple[Result, list[Eff
     if args.get("options"):
         body["options"] = items(args, "options")
     e, effects = post(node, circle, "checkin", validated("checkin", body), now)
-    return {"checkin": checkin_dict(node, circle, e.id)}, effects
+    return {"checkin": present.checkin_view(node, circle, e.id).to_data()}, effects
 
 
 def checkin_reply(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
@@ -45,17 +45,17 @@ def checkin_reply(node: Node, args: Args, now: float) -> tuple[Result, list[Effe
     e, effects = post(node, circle, "checkin_reply", validated("checkin_reply", {
         "checkin": state.id, "option": index, "text": text(args, "text", required=False)}), now)
     suggest = index == len(options) - 1 and options[-1] == "need support now"
-    return {"id": e.id.hex(), "checkin": checkin_dict(node, circle, state.id), "option": options[index],
+    return {"id": e.id.hex(), "checkin": present.checkin_view(node, circle, state.id).to_data(), "option": options[index],
             "suggest_call": suggest}, effects
 
 
 def checkin_show(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
     circle, _, state = find_checkin(node, text(args, "checkin"))
-    return {"checkin": checkin_dict(node, circle, state.id)}, []
+    return {"checkin": present.checkin_view(node, circle, state.id).to_data()}, []
 
 
 def checkin_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    out = [checkin_dict(node, c, cid) for c in node.registry.circles.values()
+    out = [present.checkin_view(node, c, cid).to_data() for c in node.registry.circles.values()
            for cid in node.registry.view(c).checkins]
     out.sort(key=lambda c: -c["created"])
     return {"checkins": out}, []
@@ -82,25 +82,14 @@ def presence_set(node: Node, args: Args, now: float) -> tuple[Result, list[Effec
 
 def roster(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
     circles = [circle_of(node, args)] if args.get("circle") else list(node.registry.circles.values())
-    out = []
-    for circle in circles:
-        view = node.registry.view(circle)
-        rows = pr.roster(pr.fold_presence(circle.posts, int(now)), view.calls, circle.roster.readers,
-                         node.registry.names())
-        out.append({"circle": circle.topic.hex(), "name": circle.roster.name, "roster": rows})
-    return {"circles": out}, []
+    return {"circles": [present.circle_roster_view(node, c, int(now)).to_data() for c in circles]}, []
 
 
 # --- support plan ------------------------------------------------------------------------------------
 
 
 def plan_show(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    shares = []
-    for circle in node.registry.circles.values():
-        for s in node.registry.view(circle).shares.values():
-            if s.author == node.registry.me:
-                shares.append({**pl.share_to_dict(s, node.registry.names()), "circle": circle.topic.hex()})
-    return {"plan": node.state.plan, "shares": shares}, []
+    return {"plan": node.state.plan, "shares": [s.to_data() for s in present.own_share_views(node)]}, []
 
 
 def plan_edit(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:

@@ -15,7 +15,8 @@ from ..crypto.keys import check_name, fingerprint
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect, PeerDiscovered, SaveState
-from .common import Args, Result, circle_dict, circle_of, flag, int_or_none, member_of, publish, roster, text
+from . import present
+from .common import Args, Result, circle_of, flag, int_or_none, member_of, publish, roster, text
 
 
 def circle_create(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
@@ -36,7 +37,7 @@ def circle_create(node: Node, args: Args, now: float) -> tuple[Result, list[Effe
     effects: list[Effect] = [SaveState(node.state)]      # the secret is kept before anything uses it
     _, published = roster(node, circle, "create", {"name": name, "member_name": my_name,
                                                    "settings": settings.to_dict(), **circle.new_epoch_fields([])}, now)
-    return {"circle": circle_dict(node, circle)}, effects + published
+    return {"circle": present.circle_view(node, circle).to_data()}, effects + published
 
 
 def circle_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
@@ -52,7 +53,7 @@ def circle_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect
                         "since": saved.since if saved else None,
                         "status": "refused" if refused else "waiting", "refused": refused})
     circles = sorted(registry.circles.values(), key=lambda c: (c.roster.name, c.topic))
-    return {"circles": [circle_dict(node, c) for c in circles], "joining": joining}, []
+    return {"circles": [present.circle_view(node, c).to_data() for c in circles], "joining": joining}, []
 
 
 def circle_invite(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:

@@ -14,7 +14,6 @@ from typing import Any, TypeAlias, TypeVar
 from .. import envelope as env
 from ..circles import calls as cl
 from ..circles import checkins as ck
-from ..circles import plans as pl
 from ..circles import posts as ps
 from ..circles.circle import Circle
 from ..circles.registry import View
@@ -147,46 +146,7 @@ def roster(node: Node, circle: Circle, kind: str, fields: dict[str, Any],
     return e, publish(node, [(circle.topic, e)], now)
 
 
-# --- presentation ----------------------------------------------------------------------------------
-
-
-def circle_dict(node: Node, circle: Circle) -> Result:
-    roster_ = circle.roster
-    me = node.registry.me
-    role = roster_.role(me)
-    status = "member" if role else (circle.departure(me) or "left") if me in roster_.ever else "joining"
-    return {"id": circle.topic.hex(), "name": roster_.name, "role": role, "status": status,
-            "members": len([m for m in roster_.members.values() if m.role != "relay"]),
-            "relays": len([m for m in roster_.members.values() if m.role == "relay"]),
-            "facilitators": len(roster_.facilitators), "settings": roster_.settings.to_dict(),
-            "created": roster_.created, "epoch": roster_.current}
-
-
-def call_dict(node: Node, circle: Circle, call_id: bytes) -> Result:
-    registry = node.registry
-    view = registry.view(circle)
-    state = view.calls[call_id]
-    names = registry.names()
-    out = cl.call_to_dict(state, names)
-    audience = registry.audience_then(circle, state)
-    waiting = sorted(audience - state.received_by - {state.caller})
-    out["names"].update({m.hex(): names[m] for m in waiting if m in names})
-    out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name,
-                "audience": len(audience - {state.caller}),
-                "reached": len((state.received_by & audience) - {state.caller}),
-                "waiting_on": [m.hex() for m in waiting], "mine": state.caller == registry.me,
-                "claimed_too": registry.me in state.also_claimed,
-                "plans": [pl.share_to_dict(s, names) for s in
-                          pl.shares_for_call(view.shares, call_id, state.caller)]})
-    return out
-
-
-def checkin_dict(node: Node, circle: Circle, checkin: bytes) -> Result:
-    state = node.registry.view(circle).checkins[checkin]
-    readers = circle.roster.readers - {state.author}
-    out = ck.checkin_to_dict(state, node.registry.names(), readers)
-    out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name})
-    return out
+# --- messages ----------------------------------------------------------------------------------------
 
 
 def resolved_by(node: Node, state: cl.CallState) -> str:
