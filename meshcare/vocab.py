@@ -65,8 +65,10 @@ DEFAULT_PRESENCE_S: Final = 12 * 3600
 
 #: Roles in a circle; a relay carries the circle's envelopes without being able to read them.
 ROLES: Final = ("facilitator", "member", "relay")
+#: Roles of people, who take calls and say whether they are available (a relay is a node, not a person).
+PERSON_ROLES: Final = ("facilitator", "member")
 #: Roles a facilitator grants to someone already in the circle.
-GRANTED_ROLES: Final = ("facilitator", "member")
+GRANTED_ROLES: Final = PERSON_ROLES
 #: This node's place in a circle: in it, left it, removed from it, or waiting to be admitted.
 CIRCLE_STATUSES: Final = ("member", "left", "removed", "joining")
 #: A request to join: still waiting for a member to come online, or refused (``REFUSAL_REASONS``).

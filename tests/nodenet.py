@@ -20,7 +20,7 @@ from meshcare.node import Node
 from meshcare.node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                                   ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady,
                                   PeerDiscovered, Persist, SaveState, Started)
-from meshcare.ops import OPS, Operation
+from meshcare.ops import OPS, Operation, perform
 from meshcare.store.memory import MemoryStore
 
 from .helpers import NOW
@@ -75,7 +75,7 @@ class NodeNet:
 
     def op(self, who: str, op: str, /, **args: Any) -> dict[str, Any]:
         """A control op, as the daemon runs it: the result, with its effects carried out."""
-        result, effects = self.ops[op](self.nodes[who], args, self.now)
+        result, effects = perform(self.ops, op, self.nodes[who], args, self.now)
         self.apply(who, effects)
         return result
 

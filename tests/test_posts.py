@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from meshcare import wire
 from meshcare.circles import posts as p
 from meshcare.circles.posts import Post, make_post, opaque_reply, validate
-from meshcare.errors import RemoteProtocolError
+from meshcare.errors import BadInput, RemoteProtocolError
 from meshcare.text import clean
 
 from .helpers import ladders, mid, mk
@@ -237,6 +237,15 @@ def test_rejects(kind, body, message):
     with pytest.raises(RemoteProtocolError) as info:
         validate(kind, body)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("kind,body,message", BAD, ids=[f"{k}-{m[:40]}" for k, _, m in BAD])
+def test_a_body_built_from_a_request_is_the_persons_mistake(kind, body, message):
+    """The ops check the bodies they build with ``fault=BadInput``: the same rules and message, raised
+    as the person's mistake from the start (never a protocol error translated afterwards)."""
+    with pytest.raises(BadInput) as info:
+        validate(kind, body, fault=BadInput)
+    assert message in str(info.value) and not isinstance(info.value, RemoteProtocolError)
 
 
 def test_no_diagnostic_or_risk_field_anywhere():

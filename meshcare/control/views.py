@@ -204,7 +204,7 @@ class Circle(Record):
     facilitators: int = key(COUNT, "facilitators in it")
     settings: CircleSettings = key(View(CircleSettings), "its settings")
     created: int = key(WHEN, "when it was founded")
-    epoch: int = key(COUNT, "its current key epoch")
+    epoch: int | None = key(Maybe(COUNT), "its current key epoch (null while joining: its roster has not arrived)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

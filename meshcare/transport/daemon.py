@@ -39,16 +39,20 @@ from typing import Final
 
 import trio
 
+from ..control import requests as rq
+from ..control import results as rs
+from ..control import views as cv
+from ..control.names import OP_PEERS, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
-from ..errors import LinkError, RemoteProtocolError, UnknownOp
+from ..errors import LinkError, RemoteProtocolError
 from ..ids import NodeId
 from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
                            PeerKey, PeerLost, Persist, SaveState, Started)
-from ..ops import OPS, Args, Operation, Result
+from ..ops import OPS, Op, Operation, perform
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -89,7 +93,8 @@ class Daemon:
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self.events = EventHub(EVENT_BUFFER)
-        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), "status": self._status, "peers": self._peers}
+        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
+                                           OP_PEERS: Op(rq.Peers, self._peers)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
@@ -366,12 +371,10 @@ class Daemon:
     def subscribe(self) -> trio.MemoryReceiveChannel[EventItem]:
         return self.events.subscribe()
 
-    def perform(self, op: str, args: Args) -> Result:
-        """``request`` without the event loop: run one op now and carry out its effects."""
-        operation = self._ops.get(op)
-        if operation is None:
-            raise UnknownOp(f"this daemon has no operation {op!r}")
-        result, effects = operation(self.node, args, self.now())
+    def perform(self, op: str, args: Data) -> Data:
+        """``request`` without the event loop: run one op now and carry out its effects. Raises UnknownOp
+        for an op in no table, BadInput (NotFound) as the op does."""
+        result, effects = perform(self._ops, op, self.node, args, self.now())
         self._apply(effects)
         return result
 
@@ -380,24 +383,23 @@ class Daemon:
             return self.perform(op, args)
         return run
 
-    def _status(self, node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-        return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
-                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(now - self.started, 3),
-                "links": len(self.links), "envelopes": len(self.store), "topics": len(node.plain_topics),
-                "statistics": {**node.statistics(), **self.admission.statistics(),
-                               "internal_errors": self.faults.count},
-                "wire_bytes_in": self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
-                "wire_bytes_out": self._wire[1] + sum(link.channel.wire_out for link in self.links.values())}, []
+    def _status(self, node: Node, req: rq.Status, now: float) -> tuple[rs.StatusResult, list[Effect]]:
+        return rs.StatusResult(
+            node_id=self.identity.node_id.hex(), name=self.identity.name, listen=f"{self.listen[0]}:{self.port}",
+            uptime_s=round(now - self.started, 3), links=len(self.links), envelopes=len(self.store),
+            topics=len(node.plain_topics),
+            statistics={**node.statistics(), **self.admission.statistics(), "internal_errors": self.faults.count},
+            wire_bytes_in=self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
+            wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
 
-    def _peers(self, node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-        peers: list[Result] = [
-            {"node_id": link.node_id.hex(), "address": links.show(link.address), "linked": True,
-             "initiator": link.initiator, "since": round(link.opened, 3),
-             "topics": len(node.engine.shared_topics(key))} for key, link in self.links.items()]
+    def _peers(self, node: Node, req: rq.Peers, now: float) -> tuple[rs.PeersResult, list[Effect]]:
+        peers = [cv.Peer(node_id=link.node_id.hex(), address=links.show(link.address), linked=True,
+                         initiator=link.initiator, since=round(link.opened, 3),
+                         topics=len(node.engine.shared_topics(key))) for key, link in self.links.items()]
         linked = {link.address for link in self.links.values()}
         for key, source in node.known.items():
             address = links.as_address(key)
             if address is not None and address not in linked:
-                peers.append({"node_id": None, "address": links.show(address), "linked": False, "source": str(source)})
-        return {"peers": peers}, []
+                peers.append(cv.Peer(node_id=None, address=links.show(address), linked=False, source=str(source)))
+        return rs.PeersResult(peers=tuple(peers)), []
 
