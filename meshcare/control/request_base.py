@@ -14,7 +14,7 @@ from . import results as r
 from .names import BAD_REQUEST, NOT_FOUND
 from .schema import MemberRef, Record, Text, arg
 
-__all__ = ["CIRCLE_REF", "ID_REF", "MEMBER_REF", "NAME", "NO_CALL", "NO_CHECKIN", "NO_CIRCLE", "NO_MEMBER", "R",
+__all__ = ["CIRCLE_REF", "ID_REF", "id_ref", "MEMBER_REF", "NAME", "NO_CALL", "NO_CHECKIN", "NO_CIRCLE", "NO_MEMBER", "R",
            "RESOLVED", "Request", "call_arg", "circle_arg"]
 
 R = TypeVar("R", bound=r.Result)
@@ -23,6 +23,11 @@ R = TypeVar("R", bound=r.Result)
 CIRCLE_REF: Final = Text(1, vocab.MAX_REF, strip=True)
 #: A call, check-in, offer, invite or share by the start of its id.
 ID_REF: Final = Text(vocab.MIN_ID_PREFIX, vocab.MAX_REF, strip=True)
+
+
+def id_ref(hint: str) -> Text:
+    """A reference by the start of an id, with where a person finds the ids (for a short reference)."""
+    return Text(vocab.MIN_ID_PREFIX, vocab.MAX_REF, strip=True, hint=hint)
 #: A member by name or start of id (or a 32-byte id).
 MEMBER_REF: Final = MemberRef(1, vocab.MAX_REF, strip=True)
 #: A person's or a circle's name.
@@ -68,4 +73,4 @@ def circle_arg(doc: str = "the circle: its name or the start of its id") -> Any:
 
 def call_arg() -> Any:
     """The ``call`` argument of the call ops."""
-    return arg(ID_REF, "the call: the start of its id", noun="the call")
+    return arg(id_ref("`meshcare calls --all` lists them"), "the call: the start of its id", noun="the call")

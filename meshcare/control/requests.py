@@ -23,7 +23,7 @@ from ..errors import BadInput
 from . import names as n
 from . import results as r
 from .names import BAD_REQUEST, NOT_FOUND
-from .request_base import (CIRCLE_REF, ID_REF, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
+from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
 from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
 
@@ -125,7 +125,7 @@ class CircleRevoke(Request[r.CircleRevokeResult]):
         NO_CIRCLE, (NOT_FOUND, "no single invite of the circle starts with that"),
         (BAD_REQUEST, "this person may not revoke invites"))
     circle: str = circle_arg()
-    invite: str = arg(ID_REF, "the invite: the start of its id", noun="the invite")
+    invite: str = arg(id_ref("`meshcare circle invites CIRCLE` lists them"), "the invite: the start of its id", noun="the invite")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,7 +304,7 @@ class CallAccept(Request[r.CallAcceptResult]):
         NO_CALL, (BAD_REQUEST, "it is not this person's call"),
         (NOT_FOUND, "no single offer of the call starts with that"), RESOLVED)
     call: str = call_arg()
-    offer: str = arg(ID_REF, "the offer: the start of its id", noun="the offer")
+    offer: str = arg(id_ref("`meshcare call show CALL` lists them"), "the offer: the start of its id", noun="the offer")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -360,7 +360,7 @@ class CheckinReply(Request[r.CheckinReplyResult]):
     ERRORS = (
         NO_CHECKIN, (BAD_REQUEST, "the option matches none or several of the answers, or its number is past "
                                    "the last answer (the message lists them)"))
-    checkin: str = arg(ID_REF, "the check-in: the start of its id", noun="the check-in")
+    checkin: str = arg(id_ref("`meshcare checkins` lists them"), "the check-in: the start of its id", noun="the check-in")
     option: int | str = arg(Either((Int(1, vocab.MAX_OPTIONS), Text(1, vocab.MAX_REF))),
                             "the answer: its number (1, 2, ...), as a number or digits, or the start of its text",
                             noun="the answer")
@@ -374,7 +374,7 @@ class CheckinShow(Request[r.CheckinShowResult]):
 
     OP = n.OP_CHECKIN_SHOW
     ERRORS = (NO_CHECKIN,)
-    checkin: str = arg(ID_REF, "the check-in: the start of its id", noun="the check-in")
+    checkin: str = arg(id_ref("`meshcare checkins` lists them"), "the check-in: the start of its id", noun="the check-in")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -463,7 +463,7 @@ class PlanRetract(Request[r.PlanRetractResult]):
 
     OP = n.OP_PLAN_RETRACT
     ERRORS = ((NOT_FOUND, "no share of this person's plan starts with that"),)
-    share: str = arg(ID_REF, "the share: the start of its id", noun="the share")
+    share: str = arg(id_ref("`meshcare plan show` lists them"), "the share: the start of its id", noun="the share")
 
 
 _ALL: Final[tuple[type[Request[Any]], ...]] = (

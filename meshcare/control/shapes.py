@@ -80,11 +80,13 @@ class Shape:
 class Text(Shape):
     """Text. ``lo``: fewest characters besides surrounding whitespace (1: must not be blank);
     ``hi``: most characters (counted after stripping surrounding whitespace when ``strip``, as the
-    daemon does for names and references)."""
+    daemon does for names and references); ``hint``: where to find a valid value, added to the message
+    when the text is empty or too short."""
 
     lo: int = 0
     hi: int | None = None
     strip: bool = False
+    hint: str = ""
 
     def check(self, value: object, noun: str, where: str | None = None) -> Any:
         if not isinstance(value, str):
@@ -94,8 +96,9 @@ class Text(Shape):
             raise BadInput(f"{noun} is {size} characters long; at most {self.hi} fit")
         solid = len(value.strip())
         if solid < self.lo:
-            raise BadInput(f"{noun} is empty" if solid == 0 else
-                           f"{noun} is too short: at least {self.lo} characters, not {solid}")
+            problem = (f"{noun} is empty" if solid == 0 else
+                       f"{noun} is too short: at least {self.lo} characters, not {solid}")
+            raise BadInput(f"{problem} ({self.hint})" if self.hint else problem)
         return value
 
     def describe(self) -> str:
