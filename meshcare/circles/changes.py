@@ -241,6 +241,10 @@ class Changes:
 
     def _joins_answered(self) -> list[Fact]:
         self._note_joins()
+        joining = {entry.token.topic for entry in self.registry.joining.values() if entry.token is not None}
+        for topic in [t for t in self._awaiting if t not in joining and t not in self.registry.circles]:
+            del self._awaiting[topic]            # a join given up (its lobby is gone): no welcome to wait for
+        self._refused &= set(self.registry.joining)
         out: list[Fact] = []
         for lobby, entry in self.registry.joining.items():
             if entry.token is not None and entry.refused is not None and lobby not in self._refused:

@@ -137,7 +137,8 @@ class PresenceEvent(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncEvent(Event):
     """This node started catching up on a circle (a link began sharing it, or what it missed is
-    arriving), or is caught up (the neighbours it reconciled with have nothing more for it)."""
+    arriving), or is caught up: nothing more is arriving (the neighbours it reconciled with had nothing
+    more for it, or their links ended: see `peer`). A periodic check that finds nothing is not told."""
 
     NAME: ClassVar[str] = n.EV_SYNC
     circle: str = key(CIRCLE_ID, "the circle's id")
