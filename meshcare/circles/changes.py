@@ -177,6 +177,7 @@ class Changes:
         self._awaiting: dict[bytes, str] = {}            # circles this node joins -> name (welcome due)
         self._refused: set[bytes] = set()                # lobbies whose refusal was told
         self._catching_up: frozenset[bytes] = frozenset()
+        self._expires: int | None = None                 # the earliest presence ``until`` of any circle
 
     def touch(self, topic: bytes) -> None:
         """Something may have changed in ``topic`` (a circle or a lobby)."""
@@ -195,22 +196,28 @@ class Changes:
             self._seen[topic] = _summarize(self.registry, circle, int(now))
             self._at[topic] = now
         self._touched.clear()
+        self._expiry()
 
     def next_time(self) -> float | None:
         """When ``take`` next has work of its own: a touched circle's interval ends, or a presence runs out."""
         times = [self._at.get(t, 0.0) + INTERVAL for t in self._touched]
-        times += [float(s.expires) for s in self._seen.values() if s.expires is not None]
+        if self._expires is not None:
+            times.append(float(self._expires))
         return min(times, default=None)
 
     def take(self, now: float, catching_up: frozenset[bytes]) -> list[Fact]:
         """The facts since the last call: joins answered, then each touched circle's changes (those
         summarized less than ``INTERVAL`` ago wait for ``next_time``), then sync states."""
+        t = int(now)
+        expired = self._expires is not None and self._expires <= t
+        if not (self._touched or self._lobbies or expired or catching_up or self._catching_up):
+            return []                           # the common case: nothing to look at
         out: list[Fact] = []
         if self._lobbies:
             self._lobbies = False
             out += self._joins_answered()
-        t = int(now)
-        self._touched.update(topic for topic, s in self._seen.items() if s.expires is not None and s.expires <= t)
+        if expired:
+            self._touched.update(topic for topic, s in self._seen.items() if s.expires is not None and s.expires <= t)
         for topic in sorted(self._touched):
             circle = self.registry.circles.get(topic)
             if circle is None:
@@ -221,10 +228,15 @@ class Changes:
             self._touched.discard(topic)
             self._at[topic] = now
             out += self._diff(circle, t)
-        for topic in set(self._seen) - set(self.registry.circles):
-            self._forget(topic)
+        if len(self._seen) > len(self.registry.circles):      # circles dropped without a touch
+            for topic in set(self._seen) - set(self.registry.circles):
+                self._forget(topic)
+        self._expiry()
         out += self._sync(catching_up)
         return out
+
+    def _expiry(self) -> None:
+        self._expires = min((s.expires for s in self._seen.values() if s.expires is not None), default=None)
 
     def _forget(self, topic: TopicId) -> None:
         self._seen.pop(topic, None)
