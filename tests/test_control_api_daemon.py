@@ -201,5 +201,5 @@ def test_every_cli_command_that_asks_is_covered_here():
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
                "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract"}
     assert covered == ops
-    assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync", "notice",
-                           "call.changed", "checkin.changed"}
+    assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
+                           "notice", "call.changed", "checkin.changed"}

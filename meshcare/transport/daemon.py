@@ -15,7 +15,8 @@ the thread pool that checks signatures, and applying the node's effects: ``Persi
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
 the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), ``Fault`` to
-``Faults``. The one event this shell says of its own is ``peer`` (a link opened or ended). Every node call happens on the trio thread.
+``Faults``. The one event this shell says of its own is ``peer`` (a link opened or ended). Every node
+call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
