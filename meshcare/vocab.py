@@ -76,6 +76,25 @@ JOIN_STATUSES: Final = ("waiting", "refused")
 #: Why a member's node refused a join request.
 REFUSAL_REASONS: Final = ("used", "revoked", "expired", "invalid")
 
+# --- what a subscribed client is told (control events) -------------------------------------------
+
+#: How a circle's membership changed (``member`` events).
+MEMBER_CHANGES: Final = ("joined", "left", "removed", "role")
+#: What happened to an invite (``invite`` events).
+INVITE_CHANGES: Final = ("used", "revoked")
+#: The answer to this node's request to join a circle (``join`` events).
+JOIN_OUTCOMES: Final = ("welcome", "refused")
+#: Where this node stands with a circle's sync (``sync`` events).
+SYNC_STATES: Final = ("catching_up", "caught_up")
+#: Notices for the person (``notice`` events): this node was removed from a circle; someone joined under
+#: the name of a member who left or was removed, with another key.
+NOTICES: Final = ("removed", "key_changed")
+#: How a call changed (``call.changed`` events), and which parts of it changed.
+CALL_CHANGES: Final = ("new", "updated", "resolved", "gone")
+CALL_PARTS: Final = ("status", "claim", "offers", "updates", "step", "reach", "followup")
+#: How a check-in changed (``checkin.changed`` events).
+CHECKIN_CHANGES: Final = ("new", "reply", "tally", "gone")
+
 # --- support plans --------------------------------------------------------------------------------
 
 #: The parts of a support plan.

@@ -134,9 +134,14 @@ def _events() -> list[str]:
            "Sent only after `subscribe`, on that connection: `{\"t\": \"ev\", \"name\": NAME, \"data\": {...}}`. "
            "Events say that something changed; ask again for the state (a client that reconnects asks for "
            "everything it shows). A client ignores event names it does not know.", "",
+           "`peer`, `envelope` and `circle` come once per link or envelope. The others come once per change, "
+           "however it came (a post from the network, an op, a duty, an expiry) and however many envelopes "
+           "carried it: the node compares what each circle shows before and after. Changes in one circle "
+           "within a quarter of a second of each other come together. A circle this node is joining is "
+           "quiet until `join` says `welcome`.", "",
            "| name | record | when |", "|---|---|---|"]
-    out += [f"| [`{name}`](#event-{name}) | `{cls.__name__}` | {_cell(_summary(cls).split(chr(10))[0])} |"
-            for name, cls in EVENTS.items()]
+    out += [f"| [`{name}`](#event-{name.replace('.', '')}) | `{cls.__name__}` | "
+            f"{_cell(_summary(cls).split(chr(10))[0])} |" for name, cls in EVENTS.items()]
     out.append("")
     for name, cls in EVENTS.items():
         out += [f"### Event `{name}`", "", _summary(cls), "", f"Data `{cls.__name__}`:", "", *_keys(cls), ""]

@@ -1,9 +1,16 @@
 """What the daemon tells a subscribed client as it happens: one typed event per name, ``EVENTS`` maps
 event name -> class.
 
-Events are hints that something changed, not the state itself: a client that reconnects asks again
-(``calls.list``, ``circle.list``, ...). Their data keys are contracts like result keys: added to, never
-renamed. A client ignores event names it does not know (a newer daemon may send more).
+Events say what changed, not the whole state: a client that reconnects asks again (``calls.list``,
+``circle.list``, ...). Their data keys are contracts like result keys: added to, never renamed. A client
+ignores event names it does not know (a newer daemon may send more).
+
+Two kinds. Per envelope and per link (``envelope``, ``circle``, ``peer``): raw, one per envelope taken in
+or link opened. Per change (``member``, ``invite``, ``join``, ``presence``, ``sync``, ``notice``,
+``call.changed``, ``checkin.changed``): the node compares what each circle shows before and after, so
+one change is one event however it came (a post from the network, an op, a duty, an expiry), however
+many envelopes carried it; changes within a quarter of a second of each other in one circle come
+together. These are what a screen lives on.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from typing import ClassVar, Final
 
 from .. import vocab
 from . import names as n
-from .schema import Choice, Flag, Record, Text, key
-from .views import CIRCLE_ID, COUNT, ID
+from .schema import Choice, Flag, Int, Maybe, Record, Seq, Text, key
+from .views import CIRCLE_ID, COUNT, ID, TEXT, WHEN
 
-__all__ = ["CallEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event", "PeerEvent"]
+__all__ = ["CallChangedEvent", "CallEvent", "CheckinChangedEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event",
+           "InviteEvent", "JoinEvent", "MemberEvent", "NoticeEvent", "PeerEvent", "PresenceEvent", "SyncEvent"]
 
 
 class Event(Record):
@@ -74,7 +82,113 @@ class CallEvent(Event):
     claimer: str = key(ID, "who has the call")
 
 
-_ALL: Final[tuple[type[Event], ...]] = (PeerEvent, EnvelopeEvent, CircleEvent, CallEvent)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberEvent(Event):
+    """Someone joined a circle, left it, was removed, or got another role. This node's own removal comes
+    as a `notice` (`removed`) instead; its own leaving as `left`."""
+
+    NAME: ClassVar[str] = n.EV_MEMBER
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    change: str = key(Choice(vocab.MEMBER_CHANGES), "what happened")
+    member: str = key(ID, "who")
+    name: str = key(TEXT, "their name in the circle")
+    role: str | None = key(Maybe(Choice(vocab.ROLES)), "their role now (null once they are gone)")
+    was: str | None = key(Maybe(Choice(vocab.ROLES)), "their role before (null when they joined)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InviteEvent(Event):
+    """An invite of a circle was used (someone joined with it: "used by Bo") or revoked."""
+
+    NAME: ClassVar[str] = n.EV_INVITE
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    change: str = key(Choice(vocab.INVITE_CHANGES), "what happened")
+    invite: str = key(ID, "the invite's id (as `circle.invites` lists it)")
+    by: str = key(ID, "who made the invite")
+    mine: bool = key(Flag(), "this node made it")
+    member: str | None = key(Maybe(ID), "who used it (null when revoked)")
+    name: str | None = key(Maybe(TEXT), "their name in the circle (null when revoked)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JoinEvent(Event):
+    """This node's request to join a circle (`circle.join`) was answered: `welcome` (it is in the circle
+    now: ask `circle.list`) or `refused` (with the reason; ask for a new invite)."""
+
+    NAME: ClassVar[str] = n.EV_JOIN
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    name: str = key(TEXT, "the circle's name, as the invite gave it")
+    outcome: str = key(Choice(vocab.JOIN_OUTCOMES), "the answer")
+    reason: str | None = key(Maybe(Choice(vocab.REFUSAL_REASONS)), "why it was refused (null: welcome)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PresenceEvent(Event):
+    """A member's availability changed, or ran out (`unknown`)."""
+
+    NAME: ClassVar[str] = n.EV_PRESENCE
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    member: str = key(ID, "whose availability")
+    status: str = key(Choice(vocab.PRESENCE_STATES), "available, away, or unknown (ran out)")
+    until: int | None = key(Maybe(WHEN), "until when it holds (null: unknown)")
+    cap: int | None = key(Maybe(Int(1, vocab.MAX_PRESENCE_CAP)), "the most calls they take at a time")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncEvent(Event):
+    """This node started catching up on a circle (a link began sharing it, or what it missed is
+    arriving), or is caught up: nothing more is arriving (the neighbours it reconciled with had nothing
+    more for it, or their links ended: see `peer`). A periodic check that finds nothing is not told."""
+
+    NAME: ClassVar[str] = n.EV_SYNC
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    state: str = key(Choice(vocab.SYNC_STATES), "catching up, or caught up")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeEvent(Event):
+    """Something the person should see as a banner. `removed`: this node was removed from the circle
+    (`member` is this node; what it held of the circle is deleted within ten minutes). `key_changed`:
+    `member` joined under the name of `previous`, who left or was removed: most likely that person on a
+    new device, possibly someone else; compare fingerprints in person (`circle.verify`). A
+    `claim_lost` notice comes as a `call` event."""
+
+    NAME: ClassVar[str] = n.EV_NOTICE
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    circle_name: str = key(TEXT, "the circle's name")
+    kind: str = key(Choice(vocab.NOTICES), "what to tell the person")
+    member: str = key(ID, "whom it is about")
+    name: str = key(TEXT, "their name in the circle")
+    previous: str | None = key(Maybe(ID), "key_changed: the id that name had before")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallChangedEvent(Event):
+    """A call this node can read appeared, changed, was resolved, or is gone (expired): ask `call.show`."""
+
+    NAME: ClassVar[str] = n.EV_CALL_CHANGED
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    call: str = key(ID, "the call's id")
+    change: str = key(Choice(vocab.CALL_CHANGES), "what happened")
+    parts: tuple[str, ...] = key(Seq(Choice(vocab.CALL_PARTS)),
+                                 "updated or resolved: which parts changed (claim, offers, reach, ...)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckinChangedEvent(Event):
+    """A check-in appeared, got replies, had its tally change otherwise (a reply went), or is gone
+    (expired): ask `checkin.show`."""
+
+    NAME: ClassVar[str] = n.EV_CHECKIN_CHANGED
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    checkin: str = key(ID, "the check-in's id")
+    change: str = key(Choice(vocab.CHECKIN_CHANGES), "what happened")
+    members: tuple[str, ...] = key(Seq(ID), "reply: whose answer is new or changed")
+
+
+_ALL: Final[tuple[type[Event], ...]] = (PeerEvent, EnvelopeEvent, CircleEvent, CallEvent, MemberEvent, InviteEvent,
+                                        JoinEvent, PresenceEvent, SyncEvent, NoticeEvent, CallChangedEvent,
+                                        CheckinChangedEvent)
 
 #: Event name -> the class of its data.
 EVENTS: Final[Mapping[str, type[Event]]] = {cls.NAME: cls for cls in _ALL}

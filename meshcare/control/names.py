@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BAD_REQUEST", "EV_CALL", "EV_CIRCLE", "EV_ENVELOPE", "EV_PEER", "FAILED", "NOT_FOUND", "OP_CALLS_LIST",
-           "OP_CALL_ACCEPT", "OP_CALL_CLAIM", "OP_CALL_CREATE", "OP_CALL_OFFER", "OP_CALL_RELEASE",
+__all__ = ["BAD_REQUEST", "EV_CALL", "EV_CALL_CHANGED", "EV_CHECKIN_CHANGED", "EV_CIRCLE", "EV_ENVELOPE", "EV_INVITE",
+           "EV_JOIN", "EV_MEMBER", "EV_NOTICE", "EV_PEER", "EV_PRESENCE", "EV_SYNC", "FAILED", "NOT_FOUND",
+           "OP_CALLS_LIST", "OP_CALL_ACCEPT", "OP_CALL_CLAIM", "OP_CALL_CREATE", "OP_CALL_OFFER", "OP_CALL_RELEASE",
            "OP_CALL_RESOLVE", "OP_CALL_SHOW", "OP_CALL_UPDATE", "OP_CHECKIN_CREATE", "OP_CHECKIN_LIST",
            "OP_CHECKIN_REPLY", "OP_CHECKIN_SHOW", "OP_CIRCLE_CREATE", "OP_CIRCLE_INVITE",
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
@@ -65,6 +66,14 @@ EV_PEER: Final = "peer"
 EV_ENVELOPE: Final = "envelope"
 EV_CIRCLE: Final = "circle"
 EV_CALL: Final = "call"
+EV_MEMBER: Final = "member"
+EV_INVITE: Final = "invite"
+EV_JOIN: Final = "join"
+EV_PRESENCE: Final = "presence"
+EV_SYNC: Final = "sync"
+EV_NOTICE: Final = "notice"
+EV_CALL_CHANGED: Final = "call.changed"
+EV_CHECKIN_CHANGED: Final = "checkin.changed"
 
 # --- error kinds of ``ok: false`` replies (clients treat kinds they do not know as FAILED) -------------
 

@@ -14,7 +14,9 @@ What stays here: sockets, dialling and accepting, links, admission, the backstop
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
-the ``EventHub``, ``Fault`` to ``Faults``. Every node call happens on the trio thread.
+the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), ``Fault`` to
+``Faults``. The one event this shell says of its own is ``peer`` (a link opened or ended). Every node
+call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
@@ -42,6 +44,7 @@ import trio
 from ..control import requests as rq
 from ..control import results as rs
 from ..control import views as cv
+from ..control.events import Event as ControlEvent
 from ..control.names import OP_PEERS, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
@@ -51,8 +54,9 @@ from ..ids import NodeId
 from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
-                           PeerKey, PeerLost, Persist, SaveState, Started)
+                           PeerKey, PeerLost, Persist, SaveState, Started, Tell)
 from ..ops import OPS, Op, Operation, perform
+from ..ops.events import event_of, peer_event
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -236,7 +240,7 @@ class Daemon:
             if self.links.get(node) is link:
                 del self.links[node]
                 self._event(LinkClosed(node, reason, misbehaved))
-                self.events.publish("peer", {"address": links.show(address), "node_id": node.hex(), "linked": False})
+                self._publish(peer_event(links.show(address), node, False))
 
     def _output_for(self, link: Link) -> bytes:
         """Only the link currently registered under its node id takes that node's output: a replaced link's
@@ -269,7 +273,7 @@ class Daemon:
             self._event(LinkClosed(node_id, "replaced by a simultaneous connection"))
         link = Link(node_id, address, node_id, initiator, stream, channel, wake)
         self.links[node_id] = link
-        self.events.publish("peer", {"address": links.show(address), "node_id": node_id.hex(), "linked": True})
+        self._publish(peer_event(links.show(address), node_id, True))
         return link
 
     async def _timers(self) -> None:
@@ -309,6 +313,8 @@ class Daemon:
                     link.kick()
             elif isinstance(effect, Notify):
                 self.events.publish(effect.name, effect.data)
+            elif isinstance(effect, Tell):
+                self._publish(event_of(effect.fact))
             elif isinstance(effect, SaveState):
                 self._writes.flush(self.now())
                 self._state_file.save(effect.state)
@@ -326,6 +332,9 @@ class Daemon:
                 self.faults.report(effect.where, effect.exception, self.now())
         self._writes.flush(self.now())
         self._timers_changed.set()
+
+    def _publish(self, event: ControlEvent) -> None:
+        self.events.publish(event.NAME, event.to_data())
 
     def _drop(self, effect: DropLink) -> None:
         link = self._link(effect.peer)
