@@ -14,9 +14,9 @@ What stays here: sockets, dialling and accepting, links, admission, the backstop
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
-the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), ``Fault`` to
-``Faults``. The one event this shell says of its own is ``peer`` (a link opened or ended). Every node
-call happens on the trio thread.
+the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), each numbered
+(``seq``, which ``snapshot`` answers too), ``Fault`` to ``Faults``. The one event this shell says of its
+own is ``peer`` (a link opened or ended). Every node call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
@@ -97,6 +97,7 @@ class Daemon:
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self.events = EventHub(EVENT_BUFFER)
+        self.event_seq = 0          # the number of the last event published (control events' ``seq``)
         self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
                                            OP_PEERS: Op(rq.Peers, self._peers)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
@@ -312,9 +313,9 @@ class Daemon:
                 if link is not None:
                     link.kick()
             elif isinstance(effect, Notify):
-                self.events.publish(effect.name, effect.data)
+                self._send_event(effect.name, effect.data)
             elif isinstance(effect, Tell):
-                self._publish(event_of(effect.fact))
+                self._publish(event_of(effect.fact, self.node, self.now()))
             elif isinstance(effect, SaveState):
                 self._writes.flush(self.now())
                 self._state_file.save(effect.state)
@@ -334,7 +335,12 @@ class Daemon:
         self._timers_changed.set()
 
     def _publish(self, event: ControlEvent) -> None:
-        self.events.publish(event.NAME, event.to_data())
+        self._send_event(event.NAME, event.to_data())
+
+    def _send_event(self, name: str, data: Data) -> None:
+        """Publish an event to the subscribers with its number (``seq``: what a snapshot is ordered by)."""
+        self.event_seq += 1
+        self.events.publish(name, {**data, "seq": self.event_seq})
 
     def _drop(self, effect: DropLink) -> None:
         link = self._link(effect.peer)
