@@ -181,6 +181,12 @@ class Changes:
         self._catching_up: frozenset[bytes] = frozenset()
         self._expires: int | None = None                 # the earliest presence ``until`` of any circle
 
+    @property
+    def catching_up(self) -> frozenset[bytes]:
+        """The circles the last ``SyncChanged`` facts said this node is catching up on (a snapshot says
+        the same as the events did)."""
+        return self._catching_up
+
     def touch(self, topic: bytes) -> None:
         """Something may have changed in ``topic`` (a circle or a lobby)."""
         if topic in self.registry.circles:

@@ -8,7 +8,7 @@ Task layout (docs/architecture.md)::
                 ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
-                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers
+                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers, snapshot
 
 What stays here: sockets, dialling and accepting, links, admission, the backstop, the one timer loop,
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
@@ -45,7 +45,7 @@ from ..control import requests as rq
 from ..control import results as rs
 from ..control import views as cv
 from ..control.events import Event as ControlEvent
-from ..control.names import OP_PEERS, OP_STATUS
+from ..control.names import OP_PEERS, OP_SNAPSHOT, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
@@ -57,6 +57,7 @@ from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, 
                            PeerKey, PeerLost, Persist, SaveState, Started, Tell)
 from ..ops import OPS, Op, Operation, perform
 from ..ops.events import event_of, peer_event
+from ..ops.snapshot import snapshot
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -99,7 +100,8 @@ class Daemon:
         self.events = EventHub(EVENT_BUFFER)
         self.event_seq = 0          # the number of the last event published (control events' ``seq``)
         self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
-                                           OP_PEERS: Op(rq.Peers, self._peers)}
+                                           OP_PEERS: Op(rq.Peers, self._peers),
+                                           OP_SNAPSHOT: Op(rq.Snapshot, self._snapshot)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
@@ -377,7 +379,7 @@ class Daemon:
         self._event(PeerLost(key))
 
     # ---------------------------------------------------------------------------------------------
-    # control (ControlHandler): the ops table, and the two ops about this shell
+    # control (ControlHandler): the ops table, and the three ops that need this shell
 
     async def request(self, op: str, args: Data) -> Data:
         """Perform ``op``; raises UnknownOp for an op in no table, or whatever the op raises."""
@@ -408,6 +410,15 @@ class Daemon:
             wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
 
     def _peers(self, node: Node, req: rq.Peers, now: float) -> tuple[rs.PeersResult, list[Effect]]:
+        return rs.PeersResult(peers=self._peer_views(node)), []
+
+    def _snapshot(self, node: Node, req: rq.Snapshot, now: float) -> tuple[rs.SnapshotResult, list[Effect]]:
+        """The node's part (``ops.snapshot``) with this shell's peers and the number of its last event:
+        events published after this answer are numbered higher (no effects, nothing in between)."""
+        return snapshot(node, req, now, peers=self._peer_views(node), seq=self.event_seq), []
+
+    def _peer_views(self, node: Node) -> tuple[cv.Peer, ...]:
+        """Linked peers first, then addresses known but not linked."""
         peers = [cv.Peer(node_id=link.node_id.hex(), address=links.show(link.address), linked=True,
                          initiator=link.initiator, since=round(link.opened, 3),
                          topics=len(node.engine.shared_topics(key))) for key, link in self.links.items()]
@@ -416,5 +427,5 @@ class Daemon:
             address = links.as_address(key)
             if address is not None and address not in linked:
                 peers.append(cv.Peer(node_id=None, address=links.show(address), linked=False, source=str(source)))
-        return rs.PeersResult(peers=tuple(peers)), []
+        return tuple(peers)
 
