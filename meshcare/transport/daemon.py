@@ -317,7 +317,8 @@ class Daemon:
             elif isinstance(effect, Notify):
                 self._send_event(effect.name, effect.data)
             elif isinstance(effect, Tell):
-                self._publish(event_of(effect.fact, self.node, self.now()))
+                if self.events.subscribed:      # (the views an event shows are built for someone only)
+                    self._publish(event_of(effect.fact, self.node, self.now()))
             elif isinstance(effect, SaveState):
                 self._writes.flush(self.now())
                 self._state_file.save(effect.state)
