@@ -84,8 +84,9 @@ class SnapshotResult(Result):
     greater than the snapshot's `seq` (older ones, already queued on the connection, are in the
     snapshot). Events come in `seq` order and each sets the state of the thing it names (a call's or
     check-in's event carries its whole view), so applying them in order keeps the client's state what
-    the daemon shows. After a `join` welcome, take a snapshot again: what was in the circle before this
-    node joined is not told one event at a time."""
+    the daemon shows. Numbers start again at 1 when the daemon restarts: compare an event's `seq` only
+    with the snapshot taken on the same connection. After a `join` welcome, take a snapshot again: what
+    was in the circle before this node joined is not told one event at a time."""
 
     OP: ClassVar[str] = n.OP_SNAPSHOT
     WHAT: ClassVar[str] = "the snapshot"
