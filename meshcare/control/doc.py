@@ -143,7 +143,8 @@ def _events() -> list[str]:
            "`peer`, `envelope` and `circle` come once per link or envelope. The others come once per change, "
            "however it came (a post from the network, an op, a duty, an expiry) and however many envelopes "
            "carried it: the node compares what each circle shows before and after. Changes in one circle "
-           "within a quarter of a second of each other come together. A circle this node is joining is "
+           "within a quarter of a second of each other come together, as one event per thing with its view "
+           "as it is by then (a call made and claimed within it comes as `new`, already claimed). A circle this node is joining is "
            "quiet until `join` says `welcome`.", "",
            "| name | record | when |", "|---|---|---|"]
     out += [f"| [`{name}`](#event-{name.replace('.', '')}) | `{cls.__name__}` | "
