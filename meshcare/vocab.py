@@ -89,11 +89,13 @@ SYNC_STATES: Final = ("catching_up", "caught_up")
 #: Notices for the person (``notice`` events): this node was removed from a circle; someone joined under
 #: the name of a member who left or was removed, with another key.
 NOTICES: Final = ("removed", "key_changed")
-#: How a call changed (``call.changed`` events), and which parts of it changed.
+#: How a call changed (``call.changed`` events), and which parts of it changed (``plans``: the support
+#: plans its thread shows).
 CALL_CHANGES: Final = ("new", "updated", "resolved", "gone")
-CALL_PARTS: Final = ("status", "claim", "offers", "updates", "step", "reach", "followup")
-#: How a check-in changed (``checkin.changed`` events).
-CHECKIN_CHANGES: Final = ("new", "reply", "tally", "gone")
+CALL_PARTS: Final = ("status", "claim", "offers", "updates", "step", "reach", "followup", "plans")
+#: How a check-in changed (``checkin.changed`` events); ``asked``: who it asks changed (someone joined
+#: or left the circle), so who has not answered changed.
+CHECKIN_CHANGES: Final = ("new", "reply", "tally", "asked", "gone")
 
 # --- support plans --------------------------------------------------------------------------------
 

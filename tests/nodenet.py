@@ -131,7 +131,7 @@ class NodeNet:
             elif isinstance(effect, Notify):
                 self.events[name].append((effect.name, effect.data))
             elif isinstance(effect, Tell):
-                event = event_of(effect.fact)
+                event = event_of(effect.fact, self.nodes[name], self.now)
                 self.events[name].append((event.NAME, event.to_data()))
             elif isinstance(effect, Log):
                 self.logs[name].append(effect.message)

@@ -221,7 +221,7 @@ ID = bytes(range(32))
     ("plan.edit", {"helps": "tea and a quiet room"}, {"helps": "tea and a quiet room", "avoid": None}),
     ("calls.list", {}, {"all": False, "circle": None}),
     ("circle.verify", {"circle": "Elm St", "member": "ann", "confirm": True}, {"confirm": True, "unverify": False}),
-    ("status", {}, {}), ("subscribe", {}, {}), ("circle.list", {"unknown": 1}, {}),
+    ("status", {}, {}), ("subscribe", {}, {}), ("snapshot", {}, {"circle": None, "all_calls": False}), ("circle.list", {"unknown": 1}, {}),
 ])
 def test_arguments_the_daemon_took_before_are_taken_and_defaulted(op: str, args: dict[str, Any],
                                                                   expect: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -16,12 +17,24 @@ import trio
 
 from meshcare.control import api
 from meshcare.control.protocol import Event
+from meshcare.crypto.keys import fingerprint
 from meshcare.transport.control_server import serve_control
 
 from .helpers import founded, make_daemon, member_names, wait_for
 from .test_control_server import RawClient
 
 pytestmark = pytest.mark.timeout(120)
+
+
+#: What each event shows of the state besides what it says happened (views, names), by event.
+SHOWN = {api.MemberEvent: ("circle_name", "view"), api.InviteEvent: ("circle_name",), api.JoinEvent: ("view",),
+         api.PresenceEvent: ("name", "circle_name"), api.SyncEvent: ("circle_name",), api.CallChangedEvent: ("view",),
+         api.CheckinChangedEvent: ("view",)}
+
+
+def bare(event: api.Event) -> api.Event:
+    """``event`` without what it shows of the state, to compare what it says happened."""
+    return replace(event, seq=None, **{f: None for f in SHOWN.get(type(event), ())})
 
 
 @pytest.fixture
@@ -58,12 +71,14 @@ async def test_a_subscribed_client_receives_the_changes_typed(sock_path, autojum
         await ann.request("call.claim", {"call": call})
         await wait_for(lambda: any(isinstance(e, api.CallChangedEvent) and "claim" in e.parts for e in got))
         await trio.sleep(5)
+        # numbered in the order sent, none missing
+        assert [e.seq for e in got] == list(range(got[0].seq or 0, (got[0].seq or 0) + len(got)))
 
         bob_id, circle = bob.identity.node_id.hex(), ann.node.registry.find("Elm St").topic.hex()
         # ann's own receipt (the only one in a circle of two) comes with the call, or just after it
-        reached = api.CallChangedEvent(circle=circle, call=call, change="updated", parts=("reach",))
-        assert got.count(reached) <= 1
-        changes = [e for e in got if not isinstance(e, (api.EnvelopeEvent, api.CircleEvent)) and e != reached]
+        reached = [e for e in got if isinstance(e, api.CallChangedEvent) and e.parts == ("reach",)]
+        assert len(reached) <= 1
+        changes = [bare(e) for e in got if not isinstance(e, (api.EnvelopeEvent, api.CircleEvent)) and e not in reached]
         assert changes[0] == api.PeerEvent(address=changes[0].address, node_id=bob_id, linked=True)
         assert changes[1:] == [
             api.MemberEvent(circle=circle, change="joined", member=bob_id, name="bob", role="member", was=None),
@@ -72,4 +87,19 @@ async def test_a_subscribed_client_receives_the_changes_typed(sock_path, autojum
             api.PresenceEvent(circle=circle, member=bob_id, status="available", until=changes[3].until, cap=2),
             api.CallChangedEvent(circle=circle, call=call, change="new", parts=()),
             api.CallChangedEvent(circle=circle, call=call, change="updated", parts=("status", "claim"))]
+        # what a screen shows comes with each event
+        member, invite, presence, new, claimed = [e for e in got if e.NAME in ("member", "invite", "presence")
+                                                  or (isinstance(e, api.CallChangedEvent) and e not in reached)]
+        assert isinstance(member, api.MemberEvent) and member.circle_name == "Elm St" and member.view is not None
+        assert (member.view.id, member.view.name, member.view.role, member.view.me) == (bob_id, "bob", "member", False)
+        assert member.view.fingerprint == fingerprint(bob.identity.node_id)
+        assert isinstance(invite, api.InviteEvent) and invite.circle_name == "Elm St"
+        assert isinstance(presence, api.PresenceEvent) and (presence.name, presence.circle_name) == ("bob", "Elm St")
+        assert isinstance(new, api.CallChangedEvent) and new.view is not None
+        assert (new.view.id, new.view.caller, new.view.text, new.view.status) == (call, bob_id, "could someone call",
+                                                                                  "open")
+        assert isinstance(claimed, api.CallChangedEvent) and claimed.view is not None
+        assert (claimed.view.status, claimed.view.claimer) == ("claimed", ann.identity.node_id.hex())
+        last = [e for e in got if isinstance(e, api.CallChangedEvent)][-1]
+        assert last.view == api.CallShowResult.from_data(ann.perform("call.show", {"call": call})).call
         nursery.cancel_scope.cancel()

@@ -8,14 +8,20 @@ as its typed record (``control.api.read_event``) with the very same data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import pytest
 
 from meshcare.circles import calls as cl
 from meshcare.circles import changes as ch
 from meshcare.circles import checkins as ck
 from meshcare.control import api
 from meshcare.control.events import EVENTS
+from meshcare.errors import NotFound
 from meshcare.ids import TopicId
+from meshcare.node_events import Effect
+from meshcare.ops import perform
 
 from .helpers import DAY
 from .nodenet import NodeNet
@@ -24,6 +30,62 @@ CIRCLE = "Elm St"
 SETTLE = 30.0
 #: The events that say what changed (the others come per envelope or per link).
 CHANGES = frozenset(EVENTS) - {"peer", "envelope", "circle", "call"}
+
+
+class Watched(NodeNet):
+    """A NodeNet that, each time a node's effects were carried out, asks that node's ops what every new
+    event shows (a call's or check-in's view, a member's row, the circle a welcome let it into): the
+    event must show exactly what the op answers at that moment. ``shown`` counts the checks by event."""
+
+    def __init__(self, *names: str) -> None:
+        super().__init__(*names)
+        self.shown: dict[str, int] = {}
+
+    def ask(self, name: str, op: str, **args: Any) -> dict[str, Any]:
+        result, effects = perform(self.ops, op, self.nodes[name], args, self.now)
+        assert effects == []
+        return result
+
+    def apply(self, name: str, effects: Sequence[Effect]) -> None:
+        mark = len(self.events[name])
+        super().apply(name, effects)
+        for event, data in self.events[name][mark:]:
+            if self._check(name, event, data):
+                self.shown[event] = self.shown.get(event, 0) + 1
+
+    def _check(self, name: str, event: str, data: dict[str, Any]) -> bool:
+        if event in ("call.changed", "checkin.changed"):
+            what = event.split(".")[0]
+            ref = data[what]
+            if data["change"] == "gone":
+                assert data["view"] is None, data
+                with pytest.raises(NotFound):
+                    self.ask(name, f"{what}.show", **{what: ref})
+            else:
+                assert data["view"] == self.ask(name, f"{what}.show", **{what: ref})[what], (name, event, data)
+            return True
+        if event == "member":
+            listed = [m for m in self.ask(name, "circle.members", circle=data["circle"])["members"]
+                      if m["id"] == data["member"]]
+            assert data["view"] == (listed[0] if listed else None), (name, data)
+            assert data["circle_name"] == CIRCLE
+            return True
+        if event == "join" and data["outcome"] == "welcome":
+            listed = [c for c in self.ask(name, "circle.list")["circles"] if c["id"] == data["circle"]]
+            assert data["view"] == listed[0], (name, data)
+            return True
+        return False
+
+    def last_views_are_current(self) -> int:
+        """Once everything settled: on every node, the last event about each call and check-in shows it
+        as ``call.show`` / ``checkin.show`` answer now (or it is gone). Returns how many were checked."""
+        checked = 0
+        for name, events in self.events.items():
+            last = {(event, data[event.split(".")[0]]): data for event, data in events
+                    if event in ("call.changed", "checkin.changed")}
+            for (event, _), data in last.items():
+                checked += self._check(name, event, data)
+        return checked
 
 
 class Told:
@@ -83,10 +145,10 @@ def join(net: NodeNet, name: str, via: str, *, as_name: str | None = None) -> st
     return token
 
 
-def circle(*names: str, others: tuple[str, ...] = (), **settings: Any) -> tuple[NodeNet, Told]:
+def circle(*names: str, others: tuple[str, ...] = (), **settings: Any) -> tuple[Watched, Told]:
     """ann founds the circle; ``names`` join one after another, each linked to the one before;
     ``others`` are nodes not started yet."""
-    net = NodeNet("ann", *names, *others)
+    net = Watched("ann", *names, *others)
     net.start("ann")
     net.op("ann", "circle.create", name=CIRCLE, **settings)
     for before, name in zip(("ann", *names), names):
@@ -186,6 +248,41 @@ def test_a_checkin_and_its_reply_are_told_on_every_node() -> None:
     assert told.since() == {name: [("checkin", "reply", ("bob",))] for name in ("ann", "bob", "cat")}
 
 
+def test_call_and_checkin_events_show_what_call_show_and_checkin_show_answer_then() -> None:
+    net, told = circle("bob", "cat", others=("dan",))
+    call = net.op("cat", "call.create", circle=CIRCLE, text="Rough night", reach="flat 3B")["call"]["id"]
+    net.run(SETTLE)
+    offer = net.op("bob", "call.offer", call=call, kind="come_over", text="in 10")["id"]
+    net.op("ann", "call.claim", call=call)
+    net.run(SETTLE)
+    net.op("cat", "call.accept", call=call, offer=offer[:8])
+    net.op("bob", "call.update", call=call, text="on my way")
+    net.op("cat", "plan.edit", helps="tea and a quiet room")
+    shared = net.op("cat", "plan.share", call=call)["share"]
+    net.run(SETTLE)
+    net.op("cat", "plan.retract", share=shared[:8])
+    net.op("cat", "plan.share", circle=CIRCLE)
+    private = net.op("ann", "checkin.create", circle=CIRCLE, prompt="How is everyone?")["checkin"]["id"]
+    open_ = net.op("ann", "checkin.create", circle=CIRCLE, prompt="Dinner?", options=["yes", "no"],
+                   visibility="circle")["checkin"]["id"]
+    net.run(SETTLE)
+    net.op("bob", "checkin.reply", checkin=private, option=3, text="rough week")
+    net.op("cat", "checkin.reply", checkin=open_, option=1)
+    net.run(SETTLE)
+    join(net, "dan", "ann")                            # the check-ins ask dan too now
+    net.op("cat", "call.resolve", call=call)
+    net.run(SETTLE)
+    parts = {p for events in net.events.values() for n, d in events if n == "call.changed" for p in d["parts"]}
+    assert {"claim", "offers", "updates", "plans", "status"} <= parts
+    changes = {d["change"] for events in net.events.values() for n, d in events if n == "checkin.changed"}
+    assert changes == {"new", "reply", "asked"}
+    assert net.shown["call.changed"] >= 3 * 6 and net.shown["checkin.changed"] >= 3 * 4
+    assert net.shown["member"] >= 3 and net.shown["join"] >= 3
+    # ann, bob, cat: a call and two check-ins each (dan was told none: what was there when it joined is
+    # its starting point, which a snapshot shows)
+    assert net.last_views_are_current() == 3 * 3
+
+
 def test_someone_joining_under_the_name_of_a_member_who_left_is_a_key_change_notice() -> None:
     net, told = circle("bob", others=("cat", "bob2"))
     join(net, "cat", "ann")                             # linked to ann: bob's leaving does not cut cat off
@@ -259,6 +356,15 @@ def test_a_reply_that_went_changes_the_tally_without_a_new_answer() -> None:
     assert ch._checkins(topic, before, changed) == [ch.CheckinChanged(topic, b"k" * 32, "reply", (bo,))]
     assert ch._checkins(topic, before, went) == [ch.CheckinChanged(topic, b"k" * 32, "tally", ())]
     assert ch._checkins(topic, before, before) == []
+
+
+def test_someone_joining_or_leaving_changes_whom_a_checkin_asks() -> None:
+    topic = TopicId(b"t" * 16)
+    ann, bo, dan = b"a" * 32, b"b" * 32, b"d" * 32
+    state = {b"k" * 32: _checkin(_reply(bo, b"1" * 32, 0))}
+    assert ch._checkins(topic, state, state, (frozenset({ann, bo}), frozenset({ann, bo, dan}))) == \
+        [ch.CheckinChanged(topic, b"k" * 32, "asked")]
+    assert ch._checkins(topic, state, state, (frozenset({ann, bo}), frozenset({ann}))) == []   # bo had answered
 
 
 def test_which_parts_of_a_call_changed() -> None:

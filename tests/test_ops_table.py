@@ -1,9 +1,9 @@
 """The op table: one explicit mapping, findable by grep, each op typed by its request and result.
 
 mypy checks each ``Op(request class, function)`` where the table is written; these tests hold the rest:
-the table names exactly the API's ops (the shell adds ``status`` and ``peers``), each op reads the
-request class ``REQUESTS`` registers for its name and its function declares that request and the
-request's result (what mypy saw), every name is written where grep finds it, and the adapter answers
+the table names exactly the API's ops (the shell adds ``status``, ``peers`` and ``snapshot``), each op
+reads the request class ``REQUESTS`` registers for its name and its function declares that request and
+the request's result (what mypy saw), every name is written where grep finds it, and the adapter answers
 an unknown op with ``UnknownOp`` and bad arguments with the request's own BadInput.
 """
 
@@ -28,7 +28,7 @@ from meshcare.ops.bench import BENCH_OPS
 from .helpers import make_daemon
 from .nodenet import NodeNet
 
-SHELL_OPS = {n.OP_STATUS, n.OP_PEERS}
+SHELL_OPS = {n.OP_STATUS, n.OP_PEERS, n.OP_SNAPSHOT}
 
 
 def _check_typed(table: Mapping[str, Operation]) -> None:
@@ -48,7 +48,7 @@ def test_the_table_holds_every_op_of_the_api_but_the_shells_own():
     _check_typed(OPS)
 
 
-def test_the_daemon_adds_status_and_peers_typed_too():
+def test_the_daemon_adds_status_peers_and_snapshot_typed_too():
     daemon = make_daemon("ann")
     ops = daemon._ops
     assert set(ops) == set(OPS) | SHELL_OPS

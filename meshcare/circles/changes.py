@@ -35,6 +35,7 @@ from ..ids import TopicId
 from . import calls as cl
 from . import checkins as ck
 from . import membership as ms
+from . import plans as pl
 from . import presence as pr
 from .circle import Circle
 from .registry import Registry, View
@@ -127,7 +128,8 @@ class CallChanged:
 @dataclass(frozen=True, slots=True)
 class CheckinChanged:
     """A check-in appeared, got replies (``members``: whose current answer is new or changed), had its
-    tally change otherwise (a reply went), or is gone (expired)."""
+    tally change otherwise (a reply went), asks other members (``asked``: someone joined or left), or
+    is gone (expired)."""
 
     circle: TopicId
     checkin: bytes
@@ -178,6 +180,12 @@ class Changes:
         self._refused: set[bytes] = set()                # lobbies whose refusal was told
         self._catching_up: frozenset[bytes] = frozenset()
         self._expires: int | None = None                 # the earliest presence ``until`` of any circle
+
+    @property
+    def catching_up(self) -> frozenset[bytes]:
+        """The circles the last ``SyncChanged`` facts said this node is catching up on (a snapshot says
+        the same as the events did)."""
+        return self._catching_up
 
     def touch(self, topic: bytes) -> None:
         """Something may have changed in ``topic`` (a circle or a lobby)."""
@@ -286,8 +294,9 @@ class Changes:
             out += _invites(circle.topic, before.roster, after.roster, self.me)
         out += _presence(circle.topic, before.presence, after.presence, after.roster.members)
         if before.view is not after.view:
-            out += _calls(circle.topic, before.view.calls, after.view.calls)
-            out += _checkins(circle.topic, before.view.checkins, after.view.checkins)
+            out += _calls(circle.topic, before.view, after.view)
+            out += _checkins(circle.topic, before.view.checkins, after.view.checkins,
+                             _asked(before.roster, after.roster))
         return out
 
     def _members(self, circle: Circle, old: ms.Roster, new: ms.Roster) -> list[Fact]:
@@ -356,15 +365,24 @@ def _presence(topic: TopicId, old: Mapping[bytes, _Presence], new: Mapping[bytes
     return out
 
 
-def _calls(topic: TopicId, old: Mapping[bytes, cl.CallState], new: Mapping[bytes, cl.CallState]) -> list[Fact]:
+def _calls(topic: TopicId, before: View, after: View) -> list[Fact]:
+    """Calls that appeared, changed or went. A call's thread shows the support plans shared in it (and
+    its caller's circle-wide one): a share or a retraction changes the call's ``plans``."""
+    old, new = before.calls, after.calls
+    shares = before.shares != after.shares
     out: list[Fact] = []
     for call_id, call in new.items():
         was = old.get(call_id)
         if was is None:
             out.append(CallChanged(topic, call_id, "new"))
-        elif was != call:
+            continue
+        parts = _parts(was, call) if was != call else ()
+        if shares and (pl.shares_for_call(before.shares, call_id, was.caller)
+                       != pl.shares_for_call(after.shares, call_id, call.caller)):
+            parts += ("plans",)
+        if parts:
             change = "resolved" if call.status == "resolved" and was.status != "resolved" else "updated"
-            out.append(CallChanged(topic, call_id, change, _parts(was, call)))
+            out.append(CallChanged(topic, call_id, change, parts))
     out += [CallChanged(topic, call_id, "gone") for call_id in old if call_id not in new]
     return out
 
@@ -381,8 +399,16 @@ def _parts(was: cl.CallState, now: cl.CallState) -> tuple[str, ...]:
     return tuple(part for part, yes in changed.items() if yes)
 
 
-def _checkins(topic: TopicId, old: Mapping[bytes, ck.CheckinState],
-              new: Mapping[bytes, ck.CheckinState]) -> list[Fact]:
+def _asked(old: ms.Roster, new: ms.Roster) -> tuple[frozenset[bytes], frozenset[bytes]] | None:
+    """Who the circle's check-ins ask (its readers), before and after; None when that did not change."""
+    before, after = old.readers, new.readers
+    return None if before == after else (before, after)
+
+
+def _checkins(topic: TopicId, old: Mapping[bytes, ck.CheckinState], new: Mapping[bytes, ck.CheckinState],
+              asked: tuple[frozenset[bytes], frozenset[bytes]] | None = None) -> list[Fact]:
+    """Check-ins that appeared, got replies, lost one, or went; with ``asked`` (the readers before and
+    after, when they changed), those whose members not answered changed (``asked``)."""
     out: list[Fact] = []
     for checkin_id, checkin in new.items():
         was = old.get(checkin_id)
@@ -392,6 +418,9 @@ def _checkins(topic: TopicId, old: Mapping[bytes, ck.CheckinState],
             before = {r.member: r.id for r in was.replies}
             members = tuple(r.member for r in checkin.replies if before.get(r.member) != r.id)
             out.append(CheckinChanged(topic, checkin_id, "reply" if members else "tally", members))
+        elif asked is not None and (ck.not_answered(was, asked[0] - {was.author})
+                                    != ck.not_answered(checkin, asked[1] - {checkin.author})):
+            out.append(CheckinChanged(topic, checkin_id, "asked"))
     out += [CheckinChanged(topic, checkin_id, "gone") for checkin_id in old if checkin_id not in new]
     return out
 

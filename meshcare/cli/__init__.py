@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, config
-from ..control.requests import Peers, Status
+from ..control.requests import Peers, Snapshot, Status
 from ..errors import MeshcareError
 from ..text import for_terminal
 from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler, ask_daemon, emit, table
@@ -149,6 +149,21 @@ def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
     return EXIT_OK
 
 
+def cmd_snapshot(args: argparse.Namespace, settings: config.Settings) -> int:
+    """Everything the TUI shows after it (re)connects; for scripts mostly (``--json``), so the words are
+    a summary: this node, then each circle."""
+    answer = ask_daemon(settings, Snapshot(all_calls=args.all))
+    s = answer.result
+    open_calls = sum(1 for c in s.calls if c.status != "resolved")
+    lines = [f"{s.name}  node id {s.node_id[:16]}...  (as of event {s.seq})",
+             f"circles {len(s.circles)}, joining {len(s.joining)}, calls open {open_calls}, check-ins "
+             f"{len(s.checkins)}, peers linked {sum(1 for p in s.peers if p.linked)} of {len(s.peers)}"]
+    for c in s.circles:
+        available = sum(1 for row in c.roster if row.status == "available")
+        lines.append(f"  {c.circle.name}: {c.circle.status}, {len(c.members)} members, {available} available, "
+                     f"{c.sync.replace('_', ' ')}")
+    emit(args, answer.data, "\n".join(lines))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("status", cmd_status, "show what the running daemon is doing: links, envelopes, topics, uptime")
     add("peers", cmd_peers, "list the nodes the running daemon knows and whether a link to each is open")
+    p = add("snapshot", cmd_snapshot, "everything a screen shows, in one answer (circles, members, calls, "
+                                      "check-ins, plan, peers): for the TUI and scripts, with --json")
+    p.add_argument("--all", action="store_true", help="resolved calls too")
 
     from . import calls as cli_calls, circles as cli_circles  # circles, calls, check-ins, availability, plans: each asks the daemon
 

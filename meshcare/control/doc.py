@@ -29,7 +29,7 @@ BEGIN: Final = "<!-- BEGIN REFERENCE: written by `python -m meshcare.control.doc
 END: Final = "<!-- END REFERENCE -->"
 DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "control.md"
 
-_GROUPS: Final = (("The node", ("status", "peers", "subscribe")), ("Circles", ("circle.",)),
+_GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("Circles", ("circle.",)),
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)))
 
@@ -132,12 +132,19 @@ def _grouped() -> list[tuple[str, list[str]]]:
 def _events() -> list[str]:
     out = ["## Events", "",
            "Sent only after `subscribe`, on that connection: `{\"t\": \"ev\", \"name\": NAME, \"data\": {...}}`. "
-           "Events say that something changed; ask again for the state (a client that reconnects asks for "
-           "everything it shows). A client ignores event names it does not know.", "",
+           "Events say what changed and show what a screen shows of it: `call.changed` and `checkin.changed` "
+           "carry the call's or check-in's whole view (`view`, as `call.show` / `checkin.show` answer when the "
+           "event is sent; null once it is gone), `member` the member's row of `circle.members`, `join` the "
+           "circle it let this node into, and events name the circle and the member. Each event sets the "
+           "state of the thing it names, so the last event about a thing is the latest word on it. The daemon "
+           "numbers its events (`seq`: 1, 2, 3, ... from its start); a client that (re)connects subscribes, "
+           "asks for a `snapshot`, and applies the events numbered after the snapshot's `seq`. A client "
+           "ignores event names it does not know.", "",
            "`peer`, `envelope` and `circle` come once per link or envelope. The others come once per change, "
            "however it came (a post from the network, an op, a duty, an expiry) and however many envelopes "
            "carried it: the node compares what each circle shows before and after. Changes in one circle "
-           "within a quarter of a second of each other come together. A circle this node is joining is "
+           "within a quarter of a second of each other come together, as one event per thing with its view "
+           "as it is by then (a call made and claimed within it comes as `new`, already claimed). A circle this node is joining is "
            "quiet until `join` says `welcome`.", "",
            "| name | record | when |", "|---|---|---|"]
     out += [f"| [`{name}`](#event-{name.replace('.', '')}) | `{cls.__name__}` | "

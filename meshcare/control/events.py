@@ -1,9 +1,15 @@
 """What the daemon tells a subscribed client as it happens: one typed event per name, ``EVENTS`` maps
 event name -> class.
 
-Events say what changed, not the whole state: a client that reconnects asks again (``calls.list``,
-``circle.list``, ...). Their data keys are contracts like result keys: added to, never renamed. A client
-ignores event names it does not know (a newer daemon may send more).
+Events say what changed and show what a screen shows of it: a call's or check-in's full view (as
+``call.show`` / ``checkin.show`` answer when the event is sent), a member's row, names. Each event
+sets the state of the thing it names, so applying one twice, or an older one before a newer one about
+the same thing, ends in the same state: the last event about a thing is the latest word on it. The
+daemon numbers the events it sends (``seq``), and ``snapshot`` answers the whole state with the
+number of the last event before it; a client that (re)connects subscribes, takes a snapshot, and
+applies the events numbered after it (``SnapshotResult`` says so for the client). Their data keys are
+contracts like result keys: added to, never renamed. A client ignores event names it does not know (a
+newer daemon may send more).
 
 Two kinds. Per envelope and per link (``envelope``, ``circle``, ``peer``): raw, one per envelope taken in
 or link opened. Per change (``member``, ``invite``, ``join``, ``presence``, ``sync``, ``notice``,
@@ -21,19 +27,22 @@ from typing import ClassVar, Final
 
 from .. import vocab
 from . import names as n
-from .schema import Choice, Flag, Int, Maybe, Record, Seq, Text, key
-from .views import CIRCLE_ID, COUNT, ID, TEXT, WHEN
+from .schema import Choice, Flag, Int, Maybe, Record, Seq, Text, View, key
+from .views import CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, Member
 
 __all__ = ["CallChangedEvent", "CallEvent", "CheckinChangedEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event",
            "InviteEvent", "JoinEvent", "MemberEvent", "NoticeEvent", "PeerEvent", "PresenceEvent", "SyncEvent"]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Event(Record):
-    """Base of every event; ``NAME`` is its name on the wire."""
+    """Base of every event; ``NAME`` is its name on the wire. ``seq`` is the daemon's number for it."""
 
-    __slots__ = ()
     WHAT: ClassVar[str] = "the event"
     NAME: ClassVar[str] = ""
+    seq: int | None = key(Maybe(Int(1)), "the daemon's number for this event: 1, 2, 3, ... in the order it sends "
+                          "them, from 1 each time it starts (`snapshot` answers the number of the last event "
+                          "before it)", omit_none=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +103,9 @@ class MemberEvent(Event):
     name: str = key(TEXT, "their name in the circle")
     role: str | None = key(Maybe(Choice(vocab.ROLES)), "their role now (null once they are gone)")
     was: str | None = key(Maybe(Choice(vocab.ROLES)), "their role before (null when they joined)")
+    circle_name: str | None = key(Maybe(TEXT), "the circle's name", default=None)
+    view: Member | None = key(Maybe(View(Member)), "the member as `circle.members` lists them now (null once "
+                              "they are gone)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,18 +120,21 @@ class InviteEvent(Event):
     mine: bool = key(Flag(), "this node made it")
     member: str | None = key(Maybe(ID), "who used it (null when revoked)")
     name: str | None = key(Maybe(TEXT), "their name in the circle (null when revoked)")
+    circle_name: str | None = key(Maybe(TEXT), "the circle's name", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JoinEvent(Event):
     """This node's request to join a circle (`circle.join`) was answered: `welcome` (it is in the circle
-    now: ask `circle.list`) or `refused` (with the reason; ask for a new invite)."""
+    now, `view` shows it) or `refused` (with the reason; ask for a new invite)."""
 
     NAME: ClassVar[str] = n.EV_JOIN
     circle: str = key(CIRCLE_ID, "the circle's id")
     name: str = key(TEXT, "the circle's name, as the invite gave it")
     outcome: str = key(Choice(vocab.JOIN_OUTCOMES), "the answer")
     reason: str | None = key(Maybe(Choice(vocab.REFUSAL_REASONS)), "why it was refused (null: welcome)")
+    view: Circle | None = key(Maybe(View(Circle)), "welcome: the circle as `circle.list` shows it now (null when "
+                              "refused)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +147,8 @@ class PresenceEvent(Event):
     status: str = key(Choice(vocab.PRESENCE_STATES), "available, away, or unknown (ran out)")
     until: int | None = key(Maybe(WHEN), "until when it holds (null: unknown)")
     cap: int | None = key(Maybe(Int(1, vocab.MAX_PRESENCE_CAP)), "the most calls they take at a time")
+    name: str | None = key(Maybe(TEXT), "their name in the circle", default=None)
+    circle_name: str | None = key(Maybe(TEXT), "the circle's name", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +160,7 @@ class SyncEvent(Event):
     NAME: ClassVar[str] = n.EV_SYNC
     circle: str = key(CIRCLE_ID, "the circle's id")
     state: str = key(Choice(vocab.SYNC_STATES), "catching up, or caught up")
+    circle_name: str | None = key(Maybe(TEXT), "the circle's name", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,7 +182,9 @@ class NoticeEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallChangedEvent(Event):
-    """A call this node can read appeared, changed, was resolved, or is gone (expired): ask `call.show`."""
+    """A call this node can read appeared, changed (`plans`: a support plan was shared in its thread or
+    taken back), was resolved, or is gone (expired). `view` is the call
+    as `call.show` answers at the moment the event is sent, so a screen updates without asking."""
 
     NAME: ClassVar[str] = n.EV_CALL_CHANGED
     circle: str = key(CIRCLE_ID, "the circle's id")
@@ -172,18 +192,23 @@ class CallChangedEvent(Event):
     change: str = key(Choice(vocab.CALL_CHANGES), "what happened")
     parts: tuple[str, ...] = key(Seq(Choice(vocab.CALL_PARTS)),
                                  "updated or resolved: which parts changed (claim, offers, reach, ...)")
+    view: Call | None = key(Maybe(View(Call)), "the call as it is now (null when it is gone)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckinChangedEvent(Event):
-    """A check-in appeared, got replies, had its tally change otherwise (a reply went), or is gone
-    (expired): ask `checkin.show`."""
+    """A check-in appeared, got replies, had its tally change otherwise (a reply went), asks other
+    members (`asked`: someone joined or left the circle, so who has not answered changed), or is gone
+    (expired). `view` is the check-in as `checkin.show` answers at the moment the event is sent, tally
+    included."""
 
     NAME: ClassVar[str] = n.EV_CHECKIN_CHANGED
     circle: str = key(CIRCLE_ID, "the circle's id")
     checkin: str = key(ID, "the check-in's id")
     change: str = key(Choice(vocab.CHECKIN_CHANGES), "what happened")
     members: tuple[str, ...] = key(Seq(ID), "reply: whose answer is new or changed")
+    view: Checkin | None = key(Maybe(View(Checkin)), "the check-in as it is now, with its tally (null when it is "
+                               "gone)", default=None)
 
 
 _ALL: Final[tuple[type[Event], ...]] = (PeerEvent, EnvelopeEvent, CircleEvent, CallEvent, MemberEvent, InviteEvent,

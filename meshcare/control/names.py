@@ -17,13 +17,14 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CALL_CHANGED", "EV_CHECKIN_CHANGED", "E
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
            "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_PEERS",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
-           "OP_ROSTER", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+           "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
 
 # --- operations -------------------------------------------------------------------------------------
 
 OP_STATUS: Final = "status"
 OP_PEERS: Final = "peers"
 OP_SUBSCRIBE: Final = "subscribe"
+OP_SNAPSHOT: Final = "snapshot"
 
 OP_CIRCLE_CREATE: Final = "circle.create"
 OP_CIRCLE_LIST: Final = "circle.list"

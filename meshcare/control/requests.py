@@ -32,7 +32,7 @@ __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", 
            "CircleCreate", "CircleInvite", "CircleInvites", "CircleJoin", "CircleLeave", "CircleList",
            "CircleMembers", "CircleRemove", "CircleRevoke", "CircleRole", "CircleVerify", "LadderStepArg",
            "Peers", "PlanEdit", "PlanRetract", "PlanShare", "PlanShow", "PresenceSet", "REQUESTS",
-           "Request", "Roster", "Status", "Subscribe"]
+           "Request", "Roster", "Snapshot", "Status", "Subscribe"]
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -58,6 +58,17 @@ class Subscribe(Request[r.SubscribeResult]):
 
     OP = n.OP_SUBSCRIBE
     ERRORS = ((BAD_REQUEST, "this connection already subscribed"),)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot(Request[r.SnapshotResult]):
+    """Everything a client shows, in one answer: take one right after `subscribe`, on every (re)connect."""
+
+    OP = n.OP_SNAPSHOT
+    ERRORS = (NO_CIRCLE,)
+    circle: str | None = arg(Maybe(CIRCLE_REF), "only this circle (null: every circle)", noun="the circle",
+                             default=None)
+    all_calls: bool = arg(Flag(), "resolved calls too", noun="all_calls", default=False)
 
 
 # --- circles ------------------------------------------------------------------------------------------
@@ -467,7 +478,7 @@ class PlanRetract(Request[r.PlanRetractResult]):
 
 
 _ALL: Final[tuple[type[Request[Any]], ...]] = (
-    Status, Peers, Subscribe,
+    Status, Peers, Subscribe, Snapshot,
     CircleCreate, CircleList, CircleInvite, CircleInvites, CircleRevoke, CircleJoin, CircleMembers, CircleRemove,
     CircleLeave, CircleRole, CircleVerify,
     CallCreate, CallsList, CallShow, CallOffer, CallClaim, CallRelease, CallAccept, CallUpdate, CallResolve,

@@ -14,8 +14,8 @@ from typing import Any, ClassVar, Final
 from .. import vocab
 from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
-from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, Invite, Joining,
-                    Member, OwnShare, Peer, PlanParts)
+from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
+                    Joining, Member, OwnShare, Peer, PlanParts)
 
 __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOfferResult", "CallReleaseResult",
            "CallResolveResult", "CallShowResult", "CallUpdateResult", "CallsListResult",
@@ -24,7 +24,7 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleLeaveResult", "CircleListResult", "CircleMembersResult", "CircleRemoveResult",
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
-           "Result", "RosterResult", "StatusResult", "SubscribeResult"]
+           "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
 
 
 class Result(Record):
@@ -72,6 +72,36 @@ class SubscribeResult(Result):
 
     OP: ClassVar[str] = n.OP_SUBSCRIBE
     WHAT: ClassVar[str] = "the subscription"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnapshotResult(Result):
+    """Everything a client shows, in one answer: this node, its circles (members, availability, invites,
+    sync state), its requests to join, the calls and check-ins it can read, this person's plan and
+    its shares, and the peers. Each part is what its own op answers for the same state.
+
+    After every (re)connect: send `subscribe`, then `snapshot`, then apply each event whose `seq` is
+    greater than the snapshot's `seq` (older ones, already queued on the connection, are in the
+    snapshot). Events come in `seq` order and each sets the state of the thing it names (a call's or
+    check-in's event carries its whole view), so applying them in order keeps the client's state what
+    the daemon shows. Numbers start again at 1 when the daemon restarts: compare an event's `seq` only
+    with the snapshot taken on the same connection. After a `join` welcome, take a snapshot again: what
+    was in the circle before this node joined is not told one event at a time."""
+
+    OP: ClassVar[str] = n.OP_SNAPSHOT
+    WHAT: ClassVar[str] = "the snapshot"
+    seq: int = key(COUNT, "the `seq` of the last event the daemon sent before this snapshot (0: none yet)")
+    node_id: str = key(ID, "this node's id")
+    name: str = key(TEXT, "this node's name")
+    circles: tuple[CircleSnapshot, ...] = key(Seq(View(CircleSnapshot), item_noun="circle"),
+                                              "by name, as `circle.list` orders them")
+    joining: tuple[Joining, ...] = key(Seq(View(Joining), item_noun="join request"), "as `circle.list` answers")
+    calls: tuple[Call, ...] = key(Seq(View(Call), item_noun="call"), "as `calls.list` answers (open ones first, "
+                                  "newest first; resolved ones only with `all_calls`)")
+    checkins: tuple[Checkin, ...] = key(Seq(View(Checkin), item_noun="check-in"), "as `checkin.list` answers")
+    plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
+    shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
+    peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
 
 
 # --- circles ------------------------------------------------------------------------------------------
@@ -367,7 +397,7 @@ class PlanRetractResult(Result):
 
 
 _ALL: Final[tuple[type[Result], ...]] = (
-    StatusResult, PeersResult, SubscribeResult,
+    StatusResult, PeersResult, SubscribeResult, SnapshotResult,
     CircleCreateResult, CircleListResult, CircleInviteResult, CircleInvitesResult, CircleRevokeResult,
     CircleJoinResult, CircleMembersResult, CircleRemoveResult, CircleLeaveResult, CircleRoleResult,
     CircleVerifyResult,

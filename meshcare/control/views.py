@@ -17,8 +17,9 @@ from typing import ClassVar, Final
 from .. import vocab
 from .schema import Choice, Flag, Hex, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, key
 
-__all__ = ["Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "Invite", "Joining", "LadderStep", "Member",
-           "Offer", "OwnShare", "Peer", "PlanParts", "Reply", "RosterRow", "Share", "Update", "VIEWS"]
+__all__ = ["Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "CircleSnapshot", "Invite", "Joining",
+           "LadderStep", "Member", "Offer", "OwnShare", "Peer", "PlanParts", "Reply", "RosterRow", "Share", "Update",
+           "VIEWS"]
 
 #: A member, call, post, invite or share id.
 ID: Final = Hex(32)
@@ -294,5 +295,19 @@ class Peer(Record):
     name: str | None = key(Maybe(TEXT), "its name, if known", omit_none=True)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CircleSnapshot(Record):
+    """One circle in a `snapshot`: the circle, what `circle.members`, `roster` and `circle.invites` answer
+    for it, and whether this node is catching up on it."""
+
+    WHAT: ClassVar[str] = "a circle's snapshot"
+    circle: Circle = key(View(Circle), "the circle, as `circle.list` shows it")
+    members: tuple[Member, ...] = key(Seq(View(Member), item_noun="member"), "as `circle.members` lists them")
+    roster: tuple[RosterRow, ...] = key(Seq(View(RosterRow), item_noun="roster row"),
+                                        "as `roster` shows the circle: one row per current member")
+    invites: tuple[Invite, ...] = key(Seq(View(Invite), item_noun="invite"), "as `circle.invites` lists them")
+    sync: str = key(Choice(vocab.SYNC_STATES), "catching up, or caught up (what the last `sync` event said)")
+
+
 VIEWS: Final = (Call, Offer, Update, LadderStep, Share, OwnShare, PlanParts, Checkin, Reply, Circle,
-                CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer)
+                CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer, CircleSnapshot)

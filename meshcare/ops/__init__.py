@@ -9,7 +9,8 @@ It reads and writes the node (``node.registry`` to find and build, ``node.handle
 builds its answer from the presenters (``ops/present.py``). ``Op`` (``ops/table.py``) pairs each
 function with its request class so that mypy checks the pair, and ``perform`` is the one adapter from
 the wire's data to the function and back. The shell adds the ops that describe itself (``status``,
-``peers``: links, sockets, uptime) and hands the merged table to its ``Dispatcher``; an op that is in
+``peers``: links, sockets, uptime) and ``snapshot`` (``ops/snapshot.py`` with the shell's peers and
+event number), and hands the merged table to its ``Dispatcher``; an op that is in
 no table is answered ``unknown-op``. Results are a contract (docs/cli.md, docs/control.md): extend the
 records, never rename keys. ``topic.*`` ops for tests and benchmarks are apart, in ``ops/bench.py``.
 """
@@ -31,7 +32,7 @@ from .table import Op, Operation, perform
 
 __all__ = ["OPS", "Op", "Operation", "perform"]
 
-#: Every op the node answers (the shell adds ``status`` and ``peers``), by its name in names.py.
+#: Every op the node answers (the shell adds ``status``, ``peers`` and ``snapshot``), by its name in names.py.
 OPS: Final[Mapping[str, Operation]] = {
     # circles
     n.OP_CIRCLE_CREATE: Op(rq.CircleCreate, circle_create),        # "circle.create"

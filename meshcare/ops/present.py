@@ -22,15 +22,15 @@ from ..circles import checkins as ck
 from ..circles import plans as pl
 from ..circles import presence as pr
 from ..circles.circle import Circle
-from ..circles.membership import CircleSettings, Invite
+from ..circles.membership import CircleSettings, Invite, Member
 from ..control import views as v
 from ..crypto.keys import fingerprint
 from ..node import Node
 from ..vocab import PRESENCE_STATES
 
 __all__ = ["call_from", "call_view", "checkin_from", "checkin_view", "circle_roster_view", "circle_view",
-           "invite_views", "joining_views", "member_views", "own_share_views", "plan_view", "roster_rows",
-           "settings_view", "share_view"]
+           "invite_views", "joining_views", "member_view", "member_views", "own_share_views", "plan_view",
+           "roster_rows", "settings_view", "share_view"]
 
 
 def _hex(value: bytes | None) -> str | None:
@@ -191,20 +191,30 @@ def invite_views(node: Node, circle: Circle, now: int) -> tuple[v.Invite, ...]:
     return tuple(_invite_view(k, i, names, now) for k, i in sorted(circle.roster.invites.items()))
 
 
+def _presence(circle: Circle, now: int) -> dict[bytes, pr.PresenceState]:
+    return pr.fold_presence((p for p in circle.posts if p.kind == "presence"), now)
+
+
+def _member(node: Node, circle: Circle, m: Member, presence: Mapping[bytes, pr.PresenceState]) -> v.Member:
+    registry = node.registry
+    p = presence.get(m.id)
+    return v.Member(id=m.id.hex(), name=m.name, role=m.role, fingerprint=fingerprint(m.id),
+                    verified=m.id in registry.state.circles[circle.topic].verified, me=m.id == registry.me,
+                    status=p.status if p else "unknown", until=p.until if p else None,
+                    load=pr.load(presence, registry.view(circle).calls, m.id))
+
+
 def member_views(node: Node, circle: Circle, now: int) -> tuple[v.Member, ...]:
     """A circle's members by name: role, fingerprint, whether this node verified them, availability."""
-    registry = node.registry
-    verified = registry.state.circles[circle.topic].verified
-    calls = registry.view(circle).calls
-    presence = pr.fold_presence(circle.posts, now)
-    out = []
-    for m in sorted(circle.roster.members.values(), key=lambda m: (m.name, m.id)):
-        p = presence.get(m.id)
-        out.append(v.Member(id=m.id.hex(), name=m.name, role=m.role, fingerprint=fingerprint(m.id),
-                            verified=m.id in verified, me=m.id == registry.me,
-                            status=p.status if p else "unknown", until=p.until if p else None,
-                            load=pr.load(presence, calls, m.id)))
-    return tuple(out)
+    presence = _presence(circle, now)
+    return tuple(_member(node, circle, m, presence)
+                 for m in sorted(circle.roster.members.values(), key=lambda m: (m.name, m.id)))
+
+
+def member_view(node: Node, circle: Circle, member: bytes, now: int) -> v.Member | None:
+    """One member of ``circle`` as ``member_views`` shows them; None once they are not in it."""
+    m = circle.roster.members.get(member)
+    return None if m is None else _member(node, circle, m, _presence(circle, now))
 
 
 # --- availability -----------------------------------------------------------------------------------

@@ -8,15 +8,15 @@ Task layout (docs/architecture.md)::
                 ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
-                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers
+                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers, snapshot
 
 What stays here: sockets, dialling and accepting, links, admission, the backstop, the one timer loop,
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
-the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), ``Fault`` to
-``Faults``. The one event this shell says of its own is ``peer`` (a link opened or ended). Every node
-call happens on the trio thread.
+the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), each numbered
+(``seq``, which ``snapshot`` answers too), ``Fault`` to ``Faults``. The one event this shell says of its
+own is ``peer`` (a link opened or ended). Every node call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
@@ -45,7 +45,7 @@ from ..control import requests as rq
 from ..control import results as rs
 from ..control import views as cv
 from ..control.events import Event as ControlEvent
-from ..control.names import OP_PEERS, OP_STATUS
+from ..control.names import OP_PEERS, OP_SNAPSHOT, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
@@ -57,6 +57,7 @@ from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, 
                            PeerKey, PeerLost, Persist, SaveState, Started, Tell)
 from ..ops import OPS, Op, Operation, perform
 from ..ops.events import event_of, peer_event
+from ..ops.snapshot import snapshot
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -97,8 +98,10 @@ class Daemon:
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self.events = EventHub(EVENT_BUFFER)
+        self.event_seq = 0          # the number of the last event published (control events' ``seq``)
         self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
-                                           OP_PEERS: Op(rq.Peers, self._peers)}
+                                           OP_PEERS: Op(rq.Peers, self._peers),
+                                           OP_SNAPSHOT: Op(rq.Snapshot, self._snapshot)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
@@ -312,9 +315,10 @@ class Daemon:
                 if link is not None:
                     link.kick()
             elif isinstance(effect, Notify):
-                self.events.publish(effect.name, effect.data)
+                self._send_event(effect.name, effect.data)
             elif isinstance(effect, Tell):
-                self._publish(event_of(effect.fact))
+                if self.events.subscribed:      # (the views an event shows are built for someone only)
+                    self._publish(event_of(effect.fact, self.node, self.now()))
             elif isinstance(effect, SaveState):
                 self._writes.flush(self.now())
                 self._state_file.save(effect.state)
@@ -334,7 +338,12 @@ class Daemon:
         self._timers_changed.set()
 
     def _publish(self, event: ControlEvent) -> None:
-        self.events.publish(event.NAME, event.to_data())
+        self._send_event(event.NAME, event.to_data())
+
+    def _send_event(self, name: str, data: Data) -> None:
+        """Publish an event to the subscribers with its number (``seq``: what a snapshot is ordered by)."""
+        self.event_seq += 1
+        self.events.publish(name, {**data, "seq": self.event_seq})
 
     def _drop(self, effect: DropLink) -> None:
         link = self._link(effect.peer)
@@ -371,7 +380,7 @@ class Daemon:
         self._event(PeerLost(key))
 
     # ---------------------------------------------------------------------------------------------
-    # control (ControlHandler): the ops table, and the two ops about this shell
+    # control (ControlHandler): the ops table, and the three ops that need this shell
 
     async def request(self, op: str, args: Data) -> Data:
         """Perform ``op``; raises UnknownOp for an op in no table, or whatever the op raises."""
@@ -402,6 +411,15 @@ class Daemon:
             wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
 
     def _peers(self, node: Node, req: rq.Peers, now: float) -> tuple[rs.PeersResult, list[Effect]]:
+        return rs.PeersResult(peers=self._peer_views(node)), []
+
+    def _snapshot(self, node: Node, req: rq.Snapshot, now: float) -> tuple[rs.SnapshotResult, list[Effect]]:
+        """The node's part (``ops.snapshot``) with this shell's peers and the number of its last event:
+        events published after this answer are numbered higher (no effects, nothing in between)."""
+        return snapshot(node, req, now, peers=self._peer_views(node), seq=self.event_seq), []
+
+    def _peer_views(self, node: Node) -> tuple[cv.Peer, ...]:
+        """Linked peers first, then addresses known but not linked."""
         peers = [cv.Peer(node_id=link.node_id.hex(), address=links.show(link.address), linked=True,
                          initiator=link.initiator, since=round(link.opened, 3),
                          topics=len(node.engine.shared_topics(key))) for key, link in self.links.items()]
@@ -410,5 +428,5 @@ class Daemon:
             address = links.as_address(key)
             if address is not None and address not in linked:
                 peers.append(cv.Peer(node_id=None, address=links.show(address), linked=False, source=str(source)))
-        return rs.PeersResult(peers=tuple(peers)), []
+        return tuple(peers)
 
