@@ -32,7 +32,7 @@ def circle_create(node: Node, args: Args, now: float) -> tuple[Result, list[Effe
         members_invite=flag(args, "members_invite"))
     if not 1 <= settings.retention_days <= 365 or not 0 <= settings.rotate_days <= 365:
         raise BadInput("retention is 1 to 365 days, rotation 0 (off) to 365 days")
-    circle = registry.add_circle(_seal.random_key(), bytes(node.identity.node_id), int(now))
+    circle = registry.add_circle(_seal.random_key(registry.random_bytes), bytes(node.identity.node_id), int(now))
     effects: list[Effect] = [SaveState(node.state)]      # the secret is kept before anything uses it
     _, published = roster(node, circle, "create", {"name": name, "member_name": my_name,
                                                    "settings": settings.to_dict(), **circle.new_epoch_fields([])}, now)
@@ -69,7 +69,7 @@ def circle_invite(node: Node, args: Args, now: float) -> tuple[Result, list[Effe
                        "(`meshcare circle invites` lists them, `meshcare circle revoke` withdraws one) "
                        "or let one expire, then invite again")
     expires = t + int(hours * 3600)
-    token = Token(circle.topic, circle.founder, new_invite_seed(), expires, circle.roster.name, node.hints)
+    token = Token(circle.topic, circle.founder, new_invite_seed(node.registry.random_bytes), expires, circle.roster.name, node.hints)
     _, effects = roster(node, circle, "invite", {"invite": token.invite_key, "role": role, "expires": expires}, now)
     return {"circle": circle.topic.hex(), "token": token.encode(), "invite": token.invite_key.hex(),
             "role": role, "expires": expires}, effects
