@@ -139,6 +139,17 @@ class World:
         if self.after_handle is not None:
             self.after_handle(node)
 
+    def act(self, node: int, effects: Sequence[object]) -> None:
+        """Carry out effects the node returned outside ``handle`` (a control op, as the daemon runs one)
+        and re-arm its timer: the op may have given it work (a duty, a gossip round)."""
+        engine = self.engines[node]
+        if engine is None:
+            raise LocalProtocolError(f"the simulator ran an op on node {node}, which is down")
+        self._apply(node, effects)
+        self._arm(node, engine)
+        if self.after_handle is not None:
+            self.after_handle(node)
+
     def later(self, delay: float, node: int, event: object) -> None:
         """Feed ``event`` after ``delay``, unless the node restarted or went offline meanwhile."""
         self.clock.after(delay, self._feed_if, node, self.incarnation[node], event)

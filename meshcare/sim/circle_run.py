@@ -1,0 +1,514 @@
+"""The circle scenario (``meshcare sim --scenario circle``): real nodes found and run one support circle.
+
+Theory of operation
+-------------------
+Every node is a real ``Node`` (``members.py``) over the virtual network (``world.py``); the scenario
+only does what people do, through the control ops (``OPS[name](node, args, now)``, as the daemon runs
+them) and reads what their nodes show through the same ops. Nothing is handed to a node behind the
+protocol: invites travel as tokens (from one person to another, like a QR code), joining goes through
+the invite's lobby and the circle's admit duty, and every post is sealed and checked by the real code.
+The phases follow each other as soon as the previous one is over (or after ``PHASE_LIMIT`` virtual
+seconds, and the report says it did not finish):
+
+1. ``join``: nodes boot; after ``warmup`` node 0 creates the circle (``circle.create``) and invites
+   everyone else (``circle.invite``; the first ``facilitators`` as facilitators), at most
+   ``INVITE_WINDOW`` outstanding at a time (the op refuses more than 64 open invites). Each invitee uses
+   its token a moment later (``circle.join``); it is a member once its own node says so. The phase ends
+   when every node's roster holds everyone.
+2. ``calls``: ``calls`` calls for support (``call.create``), ``call_every`` seconds apart, each from a
+   random online member; for each, one random other member claims it (``call.claim``) a moment after
+   their node shows it. ``churn`` of the nodes (never node 0) go down during this phase and come back
+   ``churn_down`` x U(0.5, 1.5) seconds later, from their store and their last saved state. The phase
+   ends when every call is readable at every member it was for and every claim shows at its caller.
+3. ``checkin``: a facilitator asks the circle (``checkin.create``); every member answers a random
+   option (``checkin.reply``) a moment after their node shows it. Over when every facilitator's tally
+   (``checkin.show``) counts every reply.
+4. ``removal``: node 0 removes a random online member who is not a facilitator (``circle.remove``).
+   Over when every other online node's roster no longer has them.
+5. ``after_removal``: ``calls_after`` more calls, as in 2 (without churn). The removed node must
+   receive and read none of them; every remaining member must read all of them.
+
+The scenario looks at a node's state only after an event that could have changed what it watches (a
+``Notify`` of a watched post, or a roster change), once per event (``World.after_handle``): reading a
+roster or a view in the middle of a burst would force folds the node itself defers.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import Any, Final, cast
+
+from ..errors import MeshcareError, NotFound
+from ..ids import TopicId
+from ..node import Node
+from ..node_events import Fault, Log, Notify, Started
+from ..ops import OPS
+from ..store.memory import MemoryStore
+from ..sync.config import SyncConfig
+from .circle_track import CallTrack, CheckinTrack, calls_report, checkin_report, latency_ms
+from .members import Members
+from .metrics import DeliveryLog
+from .network import Clock, LinkModel
+from .topology import build
+from .world import World
+
+CIRCLE: Final = "sim circle"
+PHASES: Final = ("join", "calls", "checkin", "removal", "after_removal")
+PHASE_LIMIT: Final = 600.0      # virtual seconds a phase may take before the run moves on (not finished)
+INVITE_WINDOW: Final = 32       # invites outstanding at once
+INVITE_TICK: Final = 0.5        # how often the founder hands out more invites
+TOKEN_DELAY: Final = (0.5, 1.5)     # seconds from an invite to its token being used
+CLAIM_THINK: Final = (1.0, 3.0)     # seconds from a call showing to its claimer claiming it
+REPLY_THINK: Final = (1.0, 5.0)     # seconds from a check-in showing to the reply
+RETRY: Final = 1.0              # an op waiting for its node to come back tries again this often
+
+
+class CircleSimulation:
+    """One run of the circle scenario (see the module docstring); ``config`` is a ``SimConfig``."""
+
+    def __init__(self, config: Any, start: float) -> None:
+        self.config = config
+        master = random.Random(config.seed)
+        rngs = {name: random.Random(master.getrandbits(64))
+                for name in ("topology", "network", "scenario", "members", "world")}
+        n = self.n = config.nodes
+        self.start = start
+        self.topology = build(config.topology, n, rngs["topology"], lans=config.lans, degree=config.degree,
+                              bridges=config.bridges, sample=config.sample)
+        self.stores = [MemoryStore() for _ in range(n)]
+        self.members = Members(self.stores, rngs["members"], SyncConfig(gossip=config.gossip),
+                               memo=config.verify_memo)
+        self.clock = Clock(start)
+        self.rng = rngs["scenario"]
+        model = LinkModel(rngs["network"], config.latency_ms / 1000.0, config.jitter_ms / 1000.0, config.loss)
+        self.nodes: list[Node | None] = [None] * n
+        self.world = World(self.clock, model, self.topology, self.stores, TopicId(bytes(16)), DeliveryLog(n),
+                           self._make, rngs["world"], [0] * n, config.connect_timeout,
+                           boot=lambda node: (Started(),), node_ids=self.members.node_ids)
+        self.world.on_effect = self._effect
+        self.world.after_handle = self._after
+        self.hex_ids = [i.hex() for i in self.members.node_ids]
+        self.index = {h: i for i, h in enumerate(self.hex_ids)}
+        self.facilitators = [0] + list(range(1, 1 + min(config.facilitators, n - 1)))
+        # the state of the run
+        self.phase = ""
+        self.phase_times: dict[str, dict[str, Any]] = {}
+        self.topic: str | None = None
+        self.created_at: float | None = None
+        self.to_invite = list(range(1, n))
+        self.joined_at: dict[int, float] = {}           # node -> when it used its token
+        self.admitted_at: dict[int, float] = {0: start}
+        self.full_roster: set[int] = set()              # nodes whose roster holds all n members
+        self.calls: list[CallTrack] = []
+        self.checkin: CheckinTrack | None = None
+        self.removed: int | None = None
+        self.removed_at: float | None = None
+        self.removal_known: dict[int, float] = {}
+        self.removed_received: set[str] = set()
+        self.removed_readable: set[str] = set()
+        self.refused: dict[str, int] = {}               # op -> times a node refused it (BadInput, ...)
+        self.faults: list[str] = []
+        self.warnings = 0
+        self.done_at: float | None = None
+        self._watch: dict[str, tuple[str, Any]] = {}    # post id -> what it is (call, claim, checkin, reply)
+        self._dirty: dict[int, list[str]] = {}          # node -> watched posts it took in since last looked
+        self._unread: dict[int, list[str]] = {}         # node -> calls it took in but could not show yet
+        self._roster_dirty: set[int] = set()
+        for node in range(n):
+            self.clock.at(start + self.rng.random() * config.boot_spread, self.world.up, node)
+        self.clock.at(start + config.warmup, self._create)
+
+    # --- the nodes and the ops -----------------------------------------------------------------------
+
+    def _make(self, node: int) -> Node:
+        made = self.nodes[node] = self.members.make(node, self.world.saved[node])
+        return made
+
+    def up(self, node: int) -> Node | None:
+        """The node's current process, or None while it is down."""
+        return self.nodes[node] if self.world.online[node] else None
+
+    def op(self, node: int, name: str, /, **args: Any) -> dict[str, Any] | None:
+        """Run a control op on ``node`` and carry out its effects; None when the node refused it (counted)."""
+        target = self.up(node)
+        if target is None:
+            raise MeshcareError(f"node {node} is down")
+        try:
+            result, effects = OPS[name](target, args, self.clock.now)
+        except MeshcareError:
+            self.refused[name] = self.refused.get(name, 0) + 1
+            return None
+        self.world.act(node, effects)
+        return result
+
+    def show(self, node: int, name: str, key: str, ref: str) -> dict[str, Any] | None:
+        """What ``node`` shows of a call or check-in (``call.show`` / ``checkin.show``); None if it
+        cannot show it yet."""
+        target = self.up(node)
+        if target is None:
+            return None
+        try:
+            result, _ = OPS[name](target, {key: ref}, self.clock.now)
+        except NotFound:
+            return None
+        return cast(dict[str, Any], result[key])
+
+    def when_up(self, node: int, action: Callable[[], None]) -> None:
+        """Run ``action`` now if ``node`` is up, else try again every ``RETRY`` seconds (a person whose
+        device is off acts once it is back)."""
+        if self.world.online[node]:
+            action()
+        elif self.phase != "done":
+            self.clock.after(RETRY, self.when_up, node, action)
+
+    def think(self, span: tuple[float, float]) -> float:
+        return span[0] + self.rng.random() * (span[1] - span[0])
+
+    # --- phases ----------------------------------------------------------------------------------------
+
+    def _enter(self, phase: str) -> None:
+        now = self.clock.now
+        if self.phase:
+            self.phase_times[self.phase]["end_s"] = round(now - self.start, 6)
+        self.phase = phase
+        if phase == "done":
+            self.done_at = now
+            self.clock.after(self.config.drain, self.clock.stop)
+            return
+        self.phase_times[phase] = {"start_s": round(now - self.start, 6), "completed": False}
+        self.clock.after(PHASE_LIMIT, self._timeout, phase)
+
+    def _timeout(self, phase: str) -> None:
+        if self.phase == phase:
+            self._next()
+
+    def _finished(self) -> None:
+        """The current phase reached its goal: the next one starts right after the event at hand."""
+        times = self.phase_times[self.phase]
+        if not times["completed"]:
+            times["completed"] = True
+            self.clock.after(0.0, self._timeout, self.phase)
+
+    def _next(self) -> None:
+        after: dict[str, Callable[[], None]] = {
+            "join": self._start_calls, "calls": self._start_checkin, "checkin": self._start_removal,
+            "removal": self._start_after_removal, "after_removal": self._over}
+        after[self.phase]()
+
+    def _over(self) -> None:
+        self._enter("done")
+
+    # 1. join
+
+    def _create(self) -> None:
+        self._enter("join")
+        result = self.op(0, "circle.create", name=CIRCLE)
+        if result is None:
+            raise MeshcareError("the founder's node refused to create the circle")
+        self.topic = result["circle"]["id"]
+        self.created_at = self.clock.now
+        self._invite()
+
+    def _invite(self) -> None:
+        if self.phase != "join" or not self.to_invite:
+            return
+        outstanding = sum(1 for i in range(1, self.n) if i not in self.admitted_at) - len(self.to_invite)
+        while self.to_invite and outstanding < INVITE_WINDOW:
+            node = self.to_invite[0]
+            role = "facilitator" if node in self.facilitators else "member"
+            result = self.op(0, "circle.invite", circle=CIRCLE, role=role)
+            if result is None:
+                break                       # refused (too many open): the next tick tries again
+            self.to_invite.pop(0)
+            outstanding += 1
+            self.clock.after(self.think(TOKEN_DELAY), self.when_up, node,
+                             functools.partial(self._join, node, result["token"]))
+        self.clock.after(INVITE_TICK, self._invite)
+
+    def _join(self, node: int, token: str) -> None:
+        if self.op(node, "circle.join", token=token, name=f"member {node}") is not None:
+            self.joined_at[node] = self.clock.now
+
+    def _check_roster(self, node: int, target: Node) -> None:
+        """After a roster change at ``node``: admitted? does it see everyone? does it know the removal?"""
+        if self.topic is None:
+            return
+        circle = target.registry.circles.get(TopicId(bytes.fromhex(self.topic)))
+        if circle is None:
+            return
+        roster = circle.roster
+        now = self.clock.now
+        if node not in self.admitted_at and roster.role(target.registry.me) is not None:
+            self.admitted_at[node] = now
+        if self.phase == "join" and len(roster.members) == self.n:
+            self.full_roster.add(node)
+            if len(self.full_roster) == self.n:
+                self._finished()
+        removed = self.removed
+        if removed is not None and node not in self.removal_known \
+                and roster.role(self.members.node_ids[removed]) is None:
+            self.removal_known[node] = now
+            if self.phase == "removal" and all(i in self.removal_known for i in range(self.n)
+                                               if i != removed and self.world.online[i]):
+                self._finished()
+
+    # 2 and 5. calls
+
+    def _start_calls(self) -> None:
+        self._enter("calls")
+        every, count = self.config.call_every, self.config.calls
+        for i in range(count):
+            self.clock.after(self.config.settle + i * every, self._call, "calls")
+        window = max(1.0, count * every)
+        candidates = list(range(1, self.n))
+        for node in self.rng.sample(candidates, min(len(candidates), round(self.config.churn * self.n))):
+            down = self.config.settle + self.rng.random() * window
+            self.clock.after(down, self.world.down, node)
+            self.clock.after(down + self.config.churn_down * (0.5 + self.rng.random()), self.world.up, node)
+        if count == 0:
+            self.clock.after(self.config.settle, self._calls_over)
+
+    def _call(self, phase: str) -> None:
+        online = [i for i in range(self.n) if self.world.online[i] and i in self.admitted_at
+                  and i != self.removed]
+        caller = self.rng.choice(online)
+        result = self.op(caller, "call.create", circle=CIRCLE, text=f"call {len(self.calls)}: could someone come by?")
+        if result is None:
+            return
+        call = result["call"]
+        expected = frozenset(self.index[h] for h in call["waiting_on"])
+        track = CallTrack(len(self.calls), call["id"], caller, phase, self.clock.now, expected)
+        others = sorted(expected)
+        if others:
+            track.claimer = self.rng.choice(others)
+        self.calls.append(track)
+        self._watch[track.id] = ("call", track)
+        self._calls_over()
+
+    def _read_call(self, node: int, track: CallTrack) -> bool:
+        """Does ``node`` show the call now? Record it (and let its claimer claim)."""
+        if node in track.read_at or node not in track.expected:
+            return True
+        if self.show(node, "call.show", "call", track.id) is None:
+            return False
+        track.read_at[node] = self.clock.now
+        if node == track.claimer:
+            self.clock.after(self.think(CLAIM_THINK), self.when_up, node, lambda: self._claim(track))
+        self._calls_over()
+        return True
+
+    def _claim(self, track: CallTrack) -> None:
+        if track.claimer is None:
+            return
+        result = self.op(track.claimer, "call.claim", call=track.id)
+        if result is None:
+            return
+        track.claim_id, track.claimed_at = result["id"], self.clock.now
+        self._watch[result["id"]] = ("claim", track)
+        self._claim_seen(track.caller, track)
+
+    def _claim_seen(self, node: int, track: CallTrack) -> None:
+        if node != track.caller or track.claim_seen_at is not None:
+            return
+        shown = self.show(node, "call.show", "call", track.id)
+        if shown is not None and track.claimer is not None and shown["claimer"] == self.hex_ids[track.claimer]:
+            track.claim_seen_at = self.clock.now
+            self._calls_over()
+
+    def _calls_over(self) -> None:
+        phase = self.phase
+        if phase not in ("calls", "after_removal"):
+            return
+        wanted = self.config.calls if phase == "calls" else self.config.calls_after
+        mine = [c for c in self.calls if c.phase == phase]
+        if len(mine) == wanted and all(c.complete for c in mine):
+            self._finished()
+
+    # 3. check-in
+
+    def _start_checkin(self) -> None:
+        self._enter("checkin")
+        author = self.facilitators[-1]
+        self.when_up(author, lambda: self._ask(author))
+
+    def _ask(self, author: int) -> None:
+        result = self.op(author, "checkin.create", circle=CIRCLE, prompt="How is everyone doing this week?")
+        if result is None:
+            self._next()
+            return
+        checkin = result["checkin"]
+        expected = frozenset(i for i in range(self.n) if i != author and i in self.admitted_at)
+        self.checkin = CheckinTrack(checkin["id"], author, self.clock.now, tuple(checkin["options"]), expected)
+        self._watch[checkin["id"]] = ("checkin", self.checkin)
+
+    def _read_checkin(self, node: int, track: CheckinTrack) -> bool:
+        if node in track.read_at or node not in track.expected:
+            return True
+        if self.show(node, "checkin.show", "checkin", track.id) is None:
+            return False
+        track.read_at[node] = self.clock.now
+        self.clock.after(self.think(REPLY_THINK), self.when_up, node, lambda: self._reply(node, track))
+        return True
+
+    def _reply(self, node: int, track: CheckinTrack) -> None:
+        option = self.rng.randrange(len(track.options))
+        result = self.op(node, "checkin.reply", checkin=track.id, option=option + 1)
+        if result is None:
+            return
+        track.replies[node] = track.options[option]
+        track.replied_at[node] = self.clock.now
+        self._watch[result["id"]] = ("reply", track)
+        for facilitator in self.facilitators:
+            self._tally(facilitator, track)
+
+    def _tally(self, node: int, track: CheckinTrack) -> None:
+        if node not in self.facilitators or self.phase != "checkin" or len(track.replies) < len(track.expected):
+            return
+        expected = track.tally()
+        for facilitator in self.facilitators:
+            shown = self.show(facilitator, "checkin.show", "checkin", track.id)
+            if shown is None or shown["tally"] != expected or shown["answered"] != len(track.replies):
+                return
+        track.converged_at = self.clock.now
+        self._finished()
+
+    # 4. removal
+
+    def _start_removal(self) -> None:
+        self._enter("removal")
+        candidates = [i for i in range(self.n) if i not in self.facilitators and self.world.online[i]
+                      and i in self.admitted_at]
+        if not candidates:
+            self._next()
+            return
+        removed = self.rng.choice(candidates)
+        if self.op(0, "circle.remove", circle=CIRCLE, member=self.hex_ids[removed]) is None:
+            self._next()
+            return
+        self.removed, self.removed_at = removed, self.clock.now
+        for node in range(self.n):
+            target = self.up(node)
+            if target is not None:
+                self._check_roster(node, target)
+
+    def _start_after_removal(self) -> None:
+        self._enter("after_removal")
+        every = self.config.call_every
+        for i in range(self.config.calls_after):
+            self.clock.after(self.config.settle + i * every, self._call, "after_removal")
+        if self.config.calls_after == 0:
+            self.clock.after(self.config.settle, self._enter, "done")
+
+    def _look_removed(self, call_id: str) -> None:
+        """The removed node and a call posted after its removal: did it get it, can it read it?"""
+        removed = self.removed
+        if removed is None or self.up(removed) is None:
+            return
+        if self.stores[removed].has(bytes.fromhex(call_id)):
+            self.removed_received.add(call_id)
+        if self.show(removed, "call.show", "call", call_id) is not None:
+            self.removed_readable.add(call_id)
+
+    # --- what the nodes do -------------------------------------------------------------------------------
+
+    def _effect(self, node: int, effect: object) -> None:
+        if isinstance(effect, Notify):
+            if effect.name != "circle":
+                return
+            data = effect.data
+            if data["roster"] or node not in self.admitted_at:
+                self._roster_dirty.add(node)
+            if data["id"] in self._watch or node in self._unread:
+                self._dirty.setdefault(node, []).append(data["id"])
+        elif isinstance(effect, Fault):
+            self.faults.append(f"node {node}: {effect.where}: {effect.exception!r}")
+        elif isinstance(effect, Log) and effect.level == "warning":
+            self.warnings += 1
+
+    def _after(self, node: int) -> None:
+        """Once per event at ``node``: look at what it took in (see the module docstring)."""
+        target = self.nodes[node]
+        if target is None or not self.world.online[node]:
+            return
+        if node in self._roster_dirty:
+            self._roster_dirty.discard(node)
+            self._check_roster(node, target)
+        ids = self._dirty.pop(node, None)
+        if ids is None:
+            return
+        for call_id in self._unread.pop(node, []):
+            if call_id not in ids:
+                ids.append(call_id)
+        for post_id in ids:
+            kind, track = self._watch.get(post_id, ("", None))
+            if kind == "call":
+                if node == self.removed and track.phase == "after_removal":
+                    self._look_removed(post_id)
+                elif not self._read_call(node, track):
+                    self._unread.setdefault(node, []).append(post_id)
+            elif kind == "claim":
+                self._claim_seen(node, track)
+            elif kind == "checkin":
+                self._read_checkin(node, track)
+            elif kind == "reply":
+                self._tally(node, track)
+
+    # --- running and reporting ------------------------------------------------------------------------
+
+    def run(self, limit: float) -> dict[str, Any]:
+        started = time.perf_counter()
+        self.clock.run(self.start + limit)
+        return self.report(time.perf_counter() - started)
+
+    def report(self, wall: float) -> dict[str, Any]:
+        config, world = self.config, self.world
+        removed = self.removed
+        after = [c for c in self.calls if c.phase == "after_removal"]
+        if removed is not None:
+            for c in after:
+                if self.stores[removed].has(bytes.fromhex(c.id)):
+                    self.removed_received.add(c.id)
+        admit = [t - self.joined_at[i] for i, t in self.admitted_at.items() if i in self.joined_at]
+        created = self.created_at if self.created_at is not None else self.start
+        known = [t for i, t in self.removal_known.items() if i != removed]
+        removal_done = self.phase_times.get("removal", {}).get("completed", False)
+        totals = world.statistics()
+        return {
+            "scenario": "circle", "seed": config.seed, "nodes": self.n, "topology": config.topology,
+            "gossip": config.gossip, "loss": config.loss, "link_latency_ms": config.latency_ms,
+            "jitter_ms": config.jitter_ms, "churn": config.churn, "facilitators": len(self.facilitators),
+            "completed": self.done_at is not None and all(p["completed"] for p in self.phase_times.values()),
+            "phases": self.phase_times,
+            "join": {
+                "admitted": len(self.admitted_at) - 1, "expected": self.n - 1,
+                "admit_all_s": (round(max(self.admitted_at.values()) - created, 6)
+                                if len(self.admitted_at) == self.n else None),
+                "admit_ms": latency_ms(admit),
+                "full_roster_everywhere": len(self.full_roster) == self.n,
+            },
+            "calls": calls_report(self.calls, "calls"),
+            "checkin": checkin_report(self.checkin, len(self.facilitators)),
+            "removal": {
+                "removed": removed,
+                "known_by_all_s": (round(max(known) - self.removed_at, 6)
+                                   if removal_done and known and self.removed_at is not None else None),
+                "removed_node_knows": removed is not None and removed in self.removal_known,
+                "calls_after": len(after),
+                "removed_received": len(self.removed_received),
+                "removed_readable": len(self.removed_readable),
+                "remaining": calls_report(self.calls, "after_removal"),
+            },
+            "refused_ops": dict(sorted(self.refused.items())), "faults": len(self.faults),
+            "fault_samples": self.faults[:5], "warnings": self.warnings,
+            "envelopes_checked": self.members.checked, "envelopes_verified": self.members.verified,
+            "virtual_s": round((self.done_at if self.done_at is not None else self.clock.now) - self.start, 6),
+            "events": world.events, "sim_actions": self.clock.processed,
+            "frames": totals.get("frames_in", 0), "envelopes_received": totals.get("envelopes_received", 0),
+            "rejected": totals.get("rejected", 0), "retransmissions": world.model.retransmissions,
+            "network": dict(world.counters), "drop_reasons": dict(sorted(world.drop_reasons.items())),
+            "wall_s": round(wall, 3),
+            "events_per_wall_s": round(world.events / wall, 1) if wall > 0 else None,
+        }
