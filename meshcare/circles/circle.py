@@ -52,6 +52,7 @@ FUTURE_SLACK: Final = 600             # s: a post created further ahead of our c
 EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
 MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
 MAX_EQUIVOCATED: Final = 4096         # (author, seq) pairs of equivocated posts remembered
+MAX_PROOFS: Final = 10_000           # invite-proof checks remembered (by admit op id)
 
 
 class Verdict(Enum):
@@ -95,6 +96,7 @@ class Circle(Writing):
         self._equivocated: dict[tuple[bytes, int], None] = {}
         self.purge_due = False                          # an equivocation asks for purge_unacceptable
         self._ops: dict[bytes, ms.RosterOp] = {}
+        self._proofs: dict[bytes, bool] = {}            # admit op id -> its invite proof verifies
         self._content: dict[bytes, _Opened] = {}
         self.unreadable = 0                             # posts found unreadable by their author's doing
         self._roster = ms.Roster()
@@ -195,7 +197,7 @@ class Circle(Writing):
                 return Verdict.DEFER
             past[parent] = known
             todo.extend(known.parents)
-        folded = rf.fold(past.values(), self.founder, self.topic)
+        folded = self._fold(past.values())
         return Verdict.REJECT if op.id in folded.ignored else Verdict.ACCEPT
 
     def _observe_lamport(self, lamport: int) -> None:
@@ -289,8 +291,15 @@ class Circle(Writing):
         self._roster, self._stale = value, False
 
     def _refold(self) -> None:
-        self.roster = rf.fold(self._ops.values(), self.founder, self.topic)
+        self.roster = self._fold(self._ops.values())
         self._wake(self.keys.harvest(self.roster))
+
+    def _fold(self, ops: Iterable[ms.RosterOp]) -> ms.Roster:
+        """``roster_fold.fold`` with this circle's memo of invite-proof checks (bounded: forged
+        admissions judged and rejected must not grow it for ever)."""
+        if len(self._proofs) > MAX_PROOFS:
+            self._proofs.clear()
+        return rf.fold(ops, self.founder, self.topic, self._proofs)
 
     def _open(self, item: _Opened) -> list[WaitKey]:
         """Decrypt and validate one content envelope. Returns the wait keys it satisfied (keys it taught

@@ -96,6 +96,7 @@ class CircleSimulation:
         # the state of the run
         self.phase = ""
         self.phase_times: dict[str, dict[str, Any]] = {}
+        self.phase_wall: dict[str, float] = {}          # wall seconds per phase (start time while it runs)
         self.topic: str | None = None
         self.created_at: float | None = None
         self.to_invite = list(range(1, n))
@@ -171,14 +172,20 @@ class CircleSimulation:
 
     def _enter(self, phase: str) -> None:
         now = self.clock.now
+        wall = time.perf_counter()
         if self.phase:
-            self.phase_times[self.phase]["end_s"] = round(now - self.start, 6)
+            times = self.phase_times[self.phase]
+            times["end_s"] = round(now - self.start, 6)
+            times["events"] = self.world.events - times["events"]
+            self.phase_wall[self.phase] = round(wall - self.phase_wall[self.phase], 3)
         self.phase = phase
         if phase == "done":
             self.done_at = now
             self.clock.after(self.config.drain, self.clock.stop)
             return
-        self.phase_times[phase] = {"start_s": round(now - self.start, 6), "completed": False}
+        self.phase_times[phase] = {"start_s": round(now - self.start, 6), "completed": False,
+                                   "events": self.world.events}
+        self.phase_wall[phase] = wall
         self.clock.after(PHASE_LIMIT, self._timeout, phase)
 
     def _timeout(self, phase: str) -> None:
@@ -509,6 +516,6 @@ class CircleSimulation:
             "frames": totals.get("frames_in", 0), "envelopes_received": totals.get("envelopes_received", 0),
             "rejected": totals.get("rejected", 0), "retransmissions": world.model.retransmissions,
             "network": dict(world.counters), "drop_reasons": dict(sorted(world.drop_reasons.items())),
-            "wall_s": round(wall, 3),
+            "wall_s": round(wall, 3), "phase_wall_s": self.phase_wall,
             "events_per_wall_s": round(world.events / wall, 1) if wall > 0 else None,
         }

@@ -44,7 +44,7 @@ SCENARIOS: Final = ("gossip", "circle")
 #: Virtual time limit of the circle scenario when ``duration`` is not given (each phase has its own).
 CIRCLE_LIMIT: Final = 3600.0
 #: Result keys that depend on the wall clock (everything else is a function of seed and flags).
-WALL_FIELDS: Final = frozenset({"wall_s", "setup_wall_s", "events_per_wall_s"})
+WALL_FIELDS: Final = frozenset({"wall_s", "setup_wall_s", "events_per_wall_s", "phase_wall_s"})
 
 EngineFactory = Callable[[MemoryStore, Verifier, random.Random], Engine]
 
