@@ -407,7 +407,7 @@ class CircleSimulation:
         for i in range(self.config.calls_after):
             self.clock.after(self.config.settle + i * every, self._call, "after_removal")
         if self.config.calls_after == 0:
-            self.clock.after(self.config.settle, self._enter, "done")
+            self.clock.after(self.config.settle, self._calls_over)
 
     def _look_removed(self, call_id: str) -> None:
         """The removed node and a call posted after its removal: did it get it, can it read it?"""
