@@ -8,13 +8,16 @@ them) and reads what their nodes show through the same ops. Nothing is handed to
 protocol: invites travel as tokens (from one person to another, like a QR code), joining goes through
 the invite's lobby and the circle's admit duty, and every post is sealed and checked by the real code.
 The phases follow each other as soon as the previous one is over (or after ``PHASE_LIMIT`` virtual
-seconds, and the report says it did not finish):
+seconds without finishing, counted in the join phase from the last invite; the report says so):
 
 1. ``join``: nodes boot; after ``warmup`` node 0 creates the circle (``circle.create``) and invites
-   everyone else (``circle.invite``; the first ``facilitators`` as facilitators), at most
-   ``INVITE_WINDOW`` outstanding at a time (the op refuses more than 64 open invites). Each invitee uses
-   its token a moment later (``circle.join``); it is a member once its own node says so. The phase ends
-   when every node's roster holds everyone.
+   everyone else (``circle.invite``; the first ``facilitators`` as facilitators). Each invitee uses its
+   token a moment later (``circle.join``); it is a member once its own node says so. The phase ends when
+   every node's roster holds everyone. Invites go out in waves of at most ``LIVE_INVITES`` live ones: a
+   member serves the lobbies of the newest 64 invites that are open *or were used in the last 15
+   minutes* (``Registry.served_invites``), so a faster pace would drop the lobby of an early invitee
+   before its welcome reached it (found by this scenario: such joiners never become members, and the
+   admit duty of a member holding their request faults publishing into a lobby it no longer syncs).
 2. ``calls``: ``calls`` calls for support (``call.create``), ``call_every`` seconds apart, each from a
    random online member; for each, one random other member claims it (``call.claim``) a moment after
    their node shows it. ``churn`` of the nodes (never node 0) go down during this phase and come back
@@ -58,7 +61,9 @@ from .world import World
 CIRCLE: Final = "sim circle"
 PHASES: Final = ("join", "calls", "checkin", "removal", "after_removal")
 PHASE_LIMIT: Final = 600.0      # virtual seconds a phase may take before the run moves on (not finished)
-INVITE_WINDOW: Final = 32       # invites outstanding at once
+LIVE_INVITES: Final = 48        # invites at once that are open or were used less than LOBBY_GRACE ago
+LOBBY_GRACE: Final = 960.0      # a used invite's lobby is served 900 s after its use (membership.Invite),
+                                # counted from when the joiner's node became a member, plus a margin
 INVITE_TICK: Final = 0.5        # how often the founder hands out more invites
 TOKEN_DELAY: Final = (0.5, 1.5)     # seconds from an invite to its token being used
 CLAIM_THINK: Final = (1.0, 3.0)     # seconds from a call showing to its claimer claiming it
@@ -100,6 +105,8 @@ class CircleSimulation:
         self.topic: str | None = None
         self.created_at: float | None = None
         self.to_invite = list(range(1, n))
+        self.invited: list[int] = []
+        self.deadline = start
         self.joined_at: dict[int, float] = {}           # node -> when it used its token
         self.admitted_at: dict[int, float] = {0: start}
         self.full_roster: set[int] = set()              # nodes whose roster holds all n members
@@ -186,10 +193,22 @@ class CircleSimulation:
         self.phase_times[phase] = {"start_s": round(now - self.start, 6), "completed": False,
                                    "events": self.world.events}
         self.phase_wall[phase] = wall
-        self.clock.after(PHASE_LIMIT, self._timeout, phase)
+        self.deadline = now
+        self._extend()
+
+    def _extend(self) -> None:
+        """Give the current phase ``PHASE_LIMIT`` more virtual seconds from now."""
+        if self.clock.now + PHASE_LIMIT > self.deadline:
+            self.deadline = self.clock.now + PHASE_LIMIT
+            self.clock.at(self.deadline, self._timeout, self.phase)
 
     def _timeout(self, phase: str) -> None:
-        if self.phase == phase:
+        """Move on from ``phase`` if it finished or its time is up (stale wake-ups find nothing to do)."""
+        if self.phase != phase:
+            return
+        if phase == "join" and self.to_invite and not self.phase_times[phase]["completed"]:
+            self._extend()                  # the next wave of invites waits for lobbies to close
+        elif self.phase_times[phase]["completed"] or self.clock.now >= self.deadline:
             self._next()
 
     def _finished(self) -> None:
@@ -222,15 +241,18 @@ class CircleSimulation:
     def _invite(self) -> None:
         if self.phase != "join" or not self.to_invite:
             return
-        outstanding = sum(1 for i in range(1, self.n) if i not in self.admitted_at) - len(self.to_invite)
-        while self.to_invite and outstanding < INVITE_WINDOW:
+        now = self.clock.now
+        live = sum(1 for i in self.invited if i not in self.admitted_at or self.admitted_at[i] + LOBBY_GRACE > now)
+        while self.to_invite and live < LIVE_INVITES:
             node = self.to_invite[0]
             role = "facilitator" if node in self.facilitators else "member"
             result = self.op(0, "circle.invite", circle=CIRCLE, role=role)
             if result is None:
                 break                       # refused (too many open): the next tick tries again
             self.to_invite.pop(0)
-            outstanding += 1
+            self.invited.append(node)
+            live += 1
+            self._extend()
             self.clock.after(self.think(TOKEN_DELAY), self.when_up, node,
                              functools.partial(self._join, node, result["token"]))
         self.clock.after(INVITE_TICK, self._invite)

@@ -42,7 +42,7 @@ GOSSIP: Final = ("plumtree", "flood")
 #: ``circle``: real nodes found and run one support circle through the control ops (``circle_run.py``).
 SCENARIOS: Final = ("gossip", "circle")
 #: Virtual time limit of the circle scenario when ``duration`` is not given (each phase has its own).
-CIRCLE_LIMIT: Final = 3600.0
+CIRCLE_LIMIT: Final = 6 * 3600.0
 #: Result keys that depend on the wall clock (everything else is a function of seed and flags).
 WALL_FIELDS: Final = frozenset({"wall_s", "setup_wall_s", "events_per_wall_s", "phase_wall_s"})
 
