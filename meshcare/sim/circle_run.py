@@ -20,9 +20,10 @@ seconds without finishing, counted in the join phase from the last invite; the r
    admit duty of a member holding their request faults publishing into a lobby it no longer syncs).
 2. ``calls``: ``calls`` calls for support (``call.create``), ``call_every`` seconds apart, each from a
    random online member; for each, one random other member claims it (``call.claim``) a moment after
-   their node shows it. ``churn`` of the nodes (never node 0) go down during this phase and come back
-   ``churn_down`` x U(0.5, 1.5) seconds later, from their store and their last saved state. The phase
-   ends when every call is readable at every member it was for and every claim shows at its caller.
+   their node shows it. ``churn`` of the nodes (never node 0) go down in the first half of the calls
+   and come back ``churn_down`` x U(0.5, 1.5) seconds later, from their store and their last saved
+   state. The phase ends when every call is readable at every member it was for and every claim shows
+   at its caller.
 3. ``checkin``: a facilitator asks the circle (``checkin.create``); every member answers a random
    option (``checkin.reply``) a moment after their node shows it. Over when every facilitator's tally
    (``checkin.show``) counts every reply.
@@ -41,7 +42,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
 from ..errors import MeshcareError, NotFound
@@ -51,7 +52,7 @@ from ..node_events import Fault, Log, Notify, Started
 from ..ops import OPS
 from ..store.memory import MemoryStore
 from ..sync.config import SyncConfig
-from .circle_track import CallTrack, CheckinTrack, calls_report, checkin_report, latency_ms
+from .circle_track import CallTrack, CheckinTrack, report
 from .members import Members
 from .metrics import DeliveryLog
 from .network import Clock, LinkModel
@@ -291,7 +292,7 @@ class CircleSimulation:
         every, count = self.config.call_every, self.config.calls
         for i in range(count):
             self.clock.after(self.config.settle + i * every, self._call, "calls")
-        window = max(1.0, count * every)
+        window = max(1.0, count * every) / 2     # go down in the first half: calls are made meanwhile
         candidates = list(range(1, self.n))
         for node in self.rng.sample(candidates, min(len(candidates), round(self.config.churn * self.n))):
             down = self.config.settle + self.rng.random() * window
@@ -493,51 +494,13 @@ class CircleSimulation:
         return self.report(time.perf_counter() - started)
 
     def report(self, wall: float) -> dict[str, Any]:
-        config, world = self.config, self.world
+        """The result object of ``meshcare sim --scenario circle --json`` (``circle_track.report``)."""
         removed = self.removed
-        after = [c for c in self.calls if c.phase == "after_removal"]
         if removed is not None:
-            for c in after:
-                if self.stores[removed].has(bytes.fromhex(c.id)):
+            node = self.nodes[removed]
+            held: Mapping[bytes, object] = node.registry.held if node is not None else {}
+            for c in self.calls:
+                if c.phase == "after_removal" and (self.stores[removed].has(bytes.fromhex(c.id))
+                                                   or bytes.fromhex(c.id) in held):
                     self.removed_received.add(c.id)
-        admit = [t - self.joined_at[i] for i, t in self.admitted_at.items() if i in self.joined_at]
-        created = self.created_at if self.created_at is not None else self.start
-        known = [t for i, t in self.removal_known.items() if i != removed]
-        removal_done = self.phase_times.get("removal", {}).get("completed", False)
-        totals = world.statistics()
-        return {
-            "scenario": "circle", "seed": config.seed, "nodes": self.n, "topology": config.topology,
-            "gossip": config.gossip, "loss": config.loss, "link_latency_ms": config.latency_ms,
-            "jitter_ms": config.jitter_ms, "churn": config.churn, "facilitators": len(self.facilitators),
-            "completed": self.done_at is not None and all(p["completed"] for p in self.phase_times.values()),
-            "phases": self.phase_times,
-            "join": {
-                "admitted": len(self.admitted_at) - 1, "expected": self.n - 1,
-                "admit_all_s": (round(max(self.admitted_at.values()) - created, 6)
-                                if len(self.admitted_at) == self.n else None),
-                "admit_ms": latency_ms(admit),
-                "full_roster_everywhere": len(self.full_roster) == self.n,
-            },
-            "calls": calls_report(self.calls, "calls"),
-            "checkin": checkin_report(self.checkin, len(self.facilitators)),
-            "removal": {
-                "removed": removed,
-                "known_by_all_s": (round(max(known) - self.removed_at, 6)
-                                   if removal_done and known and self.removed_at is not None else None),
-                "removed_node_knows": removed is not None and removed in self.removal_known,
-                "calls_after": len(after),
-                "removed_received": len(self.removed_received),
-                "removed_readable": len(self.removed_readable),
-                "remaining": calls_report(self.calls, "after_removal"),
-            },
-            "refused_ops": dict(sorted(self.refused.items())), "faults": len(self.faults),
-            "fault_samples": self.faults[:5], "warnings": self.warnings,
-            "envelopes_checked": self.members.checked, "envelopes_verified": self.members.verified,
-            "virtual_s": round((self.done_at if self.done_at is not None else self.clock.now) - self.start, 6),
-            "events": world.events, "sim_actions": self.clock.processed,
-            "frames": totals.get("frames_in", 0), "envelopes_received": totals.get("envelopes_received", 0),
-            "rejected": totals.get("rejected", 0), "retransmissions": world.model.retransmissions,
-            "network": dict(world.counters), "drop_reasons": dict(sorted(world.drop_reasons.items())),
-            "wall_s": round(wall, 3), "phase_wall_s": self.phase_wall,
-            "events_per_wall_s": round(world.events / wall, 1) if wall > 0 else None,
-        }
+        return report(self, wall)

@@ -19,9 +19,12 @@ Percentiles are nearest-rank (``metrics.percentile``); times in the report are v
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .metrics import percentile
+
+if TYPE_CHECKING:
+    from .circle_run import CircleSimulation
 
 
 @dataclass(slots=True)
@@ -117,4 +120,50 @@ def checkin_report(track: CheckinTrack | None, facilitators: int) -> dict[str, A
                               if track.converged_at is not None else None),
         "after_last_reply_ms": (ms(track.converged_at - last_reply)
                                 if track.converged_at is not None and last_reply is not None else None),
+    }
+
+def report(sim: CircleSimulation, wall: float) -> dict[str, Any]:
+    """The result object of the circle scenario (docs/cli.md lists its keys)."""
+    config, world, removed = sim.config, sim.world, sim.removed
+    after = [c for c in sim.calls if c.phase == "after_removal"]
+    admit = [t - sim.joined_at[i] for i, t in sim.admitted_at.items() if i in sim.joined_at]
+    created = sim.created_at if sim.created_at is not None else sim.start
+    known = [t for i, t in sim.removal_known.items() if i != removed]
+    removal_done = sim.phase_times.get("removal", {}).get("completed", False)
+    totals = world.statistics()
+    return {
+        "scenario": "circle", "seed": config.seed, "nodes": sim.n, "topology": config.topology,
+        "gossip": config.gossip, "loss": config.loss, "link_latency_ms": config.latency_ms,
+        "jitter_ms": config.jitter_ms, "churn": config.churn, "facilitators": len(sim.facilitators),
+        "completed": sim.done_at is not None and all(p["completed"] for p in sim.phase_times.values()),
+        "phases": sim.phase_times,
+        "join": {
+            "admitted": len(sim.admitted_at) - 1, "expected": sim.n - 1,
+            "admit_all_s": (round(max(sim.admitted_at.values()) - created, 6)
+                            if len(sim.admitted_at) == sim.n else None),
+            "admit_ms": latency_ms(admit),
+            "full_roster_everywhere": len(sim.full_roster) == sim.n,
+        },
+        "calls": calls_report(sim.calls, "calls"),
+        "checkin": checkin_report(sim.checkin, len(sim.facilitators)),
+        "removal": {
+            "removed": removed,
+            "known_by_all_s": (round(max(known) - sim.removed_at, 6)
+                               if removal_done and known and sim.removed_at is not None else None),
+            "removed_node_knows": removed is not None and removed in sim.removal_known,
+            "calls_after": len(after),
+            "removed_received": len(sim.removed_received),
+            "removed_readable": len(sim.removed_readable),
+            "remaining": calls_report(sim.calls, "after_removal"),
+        },
+        "refused_ops": dict(sorted(sim.refused.items())), "faults": len(sim.faults),
+        "fault_samples": sim.faults[:5], "warnings": sim.warnings,
+        "envelopes_checked": sim.members.checked, "envelopes_verified": sim.members.verified,
+        "virtual_s": round((sim.done_at if sim.done_at is not None else sim.clock.now) - sim.start, 6),
+        "events": world.events, "sim_actions": sim.clock.processed,
+        "frames": totals.get("frames_in", 0), "envelopes_received": totals.get("envelopes_received", 0),
+        "rejected": totals.get("rejected", 0), "retransmissions": world.model.retransmissions,
+        "network": dict(world.counters), "drop_reasons": dict(sorted(world.drop_reasons.items())),
+        "wall_s": round(wall, 3), "phase_wall_s": sim.phase_wall,
+        "events_per_wall_s": round(world.events / wall, 1) if wall > 0 else None,
     }
