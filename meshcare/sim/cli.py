@@ -5,6 +5,8 @@ docs/cli.md); ``run(args)`` executes it. With ``--json`` it prints one JSON obje
 contract too (``delivery_ratio``, ``latency_ms``, ``hops``, ``copies_per_delivered``,
 ``payload_bytes_per_delivered``, ``control_bytes_per_delivered``, ``catchup`` with
 ``--offline-catchup``, ``events_per_wall_s``, and more context keys); without it, a short table.
+``--scenario circle`` runs real nodes through one support circle (``circle_run.py``); its object has
+``scenario: "circle"`` and the keys docs/cli.md lists (``join``, ``calls``, ``checkin``, ``removal``, ...).
 """
 
 from __future__ import annotations
@@ -186,8 +188,9 @@ def circle_table(result: dict[str, Any]) -> str:
          f"{calls['claims']['seen_by_caller']} of {calls['claims']['made']} / {lat(calls['claims']['latency_ms'])}"),
     ]
     if checkin["made"]:
-        rows.append(("check-in: replies / tally converged after s",
-                     f"{checkin['replies']} of {checkin['expected']} / {_fmt(checkin['converged_after_s'])}"))
+        rows.append(("check-in: replies / every tally right",
+                     f"{checkin['replies']} of {checkin['expected']} / {_fmt(checkin['converged_after_s'])} s "
+                     f"after asking, {_fmt(checkin['after_last_reply_ms'])} ms after the last reply"))
     rows += [
         ("removal known by all after s", _fmt(removal["known_by_all_s"])),
         ("removed node: later calls received / readable",
