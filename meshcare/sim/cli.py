@@ -72,13 +72,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="gossip: bare sync engines publish --messages envelopes (default); circle: real nodes, "
                         "node 0 founds a circle and invites everyone, then calls, claims, a check-in, a removal "
                         "and calls after it, through the control ops")
-    p.add_argument("--calls", type=int, default=d.calls,
+    p.add_argument("--calls", type=int, default=d.calls, metavar="N",
                    help="circle: calls for support before the removal (default %(default)s)")
-    p.add_argument("--calls-after", type=int, default=d.calls_after,
+    p.add_argument("--calls-after", type=int, default=d.calls_after, metavar="N",
                    help="circle: calls after the removal; the removed node must read none (default %(default)s)")
     p.add_argument("--call-every", type=float, default=d.call_every, metavar="SECONDS",
                    help="circle: virtual seconds between two calls (default %(default)s)")
-    p.add_argument("--facilitators", type=int, default=d.facilitators,
+    p.add_argument("--facilitators", type=int, default=d.facilitators, metavar="N",
                    help="circle: members invited as facilitators besides the founder (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
 
