@@ -43,9 +43,9 @@ import functools
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from ..errors import MeshcareError, NotFound
+from ..errors import LocalProtocolError, MeshcareError, NotFound
 from ..ids import TopicId
 from ..node import Node
 from ..node_events import Fault, Log, Notify, Started
@@ -59,8 +59,10 @@ from .network import Clock, LinkModel
 from .topology import build
 from .world import World
 
+if TYPE_CHECKING:
+    from .runner import SimConfig
+
 CIRCLE: Final = "sim circle"
-PHASES: Final = ("join", "calls", "checkin", "removal", "after_removal")
 PHASE_LIMIT: Final = 600.0      # virtual seconds a phase may take before the run moves on (not finished)
 LIVE_INVITES: Final = 48        # invites at once that are open or were used less than LOBBY_GRACE ago
 LOBBY_GRACE: Final = 960.0      # a used invite's lobby is served 900 s after its use (membership.Invite),
@@ -75,7 +77,7 @@ RETRY: Final = 1.0              # an op waiting for its node to come back tries 
 class CircleSimulation:
     """One run of the circle scenario (see the module docstring); ``config`` is a ``SimConfig``."""
 
-    def __init__(self, config: Any, start: float) -> None:
+    def __init__(self, config: SimConfig, start: float) -> None:
         self.config = config
         master = random.Random(config.seed)
         rngs = {name: random.Random(master.getrandbits(64))
@@ -144,7 +146,7 @@ class CircleSimulation:
         """Run a control op on ``node`` and carry out its effects; None when the node refused it (counted)."""
         target = self.up(node)
         if target is None:
-            raise MeshcareError(f"node {node} is down")
+            raise LocalProtocolError(f"the scenario ran {name} on node {node}, which is down (use when_up)")
         try:
             result, effects = OPS[name](target, args, self.clock.now)
         except MeshcareError:
@@ -234,7 +236,7 @@ class CircleSimulation:
         self._enter("join")
         result = self.op(0, "circle.create", name=CIRCLE)
         if result is None:
-            raise MeshcareError("the founder's node refused to create the circle")
+            raise LocalProtocolError("the founder's node refused to create the circle")
         self.topic = result["circle"]["id"]
         self.created_at = self.clock.now
         self._invite()

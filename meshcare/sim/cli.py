@@ -195,8 +195,9 @@ def circle_table(result: dict[str, Any]) -> str:
         ("removal known by all after s", _fmt(removal["known_by_all_s"])),
         ("removed node: later calls received / readable",
          f"{removal['removed_received']} / {removal['removed_readable']} of {removal['calls_after']}"),
-        ("after removal: readable at the others", f"{_fmt(after['fraction'])}  ({after['reached']} of "
-                                                  f"{after['expected']}); ms p50 / p95 / max {lat(after['latency_ms'])}"),
+        ("after removal: readable at the others",
+         f"{_fmt(after['fraction'])}  ({after['reached']} of {after['expected']}); "
+         f"ms p50 / p95 / max {lat(after['latency_ms'])}"),
         ("completed / virtual s", f"{result['completed']} / {_fmt(result['virtual_s'])}"),
         ("envelopes checked / signatures verified", f"{result['envelopes_checked']} / {result['envelopes_verified']}"),
         ("faults / refused ops", f"{result['faults']} / {sum(result['refused_ops'].values())}"),
