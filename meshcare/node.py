@@ -52,6 +52,7 @@ from .circles.membership import ROSTER_LIMIT
 from .circles.registry import Registry
 from .circles.state import LocalState
 from .crypto.keys import Identity
+from .crypto.seal import RandomBytes, system_random
 from .errors import BadInput, RemoteProtocolError
 from .ids import TopicId
 from .node_events import (Authored, DeleteEnvelopes, DeleteTopic, Effect, Event, ExpireEnvelopes, Fault, Log,
@@ -120,10 +121,12 @@ class Node:
 
     def __init__(self, identity: Identity, store: Store, state: LocalState, *, rng: random.Random,
                  config: SyncConfig | None = None,
-                 check_signatures: CheckSignatures = env.signatures_valid) -> None:
+                 check_signatures: CheckSignatures = env.signatures_valid,
+                 random_bytes: RandomBytes = system_random) -> None:
         self.identity = identity
         self.store = store
-        self.registry = Registry(identity, state)
+        # every key and nonce the circles and the ops draw (a seeded source makes a simulation repeatable)
+        self.registry = Registry(identity, state, random_bytes)
         self.duties = Duties(self.registry)
         self.changes = Changes(self.registry)
         self.engine = SyncEngine(store, self._verdicts, rng=rng, config=config, access=self._access)

@@ -52,6 +52,8 @@ FUTURE_SLACK: Final = 600             # s: a post created further ahead of our c
 EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
 MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
 MAX_EQUIVOCATED: Final = 4096         # (author, seq) pairs of equivocated posts remembered
+MAX_PROOFS: Final = 10_000           # invite-proof checks remembered (by admit op id)
+MAX_DECODED: Final = 2000            # roster envelopes opened and remembered until ingested
 
 
 class Verdict(Enum):
@@ -95,6 +97,8 @@ class Circle(Writing):
         self._equivocated: dict[tuple[bytes, int], None] = {}
         self.purge_due = False                          # an equivocation asks for purge_unacceptable
         self._ops: dict[bytes, ms.RosterOp] = {}
+        self._proofs: dict[bytes, bool] = {}            # admit op id -> its invite proof verifies
+        self._decoded: dict[bytes, ms.RosterOp] = {}    # roster envelopes opened but not ingested yet
         self._content: dict[bytes, _Opened] = {}
         self.unreadable = 0                             # posts found unreadable by their author's doing
         self._roster = ms.Roster()
@@ -184,8 +188,11 @@ class Circle(Writing):
         (a member "removing" someone, a forged role, a second create), it is forged, and rejected. An
         operation valid in its past is stored even if concurrent changes later make the fold ignore it,
         because every node must fold the same set."""
+        parents = op.parents
+        if any(p not in self._ops for p in parents):
+            return Verdict.DEFER            # the common wait, found without walking the whole past
         past: dict[bytes, ms.RosterOp] = {op.id: op}
-        todo = list(op.parents)
+        todo = list(parents)
         while todo:
             parent = todo.pop()
             if parent in past:
@@ -195,7 +202,7 @@ class Circle(Writing):
                 return Verdict.DEFER
             past[parent] = known
             todo.extend(known.parents)
-        folded = rf.fold(past.values(), self.founder, self.topic)
+        folded = self._fold(past.values())
         return Verdict.REJECT if op.id in folded.ignored else Verdict.ACCEPT
 
     def _observe_lamport(self, lamport: int) -> None:
@@ -220,6 +227,7 @@ class Circle(Writing):
             except RemoteProtocolError:
                 return False
             self._ops[e.id] = op
+            self._decoded.pop(e.id, None)
             self.chains.add(e)
             self._stale = True              # folded once, when next read: a burst costs one fold
             self._version += 1
@@ -266,8 +274,19 @@ class Circle(Writing):
         return len(gone)
 
     def _roster_op(self, e: env.Envelope) -> ms.RosterOp:
-        kind, body = rb.validate(unpack_strict(env.open_body(e, self.keys.roster[e.epoch]), "roster operation"))
-        return ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body, e.prev, e.epoch)
+        """Decrypt and validate a roster envelope (RemoteProtocolError if its author got it wrong).
+
+        Remembered by id until it is ingested: an envelope held for a missing parent is judged again
+        after every roster change, and opening it each time was most of a large circle's join cost. The
+        id hashes the ciphertext, which opens to one plaintext or none (AEAD), so the answer holds."""
+        op = self._decoded.get(e.id)
+        if op is None:
+            kind, body = rb.validate(unpack_strict(env.open_body(e, self.keys.roster[e.epoch]), "roster operation"))
+            op = ms.RosterOp(e.id, e.author, e.lamport, e.created, e.seq, kind, body, e.prev, e.epoch)
+            if len(self._decoded) >= MAX_DECODED:
+                self._decoded.clear()
+            self._decoded[e.id] = op
+        return op
 
     @property
     def version(self) -> int:
@@ -289,8 +308,15 @@ class Circle(Writing):
         self._roster, self._stale = value, False
 
     def _refold(self) -> None:
-        self.roster = rf.fold(self._ops.values(), self.founder, self.topic)
+        self.roster = self._fold(self._ops.values())
         self._wake(self.keys.harvest(self.roster))
+
+    def _fold(self, ops: Iterable[ms.RosterOp]) -> ms.Roster:
+        """``roster_fold.fold`` with this circle's memo of invite-proof checks (bounded: forged
+        admissions judged and rejected must not grow it for ever)."""
+        if len(self._proofs) > MAX_PROOFS:
+            self._proofs.clear()
+        return rf.fold(ops, self.founder, self.topic, self._proofs)
 
     def _open(self, item: _Opened) -> list[WaitKey]:
         """Decrypt and validate one content envelope. Returns the wait keys it satisfied (keys it taught

@@ -86,6 +86,10 @@ class Registry:
         self.purge_due = False                 # an equivocation was found: the node runs the purge
         self._views: dict[bytes, View] = {}
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
+        # lobby topic -> (lobby, circle) of every served invite, and what it was computed from (the time
+        # and each circle's roster object: a roster is refolded into a new object, never changed in place)
+        self._served: dict[bytes, tuple[Lobby, Circle]] = {}
+        self._served_from: tuple[int, list[ms.Roster]] | None = None
         self.refusals: dict[tuple[bytes, bytes], tuple[bytes, str, float]] = {}  # (topic, member) -> why
         self._refused: set[tuple[bytes, bytes]] = set()      # (lobby topic, member) somebody answered
         for entry in list(state.circles.values()):
@@ -158,10 +162,9 @@ class Registry:
         """Topics to sync: every circle, the lobbies of its open invites, and lobbies this node joins by."""
         self._lobby_now = max(self._lobby_now, now)
         out: set[TopicId] = set(self.circles) | set(self.joining)
-        for circle in self.circles.values():
-            if circle.roster.role(self.me) is None:
-                continue
-            out |= {Lobby(key, circle.topic).topic for key in self.served_invites(circle, now)}
+        for topic, (_, circle) in self._served_lobbies().items():
+            if circle.roster.role(self.me) is not None:
+                out.add(TopicId(topic))
         return out
 
     def served_invites(self, circle: Circle, now: int) -> list[bytes]:
@@ -184,12 +187,25 @@ class Registry:
         entry = self.joining.get(TopicId(topic))
         if entry is not None:
             return entry.lobby, None
-        for circle in self.circles.values():
-            for key in self.served_invites(circle, self._lobby_now):
-                lobby = Lobby(key, circle.topic)
-                if lobby.topic == topic:
-                    return lobby, circle
-        return None
+        return self._served_lobbies().get(topic)
+
+    def _served_lobbies(self) -> dict[bytes, tuple[Lobby, Circle]]:
+        """Lobby topic -> (lobby, circle) for the served invites of every circle at ``_lobby_now``.
+
+        Kept until the time moves or a roster is refolded: the engine asks ``access`` for every topic on
+        every link each time it offers topics, and deriving every lobby's topic for each question cost a
+        200-member circle most of its receive time (docs/benchmarks.md, the 200-node circle)."""
+        rosters = [c.roster for c in self.circles.values()]
+        cached = self._served_from
+        if (cached is None or cached[0] != self._lobby_now or len(cached[1]) != len(rosters)
+                or any(a is not b for a, b in zip(cached[1], rosters))):
+            served: dict[bytes, tuple[Lobby, Circle]] = {}
+            for circle in self.circles.values():
+                for key in self.served_invites(circle, self._lobby_now):
+                    lobby = Lobby(key, circle.topic)
+                    served.setdefault(lobby.topic, (lobby, circle))
+            self._served, self._served_from = served, (self._lobby_now, rosters)
+        return self._served
 
     def access(self, topic: bytes, node: bytes) -> bool:
         circle = self.circles.get(TopicId(topic))

@@ -57,9 +57,11 @@ class _Folding:
     """Mutable scratch state of one fold; ``Roster`` is its frozen result."""
 
     def __init__(self, founder: bytes, topic: bytes, ops: Mapping[bytes, RosterOp],
-                 ancestors: Mapping[bytes, int], bit: Mapping[bytes, int], excluded: Mapping[bytes, str]) -> None:
+                 ancestors: Mapping[bytes, int], bit: Mapping[bytes, int], excluded: Mapping[bytes, str],
+                 proofs: dict[bytes, bool] | None = None) -> None:
         self.founder = founder
         self.topic = topic
+        self.proofs = proofs                # admit op id -> its invite proof verifies (kept by the caller)
         self.ops = ops
         self.ancestors = ancestors          # op id -> bitset of its ancestors (bit positions: ``bit``)
         self.bit = bit
@@ -202,7 +204,7 @@ class _Folding:
                 return "the invite had expired"
             if b["member"] in self.members:
                 return "already a member"
-            if not check_invite_proof(b["invite"], self.topic, b["member"], b["proof"]):
+            if not self._proof_holds(op):
                 return "the invite proof does not verify"
             return self._author_holds_key(op)
         if op.kind == "remove":
@@ -239,6 +241,18 @@ class _Folding:
             return role
         return None
 
+    def _proof_holds(self, op: RosterOp) -> bool:
+        """The admit's invite proof verifies. An op id is the hash of its envelope, so the answer for
+        one id never changes: with ``proofs`` each is checked once, not in every fold (an Ed25519 check
+        per admission per fold was most of a 200-member circle's fold time)."""
+        known = None if self.proofs is None else self.proofs.get(op.id)
+        if known is None:
+            b = op.body
+            known = check_invite_proof(b["invite"], self.topic, b["member"], b["proof"])
+            if self.proofs is not None:
+                self.proofs[op.id] = known
+        return known
+
     @staticmethod
     def _author_holds_key(op: RosterOp) -> str | None:
         """The author must hold the key it made. Recipients are the readers *its author* knew: a
@@ -250,8 +264,10 @@ class _Folding:
         return None
 
 
-def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
-    """The roster that ``ops`` (any order, duplicates allowed) add up to. Deterministic in the set."""
+def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes, proofs: dict[bytes, bool] | None = None) -> Roster:
+    """The roster that ``ops`` (any order, duplicates allowed) add up to. Deterministic in the set.
+
+    ``proofs``: a memo of invite-proof checks by op id that the caller keeps across folds of one circle."""
     by_id = {op.id: op for op in ops}
     ordered, pending = linearize(by_id)
     ancestors, bit = ancestry(ordered)
@@ -264,7 +280,7 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes) -> Roster:
                 for ids in by_seq.values() if len(ids) > 1 for i in ids}
     excluded.update(_void_counter_removals(ordered, ancestors, bit, excluded))
     for _ in range(MAX_FOLD_PASSES):
-        state = _Folding(founder, topic, by_id, ancestors, bit, excluded)
+        state = _Folding(founder, topic, by_id, ancestors, bit, excluded, proofs)
         for op in ordered:
             state.apply(op)
         more = {k: v for k, v in _not_counting(state, ordered).items() if k not in excluded}

@@ -29,7 +29,7 @@ def circle_create(node: Node, req: rq.CircleCreate, now: float) -> tuple[rs.Circ
     my_name = check_name(node.identity.name if req.member_name is None else req.member_name)
     settings = CircleSettings(retention_days=req.retention_days, rotate_days=req.rotate_days,
                               share_history=req.share_history, members_invite=req.members_invite)
-    circle = registry.add_circle(_seal.random_key(), bytes(node.identity.node_id), int(now))
+    circle = registry.add_circle(_seal.random_key(registry.random_bytes), bytes(node.identity.node_id), int(now))
     effects: list[Effect] = [SaveState(node.state)]      # the secret is kept before anything uses it
     _, published = roster_op(node, circle, "create", {"name": name, "member_name": my_name,
                                                       "settings": settings.to_dict(), **circle.new_epoch_fields([])},
@@ -51,7 +51,8 @@ def circle_invite(node: Node, req: rq.CircleInvite, now: float) -> tuple[rs.Circ
                        "(`meshcare circle invites` lists them, `meshcare circle revoke` withdraws one) "
                        "or let one expire, then invite again")
     expires = t + int(req.valid_hours * 3600)
-    token = Token(circle.topic, circle.founder, new_invite_seed(), expires, circle.roster.name, node.hints)
+    token = Token(circle.topic, circle.founder, new_invite_seed(node.registry.random_bytes), expires,
+                  circle.roster.name, node.hints)
     _, effects = roster_op(node, circle, "invite", {"invite": token.invite_key, "role": req.role, "expires": expires},
                            now)
     return rs.CircleInviteResult(circle=circle.topic.hex(), token=token.encode(), invite=token.invite_key.hex(),

@@ -5,6 +5,8 @@ docs/cli.md); ``run(args)`` executes it. With ``--json`` it prints one JSON obje
 contract too (``delivery_ratio``, ``latency_ms``, ``hops``, ``copies_per_delivered``,
 ``payload_bytes_per_delivered``, ``control_bytes_per_delivered``, ``catchup`` with
 ``--offline-catchup``, ``events_per_wall_s``, and more context keys); without it, a short table.
+``--scenario circle`` runs real nodes through one support circle (``circle_run.py``); its object has
+``scenario: "circle"`` and the keys docs/cli.md lists (``join``, ``calls``, ``checkin``, ``removal``, ...).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import argparse
 import json
 from typing import Any
 
-from .runner import GOSSIP, SimConfig, simulate
+from .runner import GOSSIP, SCENARIOS, SimConfig, simulate
 from .topology import DEFAULT_BRIDGES, DEFAULT_DEGREE, DEFAULT_SAMPLE, KINDS
 
-HELP = "simulate N nodes over the real sync engine in virtual time (deterministic per seed)"
+HELP = ("simulate N nodes over the real sync engine (or, with --scenario circle, N real nodes running one "
+        "support circle) in virtual time (deterministic per seed)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,6 +68,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="verify every signature on every node (slow; by default a check is shared by id)")
     p.add_argument("--urgent", action="store_true",
                    help="publish calls for support (urgent lane: pushed on every link) instead of normal messages")
+    p.add_argument("--scenario", choices=SCENARIOS, default=d.scenario,
+                   help="gossip: bare sync engines publish --messages envelopes (default); circle: real nodes, "
+                        "node 0 founds a circle and invites everyone, then calls, claims, a check-in, a removal "
+                        "and calls after it, through the control ops")
+    p.add_argument("--calls", type=int, default=d.calls, metavar="N",
+                   help="circle: calls for support before the removal (default %(default)s)")
+    p.add_argument("--calls-after", type=int, default=d.calls_after, metavar="N",
+                   help="circle: calls after the removal; the removed node must read none (default %(default)s)")
+    p.add_argument("--call-every", type=float, default=d.call_every, metavar="SECONDS",
+                   help="circle: virtual seconds between two calls (default %(default)s)")
+    p.add_argument("--facilitators", type=int, default=d.facilitators, metavar="N",
+                   help="circle: members invited as facilitators besides the founder (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
 
 
@@ -82,7 +97,9 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
                      churn=args.churn, churn_down=args.churn_down, messages=args.messages, rate=args.rate,
                      warmup=args.warmup, offline_catchup=args.offline_catchup, gossip=args.gossip,
                      prefill=args.prefill, body_bytes=args.body_bytes, duration=args.duration, drain=args.drain,
-                     verify_memo=not args.no_verify_memo, urgent=args.urgent)
+                     verify_memo=not args.no_verify_memo, urgent=args.urgent, scenario=args.scenario,
+                     calls=args.calls, calls_after=args.calls_after, call_every=args.call_every,
+                     facilitators=args.facilitators)
 
 
 _FLAGS = {"seed": "--seed", "nodes": "--nodes", "topology": "--topology", "lans": "--lans", "bridges": "--bridges",
@@ -90,16 +107,20 @@ _FLAGS = {"seed": "--seed", "nodes": "--nodes", "topology": "--topology", "lans"
           "jitter_ms": "--jitter-ms", "partition": "--partition", "churn": "--churn", "churn_down": "--churn-down",
           "messages": "--messages", "rate": "--rate", "warmup": "--warmup", "offline_catchup": "--offline-catchup",
           "gossip": "--gossip", "prefill": "--prefill", "body_bytes": "--body-bytes", "duration": "--duration",
-          "drain": "--drain"}
+          "drain": "--drain", "scenario": "--scenario", "calls": "--calls", "calls_after": "--calls-after",
+          "call_every": "--call-every", "facilitators": "--facilitators"}
+_ALWAYS = {"gossip": ("seed", "nodes", "topology", "messages"),
+           "circle": ("seed", "nodes", "topology", "scenario", "calls", "calls_after")}
 
 
 def command_line(config: SimConfig, json_flag: bool = True) -> str:
     """The ``meshcare sim`` call that runs ``config`` (flags that differ from the defaults, plus --seed)."""
     default = SimConfig()
     words = ["meshcare", "sim"]
+    always = _ALWAYS.get(config.scenario, ())
     for field, flag in _FLAGS.items():
         value = getattr(config, field)
-        if value != getattr(default, field) or field in ("seed", "nodes", "topology", "messages"):
+        if value != getattr(default, field) or field in always:
             words += [flag, _fmt(value)]
     if not config.verify_memo:
         words.append("--no-verify-memo")
@@ -146,6 +167,47 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
+def circle_table(result: dict[str, Any]) -> str:
+    """The human summary of a circle scenario's result object."""
+    join, calls, checkin, removal = result["join"], result["calls"], result["checkin"], result["removal"]
+    after = removal["remaining"]
+
+    def lat(x: dict[str, Any]) -> str:
+        return " / ".join(_fmt(x[k]) for k in ("p50", "p95", "max"))
+
+    rows = [
+        ("nodes / topology / loss / churn",
+         f"{result['nodes']} / {result['topology']} / {_fmt(result['loss'])} / {_fmt(result['churn'])}"),
+        ("members admitted / all after (virtual s)",
+         f"{join['admitted']} of {join['expected']} / {_fmt(join['admit_all_s'])}"),
+        ("join to member ms p50 / p95 / max", lat(join["admit_ms"])),
+        ("calls: readable at members", f"{_fmt(calls['fraction'])}  ({calls['reached']} of {calls['expected']}; "
+                                       f"{calls['calls_reaching_everyone']} of {calls['calls']} calls reached all)"),
+        ("calls: post to readable ms p50 / p95 / max", lat(calls["latency_ms"])),
+        ("claims seen by the caller / ms p50 / p95 / max",
+         f"{calls['claims']['seen_by_caller']} of {calls['claims']['made']} / {lat(calls['claims']['latency_ms'])}"),
+    ]
+    if checkin["made"]:
+        rows.append(("check-in: replies / every tally right",
+                     f"{checkin['replies']} of {checkin['expected']} / {_fmt(checkin['converged_after_s'])} s "
+                     f"after asking, {_fmt(checkin['after_last_reply_ms'])} ms after the last reply"))
+    rows += [
+        ("removal known by all after s", _fmt(removal["known_by_all_s"])),
+        ("removed node: later calls received / readable",
+         f"{removal['removed_received']} / {removal['removed_readable']} of {removal['calls_after']}"),
+        ("after removal: readable at the others",
+         f"{_fmt(after['fraction'])}  ({after['reached']} of {after['expected']}); "
+         f"ms p50 / p95 / max {lat(after['latency_ms'])}"),
+        ("completed / virtual s", f"{result['completed']} / {_fmt(result['virtual_s'])}"),
+        ("envelopes checked / signatures verified", f"{result['envelopes_checked']} / {result['envelopes_verified']}"),
+        ("faults / refused ops", f"{result['faults']} / {sum(result['refused_ops'].values())}"),
+        ("events / per wall s", f"{result['events']} / {_fmt(result['events_per_wall_s'])}"),
+        ("wall s (setup + run)", f"{_fmt(result['setup_wall_s'])} + {_fmt(result['wall_s'])}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the simulation the flags describe and print its figures; returns 0.
 
@@ -156,5 +218,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
-        print(table(result))
+        print(circle_table(result) if result.get("scenario") == "circle" else table(result))
     return 0

@@ -38,8 +38,13 @@ from .world import Engine, World
 #: Virtual unix time at which every simulation starts (2027-01-15).
 START: Final = 1_800_000_000.0
 GOSSIP: Final = ("plumtree", "flood")
+#: ``gossip``: bare sync engines publish plain envelopes (the figures of docs/benchmarks.md section 3);
+#: ``circle``: real nodes found and run one support circle through the control ops (``circle_run.py``).
+SCENARIOS: Final = ("gossip", "circle")
+#: Virtual time limit of the circle scenario when ``duration`` is not given (each phase has its own).
+CIRCLE_LIMIT: Final = 6 * 3600.0
 #: Result keys that depend on the wall clock (everything else is a function of seed and flags).
-WALL_FIELDS: Final = frozenset({"wall_s", "setup_wall_s", "events_per_wall_s"})
+WALL_FIELDS: Final = frozenset({"wall_s", "setup_wall_s", "events_per_wall_s", "phase_wall_s"})
 
 EngineFactory = Callable[[MemoryStore, Verifier, random.Random], Engine]
 
@@ -75,8 +80,14 @@ class SimConfig:
     connect_timeout: float = 1.0
     verify_memo: bool = True
     urgent: bool = False  # publish in the urgent lane (calls for support: flooded, not only the tree)
+    scenario: str = "gossip"
+    calls: int = 10          # circle: calls for support before the removal
+    calls_after: int = 5     # circle: calls after it
+    call_every: float = 2.0  # circle: virtual seconds between two calls
+    facilitators: int = 1    # circle: members invited as facilitators besides the founder
 
-    def scenario(self) -> sc.ScenarioConfig:
+    def plan_config(self) -> sc.ScenarioConfig:
+        """The gossip scenario's timeline flags."""
         return sc.ScenarioConfig(nodes=self.nodes, messages=self.messages, rate=self.rate, warmup=self.warmup,
                                  boot_spread=self.boot_spread, partition=self.partition, churn=self.churn,
                                  churn_down=self.churn_down, offline_catchup=self.offline_catchup,
@@ -94,7 +105,22 @@ class SimConfig:
             raise BadInput("--prefill must be >= 0 and --body-bytes >= 1")
         if self.drain < 0:
             raise BadInput("--drain must be >= 0")
-        self.scenario().check()
+        if self.scenario not in SCENARIOS:
+            raise BadInput(f"--scenario must be one of {', '.join(SCENARIOS)}")
+        if self.scenario == "circle":
+            self.check_circle()
+        self.plan_config().check()
+
+    def check_circle(self) -> None:
+        """Raise BadInput for flags the circle scenario cannot honour."""
+        if self.partition or self.offline_catchup or self.prefill or self.urgent:
+            raise BadInput("--partition, --offline-catchup, --prefill and --urgent belong to the gossip "
+                           "scenario; the circle scenario has its own phases (--calls, --calls-after, --churn)")
+        if self.calls < 0 or self.calls_after < 0 or self.call_every <= 0:
+            raise BadInput("--calls and --calls-after must be >= 0 and --call-every > 0")
+        if not 0 <= self.facilitators <= self.nodes - 2:
+            raise BadInput("--facilitators must leave at least one member who can be removed "
+                           f"(0 to {self.nodes - 2} with {self.nodes} nodes)")
 
 
 def circle_node_factory(gossip: str) -> EngineFactory:
@@ -131,7 +157,7 @@ class Simulation:
             old = self.circle.prefill(config.prefill, int(START))
             for store in self.stores:
                 store.add(old, int(START))
-        self.plan = sc.plan(config.scenario(), rngs["scenario"])
+        self.plan = sc.plan(config.plan_config(), rngs["scenario"])
         self.clock = Clock(START)
         self.log = DeliveryLog(n)
         verifier = self.circle.verifier(memo=config.verify_memo)
@@ -261,9 +287,24 @@ class Simulation:
 
 def simulate(config: SimConfig, engine_factory: EngineFactory | None = None) -> dict[str, Any]:
     """Build and run one simulation; the result object of ``meshcare sim --json``."""
+    if config.scenario == "circle":
+        return simulate_circle(config)
     started = time.perf_counter()
     sim = Simulation(config, engine_factory)
     setup = time.perf_counter() - started
     result = sim.run()
+    result["setup_wall_s"] = round(setup, 3)
+    return result
+
+
+def simulate_circle(config: SimConfig) -> dict[str, Any]:
+    """Build and run the circle scenario (``circle_run.py``); its result object."""
+    from .circle_run import CircleSimulation
+
+    config.check()
+    started = time.perf_counter()
+    sim = CircleSimulation(config, START)
+    setup = time.perf_counter() - started
+    result = sim.run(config.duration if config.duration is not None else CIRCLE_LIMIT)
     result["setup_wall_s"] = round(setup, 3)
     return result

@@ -25,33 +25,54 @@ node at the earliest deadline; stale wake-ups find nothing due and re-arm).
 
 Going offline is a stopped process (power cut, laptop closed): the engine is discarded, the peers'
 ends of its links get ``LinkClosed`` one latency later and ``PeerLost``. Coming back starts a *new*
-engine over the same store (a real node keeps its store on disk), which gets ``TopicJoined`` and
-``PeerDiscovered`` for the peers its discovery sees; those peers are told about it too. Every
-delayed event is tagged with the target's incarnation, so nothing meant for an old engine reaches a new one.
+engine over the same store (a real node keeps its store on disk), which gets its boot events
+(``TopicJoined`` of the one topic, by default) and ``PeerDiscovered`` for the peers its discovery sees;
+those peers are told about it too. Every delayed event is tagged with the target's incarnation, so
+nothing meant for an old engine reaches a new one.
+
+Two kinds of engine run here. A bare ``SyncEngine`` (the gossip benchmarks) syncs one topic and delivers
+with ``Deliver``. A real ``meshcare.node.Node`` (``members.py``, the circle scenario) boots with
+``Started``, is told each link's node id (``node_ids``: access to a circle depends on who is at the other
+end), and has effects of its own, carried out like the daemon does:
+
+* ``SaveState`` -> a copy of the state is kept per node (``saved``), as the state file would hold it: a
+  restarted node starts from the last one saved, not from the live object.
+* ``DeleteEnvelopes``, ``DeleteTopic``, ``ExpireEnvelopes`` -> the node's store.
+* ``Notify``, ``Log``, ``Fault`` -> ``on_effect(node, effect)`` (the scenario measures from them).
+
+``after_handle(node)``, if set, runs after the effects of every ``handle`` / ``handle_deadline`` call,
+so a scenario can look at a node's state once per event rather than once per effect.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Hashable, Sequence
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
-from ..sync.events import (Connect, DataReceived, Deliver, DropLink, Effect, Event, LinkClosed, LinkOpened,
-                              OutputReady, PeerDiscovered, PeerLost, Persist, TopicJoined)
+from ..circles.state import LocalState
 from ..errors import LocalProtocolError
 from ..ids import TopicId
+from ..node_events import DeleteEnvelopes, DeleteTopic, ExpireEnvelopes, Fault, Log, Notify, SaveState, Tell
 from ..store.memory import MemoryStore
+from ..sync.events import (Connect, DataReceived, Deliver, DropLink, LinkClosed, LinkOpened, OutputReady,
+                           PeerDiscovered, PeerLost, Persist, TopicJoined)
 from .metrics import CatchupProbe, DeliveryLog
 from .network import Clock, Link, LinkModel
 from .topology import Topology
 
 
 class Engine(Protocol):
-    """What the world needs of a ``SyncEngine``."""
+    """What the world needs of a ``SyncEngine`` or a ``Node``.
 
-    def handle(self, event: Event, now: float) -> list[Effect]: ...
+    ``event`` is ``Any`` because each kind takes its own event types (a ``Node`` takes ``Started``, an
+    engine ``TopicJoined``): the world feeds the link and peer events both know, plus the boot events
+    its creator chose for the kind it makes. Effects the world does not know raise TypeError.
+    """
+
+    def handle(self, event: Any, now: float) -> Sequence[object]: ...
     def next_deadline(self) -> float | None: ...
-    def handle_deadline(self, now: float) -> list[Effect]: ...
+    def handle_deadline(self, now: float) -> Sequence[object]: ...
     def take_output(self, peer: Hashable, max_bytes: int | None = None) -> bytes: ...
     def statistics(self) -> dict[str, int]: ...
 
@@ -61,11 +82,14 @@ class World:
 
     __slots__ = ("clock", "model", "topology", "stores", "topic", "log", "make_engine", "engines", "online",
                  "incarnation", "adj", "timer_at", "side", "cut", "connect_timeout", "events", "probe",
-                 "on_deliver", "retired", "counters", "drop_reasons", "_rng")
+                 "on_deliver", "retired", "counters", "drop_reasons", "boot", "node_ids", "saved", "on_effect",
+                 "after_handle", "_rng")
 
     def __init__(self, clock: Clock, model: LinkModel, topology: Topology, stores: Sequence[MemoryStore],
                  topic: TopicId, log: DeliveryLog, make_engine: Callable[[int], Engine], rng: random.Random,
-                 side: Sequence[int], connect_timeout: float = 1.0) -> None:
+                 side: Sequence[int], connect_timeout: float = 1.0, *,
+                 boot: Callable[[int], Sequence[object]] | None = None,
+                 node_ids: Sequence[bytes] | None = None) -> None:
         n = topology.size
         self.clock = clock
         self.model = model
@@ -91,11 +115,17 @@ class World:
                                        "output_without_link",
                                        "misbehaved_drops"), 0)
         self.drop_reasons: dict[str, int] = {}  # DropLink reasons the engines gave, for diagnosis
+        #: events a node's engine gets first at every start (default: join the one topic)
+        self.boot = boot if boot is not None else (lambda node: (TopicJoined(topic),))
+        self.node_ids = node_ids             # each node's identity, told to its peers in LinkOpened
+        self.saved: list[LocalState | None] = [None] * n   # the last SaveState of each node (a copy)
+        self.on_effect: Callable[[int, object], None] | None = None
+        self.after_handle: Callable[[int], None] | None = None
         self._rng = rng
 
     # --- events in -------------------------------------------------------------------------------
 
-    def feed(self, node: int, event: Event) -> None:
+    def feed(self, node: int, event: object) -> None:
         """Hand ``event`` to the node's engine now and carry out its effects (no-op when offline)."""
         engine = self.engines[node]
         if engine is None:
@@ -106,12 +136,25 @@ class World:
         if effects:
             self._apply(node, effects)
         self._arm(node, engine)
+        if self.after_handle is not None:
+            self.after_handle(node)
 
-    def later(self, delay: float, node: int, event: Event) -> None:
+    def act(self, node: int, effects: Sequence[object]) -> None:
+        """Carry out effects the node returned outside ``handle`` (a control op, as the daemon runs one)
+        and re-arm its timer: the op may have given it work (a duty, a gossip round)."""
+        engine = self.engines[node]
+        if engine is None:
+            raise LocalProtocolError(f"the simulator ran an op on node {node}, which is down")
+        self._apply(node, effects)
+        self._arm(node, engine)
+        if self.after_handle is not None:
+            self.after_handle(node)
+
+    def later(self, delay: float, node: int, event: object) -> None:
         """Feed ``event`` after ``delay``, unless the node restarted or went offline meanwhile."""
         self.clock.after(delay, self._feed_if, node, self.incarnation[node], event)
 
-    def _feed_if(self, node: int, incarnation: int, event: Event) -> None:
+    def _feed_if(self, node: int, incarnation: int, event: object) -> None:
         if self.incarnation[node] == incarnation:
             self.feed(node, event)
 
@@ -135,11 +178,13 @@ class World:
             self.events += 1
             if effects:
                 self._apply(node, effects)
+            if self.after_handle is not None:
+                self.after_handle(node)
         self._arm(node, engine)
 
     # --- effects out -----------------------------------------------------------------------------
 
-    def _apply(self, node: int, effects: list[Effect]) -> None:
+    def _apply(self, node: int, effects: Sequence[object]) -> None:
         for effect in effects:
             if isinstance(effect, OutputReady):
                 self._send(node, cast(int, effect.peer))
@@ -152,7 +197,23 @@ class World:
             elif isinstance(effect, DropLink):
                 self._drop(node, effect)
             else:
-                raise TypeError(f"the simulator cannot carry out {effect!r}")
+                self._node_effect(node, effect)
+
+    def _node_effect(self, node: int, effect: object) -> None:
+        """The effects only a ``Node`` has (see the module docstring)."""
+        if isinstance(effect, (Notify, Tell, Log, Fault)):     # what a shell tells people and logs
+            if self.on_effect is not None:
+                self.on_effect(node, effect)
+        elif isinstance(effect, SaveState):
+            self.saved[node] = LocalState.from_obj(effect.state.to_obj())
+        elif isinstance(effect, DeleteEnvelopes):
+            self.stores[node].delete(list(effect.ids))
+        elif isinstance(effect, DeleteTopic):
+            self.stores[node].delete_topic(effect.topic)
+        elif isinstance(effect, ExpireEnvelopes):
+            self.stores[node].expire(effect.now)
+        else:
+            raise TypeError(f"the simulator cannot carry out {effect!r}")
 
     def _delivered(self, node: int, effect: Deliver) -> None:
         index = self.log.deliver(effect.envelope.id, node, effect.peer, self.clock.now)
@@ -196,14 +257,19 @@ class World:
         self.counters["links_opened"] += 1
         handshake_hash = self._rng.randbytes(32)
         now = self.clock.now
-        a_effects = a_engine.handle(LinkOpened(b, handshake_hash, True), now)
-        b_effects = b_engine.handle(LinkOpened(a, handshake_hash, False), now)
+        ids = self.node_ids
+        a_effects = a_engine.handle(LinkOpened(b, handshake_hash, True, node=ids[b] if ids else b""), now)
+        b_effects = b_engine.handle(LinkOpened(a, handshake_hash, False, node=ids[a] if ids else b""), now)
         self.events += 2
         self._apply(a, a_effects)
         self._arm(a, a_engine)
+        if self.after_handle is not None:
+            self.after_handle(a)
         if self.engines[b] is b_engine:
             self._apply(b, b_effects)
             self._arm(b, b_engine)
+            if self.after_handle is not None:
+                self.after_handle(b)
 
     def _send(self, node: int, peer: int) -> None:
         engine = self.engines[node]
@@ -286,7 +352,8 @@ class World:
         self.incarnation[node] += 1
         self.engines[node] = self.make_engine(node)
         self.timer_at[node] = None
-        self.feed(node, TopicJoined(self.topic))
+        for event in self.boot(node):
+            self.feed(node, event)
         for peer, segment in self.topology.visible[node]:
             if self.online[peer] and not self.split(node, peer):
                 self.feed(node, PeerDiscovered(peer, segment))

@@ -144,7 +144,7 @@ class SyncEngine(PeerRequests):
         """Run every timer that is due at ``now``."""
         out: list[ev.Effect] = []
         self._arm_timers(now)
-        for topic in list(self._graft_topics):
+        for topic in sorted(self._graft_topics):     # sorted: a run must not depend on hash order
             gossip = self._gossip.get(topic)
             if gossip is None:
                 self._graft_topics.discard(topic)
@@ -164,7 +164,7 @@ class SyncEngine(PeerRequests):
             self.stats["rotations"] += 1
             self._dial([extra], out)
         if self._catchup.round_due(now):
-            for topic in self._topics:
+            for topic in sorted(self._topics):
                 chosen = self._catchup.pick(self._links.sharing(topic))
                 if chosen is not None:
                     self._start_reconcile(chosen, topic, now, out, periodic=True)
@@ -275,7 +275,7 @@ class SyncEngine(PeerRequests):
 
     def _set_topics(self, topics: set[TopicId], now: float, out: list[ev.Effect]) -> None:
         limits = self.config.limits
-        for topic in topics - self._topics:
+        for topic in sorted(topics - self._topics):
             self._gossip[topic] = TopicGossip(self.config.graft_timeout, flood=self.config.gossip == "flood",
                                               per_peer=limits.pending_per_peer, total=limits.pending_total)
         for topic in self._topics - topics:
@@ -311,7 +311,7 @@ class SyncEngine(PeerRequests):
                 gossip.add_peer(peer)
             else:
                 gossip.remove_peer(peer)
-        for topic in change.added:
+        for topic in sorted(change.added):
             if self.config.heads_on_open:
                 self._links.send(peer, Heads(topic, heads_message(self.store, topic, int(now))), QueueLane.BULK, out)
             elif self._links[peer].initiator:
