@@ -117,7 +117,7 @@ def _ad(header: list[object]) -> bytes:
 
 def seal(
     *,
-    signing_key: object,
+    signing_key: _sign.SigningKey,
     topic: TopicId,
     epoch: int,
     key: bytes,
@@ -132,12 +132,12 @@ def seal(
 ) -> Envelope:
     """Encrypt ``plaintext`` under the epoch body ``key``, sign, and return the envelope.
 
-    ``signing_key`` is a ``nacl.signing.SigningKey`` (typed loosely so this module's users need not
-    import nacl). Raises LocalProtocolError for arguments this node should never produce (bad sizes,
-    ``expires`` before ``created``, an envelope over the size cap, a ``prev`` that is not b"" for
-    seq 1 and 32 bytes otherwise).
+    ``signing_key`` is the author's ``crypto.sign.SigningKey`` (``Identity.signing_key``). Raises
+    LocalProtocolError for arguments this node should never produce (bad sizes, ``expires`` before
+    ``created``, an envelope over the size cap, a ``prev`` that is not b"" for seq 1 and 32 bytes
+    otherwise).
     """
-    author = bytes(signing_key.verify_key)  # type: ignore[attr-defined]
+    author = bytes(signing_key.verify_key)
     if len(topic) != TOPIC_SIZE:
         raise LocalProtocolError(f"topic must be {TOPIC_SIZE} bytes")
     if not (0 <= epoch <= MAX_UINT and 1 <= seq <= MAX_UINT and 0 <= lamport <= MAX_UINT):
@@ -150,7 +150,7 @@ def seal(
     header: list[object] = [VERSION, topic, epoch, author, seq, lamport, created, expires, int(lane), prev, nonce]
     ciphertext = _seal.encrypt(key, nonce, plaintext, _ad(header))
     signed = msgpack.packb([*header, ciphertext], use_bin_type=True)
-    sig = _sign.sign(signing_key, SIGN_DOMAIN, signed)  # type: ignore[arg-type]
+    sig = _sign.sign(signing_key, SIGN_DOMAIN, signed)
     encoded = msgpack.packb([*header, ciphertext, sig], use_bin_type=True)
     if len(encoded) > MAX_ENVELOPE_SIZE:
         raise LocalProtocolError(

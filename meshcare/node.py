@@ -17,8 +17,13 @@ Theory of operation
 * **Writing.** Ops and duties build envelopes through the registry and report them as ``Authored``:
   the engine persists (``Persist``, fsynced) and gossips them, and the state that counted them is saved.
 * **Timers** (``next_deadline`` / ``handle_deadline``): the engine's, the circles' duties
-  (``duties.py``), a ripple waiting after a fault, held envelopes from a fast clock, and the retention
-  sweep (expired envelopes; circles this node left are deleted).
+  (``duties.py``), a ripple waiting after a fault, held envelopes from a fast clock, the retention
+  sweep (expired envelopes; circles this node left are deleted), and the change summaries.
+* **Telling.** Whatever touched a circle (an envelope taken in, whoever made it; a purge; the sweep)
+  marks it; at the end of each ``handle`` and ``handle_deadline`` the node diffs the touched circles'
+  summaries and says what changed as ``Tell`` effects (``circles/changes.py``: members, invites, joins,
+  presence, calls, check-ins), and which circles it started or finished catching up on (the engine's
+  ``catching_up``). The shell only passes them on.
 
 Why the signature check is a synchronous, injected function and not an event: the engine must decide
 persistence and forwarding with the verdict in hand (a rejected envelope charges its sender, an accepted
@@ -41,6 +46,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Final
 
 from . import envelope as env
+from .circles.changes import Changes, Fact
 from .circles.duties import Duties, Duty
 from .circles.membership import ROSTER_LIMIT
 from .circles.registry import Registry
@@ -50,7 +56,7 @@ from .crypto.seal import RandomBytes, system_random
 from .errors import BadInput, RemoteProtocolError
 from .ids import TopicId
 from .node_events import (Authored, DeleteEnvelopes, DeleteTopic, Effect, Event, ExpireEnvelopes, Fault, Log,
-                          Notify, PeerDiscovered, PeerKey, PeerLost, PlainTopicJoined, SaveState, Started)
+                          Notify, PeerDiscovered, PeerKey, PeerLost, PlainTopicJoined, SaveState, Started, Tell)
 from .ranges import KEY_MAX, KEY_MIN
 from .store import Store
 from .sync import events as sync
@@ -71,6 +77,7 @@ RIPPLE: Final = "roster change effects"
 RELEASE: Final = "fast-clock release"
 SWEEP: Final = "retention sweep"
 DELIVER: Final = "taking in an envelope"
+CHANGES: Final = "change summaries"
 
 
 class _Paths:
@@ -121,6 +128,7 @@ class Node:
         # every key and nonce the circles and the ops draw (a seeded source makes a simulation repeatable)
         self.registry = Registry(identity, state, random_bytes)
         self.duties = Duties(self.registry)
+        self.changes = Changes(self.registry)
         self.engine = SyncEngine(store, self._verdicts, rng=rng, config=config, access=self._access)
         self._check_signatures = check_signatures
         #: topics synced without a circle (tests, benchmarks) -> the last seq this node used in each
@@ -161,6 +169,7 @@ class Node:
                 self.known.pop(event.peer, None)
             self._engine(event, now, out)
         self._settle(now, out)
+        self._tell(now, out)
         return out
 
     def next_deadline(self) -> float | None:
@@ -169,7 +178,8 @@ class Node:
         now, paths = self._now, self._paths
         times = [paths.not_before(ENGINE, self.engine.next_deadline()), self._duty_time(now),
                  paths.not_before(RIPPLE, now) if self._ripple_due else None,
-                 paths.not_before(RELEASE, self.registry.release_at), paths.not_before(SWEEP, self._next_sweep)]
+                 paths.not_before(RELEASE, self.registry.release_at), paths.not_before(SWEEP, self._next_sweep),
+                 paths.not_before(CHANGES, self.changes.next_time())]
         if self._pending:
             times.append(now)
         return min((t for t in times if t is not None), default=None)
@@ -189,6 +199,7 @@ class Node:
             self._next_sweep = now + SWEEP_INTERVAL
             paths.run(SWEEP, SWEEP, now, out, lambda: self._sweep(now, out))
         self._settle(now, out)
+        self._tell(now, out)
         return out
 
     def take_output(self, peer: PeerKey, max_bytes: int | None = None) -> bytes:
@@ -222,6 +233,7 @@ class Node:
 
     def _delivered(self, e: env.Envelope, now: float, out: list[Effect]) -> None:
         if e.topic not in self.plain_topics:
+            self.changes.touch(e.topic)
             changed, joined = self.registry.delivered(e, now)
             if joined is not None:
                 out.append(Log("info", f"joined circle {joined.topic.hex()[:12]}"))
@@ -279,6 +291,7 @@ class Node:
                 self.state.seq[topic] = last.seq
                 self.state.prev[topic] = last.id
         self.registry.finish_joins()
+        self.changes.baseline(now)
         self._sync_topics(now, out)
 
     def _authored(self, items: Sequence[tuple[TopicId, env.Envelope]], now: float, out: list[Effect]) -> None:
@@ -308,6 +321,16 @@ class Node:
             self._paths.run(RIPPLE, RIPPLE, now, out, lambda: self._ripple(now, out))
         out.extend(Notify("call", notice) for notice in self.duties.take_notices())
 
+    def _tell(self, now: float, out: list[Effect]) -> None:
+        """What changed in the circles, as ``Tell`` effects (isolated: a bug in a summary postpones the
+        telling, never the handling)."""
+        if self._paths.waiting(CHANGES, now):
+            return
+        facts: list[Fact] = []
+        self._paths.run(CHANGES, CHANGES, now, out,
+                        lambda: facts.extend(self.changes.take(now, self.engine.catching_up())))
+        out.extend(Tell(fact) for fact in facts)
+
     def _ripple(self, now: float, out: list[Effect]) -> None:
         """Roster changes ripple until nothing changes (see the module docstring)."""
         while self._ripple_due:
@@ -323,7 +346,12 @@ class Node:
             out.append(SaveState(self.state))
         self._sync_topics(now, out)
         self._engine(sync.AccessChanged(), now, out)
-        purged = [i for circle in self.registry.circles.values() for i in circle.purge_unacceptable()]
+        purged: list[bytes] = []
+        for topic, circle in self.registry.circles.items():
+            gone = circle.purge_unacceptable()
+            if gone:
+                purged += gone
+                self.changes.touch(topic)
         if purged:
             out.append(Log("info", f"deleting {len(purged)} envelopes a roster change showed were not acceptable"))
             out.append(DeleteEnvelopes(tuple(purged)))
@@ -392,6 +420,7 @@ class Node:
         t = int(now)
         out.append(ExpireEnvelopes(t))
         self.registry.expire(t)
+        self.changes.touch_all()
         me = self.registry.me
         for topic, circle in list(self.registry.circles.items()):
             if circle.roster.exists and me in circle.roster.ever and circle.roster.role(me) is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from .circles.changes import Fact
 from .circles.state import LocalState
 from .envelope import Envelope
 from .ids import TopicId
@@ -23,7 +24,7 @@ from .sync.events import (Connect, DataReceived, DropLink, LinkClosed, LinkOpene
 
 __all__ = ["Authored", "Connect", "DataReceived", "DeleteEnvelopes", "DeleteTopic", "DropLink", "Effect", "Event",
            "ExpireEnvelopes", "Fault", "LinkClosed", "LinkOpened", "Log", "Notify", "OutputReady", "PeerDiscovered",
-           "PeerKey", "PeerLost", "Persist", "PlainTopicJoined", "SaveState", "Started"]
+           "PeerKey", "PeerLost", "Persist", "PlainTopicJoined", "SaveState", "Started", "Tell"]
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -100,6 +101,14 @@ class Notify:
 
 
 @dataclass(frozen=True, slots=True)
+class Tell:
+    """Tell subscribed clients a fact about this node's circles (``circles/changes.py``: a member joined,
+    a call changed, catching up, ...); ``meshcare.ops.events`` makes the control event of it."""
+
+    fact: Fact
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     """A line for the node's log: what the node did on its own (a duty, a purge) or could not do."""
 
@@ -117,4 +126,4 @@ class Fault:
 
 
 Effect: TypeAlias = (Connect | OutputReady | Persist | DropLink | SaveState | DeleteEnvelopes | DeleteTopic
-                     | ExpireEnvelopes | Notify | Log | Fault)
+                     | ExpireEnvelopes | Notify | Tell | Log | Fault)

@@ -3,7 +3,8 @@
 The test-side shell of ``meshcare.node``: it carries out every effect type the way the daemon does,
 without trio or sockets. Peers are named by node id, for dialling and for links alike. ``SaveState``
 keeps a copy of the state as the state file would (so ``restart`` starts from what was saved, not from
-the live object), ``Notify`` and ``Fault`` effects are kept per node for the test to read.
+the live object); ``Notify`` effects, and ``Tell`` effects as the control event the daemon would publish
+(``ops.events.event_of``), are kept per node in ``events`` as (name, data), ``Fault`` effects in ``faults``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from meshcare.crypto.keys import Identity
 from meshcare.node import Node
 from meshcare.node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                                   ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady,
-                                  PeerDiscovered, Persist, SaveState, Started)
-from meshcare.ops import OPS, Operation
+                                  PeerDiscovered, Persist, SaveState, Started, Tell)
+from meshcare.ops import OPS, Operation, perform
+from meshcare.ops.events import event_of
 from meshcare.store.memory import MemoryStore
 
 from .helpers import NOW
@@ -75,7 +77,7 @@ class NodeNet:
 
     def op(self, who: str, op: str, /, **args: Any) -> dict[str, Any]:
         """A control op, as the daemon runs it: the result, with its effects carried out."""
-        result, effects = self.ops[op](self.nodes[who], args, self.now)
+        result, effects = perform(self.ops, op, self.nodes[who], args, self.now)
         self.apply(who, effects)
         return result
 
@@ -128,6 +130,9 @@ class NodeNet:
                 store.expire(effect.now)
             elif isinstance(effect, Notify):
                 self.events[name].append((effect.name, effect.data))
+            elif isinstance(effect, Tell):
+                event = event_of(effect.fact, self.nodes[name], self.now)
+                self.events[name].append((event.NAME, event.to_data()))
             elif isinstance(effect, Log):
                 self.logs[name].append(effect.message)
             elif isinstance(effect, Fault):

@@ -9,11 +9,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshcare.circles.calls import (CallState, call_to_dict, fold_calls, followup_due, next_escalation,
-                                    next_escalation_time)
+from meshcare.circles.calls import CallState, fold_calls, followup_due, next_escalation, next_escalation_time
 from meshcare.circles.posts import Post, make_post
+from meshcare.control.views import Call
+from meshcare.ops.present import call_from
 
-from .test_posts import ladders, mid, mk
+from .helpers import ladders, mid, mk, shuffled_with_duplicates
 
 CALLER, A, B, C = mid(1), mid(2), mid(3), mid(4)
 T0 = 1_700_000_000
@@ -253,11 +254,16 @@ def test_receipts_updates_and_followup_checkins():
     assert s.checkins == (ck.id,)
 
 
-def test_call_to_dict_is_json_with_hex_ids_and_names():
+def call_json(s: CallState, names: dict[bytes, str] | None = None) -> dict[str, Any]:
+    """The call as the daemon shows it (``present.call_from``), without a circle around it."""
+    return call_from(s, names or {}, circle_id="00" * 16, circle_name="c", audience=frozenset(), me=mid(0)).to_data()
+
+
+def test_a_call_shows_as_json_with_hex_ids_and_names():
     o = t("offer", A, 2, kind="come_over")
     s = fold(o, t("claim", A, 3), t("claim", B, 4), t("accept", CALLER, 5, offer=o.id),
              t("update", A, 6, text="there soon"), t("receipt", C, 7))
-    d = call_to_dict(s, {CALLER: "Sam", A: "Ari", mid(99): "not in this call"})
+    d = call_json(s, {CALLER: "Sam", A: "Ari", mid(99): "not in this call"})
     json.dumps(d)
     assert {"id", "caller", "text", "urgency", "needs", "reach", "consent", "consent_note", "created",
             "status", "claimer", "also_claimed", "offers", "accepted", "updates", "resolved_by",
@@ -268,7 +274,7 @@ def test_call_to_dict_is_json_with_hex_ids_and_names():
     assert d["accepted"] == [o.id.hex()] and d["received_by"] == [C.hex()]
     assert d["names"] == {CALLER.hex(): "Sam", A.hex(): "Ari"}
     assert d["ladder"] == [{"after": 0, "to": "circle", "members": []}]
-    assert call_to_dict(fold())["names"] == {}
+    assert call_json(fold())["names"] == {}
 
 
 # --- the ladder timers ---------------------------------------------------------------------------
@@ -359,12 +365,6 @@ def histories(draw: st.DrawFn) -> list[Post]:
     return posts
 
 
-def shuffled_with_duplicates(posts: list[Post]) -> st.SearchStrategy[list[Post]]:
-    dups = st.lists(st.sampled_from(posts), max_size=5) if posts else st.just([])
-    return st.tuples(st.permutations(posts), dups).map(
-        lambda pd: [*pd[0], *pd[1]])
-
-
 def reference_claim(caller: bytes, thread: list[Post]) -> tuple[bytes | None, frozenset[bytes]]:
     """The claim rule stated directly, on a thread in (lamport, id) order: the claims not followed by
     a release from the same author are live; the earliest one's author holds the call. Resolved: the
@@ -396,7 +396,9 @@ def test_fold_is_independent_of_order_and_duplicates(history):
         assert s.accepted == {o.id for o in s.offers if o.accepted}
         assert all(o.author != s.caller for o in s.offers)
         assert 0 <= s.step < len(s.ladder)
-        json.dumps(call_to_dict(s))
+        d = call_json(s)
+        json.dumps(d)
+        assert Call.from_data(d).to_data() == d         # what the daemon shows is what the control API reads
 
 
 @settings(max_examples=80, deadline=None)

@@ -9,12 +9,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshcare.circles.checkins import (CheckinState, answered, checkin_to_dict, fold_checkins, is_closed,
+from meshcare.circles.checkins import (CheckinState, answered, fold_checkins, is_closed,
                                        not_answered, tally)
 from meshcare.circles.posts import Post, make_post, opaque_reply
+from meshcare.control.views import Checkin
+from meshcare.ops.present import checkin_from
 
-from .test_calls import shuffled_with_duplicates
-from .test_posts import mid, mk
+from .helpers import mid, mk, shuffled_with_duplicates
 
 FAC, A, B, C = mid(1), mid(2), mid(3), mid(4)
 T0 = 1_700_000_000
@@ -113,9 +114,15 @@ def test_followup_checkin_names_its_call():
     assert (s.call, s.visibility) == (mid(7), "circle")
 
 
-def test_checkin_to_dict():
+def checkin_json(s: CheckinState, names: dict[bytes, str] | None = None,
+                 members: list[bytes] | None = None) -> dict[str, Any]:
+    """The check-in as the daemon shows it (``present.checkin_from``), without a circle around it."""
+    return checkin_from(s, names or {}, members or [], circle_id="00" * 16, circle_name="c").to_data()
+
+
+def test_a_checkin_shows_as_json():
     s = fold(reply(A, 2, 2, "please call"), opaque(B, 3))
-    d = checkin_to_dict(s, names={A: "Ari", FAC: "Fran"}, members=[A, B, C])
+    d = checkin_json(s, names={A: "Ari", FAC: "Fran"}, members=[A, B, C])
     json.dumps(d)
     assert (d["id"], d["author"], d["tally"], d["answered"], d["not_answered"]) == (
         CK.hex(), FAC.hex(), {"doing OK": 0, "could use a chat": 0, "need support now": 1}, 2, [C.hex()])
@@ -124,7 +131,7 @@ def test_checkin_to_dict():
                                "created": T0 + 2, "late": False, "suggest_call": True}
     assert d["replies"][1]["option"] is None
     assert d["names"] == {FAC.hex(): "Fran", A.hex(): "Ari"}
-    assert "not_answered" not in checkin_to_dict(s)
+    assert checkin_json(s)["not_answered"] == []          # nobody asked: nobody missing
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -169,4 +176,6 @@ def test_fold_is_independent_of_order_and_duplicates(history):
         assert sum(tally(s).values()) == sum(1 for r in s.replies if r.option is not None)
         assert set(tally(s)) == set(s.options)
         assert sorted(answered(s) | set(not_answered(s, MEMBERS))) == sorted(MEMBERS)
-        json.dumps(checkin_to_dict(s, members=MEMBERS))
+        d = checkin_json(s, members=MEMBERS)
+        json.dumps(d)
+        assert Checkin.from_data(d).to_data() == d      # what the daemon shows is what the control API reads

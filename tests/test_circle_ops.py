@@ -1,5 +1,5 @@
 """Circle ops between in-process daemons on loopback: what people are told when an op does not apply
-(issue 9 items 15-19). Polls a condition with a deadline, as test_daemon_circles does; no fixed sleeps."""
+(issue 9 items 15-19). Polls a condition with a deadline (tests/helpers.wait_for); no fixed sleeps."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from meshcare.errors import BadInput
-from tests.test_daemon_circles import circle_of_three, founded, make, member_names, wait_for
+from tests.helpers import circle_of_three, founded, make_daemon, member_names, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -16,7 +16,7 @@ def hexid(d) -> str:
     return bytes(d.identity.node_id).hex()
 
 
-async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lapses():
+async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lapses(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         call = (await cat.request("call.create", {"circle": "Elm St", "text": "Could someone call me?"}))["call"]["id"]
@@ -47,7 +47,7 @@ async def test_call_ops_that_do_not_apply_are_refused_and_a_departed_claimer_lap
         nursery.cancel_scope.cancel()
 
 
-async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once():
+async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once(autojump_clock):
     """Issue 9 item 15: check-in authority is the epoch's facilitator set; a role change opens no epoch,
     so the newly promoted facilitator's node rotates first and every node reads the check-in."""
     async with trio.open_nursery() as nursery:
@@ -64,7 +64,7 @@ async def test_a_member_promoted_to_facilitator_can_send_a_checkin_at_once():
         nursery.cancel_scope.cancel()
 
 
-async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_calls_keep_their_roster():
+async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_calls_keep_their_roster(autojump_clock):
     """Issue 9 item 19: a circle-wide plan share shows in the caller's calls; "reached N of M" counts
     the circle as it was when the call was made; a removed member keeps the name they had."""
     async with trio.open_nursery() as nursery:
@@ -79,7 +79,7 @@ async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_
         await bob.request("call.update", {"call": call, "text": "calling you now"})
         await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["updates"])
         # dan joins later: the old call still reached 2 of 2, and names nobody who was not there
-        dan = make("dan", [("127.0.0.1", ann.port)])
+        dan = make_daemon("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
         await dan.request("circle.join", {"token": token})
@@ -94,7 +94,7 @@ async def test_a_plan_shared_with_the_circle_shows_in_the_callers_calls_and_old_
         nursery.cancel_scope.cancel()
 
 
-async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_shows():
+async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_shows(autojump_clock):
     """Issue 9 item 18: members re-announce their availability when someone new can read the circle;
     the roster lists current members only."""
     async with trio.open_nursery() as nursery:
@@ -108,7 +108,7 @@ async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_sho
         await wait_for(lambda: status(ann, bob) == status(ann, cat) == "available")
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
         await wait_for(lambda: status(ann, cat) is None)
-        dan = make("dan", [("127.0.0.1", ann.port)])
+        dan = make_daemon("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
         await dan.request("circle.join", {"token": token})
@@ -120,7 +120,7 @@ async def test_a_new_member_sees_who_is_available_and_a_removed_member_never_sho
         nursery.cancel_scope.cancel()
 
 
-async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
+async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do(autojump_clock):
     """Issue 9 item 5: open invites per circle are capped; revoking one makes room."""
     from meshcare.circles.registry import MAX_OPEN_INVITES
     async with trio.open_nursery() as nursery:
@@ -138,7 +138,7 @@ async def test_one_invite_more_than_the_cap_is_refused_with_what_to_do():
         nursery.cancel_scope.cancel()
 
 
-async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why():
+async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why(autojump_clock):
     """Issue 9 item 17: "removed", not "left"; a join with a used invite is answered, not left waiting."""
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
@@ -151,11 +151,11 @@ async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why()
         assert bob.perform("circle.list", {})["circles"][0]["status"] == "left"
         # a second person tries the token cat already used
         token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-        dan = make("dan", [("127.0.0.1", ann.port)])
+        dan = make_daemon("dan", [("127.0.0.1", ann.port)])
         await nursery.start(dan.run)
         await dan.request("circle.join", {"token": token})
         await wait_for(lambda: "dan" in member_names(dan, "Elm St"))
-        eve = make("eve", [("127.0.0.1", ann.port)])
+        eve = make_daemon("eve", [("127.0.0.1", ann.port)])
         await nursery.start(eve.run)
         await eve.request("circle.join", {"token": token})
 
@@ -166,7 +166,7 @@ async def test_a_removed_member_is_told_removed_and_a_refused_join_is_told_why()
         nursery.cancel_scope.cancel()
 
 
-async def test_a_post_from_a_node_whose_clock_runs_ahead_arrives_once_ours_catches_up():
+async def test_a_post_from_a_node_whose_clock_runs_ahead_arrives_once_ours_catches_up(autojump_clock):
     """Issue 9 item 9: created more than FUTURE_SLACK ahead of the receiver's clock is held, not
     rejected, and the daemon's timer releases it when its own clock gets there."""
     from meshcare.circles.circle import FUTURE_SLACK
@@ -184,7 +184,7 @@ async def test_a_post_from_a_node_whose_clock_runs_ahead_arrives_once_ours_catch
         nursery.cancel_scope.cancel()
 
 
-async def test_the_member_who_loses_a_claim_race_is_told_who_has_the_call():
+async def test_the_member_who_loses_a_claim_race_is_told_who_has_the_call(autojump_clock):
     """Issue 9 item 16: two claims made apart are both told "you have it" at first; once the claims
     meet, the one that is not first in the circle's order gets a claim_lost notice naming the claimer."""
     async with trio.open_nursery() as nursery:

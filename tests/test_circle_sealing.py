@@ -16,7 +16,8 @@ from meshcare.circles.circle import _UNREADABLE, Circle, Verdict
 from meshcare.crypto import seal
 from meshcare.crypto.keys import x25519_public
 from meshcare.wire import pack
-from tests.test_circle import PLAN, T, Net, ids
+from tests.circlenet import PLAN, Net, ids
+from tests.helpers import T
 
 
 def seeded(seed: int) -> seal.RandomBytes:

@@ -8,11 +8,12 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 
 from meshcare import cli
+
+from .helpers import wait_real
 
 MESHCARE = [sys.executable, "-m", "meshcare"]
 
@@ -83,10 +84,9 @@ def start_run(env):
     """`meshcare run` on loopback only (never mDNS on this machine's interfaces); returns the process."""
     proc = subprocess.Popen([*MESHCARE, "run", "--no-discovery", "--listen", "127.0.0.1:0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 30
-    while run("status", env=env).returncode != 0:
-        assert time.monotonic() < deadline and proc.poll() is None, "meshcare run did not start the node"
-        time.sleep(0.05)
+    wait_real(lambda: proc.poll() is not None or run("status", env=env).returncode == 0,
+              "meshcare run to start the node", timeout=30)
+    assert proc.poll() is None, "meshcare run exited instead of starting the node"
     return proc
 
 

@@ -21,7 +21,7 @@ import pytest
 from meshcare.cli import calls as cli_calls
 from meshcare.cli import circles as cc
 from meshcare.errors import BadInput
-from tests.test_daemon_process import wait
+from tests.helpers import wait_real
 
 pytestmark = pytest.mark.timeout(120)
 MESHCARE = [sys.executable, "-m", "meshcare"]
@@ -48,7 +48,7 @@ class Node:
             argv += ["--peer", f"127.0.0.1:{port}"]
         self.proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=open(self.home / "daemon.log", "ab"))
-        wait(lambda: meshcare(self.env, "status").returncode == 0, f"the daemon of {self.name} to start")
+        wait_real(lambda: meshcare(self.env, "status").returncode == 0, f"the daemon of {self.name} to start")
 
     @property
     def port(self) -> int:
@@ -153,7 +153,7 @@ def test_verify_shows_fingerprints_and_confirm_marks_verified(elm: Circle) -> No
 
 def test_role_makes_a_facilitator(elm: Circle) -> None:
     assert elm.ann.json("circle", "role", "Elm St", "bob", "facilitator")["role"] == "facilitator"
-    wait(lambda: {m["name"]: m["role"] for m in elm.bob.json("circle", "members", "Elm St")["members"]}["bob"]
+    wait_real(lambda: {m["name"]: m["role"] for m in elm.bob.json("circle", "members", "Elm St")["members"]}["bob"]
          == "facilitator", "bob to see his new role")
     elm.ann.json("circle", "role", "Elm St", "bob", "member")
 
@@ -167,21 +167,21 @@ def test_call_offer_claim_accept_update_resolve(elm: Circle) -> None:
     assert made["needs"] == ["company", "listen"] and made["consent"] == ["no_police"] and made["mine"] is True
     assert made["ladder"] == [{"after": 0, "to": "chosen", "members": [elm.ids["bob"]]},
                               {"after": 10, "to": "circle", "members": []}]
-    wait(lambda: call in [c["id"] for c in bob.json("calls")["calls"]], "the call to reach bob")
-    wait(lambda: cat.json("call", "show", call[:8])["call"]["reached"] == 1, "bob's receipt at cat")
+    wait_real(lambda: call in [c["id"] for c in bob.json("calls")["calls"]], "the call to reach bob")
+    wait_real(lambda: cat.json("call", "show", call[:8])["call"]["reached"] == 1, "bob's receipt at cat")
     shown = bob.json("call", "show", call[:8])["call"]
     assert shown["text"] == "Rough night, could someone come by?" and shown["status"] == "open"
     assert call not in [c["id"] for c in ann.json("calls")["calls"]]          # ann hears after 10 minutes
     offer = bob.json("offer", call[:8], "come-over", "in 10 minutes")
     assert offer["call"]["offers"][0]["kind"] == "come_over"
     assert bob.json("claim", call[:8])["call"]["claimer"] == elm.ids["bob"]
-    wait(lambda: cat.json("call", "show", call)["call"]["offers"], "the offer to reach cat")
+    wait_real(lambda: cat.json("call", "show", call)["call"]["offers"], "the offer to reach cat")
     accepted = cat.json("accept", call[:8], offer["id"][:8])["call"]
     assert accepted["offers"][0]["accepted"] is True
     bob.json("update", call[:8], "on my way")
     cat.json("plan", "edit", "--helps", "tea and a quiet room")
     cat.json("plan", "share", "--call", call[:8])
-    wait(lambda: bob.json("call", "show", call)["call"]["plans"], "cat's plan in bob's view of the call")
+    wait_real(lambda: bob.json("call", "show", call)["call"]["plans"], "cat's plan in bob's view of the call")
     shown = bob.json("call", "show", call)["call"]
     assert shown["plans"][0]["plan"]["helps"] == "tea and a quiet room"
     assert [u["text"] for u in shown["updates"]] == ["on my way"]
@@ -198,15 +198,15 @@ def test_checkin_reply_and_tally(elm: Circle) -> None:
     made = elm.ann.json("checkin", "Elm St", "How is everyone this week?")["checkin"]
     checkin = made["id"]
     assert made["options"] == ["doing OK", "could use a chat", "need support now"]
-    wait(lambda: checkin in [c["id"] for c in elm.bob.json("checkins")["checkins"]], "the check-in at bob")
+    wait_real(lambda: checkin in [c["id"] for c in elm.bob.json("checkins")["checkins"]], "the check-in at bob")
     text = elm.bob.text("checkin", "reply", checkin[:8], "3", "rough week")
     assert "If you want, you can ask the circle for support now: meshcare call 'Elm St'" in text
-    wait(lambda: elm.ann.json("checkin", "show", checkin[:8])["checkin"]["tally"]["need support now"] == 1,
+    wait_real(lambda: elm.ann.json("checkin", "show", checkin[:8])["checkin"]["tally"]["need support now"] == 1,
          "bob's answer at ann")
     shown = elm.ann.json("checkin", "show", checkin[:8])["checkin"]
     assert shown["not_answered"] == [elm.ids["cat"]]
     assert "not answered yet: cat" in elm.ann.text("checkin", "show", checkin[:8])
-    wait(lambda: checkin in [c["id"] for c in elm.cat.json("checkins")["checkins"]], "the check-in at cat")
+    wait_real(lambda: checkin in [c["id"] for c in elm.cat.json("checkins")["checkins"]], "the check-in at cat")
     reply = elm.cat.json("checkin", "reply", checkin[:8], "doing")
     assert reply["option"] == "doing OK" and reply["suggest_call"] is False
     circle_wide = elm.ann.json("checkin", "Elm St", "Dinner on Sunday?", "--option", "yes", "--option", "no",
@@ -224,7 +224,7 @@ def test_available_away_and_roster(elm: Circle) -> None:
     def statuses() -> dict[str, str]:
         rows = elm.ann.json("roster", "Elm St")["circles"][0]["roster"]
         return {r["name"]: r["status"] for r in rows}
-    wait(lambda: statuses().get("bob") == "away" and statuses().get("ann") == "available", "the roster at ann")
+    wait_real(lambda: statuses().get("bob") == "away" and statuses().get("ann") == "available", "the roster at ann")
     assert "available" in elm.ann.text("roster")
 
 
@@ -296,11 +296,11 @@ def test_errors_name_the_problem(elm: Circle) -> None:
 
 def test_remove_and_leave(elm: Circle) -> None:
     assert elm.ann.json("circle", "remove", "Elm St", "cat")["removed"] == elm.ids["cat"]
-    wait(lambda: elm.cat.json("circle", "list")["circles"][0]["status"] == "removed", "cat to learn of it")
+    wait_real(lambda: elm.cat.json("circle", "list")["circles"][0]["status"] == "removed", "cat to learn of it")
     assert "You were removed from Elm St, so you see nothing new from it." in elm.cat.text("circle", "list")
     assert elm.bob.json("circle", "leave", "Elm St")["left"] is True
     assert elm.bob.json("circle", "list")["circles"][0]["status"] == "left"
-    wait(lambda: {m["name"] for m in elm.ann.json("circle", "members", "Elm St")["members"]} == {"ann"},
+    wait_real(lambda: {m["name"] for m in elm.ann.json("circle", "members", "Elm St")["members"]} == {"ann"},
          "ann to see both gone")
 
 

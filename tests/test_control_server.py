@@ -28,6 +28,8 @@ from meshcare.errors import (BadInput, ConfigError, DaemonNotRunning, LocalProto
                              RequestFailed, StoreError)
 from meshcare.transport.control_server import INTERNAL_ERROR, Dispatcher, EventHub, serve_control
 
+from .helpers import wait_for
+
 NODE_ID = "6b1cb8d7" * 8
 STATUS = {"node_id": NODE_ID, "name": "Ana", "listen": "0.0.0.0:7447", "uptime_s": 3725.5, "links": 2,
           "envelopes": 17, "topics": 1, "statistics": {"frames_in": 40, "links": {"opened": 3}}}
@@ -145,13 +147,6 @@ class RawClient:
         return got
 
 
-async def wait_for(condition, timeout=5.0):
-    """Poll a condition that other tasks or threads make true (no fixed sleeps)."""
-    with trio.fail_after(timeout):
-        while not condition():
-            await trio.sleep(0.002)
-
-
 # --- the server -----------------------------------------------------------------------------------
 
 
@@ -252,7 +247,7 @@ async def test_a_version_mismatch_closes_the_connection(sock_path, caplog):
     assert any("version 99" in r.getMessage() for r in caplog.records)
 
 
-async def test_subscriber_receives_events(sock_path):
+async def test_subscriber_receives_events(sock_path, autojump_clock):
     daemon = FakeDaemon()
     async with running(sock_path, daemon):
         raw = await RawClient.open(sock_path)
@@ -310,7 +305,7 @@ def test_hub_drops_a_subscriber_that_fell_behind(caplog):
         hub.publish("tick", {"bad": {1, 2}})
 
 
-async def test_a_client_that_stops_reading_is_dropped(sock_path, caplog):
+async def test_a_client_that_stops_reading_is_dropped(sock_path, caplog, autojump_clock):
     caplog.set_level(logging.WARNING, logger="meshcare.control")
     daemon = FakeDaemon(buffer=1000)
     async with running(sock_path, daemon, send_timeout=0.2):

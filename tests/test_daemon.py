@@ -12,17 +12,13 @@ from meshcare.ops.bench import BENCH_OPS
 from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 SECRET = "ab" * 16
 
 
 def make(peers=()) -> Daemon:
     return Daemon(Identity.generate("n"), MemoryStore(), listen=("127.0.0.1", 0), peers=peers, extra_ops=BENCH_OPS)
-
-
-async def wait_for(predicate, timeout: float = 10.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
 
 
 async def start(nursery, daemons):
@@ -31,7 +27,7 @@ async def start(nursery, daemons):
         await d.request("topic.join", {"secret": SECRET})
 
 
-async def test_three_daemons_over_loopback_tcp_deliver_everywhere():
+async def test_three_daemons_over_loopback_tcp_deliver_everywhere(autojump_clock):
     async with trio.open_nursery() as nursery:
         a = make()
         await start(nursery, [a])
@@ -53,7 +49,7 @@ def await_ids(d: Daemon) -> set[str]:
     return {k.id.hex() for k in keys}
 
 
-async def test_simultaneous_dials_leave_one_link():
+async def test_simultaneous_dials_leave_one_link(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = make(), make()
         await start(nursery, [a, b])
@@ -66,7 +62,7 @@ async def test_simultaneous_dials_leave_one_link():
         nursery.cancel_scope.cancel()
 
 
-async def test_restarted_node_catches_up_from_its_store():
+async def test_restarted_node_catches_up_from_its_store(autojump_clock):
     store = MemoryStore()
     ident = Identity.generate("returning")
     async with trio.open_nursery() as nursery:
@@ -86,7 +82,7 @@ async def test_restarted_node_catches_up_from_its_store():
         nursery.cancel_scope.cancel()
 
 
-async def test_link_over_memory_streams_and_garbage_closes_only_that_link():
+async def test_link_over_memory_streams_and_garbage_closes_only_that_link(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = make(), make()
         await start(nursery, [a, b])

@@ -7,55 +7,12 @@ import trio
 
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput, NotFound
-from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
-
-def make(name: str, peers=()) -> Daemon:
-    return Daemon(Identity.generate(name), MemoryStore(), listen=("127.0.0.1", 0), peers=peers)
+from .helpers import circle_of_three, founded, make_daemon, member_names, wait_for
 
 
-async def wait_for(predicate, timeout: float = 15.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.02)
-
-
-def member_names(d: Daemon, circle: str) -> set[str]:
-    """Names in the circle as ``d`` folds it; empty while ``d`` has the secret but not yet the roster
-    that names the circle (a joiner between the welcome and the first roster operations)."""
-    found = [c for c in d.node.registry.circles.values() if c.roster.name == circle]
-    return {m.name for m in found[0].roster.members.values()} if found else set()
-
-
-async def founded(nursery) -> Daemon:
-    """ann's daemon, running, with the circle "Elm St" she founded."""
-    ann = make("ann")
-    await nursery.start(ann.run)
-    await ann.request("circle.create", {"name": "Elm St"})
-    return ann
-
-
-async def circle_of_three(nursery) -> tuple[Daemon, Daemon, Daemon]:
-    """ann founds "Elm St"; bob and cat join by invite tokens (bob via ann, cat via bob only)."""
-    ann = await founded(nursery)
-    bob = make("bob", [("127.0.0.1", ann.port)])
-    await nursery.start(bob.run)
-    token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-    joined = await bob.request("circle.join", {"token": token})
-    assert joined["status"] == "waiting" and joined["name"] == "Elm St"
-    await wait_for(lambda: "Elm St" in {c.roster.name for c in bob.node.registry.circles.values()}
-                   and member_names(bob, "Elm St") == {"ann", "bob"})
-    cat = make("cat", [("127.0.0.1", bob.port)])      # reaches the circle only through bob
-    await nursery.start(cat.run)
-    token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
-    await cat.request("circle.join", {"token": token})
-    await wait_for(lambda: all(d.node.registry.circles and member_names(d, "Elm St") == {"ann", "bob", "cat"}
-                               for d in (ann, bob, cat)))
-    return ann, bob, cat
-
-
-async def test_invite_join_call_claim_resolve_between_three_daemons():
+async def test_invite_join_call_claim_resolve_between_three_daemons(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         made = await cat.request("call.create", {"circle": "Elm St", "text": "Rough night, could someone come by?",
@@ -83,7 +40,7 @@ async def test_invite_join_call_claim_resolve_between_three_daemons():
         nursery.cancel_scope.cancel()
 
 
-async def test_removed_member_is_cut_off_and_sees_nothing_new():
+async def test_removed_member_is_cut_off_and_sees_nothing_new(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         await ann.request("circle.remove", {"circle": "Elm St", "member": "cat"})
@@ -109,7 +66,7 @@ async def test_removed_member_is_cut_off_and_sees_nothing_new():
         nursery.cancel_scope.cancel()
 
 
-async def test_checkin_tally_and_not_answered():
+async def test_checkin_tally_and_not_answered(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann, bob, cat = await circle_of_three(nursery)
         made = await ann.request("checkin.create", {"circle": "Elm St", "prompt": "How is everyone this week?"})
@@ -130,9 +87,9 @@ async def test_checkin_tally_and_not_answered():
         nursery.cancel_scope.cancel()
 
 
-async def test_errors_name_the_problem():
+async def test_errors_name_the_problem(autojump_clock):
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
+        ann = make_daemon("ann")
         await nursery.start(ann.run)
         with pytest.raises(NotFound):
             await ann.request("call.create", {"circle": "nowhere", "text": "hello"})
@@ -146,21 +103,21 @@ async def test_errors_name_the_problem():
         nursery.cancel_scope.cancel()
 
 
-async def test_a_member_admits_when_the_inviter_is_offline():
+async def test_a_member_admits_when_the_inviter_is_offline(autojump_clock):
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
+        ann = make_daemon("ann")
         with trio.CancelScope() as ann_scope:
             async with trio.open_nursery() as ann_nursery:
                 await ann_nursery.start(ann.run)
                 await ann.request("circle.create", {"name": "Elm St"})
-                bob = make("bob", [("127.0.0.1", ann.port)])
+                bob = make_daemon("bob", [("127.0.0.1", ann.port)])
                 await nursery.start(bob.run)
                 await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
                 await wait_for(lambda: bob.node.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
                 token = (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]
                 await wait_for(lambda: len(bob.node.registry.find("Elm St").roster.invites) == 2)
                 ann_scope.cancel()          # the inviter goes offline before anyone uses the token
-        cat = make("cat", [("127.0.0.1", bob.port)])
+        cat = make_daemon("cat", [("127.0.0.1", bob.port)])
         await nursery.start(cat.run)
         await cat.request("circle.join", {"token": token})
         await wait_for(lambda: cat.node.registry.circles and member_names(cat, "Elm St") == {"ann", "bob", "cat"},
@@ -171,14 +128,14 @@ async def test_a_member_admits_when_the_inviter_is_offline():
         nursery.cancel_scope.cancel()
 
 
-async def test_new_members_read_from_their_join_on_unless_history_is_shared():
+async def test_new_members_read_from_their_join_on_unless_history_is_shared(autojump_clock):
     for share in (False, True):
         async with trio.open_nursery() as nursery:
-            ann = make("ann")
+            ann = make_daemon("ann")
             await nursery.start(ann.run)
             await ann.request("circle.create", {"name": "Elm St", "share_history": share})
             before = (await ann.request("call.create", {"circle": "Elm St", "text": "said before bob joined"}))["call"]["id"]
-            bob = make("bob", [("127.0.0.1", ann.port)])
+            bob = make_daemon("bob", [("127.0.0.1", ann.port)])
             await nursery.start(bob.run)
             await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
             await wait_for(lambda: bob.node.registry.circles and member_names(bob, "Elm St") == {"ann", "bob"})
@@ -190,14 +147,14 @@ async def test_new_members_read_from_their_join_on_unless_history_is_shared():
             nursery.cancel_scope.cancel()
 
 
-async def test_a_relay_carries_the_circle_without_reading_it():
+async def test_a_relay_carries_the_circle_without_reading_it(autojump_clock):
     async with trio.open_nursery() as nursery:
         ann = await founded(nursery)
-        pi = make("pi", [("127.0.0.1", ann.port)])
+        pi = make_daemon("pi", [("127.0.0.1", ann.port)])
         await nursery.start(pi.run)
         await pi.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St", "role": "relay"}))["token"]})
         await wait_for(lambda: pi.node.registry.circles and pi.node.registry.find("Elm St").roster.role(pi.node.registry.me) == "relay")
-        bob = make("bob", [("127.0.0.1", pi.port)])        # bob reaches ann only through the relay
+        bob = make_daemon("bob", [("127.0.0.1", pi.port)])        # bob reaches ann only through the relay
         await nursery.start(bob.run)
         await bob.request("circle.join", {"token": (await ann.request("circle.invite", {"circle": "Elm St"}))["token"]})
         await wait_for(lambda: bob.node.registry.circles and member_names(bob, "Elm St") == {"ann", "bob", "pi"}, timeout=40)
@@ -211,9 +168,9 @@ async def test_a_relay_carries_the_circle_without_reading_it():
         nursery.cancel_scope.cancel()
 
 
-async def test_retention_deletes_expired_calls_from_store_and_state():
+async def test_retention_deletes_expired_calls_from_store_and_state(autojump_clock):
     async with trio.open_nursery() as nursery:
-        ann = make("ann")
+        ann = make_daemon("ann")
         await nursery.start(ann.run)
         await ann.request("circle.create", {"name": "Elm St", "retention_days": 1})
         call = (await ann.request("call.create", {"circle": "Elm St", "text": "short-lived"}))["call"]["id"]
@@ -225,7 +182,7 @@ async def test_retention_deletes_expired_calls_from_store_and_state():
         nursery.cancel_scope.cancel()
 
 
-async def test_the_circle_state_survives_a_restart(tmp_path):
+async def test_the_circle_state_survives_a_restart(tmp_path, autojump_clock):
     from meshcare.transport.state_file import LocalStateFile
     from meshcare.store.sqlite import SqliteStore
     ident = Identity.generate("ann")

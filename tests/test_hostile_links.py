@@ -22,6 +22,8 @@ from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 SECRET = "ef" * 16
 
 
@@ -31,12 +33,6 @@ def make(**kw) -> Daemon:
 
 def ids_of(d: Daemon) -> set[str]:
     return {k.id.hex() for k in d.store.keys(next(iter(d.node.plain_topics)), (0, b""), (2**63, b""), int(time.time()) + 10)}
-
-
-async def wait_for(predicate, timeout: float = 20.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
 
 
 async def honest_pair(nursery) -> tuple[Daemon, Daemon]:
@@ -69,7 +65,7 @@ def test_handshake_payload_before_static_key_is_a_remote_protocol_error():
         responder.receive(_forty_two_bytes())
 
 
-async def test_42_byte_packet_leaves_the_daemon_running():
+async def test_42_byte_packet_leaves_the_daemon_running(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await honest_pair(nursery)
         stream = await trio.open_tcp_stream("127.0.0.1", a.port)
@@ -87,7 +83,7 @@ def key_of(d: Daemon, other: Daemon):
     return next(k for k, link in d.links.items() if link.node_id == other.identity.node_id)
 
 
-async def test_engine_fault_on_one_links_data_closes_that_link_only(caplog):
+async def test_engine_fault_on_one_links_data_closes_that_link_only(caplog, autojump_clock):
     caplog.set_level(logging.INFO)
     async with trio.open_nursery() as nursery:
         a, b = await honest_pair(nursery)
@@ -138,7 +134,7 @@ async def test_duty_fault_is_logged_once_and_postponed(autojump_clock, caplog):
 
 # --- item 13 (log side): a peer's Close reason reaches the log escaped and bounded --------------------
 
-async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
+async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog, autojump_clock):
     from meshcare.sync.frames import CODEC
     from meshcare.sync.frames import Close
 
@@ -163,7 +159,7 @@ async def test_close_reason_is_logged_escaped_on_one_bounded_line(caplog):
 
 # --- item 12: links are keyed by the authenticated node id ----------------------------------------------
 
-async def test_stranger_claiming_a_peers_port_from_its_ip_leaves_that_link_alone():
+async def test_stranger_claiming_a_peers_port_from_its_ip_leaves_that_link_alone(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await honest_pair(nursery)           # b dialled a: at a, b's link came from 127.0.0.1
         original = next(iter(a.links.values()))
@@ -186,7 +182,7 @@ async def test_stranger_claiming_a_peers_port_from_its_ip_leaves_that_link_alone
         nursery.cancel_scope.cancel()
 
 
-async def test_dialling_an_address_whose_node_is_linked_settles_the_dial():
+async def test_dialling_an_address_whose_node_is_linked_settles_the_dial(autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await honest_pair(nursery)           # b dialled a
         a.discovered(("127.0.0.1", b.port), "lo")   # a now also knows b's address: it dials, meets b again

@@ -36,10 +36,10 @@ from meshcare.crypto.keys import Identity
 from meshcare.store.memory import MemoryStore
 from meshcare.wire import HEADER
 
-from .test_daemon_process import SECRET, Node, wait
+from .helpers import PROCESS_SECRET, DaemonProcess, wait_real
 
 DURATION = float(os.environ.get("MESHCARE_HOSTILE_SECONDS", "60"))
-TOPIC = kdf.derive_key(bytes.fromhex(SECRET), kdf.TOPIC, size=16)
+TOPIC = kdf.derive_key(bytes.fromhex(PROCESS_SECRET), kdf.TOPIC, size=16)
 NOW = int(time.time())
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(int(DURATION) + 180)]
 
@@ -191,12 +191,12 @@ def rss_kib(pid: int) -> int:
 
 
 def test_daemon_survives_a_minute_of_hostile_links_while_an_honest_link_delivers(tmp_path: Path) -> None:
-    a = Node(tmp_path / "a", "a")
-    b = Node(tmp_path / "b", "b")
+    a = DaemonProcess(tmp_path / "a", "a")
+    b = DaemonProcess(tmp_path / "b", "b")
     a.start()
     try:
         b.start(a.port)
-        wait(lambda: any(p["linked"] for p in a.peers()), "B to link to A")
+        wait_real(lambda: any(p["linked"] for p in a.peers()), "B to link to A")
         b_id = b.request("status")["node_id"]
         b_port, a_port = b.port, a.port
         sent: list[str] = []
@@ -219,14 +219,14 @@ def test_daemon_survives_a_minute_of_hostile_links_while_an_honest_link_delivers
         for t in threads:
             t.start()
         while time.monotonic() < until:
-            sent.append(b.request("topic.publish", secret=SECRET, text=f"honest {len(sent)}")["id"])
+            sent.append(b.request("topic.publish", secret=PROCESS_SECRET, text=f"honest {len(sent)}")["id"])
             known[:] = [bytes.fromhex(i) for i in sent[-50:]]
             time.sleep(0.3)
         for t in threads:
             t.join(timeout=30)
         assert not faults, faults
         assert a.proc is not None and a.proc.poll() is None, "the daemon under attack exited"
-        wait(lambda: set(sent) <= a.ids(), "every honest message to reach A", timeout=30)
+        wait_real(lambda: set(sent) <= a.ids(), "every honest message to reach A", timeout=30)
         linked = {p["node_id"] for p in a.peers() if p["linked"]}
         assert b_id in linked, "the honest link was cut"
         log = (a.home / "daemon.log").read_bytes()

@@ -34,7 +34,8 @@ from meshcare.circles.circle import LAMPORT_CAP, NEVER
 from meshcare.crypto import sign
 from meshcare.wire import pack
 
-from .test_circle import DAY, T, Net
+from .circlenet import Net
+from .helpers import DAY, T
 
 HONEST = ("F", "A", "B")
 

@@ -1,7 +1,7 @@
 """Link conformance: the same behaviour over in-memory streams and over real loopback TCP.
 
-Virtual time (MockClock with autojump) drives keep-alives and dead-peer timeouts, so nothing here
-sleeps on the real clock.
+Every test runs in virtual time (MockClock with autojump, also over real loopback TCP): it drives
+keep-alives and dead-peer timeouts, so nothing here sleeps on the real clock.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from meshcare.store.memory import MemoryStore
 from meshcare.transport import links
 from meshcare.transport.daemon import Daemon
 
+from .helpers import wait_for
+
 SECRET = "cd" * 16
 CONFIG = SyncConfig(ping_interval=5.0, dead_after=15.0)
 
@@ -28,12 +30,6 @@ def kind(request):
 
 def ids_of(d: Daemon) -> set[str]:
     return {k.id.hex() for k in d.store.keys(next(iter(d.node.plain_topics)), (0, b""), (2**63, b""), int(d.now()))}
-
-
-async def wait_for(predicate, timeout: float = 30.0) -> None:
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
 
 
 async def linked_pair(nursery, kind: str, config: SyncConfig = CONFIG):
@@ -52,7 +48,7 @@ async def linked_pair(nursery, kind: str, config: SyncConfig = CONFIG):
     return a, b
 
 
-async def test_identities_are_bound(kind):
+async def test_identities_are_bound(kind, autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await linked_pair(nursery, kind)
         assert next(iter(a.links.values())).node_id == b.identity.node_id
@@ -60,7 +56,7 @@ async def test_identities_are_bound(kind):
         nursery.cancel_scope.cancel()
 
 
-async def test_both_directions_and_large_batches(kind):
+async def test_both_directions_and_large_batches(kind, autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await linked_pair(nursery, kind)
         sent_a = [(await a.request("topic.publish", {"secret": SECRET, "text": "x" * 3000}))["id"] for _ in range(60)]
@@ -69,7 +65,7 @@ async def test_both_directions_and_large_batches(kind):
         nursery.cancel_scope.cancel()
 
 
-async def test_peer_going_away_is_noticed(kind):
+async def test_peer_going_away_is_noticed(kind, autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await linked_pair(nursery, kind)
         original = next(iter(a.links.values()))
@@ -116,7 +112,7 @@ async def test_silent_peer_times_out_in_virtual_time(kind, autojump_clock):
         nursery.cancel_scope.cancel()
 
 
-async def test_garbage_after_handshake_closes_only_that_link(kind):
+async def test_garbage_after_handshake_closes_only_that_link(kind, autojump_clock):
     async with trio.open_nursery() as nursery:
         a, b = await linked_pair(nursery, kind)
         original = next(iter(a.links.values()))

@@ -1,11 +1,10 @@
 """posts.validate: every kind's defaults, every rejection path, and the round trip.
 
-Also home of the small helpers the other fold tests import (``mid``, ``mk``, strategies).
+The small builders the fold tests share (``mid``, ``mk``, ``ladders``) are in tests/helpers.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
@@ -15,24 +14,13 @@ from hypothesis import strategies as st
 from meshcare import wire
 from meshcare.circles import posts as p
 from meshcare.circles.posts import Post, make_post, opaque_reply, validate
-from meshcare.errors import RemoteProtocolError
+from meshcare.errors import BadInput, RemoteProtocolError
 from meshcare.text import clean
+
+from .helpers import ladders, mid, mk
 
 ID = b"\x01" * 32
 ID2 = b"\x02" * 32
-
-
-def mid(n: int) -> bytes:
-    """A member (or any) 32-byte id."""
-    return bytes([n]) * 32
-
-
-def mk(kind: str, author: bytes, lamport: int, /, created: int = 1000, id: bytes | None = None,
-       **body: Any) -> Post:
-    """A validated Post; the id defaults to a hash of everything (so distinct posts get distinct ids)."""
-    if id is None:
-        id = hashlib.sha256(repr((kind, author, lamport, created, sorted(body.items()))).encode()).digest()
-    return make_post(id, author, created, lamport, kind, body)
 
 
 # --- hypothesis strategies for valid bodies ------------------------------------------------------
@@ -44,17 +32,6 @@ def texts(lo: int, hi: int) -> st.SearchStrategy[str]:
     """Text as an honest client sends it: already clean (validate strips control characters)."""
     s = st.text(min_size=lo, max_size=min(hi, 12)).map(lambda t: clean(t, hi)).filter(lambda t: len(t) >= lo)
     return s.filter(lambda t: bool(t.strip())) if lo else s
-
-
-@st.composite
-def ladders(draw: st.DrawFn, members: st.SearchStrategy[bytes] = ids) -> list[dict[str, Any]]:
-    afters = draw(st.lists(st.integers(1, p.MAX_LADDER_AFTER), max_size=p.MAX_LADDER_STEPS - 1, unique=True))
-    steps = []
-    for after in [0, *sorted(afters)]:
-        to = draw(st.sampled_from(p.LADDER_TARGETS))
-        chosen = draw(st.lists(members, min_size=1, max_size=3, unique=True)) if to == "chosen" else []
-        steps.append({"after": after, "to": to, "members": chosen})
-    return steps
 
 
 def _opt_time() -> st.SearchStrategy[int | None]:
@@ -260,6 +237,15 @@ def test_rejects(kind, body, message):
     with pytest.raises(RemoteProtocolError) as info:
         validate(kind, body)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("kind,body,message", BAD, ids=[f"{k}-{m[:40]}" for k, _, m in BAD])
+def test_a_body_built_from_a_request_is_the_persons_mistake(kind, body, message):
+    """The ops check the bodies they build with ``fault=BadInput``: the same rules and message, raised
+    as the person's mistake from the start (never a protocol error translated afterwards)."""
+    with pytest.raises(BadInput) as info:
+        validate(kind, body, fault=BadInput)
+    assert message in str(info.value) and not isinstance(info.value, RemoteProtocolError)
 
 
 def test_no_diagnostic_or_risk_field_anywhere():

@@ -11,14 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshcare.circles.calls import fold_calls
-from meshcare.circles.plans import Plan, fold_shares, share_to_dict, shares_for_call
+from meshcare.circles.plans import Plan, fold_shares, shares_for_call
 from meshcare.circles.posts import Post, make_post
-from meshcare.circles.presence import (DEFAULT_PRESENCE_S, PresenceState, fold_presence, is_full, load,
-                                       roster)
+from meshcare.circles.presence import DEFAULT_PRESENCE_S, PresenceState, fold_presence, is_full, load
 from meshcare.errors import BadInput
+from meshcare.ops.present import roster_rows, share_view
 
-from .test_calls import shuffled_with_duplicates
-from .test_posts import mid, mk
+from .helpers import mid, mk, shuffled_with_duplicates
 
 A, B, C, CALLER = mid(1), mid(2), mid(3), mid(4)
 T0 = 1_700_000_000
@@ -89,7 +88,7 @@ def test_roster_rows_for_json():
     _, calls = calls_held(T0)
     pres = fold_presence([presence(A, 1, "available", cap=2, until=T0 + 3600),
                           presence(B, 1, "away")], T0)
-    rows = roster(pres, calls, members=[C, A, B], names={B: "Bo", C: "Cy"})
+    rows = [r.to_data() for r in roster_rows(pres, calls, members=[C, A, B], names={B: "Bo", C: "Cy"})]
     json.dumps(rows)
     assert rows == [
         {"member": A.hex(), "name": None, "status": "available", "until": T0 + 3600, "cap": 2, "load": 2,
@@ -112,8 +111,8 @@ def test_presence_without_until_expires_after_the_default():
 def test_roster_shows_current_members_only():
     """Issue 9 item 18: a removed member's last "available" must not show."""
     pres = fold_presence([presence(A, 1, "available"), presence(B, 1, "available")], T0)
-    assert [r["member"] for r in roster(pres, {}, members=[A])] == [A.hex()]
-    assert {r["member"] for r in roster(pres, {})} == {A.hex(), B.hex()}    # no roster given: everyone
+    assert [r.member for r in roster_rows(pres, {}, members=[A])] == [A.hex()]
+    assert {r.member for r in roster_rows(pres, {})} == {A.hex(), B.hex()}    # no roster given: everyone
 
 
 def test_a_re_announcement_keeps_the_load_since_the_original_post():
@@ -164,9 +163,9 @@ def test_shares_for_call():
                                                                           with_context.id]
 
 
-def test_share_to_dict():
+def test_a_share_shows_as_json():
     s = fold_shares([share(A, 1, to="call", call=CALL_ID, contact="my sister")]).popitem()[1]
-    d = share_to_dict(s, {A: "Ari"})
+    d = share_view(s, {A: "Ari"}).to_data()
     json.dumps(d)
     assert d == {"id": s.id.hex(), "author": A.hex(), "name": "Ari", "to": "call", "call": CALL_ID.hex(),
                  "plan": {"helps": "", "avoid": "", "contact": "my sister", "other": ""}, "created": T0}

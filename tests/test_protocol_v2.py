@@ -16,7 +16,8 @@ from meshcare.crypto.keys import Identity
 from meshcare.errors import DecryptionFailed
 from meshcare.wire import pack
 
-from .test_circle import DAY, T, Net, ids
+from .circlenet import Net, ids
+from .helpers import DAY, T
 
 
 def _forge_post(c: Circle, *, seq: int, prev: bytes, epoch: int | None = None, lamport: int | None = None,

@@ -139,3 +139,27 @@ def test_the_periodic_round_is_jittered_around_its_interval():
     assert not cu.round_due(due - 0.1) and cu.round_due(due)
     assert not cu.round_due(due)                         # re-armed
     assert cu.pick([]) is None and cu.pick(["a", "b"]) in {"a", "b"}
+
+
+def test_catching_up_lasts_from_the_first_exchange_to_the_last_and_through_a_catch_up_stream():
+    cu = catchup(catchup_debounce=0.5)
+    assert cu.catching_up() == frozenset()
+    cu.begin("a", TOPIC, 0.0, {"a", "b"})               # a link began sharing the topic
+    cu.begin("b", TOPIC, 0.0, {"a", "b"})               # queued behind a
+    assert cu.catching_up() == {TOPIC}
+    assert cu.finish(TOPIC, 1.0, {"b"}) is not None      # b's turn: still catching up
+    assert cu.catching_up() == {TOPIC}
+    assert cu.finish(TOPIC, 2.0, {"b"}) is None          # the last exchange ended: caught up
+    assert cu.catching_up() == frozenset()
+    cu.after_catchup(TOPIC, 3.0)                         # catch-up envelopes flow (e.g. as a responder)
+    assert cu.catching_up() == {TOPIC}
+    assert cu.due_after_catchup(3.5) == [TOPIC]
+    assert cu.catching_up() == frozenset()
+
+
+def test_a_periodic_exchange_alone_is_not_catching_up():
+    cu = catchup()
+    assert cu.begin("a", TOPIC, 0.0, {"a"}, periodic=True) is not None
+    assert cu.catching_up() == frozenset()
+    assert cu.finish(TOPIC, 1.0, {"a"}) is None
+    assert cu.catching_up() == frozenset()

@@ -50,9 +50,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ..vocab import CALL_STATUSES
 from .posts import Post, dedupe_sorted, thread_call
 
-STATUSES: Final = ("open", "claimed", "resolved")
+STATUSES: Final = CALL_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,14 +291,6 @@ def ladder_data(state: CallState) -> list[dict[str, Any]]:
     return [{"after": s.after, "to": s.to, "members": list(s.members)} for s in state.ladder]
 
 
-def _hex(value: bytes | None) -> str | None:
-    return None if value is None else value.hex()
-
-
-def _hexes(values: Iterable[bytes]) -> list[str]:
-    return sorted(v.hex() for v in values)
-
-
 def people(state: CallState) -> set[bytes]:
     """Every member id that appears in the state (for looking up names)."""
     out = {state.caller, *state.also_claimed, *state.received_by}
@@ -305,29 +298,3 @@ def people(state: CallState) -> set[bytes]:
     out |= {m for step in state.ladder for m in step.members}
     out |= {m for m in (state.claimer, state.resolved_by) if m is not None}
     return out
-
-
-def call_to_dict(state: CallState, names: Mapping[bytes, str] | None = None) -> dict[str, Any]:
-    """A JSON-ready dict of the call (``--json`` output): ids as hex, sets as sorted lists.
-
-    ``names`` (member id -> display name) fills the ``names`` map for every person in the call it knows.
-    """
-    known = names or {}
-    return {
-        "id": state.id.hex(), "caller": state.caller.hex(), "text": state.text, "urgency": state.urgency,
-        "needs": list(state.needs), "reach": state.reach, "consent": list(state.consent),
-        "consent_note": state.consent_note, "created": state.created, "status": state.status,
-        "claimer": _hex(state.claimer), "claimed_at": state.claimed_at,
-        "also_claimed": _hexes(state.also_claimed),
-        "offers": [{"id": o.id.hex(), "author": o.author.hex(), "kind": o.kind, "text": o.text,
-                    "created": o.created, "accepted": o.accepted} for o in state.offers],
-        "accepted": _hexes(state.accepted),
-        "updates": [{"id": u.id.hex(), "author": u.author.hex(), "text": u.text, "created": u.created}
-                    for u in state.updates],
-        "resolved_by": _hex(state.resolved_by), "resolved_at": state.resolved_at,
-        "followup_at": state.followup_at, "step": state.step, "received_by": _hexes(state.received_by),
-        "ladder": [{"after": s.after, "to": s.to, "members": [m.hex() for m in s.members]}
-                   for s in state.ladder],
-        "checkins": [c.hex() for c in state.checkins],
-        "names": {m.hex(): known[m] for m in sorted(people(state)) if m in known},
-    }

@@ -24,11 +24,11 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from .posts import SUGGEST_CALL_OPTION, Post, dedupe_sorted
+from ..vocab import SUGGEST_CALL_OPTION
+from .posts import Post, dedupe_sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,29 +117,3 @@ def not_answered(state: CheckinState, members: Iterable[bytes]) -> list[bytes]:
 def is_closed(state: CheckinState, now: int) -> bool:
     """True once ``closes_at`` has passed (replies still count; the interface stops asking)."""
     return state.closes_at is not None and now >= state.closes_at
-
-
-def checkin_to_dict(state: CheckinState, names: Mapping[bytes, str] | None = None,
-                    members: Iterable[bytes] | None = None) -> dict[str, Any]:
-    """A JSON-ready dict of the check-in (``--json`` output), ids as hex.
-
-    With ``members``, also ``not_answered``; ``names`` fills the ``names`` map for people it knows.
-    """
-    known = names or {}
-    people = {state.author} | answered(state)
-    out: dict[str, Any] = {
-        "id": state.id.hex(), "author": state.author.hex(), "prompt": state.prompt,
-        "options": list(state.options), "visibility": state.visibility,
-        "call": None if state.call is None else state.call.hex(), "closes_at": state.closes_at,
-        "created": state.created,
-        "replies": [{"id": r.id.hex(), "member": r.member.hex(), "option": r.option,
-                     "option_text": r.option_text, "text": r.text, "created": r.created, "late": r.late,
-                     "suggest_call": r.suggest_call} for r in state.replies],
-        "tally": tally(state), "answered": len(state.replies),
-    }
-    if members is not None:
-        missing = not_answered(state, members)
-        out["not_answered"] = [m.hex() for m in missing]
-        people |= set(missing)
-    out["names"] = {m.hex(): known[m] for m in sorted(people) if m in known}
-    return out

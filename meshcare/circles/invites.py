@@ -35,6 +35,7 @@ from ..crypto import seal as _seal
 from ..crypto import sign as _sign
 from ..crypto.keys import Identity, x25519_public
 from ..errors import BadInput, RemoteProtocolError
+from .. import vocab
 from ..ids import TopicId
 from ..wire import pack, unpack_strict
 from . import membership as ms
@@ -42,9 +43,9 @@ from . import membership as ms
 TOKEN_PREFIX: Final = "MC1"
 TOKEN_VERSION: Final = 1
 MAX_HINTS: Final = 4
-DEFAULT_VALID_S: Final = 24 * 3600
+DEFAULT_VALID_S: Final = vocab.DEFAULT_INVITE_HOURS * 3600
 #: Why a member's node refused a join request (``refusal`` lobby post); the joiner shows it in words.
-REFUSAL_REASONS: Final = ("used", "revoked", "expired", "invalid")
+REFUSAL_REASONS: Final = vocab.REFUSAL_REASONS
 
 
 @dataclass(frozen=True, slots=True)

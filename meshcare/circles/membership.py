@@ -52,19 +52,20 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..crypto import sign as _sign
+from .. import vocab
 from ..errors import InvalidSignature
 
 ID_SIZE: Final = 32
 MAX_PARENTS: Final = 32
 MAX_KEYS: Final = 200                    # members per circle (the envelope cap allows ~300 sealed keys)
-MAX_NAME: Final = 64
+MAX_NAME: Final = vocab.MAX_NAME
 EPOCH_MASK: Final = 2**63 - 1
 #: Envelope ``epoch`` values below this are roster-key generations (roster operations); at or above it,
 #: content epochs. Disjoint ranges, so a roster envelope can never pass for a post or the reverse.
 ROSTER_LIMIT: Final = 2**62
 GENERATION_MASK: Final = ROSTER_LIMIT - 1
 INVITE_DOMAIN: Final = _sign.require_domain(b"meshcare/invite-proof/v1\x00")
-ROLES: Final = ("facilitator", "member", "relay")
+ROLES: Final = vocab.ROLES
 KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings", "seen")
 MAX_FOLD_PASSES: Final = 64   # remove-wins passes; each adds exclusions, and in practice 2 suffice
 #: Operations that carry a new epoch key.
@@ -75,8 +76,8 @@ KEYED: Final = frozenset({"create", "admit", "remove", "rotate"})
 class CircleSettings:
     """Circle settings, chosen by facilitators. Retention bounds how long calls and check-ins live."""
 
-    retention_days: int = 30
-    rotate_days: int = 7              # 0: rotate only on membership changes
+    retention_days: int = vocab.DEFAULT_RETENTION_DAYS
+    rotate_days: int = vocab.DEFAULT_ROTATE_DAYS   # 0: rotate only on membership changes
     share_history: bool = False       # new members may read what was said before they joined
     members_invite: bool = False      # members (not only facilitators) may invite members
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
 
 from ..errors import BadInput
-from .posts import MAX_PLAN_FIELD, PLAN_FIELDS, Post, dedupe_sorted
+from ..vocab import MAX_PLAN_FIELD, PLAN_FIELDS
+from .posts import Post, dedupe_sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +95,3 @@ def shares_for_call(shares: Mapping[bytes, ShareState], call: bytes,
     picked = [s for s in shares.values()
               if s.call == call or (caller is not None and s.author == caller and s.to == "circle")]
     return sorted(picked, key=lambda s: (s.lamport, s.id))
-
-
-def share_to_dict(share: ShareState, names: Mapping[bytes, str] | None = None) -> dict[str, Any]:
-    """A JSON-ready dict of one share (``--json``), ids as hex."""
-    return {"id": share.id.hex(), "author": share.author.hex(), "name": (names or {}).get(share.author),
-            "to": share.to, "call": None if share.call is None else share.call.hex(),
-            "plan": share.plan.to_dict(), "created": share.created}

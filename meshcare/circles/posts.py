@@ -9,7 +9,9 @@ so it came from outside and is checked here, once, by ``validate``: unknown kind
 keys, wrong types, over-long text and values outside their enum are a ``RemoteProtocolError`` (reject that
 one envelope, keep running). What passes comes back *normalised*: every optional key present with its
 default, so the folds never need ``.get`` or a second round of checks, and ``validate`` of a normalised
-body returns an equal body (it round trips).
+body returns an equal body (it round trips). A body this node builds from a person's request (the ops)
+is checked by the same rules with ``fault=BadInput``: the mistake is that person's, and the error
+raised says so from the start.
 
 Choices made here (the protocol is strict so that every node reads a post the same way):
 
@@ -37,49 +39,47 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ..errors import RemoteProtocolError
+from ..errors import BadInput, RemoteProtocolError
 from ..text import clean
+from ..vocab import (CHECKIN_VISIBILITY, CONSENTS, DEFAULT_OPTIONS, LADDER_TARGETS, MAX_CALL_TEXT,
+                     MAX_CONSENT_NOTE, MAX_LADDER_AFTER, MAX_LADDER_STEPS, MAX_OFFER_TEXT, MAX_OPTION_TEXT,
+                     MAX_OPTIONS, MAX_PLAN_FIELD, MAX_PRESENCE_CAP, MAX_PROMPT, MAX_REACH, MAX_REPLY_TEXT,
+                     MAX_STEP_MEMBERS, MAX_UPDATE_TEXT, MIN_OPTIONS, NEEDS, OFFER_KINDS, PLAN_FIELDS,
+                     PRESENCE_STATUSES, SHARE_TARGETS, SUGGEST_CALL_OPTION, TIME_MAX, URGENCIES)
+
+# The words and limits themselves live in ``meshcare.vocab`` (shared with the control API, the CLI and
+# the TUI); ``posts.URGENCIES`` and friends still name them for the tests.
 
 ID_SIZE: Final = 32
-TIME_MAX: Final = 2**63 - 1
-
-MAX_CALL_TEXT: Final = 4000
-MAX_REACH: Final = 500
-MAX_CONSENT_NOTE: Final = 500
-MAX_LADDER_STEPS: Final = 5
-MAX_LADDER_AFTER: Final = 1440  # minutes: a ladder spans at most one day
-MAX_STEP_MEMBERS: Final = 50
-MAX_OFFER_TEXT: Final = 2000
-MAX_UPDATE_TEXT: Final = 4000
 MAX_ESCALATE_STEP: Final = MAX_LADDER_STEPS - 1
-MAX_PROMPT: Final = 1000
-MIN_OPTIONS: Final = 2
-MAX_OPTIONS: Final = 6
-MAX_OPTION_TEXT: Final = 60
-MAX_REPLY_TEXT: Final = 2000
-MAX_PRESENCE_CAP: Final = 20
-MAX_PLAN_FIELD: Final = 2000
-
-URGENCIES: Final = ("now", "today", "whenever")
-NEEDS: Final = ("listen", "company", "practical", "ride")
-CONSENTS: Final = ("no_police", "do_not_tell_others", "no_calls", "text_only")
-LADDER_TARGETS: Final = ("chosen", "facilitators", "circle")
-OFFER_KINDS: Final = ("call", "come_over", "listening", "text")
-CHECKIN_VISIBILITY: Final = ("facilitators", "circle")
-PRESENCE_STATUSES: Final = ("available", "away")
-SHARE_TARGETS: Final = ("call", "circle")
-PLAN_FIELDS: Final = ("helps", "avoid", "contact", "other")
-DEFAULT_OPTIONS: Final = ("doing OK", "could use a chat", "need support now")
-#: A check-in reply with this option text suggests starting a call for support (see checkins.py).
-SUGGEST_CALL_OPTION: Final = DEFAULT_OPTIONS[-1]
 
 #: Posts that belong to one call's thread when ``body["call"]`` names it (always, except a ``checkin``,
 #: which may go to the whole circle instead); sealing.py boxes them with the call's key.
 THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate", "receipt",
                                  "checkin"})
 
-Check = Callable[[str, object], Any]
-"""Checks one value (``where`` names it in the error) and returns its normalised form."""
+#: Whose fault a body that breaks the rules is: a peer's (it came over a link) or a person's (an op built it).
+Fault = type[RemoteProtocolError] | type[BadInput]
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a value sits in a body ("call: 'ladder'[1]"), for the message, and whose fault a bad value
+    is, for the error class: every check raises the right error itself, nothing is translated later."""
+
+    path: str
+    fault: Fault
+
+    def at(self, suffix: str) -> _Where:
+        return _Where(self.path + suffix, self.fault)
+
+    def fail(self, problem: str) -> RemoteProtocolError | BadInput:
+        return self.fault(f"{self.path} {problem}")
+
+
+Check = Callable[[_Where, object], Any]
+"""Checks one value (``where`` names it in the error and says whose fault it is) and returns its
+normalised form."""
 
 _REQUIRED: Final = object()
 
@@ -111,10 +111,10 @@ def make_post(id: bytes, author: bytes, created: int, lamport: int, kind: str, b
 
     Raises RemoteProtocolError (bad id sizes, negative clocks, or anything ``validate`` rejects).
     """
-    _id("post id", id)
-    _id("post author", author)
-    _int(0, TIME_MAX)("post created", created)
-    _int(0, TIME_MAX)("post lamport", lamport)
+    _id(_Where("post id", RemoteProtocolError), id)
+    _id(_Where("post author", RemoteProtocolError), author)
+    _int(0, TIME_MAX)(_Where("post created", RemoteProtocolError), created)
+    _int(0, TIME_MAX)(_Where("post lamport", RemoteProtocolError), lamport)
     return Post(id, author, created, lamport, kind, validate(kind, body))
 
 
@@ -124,90 +124,87 @@ def opaque_reply(checkin: bytes) -> dict[str, Any]:
     Only the membership layer builds these, from the check-in id it can see; ``validate`` rejects
     ``option: None`` from the wire. Raises RemoteProtocolError if ``checkin`` is not a 32-byte id.
     """
-    return {"checkin": _id("checkin_reply: 'checkin'", checkin), "option": None, "text": ""}
-
-
-def _fail(where: str, problem: str) -> RemoteProtocolError:
-    return RemoteProtocolError(f"{where} {problem}")
+    return {"checkin": _id(_Where("checkin_reply: 'checkin'", RemoteProtocolError), checkin), "option": None,
+            "text": ""}
 
 
 def _text(lo: int, hi: int, *, multiline: bool = True) -> Check:
     """Text cleaned of control and bidi characters (``text.clean``) before its length is checked: a
     post carrying ESC sequences, ``\\r`` or overrides is accepted with them removed, so every node reads
     the same, harmless text. Over-long text is still refused (cleaning never cuts here)."""
-    def check(where: str, value: object) -> str:
+    def check(where: _Where, value: object) -> str:
         if not isinstance(value, str):
-            raise _fail(where, f"must be text, got {type(value).__name__}")
+            raise where.fail(f"must be text, got {type(value).__name__}")
         if len(value) > hi:
-            raise _fail(where, f"must be {lo} to {hi} characters, got {len(value)}")
+            raise where.fail(f"must be {lo} to {hi} characters, got {len(value)}")
         value = clean(value, hi, multiline=multiline)
         if not lo <= len(value) <= hi:
-            raise _fail(where, f"must be {lo} to {hi} characters, got {len(value)}")
+            raise where.fail(f"must be {lo} to {hi} characters, got {len(value)}")
         if lo > 0 and not value.strip():
-            raise _fail(where, "must not be blank")
+            raise where.fail("must not be blank")
         return value
     return check
 
 
 def _int(lo: int, hi: int) -> Check:
-    def check(where: str, value: object) -> int:
+    def check(where: _Where, value: object) -> int:
         if type(value) is not int:  # bool is an int subclass; it is not a number here
-            raise _fail(where, f"must be an integer, got {type(value).__name__}")
+            raise where.fail(f"must be an integer, got {type(value).__name__}")
         if not lo <= value <= hi:
-            raise _fail(where, f"must be between {lo} and {hi}, got {value}")
+            raise where.fail(f"must be between {lo} and {hi}, got {value}")
         return value
     return check
 
 
 def _enum(choices: tuple[str, ...]) -> Check:
-    def check(where: str, value: object) -> str:
+    def check(where: _Where, value: object) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise _fail(where, f"must be one of {', '.join(choices)}; got {value!r}")
+            raise where.fail(f"must be one of {', '.join(choices)}; got {value!r}")
         return value
     return check
 
 
-def _id(where: str, value: object) -> bytes:
+def _id(where: _Where, value: object) -> bytes:
     if not isinstance(value, bytes) or len(value) != ID_SIZE:
         got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
-        raise _fail(where, f"must be a {ID_SIZE}-byte id, got {got}")
+        raise where.fail(f"must be a {ID_SIZE}-byte id, got {got}")
     return value
 
 
 def _nullable(inner: Check) -> Check:
-    def check(where: str, value: object) -> Any:
+    def check(where: _Where, value: object) -> Any:
         return None if value is None else inner(where, value)
     return check
 
 
 def _distinct_list(item: Check, lo: int, hi: int) -> Check:
-    def check(where: str, value: object) -> list[Any]:
+    def check(where: _Where, value: object) -> list[Any]:
         if not isinstance(value, list):
-            raise _fail(where, f"must be a list, got {type(value).__name__}")
+            raise where.fail(f"must be a list, got {type(value).__name__}")
         if not lo <= len(value) <= hi:
-            raise _fail(where, f"must have {lo} to {hi} items, got {len(value)}")
-        out = [item(f"{where}[{i}]", v) for i, v in enumerate(value)]
+            raise where.fail(f"must have {lo} to {hi} items, got {len(value)}")
+        out = [item(where.at(f"[{i}]"), v) for i, v in enumerate(value)]
         if len(set(out)) != len(out):
-            raise _fail(where, "must not repeat an item")
+            raise where.fail("must not repeat an item")
         return out
     return check
 
 
-def _record(what: str, value: object, fields: Mapping[str, tuple[Check, Any]]) -> dict[str, Any]:
+def _record(what: _Where, value: object, fields: Mapping[str, tuple[Check, Any]]) -> dict[str, Any]:
     """Check a str-keyed dict against ``fields`` (name -> (check, default factory or _REQUIRED))."""
     if not isinstance(value, dict):
-        raise _fail(what, f"must be a map, got {type(value).__name__}")
+        raise what.fail(f"must be a map, got {type(value).__name__}")
     for key in value:
         if not isinstance(key, str):
-            raise _fail(what, f"has a non-text key {key!r}")
+            raise what.fail(f"has a non-text key {key!r}")
         if key not in fields:
-            raise _fail(what, f"has unknown field {key!r}")
+            raise what.fail(f"has unknown field {key!r}")
     out: dict[str, Any] = {}
     for name, (check, default) in fields.items():
         if name in value:
-            out[name] = check(f"{what}: {name!r}", value[name])
+            out[name] = check(what.at(f": {name!r}"), value[name])
         elif default is _REQUIRED:
-            raise _fail(what, f"is missing required field {name!r}")
+            raise what.fail(f"is missing required field {name!r}")
         else:
             out[name] = default()
     return out
@@ -241,30 +238,31 @@ def default_ladder() -> list[dict[str, Any]]:
     return [{"after": 0, "to": "circle", "members": []}]
 
 
-def _ladder(where: str, value: object) -> list[dict[str, Any]]:
+def _ladder(where: _Where, value: object) -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        raise _fail(where, f"must be a list, got {type(value).__name__}")
+        raise where.fail(f"must be a list, got {type(value).__name__}")
     if not 1 <= len(value) <= MAX_LADDER_STEPS:
-        raise _fail(where, f"must have 1 to {MAX_LADDER_STEPS} steps, got {len(value)}")
-    steps = [_record(f"{where}[{i}]", v, _STEP_FIELDS) for i, v in enumerate(value)]
+        raise where.fail(f"must have 1 to {MAX_LADDER_STEPS} steps, got {len(value)}")
+    steps = [_record(where.at(f"[{i}]"), v, _STEP_FIELDS) for i, v in enumerate(value)]
     if steps[0]["after"] != 0:
-        raise _fail(where, "must start with a step after 0 minutes (where the call goes first)")
+        raise where.fail("must start with a step after 0 minutes (where the call goes first)")
     for i, step in enumerate(steps):
         if i and step["after"] <= steps[i - 1]["after"]:
-            raise _fail(f"{where}[{i}]: 'after'", f"must be later than the step before ({steps[i - 1]['after']})")
+            before = steps[i - 1]["after"]
+            raise where.at(f"[{i}]: 'after'").fail(f"must be later than the step before ({before})")
         if step["to"] == "chosen" and not step["members"]:
-            raise _fail(f"{where}[{i}]", "goes to chosen members but names none")
+            raise where.at(f"[{i}]").fail("goes to chosen members but names none")
         if step["to"] != "chosen" and step["members"]:
-            raise _fail(f"{where}[{i}]", f"goes to {step['to']} and must not name members")
+            raise where.at(f"[{i}]").fail(f"goes to {step['to']} and must not name members")
     return steps
 
 
-def _options(where: str, value: object) -> list[str]:
+def _options(where: _Where, value: object) -> list[str]:
     out: list[str] = _distinct_list(_text(1, MAX_OPTION_TEXT, multiline=False), MIN_OPTIONS, MAX_OPTIONS)(where, value)
     return out
 
 
-def _plan(where: str, value: object) -> dict[str, Any]:
+def _plan(where: _Where, value: object) -> dict[str, Any]:
     return _record(where, value, {name: (_text(0, MAX_PLAN_FIELD), _empty_text) for name in PLAN_FIELDS})
 
 
@@ -308,18 +306,19 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
 KINDS: Final = tuple(SCHEMAS)
 
 
-def validate(kind: str, body: object) -> dict[str, Any]:
+def validate(kind: str, body: object, *, fault: Fault = RemoteProtocolError) -> dict[str, Any]:
     """Check one decoded body for ``kind``; return it normalised (every optional field filled in).
 
     The result is a new dict (lists copied), so the caller may keep it while the input changes.
-    Raises RemoteProtocolError naming the kind, the field and what was wrong.
+    Raises ``fault`` naming the kind, the field and what was wrong: RemoteProtocolError for a body that
+    came from a peer (the default), BadInput for one an op built from a person's request.
     """
     schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
     if schema is None:
-        raise RemoteProtocolError(f"unknown post kind {kind!r}")
-    out = _record(kind, body, schema)
+        raise fault(f"unknown post kind {kind!r}")
+    out = _record(_Where(kind, fault), body, schema)
     if kind == "plan_share" and out["to"] == "call" and out["call"] is None:
-        raise _fail("plan_share", "is shared with a call but names none")
+        raise fault("plan_share is shared with a call but names none")
     return out
 
 

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from .. import vocab
+from ..vocab import PRESENCE_STATES
 from .calls import CallState
 from .posts import Post, dedupe_sorted
 
-STATUSES: Final = ("available", "away", "unknown")
+STATUSES: Final = PRESENCE_STATES
 #: How long a presence post without ``until`` holds: an evening or a night (docs/circles.md).
-DEFAULT_PRESENCE_S: Final = 12 * 3600
+DEFAULT_PRESENCE_S: Final = vocab.DEFAULT_PRESENCE_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +94,3 @@ def is_full(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallS
     state = presence.get(member)
     return (state is not None and state.status == "available" and state.cap is not None
             and load(presence, calls, member) >= state.cap)
-
-
-def roster(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState],
-           members: Iterable[bytes] | None = None, names: Mapping[bytes, str] | None = None) -> list[dict[str, Any]]:
-    """JSON-ready rows (``--json``) for ``members`` (the circle's current members: someone removed or
-    gone must never show as available), or, without it, everyone in ``presence``: member (hex), name,
-    status, until, cap, load, full. Available first, then away, then unknown; by name, then id."""
-    known = names or {}
-    rows = []
-    for member in set(presence) if members is None else set(members):
-        state = presence.get(member, PresenceState(member))
-        rows.append({"member": member.hex(), "name": known.get(member), "status": state.status,
-                     "until": state.until, "cap": state.cap, "load": load(presence, calls, member),
-                     "full": is_full(presence, calls, member)})
-    rows.sort(key=lambda r: (STATUSES.index(r["status"]), r["name"] or "", r["member"]))
-    return rows

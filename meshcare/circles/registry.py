@@ -19,6 +19,7 @@ from .. import envelope as env
 from ..crypto.keys import Identity
 from ..crypto.seal import RandomBytes, system_random
 from ..errors import BadInput, NotFound, RemoteProtocolError
+from .. import vocab
 from ..ids import TopicId
 from .state import CircleEntry, LocalState
 from . import calls as cl
@@ -35,7 +36,7 @@ MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped fi
 #: once, and keeps ~60 circles' lobbies within that limit. The op refuses one more; the lobbies served
 #: are the newest open invites up to the cap, so invites a hostile facilitator floods in cannot grow
 #: the topic set either.
-MAX_OPEN_INVITES: Final = 64
+MAX_OPEN_INVITES: Final = vocab.MAX_OPEN_INVITES
 #: Lobbies of closed invites (used, revoked, expired) are served this long after the invite's expiry,
 #: only to answer a join request with a refusal; at most ``MAX_REFUSING`` of them per circle, newest first.
 REFUSE_FOR: Final = 86_400

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .. import vocab
 from ..crypto import sign as _sign
 from ..errors import RemoteProtocolError
 from .membership import EPOCH_MASK, ID_SIZE, KEYED, MAX_KEYS, MAX_NAME, MAX_PARENTS, ROLES, CircleSettings
@@ -61,8 +62,9 @@ def _settings(kind: str, value: object) -> CircleSettings:
         raise _bad(kind, "settings must be a map of known settings")
     base = CircleSettings()
     return CircleSettings(
-        retention_days=_int(kind, value.get("retention_days", base.retention_days), "retention_days", 1, 365),
-        rotate_days=_int(kind, value.get("rotate_days", base.rotate_days), "rotate_days", 0, 365),
+        retention_days=_int(kind, value.get("retention_days", base.retention_days), "retention_days",
+                            vocab.MIN_RETENTION_DAYS, vocab.MAX_RETENTION_DAYS),
+        rotate_days=_int(kind, value.get("rotate_days", base.rotate_days), "rotate_days", 0, vocab.MAX_ROTATE_DAYS),
         share_history=_bool(kind, value.get("share_history", base.share_history), "share_history"),
         members_invite=_bool(kind, value.get("members_invite", base.members_invite), "members_invite"))
 

@@ -2,6 +2,8 @@
 
 Each subcommand parses its flags, loads Settings once, calls into the library, and prints either words
 for people or, with ``--json``, one JSON object for scripts (the keys are a contract: docs/cli.md).
+Commands that talk to the daemon use only the control API (``meshcare.control``) and ``meshcare.vocab``;
+the identity commands load the keystore, and ``daemon``/``run``/``sim`` the node itself, only when they run.
 Errors of the meshcare family become a one-line message on stderr and exit status 1; bad usage exits 2
 (argparse's convention).
 """
@@ -17,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, config
-from ..crypto import keys, keystore
+from ..control.requests import Peers, Snapshot, Status
 from ..errors import MeshcareError
 from ..text import for_terminal
-from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler, ask_daemon, emit, jsonable, table
+from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler, ask_daemon, emit, table
 
 
 DESCRIPTION = """\
@@ -39,6 +41,8 @@ Run several nodes on one machine by giving each its own MESHCARE_HOME.
 
 def _read_passphrase(path: Path | None) -> bytes | None:
     """The passphrase from a file (first line), from $MESHCARE_PASSPHRASE_FILE, or None."""
+    from ..crypto import keystore  # the keys load only for the commands that need them
+
     if path is None and os.environ.get("MESHCARE_PASSPHRASE_FILE"):
         path = Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
     if path is None:
@@ -47,11 +51,15 @@ def _read_passphrase(path: Path | None) -> bytes | None:
 
 
 def _identity_json(name: str, node_id: bytes, protected: bool) -> dict[str, Any]:
+    from ..crypto import keys
+
     return {"name": name, "node_id": node_id.hex(), "fingerprint": keys.fingerprint(node_id),
             "passphrase_protected": protected}
 
 
 def cmd_init(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..crypto import keys, keystore
+
     identity = keys.Identity.generate(args.name)
     passphrase = _read_passphrase(args.passphrase_file)
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -66,6 +74,8 @@ def cmd_init(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_id(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..crypto import keystore
+
     name, node_id, protected = keystore.read_public(settings.keystore_path)
     data = _identity_json(name, node_id, protected)
     emit(args, data, f"{name}\nnode id:     {node_id.hex()}\nfingerprint: {data['fingerprint']}")
@@ -74,6 +84,8 @@ def cmd_id(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
     """What ``make run`` starts: the identity on first use, then everything this version has."""
+    from ..crypto import keys, keystore
+
     if not settings.keystore_path.exists():
         name = args.name or os.environ.get("USER") or "me"
         identity = keys.Identity.generate(name)
@@ -118,28 +130,40 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = jsonable(ask_daemon(settings, "status"))
-    lines = [f"{result.get('name', '?')}  node id {str(result.get('node_id', '?'))[:16]}...",
-             f"listening on {result.get('listen', '?')}, up {_duration(result.get('uptime_s'))}",
-             f"links {_count(result.get('links', 0))}, envelopes {_count(result.get('envelopes', 0))}, "
-             f"topics {_count(result.get('topics', 0))}"]
-    statistics = result.get("statistics")
-    if isinstance(statistics, dict) and statistics:
-        lines += ["statistics:", *_flatten(statistics)]
-    emit(args, result, "\n".join(lines))
+    answer = ask_daemon(settings, Status())
+    s = answer.result
+    lines = [f"{s.name}  node id {s.node_id[:16]}...", f"listening on {s.listen}, up {_duration(s.uptime_s)}",
+             f"links {_count(s.links)}, envelopes {_count(s.envelopes)}, topics {_count(s.topics)}"]
+    if s.statistics:
+        lines += ["statistics:", *_flatten(s.statistics)]
+    emit(args, answer.data, "\n".join(lines))
     return EXIT_OK
 
 
 def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = jsonable(ask_daemon(settings, "peers"))
-    peers = result.get("peers") if isinstance(result.get("peers"), list) else []
-    rows = [(str(p.get("node_id", "?"))[:16], str(p.get("address", "?")), "yes" if p.get("linked") else "no",
-             str(p.get("name", ""))) for p in peers if isinstance(p, dict)]
+    answer = ask_daemon(settings, Peers())
+    rows = [((p.node_id or "-")[:16], p.address, "yes" if p.linked else "no", p.name or "")
+            for p in answer.result.peers]
     text = table([("NODE ID", "ADDRESS", "LINKED", "NAME"), *rows]) if rows else "No peers known yet."
-    emit(args, result, text)
+    emit(args, answer.data, text)
     return EXIT_OK
 
 
+def cmd_snapshot(args: argparse.Namespace, settings: config.Settings) -> int:
+    """Everything the TUI shows after it (re)connects; for scripts mostly (``--json``), so the words are
+    a summary: this node, then each circle."""
+    answer = ask_daemon(settings, Snapshot(all_calls=args.all))
+    s = answer.result
+    open_calls = sum(1 for c in s.calls if c.status != "resolved")
+    lines = [f"{s.name}  node id {s.node_id[:16]}...  (as of event {s.seq})",
+             f"circles {len(s.circles)}, joining {len(s.joining)}, calls open {open_calls}, check-ins "
+             f"{len(s.checkins)}, peers linked {sum(1 for p in s.peers if p.linked)} of {len(s.peers)}"]
+    for c in s.circles:
+        available = sum(1 for row in c.roster if row.status == "available")
+        lines.append(f"  {c.circle.name}: {c.circle.status}, {len(c.members)} members, {available} available, "
+                     f"{c.sync.replace('_', ' ')}")
+    emit(args, answer.data, "\n".join(lines))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("status", cmd_status, "show what the running daemon is doing: links, envelopes, topics, uptime")
     add("peers", cmd_peers, "list the nodes the running daemon knows and whether a link to each is open")
+    p = add("snapshot", cmd_snapshot, "everything a screen shows, in one answer (circles, members, calls, "
+                                      "check-ins, plan, peers): for the TUI and scripts, with --json")
+    p.add_argument("--all", action="store_true", help="resolved calls too")
 
     from . import calls as cli_calls, circles as cli_circles  # circles, calls, check-ins, availability, plans: each asks the daemon
 

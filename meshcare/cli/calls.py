@@ -3,12 +3,13 @@
 Theory of operation
 -------------------
 Every command here is a thin client of one (sometimes two) control operations of the running daemon
-(``meshcare/ops/``): it turns flags into the op's arguments, asks, and prints either
-words for people or, with ``--json``, the daemon's result dict as it is (keys may be added here, never
-renamed: docs/cli.md is the contract). The daemon resolves names and id prefixes and checks everything
-it is given; this module only checks what argparse can (choices, formats), so bad usage exits 2 and a
-refusal of the daemon exits 1 with its own words. The pure helpers (``parse_ladder``, ``next_occurrence``)
-are unit-tested without a daemon.
+(``meshcare/ops/``) through the typed requests of ``meshcare.control`` (docs/control.md; this module
+imports nothing of the core): it turns flags into a request, asks, and prints either words for people
+from the typed result or, with ``--json``, the daemon's result dict as it is (keys may be added here, never renamed: docs/cli.md is the
+contract). argparse checks what it can (choices, formats: bad usage exits 2); the request checks its
+arguments' types and bounds before it is sent, and the daemon resolves names and id prefixes and checks
+the rest: a bad argument or a refusal exits 1 with a message in plain words. The pure helpers
+(``parse_ladder``, ``next_occurrence``) are unit-tested without a daemon.
 
 ``call`` and ``checkin`` have two shapes each (``call CIRCLE TEXT`` and ``call show CALL``); ``rewrite_argv``
 turns ``call show`` into the hidden command ``call-show`` before argparse sees it (a circle literally named
@@ -26,23 +27,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import config
-from ..circles import posts
-from .common import EXIT_OK, EXIT_USAGE, ask_daemon, emit, table, add_command, datetime_arg, named, number_in, shorten, word, short, when
+from .. import config, vocab
+from ..control.requests import (CallAccept, CallClaim, CallCreate, CallOffer, CallRelease, CallResolve, CallShow,
+                                CallsList, CallUpdate, CheckinCreate, CheckinList, CheckinReply, CheckinShow,
+                                CircleList, CircleMembers, LadderStepArg, PresenceSet, Roster)
+from ..control.views import Call, Checkin
 from ..errors import BadInput
+from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, URGENCY_WORDS
+from .common import (EXIT_OK, EXIT_USAGE, Answer, add_command, ask_daemon, datetime_arg, emit, named, number_in,
+                     short, shorten, table, when, word)
 
 #: Two-word commands dispatched to hidden parsers: ``call show`` -> ``call-show``.
 SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show")}
-
-URGENCY_WORDS = {"now": "now", "today": "today", "whenever": "whenever someone can"}
-NEED_WORDS = {"listen": "someone to listen", "company": "company", "practical": "practical help",
-              "ride": "a ride"}
-CONSENT_WORDS = {"no_police": "please do not involve the police",
-                 "do_not_tell_others": "please do not tell anyone outside this call",
-                 "no_calls": "no phone calls, please", "text_only": "text only, please"}
-OFFER_WORDS = {"call": "I can call", "come_over": "I can come over", "listening": "I can listen",
-               "text": "I can text"}
-
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
@@ -68,9 +64,9 @@ def parse_ladder(spec: str) -> list[dict[str, Any]]:
     for i, part in enumerate(p.strip() for p in spec.split(",")):
         m = re.fullmatch(r"(?P<to>[A-Za-z]+)(?::(?P<members>[^@]*))?(?:@(?P<after>\S*))?", part)
         to = m["to"].lower() if m else ""
-        if not m or to not in posts.LADDER_TARGETS:
+        if not m or to not in vocab.LADDER_TARGETS:
             raise ValueError(f"cannot read the step {part!r}: write TO[:NAMES]@MINUTES with TO one of "
-                             f"{', '.join(posts.LADDER_TARGETS)}, e.g. chosen:ann+bob@0,circle@15")
+                             f"{', '.join(vocab.LADDER_TARGETS)}, e.g. chosen:ann+bob@0,circle@15")
         if m["after"] is None and i == 0:
             after = 0
         elif m["after"] is not None and m["after"].isdigit():
@@ -86,11 +82,11 @@ def parse_ladder(spec: str) -> list[dict[str, Any]]:
             raise ValueError("the first step goes out straight away: end it with @0")
         if steps and after <= steps[-1]["after"]:
             raise ValueError(f"the step {part!r} must come later than the one before it")
-        if after > posts.MAX_LADDER_AFTER:
-            raise ValueError(f"a ladder spans at most {posts.MAX_LADDER_AFTER} minutes (one day)")
+        if after > vocab.MAX_LADDER_AFTER:
+            raise ValueError(f"a ladder spans at most {vocab.MAX_LADDER_AFTER} minutes (one day)")
         steps.append({"after": after, "to": to, "members": members})
-    if len(steps) > posts.MAX_LADDER_STEPS:
-        raise ValueError(f"a ladder has at most {posts.MAX_LADDER_STEPS} steps")
+    if len(steps) > vocab.MAX_LADDER_STEPS:
+        raise ValueError(f"a ladder has at most {vocab.MAX_LADDER_STEPS} steps")
     return steps
 
 
@@ -126,116 +122,116 @@ def _hhmm_arg(text: str) -> str:
 # --- calls ----------------------------------------------------------------------------------------
 
 def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.create", circle=args.circle, text=args.text, urgency=args.urgency,
-                         needs=list(dict.fromkeys(args.need)), reach=args.reach,
-                         consent=list(dict.fromkeys(args.consent)), consent_note=args.consent_note,
-                         ladder=args.ladder)
-    c = result["call"]
-    emit(args, result, f"Your call for support went to {c['circle_name']} (call {short(c['id'])}).\n"
-                        f"See who answers with: meshcare call show {short(c['id'])}")
+    ladder = tuple(LadderStepArg.from_data(step) for step in args.ladder or ())
+    answer = ask_daemon(settings, CallCreate(
+        circle=args.circle, text=args.text, urgency=args.urgency, needs=tuple(dict.fromkeys(args.need)),
+        reach=args.reach, consent=tuple(dict.fromkeys(args.consent)), consent_note=args.consent_note,
+        ladder=ladder))
+    c = answer.result.call
+    emit(args, answer.data, f"Your call for support went to {c.circle_name} (call {short(c.id)}).\n"
+                            f"See who answers with: meshcare call show {short(c.id)}")
     return EXIT_OK
 
 
 def cmd_calls(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "calls.list", all=args.all, circle=args.circle)
+    answer = ask_daemon(settings, CallsList(all=args.all, circle=args.circle))
     rows = []
-    for c in result["calls"]:
-        me = c["caller"] if c["mine"] else None
-        status = f"{named(c['claimer'], c['names'], me)} has it" if c["status"] == "claimed" else c["status"]
-        rows.append((short(c["id"]), c["circle_name"], named(c["caller"], c["names"], me), c["urgency"],
-                     status, when(c["created"]), shorten(c["text"], 40)))
-    emit(args, result, table([("CALL", "CIRCLE", "FROM", "URGENCY", "STATUS", "WHEN", "TEXT"), *rows])
-          if rows else "No open calls for support." + ("" if args.all else " (--all shows resolved ones too)"))
+    for c in answer.result.calls:
+        me = c.caller if c.mine else None
+        status = f"{named(c.claimer, c.names, me)} has it" if c.status == "claimed" else c.status
+        rows.append((short(c.id), c.circle_name, named(c.caller, c.names, me), c.urgency,
+                     status, when(c.created), shorten(c.text, 40)))
+    emit(args, answer.data, table([("CALL", "CIRCLE", "FROM", "URGENCY", "STATUS", "WHEN", "TEXT"), *rows])
+         if rows else "No open calls for support." + ("" if args.all else " (--all shows resolved ones too)"))
     return EXIT_OK
 
 
-def _call_text(c: Mapping[str, Any], names: Mapping[str, Any]) -> str:
-    me = c["caller"] if c["mine"] else None
+def _call_text(c: Call, names: Mapping[str, str]) -> str:
+    me = c.caller if c.mine else None
 
-    def name(who: Any) -> str:
+    def name(who: str | None) -> str:
         return named(who, names, me)
-    lines = [f"Call for support {short(c['id'])} in {c['circle_name']}, from {name(c['caller'])}, "
-             f"{when(c['created'])}", *["  " + line for line in c["text"].splitlines()],
-             f"urgency: {URGENCY_WORDS.get(c['urgency'], c['urgency'])}"]
-    if c["needs"]:
-        lines.append("needs: " + ", ".join(NEED_WORDS.get(n, n) for n in c["needs"]))
-    if c.get("reach"):
-        lines.append(f"how to reach: {c['reach']}")
-    if c["consent"] or c.get("consent_note"):
-        lines.append("wishes: " + "; ".join([*(CONSENT_WORDS.get(x, x) for x in c["consent"]),
-                                             *([c["consent_note"]] if c.get("consent_note") else [])]))
-    second = "; your claim came after theirs, so you are next if they let go" if c.get("claimed_too") else ""
+    lines = [f"Call for support {short(c.id)} in {c.circle_name}, from {name(c.caller)}, {when(c.created)}",
+             *["  " + line for line in c.text.splitlines()], f"urgency: {URGENCY_WORDS.get(c.urgency, c.urgency)}"]
+    if c.needs:
+        lines.append("needs: " + ", ".join(NEED_WORDS.get(n, n) for n in c.needs))
+    if c.reach:
+        lines.append(f"how to reach: {c.reach}")
+    if c.consent or c.consent_note:
+        lines.append("wishes: " + "; ".join([*(CONSENT_WORDS.get(x, x) for x in c.consent),
+                                             *([c.consent_note] if c.consent_note else [])]))
+    second = "; your claim came after theirs, so you are next if they let go" if c.claimed_too else ""
     status = {"open": "open, nobody has it yet",
-              "claimed": f"{name(c['claimer'])} has it since {when(c['claimed_at'])}{second}",
-              "resolved": f"resolved by {name(c['resolved_by'])} at {when(c['resolved_at'])}",
-              }.get(c["status"], c["status"])
-    if c.get("followup_at"):
-        status += f"; a follow-up check-in at {when(c['followup_at'])}"
+              "claimed": f"{name(c.claimer)} has it since {when(c.claimed_at)}{second}",
+              "resolved": f"resolved by {name(c.resolved_by)} at {when(c.resolved_at)}",
+              }.get(c.status, c.status)
+    if c.followup_at:
+        status += f"; a follow-up check-in at {when(c.followup_at)}"
     lines.append(f"status: {status}")
-    waiting = c["waiting_on"]
-    if c["audience"]:
-        lines.append(f"reached {c['reached']} of {c['audience']}" + (
+    waiting = c.waiting_on
+    if c.audience:
+        lines.append(f"reached {c.reached} of {c.audience}" + (
             f", waiting on {len(waiting)} ({', '.join(name(w) for w in waiting)})" if waiting else ""))
     else:
         lines.append("nobody else is in the circle yet")
-    if c["offers"]:
+    if c.offers:
         lines.append("offers:")
-        lines += [f"  {short(o['id'])}  {name(o['author'])}: {OFFER_WORDS.get(o['kind'], o['kind'])}"
-                  + (f", \"{o['text']}\"" if o["text"] else "") + ("  (accepted)" if o["accepted"] else "")
-                  for o in c["offers"]]
-    if c["updates"]:
+        lines += [f"  {short(o.id)}  {name(o.author)}: {OFFER_WORDS.get(o.kind, o.kind)}"
+                  + (f", \"{o.text}\"" if o.text else "") + ("  (accepted)" if o.accepted else "")
+                  for o in c.offers]
+    if c.updates:
         lines.append("updates:")
-        lines += [f"  {when(u['created'])}  {name(u['author'])}: {u['text']}" for u in c["updates"]]
-    for share in c.get("plans", []):
-        whose = "Your" if name(share["author"]) == "you" else f"{name(share['author'])}'s"
-        lines.append(f"{whose} support plan (shared {when(share['created'])}):")
-        lines += [f"  {k}: {v}" for k, v in share["plan"].items() if v]
+        lines += [f"  {when(u.created)}  {name(u.author)}: {u.text}" for u in c.updates]
+    for share in c.plans:
+        whose = "Your" if name(share.author) == "you" else f"{name(share.author)}'s"
+        lines.append(f"{whose} support plan (shared {when(share.created)}):")
+        lines += [f"  {k}: {v}" for k, v in share.plan.to_data().items() if v]
     return "\n".join(lines)
 
 
 def cmd_call_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.show", call=args.call)
-    c = result["call"]
-    names = dict(c["names"])
-    if c["waiting_on"] and not args.json:       # waiting_on's names are not in the call's names map
-        members = ask_daemon(settings, "circle.members", circle=c["circle"])["members"]
-        names.update({m["id"]: m["name"] for m in members if m["id"] not in names})
-    emit(args, result, _call_text(c, names))
+    answer = ask_daemon(settings, CallShow(call=args.call))
+    c = answer.result.call
+    names = dict(c.names)
+    if c.waiting_on and not args.json:       # waiting_on's names are not in the call's names map
+        members = ask_daemon(settings, CircleMembers(circle=c.circle)).result.members
+        names.update({m.id: m.name for m in members if m.id not in names})
+    emit(args, answer.data, _call_text(c, names))
     return EXIT_OK
 
 
-def _thread_done(args: argparse.Namespace, result: Mapping[str, Any], text: str) -> int:
-    emit(args, dict(result), f"{text} (call {short(result['call']['id'])})")
+def _thread_done(args: argparse.Namespace, answer: Answer[Any], text: str) -> int:
+    emit(args, answer.data, f"{text} (call {short(answer.result.call.id)})")
     return EXIT_OK
 
 
 def cmd_offer(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.offer", call=args.call, kind=args.kind, text=args.text)
-    return _thread_done(args, result, f"Offered: {OFFER_WORDS[args.kind]} (offer {short(result['id'])})")
+    answer = ask_daemon(settings, CallOffer(call=args.call, kind=args.kind, text=args.text or ""))
+    return _thread_done(args, answer, f"Offered: {OFFER_WORDS[args.kind]} (offer {short(answer.result.id)})")
 
 
 def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.claim", call=args.call)
-    if result.get("have_it", True):
-        return _thread_done(args, result, "You have this call now; the circle sees that someone is on it")
-    holder = named(result["call"]["claimer"], result["call"]["names"])
-    return _thread_done(args, result, f"{holder} has this call: their claim came first. "
+    answer = ask_daemon(settings, CallClaim(call=args.call))
+    if answer.result.have_it:
+        return _thread_done(args, answer, "You have this call now; the circle sees that someone is on it")
+    holder = named(answer.result.call.claimer, answer.result.call.names)
+    return _thread_done(args, answer, f"{holder} has this call: their claim came first. "
                                       "You are next in line if they let go; you can still offer help")
 
 
 def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.release", call=args.call)
-    return _thread_done(args, result, "You let go of this call; it is open for others again")
+    answer = ask_daemon(settings, CallRelease(call=args.call))
+    return _thread_done(args, answer, "You let go of this call; it is open for others again")
 
 
 def cmd_accept(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.accept", call=args.call, offer=args.offer)
-    return _thread_done(args, result, "Accepted the offer; they see it in the call's thread")
+    answer = ask_daemon(settings, CallAccept(call=args.call, offer=args.offer))
+    return _thread_done(args, answer, "Accepted the offer; they see it in the call's thread")
 
 
 def cmd_update(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "call.update", call=args.call, text=args.text)
-    return _thread_done(args, result, "Posted the update")
+    answer = ask_daemon(settings, CallUpdate(call=args.call, text=args.text))
+    return _thread_done(args, answer, "Posted the update")
 
 
 def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -244,111 +240,109 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
         followup = int(time.time() + args.followup_in * 3600)
     if followup is not None and followup <= time.time():
         raise BadInput("the follow-up time has already passed; pick a time in the future")
-    result = ask_daemon(settings, "call.resolve", call=args.call, followup_at=followup)
-    if result.get("already_resolved"):
-        c = result["call"]
-        by = named(c["resolved_by"], c["names"], c["caller"] if c["mine"] else None)
-        return _thread_done(args, result, f"This call was already resolved by {by} at {when(c['resolved_at'])}")
+    answer = ask_daemon(settings, CallResolve(call=args.call, followup_at=followup))
+    if answer.result.already_resolved:
+        c = answer.result.call
+        by = named(c.resolved_by, c.names, c.caller if c.mine else None)
+        return _thread_done(args, answer, f"This call was already resolved by {by} at {when(c.resolved_at)}")
     extra = f"; a follow-up check-in is planned for {when(followup)}" if followup else ""
-    return _thread_done(args, result, f"Marked the call resolved{extra}")
+    return _thread_done(args, answer, f"Marked the call resolved{extra}")
 
 
 # --- check-ins ------------------------------------------------------------------------------------
 
 def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
-    if args.option and not posts.MIN_OPTIONS <= len(args.option) <= posts.MAX_OPTIONS:
-        print(f"meshcare checkin: give {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} --option answers "
+    if args.option and not vocab.MIN_OPTIONS <= len(args.option) <= vocab.MAX_OPTIONS:
+        print(f"meshcare checkin: give {vocab.MIN_OPTIONS} to {vocab.MAX_OPTIONS} --option answers "
               "(or none for the default ones)", file=sys.stderr)
         return EXIT_USAGE
-    result = ask_daemon(settings, "checkin.create", circle=args.circle, prompt=args.prompt,
-                         options=args.option or None, visibility=args.visibility)
-    c = result["checkin"]
-    who = "the facilitators" if c["visibility"] == "facilitators" else "the whole circle"
-    emit(args, result, f"Sent the check-in {short(c['id'])} to {c['circle_name']}; answers are seen by {who}.\n"
-                        f"See the answers with: meshcare checkin show {short(c['id'])}")
+    answer = ask_daemon(settings, CheckinCreate(circle=args.circle, prompt=args.prompt, options=tuple(args.option),
+                                                visibility=args.visibility))
+    c = answer.result.checkin
+    who = "the facilitators" if c.visibility == "facilitators" else "the whole circle"
+    emit(args, answer.data, f"Sent the check-in {short(c.id)} to {c.circle_name}; answers are seen by {who}.\n"
+                            f"See the answers with: meshcare checkin show {short(c.id)}")
     return EXIT_OK
 
 
 def cmd_checkin_reply(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "checkin.reply", checkin=args.checkin, option=args.option, text=args.text)
-    text = f"Thank you, your answer \"{result['option']}\" is in."
-    if result.get("suggest_call"):
+    answer = ask_daemon(settings, CheckinReply(checkin=args.checkin, option=args.option, text=args.text or ""))
+    text = f"Thank you, your answer \"{answer.result.option}\" is in."
+    if answer.result.suggest_call:
         text += ("\nIf you want, you can ask the circle for support now: meshcare call "
-                 f"{shlex.quote(result['checkin']['circle_name'])} \"...\"")
-    emit(args, result, text)
+                 f"{shlex.quote(answer.result.checkin.circle_name)} \"...\"")
+    emit(args, answer.data, text)
     return EXIT_OK
 
 
-def _checkin_text(c: Mapping[str, Any]) -> str:
-    names = c["names"]
-    lines = [f"Check-in {short(c['id'])} in {c['circle_name']} from {named(c['author'], names)}, "
-             f"{when(c['created'])}:", f"  {c['prompt']}"]
-    for i, option in enumerate(c["options"], 1):
-        lines.append(f"  {i}. {option}: {c['tally'].get(option, 0)}")
-    lines.append(f"answered: {c['answered']}" + (" (answers are seen by the facilitators)"
-                                                  if c["visibility"] == "facilitators" else ""))
-    for r in c["replies"]:
-        if r.get("option_text") is not None:
-            said = f", \"{r['text']}\"" if r["text"] else ""
-            lines.append(f"  {named(r['member'], names)}: {r['option_text']}{said}")
-    if c.get("not_answered"):
-        lines.append("not answered yet: " + ", ".join(named(m, names) for m in c["not_answered"]))
+def _checkin_text(c: Checkin) -> str:
+    names = c.names
+    lines = [f"Check-in {short(c.id)} in {c.circle_name} from {named(c.author, names)}, {when(c.created)}:",
+             f"  {c.prompt}"]
+    for i, option in enumerate(c.options, 1):
+        lines.append(f"  {i}. {option}: {c.tally.get(option, 0)}")
+    lines.append(f"answered: {c.answered}" + (" (answers are seen by the facilitators)"
+                                              if c.visibility == "facilitators" else ""))
+    for r in c.replies:
+        if r.option_text is not None:
+            said = f", \"{r.text}\"" if r.text else ""
+            lines.append(f"  {named(r.member, names)}: {r.option_text}{said}")
+    if c.not_answered:
+        lines.append("not answered yet: " + ", ".join(named(m, names) for m in c.not_answered))
     return "\n".join(lines)
 
 
 def cmd_checkin_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "checkin.show", checkin=args.checkin)
-    emit(args, result, _checkin_text(result["checkin"]))
+    answer = ask_daemon(settings, CheckinShow(checkin=args.checkin))
+    emit(args, answer.data, _checkin_text(answer.result.checkin))
     return EXIT_OK
 
 
 def cmd_checkins(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "checkin.list")
-    rows = [(short(c["id"]), c["circle_name"], named(c["author"], c["names"]), when(c["created"]),
-             str(c["answered"]), shorten(c["prompt"], 40)) for c in result["checkins"]]
-    emit(args, result, table([("CHECK-IN", "CIRCLE", "FROM", "WHEN", "ANSWERS", "PROMPT"), *rows])
-          if rows else "No check-ins yet.")
+    answer = ask_daemon(settings, CheckinList())
+    rows = [(short(c.id), c.circle_name, named(c.author, c.names), when(c.created), str(c.answered),
+             shorten(c.prompt, 40)) for c in answer.result.checkins]
+    emit(args, answer.data, table([("CHECK-IN", "CIRCLE", "FROM", "WHEN", "ANSWERS", "PROMPT"), *rows])
+         if rows else "No check-ins yet.")
     return EXIT_OK
 
 
 # --- availability ---------------------------------------------------------------------------------
 
 def _circle_names(settings: config.Settings, ids: Sequence[str]) -> str:
-    known = {c["id"]: c["name"] for c in ask_daemon(settings, "circle.list")["circles"]}
+    known = {c.id: c.name for c in ask_daemon(settings, CircleList()).result.circles}
     return ", ".join(known.get(i, short(i)) for i in ids)
 
 
 def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
     until = None if args.until is None else next_occurrence(args.until, time.time())
-    result = ask_daemon(settings, "presence.set", status="available", until=until, cap=args.cap,
-                         circle=args.circle)
+    answer = ask_daemon(settings, PresenceSet(status="available", until=until, cap=args.cap, circle=args.circle))
     text = ""
     if not args.json:
-        text = f"You are available to {_circle_names(settings, result['circles'])}"
+        text = f"You are available to {_circle_names(settings, answer.result.circles)}"
         text += f" until {when(until)}" if until else ""
         text += f", for at most {args.cap} call{'s' if args.cap != 1 else ''} at a time" if args.cap else ""
         text += ". `meshcare away` when you need a break."
-    emit(args, result, text)
+    emit(args, answer.data, text)
     return EXIT_OK
 
 
 def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "presence.set", status="away", circle=args.circle)
-    names = "" if args.json else _circle_names(settings, result["circles"])
-    emit(args, result, f"You are away for {names}: the circle sees you are taking a break. "
-                        "`meshcare available` when you are back. Rest well.")
+    answer = ask_daemon(settings, PresenceSet(status="away", circle=args.circle))
+    names = "" if args.json else _circle_names(settings, answer.result.circles)
+    emit(args, answer.data, f"You are away for {names}: the circle sees you are taking a break. "
+                            "`meshcare available` when you are back. Rest well.")
     return EXIT_OK
 
 
 def cmd_roster(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "roster", circle=args.circle)
+    answer = ask_daemon(settings, Roster(circle=args.circle))
     blocks = []
-    for c in result["circles"]:
-        rows = [(str(r["name"] or short(r["member"])), r["status"], when(r["until"]) if r["until"] else "",
-                 ("full" if r["full"] else f"{r['load']}") + (f" of {r['cap']}" if r["cap"] else ""))
-                for r in c["roster"]]
-        blocks.append(c["name"] + "\n" + table([("NAME", "STATUS", "UNTIL", "CALLS"), *rows]))
-    emit(args, result, "\n\n".join(blocks) or "You are in no circle yet.")
+    for c in answer.result.circles:
+        rows = [(r.name or short(r.member), r.status, when(r.until) if r.until else "",
+                 ("full" if r.full else f"{r.load}") + (f" of {r.cap}" if r.cap else "")) for r in c.roster]
+        blocks.append(c.name + "\n" + table([("NAME", "STATUS", "UNTIL", "CALLS"), *rows]))
+    emit(args, answer.data, "\n\n".join(blocks) or "You are in no circle yet.")
     return EXIT_OK
 
 
@@ -365,12 +359,12 @@ def register(sub: Any) -> None:
                   "hears at once.")
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("text", metavar="TEXT", help="what is going on, in your words")
-    p.add_argument("--urgency", choices=posts.URGENCIES, default="today", help="how soon (default today)")
-    p.add_argument("--need", action="append", default=[], type=word, choices=posts.NEEDS,
+    p.add_argument("--urgency", choices=vocab.URGENCIES, default="today", help="how soon (default today)")
+    p.add_argument("--need", action="append", default=[], type=word, choices=vocab.NEEDS,
                    help="what would help (repeatable)")
     p.add_argument("--reach", metavar="TEXT", help="how to reach you, e.g. 'flat 3B, ring twice'")
     p.add_argument("--consent", action="append", default=[], type=word,
-                   choices=posts.CONSENTS, help="your wishes for how others act (repeatable)")
+                   choices=vocab.CONSENTS, help="your wishes for how others act (repeatable)")
     p.add_argument("--consent-note", metavar="TEXT", help="anything else about your wishes")
     p.add_argument("--ladder", type=_ladder_arg, metavar="SPEC", help="who hears first and who later (see above)")
 
@@ -383,7 +377,7 @@ def register(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="resolved calls too")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle")
 
-    kinds = ", ".join(f"{k} ({OFFER_WORDS[k]})" for k in posts.OFFER_KINDS)
+    kinds = ", ".join(f"{k} ({OFFER_WORDS[k]})" for k in vocab.OFFER_KINDS)
     for name, handler, summary, example in (
             ("offer", cmd_offer, "offer help in a call's thread", "meshcare offer 3f2a9c1d come-over 'in 10 min'"),
             ("claim", cmd_claim, "say you have this call (others see someone is on it)", "meshcare claim 3f2a9c1d"),
@@ -395,7 +389,7 @@ def register(sub: Any) -> None:
         p = add_command(sub, name, handler, summary, example, more=f"Kinds of offer: {kinds}." if name == "offer" else "")
         p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
         if name == "offer":
-            p.add_argument("kind", metavar="KIND", type=word, choices=posts.OFFER_KINDS,
+            p.add_argument("kind", metavar="KIND", type=word, choices=vocab.OFFER_KINDS,
                            help="call, come_over (or come-over), listening or text")
             p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, e.g. when")
         elif name == "accept":
@@ -414,12 +408,12 @@ def register(sub: Any) -> None:
              "  meshcare checkin 'Elm St' 'Dinner Sunday?' --option yes --option no --visibility circle",
              more="`meshcare checkin reply CHECKIN OPTION [TEXT]` answers one and `meshcare checkin show "
                   "CHECKIN` shows the answers (a circle named \"reply\" or \"show\" is named by the start of "
-                  "its id). Without --option the answers are: " + "; ".join(posts.DEFAULT_OPTIONS) + ".")
+                  "its id). Without --option the answers are: " + "; ".join(vocab.DEFAULT_OPTIONS) + ".")
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("prompt", metavar="PROMPT", help="the question")
     p.add_argument("--option", action="append", default=[], metavar="TEXT",
-                   help=f"a possible answer (repeat {posts.MIN_OPTIONS} to {posts.MAX_OPTIONS} times)")
-    p.add_argument("--visibility", choices=posts.CHECKIN_VISIBILITY, default="facilitators",
+                   help=f"a possible answer (repeat {vocab.MIN_OPTIONS} to {vocab.MAX_OPTIONS} times)")
+    p.add_argument("--visibility", choices=vocab.CHECKIN_VISIBILITY, default="facilitators",
                    help="who sees the answers (default facilitators)")
 
     p = add_command(sub, "checkin-reply", cmd_checkin_reply, "answer a check-in",
@@ -438,7 +432,7 @@ def register(sub: Any) -> None:
     p = add_command(sub, "available", cmd_available, "tell your circles you are available to help",
              "meshcare available --until 22:30 --cap 1")
     p.add_argument("--until", type=_hhmm_arg, metavar="HH:MM", help="until this local time (today or tomorrow)")
-    p.add_argument("--cap", type=number_in(1, posts.MAX_PRESENCE_CAP, int), metavar="N",
+    p.add_argument("--cap", type=number_in(1, vocab.MAX_PRESENCE_CAP, int), metavar="N",
                    help="at most N calls at a time")
     p.add_argument("--circle", metavar="CIRCLE", help="only this circle (default: all of yours)")
 

@@ -3,13 +3,14 @@
 Theory of operation
 -------------------
 Every command here is a thin client of one (sometimes two) control operations of the running daemon
-(``meshcare/ops/``): it turns flags into the op's arguments, asks, and prints either
-words for people or, with ``--json``, the daemon's result dict as it is (keys may be added here, never
-renamed: docs/cli.md is the contract). The daemon resolves names and id prefixes and checks everything
-it is given; this module only checks what argparse can (choices, formats), so bad usage exits 2 and a
-refusal of the daemon exits 1 with its own words. The pure helpers (``plan_template`` /
-``parse_plan_text``) are unit-tested without a daemon. Calls for support, check-ins and availability
-are in ``cli_calls``; what both share is in ``cli_format``.
+(``meshcare/ops/``) through the typed requests of ``meshcare.control`` (docs/control.md; this module
+imports nothing of the core): it turns flags into a request, asks, and prints either words for people
+from the typed result or, with ``--json``, the daemon's result dict as it is (keys may be added here, never renamed: docs/cli.md is the
+contract). argparse checks what it can (choices, formats: bad usage exits 2); the request checks its
+arguments' types and bounds before it is sent, and the daemon resolves names and id prefixes and checks
+the rest: a bad argument or a refusal exits 1 with a message in plain words. The pure helpers
+(``plan_template`` / ``parse_plan_text``) are unit-tested without a daemon. Calls for support,
+check-ins and availability are in ``calls``; what both share is in ``common``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import config
-from ..circles import posts
-from .common import EXIT_OK, EXIT_USAGE, ask_daemon, emit, table, Handler, add_command, number_in, short, when
+from .. import config, vocab
+from ..control.requests import (CircleCreate, CircleInvite, CircleInvites, CircleJoin, CircleLeave, CircleList,
+                                CircleMembers, CircleRemove, CircleRevoke, CircleRole, CircleVerify, PlanEdit,
+                                PlanRetract, PlanShare, PlanShow)
+from ..control.views import Circle, Invite, PlanParts
 from ..errors import BadInput
 from ..text import for_terminal
+from .common import EXIT_OK, EXIT_USAGE, Handler, add_command, ask_daemon, emit, number_in, short, table, when
 
 # --- pure helpers ---------------------------------------------------------------------------------
 
@@ -45,7 +49,7 @@ PLAN_HEADER = """\
 def plan_template(plan: Mapping[str, Any] | None) -> str:
     """The text opened in $EDITOR: the header, then ``helps:``, ``avoid:``, ``contact:``, ``other:``."""
     parts = [PLAN_HEADER]
-    for key in posts.PLAN_FIELDS:
+    for key in vocab.PLAN_FIELDS:
         text = str((plan or {}).get(key) or "").strip()
         parts.append(f"{key}:\n" + (text + "\n" if text else "") + "\n")
     return "".join(parts)
@@ -55,7 +59,7 @@ def parse_plan_text(text: str) -> dict[str, str]:
     """The four parts of an edited template (missing ones empty). BadInput for text before any heading."""
     found: dict[str, list[str]] = {}
     current: str | None = None
-    heading = re.compile(r"\s*(" + "|".join(posts.PLAN_FIELDS) + r")\s*:\s?(.*)", re.IGNORECASE)
+    heading = re.compile(r"\s*(" + "|".join(vocab.PLAN_FIELDS) + r")\s*:\s?(.*)", re.IGNORECASE)
     for line in text.splitlines():
         if line.lstrip().startswith("#"):
             continue
@@ -69,8 +73,8 @@ def parse_plan_text(text: str) -> dict[str, str]:
             found[current].append(line)
         elif line.strip():
             raise BadInput(f"your plan has text before the first heading ({line.strip()[:30]!r}); "
-                           f"write it under one of: {', '.join(f'{k}:' for k in posts.PLAN_FIELDS)}")
-    return {key: "\n".join(found.get(key, [])).strip() for key in posts.PLAN_FIELDS}
+                           f"write it under one of: {', '.join(f'{k}:' for k in vocab.PLAN_FIELDS)}")
+    return {key: "\n".join(found.get(key, [])).strip() for key in vocab.PLAN_FIELDS}
 
 
 # --- circles --------------------------------------------------------------------------------------
@@ -85,37 +89,37 @@ REFUSALS: Mapping[str, str] = {
 }
 
 
-def _circle_line(c: Mapping[str, Any]) -> tuple[str, ...]:
-    return (str(c["name"]), short(c["id"]), str(c.get("role") or "-"), str(c["status"]),
-            f"{c['members']}" + (f" (+{c['relays']} relay)" if c.get("relays") else ""))
+def _circle_line(c: Circle) -> tuple[str, ...]:
+    return (c.name, short(c.id), c.role or "-", c.status,
+            f"{c.members}" + (f" (+{c.relays} relay)" if c.relays else ""))
 
 
 def cmd_circle_create(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.create", name=args.name, member_name=args.my_name,
-                         retention_days=args.retention_days, rotate_days=args.rotate_days,
-                         share_history=args.share_history, members_invite=args.members_invite)
-    c = result["circle"]
-    emit(args, result, f"Created the circle {c['name']} (id {short(c['id'])}); you are its facilitator.\n"
-                        f"Invite people with: meshcare circle invite {shlex.quote(c['name'])} --qr")
+    answer = ask_daemon(settings, CircleCreate(
+        name=args.name, member_name=args.my_name, retention_days=args.retention_days, rotate_days=args.rotate_days,
+        share_history=args.share_history, members_invite=args.members_invite))
+    c = answer.result.circle
+    emit(args, answer.data, f"Created the circle {c.name} (id {short(c.id)}); you are its facilitator.\n"
+                            f"Invite people with: meshcare circle invite {shlex.quote(c.name)} --qr")
     return EXIT_OK
 
 
 def cmd_circle_list(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.list")
+    answer = ask_daemon(settings, CircleList())
+    circles = answer.result.circles
     lines = []
-    if result["circles"]:
-        lines.append(table([("CIRCLE", "ID", "ROLE", "STATUS", "MEMBERS"),
-                             *[_circle_line(c) for c in result["circles"]]]))
-    for j in result.get("joining", []):
-        name = j['circle_name'] or 'a circle'
-        if j.get("refused"):
-            lines.append(f"Could not join {name}: {REFUSALS.get(j['refused'], j['refused'])}")
+    if circles:
+        lines.append(table([("CIRCLE", "ID", "ROLE", "STATUS", "MEMBERS"), *[_circle_line(c) for c in circles]]))
+    for j in answer.result.joining:
+        name = j.circle_name or "a circle"
+        if j.refused:
+            lines.append(f"Could not join {name}: {REFUSALS.get(j.refused, j.refused)}")
         else:
-            lines.append(f"Asked to join {name} at {when(j['since'])}: waiting for a member to come online.")
-    lines += [f"You were removed from {c['name']}, so you see nothing new from it." for c in result["circles"]
-              if c["status"] == "removed"]
-    emit(args, result, "\n".join(lines) or "You are in no circle yet. Start one with "
-                                             "`meshcare circle create NAME`, or join with an invite token.")
+            lines.append(f"Asked to join {name} at {when(j.since)}: waiting for a member to come online.")
+    lines += [f"You were removed from {c.name}, so you see nothing new from it." for c in circles
+              if c.status == "removed"]
+    emit(args, answer.data, "\n".join(lines) or "You are in no circle yet. Start one with "
+                                               "`meshcare circle create NAME`, or join with an invite token.")
     return EXIT_OK
 
 
@@ -130,134 +134,139 @@ def _qr_text(token: str) -> str:
 
 
 def cmd_circle_invite(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.invite", circle=args.circle, role=args.role, valid_hours=args.hours)
+    answer = ask_daemon(settings, CircleInvite(circle=args.circle, role=args.role, valid_hours=args.hours))
+    invite = answer.result
     if args.qr:
-        result["qr"] = _qr_text(result["token"])
-    text = (f"An invite for one {result['role']}, valid until {when(result['expires'])} (invite "
-            f"{short(result['invite'])}). Give them this token (it lets one person ask to join):\n\n"
-            f"{result['token']}\n\nThey run: meshcare circle join TOKEN")
-    emit(args, result, text + ("\n\n" + result["qr"].rstrip("\n") if args.qr else ""))
+        answer.data["qr"] = _qr_text(invite.token)
+    text = (f"An invite for one {invite.role}, valid until {when(invite.expires)} (invite "
+            f"{short(invite.invite)}). Give them this token (it lets one person ask to join):\n\n"
+            f"{invite.token}\n\nThey run: meshcare circle join TOKEN")
+    emit(args, answer.data, text + ("\n\n" + answer.data["qr"].rstrip("\n") if args.qr else ""))
     return EXIT_OK
 
 
 def cmd_circle_invites(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.invites", circle=args.circle)
+    answer = ask_daemon(settings, CircleInvites(circle=args.circle))
+    invites = answer.result.invites
 
     names: dict[str, str] = {}
-    if any(i["used_by"] for i in result["invites"]) and not args.json:   # used_by comes without a name
-        names = {m["id"]: m["name"] for m in ask_daemon(settings, "circle.members", circle=args.circle)["members"]}
+    if any(i.used_by for i in invites) and not args.json:   # used_by comes without a name
+        names = {m.id: m.name for m in ask_daemon(settings, CircleMembers(circle=args.circle)).result.members}
 
-    def state(i: Mapping[str, Any]) -> str:
-        if i["revoked"]:
+    def state(i: Invite) -> str:
+        if i.revoked:
             return "revoked"
-        if i["used_by"]:
-            return f"used by {names.get(i['used_by']) or short(i['used_by'])}"
-        return "open" if i["open"] else "expired"
-    rows = [(short(i["invite"]), i["role"], str(i.get("by_name") or short(i["by"])), when(i["expires"]),
-             state(i)) for i in result["invites"]]
-    emit(args, result, table([("INVITE", "ROLE", "BY", "EXPIRES", "STATE"), *rows]) if rows
-          else "No invites for this circle yet.")
+        if i.used_by:
+            return f"used by {names.get(i.used_by) or short(i.used_by)}"
+        return "open" if i.open else "expired"
+    rows = [(short(i.invite), i.role, i.by_name or short(i.by), when(i.expires), state(i)) for i in invites]
+    emit(args, answer.data, table([("INVITE", "ROLE", "BY", "EXPIRES", "STATE"), *rows]) if rows
+         else "No invites for this circle yet.")
     return EXIT_OK
 
 
 def cmd_circle_revoke(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.revoke", circle=args.circle, invite=args.invite)
-    emit(args, result, f"Revoked the invite {short(result['invite'])}: nobody can join with it now.")
+    answer = ask_daemon(settings, CircleRevoke(circle=args.circle, invite=args.invite))
+    emit(args, answer.data, f"Revoked the invite {short(answer.result.invite)}: nobody can join with it now.")
     return EXIT_OK
 
 
 def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
     token = sys.stdin.read() if args.token == "-" else args.token
-    result = ask_daemon(settings, "circle.join", token="".join(token.split()), name=args.name)
+    answer = ask_daemon(settings, CircleJoin(token="".join(token.split()), name=args.name))
+    data, circle = answer.data, answer.result.circle
     deadline = time.monotonic() + args.wait
-    while args.wait > 0:
-        listing = ask_daemon(settings, "circle.list")
-        if any(c["id"] == result["circle"] and c["status"] == "member" for c in listing["circles"]):
-            result["status"] = "joined"
+    while args.wait > 0:                # the CLI watches circle.list and says how the request went
+        listing = ask_daemon(settings, CircleList()).result
+        if any(c.id == circle and c.status == "member" for c in listing.circles):
+            data["status"] = "joined"
             break
-        refused = [j["refused"] for j in listing.get("joining", []) if j["circle"] == result["circle"]
-                   and j.get("refused")]
+        refused = [j.refused for j in listing.joining if j.circle == circle and j.refused]
         if refused:
-            result.update(status="refused", refused=refused[0])
+            data.update(status="refused", refused=refused[0])
             break
         if time.monotonic() >= deadline:
             break
         time.sleep(0.2)
-    name = result["name"] or "the circle"
-    if result["status"] == "joined":
+    name = answer.result.name or "the circle"
+    if data["status"] == "joined":
         text = f"Joined {name}."
-    elif result["status"] == "refused":
-        text = f"Could not join {name}: {REFUSALS.get(result['refused'], result['refused'])}"
+    elif data["status"] == "refused":
+        text = f"Could not join {name}: {REFUSALS.get(data['refused'], data['refused'])}"
     else:
         text = (f"Asked to join {name}. The request is waiting for a member of the circle to come online; "
                 "it goes through by itself then (`meshcare circle list` shows when).")
-    emit(args, result, text)
+    emit(args, data, text)
     return EXIT_OK
 
 
 def cmd_circle_members(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.members", circle=args.circle)
+    answer = ask_daemon(settings, CircleMembers(circle=args.circle))
     rows = []
-    for m in result["members"]:
-        status = m["status"] + (f" until {when(m['until'])}" if m.get("until") else "")
-        mark = "(you)" if m["me"] else "✓ verified" if m["verified"] else "not verified"
-        rows.append((str(m["name"]), str(m["role"]), status, mark, " ".join(m["fingerprint"].split()[:3]) + " …"))
+    for m in answer.result.members:
+        status = m.status + (f" until {when(m.until)}" if m.until else "")
+        mark = "(you)" if m.me else "✓ verified" if m.verified else "not verified"
+        rows.append((m.name, m.role, status, mark, " ".join(m.fingerprint.split()[:3]) + " …"))
     text = table([("NAME", "ROLE", "STATUS", "VERIFIED", "FINGERPRINT"), *rows])
-    emit(args, result, f"{result['name']}\n{text}\nCompare fingerprints in person with: "
-                        f"meshcare circle verify {shlex.quote(result['name'])} NAME")
+    name = answer.result.name
+    emit(args, answer.data, f"{name}\n{text}\nCompare fingerprints in person with: "
+                            f"meshcare circle verify {shlex.quote(name)} NAME")
     return EXIT_OK
 
 
 def cmd_circle_remove(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.remove", circle=args.circle, member=args.member)
-    emit(args, result, f"Removed {args.member} from the circle; the circle moves to new keys they do not get.")
+    answer = ask_daemon(settings, CircleRemove(circle=args.circle, member=args.member))
+    emit(args, answer.data, f"Removed {args.member} from the circle; the circle moves to new keys they do not get.")
     return EXIT_OK
 
 
 def cmd_circle_leave(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.leave", circle=args.circle)
-    emit(args, result, f"You left {args.circle}. Take care.")
+    answer = ask_daemon(settings, CircleLeave(circle=args.circle))
+    emit(args, answer.data, f"You left {args.circle}. Take care.")
     return EXIT_OK
 
 
 def cmd_circle_role(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.role", circle=args.circle, member=args.member, role=args.role)
-    emit(args, result, f"{args.member} is now a {result['role']} of the circle.")
+    answer = ask_daemon(settings, CircleRole(circle=args.circle, member=args.member, role=args.role))
+    emit(args, answer.data, f"{args.member} is now a {answer.result.role} of the circle.")
     return EXIT_OK
 
 
 def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member,
-                         confirm=args.confirm, unverify=args.unverify)
-    name = result["name"]
-    ask = not (args.json or args.confirm or args.unverify or result["verified"]) and sys.stdin.isatty()
+    answer = ask_daemon(settings, CircleVerify(circle=args.circle, member=args.member, confirm=args.confirm,
+                                               unverify=args.unverify))
+    result = answer.result
+    name = result.name
+    ask = not (args.json or args.confirm or args.unverify or result.verified) and sys.stdin.isatty()
     theirs, mine = f"{name}'s fingerprint:", "your fingerprint:"
     width = max(len(theirs), len(mine)) + 2
     shown = (f"Compare these numbers with {name}, in person or on a call you trust:\n"
-             f"  {theirs.ljust(width)}{result['their_fingerprint']}\n"
-             f"  {mine.ljust(width)}{result['my_fingerprint']}\n"
+             f"  {theirs.ljust(width)}{result.their_fingerprint}\n"
+             f"  {mine.ljust(width)}{result.my_fingerprint}\n"
              f"{name} sees the same two numbers, the other way round (`meshcare id` shows their own).")
     if ask:
         print(for_terminal(shown))
         if input(for_terminal(f"Do the numbers match what {name} sees? [y/N] ")).strip().lower() in ("y", "yes"):
-            result = ask_daemon(settings, "circle.verify", circle=args.circle, member=args.member, confirm=True)
+            answer = ask_daemon(settings, CircleVerify(circle=args.circle, member=args.member, confirm=True))
+            result = answer.result
         shown = ""
-    if result["verified"]:
+    if result.verified:
         tail = f"{name} is verified on this node."
     elif args.unverify:
         tail = f"{name} is no longer marked verified."
     else:
         tail = (f"{name} is not verified yet. When the numbers match, run: meshcare circle verify "
                 f"{shlex.quote(args.circle)} {shlex.quote(args.member)} --confirm")
-    emit(args, result, f"{shown}\n{tail}".strip())
+    emit(args, answer.data, f"{shown}\n{tail}".strip())
     return EXIT_OK
 
 
 # --- support plan ---------------------------------------------------------------------------------
 
-def _plan_text(plan: Mapping[str, Any] | None) -> str:
-    parts = [f"{key}: " + str(plan[key]).replace("\n", "\n  ") for key in posts.PLAN_FIELDS if plan and plan.get(key)]
-    return "\n".join(parts) if parts else "Your support plan is empty."
+def _plan_text(plan: PlanParts | None) -> str:
+    parts = plan.to_data() if plan else {}
+    lines = [f"{key}: " + parts[key].replace("\n", "\n  ") for key in vocab.PLAN_FIELDS if parts.get(key)]
+    return "\n".join(lines) if lines else "Your support plan is empty."
 
 
 def _edit_in_editor(settings: config.Settings, initial: str) -> str:
@@ -277,46 +286,48 @@ def _edit_in_editor(settings: config.Settings, initial: str) -> str:
 
 
 def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
-    parts = {key: getattr(args, key) for key in posts.PLAN_FIELDS if getattr(args, key) is not None}
+    parts = {key: getattr(args, key) for key in vocab.PLAN_FIELDS if getattr(args, key) is not None}
     if not parts:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             print("meshcare plan edit: say what to write with --helps, --avoid, --contact or --other "
                   "(e.g. --helps 'a walk and tea'), or run it in a terminal to open your $EDITOR",
                   file=sys.stderr)
             return EXIT_USAGE
-        current = ask_daemon(settings, "plan.show")["plan"]
-        parts = parse_plan_text(_edit_in_editor(settings, plan_template(current)))
-    result = ask_daemon(settings, "plan.edit", **parts)
-    emit(args, result, "Saved your support plan (kept on this node; `meshcare plan share` shares it):\n"
-                        + _plan_text(result["plan"]))
+        current = ask_daemon(settings, PlanShow()).result.plan
+        parts = parse_plan_text(_edit_in_editor(settings, plan_template(current.to_data() if current else None)))
+    answer = ask_daemon(settings, PlanEdit.from_data(parts))
+    emit(args, answer.data, "Saved your support plan (kept on this node; `meshcare plan share` shares it):\n"
+                            + _plan_text(answer.result.plan))
     return EXIT_OK
 
 
 def cmd_plan_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "plan.show")
-    lines = [_plan_text(result["plan"])]
-    if result["shares"] and not args.json:
-        circles = {c["id"]: c["name"] for c in ask_daemon(settings, "circle.list")["circles"]}
+    answer = ask_daemon(settings, PlanShow())
+    plan, shares = answer.result.plan, answer.result.shares
+    lines = [_plan_text(plan)]
+    if shares and not args.json:
+        circles = {c.id: c.name for c in ask_daemon(settings, CircleList()).result.circles}
         lines.append("shared:")
-        lines += [f"  {short(s['id'])}  with " + (f"call {short(s['call'])}" if s["to"] == "call" else
-                  circles.get(s["circle"], short(s["circle"]))) + f", {when(s['created'])}" for s in result["shares"]]
-    elif not result["plan"]:
+        lines += [f"  {short(s.id)}  with " + (f"call {short(s.call)}" if s.to == "call" else
+                  circles.get(s.circle, short(s.circle))) + f", {when(s.created)}" for s in shares]
+    elif not plan:
         lines = ["You have no support plan yet. Write one with: meshcare plan edit"]
-    emit(args, result, "\n".join(lines))
+    emit(args, answer.data, "\n".join(lines))
     return EXIT_OK
 
 
 def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "plan.share", call=args.call, circle=args.circle)
+    answer = ask_daemon(settings, PlanShare(call=args.call, circle=args.circle))
+    share = answer.result.share
     who = f"whoever has the call {args.call}" if args.call else args.circle
-    emit(args, result, f"Shared your support plan with {who} (share {short(result['share'])}).\n"
-                        f"Take it back any time with: meshcare plan retract {short(result['share'])}")
+    emit(args, answer.data, f"Shared your support plan with {who} (share {short(share)}).\n"
+                            f"Take it back any time with: meshcare plan retract {short(share)}")
     return EXIT_OK
 
 
 def cmd_plan_retract(args: argparse.Namespace, settings: config.Settings) -> int:
-    result = ask_daemon(settings, "plan.retract", share=args.share)
-    emit(args, result, f"Took back the share {short(result['retracted'])}; members' nodes forget it.")
+    answer = ask_daemon(settings, PlanRetract(share=args.share))
+    emit(args, answer.data, f"Took back the share {short(answer.result.retracted)}; members' nodes forget it.")
     return EXIT_OK
 
 
@@ -330,10 +341,12 @@ def _add_circle_commands(circle_sub: Any) -> None:
             "meshcare circle create 'Elm St' --my-name 'Ana (3rd floor)' --retention-days 14")
     p.add_argument("name", metavar="NAME", help="the circle's name, as members will see it")
     p.add_argument("--my-name", metavar="N", help="your name in this circle (default: your node's name)")
-    p.add_argument("--retention-days", type=number_in(1, 365, int), metavar="D",
-                   help="days calls and posts are kept (1-365, default 30)")
-    p.add_argument("--rotate-days", type=number_in(0, 365, int), metavar="D",
-                   help="days between key rotations (0 = off, default 7)")
+    p.add_argument("--retention-days", type=number_in(vocab.MIN_RETENTION_DAYS, vocab.MAX_RETENTION_DAYS, int),
+                   default=vocab.DEFAULT_RETENTION_DAYS, metavar="D",
+                   help=f"days calls and posts are kept ({vocab.MIN_RETENTION_DAYS}-{vocab.MAX_RETENTION_DAYS}, "
+                        f"default {vocab.DEFAULT_RETENTION_DAYS})")
+    p.add_argument("--rotate-days", type=number_in(0, vocab.MAX_ROTATE_DAYS, int), default=vocab.DEFAULT_ROTATE_DAYS,
+                   metavar="D", help=f"days between key rotations (0 = off, default {vocab.DEFAULT_ROTATE_DAYS})")
     p.add_argument("--share-history", action="store_true", help="new members can read what was said before")
     p.add_argument("--members-invite", action="store_true", help="members, not only facilitators, may invite")
 
@@ -345,8 +358,9 @@ def _add_circle_commands(circle_sub: Any) -> None:
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("--role", choices=("member", "facilitator", "relay"), default="member",
                    help="what the invited node becomes (a relay carries messages it cannot read)")
-    p.add_argument("--hours", type=number_in(0.01, 720), metavar="H",
-                   help="how long the token is valid (default 24, at most 720)")
+    p.add_argument("--hours", type=number_in(0.01, vocab.MAX_INVITE_HOURS), default=vocab.DEFAULT_INVITE_HOURS,
+                   metavar="H", help=f"how long the token is valid (default {vocab.DEFAULT_INVITE_HOURS}, "
+                                     f"at most {vocab.MAX_INVITE_HOURS})")
     p.add_argument("--qr", action="store_true", help="also print the token as a QR code in the terminal")
 
     p = add("invites", cmd_circle_invites, "list a circle's invites and whether each is open, used or revoked",
@@ -382,7 +396,7 @@ def _add_circle_commands(circle_sub: Any) -> None:
             "meshcare circle role 'Elm St' bo facilitator")
     p.add_argument("circle", metavar="CIRCLE", help="circle name or the start of its id")
     p.add_argument("member", metavar="MEMBER", help="their name in the circle or the start of their id")
-    p.add_argument("role", choices=("facilitator", "member"), help="the new role")
+    p.add_argument("role", choices=vocab.GRANTED_ROLES, help="the new role")
 
     p = add("verify", cmd_circle_verify, "compare fingerprints with a member in person and mark them verified",
             "meshcare circle verify 'Elm St' bo\n  meshcare circle verify 'Elm St' bo --confirm",

@@ -1,4 +1,10 @@
-"""What the command modules (``cli_circles``, ``cli_calls``) share: showing values, reading arguments, making parsers.
+"""What the command modules (``circles``, ``calls``) share: asking the daemon, showing values, reading arguments,
+making parsers.
+
+Asking: ``ask_daemon(settings, request)`` sends one typed request of ``meshcare.control`` and returns an
+``Answer``: the typed result for the human output, and the daemon's data as it came for ``--json`` (keys
+a newer daemon adds are printed too). The commands know the daemon only through ``meshcare.control``
+and ``meshcare.vocab``, as the TUI does; nothing here imports the core.
 
 Showing: ``when`` (a unix time in local time), ``short`` (an id's first 8 characters), ``shorten`` (one line of
 at most N characters), ``named`` (a member by name, "you" or "nobody"). Reading: argparse types that raise
@@ -13,10 +19,13 @@ import json
 import textwrap
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic
 
 from .. import config
+from ..control.request_base import R, Request
+from ..errors import BadInput, RemoteProtocolError
 from ..text import for_terminal
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -27,10 +36,14 @@ Handler = Callable[[argparse.Namespace, config.Settings], int]
 # --- showing values -------------------------------------------------------------------------------
 
 def when(ts: Any, now: float | None = None) -> str:
-    """A unix time in local time: ``14:05`` today, ``Tue 14:05`` within a week, else with the date."""
+    """A unix time in local time: ``14:05`` today, ``Tue 14:05`` within a week, else with the date; ``?``
+    for a time no calendar holds (a member may post an availability ``until`` of 2**62)."""
     if not isinstance(ts, (int, float)):
         return "-"
-    moment = datetime.fromtimestamp(ts)
+    try:
+        moment = datetime.fromtimestamp(ts)
+    except (OverflowError, OSError, ValueError):
+        return "?"
     days = abs((moment.date() - datetime.fromtimestamp(time.time() if now is None else now).date()).days)
     return moment.strftime("%H:%M" if days == 0 else "%a %H:%M" if days < 7 else "%a %d %b %Y %H:%M")
 
@@ -117,14 +130,32 @@ def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
         print(for_terminal(text))
 
 
-def ask_daemon(settings: config.Settings, op: str, **args: Any) -> dict[str, Any]:
-    """One request to this data directory's daemon, JSON-ready (bytes as hex); arguments that are None
-    are left out (the daemon's default applies). Raises DaemonNotRunning, RequestFailed, ..."""
+@dataclass(frozen=True)
+class Answer(Generic[R]):
+    """The daemon's answer to one request: ``result`` typed, ``data`` as it came, JSON-ready (bytes as hex),
+    for ``--json`` (which may add keys to it, e.g. ``qr``)."""
+
+    result: R
+    data: dict[str, Any]
+
+
+def ask_daemon(settings: config.Settings, request: Request[R]) -> Answer[R]:
+    """Send ``request`` to this data directory's daemon and read its answer.
+
+    The request is checked first (``from_data`` of its own data), so a bad argument is told in the API's
+    words before anything is sent. Raises BadInput (a bad argument), DaemonNotRunning, DaemonUnavailable,
+    RequestFailed (the daemon refused), RemoteProtocolError (its answer does not fit this version).
+    """
     from ..client import ControlClient  # only the commands that talk to the daemon need sockets
 
+    args = type(request).from_data(request.to_data()).to_data()
     with ControlClient.connect(settings.control_path) as client:
-        result: dict[str, Any] = jsonable(client.request(op, **{k: v for k, v in args.items() if v is not None}))
-        return result
+        data: dict[str, Any] = jsonable(client.request(request.OP, **args))
+    try:
+        return Answer(request.read_result(data), data)
+    except BadInput as exc:
+        raise RemoteProtocolError(f"the daemon's answer to {request.OP} does not fit this meshcare ({exc}); "
+                                  "run the same meshcare version for the daemon and the command line") from None
 
 
 def jsonable(value: Any) -> Any:

@@ -44,6 +44,8 @@ from typing import Any, Final, TypeAlias
 
 from ..errors import BadInput, LocalProtocolError, ProtocolError, RemoteProtocolError, UnsupportedVersion
 from ..wire import INT_MAX, INT_MIN, FrameDecoder, encode_frame, pack, unpack_strict
+from .names import BAD_REQUEST as BAD_REQUEST, FAILED as FAILED, NOT_FOUND as NOT_FOUND, UNKNOWN_OP as UNKNOWN_OP
+from .names import OP_PEERS as OP_PEERS, OP_STATUS as OP_STATUS, OP_SUBSCRIBE as OP_SUBSCRIBE
 
 #: Version of the control protocol; both hellos must carry the same one.
 CONTROL_VERSION: Final = 1
@@ -54,16 +56,11 @@ MAX_DEPTH: Final = 32
 #: Longest Unix socket path the kernel accepts (sun_path is 108 bytes with the terminating NUL).
 MAX_SOCKET_PATH: Final = 107
 
-# Operations known today. The set is open: the daemon dispatches by name.
-OP_STATUS: Final = "status"
-OP_PEERS: Final = "peers"
-OP_SUBSCRIBE: Final = "subscribe"
+# The operations every daemon has are imported above (every name is in ``names.py``). The set is open:
+# the daemon dispatches by name.
 
-# Error kinds in ``ok: false`` replies. Clients must accept kinds they do not know (treat as FAILED).
-BAD_REQUEST: Final = "bad-request"  # the request's arguments are unusable; the message says why
-UNKNOWN_OP: Final = "unknown-op"    # this daemon has no such operation (e.g. it is older than the client)
-NOT_FOUND: Final = "not-found"      # the thing the request names does not exist
-FAILED: Final = "failed"            # the daemon tried and could not; the message (or its log) says why
+# Error kinds in ``ok: false`` replies (defined in ``names.py``, imported above). Clients must accept kinds
+# they do not know (treat as FAILED).
 ERROR_KINDS: Final = frozenset({BAD_REQUEST, UNKNOWN_OP, NOT_FOUND, FAILED})
 
 #: Plain msgpack data as found in args, result and data.
@@ -151,10 +148,9 @@ SENDS: Final[dict[Role, frozenset[type]]] = {
 
 
 def _scalar_ok(value: object) -> bool:
-    kind = type(value)
-    if kind is int:
-        return INT_MIN <= value <= INT_MAX  # type: ignore[operator]
-    return kind in (str, float, bool, bytes) or value is None
+    if type(value) is int:
+        return INT_MIN <= value <= INT_MAX
+    return type(value) in (str, float, bool, bytes) or value is None
 
 
 def data_problem(value: object, where: str) -> str | None:

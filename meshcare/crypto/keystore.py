@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypeVar
 
 import msgpack
 import nacl.exceptions
@@ -28,6 +29,8 @@ import nacl.utils
 from ..errors import BadInput, KeystoreError, WrongPassphrase
 from ..files import sync_directory, write_synced
 from .keys import Identity
+
+_T = TypeVar("_T")
 
 VERSION = 1
 FILENAME = "identity.key"
@@ -94,9 +97,10 @@ def _parse(data: bytes, path: Path) -> dict[str, object]:
     return record
 
 
-def _field(record: dict[str, object], key: str, kind: type, path: Path) -> object:
+def _field(record: dict[str, object], key: str, kind: type[_T], path: Path) -> _T:
+    """``record[key]``, which must be exactly of type ``kind`` (a bool is not taken for an int)."""
     value = record.get(key)
-    if type(value) is not kind:
+    if type(value) is not kind or not isinstance(value, kind):  # isinstance: tells mypy it is a _T
         raise _damaged(path, f"field {key!r} missing or wrong")
     return value
 
@@ -117,21 +121,21 @@ def decode(data: bytes, passphrase: bytes | None, path: Path = Path(FILENAME)) -
         box = _field(record, "box", bytes, path)
         ops = _field(record, "ops", int, path)
         mem = _field(record, "mem", int, path)
-        if not _kdf_params_ok(ops, mem):  # type: ignore[arg-type]
+        if not _kdf_params_ok(ops, mem):
             raise _damaged(path, f"bad key-derivation parameters: ops {ops}, memory {mem} bytes are outside "
                                  f"{OPS_MIN}..{OPS_MAX} and {MEM_MIN}..{MEM_MAX}")
         try:
-            key = _derive(passphrase, salt, ops, mem)  # type: ignore[arg-type]
-            seed = nacl.secret.SecretBox(key).decrypt(box, nonce)  # type: ignore[arg-type]
+            key = _derive(passphrase, salt, ops, mem)
+            seed = nacl.secret.SecretBox(key).decrypt(box, nonce)
         except nacl.exceptions.CryptoError:
             raise WrongPassphrase(f"the passphrase does not unlock {path}") from None
         except (nacl.exceptions.ValueError, nacl.exceptions.TypeError):
             raise _damaged(path, "bad key-derivation parameters") from None
     else:
         raise _damaged(path, f"unknown protection {kdf!r}")
-    if len(seed) != 32:  # type: ignore[arg-type]
+    if len(seed) != 32:
         raise _damaged(path, "wrong key length")
-    identity = Identity.from_seed(seed, name)  # type: ignore[arg-type]
+    identity = Identity.from_seed(seed, name)
     if identity.node_id != _field(record, "id", bytes, path):
         raise _damaged(path, "the public key does not match the secret key")
     return identity
@@ -197,4 +201,4 @@ def read_public(path: Path) -> tuple[str, bytes, bool]:
         raise KeystoreError(f"no identity at {path}; create one with `meshcare init --name NAME`") from None
     name = _field(record, "name", str, path)
     node_id = _field(record, "id", bytes, path)
-    return name, node_id, record.get("kdf") == KDF_ARGON2ID  # type: ignore[return-value]
+    return name, node_id, record.get("kdf") == KDF_ARGON2ID

@@ -18,13 +18,16 @@ from ..errors import InvalidSignature, LocalProtocolError
 SIGNATURE_SIZE = 64
 PUBLIC_KEY_SIZE = 32
 
+#: The private signing key type, named here so modules outside crypto/ can annotate it without importing nacl.
+SigningKey = nacl.signing.SigningKey
+
 
 @lru_cache(maxsize=4096)
 def _verify_key(public_key: bytes) -> nacl.signing.VerifyKey:
     return nacl.signing.VerifyKey(public_key)
 
 
-def sign(signing_key: nacl.signing.SigningKey, domain: bytes, message: bytes) -> bytes:
+def sign(signing_key: SigningKey, domain: bytes, message: bytes) -> bytes:
     """Return the 64-byte detached signature of ``domain || message``."""
     return signing_key.sign(domain + message).signature
 

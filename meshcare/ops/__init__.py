@@ -1,11 +1,18 @@
-"""The control ops, as one table: op name -> a plain function ``(node, args, now) -> (result, effects)``.
+"""The control ops, as one table: op name -> ``Op(request class, function)``.
 
-Pure. An op reads and writes the node (``node.registry`` to find and build, ``node.handle`` to
-publish) and returns the JSON-ready result for the client and the effects for the shell to carry out
-(persist, send, save state, notify). The shell adds the ops that describe itself (``status``,
-``peers``: links, sockets, uptime) and hands the merged table to its ``Dispatcher``; an op that is in
-no table is answered ``unknown-op``. Results are a contract (docs/cli.md, docs/control.md): extend
-them, never rename keys. ``topic.*`` ops for tests and benchmarks are apart, in ``ops/bench.py``.
+Pure. An op function takes the node, its typed request and ``now``, and returns its typed result and
+the effects for the shell to carry out (persist, send, save state, notify)::
+
+    def call_create(node: Node, req: CallCreate, now: float) -> tuple[CallCreateResult, list[Effect]]
+
+It reads and writes the node (``node.registry`` to find and build, ``node.handle`` to publish) and
+builds its answer from the presenters (``ops/present.py``). ``Op`` (``ops/table.py``) pairs each
+function with its request class so that mypy checks the pair, and ``perform`` is the one adapter from
+the wire's data to the function and back. The shell adds the ops that describe itself (``status``,
+``peers``: links, sockets, uptime) and ``snapshot`` (``ops/snapshot.py`` with the shell's peers and
+event number), and hands the merged table to its ``Dispatcher``; an op that is in
+no table is answered ``unknown-op``. Results are a contract (docs/cli.md, docs/control.md): extend the
+records, never rename keys. ``topic.*`` ops for tests and benchmarks are apart, in ``ops/bench.py``.
 """
 
 from __future__ import annotations
@@ -13,50 +20,53 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from ..control import names as n
+from ..control import requests as rq
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checkin_show, plan_edit, plan_retract,
                              plan_share, plan_show, presence_set, roster)
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
-from .common import Args, Operation, Result
+from .table import Op, Operation, perform
 
-__all__ = ["OPS", "Args", "Operation", "Result"]
+__all__ = ["OPS", "Op", "Operation", "perform"]
 
+#: Every op the node answers (the shell adds ``status``, ``peers`` and ``snapshot``), by its name in names.py.
 OPS: Final[Mapping[str, Operation]] = {
     # circles
-    "circle.create": circle_create,
-    "circle.list": circle_list,
-    "circle.invite": circle_invite,
-    "circle.invites": circle_invites,
-    "circle.revoke": circle_revoke,
-    "circle.join": circle_join,
-    "circle.members": circle_members,
-    "circle.remove": circle_remove,
-    "circle.leave": circle_leave,
-    "circle.role": circle_role,
-    "circle.verify": circle_verify,
+    n.OP_CIRCLE_CREATE: Op(rq.CircleCreate, circle_create),        # "circle.create"
+    n.OP_CIRCLE_LIST: Op(rq.CircleList, circle_list),              # "circle.list"
+    n.OP_CIRCLE_INVITE: Op(rq.CircleInvite, circle_invite),        # "circle.invite"
+    n.OP_CIRCLE_INVITES: Op(rq.CircleInvites, circle_invites),     # "circle.invites"
+    n.OP_CIRCLE_REVOKE: Op(rq.CircleRevoke, circle_revoke),        # "circle.revoke"
+    n.OP_CIRCLE_JOIN: Op(rq.CircleJoin, circle_join),              # "circle.join"
+    n.OP_CIRCLE_MEMBERS: Op(rq.CircleMembers, circle_members),     # "circle.members"
+    n.OP_CIRCLE_REMOVE: Op(rq.CircleRemove, circle_remove),        # "circle.remove"
+    n.OP_CIRCLE_LEAVE: Op(rq.CircleLeave, circle_leave),           # "circle.leave"
+    n.OP_CIRCLE_ROLE: Op(rq.CircleRole, circle_role),              # "circle.role"
+    n.OP_CIRCLE_VERIFY: Op(rq.CircleVerify, circle_verify),        # "circle.verify"
     # calls
-    "call.create": call_create,
-    "calls.list": calls_list,
-    "call.show": call_show,
-    "call.offer": call_offer,
-    "call.claim": call_claim,
-    "call.release": call_release,
-    "call.accept": call_accept,
-    "call.update": call_update,
-    "call.resolve": call_resolve,
+    n.OP_CALL_CREATE: Op(rq.CallCreate, call_create),              # "call.create"
+    n.OP_CALLS_LIST: Op(rq.CallsList, calls_list),                 # "calls.list"
+    n.OP_CALL_SHOW: Op(rq.CallShow, call_show),                    # "call.show"
+    n.OP_CALL_OFFER: Op(rq.CallOffer, call_offer),                 # "call.offer"
+    n.OP_CALL_CLAIM: Op(rq.CallClaim, call_claim),                 # "call.claim"
+    n.OP_CALL_RELEASE: Op(rq.CallRelease, call_release),           # "call.release"
+    n.OP_CALL_ACCEPT: Op(rq.CallAccept, call_accept),              # "call.accept"
+    n.OP_CALL_UPDATE: Op(rq.CallUpdate, call_update),              # "call.update"
+    n.OP_CALL_RESOLVE: Op(rq.CallResolve, call_resolve),           # "call.resolve"
     # check-ins
-    "checkin.create": checkin_create,
-    "checkin.reply": checkin_reply,
-    "checkin.show": checkin_show,
-    "checkin.list": checkin_list,
+    n.OP_CHECKIN_CREATE: Op(rq.CheckinCreate, checkin_create),     # "checkin.create"
+    n.OP_CHECKIN_REPLY: Op(rq.CheckinReply, checkin_reply),        # "checkin.reply"
+    n.OP_CHECKIN_SHOW: Op(rq.CheckinShow, checkin_show),           # "checkin.show"
+    n.OP_CHECKIN_LIST: Op(rq.CheckinList, checkin_list),           # "checkin.list"
     # availability
-    "presence.set": presence_set,
-    "roster": roster,
+    n.OP_PRESENCE_SET: Op(rq.PresenceSet, presence_set),           # "presence.set"
+    n.OP_ROSTER: Op(rq.Roster, roster),                            # "roster"
     # support plan
-    "plan.show": plan_show,
-    "plan.edit": plan_edit,
-    "plan.share": plan_share,
-    "plan.retract": plan_retract,
+    n.OP_PLAN_SHOW: Op(rq.PlanShow, plan_show),                    # "plan.show"
+    n.OP_PLAN_EDIT: Op(rq.PlanEdit, plan_edit),                    # "plan.edit"
+    n.OP_PLAN_SHARE: Op(rq.PlanShare, plan_share),                 # "plan.share"
+    n.OP_PLAN_RETRACT: Op(rq.PlanRetract, plan_retract),           # "plan.retract"
 }

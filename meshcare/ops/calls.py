@@ -8,128 +8,116 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..circles import posts as ps
+from ..control import requests as rq
+from ..control import results as rs
+from ..control import views as v
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect
-from ..circles.posts import OFFER_KINDS
-from .common import (Args, Result, call_dict, circle_of, find_call, int_or_none, items, member_of, post, resolved_by,
-                     text, validated)
+from ..vocab import MIN_ID_PREFIX
+from .common import find_call, member_of, post, resolved_by, validated
+from .present import call_view
 
 
-def call_create(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    circle = circle_of(node, args)
-    ladder = args.get("ladder") or [{"after": 0, "to": "circle", "members": []}]
-    if not isinstance(ladder, list):
-        raise BadInput("ladder must be a list of steps")
-    steps = []
-    for step in ladder:
-        if not isinstance(step, dict):
-            raise BadInput("each ladder step is {after, to, members}")
-        refs = step.get("members") or []
-        steps.append({"after": step.get("after", 0), "to": step.get("to", "circle"),
-                      "members": [member_of(circle, r) if isinstance(r, str) else r for r in refs]})
-    body = {"text": text(args, "text"), "urgency": text(args, "urgency", required=False, default="today"),
-            "needs": items(args, "needs"), "reach": args.get("reach"), "consent": items(args, "consent"),
-            "consent_note": args.get("consent_note"), "ladder": steps}
-    body = validated("call", body)
+def call_create(node: Node, req: rq.CallCreate, now: float) -> tuple[rs.CallCreateResult, list[Effect]]:
+    circle = node.registry.find(req.circle)
+    ladder = [{"after": s.after, "to": s.to, "members": [member_of(circle, m) for m in s.members]}
+              for s in req.ladder] or ps.default_ladder()
+    body = validated("call", {"text": req.text, "urgency": req.urgency, "needs": list(req.needs), "reach": req.reach,
+                              "consent": list(req.consent), "consent_note": req.consent_note, "ladder": ladder})
     audience = circle.call_audience(node.registry.me, body["ladder"], 0)
     e, effects = post(node, circle, "call", body, now, audience)
-    return {"call": call_dict(node, circle, e.id)}, effects
+    return rs.CallCreateResult(call=call_view(node, circle, e.id)), effects
 
 
-def calls_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    show_all = bool(args.get("all"))
-    only = node.registry.find(text(args, "circle")) if args.get("circle") is not None else None
-    out = []
-    for circle in node.registry.circles.values():
-        if only is not None and circle is not only:
-            continue
-        for cid, state in node.registry.view(circle).calls.items():
-            if show_all or state.status != "resolved":
-                out.append(call_dict(node, circle, cid))
-    out.sort(key=lambda c: (c["status"] == "resolved", -c["created"]))
-    return {"calls": out}, []
+def calls_list(node: Node, req: rq.CallsList, now: float) -> tuple[rs.CallsListResult, list[Effect]]:
+    only = node.registry.find(req.circle) if req.circle is not None else None
+    out = [call_view(node, circle, cid) for circle in node.registry.circles.values()
+           if only is None or circle is only
+           for cid, state in node.registry.view(circle).calls.items() if req.all or state.status != "resolved"]
+    out.sort(key=lambda c: (c.status == "resolved", -c.created))
+    return rs.CallsListResult(calls=tuple(out)), []
 
 
-def call_show(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    circle, _, state = find_call(node, text(args, "call"))
-    return {"call": call_dict(node, circle, state.id)}, []
+def call_show(node: Node, req: rq.CallShow, now: float) -> tuple[rs.CallShowResult, list[Effect]]:
+    circle, _, state = find_call(node, req.call)
+    return rs.CallShowResult(call=call_view(node, circle, state.id)), []
 
 
-def _thread(node: Node, args: Args, now: float, kind: str, extra: dict[str, Any]) -> tuple[Result, list[Effect]]:
-    """Post ``kind`` in a call's thread. Refused (BadInput) on a resolved call: the fold would ignore
-    it on every node, so posting it would only say something that never shows."""
-    circle, _, state = find_call(node, text(args, "call"))
+def _thread(node: Node, ref: str, now: float, kind: str, extra: dict[str, Any]) -> tuple[str, v.Call, list[Effect]]:
+    """Post ``kind`` in the thread of the call ``ref`` names: the post's id, the call as it is now, the
+    effects. Refused (BadInput) on a resolved call: the fold would ignore it on every node, so posting
+    it would only say something that never shows."""
+    circle, _, state = find_call(node, ref)
     if state.status == "resolved":
         raise BadInput(f"this call was resolved {resolved_by(node, state)}; nothing more can be added to it. "
                        "If someone needs support again, start a new call")
     e, effects = post(node, circle, kind, validated(kind, {"call": state.id, **extra}), now)
-    return {"id": e.id.hex(), "call": call_dict(node, circle, state.id)}, effects
+    return e.id.hex(), call_view(node, circle, state.id), effects
 
 
-def call_offer(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    kind = text(args, "kind")
-    if kind not in OFFER_KINDS:
-        raise BadInput(f"an offer is one of {', '.join(OFFER_KINDS)}")
-    _, _, state = find_call(node, text(args, "call"))
+def call_offer(node: Node, req: rq.CallOffer, now: float) -> tuple[rs.CallOfferResult, list[Effect]]:
+    _, _, state = find_call(node, req.call)
     if state.caller == node.registry.me:
         raise BadInput("this is your own call; others offer support in it (post an update instead)")
-    return _thread(node, args, now, "offer", {"kind": kind, "text": text(args, "text", required=False)})
+    post_id, call, effects = _thread(node, req.call, now, "offer", {"kind": req.kind, "text": req.text})
+    return rs.CallOfferResult(id=post_id, call=call), effects
 
 
-def call_claim(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
+def call_claim(node: Node, req: rq.CallClaim, now: float) -> tuple[rs.CallClaimResult, list[Effect]]:
     """Claim a call. ``have_it`` says whether this node holds it now: in a race the claim first in
     the circle's order wins on every node, and the result names who has it."""
-    circle, _, state = find_call(node, text(args, "call"))
+    circle, _, state = find_call(node, req.call)
     me = node.registry.me
     if state.caller == me:
         raise BadInput("this is your own call; others claim it")
     if state.claimer is not None and state.claimer != me and state.status != "resolved":
         raise BadInput(f"{node.registry.names().get(state.claimer, 'someone')} already has this call; "
                        "offer help in its thread instead")
-    out, effects = _thread(node, args, now, "claim", {})
-    out["have_it"] = out["call"]["claimer"] == me.hex()
-    if not out["have_it"]:
+    post_id, call, effects = _thread(node, req.call, now, "claim", {})
+    have_it = call.claimer == me.hex()
+    if not have_it:
         node.duties.claim_told(circle.topic, state.id)
-    return out, effects
+    return rs.CallClaimResult(id=post_id, call=call, have_it=have_it), effects
 
 
-def call_release(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    _, _, state = find_call(node, text(args, "call"))
+def call_release(node: Node, req: rq.CallRelease, now: float) -> tuple[rs.CallReleaseResult, list[Effect]]:
+    _, _, state = find_call(node, req.call)
     if state.status != "resolved" and node.registry.me not in ({state.claimer} | state.also_claimed):
         raise BadInput("you have not claimed this call, so there is nothing to let go of")
-    return _thread(node, args, now, "release", {})
+    post_id, call, effects = _thread(node, req.call, now, "release", {})
+    return rs.CallReleaseResult(id=post_id, call=call), effects
 
 
-def call_accept(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    _, _, state = find_call(node, text(args, "call"))
+def call_accept(node: Node, req: rq.CallAccept, now: float) -> tuple[rs.CallAcceptResult, list[Effect]]:
+    _, _, state = find_call(node, req.call)
     if state.caller != node.registry.me:
         raise BadInput("only the person who made the call accepts offers")
-    ref = text(args, "offer").lower()
-    offers = [o.id for o in state.offers if len(ref) >= 4 and o.id.hex().startswith(ref)]
+    ref = req.offer.lower()
+    offers = [o.id for o in state.offers if len(ref) >= MIN_ID_PREFIX and o.id.hex().startswith(ref)]
     if len(offers) != 1:
         raise NotFound("no single offer starts with that; `meshcare call show CALL` lists them")
-    return _thread(node, args, now, "accept", {"offer": offers[0]})
+    post_id, call, effects = _thread(node, req.call, now, "accept", {"offer": offers[0]})
+    return rs.CallAcceptResult(id=post_id, call=call), effects
 
 
-def call_update(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    return _thread(node, args, now, "update", {"text": text(args, "text")})
+def call_update(node: Node, req: rq.CallUpdate, now: float) -> tuple[rs.CallUpdateResult, list[Effect]]:
+    post_id, call, effects = _thread(node, req.call, now, "update", {"text": req.text})
+    return rs.CallUpdateResult(id=post_id, call=call), effects
 
 
-def call_resolve(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
+def call_resolve(node: Node, req: rq.CallResolve, now: float) -> tuple[rs.CallResolveResult, list[Effect]]:
     """Resolve a call: its caller, whoever has it, or a facilitator (a call whose claimer is gone
     must not stay open for ever). Resolving a resolved call posts nothing and says so
     (``already_resolved``)."""
-    circle, _, state = find_call(node, text(args, "call"))
+    circle, _, state = find_call(node, req.call)
     if state.status == "resolved":
-        return {"id": None, "already_resolved": True, "call": call_dict(node, circle, state.id)}, []
+        return rs.CallResolveResult(id=None, already_resolved=True, call=call_view(node, circle, state.id)), []
     me = node.registry.me
     if me not in (state.caller, state.claimer) and me not in circle.roster.facilitators:
         raise BadInput("the person who made the call, whoever has it, or a facilitator resolves it")
-    followup = int_or_none(args, "followup_at")
-    if followup is not None and followup <= int(now):
+    if req.followup_at is not None and req.followup_at <= int(now):
         raise BadInput("a follow-up time must be in the future")
-    out, effects = _thread(node, args, now, "resolve", {"followup_at": followup})
-    out["already_resolved"] = False
-    return out, effects
-
+    post_id, call, effects = _thread(node, req.call, now, "resolve", {"followup_at": req.followup_at})
+    return rs.CallResolveResult(id=post_id, already_resolved=False, call=call), effects

@@ -5,137 +5,129 @@ from __future__ import annotations
 from typing import Any
 
 from ..circles import plans as pl
-from ..circles import presence as pr
+from ..control import requests as rq
+from ..control import results as rs
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect, SaveState
-from .common import (Args, Result, checkin_dict, circle_of, find_call, find_checkin, int_or_none, items, post, text,
-                     validated)
+from ..vocab import MIN_ID_PREFIX, PERSON_ROLES, SUGGEST_CALL_OPTION
+from .common import find_call, find_checkin, post, validated
+from .present import checkin_view, circle_roster_view, own_share_views, plan_view
 
 # --- check-ins ---------------------------------------------------------------------------------------
 
 
-def checkin_create(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    circle = circle_of(node, args)
+def checkin_create(node: Node, req: rq.CheckinCreate, now: float) -> tuple[rs.CheckinCreateResult, list[Effect]]:
+    circle = node.registry.find(req.circle)
     if circle.roster.role(node.registry.me) != "facilitator":
         raise BadInput("check-ins are sent by facilitators")
-    body: dict[str, Any] = {"prompt": text(args, "prompt"),
-                            "visibility": text(args, "visibility", required=False, default="facilitators")}
-    if args.get("options"):
-        body["options"] = items(args, "options")
+    body: dict[str, Any] = {"prompt": req.prompt, "visibility": req.visibility}
+    if req.options:
+        body["options"] = list(req.options)
     e, effects = post(node, circle, "checkin", validated("checkin", body), now)
-    return {"checkin": checkin_dict(node, circle, e.id)}, effects
+    return rs.CheckinCreateResult(checkin=checkin_view(node, circle, e.id)), effects
 
 
-def checkin_reply(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    circle, _, state = find_checkin(node, text(args, "checkin"))
-    option = args.get("option")
+def checkin_reply(node: Node, req: rq.CheckinReply, now: float) -> tuple[rs.CheckinReplyResult, list[Effect]]:
+    """Answer by the option's number (1, 2, ...; as a number or digits) or the start of its text."""
+    circle, _, state = find_checkin(node, req.checkin)
     options = list(state.options)
-    if isinstance(option, str) and not option.isdigit():
-        matches = [i for i, o in enumerate(options) if o.lower().startswith(option.lower())]
+    if isinstance(req.option, str) and not req.option.isdigit():
+        matches = [i for i, o in enumerate(options) if o.lower().startswith(req.option.lower())]
         if len(matches) != 1:
             raise BadInput(f"choose one of: {'; '.join(f'{i + 1} {o}' for i, o in enumerate(options))}")
         index = matches[0]
-    elif isinstance(option, str) or (type(option) is int):
-        index = int(option) - 1
     else:
-        raise BadInput("choose an option by its number or its text")
+        index = int(req.option) - 1
     if not 0 <= index < len(options):
         raise BadInput(f"choose 1 to {len(options)}")
     e, effects = post(node, circle, "checkin_reply", validated("checkin_reply", {
-        "checkin": state.id, "option": index, "text": text(args, "text", required=False)}), now)
-    suggest = index == len(options) - 1 and options[-1] == "need support now"
-    return {"id": e.id.hex(), "checkin": checkin_dict(node, circle, state.id), "option": options[index],
-            "suggest_call": suggest}, effects
+        "checkin": state.id, "option": index, "text": req.text}), now)
+    suggest = index == len(options) - 1 and options[-1] == SUGGEST_CALL_OPTION
+    return rs.CheckinReplyResult(id=e.id.hex(), checkin=checkin_view(node, circle, state.id), option=options[index],
+                                 suggest_call=suggest), effects
 
 
-def checkin_show(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    circle, _, state = find_checkin(node, text(args, "checkin"))
-    return {"checkin": checkin_dict(node, circle, state.id)}, []
+def checkin_show(node: Node, req: rq.CheckinShow, now: float) -> tuple[rs.CheckinShowResult, list[Effect]]:
+    circle, _, state = find_checkin(node, req.checkin)
+    return rs.CheckinShowResult(checkin=checkin_view(node, circle, state.id)), []
 
 
-def checkin_list(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    out = [checkin_dict(node, c, cid) for c in node.registry.circles.values()
+def checkin_list(node: Node, req: rq.CheckinList, now: float) -> tuple[rs.CheckinListResult, list[Effect]]:
+    out = [checkin_view(node, c, cid) for c in node.registry.circles.values()
            for cid in node.registry.view(c).checkins]
-    out.sort(key=lambda c: -c["created"])
-    return {"checkins": out}, []
+    out.sort(key=lambda c: -c.created)
+    return rs.CheckinListResult(checkins=tuple(out)), []
 
 
 # --- availability ------------------------------------------------------------------------------------
 
 
-def presence_set(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    status = text(args, "status")
-    body = validated("presence", {"status": status, "until": int_or_none(args, "until"),
-                                  "cap": int_or_none(args, "cap")})
+def presence_set(node: Node, req: rq.PresenceSet, now: float) -> tuple[rs.PresenceSetResult, list[Effect]]:
+    """Say it in one circle, or in every circle where this person takes calls (not where this node is a
+    relay)."""
+    body = validated("presence", {"status": req.status, "until": req.until, "cap": req.cap})
     me = node.registry.me
-    circles = [circle_of(node, args)] if args.get("circle") else [
-        c for c in node.registry.circles.values() if c.roster.role(me) in ("member", "facilitator")]
+    circles = [node.registry.find(req.circle)] if req.circle else [
+        c for c in node.registry.circles.values() if c.roster.role(me) in PERSON_ROLES]
     if not circles:
         raise NotFound("this node is in no circle yet")
     effects: list[Effect] = []
     for circle in circles:
         effects += post(node, circle, "presence", body, now)[1]
-    return {"status": status, "until": body["until"], "cap": body["cap"],
-            "circles": [c.topic.hex() for c in circles]}, effects
+    return rs.PresenceSetResult(status=req.status, until=body["until"], cap=body["cap"],
+                                circles=tuple(c.topic.hex() for c in circles)), effects
 
 
-def roster(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    circles = [circle_of(node, args)] if args.get("circle") else list(node.registry.circles.values())
-    out = []
-    for circle in circles:
-        view = node.registry.view(circle)
-        rows = pr.roster(pr.fold_presence(circle.posts, int(now)), view.calls, circle.roster.readers,
-                         node.registry.names())
-        out.append({"circle": circle.topic.hex(), "name": circle.roster.name, "roster": rows})
-    return {"circles": out}, []
+def roster(node: Node, req: rq.Roster, now: float) -> tuple[rs.RosterResult, list[Effect]]:
+    circles = [node.registry.find(req.circle)] if req.circle else list(node.registry.circles.values())
+    return rs.RosterResult(circles=tuple(circle_roster_view(node, c, int(now)) for c in circles)), []
 
 
 # --- support plan ------------------------------------------------------------------------------------
 
 
-def plan_show(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    shares = []
-    for circle in node.registry.circles.values():
-        for s in node.registry.view(circle).shares.values():
-            if s.author == node.registry.me:
-                shares.append({**pl.share_to_dict(s, node.registry.names()), "circle": circle.topic.hex()})
-    return {"plan": node.state.plan, "shares": shares}, []
+def plan_show(node: Node, req: rq.PlanShow, now: float) -> tuple[rs.PlanShowResult, list[Effect]]:
+    plan = None if node.state.plan is None else plan_view(pl.Plan.from_dict(node.state.plan))
+    return rs.PlanShowResult(plan=plan, shares=own_share_views(node)), []
 
 
-def plan_edit(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    current = dict(node.state.plan or {})
-    for key in ("helps", "avoid", "contact", "other"):
-        if key in args and args[key] is not None:
-            current[key] = text(args, key)
-    node.state.plan = pl.Plan.from_dict(current).to_dict()
-    return {"plan": node.state.plan}, [SaveState(node.state)]
+def plan_edit(node: Node, req: rq.PlanEdit, now: float) -> tuple[rs.PlanEditResult, list[Effect]]:
+    """Change the parts the request gives (empty text clears a part); the others stay."""
+    was = pl.Plan.from_dict(node.state.plan or {})
+    plan = pl.Plan(helps=was.helps if req.helps is None else req.helps,
+                   avoid=was.avoid if req.avoid is None else req.avoid,
+                   contact=was.contact if req.contact is None else req.contact,
+                   other=was.other if req.other is None else req.other)
+    node.state.plan = plan.to_dict()
+    return rs.PlanEditResult(plan=plan_view(plan)), [SaveState(node.state)]
 
 
-def plan_share(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
+def plan_share(node: Node, req: rq.PlanShare, now: float) -> tuple[rs.PlanShareResult, list[Effect]]:
+    """Share with whoever has one of this person's calls (``call``), or with a whole circle."""
     plan = node.state.plan
     if not plan:
         raise BadInput("you have no support plan yet; write one with `meshcare plan edit`")
-    if args.get("call"):
-        circle, _, state = find_call(node, text(args, "call"))
+    if req.call:
+        circle, _, state = find_call(node, req.call)
         if state.caller != node.registry.me:
             raise BadInput("you can share your plan in your own calls")
         if state.claimer is None:
             raise BadInput("nobody has this call yet; share your plan once someone claims it")
-        e, effects = post(node, circle, "plan_share", validated("plan_share", {"to": "call", "call": state.id,
-                                                                               "plan": plan}), now, [state.claimer])
+        body = validated("plan_share", {"to": "call", "call": state.id, "plan": plan})
+        e, effects = post(node, circle, "plan_share", body, now, [state.claimer])
     else:
-        circle = circle_of(node, args)
+        circle = node.registry.find(req.circle or "")       # (the request names a circle when no call)
         e, effects = post(node, circle, "plan_share", validated("plan_share", {"to": "circle", "call": None,
                                                                                "plan": plan}), now)
-    return {"share": e.id.hex(), "circle": circle.topic.hex()}, effects
+    return rs.PlanShareResult(share=e.id.hex(), circle=circle.topic.hex()), effects
 
 
-def plan_retract(node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-    ref = text(args, "share").lower()
+def plan_retract(node: Node, req: rq.PlanRetract, now: float) -> tuple[rs.PlanRetractResult, list[Effect]]:
+    ref = req.share.lower()
     for circle in node.registry.circles.values():
         for sid, s in node.registry.view(circle).shares.items():
-            if len(ref) >= 4 and sid.hex().startswith(ref) and s.author == node.registry.me:
+            if len(ref) >= MIN_ID_PREFIX and sid.hex().startswith(ref) and s.author == node.registry.me:
                 e, effects = post(node, circle, "plan_retract", validated("plan_retract", {"share": sid}), now)
-                return {"retracted": sid.hex(), "id": e.id.hex()}, effects
+                return rs.PlanRetractResult(retracted=sid.hex(), id=e.id.hex()), effects
     raise NotFound("no share of your plan starts with that; `meshcare plan show` lists them")

@@ -1,86 +1,38 @@
-"""What every op module shares: argument parsing, finding things by name or id prefix, writing through
-the node, and the JSON shapes of a circle, a call and a check-in. Pure.
+"""What every op module shares: finding things by name or id prefix, writing through the node, and
+the validity rules a person's request meets before anything is written. Pure.
 
-The argument helpers (``text``, ``flag``, ``int_or_none``, ``items``) are the only place an op reads its
-``args``: typed request classes can replace them one op at a time. Result shapes are a contract
-(docs/cli.md, docs/control.md): extend them, never rename keys.
+Arguments arrive as typed requests, already checked for type and bounds (``control.requests``); what
+is left to check here needs the node's state (does that member exist, which call does that prefix
+name) and says so in a person's words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
 from .. import envelope as env
 from ..circles import calls as cl
 from ..circles import checkins as ck
-from ..circles import plans as pl
 from ..circles import posts as ps
 from ..circles.circle import Circle
 from ..circles.registry import View
-from ..errors import BadInput, NotFound, RemoteProtocolError
+from ..errors import BadInput, NotFound
 from ..ids import TopicId
 from ..node import Node
 from ..node_events import Authored, Effect
+from ..vocab import MIN_ID_PREFIX
 
 _T = TypeVar("_T")
-Args: TypeAlias = dict[str, Any]
-Result: TypeAlias = dict[str, Any]
-#: One op: (node, request args, now) -> (result for the client, effects for the shell to carry out).
-Operation: TypeAlias = Callable[[Node, Args, float], tuple[Result, list[Effect]]]
-
-
-# --- arguments -------------------------------------------------------------------------------------
-
-
-def text(args: Args, key: str, *, required: bool = True, default: str = "") -> str:
-    value = args.get(key, None)
-    if value is None:
-        if required:
-            raise BadInput(f"missing {key!r}")
-        return default
-    if not isinstance(value, str):
-        raise BadInput(f"{key!r} must be text")
-    return value
-
-
-def flag(args: Args, key: str) -> bool:
-    value = args.get(key, False)
-    if type(value) is not bool:
-        raise BadInput(f"{key!r} must be true or false")
-    return value
-
-
-def int_or_none(args: Args, key: str) -> int | None:
-    value = args.get(key)
-    if value is None:
-        return None
-    if type(value) is not int:
-        raise BadInput(f"{key!r} must be an integer")
-    return value
-
-
-def items(args: Args, key: str) -> list[Any]:
-    value = args.get(key) or []
-    if not isinstance(value, list):
-        raise BadInput(f"{key!r} must be a list")
-    return value
 
 
 def validated(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Check a post body built from a request; a person's mistake is BadInput, not a protocol error."""
-    try:
-        return ps.validate(kind, body)
-    except RemoteProtocolError as exc:
-        raise BadInput(str(exc).replace("malformed ", "")) from None
+    """Check a post body built from a request by the rules every node applies; a person's mistake is
+    BadInput (``fault``), not a peer's protocol error."""
+    return ps.validate(kind, body, fault=BadInput)
 
 
 # --- finding things --------------------------------------------------------------------------------
-
-
-def circle_of(node: Node, args: Args) -> Circle:
-    """The circle ``args["circle"]`` names (its name or the start of its id)."""
-    return node.registry.find(text(args, "circle"))
 
 
 def member_of(circle: Circle, ref: str) -> bytes:
@@ -110,10 +62,10 @@ def find_checkin(node: Node, ref: str) -> tuple[Circle, View, ck.CheckinState]:
 
 def _find(node: Node, ref: str, what: str, pick: Callable[[View], Mapping[bytes, _T]],
           hint: str) -> tuple[Circle, View, _T]:
-    """One call or check-in, across all circles, by the start of its id (at least 4 hex digits)."""
+    """One call or check-in, across all circles, by the start of its id (``MIN_ID_PREFIX`` hex digits or more)."""
     ref = ref.strip().lower()
-    if len(ref) < 4:
-        raise BadInput(f"name a {what} by at least 4 characters of its id ({hint})")
+    if len(ref) < MIN_ID_PREFIX:
+        raise BadInput(f"name a {what} by at least {MIN_ID_PREFIX} characters of its id ({hint})")
     found = []
     for circle in node.registry.circles.values():
         view = node.registry.view(circle)
@@ -142,53 +94,14 @@ def post(node: Node, circle: Circle, kind: str, body: dict[str, Any], now: float
     return envelopes[-1], publish(node, [(circle.topic, e) for e in envelopes], now)
 
 
-def roster(node: Node, circle: Circle, kind: str, fields: dict[str, Any],
-           now: float) -> tuple[env.Envelope, list[Effect]]:
+def roster_op(node: Node, circle: Circle, kind: str, fields: dict[str, Any],
+              now: float) -> tuple[env.Envelope, list[Effect]]:
     """One roster operation in ``circle``; the node ripples the change (topics, access) itself."""
     e = node.registry.roster_op(circle, kind, fields, int(now))
     return e, publish(node, [(circle.topic, e)], now)
 
 
-# --- presentation ----------------------------------------------------------------------------------
-
-
-def circle_dict(node: Node, circle: Circle) -> Result:
-    roster_ = circle.roster
-    me = node.registry.me
-    role = roster_.role(me)
-    status = "member" if role else (circle.departure(me) or "left") if me in roster_.ever else "joining"
-    return {"id": circle.topic.hex(), "name": roster_.name, "role": role, "status": status,
-            "members": len([m for m in roster_.members.values() if m.role != "relay"]),
-            "relays": len([m for m in roster_.members.values() if m.role == "relay"]),
-            "facilitators": len(roster_.facilitators), "settings": roster_.settings.to_dict(),
-            "created": roster_.created, "epoch": roster_.current}
-
-
-def call_dict(node: Node, circle: Circle, call_id: bytes) -> Result:
-    registry = node.registry
-    view = registry.view(circle)
-    state = view.calls[call_id]
-    names = registry.names()
-    out = cl.call_to_dict(state, names)
-    audience = registry.audience_then(circle, state)
-    waiting = sorted(audience - state.received_by - {state.caller})
-    out["names"].update({m.hex(): names[m] for m in waiting if m in names})
-    out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name,
-                "audience": len(audience - {state.caller}),
-                "reached": len((state.received_by & audience) - {state.caller}),
-                "waiting_on": [m.hex() for m in waiting], "mine": state.caller == registry.me,
-                "claimed_too": registry.me in state.also_claimed,
-                "plans": [pl.share_to_dict(s, names) for s in
-                          pl.shares_for_call(view.shares, call_id, state.caller)]})
-    return out
-
-
-def checkin_dict(node: Node, circle: Circle, checkin: bytes) -> Result:
-    state = node.registry.view(circle).checkins[checkin]
-    readers = circle.roster.readers - {state.author}
-    out = ck.checkin_to_dict(state, node.registry.names(), readers)
-    out.update({"circle": circle.topic.hex(), "circle_name": circle.roster.name})
-    return out
+# --- messages ----------------------------------------------------------------------------------------
 
 
 def resolved_by(node: Node, state: cl.CallState) -> str:

@@ -49,7 +49,7 @@ from ..errors import LocalProtocolError, MeshcareError, NotFound
 from ..ids import TopicId
 from ..node import Node
 from ..node_events import Fault, Log, Notify, Started
-from ..ops import OPS
+from ..ops import OPS, perform
 from ..store.memory import MemoryStore
 from ..sync.config import SyncConfig
 from .circle_track import CallTrack, CheckinTrack, report
@@ -148,12 +148,12 @@ class CircleSimulation:
         if target is None:
             raise LocalProtocolError(f"the scenario ran {name} on node {node}, which is down (use when_up)")
         try:
-            result, effects = OPS[name](target, args, self.clock.now)
+            result, effects = perform(OPS, name, target, args, self.clock.now)
         except MeshcareError:
             self.refused[name] = self.refused.get(name, 0) + 1
             return None
         self.world.act(node, effects)
-        return result
+        return dict(result)
 
     def show(self, node: int, name: str, key: str, ref: str) -> dict[str, Any] | None:
         """What ``node`` shows of a call or check-in (``call.show`` / ``checkin.show``); None if it
@@ -162,7 +162,7 @@ class CircleSimulation:
         if target is None:
             return None
         try:
-            result, _ = OPS[name](target, {key: ref}, self.clock.now)
+            result, _ = perform(OPS, name, target, {key: ref}, self.clock.now)
         except NotFound:
             return None
         return cast(dict[str, Any], result[key])

@@ -228,10 +228,11 @@ class CatchupProbe:
 
     def report(self, k: int) -> dict[str, Any]:
         """The ``catchup`` object of the JSON output."""
-        done = self.finished is not None and self.started is not None
+        started, finished = self.started, self.finished
+        seconds = None if started is None or finished is None else round(finished - started, 6)
         return {
             "messages": k,
-            "complete": done,
+            "complete": seconds is not None,
             "bytes": self.wire_in,
             "bytes_out": self.wire_out,
             "payload_bytes": self.result_stats.get("payload_bytes_in"),
@@ -241,5 +242,5 @@ class CatchupProbe:
             "bytes_out_after": self.after_out,
             "round_trips": max(self.exchanges.values(), default=0),
             "round_trips_total": sum(self.exchanges.values()),
-            "seconds": round(self.finished - self.started, 6) if done else None,  # type: ignore[operator]
+            "seconds": seconds,
         }

@@ -53,7 +53,7 @@ from typing import Any, Protocol, cast
 from ..circles.state import LocalState
 from ..errors import LocalProtocolError
 from ..ids import TopicId
-from ..node_events import DeleteEnvelopes, DeleteTopic, ExpireEnvelopes, Fault, Log, Notify, SaveState
+from ..node_events import DeleteEnvelopes, DeleteTopic, ExpireEnvelopes, Fault, Log, Notify, SaveState, Tell
 from ..store.memory import MemoryStore
 from ..sync.events import (Connect, DataReceived, Deliver, DropLink, LinkClosed, LinkOpened, OutputReady,
                            PeerDiscovered, PeerLost, Persist, TopicJoined)
@@ -201,7 +201,7 @@ class World:
 
     def _node_effect(self, node: int, effect: object) -> None:
         """The effects only a ``Node`` has (see the module docstring)."""
-        if isinstance(effect, (Notify, Log, Fault)):
+        if isinstance(effect, (Notify, Tell, Log, Fault)):     # what a shell tells people and logs
             if self.on_effect is not None:
                 self.on_effect(node, effect)
         elif isinstance(effect, SaveState):

@@ -15,6 +15,11 @@ Reconciliation (``reconcile.py``) is stateless per message; what needs state is 
   still in flight.
 * **Periodically** (every ``anti_entropy_interval``, jittered), with one random neighbour per topic.
 
+What it knows, it tells (``catching_up``): a topic is being caught up on while an exchange that began
+because a link started sharing it, or because catch-up envelopes arrived, is active or queued, or while
+catch-up envelopes arrived and the round after them is pending. A periodic exchange alone does not
+count: it finds nothing almost always, and a person must not see "catching up" flicker every minute.
+
 The schedule decides, the engine acts: ``begin`` returns the opening ``Reconcile`` frame to send (or None:
 queued), and the engine passes in what it knows of its links. Time is the ``now`` argument; the random
 source is the engine's, handed in.
@@ -43,6 +48,7 @@ class CatchUp:
         self._queue: dict[bytes, list[PeerKey]] = {}
         self._debounced: dict[bytes, float] = {}                 # topic -> when to reconcile again
         self._next_round: float | None = None                    # the periodic round
+        self._catching_up: set[bytes] = set()    # topics whose active or queued exchange is not periodic
 
     def start_timers(self, now: float) -> None:
         if self._next_round is None:
@@ -55,9 +61,13 @@ class CatchUp:
             times.append(self._next_round)
         return times
 
-    def begin(self, peer: PeerKey, topic: bytes, now: float, linked: Container[PeerKey]) -> Reconcile | None:
+    def begin(self, peer: PeerKey, topic: bytes, now: float, linked: Container[PeerKey], *,
+              periodic: bool = False) -> Reconcile | None:
         """Reconcile ``topic`` with ``peer``: the opening frame to send it, or None when another linked
-        neighbour is reconciling the topic (``peer`` then waits in the queue, once)."""
+        neighbour is reconciling the topic (``peer`` then waits in the queue, once). ``periodic``: the
+        periodic round asks (it does not count as catching up)."""
+        if not periodic:
+            self._catching_up.add(topic)
         active = self._active.get(topic)
         if active is not None and active[0] != peer and active[0] in linked:
             queue = self._queue.setdefault(topic, [])
@@ -88,7 +98,13 @@ class CatchUp:
             if peer in sharing:
                 self._active[topic] = (peer, now)
                 return peer, Reconcile(topic, Reconciler(self._store, topic).initiate(int(now)))
+        self._catching_up.discard(topic)
         return None
+
+    def catching_up(self) -> frozenset[bytes]:
+        """Topics this node is catching up on now (see the module docstring): bookkeeping only, it
+        changes nothing the schedule decides."""
+        return frozenset(self._catching_up.union(self._debounced))
 
     def quiet(self, now: float, linked: Container[PeerKey]) -> list[bytes]:
         """Topics whose exchange is over by silence, or because its link is gone (``finish`` each)."""

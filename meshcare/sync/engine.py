@@ -167,7 +167,7 @@ class SyncEngine(PeerRequests):
             for topic in sorted(self._topics):
                 chosen = self._catchup.pick(self._links.sharing(topic))
                 if chosen is not None:
-                    self._start_reconcile(chosen, topic, now, out)
+                    self._start_reconcile(chosen, topic, now, out, periodic=True)
         return out
 
     def take_output(self, peer: PeerKey, max_bytes: int | None = None) -> bytes:
@@ -188,6 +188,10 @@ class SyncEngine(PeerRequests):
             link.session.dropped_frames for link in self._links.values())
         stats["dropped"] = stats["dropped_queue"] + stats.get("dropped_budget", 0)
         return stats
+
+    def catching_up(self) -> frozenset[bytes]:
+        """Topics this node is catching up on (``CatchUp.catching_up``): for "catching up / caught up"."""
+        return self._catchup.catching_up()
 
     @property
     def linked_peers(self) -> list[PeerKey]:
@@ -369,9 +373,10 @@ class SyncEngine(PeerRequests):
         elif isinstance(frame, Reconcile):
             self._on_reconcile(peer, frame, now, out)
 
-    def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
+    def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect], *,
+                         periodic: bool = False) -> None:
         """Reconcile ``topic`` with ``peer`` now, or after the neighbour reconciling it (``CatchUp``)."""
-        frame = self._catchup.begin(peer, topic, now, self._links)
+        frame = self._catchup.begin(peer, topic, now, self._links, periodic=periodic)
         if frame is not None:
             self.stats["reconcile_started"] += 1
             self._links.send(peer, frame, QueueLane.BULK, out)

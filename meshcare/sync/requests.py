@@ -48,7 +48,8 @@ class PeerRequests:
     _requested: dict[bytes, float]
     _graft_topics: set[bytes]
 
-    def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect]) -> None:
+    def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect], *,
+                         periodic: bool = False) -> None:
         raise NotImplementedError
 
     def _reconcile_progress(self, peer: PeerKey, topic: bytes, done: bool, now: float,

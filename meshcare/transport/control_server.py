@@ -106,6 +106,11 @@ class EventHub:
         self._subscribers.add(send)
         return receive
 
+    @property
+    def subscribed(self) -> bool:
+        """Someone may be listening (a subscriber that went away counts until the next publish)."""
+        return bool(self._subscribers)
+
     def publish(self, name: str, data: Data) -> None:
         """Offer an event to every subscriber. Raises LocalProtocolError if ``data`` cannot be sent."""
         problem = data_problem(data, "data") if type(data) is dict else "event data must be a dict"

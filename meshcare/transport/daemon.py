@@ -8,13 +8,15 @@ Task layout (docs/architecture.md)::
                 ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
-                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers
+                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers, snapshot
 
 What stays here: sockets, dialling and accepting, links, admission, the backstop, the one timer loop,
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
-the ``EventHub``, ``Fault`` to ``Faults``. Every node call happens on the trio thread.
+the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), each numbered
+(``seq``, which ``snapshot`` answers too), ``Fault`` to ``Faults``. The one event this shell says of its
+own is ``peer`` (a link opened or ended). Every node call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
@@ -39,16 +41,23 @@ from typing import Final
 
 import trio
 
+from ..control import requests as rq
+from ..control import results as rs
+from ..control import views as cv
+from ..control.events import Event as ControlEvent
+from ..control.names import OP_PEERS, OP_SNAPSHOT, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
-from ..errors import LinkError, RemoteProtocolError, UnknownOp
+from ..errors import LinkError, RemoteProtocolError
 from ..ids import NodeId
 from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
-                           PeerKey, PeerLost, Persist, SaveState, Started)
-from ..ops import OPS, Args, Operation, Result
+                           PeerKey, PeerLost, Persist, SaveState, Started, Tell)
+from ..ops import OPS, Op, Operation, perform
+from ..ops.events import event_of, peer_event
+from ..ops.snapshot import snapshot
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -89,7 +98,10 @@ class Daemon:
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self.events = EventHub(EVENT_BUFFER)
-        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), "status": self._status, "peers": self._peers}
+        self.event_seq = 0          # the number of the last event published (control events' ``seq``)
+        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
+                                           OP_PEERS: Op(rq.Peers, self._peers),
+                                           OP_SNAPSHOT: Op(rq.Snapshot, self._snapshot)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
@@ -231,7 +243,7 @@ class Daemon:
             if self.links.get(node) is link:
                 del self.links[node]
                 self._event(LinkClosed(node, reason, misbehaved))
-                self.events.publish("peer", {"address": links.show(address), "node_id": node.hex(), "linked": False})
+                self._publish(peer_event(links.show(address), node, False))
 
     def _output_for(self, link: Link) -> bytes:
         """Only the link currently registered under its node id takes that node's output: a replaced link's
@@ -264,7 +276,7 @@ class Daemon:
             self._event(LinkClosed(node_id, "replaced by a simultaneous connection"))
         link = Link(node_id, address, node_id, initiator, stream, channel, wake)
         self.links[node_id] = link
-        self.events.publish("peer", {"address": links.show(address), "node_id": node_id.hex(), "linked": True})
+        self._publish(peer_event(links.show(address), node_id, True))
         return link
 
     async def _timers(self) -> None:
@@ -303,7 +315,10 @@ class Daemon:
                 if link is not None:
                     link.kick()
             elif isinstance(effect, Notify):
-                self.events.publish(effect.name, effect.data)
+                self._send_event(effect.name, effect.data)
+            elif isinstance(effect, Tell):
+                if self.events.subscribed:      # (the views an event shows are built for someone only)
+                    self._publish(event_of(effect.fact, self.node, self.now()))
             elif isinstance(effect, SaveState):
                 self._writes.flush(self.now())
                 self._state_file.save(effect.state)
@@ -321,6 +336,14 @@ class Daemon:
                 self.faults.report(effect.where, effect.exception, self.now())
         self._writes.flush(self.now())
         self._timers_changed.set()
+
+    def _publish(self, event: ControlEvent) -> None:
+        self._send_event(event.NAME, event.to_data())
+
+    def _send_event(self, name: str, data: Data) -> None:
+        """Publish an event to the subscribers with its number (``seq``: what a snapshot is ordered by)."""
+        self.event_seq += 1
+        self.events.publish(name, {**data, "seq": self.event_seq})
 
     def _drop(self, effect: DropLink) -> None:
         link = self._link(effect.peer)
@@ -357,7 +380,7 @@ class Daemon:
         self._event(PeerLost(key))
 
     # ---------------------------------------------------------------------------------------------
-    # control (ControlHandler): the ops table, and the two ops about this shell
+    # control (ControlHandler): the ops table, and the three ops that need this shell
 
     async def request(self, op: str, args: Data) -> Data:
         """Perform ``op``; raises UnknownOp for an op in no table, or whatever the op raises."""
@@ -366,12 +389,10 @@ class Daemon:
     def subscribe(self) -> trio.MemoryReceiveChannel[EventItem]:
         return self.events.subscribe()
 
-    def perform(self, op: str, args: Args) -> Result:
-        """``request`` without the event loop: run one op now and carry out its effects."""
-        operation = self._ops.get(op)
-        if operation is None:
-            raise UnknownOp(f"this daemon has no operation {op!r}")
-        result, effects = operation(self.node, args, self.now())
+    def perform(self, op: str, args: Data) -> Data:
+        """``request`` without the event loop: run one op now and carry out its effects. Raises UnknownOp
+        for an op in no table, BadInput (NotFound) as the op does."""
+        result, effects = perform(self._ops, op, self.node, args, self.now())
         self._apply(effects)
         return result
 
@@ -380,24 +401,32 @@ class Daemon:
             return self.perform(op, args)
         return run
 
-    def _status(self, node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-        return {"node_id": self.identity.node_id.hex(), "name": self.identity.name,
-                "listen": f"{self.listen[0]}:{self.port}", "uptime_s": round(now - self.started, 3),
-                "links": len(self.links), "envelopes": len(self.store), "topics": len(node.plain_topics),
-                "statistics": {**node.statistics(), **self.admission.statistics(),
-                               "internal_errors": self.faults.count},
-                "wire_bytes_in": self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
-                "wire_bytes_out": self._wire[1] + sum(link.channel.wire_out for link in self.links.values())}, []
+    def _status(self, node: Node, req: rq.Status, now: float) -> tuple[rs.StatusResult, list[Effect]]:
+        return rs.StatusResult(
+            node_id=self.identity.node_id.hex(), name=self.identity.name, listen=f"{self.listen[0]}:{self.port}",
+            uptime_s=round(now - self.started, 3), links=len(self.links), envelopes=len(self.store),
+            topics=len(node.plain_topics),
+            statistics={**node.statistics(), **self.admission.statistics(), "internal_errors": self.faults.count},
+            wire_bytes_in=self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
+            wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
 
-    def _peers(self, node: Node, args: Args, now: float) -> tuple[Result, list[Effect]]:
-        peers: list[Result] = [
-            {"node_id": link.node_id.hex(), "address": links.show(link.address), "linked": True,
-             "initiator": link.initiator, "since": round(link.opened, 3),
-             "topics": len(node.engine.shared_topics(key))} for key, link in self.links.items()]
+    def _peers(self, node: Node, req: rq.Peers, now: float) -> tuple[rs.PeersResult, list[Effect]]:
+        return rs.PeersResult(peers=self._peer_views(node)), []
+
+    def _snapshot(self, node: Node, req: rq.Snapshot, now: float) -> tuple[rs.SnapshotResult, list[Effect]]:
+        """The node's part (``ops.snapshot``) with this shell's peers and the number of its last event:
+        events published after this answer are numbered higher (no effects, nothing in between)."""
+        return snapshot(node, req, now, peers=self._peer_views(node), seq=self.event_seq), []
+
+    def _peer_views(self, node: Node) -> tuple[cv.Peer, ...]:
+        """Linked peers first, then addresses known but not linked."""
+        peers = [cv.Peer(node_id=link.node_id.hex(), address=links.show(link.address), linked=True,
+                         initiator=link.initiator, since=round(link.opened, 3),
+                         topics=len(node.engine.shared_topics(key))) for key, link in self.links.items()]
         linked = {link.address for link in self.links.values()}
         for key, source in node.known.items():
             address = links.as_address(key)
             if address is not None and address not in linked:
-                peers.append({"node_id": None, "address": links.show(address), "linked": False, "source": str(source)})
-        return {"peers": peers}, []
+                peers.append(cv.Peer(node_id=None, address=links.show(address), linked=False, source=str(source)))
+        return tuple(peers)
 

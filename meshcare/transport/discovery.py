@@ -41,16 +41,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeAlias
 
 import ifaddr
 import trio
@@ -60,125 +57,16 @@ from zeroconf import (InterfaceChoice, IPVersion, NonUniqueNameException, Servic
 
 from ..errors import BadInput, DiscoveryUnavailable, LocalProtocolError
 from .backstop import Faults
+from .discovery_records import (LABEL, SERVICE_TYPE, DiscoveryEvent, DiscoveryStatistics, Found, Gone, addresses_to_advertise,
+                                advertised_properties, instance_name, new_instance_label, order_addresses,
+                                parse_found)
 
-SERVICE_TYPE = "_meshcare._tcp.local."
 RESOLVE_TIMEOUT_MS = 2000
 EVENT_BUFFER = 256
 RESOLVE_RETRIES = 3
-_LABEL = re.compile(r"[0-9a-f]{8,32}")
 # What can go wrong inside zeroconf calls: socket trouble, or zeroconf's own errors (loop blocked or
 # stopped, name conflicts). Anything else is a bug and propagates.
 _ZEROCONF_FAILURES = (OSError, zeroconf.Error)
-
-
-# --- events and statistics ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """A meshcare service was announced or changed (new addresses, a restart with a new incarnation).
-
-    ``addresses`` are IPv4 addresses to dial at ``port``, those on one of our own subnets first. The same
-    ``name`` may be reported again; treat it as an update.
-    """
-
-    name: str
-    addresses: tuple[str, ...]
-    port: int
-    version: int
-    incarnation: str
-
-
-@dataclass(frozen=True, slots=True)
-class Gone:
-    """A meshcare service said goodbye (or its records expired). A hint only: links decide liveness."""
-
-    name: str
-
-
-DiscoveryEvent: TypeAlias = Found | Gone
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryStatistics:
-    """A snapshot for the status screen and logs."""
-
-    instance_name: str
-    incarnation: str
-    registered: bool
-    advertised: tuple[str, ...]
-    found: int
-    gone: int
-    dropped: int
-    unresolved: int
-    malformed: int
-    register_failures: int
-    rescans: int
-    rescan_failures: int
-    last_error: str
-
-
-# --- pure helpers (no sockets) --------------------------------------------------------------------
-
-
-def new_instance_label(random_hex: Callable[[int], str] = secrets.token_hex) -> str:
-    """A fresh random label (16 hex digits). A daemon may keep one per boot to reuse it after a crash.
-
-    64 random bits make a clash on one LAN so unlikely (about n^2 / 2^65) that registration can skip
-    mDNS probing, which otherwise holds every start back by ~1.2 s."""
-    return random_hex(8)
-
-
-def instance_name(label: str) -> str:
-    """The service instance name for ``label``: nothing personal, nothing derived from the identity."""
-    return f"mc-{label}.{SERVICE_TYPE}"
-
-
-def advertised_properties(version: int, port: int, incarnation: str) -> dict[str, str]:
-    """The TXT record, exactly these three keys (see the module docstring: nothing else may leak)."""
-    return {"v": str(version), "port": str(port), "inc": incarnation}
-
-
-def parse_found(name: str, properties: Mapping[str, str | None], srv_port: int | None,
-                addresses: Sequence[str]) -> Found:
-    """Turn a resolved service into a ``Found``.
-
-    The SRV port wins; the TXT ``port`` is the fallback. Raises ``ValueError`` when the record is not a
-    usable meshcare announcement (missing or non-numeric ``v``, no port, no ``inc``, no address).
-    """
-    version = int(properties.get("v") or "")
-    port = srv_port or int(properties.get("port") or "")
-    incarnation = properties.get("inc") or ""
-    if not 0 <= version <= 0xFFFF or not 0 < port <= 0xFFFF:
-        raise ValueError(f"version {version} or port {port} out of range")
-    if not incarnation:
-        raise ValueError("no incarnation nonce")
-    if not addresses:
-        raise ValueError("no address")
-    return Found(name, tuple(addresses), port, version, incarnation)
-
-
-def order_addresses(addresses: Sequence[str], local: Sequence[ipaddress.IPv4Interface]) -> tuple[str, ...]:
-    """Put addresses on one of our own subnets first (those are the ones we can reach directly)."""
-    networks = [iface.network for iface in local if not iface.ip.is_loopback]
-
-    def on_our_lan(address: str) -> bool:
-        ip = ipaddress.ip_address(address)
-        return any(ip in network for network in networks)
-
-    return tuple(sorted(dict.fromkeys(addresses), key=lambda a: not on_our_lan(a)))
-
-
-def addresses_to_advertise(chosen: Sequence[str], local: Sequence[ipaddress.IPv4Interface]) -> tuple[str, ...]:
-    """Our A records: the configured addresses, else every non-loopback address (possibly none).
-
-    Loopback is advertised only when configured explicitly (``interfaces=["127.0.0.1"]`` for nodes sharing
-    one host): a peer elsewhere must never be told to dial 127.0.0.1, which would connect it to itself,
-    and such a record would linger in its cache for two minutes after our LAN address appeared.
-    """
-    if chosen:
-        return tuple(chosen)
-    return tuple(dict.fromkeys(str(iface.ip) for iface in local if not iface.ip.is_loopback))
 
 
 def local_ipv4_interfaces() -> list[ipaddress.IPv4Interface]:
@@ -227,7 +115,7 @@ class Discovery:
             raise BadInput(f"discovery port {port} is not a TCP port (1..65535)")
         if rescan_interval <= 0:
             raise BadInput(f"rescan_interval must be positive, not {rescan_interval}")
-        if instance_label is not None and not _LABEL.fullmatch(instance_label):
+        if instance_label is not None and not LABEL.fullmatch(instance_label):
             raise BadInput("instance_label must be 8 to 32 lowercase hex digits (use new_instance_label())")
         self.node_id = bytes(node_id)
         self._port = port

@@ -1,0 +1,84 @@
+"""The names of control operations and events: findable by grep, written once.
+
+The daemon dispatches by these names (an unknown one answers ``unknown-op``); ``requests.REQUESTS``,
+``results.RESULTS`` and ``events.EVENTS`` map them to their typed records. Names are contracts: new ones
+may be added, none renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["BAD_REQUEST", "EV_CALL", "EV_CALL_CHANGED", "EV_CHECKIN_CHANGED", "EV_CIRCLE", "EV_ENVELOPE", "EV_INVITE",
+           "EV_JOIN", "EV_MEMBER", "EV_NOTICE", "EV_PEER", "EV_PRESENCE", "EV_SYNC", "FAILED", "NOT_FOUND",
+           "OP_CALLS_LIST", "OP_CALL_ACCEPT", "OP_CALL_CLAIM", "OP_CALL_CREATE", "OP_CALL_OFFER", "OP_CALL_RELEASE",
+           "OP_CALL_RESOLVE", "OP_CALL_SHOW", "OP_CALL_UPDATE", "OP_CHECKIN_CREATE", "OP_CHECKIN_LIST",
+           "OP_CHECKIN_REPLY", "OP_CHECKIN_SHOW", "OP_CIRCLE_CREATE", "OP_CIRCLE_INVITE",
+           "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
+           "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_PEERS",
+           "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
+           "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+
+# --- operations -------------------------------------------------------------------------------------
+
+OP_STATUS: Final = "status"
+OP_PEERS: Final = "peers"
+OP_SUBSCRIBE: Final = "subscribe"
+OP_SNAPSHOT: Final = "snapshot"
+
+OP_CIRCLE_CREATE: Final = "circle.create"
+OP_CIRCLE_LIST: Final = "circle.list"
+OP_CIRCLE_INVITE: Final = "circle.invite"
+OP_CIRCLE_INVITES: Final = "circle.invites"
+OP_CIRCLE_REVOKE: Final = "circle.revoke"
+OP_CIRCLE_JOIN: Final = "circle.join"
+OP_CIRCLE_MEMBERS: Final = "circle.members"
+OP_CIRCLE_REMOVE: Final = "circle.remove"
+OP_CIRCLE_LEAVE: Final = "circle.leave"
+OP_CIRCLE_ROLE: Final = "circle.role"
+OP_CIRCLE_VERIFY: Final = "circle.verify"
+
+OP_CALL_CREATE: Final = "call.create"
+OP_CALLS_LIST: Final = "calls.list"
+OP_CALL_SHOW: Final = "call.show"
+OP_CALL_OFFER: Final = "call.offer"
+OP_CALL_CLAIM: Final = "call.claim"
+OP_CALL_RELEASE: Final = "call.release"
+OP_CALL_ACCEPT: Final = "call.accept"
+OP_CALL_UPDATE: Final = "call.update"
+OP_CALL_RESOLVE: Final = "call.resolve"
+
+OP_CHECKIN_CREATE: Final = "checkin.create"
+OP_CHECKIN_REPLY: Final = "checkin.reply"
+OP_CHECKIN_SHOW: Final = "checkin.show"
+OP_CHECKIN_LIST: Final = "checkin.list"
+
+OP_PRESENCE_SET: Final = "presence.set"
+OP_ROSTER: Final = "roster"
+
+OP_PLAN_SHOW: Final = "plan.show"
+OP_PLAN_EDIT: Final = "plan.edit"
+OP_PLAN_SHARE: Final = "plan.share"
+OP_PLAN_RETRACT: Final = "plan.retract"
+
+# --- events (sent after ``subscribe``) ----------------------------------------------------------------
+
+EV_PEER: Final = "peer"
+EV_ENVELOPE: Final = "envelope"
+EV_CIRCLE: Final = "circle"
+EV_CALL: Final = "call"
+EV_MEMBER: Final = "member"
+EV_INVITE: Final = "invite"
+EV_JOIN: Final = "join"
+EV_PRESENCE: Final = "presence"
+EV_SYNC: Final = "sync"
+EV_NOTICE: Final = "notice"
+EV_CALL_CHANGED: Final = "call.changed"
+EV_CHECKIN_CHANGED: Final = "checkin.changed"
+
+# --- error kinds of ``ok: false`` replies (clients treat kinds they do not know as FAILED) -------------
+
+BAD_REQUEST: Final = "bad-request"  # the request's arguments are unusable; the message says why
+UNKNOWN_OP: Final = "unknown-op"    # this daemon has no such operation (e.g. it is older than the client)
+NOT_FOUND: Final = "not-found"      # the thing the request names does not exist
+FAILED: Final = "failed"            # the daemon tried and could not; the message (or its log) says why

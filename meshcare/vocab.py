@@ -1,0 +1,141 @@
+"""The words meshcare's people and programs share: urgencies, needs, wishes, offers, roles, statuses, limits.
+
+Why one module: the circles domain checks posts against these words, the control API describes its
+arguments with them, and the CLI and the TUI offer them as choices. Written once here, they cannot drift
+apart (a TUI offering "ride" that the domain refuses). Pure and import-free on purpose, so the TUI can
+import it without loading the core.
+
+Changing a value here changes the protocol (posts carrying it are refused by older nodes) or a contract
+(docs/control.md, docs/cli.md): add to a tuple, never rename. The ``*_WORDS`` maps are the plain words a
+person reads for each value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+# --- calls for support ----------------------------------------------------------------------------
+
+#: How soon the caller needs someone.
+URGENCIES: Final = ("now", "today", "whenever")
+DEFAULT_URGENCY: Final = "today"
+#: What would help (a call may name several, or none).
+NEEDS: Final = ("listen", "company", "practical", "ride")
+#: The caller's wishes for how others act.
+CONSENTS: Final = ("no_police", "do_not_tell_others", "no_calls", "text_only")
+#: Where a step of a call's ladder goes: members the caller chose, the facilitators, the whole circle.
+LADDER_TARGETS: Final = ("chosen", "facilitators", "circle")
+#: Kinds of offer in a call's thread.
+OFFER_KINDS: Final = ("call", "come_over", "listening", "text")
+#: Where a call stands: nobody has it yet, someone has it, it is over.
+CALL_STATUSES: Final = ("open", "claimed", "resolved")
+#: Notices about one call that the daemon sends as ``call`` events.
+CALL_NOTICES: Final = ("claim_lost",)
+
+URGENCY_WORDS: Final[Mapping[str, str]] = {"now": "now", "today": "today", "whenever": "whenever someone can"}
+NEED_WORDS: Final[Mapping[str, str]] = {"listen": "someone to listen", "company": "company",
+                                        "practical": "practical help", "ride": "a ride"}
+CONSENT_WORDS: Final[Mapping[str, str]] = {"no_police": "please do not involve the police",
+                                           "do_not_tell_others": "please do not tell anyone outside this call",
+                                           "no_calls": "no phone calls, please", "text_only": "text only, please"}
+OFFER_WORDS: Final[Mapping[str, str]] = {"call": "I can call", "come_over": "I can come over",
+                                         "listening": "I can listen", "text": "I can text"}
+
+# --- check-ins ------------------------------------------------------------------------------------
+
+#: Who sees the answers to a check-in.
+CHECKIN_VISIBILITY: Final = ("facilitators", "circle")
+DEFAULT_VISIBILITY: Final = "facilitators"
+#: The answers of a check-in that names none.
+DEFAULT_OPTIONS: Final = ("doing OK", "could use a chat", "need support now")
+#: A check-in reply with this option text suggests starting a call for support.
+SUGGEST_CALL_OPTION: Final = DEFAULT_OPTIONS[-1]
+
+# --- availability ---------------------------------------------------------------------------------
+
+#: What a member says about themselves.
+PRESENCE_STATUSES: Final = ("available", "away")
+#: What the others see: what was said, or "unknown" (never said, or it expired).
+PRESENCE_STATES: Final = ("available", "away", "unknown")
+#: How long an availability without an end time holds: an evening or a night.
+DEFAULT_PRESENCE_S: Final = 12 * 3600
+
+# --- circles and membership -----------------------------------------------------------------------
+
+#: Roles in a circle; a relay carries the circle's envelopes without being able to read them.
+ROLES: Final = ("facilitator", "member", "relay")
+#: Roles of people, who take calls and say whether they are available (a relay is a node, not a person).
+PERSON_ROLES: Final = ("facilitator", "member")
+#: Roles a facilitator grants to someone already in the circle.
+GRANTED_ROLES: Final = PERSON_ROLES
+#: This node's place in a circle: in it, left it, removed from it, or waiting to be admitted.
+CIRCLE_STATUSES: Final = ("member", "left", "removed", "joining")
+#: A request to join: still waiting for a member to come online, or refused (``REFUSAL_REASONS``).
+JOIN_STATUSES: Final = ("waiting", "refused")
+#: Why a member's node refused a join request.
+REFUSAL_REASONS: Final = ("used", "revoked", "expired", "invalid")
+
+# --- what a subscribed client is told (control events) -------------------------------------------
+
+#: How a circle's membership changed (``member`` events).
+MEMBER_CHANGES: Final = ("joined", "left", "removed", "role")
+#: What happened to an invite (``invite`` events).
+INVITE_CHANGES: Final = ("used", "revoked")
+#: The answer to this node's request to join a circle (``join`` events).
+JOIN_OUTCOMES: Final = ("welcome", "refused")
+#: Where this node stands with a circle's sync (``sync`` events).
+SYNC_STATES: Final = ("catching_up", "caught_up")
+#: Notices for the person (``notice`` events): this node was removed from a circle; someone joined under
+#: the name of a member who left or was removed, with another key.
+NOTICES: Final = ("removed", "key_changed")
+#: How a call changed (``call.changed`` events), and which parts of it changed (``plans``: the support
+#: plans its thread shows).
+CALL_CHANGES: Final = ("new", "updated", "resolved", "gone")
+CALL_PARTS: Final = ("status", "claim", "offers", "updates", "step", "reach", "followup", "plans")
+#: How a check-in changed (``checkin.changed`` events); ``asked``: who it asks changed (someone joined
+#: or left the circle), so who has not answered changed.
+CHECKIN_CHANGES: Final = ("new", "reply", "tally", "asked", "gone")
+
+# --- support plans --------------------------------------------------------------------------------
+
+#: The parts of a support plan.
+PLAN_FIELDS: Final = ("helps", "avoid", "contact", "other")
+#: With whom a plan is shared: whoever has one call, or the whole circle.
+SHARE_TARGETS: Final = ("call", "circle")
+
+# --- limits (characters are counted with len(), not bytes) ----------------------------------------
+
+MAX_NAME: Final = 64                  # a circle's or a member's name
+MAX_CALL_TEXT: Final = 4000
+MAX_REACH: Final = 500
+MAX_CONSENT_NOTE: Final = 500
+MAX_LADDER_STEPS: Final = 5
+MAX_LADDER_AFTER: Final = 1440        # minutes: a ladder spans at most one day
+MAX_STEP_MEMBERS: Final = 50
+MAX_OFFER_TEXT: Final = 2000
+MAX_UPDATE_TEXT: Final = 4000
+MAX_PROMPT: Final = 1000
+MIN_OPTIONS: Final = 2
+MAX_OPTIONS: Final = 6
+MAX_OPTION_TEXT: Final = 60
+MAX_REPLY_TEXT: Final = 2000
+MAX_PRESENCE_CAP: Final = 20          # calls a member takes at a time
+MAX_PLAN_FIELD: Final = 2000
+#: Calls, check-ins, invites, offers and shares are named by at least this many hex digits of their id.
+MIN_ID_PREFIX: Final = 4
+#: Longest reference (a name or the start of an id) a request may carry.
+MAX_REF: Final = 256
+#: Longest invite token text (``MC1`` + base32, spaces and line breaks included).
+MAX_TOKEN: Final = 8192
+MIN_RETENTION_DAYS: Final = 1
+MAX_RETENTION_DAYS: Final = 365
+DEFAULT_RETENTION_DAYS: Final = 30
+MAX_ROTATE_DAYS: Final = 365          # 0: rotate only when the membership changes
+DEFAULT_ROTATE_DAYS: Final = 7
+MAX_INVITE_HOURS: Final = 24 * 30
+DEFAULT_INVITE_HOURS: Final = 24
+#: Open invites a circle may have at a time.
+MAX_OPEN_INVITES: Final = 64
+#: Latest unix time (seconds) anything may carry: a signed 64-bit integer.
+TIME_MAX: Final = 2**63 - 1
