@@ -2,13 +2,8 @@
 
 Theory of operation
 -------------------
-Every command here is a thin client of one (sometimes two) control operations of the running daemon
-(``meshcare/ops/``) through the typed requests of ``meshcare.control`` (docs/control.md; this module
-imports nothing of the core): it turns flags into a request, asks, and prints either words for people
-from the typed result or, with ``--json``, the daemon's result dict as it is (keys may be added here, never renamed: docs/cli.md is the
-contract). argparse checks what it can (choices, formats: bad usage exits 2); the request checks its
-arguments' types and bounds before it is sent, and the daemon resolves names and id prefixes and checks
-the rest: a bad argument or a refusal exits 1 with a message in plain words. The pure helpers
+Every command here is a thin client of the daemon's control operations, as ``cli/common.py`` describes
+(typed requests, words for people or ``--json``, exit codes 1 and 2). The pure helpers
 (``plan_template`` / ``parse_plan_text``) are unit-tested without a daemon. Calls for support,
 check-ins and availability are in ``calls``; what both share is in ``common``.
 """

@@ -10,6 +10,15 @@ Showing: ``when`` (a unix time in local time), ``short`` (an id's first 8 charac
 at most N characters), ``named`` (a member by name, "you" or "nobody"). Reading: argparse types that raise
 ``ArgumentTypeError`` so bad usage exits 2. Making: ``add_command`` adds one command with ``--json``, a description
 and an example, wrapped by ``_Formatter``.
+
+Every command is a thin client of one (sometimes two) control operations of the running daemon
+(``meshcare/ops/``) through the typed requests of ``meshcare.control`` (docs/control.md; the command
+modules import nothing of the core): it turns flags into a request, asks, and prints either words for
+people from the typed result or, with ``--json``, the daemon's result dict as it is (keys may be added,
+never renamed: docs/cli.md is the contract). argparse checks what it can (choices, formats: bad usage
+exits 2); the request checks its arguments' types and bounds before it is sent, and the daemon resolves
+names and id prefixes and checks the rest: a bad argument or a refusal exits 1 with a message in plain
+words.
 """
 
 from __future__ import annotations
