@@ -194,3 +194,30 @@ def test_two_posts_at_one_seq_by_a_member_are_dropped_everywhere_whichever_came_
         c.purge_unacceptable()
         assert not {one.id, other.id} & set(c.content_ids())
         assert c.equivocations[n.me("M")] >= 1
+
+
+@pytest.mark.parametrize("refused", ["lamport", "epoch"])
+def test_a_second_post_at_one_seq_refused_on_its_own_drops_nothing_whichever_came_first(refused: str) -> None:
+    """Found by the hostile model test: a copy with a lamport over the cap, seen *before* the valid one,
+    was rejected with no pair known, so that node kept the valid post; nodes that saw the valid one first
+    dropped both. A copy no node would accept on its own must decide nothing, in either order."""
+    n = Net("F", "A", "B", "M").setup()
+    m = n.circles["M"]
+    seq, prev = m.chains.top(n.me("M"))
+    good = _forge_post(m, seq=seq + 1, prev=prev)
+    if refused == "lamport":
+        bad = _forge_post(m, seq=seq + 1, prev=prev, lamport=LAMPORT_CAP + 1)
+    else:                                   # an epoch M was never given a key in: a made-up number
+        f = n.circles["F"]
+        known = set(f.roster.epochs)
+        made_up = next(e for e in range(ms.ROSTER_LIMIT + 1, ms.ROSTER_LIMIT + 100) if e not in known)
+        bad = env.seal(signing_key=m.identity.signing_key, topic=m.topic, epoch=made_up, key=os.urandom(32),
+                       seq=seq + 1, lamport=good.lamport, created=T, expires=T + DAY,
+                       plaintext=pack({"k": "presence", "status": "away"}), prev=prev)
+    verdicts = {"A": n.give("A", [good, bad]), "B": n.give("B", [bad, good])}
+    for name in "AB":
+        c = n.circles[name]
+        c.purge_unacceptable()
+        assert good.id in c.content_ids(), (name, verdicts[name])
+        assert bad.id not in c.content_ids()
+        assert c.verdict(bad, T) is not Verdict.ACCEPT

@@ -17,9 +17,10 @@ created more than ``FUTURE_SLACK`` ahead of our clock; the daemon keeps it aside
 ``DROP`` (an equivocated post: not stored, not charged, since an honest peer may forward one copy).
 Bounds no author chooses around: a post's lamport is at most ``LAMPORT_CAP``, its ``expires`` at most
 ``created`` + the circle's retention + ``EXPIRY_SLACK``, and it is refused once older than the retention;
-roster operations never expire. Two posts of a member at one seq are equivocation: both dropped on every
-node, whichever came first, and counted (``equivocations``); a departed author's are judged by the chain
-its departure named. See chains.py and docs/protocol.md, "Chains and equivocation".
+roster operations never expire. Two posts of a member at one seq, each acceptable on its own, are
+equivocation: both dropped on every node, whichever came first, and counted (``equivocations``); a
+second one refused on its own is refused and counted, and drops nothing, as on a node that saw it first;
+a departed author's are judged by the chain its departure named. See chains.py and docs/protocol.md, "Chains and equivocation".
 """
 
 from __future__ import annotations
@@ -140,7 +141,16 @@ class Circle(Writing):
         held = self.chains.of(e.author).get(e.seq)
         if held is not None and held[0] != e.id:
             # two posts at one (author, seq): neither stays, on any node, whichever came first here (keeping
-            # the first would let nodes disagree for ever); the held one goes at the next purge
+            # the first would let nodes disagree for ever); the held one goes at the next purge. Only if
+            # this one would be accepted on its own: one refused on its own (a lamport over the cap, a key
+            # its author never had) is refused on every node that sees it first too, so letting it drop
+            # the held post would make the outcome depend on arrival order; one that cannot be judged yet
+            # waits, and is judged again (and then drops both) once it can
+            alone = self._post_verdict(e, now)
+            if alone is not Verdict.ACCEPT:
+                if alone is Verdict.REJECT:
+                    self.chains.record_equivocation(e)
+                return alone
             self.chains.record_equivocation(e)
             self._equivocated[(e.author, e.seq)] = None
             while len(self._equivocated) > MAX_EQUIVOCATED:
