@@ -353,3 +353,28 @@ def test_arbitrary_well_framed_objects_raise_only_remote_protocol_error(role, ob
         conn.receive_data(hello + b"".join(raw(o) for o in objs))
     except RemoteProtocolError:
         pass
+
+
+_ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=3)
+    | st.binary(max_size=3) | st.tuples(st.integers()) | st.sets(st.integers(), max_size=2),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=2) | st.integers() | st.binary(max_size=2), inner, max_size=3),
+    max_leaves=12)
+
+
+@given(_ANY_VALUE)
+def test_data_problem_agrees_with_its_path_naming_slow_path(value: object) -> None:
+    """The check runs a fast pass and names the path only for data that fails: the two must agree on
+    every value, or a bad event would pass (or a good one be refused) without the message saying why."""
+    problem = control.data_problem(value, "data")
+    assert (problem is None) == (control._explain(value, "data") is None)
+    assert problem == control._explain(value, "data")
+
+
+def test_data_problem_refuses_nesting_past_the_limit_in_both_passes() -> None:
+    deep: object = 1
+    for _ in range(control.MAX_DEPTH + 1):
+        deep = [deep]
+    problem = control.data_problem({"a": deep}, "data")
+    assert problem is not None and "nested more than" in problem

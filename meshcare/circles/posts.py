@@ -62,24 +62,29 @@ THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update"
 Fault = type[RemoteProtocolError] | type[BadInput]
 
 
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """Where a value sits in a body ("call: 'ladder'[1]"), for the message, and whose fault a bad value
-    is, for the error class: every check raises the right error itself, nothing is translated later."""
+class _Bad(Exception):
+    """A value that breaks the rules, on its way up to ``validate`` (or ``make_post``): each record and
+    list it passes through adds where it sat, and ``validate`` raises it as the caller's ``fault``.
 
-    path: str
-    fault: Fault
+    Nothing is built for the message until a check fails: the checks run for every field of every post
+    a node opens, and building a location per field there (an object and an f-string each) cost a node
+    catching up about a tenth of its opening rate (docs/benchmarks.md, section 9)."""
 
-    def at(self, suffix: str) -> _Where:
-        return _Where(self.path + suffix, self.fault)
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path: list[str] = []            # innermost first
 
-    def fail(self, problem: str) -> RemoteProtocolError | BadInput:
-        return self.fault(f"{self.path} {problem}")
+    def at(self, part: str | int) -> _Bad:
+        self.path.append(f"[{part}]" if isinstance(part, int) else f": {part!r}")
+        return self
+
+    def raised_as(self, root: str, fault: Fault) -> RemoteProtocolError | BadInput:
+        return fault(f"{root}{''.join(reversed(self.path))} {self.problem}")
 
 
-Check = Callable[[_Where, object], Any]
-"""Checks one value (``where`` names it in the error and says whose fault it is) and returns its
-normalised form."""
+Check = Callable[[object], Any]
+"""Checks one value and returns its normalised form; raises ``_Bad`` saying what is wrong with it."""
 
 _REQUIRED: Final = object()
 
@@ -111,10 +116,13 @@ def make_post(id: bytes, author: bytes, created: int, lamport: int, kind: str, b
 
     Raises RemoteProtocolError (bad id sizes, negative clocks, or anything ``validate`` rejects).
     """
-    _id(_Where("post id", RemoteProtocolError), id)
-    _id(_Where("post author", RemoteProtocolError), author)
-    _int(0, TIME_MAX)(_Where("post created", RemoteProtocolError), created)
-    _int(0, TIME_MAX)(_Where("post lamport", RemoteProtocolError), lamport)
+    for root, check, value in (("post id", _id, id), ("post author", _id, author),
+                               ("post created", _int(0, TIME_MAX), created),
+                               ("post lamport", _int(0, TIME_MAX), lamport)):
+        try:
+            check(value)
+        except _Bad as bad:
+            raise bad.raised_as(root, RemoteProtocolError) from None
     return Post(id, author, created, lamport, kind, validate(kind, body))
 
 
@@ -124,87 +132,97 @@ def opaque_reply(checkin: bytes) -> dict[str, Any]:
     Only the membership layer builds these, from the check-in id it can see; ``validate`` rejects
     ``option: None`` from the wire. Raises RemoteProtocolError if ``checkin`` is not a 32-byte id.
     """
-    return {"checkin": _id(_Where("checkin_reply: 'checkin'", RemoteProtocolError), checkin), "option": None,
-            "text": ""}
+    try:
+        return {"checkin": _id(checkin), "option": None, "text": ""}
+    except _Bad as bad:
+        raise bad.raised_as("checkin_reply: 'checkin'", RemoteProtocolError) from None
 
 
 def _text(lo: int, hi: int, *, multiline: bool = True) -> Check:
     """Text cleaned of control and bidi characters (``text.clean``) before its length is checked: a
     post carrying ESC sequences, ``\\r`` or overrides is accepted with them removed, so every node reads
     the same, harmless text. Over-long text is still refused (cleaning never cuts here)."""
-    def check(where: _Where, value: object) -> str:
+    def check(value: object) -> str:
         if not isinstance(value, str):
-            raise where.fail(f"must be text, got {type(value).__name__}")
+            raise _Bad(f"must be text, got {type(value).__name__}")
         if len(value) > hi:
-            raise where.fail(f"must be {lo} to {hi} characters, got {len(value)}")
+            raise _Bad(f"must be {lo} to {hi} characters, got {len(value)}")
         value = clean(value, hi, multiline=multiline)
         if not lo <= len(value) <= hi:
-            raise where.fail(f"must be {lo} to {hi} characters, got {len(value)}")
+            raise _Bad(f"must be {lo} to {hi} characters, got {len(value)}")
         if lo > 0 and not value.strip():
-            raise where.fail("must not be blank")
+            raise _Bad("must not be blank")
         return value
     return check
 
 
 def _int(lo: int, hi: int) -> Check:
-    def check(where: _Where, value: object) -> int:
+    def check(value: object) -> int:
         if type(value) is not int:  # bool is an int subclass; it is not a number here
-            raise where.fail(f"must be an integer, got {type(value).__name__}")
+            raise _Bad(f"must be an integer, got {type(value).__name__}")
         if not lo <= value <= hi:
-            raise where.fail(f"must be between {lo} and {hi}, got {value}")
+            raise _Bad(f"must be between {lo} and {hi}, got {value}")
         return value
     return check
 
 
 def _enum(choices: tuple[str, ...]) -> Check:
-    def check(where: _Where, value: object) -> str:
+    def check(value: object) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise where.fail(f"must be one of {', '.join(choices)}; got {value!r}")
+            raise _Bad(f"must be one of {', '.join(choices)}; got {value!r}")
         return value
     return check
 
 
-def _id(where: _Where, value: object) -> bytes:
+def _id(value: object) -> bytes:
     if not isinstance(value, bytes) or len(value) != ID_SIZE:
         got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
-        raise where.fail(f"must be a {ID_SIZE}-byte id, got {got}")
+        raise _Bad(f"must be a {ID_SIZE}-byte id, got {got}")
     return value
 
 
 def _nullable(inner: Check) -> Check:
-    def check(where: _Where, value: object) -> Any:
-        return None if value is None else inner(where, value)
+    def check(value: object) -> Any:
+        return None if value is None else inner(value)
     return check
 
 
 def _distinct_list(item: Check, lo: int, hi: int) -> Check:
-    def check(where: _Where, value: object) -> list[Any]:
+    def check(value: object) -> list[Any]:
         if not isinstance(value, list):
-            raise where.fail(f"must be a list, got {type(value).__name__}")
+            raise _Bad(f"must be a list, got {type(value).__name__}")
         if not lo <= len(value) <= hi:
-            raise where.fail(f"must have {lo} to {hi} items, got {len(value)}")
-        out = [item(where.at(f"[{i}]"), v) for i, v in enumerate(value)]
+            raise _Bad(f"must have {lo} to {hi} items, got {len(value)}")
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(item(v))
+            except _Bad as bad:
+                raise bad.at(i) from None
         if len(set(out)) != len(out):
-            raise where.fail("must not repeat an item")
+            raise _Bad("must not repeat an item")
         return out
     return check
 
 
-def _record(what: _Where, value: object, fields: Mapping[str, tuple[Check, Any]]) -> dict[str, Any]:
+def _record(value: object, fields: Mapping[str, tuple[Check, Any]]) -> dict[str, Any]:
     """Check a str-keyed dict against ``fields`` (name -> (check, default factory or _REQUIRED))."""
     if not isinstance(value, dict):
-        raise what.fail(f"must be a map, got {type(value).__name__}")
+        raise _Bad(f"must be a map, got {type(value).__name__}")
     for key in value:
         if not isinstance(key, str):
-            raise what.fail(f"has a non-text key {key!r}")
+            raise _Bad(f"has a non-text key {key!r}")
         if key not in fields:
-            raise what.fail(f"has unknown field {key!r}")
+            raise _Bad(f"has unknown field {key!r}")
     out: dict[str, Any] = {}
     for name, (check, default) in fields.items():
         if name in value:
-            out[name] = check(what.at(f": {name!r}"), value[name])
+            try:
+                out[name] = check(value[name])
+            except _Bad as bad:
+                raise bad.at(name) from None
         elif default is _REQUIRED:
-            raise what.fail(f"is missing required field {name!r}")
+            raise _Bad(f"is missing required field {name!r}")
         else:
             out[name] = default()
     return out
@@ -238,32 +256,37 @@ def default_ladder() -> list[dict[str, Any]]:
     return [{"after": 0, "to": "circle", "members": []}]
 
 
-def _ladder(where: _Where, value: object) -> list[dict[str, Any]]:
+def _ladder(value: object) -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        raise where.fail(f"must be a list, got {type(value).__name__}")
+        raise _Bad(f"must be a list, got {type(value).__name__}")
     if not 1 <= len(value) <= MAX_LADDER_STEPS:
-        raise where.fail(f"must have 1 to {MAX_LADDER_STEPS} steps, got {len(value)}")
-    steps = [_record(where.at(f"[{i}]"), v, _STEP_FIELDS) for i, v in enumerate(value)]
+        raise _Bad(f"must have 1 to {MAX_LADDER_STEPS} steps, got {len(value)}")
+    steps = []
+    for i, v in enumerate(value):
+        try:
+            steps.append(_record(v, _STEP_FIELDS))
+        except _Bad as bad:
+            raise bad.at(i) from None
     if steps[0]["after"] != 0:
-        raise where.fail("must start with a step after 0 minutes (where the call goes first)")
+        raise _Bad("must start with a step after 0 minutes (where the call goes first)")
     for i, step in enumerate(steps):
         if i and step["after"] <= steps[i - 1]["after"]:
             before = steps[i - 1]["after"]
-            raise where.at(f"[{i}]: 'after'").fail(f"must be later than the step before ({before})")
+            raise _Bad(f"must be later than the step before ({before})").at("after").at(i)
         if step["to"] == "chosen" and not step["members"]:
-            raise where.at(f"[{i}]").fail("goes to chosen members but names none")
+            raise _Bad("goes to chosen members but names none").at(i)
         if step["to"] != "chosen" and step["members"]:
-            raise where.at(f"[{i}]").fail(f"goes to {step['to']} and must not name members")
+            raise _Bad(f"goes to {step['to']} and must not name members").at(i)
     return steps
 
 
-def _options(where: _Where, value: object) -> list[str]:
-    out: list[str] = _distinct_list(_text(1, MAX_OPTION_TEXT, multiline=False), MIN_OPTIONS, MAX_OPTIONS)(where, value)
+def _options(value: object) -> list[str]:
+    out: list[str] = _distinct_list(_text(1, MAX_OPTION_TEXT, multiline=False), MIN_OPTIONS, MAX_OPTIONS)(value)
     return out
 
 
-def _plan(where: _Where, value: object) -> dict[str, Any]:
-    return _record(where, value, {name: (_text(0, MAX_PLAN_FIELD), _empty_text) for name in PLAN_FIELDS})
+def _plan(value: object) -> dict[str, Any]:
+    return _record(value, {name: (_text(0, MAX_PLAN_FIELD), _empty_text) for name in PLAN_FIELDS})
 
 
 _ID: Final = (_id, _REQUIRED)
@@ -316,7 +339,10 @@ def validate(kind: str, body: object, *, fault: Fault = RemoteProtocolError) -> 
     schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
     if schema is None:
         raise fault(f"unknown post kind {kind!r}")
-    out = _record(_Where(kind, fault), body, schema)
+    try:
+        out = _record(body, schema)
+    except _Bad as bad:
+        raise bad.raised_as(kind, fault) from None
     if kind == "plan_share" and out["to"] == "call" and out["call"] is None:
         raise fault("plan_share is shared with a call but names none")
     return out

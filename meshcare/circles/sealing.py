@@ -56,9 +56,11 @@ class Draft:
     facilitators: frozenset[bytes]          # the circle's facilitators now (a check-in's reply key goes to them)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Received:
-    """A received post's outer map, with what its (signature-checked) envelope says."""
+    """A received post's outer map, with what its (signature-checked) envelope says. Read-only by
+    convention, not frozen: one is made per post opened, and a frozen dataclass's ``__init__`` (a
+    ``object.__setattr__`` per field) costs several times a plain one's there."""
 
     id: bytes
     author: bytes
@@ -69,9 +71,9 @@ class Received:
     caller_of: Callable[[bytes], bytes | None]   # the author of a call's envelope held here, or None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Opened:
-    """The post's body fields (for posts.validate) and the keys it taught."""
+    """The post's body fields (for posts.validate) and the keys it taught. Not frozen, as ``Received``."""
 
     fields: dict[str, Any]
     learned: tuple[Learned, ...] = ()

@@ -157,7 +157,33 @@ def data_problem(value: object, where: str) -> str | None:
     """Why ``value`` is not plain msgpack data (see the module docstring), or None if it is.
 
     Iterative, so hostile nesting cannot exhaust the Python stack; the answer names the offending path.
+    The path is worked out only for data that fails: every event and message is checked, and naming
+    the path of every value on the way cost more than the check itself.
     """
+    return None if _plain(value) else _explain(value, where)
+
+
+def _plain(value: object) -> bool:
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if type(item) is dict:
+            if depth >= MAX_DEPTH:
+                return False
+            for key, sub in item.items():
+                if type(key) is not str:
+                    return False
+                stack.append((sub, depth + 1))
+        elif type(item) is list:
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((sub, depth + 1) for sub in item)
+        elif not _scalar_ok(item):
+            return False
+    return True
+
+
+def _explain(value: object, where: str) -> str | None:
     stack: list[tuple[object, str, int]] = [(value, where, 0)]
     while stack:
         item, path, depth = stack.pop()

@@ -60,7 +60,7 @@ from .topology import build
 from .world import World
 
 if TYPE_CHECKING:
-    from .runner import SimConfig
+    from .config import SimConfig
 
 CIRCLE: Final = "sim circle"
 PHASE_LIMIT: Final = 600.0      # virtual seconds a phase may take before the run moves on (not finished)

@@ -15,7 +15,7 @@ import argparse
 import json
 from typing import Any
 
-from .runner import GOSSIP, SCENARIOS, SimConfig, simulate
+from .config import GOSSIP, SCENARIOS, SimConfig
 from .topology import DEFAULT_BRIDGES, DEFAULT_DEGREE, DEFAULT_SAMPLE, KINDS
 
 HELP = ("simulate N nodes over the real sync engine (or, with --scenario circle, N real nodes running one "
@@ -214,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
     A delivery ratio below 1 is a finding, not a failure of the command: scripts read ``completed`` and
     ``delivery_ratio``. Bad flags raise BadInput (exit 1 through the CLI's error handling).
     """
+    from .runner import simulate      # the simulator and the node: only when a simulation runs
     result = simulate(config_from_args(args))
     if args.json:
         print(json.dumps(result, sort_keys=True))
