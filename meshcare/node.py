@@ -15,7 +15,13 @@ Theory of operation
   shows were never acceptable (``DeleteEnvelopes``), held envelopes it now accepts (``Released``). It
   loops until nothing changes, at the end of the ``handle`` or ``handle_deadline`` that caused it.
 * **Writing.** Ops and duties build envelopes through the registry and report them as ``Authored``:
-  the engine persists (``Persist``, fsynced) and gossips them, and the state that counted them is saved.
+  the engine persists (``Persist``, fsynced) and gossips them. The local state that counts them (this
+  node's seq and prev per circle) is *not* rewritten for each: the store holds the node's own envelopes
+  and ``Registry.next_link`` continues after the higher of the saved seq and the chain the store
+  rebuilds at start-up. The state only has to be on disk before one of those envelopes can leave the
+  store, so ``SaveState`` goes out first in front of any ``ExpireEnvelopes``, ``DeleteEnvelopes`` or
+  ``DeleteTopic`` while a count is unsaved (rewriting the whole file, with an fsync, a rename and a
+  directory fsync, on every post was a third of a post's cost: docs/benchmarks.md, section 10).
 * **Timers** (``next_deadline`` / ``handle_deadline``): the engine's, the circles' duties
   (``duties.py``), a ripple waiting after a fault, held envelopes from a fast clock, the retention
   sweep (expired envelopes; circles this node left are deleted), and the change summaries.
@@ -140,6 +146,7 @@ class Node:
         self._next_sweep = 0.0                     # at the first timer, then every SWEEP_INTERVAL
         self._now = 0.0                            # the latest time an event or deadline was handled at
         self._pending: list[Effect] = []           # found outside handle (planning): out with the next call
+        self._counts_unsaved = False               # own envelopes counted since the last SaveState
         self._paths = _Paths()
 
     @property
@@ -302,6 +309,13 @@ class Node:
             self._engine(sync.Published(envelope), now, out)
             in_circles = in_circles or topic not in self.plain_topics
         if in_circles:
+            self._counts_unsaved = True            # the store holds them; saved before any can leave it
+
+    def _save_counts_first(self, out: list[Effect]) -> None:
+        """Before an effect that deletes envelopes: the state that counted this node's own goes to disk
+        first, so a seq is never used twice even once the envelopes that showed it are gone."""
+        if self._counts_unsaved:
+            self._counts_unsaved = False
             out.append(SaveState(self.state))
 
     def _sync_topics(self, now: float, out: list[Effect]) -> None:
@@ -354,6 +368,7 @@ class Node:
                 self.changes.touch(topic)
         if purged:
             out.append(Log("info", f"deleting {len(purged)} envelopes a roster change showed were not acceptable"))
+            self._save_counts_first(out)
             out.append(DeleteEnvelopes(tuple(purged)))
         released = self.registry.take_released(int(now))
         if released:
@@ -418,6 +433,7 @@ class Node:
     def _sweep(self, now: float, out: list[Effect]) -> None:
         """Retention: expired envelopes leave the store and the circles; circles this node left go."""
         t = int(now)
+        self._save_counts_first(out)
         out.append(ExpireEnvelopes(t))
         self.registry.expire(t)
         self.changes.touch_all()

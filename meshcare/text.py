@@ -42,6 +42,15 @@ def clean(text: str, limit: int, *, multiline: bool = True) -> str:
     """``text`` without control characters, cut to ``limit`` characters. Newlines are kept when
     ``multiline`` (runs of more than two collapse to two), tabs become a space; every other control or
     bidi character is removed. Never raises: what is unsafe is dropped, not refused."""
+    if len(text) <= limit and text.isprintable():
+        # every character printable (no control, format, separator other than the space, surrogate,
+        # private or unassigned one): nothing to drop. The common case, and a character-by-character
+        # look-up was most of the cost of opening a post (docs/benchmarks.md, section 10)
+        return text
+    return _clean_each(text, limit, multiline)
+
+
+def _clean_each(text: str, limit: int, multiline: bool) -> str:
     out: list[str] = []
     newlines = 0
     for ch in text:

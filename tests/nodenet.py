@@ -42,6 +42,8 @@ class NodeNet:
         self.events: dict[str, list[tuple[str, dict[str, Any]]]] = {name: [] for name in names}
         self.faults: dict[str, list[Fault]] = {name: [] for name in names}
         self.logs: dict[str, list[str]] = {name: [] for name in names}
+        #: every effect's type, in the order each node's were carried out (what happened before what)
+        self.applied: dict[str, list[type]] = {name: [] for name in names}
         self._by_id = {bytes(identity.node_id): name for name, identity in self.identities.items()}
         self._queue: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
@@ -112,6 +114,7 @@ class NodeNet:
     def apply(self, name: str, effects: Sequence[Effect]) -> None:
         store = self.stores[name]
         for effect in effects:
+            self.applied[name].append(type(effect))
             if isinstance(effect, Persist):
                 store.add(list(effect.envelopes), int(self.now))
             elif isinstance(effect, OutputReady):

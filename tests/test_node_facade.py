@@ -13,6 +13,9 @@ from meshcare.envelope import Envelope
 from meshcare.ids import TopicId
 from meshcare.ranges import KEY_MAX, KEY_MIN
 
+from meshcare.node_events import ExpireEnvelopes, SaveState
+from meshcare.ops import perform
+
 from .nodenet import NodeNet
 
 CIRCLE = "Elm St"
@@ -50,7 +53,7 @@ def test_a_circle_runs_between_nodes_joined_only_through_the_facade() -> None:
     net.run_until(lambda: net.op("cat", "call.show", call=call)["call"]["reached"] == 2)   # receipts (duties)
     assert ("circle", {"circle": topic.hex(), "author": net.key("cat").hex(), "id": call, "roster": False}) \
         in net.events["ann"]
-    assert net.saved["cat"].seq[topic] >= 1                  # the state that counted the call was saved
+    assert net.nodes["cat"].state.seq[topic] >= 1            # counted (saved before any of it could go)
 
     assert net.op("bob", "call.claim", call=call)["have_it"] is True
     net.run_until(lambda: net.op("ann", "call.show", call=call)["call"]["claimer"] == net.key("bob").hex())
@@ -126,3 +129,40 @@ def test_a_fault_in_one_duty_postpones_that_duty_only_and_comes_out_as_a_fault()
     assert net.op("bob", "call.show", call=first)["call"]["reached"] == 1
     assert len(net.faults["ann"]) == len(attempts)
 
+
+
+def test_posts_do_not_rewrite_the_state_file_but_it_is_saved_before_any_own_envelope_expires() -> None:
+    """The store keeps this node's own envelopes, and the next seq continues after them; the state file
+    is rewritten only when one of them could leave the store. Across a restart after the expiry, no
+    seq is used twice (another node would take the second envelope for equivocation)."""
+    net = NodeNet("ann", "bob")
+    net.start("ann")
+    net.op("ann", "circle.create", name=CIRCLE, retention_days=1)
+    net.start("bob", ["ann"])
+    token = net.op("ann", "circle.invite", circle=CIRCLE)["token"]
+    net.op("bob", "circle.join", token=token)
+    net.run_until(lambda: members(net, "ann") == members(net, "bob") == {"ann", "bob"})
+    topic = net.nodes["ann"].registry.find(CIRCLE).topic
+    net.run(700)                                     # a sweep with nothing new to count
+    saved_before = net.saved["ann"].seq.get(topic, 0)
+
+    result, effects = perform(net.ops, "call.create", net.nodes["ann"],
+                              {"circle": CIRCLE, "text": "could someone call me"}, net.now)
+    net.apply("ann", effects)
+    assert not any(isinstance(e, SaveState) for e in effects)          # no rewrite per post
+    used = net.nodes["ann"].state.seq[topic]
+    assert used > saved_before and net.saved["ann"].seq.get(topic, 0) == saved_before
+
+    start = len(net.applied["ann"])
+    net.run(2 * 86_400)                              # the call expires and the sweep deletes it
+    kinds = [k for k in net.applied["ann"][start:] if k in (SaveState, ExpireEnvelopes)]
+    assert kinds[:2] == [SaveState, ExpireEnvelopes]                 # counted before anything is deleted
+    assert not net.stores["ann"].has(bytes.fromhex(result["call"]["id"]))
+    assert net.saved["ann"].seq[topic] >= used
+
+    net.restart("ann", ["bob"])
+    again = net.op("ann", "call.create", circle=CIRCLE, text="and again tonight")["call"]["id"]
+    assert net.nodes["ann"].state.seq[topic] > used
+    net.run_until(lambda: again in call_ids(net, "bob"))
+    assert not net.nodes["bob"].registry.circles[topic].equivocations
+    assert not any(net.faults.values())

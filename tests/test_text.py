@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meshcare.text import LOG_LIMIT, clean, for_log, for_terminal
+from meshcare import text as text_module
 
 
 def _has_control(s: str, allow_newline: bool) -> bool:
@@ -43,3 +44,11 @@ def test_for_terminal_and_for_log_leave_no_control_character(text: str) -> None:
 def test_for_log_says_how_much_was_cut() -> None:
     assert for_log("a" * 200_000).endswith("…(+199800 chars)")
     assert for_log("forged\nINFO root: all good") == "forged\\x0aINFO root: all good"
+
+
+@given(st.text() | st.text(st.characters(codec="utf-8"), max_size=80) | st.sampled_from(
+    ["plain words", "caf\u00e9 \u2014 ok", "a\u00a0b", "zero\u200dwidth", "emoji \U0001f91d", "x" * 301]),
+       st.integers(min_value=1, max_value=300), st.booleans())
+def test_the_fast_path_of_clean_answers_what_the_character_walk_does(text: str, limit: int, multiline: bool) -> None:
+    """``clean`` returns printable text as it is; that shortcut must never keep what the walk drops."""
+    assert clean(text, limit, multiline=multiline) == text_module._clean_each(text, limit, multiline)

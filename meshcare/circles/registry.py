@@ -85,6 +85,7 @@ class Registry:
         self.release_at: float | None = None   # when a held envelope from a fast clock becomes acceptable
         self.purge_due = False                 # an equivocation was found: the node runs the purge
         self._views: dict[bytes, View] = {}
+        self._call_folds: dict[bytes, cl.CallsFold] = {}     # topic -> its calls, folded thread by thread
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
         # lobby topic -> (lobby, circle) of every served invite, and what it was computed from (the time
         # and each circle's roster object: a roster is refolded into a new object, never changed in place)
@@ -121,6 +122,7 @@ class Registry:
         self.state.seq.pop(topic, None)
         self.state.prev.pop(topic, None)
         self._views.pop(topic, None)
+        self._call_folds.pop(topic, None)
 
     def _join_lobby(self, token: Token, name: str) -> _LobbyEntry:
         lobby = Lobby(token.invite_key, token.topic)
@@ -364,7 +366,8 @@ class Registry:
         if cached is not None and cached.version == circle.version:
             return cached
         posts, roster = circle.posts, circle.roster
-        calls = cl.fold_calls(posts, members=frozenset(roster.members), facilitators=roster.facilitators)
+        fold = self._call_folds.setdefault(circle.topic, cl.CallsFold())
+        calls = fold.update(posts, members=frozenset(roster.members), facilitators=roster.facilitators)
         view = View(circle.version, calls, ck.fold_checkins(posts), pl.fold_shares(posts),
                     {p.id: p for p in posts})
         self._views[circle.topic] = view
