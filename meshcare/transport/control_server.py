@@ -41,6 +41,7 @@ from ..control.protocol import (BAD_REQUEST, FAILED, NOT_FOUND, OP_SUBSCRIBE, UN
 from ..errors import (BadInput, ConfigError, LocalProtocolError, MeshcareError, NotFound, RemoteProtocolError,
                       UnknownOp)
 from ..text import for_log
+from .trace import mark
 
 log = logging.getLogger("meshcare.control")
 
@@ -302,6 +303,7 @@ class _ClientSession:
                     await self._answer(message)
 
     async def _answer(self, request: Request) -> None:
+        mark("request.read")
         events: trio.MemoryReceiveChannel[EventItem] | None = None
         try:
             if request.op == OP_SUBSCRIBE:
@@ -316,6 +318,7 @@ class _ClientSession:
                 events = None
             reply = self._conn.send_error(request.id, *_error_reply(exc, request.op))
         if events is None:
+            mark("reply.sending")
             await self._write(reply)
             return
         try:
@@ -340,6 +343,7 @@ class _ClientSession:
                 except LocalProtocolError:
                     log.exception("the daemon published event %r that cannot be sent; skipped", name)
                     continue
+                mark("event.sending")
                 await self._write(message)
         raise _Hangup("the daemon ended its event stream (it fell behind, or the daemon is stopping)")
 

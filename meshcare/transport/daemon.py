@@ -69,6 +69,7 @@ from .links import Address, Link
 from .signatures import SignatureCheck
 from .state_file import LocalStateFile, MemoryStateFile
 from .store_writer import StoreWriter
+from .trace import mark
 
 log = logging.getLogger("meshcare.daemon")
 DIAL_TIMEOUT: Final = 5.0
@@ -255,6 +256,7 @@ class Daemon:
     def _on_data(self, node: NodeId) -> Callable[[bytes], Awaitable[None]]:
         async def deliver(data: bytes) -> None:
             self._event(DataReceived(node, data))
+            mark("data.handled")
         return deliver
 
     def _admit(self, address: Address, channel: Channel, stream: trio.abc.Stream, initiator: bool,
@@ -397,7 +399,9 @@ class Daemon:
         """``request`` without the event loop: run one op now and carry out its effects. Raises UnknownOp
         for an op in no table, BadInput (NotFound) as the op does."""
         result, effects = perform(self._ops, op, self.node, args, self.now())
+        mark("op.done")
         self._apply(effects)
+        mark("op.applied")
         return result
 
     def _async_op(self, op: str) -> Callable[[Data], Awaitable[Data]]:

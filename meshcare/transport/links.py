@@ -17,6 +17,7 @@ from ..crypto.channel import Channel, Handshake
 from ..crypto.keys import Identity
 from ..errors import LinkBroken, LinkClosed, RemoteProtocolError
 from ..ids import NodeId
+from .trace import mark
 
 READ_SIZE = 1 << 16
 HANDSHAKE_TIMEOUT = 10.0
@@ -110,6 +111,7 @@ async def read_loop(stream: trio.abc.Stream, channel: Channel, on_data: Callable
     """Decrypt everything the peer sends and hand it on, until the link ends (raises LinkError)."""
     while True:
         plaintext = channel.open(await _receive(stream))
+        mark("link.read")
         if plaintext:
             await on_data(plaintext)
 
@@ -122,7 +124,9 @@ async def write_loop(stream: trio.abc.Stream, channel: Channel, wake: trio.Memor
             data = take()
             if not data:
                 break
-            await send(stream, channel.seal(data))
+            sealed = channel.seal(data)
+            mark("link.sending")
+            await send(stream, sealed)
 
 
 def describe(exc: BaseException) -> str:
