@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshcare.circles.calls import CallsFold, CallState, fold_calls, followup_due, next_escalation, next_escalation_time
+from meshcare.circles.calls import CallState, fold_calls, followup_due, next_escalation, next_escalation_time
 from meshcare.circles.posts import Post, make_post
 from meshcare.control.views import Call
 from meshcare.ops.present import call_from
@@ -415,23 +415,3 @@ def test_next_escalation_stays_within_the_ladder_and_only_when_open(posts, now):
         elif when is not None:
             assert when > now
 
-
-@settings(max_examples=80, deadline=None)
-@given(histories(), st.data())
-def test_the_thread_by_thread_fold_equals_the_whole_fold_as_posts_come_and_go(posts, data):
-    """Registry views fold calls incrementally (``CallsFold``): after any sequence of arrivals,
-    expiries and roster changes, it must show exactly what folding everything again would."""
-    fold, held = CallsFold(), []
-    pending = list(posts)
-    for _ in range(data.draw(st.integers(1, 12))):
-        action = data.draw(st.sampled_from(["arrive", "arrive", "expire", "roster"]))
-        if action == "arrive" and pending:
-            held += [pending.pop(data.draw(st.integers(0, len(pending) - 1)))
-                     for _ in range(data.draw(st.integers(1, min(4, len(pending)))))]
-        elif action == "expire" and held:
-            held.pop(data.draw(st.integers(0, len(held) - 1)))
-        members = data.draw(st.none() | st.frozensets(st.sampled_from(MEMBERS)))
-        facilitators = data.draw(st.frozensets(st.sampled_from(MEMBERS)))
-        got = fold.update(held, members=members, facilitators=facilitators)
-        want = fold_calls(held, members=members, facilitators=facilitators)
-        assert got == want and list(got) == list(want)

@@ -251,44 +251,6 @@ def fold_calls(posts: Iterable[Post], *, members: frozenset[bytes] | None = None
     return {call: thread.freeze() for call, thread in threads.items()}
 
 
-class CallsFold:
-    """``fold_calls`` of a circle kept up to date one thread at a time.
-
-    A call's state depends only on the call, the posts of its thread, and the roster's members and
-    facilitators; so when a post arrives only its thread is folded again. Folding every call on every
-    post made a node's work per post grow with the circle's history (a call's sender and every
-    receiver's receipt duty each folded all calls again: 2.4 ms per post at 200 calls, docs/benchmarks.md
-    section 10). The result equals ``fold_calls`` of the same posts (a property test holds them equal).
-    """
-
-    def __init__(self) -> None:
-        self._threads: dict[bytes, tuple[frozenset[bytes], CallState | None]] = {}
-        self._roster: tuple[frozenset[bytes] | None, frozenset[bytes]] | None = None
-
-    def update(self, posts: Iterable[Post], *, members: frozenset[bytes] | None = None,
-               facilitators: frozenset[bytes] = frozenset()) -> dict[bytes, CallState]:
-        """The state of every call in ``posts`` (as ``fold_calls``, in the same order)."""
-        groups: dict[bytes, list[Post]] = {}
-        for post in posts:
-            call = post.id if post.kind == "call" else thread_call(post)
-            if call is not None:
-                groups.setdefault(call, []).append(post)
-        if (members, facilitators) != self._roster:
-            self._threads.clear()               # a lapse or a resolve right may change in any thread
-            self._roster = (members, facilitators)
-        threads: dict[bytes, tuple[frozenset[bytes], CallState | None]] = {}
-        for call, group in groups.items():
-            ids = frozenset(p.id for p in group)
-            known = self._threads.get(call)
-            if known is not None and known[0] == ids:
-                threads[call] = known
-            else:
-                threads[call] = (ids, fold_calls(group, members=members, facilitators=facilitators).get(call))
-        self._threads = threads
-        states = [state for _, state in threads.values() if state is not None]
-        return {state.id: state for state in sorted(states, key=lambda s: (s.lamport, s.id))}
-
-
 def step_due_at(state: CallState, index: int) -> int:
     """Unix time at which ladder step ``index`` becomes due (the author's clock plus its minutes)."""
     return state.created + state.ladder[index].after * 60

@@ -36,7 +36,6 @@ from . import calls as cl
 from . import checkins as ck
 from . import membership as ms
 from . import plans as pl
-from . import presence as pr
 from .circle import Circle
 from .registry import Registry, View
 
@@ -159,7 +158,7 @@ class _Summary:
 
 def _summarize(registry: Registry, circle: Circle, now: int) -> _Summary:
     roster = circle.roster
-    folded = pr.fold_presence((p for p in circle.posts if p.kind == "presence"), now)
+    folded = registry.presence(circle, now)
     presence = {m: (s.status, s.until, s.cap) for m, s in folded.items()
                 if m in roster.members and s.status != "unknown"}
     expires = min((u for _, u, _ in presence.values() if u is not None), default=None)
@@ -369,13 +368,15 @@ def _calls(topic: TopicId, before: View, after: View) -> list[Fact]:
     """Calls that appeared, changed or went. A call's thread shows the support plans shared in it (and
     its caller's circle-wide one): a share or a retraction changes the call's ``plans``."""
     old, new = before.calls, after.calls
-    shares = before.shares != after.shares
+    shares = before.shares is not after.shares and before.shares != after.shares
     out: list[Fact] = []
     for call_id, call in new.items():
         was = old.get(call_id)
         if was is None:
             out.append(CallChanged(topic, call_id, "new"))
             continue
+        if was is call and not shares:
+            continue                    # folded.py keeps the very object of a call nothing touched
         parts = _parts(was, call) if was != call else ()
         if shares and (pl.shares_for_call(before.shares, call_id, was.caller)
                        != pl.shares_for_call(after.shares, call_id, call.caller)):

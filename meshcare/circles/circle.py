@@ -53,6 +53,9 @@ FUTURE_SLACK: Final = 600             # s: a post created further ahead of our c
 EXPIRY_SLACK: Final = 3600            # s: tolerated beyond created + retention
 MAX_LOCKED: Final = 2000              # roster envelopes held for a generation key we lack
 MAX_EQUIVOCATED: Final = 4096         # (author, seq) pairs of equivocated posts remembered
+#: Post changes remembered for readers that keep their folds up to date (circles/folded.py); a reader
+#: further behind than this folds everything again.
+JOURNAL_LIMIT: Final = 4096
 MAX_PROOFS: Final = 10_000           # invite-proof checks remembered (by admit op id)
 MAX_DECODED: Final = 2000            # roster envelopes opened and remembered until ingested
 
@@ -106,6 +109,8 @@ class Circle(Writing):
         self._stale = False                             # roster operations arrived since the last fold
         self.max_lamport = 0
         self._version = 0                               # bumps whenever anything visible changes
+        self._journal: list[bytes] = []                 # ids of posts that came, went or changed reading
+        self._journal_start = 0                         # the position of _journal[0] since this began
 
     # ---------------------------------------------------------------------------------------------
     # receiving
@@ -269,6 +274,7 @@ class Circle(Writing):
                                        self.chains.of(item.envelope.author)) is False]
         for i in gone:
             self.chains.forget(self._content.pop(i).envelope)
+            self._changed(i)
         if gone:
             self._version += 1
         return gone
@@ -278,6 +284,7 @@ class Circle(Writing):
         gone = [i for i, item in self._content.items() if item.envelope.is_expired(now)]
         for i in gone:
             self.chains.forget(self._content.pop(i).envelope)
+            self._changed(i)
         self.keys.forget(gone)
         if gone:
             self._version += 1
@@ -348,14 +355,17 @@ class Circle(Writing):
                 return self._wait(item, outcome.key, meanwhile)
             if isinstance(outcome, sl.NotForUs):
                 item.post = _UNREADABLE
+                self._changed(e.id)
                 return []
             post = self._post(e, received.kind, ps.validate(received.kind, outcome.fields))
             learned = outcome.learned
         except RemoteProtocolError:
             item.post = _UNREADABLE
             self.unreadable += 1
+            self._changed(e.id)
             return []
         item.post = post
+        self._changed(e.id)
         self._version += 1
         return self.keys.learn(learned)
 
@@ -369,6 +379,7 @@ class Circle(Writing):
     def _wait(self, item: _Opened, key: WaitKey, meanwhile: ps.Post | None = None) -> list[WaitKey]:
         """File ``item`` under ``key``; until then it reads as ``meanwhile`` (None: not at all)."""
         item.post = meanwhile
+        self._changed(item.envelope.id)
         if meanwhile is not None:
             self._version += 1
         self.keys.wait(item.envelope.id, key)
@@ -390,6 +401,35 @@ class Circle(Writing):
         if self._stale:
             self._refold()
         return [i.post for i in self._content.values() if i.post is not None and i.post is not _UNREADABLE]
+
+    def post_of(self, post_id: bytes) -> ps.Post | None:
+        """The readable post ``post_id``, or None (not held, not readable, or not yet)."""
+        item = self._content.get(post_id)
+        post = None if item is None else item.post
+        return None if post is None or post is _UNREADABLE else post
+
+    @property
+    def cursor(self) -> int:
+        """Where the journal of post changes stands now (for ``changed_since`` later)."""
+        if self._stale:
+            self._refold()
+        return self._journal_start + len(self._journal)
+
+    def changed_since(self, cursor: int) -> list[bytes] | None:
+        """Ids of posts that came, went or changed how they read since ``cursor`` (repeats possible;
+        ``post_of`` says what each is now), or None if that is too long ago to tell: read ``posts``."""
+        if self._stale:
+            self._refold()
+        if cursor < self._journal_start:
+            return None
+        return self._journal[cursor - self._journal_start:]
+
+    def _changed(self, post_id: bytes) -> None:
+        self._journal.append(post_id)
+        if len(self._journal) > JOURNAL_LIMIT:
+            drop = len(self._journal) // 2
+            del self._journal[:drop]
+            self._journal_start += drop
 
     def epoch_of(self, post_id: bytes) -> int | None:
         """The epoch a content envelope was sealed under (who could read it then), or None."""

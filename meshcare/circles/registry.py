@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from .. import envelope as env
@@ -28,6 +28,7 @@ from . import membership as ms
 from . import plans as pl
 from . import presence as pr
 from .circle import FUTURE_SLACK, Circle, Verdict
+from .folded import Folded, presence_at
 from .invites import Lobby, Token, open_welcome, parse_token
 
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
@@ -52,15 +53,15 @@ class JoinRequest:
     seen: float
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class View:
-    """Folded content of one circle (recomputed when the circle's version changes)."""
+    """Folded content of one circle as of ``version`` (folded.py keeps it up to date post by post)."""
 
     version: int
     calls: dict[bytes, cl.CallState]
     checkins: dict[bytes, ck.CheckinState]
     shares: dict[bytes, pl.ShareState]
-    posts_by_id: dict[bytes, Any] = field(default_factory=dict)
+    presence: dict[bytes, pr.PresenceState]     # as if nothing ran out: ``Registry.presence`` applies the clock
 
 
 @dataclass(slots=True)
@@ -85,7 +86,7 @@ class Registry:
         self.release_at: float | None = None   # when a held envelope from a fast clock becomes acceptable
         self.purge_due = False                 # an equivocation was found: the node runs the purge
         self._views: dict[bytes, View] = {}
-        self._call_folds: dict[bytes, cl.CallsFold] = {}     # topic -> its calls, folded thread by thread
+        self._folded: dict[bytes, Folded] = {}     # topic -> its folds, kept up to date post by post
         self._lobby_now = 0                                  # the latest `now` the lobby set was judged at
         # lobby topic -> (lobby, circle) of every served invite, and what it was computed from (the time
         # and each circle's roster object: a roster is refolded into a new object, never changed in place)
@@ -122,7 +123,7 @@ class Registry:
         self.state.seq.pop(topic, None)
         self.state.prev.pop(topic, None)
         self._views.pop(topic, None)
-        self._call_folds.pop(topic, None)
+        self._folded.pop(topic, None)
 
     def _join_lobby(self, token: Token, name: str) -> _LobbyEntry:
         lobby = Lobby(token.invite_key, token.topic)
@@ -365,16 +366,21 @@ class Registry:
         cached = self._views.get(circle.topic)
         if cached is not None and cached.version == circle.version:
             return cached
-        posts, roster = circle.posts, circle.roster
-        fold = self._call_folds.setdefault(circle.topic, cl.CallsFold())
-        calls = fold.update(posts, members=frozenset(roster.members), facilitators=roster.facilitators)
-        view = View(circle.version, calls, ck.fold_checkins(posts), pl.fold_shares(posts),
-                    {p.id: p for p in posts})
+        folded = self._folded.setdefault(circle.topic, Folded())
+        roster = circle.roster
+        cursor = circle.cursor
+        changed = None if folded.cursor is None else circle.changed_since(folded.cursor)
+        folded.catch_up(None if changed is None else [(i, circle.post_of(i)) for i in changed],
+                        circle.posts if changed is None else (), cursor,
+                        frozenset(roster.members), roster.facilitators)
+        view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
+                    folded.presence.result)
         self._views[circle.topic] = view
         return view
 
     def presence(self, circle: Circle, now: int) -> dict[bytes, pr.PresenceState]:
-        return pr.fold_presence(circle.posts, now)
+        """Each member's presence as it reads at ``now`` (members who never said: absent)."""
+        return presence_at(self.view(circle).presence, now)
 
     def names(self) -> dict[bytes, str]:
         """Member id -> name across circles: current members first, then the last name anyone who left

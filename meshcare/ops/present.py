@@ -191,8 +191,8 @@ def invite_views(node: Node, circle: Circle, now: int) -> tuple[v.Invite, ...]:
     return tuple(_invite_view(k, i, names, now) for k, i in sorted(circle.roster.invites.items()))
 
 
-def _presence(circle: Circle, now: int) -> dict[bytes, pr.PresenceState]:
-    return pr.fold_presence((p for p in circle.posts if p.kind == "presence"), now)
+def _presence(node: Node, circle: Circle, now: int) -> dict[bytes, pr.PresenceState]:
+    return node.registry.presence(circle, now)
 
 
 def _member(node: Node, circle: Circle, m: Member, presence: Mapping[bytes, pr.PresenceState]) -> v.Member:
@@ -206,7 +206,7 @@ def _member(node: Node, circle: Circle, m: Member, presence: Mapping[bytes, pr.P
 
 def member_views(node: Node, circle: Circle, now: int) -> tuple[v.Member, ...]:
     """A circle's members by name: role, fingerprint, whether this node verified them, availability."""
-    presence = _presence(circle, now)
+    presence = _presence(node, circle, now)
     return tuple(_member(node, circle, m, presence)
                  for m in sorted(circle.roster.members.values(), key=lambda m: (m.name, m.id)))
 
@@ -214,7 +214,7 @@ def member_views(node: Node, circle: Circle, now: int) -> tuple[v.Member, ...]:
 def member_view(node: Node, circle: Circle, member: bytes, now: int) -> v.Member | None:
     """One member of ``circle`` as ``member_views`` shows them; None once they are not in it."""
     m = circle.roster.members.get(member)
-    return None if m is None else _member(node, circle, m, _presence(circle, now))
+    return None if m is None else _member(node, circle, m, _presence(node, circle, now))
 
 
 # --- availability -----------------------------------------------------------------------------------
@@ -239,6 +239,6 @@ def roster_rows(presence: Mapping[bytes, pr.PresenceState], calls: Mapping[bytes
 
 def circle_roster_view(node: Node, circle: Circle, now: int) -> v.CircleRoster:
     """Who is available in one circle."""
-    rows = roster_rows(pr.fold_presence(circle.posts, now), node.registry.view(circle).calls, circle.roster.readers,
+    rows = roster_rows(node.registry.presence(circle, now), node.registry.view(circle).calls, circle.roster.readers,
                        node.registry.names())
     return v.CircleRoster(circle=circle.topic.hex(), name=circle.roster.name, roster=rows)

@@ -1,0 +1,164 @@
+"""A circle's posts folded into calls, check-ins, plan shares and presence, kept up to date post by post.
+Pure.
+
+Theory of operation
+-------------------
+Each fold (calls.py, checkins.py, plans.py, presence.py) gives a map key -> state in which every state
+depends only on the posts with that key (a call and its thread, a check-in and its replies, a share and
+its retraction, a member's presence posts) and on a *context* read from the roster (the members and
+facilitators, for calls). So a ``KeyedFold`` keeps the posts grouped by key and, when posts come, go or
+change, folds again only the groups they touched; when the context changes, every group.
+
+The circle says what changed: ``Circle.changed_since(cursor)`` lists the posts that came, went or
+changed reading since the last look (or None when the look is too old: then everything is folded
+again). Folding every post of the circle for every post that arrived made a node's work per message grow
+with the circle's history: 0.8 ms per ``call.create`` at 700 calls (docs/benchmarks.md, section 10).
+
+A fold's result is a fresh dict each time it changes (the change summaries in changes.py keep the old
+one to compare with), with the same order ``fold_*`` gives; a state that did not change is the same
+object as before, so comparing two results costs little. ``tests/test_folded.py`` holds every result
+equal to folding all posts again.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Final, Generic, TypeVar
+
+from . import calls as cl
+from . import checkins as ck
+from . import plans as pl
+from . import presence as pr
+from .posts import Post, thread_call
+
+S = TypeVar("S")
+_UNSET: Final = object()
+
+
+class KeyedFold(Generic[S]):
+    """``fold`` of a set of posts, kept up to date by groups (see the module docstring).
+
+    ``key_of(post)``: the group a post belongs to (None: not this fold's). ``fold(posts, context)``: the
+    states of a group's posts (the state of the group's key, if any). ``order(state)``: where a state
+    sits in the result."""
+
+    def __init__(self, key_of: Callable[[Post], bytes | None],
+                 fold: Callable[[list[Post], Any], dict[bytes, S]],
+                 order: Callable[[S], Any]) -> None:
+        self._key_of, self._fold, self._order = key_of, fold, order
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every post (the next ``update`` is given all of them)."""
+        self._groups: dict[bytes, dict[bytes, Post]] = {}     # key -> its posts by id
+        self._key: dict[bytes, bytes] = {}                    # post id -> its key
+        self._states: dict[bytes, S] = {}
+        self._sorted: list[tuple[Any, bytes]] = []            # (order, key) of every state
+        self._context: Any = _UNSET
+        self.result: dict[bytes, S] = {}
+
+    def update(self, changed: Iterable[tuple[bytes, Post | None]], context: Hashable = None) -> dict[bytes, S]:
+        """Take (post id, the post now or None if gone or unreadable) pairs; return the folded states."""
+        dirty: set[bytes] = set()
+        for post_id, post in changed:
+            old = self._key.pop(post_id, None)
+            if old is not None:
+                members = self._groups[old]
+                del members[post_id]
+                if not members:
+                    del self._groups[old]
+                dirty.add(old)
+            key = self._key_of(post) if post is not None else None
+            if key is not None and post is not None:
+                self._groups.setdefault(key, {})[post_id] = post
+                self._key[post_id] = key
+                dirty.add(key)
+        if context != self._context:
+            self._context = context
+            dirty |= set(self._groups) | set(self._states)
+        if not dirty:
+            return self.result
+        for key in dirty:
+            group = self._groups.get(key)
+            state = self._fold(list(group.values()), context).get(key) if group else None
+            was = self._states.pop(key, None)
+            if was is not None:
+                del self._sorted[bisect.bisect_left(self._sorted, (self._order(was), key))]
+            if state is not None:
+                self._states[key] = state
+                bisect.insort(self._sorted, (self._order(state), key))
+        self.result = {key: self._states[key] for _, key in self._sorted}
+        return self.result
+
+
+def _call_key(post: Post) -> bytes | None:
+    return post.id if post.kind == "call" else thread_call(post)
+
+
+def _fold_calls(posts: list[Post], context: Any) -> dict[bytes, cl.CallState]:
+    members, facilitators = context
+    return cl.fold_calls(posts, members=members, facilitators=facilitators)
+
+
+def _checkin_key(post: Post) -> bytes | None:
+    if post.kind == "checkin":
+        return post.id
+    return post.body["checkin"] if post.kind == "checkin_reply" else None
+
+
+def _share_key(post: Post) -> bytes | None:
+    if post.kind == "plan_share":
+        return post.id
+    return post.body["share"] if post.kind == "plan_retract" else None
+
+
+def _presence_key(post: Post) -> bytes | None:
+    return post.author if post.kind == "presence" else None
+
+
+def _by_clock(state: Any) -> tuple[int, bytes]:
+    return (state.lamport, state.id)
+
+
+class Folded:
+    """One circle's folds, and how far into its journal of post changes they are."""
+
+    def __init__(self) -> None:
+        self.calls: KeyedFold[cl.CallState] = KeyedFold(_call_key, _fold_calls, _by_clock)
+        self.checkins: KeyedFold[ck.CheckinState] = KeyedFold(
+            _checkin_key, lambda posts, _: ck.fold_checkins(posts), _by_clock)
+        self.shares: KeyedFold[pl.ShareState] = KeyedFold(_share_key, lambda posts, _: pl.fold_shares(posts), _by_clock)
+        # presence folded as if it never ran out (time 0); ``presence_at`` applies the clock when read
+        self.presence: KeyedFold[pr.PresenceState] = KeyedFold(
+            _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
+        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence)
+        self._cursor: int | None = None
+
+    def catch_up(self, changed: list[tuple[bytes, Post | None]] | None, everything: Iterable[Post],
+                 cursor: int, members: frozenset[bytes], facilitators: frozenset[bytes]) -> None:
+        """Take what changed since the last call (``changed``), or, when that is None, ``everything``."""
+        if changed is None:
+            for fold in self._folds:
+                fold.reset()
+            changed = [(p.id, p) for p in everything]
+        context = (members, facilitators)
+        self.calls.update(changed, context)
+        for fold in self._folds[1:]:
+            fold.update(changed)
+        self._cursor = cursor
+
+    @property
+    def cursor(self) -> int | None:
+        return self._cursor
+
+
+def presence_at(folded: dict[bytes, pr.PresenceState], now: int) -> dict[bytes, pr.PresenceState]:
+    """Presence states folded as at time 0, as they read at ``now`` (those that ran out: unknown)."""
+    out = {}
+    for member, state in folded.items():
+        if state.until is not None and state.until <= now:
+            out[member] = pr.PresenceState(member, since=state.since)
+        else:
+            out[member] = state
+    return out
