@@ -22,6 +22,7 @@ run() only, from the separate venv that `make bench-peers` builds (benchmarks/pe
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -182,6 +183,7 @@ def parse_config(text: str) -> dict[str, Any]:
     does not come from config_text is never judged safe by accident."""
     config: dict[str, Any] = {}
     section: dict[str, Any] | None = None
+    section_name = ""
     current: dict[str, str] | None = None
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -191,7 +193,7 @@ def parse_config(text: str) -> dict[str, Any]:
         top = re.fullmatch(r"\[([^\[\]]+)\]", line)
         pair = re.fullmatch(r"([A-Za-z_]+)\s*=\s*(\S+)", line)
         if sub:
-            if section is None or section is not config.get("interfaces"):
+            if section is None or section_name != "interfaces":
                 raise WorkerError(f"config line {number}: [[{sub[1]}]] outside [interfaces]")
             if sub[1] in section:
                 raise WorkerError(f"config line {number}: interface {sub[1]!r} twice")
@@ -200,6 +202,7 @@ def parse_config(text: str) -> dict[str, Any]:
             if top[1] in config:
                 raise WorkerError(f"config line {number}: section [{top[1]}] twice")
             section = config[top[1]] = {}
+            section_name = top[1]
             current = None
         elif pair:
             target = current if current is not None else section
@@ -382,8 +385,8 @@ class Node:
     """The Reticulum instance, and on the end points the LXMF router, of one worker."""
 
     def __init__(self, opts: Options, out: Lines) -> None:
-        import LXMF
-        import RNS
+        LXMF = importlib.import_module("LXMF")
+        RNS = importlib.import_module("RNS")
         self.RNS, self.LXMF, self.opts, self.out = RNS, LXMF, opts, out
         opts.dir.mkdir(parents=True, exist_ok=True)
         text = config_text(opts.role, opts.listen_port, opts.connect_ports)
