@@ -30,17 +30,20 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
+sys.path.insert(0, str(PEERS))  # lxmf_worker.py imports loopback_config.py from beside it, as a script does
+loopback = _load("loopback_config", PEERS / "loopback_config.py")
 worker = _load("lxmf_worker", PEERS / "lxmf_worker.py")
 smoke = _load("lxmf_smoke", PEERS / "smoke.py")
 ADDRESS = "00112233445566778899aabbccddeeff"
 
 
 def test_the_worker_imports_and_helps_without_reticulum() -> None:
-    code = ("import importlib.util, sys; s = importlib.util.spec_from_file_location('w', sys.argv[1]); "
+    code = ("import importlib.util, sys; sys.path.insert(0, sys.argv[2]); "
+            "s = importlib.util.spec_from_file_location('w', sys.argv[1]); "
             "m = importlib.util.module_from_spec(s); sys.modules['w'] = m; s.loader.exec_module(m); "
             "print(sorted(k for k in ('RNS', 'LXMF') if k in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code, str(PEERS / "lxmf_worker.py")], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code, str(PEERS / "lxmf_worker.py"), str(PEERS)],
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
     helped = subprocess.run([sys.executable, str(PEERS / "lxmf_worker.py"), "--help"], capture_output=True,
@@ -49,11 +52,11 @@ def test_the_worker_imports_and_helps_without_reticulum() -> None:
     assert "loopback" in helped.stdout and "--connect-port" in helped.stdout
 
 
-@pytest.mark.parametrize("role", worker.ROLES)
+@pytest.mark.parametrize("role", loopback.ROLES)
 def test_the_config_holds_only_loopback_tcp_and_no_shared_instance(role: str) -> None:
-    text = worker.config_text(role, 4001, (4002, 4003))
-    assert worker.config_problems(text, role) == []
-    config = worker.parse_config(text)
+    text = loopback.config_text(role, 4001, (4002, 4003))
+    assert loopback.config_problems(text, role) == []
+    config = loopback.parse_config(text)
     assert set(config) == {"reticulum", "logging", "interfaces"}
     assert config["reticulum"]["share_instance"] == "No"
     assert config["reticulum"]["panic_on_interface_error"] == "Yes"
@@ -66,11 +69,11 @@ def test_the_config_holds_only_loopback_tcp_and_no_shared_instance(role: str) ->
 
 
 def test_a_node_that_only_listens_has_one_server_and_no_client() -> None:
-    config = worker.parse_config(worker.config_text("receiver", 4001, ()))
+    config = loopback.parse_config(loopback.config_text("receiver", 4001, ()))
     assert [i["type"] for i in config["interfaces"].values()] == ["TCPServerInterface"]
 
 
-GOOD = worker.config_text("sender", 4001, (4002,))
+GOOD = loopback.config_text("sender", 4001, (4002,))
 
 
 @pytest.mark.parametrize("text, why", [
@@ -89,19 +92,25 @@ GOOD = worker.config_text("sender", 4001, (4002,))
     ("[reticulum]\n  share_instance = No\n  panic_on_interface_error = Yes\n", "no interface"),
 ])
 def test_a_config_that_could_leave_loopback_is_refused(text: str, why: str) -> None:
-    problems = worker.config_problems(text, "sender")
+    problems = loopback.config_problems(text, "sender")
     assert any(why in p for p in problems), problems
 
 
+def test_an_unknown_role_gets_no_config() -> None:
+    with pytest.raises(loopback.ConfigError, match="unknown role"):
+        loopback.config_text("hub", 4001, ())
+
+
 def test_the_relay_alone_forwards() -> None:
-    assert worker.config_problems(worker.config_text("relay", 4001, ()), "relay") == []
+    assert loopback.config_problems(loopback.config_text("relay", 4001, ()), "relay") == []
     assert any("enable_transport must be Yes" in p
-               for p in worker.config_problems(worker.config_text("receiver", 4001, ()), "relay"))
+               for p in loopback.config_problems(loopback.config_text("receiver", 4001, ()), "relay"))
 
 
 def test_interfaces_reticulum_holds_must_be_loopback_tcp() -> None:
-    assert worker.interface_problems([("TCPServerInterface", "127.0.0.1"), ("TCPClientInterface", "127.0.0.1")]) == []
-    problems = worker.interface_problems([("AutoInterface", "ff12::1"), ("LocalServerInterface", "127.0.0.1"),
+    loopback_only = [("TCPServerInterface", "127.0.0.1"), ("TCPClientInterface", "127.0.0.1")]
+    assert loopback.interface_problems(loopback_only) == []
+    problems = loopback.interface_problems([("AutoInterface", "ff12::1"), ("LocalServerInterface", "127.0.0.1"),
                                           ("TCPClientInterface", "192.168.1.4")])
     assert len(problems) == 3
     assert "AutoInterface" in problems[0] and "192.168.1.4" in problems[2]

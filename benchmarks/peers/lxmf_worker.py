@@ -14,9 +14,10 @@ writes DIR/config itself (one TCPServerInterface on 127.0.0.1, one TCPClientInte
 Reticulum with configdir=DIR, and checks every interface Reticulum then holds (at start-up, on every
 `stats` and before quitting): anything that is not TCP on 127.0.0.1 ends the process with exit code 3.
 
-Everything above the "Runtime" line imports nothing of Reticulum, so the project's tests can check the
-config, the arguments and the line protocol without Reticulum installed; RNS and LXMF are imported inside
-run() only, from the separate venv that `make bench-peers` builds (benchmarks/peers/.venv).
+Everything above the "Runtime" line, and loopback_config.py beside this file (the config and its checks),
+imports nothing of Reticulum, so the project's tests check the config, the arguments and the line
+protocol without Reticulum installed; RNS and LXMF are imported by Node only, from the separate venv that
+`make bench-peers` builds (benchmarks/peers/.venv).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-LOOPBACK = "127.0.0.1"
-ROLES = ("sender", "receiver", "relay")
+from loopback_config import ROLES, config_problems, config_text, interface_problems
+
 METHODS = ("direct", "opportunistic")
-NUMBER_DIGITS = 8            # a message body starts with its number, 8 digits (WORKERS.md)
+NUMBER_DIGITS = 8            # a message body starts with its number, 8 digits (the worker protocol)
 HASH_HEX = 32                # an LXMF delivery destination hash: 16 bytes
 CONNECT_TIMEOUT_S = 20.0     # a TCPClientInterface retries every 5 s: four tries
 PATH_TIMEOUT_S = 20.0
@@ -47,12 +48,6 @@ PATH_RETRY_S = 2.0
 ANNOUNCE_SETTLE_S = 1.0
 EXIT_START = 2               # could not start (bad arguments, no connection, no path)
 EXIT_UNSAFE = 3              # an interface or config that is not loopback TCP: refused
-
-INTERFACE_KEYS = {"TCPServerInterface": {"type", "enabled", "listen_ip", "listen_port"},
-                  "TCPClientInterface": {"type", "enabled", "target_host", "target_port"}}
-HOST_KEY = {"TCPServerInterface": "listen_ip", "TCPClientInterface": "target_host"}
-RETICULUM_KEYS = {"enable_transport", "share_instance", "panic_on_interface_error", "discover_interfaces",
-                  "respond_to_probes", "enable_remote_management", "publish_blackhole"}
 
 
 class WorkerError(Exception):
@@ -117,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--path-timeout", type=float, default=PATH_TIMEOUT_S, metavar="S",
                         help=f"seconds to wait for a path to the receiver (default {PATH_TIMEOUT_S:.0f})")
     parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_S, metavar="S",
-                        help=f"seconds to wait for the --connect-port connections (default {CONNECT_TIMEOUT_S:.0f}; "
+                        help="seconds to wait for the --connect-port connections "
+                             f"(default {CONNECT_TIMEOUT_S:.0f}; "
                              "Reticulum retries a refused one every 5 s)")
     parser.add_argument("--verbose", action="store_true", help="Reticulum's debug log on stderr")
     return parser
@@ -137,134 +133,6 @@ def parse_args(argv: list[str]) -> Options:
                    connect_ports=tuple(args.connect_port), method=args.method, to=args.to,
                    path_timeout=args.path_timeout, connect_timeout=args.connect_timeout,
                    verbose=args.verbose)
-
-
-# ---------------------------------------------------------------- Reticulum config
-
-
-def config_text(role: str, listen_port: int, connect_ports: tuple[int, ...]) -> str:
-    """DIR/config for one worker: loopback TCP only, no shared instance (so no local socket and no RPC
-    listener), no discovery or probes; transport (forwarding for others) only on the relay."""
-    if role not in ROLES:
-        raise WorkerError(f"unknown role {role!r}")
-    yes_no = "Yes" if role == "relay" else "No"
-    lines = ["# Written by benchmarks/peers/lxmf_worker.py: loopback TCP only. Do not edit.",
-             "[reticulum]",
-             f"  enable_transport = {yes_no}",
-             "  share_instance = No",
-             "  panic_on_interface_error = Yes",
-             "  discover_interfaces = No",
-             "  respond_to_probes = No",
-             "  enable_remote_management = No",
-             "  publish_blackhole = No",
-             "",
-             "[logging]",
-             "  loglevel = 2",
-             "",
-             "[interfaces]",
-             f"  [[loopback server {listen_port}]]",
-             "    type = TCPServerInterface",
-             "    enabled = Yes",
-             f"    listen_ip = {LOOPBACK}",
-             f"    listen_port = {listen_port}"]
-    for port in connect_ports:
-        lines += ["",
-                  f"  [[loopback client {port}]]",
-                  "    type = TCPClientInterface",
-                  "    enabled = Yes",
-                  f"    target_host = {LOOPBACK}",
-                  f"    target_port = {port}"]
-    return "\n".join(lines) + "\n"
-
-
-def parse_config(text: str) -> dict[str, Any]:
-    """The subset of Reticulum's config syntax that config_text writes: `[section]`, `[[subsection]]`
-    under [interfaces], `key = value`, comments. Anything else raises WorkerError, so a config that
-    does not come from config_text is never judged safe by accident."""
-    config: dict[str, Any] = {}
-    section: dict[str, Any] | None = None
-    section_name = ""
-    current: dict[str, str] | None = None
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        sub = re.fullmatch(r"\[\[([^\[\]]+)\]\]", line)
-        top = re.fullmatch(r"\[([^\[\]]+)\]", line)
-        pair = re.fullmatch(r"([A-Za-z_]+)\s*=\s*(\S+)", line)
-        if sub:
-            if section is None or section_name != "interfaces":
-                raise WorkerError(f"config line {number}: [[{sub[1]}]] outside [interfaces]")
-            if sub[1] in section:
-                raise WorkerError(f"config line {number}: interface {sub[1]!r} twice")
-            current = section[sub[1]] = {}
-        elif top:
-            if top[1] in config:
-                raise WorkerError(f"config line {number}: section [{top[1]}] twice")
-            section = config[top[1]] = {}
-            section_name = top[1]
-            current = None
-        elif pair:
-            target = current if current is not None else section
-            if target is None:
-                raise WorkerError(f"config line {number}: {pair[1]} outside any section")
-            if pair[1] in target:
-                raise WorkerError(f"config line {number}: {pair[1]} twice")
-            target[pair[1]] = pair[2]
-        else:
-            raise WorkerError(f"config line {number}: not understood: {raw!r}")
-    return config
-
-
-def config_problems(text: str, role: str) -> list[str]:
-    """Why this config is not safe to give Reticulum (empty when it is): only loopback TCP interfaces,
-    share_instance off, panic on interface errors, transport only for the relay."""
-    try:
-        config = parse_config(text)
-    except WorkerError as exc:
-        return [str(exc)]
-    problems = [f"unexpected section [{name}]" for name in config if name not in ("reticulum", "logging",
-                                                                                      "interfaces")]
-    ret = config.get("reticulum", {})
-    problems += [f"[reticulum] {key} is not allowed here" for key in ret if key not in RETICULUM_KEYS]
-    if ret.get("share_instance") not in ("No", "False", "no", "false"):
-        problems.append("share_instance must be No (a shared instance opens a local socket and an RPC port)")
-    if ret.get("panic_on_interface_error") not in ("Yes", "True", "yes", "true"):
-        problems.append("panic_on_interface_error must be Yes")
-    transport = ret.get("enable_transport", "No") in ("Yes", "True", "yes", "true")
-    if transport != (role == "relay"):
-        problems.append(f"enable_transport must be {'Yes' if role == 'relay' else 'No'} for a {role}")
-    interfaces = config.get("interfaces", {})
-    if not interfaces:
-        problems.append("no interface at all")
-    for name, iface in interfaces.items():
-        if not isinstance(iface, dict):
-            problems.append(f"[interfaces] {name} is not an interface section")
-            continue
-        kind = iface.get("type", "")
-        if kind not in INTERFACE_KEYS:
-            problems.append(f"interface {name!r}: type {kind or '(none)'} is not allowed (only TCP on loopback)")
-            continue
-        problems += [f"interface {name!r}: key {key} is not allowed" for key in iface
-                     if key not in INTERFACE_KEYS[kind]]
-        if iface.get(HOST_KEY[kind]) != LOOPBACK:
-            problems.append(f"interface {name!r}: {HOST_KEY[kind]} must be {LOOPBACK}")
-    servers = [i for i in interfaces.values() if isinstance(i, dict) and i.get("type") == "TCPServerInterface"]
-    if len(servers) != 1:
-        problems.append(f"exactly one TCPServerInterface expected, found {len(servers)}")
-    return problems
-
-
-def interface_problems(seen: list[tuple[str, str]]) -> list[str]:
-    """Why the interfaces Reticulum holds are not all loopback TCP: `seen` is (class name, address) per
-    interface, read from RNS.Transport.interfaces by the runtime part."""
-    problems = []
-    for kind, host in seen:
-        if kind not in INTERFACE_KEYS:
-            problems.append(f"Reticulum holds a {kind} interface: only TCP on {LOOPBACK} is allowed")
-        elif host != LOOPBACK:
-            problems.append(f"Reticulum holds a {kind} on {host!r}, not {LOOPBACK}")
-    return problems
 
 
 # ---------------------------------------------------------------- line protocol
@@ -515,7 +383,8 @@ class Node:
         wire_in = wire_out = 0
         for iface in list(self.RNS.Transport.interfaces):
             kind = type(iface).__name__
-            if kind == "TCPServerInterface" or (kind == "TCPClientInterface" and getattr(iface, "initiator", False)):
+            opened_here = kind == "TCPClientInterface" and getattr(iface, "initiator", False)
+            if kind == "TCPServerInterface" or opened_here:
                 wire_in += iface.rxb
                 wire_out += iface.txb
         return {"cpu_s": round(time.process_time(), 6), "rss_kib": rss_kib(), "wire_in": wire_in,
@@ -562,8 +431,9 @@ def run(opts: Options) -> None:
     except WorkerError as exc:
         fail(EXIT_START, str(exc))
     except ImportError as exc:
-        fail(EXIT_START, f"{exc}: run this worker with benchmarks/peers/.venv/bin/python (make bench-peers builds it)")
-    except Exception as exc:  # noqa: BLE001 - anything Reticulum raised while starting: say it, leave nothing behind
+        fail(EXIT_START, f"{exc}: run this worker with benchmarks/peers/.venv/bin/python "
+                         "(make bench-peers builds it)")
+    except Exception as exc:  # noqa: BLE001 - whatever Reticulum raised while starting: say it, leave nothing behind
         fail(EXIT_START, f"cannot start: {type(exc).__name__}: {exc}")
     out.write({"ready": True, "address": node.address})
     serve(node, out, sys.stdin)
