@@ -90,14 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lxmf_worker.py",
         description="One Reticulum/LXMF node for benchmarks/bench_oneshot.py: reads commands and writes events "
-                    "as JSON lines (see WORKERS.md). Only loopback TCP: it writes its own Reticulum config "
+                    "as JSON lines (the worker protocol: docs/peers.md). Only loopback TCP: it writes its own Reticulum config "
                     "under --dir and refuses any other interface. Run it with benchmarks/peers/.venv/bin/python.")
     parser.add_argument("--role", required=True, choices=ROLES,
                         help="sender: sends on `send`, reports `sent` and `acked` (LXMF's delivery proof); "
                              "receiver: reports `delivered`; relay: a Reticulum transport node, forwards only")
     parser.add_argument("--dir", required=True, type=Path,
                         help="this node's directory: Reticulum config and storage, LXMF storage (created)")
-    parser.add_argument("--listen-port", required=True, type=_port,
+    parser.add_argument("--listen-port", required=True, type=_port, metavar="P",
                         help="the TCPServerInterface's port on 127.0.0.1")
     parser.add_argument("--connect-port", action="append", type=_port, default=[], metavar="Q",
                         help="a TCPClientInterface to 127.0.0.1:Q (repeat for several); the worker is "
