@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test fuzz soak bench clean venv
+.PHONY: run test fuzz soak bench bench-peers clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,20 @@ bench: $(TSTAMP)
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_netns.py; \
 	 else echo "bench_netns.py skipped: network namespaces need root"; fi
 
+## make bench-peers: the one-message-at-a-time benchmark against Reticulum/LXMF, interleaved (docs/peers.md).
+## Reticulum and LXMF go into their own venv, benchmarks/peers/.venv, pinned by
+## benchmarks/peers/requirements.txt: never into .venv, never a meshcare dependency (their licence is not
+## OSI-approved; nothing of them is committed or shipped). The venv is rebuilt when requirements.txt changes.
+PEERS_VENV  := benchmarks/peers/.venv
+PEERS_STAMP := $(PEERS_VENV)/.installed
+
+$(PEERS_STAMP): benchmarks/peers/requirements.txt
+	$(PYTHON) -m venv --clear $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r benchmarks/peers/requirements.txt
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS_STAMP)
+	$(BIN)/python benchmarks/bench_oneshot.py --systems meshcare,lxmf --lxmf-python benchmarks/peers/.venv/bin/python --rounds 3
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info .fuzz
+	rm -rf $(VENV) $(PEERS_VENV) .pytest_cache .hypothesis build *.egg-info .fuzz
