@@ -76,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lxmf-python", type=Path, default=lxmf_nodes.DEFAULT_PYTHON,
                     help="the interpreter of the LXMF venv (default: benchmarks/peers/.venv/bin/python)")
     ap.add_argument("--lxmf-args", default="", type=shlex.split,
-                    help="more arguments for every LXMF worker, as one shell-quoted string (default: none)")
+                    help="more arguments for every LXMF worker, one shell-quoted string; write "
+                         "--lxmf-args=\"--flag value\" (default: none)")
     ap.add_argument("--json", action="store_true", help="print one JSON object (runs, medians, ratios) instead")
     args = ap.parse_args(argv)
     if args.messages < 1 or args.warmup < 0 or args.rounds < 1:
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                           "runs": done, "groups": [g.to_data() for g in groups],
                           "ratios": [r.to_data() for r in found]}))
     else:
-        print(figures.report(groups, found, rounds=args.rounds))
+        print(figures.report(groups, found, rounds=args.rounds, size=args.size))
     return 0 if all(r["lost"] == 0 and not r.get("warmup_lost") for r in done) else 1
 
 

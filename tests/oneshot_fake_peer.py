@@ -4,7 +4,8 @@ bench_oneshot's LXMF side cannot run here (rns and lxmf live in their own venv, 
 bench-peers`), so tests give the driver this script instead: each node listens on ``--listen-port``
 and dials every ``--connect-port``; a sender writes the message number to its link, a relay passes
 every line on to its other links, a receiver says ``delivered`` and sends ``ack N`` back, which the
-sender reports as ``acked`` (as LXMF's delivery proof would be). Stdlib only, 127.0.0.1 only.
+sender reports as ``acked`` (as LXMF's delivery proof would be). It also writes one line that is not
+the protocol, as a library logging to stdout would. Stdlib only, 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def main() -> int:
     ap.add_argument("--listen-port", type=int, required=True)
     ap.add_argument("--connect-port", type=int, action="append", default=[])
     args = ap.parse_args()
+    print("[Notice] fake peer starting (a log line on stdout, which a library may write)", flush=True)
     node = Node(args.role, args.listen_port, args.connect_port)
     node.say({"ready": True, "address": f"fake-{args.listen_port}" if args.role == "receiver" else ""})
     for line in sys.stdin:

@@ -210,7 +210,8 @@ def test_the_lxmf_side_runs_every_topology_and_mode_through_the_worker_protocol(
     assert [(r["topology"], r["mode"]) for r in out["runs"]] == [
         ("pair", "closed"), ("pair", "open"), ("chain", "closed"), ("chain", "open")]
     for run in out["runs"]:
-        assert run["delivered"] == 15 and run["lost"] == 0 and run["errors"] == [] and run["acked"] == 15
+        assert run["delivered"] == 15 and run["lost"] == 0 and run["acked"] == 15
+        assert run["errors"] and all("not the protocol" in e for e in run["errors"])    # its log lines
         assert set(run["rss_node_mib"]) == ({"A", "B"} if run["topology"] == "pair" else {"A", "R", "C"})
     chain = out["runs"][2]["wire_bytes_per_message"]
     assert set(chain) == {"A-R", "R-C"} and all(v > 0 for v in chain.values())
@@ -223,6 +224,7 @@ def test_two_real_daemons_deliver_every_message_one_request_at_a_time_beside_the
                                "--topologies", "pair", "--modes", "closed", "--messages", "20", "--warmup", "3"])
     assert code == 0, out["runs"]
     mesh, lxmf = out["runs"]
+    assert lxmf["delivered"] == 20
     assert (mesh["row"], lxmf["row"]) == ("meshcare/topic", "lxmf")
     assert mesh["delivered"] == 20 and mesh["lost"] == 0 and mesh["warmup_lost"] == 0 and mesh["errors"] == []
     assert {"latency_ms", "per_s", "cpu_ms_per_message", "cpu_ms_per_message_by_process", "wire_bytes_per_message",
@@ -232,3 +234,13 @@ def test_two_real_daemons_deliver_every_message_one_request_at_a_time_beside_the
     assert set(out["groups"][0]["median"]) >= {"latency_ms.p50", "latency_ms.p99", "per_s", "cpu_ms_per_message"}
     ratios = out["ratios"][0]
     assert ratios["row"] == "meshcare/topic" and ratios["against"] == "lxmf" and "latency_ms.p50" in ratios["ratios"]
+
+
+def test_a_worker_that_cannot_start_fails_its_run_with_its_stderr_and_the_exit_status(
+        capsys: pytest.CaptureFixture[str], fake_lxmf: list[str]) -> None:
+    code, out = _main(capsys, ["--systems", "lxmf", *fake_lxmf, "--lxmf-args=--no-such-flag",
+                               "--topologies", "pair", "--modes", "closed", "--messages", "3"])
+    assert code == 1
+    (run,) = out["runs"]
+    assert run["lost"] == 3 and run["delivered"] == 0
+    assert "could not start" in run["errors"][0] and "--no-such-flag" in run["errors"][0]

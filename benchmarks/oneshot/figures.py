@@ -182,11 +182,11 @@ def runs_lines(groups: Sequence[Group], names: Sequence[str] = ("latency_ms.p50"
     return out
 
 
-def report(groups: Sequence[Group], found: Sequence[Ratios], *, rounds: int) -> str:
+def report(groups: Sequence[Group], found: Sequence[Ratios], *, rounds: int, size: int = 200) -> str:
     """The whole human-readable output: figures (medians when several rounds), every run's values,
     ratios, per-process memory and CPU, errors, and what each row's setup changed."""
-    lines = [f"one message per request, 200-byte bodies, {'median of ' + str(rounds) + ' rounds' if rounds > 1 else '1 round'}",
-             "", figures_table(groups)]
+    rounds_text = f"medians of {rounds} rounds" if rounds > 1 else "1 round"
+    lines = [f"one message per request, {size}-byte bodies, {rounds_text}", "", figures_table(groups)]
     if rounds > 1:
         lines += ["", "every run:", *runs_lines(groups)]
     if found:

@@ -8,10 +8,11 @@ A; in the chain R starts first and A and C each get only R as ``--peer``, so A a
 Call path: A founds the circle ``bench`` (``circle.create``), invites the others (``circle.invite``),
 and they join with the token (``circle.join``) and are admitted by A's node, as in tests/helpers.py's
 ``circle_of_three``, except that the token is handed over without the inviter's address (which the
-joiner would dial: ``without_addresses``). In the chain, R joins as a ``relay`` (a node that keeps and passes on the circle's
-envelopes but cannot read them: the closest thing meshcare has to a router that forwards) and C's
-request to join reaches A through R. The only per-member limit on calls is the per-author budget,
-lifted as above.
+joiner would dial: ``without_addresses``). In the chain, R joins as a ``relay`` (a node that keeps and
+passes on the circle's envelopes but cannot read them: the closest thing meshcare has to a router that
+forwards), and C's request to join reaches A through R. The only per-member limit on calls is the
+per-author budget, lifted as above (``--meshcare-paths call-circle`` is the same calls, delivered at
+another event: see meshcare_worker.py).
 
 Setup talks to the daemons directly (one request per connection, as the CLI does); nothing of it
 is measured. The workers are started once everything is linked and in the circle.

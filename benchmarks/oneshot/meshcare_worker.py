@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--role", choices=ROLES, required=True)
     ap.add_argument("--dir", required=True, help="the node's MESHCARE_HOME (its daemon must be running)")
     ap.add_argument("--path", choices=PATHS, default="topic",
-                    help="topic.publish, or call.create delivered at call.changed or at the circle event (default: topic)")
+                    help="topic.publish, or call.create delivered at call.changed or at the circle event "
+                         "(default: topic)")
     ap.add_argument("--secret", help="topic path: the plain topic's secret (hex)")
     ap.add_argument("--circle", help="call path, sender: the circle to call in (its name)")
     args = ap.parse_args(argv)

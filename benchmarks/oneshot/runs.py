@@ -248,6 +248,7 @@ def run(dep: Deployment, spec: Spec) -> dict[str, Any]:
     out["rss_node_mib"] = nodes
     failures = [f"message {n}: {why}" for n, why in sorted(tracker.failed.items())
                 if n in measured and n not in tracker.delivered]
-    out["errors"] = (tracker.errors + failures)[:20]
+    noise = [f"{w.name} wrote a line that is not the protocol: {line}" for w in workers for line in w.noise[:3]]
+    out["errors"] = (tracker.errors + failures + noise)[:20]
     out["notes"] = dep.notes
     return out

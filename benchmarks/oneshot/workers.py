@@ -2,8 +2,9 @@
 
 Every worker of a run writes into one queue (``Inbox``), tagged with its name, so the driver waits
 on the sender and the receiver at once. Each worker's stdout is read by its own thread; a line that
-is not the protocol becomes an ``error`` line there (the run reports it), and the end of a worker's
-stdout becomes ``Exited`` (with the tail of its stderr, which goes to a file in the run's directory).
+is not the protocol is kept aside in ``noise`` (a library that logs to stdout must not stop a run;
+the run reports them), and the end of a worker's stdout becomes ``Exited`` (with the tail of its
+stderr, which goes to a file in the run's directory).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class WorkerProc:
         self._stdin: IO[str] = self.proc.stdin
         self._lock = threading.Lock()
         self.address = ""
+        self.noise: list[str] = []                    # lines that were not the protocol (the first 20)
         threading.Thread(target=self._read, name=f"read-{name}", daemon=True).start()
 
     @property
@@ -85,9 +87,11 @@ class WorkerProc:
                 if not line.strip():
                     continue
                 try:
-                    item: wp.WorkerLine | Exited = wp.parse_worker_line(line)
+                    item = wp.parse_worker_line(line)
                 except wp.ProtocolError as exc:
-                    item = wp.WorkerLine("error", error=f"protocol: {exc}")
+                    if len(self.noise) < 20:        # e.g. a library logging to stdout: kept, not fatal
+                        self.noise.append(str(exc))
+                    continue
                 self.inbox.put(Received(self.name, item))
         self.inbox.put(Received(self.name, Exited(self.proc.wait(), self.stderr_tail())))
 
@@ -106,7 +110,8 @@ class WorkerProc:
                 self._stdin.write(line)
                 self._stdin.flush()
             except (BrokenPipeError, ValueError):
-                raise WorkerDied(f"worker {self.name} is gone (exit {self.proc.poll()}):\n{self.stderr_tail()}") from None
+                raise WorkerDied(f"worker {self.name} is gone (exit {self.proc.poll()}):\n"
+                                 f"{self.stderr_tail()}") from None
         return t
 
     def quit(self, timeout: float = 10.0) -> int | None:
