@@ -49,6 +49,7 @@ bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_circles.py
 	$(BIN)/python benchmarks/bench_daemon.py
+	$(BIN)/python benchmarks/bench_oneshot.py --messages 50 --warmup 10
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_netns.py; \
 	 else echo "bench_netns.py skipped: network namespaces need root"; fi
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,63 +23,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from daemon_procs import SECRET, Proc  # noqa: E402  (benchmarks/: the daemons bench_oneshot starts too)
 from meshcare.client import ControlClient  # noqa: E402
 
-SECRET = "5a" * 16
 BODY = "x" * 192  # + 8 digits of counter = 200 bytes
-TICKS = os.sysconf("SC_CLK_TCK")
 SYNC = "FULL"
-
-
-class Proc:
-    def __init__(self, root: Path, name: str, peers: tuple[int, ...] = ()) -> None:
-        self.home = root / name
-        self.env = {**os.environ, "MESHCARE_HOME": str(self.home)}
-        subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=self.env, check=True,
-                       capture_output=True)
-        # one author publishing thousands per second is the point of this benchmark, not an attack:
-        # lift the per-author budget (120 fresh envelopes per minute by default)
-        (self.home / "config.toml").write_text(f"author_per_minute = 10000000\nstore_synchronous = \"{SYNC}\"\n")
-        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0",
-                "--log-level", "warning", "--bench-ops"]
-        for port in peers:
-            argv += ["--peer", f"127.0.0.1:{port}"]
-        self.proc = subprocess.Popen(argv, env=self.env, stderr=open(root / f"{name}.log", "wb"))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.request("status")
-                break
-            except Exception:  # noqa: BLE001 (not up yet)
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.request("topic.join", secret=SECRET)
-
-    def request(self, op: str, **args: Any) -> dict[str, Any]:
-        client = ControlClient.connect(self.home / "control.sock", timeout=120)
-        try:
-            return client.request(op, **args)
-        finally:
-            client.close()
-
-    @property
-    def port(self) -> int:
-        return int(self.request("status")["listen"].rsplit(":", 1)[1])
-
-    def cpu(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-
-    def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 class Arrivals:
@@ -126,10 +72,10 @@ def main() -> None:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="mcbench") as tmp:
         root = Path(tmp)
-        a = Proc(root, "a")
+        a = Proc(root, "a", sync=SYNC)
         time.sleep(1.0)
         out["rss_idle_mib"] = round(a.rss_mib(), 1)
-        b = Proc(root, "b", (a.port,))
+        b = Proc(root, "b", (a.port,), sync=SYNC)
         while not a.request("status")["links"]:
             time.sleep(0.02)
         arrivals = Arrivals(b)
@@ -197,7 +143,7 @@ def main() -> None:
                 for start in range(have, args.catchup, chunk):
                     a.request("topic.publish", secret=SECRET, text=BODY, count=min(chunk, args.catchup - start))
             total = a.request("status")["envelopes"]
-            c = Proc(root, "c", (a.port,))  # timed from the moment its control socket answers
+            c = Proc(root, "c", (a.port,), sync=SYNC)  # timed from the moment its control socket answers
             t0 = time.perf_counter()
             while c.request("status")["envelopes"] < total:
                 time.sleep(0.02)
