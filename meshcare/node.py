@@ -240,7 +240,7 @@ class Node:
 
     def _delivered(self, e: env.Envelope, now: float, out: list[Effect]) -> None:
         if e.topic not in self.plain_topics:
-            self.changes.touch(e.topic)
+            self.changes.touch(e.topic, urgent=e.lane == env.Lane.URGENT)
             changed, joined = self.registry.delivered(e, now)
             if joined is not None:
                 out.append(Log("info", f"joined circle {joined.topic.hex()[:12]}"))

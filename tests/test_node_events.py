@@ -309,6 +309,22 @@ def test_many_posts_at_once_are_not_an_event_storm() -> None:
     assert len(net.op("ann", "call.show", call=call)["call"]["updates"]) == 20
 
 
+def test_a_call_for_support_is_told_at_once_even_right_after_another_change() -> None:
+    """Changes within the summary interval are gathered, except what comes in the urgent lane: a call
+    arriving 10 ms after an update must be told 5 ms later (the link's latency), not at the interval's end."""
+    net, told = circle("bob")
+    first = net.op("bob", "call.create", circle=CIRCLE, text="Long night")["call"]["id"]
+    net.run(SETTLE)
+    told.since()
+    net.op("bob", "call.update", call=first, text="a bit better")
+    net.run(0.01)                                       # ann summarized the update: an interval starts
+    assert ("call", "updated", ("updates",)) in told.since()["ann"]
+    second = net.op("bob", "call.create", circle=CIRCLE, text="could someone come by?")["call"]["id"]
+    net.run(2 * net.latency)
+    assert ("call", "new", ()) in told.since()["ann"], "the call waited for the summary interval"
+    assert second in [c["id"] for c in net.op("ann", "calls.list")["calls"]]
+
+
 def test_a_restart_tells_nothing_old_as_new_and_says_when_it_has_caught_up() -> None:
     net, told = circle("bob")
     net.op("bob", "call.create", circle=CIRCLE, text="still here")

@@ -13,8 +13,13 @@ Cost: only touched circles are summarized, and one whose version did not move co
 object identities. The calls and check-ins are the registry's view, cached by version and shared with
 the duties and the ops; presence is folded from presence posts only. A circle is summarized at most
 once every ``INTERVAL`` seconds: the first change goes out at once, what follows within the interval is
-gathered into the next summary (``next_time``). A catch-up of thousands of envelopes costs a few folds
-a second, not one per frame, and one change gives one fact however many envelopes brought it.
+gathered into the next summary (``next_time``). A catch-up of thousands of envelopes costs a few
+summaries a second, not one per frame, and twenty updates in a row give one or two facts, not twenty.
+Except for what travels in the urgent lane (a call for support, an escalation): a circle touched by one
+is summarized at once, unless this node is catching up on it, because a call must reach the screen in
+milliseconds rather than wait out an interval (it made a call's event up to 250 ms late:
+docs/benchmarks.md, section 10). Since the folds are kept up to date post by post (folded.py), such a
+summary costs an identity check per call and member.
 Presence runs out by the clock: the earliest ``until`` of each circle is a deadline (``next_time``).
 
 News only once in: a circle is summarized silently until this node is in its roster. A newcomer is
@@ -39,7 +44,8 @@ from . import plans as pl
 from .circle import Circle
 from .registry import Registry, View
 
-#: A circle is summarized at most this often (seconds); changes within it come out together.
+#: A circle this node is catching up on is summarized at most this often (seconds); changes within it
+#: come out together.
 INTERVAL: Final = 0.25
 
 
@@ -173,6 +179,7 @@ class Changes:
         self.me = registry.me
         self._seen: dict[TopicId, _Summary] = {}
         self._touched: set[TopicId] = set()
+        self._urgent: set[TopicId] = set()          # touched by an urgent-lane envelope: summarize at once
         self._at: dict[TopicId, float] = {}              # when each circle was last summarized
         self._lobbies = False                            # an envelope of a lobby was taken in
         self._awaiting: dict[bytes, str] = {}            # circles this node joins -> name (welcome due)
@@ -186,10 +193,13 @@ class Changes:
         the same as the events did)."""
         return self._catching_up
 
-    def touch(self, topic: bytes) -> None:
-        """Something may have changed in ``topic`` (a circle or a lobby)."""
+    def touch(self, topic: bytes, *, urgent: bool = False) -> None:
+        """Something may have changed in ``topic`` (a circle or a lobby); ``urgent``: by an envelope of
+        the urgent lane, which is summarized without waiting for the interval."""
         if topic in self.registry.circles:
             self._touched.add(TopicId(topic))
+            if urgent:
+                self._urgent.add(TopicId(topic))
         else:
             self._lobbies = True
 
@@ -230,8 +240,10 @@ class Changes:
             if circle is None:
                 self._forget(topic)
                 continue
-            if now < self._at.get(topic, now - INTERVAL) + INTERVAL:
+            at_once = topic in self._urgent and topic not in catching_up
+            if not at_once and now < self._at.get(topic, now - INTERVAL) + INTERVAL:
                 continue
+            self._urgent.discard(topic)
             self._touched.discard(topic)
             self._at[topic] = now
             out += self._diff(circle, t)
@@ -249,6 +261,7 @@ class Changes:
         self._seen.pop(topic, None)
         self._at.pop(topic, None)
         self._touched.discard(topic)
+        self._urgent.discard(topic)
 
     # ---------------------------------------------------------------------------------------------
     # joins (this node joining others' circles)
