@@ -78,8 +78,11 @@ def main() -> int:
     ap.add_argument("--dir", required=True)
     ap.add_argument("--listen-port", type=int, required=True)
     ap.add_argument("--connect-port", type=int, action="append", default=[])
+    ap.add_argument("--to", default=None)        # the sender's receiver, as the real worker takes it
     args = ap.parse_args()
     print("[Notice] fake peer starting (a log line on stdout, which a library may write)", flush=True)
+    if (args.role == "sender") != (args.to is not None) or (args.to is not None and not args.to.startswith("fake-")):
+        ap.error("--to names the receiver's address, and only a sender takes it")
     node = Node(args.role, args.listen_port, args.connect_port)
     node.say({"ready": True, "address": f"fake-{args.listen_port}" if args.role == "receiver" else ""})
     for line in sys.stdin:

@@ -4,8 +4,8 @@ An LXMF application runs Reticulum and the LXMF router in its own process, so ea
 worker, run by the interpreter of benchmarks/peers/.venv (never the project's). Each worker listens
 on a TCP port on 127.0.0.1 that the driver picked (``--listen-port``) and dials the ports it is given
 (``--connect-port``): in the pair A dials B; in the chain A and C each dial only R, whose worker
-(``--role relay``) forwards. Listeners start first. The sender sends to the address the receiver's
-``ready`` line gave (its LXMF destination hash).
+(``--role relay``) forwards. Listeners start first, the sender last, given the receiver's address
+(``--to``, its LXMF destination hash from its ``ready`` line) so it has a path before it is ready.
 """
 
 from __future__ import annotations
@@ -58,7 +58,13 @@ def start(root: Path, topology: str, inbox: Inbox, *, python: Path, extra: list[
         for node in ORDER[topology]:
             home = root / f"lxmf-{node.lower()}"
             home.mkdir(parents=True, exist_ok=True)
-            workers[node] = WorkerProc(node, argv_for(python, node, topology, home, ports, extra or []), inbox, root)
+            argv = argv_for(python, node, topology, home, ports, extra or [])
+            if ROLES[node] == "sender":
+                # the sender finds its path to the receiver before it says ready, so the first measured
+                # message does not wait for one (the receiver started first: ORDER)
+                (receiver,) = [w for n, w in workers.items() if ROLES[n] == "receiver"]
+                argv += ["--to", receiver.address]
+            workers[node] = WorkerProc(node, argv, inbox, root)
             wait_ready(inbox, [workers[node]], timeout=ready_timeout)
     except BaseException:
         stop()
