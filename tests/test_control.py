@@ -378,3 +378,15 @@ def test_data_problem_refuses_nesting_past_the_limit_in_both_passes() -> None:
         deep = [deep]
     problem = control.data_problem({"a": deep}, "data")
     assert problem is not None and "nested more than" in problem
+
+
+def test_an_event_is_checked_once_unless_its_publisher_already_did() -> None:
+    """EventHub.publish checks what it fans out; the connection checks every other event itself."""
+    client, daemon = pair()
+    request_id, data = client.send_request("subscribe")
+    daemon.receive_data(data)
+    client.receive_data(daemon.send_reply(request_id, {}))
+    with pytest.raises(LocalProtocolError):
+        daemon.send_event("tick", {"bad": {1, 2}})
+    good = daemon.send_event("tick", {"n": 1}, checked=True)
+    assert client.receive_data(good) == [Event("tick", {"n": 1})]

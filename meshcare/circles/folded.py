@@ -79,17 +79,37 @@ class KeyedFold(Generic[S]):
             dirty |= set(self._groups) | set(self._states)
         if not dirty:
             return self.result
+        moved = False                    # a key came, went or changed place: the order is rebuilt
+        tail = self._sorted[-1] if self._sorted else None
         for key in dirty:
             group = self._groups.get(key)
             state = self._fold(list(group.values()), context).get(key) if group else None
             was = self._states.pop(key, None)
-            if was is not None:
+            if was is not None and (state is None or self._order(state) != self._order(was)):
                 del self._sorted[bisect.bisect_left(self._sorted, (self._order(was), key))]
+                moved = True
             if state is not None:
                 self._states[key] = state
-                bisect.insort(self._sorted, (self._order(state), key))
-        self.result = {key: self._states[key] for _, key in self._sorted}
+                if was is None or self._order(state) != self._order(was):
+                    place = (self._order(state), key)
+                    moved = moved or (tail is not None and place < tail)
+                    bisect.insort(self._sorted, place)
+        if moved:
+            self.result = {key: self._states[key] for _, key in self._sorted}
+        else:
+            # states changed in place, or new ones sort after every old one (a new call, the usual
+            # case): a copy in C keeps the order, and the new keys go at its end in order
+            result = dict(self.result)
+            for key in [k for k in sorted(dirty, key=self._place) if k in self._states]:
+                result[key] = self._states[key]
+            for key in [k for k in dirty if k not in self._states]:
+                result.pop(key, None)
+            self.result = result
         return self.result
+
+    def _place(self, key: bytes) -> Any:
+        state = self._states.get(key)
+        return (0,) if state is None else (1, self._order(state), key)
 
 
 def _call_key(post: Post) -> bytes | None:

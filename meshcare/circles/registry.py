@@ -366,7 +366,9 @@ class Registry:
         cached = self._views.get(circle.topic)
         if cached is not None and cached.version == circle.version:
             return cached
-        folded = self._folded.setdefault(circle.topic, Folded())
+        folded = self._folded.get(circle.topic)
+        if folded is None:
+            folded = self._folded[circle.topic] = Folded()
         roster = circle.roster
         cursor = circle.cursor
         changed = None if folded.cursor is None else circle.changed_since(folded.cursor)

@@ -339,7 +339,7 @@ class _ClientSession:
         with events:
             async for name, data in events:
                 try:
-                    message = self._conn.send_event(name, data)
+                    message = self._conn.send_event(name, data, checked=True)     # EventHub.publish checked it
                 except LocalProtocolError:
                     log.exception("the daemon published event %r that cannot be sent; skipped", name)
                     continue
