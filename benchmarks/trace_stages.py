@@ -106,6 +106,19 @@ def align(marks: dict[str, list[tuple[str, int]]], client: list[tuple[int, int]]
     return out
 
 
+def longest_timers(marks: list[tuple[str, int]], count: int = 5) -> list[int]:
+    """The ``count`` longest rounds of due timers (``timers.start`` to ``timers.done``), in us: the
+    daemon serves nothing else meanwhile, so these are its stalls."""
+    spans, start = [], None
+    for name, t in marks:
+        if name == "timers.start":
+            start = t
+        elif name == "timers.done" and start is not None:
+            spans.append(t - start)
+            start = None
+    return [round(span / 1000) for span in sorted(spans, reverse=True)[:count]]
+
+
 def summarize(rows: list[dict[str, int]]) -> list[dict[str, Any]]:
     table = []
     for name, _, _ in STAGES:
@@ -147,13 +160,16 @@ def main() -> None:
                 raise SystemExit(f"{name}'s daemon wrote no trace (did it stop cleanly?)")
             marks[name] = [(stage, t) for stage, t in json.loads(files[0].read_text())]
     rows = align(marks, client_times[WARMUP:])
+    stalls = {name: longest_timers(points) for name, points in marks.items()}
     table = summarize(rows)
     if args.json:
-        print(json.dumps({"mode": args.mode, "messages": len(rows), "stages": table}))
+        print(json.dumps({"mode": args.mode, "messages": len(rows), "stages": table, "longest_timers_us": stalls}))
         return
     print(f"{args.mode}: {len(rows)} messages, one in flight (after {WARMUP} warm-up), microseconds")
     for row in table:
         print(f"  {row['stage']:40s} p50 {row['p50_us']:>9.1f}   p90 {row['p90_us']:>9.1f}")
+    for name, longest in stalls.items():
+        print(f"  {name}'s longest timer rounds (node.handle_deadline and its effects), us: {longest}")
 
 
 def run(ann: Daemon, bob: Daemon, args: argparse.Namespace) -> list[tuple[int, int]]:

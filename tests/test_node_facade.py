@@ -13,7 +13,8 @@ from meshcare.envelope import Envelope
 from meshcare.ids import TopicId
 from meshcare.ranges import KEY_MAX, KEY_MIN
 
-from meshcare.node_events import ExpireEnvelopes, SaveState
+from meshcare.node import DUTIES_PER_PASS
+from meshcare.node_events import Effect, ExpireEnvelopes, Log, SaveState
 from meshcare.ops import perform
 
 from .nodenet import NodeNet
@@ -165,4 +166,24 @@ def test_posts_do_not_rewrite_the_state_file_but_it_is_saved_before_any_own_enve
     assert net.nodes["ann"].state.seq[topic] > used
     net.run_until(lambda: again in call_ids(net, "bob"))
     assert not net.nodes["bob"].registry.circles[topic].equivocations
+    assert not any(net.faults.values())
+
+
+def test_a_burst_of_calls_is_receipted_a_few_at_a_time_so_links_get_their_turn_between() -> None:
+    """Receipts for 30 calls that arrive at once: each handle_deadline carries out at most
+    DUTIES_PER_PASS of them (the shell serves links and clients between passes), and all go out."""
+    net = circle_of("ann", "bob")
+    ann = net.nodes["ann"]
+    per_pass: list[int] = []
+    real = ann.handle_deadline
+
+    def counted(now: float) -> list[Effect]:
+        effects = real(now)
+        per_pass.append(sum(1 for e in effects if isinstance(e, Log) and e.message.startswith("receipt in")))
+        return effects
+    ann.handle_deadline = counted  # type: ignore[method-assign]  # a counting wrapper around the real method
+    calls = [net.op("bob", "call.create", circle=CIRCLE, text=f"call {i}")["call"]["id"] for i in range(30)]
+    net.run_until(lambda: all(c["reached"] == 1 for c in net.op("bob", "calls.list")["calls"]))
+    assert sum(per_pass) == len(calls)
+    assert max(per_pass) <= DUTIES_PER_PASS < len(calls)
     assert not any(net.faults.values())

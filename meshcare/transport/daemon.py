@@ -292,12 +292,14 @@ class Daemon:
                 with trio.move_on_after(3600.0 if deadline is None else deadline - now):
                     await self._timers_changed.wait()
                 continue
+            mark("timers.start")
             try:
                 effects = self.node.handle_deadline(now)
             except Exception as exc:  # noqa: BLE001 - the backstop: the node isolates its paths; never end here
                 await trio.sleep(self.faults.report("the node's timers", exc, now))
                 continue
             self._apply(effects)
+            mark("timers.done")
             await trio.lowlevel.checkpoint()   # the links run between two rounds of due timers
 
     # ---------------------------------------------------------------------------------------------
