@@ -78,7 +78,13 @@ async def test_a_subscribed_client_receives_the_changes_typed(sock_path, autojum
         # ann's own receipt (the only one in a circle of two) comes with the call, or just after it
         reached = [e for e in got if isinstance(e, api.CallChangedEvent) and e.parts == ("reach",)]
         assert len(reached) <= 1
-        changes = [bare(e) for e in got if not isinstance(e, (api.EnvelopeEvent, api.CircleEvent)) and e not in reached]
+        # whether ann's node counts as catching up on the circle for a moment depends on how the link's
+        # first frames are scheduled (a loaded machine interleaves them differently): sync events come
+        # or not, so they are checked apart from the order of the others
+        syncs = [e for e in got if isinstance(e, api.SyncEvent)]
+        assert all(e.circle == circle for e in syncs)
+        changes = [bare(e) for e in got
+                   if not isinstance(e, (api.EnvelopeEvent, api.CircleEvent, api.SyncEvent)) and e not in reached]
         assert changes[0] == api.PeerEvent(address=changes[0].address, node_id=bob_id, linked=True)
         assert changes[1:] == [
             api.MemberEvent(circle=circle, change="joined", member=bob_id, name="bob", role="member", was=None),

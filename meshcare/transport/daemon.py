@@ -76,6 +76,14 @@ DIAL_TIMEOUT: Final = 5.0
 EVENT_BUFFER: Final = 1000      # control events buffered per subscriber before it counts as fallen behind
 
 
+
+class _CommitRound:
+    """One group commit: done when written; ``error`` if the write failed (every op of it fails)."""
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.error: Exception | None = None
+
 class Daemon:
     """The node's shell: links, control, timers. Construct, then ``await run()`` in a nursery.
 
@@ -95,6 +103,8 @@ class Daemon:
         self.node = Node(identity, store, self._state_file.load(), rng=random.Random(os.urandom(16)),
                          config=config, check_signatures=self._signatures)
         self._writes = StoreWriter(store)
+        self._shown: list[tuple[str, Data]] = []        # events waiting for the write they announce
+        self._commit_round: _CommitRound | None = None   # the ops committing together now
         self.links: dict[NodeId, Link] = {}
         self.admission = Admission(admission)
         self.faults = Faults(log)
@@ -251,6 +261,8 @@ class Daemon:
         writer, waking once more before its cancellation lands, must not swallow the new link's Hello."""
         if self.links.get(link.key) is not link:
             return link.take_farewell()
+        if self._writes.pending:
+            self._commit()                  # what a link sends is on disk first (an op's group may wait)
         return self.node.take_output(link.key)
 
     def _on_data(self, node: NodeId) -> Callable[[bytes], Awaitable[None]]:
@@ -308,9 +320,11 @@ class Daemon:
     def _event(self, event: Event) -> None:
         self._apply(self.node.handle(event, self.now()))
 
-    def _apply(self, effects: Sequence[Effect]) -> None:
+    def _apply(self, effects: Sequence[Effect], *, commit: bool = True) -> None:
         """Carry out the node's effects in order; pending envelopes are written before anything that
-        needs them on disk and, at the latest, before this task yields (before any writer can send)."""
+        needs them on disk, and events wait for that write (nothing is shown before it is stored).
+        ``commit``: write now (before this task yields, so before any writer can send); an op passes
+        False and joins the group commit instead (``_group_commit``)."""
         for effect in effects:
             if isinstance(effect, Persist):
                 self._writes.persist(effect)
@@ -319,12 +333,13 @@ class Daemon:
                 if link is not None:
                     link.kick()
             elif isinstance(effect, Notify):
-                self._send_event(effect.name, effect.data)
+                self._shown.append((effect.name, effect.data))
             elif isinstance(effect, Tell):
                 if self.events.subscribed:      # (the views an event shows are built for someone only)
-                    self._publish(event_of(effect.fact, self.node, self.now()))
+                    event = event_of(effect.fact, self.node, self.now())
+                    self._shown.append((event.NAME, event.to_data()))
             elif isinstance(effect, SaveState):
-                self._writes.flush(self.now())
+                self._commit()
                 self._state_file.save(effect.state)
             elif isinstance(effect, (DeleteEnvelopes, DeleteTopic, ExpireEnvelopes)):
                 self._writes.delete(effect, self.now())
@@ -338,8 +353,42 @@ class Daemon:
                 log.log(logging.WARNING if effect.level == "warning" else logging.INFO, "%s", effect.message)
             elif isinstance(effect, Fault):
                 self.faults.report(effect.where, effect.exception, self.now())
-        self._writes.flush(self.now())
+        if commit:
+            self._commit()
         self._timers_changed.set()
+
+    def _commit(self) -> None:
+        """Write what is pending (one transaction; fsynced if it holds this node's own envelopes), then
+        show the events that waited for it."""
+        self._writes.flush(self.now())
+        shown, self._shown = self._shown, []
+        for name, data in shown:
+            self._send_event(name, data)
+
+    async def _group_commit(self) -> None:
+        """Commit an op's writes together with those of every other op ready to run now: one
+        transaction and one fsync for a burst of requests (eight clients posting at once), still before
+        any link writer sends them (``_output_for`` commits first) and before any reply or event says
+        they exist. The first op of a round lets the others add theirs, then commits for all; a failed
+        write fails every op of the round."""
+        round_ = self._commit_round
+        if round_ is not None:
+            await round_.done.wait()
+            if round_.error is not None:
+                raise round_.error
+            return
+        round_ = self._commit_round = _CommitRound()
+        try:
+            await trio.lowlevel.cancel_shielded_checkpoint()   # the others run; a cancel never skips the write
+        finally:
+            self._commit_round = None
+            try:
+                self._commit()
+            except Exception as exc:
+                round_.error = exc
+                raise
+            finally:
+                round_.done.set()
 
     def _publish(self, event: ControlEvent) -> None:
         self._send_event(event.NAME, event.to_data())
@@ -408,7 +457,12 @@ class Daemon:
 
     def _async_op(self, op: str) -> Callable[[Data], Awaitable[Data]]:
         async def run(args: Data) -> Data:
-            return self.perform(op, args)
+            result, effects = perform(self._ops, op, self.node, args, self.now())
+            mark("op.done")
+            self._apply(effects, commit=False)
+            await self._group_commit()
+            mark("op.applied")
+            return result
         return run
 
     def _status(self, node: Node, req: rq.Status, now: float) -> tuple[rs.StatusResult, list[Effect]]:

@@ -23,6 +23,11 @@ class StoreWriter:
         self._pending: list[env.Envelope] = []
         self._own = False  # the pending batch holds envelopes of this node: fsync it
 
+    @property
+    def pending(self) -> bool:
+        """Envelopes gathered and not written yet."""
+        return bool(self._pending)
+
     def persist(self, effect: Persist) -> None:
         self._pending.extend(effect.envelopes)
         self._own = self._own or not effect.received
