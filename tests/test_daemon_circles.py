@@ -26,7 +26,8 @@ async def test_invite_join_call_claim_resolve_between_three_daemons(autojump_clo
         await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["reached"] == 2)
         offer = await bob.request("call.offer", {"call": call, "kind": "come_over", "text": "10 minutes"})
         await bob.request("call.claim", {"call": call})
-        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["claimer"] == bob.identity.node_id.hex())
+        await wait_for(lambda: all(d.perform("call.show", {"call": call})["call"]["claimer"] == bob.identity.node_id.hex()
+                                   for d in (ann, cat)))       # ann must know of bob's claim to be told so
         with pytest.raises(BadInput):
             await ann.request("call.claim", {"call": call[:10]})   # bob has it: ann is told so
         await cat.request("call.accept", {"call": call, "offer": offer["id"][:8]})
