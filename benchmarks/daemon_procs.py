@@ -52,10 +52,11 @@ class Proc:
     """
 
     def __init__(self, root: Path, name: str, peers: tuple[int, ...] = (), *, sync: str = "FULL",
-                 bench_ops: bool = True, secret: str | None = SECRET, start_timeout: float = 20.0) -> None:
+                 bench_ops: bool = True, secret: str | None = SECRET, start_timeout: float = 20.0,
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.home = root / name
-        self.env = {**os.environ, "MESHCARE_HOME": str(self.home)}
+        self.env = {**os.environ, **(env or {}), "MESHCARE_HOME": str(self.home)}
         subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=self.env, check=True,
                        capture_output=True)
         (self.home / "config.toml").write_text(config_text(sync))

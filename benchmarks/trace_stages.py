@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from daemon_procs import Proc  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 from meshcare.client import ControlClient  # noqa: E402
 
@@ -42,46 +42,6 @@ STAGES: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
     ("bob: to the event writer", ("bob", "data.handled"), ("bob", "event.sending")),
     ("bob -> client: event sent and read", ("bob", "event.sending"), ("client", "event")),
 )
-
-
-class Daemon:
-    def __init__(self, root: Path, name: str, trace: Path, peers: tuple[int, ...] = ()) -> None:
-        self.home = root / name
-        env = {**os.environ, "MESHCARE_HOME": str(self.home), "MESHCARE_TRACE": str(trace)}
-        subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=env, check=True,
-                       capture_output=True)
-        (self.home / "config.toml").write_text("author_per_minute = 10000000\n")
-        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0",
-                "--log-level", "warning", "--bench-ops"]
-        for port in peers:
-            argv += ["--peer", f"127.0.0.1:{port}"]
-        self.proc = subprocess.Popen(argv, env=env, stderr=open(root / f"{name}.log", "wb"))
-        self._wait(lambda: self.request("status"), "the daemon to start")
-
-    def request(self, op: str, **args: Any) -> dict[str, Any]:
-        client = ControlClient.connect(self.home / "control.sock", timeout=60)
-        try:
-            return client.request(op, **args)
-        finally:
-            client.close()
-
-    @staticmethod
-    def _wait(probe: Any, what: str, timeout: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                result = probe()
-                if result:
-                    return result
-            except Exception:  # noqa: BLE001 (not up yet)
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"timed out waiting for {what}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()          # SIGTERM: the daemon stops cleanly and writes its trace at exit
-        self.proc.wait(timeout=20)
 
 
 def align(marks: dict[str, list[tuple[str, int]]], client: list[tuple[int, int]]) -> list[dict[str, int]]:
@@ -145,9 +105,8 @@ def main() -> None:
         traces = {"ann": root / "trace-ann", "bob": root / "trace-bob"}
         for path in traces.values():
             path.mkdir()
-        ann = Daemon(root, "ann", traces["ann"])
-        port = int(ann.request("status")["listen"].rsplit(":", 1)[1])
-        bob = Daemon(root, "bob", traces["bob"], (port,))
+        ann = Proc(root, "ann", secret=None, env={"MESHCARE_TRACE": str(traces["ann"])})
+        bob = Proc(root, "bob", (ann.port,), secret=None, env={"MESHCARE_TRACE": str(traces["bob"])})
         try:
             client_times = run(ann, bob, args)
         finally:
@@ -172,17 +131,31 @@ def main() -> None:
         print(f"  {name}'s longest timer rounds (node.handle_deadline and its effects), us: {longest}")
 
 
-def run(ann: Daemon, bob: Daemon, args: argparse.Namespace) -> list[tuple[int, int]]:
+def wait(probe: Any, what: str, timeout: float = 30.0) -> None:
+    """Poll ``probe`` until it returns something true (an exception counts as not yet)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if probe():
+                return
+        except Exception:  # noqa: BLE001 (not there yet)
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def run(ann: Proc, bob: Proc, args: argparse.Namespace) -> list[tuple[int, int]]:
     """The messages, one at a time: (sent, reported by bob) in perf_counter_ns, per message."""
     if args.mode == "call":
         ann.request("circle.create", name="Elm St")
         token = ann.request("circle.invite", circle="Elm St")["token"]
         bob.request("circle.join", token=token)
-        Daemon._wait(lambda: len(bob.request("circle.members", circle="Elm St")["members"]) >= 2, "bob to join")
+        wait(lambda: len(bob.request("circle.members", circle="Elm St")["members"]) >= 2, "bob to join")
     else:
         for daemon in (ann, bob):
             daemon.request("topic.join", secret=SECRET)
-    Daemon._wait(lambda: ann.request("status")["links"], "the link")
+    wait(lambda: ann.request("status")["links"], "the link")
     time.sleep(1.0)
     seen: dict[str, int] = {}
     cond = threading.Condition()

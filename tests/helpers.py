@@ -234,3 +234,22 @@ class DaemonProcess:
         code = self.proc.wait(timeout=10)
         self.proc = None
         return code
+
+
+# --- benchmark scripts ----------------------------------------------------------------------------
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str) -> Any:
+    """``benchmarks/<name>.py`` as a module, to test what it computes (benchmarks/ goes on the path,
+    as when the script runs: the scripts import their shared helpers from there)."""
+    import importlib.util
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no benchmark script {name!r} in {BENCHMARKS}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -3,17 +3,16 @@ slow for the suite; what it computes from them is checked here, and one real rou
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from .helpers import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("bench_ab", ROOT / "benchmarks" / "ab.py")
-assert _spec is not None and _spec.loader is not None
-ab = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ab)
+
+ab = load_benchmark("ab")
 
 
 def test_every_numeric_leaf_is_named_by_its_path_and_nothing_else_is_kept() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,11 +10,11 @@ from pathlib import Path
 
 from meshcare.transport import trace
 
+from .helpers import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("trace_stages", ROOT / "benchmarks" / "trace_stages.py")
-assert _spec is not None and _spec.loader is not None
-stages = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(stages)
+
+stages = load_benchmark("trace_stages")
 
 
 def test_marks_are_off_unless_asked_for() -> None:
