@@ -10,7 +10,7 @@ from typing import Any
 import trio
 
 from meshcare.transport import daemon as daemon_module
-from meshcare.transport.daemon import MAX_TO_PRESENT
+from meshcare.transport.presenter import LIMIT
 
 from .helpers import founded, wait_for
 
@@ -37,7 +37,7 @@ async def test_facts_become_events_after_the_write_and_one_at_a_time(autojump_cl
         for i in range(5):
             await ann.request("call.create", {"circle": "Elm St", "text": f"call {i}"})
         await wait_for(lambda: sum(1 for name, _ in got if name == "call.changed") == 5)
-        assert len(tasks) >= 5 and all(name.endswith("_present") for name in tasks), set(tasks)
+        assert len(tasks) >= 5 and all(name.endswith("Presenter.run") for name in tasks), set(tasks)
         assert all(stored)
         nursery.cancel_scope.cancel()
 
@@ -65,17 +65,15 @@ async def test_a_bug_presenting_one_fact_loses_that_event_only(autojump_clock, m
         nursery.cancel_scope.cancel()
 
 
-async def test_a_presenter_far_behind_ends_the_subscriptions(autojump_clock, monkeypatch) -> None:
+async def test_a_presenter_far_behind_ends_the_subscriptions(autojump_clock) -> None:
     async with trio.open_nursery() as nursery:
         ann = await founded(nursery)
         events = ann.subscribe()
-        monkeypatch.setattr(daemon_module, "MAX_TO_PRESENT", 3)
-        for _ in range(4):
-            ann._to_present.append(object())         # facts the presenter has not reached yet
-        ann._commit()
-        assert not ann.events.subscribed and not ann._to_present
+        ann.presenter.limit = 3
+        ann.presenter.add([object()] * 4)  # type: ignore[list-item]  # stand-ins for facts not presented yet
+        assert not ann.events.subscribed and not ann.presenter.waiting
         with trio.fail_after(5):
             async for _ in events:                   # the subscription ends (the client resubscribes)
                 pass
-        assert MAX_TO_PRESENT >= 1000
+        assert LIMIT >= 1000
         nursery.cancel_scope.cancel()

@@ -36,7 +36,6 @@ import logging
 import os
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
@@ -70,22 +69,15 @@ from .control_server import Dispatcher, EventHub, EventItem
 from .links import Address, Link
 from .signatures import SignatureCheck
 from .state_file import LocalStateFile, MemoryStateFile
+from .group_commit import GroupCommit
+from .presenter import Presenter
 from .store_writer import StoreWriter
 from .trace import mark
 
 log = logging.getLogger("meshcare.daemon")
 DIAL_TIMEOUT: Final = 5.0
 EVENT_BUFFER: Final = 1000      # control events buffered per subscriber before it counts as fallen behind
-MAX_TO_PRESENT: Final = 10_000  # facts waiting for their events before the subscriptions are ended
 
-
-
-class _CommitRound:
-    """One group commit: done when written; ``error`` if the write failed (every op of it fails)."""
-
-    def __init__(self) -> None:
-        self.done = trio.Event()
-        self.error: Exception | None = None
 
 class Daemon:
     """The node's shell: links, control, timers. Construct, then ``await run()`` in a nursery.
@@ -106,15 +98,15 @@ class Daemon:
         self.node = Node(identity, store, self._state_file.load(), rng=random.Random(os.urandom(16)),
                          config=config, check_signatures=self._signatures)
         self._writes = StoreWriter(store)
-        # events waiting for the write they announce: (name, data), or a fact for _present
-        self._shown: list[tuple[str, Data] | Fact] = []
-        self._to_present: deque[Fact] = deque()          # facts written, their events not yet built
-        self._present_wake = trio.Event()
-        self._commit_round: _CommitRound | None = None   # the ops committing together now
         self.links: dict[NodeId, Link] = {}
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self.events = EventHub(EVENT_BUFFER)
+        # events waiting for the write they announce: (name, data), or a fact for the presenter
+        self._shown: list[tuple[str, Data] | Fact] = []
+        self.presenter = Presenter(self._present_one, self.events.close,
+                                   lambda exc: self.faults.report("presenting an event", exc, self.now()))
+        self._group = GroupCommit(self._commit)
         self.event_seq = 0          # the number of the last event published (control events' ``seq``)
         self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
                                            OP_PEERS: Op(rq.Peers, self._peers),
@@ -146,7 +138,7 @@ class Daemon:
                 self.port = listeners[0].socket.getsockname()[1]
                 self._event(Started(tuple(self._hints())))
                 nursery.start_soon(self._timers)
-                nursery.start_soon(self._present)
+                nursery.start_soon(self.presenter.run)
                 for peer in self.static_peers:
                     self._event(PeerDiscovered(peer, "static"))
                 log.info("node %s listening on %s:%d", self.identity.node_id.hex()[:16], self.listen[0], self.port)
@@ -331,7 +323,7 @@ class Daemon:
         """Carry out the node's effects in order; pending envelopes are written before anything that
         needs them on disk, and events wait for that write (nothing is shown before it is stored).
         ``commit``: write now (before this task yields, so before any writer can send); an op passes
-        False and joins the group commit instead (``_group_commit``)."""
+        False and joins the group commit instead (transport/group_commit.py)."""
         for effect in effects:
             if isinstance(effect, Persist):
                 self._writes.persist(effect)
@@ -368,64 +360,17 @@ class Daemon:
         show the events that waited for it."""
         self._writes.flush(self.now())
         shown, self._shown = self._shown, []
+        facts = []
         for item in shown:
             if isinstance(item, tuple):
                 self._send_event(*item)
             else:
-                self._to_present.append(item)
-        if len(self._to_present) > MAX_TO_PRESENT:
-            # the presenter cannot keep up: end the subscriptions (a client resubscribes and asks for a
-            # snapshot) rather than hold facts without bound
-            log.warning("%d facts waiting to be presented: ending the event subscriptions", len(self._to_present))
-            self._to_present.clear()
-            self.events.close()
-        if self._to_present:
-            self._present_wake.set()
+                facts.append(item)
+        self.presenter.add(facts)
 
-    async def _present(self) -> None:
-        """Turn the node's facts into the events subscribers get, one at a time with a checkpoint
-        between: each carries a view (a call's, a member's) that costs 0.1-0.2 ms to build, and a
-        summary that gathered a hundred changed calls (a burst of receipts) built them all inside one
-        timer round, 13-36 ms in which no link or client was served (docs/benchmarks.md, section 11).
-        A view is built when its event goes out, so it shows the state then."""
-        while True:
-            await self._present_wake.wait()
-            self._present_wake = trio.Event()
-            while self._to_present:
-                fact = self._to_present.popleft()
-                if self.events.subscribed:
-                    try:
-                        event = event_of(fact, self.node, self.now())
-                    except Exception as exc:  # noqa: BLE001 - a bug presenting one fact loses that event only
-                        self.faults.report("presenting an event", exc, self.now())
-                    else:
-                        self._publish(event)
-                await trio.lowlevel.checkpoint()
-
-    async def _group_commit(self) -> None:
-        """Commit an op's writes together with those of every other op ready to run now: one
-        transaction and one fsync for a burst of requests (eight clients posting at once), still before
-        any link writer sends them (``_output_for`` commits first) and before any reply or event says
-        they exist. The first op of a round lets the others add theirs, then commits for all; a failed
-        write fails every op of the round."""
-        round_ = self._commit_round
-        if round_ is not None:
-            await round_.done.wait()
-            if round_.error is not None:
-                raise round_.error
-            return
-        round_ = self._commit_round = _CommitRound()
-        try:
-            await trio.lowlevel.cancel_shielded_checkpoint()   # the others run; a cancel never skips the write
-        finally:
-            self._commit_round = None
-            try:
-                self._commit()
-            except Exception as exc:
-                round_.error = exc
-                raise
-            finally:
-                round_.done.set()
+    def _present_one(self, fact: Fact) -> None:
+        if self.events.subscribed:          # (the views an event shows are built for someone only)
+            self._publish(event_of(fact, self.node, self.now()))
 
     def _publish(self, event: ControlEvent) -> None:
         self._send_event(event.NAME, event.to_data())
@@ -497,7 +442,7 @@ class Daemon:
             result, effects = perform(self._ops, op, self.node, args, self.now())
             mark("op.done")
             self._apply(effects, commit=False)
-            await self._group_commit()
+            await self._group.join()
             mark("op.applied")
             return result
         return run
