@@ -253,3 +253,14 @@ def load_benchmark(name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def sim_argv(*flags: str) -> list[str]:
+    """``meshcare sim FLAGS`` as a fresh interpreter that also fails if the simulator loaded an I/O
+    framework (it is pure: trio, zeroconf, textual, socket and asyncio must stay out)."""
+    return [sys.executable, "-c",
+            "import sys, runpy; sys.argv = ['meshcare.sim'] + sys.argv[1:];\n"
+            "try:\n    runpy.run_module('meshcare.sim', run_name='__main__')\n"
+            "except SystemExit as e:\n    code = e.code\n"
+            "bad = [m for m in ('trio', 'zeroconf', 'textual', 'socket', 'asyncio') if m in sys.modules]\n"
+            "assert not bad, bad\nsys.exit(code)", *flags]

@@ -21,6 +21,8 @@ from meshcare.sim.runner import WALL_FIELDS, SimConfig, simulate
 from meshcare.sim.world import World
 from meshcare.store.memory import MemoryStore
 
+from .helpers import sim_argv
+
 CONTRACT_KEYS = {"delivery_ratio", "latency_ms", "hops", "copies_per_delivered", "payload_bytes_per_delivered",
                  "control_bytes_per_delivered", "events_per_wall_s"}
 
@@ -335,14 +337,8 @@ def test_offline_catchup_is_measured():
 
 
 def test_the_cli_prints_one_deterministic_json_object_and_loads_no_io_framework():
-    argv = [sys.executable, "-c",
-            "import sys, runpy; sys.argv = ['meshcare.sim'] + sys.argv[1:];\n"
-            "try:\n    runpy.run_module('meshcare.sim', run_name='__main__')\n"
-            "except SystemExit as e:\n    code = e.code\n"
-            "bad = [m for m in ('trio', 'zeroconf', 'textual', 'socket', 'asyncio') if m in sys.modules]\n"
-            "assert not bad, bad\nsys.exit(code)",
-            "--seed", "5", "--nodes", "12", "--messages", "3", "--topology", "lans", "--lans", "3",
-            "--offline-catchup", "2", "--json"]
+    argv = sim_argv("--seed", "5", "--nodes", "12", "--messages", "3", "--topology", "lans", "--lans", "3",
+                    "--offline-catchup", "2", "--json")
     outs = []
     for hash_seed in ("1", "2"):  # engines must not depend on set/dict order of bytes keys
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)

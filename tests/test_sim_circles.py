@@ -25,7 +25,7 @@ from meshcare.sim.topology import build
 from meshcare.sim.world import World
 from meshcare.store.memory import MemoryStore
 
-from .helpers import NOW, make_envelope
+from .helpers import NOW, make_envelope, sim_argv
 
 
 BASE = SimConfig(scenario="circle", seed=3, nodes=8, loss=0.1, churn=0.125, calls=6, calls_after=3)
@@ -80,14 +80,8 @@ def test_the_same_seed_gives_the_same_circle_report() -> None:
 
 
 def test_the_cli_prints_the_circle_report_the_same_under_any_hash_seed() -> None:
-    argv = [sys.executable, "-c",
-            "import sys, runpy; sys.argv = ['meshcare.sim'] + sys.argv[1:];\n"
-            "try:\n    runpy.run_module('meshcare.sim', run_name='__main__')\n"
-            "except SystemExit as e:\n    code = e.code\n"
-            "bad = [m for m in ('trio', 'zeroconf', 'textual', 'socket', 'asyncio') if m in sys.modules]\n"
-            "assert not bad, bad\nsys.exit(code)",
-            "--scenario", "circle", "--seed", "2", "--nodes", "6", "--calls", "2", "--calls-after", "2",
-            "--facilitators", "2", "--json"]
+    argv = sim_argv("--scenario", "circle", "--seed", "2", "--nodes", "6", "--calls", "2", "--calls-after", "2",
+                    "--facilitators", "2", "--json")
     outs = []
     for hash_seed in ("1", "2"):   # sets of ids and topics must not steer a run
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
