@@ -97,19 +97,13 @@ class KeyedFold(Generic[S]):
         if moved:
             self.result = {key: self._states[key] for _, key in self._sorted}
         else:
-            # states changed in place, or new ones sort after every old one (a new call, the usual
-            # case): a copy in C keeps the order, and the new keys go at its end in order
+            # nothing went and nothing moved: states changed in place, or new ones sort after every
+            # old one (a new call, the usual case); a copy in C keeps the order, new keys go at its end
             result = dict(self.result)
-            for key in [k for k in sorted(dirty, key=self._place) if k in self._states]:
+            for key in sorted((k for k in dirty if k in self._states), key=lambda k: (self._order(self._states[k]), k)):
                 result[key] = self._states[key]
-            for key in [k for k in dirty if k not in self._states]:
-                result.pop(key, None)
             self.result = result
         return self.result
-
-    def _place(self, key: bytes) -> Any:
-        state = self._states.get(key)
-        return (0,) if state is None else (1, self._order(state), key)
 
 
 def _call_key(post: Post) -> bytes | None:
