@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from meshcare import envelope as env
+from meshcare.circles import posts as ps
 from meshcare.circles import sealing as sl
 from meshcare.circles.circle import _UNREADABLE, Circle, Verdict
 from meshcare.crypto import seal
@@ -173,3 +174,54 @@ def test_a_bug_while_opening_propagates_instead_of_reading_as_unreadable(monkeyp
     with pytest.raises(TypeError, match="a bug in this node"):
         a.ingest(e)
     assert a.unreadable == before
+
+
+# ---------------------------------------------------------------------------------------------------
+# the author records its own post without opening it again (Circle.ingest_own)
+
+
+def _state(c: Circle) -> tuple[object, ...]:
+    """Everything reading a circle shows, and every key a post can teach."""
+    k = c.keys
+    return (sorted((p.id, p.author, p.created, p.lamport, p.kind, repr(p.body)) for p in c.posts),
+            dict(k.calls), dict(k.replies), dict(k.reply_pubs), dict(k._waiting), c.version, c.max_lamport,
+            c.chains.top(c.me))
+
+
+def test_ingest_own_leaves_the_state_ingest_would_for_every_scheme() -> None:
+    """The author's circle records each post with ``ingest_own``; a twin of it (the same identity fed
+    the same log) takes the same envelope in with ``ingest``, which decrypts and validates it. After
+    every post of every scheme the two read alike and hold the same keys; the twin's answer is what a
+    restart re-ingesting the store gives, so a fault here would show as a post that reads differently
+    after a restart."""
+    n = Net("F", "A", "B").setup()
+    me, them = n.me("F"), n.me("A")
+    own, twin = n.circles["F"], Circle(n.ids["F"], n.secret, n.founder)
+    n.give("F", n.log, circle=twin)
+    assert _state(own) == _state(twin)
+    seq = n.seq["F"]
+
+    def post(kind: str, body: dict[str, Any], audience: Iterable[bytes] = (), checked: bool = False) -> bytes:
+        nonlocal seq
+        seq += 1
+        made = own.seal_post(kind, body, seq=seq, now=T, audience=audience, checked=checked)
+        assert own.ingest_own(made) and not own.ingest_own(made)             # a second time: nothing new
+        assert n.give("F", [made.envelope], circle=twin) == [Verdict.ACCEPT]
+        assert n.give("A", [made.envelope]) == [Verdict.ACCEPT]
+        assert _state(own) == _state(twin), kind
+        return made.envelope.id
+
+    ladder = [{"after": 0, "to": "chosen", "members": [them]}, {"after": 10, "to": "circle", "members": []}]
+    call = post("call", {"text": "rough night", "ladder": ladder}, audience={me, them})
+    wide = post("call", {"text": "anyone around?"}, audience=own.roster.readers)    # key rides in the body
+    post("offer", {"call": wide, "kind": "text", "text": "here"})
+    post("escalate", {"call": call, "step": 1}, audience=own.call_audience(me, ladder, 1))
+    assert call in own.keys.calls and wide in own.keys.calls
+    checkins = [post("checkin", {"prompt": "how are you?", "visibility": v}) for v in ("facilitators", "circle")]
+    threaded = post("checkin", {"prompt": "who can go?", "visibility": "facilitators", "call": call})
+    assert all(c in own.keys.replies for c in (*checkins, threaded))
+    post("checkin_reply", {"checkin": checkins[0], "option": 0, "text": "fine"})
+    post("plan_share", {"to": "call", "call": call, "plan": PLAN}, audience={them})
+    post("plan_share", {"to": "circle", "call": None, "plan": PLAN})
+    post("presence", ps.validate("presence", {"status": "available"}), checked=True)
+    assert {p.id for p in own.posts} >= {call, wide, threaded, *checkins}

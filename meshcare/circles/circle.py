@@ -45,7 +45,7 @@ from . import roster_fold as rf
 from . import sealing as sl
 from .chains import Chains
 from .keyring import Keyring, WaitKey
-from .writing import LAMPORT_CAP, NEVER, Writing
+from .writing import LAMPORT_CAP, NEVER, OwnPost, Writing
 
 #: How far above its own counter a node lets one envelope move it.
 LAMPORT_STEP: Final = 2**16
@@ -260,6 +260,25 @@ class Circle(Writing):
         self._wake([("call", e.id)])            # an escalation that waited for this call's envelope
         self._wake(self._open(self._content[e.id]))
         self._version += 1
+        return True
+
+    def ingest_own(self, own: OwnPost) -> bool:
+        """Take a post this node just sealed (``seal_post``) into the state as ``ingest`` would, without
+        decrypting and validating it again: its body and the keys it teaches its author are known.
+        The state after is the same as after ``ingest`` (tests/test_circle_sealing.py holds it)."""
+        e = own.envelope
+        self._observe_lamport(e.lamport)
+        if e.id in self._content:
+            return False
+        self.chains.add(e)
+        if self._stale:
+            self._refold()
+        item = self._content[e.id] = _Opened(e)
+        item.post = self._post(e, own.kind, own.body)
+        self._changed(e.id)
+        self._version += 2                  # as ingest: one for the envelope, one for the post it opened
+        self._wake([("call", e.id)])
+        self._wake(self.keys.learn(own.learned))
         return True
 
     def purge_unacceptable(self) -> list[bytes]:

@@ -465,8 +465,9 @@ class Registry:
         return self.roster_op(circle, "rotate", circle.new_epoch_fields(roster.readers), now)
 
     def post(self, circle: Circle, kind: str, body: Mapping[str, Any], now: int,
-             audience: Iterable[bytes] = ()) -> list[env.Envelope]:
-        """Envelopes to publish for one post: a rotation first if the roster needs one, then the post."""
+             audience: Iterable[bytes] = (), checked: bool = False) -> list[env.Envelope]:
+        """Envelopes to publish for one post: a rotation first if the roster needs one, then the post
+        (``checked``: ``body`` is posts.validate's output already; see Writing.seal_post)."""
         role = circle.roster.role(self.me)
         if role is None:
             raise BadInput("this node is not (or not yet) a member of that circle")
@@ -476,8 +477,11 @@ class Registry:
         if circle.roster.needs_rotation or not circle.can_read() or _needs_authority(circle, self.me, kind, body):
             out.append(self.rotate(circle, now))
         seq, prev = self.next_link(circle)
-        out.append(self._sealed(circle, circle.post_envelope(kind, body, seq=seq, now=now, audience=audience,
-                                                             prev=prev)))
+        own = circle.seal_post(kind, body, seq=seq, now=now, audience=audience, prev=prev, checked=checked)
+        self.state.seq[circle.topic] = seq
+        self.state.prev[circle.topic] = own.envelope.id
+        circle.ingest_own(own)
+        out.append(own.envelope)
         return out
 
 

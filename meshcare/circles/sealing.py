@@ -21,8 +21,9 @@ how epochs rotate). Inside that body, most posts are plain (``plain``). The othe
 A sealed box is bound to the envelope that carries it (``_bound``): without that, a member could copy
 another's sealed reply or plan share into an envelope of its own and have it read as theirs.
 
-Each ``Scheme`` is a pair: ``seal(draft, keys, random_bytes) -> outer`` (the map that gets packed and
-epoch-encrypted) and ``open(received, keys) -> Opened | WaitFor | NotForUs``. ``scheme_for`` picks the
+Each ``Scheme`` is a pair: ``seal(draft, keys, random_bytes) -> Sealed`` (the map that gets packed and
+epoch-encrypted, with the keys its author now holds for it, so the author records its own post without
+opening it again) and ``open(received, keys) -> Opened | WaitFor | NotForUs``. ``scheme_for`` picks the
 scheme a new post is sealed with; ``scheme_of`` reads it back from a received outer map's shape. Opening
 raises RemoteProtocolError, and only that, for anything a peer got wrong; keys a post teaches come back
 in ``Opened.learned`` and the keyring keeps them only once the whole post validated.
@@ -79,6 +80,25 @@ class Opened:
     learned: tuple[Learned, ...] = ()
 
 
+@dataclass(slots=True)
+class Sealed:
+    """A new post's outer map, and the keys its author holds for it: a call's key (the author reads its
+    thread), a check-in's reply key pair (the author reads every answer). ``learned`` names them once
+    the envelope has its id; they are exactly what opening the post again would teach."""
+
+    outer: dict[str, Any]
+    call_key: bytes | None = None
+    reply: tuple[bytes, bytes] | None = None          # (public, private)
+
+    def learned(self, post_id: bytes) -> tuple[Learned, ...]:
+        out: list[Learned] = []
+        if self.call_key is not None:
+            out.append(CallKey(post_id, self.call_key))
+        if self.reply is not None:
+            out.append(ReplyKey(post_id, *self.reply))
+        return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class WaitFor:
     """Not readable until we learn ``key``; ``meanwhile``: the body shown until then (a reply: answered)."""
@@ -99,15 +119,15 @@ RandomBytes = _seal.RandomBytes
 @dataclass(frozen=True, slots=True)
 class Scheme:
     name: str
-    seal: Callable[[Draft, Keyring, RandomBytes], dict[str, Any]]
+    seal: Callable[[Draft, Keyring, RandomBytes], Sealed]
     open: Callable[[Received, Keyring], Outcome]
 
 
 # ---------------------------------------------------------------------------------------------------
 # plain: the body as it is, inside the epoch encryption alone
 
-def _seal_plain(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
-    return {"k": draft.kind, **draft.body}
+def _seal_plain(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
+    return Sealed({"k": draft.kind, **draft.body})
 
 
 def _open_plain(received: Received, keys: Keyring) -> Outcome:
@@ -117,10 +137,11 @@ def _open_plain(received: Received, keys: Keyring) -> Outcome:
 # ---------------------------------------------------------------------------------------------------
 # call: a new call key, sealed to the audience, boxes the call
 
-def _seal_call(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+def _seal_call(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     call_key = _seal.random_key(random_bytes)
-    return {"k": draft.kind, **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes),
-            "box": _seal.box(call_key, pack(dict(draft.body)), b"call", random_bytes)}
+    return Sealed({"k": draft.kind,
+                   **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes),
+                   "box": _seal.box(call_key, pack(dict(draft.body)), b"call", random_bytes)}, call_key=call_key)
 
 
 def _open_call(received: Received, keys: Keyring) -> Outcome:
@@ -147,7 +168,7 @@ def _call_key_fields(call_key: bytes, audience: frozenset[bytes], readers: froze
 # ---------------------------------------------------------------------------------------------------
 # thread: a post in a call's thread, boxed with the call key (an escalation also carries the key onwards)
 
-def _seal_thread(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+def _seal_thread(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     call = bytes(draft.body["call"])
     thread_key = keys.calls.get(call)
     if thread_key is None:
@@ -155,7 +176,7 @@ def _seal_thread(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict
     outer = {"k": draft.kind, "call": call, "box": _seal.box(thread_key, pack(dict(draft.body)), call, random_bytes)}
     if draft.kind == "escalate":
         outer.update(_call_key_fields(thread_key, draft.audience, draft.readers, random_bytes))
-    return outer
+    return Sealed(outer)
 
 
 def _open_thread(received: Received, keys: Keyring) -> Outcome:
@@ -194,7 +215,7 @@ def _is_thread(outer: Mapping[str, Any]) -> bool:
 # ---------------------------------------------------------------------------------------------------
 # checkin: a reply key pair rides with it (in a call's thread, boxed as the thread is)
 
-def _seal_checkin(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+def _seal_checkin(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     inner = dict(draft.body)
     reply_priv = _seal.random_key(random_bytes)
     inner["reply_pub"] = _seal.x25519_public_of(reply_priv)
@@ -203,7 +224,9 @@ def _seal_checkin(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dic
     else:
         inner["reply_keys"] = seal_keys(reply_priv, draft.facilitators | {draft.me}, random_bytes)
     within = _seal_thread if inner["call"] is not None else _seal_plain
-    return within(replace(draft, body=inner), keys, random_bytes)
+    sealed = within(replace(draft, body=inner), keys, random_bytes)
+    sealed.reply = (inner["reply_pub"], reply_priv)
+    return sealed
 
 
 def _open_checkin(received: Received, keys: Keyring) -> Outcome:
@@ -228,14 +251,14 @@ def _open_checkin(received: Received, keys: Keyring) -> Outcome:
 # ---------------------------------------------------------------------------------------------------
 # checkin_reply: sealed to the check-in's reply key, and a copy for its author
 
-def _seal_reply(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+def _seal_reply(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     checkin = bytes(draft.body["checkin"])
     reply_pub = keys.reply_pubs.get(checkin)
     if reply_pub is None:
         raise BadInput("this node cannot see that check-in, so it cannot answer it")
     sealed_reply = pack({**draft.body, "by": draft.me})                       # bound: see _bound
-    return {"k": draft.kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, sealed_reply, random_bytes),
-            "mine": _seal.box(keys.self_key, sealed_reply, checkin, random_bytes)}
+    return Sealed({"k": draft.kind, "checkin": checkin, "box": _seal.seal_to(reply_pub, sealed_reply, random_bytes),
+                   "mine": _seal.box(keys.self_key, sealed_reply, checkin, random_bytes)})
 
 
 def _open_reply(received: Received, keys: Keyring) -> Outcome:
@@ -258,14 +281,14 @@ def _open_reply(received: Received, keys: Keyring) -> Outcome:
 # ---------------------------------------------------------------------------------------------------
 # plan_share (in a call): sealed to its one recipient, and a copy for its author
 
-def _seal_plan_share(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> dict[str, Any]:
+def _seal_plan_share(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     recipient = sorted(draft.audience)
     if len(recipient) != 1:
         raise LocalProtocolError("a plan shared in a call goes to exactly one person (its claimer)")
     sealed_plan = pack({**draft.body, "by": draft.me, "for": recipient[0]})   # bound: see _bound
-    return {"k": draft.kind, "for": recipient[0],
-            "sealed": _seal.seal_to(x25519_public(recipient[0]), sealed_plan, random_bytes),
-            "mine": _seal.box(keys.self_key, sealed_plan, b"plan", random_bytes)}
+    return Sealed({"k": draft.kind, "for": recipient[0],
+                   "sealed": _seal.seal_to(x25519_public(recipient[0]), sealed_plan, random_bytes),
+                   "mine": _seal.box(keys.self_key, sealed_plan, b"plan", random_bytes)})
 
 
 def _open_plan_share(received: Received, keys: Keyring) -> Outcome:

@@ -14,6 +14,7 @@ caller supplies ``seq`` and ``now``; the lamport comes from what the circle has 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from .. import envelope as env
@@ -27,13 +28,24 @@ from . import posts as ps
 from . import roster_body as rb
 from . import sealing as sl
 from .chains import Chains
-from .keyring import Keyring, seal_keys
+from .keyring import Keyring, Learned, seal_keys
 
 NEVER: Final = env.MAX_UINT           # a roster operation's expiry
 #: Highest lamport a post may carry: far beyond honest use (a million posts a second for 12 days), so
 #: every node decides alike, and far below 2**63, so local counters never overflow.
 LAMPORT_CAP: Final = 2**40
 URGENT_KINDS: Final = frozenset({"call", "offer", "claim", "accept", "escalate", "release"})
+
+
+@dataclass(frozen=True, slots=True)
+class OwnPost:
+    """A post this node just sealed: its envelope, and what ``Circle.ingest_own`` records of it (the
+    validated body, the keys its author holds for it) without opening it again."""
+
+    envelope: env.Envelope
+    kind: str
+    body: dict[str, Any]
+    learned: tuple[Learned, ...]
 
 
 class Writing:
@@ -112,9 +124,18 @@ class Writing:
     def post_envelope(self, kind: str, body: Mapping[str, Any], *, seq: int, now: int,
                       audience: Iterable[bytes] = (), lane: env.Lane | None = None,
                       prev: bytes | None = None) -> env.Envelope:
+        """Encrypt and seal one post (``seal_post``), for a caller that ingests it as any other."""
+        return self.seal_post(kind, body, seq=seq, now=now, audience=audience, lane=lane, prev=prev).envelope
+
+    def seal_post(self, kind: str, body: Mapping[str, Any], *, seq: int, now: int,
+                  audience: Iterable[bytes] = (), lane: env.Lane | None = None,
+                  prev: bytes | None = None, checked: bool = False) -> OwnPost:
         """Encrypt and seal one post under the current epoch, by the scheme sealing.py picks for it
-        (``audience``: who a call or escalation reaches, a plan share's one recipient). Raises BadInput
-        when this node cannot post, or cannot read what the post answers."""
+        (``audience``: who a call or escalation reaches, a plan share's one recipient). ``checked``: the
+        body is already ``posts.validate``'s output (an op validated it to report a person's mistake
+        first), so it is not validated twice. Raises BadInput when this node cannot post, or cannot
+        read what the post answers. The result carries what ``Circle.ingest_own`` records, so the
+        author never decrypts its own post again."""
         roster = self.roster
         if roster.role(self.me) in (None, "relay"):
             raise BadInput("only members of a circle can post to it")
@@ -122,18 +143,19 @@ class Writing:
         body_key = None if epoch is None else self.keys.body_key(epoch)
         if epoch is None or body_key is None or roster.needs_rotation:
             raise LocalProtocolError("rotate the epoch before posting (Circle.needs_rotation)")
-        body = ps.validate(kind, dict(body))
-        if kind == "checkin" and body["call"] is None and self.me not in roster.epochs[epoch].facilitators:
+        valid = dict(body) if checked else ps.validate(kind, dict(body))
+        if kind == "checkin" and valid["call"] is None and self.me not in roster.epochs[epoch].facilitators:
             # every node reads check-in authority from the epoch's facilitators: a post they would all
             # find unreadable must not go out (Registry.post rotates first for a newly promoted one)
             raise BadInput("only facilitators send check-ins to the circle")
-        draft = sl.Draft(self.me, kind, body, frozenset(audience), roster.readers, roster.facilitators)
-        outer = sl.scheme_for(kind, body).seal(draft, self.keys, self.random_bytes)
+        draft = sl.Draft(self.me, kind, valid, frozenset(audience), roster.readers, roster.facilitators)
+        sealed = sl.scheme_for(kind, valid).seal(draft, self.keys, self.random_bytes)
         expires = now + roster.settings.retention_days * 86_400
-        if kind == "presence" and body.get("until") is not None:
-            expires = min(expires, max(now + 1, int(body["until"])))
+        if kind == "presence" and valid.get("until") is not None:
+            expires = min(expires, max(now + 1, int(valid["until"])))
         lane = lane if lane is not None else (env.Lane.URGENT if kind in URGENT_KINDS else env.Lane.NORMAL)
-        return self._seal(epoch, body_key, pack(outer), seq=seq, now=now, expires=expires, lane=lane, prev=prev)
+        e = self._seal(epoch, body_key, pack(sealed.outer), seq=seq, now=now, expires=expires, lane=lane, prev=prev)
+        return OwnPost(e, kind, valid, sealed.learned(e.id))
 
     def _seal(self, epoch: int, key: bytes, plaintext: bytes, *, seq: int, now: int, expires: int,
               lane: env.Lane, lamport: int | None = None, prev: bytes | None = None) -> env.Envelope:

@@ -9,7 +9,7 @@ name) and says so in a person's words.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NewType, TypeVar
 
 from .. import envelope as env
 from ..circles import calls as cl
@@ -26,10 +26,14 @@ from ..vocab import MIN_ID_PREFIX
 _T = TypeVar("_T")
 
 
-def validated(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+#: A post body that ``validated`` checked: ``post`` takes only these, and seals it without checking again.
+Valid = NewType("Valid", dict[str, Any])
+
+
+def validated(kind: str, body: dict[str, Any]) -> Valid:
     """Check a post body built from a request by the rules every node applies; a person's mistake is
     BadInput (``fault``), not a peer's protocol error."""
-    return ps.validate(kind, body, fault=BadInput)
+    return Valid(ps.validate(kind, body, fault=BadInput))
 
 
 # --- finding things --------------------------------------------------------------------------------
@@ -87,10 +91,11 @@ def publish(node: Node, made: Iterable[tuple[TopicId, env.Envelope]], now: float
     return node.handle(Authored(tuple(made)), now)
 
 
-def post(node: Node, circle: Circle, kind: str, body: dict[str, Any], now: float,
+def post(node: Node, circle: Circle, kind: str, body: Valid, now: float,
          audience: Iterable[bytes] = ()) -> tuple[env.Envelope, list[Effect]]:
-    """One post in ``circle`` (after a rotation, if the roster needs one): the post and the effects."""
-    envelopes = node.registry.post(circle, kind, body, int(now), audience=audience)
+    """One post in ``circle`` (after a rotation, if the roster needs one): the post and the effects.
+    ``body`` comes from ``validated``, so it is validated once, not again when it is sealed."""
+    envelopes = node.registry.post(circle, kind, body, int(now), audience=audience, checked=True)
     return envelopes[-1], publish(node, [(circle.topic, e) for e in envelopes], now)
 
 
