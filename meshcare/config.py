@@ -146,6 +146,9 @@ def load(home: Path | None = None) -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings(home=home)
+    except NotADirectoryError:
+        raise ConfigError(f"the data directory {home} is a file (or under one), not a directory; give a "
+                          "directory with --home or MESHCARE_HOME") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}; it must be a file you can read "
                           "(or move it away to use the defaults)") from None

@@ -45,8 +45,11 @@ def data_dir_lock(settings: Settings) -> Iterator[None]:
         _tighten(settings.home)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise StartupError(f"cannot use the data directory {settings.home}: {exc.strerror or exc}; it must be a "
-                           "directory you own and can write (or give another with --home or MESHCARE_HOME)") from exc
+        what = f"{os.path.basename(exc.filename)}: " if exc.filename and os.fspath(exc.filename) != os.fspath(
+            settings.home) else ""
+        raise StartupError(f"cannot use the data directory {settings.home} ({what}{exc.strerror or exc}); it must "
+                           "be a directory you own and can write (or give another with --home or "
+                           "MESHCARE_HOME)") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
