@@ -30,7 +30,7 @@ from meshcare.errors import BadInput, RemoteProtocolError
 from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
-from .helpers import examples, member_names, wait_for
+from .helpers import DaemonProcess, examples, member_names, wait_for
 from .test_membership import A, B, C, D, F, T, Chain, Real, fold, keys, mid
 
 # ---------------------------------------------------------------------------------------------------
@@ -261,9 +261,29 @@ def test_meshcare_name_shows_and_changes_the_name_without_a_daemon(tmp_path: Pat
     assert _cli("--home", home, "init", "--name", "ann")[0] == 0
     assert _cli("--home", home, "name") == (0, "ann\n", "")
     code, out, err = _cli("--home", home, "name", "Ann B.")
-    assert code == 0 and "Your name is now Ann B. on this node" in out and "were not told" in out
+    assert code == 0 and 'Your name is now "Ann B." on this node' in out and "were not told" in out
     assert json.loads(_cli("--home", home, "name", "--json")[1]) == {"name": "Ann B."}
     assert json.loads(_cli("--home", home, "name", "Ann C.", "--json")[1]) == {"name": "Ann C.", "circles": [],
                                                                               "daemon": False}
     code, _, err = _cli("--home", home, "name", "tab\tname")
     assert code == 1 and err.startswith("meshcare name: ") and "control characters" in err
+
+
+@pytest.mark.timeout(120)
+def test_meshcare_name_with_a_running_daemon_tells_the_circles_and_keeps_the_name(tmp_path: Path) -> None:
+    node = DaemonProcess(tmp_path / "ann", "ann")
+    node.start()
+    try:
+        assert node.cli("name", "Ann B.").stdout == 'Your name is now "Ann B.".\n'     # no circle to tell yet
+        node.cli("circle", "create", "Elm St")
+        node.cli("circle", "create", "Oak Rd", "--my-name", "Ann (Oak)")
+        out = node.cli("name", "Ann C.").stdout
+        assert out == 'Your name is now "Ann C."; told Elm St, Oak Rd: members see it as it reaches them.\n'
+        assert json.loads(node.cli("id", "--json").stdout)["name"] == "Ann C."       # kept in the keystore
+        assert json.loads(node.cli("status", "--json").stdout)["name"] == "Ann C."
+        members = json.loads(node.cli("circle", "members", "Oak Rd", "--json").stdout)["members"]
+        assert [m["name"] for m in members] == ["Ann C."]
+        refused = node.cli("name", "x\x1by", check=False)
+        assert refused.returncode == 1 and refused.stderr.startswith("meshcare name: ")
+    finally:
+        assert node.stop() == 0

@@ -323,7 +323,7 @@ def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
         text = f"You are available to {_circle_names(settings, answer.result.circles)}"
         text += f" until {when(until)}" if until else ""
         text += f", for at most {args.cap} call{'s' if args.cap != 1 else ''} at a time" if args.cap else ""
-        text += ". `meshcare away` when you need a break."
+        text += ". `meshcare away` when you need a break." + reach.posted_note(answer.result.linked)
     emit(args, answer.data, text)
     return EXIT_OK
 
@@ -332,7 +332,8 @@ def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
     answer = ask_daemon(settings, PresenceSet(status="away", circle=args.circle))
     names = "" if args.json else _circle_names(settings, answer.result.circles)
     emit(args, answer.data, f"You are away for {names}: the circle sees you are taking a break. "
-                            "`meshcare available` when you are back. Rest well.")
+                            "`meshcare available` when you are back. Rest well."
+                            + reach.posted_note(answer.result.linked))
     return EXIT_OK
 
 

@@ -34,17 +34,17 @@ def cmd_name(args: argparse.Namespace, settings: config.Settings) -> int:
     except DaemonNotRunning:
         keystore.rename(settings.keystore_path, name)
         emit(args, {"name": name, "circles": [], "daemon": False},
-             f"Your name is now {name} on this node. No meshcare daemon is running for {settings.home}, so your "
+             f"Your name is now \"{name}\" on this node. No meshcare daemon is running for {settings.home}, so your "
              f"circles were not told: run `meshcare name {shlex.quote(name)}` again once it runs.")
         return EXIT_OK
     told = answer.result.circles
     data: dict[str, Any] = {**answer.data, "daemon": True}
     if not told:
-        emit(args, data, f"Your name is now {name}.")
+        emit(args, data, f"Your name is now \"{name}\".")
         return EXIT_OK
     circles = {c.id: c.name for c in ask_daemon(settings, CircleList()).result.circles}
     where = ", ".join(circles.get(c, c[:8]) for c in told)
-    emit(args, data, f"Your name is now {name}; told {where}: members see it as it reaches them.")
+    emit(args, data, f"Your name is now \"{name}\"; told {where}: members see it as it reaches them.")
     return EXIT_OK
 
 

@@ -29,9 +29,9 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
 
 def _linked() -> Any:
     """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
-    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'): 0 means it "
-               "is kept here and goes when one of them is reachable (null: a daemon older than this key)",
-               default=None)
+    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
+               "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "
+               "reachable (null: a daemon older than this key)", default=None)
 
 
 class Result(Record):
@@ -374,6 +374,7 @@ class PresenceSetResult(Result):
     until: int | None = key(Maybe(WHEN), f"as asked (null: {vocab.DEFAULT_PRESENCE_S // 3600} hours from now)")
     cap: int | None = key(Maybe(Int(1, vocab.MAX_PRESENCE_CAP)), "as asked")
     circles: tuple[str, ...] = key(Seq(CIRCLE_ID), "ids of the circles told")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -411,6 +412,7 @@ class PlanShareResult(Result):
     OP: ClassVar[str] = n.OP_PLAN_SHARE
     share: str = key(ID, "the share's id (name it in `plan.retract`)")
     circle: str = key(CIRCLE_ID, "the circle it went to")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

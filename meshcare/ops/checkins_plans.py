@@ -76,7 +76,7 @@ def presence_set(node: Node, req: rq.PresenceSet, now: float) -> tuple[rs.Presen
     for circle in circles:
         effects += post(node, circle, "presence", body, now)[1]
     return rs.PresenceSetResult(status=req.status, until=body["until"], cap=body["cap"],
-                                circles=tuple(c.topic.hex() for c in circles)), effects
+                                circles=tuple(c.topic.hex() for c in circles), linked=linked(node, *circles)), effects
 
 
 def roster(node: Node, req: rq.Roster, now: float) -> tuple[rs.RosterResult, list[Effect]]:
@@ -120,7 +120,7 @@ def plan_share(node: Node, req: rq.PlanShare, now: float) -> tuple[rs.PlanShareR
         circle = node.registry.find(req.circle or "")       # (the request names a circle when no call)
         e, effects = post(node, circle, "plan_share", validated("plan_share", {"to": "circle", "call": None,
                                                                                "plan": plan}), now)
-    return rs.PlanShareResult(share=e.id.hex(), circle=circle.topic.hex()), effects
+    return rs.PlanShareResult(share=e.id.hex(), circle=circle.topic.hex(), linked=linked(node, circle)), effects
 
 
 def plan_retract(node: Node, req: rq.PlanRetract, now: float) -> tuple[rs.PlanRetractResult, list[Effect]]:

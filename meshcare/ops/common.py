@@ -106,11 +106,12 @@ def roster_op(node: Node, circle: Circle, kind: str, fields: dict[str, Any],
     return e, publish(node, [(circle.topic, e)], now)
 
 
-def linked(node: Node, circle: Circle) -> int:
-    """Links open now that carry ``circle`` (to its members' and relays' nodes): what a result says so a
-    person hears whether their post can leave this node yet (``not linked to anyone yet``)."""
+def linked(node: Node, *circles: Circle) -> int:
+    """Links open now that carry one of ``circles`` (to their members' and relays' nodes): what a result
+    says so a person hears whether their post can leave this node yet (``not linked to anyone yet``)."""
     engine = node.engine
-    return sum(1 for peer in engine.linked_peers if circle.topic in engine.shared_topics(peer))
+    topics = {c.topic for c in circles}
+    return sum(1 for peer in engine.linked_peers if topics & engine.shared_topics(peer))
 
 
 # --- messages ----------------------------------------------------------------------------------------
