@@ -29,7 +29,6 @@ from ..store.sqlite import SqliteStore
 from .daemon import Daemon
 
 log = logging.getLogger("meshcare.daemon")
-LOCK_FILE = "daemon.lock"
 
 
 @contextmanager
@@ -37,7 +36,7 @@ def data_dir_lock(settings: Settings) -> Iterator[None]:
     """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash)."""
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     _tighten(settings.home)
-    path = settings.home / LOCK_FILE
+    path = settings.lock_path
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
