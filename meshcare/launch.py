@@ -21,8 +21,8 @@ releases at once, so it never stands in a running daemon's way; ``stop`` sends S
 waits until the lock is free.
 
 The spawned daemon is a child of the launcher only until the launcher exits (then the system adopts
-it); ``os.posix_spawn`` leaves no ``Popen`` object behind to warn about a child it never waited for.
-Whoever ends a daemon that is its own child (``stop``, ``end``) also collects its exit status, so no
+it), and it gets none of the launcher's file descriptors but the three above and the pipe. Whoever ends
+a daemon that is its own child (``stop``, ``end``, ``alive``) also collects its exit status, so no
 zombie is left in a long-lived launcher such as ``meshcare demo`` or a test.
 """
 
@@ -31,8 +31,10 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,16 +161,9 @@ def spawn(settings: Settings, flags: Sequence[str], passphrase: bytes | None = N
         offset = os.fstat(log_fd).st_size
         if passphrase is not None:
             read_end, write_end = os.pipe()
-            os.set_inheritable(read_end, True)
         argv = daemon_argv(settings, flags, passphrase_fd=read_end if passphrase is not None else None,
                            command=command)
-        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                   (os.POSIX_SPAWN_DUP2, log_fd, 1), (os.POSIX_SPAWN_DUP2, log_fd, 2)]
-        try:
-            pid = os.posix_spawn(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True,
-                                 setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE))
-        except OSError as exc:
-            raise LaunchError(f"cannot start {argv[0]}: {exc.strerror}") from None
+        pid = _spawn_detached(argv, log_fd, () if passphrase is None else (read_end,))
         if passphrase is not None:
             os.close(read_end)
             read_end = -1
@@ -182,6 +177,26 @@ def spawn(settings: Settings, flags: Sequence[str], passphrase: bytes | None = N
         for fd in (read_end, write_end):
             if fd >= 0:
                 os.close(fd)
+
+
+def _spawn_detached(argv: list[str], log_fd: int, pass_fds: tuple[int, ...]) -> int:
+    """Start ``argv`` in a new session (stdin /dev/null, stdout and stderr to ``log_fd``, no other fd of
+    ours but ``pass_fds``) and return its pid. Raises LaunchError if it cannot be started.
+
+    The ``Popen`` object is dropped at once, on purpose: the daemon outlives this process, so nothing here
+    waits on it through ``subprocess``; ``alive``, ``end`` and ``stop`` collect it by pid when it ends.
+    Dropping a running child makes ``subprocess`` warn (ResourceWarning), which is silenced for that reason.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd,
+                                    close_fds=True, pass_fds=pass_fds, start_new_session=True)
+        except OSError as exc:
+            raise LaunchError(f"cannot start {argv[0]}: {exc.strerror}") from None
+        pid = proc.pid
+        del proc
+    return pid
 
 
 def wait_ready(settings: Settings, spawned: Spawned, timeout: float = START_TIMEOUT) -> None:

@@ -35,7 +35,7 @@ each of their own. Everything is removed when the demo ends (close the terminal 
 #: Signals that end the demo cleanly (Ctrl-C is KeyboardInterrupt).
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 #: What a terminal needs to be usable again after a full-screen app was ended from outside.
-_TERMINAL_RESET = "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l\x1b[?1049l\x1b[?25h"
+_TERMINAL_RESET = "\x1b[?7h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l\x1b[?1049l\x1b[?25h"
 
 
 class Stopped(BaseException):

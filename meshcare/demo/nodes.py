@@ -10,6 +10,7 @@ and more than once.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -145,11 +146,26 @@ class DemoNodes:
         return [n.spawned.pid for n in self.nodes.values() if n.spawned is not None]
 
     def close(self) -> None:
-        """End every daemon by its pid and remove the directory (safe to call again)."""
+        """End every daemon by its pid and remove the directory (safe to call again).
+
+        The pids are those this demo spawned, those in the nodes' lock files, and (on Linux) any process
+        whose command line names the demo's directory: a Ctrl-C can land between a spawn and the line
+        that records its pid, and such a daemon must not outlive the demo (nor recreate its log file in
+        a directory that was just removed).
+        """
+        pids = {node.spawned.pid for node in self.nodes.values() if node.spawned is not None}
         for node in self.nodes.values():
-            if node.spawned is not None:
-                launch.end(node.spawned.pid)
-                node.spawned = None
+            node.spawned = None
+            try:
+                pid = launch.running_pid(node.settings)
+            except LaunchError:
+                pid = None
+            if pid is not None:
+                pids.add(pid)
+        if self.root is not None:
+            pids |= set(processes_naming(self.root))
+        for pid in sorted(pids):
+            launch.end(pid)
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             if self.root.exists():  # a file came back while removing (a daemon's last write): once more
@@ -161,3 +177,24 @@ class DemoNodes:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def processes_naming(root: Path) -> list[int]:
+    """Processes of this user whose command line names ``root`` (read from /proc; none where there is none)."""
+    needle = os.fsencode(root)
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if needle in cmdline and launch.alive(int(entry)):
+            found.append(int(entry))
+    return found

@@ -14,11 +14,11 @@ Two things, both given as flags of `meshcare daemon` that only the launcher uses
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 from pathlib import Path
-from typing import TextIO
 
 from ..errors import BadInput
 
@@ -62,7 +62,7 @@ class _RotatingLog(logging.handlers.RotatingFileHandler):
         super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
         self._point_stdio()
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         """The file, created 0600 (it names circles and peers), opened for appending."""
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)

@@ -95,7 +95,7 @@ class SetupApp(App[SetupResult]):
     ContentSwitcher, ContentSwitcher > Vertical { height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "step_back", "Back"),
         Binding("ctrl+q", "leave", "Leave setup", priority=True),
     ]
 
@@ -103,7 +103,7 @@ class SetupApp(App[SetupResult]):
         super().__init__(**kwargs)
         self.home = home
         self.create = create
-        self._name = ""
+        self._person = ""
         self._passphrase: bytes | None = None
         self._fingerprint: str | None = None  # set once the identity exists (a retry does not make another)
         self._busy = False
@@ -164,7 +164,7 @@ class SetupApp(App[SetupResult]):
         error.update(text)
         error.display = bool(text)
 
-    def action_back(self) -> None:
+    def action_step_back(self) -> None:
         index = STEPS.index(self.step)
         if index > 0 and not self._busy and self._fingerprint is None:
             self._show(STEPS[index - 1])
@@ -181,7 +181,7 @@ class SetupApp(App[SetupResult]):
             self._error(NAME_MISSING)
             self.query_one("#name", Input).focus()
             return
-        self._name = name
+        self._person = name
         self._show("step-passphrase")
 
     @on(Input.Submitted, "#passphrase")
@@ -203,7 +203,7 @@ class SetupApp(App[SetupResult]):
     @on(Button.Pressed, "#back-passphrase")
     @on(Button.Pressed, "#back-safety")
     def _back_pressed(self) -> None:
-        self.action_back()
+        self.action_step_back()
 
     # --- finishing --------------------------------------------------------------------------------------
 
@@ -225,13 +225,13 @@ class SetupApp(App[SetupResult]):
     def _create(self, contacts: tuple[str, ...]) -> None:
         """Make the identity (Argon2 takes a moment with a passphrase), then keep the contacts."""
         try:
-            if self._fingerprint is None:
-                self._fingerprint = self.create(self._name, self._passphrase)
+            fingerprint = self._fingerprint or self.create(self._person, self._passphrase)
+            self._fingerprint = fingerprint
             outside_contacts.write(self.home, contacts)
         except MeshcareError as exc:
             self.call_from_thread(self._failed, str(exc))
             return
-        self.call_from_thread(self.exit, SetupResult(self._name, self._passphrase, self._fingerprint, contacts))
+        self.call_from_thread(self.exit, SetupResult(self._person, self._passphrase, fingerprint, contacts))
 
     def _failed(self, message: str) -> None:
         self._busy = False
