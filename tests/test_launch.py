@@ -309,3 +309,13 @@ def test_end_uses_sigkill_when_sigterm_is_ignored(tmp_path):
     assert gone(proc.pid)
     proc.wait(timeout=1)  # already collected by end(); the Popen object only learns it now
     proc.stdout.close()
+
+
+def test_help_lists_the_launcher_commands_first():
+    out = subprocess.run([sys.executable, "-m", "meshcare", "--help"], capture_output=True, text=True, timeout=60)
+    listed = [line.split()[0] for line in out.stdout.splitlines() if line.startswith("    ") and line[4:5] != " "]
+    assert listed[:4] == ["start", "stop", "tui", "demo"] and "Run `meshcare` alone to begin" in out.stdout
+    for command in ("start", "stop", "tui", "demo"):
+        sub = subprocess.run([sys.executable, "-m", "meshcare", command, "--help"], capture_output=True,
+                             text=True, timeout=60)
+        assert sub.returncode == 0 and f"usage: meshcare {command}" in sub.stdout

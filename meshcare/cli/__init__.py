@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print one JSON object for scripts (docs/cli.md)")
         return p
 
+    from . import launch as cli_launch  # what people run first: start, stop, tui, demo (and meshcare alone)
+
+    cli_launch.register(sub, add)
+
     p = add("init", cmd_init, "create this node's identity (an Ed25519 key) in the data directory")
     p.add_argument("--name", required=True, help="the name other members see, e.g. 'Ana (3rd floor)'")
     p.add_argument("--passphrase-file", type=Path, metavar="F",
@@ -214,10 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
     cli_circles.register(sub)        # circle ...
     cli_calls.register(sub)          # call ... roster
     cli_circles.register_plan(sub)   # plan (after the calls, so `meshcare --help` lists them in this order)
-
-    from . import launch as cli_launch  # meshcare alone, start, stop, tui, demo
-
-    cli_launch.register(sub, add)
 
     p = add("run", cmd_run, "run this household's node in the foreground (as before; people use `meshcare` "
                             "or `meshcare start`); creates an identity on first use", json_flag=False)

@@ -61,7 +61,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true",
                    help="print what happens as lines instead of opening the terminal UI (for scripts and tests; "
                         "ends with Ctrl-C or --seconds)")
-    p.add_argument("--seconds", type=_seconds, metavar="N", help="end the demo after N seconds")
+    p.add_argument("--seconds", type=_seconds, metavar="N", help="end the demo N seconds after its circle is ready")
     p.add_argument("--pace", type=_seconds, default=2.0, metavar="S",
                    help="seconds between the neighbours' steps (default 2)")
     p.set_defaults(handler=lambda args, _settings: run(args), needs_settings=False)
@@ -84,8 +84,12 @@ class Lines:
         self.quiet = False
 
     def __call__(self, line: str) -> None:
-        if not self.quiet:
+        if self.quiet:
+            return
+        try:
             print(f"[{self.clock() - self.began:5.1f}s] {for_terminal(line)}", flush=True)
+        except BrokenPipeError:  # whoever read the lines is gone (`meshcare demo --no-tui | head`)
+            self.quiet = True
 
 
 def tui_available() -> bool:
