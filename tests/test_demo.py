@@ -278,3 +278,25 @@ def test_demo_cleans_up_on_ctrl_c_while_starting():
         if demo.proc.poll() is None:
             demo.proc.kill()
             demo.finish()
+
+
+def test_a_crash_of_the_demo_itself_leaves_nothing(monkeypatch, capsys):
+    import argparse
+
+    from meshcare.demo import cli as demo_cli
+    from meshcare.demo.nodes import DemoNodes
+
+    seen: dict[str, Any] = {}
+
+    def broken(self: DemoNodes, timeout: float = 0.0) -> str:
+        seen["root"], seen["pids"] = self.root, self.pids()
+        raise RuntimeError("a bug in the demo")
+
+    monkeypatch.setattr(DemoNodes, "form_circle", broken)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with pytest.raises(RuntimeError, match="a bug in the demo"):
+        demo_cli.run(argparse.Namespace(no_tui=True, seconds=5.0, pace=0.2))
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    assert seen["root"] is not None and not seen["root"].exists()
+    assert len(seen["pids"]) == 3 and not [pid for pid in seen["pids"] if launch.alive(pid)]
+    assert "The demo is over" in capsys.readouterr().out

@@ -88,6 +88,16 @@ def test_start_attach_stop(settings):
         cli_launch.attach(settings, tui=again)
 
 
+def test_a_node_stopped_while_the_ui_was_open_is_not_called_running(settings):
+    lines: list[str] = []
+
+    def tui_that_stops_it(s: Settings) -> int:
+        launch.stop(s)
+        return 0
+    assert cli_launch.open_node(settings, FLAGS, tui=tui_that_stops_it, setup=no_setup, say=lines.append) == 0
+    assert "not running any more" in lines[-1] and "still running" not in lines[-1]
+
+
 def test_no_tui_only_starts(settings):
     tui, lines = FakeTui(), []
     assert open_node(settings, tui, lines, no_tui=True) == 0

@@ -96,9 +96,13 @@ def open_node(settings: config.Settings, flags: Sequence[str] = (), *, tui: TuiR
     if no_tui:
         say(f"Open the terminal UI with `{me} tui`; stop the node with `{me} stop`.")
         return EXIT_OK
-    code = (tui or default_tui)(settings)
-    say(f"Your node is still running, so your circles can reach you. To stop it: {me} stop")
-    return code
+    try:
+        return (tui or default_tui)(settings)
+    finally:
+        if launch.running_pid(settings) is not None:
+            say(f"Your node is still running, so your circles can reach you. To stop it: {me} stop")
+        else:
+            say(f"Your node is not running any more (see {settings.log_path}); start it again with `{me}`.")
 
 
 def attach(settings: config.Settings, tui: TuiRunner | None = None) -> int:
