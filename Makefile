@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test fuzz soak bench bench-peers clean venv
+.PHONY: run demo test fuzz soak bench bench-peers clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
-## make run: start this household's node (creates an identity on first run).
+## make run: set up on first run, start this household's node in the background, open the terminal UI.
+## make run ARGS="--no-discovery --peer 192.0.2.10:7447" passes the daemon's flags (`meshcare start ARGS`).
+ARGS ?=
 run: $(STAMP)
-	$(BIN)/meshcare run
+	$(BIN)/meshcare start $(ARGS)
+
+## make demo: a support circle with two scripted neighbours on this computer (nothing on the network).
+demo: $(STAMP)
+	$(BIN)/meshcare demo
 
 ## make test: the whole suite (unit, property, integration).
 test: $(TSTAMP)

@@ -32,6 +32,10 @@ DEFAULT_LISTEN = ("0.0.0.0", DEFAULT_PORT)
 CONFIG_FILE = "config.toml"
 STORE_FILE = "store.sqlite3"
 CONTROL_SOCKET = "control.sock"
+#: The daemon holds an exclusive flock on it while it runs, and writes its pid in it.
+LOCK_FILE = "daemon.lock"
+#: Where a daemon started in the background (`meshcare`, `meshcare start`) writes its log.
+DAEMON_LOG = "daemon.log"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -90,6 +94,14 @@ class Settings:
     @property
     def control_path(self) -> Path:
         return self.home / CONTROL_SOCKET
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / LOCK_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / DAEMON_LOG
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)

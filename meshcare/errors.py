@@ -101,6 +101,10 @@ class AlreadyRunning(MeshcareError):
     """Another daemon holds this data directory (its lock file)."""
 
 
+class LaunchError(MeshcareError):
+    """A daemon in the background could not be started (its log's last line says why) or stopped."""
+
+
 class DaemonUnavailable(MeshcareError):
     """The local daemon cannot be reached, or the connection to it failed in the middle of a request."""
 

@@ -77,7 +77,14 @@ def test_help_is_complete():
 def test_bad_usage_exits_2(home):
     assert run("init").returncode == 2          # --name missing
     assert run("frobnicate").returncode == 2
-    assert run().returncode == 2
+
+
+def test_meshcare_alone_without_identity_or_terminal_says_how(home):
+    """`meshcare` alone is the launcher (setup, node in the background, terminal UI); with no identity and
+    no terminal to ask in, it says what to run instead and starts nothing."""
+    out = run()
+    assert out.returncode == 1 and "meshcare init --name" in out.stderr and "Traceback" not in out.stderr
+    assert not (home / "daemon.lock").exists()
 
 
 def start_run(env):

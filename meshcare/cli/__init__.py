@@ -36,6 +36,9 @@ meshcare is not an emergency service: it never contacts anyone outside your circ
 """
 
 EPILOG = """\
+Run `meshcare` alone to begin: the first time it asks your name, then it starts your node in the
+background and opens the terminal UI. `meshcare demo` shows it all with three neighbours on this computer.
+
 The node's data lives in $MESHCARE_HOME, or in your user data directory when that is not set.
 Run several nodes on one machine by giving each its own MESHCARE_HOME.
 """
@@ -85,7 +88,8 @@ def cmd_id(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
-    """What ``make run`` starts: the identity on first use, then everything this version has."""
+    """The node in the foreground, with an identity made on first use (what ``make run`` did before
+    ``meshcare start``; kept for scripts and services)."""
     from ..crypto import keys, keystore
 
     if not settings.keystore_path.exists():
@@ -96,7 +100,8 @@ def cmd_run(args: argparse.Namespace, settings: config.Settings) -> int:
         print(f"Created a new identity for {identity.name} in {settings.home}")
     name, node_id, _ = keystore.read_public(settings.keystore_path)
     print(f"{name}  node id {node_id.hex()[:16]}...  fingerprint {keys.fingerprint(node_id)}", flush=True)
-    print("Starting the node (Ctrl-C stops it). The terminal UI is not part of this version yet.", flush=True)
+    print("Starting the node in the foreground (Ctrl-C stops it); open the terminal UI with `meshcare tui`.\n"
+          "(`meshcare` alone runs the node in the background and opens the terminal UI.)", flush=True)
     from ..transport import command as daemon_cli
 
     return daemon_cli.run(args, settings)
@@ -184,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print one JSON object for scripts (docs/cli.md)")
         return p
 
+    from . import launch as cli_launch  # what people run first: start, stop, tui, demo (and meshcare alone)
+
+    cli_launch.register(sub, add)
+
     p = add("init", cmd_init, "create this node's identity (an Ed25519 key) in the data directory")
     p.add_argument("--name", required=True, help="the name other members see, e.g. 'Ana (3rd floor)'")
     p.add_argument("--passphrase-file", type=Path, metavar="F",
@@ -216,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_calls.register(sub)          # call ... roster
     cli_circles.register_plan(sub)   # plan (after the calls, so `meshcare --help` lists them in this order)
 
-    p = add("run", cmd_run, "start this household's node (what `make run` does); creates an identity "
-                            "on first use", json_flag=False)
+    p = add("run", cmd_run, "run this household's node in the foreground (as before; people use `meshcare` "
+                            "or `meshcare start`); creates an identity on first use", json_flag=False)
     p.add_argument("--name", help="name for a new identity (default: $USER)")
     daemon_cli.add_arguments(p)
     return parser
@@ -229,8 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(rewrite_argv(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "handler", None):
-        parser.print_help()
-        return EXIT_USAGE
+        if args.command is not None:
+            parser.print_help()
+            return EXIT_USAGE
+        from .launch import cmd_open  # `meshcare` alone: set up, start the node, open the terminal UI
+
+        args.handler = cmd_open
     try:
         settings = config.load(args.home) if getattr(args, "needs_settings", True) else None
         return int(args.handler(args, settings))
@@ -250,7 +263,8 @@ def _failed(args: argparse.Namespace, message: str) -> int:
     """One line on stderr (the traceback before it with ``--debug``); exit status 1."""
     if getattr(args, "debug", False):
         traceback.print_exc()
-    print(for_terminal(f"meshcare {args.command}: {message}"), file=sys.stderr)
+    command = getattr(args, "command", None)
+    print(for_terminal(f"meshcare {command}: {message}" if command else f"meshcare: {message}"), file=sys.stderr)
     return EXIT_ERROR
 
 

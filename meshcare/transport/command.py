@@ -34,6 +34,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--bench-ops", action="store_true",
                    help="also serve topic.join, topic.publish and topic.ids, which tests and benchmarks drive "
                         "the sync engine with (topics without circles; not for real use)")
+    # what `meshcare` / `meshcare start` hand a daemon they start in the background (transport/background.py)
+    p.add_argument("--passphrase-fd", type=int, metavar="N",
+                   help="read the passphrase from the inherited pipe N (how `meshcare start` hands it on)")
+    p.add_argument("--log-file", type=Path, metavar="F",
+                   help="log to F instead of stderr, rotated at 1 MiB (how `meshcare start` runs the daemon)")
     return p
 
 
@@ -77,13 +82,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from .service import serve  # noqa: PLC0415
 
+    from . import background  # noqa: PLC0415
+
     settings = settings_from_args(args, settings)
-    logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(),
-                        format=f"meshcare[{os.getpid()}] %(levelname)s %(name)s: %(message)s")
+    log_format = f"meshcare[{os.getpid()}] %(levelname)s %(name)s: %(message)s"
+    if getattr(args, "log_file", None):
+        background.log_to_file(args.log_file, settings.log_level, log_format)
+    else:
+        logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(), format=log_format)
     passphrase = None
     path = settings.passphrase_file or (Path(os.environ["MESHCARE_PASSPHRASE_FILE"])
                                          if os.environ.get("MESHCARE_PASSPHRASE_FILE") else None)
-    if path is not None:
+    if getattr(args, "passphrase_fd", None) is not None:
+        passphrase = background.read_passphrase_fd(args.passphrase_fd)
+    elif path is not None:
         passphrase = keystore.read_passphrase_file(path)
     check_socket_path(settings.control_path)        # before anything starts: one line, nothing half-done
     identity = keystore.load(settings.keystore_path, passphrase)

@@ -32,14 +32,13 @@ from .daemon import Daemon
 from .listening import PORT_TRIES
 
 log = logging.getLogger("meshcare.daemon")
-LOCK_FILE = "daemon.lock"
 
 
 @contextmanager
 def data_dir_lock(settings: Settings) -> Iterator[None]:
     """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash).
     Raises AlreadyRunning, or StartupError when the data dir cannot be made or written."""
-    path = settings.home / LOCK_FILE
+    path = settings.lock_path
     try:
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         _tighten(settings.home)
