@@ -43,8 +43,9 @@ ME = hid("sam")
 BEN = hid("ben")
 CHLOE = hid("chloe")
 DAN = hid("dan")
+EVE = hid("eve")             # not in the circle at first: she joins in some tests
 ELM = hid("elm", 32)
-NAMES = {ME: "Sam", BEN: "Ben Okafor", CHLOE: "Chloe Hart", DAN: "Dan"}
+NAMES = {ME: "Sam", BEN: "Ben Okafor", CHLOE: "Chloe Hart", DAN: "Dan", EVE: "Eve"}
 SETTINGS = api.CircleSettings(retention_days=30, rotate_days=7, share_history=False, members_invite=True)
 
 

@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from textual.content import Content
 from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
 
 from meshcare.tui.app import MeshcareApp, make_app
 from meshcare.tui.prefs import Prefs
@@ -43,7 +45,6 @@ async def running(state: FakeState | None = None, *, size: tuple[int, int] = (10
             if connected:
                 await wait_for(pilot, lambda: app.model.loaded, "the first snapshot")
             yield app, pilot, daemon
-            await daemon.stop()
     finally:
         await daemon.stop()
         shutil.rmtree(where, ignore_errors=True)
@@ -63,6 +64,34 @@ def screen_text(app: Any) -> str:
     """What the screen on top shows now, as plain text (the compositor's lines)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text for strip in strips)
+
+
+def _plain(visual: object) -> str:
+    if isinstance(visual, str):
+        return Content.from_markup(visual).plain
+    return str(getattr(visual, "plain", visual))
+
+
+def widget_text(app: Any) -> str:
+    """Everything the screen on top holds in words, scrolled out of view or not, whitespace folded (for
+    text that wraps differently at different sizes)."""
+    parts: list[str] = []
+    for widget in app.screen.query("*"):
+        if not widget.display:
+            continue
+        if isinstance(widget, Static):
+            parts.append(_plain(widget.content))
+        elif isinstance(widget, OptionList):
+            parts += [_plain(option.prompt) for option in widget.options]
+        elif isinstance(widget, Input):
+            parts.append(widget.value)
+    return " ".join(" ".join(parts).split())
+
+
+async def holds(pilot: Pilot[Any], text: str, timeout: float = 5.0) -> None:
+    """Wait until the screen's widgets hold ``text`` (whitespace folded, scrolled out of view or not)."""
+    wanted = " ".join(text.split())
+    await wait_for(pilot, lambda: wanted in widget_text(pilot.app), f"{text!r} in the screen's widgets", timeout)
 
 
 def notes(app: Any) -> list[str]:

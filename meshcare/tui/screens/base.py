@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -44,10 +45,15 @@ class MeshScreen(Screen[None]):
 
     def model_changed(self) -> None:
         """Redraw from the model (the app calls this for the screen on top after every change)."""
+        if not self.is_mounted:
+            return
         app = self.mc
         for line in self.query(StatusLine):
             line.show(app.model, app.daemon_state, app.home_label, app.glyphs)
-        self.refresh_view()
+        try:
+            self.refresh_view()
+        except NoMatches:
+            pass  # the screen is being taken down (the app is closing): nothing left to redraw
 
     def refresh_view(self) -> None:
         """Redraw the body; the screens override it."""
