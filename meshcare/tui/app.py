@@ -90,7 +90,7 @@ class CallDraft:
 class MeshcareApp(App[int]):
     """The terminal UI (see the module docstring); build it with ``make_app``."""
 
-    CSS_PATH = "meshcare.tcss"
+    CSS_PATH = Path(__file__).with_name("meshcare.tcss")  # absolute: subclasses elsewhere find it too
     TITLE = "meshcare"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     COMMANDS = App.COMMANDS | {MeshcareCommands}

@@ -57,6 +57,13 @@ class CallScreen(MeshScreen):
         super().on_mount()
         self.query_one("#call").focus()
 
+    def action_back(self) -> None:
+        """Escape in the update field leaves the field (what was typed stays); elsewhere it goes back."""
+        if isinstance(self.focused, Input):
+            self.query_one("#call").focus()
+        else:
+            super().action_back()
+
     @property
     def call(self) -> api.Call | None:
         return self.mc.model.calls.get(self.call_id)

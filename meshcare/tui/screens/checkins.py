@@ -48,18 +48,15 @@ class CheckinsScreen(MeshScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        listing = self.query_one("#checkin-list", KeptList)
-        if self.first is not None:
-            ids = [c.id for c in self.mc.model.checkins_in_order()]
-            if self.first in ids:
-                listing.highlighted = ids.index(self.first)
-        listing.focus()
+        self.query_one("#checkin-list", KeptList).focus()
 
     def refresh_view(self) -> None:
         model, now, g = self.mc.model, self.mc.now(), self.mc.glyphs
         items = model.checkins_in_order()
         listing = self.query_one("#checkin-list", KeptList)
         listing.set_items((c.id, render.checkin_row(model, c, now, g)) for c in items)
+        if self.first is not None and listing.select_id(self.first):
+            self.first = None
         self._show_detail()
 
     def _selected(self) -> api.Checkin | None:
@@ -148,10 +145,19 @@ class NewCheckinDialog(Dialog[api.CheckinCreate]):
                 yield Button("Send", id="send", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
+    def on_mount(self) -> None:
+        self.query_one("#prompt", Input).focus()
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self._send()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id != "send":
             self.dismiss(None)
             return
+        self._send()
+
+    def _send(self) -> None:
         prompt = self.query_one("#prompt", Input).value.strip()
         if not prompt:
             self.notify("Write the question first.", title="Check-in")

@@ -33,3 +33,11 @@ class KeptList(OptionList):
         if self.highlighted is None or self.option_count == 0:
             return None
         return self.get_option_at_index(self.highlighted).id
+
+    def select_id(self, ident: str) -> bool:
+        """Highlight the option ``ident``; False when there is none."""
+        for index in range(self.option_count):
+            if self.get_option_at_index(index).id == ident:
+                self.highlighted = index
+                return True
+        return False
