@@ -11,8 +11,9 @@ Two rules hold everywhere:
   colour-blind reader and a braille display all get it.
 * **Text from other people is escaped twice** (``safe``): ``meshcare.text.for_terminal`` shows control
   and bidi characters as visible escapes, then markup escaping keeps a name like ``[b]Ben`` or
-  ``[$accent]`` from styling the screen (or, inside an ``@click``, from acting). Everything a peer wrote (names, call text, offers, prompts, plans, circle names)
-  goes through ``safe`` before it reaches a markup string.
+  ``[$accent]`` from styling the screen (or, inside an ``@click``, from acting). Everything a peer
+  wrote (names, call text, offers, prompts, plans, circle names) goes through ``safe`` before it
+  reaches a markup string.
 """
 
 from __future__ import annotations

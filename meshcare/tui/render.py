@@ -158,7 +158,8 @@ def checkin_detail(model: Model, checkin: Checkin, now: float, g: fmt.Glyphs) ->
         for reply in checkin.replies:
             if reply.option_text is not None and reply.member != model.node_id:
                 said = f", \"{fmt.safe(reply.text, 200)}\"" if reply.text else ""
-                lines.append(f"  {fmt.name_of(reply.member, names, model.node_id)}: {fmt.safe(reply.option_text)}{said}")
+                who = fmt.name_of(reply.member, names, model.node_id)
+                lines.append(f"  {who}: {fmt.safe(reply.option_text)}{said}")
         if checkin.not_answered:
             lines.append("Not answered yet: " + fmt.names_list(checkin.not_answered, names, model.node_id))
     return "\n".join(lines)

@@ -172,3 +172,11 @@ def test_a_join_welcome_takes_a_new_snapshot() -> None:
             assert snapshots[1].seq == 1
             task.cancel()
     run(scenario)
+
+
+def test_run_says_when_no_daemon_is_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from meshcare.config import Settings
+    from meshcare.tui.app import run as run_tui
+
+    with pytest.raises(DaemonNotRunning, match="start one with `meshcare daemon`"):
+        run_tui(Settings(home=tmp_path))

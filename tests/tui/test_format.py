@@ -69,7 +69,8 @@ def test_match_one_says_nobody_or_who() -> None:
 def test_status_line_words() -> None:
     assert fmt.status_line(2, ["caught_up", "catching_up"], "connected") == \
         "● linked to 2 neighbours · catching up · daemon: connected"
-    assert fmt.status_line(1, ["caught_up"], "connected") == "● linked to 1 neighbour · caught up · daemon: connected"
+    assert fmt.status_line(1, ["caught_up"], "connected") == \
+        "● linked to 1 neighbour · caught up · daemon: connected"
     assert fmt.status_line(0, [], "reconnecting", fmt.ASCII) == "o not linked | daemon: reconnecting..."
 
 

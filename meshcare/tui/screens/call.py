@@ -51,7 +51,7 @@ class CallScreen(MeshScreen):
             yield Static("", id="thread")
             yield Static("", id="plans")
         yield Input(placeholder="write an update for the thread, then Enter (u)", max_length=vocab.MAX_UPDATE_TEXT,
-                    id="update")
+                    id="update", compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

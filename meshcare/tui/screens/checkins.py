@@ -12,7 +12,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, RadioSet, Select, Static
 
 from ... import vocab
 from ...control import api
@@ -20,6 +20,7 @@ from .. import format as fmt
 from .. import render
 from ..commands import Command
 from ..widgets.lists import KeptList
+from ..widgets.toggles import Pick
 from .actions import reply
 from .base import MeshScreen
 from .dialogs import Dialog
@@ -132,15 +133,15 @@ class NewCheckinDialog(Dialog[api.CheckinCreate]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box"):
             yield Static("[b]Ask your circle how they are doing[/b]")
-            yield Select(self.circles, value=self.circles[0][1], allow_blank=False, id="circle")
+            yield Select(self.circles, value=self.circles[0][1], allow_blank=False, id="circle", compact=True)
             yield Input(placeholder="the question, e.g. How is your week going?", max_length=vocab.MAX_PROMPT,
-                        id="prompt")
+                        id="prompt", compact=True)
             yield Input(placeholder="answers separated by ; (empty: " + "; ".join(vocab.DEFAULT_OPTIONS) + ")",
-                        id="options")
+                        id="options", compact=True)
             yield Label("Who sees the answers")
-            with RadioSet(id="visibility"):
-                yield RadioButton("the facilitators", value=True, name="facilitators")
-                yield RadioButton("everyone in the circle", name="circle")
+            with RadioSet(id="visibility", compact=True):
+                yield Pick("the facilitators", value=True, name="facilitators", compact=True)
+                yield Pick("everyone in the circle", name="circle", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Send", id="send", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)

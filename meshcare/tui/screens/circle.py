@@ -67,9 +67,11 @@ class CircleScreen(MeshScreen):
         used = [i for i in state.invites.values() if i.used_by]
         lines = []
         if open_invites:
-            lines.append(f"Open invites: {len(open_invites)} (the next one expires {fmt.until(min(i.expires for i in open_invites), now)})")
+            first = fmt.until(min(i.expires for i in open_invites), now)
+            lines.append(f"Open invites: {len(open_invites)} (the next one expires {first})")
         for invite in used[-3:]:
-            lines.append(f"Invite {fmt.short_id(invite.invite)} was used by {fmt.safe(invite.used_by_name or 'someone')}")
+            who = fmt.safe(invite.used_by_name or "someone")
+            lines.append(f"Invite {fmt.short_id(invite.invite)} was used by {who}")
         self.query_one("#invites", Static).update("\n".join(lines))
 
     def _selected(self) -> api.Member | None:

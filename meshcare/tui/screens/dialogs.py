@@ -68,7 +68,7 @@ class TextDialog(Dialog[str]):
         with Vertical(classes="box"):
             yield Static(f"[b]{self.title_text}[/b]")
             yield Label(self.prompt)
-            yield Input(self.value, placeholder=self.placeholder, max_length=self.max_length, id="text")
+            yield Input(self.value, placeholder=self.placeholder, max_length=self.max_length, id="text", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button(self.ok, id="ok", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
@@ -106,7 +106,8 @@ class OfferDialog(Dialog[tuple[str, str]]):
             yield Static(f"[b]Offer support[/b]\n{self.about}")
             for i, kind in enumerate(vocab.OFFER_KINDS, 1):
                 yield Button(f"{i}  {fmt.offer_words(kind)}", id=f"kind-{kind}", classes="choice", compact=True)
-            yield Input(placeholder="a few words, e.g. when (optional)", max_length=vocab.MAX_OFFER_TEXT, id="words")
+            yield Input(placeholder="a few words, e.g. when (optional)", max_length=vocab.MAX_OFFER_TEXT, id="words",
+                        compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
 
@@ -142,9 +143,10 @@ class ReplyDialog(Dialog[tuple[int, str]]):
         with Vertical(classes="box"):
             yield Static(f"[b]{fmt.safe(c.prompt)}[/b]\n{fmt.safe(c.circle_name)}")
             for i, option in enumerate(c.options, 1):
-                yield Button(f"{i}  {fmt.safe(option, vocab.MAX_OPTION_TEXT)}", id=f"answer-{i}", classes="choice", compact=True)
+                yield Button(f"{i}  {fmt.safe(option, vocab.MAX_OPTION_TEXT)}", id=f"answer-{i}", classes="choice",
+                             compact=True)
             yield Input(placeholder="a few words, if you like (optional)", max_length=vocab.MAX_REPLY_TEXT,
-                        id="words")
+                        id="words", compact=True)
             yield Static(f"Who will read your answer: {self.readers}", classes="muted")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)

@@ -74,7 +74,11 @@ class HomeScreen(MeshScreen):
     def refresh_view(self) -> None:
         model, now, g = self.mc.model, self.mc.now(), self.mc.glyphs
         width = self.size.width or 80
-        self.query_one("#loading").display = not model.loaded
+        loading = self.query_one("#loading", Static)
+        loading.display = not model.loaded
+        if not model.loaded:
+            reason = f"\n(last try: {fmt.safe(self.mc.lost_reason)})" if self.mc.lost_reason else ""
+            loading.update(f"Connecting to your meshcare daemon...{reason}")
         circles = model.circles_in_order()
         empty = model.loaded and not circles
         self.query_one("#empty").display = empty

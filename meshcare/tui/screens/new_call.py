@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, Static, TextArea
 
 from ... import vocab
 from ...control import api
@@ -23,6 +23,7 @@ from .. import format as fmt
 from .. import render
 from ..app import CallDraft
 from ..commands import Command
+from ..widgets.toggles import Pick, Tick
 from .base import MeshScreen
 
 #: Who hears first; the rest of the circle hears after the minutes ``FALLBACK`` gives for the urgency.
@@ -53,29 +54,31 @@ class NewCallScreen(MeshScreen):
             yield Static("", id="sent")
             yield Label("Which circle")
             yield Select(circles, value=chosen_circle if chosen_circle in ids else ids[0], allow_blank=False,
-                         id="circle")
+                         id="circle", compact=True)
             yield Label("What is going on, in your own words")
             yield TextArea(d.text, id="text", soft_wrap=True, show_line_numbers=False)
             yield Label("How soon")
-            with RadioSet(id="urgency"):
+            with RadioSet(id="urgency", compact=True):
                 for u in vocab.URGENCIES:
-                    yield RadioButton(fmt.urgency_words(u), value=u == d.urgency, name=u)
+                    yield Pick(fmt.urgency_words(u), value=u == d.urgency, name=u, compact=True)
             yield Label("What would help (any, or none)")
             with Horizontal(classes="checks"):
                 for n in vocab.NEEDS:
-                    yield Checkbox(vocab.NEED_WORDS[n], n in d.needs, name=n, classes="need")
+                    yield Tick(vocab.NEED_WORDS[n], n in d.needs, name=n, classes="need", compact=True)
             yield Label("Your wishes for how others act")
             for c in vocab.CONSENTS:
-                yield Checkbox(vocab.CONSENT_WORDS[c], c in d.consent, name=c, classes="wish")
+                yield Tick(vocab.CONSENT_WORDS[c], c in d.consent, name=c, classes="wish", compact=True)
             yield Input(d.consent_note, placeholder="anything else about your wishes (optional)",
-                        max_length=vocab.MAX_CONSENT_NOTE, id="note")
+                        max_length=vocab.MAX_CONSENT_NOTE, id="note", compact=True)
             yield Label("How to reach you (optional)")
-            yield Input(d.reach, placeholder="e.g. text me at ...", max_length=vocab.MAX_REACH, id="reach")
+            yield Input(d.reach, placeholder="e.g. text me at ...", max_length=vocab.MAX_REACH, id="reach",
+                        compact=True)
             yield Label("Who may see it, and who hears first")
-            with RadioSet(id="ladder"):
+            with RadioSet(id="ladder", compact=True):
                 for value, words in LADDERS:
-                    yield RadioButton(words, value=value == d.ladder, name=value)
-            yield Input(d.chosen, placeholder="the people you choose: names, separated by commas", id="chosen")
+                    yield Pick(words, value=value == d.ladder, name=value, compact=True)
+            yield Input(d.chosen, placeholder="the people you choose: names, separated by commas", id="chosen",
+                        compact=True)
             yield Button("Send my call for support (Ctrl+S)", id="send", variant="primary")
             yield Static("meshcare is not an emergency service. If someone is in danger right now, call your "
                          "local emergency number.", classes="muted")

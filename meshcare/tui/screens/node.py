@@ -46,7 +46,10 @@ class NodeScreen(MeshScreen):
     def refresh_view(self) -> None:
         model, g = self.mc.model, self.mc.glyphs
         names = model.names()
-        lines = [f"[b]Neighbours[/b]: {fmt.link_words(model.linked())}"]
+        daemon = fmt.DAEMON_WORDS.get(self.mc.daemon_state, self.mc.daemon_state)
+        lost = self.mc.daemon_state != "connected" and self.mc.lost_reason
+        why = f" ({fmt.safe(self.mc.lost_reason)})" if lost else ""
+        lines = [f"[b]Daemon[/b]: {daemon}{why}", f"[b]Neighbours[/b]: {fmt.link_words(model.linked())}"]
         for peer in sorted(model.peers.values(), key=lambda p: (not p.linked, p.address)):
             who = fmt.safe(peer.name) if peer.name else (fmt.name_of(peer.node_id, names) if peer.node_id else "")
             state = f"{g.online} linked" if peer.linked else f"{g.offline} not linked"

@@ -41,7 +41,7 @@ class PlanScreen(MeshScreen):
                 yield TextArea("", id=f"part-{key}", soft_wrap=True, classes="plan-part")
             with Horizontal(classes="buttons"):
                 yield Button("Save (Ctrl+S)", id="save", variant="primary")
-                yield Select([], prompt="share with a circle...", id="share-circle")
+                yield Select([], prompt="share with a circle...", id="share-circle", compact=True)
                 yield Button("Share", id="share")
             yield Static("", id="shares-title")
             yield KeptList(id="shares")
@@ -76,7 +76,8 @@ class PlanScreen(MeshScreen):
             else "Not shared anywhere.")
         self.query_one("#shares", KeptList).set_items(
             (s.id, f"with {'whoever has your call' if s.to == 'call' else 'everyone in'} "
-                   f"{fmt.safe(names.get(s.circle, 'a circle'))} {self.mc.glyphs.sep} {fmt.ago(s.created, self.mc.now())}")
+                   f"{fmt.safe(names.get(s.circle, 'a circle'))} {self.mc.glyphs.sep} "
+                   f"{fmt.ago(s.created, self.mc.now())}")
             for s in shares)
         self.query_one("#shares").display = bool(shares)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Label, RadioButton, RadioSet, Static, Switch
+from textual.widgets import Label, RadioSet, Static
 
 from ..prefs import THEMES
+from ..widgets.toggles import Pick, Tick
 from .base import MeshScreen
 
 THEME_WORDS = {"meshcare": "Calm (dark)", "meshcare-light": "Calm (light)",
@@ -25,11 +26,12 @@ class SettingsScreen(MeshScreen):
         prefs = self.mc.prefs
         with VerticalScroll(id="settings"):
             yield Label("Colours")
-            with RadioSet(id="theme"):
+            with RadioSet(id="theme", compact=True):
                 for name in THEMES:
-                    yield RadioButton(THEME_WORDS.get(name, name), value=name == prefs.theme, name=name)
-            yield Label("Ring the terminal bell for a new call or \"need support now\"")
-            yield Switch(prefs.bell, id="bell")
+                    yield Pick(THEME_WORDS.get(name, name), value=name == prefs.theme, name=name, compact=True)
+            yield Label("Sound")
+            yield Tick("Ring the terminal bell for a new call or \"need support now\"", prefs.bell, id="bell",
+                       compact=True)
             yield Static("Every state also has a word, so no colour is needed to read the screen.", classes="muted")
 
     def on_mount(self) -> None:
@@ -41,6 +43,6 @@ class SettingsScreen(MeshScreen):
         if name and name != self.mc.prefs.theme:
             self.mc.save_prefs(self.mc.prefs.with_(theme=name))
 
-    def on_switch_changed(self, event: Switch.Changed) -> None:
+    def on_checkbox_changed(self, event: Tick.Changed) -> None:
         if event.value != self.mc.prefs.bell:
             self.mc.save_prefs(self.mc.prefs.with_(bell=event.value))
