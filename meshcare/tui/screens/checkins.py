@@ -105,7 +105,7 @@ class CheckinsScreen(MeshScreen):
         if not circles:
             self.notify("Facilitators start check-ins; you can answer them here.", title="Check-ins")
             return
-        choices = [(fmt.escape(self.mc.model.circles[c].circle.name), c) for c in circles]
+        choices = [(fmt.safe(self.mc.model.circles[c].circle.name, 40), c) for c in circles]
         self.mc.push_screen(NewCheckinDialog(choices), self._create)
 
     def _create(self, request: api.CheckinCreate | None) -> None:

@@ -47,7 +47,7 @@ class NewCallScreen(MeshScreen):
 
     def body(self) -> ComposeResult:
         d = self.mc.draft
-        circles = [(fmt.escape(s.circle.name), s.circle.id) for s in self.mc.model.circles_in_order()]
+        circles = [(fmt.safe(s.circle.name, 40), s.circle.id) for s in self.mc.model.circles_in_order()]
         ids = [c for _, c in circles]
         chosen_circle = self.preset_circle or d.circle
         with VerticalScroll(id="new-call"):

@@ -65,7 +65,7 @@ class PlanScreen(MeshScreen):
 
     def refresh_view(self) -> None:
         model = self.mc.model
-        circles = [(fmt.escape(s.circle.name), s.circle.id) for s in model.circles_in_order()]
+        circles = [(fmt.safe(s.circle.name, 40), s.circle.id) for s in model.circles_in_order()]
         if circles != self.circle_options:
             self.circle_options = circles
             self.query_one("#share-circle", Select).set_options(circles)
