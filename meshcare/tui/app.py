@@ -1,0 +1,324 @@
+"""The meshcare terminal UI: a Textual app in its own process, a client of the daemon's control socket only.
+
+Theory of operation
+-------------------
+``make_app(connect, ...)`` builds the app around an injected connector (the real socket in ``run``, a
+fake daemon in the tests), the person's preferences and a clock, so every test runs it headless with
+``App.run_test()`` and a fixed time. One exclusive worker runs ``session.follow``: it posts
+``SnapshotArrived`` / ``EventsArrived`` / ``ConnectionLost`` messages, and their handlers apply them to
+the pure ``Model`` (under ``batch_update``) and tell the screens to redraw. Requests go through
+``Client`` in short workers (``act``), so a slow daemon never freezes a key press; a refusal is a calm
+notification with the daemon's own words. Alerts from the model (a new call, "need support now")
+become a banner and the terminal bell (unless the bell is off).
+
+Nothing polls the daemon. One timer (``tick``, 30 s) redraws relative times ("3 min ago"); it does no
+I/O. ``run(settings)`` is the entry point the launcher calls: it raises ``DaemonNotRunning`` when no
+daemon answers for that data directory (the launcher decides what to do then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+
+from ..config import Settings
+from ..control import api
+from ..errors import ConfigError, DaemonUnavailable, ProtocolError, RequestFailed
+from . import format as fmt
+from . import prefs as prefs_file
+from .client import Client, Connector, probe, unix_connector
+from .commands import MeshcareCommands
+from .model import Alert, Model
+from .prefs import Prefs
+from .session import Backoff, follow
+from .themes import THEMES
+
+R = TypeVar("R", bound=api.Result)
+
+
+class SnapshotArrived(Message):
+    """The daemon's whole state, after a (re)connect."""
+
+    def __init__(self, snapshot: api.SnapshotResult) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class EventsArrived(Message):
+    """A batch of events, in order."""
+
+    def __init__(self, events: list[api.Event]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class ConnectionLost(Message):
+    """The event stream ended; the session is about to try again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class CallDraft:
+    """A call for support being written: kept by the app, so it survives leaving the screen, a refusal,
+    and the daemon going away."""
+
+    circle: str | None = None
+    text: str = ""
+    urgency: str = "today"
+    needs: set[str] = field(default_factory=set)
+    consent: set[str] = field(default_factory=set)
+    consent_note: str = ""
+    reach: str = ""
+    ladder: str = "circle"
+    chosen: str = ""
+
+
+class MeshcareApp(App[int]):
+    """The terminal UI (see the module docstring); build it with ``make_app``."""
+
+    CSS_PATH = Path(__file__).with_name("meshcare.tcss")  # absolute: subclasses elsewhere find it too
+    TITLE = "meshcare"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    COMMANDS = App.COMMANDS | {MeshcareCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_call", "New call", show=False, id="new-call"),
+        Binding("a", "toggle_availability", "Availability", show=False, id="availability"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", show=False, id="quit"),
+        Binding("k", "checkins", "Check-ins", show=False, id="checkins"),
+        Binding("p", "plan", "Support plan", show=False, id="plan"),
+        Binding("s", "node_status", "Node status", show=False, id="node-status"),
+        Binding("comma", "settings", "Settings", show=False, id="settings"),
+    ]
+
+    daemon_state: reactive[str] = reactive("connecting", init=False)
+
+    def __init__(self, connect: Connector, *, home_label: str = "", prefs: Prefs | None = None,
+                 prefs_home: Path | None = None, clock: Callable[[], float] = time.time,
+                 backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE, tick: float | None = 30.0) -> None:
+        super().__init__()
+        self.connect = connect
+        self.client = Client(connect)
+        self.model = Model()
+        self.home_label = home_label
+        self.prefs = prefs or Prefs()
+        self.prefs_home = prefs_home
+        self.clock = clock
+        self.backoff = backoff
+        self.glyphs = glyphs
+        self.tick = tick
+        self.draft = CallDraft()
+        self.lost_reason = ""
+        self.bells = 0
+        self.animation_level = "none"
+
+    # --- life ------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from .screens.home import HomeScreen
+
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self.prefs.theme
+        self.push_screen(HomeScreen())
+        self.follow_events()
+        if self.tick:
+            self.set_interval(self.tick, self.refresh_screens)
+
+    async def on_unmount(self) -> None:
+        await self.client.close()
+
+    def now(self) -> float:
+        return self.clock()
+
+    @work(exclusive=True, group="events", exit_on_error=False)
+    async def follow_events(self) -> None:
+        """The one worker that holds the event stream (``session.follow``)."""
+        def snapshot(snap: api.SnapshotResult) -> None:
+            self.post_message(SnapshotArrived(snap))
+
+        def events(batch: list[api.Event]) -> None:
+            self.post_message(EventsArrived(batch))
+
+        def lost(reason: str) -> None:
+            self.post_message(ConnectionLost(reason))
+        await follow(self.connect, snapshot, events, lost, backoff=self.backoff)
+
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        alerts = self.model.apply_snapshot(message.snapshot)
+        self.daemon_state = "connected"
+        self.refresh_screens()
+        self.raise_alerts(alerts)
+
+    def on_events_arrived(self, message: EventsArrived) -> None:
+        with self.batch_update():
+            alerts = self.model.apply_all(message.events)
+            self.refresh_screens()
+        self.raise_alerts(alerts)
+
+    def on_connection_lost(self, message: ConnectionLost) -> None:
+        self.lost_reason = message.reason
+        self.daemon_state = "reconnecting" if self.model.loaded or self.daemon_state != "connecting" else "connecting"
+        self.refresh_screens()
+
+    def refresh_screens(self) -> None:
+        """Tell every screen on the stack that can redraw to do so (the one on top shows at once)."""
+        for screen in self.screen_stack:
+            redraw = getattr(screen, "model_changed", None)
+            if callable(redraw):
+                redraw()
+
+    def raise_alerts(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            self.notify(alert.message, title=alert.title, severity=alert.severity, timeout=12 if alert.bell else 6)
+            if alert.bell and self.prefs.bell:
+                self.ring()
+
+    def ring(self) -> None:
+        """The terminal bell (counted, so the tests can tell it rang)."""
+        self.bells += 1
+        self.bell()
+
+    # --- requests --------------------------------------------------------------------------------
+
+    async def ask(self, request: api.Request[R]) -> R | None:
+        """Ask the daemon; on refusal or silence, tell the person calmly and return None."""
+        try:
+            return await self.client.ask(request)
+        except RequestFailed as exc:
+            self.notify(fmt.safe(exc.message), title="That did not go through", severity="warning", timeout=8)
+        except (DaemonUnavailable, ProtocolError) as exc:
+            self.notify(fmt.safe(str(exc)) + "\nNothing you wrote is lost: try again when it is back.",
+                        title="The meshcare daemon is not answering", severity="error", timeout=8)
+        return None
+
+    def act(self, request: api.Request[R], done: Callable[[R], Any] | None = None) -> None:
+        """``ask`` in a worker (the UI stays responsive), then ``done(result)`` when it went through."""
+        async def go() -> None:
+            result = await self.ask(request)
+            if result is not None and done is not None:
+                done(result)
+        self.run_worker(go(), group="requests", exit_on_error=False)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def action_new_call(self, circle: str | None = None) -> None:
+        from .screens.new_call import NewCallScreen
+
+        if not self.model.circles_in_order():
+            self.notify("Join or create a circle first: your call goes to the people in it.", title="No circle yet")
+            return
+        self.push_screen(NewCallScreen(circle))
+
+    def action_toggle_availability(self) -> None:
+        if not self.model.circles_in_order():
+            self.notify("You are in no circle yet.", title="Availability")
+            return
+        status = "away" if self.model.available() else "available"
+
+        def done(result: api.PresenceSetResult) -> None:
+            where = ", ".join(fmt.safe(s.circle.name) for s in self.model.circles_in_order()
+                              if s.circle.id in result.circles)
+            if result.status == "available":
+                until = fmt.until(result.until, self.now()) if result.until else "for the next 12 h"
+                self.notify(f"Your circle sees you are available {until} ({where}).", title="Available")
+            else:
+                self.notify(f"Your circle sees you are away ({where}).", title="Away")
+        self.act(api.PresenceSet(status=status), done)
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_checkins(self) -> None:
+        from .screens.checkins import CheckinsScreen
+
+        self.push_screen(CheckinsScreen())
+
+    def action_plan(self) -> None:
+        from .screens.plan import PlanScreen
+
+        self.push_screen(PlanScreen())
+
+    def action_node_status(self) -> None:
+        from .screens.node import NodeScreen
+
+        self.push_screen(NodeScreen())
+
+    def action_settings(self) -> None:
+        from .screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen())
+
+    def open_call(self, call: str) -> None:
+        from .screens.call import CallScreen
+
+        self.push_screen(CallScreen(call))
+
+    def open_circle(self, circle: str) -> None:
+        from .screens.circle import CircleScreen
+
+        self.push_screen(CircleScreen(circle))
+
+    def reply_to(self, checkin: str, option: int, text: str = "") -> None:
+        """Answer a check-in; thank the person, and offer to start a call after "need support now"."""
+        def done(result: api.CheckinReplyResult) -> None:
+            self.notify(f"Thank you, your answer \"{fmt.safe(result.option)}\" is in.", title="Check-in")
+            if result.suggest_call:
+                self.notify("If you want, you can ask your circle for support now: press n.",
+                            title="You are not alone", timeout=15)
+        self.act(api.CheckinReply(checkin=checkin, option=option, text=text), done)
+
+    def save_prefs(self, prefs: Prefs) -> None:
+        """Apply and keep the person's preferences (tui.toml in the data directory)."""
+        self.prefs = prefs
+        self.theme = prefs.theme
+        if self.prefs_home is not None:
+            try:
+                prefs_file.save(self.prefs_home, prefs)
+            except ConfigError as exc:
+                self.notify(fmt.safe(str(exc)), title="Not saved", severity="warning")
+
+
+def make_app(connect: Connector, *, home_label: str = "", prefs: Prefs | None = None,
+             prefs_home: Path | None = None, clock: Callable[[], float] = time.time,
+             backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE,
+             tick: float | None = 30.0) -> MeshcareApp:
+    """The app, with everything it depends on passed in: ``connect`` opens a control connection,
+    ``home_label`` names this node until its name is known, ``prefs`` (and ``prefs_home``, where
+    they are saved; None: not saved), ``clock`` for relative times, ``backoff`` between reconnects,
+    ``glyphs`` (``format.ASCII`` on the Linux console), ``tick`` seconds between redraws of relative
+    times (None: never)."""
+    return MeshcareApp(connect, home_label=home_label, prefs=prefs, prefs_home=prefs_home, clock=clock,
+                       backoff=backoff, glyphs=glyphs, tick=tick)
+
+
+def run(settings: Settings) -> int:
+    """Open the terminal UI on the daemon of ``settings.home``; return the exit status.
+
+    Raises DaemonNotRunning when no daemon listens on ``settings.control_path`` (the launcher may start
+    one and call again), DaemonUnavailable when one is there but does not answer, BadInput when the
+    socket path is too long.
+    """
+    asyncio.run(probe(settings.control_path))
+    app = make_app(unix_connector(settings.control_path), home_label=str(settings.home),
+                   prefs=prefs_file.load(settings.home), prefs_home=settings.home,
+                   glyphs=fmt.glyphs_for(os.environ.get("TERM")))
+    app.run()
+    return app.return_code or 0

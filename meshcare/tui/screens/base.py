@@ -1,0 +1,69 @@
+"""What every full screen shares: the status line on top, the footer below, Escape to go back, and a
+``refresh_view`` the app calls whenever the model changed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ..widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    from ..app import MeshcareApp
+
+
+class MeshScreen(Screen[None]):
+    """Base of the full screens. Subclasses compose their body in ``body`` and redraw it in
+    ``refresh_view`` (from ``self.mc.model``); both run again when the screen comes back on top."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", id="back")]
+    #: What the screen is for, one sentence (the help screen lists them).
+    PURPOSE: ClassVar[str] = ""
+
+    @property
+    def mc(self) -> MeshcareApp:
+        return cast("MeshcareApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        yield from self.body()
+        yield Footer()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.model_changed()
+
+    def on_screen_resume(self) -> None:
+        self.model_changed()
+
+    def model_changed(self) -> None:
+        """Redraw from the model (the app calls this for the screen on top after every change)."""
+        if not self.is_mounted:
+            return
+        app = self.mc
+        for line in self.query(StatusLine):
+            line.show(app.model, app.daemon_state, app.home_label, app.glyphs)
+        try:
+            self.refresh_view()
+        except NoMatches:
+            pass  # the screen is being taken down (the app is closing): nothing left to redraw
+
+    def refresh_view(self) -> None:
+        """Redraw the body; the screens override it."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape has nowhere to go back to from the first screen: keep it out of the footer there."""
+        if action == "back" and len(self.app.screen_stack) <= 2:
+            return False
+        return True
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()

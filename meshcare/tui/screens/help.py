@@ -1,0 +1,68 @@
+"""Help (``?``): the keys, and what each screen is for, in plain words."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available, or away"),
+                    ("k", "check-ins"), ("p", "your support plan"), ("s", "node status: links, catching up"),
+                    (",", "settings: colours, bell"), ("Ctrl+P", "every command, by name"),
+                    ("?", "this help"), ("q", "quit (the daemon keeps running)"),
+                    ("Enter", "open the highlighted item"), ("Escape", "go back"),
+                    ("Tab", "move between lists and fields"))),
+    ("Home and a call", (("c", "claim the highlighted call: tell the circle you are on it"),
+                         ("o", "offer help: I can call, come over, listen, text"),
+                         ("r", "answer the highlighted check-in"),
+                         ("u", "write an update in the call's thread (on the call)"),
+                         ("l", "let go of a call you claimed (on the call)"),
+                         ("x", "mark the call resolved (on the call)"))),
+    ("Check-ins", (("1 to 6", "answer the highlighted check-in with that answer"),
+                   ("k", "facilitators: ask the circle how they are doing"))),
+    ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
+                  ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
+    ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys and the screens."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "Close")]
+    DEFAULT_CLASSES = "dialog"
+
+    def compose(self) -> ComposeResult:
+        from .call import CallScreen
+        from .checkins import CheckinsScreen
+        from .circle import CircleScreen
+        from .home import HomeScreen
+        from .new_call import NewCallScreen
+        from .node import NodeScreen
+        from .plan import PlanScreen
+        from .settings import SettingsScreen
+
+        lines = ["[b]meshcare: a circle of people who look out for each other[/b]",
+                 "A call for support goes from this computer to the people in your circle, and to nobody else. "
+                 "meshcare is not an emergency service.", ""]
+        for title, keys in KEYS:
+            lines.append(f"[b]{title}[/b]")
+            lines += [f"  [b]{key:<8}[/b] {what}" for key, what in keys]
+            lines.append("")
+        lines.append("[b]The screens[/b]")
+        for screen in (HomeScreen, CallScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen, NodeScreen,
+                       SettingsScreen):
+            lines.append(f"  {screen.PURPOSE}")
+        lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
+                      "is catching up, and whether it is connected to its daemon.", "",
+                  "Escape, q or ? closes this help."]
+        with VerticalScroll(classes="box wide", id="help"):
+            yield Static("\n".join(lines))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

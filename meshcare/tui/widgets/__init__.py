@@ -1,0 +1,1 @@
+"""Widgets the screens share: the status line, list helpers, the QR code."""
