@@ -4,8 +4,9 @@ dropping and coming back, a slow daemon, refusals."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from meshcare import vocab
+from meshcare import outside_contacts, vocab
 from meshcare.control import api
 from meshcare.tui.screens.call import CallScreen
 from meshcare.tui.screens.checkins import CheckinsScreen
@@ -14,7 +15,7 @@ from meshcare.tui.screens.home import HomeScreen
 from meshcare.tui.screens.new_call import NewCallScreen
 
 from .fakedaemon import BEN, DAN, ELM, ME, NOW, FakeState, hid, make_call, make_checkin
-from .harness import holds, noted, notes, run, running, screen_text, shows, wait_for
+from .harness import holds, noted, notes, run, running, screen_text, shows, wait_for, widget_text
 
 
 def test_home_puts_the_call_that_needs_someone_first_and_says_everything_in_words() -> None:
@@ -126,6 +127,28 @@ def test_question_mark_shows_help_and_q_quits() -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
             await pilot.press("q")
             await wait_for(pilot, lambda: app.return_code is not None or not app.is_running, "the app to quit")
+    run(scenario)
+
+
+def test_help_shows_the_persons_own_outside_contacts_first_escaped(tmp_path: Path) -> None:
+    outside_contacts.write(tmp_path, ["Crisis line 116 123", "my sister [b]Mia[/b] 0170 555"])
+
+    async def scenario() -> None:
+        async with running(prefs_home=tmp_path) as (app, pilot, _daemon):
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            await holds(pilot, "Your own contacts outside meshcare")
+            await holds(pilot, "my sister [b]Mia[/b] 0170 555")         # shown as written, not as markup
+            text = widget_text(app)
+            assert text.index("Crisis line 116 123") < text.index("claim the highlighted call")
+    run(scenario)
+
+
+def test_help_without_outside_contacts_says_where_they_can_be_kept(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running(prefs_home=tmp_path) as (app, pilot, _daemon):
+            await pilot.press("question_mark")
+            await holds(pilot, "outside-contacts.txt")
     run(scenario)
 
 

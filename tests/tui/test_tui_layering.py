@@ -1,4 +1,5 @@
 """The TUI is a client of the control socket only: ``tui -> control, vocab, ids, errors, text, config``
+(and the person's own outside contacts, a local file)
 (DESIGN.md), never trio, and its pure parts (words, model, markup) import no Textual at all."""
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import meshcare.tui.widgets
 from ..test_layering import _meshcare_imports
 
 #: What a module of meshcare.tui may import of meshcare.
+#: ``outside_contacts``: the person's own list in the data dir (never sent), which setup writes and help shows.
 ALLOWED = ("meshcare.tui", "meshcare.control", "meshcare.vocab", "meshcare.ids", "meshcare.errors", "meshcare.text",
-           "meshcare.config")
+           "meshcare.config", "meshcare.outside_contacts")
 #: Pure: no Textual, no asyncio, no sockets (tested as plain functions).
 PURE = ("meshcare.tui.format", "meshcare.tui.model", "meshcare.tui.render")
 

@@ -10,6 +10,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ... import outside_contacts
+from ...errors import BadInput
+from .. import format as fmt
+
 KEYS = (
     ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available, or away"),
                     ("k", "check-ins"), ("p", "your support plan"), ("s", "node status: links, catching up"),
@@ -50,6 +54,7 @@ class HelpScreen(ModalScreen[None]):
         lines = ["[b]meshcare: a circle of people who look out for each other[/b]",
                  "A call for support goes from this computer to the people in your circle, and to nobody else. "
                  "meshcare is not an emergency service.", ""]
+        lines += self._outside_contacts()
         for title, keys in KEYS:
             lines.append(f"[b]{title}[/b]")
             lines += [f"  [b]{key:<8}[/b] {what}" for key, what in keys]
@@ -63,6 +68,22 @@ class HelpScreen(ModalScreen[None]):
                   "Escape, q or ? closes this help."]
         with VerticalScroll(classes="box wide", id="help"):
             yield Static("\n".join(lines))
+
+    def _outside_contacts(self) -> list[str]:
+        """The person's own contacts outside meshcare (written at first run; kept on this computer only),
+        first, because whoever opens help in a hard moment may need them more than the keys."""
+        home = getattr(self.app, "prefs_home", None)
+        if home is None:
+            return []
+        try:
+            contacts = outside_contacts.read(home)
+        except BadInput as exc:
+            return [f"(your outside contacts could not be read: {fmt.safe(str(exc))})", ""]
+        if not contacts:
+            return [f"You can keep your own contacts outside meshcare (a crisis line, a friend) in "
+                    f"{fmt.safe(str(outside_contacts.path(home)))}, one per line; they stay on this computer.", ""]
+        return ["[b]Your own contacts outside meshcare[/b] (kept on this computer only)",
+                *(f"  {fmt.safe(line)}" for line in contacts), ""]
 
     def action_close(self) -> None:
         self.dismiss(None)
