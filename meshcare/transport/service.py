@@ -27,6 +27,7 @@ from ..errors import AlreadyRunning, MeshcareError
 from .state_file import LocalStateFile
 from ..store.sqlite import SqliteStore
 from .daemon import Daemon
+from .notifier import Notifier
 
 log = logging.getLogger("meshcare.daemon")
 LOCK_FILE = "daemon.lock"
@@ -78,7 +79,8 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                     config = SyncConfig(limits=limits)
                 state = LocalStateFile(settings.home, identity)
                 daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config,
-                                state=state, extra_ops=_bench_ops() if bench_ops else None)
+                                state=state, extra_ops=_bench_ops() if bench_ops else None,
+                                notifier=_notifier(settings, identity))
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
@@ -87,6 +89,13 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
         finally:
             store.close()
             log.info("stopped")
+
+
+def _notifier(settings: Settings, identity: Identity) -> Notifier | None:
+    """The runner of config.toml's ``notify_command`` (None when there is none)."""
+    if not settings.notify.enabled:
+        return None
+    return Notifier(settings.notify, identity.node_id.hex(), cwd=settings.home)
 
 
 def _bench_ops() -> Mapping[str, Operation]:
