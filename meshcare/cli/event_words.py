@@ -170,7 +170,8 @@ def _call(e: ev.CallChangedEvent, n: Names) -> str:
                 f"\"{flat(call.text, QUOTE)}\" {tag}")
     if e.change == "resolved" or call.status == "resolved" and not e.parts:
         return f"{whose} in {circle} was resolved by {n.person(call.resolved_by, call.names)} {tag}"
-    said = [s for s in (_part(part, call, whose, circle, n) for part in e.parts) if s]
+    parts = [p for p in e.parts if not (p == "status" and "claim" in e.parts)]    # a claim says the status
+    said = [s for s in (_part(part, call, whose, circle, n) for part in parts) if s]
     return "; ".join(said or [f"{whose} in {circle} changed"]) + f" {tag}"
 
 

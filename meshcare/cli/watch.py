@@ -90,8 +90,7 @@ class Watch:
     def run(self) -> None:
         """Print events until interrupted. Raises what the first connection raises (DaemonNotRunning...)."""
         client = self._open()
-        if not self.as_json:
-            self._say(f"watching the node in {self.path.parent} (Ctrl-C stops)")
+        self._say(f"watching the node in {self.path.parent} (Ctrl-C stops)")
         while True:
             why = self._follow(client)
             self._say(f"lost the daemon ({why}); reconnecting…")
