@@ -192,3 +192,17 @@ def test_no_daemon_at_the_start_is_the_usual_error() -> None:
 
     with pytest.raises(DaemonNotRunning):
         Watch(_path(), connect=connect, err=io.StringIO()).run()
+
+
+def test_the_command_has_help_and_without_a_daemon_says_so_in_one_line(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "MESHCARE_HOME": str(tmp_path)}
+    run = [sys.executable, "-m", "meshcare", "watch"]
+    helped = subprocess.run([*run, "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "usage: meshcare watch" in helped.stdout and "example:\n  meshcare watch" in helped.stdout
+    assert '{"name": ...,' in " ".join(helped.stdout.split())
+    alone = subprocess.run([*run, "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert alone.returncode == 1 and alone.stdout == ""
+    assert alone.stderr.startswith("meshcare watch: no meshcare daemon is running") and alone.stderr.count("\n") == 1
