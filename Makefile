@@ -48,6 +48,7 @@ bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_reconcile.py
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_circles.py
+	$(BIN)/python benchmarks/bench_own_post.py
 	$(BIN)/python benchmarks/bench_daemon.py
 	$(BIN)/python benchmarks/bench_oneshot.py --messages 50 --warmup 10
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_netns.py; \

@@ -83,6 +83,8 @@ class Settings:
     passphrase_file: Path | None = None
     author_per_minute: float = 120.0
     notify: notify_settings.NotifySettings = notify_settings.NotifySettings()
+    #: the listen address was given on the command line: use that port or stop, never take the next one
+    listen_fixed: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -157,8 +159,15 @@ def load(home: Path | None = None) -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings(home=home)
+    except NotADirectoryError:
+        raise ConfigError(f"the data directory {home} is a file (or under one), not a directory; give a "
+                          "directory with --home or MESHCARE_HOME") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror}; it must be a file you can read "
+                          "(or move it away to use the defaults)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; write it as UTF-8 (or move it away to use the "
+                          "defaults)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

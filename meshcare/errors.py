@@ -92,6 +92,11 @@ class UnknownOp(BadInput):
     """A control request names an operation this daemon does not have (often: the daemon is older)."""
 
 
+class StartupError(MeshcareError):
+    """The daemon cannot start here: its port, its data directory, or something it needs from the
+    machine is not usable; the message says what is in the way and what to do."""
+
+
 class AlreadyRunning(MeshcareError):
     """Another daemon holds this data directory (its lock file)."""
 

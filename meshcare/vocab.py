@@ -79,7 +79,7 @@ REFUSAL_REASONS: Final = ("used", "revoked", "expired", "invalid")
 # --- what a subscribed client is told (control events) -------------------------------------------
 
 #: How a circle's membership changed (``member`` events).
-MEMBER_CHANGES: Final = ("joined", "left", "removed", "role")
+MEMBER_CHANGES: Final = ("joined", "left", "removed", "role", "renamed")
 #: What happened to an invite (``invite`` events).
 INVITE_CHANGES: Final = ("used", "revoked")
 #: The answer to this node's request to join a circle (``join`` events).

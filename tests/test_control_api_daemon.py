@@ -103,6 +103,8 @@ async def test_every_op_answers_exactly_what_its_result_record_writes():
         await wait_for(lambda: any(name == "presence" for name, _ in events))
         await ask(ann, api.Roster(circle="Elm St"))
         await ask(ann, api.Roster())
+        renamed = await ask(bob, api.Rename(name="Bo"))
+        assert renamed.name == "Bo" and len(renamed.circles) == 1
         await ask(ann, api.Snapshot())
         await ask(cat, api.Snapshot(circle="Elm St", all_calls=True))
         await ask(ann, api.CircleRemove(circle="Elm St", member="cat"))
@@ -144,10 +146,10 @@ COMMANDS = [
     ("checkin", "show", "5c1e0b7a"), ("checkins",),
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
-    ("plan", "retract", "9d8e7f6a"),
+    ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
-CLI_KEYS = {"qr", "status", "refused"}
+CLI_KEYS = {"qr", "status", "refused", "daemon"}
 
 
 class _Fake:
@@ -203,7 +205,7 @@ def test_every_cli_command_that_asks_is_covered_here():
                "circle.revoke", "circle.join", "circle.members", "circle.remove", "circle.leave", "circle.role", "circle.verify",
                "call.create", "calls.list", "call.show", "call.offer", "call.claim", "call.release", "call.accept",
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
-               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract"}
+               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed"}

@@ -757,7 +757,7 @@ def test_linearize_puts_parents_first_even_with_smaller_lamports_later() -> None
 
 ACTORS = (F, A, B, C, D)
 OP_KINDS = ("invite", "invite", "admit", "admit", "admit", "revoke", "remove", "leave", "role", "rotate",
-            "settings", "create")
+            "settings", "create", "rename")
 
 
 @st.composite
@@ -809,6 +809,8 @@ def histories(draw: st.DrawFn) -> list[ms.RosterOp]:
             fields = {"member": target, "role": draw(st.sampled_from(["facilitator", "member"]))}
         elif kind == "rotate":
             fields = {"keys": keys(local.readers, author)}
+        elif kind == "rename":
+            fields = {"name": draw(st.sampled_from(["Ana", "ana", "A", "F", "Bo"]))}
         else:
             fields = {"settings": {"members_invite": draw(st.booleans()), "rotate_days": draw(st.integers(0, 9))}}
         seqs[author] += 1

@@ -71,8 +71,10 @@ def test_checkins_members_links_and_the_rest_in_words() -> None:
         "Bo joined Elm St")
     assert said(ev.MemberEvent(circle=CIRCLE, change="role", member=BO, name="Bo", role="facilitator",
                                was="member")) == "Bo is now a facilitator in Elm St"
-    assert said(ev.MemberEvent(circle=CIRCLE, change="renamed", member=BO, name="Bo", role="member",
-                               was="member")) == "Bo in Elm St: renamed"      # a change a newer daemon may add
+    assert said(ev.MemberEvent(circle=CIRCLE, change="renamed", member=BO, name="Bo B.", role="member",
+                               was="member", previous_name="Bo")) == "Bo is now called Bo B. in Elm St"
+    assert said(ev.MemberEvent(circle=CIRCLE, change="moved", member=BO, name="Bo", role="member",
+                               was="member")) == "Bo in Elm St: moved"        # a change a newer daemon may add
     assert said(ev.PresenceEvent(circle=CIRCLE, member=BO, status="unknown", until=None, cap=None,
                                  name="Bo")) == "Bo's availability in Elm St ran out"
     assert said(ev.SyncEvent(circle=CIRCLE, state="caught_up", circle_name="Oak Rd")) == "caught up on Oak Rd"

@@ -54,8 +54,8 @@ INTERVAL: Final = 0.25
 
 @dataclass(frozen=True, slots=True)
 class MemberChanged:
-    """Someone joined the circle, left it, was removed, or got another role (``vocab.MEMBER_CHANGES``).
-    This node's own removal is a ``Notice`` instead."""
+    """Someone joined the circle, left it, was removed, got another role, or renamed themself
+    (``vocab.MEMBER_CHANGES``). This node's own removal is a ``Notice`` instead."""
 
     circle: TopicId
     member: bytes
@@ -63,6 +63,7 @@ class MemberChanged:
     change: str
     role: str | None          # the role now (None once they are gone)
     was: str | None           # the role before (None when they joined)
+    previous_name: str | None = None      # renamed: the name they had before
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +320,11 @@ class Changes:
             if was is None:
                 out.append(MemberChanged(topic, member, m.name, "joined", m.role, None))
                 out += self._key_changed(circle, new, m)
-            elif was.role != m.role:
-                out.append(MemberChanged(topic, member, m.name, "role", m.role, was.role))
+            else:
+                if was.role != m.role:
+                    out.append(MemberChanged(topic, member, m.name, "role", m.role, was.role))
+                if was.name != m.name:
+                    out.append(MemberChanged(topic, member, m.name, "renamed", m.role, was.role, was.name))
         for member, m in old.members.items():
             if member in new.members:
                 continue

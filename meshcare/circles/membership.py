@@ -43,10 +43,21 @@ Roles: ``facilitator`` (invite, remove, grant or drop roles, change settings, po
 (post calls and responses, admit holders of an invite), ``relay`` (stores and forwards, verifies, holds
 the roster key but no epoch key; cannot read or post). If the last facilitator leaves or is removed, the
 earliest-admitted remaining member becomes facilitator, so a circle never ends up unable to invite.
+
+Names. A member's name is the one its ``create`` (``member_name``) or ``admit`` gave, then that of its
+last counted ``rename`` (the author renames itself; in the fold's order, so the last one wins on every
+node). A rename counts only while its author is a member or relay (remove wins as for any operation),
+only to a name nobody else in the circle has or had (compared by ``name_key``: case, width and spacing
+do not make a name different), and only ``MAX_RENAMES`` times per member: a modified client cannot
+take someone's name, nor flood every screen with name changes. Why a roster operation and not a post:
+posts expire with the circle's retention (the name would fall back after 30 days), joiners cannot read
+posts from before they joined (they read the whole roster), relays read the roster but no post, and
+remove-wins already decides which operations of a removed member count.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -66,7 +77,11 @@ ROSTER_LIMIT: Final = 2**62
 GENERATION_MASK: Final = ROSTER_LIMIT - 1
 INVITE_DOMAIN: Final = _sign.require_domain(b"meshcare/invite-proof/v1\x00")
 ROLES: Final = vocab.ROLES
-KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings", "seen")
+KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings", "seen",
+                "rename")
+#: Renames that count per member (each after the last is ignored): a person renames themself a few times
+#: in a circle's life; a modified client renaming itself every second would flood every member's screen.
+MAX_RENAMES: Final = 50
 MAX_FOLD_PASSES: Final = 64   # remove-wins passes; each adds exclusions, and in practice 2 suffice
 #: Operations that carry a new epoch key.
 KEYED: Final = frozenset({"create", "admit", "remove", "rotate"})
@@ -222,6 +237,10 @@ class Roster:
     roster_stale: bool = False                                      # a leave since the current generation
     #: counted removals no third member has built on yet (see remove_wins.py): members' nodes post ``seen``
     unacknowledged: frozenset[bytes] = frozenset()
+    #: member -> their counted renames (at most MAX_RENAMES count)
+    renames: Mapping[bytes, int] = field(default_factory=dict)
+    #: ``name_key`` of every name anyone had in the circle (admitted or renamed) -> who had it
+    names_taken: Mapping[str, frozenset[bytes]] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -283,9 +302,33 @@ class Roster:
         """``post_verdict`` as a yes/no (undecided is no)."""
         return self.post_verdict(author, epoch, seq, envelope_id, chain or {}) is True
 
+    def rename_refused(self, member: bytes, name: str) -> str | None:
+        """Why a ``rename`` of ``member`` to ``name`` would not count now, or None when it would."""
+        if member not in self.members:
+            return "only members rename themselves"
+        return rename_refusal(self.names_taken, self.renames, member, name)
+
     def may_sync(self, node: bytes) -> bool:
         """Links carry this circle only to current members and relays (bound in the Noise handshake)."""
         return node in self.members
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same name to a reader: compatibility forms (full-width letters, ligatures),
+    case and runs of spaces do not count. Letters of other scripts that merely look alike still differ;
+    fingerprints are the check for who is who."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def rename_refusal(names_taken: Mapping[str, frozenset[bytes]], renames: Mapping[bytes, int], member: bytes,
+                   name: str) -> str | None:
+    """Why a member's rename to ``name`` does not count, given the names taken and the renames counted so
+    far (the fold's rule, and the op's check before it writes one), or None when it counts."""
+    if names_taken.get(name_key(name), frozenset()) - {member}:
+        return "someone else in the circle has or had that name"
+    if renames.get(member, 0) >= MAX_RENAMES:
+        return f"a member renames themself at most {MAX_RENAMES} times in a circle"
+    return None
 
 
 def epoch_number(op_id: bytes) -> int:
@@ -311,6 +354,8 @@ def names_ever(roster: Roster, ops: Mapping[bytes, RosterOp]) -> dict[bytes, str
             out[op.author] = str(op.body["member_name"])
         elif op.kind == "admit":
             out[bytes(op.body["member"])] = str(op.body["name"])
+        elif op.kind == "rename":
+            out[op.author] = str(op.body["name"])
     return out
 
 

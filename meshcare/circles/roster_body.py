@@ -86,6 +86,7 @@ _FIELDS: Final[dict[str, frozenset[str]]] = {
     "rotate": frozenset({"keys", "roster_keys"}),
     "settings": frozenset({"settings"}),
     "seen": frozenset(),
+    "rename": frozenset({"name"}),
 }
 
 
@@ -122,8 +123,9 @@ def validate(body: object) -> tuple[str, dict[str, Any]]:
         out["expires"] = _int(kind, body["expires"], "expires", 0, EPOCH_MASK)
     if kind in ("admit", "remove", "role"):
         out["member"] = _id(kind, body["member"], "member")
-    if kind == "admit":
+    if kind in ("admit", "rename"):
         out["name"] = _str(kind, body["name"], "name", MAX_NAME)
+    if kind == "admit":
         if type(body["proof"]) is not bytes or len(body["proof"]) != _sign.SIGNATURE_SIZE:
             raise _bad(kind, "proof must be a signature")
         out["proof"] = body["proof"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from .membership import (KEYED, MAX_FOLD_PASSES, CircleSettings, Cut, Epoch, Generation, Invite, Member, Roster,
-                         RosterOp, check_invite_proof, epoch_number, generation_number)
+                         RosterOp, check_invite_proof, epoch_number, generation_number, name_key, rename_refusal)
 from .remove_wins import _not_counting, _unacknowledged, _void_counter_removals, ancestry
 
 
@@ -88,6 +88,8 @@ class _Folding:
         self.position = 0
         self.last_rotation = 0
         self.created_seen = False
+        self.renames: dict[bytes, int] = {}
+        self.names_taken: dict[str, frozenset[bytes]] = {}
 
     def role(self, member: bytes) -> str | None:
         m = self.members.get(member)
@@ -134,6 +136,10 @@ class _Folding:
             self._keep_a_facilitator()
         elif op.kind == "settings":
             self.settings = b["settings"]
+        elif op.kind == "rename":
+            self.members[op.author] = replace(self.members[op.author], name=b["name"])
+            self.renames[op.author] = self.renames.get(op.author, 0) + 1
+            self._take(b["name"], op.author)
         if "roster_keys" in b:
             number = generation_number(op.id)
             self.generations[number] = Generation(number, op.id, b["roster_keys"], self.position)
@@ -149,6 +155,7 @@ class _Folding:
 
     def _admit(self, member: bytes, role: str, name: str, op_id: bytes) -> None:
         self.members[member] = Member(member, role, name, op_id, self.position)
+        self._take(name, member)
         self.departed.pop(member, None)
         self.gone_by.pop(member, None)
         cuts = self.cuts.get(member)
@@ -156,6 +163,10 @@ class _Folding:
             self.cuts[member] = (*cuts[:-1], replace(cuts[-1], back=self.position))
         self.ever.add(member)
         self.admissions.append((self.ops[op_id], member))
+
+    def _take(self, name: str, member: bytes) -> None:
+        key = name_key(name)
+        self.names_taken[key] = self.names_taken.get(key, frozenset()) | {member}
 
     def _keep_a_facilitator(self) -> None:
         if self.members and not any(m.role == "facilitator" for m in self.members.values()):
@@ -228,6 +239,8 @@ class _Folding:
             return self._author_holds_key(op)
         if op.kind == "settings":
             return None if role == "facilitator" else "only facilitators change settings"
+        if op.kind == "rename":
+            return rename_refusal(self.names_taken, self.renames, op.author, b["name"])
         return "unknown kind"
 
     def _mutual_removal_role(self, op: RosterOp) -> str | None:
@@ -298,4 +311,5 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes, proofs: dict[byt
         current=state.current, order=tuple(op.id for op in ordered), ignored=dict(state.ignored),
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
         last_rotation=state.last_rotation, generation=state.generation, generations=dict(state.generations),
-        roster_stale=state.roster_stale, unacknowledged=_unacknowledged(state, ordered))
+        roster_stale=state.roster_stale, unacknowledged=_unacknowledged(state, ordered),
+        renames=dict(state.renames), names_taken=dict(state.names_taken))

@@ -5,7 +5,8 @@ for people or, with ``--json``, one JSON object for scripts (the keys are a cont
 Commands that talk to the daemon use only the control API (``meshcare.control``) and ``meshcare.vocab``;
 the identity commands load the keystore, and ``daemon``/``run``/``sim`` the node itself, only when they run.
 Errors of the meshcare family become a one-line message on stderr and exit status 1; bad usage exits 2
-(argparse's convention).
+(argparse's convention). Any other error (a file the system refuses, a bug) is one line too, naming it;
+``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"meshcare {__version__}")
     parser.add_argument("--home", type=Path, metavar="DIR",
                         help="data directory of the node (default: $MESHCARE_HOME or the user data dir)")
+    parser.add_argument("--debug", action="store_true", help="on an error, show its traceback as well")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_text: str, *, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -187,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="protect the key with the passphrase on the first line of F (Argon2id)")
 
     add("id", cmd_id, "show this node's id and the fingerprint to compare in person")
+    from . import name as cli_name
+
+    cli_name.register(sub)           # name [NEW]
 
     from ..sim import cli as sim_cli  # pure and cheap to import; keeps its flags beside its code
 
@@ -231,10 +237,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.load(args.home) if getattr(args, "needs_settings", True) else None
         return int(args.handler(args, settings))
     except MeshcareError as exc:
-        print(for_terminal(f"meshcare {args.command}: {exc}"), file=sys.stderr)
-        return EXIT_ERROR
+        return _failed(args, str(exc))
+    except OSError as exc:       # a file or directory the system refused, named by the error
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _failed(args, f"{where}{exc.strerror or exc} (--debug shows where)")
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for the person, the traceback with --debug
+        return _failed(args, f"unexpected error: {type(exc).__name__}: {exc} (run it again with --debug to see "
+                             "where, and please report it)")
+
+
+def _failed(args: argparse.Namespace, message: str) -> int:
+    """One line on stderr (the traceback before it with ``--debug``); exit status 1."""
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(for_terminal(f"meshcare {args.command}: {message}"), file=sys.stderr)
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

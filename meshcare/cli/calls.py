@@ -29,6 +29,7 @@ from ..control.requests import (CallAccept, CallClaim, CallCreate, CallOffer, Ca
 from ..control.views import Call, Checkin
 from ..errors import BadInput
 from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, URGENCY_WORDS
+from . import reach
 from .common import (EXIT_OK, EXIT_USAGE, Answer, add_command, ask_daemon, datetime_arg, emit, named, number_in,
                      short, shorten, table, when, word)
 
@@ -122,8 +123,12 @@ def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
         circle=args.circle, text=args.text, urgency=args.urgency, needs=tuple(dict.fromkeys(args.need)),
         reach=args.reach, consent=tuple(dict.fromkeys(args.consent)), consent_note=args.consent_note,
         ladder=ladder))
-    c = answer.result.call
-    emit(args, answer.data, f"Your call for support went to {c.circle_name} (call {short(c.id)}).\n"
+    c, linked = answer.result.call, answer.result.linked
+    wait = args.wait if args.wait is not None else (reach.DEFAULT_WAIT if sys.stdout.isatty() and not args.json else 0)
+    if not args.json:
+        c = reach.wait_for_receipts(c, linked, wait, lambda: ask_daemon(settings, CallShow(call=c.id)).result.call)
+    emit(args, answer.data, f"Your call for support in {c.circle_name} (call {short(c.id)}): "
+                            f"{reach.call_state(c, linked)}.\n"
                             f"See who answers with: meshcare call show {short(c.id)}")
     return EXIT_OK
 
@@ -196,7 +201,7 @@ def cmd_call_show(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def _thread_done(args: argparse.Namespace, answer: Answer[Any], text: str) -> int:
-    emit(args, answer.data, f"{text} (call {short(answer.result.call.id)})")
+    emit(args, answer.data, f"{text} (call {short(answer.result.call.id)})" + reach.posted_note(answer.result.linked))
     return EXIT_OK
 
 
@@ -256,13 +261,14 @@ def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
     c = answer.result.checkin
     who = "the facilitators" if c.visibility == "facilitators" else "the whole circle"
     emit(args, answer.data, f"Sent the check-in {short(c.id)} to {c.circle_name}; answers are seen by {who}.\n"
-                            f"See the answers with: meshcare checkin show {short(c.id)}")
+                            f"See the answers with: meshcare checkin show {short(c.id)}"
+                            + reach.posted_note(answer.result.linked))
     return EXIT_OK
 
 
 def cmd_checkin_reply(args: argparse.Namespace, settings: config.Settings) -> int:
     answer = ask_daemon(settings, CheckinReply(checkin=args.checkin, option=args.option, text=args.text or ""))
-    text = f"Thank you, your answer \"{answer.result.option}\" is in."
+    text = f"Thank you, your answer \"{answer.result.option}\" is in." + reach.posted_note(answer.result.linked)
     if answer.result.suggest_call:
         text += ("\nIf you want, you can ask the circle for support now: meshcare call "
                  f"{shlex.quote(answer.result.checkin.circle_name)} \"...\"")
@@ -317,7 +323,7 @@ def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
         text = f"You are available to {_circle_names(settings, answer.result.circles)}"
         text += f" until {when(until)}" if until else ""
         text += f", for at most {args.cap} call{'s' if args.cap != 1 else ''} at a time" if args.cap else ""
-        text += ". `meshcare away` when you need a break."
+        text += ". `meshcare away` when you need a break." + reach.posted_note(answer.result.linked)
     emit(args, answer.data, text)
     return EXIT_OK
 
@@ -326,7 +332,8 @@ def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
     answer = ask_daemon(settings, PresenceSet(status="away", circle=args.circle))
     names = "" if args.json else _circle_names(settings, answer.result.circles)
     emit(args, answer.data, f"You are away for {names}: the circle sees you are taking a break. "
-                            "`meshcare available` when you are back. Rest well.")
+                            "`meshcare available` when you are back. Rest well."
+                            + reach.posted_note(answer.result.linked))
     return EXIT_OK
 
 
@@ -362,6 +369,9 @@ def register(sub: Any) -> None:
                    choices=vocab.CONSENTS, help="your wishes for how others act (repeatable)")
     p.add_argument("--consent-note", metavar="TEXT", help="anything else about your wishes")
     p.add_argument("--ladder", type=_ladder_arg, metavar="SPEC", help="who hears first and who later (see above)")
+    p.add_argument("--wait", type=number_in(0, 60), metavar="SECONDS",
+                   help=f"wait up to this long for your circle's nodes to confirm they have it (default "
+                        f"{reach.DEFAULT_WAIT:g} in a terminal, else 0; not with --json)")
 
     p = add_command(sub, "call-show", cmd_call_show, "show a call for support: offers, updates, who it reached",
              "meshcare call show 3f2a9c1d", prog="call show", listed=False)

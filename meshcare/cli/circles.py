@@ -29,6 +29,7 @@ from ..control.requests import (CircleCreate, CircleInvite, CircleInvites, Circl
 from ..control.views import Circle, Invite, PlanParts
 from ..errors import BadInput
 from ..text import for_terminal
+from . import reach
 from .common import EXIT_OK, EXIT_USAGE, Handler, add_command, ask_daemon, emit, number_in, short, table, when
 
 # --- pure helpers ---------------------------------------------------------------------------------
@@ -316,7 +317,8 @@ def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
     share = answer.result.share
     who = f"whoever has the call {args.call}" if args.call else args.circle
     emit(args, answer.data, f"Shared your support plan with {who} (share {short(share)}).\n"
-                            f"Take it back any time with: meshcare plan retract {short(share)}")
+                            f"Take it back any time with: meshcare plan retract {short(share)}"
+                            + reach.posted_note(answer.result.linked))
     return EXIT_OK
 
 

@@ -112,6 +112,9 @@ def _member(e: ev.MemberEvent, n: Names) -> str:
         return f"{who} {'were' if who == 'you' else 'was'} removed from {circle}"
     if e.change == "role":
         return f"{who} {'are' if who == 'you' else 'is'} now {'a ' + e.role if e.role else 'without a role'} in {circle}"
+    if e.change == "renamed":
+        before = "you are" if who == "you" else f"{flat(e.previous_name or 'someone')} is"
+        return f"{before} now called {flat(e.name)} in {circle}"
     return f"{who} in {circle}: {flat(e.change)}"
 
 

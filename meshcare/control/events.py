@@ -93,8 +93,9 @@ class CallEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemberEvent(Event):
-    """Someone joined a circle, left it, was removed, or got another role. This node's own removal comes
-    as a `notice` (`removed`) instead; its own leaving as `left`."""
+    """Someone joined a circle, left it, was removed, got another role, or renamed themself (`renamed`:
+    `name` is the new name, `previous_name` the one before; this node's own rename too). This node's own
+    removal comes as a `notice` (`removed`) instead; its own leaving as `left`."""
 
     NAME: ClassVar[str] = n.EV_MEMBER
     circle: str = key(CIRCLE_ID, "the circle's id")
@@ -106,6 +107,7 @@ class MemberEvent(Event):
     circle_name: str | None = key(Maybe(TEXT), "the circle's name", default=None)
     view: Member | None = key(Maybe(View(Member)), "the member as `circle.members` lists them now (null once "
                               "they are gone)", default=None)
+    previous_name: str | None = key(Maybe(TEXT), "renamed: the name they had before (null otherwise)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,7 +32,7 @@ __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", 
            "CircleCreate", "CircleInvite", "CircleInvites", "CircleJoin", "CircleLeave", "CircleList",
            "CircleMembers", "CircleRemove", "CircleRevoke", "CircleRole", "CircleVerify", "LadderStepArg",
            "Peers", "PlanEdit", "PlanRetract", "PlanShare", "PlanShow", "PresenceSet", "REQUESTS",
-           "Request", "Roster", "Snapshot", "Status", "Subscribe"]
+           "Rename", "Request", "Roster", "Snapshot", "Status", "Subscribe"]
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -69,6 +69,17 @@ class Snapshot(Request[r.SnapshotResult]):
     circle: str | None = arg(Maybe(CIRCLE_REF), "only this circle (null: every circle)", noun="the circle",
                              default=None)
     all_calls: bool = arg(Flag(), "resolved calls too", noun="all_calls", default=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rename(Request[r.RenameResult]):
+    """Change this person's name: the node's own (what new circles get) and their name in every circle
+    they are in (a `rename` roster operation each; their circles show it as a `member` event, `renamed`)."""
+
+    OP = n.OP_NODE_RENAME
+    ERRORS = ((BAD_REQUEST, "someone else in one of the circles has or had that name (the message says which); "
+                            "the name holds control characters; renamed too often in a circle"),)
+    name: str = arg(NAME, "the new name, as the circles will see it", noun="the new name")
 
 
 # --- circles ------------------------------------------------------------------------------------------
@@ -478,7 +489,7 @@ class PlanRetract(Request[r.PlanRetractResult]):
 
 
 _ALL: Final[tuple[type[Request[Any]], ...]] = (
-    Status, Peers, Subscribe, Snapshot,
+    Status, Peers, Subscribe, Snapshot, Rename,
     CircleCreate, CircleList, CircleInvite, CircleInvites, CircleRevoke, CircleJoin, CircleMembers, CircleRemove,
     CircleLeave, CircleRole, CircleVerify,
     CallCreate, CallsList, CallShow, CallOffer, CallClaim, CallRelease, CallAccept, CallUpdate, CallResolve,

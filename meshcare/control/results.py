@@ -24,7 +24,14 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleLeaveResult", "CircleListResult", "CircleMembersResult", "CircleRemoveResult",
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
-           "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
+           "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
+
+
+def _linked() -> Any:
+    """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
+    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
+               "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "
+               "reachable (null: a daemon older than this key)", default=None)
 
 
 class Result(Record):
@@ -102,6 +109,16 @@ class SnapshotResult(Result):
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
     peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameResult(Result):
+    """The new name, and the circles told."""
+
+    OP: ClassVar[str] = n.OP_NODE_RENAME
+    name: str = key(TEXT, "the name now")
+    circles: tuple[str, ...] = key(Seq(CIRCLE_ID), "ids of the circles a rename went to (those where the name "
+                                   "was different; none when no circle needed it)")
 
 
 # --- circles ------------------------------------------------------------------------------------------
@@ -223,6 +240,7 @@ class CallCreateResult(Result):
 
     OP: ClassVar[str] = n.OP_CALL_CREATE
     call: Call = key(View(Call), "the new call")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,6 +266,7 @@ class CallOfferResult(Result):
     OP: ClassVar[str] = n.OP_CALL_OFFER
     id: str = key(ID, "the offer's id")
     call: Call = key(View(Call), "the call as it is now")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -259,6 +278,7 @@ class CallClaimResult(Result):
     id: str = key(ID, "the claim's id")
     call: Call = key(View(Call), "the call as it is now")
     have_it: bool = key(Flag(), "this person has the call; false: `call.claimer` does")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,6 +288,7 @@ class CallReleaseResult(Result):
     OP: ClassVar[str] = n.OP_CALL_RELEASE
     id: str = key(ID, "the release's id")
     call: Call = key(View(Call), "the call as it is now")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,6 +298,7 @@ class CallAcceptResult(Result):
     OP: ClassVar[str] = n.OP_CALL_ACCEPT
     id: str = key(ID, "the acceptance's id")
     call: Call = key(View(Call), "the call as it is now")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -286,6 +308,7 @@ class CallUpdateResult(Result):
     OP: ClassVar[str] = n.OP_CALL_UPDATE
     id: str = key(ID, "the update's id")
     call: Call = key(View(Call), "the call as it is now")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,6 +319,7 @@ class CallResolveResult(Result):
     id: str | None = key(Maybe(ID), "the resolve's id; null when it already was resolved")
     already_resolved: bool = key(Flag(), "nothing was posted: `call.resolved_by` resolved it before")
     call: Call = key(View(Call), "the call as it is now")
+    linked: int | None = _linked()
 
 
 # --- check-ins ----------------------------------------------------------------------------------------
@@ -307,6 +331,7 @@ class CheckinCreateResult(Result):
 
     OP: ClassVar[str] = n.OP_CHECKIN_CREATE
     checkin: Checkin = key(View(Checkin), "the new check-in")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -318,6 +343,7 @@ class CheckinReplyResult(Result):
     checkin: Checkin = key(View(Checkin), "the check-in as it is now")
     option: str = key(TEXT, "the text of the chosen answer")
     suggest_call: bool = key(Flag(), f"the answer was \"{vocab.SUGGEST_CALL_OPTION}\": offer to start a call")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -348,6 +374,7 @@ class PresenceSetResult(Result):
     until: int | None = key(Maybe(WHEN), f"as asked (null: {vocab.DEFAULT_PRESENCE_S // 3600} hours from now)")
     cap: int | None = key(Maybe(Int(1, vocab.MAX_PRESENCE_CAP)), "as asked")
     circles: tuple[str, ...] = key(Seq(CIRCLE_ID), "ids of the circles told")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -385,6 +412,7 @@ class PlanShareResult(Result):
     OP: ClassVar[str] = n.OP_PLAN_SHARE
     share: str = key(ID, "the share's id (name it in `plan.retract`)")
     circle: str = key(CIRCLE_ID, "the circle it went to")
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -397,7 +425,7 @@ class PlanRetractResult(Result):
 
 
 _ALL: Final[tuple[type[Result], ...]] = (
-    StatusResult, PeersResult, SubscribeResult, SnapshotResult,
+    StatusResult, PeersResult, SubscribeResult, SnapshotResult, RenameResult,
     CircleCreateResult, CircleListResult, CircleInviteResult, CircleInvitesResult, CircleRevokeResult,
     CircleJoinResult, CircleMembersResult, CircleRemoveResult, CircleLeaveResult, CircleRoleResult,
     CircleVerifyResult,

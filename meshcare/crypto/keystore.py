@@ -27,8 +27,8 @@ import nacl.secret
 import nacl.utils
 
 from ..errors import BadInput, KeystoreError, WrongPassphrase
-from ..files import sync_directory, write_synced
-from .keys import Identity
+from ..files import replace_private, sync_directory, write_synced
+from .keys import Identity, check_name
 
 _T = TypeVar("_T")
 
@@ -148,9 +148,13 @@ def create(path: Path, identity: Identity, passphrase: bytes | None, *, ops: int
         raise KeystoreError(f"an identity already exists at {path}; meshcare will not overwrite it "
                             f"(move it away first if you really want a new identity)")
     data = encode(identity, passphrase, ops=ops, mem=mem)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write_synced(tmp, data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_synced(tmp, data)
+    except OSError as exc:
+        raise KeystoreError(f"cannot write the identity file {path}: {exc.strerror or exc}; the data directory "
+                            "must be a directory you own and can write (or give another with --home)") from None
     try:
         os.link(tmp, path)  # fails if someone created the file meanwhile: never overwrite
     except FileExistsError:
@@ -193,12 +197,34 @@ def read_passphrase_file(path: Path) -> bytes:
     return passphrase
 
 
+def rename(path: Path, name: str) -> None:
+    """Change the name kept in the keystore at ``path``, without the passphrase: the name is stored
+    beside the sealed seed, not inside it. Everything else is written back byte for byte (the file is
+    replaced atomically). Raises KeystoreError (missing, damaged, not writable), BadInput (the name)."""
+    name = check_name(name)
+    try:
+        record = _parse(path.read_bytes(), path)
+    except FileNotFoundError:
+        raise KeystoreError(f"no identity at {path}; create one with `meshcare init --name NAME`") from None
+    except OSError as exc:
+        raise KeystoreError(f"cannot read the identity file {path}: {exc.strerror}") from None
+    _field(record, "name", str, path)
+    _field(record, "id", bytes, path)
+    try:
+        replace_private(path, msgpack.packb({**record, "name": name}, use_bin_type=True))
+    except OSError as exc:
+        raise KeystoreError(f"cannot write the identity file {path}: {exc.strerror}; check that the data "
+                            "directory is yours and writable") from None
+
+
 def read_public(path: Path) -> tuple[str, bytes, bool]:
     """(name, node id, needs a passphrase) without unlocking: what ``meshcare id`` shows."""
     try:
         record = _parse(path.read_bytes(), path)
     except FileNotFoundError:
         raise KeystoreError(f"no identity at {path}; create one with `meshcare init --name NAME`") from None
+    except OSError as exc:
+        raise KeystoreError(f"cannot read the identity file {path}: {exc.strerror}") from None
     name = _field(record, "name", str, path)
     node_id = _field(record, "id", bytes, path)
     return name, node_id, record.get("kdf") == KDF_ARGON2ID

@@ -10,7 +10,8 @@ builds its answer from the presenters (``ops/present.py``). ``Op`` (``ops/table.
 function with its request class so that mypy checks the pair, and ``perform`` is the one adapter from
 the wire's data to the function and back. The shell adds the ops that describe itself (``status``,
 ``peers``: links, sockets, uptime) and ``snapshot`` (``ops/snapshot.py`` with the shell's peers and
-event number), and hands the merged table to its ``Dispatcher``; an op that is in
+event number), wraps ``node.rename`` so that the name is kept in the keystore before the circles hear
+it, and hands the merged table to its ``Dispatcher``; an op that is in
 no table is answered ``unknown-op``. Results are a contract (docs/cli.md, docs/control.md): extend the
 records, never rename keys. ``topic.*`` ops for tests and benchmarks are apart, in ``ops/bench.py``.
 """
@@ -28,12 +29,15 @@ from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checki
                              plan_share, plan_show, presence_set, roster)
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
+from .rename import node_rename
 from .table import Op, Operation, perform
 
 __all__ = ["OPS", "Op", "Operation", "perform"]
 
 #: Every op the node answers (the shell adds ``status``, ``peers`` and ``snapshot``), by its name in names.py.
 OPS: Final[Mapping[str, Operation]] = {
+    # this person (the shell wraps it: the name goes to the keystore first)
+    n.OP_NODE_RENAME: Op(rq.Rename, node_rename),                  # "node.rename"
     # circles
     n.OP_CIRCLE_CREATE: Op(rq.CircleCreate, circle_create),        # "circle.create"
     n.OP_CIRCLE_LIST: Op(rq.CircleList, circle_list),              # "circle.list"

@@ -16,7 +16,7 @@ from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect
 from ..vocab import MIN_ID_PREFIX
-from .common import find_call, member_of, post, resolved_by, validated
+from .common import find_call, linked, member_of, post, resolved_by, validated
 from .present import call_view
 
 
@@ -28,7 +28,7 @@ def call_create(node: Node, req: rq.CallCreate, now: float) -> tuple[rs.CallCrea
                               "consent": list(req.consent), "consent_note": req.consent_note, "ladder": ladder})
     audience = circle.call_audience(node.registry.me, body["ladder"], 0)
     e, effects = post(node, circle, "call", body, now, audience)
-    return rs.CallCreateResult(call=call_view(node, circle, e.id)), effects
+    return rs.CallCreateResult(call=call_view(node, circle, e.id), linked=linked(node, circle)), effects
 
 
 def calls_list(node: Node, req: rq.CallsList, now: float) -> tuple[rs.CallsListResult, list[Effect]]:
@@ -45,24 +45,25 @@ def call_show(node: Node, req: rq.CallShow, now: float) -> tuple[rs.CallShowResu
     return rs.CallShowResult(call=call_view(node, circle, state.id)), []
 
 
-def _thread(node: Node, ref: str, now: float, kind: str, extra: dict[str, Any]) -> tuple[str, v.Call, list[Effect]]:
+def _thread(node: Node, ref: str, now: float, kind: str,
+            extra: dict[str, Any]) -> tuple[str, v.Call, int, list[Effect]]:
     """Post ``kind`` in the thread of the call ``ref`` names: the post's id, the call as it is now, the
-    effects. Refused (BadInput) on a resolved call: the fold would ignore it on every node, so posting
-    it would only say something that never shows."""
+    links that carry it (``linked``), the effects. Refused (BadInput) on a resolved call: the fold would
+    ignore it on every node, so posting it would only say something that never shows."""
     circle, _, state = find_call(node, ref)
     if state.status == "resolved":
         raise BadInput(f"this call was resolved {resolved_by(node, state)}; nothing more can be added to it. "
                        "If someone needs support again, start a new call")
     e, effects = post(node, circle, kind, validated(kind, {"call": state.id, **extra}), now)
-    return e.id.hex(), call_view(node, circle, state.id), effects
+    return e.id.hex(), call_view(node, circle, state.id), linked(node, circle), effects
 
 
 def call_offer(node: Node, req: rq.CallOffer, now: float) -> tuple[rs.CallOfferResult, list[Effect]]:
     _, _, state = find_call(node, req.call)
     if state.caller == node.registry.me:
         raise BadInput("this is your own call; others offer support in it (post an update instead)")
-    post_id, call, effects = _thread(node, req.call, now, "offer", {"kind": req.kind, "text": req.text})
-    return rs.CallOfferResult(id=post_id, call=call), effects
+    post_id, call, carriers, effects = _thread(node, req.call, now, "offer", {"kind": req.kind, "text": req.text})
+    return rs.CallOfferResult(id=post_id, call=call, linked=carriers), effects
 
 
 def call_claim(node: Node, req: rq.CallClaim, now: float) -> tuple[rs.CallClaimResult, list[Effect]]:
@@ -75,19 +76,19 @@ def call_claim(node: Node, req: rq.CallClaim, now: float) -> tuple[rs.CallClaimR
     if state.claimer is not None and state.claimer != me and state.status != "resolved":
         raise BadInput(f"{node.registry.names().get(state.claimer, 'someone')} already has this call; "
                        "offer help in its thread instead")
-    post_id, call, effects = _thread(node, req.call, now, "claim", {})
+    post_id, call, carriers, effects = _thread(node, req.call, now, "claim", {})
     have_it = call.claimer == me.hex()
     if not have_it:
         node.duties.claim_told(circle.topic, state.id)
-    return rs.CallClaimResult(id=post_id, call=call, have_it=have_it), effects
+    return rs.CallClaimResult(id=post_id, call=call, have_it=have_it, linked=carriers), effects
 
 
 def call_release(node: Node, req: rq.CallRelease, now: float) -> tuple[rs.CallReleaseResult, list[Effect]]:
     _, _, state = find_call(node, req.call)
     if state.status != "resolved" and node.registry.me not in ({state.claimer} | state.also_claimed):
         raise BadInput("you have not claimed this call, so there is nothing to let go of")
-    post_id, call, effects = _thread(node, req.call, now, "release", {})
-    return rs.CallReleaseResult(id=post_id, call=call), effects
+    post_id, call, carriers, effects = _thread(node, req.call, now, "release", {})
+    return rs.CallReleaseResult(id=post_id, call=call, linked=carriers), effects
 
 
 def call_accept(node: Node, req: rq.CallAccept, now: float) -> tuple[rs.CallAcceptResult, list[Effect]]:
@@ -98,13 +99,13 @@ def call_accept(node: Node, req: rq.CallAccept, now: float) -> tuple[rs.CallAcce
     offers = [o.id for o in state.offers if len(ref) >= MIN_ID_PREFIX and o.id.hex().startswith(ref)]
     if len(offers) != 1:
         raise NotFound("no single offer starts with that; `meshcare call show CALL` lists them")
-    post_id, call, effects = _thread(node, req.call, now, "accept", {"offer": offers[0]})
-    return rs.CallAcceptResult(id=post_id, call=call), effects
+    post_id, call, carriers, effects = _thread(node, req.call, now, "accept", {"offer": offers[0]})
+    return rs.CallAcceptResult(id=post_id, call=call, linked=carriers), effects
 
 
 def call_update(node: Node, req: rq.CallUpdate, now: float) -> tuple[rs.CallUpdateResult, list[Effect]]:
-    post_id, call, effects = _thread(node, req.call, now, "update", {"text": req.text})
-    return rs.CallUpdateResult(id=post_id, call=call), effects
+    post_id, call, carriers, effects = _thread(node, req.call, now, "update", {"text": req.text})
+    return rs.CallUpdateResult(id=post_id, call=call, linked=carriers), effects
 
 
 def call_resolve(node: Node, req: rq.CallResolve, now: float) -> tuple[rs.CallResolveResult, list[Effect]]:
@@ -113,11 +114,12 @@ def call_resolve(node: Node, req: rq.CallResolve, now: float) -> tuple[rs.CallRe
     (``already_resolved``)."""
     circle, _, state = find_call(node, req.call)
     if state.status == "resolved":
-        return rs.CallResolveResult(id=None, already_resolved=True, call=call_view(node, circle, state.id)), []
+        return rs.CallResolveResult(id=None, already_resolved=True, call=call_view(node, circle, state.id),
+                                  linked=linked(node, circle)), []
     me = node.registry.me
     if me not in (state.caller, state.claimer) and me not in circle.roster.facilitators:
         raise BadInput("the person who made the call, whoever has it, or a facilitator resolves it")
     if req.followup_at is not None and req.followup_at <= int(now):
         raise BadInput("a follow-up time must be in the future")
-    post_id, call, effects = _thread(node, req.call, now, "resolve", {"followup_at": req.followup_at})
-    return rs.CallResolveResult(id=post_id, already_resolved=False, call=call), effects
+    post_id, call, carriers, effects = _thread(node, req.call, now, "resolve", {"followup_at": req.followup_at})
+    return rs.CallResolveResult(id=post_id, already_resolved=False, call=call, linked=carriers), effects

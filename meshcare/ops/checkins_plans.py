@@ -11,7 +11,7 @@ from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect, SaveState
 from ..vocab import MIN_ID_PREFIX, PERSON_ROLES, SUGGEST_CALL_OPTION
-from .common import find_call, find_checkin, post, validated
+from .common import find_call, find_checkin, linked, post, validated
 from .present import checkin_view, circle_roster_view, own_share_views, plan_view
 
 # --- check-ins ---------------------------------------------------------------------------------------
@@ -25,7 +25,7 @@ def checkin_create(node: Node, req: rq.CheckinCreate, now: float) -> tuple[rs.Ch
     if req.options:
         body["options"] = list(req.options)
     e, effects = post(node, circle, "checkin", validated("checkin", body), now)
-    return rs.CheckinCreateResult(checkin=checkin_view(node, circle, e.id)), effects
+    return rs.CheckinCreateResult(checkin=checkin_view(node, circle, e.id), linked=linked(node, circle)), effects
 
 
 def checkin_reply(node: Node, req: rq.CheckinReply, now: float) -> tuple[rs.CheckinReplyResult, list[Effect]]:
@@ -45,7 +45,7 @@ def checkin_reply(node: Node, req: rq.CheckinReply, now: float) -> tuple[rs.Chec
         "checkin": state.id, "option": index, "text": req.text}), now)
     suggest = index == len(options) - 1 and options[-1] == SUGGEST_CALL_OPTION
     return rs.CheckinReplyResult(id=e.id.hex(), checkin=checkin_view(node, circle, state.id), option=options[index],
-                                 suggest_call=suggest), effects
+                                 suggest_call=suggest, linked=linked(node, circle)), effects
 
 
 def checkin_show(node: Node, req: rq.CheckinShow, now: float) -> tuple[rs.CheckinShowResult, list[Effect]]:
@@ -76,7 +76,7 @@ def presence_set(node: Node, req: rq.PresenceSet, now: float) -> tuple[rs.Presen
     for circle in circles:
         effects += post(node, circle, "presence", body, now)[1]
     return rs.PresenceSetResult(status=req.status, until=body["until"], cap=body["cap"],
-                                circles=tuple(c.topic.hex() for c in circles)), effects
+                                circles=tuple(c.topic.hex() for c in circles), linked=linked(node, *circles)), effects
 
 
 def roster(node: Node, req: rq.Roster, now: float) -> tuple[rs.RosterResult, list[Effect]]:
@@ -120,7 +120,7 @@ def plan_share(node: Node, req: rq.PlanShare, now: float) -> tuple[rs.PlanShareR
         circle = node.registry.find(req.circle or "")       # (the request names a circle when no call)
         e, effects = post(node, circle, "plan_share", validated("plan_share", {"to": "circle", "call": None,
                                                                                "plan": plan}), now)
-    return rs.PlanShareResult(share=e.id.hex(), circle=circle.topic.hex()), effects
+    return rs.PlanShareResult(share=e.id.hex(), circle=circle.topic.hex(), linked=linked(node, circle)), effects
 
 
 def plan_retract(node: Node, req: rq.PlanRetract, now: float) -> tuple[rs.PlanRetractResult, list[Effect]]:

@@ -106,6 +106,14 @@ def roster_op(node: Node, circle: Circle, kind: str, fields: dict[str, Any],
     return e, publish(node, [(circle.topic, e)], now)
 
 
+def linked(node: Node, *circles: Circle) -> int:
+    """Links open now that carry one of ``circles`` (to their members' and relays' nodes): what a result
+    says so a person hears whether their post can leave this node yet (``not linked to anyone yet``)."""
+    engine = node.engine
+    topics = {c.topic for c in circles}
+    return sum(1 for peer in engine.linked_peers if topics & engine.shared_topics(peer))
+
+
 # --- messages ----------------------------------------------------------------------------------------
 
 

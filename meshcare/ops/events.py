@@ -37,7 +37,8 @@ def event_of(fact: ch.Fact, node: Node, now: float) -> ev.Event:
     if isinstance(fact, ch.MemberChanged):
         return ev.MemberEvent(circle=fact.circle.hex(), change=fact.change, member=fact.member.hex(), name=fact.name,
                               role=fact.role, was=fact.was, circle_name=circle_name,
-                              view=None if circle is None else member_view(node, circle, fact.member, int(now)))
+                              view=None if circle is None else member_view(node, circle, fact.member, int(now)),
+                              previous_name=fact.previous_name)
     if isinstance(fact, ch.InviteChanged):
         return ev.InviteEvent(circle=fact.circle.hex(), change=fact.change, invite=fact.invite.hex(),
                               by=fact.by.hex(), mine=fact.mine, member=_hex(fact.member), name=fact.name,

@@ -140,6 +140,9 @@ class SqliteStore(ClosingContext):
             self._tighten_sidecars()
         except sqlite3.DatabaseError as e:
             self._db.close()
+            if getattr(e, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise StoreError(f"the envelope store {self.path} is locked by another program (an sqlite3 "
+                                 "shell or a backup holding it?); close that program and start again") from e
             raise StoreError(f"cannot use {self.path} as the envelope store ({e}): it is damaged, not "
                              "a meshcare store, or not writable. Move it away (peers will resend what they "
                              "still hold) or use another MESHCARE_HOME") from e

@@ -1,4 +1,11 @@
-"""The ``meshcare daemon`` subcommand: flags, logging, identity, then ``service.serve``."""
+"""The ``meshcare daemon`` subcommand: flags, logging, identity, then ``service.serve``.
+
+Start-up failures are one line each (``meshcare daemon: port 7447 on 127.0.0.1 is in use ...``), never a
+traceback: ``startup_failure`` takes the error out of trio's exception groups, and an error nobody put
+words to yet (a bug) is named in one line too while the daemon is starting. Once it is up, such an error
+keeps its traceback (the log of a node that ran for days should say where it broke). ``--debug`` shows
+the traceback in every case (``cli.main`` prints it).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_PORT, Settings, parse_hostport
+from ..control.protocol import check_socket_path
 from ..crypto import keystore
+from ..errors import MeshcareError, StartupError
 
 HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
 
@@ -31,7 +40,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The daemon's flags (shared by ``meshcare daemon`` and ``meshcare run``)."""
     p.add_argument("--listen", metavar="HOST:PORT",
-                   help=f"address to accept links on (default: all interfaces, port {DEFAULT_PORT})")
+                   help=f"address to accept links on (default: all interfaces, port {DEFAULT_PORT}, or the next free "
+                        "one when that is in use; a port given here is used or the daemon stops)")
     p.add_argument("--peer", action="append", default=[], metavar="HOST:PORT",
                    help="a peer to keep a link to, with or without mDNS (repeatable; redialled with backoff)")
     p.add_argument("--no-discovery", action="store_true", help="do not use mDNS; only --peer and incoming links")
@@ -39,6 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run mDNS only on the interface with this address (repeatable)")
     p.add_argument("--passphrase-file", type=Path, metavar="F", help="unlock a passphrase-protected identity")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="default: from config, info")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="when it cannot start, show the traceback as well as the one-line reason")
 
 
 def settings_from_args(args: argparse.Namespace, settings: Settings) -> Settings:
@@ -46,6 +58,7 @@ def settings_from_args(args: argparse.Namespace, settings: Settings) -> Settings
     changes: dict[str, Any] = {}
     if args.listen:
         changes["listen"] = parse_hostport(args.listen)
+        changes["listen_fixed"] = True
     if args.peer:
         changes["peers"] = tuple(parse_hostport(p) for p in args.peer)
     if args.no_discovery:
@@ -72,6 +85,45 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                          if os.environ.get("MESHCARE_PASSPHRASE_FILE") else None)
     if path is not None:
         passphrase = keystore.read_passphrase_file(path)
+    check_socket_path(settings.control_path)        # before anything starts: one line, nothing half-done
     identity = keystore.load(settings.keystore_path, passphrase)
-    trio.run(partial(serve, settings, identity, bench_ops=getattr(args, "bench_ops", False)))
+    started = False
+
+    async def serve_until_stopped() -> None:
+        nonlocal started
+        async with trio.open_nursery() as nursery:
+            await nursery.start(partial(serve, settings, identity, bench_ops=getattr(args, "bench_ops", False)))
+            started = True
+
+    try:
+        trio.run(serve_until_stopped)
+    except BaseException as exc:  # noqa: BLE001 - sorted into one line or re-raised as it is, below
+        failure = startup_failure(exc, started)
+        if failure is exc:
+            raise
+        raise failure from failure.__cause__
     return 0
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def startup_failure(exc: BaseException, started: bool) -> BaseException:
+    """What ``meshcare daemon`` raises for ``exc``, which ended ``trio.run``: the first meshcare error in
+    it (its words are for people); Ctrl-C as it is; before the daemon was up (``started``), any other
+    error as a StartupError that names it, caused by it (one line; ``--debug`` shows where); after, ``exc``
+    itself (a bug report needs its traceback)."""
+    leaves = _leaves(exc)
+    for leaf in leaves:
+        if isinstance(leaf, (MeshcareError, KeyboardInterrupt)):
+            return leaf
+    first = leaves[0]
+    if started or not isinstance(first, Exception):
+        return exc
+    failure = StartupError(f"could not start: {type(first).__name__}: {first} (run it again with --debug to "
+                           "see where, and please report it)")
+    failure.__cause__ = first
+    return failure

@@ -3,12 +3,13 @@
 Task layout (docs/architecture.md)::
 
     Daemon.run ─┬─ signals        SIGTERM/SIGINT -> cancel everything (goodbyes are shielded)
-                ├─ listener       trio.serve_tcp -> accept -> handshake -> link
+                ├─ listener       listening.py (the port, or the next free one) -> accept -> handshake -> link
                 ├─ dialer tasks   one per Connect effect -> open_tcp_stream -> handshake -> link
                 ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
-                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers, snapshot
+                └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers, snapshot,
+                                  node.rename (it keeps the name in the keystore)
 
 What stays here: sockets, dialling and accepting, links, admission, the backstop, the one timer loop,
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
@@ -46,10 +47,10 @@ from ..control import requests as rq
 from ..control import results as rs
 from ..control import views as cv
 from ..control.events import Event as ControlEvent
-from ..control.names import OP_PEERS, OP_SNAPSHOT, OP_STATUS
+from ..control.names import OP_NODE_RENAME, OP_PEERS, OP_SNAPSHOT, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
-from ..crypto.keys import Identity
+from ..crypto.keys import Identity, check_name
 from ..errors import LinkError, RemoteProtocolError
 from ..ids import NodeId
 from ..circles.changes import Fact
@@ -59,6 +60,7 @@ from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, 
                            PeerKey, PeerLost, Persist, SaveState, Started, Tell)
 from ..ops import OPS, Op, Operation, perform
 from ..ops.events import event_of, peer_event
+from ..ops.rename import node_rename, rename_circles
 from ..ops.snapshot import snapshot
 from ..store import Store
 from ..sync.engine import SyncConfig
@@ -68,6 +70,7 @@ from .admission import Admission, AdmissionLimits
 from .backstop import Faults
 from .control_server import Dispatcher, EventHub, EventItem
 from .links import Address, Link
+from .listening import open_listeners
 from .notifier import Notifier
 from .signatures import SignatureCheck
 from .state_file import LocalStateFile, MemoryStateFile
@@ -85,6 +88,8 @@ class Daemon:
     """The node's shell: links, control, timers. Construct, then ``await run()`` in a nursery.
 
     ``extra_ops``: more control ops for this daemon (``ops.bench.BENCH_OPS`` for tests, benchmarks).
+    ``port_tries``: ports tried from ``listen``'s up when it is in use (``listening.py``; 1: that one only).
+    ``keep_name``: writes a new name to the keystore (``node.rename``; None: the name lives in memory only).
     ``notifier``: runs ``notify_command`` for new calls and "need support now" replies (None: off).
     """
 
@@ -92,6 +97,7 @@ class Daemon:
                  peers: Sequence[Address] = (), config: SyncConfig | None = None,
                  threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
                  admission: AdmissionLimits | None = None, extra_ops: Mapping[str, Operation] | None = None,
+                 port_tries: int = 1, keep_name: Callable[[str], None] | None = None,
                  notifier: Notifier | None = None) -> None:
         self.identity = identity
         self.store = store
@@ -115,7 +121,8 @@ class Daemon:
         self.event_seq = 0          # the number of the last event published (control events' ``seq``)
         self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
                                            OP_PEERS: Op(rq.Peers, self._peers),
-                                           OP_SNAPSHOT: Op(rq.Snapshot, self._snapshot)}
+                                           OP_SNAPSHOT: Op(rq.Snapshot, self._snapshot),
+                                           OP_NODE_RENAME: Op(rq.Rename, self._rename)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
@@ -123,6 +130,8 @@ class Daemon:
         self._nursery: trio.Nursery | None = None
         self._wire = [0, 0]  # ciphertext bytes in/out of links that have closed
         self.port = listen[1]
+        self._port_tries = port_tries
+        self._keep_name = keep_name
 
     # ---------------------------------------------------------------------------------------------
     # running
@@ -155,7 +164,8 @@ class Daemon:
             self.events.close()
 
     async def _listen(self, *, task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED) -> None:
-        await trio.serve_tcp(self._accepted, self.listen[1], host=self.listen[0] or None, task_status=task_status)
+        listeners = await open_listeners(self.listen[0], self.listen[1], tries=self._port_tries)
+        await trio.serve_listeners(self._accepted, listeners, task_status=task_status)
 
     async def _accepted(self, stream: trio.SocketStream) -> None:
         try:
@@ -464,13 +474,22 @@ class Daemon:
 
     def _status(self, node: Node, req: rq.Status, now: float) -> tuple[rs.StatusResult, list[Effect]]:
         return rs.StatusResult(
-            node_id=self.identity.node_id.hex(), name=self.identity.name, listen=f"{self.listen[0]}:{self.port}",
+            node_id=self.identity.node_id.hex(), name=node.identity.name, listen=f"{self.listen[0]}:{self.port}",
             uptime_s=round(now - self.started, 3), links=len(self.links), envelopes=len(self.store),
             topics=len(node.plain_topics),
             statistics={**node.statistics(), **self.admission.statistics(), "internal_errors": self.faults.count,
                         **(self.notifier.statistics() if self.notifier is not None else {})},
             wire_bytes_in=self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
             wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
+
+    def _rename(self, node: Node, req: rq.Rename, now: float) -> tuple[rs.RenameResult, list[Effect]]:
+        """``node.rename``: refusals first, then the keystore (a name not kept is told to nobody), then the
+        circles (``ops/rename.py``)."""
+        name = check_name(req.name)
+        rename_circles(node, name)
+        if self._keep_name is not None and name != node.identity.name:
+            self._keep_name(name)
+        return node_rename(node, req, now)
 
     def _peers(self, node: Node, req: rq.Peers, now: float) -> tuple[rs.PeersResult, list[Effect]]:
         return rs.PeersResult(peers=self._peer_views(node)), []

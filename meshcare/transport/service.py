@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import trio
@@ -22,11 +23,13 @@ from ..ops import Operation
 from ..sync.budget import Limits
 from ..sync.engine import SyncConfig
 from ..config import Settings
+from ..crypto import keystore
 from ..crypto.keys import Identity
-from ..errors import AlreadyRunning, MeshcareError
+from ..errors import AlreadyRunning, MeshcareError, StartupError
 from .state_file import LocalStateFile
 from ..store.sqlite import SqliteStore
 from .daemon import Daemon
+from .listening import PORT_TRIES
 from .notifier import Notifier
 
 log = logging.getLogger("meshcare.daemon")
@@ -35,11 +38,19 @@ LOCK_FILE = "daemon.lock"
 
 @contextmanager
 def data_dir_lock(settings: Settings) -> Iterator[None]:
-    """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash)."""
-    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _tighten(settings.home)
+    """Hold an exclusive lock on the data dir for the daemon's lifetime (released by the kernel on crash).
+    Raises AlreadyRunning, or StartupError when the data dir cannot be made or written."""
     path = settings.home / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _tighten(settings.home)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        what = f"{os.path.basename(exc.filename)}: " if exc.filename and os.fspath(exc.filename) != os.fspath(
+            settings.home) else ""
+        raise StartupError(f"cannot use the data directory {settings.home} ({what}{exc.strerror or exc}); it must "
+                           "be a directory you own and can write (or give another with --home or "
+                           "MESHCARE_HOME)") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -71,6 +82,7 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
 
     with data_dir_lock(settings):
         store = SqliteStore(settings.store_path, synchronous=settings.store_synchronous)
+        started = False
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(serve_signals, nursery.cancel_scope)
@@ -80,15 +92,19 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                 state = LocalStateFile(settings.home, identity)
                 daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config,
                                 state=state, extra_ops=_bench_ops() if bench_ops else None,
+                                port_tries=1 if settings.listen_fixed else PORT_TRIES,
+                                keep_name=partial(keystore.rename, settings.keystore_path),
                                 notifier=_notifier(settings, identity))
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
                     nursery.start_soon(_discover, daemon, settings)
+                started = True
                 task_status.started(daemon)
         finally:
             store.close()
-            log.info("stopped")
+            if started:         # a start that failed says why in one line (transport/command.py), nothing more
+                log.info("stopped")
 
 
 def _notifier(settings: Settings, identity: Identity) -> Notifier | None:

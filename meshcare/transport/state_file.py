@@ -36,6 +36,9 @@ class LocalStateFile:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return LocalState()
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc.strerror or exc}; it must be a file you own and "
+                             "can read") from None
         try:
             return LocalState.from_obj(unpack_strict(_seal.unbox(self._key, data, _AD), "local state"))
         except (RemoteProtocolError, TypeError, ValueError):
