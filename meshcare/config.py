@@ -14,6 +14,12 @@ Several nodes on one machine are several data dirs.
     store_synchronous = "FULL"      # or "NORMAL": faster, may lose the last second on power loss
     log_level = "info"
     author_per_minute = 120         # fresh envelopes one author may inject per minute (burst: twice that)
+    notify_command = "/home/pi/bin/meshcare-led"   # run for a new call or a "need support now" reply
+    notify_content = "hidden"       # "hidden" (circle and urgency) | "name" (also who) | "full" (also words)
+    quiet_hours = "23:00-07:00"     # local time: only calls marked "now" run notify_command then
+    notify_timeout = 10             # seconds before a notify_command that hangs is stopped
+
+The notification keys are read by ``meshcare.notify.settings`` (docs/cli.md, "Notifications").
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .notify import settings as notify_settings
 
 DEFAULT_PORT = 7447
 DEFAULT_LISTEN = ("0.0.0.0", DEFAULT_PORT)
@@ -79,6 +86,7 @@ class Settings:
     log_level: str = "info"
     passphrase_file: Path | None = None
     author_per_minute: float = 120.0
+    notify: notify_settings.NotifySettings = notify_settings.NotifySettings()
     #: the listen address was given on the command line: use that port or stop, never take the next one
     listen_fixed: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -116,7 +124,7 @@ def _expect(value: Any, kind: type | tuple[type, ...], key: str) -> Any:
 def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
     """Build Settings from a parsed config mapping. Raises ConfigError naming the bad key."""
     known = {"listen", "peers", "discovery", "interfaces", "store_synchronous", "log_level", "passphrase_file",
-             "author_per_minute"}
+             "author_per_minute", *notify_settings.KEYS}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config.toml: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -147,6 +155,11 @@ def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
         kw["author_per_minute"] = float(rate)
     if "passphrase_file" in data:
         kw["passphrase_file"] = Path(_expect(data["passphrase_file"], str, "passphrase_file")).expanduser()
+    if any(k in data for k in notify_settings.KEYS):
+        try:
+            kw["notify"] = notify_settings.from_mapping(data)
+        except ConfigError as exc:
+            raise ConfigError(f"config.toml: {exc}") from None
     return Settings(home=home, **kw)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 FORBIDDEN = ("trio", "zeroconf", "textual", "socket", "asyncio", "sqlite3")
 PURE_PACKAGES = ("meshcare.crypto", "meshcare.circles", "meshcare.sync", "meshcare.sim", "meshcare.control",
-                 "meshcare.store", "meshcare.ops")
+                 "meshcare.store", "meshcare.ops", "meshcare.notify")
 PURE_MODULES = ("meshcare.wire", "meshcare.envelope", "meshcare.ranges", "meshcare.errors", "meshcare.ids",
                 "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.node_events")
 #: the one store that is a file, and the factory that picks it
@@ -72,6 +72,9 @@ CLIENT_ALLOWED = {
                            "meshcare.text", "meshcare.cli"),
     "meshcare.cli.circles": ("meshcare.control", "meshcare.errors", "meshcare.vocab", "meshcare.config",
                              "meshcare.text", "meshcare.cli"),
+    "meshcare.cli.watch": ("meshcare.control", "meshcare.errors", "meshcare.vocab", "meshcare.config",
+                           "meshcare.text", "meshcare.cli", "meshcare.client"),
+    "meshcare.cli.event_words": ("meshcare.control", "meshcare.vocab", "meshcare.cli"),
     # the composition root: its identity commands use the keystore and `daemon`/`run`/`sim` start the node,
     # each inside the command that needs it
     "meshcare.cli": ("meshcare.control", "meshcare.errors", "meshcare.vocab", "meshcare.config", "meshcare.text",
@@ -121,7 +124,7 @@ def _client_modules() -> list[str]:
 
     control = ["meshcare.control"] + [f"meshcare.control.{i.name}" for i in pkgutil.iter_modules(meshcare.control.__path__)]
     return sorted(["meshcare.vocab", "meshcare.cli", "meshcare.cli.common", "meshcare.cli.calls",
-                   "meshcare.cli.circles", *control])
+                   "meshcare.cli.circles", "meshcare.cli.watch", "meshcare.cli.event_words", *control])
 
 
 def _allowed(module: str) -> tuple[str, ...]:

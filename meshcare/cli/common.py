@@ -117,8 +117,9 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def add_command(sub: Any, name: str, handler: Handler, summary: str, example: str, *, prog: str | None = None,
-         more: str = "", listed: bool = True) -> argparse.ArgumentParser:
-    """One command with ``--json``; ``prog`` is its name as typed (``circle create``)."""
+         more: str = "", listed: bool = True, json_help: str | None = None) -> argparse.ArgumentParser:
+    """One command with ``--json`` (``json_help``: what it prints, when not one object); ``prog`` is its
+    name as typed (``circle create``)."""
     prog = prog or name
     extra: dict[str, Any] = {"help": summary} if listed else {}
     p: argparse.ArgumentParser = sub.add_parser(
@@ -126,7 +127,7 @@ def add_command(sub: Any, name: str, handler: Handler, summary: str, example: st
         epilog="example:\n" + "\n".join("  " + line.strip() for line in example.splitlines()),
         formatter_class=_Formatter, **extra)
     p.set_defaults(handler=handler, command=prog)
-    p.add_argument("--json", action="store_true", help="print one JSON object for scripts (docs/cli.md)")
+    p.add_argument("--json", action="store_true", help=json_help or "print one JSON object for scripts (docs/cli.md)")
     return p
 
 def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:

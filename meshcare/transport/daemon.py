@@ -16,8 +16,9 @@ the thread pool that checks signatures, and applying the node's effects: ``Persi
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
 the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its fact), each numbered
-(``seq``, which ``snapshot`` answers too), ``Fault`` to ``Faults``. The one event this shell says of its
-own is ``peer`` (a link opened or ended). Every node call happens on the trio thread.
+(``seq``, which ``snapshot`` answers too), and to the ``Notifier`` if it wants the fact (a new call, a
+check-in reply: ``notify_command``), ``Fault`` to ``Faults``. The one event this shell says of its own is
+``peer`` (a link opened or ended). Every node call happens on the trio thread.
 
 Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
@@ -70,6 +71,7 @@ from .backstop import Faults
 from .control_server import Dispatcher, EventHub, EventItem
 from .links import Address, Link
 from .listening import open_listeners
+from .notifier import Notifier
 from .signatures import SignatureCheck
 from .state_file import LocalStateFile, MemoryStateFile
 from .group_commit import GroupCommit
@@ -88,13 +90,15 @@ class Daemon:
     ``extra_ops``: more control ops for this daemon (``ops.bench.BENCH_OPS`` for tests, benchmarks).
     ``port_tries``: ports tried from ``listen``'s up when it is in use (``listening.py``; 1: that one only).
     ``keep_name``: writes a new name to the keystore (``node.rename``; None: the name lives in memory only).
+    ``notifier``: runs ``notify_command`` for new calls and "need support now" replies (None: off).
     """
 
     def __init__(self, identity: Identity, store: Store, *, listen: Address = ("0.0.0.0", 7447),
                  peers: Sequence[Address] = (), config: SyncConfig | None = None,
                  threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
                  admission: AdmissionLimits | None = None, extra_ops: Mapping[str, Operation] | None = None,
-                 port_tries: int = 1, keep_name: Callable[[str], None] | None = None) -> None:
+                 port_tries: int = 1, keep_name: Callable[[str], None] | None = None,
+                 notifier: Notifier | None = None) -> None:
         self.identity = identity
         self.store = store
         self.listen = listen
@@ -108,6 +112,7 @@ class Daemon:
         self.admission = Admission(admission)
         self.faults = Faults(log)
         self.events = EventHub(EVENT_BUFFER)
+        self.notifier = notifier
         # events waiting for the write they announce: (name, data), or a fact for the presenter
         self._shown: list[tuple[str, Data] | Fact] = []
         self.presenter = Presenter(self._present_one, self.events.close,
@@ -148,6 +153,8 @@ class Daemon:
                 self._event(Started(tuple(self._hints())))
                 nursery.start_soon(self._timers)
                 nursery.start_soon(self.presenter.run)
+                if self.notifier is not None:
+                    nursery.start_soon(self.notifier.run)
                 for peer in self.static_peers:
                     self._event(PeerDiscovered(peer, "static"))
                 log.info("node %s listening on %s:%d", self.identity.node_id.hex()[:16], self.listen[0], self.port)
@@ -344,7 +351,7 @@ class Daemon:
             elif isinstance(effect, Notify):
                 self._shown.append((effect.name, effect.data))
             elif isinstance(effect, Tell):
-                if self.events.subscribed:      # (the views an event shows are built for someone only)
+                if self.events.subscribed or self._notifies(effect.fact):   # (views are built for someone only)
                     self._shown.append(effect.fact)
             elif isinstance(effect, SaveState):
                 self._commit()
@@ -379,8 +386,16 @@ class Daemon:
         self.presenter.add(facts)
 
     def _present_one(self, fact: Fact) -> None:
-        if self.events.subscribed:          # (the views an event shows are built for someone only)
-            self._publish(event_of(fact, self.node, self.now()))
+        subscribed, notifies = self.events.subscribed, self._notifies(fact)
+        if subscribed or notifies:          # (the views an event shows are built for someone only)
+            event = event_of(fact, self.node, self.now())
+            if subscribed:
+                self._publish(event)
+            if notifies and self.notifier is not None:
+                self.notifier.consider(event, self.now())
+
+    def _notifies(self, fact: Fact) -> bool:
+        return self.notifier is not None and self.notifier.wants(fact)
 
     def _publish(self, event: ControlEvent) -> None:
         self._send_event(event.NAME, event.to_data())
@@ -462,7 +477,8 @@ class Daemon:
             node_id=self.identity.node_id.hex(), name=node.identity.name, listen=f"{self.listen[0]}:{self.port}",
             uptime_s=round(now - self.started, 3), links=len(self.links), envelopes=len(self.store),
             topics=len(node.plain_topics),
-            statistics={**node.statistics(), **self.admission.statistics(), "internal_errors": self.faults.count},
+            statistics={**node.statistics(), **self.admission.statistics(), "internal_errors": self.faults.count,
+                        **(self.notifier.statistics() if self.notifier is not None else {})},
             wire_bytes_in=self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
             wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
 

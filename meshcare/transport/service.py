@@ -30,6 +30,7 @@ from .state_file import LocalStateFile
 from ..store.sqlite import SqliteStore
 from .daemon import Daemon
 from .listening import PORT_TRIES
+from .notifier import Notifier
 
 log = logging.getLogger("meshcare.daemon")
 
@@ -91,7 +92,8 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                 daemon = Daemon(identity, store, listen=settings.listen, peers=settings.peers, config=config,
                                 state=state, extra_ops=_bench_ops() if bench_ops else None,
                                 port_tries=1 if settings.listen_fixed else PORT_TRIES,
-                                keep_name=partial(keystore.rename, settings.keystore_path))
+                                keep_name=partial(keystore.rename, settings.keystore_path),
+                                notifier=_notifier(settings, identity))
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
@@ -102,6 +104,13 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
             store.close()
             if started:         # a start that failed says why in one line (transport/command.py), nothing more
                 log.info("stopped")
+
+
+def _notifier(settings: Settings, identity: Identity) -> Notifier | None:
+    """The runner of config.toml's ``notify_command`` (None when there is none)."""
+    if not settings.notify.enabled:
+        return None
+    return Notifier(settings.notify, identity.node_id.hex(), cwd=settings.home)
 
 
 def _bench_ops() -> Mapping[str, Operation]:
