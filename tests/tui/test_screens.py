@@ -106,6 +106,22 @@ def test_a_new_call_goes_out_and_tells_how_far_it_got() -> None:
     run(scenario)
 
 
+def test_a_send_right_after_typing_sends_what_the_field_shows() -> None:
+    """Found by the real terminal test: keys typed fast and Ctrl+S at once, the TextArea's Changed
+    message still queued, and the call was refused as empty. Sending reads the fields themselves."""
+    async def scenario() -> None:
+        async with running() as (app, pilot, daemon):
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewCallScreen), "the new call screen")
+            app.screen.query_one("#text").text = "Could someone come by?"
+            app.screen.query_one("#reach").value = "flat 2"
+            app.screen.action_send()                       # before any Changed message was handled
+            await noted(pilot, "Your call for support went out")
+            [(_, args)] = [(op, args) for op, args in daemon.asked if op == "call.create"]
+            assert args["text"] == "Could someone come by?" and args["reach"] == "flat 2"
+    run(scenario)
+
+
 def test_the_draft_survives_the_daemon_dropping_and_choosing_who_hears_first_by_name() -> None:
     async def scenario() -> None:
         async with running() as (app, pilot, daemon):

@@ -153,6 +153,10 @@ class NewCallScreen(MeshScreen):
             self.notify("This call went out already. Escape goes back; n starts another one.", title="Sent")
             return
         d = self.mc.draft
+        # the widgets are the truth: their Changed messages may still be queued behind a fast Ctrl+S
+        d.text = self.query_one("#text", TextArea).text
+        for field, attr in (("#note", "consent_note"), ("#reach", "reach"), ("#chosen", "chosen")):
+            setattr(d, attr, self.query_one(field, Input).value)
         circle = self.query_one("#circle", Select).value
         if not isinstance(circle, str):
             self.notify("Choose the circle it goes to.", title="Not sent yet")
