@@ -43,14 +43,10 @@ from typing import Final
 
 import trio
 
-from ..control import requests as rq
-from ..control import results as rs
-from ..control import views as cv
 from ..control.events import Event as ControlEvent
-from ..control.names import OP_NODE_RENAME, OP_PEERS, OP_SNAPSHOT, OP_STATUS
 from ..control.protocol import Data
 from ..crypto.channel import Channel
-from ..crypto.keys import Identity, check_name
+from ..crypto.keys import Identity
 from ..errors import LinkError, RemoteProtocolError
 from ..ids import NodeId
 from ..circles.changes import Fact
@@ -58,10 +54,8 @@ from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
                            PeerKey, PeerLost, Persist, SaveState, Started, Tell)
-from ..ops import OPS, Op, Operation, perform
+from ..ops import OPS, Operation, perform
 from ..ops.events import event_of, peer_event
-from ..ops.rename import node_rename, rename_circles
-from ..ops.snapshot import snapshot
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -77,6 +71,7 @@ from .state_file import LocalStateFile, MemoryStateFile
 from .group_commit import GroupCommit
 from .presenter import Presenter
 from .store_writer import StoreWriter
+from .shell_ops import shell_ops
 from .trace import mark
 
 log = logging.getLogger("meshcare.daemon")
@@ -119,19 +114,16 @@ class Daemon:
                                    lambda exc: self.faults.report("presenting an event", exc, self.now()))
         self._group = GroupCommit(self._commit)
         self.event_seq = 0          # the number of the last event published (control events' ``seq``)
-        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), OP_STATUS: Op(rq.Status, self._status),
-                                           OP_PEERS: Op(rq.Peers, self._peers),
-                                           OP_SNAPSHOT: Op(rq.Snapshot, self._snapshot),
-                                           OP_NODE_RENAME: Op(rq.Rename, self._rename)}
+        self._ops: dict[str, Operation] = {**OPS, **(extra_ops or {}), **shell_ops(self)}
         self._dispatcher = Dispatcher({name: self._async_op(name) for name in self._ops})
         self._epoch: float | None = None  # wall time minus trio's clock, fixed at start
         self.started = time.time()
         self._timers_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
-        self._wire = [0, 0]  # ciphertext bytes in/out of links that have closed
+        self.wire_closed = [0, 0]  # ciphertext bytes in/out of links that have closed
         self.port = listen[1]
         self._port_tries = port_tries
-        self._keep_name = keep_name
+        self.keep_name = keep_name
 
     # ---------------------------------------------------------------------------------------------
     # running
@@ -265,8 +257,8 @@ class Daemon:
             reason = links.describe(ended[0]) if ended else "closed"
             misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
             log.info("link %s ended: %s", links.show(address), for_log(reason))
-            self._wire[0] += channel.wire_in
-            self._wire[1] += channel.wire_out
+            self.wire_closed[0] += channel.wire_in
+            self.wire_closed[1] += channel.wire_out
             if self.links.get(node) is link:
                 del self.links[node]
                 self._event(LinkClosed(node, reason, misbehaved))
@@ -471,43 +463,3 @@ class Daemon:
             mark("op.applied")
             return result
         return run
-
-    def _status(self, node: Node, req: rq.Status, now: float) -> tuple[rs.StatusResult, list[Effect]]:
-        return rs.StatusResult(
-            node_id=self.identity.node_id.hex(), name=node.identity.name, listen=f"{self.listen[0]}:{self.port}",
-            uptime_s=round(now - self.started, 3), links=len(self.links), envelopes=len(self.store),
-            topics=len(node.plain_topics),
-            statistics={**node.statistics(), **self.admission.statistics(), "internal_errors": self.faults.count,
-                        **(self.notifier.statistics() if self.notifier is not None else {})},
-            wire_bytes_in=self._wire[0] + sum(link.channel.wire_in for link in self.links.values()),
-            wire_bytes_out=self._wire[1] + sum(link.channel.wire_out for link in self.links.values())), []
-
-    def _rename(self, node: Node, req: rq.Rename, now: float) -> tuple[rs.RenameResult, list[Effect]]:
-        """``node.rename``: refusals first, then the keystore (a name not kept is told to nobody), then the
-        circles (``ops/rename.py``)."""
-        name = check_name(req.name)
-        rename_circles(node, name)
-        if self._keep_name is not None and name != node.identity.name:
-            self._keep_name(name)
-        return node_rename(node, req, now)
-
-    def _peers(self, node: Node, req: rq.Peers, now: float) -> tuple[rs.PeersResult, list[Effect]]:
-        return rs.PeersResult(peers=self._peer_views(node)), []
-
-    def _snapshot(self, node: Node, req: rq.Snapshot, now: float) -> tuple[rs.SnapshotResult, list[Effect]]:
-        """The node's part (``ops.snapshot``) with this shell's peers and the number of its last event:
-        events published after this answer are numbered higher (no effects, nothing in between)."""
-        return snapshot(node, req, now, peers=self._peer_views(node), seq=self.event_seq), []
-
-    def _peer_views(self, node: Node) -> tuple[cv.Peer, ...]:
-        """Linked peers first, then addresses known but not linked."""
-        peers = [cv.Peer(node_id=link.node_id.hex(), address=links.show(link.address), linked=True,
-                         initiator=link.initiator, since=round(link.opened, 3),
-                         topics=len(node.engine.shared_topics(key))) for key, link in self.links.items()]
-        linked = {link.address for link in self.links.values()}
-        for key, source in node.known.items():
-            address = links.as_address(key)
-            if address is not None and address not in linked:
-                peers.append(cv.Peer(node_id=None, address=links.show(address), linked=False, source=str(source)))
-        return tuple(peers)
-
