@@ -460,7 +460,13 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
         s.shares = tuple(x for x in s.shares if x.id != share.id)
         return api.PlanRetractResult(retracted=share.id, id=hid("retract" + share.id)), []
 
-    return {"status": status, "subscribe": subscribe, "snapshot": snapshot, "peers": peers, "call.claim": claim,
+    async def rename(r: api.Rename) -> tuple[api.Result, list[api.Event]]:
+        if r.name.strip().lower() == "ben okafor":
+            raise BadInput("someone in Elm St has or had that name; pick another")
+        s.name = r.name.strip()
+        return api.RenameResult(name=s.name, circles=tuple(s.circles)), []
+
+    return {"status": status, "subscribe": subscribe, "node.rename": rename, "snapshot": snapshot, "peers": peers, "call.claim": claim,
             "call.offer": offer, "call.release": release, "call.accept": accept, "call.update": update,
             "call.resolve": resolve, "call.create": create, "checkin.reply": checkin_reply,
             "checkin.create": checkin_create, "presence.set": presence, "circle.create": circle_create,

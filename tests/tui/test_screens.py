@@ -277,6 +277,26 @@ def test_settings_change_the_theme_and_the_bell_and_keep_them(tmp_path) -> None:
     assert prefs.load(tmp_path) == prefs.Prefs()
 
 
+def test_settings_change_the_name_your_circles_see() -> None:
+    async def scenario() -> None:
+        async with running() as (app, pilot, daemon):
+            await pilot.press("comma")
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+            field = app.screen.query_one("#name")
+            assert field.value == "Sam"
+            field.focus()
+            field.value = "Ben Okafor"                         # someone else's name: refused, nothing changes
+            await pilot.press("enter")
+            await noted(pilot, "has or had that name")
+            assert app.model.name == "Sam"
+            field.value = "Sam (no. 4)"
+            await pilot.press("enter")
+            await noted(pilot, "Your name is now Sam (no. 4); told 1 circle")
+            assert daemon.asked[-1] == ("node.rename", {"name": "Sam (no. 4)"})
+            await shows(pilot, "Sam (no. 4) ·")                # the status line names you
+    run(scenario)
+
+
 def test_the_command_palette_offers_what_can_be_done_here() -> None:
     async def scenario() -> None:
         async with running() as (app, pilot, daemon):
