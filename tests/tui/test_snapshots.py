@@ -3,11 +3,17 @@
 Deterministic by construction: the fake daemon's canned state, the tests' fixed clock, no timer, no
 cursor blink. After an intended change of the look, look at the new pictures first, then run
 ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+
+The pictures are Textual's rendering, which a new Textual release may change by a pixel without any
+change of ours. They were recorded with the Textual version in ``__snapshots__/TEXTUAL_VERSION``; with
+another one installed they skip, saying so (look, then re-record and update that file). pyproject.toml
+keeps Textual within the 8.x series the app is written for.
 """
 
 from __future__ import annotations
 
 import shutil
+from importlib.metadata import version
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,12 @@ from meshcare.tui.session import Backoff
 
 from .fakedaemon import NOW, FakeDaemon, hid
 from .harness import wait_for
+
+RECORDED_WITH = (Path(__file__).parent / "__snapshots__" / "TEXTUAL_VERSION").read_text().strip()
+if version("textual") != RECORDED_WITH:
+    pytest.skip(f"the snapshots were recorded with Textual {RECORDED_WITH}, this is {version('textual')}: look at "
+                "the new pictures, then run with --snapshot-update and update __snapshots__/TEXTUAL_VERSION",
+                allow_module_level=True)
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
