@@ -156,6 +156,15 @@ def test_every_picture_is_embedded_once_and_is_committed() -> None:
     assert [n for n in names if not (ROOT / "docs" / "screenshots" / f"{n}.svg").is_file()] == []
 
 
+def test_every_link_inside_the_guide_reaches_a_heading() -> None:
+    text = guide()
+    slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+             for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([\w-]+)\)", text)
+    assert len(links) > 10
+    assert sorted(set(links) - slugs) == []
+
+
 def test_the_guide_uses_plain_words() -> None:
     found = re.findall(r"\bpatients?\b|\bcases?\b|crisis management|diagnos\w*|\bsymptoms?\b", guide(), re.I)
     assert found == []
