@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run demo test fuzz soak bench bench-peers clean venv
+.PHONY: run demo test fuzz soak bench bench-peers screenshots clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ demo: $(STAMP)
 test: $(TSTAMP)
 	@sh tests/system-deps.sh
 	$(BIN)/python -m pytest
+
+## make screenshots: draw the user guide's pictures (docs/screenshots/*.svg) again from the terminal UI.
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 ## make fuzz: each fuzz target (tests/fuzz) for FUZZ_SECONDS (default 300); crashers go to tests/fuzz/crashers/.
 FUZZ_SECONDS ?= 300
