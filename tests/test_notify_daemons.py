@@ -33,6 +33,8 @@ if [ -e slow ]; then echo start >> runs.txt; sleep 0.3; echo end >> runs.txt; fi
 class Node(DaemonProcess):
     def __init__(self, home: Path, name: str) -> None:
         super().__init__(home, name)
+        # the command sees the daemon's environment: keep stray MESHCARE_* of ours (CI sets some) out of it
+        self.env = {k: v for k, v in self.env.items() if not k.startswith("MESHCARE_") or k == "MESHCARE_HOME"}
         (home / "notify.sh").write_text(SCRIPT)
         (home / "notify.sh").chmod(0o700)
         (home / "config.toml").write_text('notify_command = "./notify.sh"\nnotify_timeout = 1.5\n')

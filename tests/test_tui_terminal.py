@@ -30,6 +30,17 @@ def _tui(node: DaemonProcess) -> Terminal:
                     width=100, height=30)
 
 
+def _logs(*nodes: DaemonProcess) -> str:
+    """The daemons' and the TUIs' logs, for a failure message (what a person would send in a bug report)."""
+    out = []
+    for node in nodes:
+        for name in ("daemon.log", "tui.log"):
+            path = node.home / name
+            if path.exists():
+                out.append(f"--- {node.home.name}/{name} (last 40 lines)\n" + "\n".join(path.read_text().splitlines()[-40:]))
+    return "\n".join(out)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -66,6 +77,8 @@ def test_a_call_written_with_keys_reaches_the_neighbour_who_claims_it_with_c(tmp
         ann_screen.press("Escape")                      # from the sent call back home
         ann_screen.wait_for("Bob has it")
         assert ann.request("calls.list")["calls"][0]["status"] == "claimed"
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{_logs(ann, bob)}") from None
     finally:
         for t in terminals:
             t.close()

@@ -19,6 +19,8 @@ daemon answers for that data directory (the launcher decides what to do then).
 from __future__ import annotations
 
 import asyncio
+import logging
+import logging.handlers
 import os
 import time
 from collections.abc import Callable
@@ -43,6 +45,10 @@ from .model import Alert, Model
 from .prefs import Prefs
 from .session import Backoff, follow
 from .themes import THEMES
+
+log = logging.getLogger("meshcare.tui")
+#: The TUI's own log in the data dir: errors a screen could only show briefly, kept for a bug report.
+TUI_LOG = "tui.log"
 
 R = TypeVar("R", bound=api.Result)
 
@@ -204,6 +210,11 @@ class MeshcareApp(App[int]):
         except (DaemonUnavailable, ProtocolError) as exc:
             self.notify(fmt.safe(str(exc)) + "\nNothing you wrote is lost: try again when it is back.",
                         title="The meshcare daemon is not answering", severity="error", timeout=8)
+        except Exception:  # noqa: BLE001 - a bug here ends this request only, never silently
+            log.exception("asking the daemon %r failed", request.OP)
+            self.notify(f"An error in meshcare's screen stopped this ({TUI_LOG} in your data folder has the "
+                        "details). Nothing you wrote is lost.", title="That did not go through",
+                        severity="error", timeout=12)
         return None
 
     def act(self, request: api.Request[R], done: Callable[[R], Any] | None = None) -> None:
@@ -317,8 +328,24 @@ def run(settings: Settings) -> int:
     socket path is too long.
     """
     asyncio.run(probe(settings.control_path))
+    _log_to(settings.home / TUI_LOG)
     app = make_app(unix_connector(settings.control_path), home_label=str(settings.home),
                    prefs=prefs_file.load(settings.home), prefs_home=settings.home,
                    glyphs=fmt.glyphs_for(os.environ.get("TERM")))
     app.run()
     return app.return_code or 0
+
+
+def _log_to(path: Path) -> None:
+    """Warnings and errors of this TUI to ``path`` (1 MiB, one older file kept; mode 0600): the screen
+    shows a calm line, the file keeps what a bug report needs. Text from others reaches it only as
+    ``meshcare.text.for_log`` leaves it (the daemon's rule), via the messages the TUI writes."""
+    try:
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1 << 20, backupCount=1, encoding="utf-8")
+        os.chmod(path, 0o600)
+    except OSError:
+        return                    # a read-only data dir: the TUI still works, without its log
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("meshcare")
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)

@@ -4,7 +4,10 @@ dropping and coming back, a slow daemon, refusals."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
+
+import pytest
 
 from meshcare import outside_contacts, vocab
 from meshcare.control import api
@@ -223,6 +226,22 @@ def test_a_refusal_is_a_calm_notification_with_the_daemon_s_words() -> None:
             await pilot.press("c")
             await noted(pilot, "That did not go through: the call is resolved: nothing more can be added (\\[b]Ben)")
     run(scenario)
+
+
+def test_a_bug_while_asking_is_logged_and_said_not_swallowed(caplog: pytest.LogCaptureFixture) -> None:
+    """A request worker that raised anything but the daemon's own errors used to end silently (the
+    worker does not exit the app), leaving a send button disabled and the person waiting."""
+    async def scenario() -> None:
+        async with running() as (app, pilot, _daemon):
+            async def broken(request: object, timeout: float | None = None) -> object:
+                raise TypeError("a bug in the screen")
+            app.client.ask = broken
+            await pilot.press("c")
+            await noted(pilot, "An error in meshcare's screen stopped this")
+            assert app.is_running
+    with caplog.at_level(logging.WARNING, logger="meshcare.tui"):
+        run(scenario)
+    assert any("'call.claim' failed" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
 def test_the_empty_state_creates_a_circle_or_joins_one() -> None:
