@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from textual.binding import Binding
+
 from meshcare.control import api
 from meshcare.tui import prefs
 from meshcare.tui.screens.call import CallScreen
@@ -326,3 +328,14 @@ def test_80_by_24_shows_the_first_call_and_the_footer() -> None:
             assert "! NOW · needs someone" in text[3] and "c Claim" in text[-1]
             assert app.screen.has_class("-narrow")
     run(scenario)
+
+
+def test_keys_that_act_on_what_was_typed_come_in_order_after_it() -> None:
+    """A priority binding runs when the app reads the key, before the focused field has taken the keys
+    typed just before it: a fast Ctrl+S sent an empty call (found by tests/test_tui_terminal.py in a real
+    terminal). Send and save must be ordinary bindings."""
+    from meshcare.tui.screens.plan import PlanScreen
+
+    for screen, action in ((NewCallScreen, "send"), (PlanScreen, "save")):
+        [binding] = [b for b in screen.BINDINGS if isinstance(b, Binding) and b.action == action]
+        assert binding.key == "ctrl+s" and not binding.priority, screen.__name__

@@ -38,7 +38,9 @@ class NewCallScreen(MeshScreen):
 
     PURPOSE = ("New call: ask your circle for support in your own words. Only the words are needed; "
                "everything else has a default. Ctrl+S sends it.")
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "Send", id="send", priority=True)]
+    # not a priority binding: those run before the focused field has taken the keys typed just before
+    # (a fast Ctrl+S then sent an empty call); this one comes in order, after them
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "Send", id="send")]
 
     def __init__(self, circle: str | None = None) -> None:
         super().__init__()

@@ -27,7 +27,8 @@ class PlanScreen(MeshScreen):
 
     PURPOSE = ("Support plan: what helps you, what to avoid, whom to contact. It stays on this computer until "
                "you share it; you can take a share back at any time.")
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save", id="save-plan", priority=True)]
+    # not priority: it must come after the keys typed into the plan just before it (see new_call.py)
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save", id="save-plan")]
 
     def __init__(self) -> None:
         super().__init__()
