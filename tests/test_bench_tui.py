@@ -150,15 +150,15 @@ def test_the_table_lists_known_figures_with_targets_medians_and_rounds() -> None
     home = next(line for line in lines if "home screen" in line)
     assert "<= 1000" in home and home.split()[-3:] == ["924", "612", "1,235"]
     idle = next(line for line in lines if "idle: TUI CPU" in line)
-    assert idle.split()[-4:] == ["~0", "0.50", "0.00", "1.0"]
+    assert idle.split()[-4:] == ["~0", "0.50", "0", "1"]
     assert len(lines) == 4                                   # "other" is not a row
     keys = [key for key, _, _ in figures.ROWS]
     assert len(keys) == len(set(keys))
 
 
 def test_numbers_in_the_table() -> None:
-    assert [figures.number(v) for v in (0.0, 0.349, 3.94, 99.94, 100.0, 1234.6)] == \
-        ["0.00", "0.35", "3.9", "99.9", "100", "1,235"]
+    assert [figures.number(v) for v in (0.0, 0.349, 3.94, 10.0, 99.94, 100.0, 1234.6, 7)] == \
+        ["0", "0.35", "3.9", "10", "99.9", "100", "1,235", "7"]
 
 
 # --- the terminal's shell line, the flags, tmux missing ---------------------------------------------

@@ -67,8 +67,8 @@ def summary(rounds: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def number(value: float) -> str:
-    """A figure for the table: whole numbers from 100 up, one decimal below, two below 1."""
-    if abs(value) >= 100:
+    """A figure for the table: whole numbers as such and from 100 up, one decimal below, two below 1."""
+    if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     if abs(value) >= 1:
         return f"{value:.1f}"
