@@ -3,22 +3,25 @@
 Each round starts two `meshcare daemon` processes on 127.0.0.1 (no discovery, static peers) in a
 temporary directory, ann and bob in one circle, and runs the real `python -m meshcare --home ANN tui`
 (this checkout's code) in a 100x30 terminal of a private tmux server, read through tmux's control
-mode (benchmarks/tuibench/terminal.py). Per round:
+mode (benchmarks/tuibench/terminal.py). Its bytecode is kept under the temporary directory, and
+round 1 first starts and quits it once unmeasured to compile it (an installed meshcare has its
+bytecode). Per round:
 
 1. start: from letting the TUI's process start (the tmux pane and its shell are up before) to the first
    bytes it writes to the terminal, and to the home screen with its data: the status line saying
    "linked to 1 neighbour" and the text of a call bob made before (resolved, so it is listed).
 2. idle: after 1 s of settling, the TUI's RSS, then --idle-seconds of nothing: the CPU (utime + stime,
-   /proc/PID/stat, 10 ms ticks) of the TUI and of both daemons, and the bytes the TUI wrote to its
-   terminal, per second.
+   /proc/PID/stat, 10 ms ticks) and wake-ups (context switches) of the TUI and of both daemons, and
+   the bytes the TUI wrote to its terminal, per second.
 3. calls: bob posts --calls calls for support ("right now"), one at a time; each is timed from its
    arrival at ann's daemon (a subscriber on ann's control socket stamps the `circle` event of the
    call's envelope, and `call.changed`, on receipt) to the first screen capture that shows its text.
    bob then resolves it; once the screen shows no call needing someone, the benchmark presses Home
    (the highlight to the top of the calls list, as a person looking for new calls would) and waits
    until the TUI wrote nothing for 0.1 s before the next call. Without Home the list keeps the
-   highlight on the resolved call as it moves down, and from the seventh call on the new call's row is
-   scrolled out of the list's view (the title still counts it). Then the TUI's RSS again, and `q`.
+   highlight on the resolved call as it moves down, and once the list holds more rows than it shows
+   the new call's row is scrolled out of view (the title still counts it). Then the TUI's CPU per
+   call and RSS, and `q`.
 
 The screen is captured again as soon as tmux reports that the TUI wrote to its terminal, and every
 --poll-ms otherwise; the figures run to the moment the capture that showed the text returned, so they
@@ -64,8 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="ms between captures while nothing is drawn (default: %(default)s; a capture also "
                          "follows every write of the TUI at once)")
     ap.add_argument("--profile", type=Path, metavar="DIR",
-                    help="run each round's TUI under cProfile, writing DIR/roundN.prof when it quits (slows "
-                         "it down: for finding where the time goes, not for figures)")
+                    help="run each TUI under cProfile, writing DIR/roundN.prof (and round1-warmup.prof) when "
+                         "it quits (slows it down: for finding where the time goes, not for figures)")
     ap.add_argument("--json", action="store_true", help="print one JSON object (every round, the medians) "
                                                         "instead of the table")
     args = ap.parse_args(argv)
