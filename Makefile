@@ -63,6 +63,8 @@ bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_oneshot.py --messages 50 --warmup 10
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_netns.py; \
 	 else echo "bench_netns.py skipped: network namespaces need root"; fi
+	@if command -v tmux >/dev/null 2>&1; then $(BIN)/python benchmarks/bench_tui.py; \
+	 else echo "bench_tui.py skipped: tmux is not installed (sh tests/system-deps.sh installs it as root)"; fi
 
 ## make bench-peers: the one-message-at-a-time benchmark against Reticulum/LXMF, interleaved (docs/peers.md).
 ## Reticulum and LXMF go into their own venv, benchmarks/peers/.venv, pinned by

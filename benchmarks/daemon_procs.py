@@ -69,21 +69,28 @@ class Proc:
         self.log_path = root / f"{name}.log"
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.monotonic() + start_timeout
+        try:
+            self._wait_up(start_timeout)
+            if secret is not None:
+                self.request("topic.join", secret=secret)
+        except BaseException:       # also Ctrl-C or SIGTERM while it starts: nobody else holds its pid yet
+            self.stop()
+            raise
+
+    def _wait_up(self, timeout: float) -> None:
+        """Until the daemon answers ``status``; RuntimeError (with its log) if it exits first."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 self.request("status")
-                break
+                return
             except Exception:  # noqa: BLE001 (not up yet)
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"daemon {name} exited with {self.proc.returncode}; see {self.log_path}:\n"
+                    raise RuntimeError(f"daemon {self.name} exited with {self.proc.returncode}; see {self.log_path}:\n"
                                        + self.log_path.read_text(errors="replace")[-2000:]) from None
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise
                 time.sleep(0.05)
-        if secret is not None:
-            self.request("topic.join", secret=secret)
 
     def request(self, op: str, **args: Any) -> dict[str, Any]:
         """One control request on a fresh connection (for setup and polling, not for measured work)."""
