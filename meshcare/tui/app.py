@@ -49,6 +49,8 @@ from .themes import THEMES
 log = logging.getLogger("meshcare.tui")
 #: The TUI's own log in the data dir: errors a screen could only show briefly, kept for a bug report.
 TUI_LOG = "tui.log"
+#: Banners raised for one batch of events; more are summed up in one.
+MAX_BANNERS = 3
 
 R = TypeVar("R", bound=api.Result)
 
@@ -171,9 +173,11 @@ class MeshcareApp(App[int]):
         self.raise_alerts(alerts)
 
     def on_events_arrived(self, message: EventsArrived) -> None:
-        with self.batch_update():
-            alerts = self.model.apply_all(message.events)
-            self.refresh_screens()
+        before = self.model.version
+        alerts = self.model.apply_all(message.events)
+        if self.model.version != before:          # a batch of envelope events alone changes nothing shown
+            with self.batch_update():
+                self.refresh_screens()
         self.raise_alerts(alerts)
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
@@ -189,10 +193,20 @@ class MeshcareApp(App[int]):
                 redraw()
 
     def raise_alerts(self, alerts: list[Alert]) -> None:
+        """Banners for ``alerts``; more than ``MAX_BANNERS`` at once (a catch-up, a burst) become one that
+        counts them, so banners never cover the screen; the bell rings once per batch."""
+        if len(alerts) > MAX_BANNERS:
+            urgent = [a for a in alerts if a.bell]
+            alerts = [Alert(f"{len(alerts)} new things need your attention",
+                            f"{len(urgent)} of them new calls or \"need support now\" answers: "
+                            "home lists them first." if urgent else "Home lists them.",
+                            bell=bool(urgent), severity="warning" if urgent else "information")]
+        rang = False
         for alert in alerts:
             self.notify(alert.message, title=alert.title, severity=alert.severity, timeout=12 if alert.bell else 6)
-            if alert.bell and self.prefs.bell:
+            if alert.bell and self.prefs.bell and not rang:
                 self.ring()
+                rang = True
 
     def ring(self) -> None:
         """The terminal bell (counted, so the tests can tell it rang)."""

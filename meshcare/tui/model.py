@@ -78,6 +78,9 @@ class Model:
     def __init__(self) -> None:
         self.loaded = False
         self.seq = 0
+        #: +1 whenever something a screen shows may have changed (a snapshot, an event with a handler):
+        #: the app redraws only then (``envelope``/``circle`` events change nothing shown)
+        self.version = 0
         self.node_id = ""
         self.name = ""
         self.circles: dict[str, CircleState] = {}
@@ -105,6 +108,7 @@ class Model:
         self.plan, self.shares = snap.plan, snap.shares
         self.peers = {p.address: p for p in snap.peers}
         self.loaded, self.wants_snapshot = True, False
+        self.version += 1
         if before is None:
             return []
         return [_new_call_alert(c) for c in snap.calls if c.id not in before and not c.mine and c.status == "open"]
@@ -120,7 +124,10 @@ class Model:
         if event.seq is not None:
             self.seq = event.seq
         handler = _HANDLERS.get(type(event))
-        return [] if handler is None else handler(self, event)
+        if handler is None:
+            return []
+        self.version += 1
+        return handler(self, event)
 
     def apply_all(self, events: Iterable[api.Event]) -> list[Alert]:
         """Apply events in order; their alerts, in order."""

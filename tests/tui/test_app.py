@@ -15,7 +15,9 @@ from meshcare.tui.screens.call import CallScreen
 from meshcare.tui.screens.checkins import CheckinsScreen
 from meshcare.tui.screens.help import HelpScreen
 from meshcare.tui.screens.home import HomeScreen
+from meshcare.tui.model import Alert
 from meshcare.tui.screens.new_call import NewCallScreen
+from meshcare.tui.widgets.lists import KeptList
 
 from .fakedaemon import BEN, DAN, ELM, ME, NOW, FakeState, hid, make_call, make_checkin
 from .harness import holds, noted, notes, run, running, screen_text, shows, wait_for, widget_text
@@ -164,6 +166,56 @@ def test_a_new_call_from_someone_else_appears_with_a_banner_and_the_bell() -> No
             await noted(pilot, "Dan asks for support in Elm St (now)")
             assert app.bells == 1
             assert screen_text(app).index("from Dan") < screen_text(app).index("Dan has it")
+    run(scenario)
+
+
+def test_a_burst_of_alerts_is_one_banner_and_one_bell() -> None:
+    """A catch-up can bring many calls at once: banners summed up, so they never cover the screen."""
+    async def scenario() -> None:
+        async with running() as (app, pilot, _daemon):
+            before = len(notes(app))
+            app.raise_alerts([Alert("New call for support", f"call {i}", bell=True) for i in range(5)])
+            await pilot.pause()
+            assert notes(app)[before:] == ["5 new things need your attention: 5 of them new calls or "
+                                           "\"need support now\" answers: home lists them first."]
+            assert app.bells == 1
+            app.raise_alerts([Alert("New call for support", "just one", bell=True)])
+            await noted(pilot, "just one")
+            assert app.bells == 2
+    run(scenario)
+
+
+def test_events_that_change_nothing_shown_redraw_nothing() -> None:
+    """Every envelope comes with an ``envelope`` and a ``circle`` event; redrawing every screen for
+    them was most of a call's way to the screen (docs/benchmarks.md section 12)."""
+    async def scenario() -> None:
+        async with running() as (app, pilot, daemon):
+            await shows(pilot, "Calls for support")
+            redraws = []
+            app.refresh_screens = lambda: redraws.append(1)          # type: ignore[method-assign]
+            last = daemon.push(api.EnvelopeEvent(id=hid("e"), topic=ELM, author=DAN, lane=0))
+            await wait_for(pilot, lambda: app.model.seq == last.seq, "the envelope event")
+            assert redraws == []
+            call = make_call("fresh", DAN, "Could someone call me?", urgency="now", age=30, reached=1)
+            daemon.set_call(call, "new")
+            await wait_for(pilot, lambda: redraws, "a redraw for a new call")
+    run(scenario)
+
+
+def test_a_list_given_the_rows_it_shows_is_left_alone() -> None:
+    async def scenario() -> None:
+        async with running() as (app, pilot, _daemon):
+            await shows(pilot, "Calls for support")
+            calls = app.screen.query_one("#calls", KeptList)
+            rows = [(calls.get_option_at_index(i).id or "", str(calls.get_option_at_index(i).prompt))
+                    for i in range(calls.option_count)]
+            calls.set_items(rows)                                    # what it shows now: remembered
+            cleared, clear = [], calls.clear_options
+            calls.clear_options = lambda: (cleared.append(1), clear())[1]  # type: ignore[method-assign]
+            calls.set_items(rows)
+            assert cleared == []
+            calls.set_items(rows[:1])
+            assert cleared == [1]
     run(scenario)
 
 

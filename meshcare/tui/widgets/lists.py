@@ -12,12 +12,20 @@ class KeptList(OptionList):
     """Options identified by id; ``set_items`` replaces them and keeps the highlight on the same id
     (or the same place, when that item went), so a live update never moves the person's selection."""
 
+    _shown: tuple[tuple[str, str], ...] | None = None
+
     def set_items(self, items: Iterable[tuple[str, str]]) -> None:
-        """Replace the options with ``(id, markup)`` pairs."""
+        """Replace the options with ``(id, markup)`` pairs; nothing at all when they are what the list
+        shows already (every event batch redraws every screen: rebuilding an unchanged list cost a
+        layout and a repaint each time, most of a call's way to the screen, docs/benchmarks.md s. 12)."""
+        rows = tuple(items)
+        if rows == self._shown and self.option_count == len(rows):
+            return
+        self._shown = rows
         keep = self.selected_id
         index = self.highlighted
         self.clear_options()
-        options = [Option(prompt, id=ident) for ident, prompt in items]
+        options = [Option(prompt, id=ident) for ident, prompt in rows]
         self.add_options(options)
         if not options:
             return
