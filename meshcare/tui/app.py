@@ -31,6 +31,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from ..config import Settings
 from ..control import api
@@ -97,9 +98,11 @@ class MeshcareApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_call", "New call", show=False, id="new-call"),
         Binding("a", "toggle_availability", "Availability", show=False, id="availability"),
+        Binding("A", "availability_until", "Available until...", show=False, id="availability-until"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", show=False, id="quit"),
         Binding("k", "checkins", "Check-ins", show=False, id="checkins"),
+        Binding("j", "another_circle", "Join or start a circle", show=False, id="another-circle"),
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
@@ -229,16 +232,31 @@ class MeshcareApp(App[int]):
             self.notify("You are in no circle yet.", title="Availability")
             return
         status = "away" if self.model.available() else "available"
+        self.act(api.PresenceSet(status=status), self._presence_said)
 
-        def done(result: api.PresenceSetResult) -> None:
-            where = ", ".join(fmt.safe(s.circle.name) for s in self.model.circles_in_order()
-                              if s.circle.id in result.circles)
-            if result.status == "available":
-                until = fmt.until(result.until, self.now()) if result.until else "for the next 12 h"
-                self.notify(f"Your circle sees you are available {until} ({where}).", title="Available")
-            else:
-                self.notify(f"Your circle sees you are away ({where}).", title="Away")
-        self.act(api.PresenceSet(status=status), done)
+    def action_availability_until(self) -> None:
+        """Available until a chosen time, with a limit of calls if the person wants one (a dialog)."""
+        from .screens.availability import AvailabilityDialog
+
+        if not self.model.circles_in_order():
+            self.notify("You are in no circle yet.", title="Availability")
+            return
+
+        def chosen(request: api.PresenceSet | None) -> None:
+            if request is not None:
+                self.act(request, self._presence_said)
+        self.push_screen(AvailabilityDialog(self.now()), chosen)
+
+    def _presence_said(self, result: api.PresenceSetResult) -> None:
+        from .screens.availability import availability_words
+
+        where = ", ".join(fmt.safe(s.circle.name) for s in self.model.circles_in_order()
+                          if s.circle.id in result.circles)
+        if result.status == "available":
+            self.notify(f"Your circle sees you are {availability_words(result, self.now())} ({where}).",
+                        title="Available")
+        else:
+            self.notify(f"Your circle sees you are away ({where}).", title="Away")
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
@@ -246,25 +264,35 @@ class MeshcareApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def _open(self, kind: type[Screen[Any]]) -> None:
+        """Push a fresh ``kind`` screen, unless it is the one on top already (its key pressed again)."""
+        if not isinstance(self.screen, kind):
+            self.push_screen(kind())
+
     def action_checkins(self) -> None:
         from .screens.checkins import CheckinsScreen
 
-        self.push_screen(CheckinsScreen())
+        self._open(CheckinsScreen)
 
     def action_plan(self) -> None:
         from .screens.plan import PlanScreen
 
-        self.push_screen(PlanScreen())
+        self._open(PlanScreen)
 
     def action_node_status(self) -> None:
         from .screens.node import NodeScreen
 
-        self.push_screen(NodeScreen())
+        self._open(NodeScreen)
 
     def action_settings(self) -> None:
         from .screens.settings import SettingsScreen
 
-        self.push_screen(SettingsScreen())
+        self._open(SettingsScreen)
+
+    def action_another_circle(self) -> None:
+        from .screens.actions import another_circle
+
+        another_circle(self)
 
     def open_call(self, call: str) -> None:
         from .screens.call import CallScreen

@@ -53,7 +53,8 @@ class MeshScreen(Screen[None]):
         try:
             self.refresh_view()
         except NoMatches:
-            pass  # the screen is being taken down (the app is closing): nothing left to redraw
+            return  # the screen is being taken down (the app is closing): nothing left to redraw
+        self.refresh_bindings()  # what ``check_action`` shows in the footer follows the model too
 
     def refresh_view(self) -> None:
         """Redraw the body; the screens override it."""
