@@ -13,7 +13,7 @@ from meshcare.tui.screens.invite import QRScreen
 from meshcare.tui.screens.new_call import LADDERS, NewCallScreen
 from meshcare.tui.widgets.qr import qr_lines
 
-from .fakedaemon import BEN, CHLOE, ELM, ME, NOW, FakeState, hid, make_checkin
+from .fakedaemon import BEN, DAN, ELM, ME, NOW, FakeState, hid, make_checkin
 from .harness import holds, noted, run, running, screen_text, shows, wait_for
 
 #: An invite as long as a real one with a couple of addresses in it (200 characters).
@@ -46,23 +46,17 @@ def test_the_whole_invite_code_is_on_an_80_by_24_screen() -> None:
             assert all(code[k] in lines[top + k] for k in range(len(code))), "the code is cut"
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, InviteDialog), "back to the invite")
-    run(scenario)
-
-
-def test_a_code_taller_than_the_window_says_so_instead_of_showing_half() -> None:
-    async def scenario() -> None:
-        async with running(size=(80, 24)) as (app, pilot, _daemon):
-            app.push_screen(QRScreen("MC1" + "Q" * 600))
-            await wait_for(pilot, lambda: isinstance(app.screen, QRScreen), "the code alone")
+            app.push_screen(QRScreen("MC1" + "Q" * 600))           # taller than any window here: it says so
             await shows(pilot, "This window is 24 lines high and the code needs")
     run(scenario)
 
 
-def test_every_who_hears_first_choice_is_whole_at_80_columns() -> None:
+def test_at_80_columns_every_who_hears_first_choice_is_whole_and_send_goes_once_sent() -> None:
     async def scenario() -> None:
         async with running(size=(80, 24)) as (app, pilot, _daemon):
             await pilot.press("n")
             await wait_for(pilot, lambda: isinstance(app.screen, NewCallScreen), "the new call screen")
+            await shows(pilot, "^s Send")
             ladder = app.screen.query_one("#ladder")
             ladder.focus()
             ladder.scroll_visible(animate=False)
@@ -70,6 +64,10 @@ def test_every_who_hears_first_choice_is_whole_at_80_columns() -> None:
             text = screen_text(app)
             missing = [words for _, words in LADDERS if words not in text]
             assert missing == [], f"cut at 80 columns: {missing}"
+            app.screen.query_one("#text").text = "Could someone call me?"
+            await pilot.press("ctrl+s")
+            await noted(pilot, "Your call for support went out")
+            await wait_for(pilot, lambda: "Send" not in footer(app), "Send gone from the footer once sent")
     run(scenario)
 
 
@@ -97,14 +95,14 @@ def test_a_fingerprint_is_two_lines_of_six_groups_the_same_for_both() -> None:
 
 def test_the_empty_home_offers_no_claim_reply_availability_or_new_call() -> None:
     async def scenario() -> None:
-        async with running(FakeState(circles=False), size=(80, 24)) as (app, pilot, _daemon):
+        async with running(FakeState(circles=False), size=(80, 24)) as (app, pilot, daemon):
             await shows(pilot, "You are not in a circle yet.")
             await shows(pilot, "? Help")
             for words in ("Claim", "Reply", "Available", "New call"):
                 assert words not in footer(app)
             await pilot.press("c")                           # nothing to claim: nothing happens
             await pilot.pause()
-            assert not [op for op, _ in _daemon.asked if op == "call.claim"]
+            assert not [op for op, _ in daemon.asked if op == "call.claim"]
     run(scenario)
 
 
@@ -120,24 +118,16 @@ def test_home_hides_claim_on_your_own_call_and_reply_with_nothing_waiting() -> N
     run(scenario)
 
 
-def test_after_sending_the_footer_no_longer_offers_send() -> None:
-    async def scenario() -> None:
-        async with running(size=(80, 24)) as (app, pilot, _daemon):
-            await pilot.press("n")
-            await wait_for(pilot, lambda: isinstance(app.screen, NewCallScreen), "the new call screen")
-            await shows(pilot, "^s Send")
-            await pilot.press(*"Could someone call me?", "ctrl+s")
-            await noted(pilot, "Your call for support went out")
-            await wait_for(pilot, lambda: "Send" not in footer(app), "Send gone from the footer")
-    run(scenario)
-
-
-def test_press_a_number_shows_only_on_a_check_in_that_asks_you() -> None:
+def test_press_a_number_shows_only_on_a_check_in_that_asks_or_asked_you() -> None:
     async def scenario() -> None:
         state = FakeState(role="facilitator")
         own = dataclasses.replace(make_checkin("own", "Sleeping OK?", author=ME), created=NOW)
-        state.checkins[own.id] = own
-        async with running(state) as (app, pilot, _daemon):
+        [chloes] = state.checkins.values()
+        answered = api.Reply(id=hid("mine"), member=ME, option=0, option_text="doing OK", text="", created=NOW,
+                             late=False, suggest_call=False)
+        state.checkins = {own.id: own, chloes.id: dataclasses.replace(chloes, replies=(answered,), answered=1,
+                                                                       not_answered=(BEN, DAN))}
+        async with running(state) as (app, pilot, daemon):
             app.push_screen(CheckinsScreen(own.id))
             await wait_for(pilot, lambda: isinstance(app.screen, CheckinsScreen), "check-ins")
             await holds(pilot, "Not answered yet: Ben Okafor, Chloe Hart and Dan")
@@ -145,24 +135,9 @@ def test_press_a_number_shows_only_on_a_check_in_that_asks_you() -> None:
             assert "Press a number" not in screen_text(app)
             await pilot.press("1")                           # answers nothing: it does not ask you
             await pilot.pause()
-            assert not [op for op, _ in _daemon.asked if op == "checkin.reply"]
-            await pilot.press("down")                        # Chloe's, which asks you
+            assert not [op for op, _ in daemon.asked if op == "checkin.reply"]
+            await pilot.press("down")                        # Chloe's: you answered, and may change it
+            await holds(pilot, 'Your answer: "doing OK" (you can change it)')
             await holds(pilot, "Press a number to answer, or r to add a few words.")
             await shows(pilot, "r Reply")
-    run(scenario)
-
-
-def test_someone_who_answered_may_still_change_their_answer() -> None:
-    async def scenario() -> None:
-        state = FakeState()
-        [checkin] = state.checkins.values()
-        reply = api.Reply(id=hid("mine"), member=ME, option=0, option_text="doing OK", text="", created=NOW,
-                          late=False, suggest_call=False)
-        state.checkins[checkin.id] = dataclasses.replace(checkin, replies=(reply,), answered=1,
-                                                         not_answered=(BEN, CHLOE))
-        async with running(state) as (app, pilot, _daemon):
-            await pilot.press("k")
-            await wait_for(pilot, lambda: isinstance(app.screen, CheckinsScreen), "check-ins")
-            await holds(pilot, 'Your answer: "doing OK" (you can change it)')
-            await holds(pilot, "Press a number to answer")
     run(scenario)

@@ -92,7 +92,7 @@ class CheckinsScreen(MeshScreen):
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
         self._show_detail()
-        self.refresh_bindings()
+        self.sync_footer()
 
     def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
         self.action_reply()

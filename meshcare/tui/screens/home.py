@@ -132,7 +132,7 @@ class HomeScreen(MeshScreen):
         return self.mc.model.checkins.get(ident) if ident else None
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
-        self.refresh_bindings()  # claim and offer follow the highlighted call
+        self.sync_footer()  # claim and offer follow the highlighted call
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keep out of the footer what there is nothing to act on: claim and offer need someone else's
