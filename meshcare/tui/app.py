@@ -23,6 +23,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -112,7 +113,8 @@ class MeshcareApp(App[int]):
 
     def __init__(self, connect: Connector, *, home_label: str = "", prefs: Prefs | None = None,
                  prefs_home: Path | None = None, clock: Callable[[], float] = time.time,
-                 backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE, tick: float | None = 30.0) -> None:
+                 backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE, tick: float | None = 30.0,
+                 tz: tzinfo | None = None) -> None:
         super().__init__()
         self.connect = connect
         self.client = Client(connect)
@@ -121,6 +123,7 @@ class MeshcareApp(App[int]):
         self.prefs = prefs or Prefs()
         self.prefs_home = prefs_home
         self.clock = clock
+        self.tz = tz
         self.backoff = backoff
         self.glyphs = glyphs
         self.tick = tick
@@ -245,7 +248,7 @@ class MeshcareApp(App[int]):
         def chosen(request: api.PresenceSet | None) -> None:
             if request is not None:
                 self.act(request, self._presence_said)
-        self.push_screen(AvailabilityDialog(self.now()), chosen)
+        self.push_screen(AvailabilityDialog(self.now(), self.tz), chosen)
 
     def _presence_said(self, result: api.PresenceSetResult) -> None:
         from .screens.availability import availability_words
@@ -253,7 +256,7 @@ class MeshcareApp(App[int]):
         where = ", ".join(fmt.safe(s.circle.name) for s in self.model.circles_in_order()
                           if s.circle.id in result.circles)
         if result.status == "available":
-            self.notify(f"Your circle sees you are {availability_words(result, self.now())} ({where}).",
+            self.notify(f"Your circle sees you are {availability_words(result, self.now(), self.tz)} ({where}).",
                         title="Available")
         else:
             self.notify(f"Your circle sees you are away ({where}).", title="Away")
@@ -327,14 +330,14 @@ class MeshcareApp(App[int]):
 def make_app(connect: Connector, *, home_label: str = "", prefs: Prefs | None = None,
              prefs_home: Path | None = None, clock: Callable[[], float] = time.time,
              backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE,
-             tick: float | None = 30.0) -> MeshcareApp:
+             tick: float | None = 30.0, tz: tzinfo | None = None) -> MeshcareApp:
     """The app, with everything it depends on passed in: ``connect`` opens a control connection,
     ``home_label`` names this node until its name is known, ``prefs`` (and ``prefs_home``, where
     they are saved; None: not saved), ``clock`` for relative times, ``backoff`` between reconnects,
     ``glyphs`` (``format.ASCII`` on the Linux console), ``tick`` seconds between redraws of relative
-    times (None: never)."""
+    times (None: never), ``tz`` for clock times a person picks ("until 23:00"; None: this computer's)."""
     return MeshcareApp(connect, home_label=home_label, prefs=prefs, prefs_home=prefs_home, clock=clock,
-                       backoff=backoff, glyphs=glyphs, tick=tick)
+                       backoff=backoff, glyphs=glyphs, tick=tick, tz=tz)
 
 
 def run(settings: Settings) -> int:

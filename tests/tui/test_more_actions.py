@@ -5,6 +5,7 @@ until a time with a limit of calls, a call that never widens to everyone, and a 
 from __future__ import annotations
 
 import dataclasses
+from datetime import timezone
 
 from meshcare.control import api
 from meshcare.tui import format as fmt
@@ -132,7 +133,7 @@ def test_open_invites_are_listed_one_is_withdrawn_and_a_relay_is_invited() -> No
             await wait_for(pilot, lambda: isinstance(app.screen, CircleScreen), "the circle again")
             invite = hid("invite0")
             await holds(pilot, f"invite {invite[:8]} · for a member · made by you · expires in 24 h")
-            await shows(pilot, "w Withdraw invite")
+            await shows(pilot, "w Withdraw")
             await pilot.press("w")
             await holds(pilot, f"Withdraw invite {invite[:8]} (for a member, expires in 24 h)?")
             await pilot.click("#yes")
@@ -157,7 +158,8 @@ def test_shift_a_says_available_until_a_time_with_a_limit() -> None:
             await pilot.press("down", "enter")               # at most 1 call
             await pilot.click("#yes")
             until = NOW + 3 * 3600
-            await noted(pilot, f"available until {fmt.clock_words(until, NOW)}, at most 1 call at a time (Elm St)")
+            await noted(pilot, f"available until {fmt.clock_words(until, NOW, timezone.utc)}, at most 1 call at a time "
+                               "(Elm St)")
             assert daemon.asked[-1] == ("presence.set", {"status": "available", "until": until, "cap": 1,
                                                          "circle": None})
             await pilot.press("a")                           # the one key keeps toggling, for 12 hours
@@ -209,7 +211,7 @@ def test_resolving_can_ask_how_they_are_doing_a_day_later() -> None:
             assert "o Offer" in footer(app) and "Share plan" not in footer(app)
             await pilot.press("x")
             await wait_for(pilot, lambda: isinstance(app.screen, ResolveDialog), "the resolve dialog")
-            await holds(pilot, "Check in with Ben Okafor again")
+            await holds(pilot, "Check in with Ben Okafor again later?")
             await pilot.press("down", "enter")                   # tomorrow (in 24 hours)
             await pilot.click("#yes")
             await noted(pilot, 'Marked resolved. meshcare asks Ben Okafor "how are you doing now?" in 24 h')

@@ -9,6 +9,7 @@ one call tonight, says so here, so nobody counts on them past it. The choices ar
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -27,9 +28,10 @@ CAPS: tuple[int | None, ...] = (None, 1, 2, 3)
 DEFAULT_UNTIL = 1
 
 
-def availability_words(result: api.PresenceSetResult, now: float) -> str:
-    """"available until 23:00, at most 1 call at a time" (or "for the next 12 h" without an end time)."""
-    until = f"until {fmt.clock_words(result.until, now)}" if result.until else "for the next 12 h"
+def availability_words(result: api.PresenceSetResult, now: float, tz: tzinfo | None = None) -> str:
+    """"available until 23:00, at most 1 call at a time" (or "for the next 12 h" without an end time);
+    clock times in ``tz`` (None: this computer's)."""
+    until = f"until {fmt.clock_words(result.until, now, tz)}" if result.until else "for the next 12 h"
     cap = f", at most {result.cap} call{'s' if result.cap != 1 else ''} at a time" if result.cap else ""
     return f"available {until}{cap}"
 
@@ -39,10 +41,10 @@ class AvailabilityDialog(Dialog[api.PresenceSet]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, tz: tzinfo | None = None) -> None:
         super().__init__()
-        self.now = now
-        self.choices = fmt.availability_choices(now)
+        self.now, self.tz = now, tz
+        self.choices = fmt.availability_choices(now, tz)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box"):
@@ -51,7 +53,7 @@ class AvailabilityDialog(Dialog[api.PresenceSet]):
             yield Label("Until when")
             with RadioSet(id="until", compact=True):
                 for i, (words, at) in enumerate(self.choices):
-                    shown = f"{words} (until {fmt.clock_words(at, self.now)})" if words.startswith("for ") else words
+                    shown = f"{words} (until {fmt.clock_words(at, self.now, self.tz)})" if words.startswith("for ") else words
                     yield Pick(shown, value=i == DEFAULT_UNTIL, name=str(i), compact=True)
             yield Label("The most calls you take at once")
             with RadioSet(id="cap", compact=True):

@@ -13,7 +13,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, OptionList, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, RadioSet, Static
 
 from ... import vocab
 from ...control import api
@@ -264,8 +264,9 @@ class ResolveDialog(Dialog[ResolveAnswer]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box"):
-            yield Static("[b]Mark this call resolved?[/b] Everyone in the circle sees it is over.")
-            yield Label(f"Check in with {self.whom} again, asking \"how are you doing now?\" in the call's thread:")
+            yield Static("[b]Mark this call resolved?[/b] Everyone in the circle sees it is over.\n\n"
+                         f"Check in with {self.whom} again later? meshcare asks \"how are you doing now?\" in the "
+                         "call's thread:")
             with RadioSet(id="followup", compact=True):
                 for i, (words, _) in enumerate(fmt.FOLLOWUPS):
                     yield Pick(words, value=i == 0, name=str(i), compact=True)

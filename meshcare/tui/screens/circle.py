@@ -51,7 +51,7 @@ class CircleScreen(MeshScreen):
         Binding("i", "invite", "Invite", id="invite"),
         Binding("v", "verify", "Verify", id="verify"),
         Binding("R", "role", "Role", id="role"),
-        Binding("w", "withdraw", "Withdraw invite", id="withdraw"),
+        Binding("w", "withdraw", "Withdraw", id="withdraw"),
         Binding("delete", "remove", "Remove", show=False, id="remove"),
         Binding("L", "leave", "Leave circle", show=False, id="leave"),
     ]
@@ -113,6 +113,7 @@ class CircleScreen(MeshScreen):
         self.query_one("#invites-title", Static).update(
             "[b]Open invites[/b] (w or Enter withdraws the highlighted one)" if open_invites
             else "[b]Open invites[/b]: none")
+        self.query_one("#invites-title").display = bool(open_invites) or self._facilitates()
         self.query_one("#invite-list", KeptList).set_items((i.invite, self._invite_row(i)) for i in open_invites)
         self.query_one("#invite-list").display = bool(open_invites)
         used = [i for i in state.invites.values() if i.used_by]
@@ -195,7 +196,8 @@ class CircleScreen(MeshScreen):
         name = "yourself" if member.me else fmt.safe(member.name)
         circle = fmt.safe(self.mc.model.circles[self.circle_id].circle.name)
         question = (f"[b]Make {name} a {new}{' again' if new == 'member' else ''} in {circle}?[/b]\n\n"
-                    f"{ROLE_WORDS[new]}\n\nEveryone in the circle sees the change.")
+                    f"{ROLE_WORDS[new]}\n\nEveryone in the circle sees the change. (A relay is a computer, not a "
+                    "person: it joins with an invite of its own, Ctrl+P \"invite: a relay\".)")
         yes = f"Make {'me' if member.me else name} a {new}"
 
         def confirmed(ok: bool | None) -> None:
