@@ -9,7 +9,7 @@ the first time a word on a screen changes. Here every picture is the app itself 
 screens, themes and words), run headless with ``App.run_test()`` and saved with Textual's
 ``export_screenshot`` as SVG, against the tests' fake control daemon (``tests/tui/fakedaemon.py``: the
 real control protocol, canned state built from the typed records) with a richer state built here, and
-the tests' fixed clock. Nothing is random and no timer runs, so the same code gives the same files byte
+the tests' fixed clock (clock times in UTC, whatever this computer's zone). Nothing is random and no timer runs, so the same code gives the same files byte
 for byte: re-run it after changing a screen, and the diff shows what the guide's reader will see.
 
 Why in docs/ and not in benchmarks/: it measures nothing. It builds documentation, next to what it
@@ -31,6 +31,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,18 @@ from meshcare.errors import BadInput  # noqa: E402
 from meshcare.tui.app import MeshcareApp, make_app  # noqa: E402
 from meshcare.tui.prefs import Prefs  # noqa: E402
 from meshcare.tui.session import Backoff  # noqa: E402
-from meshcare.tui.screens.call import CallScreen  # noqa: E402
+from meshcare.tui.screens.availability import AvailabilityDialog  # noqa: E402
+from meshcare.tui.screens.call import CallScreen, ResolveDialog  # noqa: E402
 from meshcare.tui.screens.checkins import CheckinsScreen  # noqa: E402
 from meshcare.tui.screens.circle import CircleScreen, InviteDialog  # noqa: E402
-from meshcare.tui.screens.dialogs import OfferDialog, ReplyDialog, VerifyDialog  # noqa: E402
+from meshcare.tui.screens.dialogs import ConfirmDialog, OfferDialog, ReplyDialog, VerifyDialog  # noqa: E402
 from meshcare.tui.screens.help import HelpScreen  # noqa: E402
+from meshcare.tui.screens.invite import QRScreen  # noqa: E402
 from meshcare.tui.screens.new_call import NewCallScreen  # noqa: E402
 from meshcare.tui.screens.node import NodeScreen  # noqa: E402
 from meshcare.tui.screens.plan import PlanScreen  # noqa: E402
 from meshcare.tui.setup import SetupApp  # noqa: E402
+from meshcare.tui.widgets.lists import KeptList  # noqa: E402
 from meshcare.tui.widgets.toggles import Pick, Tick  # noqa: E402
 from tests.tui.fakedaemon import (BEN, CHLOE, DAN, ELM, ME, NOW, FakeDaemon, FakeState, hid,  # noqa: E402
                                   make_call, make_checkin)
@@ -272,10 +276,52 @@ async def invite(app: MeshcareApp, pilot: Pilot[Any], daemon: FakeDaemon) -> Non
     await open_circle(app, pilot, daemon)
     await pilot.press("i")
     await on_screen(pilot, InviteDialog, "the invite")
-    # The token and the code do not fit in 30 lines together: show the whole code, as a person scrolls
-    # down to it (Tab, then Down, or the mouse wheel) before someone scans it.
-    await settle(pilot)
-    app.screen.query_one("#qr").scroll_visible(top=True, animate=False)
+
+
+async def invite_code(app: MeshcareApp, pilot: Pilot[Any], daemon: FakeDaemon) -> None:
+    """The invite's code alone (``f``), as a phone sees it on an 80x24 terminal."""
+    await invite(app, pilot, daemon)
+    await pilot.press("f")
+    await on_screen(pilot, QRScreen, "the code alone")
+
+
+async def circle_as_facilitator(app: MeshcareApp, pilot: Pilot[Any], daemon: FakeDaemon) -> None:
+    """A facilitator's circle screen with two open invites (one for a relay), Dan highlighted."""
+    await open_circle(app, pilot, daemon)
+    await pilot.press("i")
+    await on_screen(pilot, InviteDialog, "the invite")
+    await pilot.press("escape")
+    await on_screen(pilot, CircleScreen, "the circle again")
+    screen = app.screen
+    assert isinstance(screen, CircleScreen)
+    screen.action_invite("relay")
+    await on_screen(pilot, InviteDialog, "the relay's invite")
+    await pilot.press("escape")
+    await on_screen(pilot, CircleScreen, "the circle, with its invites")
+    await wait_for(pilot, lambda: len(screen.query_one("#invite-list", KeptList).options) == 2, "both invites")
+    await pilot.press("down", "down", "down")          # Sam, Ben Okafor, Chloe Hart, Dan
+
+
+async def role(app: MeshcareApp, pilot: Pilot[Any], daemon: FakeDaemon) -> None:
+    await open_circle(app, pilot, daemon)
+    await pilot.press("down", "down", "down")          # Dan
+    await pilot.press("R")
+    await on_screen(pilot, ConfirmDialog, "the role dialog")
+
+
+async def availability(app: MeshcareApp, pilot: Pilot[Any], _daemon: FakeDaemon) -> None:
+    await pilot.press("A")
+    await on_screen(pilot, AvailabilityDialog, "the availability dialog")
+    await pilot.press("down", "enter")                 # until 23:00 tonight (the fixed clock is morning)
+    app.screen.query_one("#cap").focus()
+    await pilot.press("down", "enter")                 # at most 1 call
+
+
+async def resolve(app: MeshcareApp, pilot: Pilot[Any], daemon: FakeDaemon) -> None:
+    await open_first_call(app, pilot, daemon)
+    await pilot.press("x")
+    await on_screen(pilot, ResolveDialog, "the resolve dialog")
+    await pilot.press("down", "enter")                 # tomorrow
 
 
 def fingerprint_of(who: str) -> str:
@@ -341,6 +387,8 @@ class Shot:
     banners: bool = False
     #: for the first-run setup (no daemon yet): which step, and what was typed
     setup_step: int = 0
+    #: a size of its own, whatever ``--size`` says: a picture that is about one terminal size
+    size: tuple[int, int] | None = None
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -358,8 +406,15 @@ SHOTS: tuple[Shot, ...] = (
     Shot("checkins", "Check-ins, as a member", guide_state, checkins),
     Shot("checkins-facilitator", "Check-ins, as a facilitator: the tally", facilitator_state, checkins),
     Shot("circle", "A circle and its members", guide_state, open_circle),
+    Shot("circle-facilitator", "A circle, as a facilitator: open invites", lambda: guide_state(role="facilitator"),
+         circle_as_facilitator),
+    Shot("role", "Making someone a facilitator", lambda: guide_state(role="facilitator"), role),
     Shot("verify", "Verifying someone in person", guide_state, verify),
     Shot("invite", "An invite with its QR code", lambda: guide_state(role="facilitator"), invite),
+    Shot("invite-code", "The invite's code alone, at 80x24", lambda: guide_state(role="facilitator"), invite_code,
+         size=(80, 24)),
+    Shot("availability", "Available until a time, with a limit", guide_state, availability),
+    Shot("resolve", "Resolving a call, with a follow-up", guide_state, resolve),
     Shot("plan", "Your support plan", plan_state, plan),
     Shot("node", "Node status", guide_state, node),
     Shot("help", "Help", guide_state, help_screen),
@@ -387,7 +442,7 @@ async def _shoot_app(shot: Shot, size: tuple[int, int], where: Path) -> str:
     outside_contacts.write(where, CONTACTS)  # help shows them first, as it does for a real person
     daemon = FakeDaemon(where / "control.sock", shot.state())
     app = make_app(daemon.connect, home_label="Sam", prefs=Prefs(), prefs_home=where, clock=lambda: NOW,
-                   backoff=Backoff(first=0.05, most=0.2), tick=None)
+                   backoff=Backoff(first=0.05, most=0.2), tick=None, tz=timezone.utc)
     try:
         async with app.run_test(size=size, notifications=shot.banners) as pilot:
             await wait_for(pilot, lambda: app.model.loaded, "the first snapshot")
@@ -420,7 +475,7 @@ def render(names: Sequence[str] = (), out: Path = OUT, size: tuple[int, int] = D
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for shot in (known[n] for n in names) if names else SHOTS:
-        svg = asyncio.run(shoot(shot, size))
+        svg = asyncio.run(shoot(shot, shot.size or size))
         path = out / f"{shot.name}.svg"
         path.write_text(svg, encoding="utf-8")
         written.append(path)

@@ -24,11 +24,14 @@ from textual.widgets import Button, Checkbox, Input, RadioSet, Select, TextArea
 from meshcare.errors import BadInput
 from meshcare.tui.app import MeshcareApp
 from meshcare.tui.screens import help as help_screen
-from meshcare.tui.screens.call import CallScreen
+from meshcare.tui.screens.availability import AvailabilityDialog
+from meshcare.tui.screens.call import CallScreen, ResolveDialog
 from meshcare.tui.screens.checkins import CheckinsScreen, NewCheckinDialog
 from meshcare.tui.screens.circle import CircleScreen, InviteDialog
-from meshcare.tui.screens.dialogs import ConfirmDialog, OfferDialog, ReplyDialog, TextDialog, VerifyDialog
+from meshcare.tui.screens.dialogs import (ChoiceDialog, ConfirmDialog, OfferDialog, ReplyDialog, TextDialog,
+                                         VerifyDialog)
 from meshcare.tui.screens.home import HomeScreen
+from meshcare.tui.screens.invite import QRScreen
 from meshcare.tui.screens.new_call import NewCallScreen
 from meshcare.tui.screens.node import NodeScreen
 from meshcare.tui.screens.plan import PlanScreen
@@ -45,8 +48,8 @@ NAMED_KEYS = {"Enter", "Escape", "Tab", "Delete", "Backspace", "Space", "Up", "D
 #: Everything a person can have in focus in the app: its bindings are the keys it answers to.
 BOUND = (MeshcareApp, SetupApp, HomeScreen, CallScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
          NodeScreen, SettingsScreen, help_screen.HelpScreen, OfferDialog, ReplyDialog, ConfirmDialog, TextDialog,
-         VerifyDialog, NewCheckinDialog, InviteDialog, KeptList, Input, TextArea, Button, RadioSet, Checkbox, Select,
-         VerticalScroll)
+         VerifyDialog, NewCheckinDialog, InviteDialog, QRScreen, ChoiceDialog, AvailabilityDialog, ResolveDialog,
+         KeptList, Input, TextArea, Button, RadioSet, Checkbox, Select, VerticalScroll)
 
 
 def load_renderer() -> ModuleType:

@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -33,6 +34,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from ..config import Settings
 from ..control import api
@@ -105,9 +107,11 @@ class MeshcareApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_call", "New call", show=False, id="new-call"),
         Binding("a", "toggle_availability", "Availability", show=False, id="availability"),
+        Binding("A", "availability_until", "Available until...", show=False, id="availability-until"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", show=False, id="quit"),
         Binding("k", "checkins", "Check-ins", show=False, id="checkins"),
+        Binding("j", "another_circle", "Join or start a circle", show=False, id="another-circle"),
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
@@ -117,7 +121,8 @@ class MeshcareApp(App[int]):
 
     def __init__(self, connect: Connector, *, home_label: str = "", prefs: Prefs | None = None,
                  prefs_home: Path | None = None, clock: Callable[[], float] = time.time,
-                 backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE, tick: float | None = 30.0) -> None:
+                 backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE, tick: float | None = 30.0,
+                 tz: tzinfo | None = None) -> None:
         super().__init__()
         self.connect = connect
         self.client = Client(connect)
@@ -126,6 +131,7 @@ class MeshcareApp(App[int]):
         self.prefs = prefs or Prefs()
         self.prefs_home = prefs_home
         self.clock = clock
+        self.tz = tz
         self.backoff = backoff
         self.glyphs = glyphs
         self.tick = tick
@@ -254,16 +260,31 @@ class MeshcareApp(App[int]):
             self.notify("You are in no circle yet.", title="Availability")
             return
         status = "away" if self.model.available() else "available"
+        self.act(api.PresenceSet(status=status), self._presence_said)
 
-        def done(result: api.PresenceSetResult) -> None:
-            where = ", ".join(fmt.safe(s.circle.name) for s in self.model.circles_in_order()
-                              if s.circle.id in result.circles)
-            if result.status == "available":
-                until = fmt.until(result.until, self.now()) if result.until else "for the next 12 h"
-                self.notify(f"Your circle sees you are available {until} ({where}).", title="Available")
-            else:
-                self.notify(f"Your circle sees you are away ({where}).", title="Away")
-        self.act(api.PresenceSet(status=status), done)
+    def action_availability_until(self) -> None:
+        """Available until a chosen time, with a limit of calls if the person wants one (a dialog)."""
+        from .screens.availability import AvailabilityDialog
+
+        if not self.model.circles_in_order():
+            self.notify("You are in no circle yet.", title="Availability")
+            return
+
+        def chosen(request: api.PresenceSet | None) -> None:
+            if request is not None:
+                self.act(request, self._presence_said)
+        self.push_screen(AvailabilityDialog(self.now(), self.tz), chosen)
+
+    def _presence_said(self, result: api.PresenceSetResult) -> None:
+        from .screens.availability import availability_words
+
+        where = ", ".join(fmt.safe(s.circle.name) for s in self.model.circles_in_order()
+                          if s.circle.id in result.circles)
+        if result.status == "available":
+            self.notify(f"Your circle sees you are {availability_words(result, self.now(), self.tz)} ({where}).",
+                        title="Available")
+        else:
+            self.notify(f"Your circle sees you are away ({where}).", title="Away")
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
@@ -271,25 +292,35 @@ class MeshcareApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def _open(self, kind: type[Screen[Any]]) -> None:
+        """Push a fresh ``kind`` screen, unless it is the one on top already (its key pressed again)."""
+        if not isinstance(self.screen, kind):
+            self.push_screen(kind())
+
     def action_checkins(self) -> None:
         from .screens.checkins import CheckinsScreen
 
-        self.push_screen(CheckinsScreen())
+        self._open(CheckinsScreen)
 
     def action_plan(self) -> None:
         from .screens.plan import PlanScreen
 
-        self.push_screen(PlanScreen())
+        self._open(PlanScreen)
 
     def action_node_status(self) -> None:
         from .screens.node import NodeScreen
 
-        self.push_screen(NodeScreen())
+        self._open(NodeScreen)
 
     def action_settings(self) -> None:
         from .screens.settings import SettingsScreen
 
-        self.push_screen(SettingsScreen())
+        self._open(SettingsScreen)
+
+    def action_another_circle(self) -> None:
+        from .screens.actions import another_circle
+
+        another_circle(self)
 
     def open_call(self, call: str) -> None:
         from .screens.call import CallScreen
@@ -324,14 +355,14 @@ class MeshcareApp(App[int]):
 def make_app(connect: Connector, *, home_label: str = "", prefs: Prefs | None = None,
              prefs_home: Path | None = None, clock: Callable[[], float] = time.time,
              backoff: Backoff = Backoff(), glyphs: fmt.Glyphs = fmt.UNICODE,
-             tick: float | None = 30.0) -> MeshcareApp:
+             tick: float | None = 30.0, tz: tzinfo | None = None) -> MeshcareApp:
     """The app, with everything it depends on passed in: ``connect`` opens a control connection,
     ``home_label`` names this node until its name is known, ``prefs`` (and ``prefs_home``, where
     they are saved; None: not saved), ``clock`` for relative times, ``backoff`` between reconnects,
     ``glyphs`` (``format.ASCII`` on the Linux console), ``tick`` seconds between redraws of relative
-    times (None: never)."""
+    times (None: never), ``tz`` for clock times a person picks ("until 23:00"; None: this computer's)."""
     return MeshcareApp(connect, home_label=home_label, prefs=prefs, prefs_home=prefs_home, clock=clock,
-                       backoff=backoff, glyphs=glyphs, tick=tick)
+                       backoff=backoff, glyphs=glyphs, tick=tick, tz=tz)
 
 
 def run(settings: Settings) -> int:

@@ -15,6 +15,8 @@ from typing import Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from .screens.actions import create_circle, join_circle
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -31,6 +33,11 @@ def app_commands(app: Any) -> list[Command]:
         Command("call: ask your circle for support (new call)", "Write a call for support", app.action_new_call),
         Command("availability: say whether you are available", "Toggle available / away in your circles",
                 app.action_toggle_availability),
+        Command("availability: available until a time, with a limit of calls",
+                "In an hour, three, tonight, tomorrow morning; at most 1, 2 or 3 calls", app.action_availability_until),
+        Command("circle: join another circle with an invite", "Paste the invite someone gave you",
+                partial(join_circle, app)),
+        Command("circle: start a new circle", "You are its first facilitator", partial(create_circle, app)),
         Command("check-ins: see and answer check-ins", "The circle's check-ins and your answers",
                 app.action_checkins),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",

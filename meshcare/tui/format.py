@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
 
 from .. import vocab
@@ -233,12 +234,17 @@ def call_status(status: str, claimer: str | None, resolved_by: str | None, names
 NOT_LINKED_YET: Final = "not linked to anyone yet: it will go when a neighbour is reachable"
 
 
-def reach_words(reached: int, audience: int, linked: int) -> str:
+#: What the sender of a call kept to a few people reads when none of those people can get it.
+NOBODY_TO_READ: Final = "none of the people it is for is in the circle now: nobody can read it"
+
+
+def reach_words(reached: int, audience: int, linked: int, narrow: bool = False) -> str:
     """How far a call got, honestly: "reached 2 of 5"; "on its way" while linked but nobody confirmed;
     "not linked to anyone yet: ..." when this node has no link at all; "nobody else is in the circle
-    yet" for a circle of one."""
+    yet" for a circle of one. ``narrow``: the call goes to some of the circle only (its ladder never
+    reaches everyone), so an audience of none means none of those people, not an empty circle."""
     if audience <= 0:
-        return "nobody else is in the circle yet"
+        return NOBODY_TO_READ if narrow else "nobody else is in the circle yet"
     if reached > 0:
         return f"reached {min(reached, audience)} of {audience}"
     return "on its way" if linked > 0 else NOT_LINKED_YET
@@ -288,3 +294,67 @@ def presence_words(status: str, until_at: float | None, now: float, full: bool =
     if status == "away":
         return "away"
     return "availability unknown"
+
+
+# --- fingerprints -------------------------------------------------------------------------------------
+
+
+def fingerprint_lines(fingerprint: str, per_line: int = 6) -> list[str]:
+    """A fingerprint (groups of digits with spaces between) as lines of ``per_line`` groups: two people
+    compare it line by line and group by group, and twelve groups never wrap in the middle. Text
+    without spaces comes back as one line. Escaped (``safe``): the other person's comes from their node."""
+    groups = fingerprint.split()
+    if not groups:
+        return [safe(fingerprint)]
+    return [safe(" ".join(groups[i:i + per_line])) for i in range(0, len(groups), per_line)]
+
+
+# --- times a person picks -------------------------------------------------------------------------------
+
+
+def _local(now: float, tz: tzinfo | None) -> datetime:
+    return datetime.fromtimestamp(now, tz)
+
+
+def local_time(day: date, hour: int, tz: tzinfo | None = None) -> int:
+    """Unix time of ``hour``:00 on ``day``, in ``tz`` (None: this computer's time zone)."""
+    return int(datetime.combine(day, time(hour), tzinfo=tz).timestamp())
+
+
+def clock_words(then: float, now: float, tz: tzinfo | None = None) -> str:
+    """A time a person reads on a clock: "23:00", "tomorrow 08:00", or "Mon 14 Oct 08:00" further away
+    (in ``tz``; None: this computer's time zone)."""
+    at, today = _local(then, tz), _local(now, tz).date()
+    if at.date() == today:
+        return at.strftime("%H:%M")
+    if at.date() == today + timedelta(days=1):
+        return at.strftime("tomorrow %H:%M")
+    return at.strftime("%a %d %b %H:%M")
+
+
+#: The evening hour "tonight" means, and the morning hour "tomorrow morning" means (local time).
+TONIGHT_HOUR: Final = 23
+MORNING_HOUR: Final = 8
+
+
+def availability_choices(now: float, tz: tzinfo | None = None) -> list[tuple[str, int]]:
+    """Until when someone can say they are available, as (words, unix time), soonest first: for an hour,
+    for three hours, until 23:00 tonight (while that is at least an hour away), until the next morning
+    at 08:00 (this morning's when it is still night, before 05:00)."""
+    here = _local(now, tz)
+    out = [("for 1 hour", int(now) + 3600), ("for 3 hours", int(now) + 3 * 3600)]
+    tonight = local_time(here.date(), TONIGHT_HOUR, tz)
+    if tonight - now >= 3600:
+        out.append((f"until {TONIGHT_HOUR}:00 tonight", tonight))
+    if here.hour < 5:
+        out.append((f"until the morning, {MORNING_HOUR:02d}:00", local_time(here.date(), MORNING_HOUR, tz)))
+    else:
+        out.append((f"until tomorrow morning, {MORNING_HOUR:02d}:00",
+                    local_time(here.date() + timedelta(days=1), MORNING_HOUR, tz)))
+    return out
+
+
+#: When to ask "how are you doing now?" after a call is resolved: (words, seconds after now; None: never).
+FOLLOWUPS: Final[tuple[tuple[str, int | None], ...]] = (
+    ("no, not this time", None), ("tomorrow (in 24 hours)", 86400), ("in 3 days", 3 * 86400),
+    ("in a week", 7 * 86400))

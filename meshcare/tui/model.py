@@ -270,9 +270,11 @@ def _on_member(model: Model, ev: api.MemberEvent) -> list[Alert]:
     else:
         state.members[ev.member] = ev.view
     people = [m for m in state.members.values() if m.role in vocab.PERSON_ROLES]
+    mine = ev.member == model.node_id and ev.role is not None  # this person was made a facilitator, or a member
     state.circle = dataclasses.replace(
         state.circle, members=len(people), facilitators=sum(1 for m in people if m.role == "facilitator"),
-        relays=sum(1 for m in state.members.values() if m.role == "relay"))
+        relays=sum(1 for m in state.members.values() if m.role == "relay"),
+        role=ev.role if mine else state.circle.role)
     return []
 
 

@@ -30,10 +30,36 @@ def call_status_words(model: Model, call: Call) -> str:
 
 def call_reach(model: Model, call: Call) -> str:
     """How far the call got, in words (``format.reach_words``), with whom it still waits on when short."""
-    words = fmt.reach_words(call.reached, call.audience, model.linked())
+    words = fmt.reach_words(call.reached, call.audience, model.linked(), narrow=never_everyone(call))
     if call.waiting_on and call.reached and call.status != "resolved" and len(call.waiting_on) <= 3:
         words += f", waiting on {fmt.names_list(call.waiting_on, _names(model, call), model.node_id)}"
     return words
+
+
+def never_everyone(call: Call) -> bool:
+    """The caller kept the call to some of the circle: no step of its ladder goes to everyone."""
+    return bool(call.ladder) and all(step.to != "circle" for step in call.ladder)
+
+
+def who_hears(model: Model, call: Call) -> str:
+    """Who the call goes to, from its ladder, in a sentence: "everyone in the circle at once"; "only Ben
+    Okafor and Chloe Hart: it never goes to the whole circle"; "the facilitators first, then everyone
+    in the circle after 30 min if nobody has taken it"."""
+    steps = call.ladder
+    if not steps or (len(steps) == 1 and steps[0].to == "circle"):
+        return "everyone in the circle at once"
+    names = _names(model, call)
+
+    def whom(to: str, members: Sequence[str]) -> str:
+        if to == "chosen":
+            return fmt.names_list(members, names, model.node_id) or "the people chosen"
+        return "the facilitators" if to == "facilitators" else "everyone in the circle"
+    first = whom(steps[0].to, steps[0].members)
+    if len(steps) == 1:
+        return f"only {first}: it never goes to the whole circle"
+    later = ", then ".join(f"{whom(s.to, s.members)} after {fmt.span(s.after * 60)}" for s in steps[1:])
+    words = f"{first} first, then {later} if nobody has taken it"
+    return words + ("; it never goes to the whole circle" if never_everyone(call) else "")
 
 
 def call_row(model: Model, call: Call, now: float, g: fmt.Glyphs, width: int = 80) -> str:
@@ -71,6 +97,8 @@ def call_header(model: Model, call: Call, now: float, g: fmt.Glyphs) -> str:
              f"Status: [{STATUS_STYLE.get(call.status, '')}]{call_status_words(model, call)}[/]"
              + (f" since {fmt.ago(call.claimed_at, now)}" if call.status == "claimed" and call.claimed_at else "")
              + f" {g.sep} {call_reach(model, call)}"]
+    if call.ladder and (len(call.ladder) > 1 or call.ladder[0].to != "circle"):
+        lines.append(f"Who it goes to: {who_hears(model, call)}")
     if call.claimed_too:
         lines.append("Your claim came after theirs: you are next in line if they let go.")
     if call.reach:
@@ -199,12 +227,3 @@ def member_row(model: Model, member: Member, now: float, g: fmt.Glyphs) -> str:
 def members_sorted(state: CircleState) -> list[Member]:
     """This person first, then by name."""
     return sorted(state.members.values(), key=lambda m: (not m.me, m.name.casefold(), m.id))
-
-
-def ladder_words(steps: Sequence[tuple[int, str]]) -> str:
-    """A ladder as a sentence: "everyone at once" / "the facilitators first, everyone after 15 min"."""
-    words = {"chosen": "the people you chose", "facilitators": "the facilitators", "circle": "everyone"}
-    out = []
-    for after, to in steps:
-        out.append(f"{words.get(to, to)} {'at once' if after == 0 else f'after {after} min'}")
-    return ", then ".join(out)

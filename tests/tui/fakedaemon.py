@@ -329,7 +329,10 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
         call = s.find_call(r.call)
         if call.status == "resolved":
             return api.CallResolveResult(id=None, already_resolved=True, call=call), []
-        call = dataclasses.replace(call, status="resolved", resolved_by=s.node_id, resolved_at=NOW)
+        if r.followup_at is not None and r.followup_at <= NOW:
+            raise BadInput("the follow-up time is not in the future")
+        call = dataclasses.replace(call, status="resolved", resolved_by=s.node_id, resolved_at=NOW,
+                                   followup_at=r.followup_at)
         return api.CallResolveResult(id=hid("resolve" + call.id), already_resolved=False, call=call), \
             [changed(call, "resolved", "status")]
 
@@ -397,8 +400,40 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
 
     async def circle_invite(r: api.CircleInvite) -> tuple[api.Result, list[api.Event]]:
         snap = s.circle(r.circle)
+        invite = api.Invite(invite=hid(f"invite{len(snap.invites)}"), role=r.role, expires=NOW + 86400, by=s.node_id,
+                            by_name=s.name, used_by=None, used_by_name=None, revoked=False, open=True)
+        s.circles[snap.circle.id] = dataclasses.replace(snap, invites=(*snap.invites, invite))
         return api.CircleInviteResult(circle=snap.circle.id, token="MC1" + "ABCDEFGHJKMNPQRSTVWXYZ234567" * 5,
-                                      invite=hid("invite"), role=r.role, expires=NOW + 86400), []
+                                      invite=invite.invite, role=r.role, expires=invite.expires), []
+
+    async def circle_invites(r: api.CircleInvites) -> tuple[api.Result, list[api.Event]]:
+        return api.CircleInvitesResult(invites=s.circle(r.circle).invites), []
+
+    async def circle_revoke(r: api.CircleRevoke) -> tuple[api.Result, list[api.Event]]:
+        snap = s.circle(r.circle)
+        found = [i for i in snap.invites if i.invite.startswith(r.invite)]
+        if len(found) != 1:
+            raise NotFound("no single invite of the circle starts with that")
+        gone = dataclasses.replace(found[0], revoked=True, open=False)
+        s.circles[snap.circle.id] = dataclasses.replace(
+            snap, invites=tuple(gone if i.invite == gone.invite else i for i in snap.invites))
+        return api.CircleRevokeResult(invite=gone.invite, revoked=True), [
+            api.InviteEvent(circle=snap.circle.id, change="revoked", invite=gone.invite, by=gone.by,
+                            mine=gone.by == s.node_id, member=None, name=None, circle_name=snap.circle.name)]
+
+    async def circle_role(r: api.CircleRole) -> tuple[api.Result, list[api.Event]]:
+        snap = s.circle(r.circle)
+        if snap.circle.role != "facilitator":
+            raise BadInput("only facilitators change roles")
+        who = next((m for m in snap.members if m.id.startswith(r.member)), None)
+        if who is None:
+            raise NotFound("nobody by that name in the circle")
+        now = dataclasses.replace(who, role=r.role)
+        s.circles[snap.circle.id] = dataclasses.replace(
+            snap, members=tuple(now if m.id == who.id else m for m in snap.members))
+        return api.CircleRoleResult(circle=snap.circle.id, member=who.id, role=r.role), [
+            api.MemberEvent(circle=snap.circle.id, change="role", member=who.id, name=who.name, role=r.role,
+                            was=who.role, circle_name=snap.circle.name, view=now)]
 
     async def circle_verify(r: api.CircleVerify) -> tuple[api.Result, list[api.Event]]:
         snap = s.circle(r.circle)
@@ -447,6 +482,17 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
     async def plan_share(r: api.PlanShare) -> tuple[api.Result, list[api.Event]]:
         if s.plan is None:
             raise BadInput("there is no plan yet: save one first")
+        if r.call:
+            call = s.find_call(r.call)
+            if not call.mine or call.claimer is None:
+                raise BadInput("the call is not yours, or nobody has it yet")
+            share = api.OwnShare(id=hid(f"share{len(s.shares)}"), author=s.node_id, name=s.name, to="call",
+                                 call=call.id, plan=s.plan, created=NOW, circle=call.circle)
+            s.shares = (*s.shares, share)
+            in_call = api.Share(id=share.id, author=s.node_id, name=s.name, to="call", call=call.id, plan=s.plan,
+                                created=NOW)
+            return api.PlanShareResult(share=share.id, circle=call.circle), [
+                changed(dataclasses.replace(call, plans=(*call.plans, in_call)), "updated", "plans")]
         snap = s.circle(r.circle or "")
         share = api.OwnShare(id=hid(f"share{len(s.shares)}"), author=s.node_id, name=s.name, to="circle", call=None,
                              plan=s.plan, created=NOW, circle=snap.circle.id)
@@ -471,5 +517,6 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
             "call.resolve": resolve, "call.create": create, "checkin.reply": checkin_reply,
             "checkin.create": checkin_create, "presence.set": presence, "circle.create": circle_create,
             "circle.join": circle_join, "circle.invite": circle_invite, "circle.verify": circle_verify,
+            "circle.invites": circle_invites, "circle.revoke": circle_revoke, "circle.role": circle_role,
             "circle.leave": circle_leave, "circle.remove": circle_remove, "plan.show": plan_show,
             "plan.edit": plan_edit, "plan.share": plan_share, "plan.retract": plan_retract}

@@ -12,6 +12,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ async def running(state: FakeState | None = None, *, size: tuple[int, int] = (10
     where = Path(tempfile.mkdtemp(prefix="mc-tui-", dir="/tmp"))
     daemon = FakeDaemon(where / "control.sock", state)
     app = make_app(daemon.connect, home_label="test", prefs=prefs, prefs_home=prefs_home, clock=lambda: NOW,
-                   backoff=Backoff(first=0.05, most=0.2), tick=None)
+                   backoff=Backoff(first=0.05, most=0.2), tick=None, tz=timezone.utc)
     try:
         async with app.run_test(size=size) as pilot:
             if connected:

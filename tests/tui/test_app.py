@@ -27,6 +27,7 @@ def test_home_puts_the_call_that_needs_someone_first_and_says_everything_in_word
     async def scenario() -> None:
         async with running(size=(80, 24)) as (app, pilot, _daemon):
             await shows(pilot, "Calls for support (1 needs someone)")
+            await shows(pilot, "c Claim")                      # the footer follows the model one frame later
             text = screen_text(app)
             lines = text.splitlines()
             assert "Sam · ● linked to 1 neighbour · caught up · daemon: connected" in lines[0]

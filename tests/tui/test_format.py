@@ -122,3 +122,47 @@ def test_escaping_keeps_every_printable_character_and_adds_no_style(text: str) -
 def test_safe_cuts_long_text() -> None:
     assert fmt.safe("abcdefghij", 5) == "abcd…"
     assert fmt.one_line("first line\nsecond", 40) == "first line …"
+
+
+# --- added with the user guide's gaps: fingerprints, times a person picks, calls kept to a few ---------------
+
+
+def test_a_fingerprint_is_lines_of_six_groups() -> None:
+    twelve = " ".join(f"{i:05d}" for i in range(12))
+    assert fmt.fingerprint_lines(twelve) == ["00000 00001 00002 00003 00004 00005",
+                                             "00006 00007 00008 00009 00010 00011"]
+    assert fmt.fingerprint_lines("0123 4567 8901") == ["0123 4567 8901"]
+    assert fmt.fingerprint_lines("[b]x") == ["\\[b]x"]
+
+
+def test_availability_choices_are_times_a_person_says() -> None:
+    from datetime import datetime, timezone
+
+    utc = timezone.utc
+    morning = datetime(2025, 10, 9, 9, 30, tzinfo=utc).timestamp()
+    choices = fmt.availability_choices(morning, utc)
+    assert [words for words, _ in choices] == ["for 1 hour", "for 3 hours", "until 23:00 tonight",
+                                               "until tomorrow morning, 08:00"]
+    assert choices[2][1] == datetime(2025, 10, 9, 23, tzinfo=utc).timestamp()
+    assert choices[3][1] == datetime(2025, 10, 10, 8, tzinfo=utc).timestamp()
+    late = datetime(2025, 10, 9, 22, 30, tzinfo=utc).timestamp()   # "tonight" is less than an hour away
+    assert "until 23:00 tonight" not in [w for w, _ in fmt.availability_choices(late, utc)]
+    night = datetime(2025, 10, 10, 2, 0, tzinfo=utc).timestamp()   # still night: this morning, not tomorrow's
+    assert fmt.availability_choices(night, utc)[-1] == ("until the morning, 08:00",
+                                                        datetime(2025, 10, 10, 8, tzinfo=utc).timestamp())
+
+
+def test_clock_words_say_today_tomorrow_or_the_day() -> None:
+    from datetime import datetime, timezone
+
+    utc = timezone.utc
+    now = datetime(2025, 10, 9, 9, 30, tzinfo=utc).timestamp()
+    assert fmt.clock_words(datetime(2025, 10, 9, 23, tzinfo=utc).timestamp(), now, utc) == "23:00"
+    assert fmt.clock_words(datetime(2025, 10, 10, 8, tzinfo=utc).timestamp(), now, utc) == "tomorrow 08:00"
+    assert fmt.clock_words(datetime(2025, 10, 13, 8, tzinfo=utc).timestamp(), now, utc) == "Mon 13 Oct 08:00"
+
+
+def test_a_call_kept_to_a_few_that_reaches_nobody_does_not_blame_the_circle() -> None:
+    assert fmt.reach_words(0, 0, 1) == "nobody else is in the circle yet"
+    assert fmt.reach_words(0, 0, 1, narrow=True) == fmt.NOBODY_TO_READ
+    assert fmt.reach_words(1, 2, 1, narrow=True) == "reached 1 of 2"

@@ -210,3 +210,36 @@ def test_a_lost_claim_is_told_without_the_bell() -> None:
     call = next(iter(model.calls))
     [alert] = model.apply(api.CallEvent(event="claim_lost", circle=ELM, call=call, claimer=DAN))
     assert not alert.bell and "Dan's claim came first" in alert.message
+
+
+def test_who_hears_a_call_in_a_sentence_from_its_ladder() -> None:
+    from meshcare.tui.render import never_everyone, who_hears
+
+    model = fresh()
+    step = api.LadderStep
+    call = make_call("mine", ME, "x")
+    cases = [
+        ((), "everyone in the circle at once", False),
+        ((step(after=0, to="chosen", members=(BEN, CHLOE)),),
+         "only Ben Okafor and Chloe Hart: it never goes to the whole circle", True),
+        ((step(after=0, to="facilitators", members=()),), "only the facilitators: it never goes to the whole circle",
+         True),
+        ((step(after=0, to="facilitators", members=()), step(after=30, to="circle", members=())),
+         "the facilitators first, then everyone in the circle after 30 min if nobody has taken it", False),
+        ((step(after=0, to="chosen", members=(DAN,)), step(after=120, to="facilitators", members=())),
+         "Dan first, then the facilitators after 2 h if nobody has taken it; it never goes to the whole circle", True),
+    ]
+    for ladder, words, narrow in cases:
+        view = dataclasses.replace(call, ladder=ladder)
+        assert (who_hears(model, view), never_everyone(view)) == (words, narrow)
+
+
+def test_being_given_another_role_changes_this_persons_role_in_the_circle() -> None:
+    model = fresh()
+    me = next(m for m in model.circles[ELM].members.values() if m.me)
+    model.apply(api.MemberEvent(circle=ELM, change="role", member=ME, name="Sam", role="facilitator", was="member",
+                                circle_name="Elm St", view=dataclasses.replace(me, role="facilitator"), seq=1))
+    assert model.role_in(ELM) == "facilitator"
+    model.apply(api.MemberEvent(circle=ELM, change="role", member=BEN, name="Ben Okafor", role="facilitator",
+                                was="member", circle_name="Elm St", view=member(BEN, "facilitator"), seq=2))
+    assert model.role_in(ELM) == "facilitator" and model.circles[ELM].circle.facilitators == 3

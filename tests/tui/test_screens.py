@@ -323,6 +323,7 @@ def test_80_by_24_shows_the_first_call_and_the_footer() -> None:
             call = make_call(f"many{i}", DAN, f"call number {i}", age=60 * (i + 1))
             state.calls[call.id] = call
         async with running(state, size=(80, 24)) as (app, pilot, _daemon):
+            await shows(pilot, "c Claim")                      # the footer follows the model one frame later
             text = screen_text(app).splitlines()
             assert len(text) == 24 and all(len(line) <= 80 for line in text)
             assert "! NOW · needs someone" in text[3] and "c Claim" in text[-1]

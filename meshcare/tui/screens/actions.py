@@ -1,13 +1,15 @@
-"""Actions more than one screen offers: claim a call, offer help on it, answer a check-in."""
+"""Actions more than one screen offers: claim a call, offer help on it, answer a check-in, join or start a
+circle."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ... import vocab
 from ...control import api
 from .. import format as fmt
 from .. import render
-from .dialogs import OfferDialog, ReplyDialog
+from .dialogs import ChoiceDialog, OfferDialog, ReplyDialog, TextDialog
 
 if TYPE_CHECKING:
     from ..app import MeshcareApp
@@ -55,3 +57,37 @@ def reply(app: MeshcareApp, checkin: api.Checkin) -> None:
         if answer is not None:
             app.reply_to(checkin.id, answer[0], answer[1])
     app.push_screen(ReplyDialog(checkin, render.readers_words(app.model, checkin)), chosen)
+
+
+def create_circle(app: MeshcareApp) -> None:
+    """Ask for a name, then start a circle with this person as its first facilitator."""
+    def named(name: str | None) -> None:
+        if name:
+            app.act(api.CircleCreate(name=name), lambda r: app.notify(
+                f"{fmt.safe(r.circle.name)} is ready. Invite people from its screen (Enter on it, then i).",
+                title="Circle created"))
+    app.push_screen(TextDialog("Create a circle", "Its name, as the people in it will see it:",
+                               placeholder="e.g. Elm St", ok="Create", max_length=vocab.MAX_NAME), named)
+
+
+def join_circle(app: MeshcareApp) -> None:
+    """Ask for an invite token, then ask to join with it."""
+    def pasted(token: str | None) -> None:
+        if token:
+            app.act(api.CircleJoin(token=token), lambda r: app.notify(
+                f"Asked to join {fmt.safe(r.name)}. A member's computer lets you in when it is online.",
+                title="Joining"))
+    app.push_screen(TextDialog("Join a circle", "Paste the invite you were given (it starts with MC1):",
+                               placeholder="MC1...", ok="Ask to join", max_length=vocab.MAX_TOKEN), pasted)
+
+
+def another_circle(app: MeshcareApp) -> None:
+    """Join a circle with an invite, or start one: at any time, not only before the first."""
+    def chosen(answer: str | None) -> None:
+        if answer == "join":
+            join_circle(app)
+        elif answer == "create":
+            create_circle(app)
+    app.push_screen(ChoiceDialog("Another circle", "Your calls go only to the circle you choose for each one.",
+                                 [("join", "Join a circle with an invite someone gave you"),
+                                  ("create", "Start a new circle and invite people you trust")]), chosen)

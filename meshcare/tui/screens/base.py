@@ -37,6 +37,9 @@ class MeshScreen(Screen[None]):
     def body(self) -> ComposeResult:
         yield from ()
 
+    #: what ``check_action`` answered for this screen's bindings when the footer last refreshed
+    _footer_state: tuple[bool | None, ...] = ()
+
     def on_mount(self) -> None:
         self.model_changed()
 
@@ -53,7 +56,18 @@ class MeshScreen(Screen[None]):
         try:
             self.refresh_view()
         except NoMatches:
-            pass  # the screen is being taken down (the app is closing): nothing left to redraw
+            return  # the screen is being taken down (the app is closing): nothing left to redraw
+        self.sync_footer()
+
+    def sync_footer(self) -> None:
+        """Let the footer follow what ``check_action`` allows now (the model or the highlight changed);
+        only when that changed, because each refresh rebuilds the footer."""
+        actions = [b.action.partition("(")[0] for cls in type(self).__mro__
+                   for b in vars(cls).get("BINDINGS", ()) if isinstance(b, Binding)]
+        state = tuple(self.check_action(action, ()) for action in actions)
+        if state != self._footer_state:
+            self._footer_state = state
+            self.refresh_bindings()
 
     def refresh_view(self) -> None:
         """Redraw the body; the screens override it."""

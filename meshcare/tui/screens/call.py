@@ -7,34 +7,39 @@ call is gone (it expired) the screen says so instead of closing under the person
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Input, OptionList, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, OptionList, RadioSet, Static
 
 from ... import vocab
 from ...control import api
+from .. import format as fmt
 from .. import render
 from ..commands import Command
 from ..widgets.lists import KeptList
+from ..widgets.toggles import Pick
 from .actions import claim, offer
 from .base import MeshScreen
-from .dialogs import ConfirmDialog
+from .dialogs import ConfirmDialog, Dialog
 
 
 class CallScreen(MeshScreen):
     """A call's thread and everything that can be done with it."""
 
     PURPOSE = ("A call: the caller's wishes first, then where it stands, their words, offers, updates and any "
-               "support plan they shared. Claim it, offer help, write an update, let go, or resolve it.")
+               "support plan they shared. Claim it, offer help, write an update, let go, or resolve it; on your "
+               "own call, share your support plan with whoever has it (Shift+P).")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
         Binding("o", "offer", "Offer", id="offer"),
         Binding("u", "update", "Update", id="update"),
         Binding("x", "resolve", "Resolve", id="resolve"),
         Binding("l", "release", "Let go", show=False, id="release"),
+        Binding("P", "share_plan", "Share plan", id="share-plan"),
     ]
 
     def __init__(self, call: str) -> None:
@@ -156,13 +161,68 @@ class CallScreen(MeshScreen):
         if call.status == "resolved":
             self.notify("This call is resolved already.", title="Resolve")
             return
+        names = self.mc.model.names(call.circle, dict(call.names))
+        whom = "you" if call.mine else fmt.name_of(call.caller, names, self.mc.model.node_id)
+
+        def chosen(answer: ResolveAnswer | None) -> None:
+            if answer is None:
+                return
+            followup_at = None if answer.followup is None else int(self.mc.now()) + answer.followup
+
+            def done(result: api.CallResolveResult) -> None:
+                if result.already_resolved:
+                    self.notify("It was resolved already.", title="Resolved")
+                elif followup_at is not None:
+                    self.notify(f"Marked resolved. meshcare asks {whom} \"how are you doing now?\" "
+                                f"{fmt.until(followup_at, self.mc.now())}, in this call's thread.", title="Resolved")
+                else:
+                    self.notify("Marked resolved.", title="Resolved")
+            self.mc.act(api.CallResolve(call=self.call_id, followup_at=followup_at), done)
+        self.mc.push_screen(ResolveDialog(whom), chosen)
+
+    def action_share_plan(self) -> None:
+        """Share this person's plan with whoever has their call (``plan.share`` with ``call``): only that
+        one person reads it, in the call."""
+        call = self._live()
+        if call is None:
+            return
+        if not call.mine or call.claimer is None or call.status != "claimed":
+            self.notify("You can share your support plan with whoever has one of your calls, once someone has "
+                        "it." if not call.mine else "Nobody has this call yet: once someone has it, you can share "
+                        "your plan with them.", title="Support plan")
+            return
+        if self.mc.model.plan is None:
+            self.notify("You have no support plan saved yet: p opens it; write it, save it, then share it here.",
+                        title="Support plan")
+            return
+        names = self.mc.model.names(call.circle, dict(call.names))
+        who = fmt.name_of(call.claimer, names, self.mc.model.node_id)
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.mc.act(api.CallResolve(call=self.call_id), lambda r: self.notify(
-                    "Marked resolved." if not r.already_resolved else "It was resolved already.", title="Resolved"))
-        self.mc.push_screen(ConfirmDialog("Mark this call resolved? Everyone in the circle sees it is over.",
-                                          "Mark resolved"), confirmed)
+                self.mc.act(api.PlanShare(call=self.call_id), lambda r: self.notify(
+                    f"Shared with {who}: it shows at the end of this call. You can take it back on your plan's "
+                    "screen (p).", title="Support plan"))
+        self.mc.push_screen(ConfirmDialog(f"Share your saved support plan with {who}, who has this call? Only they "
+                                          "can read it, in this call. You can take it back later (p).",
+                                          "Share my plan"), confirmed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers what can be done with this call now: no claim or offer on your own call or a
+        resolved one, no update or resolve once it is resolved, letting go only for whoever has it, and
+        sharing a plan only on your own call once someone has it."""
+        call = self.call
+        if call is None:
+            return super().check_action(action, parameters) if action == "back" else False
+        if action in ("claim", "offer"):
+            return not call.mine and call.status != "resolved"
+        if action in ("update", "resolve"):
+            return call.status != "resolved"
+        if action == "release":
+            return call.claimer == self.mc.model.node_id and call.status == "claimed"
+        if action == "share_plan":
+            return call.mine and call.status == "claimed" and call.claimer is not None
+        return super().check_action(action, parameters)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         call = self.call
@@ -181,5 +241,46 @@ class CallScreen(MeshScreen):
                 Command("update: write in this call's thread", "Everyone who can read the call sees it",
                         self.action_update),
                 Command("let go: release this call", "It is open for others again", self.action_release),
-                Command("resolve: mark this call resolved", "It is over", self.action_resolve)]
+                Command("resolve: mark this call resolved", "It is over; a follow-up later if you like",
+                        self.action_resolve),
+                Command("share plan: show my support plan to whoever has this call",
+                        "Only they read it, in this call (your own calls)", self.action_share_plan)]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveAnswer:
+    """Resolve, and ask "how are you doing now?" ``followup`` seconds later (None: no follow-up)."""
+
+    followup: int | None
+
+
+class ResolveDialog(Dialog[ResolveAnswer]):
+    """Mark a call resolved, optionally with a follow-up check-in in its thread later (``call.resolve``
+    ``followup_at``)."""
+
+    def __init__(self, whom: str) -> None:
+        super().__init__()
+        self.whom = whom
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box"):
+            yield Static("[b]Mark this call resolved?[/b] Everyone in the circle sees it is over.\n\n"
+                         f"Check in with {self.whom} again later? meshcare asks \"how are you doing now?\" in the "
+                         "call's thread:")
+            with RadioSet(id="followup", compact=True):
+                for i, (words, _) in enumerate(fmt.FOLLOWUPS):
+                    yield Pick(words, value=i == 0, name=str(i), compact=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Mark resolved", id="yes", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#followup").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "yes":
+            self.dismiss(None)
+            return
+        pressed = self.query_one("#followup", RadioSet).pressed_index
+        self.dismiss(ResolveAnswer(fmt.FOLLOWUPS[max(pressed, 0)][1]))
 

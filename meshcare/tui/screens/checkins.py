@@ -61,8 +61,15 @@ class CheckinsScreen(MeshScreen):
         self._show_detail()
 
     def _selected(self) -> api.Checkin | None:
-        ident = self.query_one("#checkin-list", KeptList).selected_id
+        found = next(self.query("#checkin-list").results(KeptList), None)  # None before the list exists
+        ident = None if found is None else found.selected_id
         return self.mc.model.checkins.get(ident) if ident else None
+
+    def _answerable(self, checkin: api.Checkin | None) -> bool:
+        """This person is asked (and has not answered yet), or answered already (and may change it); not a
+        facilitator's own check-in, nor one that went out before they joined."""
+        model = self.mc.model
+        return checkin is not None and (model.node_id in checkin.not_answered or model.my_reply(checkin) is not None)
 
     def _show_detail(self) -> None:
         checkin = self._selected()
@@ -71,11 +78,21 @@ class CheckinsScreen(MeshScreen):
             detail.update("No check-ins yet." + (" Press k to ask your circle how they are doing."
                                                  if self._facilitates() else ""))
             return
-        detail.update(render.checkin_detail(self.mc.model, checkin, self.mc.now(), self.mc.glyphs)
-                      + "\n\nPress a number to answer, or r to add a few words.")
+        how = "\n\nPress a number to answer, or r to add a few words." if self._answerable(checkin) else ""
+        detail.update(render.checkin_detail(self.mc.model, checkin, self.mc.now(), self.mc.glyphs) + how)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Reply and the number keys only on a check-in this person is asked (see ``_answerable``); a new
+        check-in only for facilitators."""
+        if action in ("reply", "answer"):
+            return self._answerable(self._selected())
+        if action == "new_checkin":
+            return bool(self._facilitates())
+        return super().check_action(action, parameters)
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
         self._show_detail()
+        self.sync_footer()
 
     def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
         self.action_reply()
@@ -98,6 +115,10 @@ class CheckinsScreen(MeshScreen):
         if checkin is None:
             self.notify("There is no check-in to answer.", title="Check-ins")
             return
+        if not self._answerable(checkin):
+            self.notify("This check-in does not ask you: you sent it, or it went out before you joined.",
+                        title="Check-ins")
+            return
         reply(self.mc, checkin)
 
     def action_new_checkin(self) -> None:
@@ -116,7 +137,10 @@ class CheckinsScreen(MeshScreen):
                 title="Check-in sent"))
 
     def palette_commands(self) -> list[Command]:
-        out = [Command("reply: answer the highlighted check-in", "With a few words if you like", self.action_reply)]
+        out = []
+        if self._answerable(self._selected()):
+            out.append(Command("reply: answer the highlighted check-in", "With a few words if you like",
+                               self.action_reply))
         if self._facilitates():
             out.append(Command("check-in: ask your circle how they are doing", "Facilitators",
                                self.action_new_checkin))

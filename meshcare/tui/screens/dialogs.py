@@ -1,4 +1,5 @@
-"""Small modal dialogs: confirm, one line of text, offer help, answer a check-in, compare fingerprints.
+"""Small modal dialogs: confirm, one line of text, one of a few choices, offer help, answer a check-in,
+compare fingerprints.
 
 Each is a ``ModalScreen`` that dismisses with its answer (None: the person changed their mind, with
 Escape or the Cancel button). They hold no state of the app's; the screen that opens one acts on the
@@ -88,6 +89,37 @@ class TextDialog(Dialog[str]):
             self.dismiss(None)
 
 
+class ChoiceDialog(Dialog[str]):
+    """A few choices, one key each (1, 2, ...) or a button; answers the chosen one's name."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
+    ]
+
+    def __init__(self, title: str, text: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text, self.text, self.choices = title, text, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box"):
+            yield Static(f"[b]{self.title_text}[/b]\n{self.text}")
+            for i, (name, words) in enumerate(self.choices, 1):
+                yield Button(f"{i}  {words}", id=f"choice-{name}", classes="choice", compact=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def action_choose(self, number: int) -> None:
+        if 1 <= number <= len(self.choices):
+            self.dismiss(self.choices[number - 1][0])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("choice-"):
+            self.dismiss(event.button.id.removeprefix("choice-"))
+        else:
+            self.dismiss(None)
+
+
 class OfferDialog(Dialog[tuple[str, str]]):
     """What this person offers: one key per kind (1-4), with a few optional words."""
 
@@ -164,7 +196,9 @@ class ReplyDialog(Dialog[tuple[int, str]]):
 
 
 class VerifyDialog(Dialog[str]):
-    """Compare fingerprints in person; answers "confirm", "unverify", or None."""
+    """Compare fingerprints in person; answers "confirm", "unverify", or None. Each fingerprint is two
+    lines of six groups, indented alike, so the two are read and compared the same way, group by group
+    (twelve groups on one line wrapped after ten, at the margin, and the two looked different)."""
 
     def __init__(self, who: str, theirs: str, mine: str, verified: bool) -> None:
         super().__init__()
@@ -175,8 +209,11 @@ class VerifyDialog(Dialog[str]):
             yield Static(f"[b]Verify {self.who} in person[/b]\n"
                          "Sit together and compare these numbers, out loud or side by side. If they match, "
                          "you know that messages from this person really come from them.")
-            yield Static(f"[b]{self.who}'s fingerprint:[/b]\n  {fmt.safe(self.theirs)}\n"
-                         f"[b]Yours:[/b]\n  {fmt.safe(self.mine)}", classes="fingerprints")
+            with Vertical(classes="fingerprints"):
+                yield Static(f"[b]{self.who}'s fingerprint:[/b]")
+                yield Static("\n".join(fmt.fingerprint_lines(self.theirs)), classes="fingerprint", id="theirs")
+                yield Static("[b]Yours:[/b]")
+                yield Static("\n".join(fmt.fingerprint_lines(self.mine)), classes="fingerprint", id="mine")
             yield Static("They see the same two numbers on their screen, the other way round.", classes="muted")
             with Horizontal(classes="buttons"):
                 yield Button("They match", id="confirm", variant="primary", compact=True)

@@ -15,9 +15,11 @@ from ...errors import BadInput
 from .. import format as fmt
 
 KEYS = (
-    ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available, or away"),
+    ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available (12 h), or away"),
+                    ("Shift+A", "available until a time you choose, with a limit of calls"),
                     ("k", "check-ins"), ("p", "your support plan"), ("s", "node status: links, catching up"),
-                    (",", "settings: colours, bell"), ("Ctrl+P", "every command, by name"),
+                    ("j", "join another circle with an invite, or start one"),
+                    (",", "settings: your name, colours, bell"), ("Ctrl+P", "every command, by name"),
                     ("?", "this help"), ("q", "quit (the daemon keeps running)"),
                     ("Enter", "open the highlighted item"), ("Escape", "go back"),
                     ("Tab", "move between lists and fields"))),
@@ -26,11 +28,15 @@ KEYS = (
                          ("r", "answer the highlighted check-in"),
                          ("u", "write an update in the call's thread (on the call)"),
                          ("l", "let go of a call you claimed (on the call)"),
-                         ("x", "mark the call resolved (on the call)"))),
+                         ("x", "mark the call resolved, with a follow-up later if you like (on the call)"),
+                         ("Shift+P", "share your support plan with whoever has your call (on your call)"))),
     ("Check-ins", (("1 to 6", "answer the highlighted check-in with that answer"),
                    ("k", "facilitators: ask the circle how they are doing"))),
     ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
+                  ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
+                  ("w", "withdraw the highlighted open invite"),
                   ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
+    ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
     ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
 )
 

@@ -15,15 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, OptionList, Static
 
-from ... import vocab
 from ...control import api
 from .. import format as fmt
 from .. import render
 from ..commands import Command
 from ..widgets.lists import KeptList
 from .base import MeshScreen
-from .actions import claim, offer, reply
-from .dialogs import TextDialog
+from .actions import claim, create_circle, join_circle, offer, reply
 
 EMPTY_TEXT = ("[b]You are not in a circle yet.[/b]\n\n"
               "A circle is a few people who look out for each other: a call for support you make here goes "
@@ -37,13 +35,14 @@ class HomeScreen(MeshScreen):
     """Open calls, check-ins waiting for this person, their circles and availability."""
 
     PURPOSE = ("Home: calls for support (the ones that need someone first), check-ins waiting for your "
-               "answer, your circles with who is online, and whether you are available.")
+               "answer, your circles with who is online, and whether you are available. j joins or starts "
+               "another circle at any time.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
         Binding("o", "offer", "Offer", show=False, id="offer"),
         Binding("r", "reply", "Reply", id="reply"),
-        Binding("a", "app.toggle_availability", "Available", id="availability-home"),
-        Binding("n", "app.new_call", "New call", id="new-call-home"),
+        Binding("a", "available", "Available", id="availability-home"),
+        Binding("n", "new_call", "New call", id="new-call-home"),
         Binding("q", "app.quit", "Quit", id="quit-home"),
     ]
 
@@ -118,13 +117,35 @@ class HomeScreen(MeshScreen):
 
     # --- the selection ---------------------------------------------------------------------------
 
+    def _selected_in(self, ident: str) -> str | None:
+        """The highlighted item's id in the list ``ident`` (None before the lists exist or when it is empty)."""
+        lists = self.query(ident).results(KeptList)
+        found = next(lists, None)
+        return None if found is None else found.selected_id
+
     def _selected_call(self) -> api.Call | None:
-        ident = self.query_one("#calls", KeptList).selected_id
+        ident = self._selected_in("#calls")
         return self.mc.model.calls.get(ident) if ident else None
 
     def _selected_checkin(self) -> api.Checkin | None:
-        ident = self.query_one("#checkins", KeptList).selected_id
+        ident = self._selected_in("#checkins")
         return self.mc.model.checkins.get(ident) if ident else None
+
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self.sync_footer()  # claim and offer follow the highlighted call
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keep out of the footer what there is nothing to act on: claim and offer need someone else's
+        call that is not resolved, reply a check-in waiting for this person, availability and a new call
+        a circle (the empty home offers its two buttons instead)."""
+        if action in ("claim", "offer"):
+            call = self._selected_call()
+            return call is not None and not call.mine and call.status != "resolved"
+        if action == "reply":
+            return self._selected_checkin() is not None
+        if action in ("available", "new_call"):
+            return bool(self.mc.model.circles_in_order())
+        return super().check_action(action, parameters)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         ident = event.option.id
@@ -160,27 +181,17 @@ class HomeScreen(MeshScreen):
             return
         reply(self.mc, checkin)
 
+    def action_available(self) -> None:
+        self.mc.action_toggle_availability()
+
+    def action_new_call(self) -> None:
+        self.mc.action_new_call()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "create-circle":
-            self.mc.push_screen(TextDialog("Create a circle", "Its name, as the people in it will see it:",
-                                           placeholder="e.g. Elm St", ok="Create", max_length=vocab.MAX_NAME),
-                                self._create)
+            create_circle(self.mc)
         elif event.button.id == "join-circle":
-            self.mc.push_screen(TextDialog("Join a circle", "Paste the invite you were given (it starts with MC1):",
-                                           placeholder="MC1...", ok="Ask to join", max_length=vocab.MAX_TOKEN),
-                                self._join)
-
-    def _create(self, name: str | None) -> None:
-        if name:
-            self.mc.act(api.CircleCreate(name=name), lambda r: self.notify(
-                f"{fmt.safe(r.circle.name)} is ready. Invite people from its screen (Enter on it, then i).",
-                title="Circle created"))
-
-    def _join(self, token: str | None) -> None:
-        if token:
-            self.mc.act(api.CircleJoin(token=token), lambda r: self.notify(
-                f"Asked to join {fmt.safe(r.name)}. A member's computer lets you in when it is online.",
-                title="Joining"))
+            join_circle(self.mc)
 
     def palette_commands(self) -> list[Command]:
         out = []

@@ -26,10 +26,15 @@ from ..commands import Command
 from ..widgets.toggles import Pick, Tick
 from .base import MeshScreen
 
-#: Who hears first; the rest of the circle hears after the minutes ``FALLBACK`` gives for the urgency.
+#: Who hears first; for the first three the rest of the circle hears after the minutes ``FALLBACK`` gives
+#: for the urgency. The "only" ones never widen: a call meant for a few people stays with them.
 LADDERS = (("circle", "Everyone in the circle at once"),
            ("facilitators", "The facilitators first, then everyone"),
-           ("chosen", "People I choose first, then everyone"))
+           ("chosen", "People I choose first, then everyone"),
+           ("only-chosen", "Only the people I choose (never everyone)"),
+           ("only-facilitators", "Only the facilitators (never everyone)"))
+#: The choices that need names typed.
+CHOOSING = ("chosen", "only-chosen")
 FALLBACK = {"now": 5, "today": 30, "whenever": 120}
 
 
@@ -91,7 +96,7 @@ class NewCallScreen(MeshScreen):
         self._show_chosen()
 
     def _show_chosen(self) -> None:
-        self.query_one("#chosen").display = self.mc.draft.ladder == "chosen"
+        self.query_one("#chosen").display = self.mc.draft.ladder in CHOOSING
 
     # --- the draft follows every change ------------------------------------------------------------
 
@@ -137,18 +142,19 @@ class NewCallScreen(MeshScreen):
 
     def _ladder(self, circle: str) -> tuple[api.LadderStepArg, ...]:
         d = self.mc.draft
-        if d.ladder == "circle":
+        if d.ladder not in {value for value, _ in LADDERS} or d.ladder == "circle":
             return ()
-        later = api.LadderStepArg(after=FALLBACK.get(d.urgency, 30), to="circle")
-        if d.ladder == "facilitators":
-            return (api.LadderStepArg(after=0, to="facilitators"), later)
+        only = d.ladder.startswith("only-")
+        later = () if only else (api.LadderStepArg(after=FALLBACK.get(d.urgency, 30), to="circle"),)
+        if d.ladder.endswith("facilitators"):
+            return (api.LadderStepArg(after=0, to="facilitators"), *later)
         state = self.mc.model.circles.get(circle)
         people = {m.id: m.name for m in state.members.values() if not m.me} if state else {}
         wanted = [w for w in (part.strip() for part in d.chosen.split(",")) if w]
         if not wanted:
-            raise BadInput("name the people who should hear first (or choose everyone at once)")
+            raise BadInput("name the people it goes to" + ("" if only else " first") + " (or choose everyone at once)")
         chosen = tuple(dict.fromkeys(fmt.match_one(w, people) for w in wanted))
-        return (api.LadderStepArg(after=0, to="chosen", members=chosen), later)
+        return (api.LadderStepArg(after=0, to="chosen", members=chosen), *later)
 
     def action_send(self) -> None:
         if self.sent is not None:
@@ -184,7 +190,7 @@ class NewCallScreen(MeshScreen):
         def done(result: api.CallCreateResult) -> None:
             self.sent = result.call
             self.mc.draft = CallDraft()
-            self.refresh_view()
+            self.model_changed()
             self.notify("Your call for support went out.", title="Sent")
 
         async def go() -> None:
@@ -203,6 +209,7 @@ class NewCallScreen(MeshScreen):
         status = render.call_status_words(self.mc.model, call)
         self.query_one("#sent", Static).update(
             f"[b]Your call for support went to {fmt.safe(call.circle_name)}.[/b]\n"
+            f"Who can read it: {render.who_hears(self.mc.model, call)}\n"
             f"Where it is: [b]{reach}[/b] {self.mc.glyphs.sep} {status}\n"
             "This stays up to date. Escape goes back; Enter on the button below opens the call.")
         self.query_one("#sent").add_class("-shown")
@@ -213,6 +220,14 @@ class NewCallScreen(MeshScreen):
             if widget.id not in ("sent", "open-sent"):
                 widget.display = False
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Once the call went out, Ctrl+S has nothing left to send: keep it out of the footer."""
+        if action == "send" and self.sent is not None:
+            return False
+        return super().check_action(action, parameters)
+
     def palette_commands(self) -> list[Command]:
+        if self.sent is not None:
+            return []
         return [Command("send: send this call for support", "It goes to the circle you chose", self.action_send)]
 

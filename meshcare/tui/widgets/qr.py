@@ -4,6 +4,12 @@ segno (a pure-Python QR encoder, already a dependency for this) makes the matrix
 become one line of text (``▀``, ``▄``, ``█``, space), which every terminal font has, the Linux console's
 included. The widget draws dark on light whatever the theme, because not every scanner reads an
 inverted code.
+
+Why error correction "l" and a border of one module: the code is held up to a phone on a screen, not
+printed on a wall where it gets dirty, so the lowest level is enough, and it keeps the code small: a
+200-character invite is 24 lines (at "m" with the standard border it was 27, never whole at 80x24).
+The quiet zone the standard asks for (4 modules) comes from the light background around the code
+(``QRScreen`` paints the whole screen light), which scanners accept.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from textual.widgets import Static
 _HALF: Final = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
 
-def qr_lines(text: str, border: int = 2) -> list[str]:
-    """The QR code of ``text`` as lines of half blocks (a block is a dark module)."""
-    qr = segno.make(text, error="m")
+def qr_lines(text: str, border: int = 1) -> list[str]:
+    """The QR code of ``text`` as lines of half blocks (a block is a dark module), ``border`` light
+    modules around it."""
+    qr = segno.make(text, error="l")  # segno raises it for free when the size stays the same
     rows = [[bool(v) for v in row] for row in qr.matrix_iter(scale=1, border=border)]
     if len(rows) % 2:
         rows.append([False] * len(rows[0]))
