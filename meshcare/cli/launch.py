@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import shlex
 import sys
@@ -155,12 +154,7 @@ def unlock(settings: config.Settings, ask: Asker | None = None, say: Say = print
 # --- the parts that need a person -------------------------------------------------------------------------
 
 def default_tui(settings: config.Settings) -> int:
-    """The terminal UI (``meshcare.tui.app.run``), or a line saying where to go when this version has none."""
-    if importlib.util.find_spec("meshcare.tui.app") is None:
-        me = command_name(settings)
-        print(f"The terminal UI is not part of this version yet; use `{me} status`, `{me} calls` and "
-              f"`{me} --help` meanwhile.")
-        return EXIT_OK
+    """The terminal UI (``meshcare.tui.app.run``), imported only now: Textual loads for it alone."""
     module = importlib.import_module("meshcare.tui.app")
     return int(cast(TuiRunner, module.run)(settings))
 

@@ -12,7 +12,6 @@ leaves the daemons (they are in sessions of their own) and the directory under `
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shlex
 import signal
@@ -92,10 +91,6 @@ class Lines:
             self.quiet = True
 
 
-def tui_available() -> bool:
-    return importlib.util.find_spec("meshcare.tui.app") is not None
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the demo (see the module doc). Returns 0, the UI's exit status, or 128 + a stop signal."""
     say = Lines()
@@ -143,10 +138,7 @@ class _Demo:
         from .script import Script
 
         say, args, nodes = self.say, self.args, self.nodes
-        with_tui = not args.no_tui and tui_available()
-        if not args.no_tui and not with_tui:
-            say("The terminal UI is not part of this version yet, so the demo tells what happens as lines "
-                "(Ctrl-C ends it).")
+        with_tui = not args.no_tui
         try:
             say("Starting three nodes on this computer (127.0.0.1 only, nothing goes on the network)...")
             nodes.start()
