@@ -111,6 +111,7 @@ class MeshcareApp(App[int]):
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", show=False, id="quit"),
         Binding("k", "checkins", "Check-ins", show=False, id="checkins"),
+        Binding("h", "all_calls", "Every call", show=False, id="all-calls"),
         Binding("j", "another_circle", "Join or start a circle", show=False, id="another-circle"),
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
@@ -321,6 +322,12 @@ class MeshcareApp(App[int]):
         from .screens.actions import another_circle
 
         another_circle(self)
+
+    def action_all_calls(self) -> None:
+        from .screens.calls import CallsScreen
+
+        if not isinstance(self.screen, CallsScreen):
+            self.push_screen(CallsScreen())
 
     def open_call(self, call: str) -> None:
         from .screens.call import CallScreen

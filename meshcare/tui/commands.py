@@ -38,6 +38,8 @@ def app_commands(app: Any) -> list[Command]:
         Command("circle: join another circle with an invite", "Paste the invite someone gave you",
                 partial(join_circle, app)),
         Command("circle: start a new circle", "You are its first facilitator", partial(create_circle, app)),
+        Command("calls: every call, resolved ones too", "Home lists only the latest resolved calls",
+                app.action_all_calls),
         Command("check-ins: see and answer check-ins", "The circle's check-ins and your answers",
                 app.action_checkins),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",

@@ -162,6 +162,15 @@ class Model:
         calls = [c for c in self.calls.values() if resolved or c.status != "resolved"]
         return sorted(calls, key=key)
 
+    def home_calls(self, resolved_shown: int) -> tuple[list[Call], int]:
+        """What home lists: every call still open or claimed, and the ``resolved_shown`` latest resolved
+        ones; and how many earlier resolved ones it leaves to the calls screen. Home stays short and
+        fast however long the circle's history (every change redraws the list)."""
+        calls = self.calls_in_order()
+        live = [c for c in calls if c.status != "resolved"]
+        resolved = [c for c in calls if c.status == "resolved"]
+        return live + resolved[:resolved_shown], max(0, len(resolved) - resolved_shown)
+
     def open_calls(self) -> list[Call]:
         """Calls nobody has yet (the one thing that matters most on the screen)."""
         return [c for c in self.calls_in_order(resolved=False) if c.status == "open"]

@@ -132,6 +132,17 @@ def test_calls_that_need_someone_come_first_then_urgency_then_the_longest_waitin
     assert [c.text for c in fresh(state).open_calls()] == ["d", "b", "a"]
 
 
+def test_home_lists_live_calls_and_only_the_latest_resolved_ones() -> None:
+    state = FakeState()
+    resolved = [dataclasses.replace(make_call(f"done{i}", DAN, f"r{i}", status="resolved", claimer=BEN),
+                                    resolved_at=NOW - 100 * i) for i in range(5)]
+    state.calls = {c.id: c for c in [make_call("open", BEN, "o"), *resolved,
+                                     make_call("taken", CHLOE, "t", status="claimed", claimer=DAN)]}
+    calls, earlier = fresh(state).home_calls(3)
+    assert [c.text for c in calls] == ["o", "t", "r0", "r1", "r2"] and earlier == 2
+    assert fresh(state).home_calls(10) == (fresh(state).calls_in_order(), 0)
+
+
 def test_check_ins_awaiting_me_who_reads_my_answer_and_who_is_online() -> None:
     model = fresh()
     [checkin] = model.checkins_for_me()

@@ -12,11 +12,12 @@ from meshcare.tui import prefs
 from meshcare.tui.screens.call import CallScreen
 from meshcare.tui.screens.checkins import CheckinsScreen
 from meshcare.tui.screens.circle import CircleScreen, InviteDialog
-from meshcare.tui.screens.home import HomeScreen
+from meshcare.tui.screens.home import RESOLVED_ON_HOME, HomeScreen
 from meshcare.tui.screens.new_call import NewCallScreen
 from meshcare.tui.screens.node import NodeScreen
 from meshcare.tui.screens.plan import PlanScreen
 from meshcare.tui.screens.settings import SettingsScreen
+from meshcare.tui.widgets.lists import KeptList
 from meshcare.tui.widgets.qr import qr_lines
 
 from .fakedaemon import BEN, CHLOE, DAN, ME, NOW, FakeState, hid, make_call, make_checkin
@@ -340,3 +341,28 @@ def test_keys_that_act_on_what_was_typed_come_in_order_after_it() -> None:
     for screen, action in ((NewCallScreen, "send"), (PlanScreen, "save")):
         [binding] = [b for b in screen.BINDINGS if isinstance(b, Binding) and b.action == action]
         assert binding.key == "ctrl+s" and not binding.priority, screen.__name__
+
+
+def test_home_keeps_to_the_latest_resolved_calls_and_h_shows_every_call() -> None:
+    from meshcare.tui.screens.calls import CallsScreen
+
+    state = FakeState()
+    for i in range(5):
+        call = dataclasses.replace(make_call(f"old{i}", DAN, f"Long ago, number {i}", status="resolved", claimer=BEN),
+                                   resolved_at=NOW - 1000 * (i + 1))
+        state.calls[call.id] = call
+
+    async def scenario() -> None:
+        async with running(state) as (app, pilot, _daemon):
+            await shows(pilot, "earlier resolved calls: h shows every call")
+            shown = app.screen.query_one("#calls", KeptList).option_count
+            assert shown == len(app.model.home_calls(RESOLVED_ON_HOME)[0]) < len(app.model.calls)
+            await pilot.press("h")
+            await wait_for(pilot, lambda: isinstance(app.screen, CallsScreen), "the calls screen")
+            assert app.screen.query_one("#all-calls", KeptList).option_count == len(app.model.calls)
+            await shows(pilot, f"Every call ({len(app.model.calls)},")
+            await pilot.press("end", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, CallScreen), "a call opened from the list")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, CallsScreen), "back to every call")
+    run(scenario)

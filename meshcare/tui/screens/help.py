@@ -17,7 +17,7 @@ from .. import format as fmt
 KEYS = (
     ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available (12 h), or away"),
                     ("Shift+A", "available until a time you choose, with a limit of calls"),
-                    ("k", "check-ins"), ("p", "your support plan"), ("s", "node status: links, catching up"),
+                    ("k", "check-ins"), ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
                     (",", "settings: your name, colours, bell"), ("Ctrl+P", "every command, by name"),
                     ("?", "this help"), ("q", "quit (the daemon keeps running)"),
@@ -49,6 +49,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         from .call import CallScreen
+        from .calls import CallsScreen
         from .checkins import CheckinsScreen
         from .circle import CircleScreen
         from .home import HomeScreen
@@ -66,8 +67,8 @@ class HelpScreen(ModalScreen[None]):
             lines += [f"  [b]{key:<8}[/b] {what}" for key, what in keys]
             lines.append("")
         lines.append("[b]The screens[/b]")
-        for screen in (HomeScreen, CallScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen, NodeScreen,
-                       SettingsScreen):
+        for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
+                       NodeScreen, SettingsScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",

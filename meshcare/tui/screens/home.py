@@ -23,6 +23,9 @@ from ..widgets.lists import KeptList
 from .base import MeshScreen
 from .actions import claim, create_circle, join_circle, offer, reply
 
+#: Resolved calls home lists (the latest); the rest are on the calls screen (h).
+RESOLVED_ON_HOME = 3
+
 EMPTY_TEXT = ("[b]You are not in a circle yet.[/b]\n\n"
               "A circle is a few people who look out for each other: a call for support you make here goes "
               "to them, straight from this computer to theirs, and to nobody else.\n\n"
@@ -58,6 +61,7 @@ class HomeScreen(MeshScreen):
             with Vertical(id="main"):
                 yield Static("[b]Calls for support[/b]", classes="section-title", id="calls-title")
                 yield KeptList(id="calls")
+                yield Static("", classes="muted", id="earlier-calls")
                 yield Static("No calls for support right now.", id="no-calls", classes="muted")
                 yield Static("[b]Check-ins waiting for your answer[/b]", classes="section-title")
                 yield KeptList(id="checkins")
@@ -85,7 +89,7 @@ class HomeScreen(MeshScreen):
         if empty:
             self._show_joining()
             return
-        calls = model.calls_in_order()
+        calls, earlier = model.home_calls(RESOLVED_ON_HOME)
         open_count = sum(1 for c in calls if c.status == "open")
         title = "[b]Calls for support[/b]" + (f" ({open_count} need{'s' if open_count == 1 else ''} someone)"
                                               if open_count else "")
@@ -93,6 +97,10 @@ class HomeScreen(MeshScreen):
         self.query_one("#calls", KeptList).set_items((c.id, render.call_row(model, c, now, g, width)) for c in calls)
         self.query_one("#calls").display = bool(calls)
         self.query_one("#no-calls").display = not calls
+        more = self.query_one("#earlier-calls", Static)
+        more.update(f"and {earlier} earlier resolved call{'s' if earlier != 1 else ''}: h shows every call"
+                    if earlier else "")
+        more.display = bool(earlier)
         waiting = model.checkins_for_me()
         self.query_one("#checkins", KeptList).set_items((c.id, render.checkin_row(model, c, now, g)) for c in waiting)
         self.query_one("#checkins").display = bool(waiting)
