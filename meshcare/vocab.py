@@ -51,6 +51,9 @@ DEFAULT_VISIBILITY: Final = "facilitators"
 DEFAULT_OPTIONS: Final = ("doing OK", "could use a chat", "need support now")
 #: A check-in reply with this option text suggests starting a call for support.
 SUGGEST_CALL_OPTION: Final = DEFAULT_OPTIONS[-1]
+#: Where a post stands while this node has no link to anyone sharing its circle: the CLI and the TUI say
+#: exactly this (never "sent" for something still waiting in the store).
+NOT_LINKED_WORDS: Final = "not linked to anyone yet: it will go when a neighbour is reachable"
 
 # --- availability ---------------------------------------------------------------------------------
 

@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 
 from ..control.views import Call
+from ..vocab import NOT_LINKED_WORDS
 
-#: Said when nothing a node posts can leave it yet.
-NOT_LINKED = "not linked to anyone yet: it will go when a neighbour is reachable"
+#: Said when nothing a node posts can leave it yet (the TUI says the same).
+NOT_LINKED = NOT_LINKED_WORDS
 #: Seconds ``meshcare call`` waits for receipts in a terminal (``--wait`` overrides it).
 DEFAULT_WAIT = 3.0
 #: Seconds between two looks at the call while waiting.

@@ -231,7 +231,7 @@ def call_status(status: str, claimer: str | None, resolved_by: str | None, names
 
 
 #: What the sender of a call reads while nobody could get it yet.
-NOT_LINKED_YET: Final = "not linked to anyone yet: it will go when a neighbour is reachable"
+NOT_LINKED_YET: Final = vocab.NOT_LINKED_WORDS
 
 
 #: What the sender of a call kept to a few people reads when none of those people can get it.
