@@ -27,7 +27,7 @@ CONSENTS: Final = ("no_police", "do_not_tell_others", "no_calls", "text_only")
 #: Where a step of a call's ladder goes: members the caller chose, the facilitators, the whole circle.
 LADDER_TARGETS: Final = ("chosen", "facilitators", "circle")
 #: Kinds of offer in a call's thread.
-OFFER_KINDS: Final = ("call", "come_over", "listening", "text")
+OFFER_KINDS: Final = ("call", "come_over", "listening", "text", "second_person")
 #: Where a call stands: nobody has it yet, someone has it, it is over.
 CALL_STATUSES: Final = ("open", "claimed", "resolved")
 #: Notices about one call that the daemon sends as ``call`` events.
@@ -40,7 +40,8 @@ CONSENT_WORDS: Final[Mapping[str, str]] = {"no_police": "please do not involve t
                                            "do_not_tell_others": "please do not tell anyone outside this call",
                                            "no_calls": "no phone calls, please", "text_only": "text only, please"}
 OFFER_WORDS: Final[Mapping[str, str]] = {"call": "I can call", "come_over": "I can come over",
-                                         "listening": "I can listen", "text": "I can text"}
+                                         "listening": "I can listen", "text": "I can text",
+                                         "second_person": "I can come over with a second person"}
 
 # --- check-ins ------------------------------------------------------------------------------------
 
@@ -107,6 +108,30 @@ PLAN_FIELDS: Final = ("helps", "avoid", "contact", "other")
 #: With whom a plan is shared: whoever has one call, or the whole circle.
 SHARE_TARGETS: Final = ("call", "circle")
 
+# --- care woven into circle life (ladders, follow-up, responder care, gatherings, the board, private
+# requests, the library): docs/circles.md ----------------------------------------------------------
+
+#: How someone answers a request to be on another person's ladder.
+LADDER_ANSWERS: Final = ("accept", "decline")
+#: The name of a ladder when none is given (people may keep several: "calls", "practical", ...).
+DEFAULT_LADDER: Final = "calls"
+#: What someone on a safety timer says after starting it: arrived, still fine, finished.
+SAFETY_STATUSES: Final = ("there", "ok", "end")
+GATHERING_KINDS: Final = ("group", "workshop", "walk", "meal", "other")
+RSVP_ANSWERS: Final = ("yes", "no", "maybe")
+#: The group agreements a circle starts from (facilitators edit them: ``agreements`` posts).
+DEFAULT_AGREEMENTS: Final = ("No advice unless someone asks for it",
+                             "No cross-talk: one person speaks at a time",
+                             "Anyone may pass",
+                             "What is shared here stays here")
+#: The shape of a gathering that names none.
+DEFAULT_FORMAT: Final = ("check-in round", "topic", "closing round")
+#: A post on the mutual-aid board asks for something or offers it.
+BOARD_KINDS: Final = ("need", "offer")
+NEED_CATEGORIES: Final = ("food", "housing", "ride", "childcare", "money", "company", "other")
+#: What a private request to a facilitator is about.
+REQUEST_ABOUT: Final = ("conversation", "debrief", "conflict")
+
 # --- limits (characters are counted with len(), not bytes) ----------------------------------------
 
 MAX_NAME: Final = 64                  # a circle's or a member's name
@@ -125,6 +150,20 @@ MAX_OPTION_TEXT: Final = 60
 MAX_REPLY_TEXT: Final = 2000
 MAX_PRESENCE_CAP: Final = 20          # calls a member takes at a time
 MAX_PLAN_FIELD: Final = 2000
+MAX_PRIVATE_TO: Final = 16            # people one private post is sealed to (besides its author)
+MAX_LADDER_NAME: Final = 40
+MAX_NOTE: Final = 500                 # a short note: with a ladder request, a safety timer, where to meet
+MAX_TITLE: Final = 120                # a gathering's or a library text's title
+MAX_GATHERING_TEXT: Final = 2000      # what a gathering is about, its aftercare
+MAX_LIST_ITEMS: Final = 20            # agreements, format rounds
+MAX_ITEM_TEXT: Final = 200            # one agreement, one round
+MAX_GATHERING_HOSTS: Final = 4        # a gathering's facilitators
+MAX_REMIND_MINUTES: Final = 7 * 24 * 60
+MIN_SAFETY_EVERY: Final = 5           # minutes between "I'm OK"s on a safety timer
+MAX_SAFETY_EVERY: Final = 240
+MAX_NEED_TEXT: Final = 1000
+MAX_REQUEST_TEXT: Final = 4000
+MAX_LIBRARY_TEXT: Final = 8000
 #: Calls, check-ins, invites, offers and shares are named by at least this many hex digits of their id.
 MIN_ID_PREFIX: Final = 4
 #: Longest reference (a name or the start of an id) a request may carry.

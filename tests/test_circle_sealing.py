@@ -81,7 +81,7 @@ def test_seeded_randomness_gives_known_answers() -> None:
 
 
 def test_every_scheme_is_in_the_table_and_picked_by_shape() -> None:
-    assert set(sl.SCHEMES) == {"plain", "call", "thread", "checkin", "checkin_reply", "plan_share"}
+    assert set(sl.SCHEMES) == {"plain", "call", "thread", "checkin", "checkin_reply", "plan_share", "private"}
     call = b"c" * 32
     picks = {
         ("call", "call"): ({"text": "x"}, {"k": "call", "keys": [], "box": b""}),
@@ -91,6 +91,8 @@ def test_every_scheme_is_in_the_table_and_picked_by_shape() -> None:
         ("plan_share", "plan_share"): ({"to": "call", "call": call}, {"k": "plan_share", "for": call}),
         ("plain", "plan_share"): ({"to": "circle", "call": None}, {"k": "plan_share", "to": "circle"}),
         ("plain", "presence"): ({"status": "away"}, {"k": "presence", "status": "away"}),
+        ("private", "request"): ({"to": [call]}, {"k": "private", "keys": [], "box": b""}),
+        ("private", "ladder_request"): ({"to": [call]}, {"k": "private", "keys": [], "box": b""}),
     }
     for (name, kind), (body, outer) in picks.items():
         assert sl.scheme_for(kind, body).name == name

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from meshcare import vocab as v
 from meshcare import wire
 from meshcare.circles import posts as p
 from meshcare.circles.posts import Post, make_post, opaque_reply, validate
@@ -65,6 +66,46 @@ BODIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         {}, optional={k: texts(0, 2000) for k in p.PLAN_FIELDS})})
     | st.fixed_dictionaries({"to": st.just("circle"), "plan": st.just({})}, optional={"call": st.none() | ids}),
     "plan_retract": st.fixed_dictionaries({"share": ids}),
+    **{kind: st.fixed_dictionaries(req, optional=opt) for kind, (req, opt) in {
+        "ladder_request": ({"to": st.lists(ids, min_size=1, max_size=1)},
+                           {"ladder": texts(1, 40).map(lambda t: clean(t, 40, multiline=False)).filter(str.strip),
+                            "step": st.integers(0, 4), "text": texts(0, 500)}),
+        "ladder_answer": ({"to": st.lists(ids, min_size=1, max_size=1), "request": ids,
+                           "answer": st.sampled_from(v.LADDER_ANSWERS)}, {}),
+        "ladder_withdraw": ({"to": st.lists(ids, min_size=1, max_size=1), "request": ids}, {}),
+        "followup": ({"to": st.lists(ids, min_size=1, max_size=16, unique=True), "call": ids, "who": ids,
+                      "due": st.integers(0, 2**40)}, {"again": _opt_time()}),
+        "followup_done": ({"to": st.lists(ids, min_size=1, max_size=3, unique=True), "followup": ids}, {}),
+        "safety": ({"to": st.lists(ids, min_size=1, max_size=3, unique=True), "every": st.integers(5, 240)},
+                   {"text": texts(0, 500)}),
+        "safety_ping": ({"to": st.lists(ids, min_size=1, max_size=3, unique=True), "timer": ids,
+                         "status": st.sampled_from(v.SAFETY_STATUSES)}, {}),
+        "gathering": ({"title": texts(1, 120).map(lambda t: clean(t, 120, multiline=False)).filter(str.strip),
+                       "when": st.integers(0, 2**40)},
+                      {"kind": st.sampled_from(v.GATHERING_KINDS), "ends": _opt_time(), "where": texts(0, 500),
+                       "about": texts(0, 2000), "hosts": st.lists(ids, max_size=4, unique=True),
+                       "agreements": st.lists(st.sampled_from(v.DEFAULT_AGREEMENTS), unique=True),
+                       "format": st.lists(st.sampled_from(v.DEFAULT_FORMAT), unique=True),
+                       "aftercare": texts(0, 2000), "remind": st.integers(0, 7 * 24 * 60)}),
+        "gathering_cancel": ({"gathering": ids}, {}),
+        "rsvp": ({"gathering": ids, "answer": st.sampled_from(v.RSVP_ANSWERS)}, {}),
+        "agreements": ({"items": st.lists(st.sampled_from(v.DEFAULT_AGREEMENTS), min_size=1, unique=True)}, {}),
+        "need": ({"category": st.sampled_from(v.NEED_CATEGORIES), "text": texts(1, 1000)},
+                 {"kind": st.sampled_from(v.BOARD_KINDS), "anonymous": st.booleans()}),
+        "need_take": ({"need": ids}, {}),
+        "need_release": ({"need": ids}, {}),
+        "need_done": ({"need": ids}, {}),
+        "need_reach": ({"to": st.lists(ids, min_size=1, max_size=1), "need": ids, "text": texts(1, 500)}, {}),
+        "board_settings": ({"anonymous": st.booleans()}, {}),
+        "request": ({"to": st.lists(ids, min_size=1, max_size=2, unique=True), "text": texts(1, 4000)},
+                    {"about": st.sampled_from(v.REQUEST_ABOUT)}),
+        "request_reply": ({"to": st.lists(ids, min_size=1, max_size=2, unique=True), "request": ids,
+                           "text": texts(1, 4000)}, {}),
+        "request_close": ({"to": st.lists(ids, min_size=1, max_size=2, unique=True), "request": ids}, {}),
+        "library_note": ({"title": texts(1, 120).map(lambda t: clean(t, 120, multiline=False)).filter(str.strip)},
+                         {"text": texts(0, 8000), "revises": st.none() | ids}),
+        "library_remove": ({"note": ids}, {}),
+    }.items()},
 }
 
 

@@ -376,7 +376,8 @@ class Circle(Writing):
                 item.post = _UNREADABLE
                 self._changed(e.id)
                 return []
-            post = self._post(e, received.kind, ps.validate(received.kind, outcome.fields))
+            kind = outcome.kind or received.kind          # a private post's kind is inside its box
+            post = self._post(e, kind, ps.validate(kind, outcome.fields))
             learned = outcome.learned
         except RemoteProtocolError:
             item.post = _UNREADABLE

@@ -41,6 +41,7 @@ from typing import Any, Final
 
 from ..errors import BadInput, RemoteProtocolError
 from ..text import clean
+from .. import vocab as v
 from ..vocab import (CHECKIN_VISIBILITY, CONSENTS, DEFAULT_OPTIONS, LADDER_TARGETS, MAX_CALL_TEXT,
                      MAX_CONSENT_NOTE, MAX_LADDER_AFTER, MAX_LADDER_STEPS, MAX_OFFER_TEXT, MAX_OPTION_TEXT,
                      MAX_OPTIONS, MAX_PLAN_FIELD, MAX_PRESENCE_CAP, MAX_PROMPT, MAX_REACH, MAX_REPLY_TEXT,
@@ -57,6 +58,14 @@ MAX_ESCALATE_STEP: Final = MAX_LADDER_STEPS - 1
 #: which may go to the whole circle instead); sealing.py boxes them with the call's key.
 THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update", "resolve", "escalate", "receipt",
                                  "checkin"})
+
+#: Posts sealed to the people their body's ``to`` names, and to nobody else (sealing.py, scheme
+#: "private"): the rest of the circle sees neither their kind nor who they are for. Their bodies name
+#: their readers (``to``, 1..MAX_PRIVATE_TO members besides the author), so a reader always knows who
+#: else can read what it holds.
+PRIVATE_KINDS: Final = frozenset({"ladder_request", "ladder_answer", "ladder_withdraw", "followup", "followup_done",
+                                  "safety", "safety_ping", "request", "request_reply", "request_close",
+                                  "need_reach"})
 
 #: Whose fault a body that breaks the rules is: a peer's (it came over a link) or a person's (an op built it).
 Fault = type[RemoteProtocolError] | type[BadInput]
@@ -181,6 +190,12 @@ def _id(value: object) -> bytes:
     return value
 
 
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise _Bad(f"must be true or false, got {type(value).__name__}")
+    return value
+
+
 def _nullable(inner: Check) -> Check:
     def check(value: object) -> Any:
         return None if value is None else inner(value)
@@ -290,7 +305,22 @@ def _plan(value: object) -> dict[str, Any]:
 
 
 _ID: Final = (_id, _REQUIRED)
+_TIME: Final = (_int(0, TIME_MAX), _REQUIRED)
 _TIME_OR_NONE: Final = (_nullable(_int(0, TIME_MAX)), _none)
+
+
+def _to(most: int = v.MAX_PRIVATE_TO) -> tuple[Check, Any]:
+    """A private post's readers besides its author: 1..``most`` distinct member ids."""
+    return (_distinct_list(_id, 1, most), _REQUIRED)
+
+
+def _lines(most: int) -> tuple[Check, Any]:
+    """A short list of one-line texts (agreements, the rounds of a gathering)."""
+    return (_distinct_list(_text(1, v.MAX_ITEM_TEXT, multiline=False), 0, most), _empty_list)
+
+
+def _false() -> bool:
+    return False
 
 SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "call": {
@@ -325,6 +355,50 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "plan_share": {"to": (_enum(SHARE_TARGETS), _REQUIRED), "call": (_nullable(_id), _none),
                    "plan": (_plan, _REQUIRED)},
     "plan_retract": {"share": _ID},
+    # --- ladders: consent-based (ladders.py) --------------------------------------------------------
+    "ladder_request": {"to": _to(1), "ladder": (_text(1, v.MAX_LADDER_NAME, multiline=False), _const(v.DEFAULT_LADDER)),
+                       "step": (_int(0, MAX_LADDER_STEPS - 1), lambda: 0),
+                       "text": (_text(0, v.MAX_NOTE), _empty_text)},
+    "ladder_answer": {"to": _to(1), "request": _ID, "answer": (_enum(v.LADDER_ANSWERS), _REQUIRED)},
+    "ladder_withdraw": {"to": _to(1), "request": _ID},
+    # --- follow-up and responder care ---------------------------------------------------------------
+    "followup": {"to": _to(), "call": _ID, "who": _ID, "due": _TIME, "again": _TIME_OR_NONE},
+    "followup_done": {"to": _to(), "followup": _ID},
+    "safety": {"to": _to(), "every": (_int(v.MIN_SAFETY_EVERY, v.MAX_SAFETY_EVERY), _REQUIRED),
+               "text": (_text(0, v.MAX_NOTE), _empty_text)},
+    "safety_ping": {"to": _to(), "timer": _ID, "status": (_enum(v.SAFETY_STATUSES), _REQUIRED)},
+    # --- gatherings ---------------------------------------------------------------------------------
+    "gathering": {"title": (_text(1, v.MAX_TITLE, multiline=False), _REQUIRED),
+                  "kind": (_enum(v.GATHERING_KINDS), _const("group")),
+                  "when": _TIME, "ends": _TIME_OR_NONE,
+                  "where": (_text(0, v.MAX_NOTE), _empty_text),
+                  "about": (_text(0, v.MAX_GATHERING_TEXT), _empty_text),
+                  "hosts": (_distinct_list(_id, 0, v.MAX_GATHERING_HOSTS), _empty_list),
+                  "agreements": _lines(v.MAX_LIST_ITEMS), "format": _lines(v.MAX_LIST_ITEMS),
+                  "aftercare": (_text(0, v.MAX_GATHERING_TEXT), _empty_text),
+                  "remind": (_int(0, v.MAX_REMIND_MINUTES), lambda: 60)},
+    "gathering_cancel": {"gathering": _ID},
+    "rsvp": {"gathering": _ID, "answer": (_enum(v.RSVP_ANSWERS), _REQUIRED)},
+    "agreements": {"items": (_distinct_list(_text(1, v.MAX_ITEM_TEXT, multiline=False), 1, v.MAX_LIST_ITEMS),
+                             _REQUIRED)},
+    # --- the mutual-aid board -----------------------------------------------------------------------
+    "need": {"kind": (_enum(v.BOARD_KINDS), _const("need")), "category": (_enum(v.NEED_CATEGORIES), _REQUIRED),
+             "text": (_text(1, v.MAX_NEED_TEXT), _REQUIRED), "when": (_text(0, v.MAX_NOTE, multiline=False), _empty_text),
+             "anonymous": (_bool, _false)},
+    "need_take": {"need": _ID},
+    "need_release": {"need": _ID},
+    "need_done": {"need": _ID},
+    "need_reach": {"to": _to(1), "need": _ID, "text": (_text(1, v.MAX_NOTE), _REQUIRED)},
+    "board_settings": {"anonymous": (_bool, _REQUIRED)},
+    # --- private requests to facilitators -----------------------------------------------------------
+    "request": {"to": _to(), "about": (_enum(v.REQUEST_ABOUT), _const("conversation")),
+                "text": (_text(1, v.MAX_REQUEST_TEXT), _REQUIRED)},
+    "request_reply": {"to": _to(), "request": _ID, "text": (_text(1, v.MAX_REQUEST_TEXT), _REQUIRED)},
+    "request_close": {"to": _to(), "request": _ID},
+    # --- the circle's library -----------------------------------------------------------------------
+    "library_note": {"title": (_text(1, v.MAX_TITLE, multiline=False), _REQUIRED),
+                     "text": (_text(0, v.MAX_LIBRARY_TEXT), _empty_text), "revises": (_nullable(_id), _none)},
+    "library_remove": {"note": _ID},
 }
 KINDS: Final = tuple(SCHEMAS)
 

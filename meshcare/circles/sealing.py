@@ -17,6 +17,13 @@ how epochs rotate). Inside that body, most posts are plain (``plain``). The othe
   self key. Who answered is visible to the circle (the envelope's author); what they answered only to
   whom the check-in said.
 * ``plan_share``: a plan shared in a call, sealed to its one recipient, with a copy for its author.
+* ``private``: the posts of ``posts.PRIVATE_KINDS`` (ladder requests, private requests to facilitators,
+  safety timers, ...). A fresh content key boxes the body, *and its kind*; the key is sealed to each
+  member the body's ``to`` names (anonymous sealed boxes, sorted, so the list names nobody) and boxed
+  for the author under the author's self key. The circle sees a post of kind ``private`` and how many
+  boxes it carries, never what it is or whom it is for; a reader tries its key on each box (at most
+  ``MAX_PRIVATE_TO``). The body's ``to`` must name exactly as many people as there are boxes, and the
+  reader among them, so nobody reads a post that misstates its readers.
 
 A sealed box is bound to the envelope that carries it (``_bound``): without that, a member could copy
 another's sealed reply or plan share into an envelope of its own and have it read as theirs.
@@ -37,7 +44,8 @@ from typing import Any, Final
 
 from ..crypto import seal as _seal
 from ..crypto.keys import x25519_public
-from ..errors import BadInput, LocalProtocolError, RemoteProtocolError
+from ..errors import BadInput, DecryptionFailed, LocalProtocolError, RemoteProtocolError
+from ..vocab import MAX_PRIVATE_TO
 from ..wire import pack, unpack_strict
 from . import posts as ps
 from .keyring import CallKey, Keyring, Learned, ReplyKey, WaitKey, key_field, seal_keys
@@ -78,6 +86,7 @@ class Opened:
 
     fields: dict[str, Any]
     learned: tuple[Learned, ...] = ()
+    kind: str | None = None          # the post's kind, when the box hides it (scheme "private")
 
 
 @dataclass(slots=True)
@@ -131,6 +140,8 @@ def _seal_plain(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Seale
 
 
 def _open_plain(received: Received, keys: Keyring) -> Outcome:
+    if received.kind in ps.PRIVATE_KINDS:
+        raise RemoteProtocolError(f"a {received.kind!r} post must be sealed to its readers")
     return Opened({k: v for k, v in received.outer.items() if k != "k"})
 
 
@@ -303,6 +314,53 @@ def _open_plan_share(received: Received, keys: Keyring) -> Outcome:
 
 
 # ---------------------------------------------------------------------------------------------------
+# private: a post, kind and all, sealed to the people its body's ``to`` names
+
+PRIVATE: Final = "private"          # the outer kind every private post shows
+
+
+def _seal_private(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
+    to = [bytes(m) for m in draft.body["to"]]
+    if draft.me in to:
+        raise LocalProtocolError("a private post names its readers besides its author")
+    content_key = _seal.random_key(random_bytes)
+    inner = pack({**draft.body, "kind": draft.kind, "by": draft.me})            # bound: see _bound
+    boxes = sorted(_seal.seal_to(x25519_public(m), content_key, random_bytes) for m in to)
+    return Sealed({"k": PRIVATE, "keys": boxes,
+                   "mine": _seal.box(keys.self_key, content_key, b"private", random_bytes),
+                   "box": _seal.box(content_key, inner, b"private", random_bytes)})
+
+
+def _open_private(received: Received, keys: Keyring) -> Outcome:
+    outer = received.outer
+    boxes = outer.get("keys")
+    if type(boxes) is not list or not 1 <= len(boxes) <= MAX_PRIVATE_TO:
+        raise RemoteProtocolError(f"a private post carries 1 to {MAX_PRIVATE_TO} sealed keys")
+    content_key: bytes | None = None
+    if received.author == received.me:
+        content_key = key_field(_seal.unbox(keys.self_key, _bytes(outer.get("mine")), b"private"), "a private key")
+    else:
+        for sealed in boxes:
+            try:
+                content_key = keys.open_key(sealed, "a private key")
+                break
+            except DecryptionFailed:
+                continue          # another reader's box
+    if content_key is None:
+        return NotForUs()
+    inner = _map(_seal.unbox(content_key, _bytes(outer.get("box")), b"private"))
+    kind = inner.pop("kind", None)
+    if type(kind) is not str or kind not in ps.PRIVATE_KINDS:
+        raise RemoteProtocolError("a private post of a kind that is not private")
+    to = inner.get("to")
+    if type(to) is not list or len(to) != len(boxes):
+        raise RemoteProtocolError("a private post names other readers than it is sealed to")
+    if received.author != received.me and received.me not in to:
+        raise RemoteProtocolError("a private post sealed to this node without naming it")
+    return Opened(_bound(inner, received.author, {}), kind=kind)
+
+
+# ---------------------------------------------------------------------------------------------------
 # the table
 
 SCHEMES: Final[Mapping[str, Scheme]] = {s.name: s for s in (
@@ -312,6 +370,7 @@ SCHEMES: Final[Mapping[str, Scheme]] = {s.name: s for s in (
     Scheme("checkin", _seal_checkin, _open_checkin),
     Scheme("checkin_reply", _seal_reply, _open_reply),
     Scheme("plan_share", _seal_plan_share, _open_plan_share),
+    Scheme(PRIVATE, _seal_private, _open_private),
 )}
 
 
@@ -319,6 +378,8 @@ def scheme_for(kind: str, body: Mapping[str, Any]) -> Scheme:
     """The scheme a new post of ``kind`` with (validated) ``body`` is sealed with."""
     if kind in ("call", "checkin", "checkin_reply"):
         return SCHEMES[kind]
+    if kind in ps.PRIVATE_KINDS:
+        return SCHEMES[PRIVATE]
     if kind in ps.THREAD_KINDS and body.get("call") is not None:
         return SCHEMES["thread"]
     if kind == "plan_share" and body["to"] == "call":
@@ -329,7 +390,7 @@ def scheme_for(kind: str, body: Mapping[str, Any]) -> Scheme:
 def scheme_of(outer: Mapping[str, Any]) -> Scheme:
     """The scheme a received outer map was sealed with, read back from the shape each scheme gives it."""
     kind = outer["k"]
-    if kind in ("call", "checkin"):
+    if kind in ("call", "checkin", PRIVATE):
         return SCHEMES[kind]
     if _is_thread(outer):
         return SCHEMES["thread"]
