@@ -131,6 +131,10 @@ BOARD_KINDS: Final = ("need", "offer")
 NEED_CATEGORIES: Final = ("food", "housing", "ride", "childcare", "money", "company", "other")
 #: What a private request to a facilitator is about.
 REQUEST_ABOUT: Final = ("conversation", "debrief", "conflict")
+#: The care objects a ``care.changed`` event names (each is one fold of the circle's posts, and one
+#: field of the registry's ``View``), and how one changed.
+CARE_OBJECTS: Final = ("ladders", "followups", "safety", "gatherings", "needs", "requests", "library")
+CARE_CHANGES: Final = ("new", "updated", "gone")
 
 # --- limits (characters are counted with len(), not bytes) ----------------------------------------
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Final, TypeAlias
 
 from ..ids import TopicId
+from ..vocab import CARE_OBJECTS
 from . import calls as cl
 from . import checkins as ck
 from . import membership as ms
@@ -143,8 +144,20 @@ class CheckinChanged:
     members: tuple[bytes, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class CareChanged:
+    """One object of a care fold (``what``: ``vocab.CARE_OBJECTS``, e.g. a gathering, a need, a private
+    request) appeared, changed or went (``vocab.CARE_CHANGES``). Only what this node can read: a
+    private post sealed to others is never in its folds, so it is never told."""
+
+    circle: TopicId
+    what: str
+    id: bytes
+    change: str
+
+
 Fact: TypeAlias = (MemberChanged | InviteChanged | JoinAnswered | PresenceChanged | SyncChanged | Notice
-                   | CallChanged | CheckinChanged)
+                   | CallChanged | CheckinChanged | CareChanged)
 
 
 # --- summaries ---------------------------------------------------------------------------------------
@@ -310,6 +323,7 @@ class Changes:
             out += _calls(circle.topic, before.view, after.view)
             out += _checkins(circle.topic, before.view.checkins, after.view.checkins,
                              _asked(before.roster, after.roster))
+            out += _care(circle.topic, before.view, after.view)
         return out
 
     def _members(self, circle: Circle, old: ms.Roster, new: ms.Roster) -> list[Fact]:
@@ -442,3 +456,21 @@ def _checkins(topic: TopicId, old: Mapping[bytes, ck.CheckinState], new: Mapping
     out += [CheckinChanged(topic, checkin_id, "gone") for checkin_id in old if checkin_id not in new]
     return out
 
+
+
+def _care(topic: TopicId, before: View, after: View) -> list[Fact]:
+    """Objects of the care folds that appeared, changed or went: compared by identity first (folded.py
+    keeps the very object of a state nothing touched), then by value."""
+    out: list[Fact] = []
+    for what in CARE_OBJECTS:
+        old, new = getattr(before, what), getattr(after, what)
+        if old is new:
+            continue
+        for key, state in new.items():
+            was = old.get(key)
+            if was is None:
+                out.append(CareChanged(topic, what, key, "new"))
+            elif was is not state and was != state:
+                out.append(CareChanged(topic, what, key, "updated"))
+        out += [CareChanged(topic, what, key, "gone") for key in old if key not in new]
+    return out

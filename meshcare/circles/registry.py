@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .. import envelope as env
@@ -62,6 +62,15 @@ class View:
     checkins: dict[bytes, ck.CheckinState]
     shares: dict[bytes, pl.ShareState]
     presence: dict[bytes, pr.PresenceState]     # as if nothing ran out: ``Registry.presence`` applies the clock
+    # the care folds (``vocab.CARE_OBJECTS``, one field each): id -> its state; changes.py compares them
+    # by identity, as it does calls, and tells ``CareChanged``
+    ladders: Mapping[bytes, Any] = field(default_factory=dict)
+    followups: Mapping[bytes, Any] = field(default_factory=dict)
+    safety: Mapping[bytes, Any] = field(default_factory=dict)
+    gatherings: Mapping[bytes, Any] = field(default_factory=dict)
+    needs: Mapping[bytes, Any] = field(default_factory=dict)
+    requests: Mapping[bytes, Any] = field(default_factory=dict)
+    library: Mapping[bytes, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Record, Seq, Text, View, key
 from .views import CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, Member
 
-__all__ = ["CallChangedEvent", "CallEvent", "CheckinChangedEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event",
+__all__ = ["CallChangedEvent", "CareChangedEvent", "CallEvent", "CheckinChangedEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event",
            "InviteEvent", "JoinEvent", "MemberEvent", "NoticeEvent", "PeerEvent", "PresenceEvent", "SyncEvent"]
 
 
@@ -213,9 +213,23 @@ class CheckinChangedEvent(Event):
                                "gone)", default=None)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CareChangedEvent(Event):
+    """Something of the circle's care life this node can read appeared, changed or went: a ladder request
+    or answer, a follow-up, a safety timer, a gathering or an RSVP to it, a need or offer on the board, a
+    private request, a library text (`what`). The event names it; the list op of that object
+    (`ladder.list`, `gathering.list`, `need.list`, `request.list`, ...) answers what it is now."""
+
+    NAME: ClassVar[str] = n.EV_CARE_CHANGED
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    what: str = key(Choice(vocab.CARE_OBJECTS), "which kind of thing")
+    id: str = key(ID, "its id (a ladder request's, a gathering's, a need's, ...)")
+    change: str = key(Choice(vocab.CARE_CHANGES), "what happened")
+
+
 _ALL: Final[tuple[type[Event], ...]] = (PeerEvent, EnvelopeEvent, CircleEvent, CallEvent, MemberEvent, InviteEvent,
                                         JoinEvent, PresenceEvent, SyncEvent, NoticeEvent, CallChangedEvent,
-                                        CheckinChangedEvent)
+                                        CheckinChangedEvent, CareChangedEvent)
 
 #: Event name -> the class of its data.
 EVENTS: Final[Mapping[str, type[Event]]] = {cls.NAME: cls for cls in _ALL}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BAD_REQUEST", "EV_CALL", "EV_CALL_CHANGED", "EV_CHECKIN_CHANGED", "EV_CIRCLE", "EV_ENVELOPE", "EV_INVITE",
+__all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_CHECKIN_CHANGED", "EV_CIRCLE", "EV_ENVELOPE", "EV_INVITE",
            "EV_JOIN", "EV_MEMBER", "EV_NOTICE", "EV_PEER", "EV_PRESENCE", "EV_SYNC", "FAILED", "NOT_FOUND",
            "OP_CALLS_LIST", "OP_CALL_ACCEPT", "OP_CALL_CLAIM", "OP_CALL_CREATE", "OP_CALL_OFFER", "OP_CALL_RELEASE",
            "OP_CALL_RESOLVE", "OP_CALL_SHOW", "OP_CALL_UPDATE", "OP_CHECKIN_CREATE", "OP_CHECKIN_LIST",
@@ -76,6 +76,7 @@ EV_SYNC: Final = "sync"
 EV_NOTICE: Final = "notice"
 EV_CALL_CHANGED: Final = "call.changed"
 EV_CHECKIN_CHANGED: Final = "checkin.changed"
+EV_CARE_CHANGED: Final = "care.changed"
 
 # --- error kinds of ``ok: false`` replies (clients treat kinds they do not know as FAILED) -------------
 

@@ -57,6 +57,8 @@ def event_of(fact: ch.Fact, node: Node, now: float) -> ev.Event:
     if isinstance(fact, ch.Notice):
         return ev.NoticeEvent(circle=fact.circle.hex(), circle_name=fact.circle_name, kind=fact.kind,
                               member=fact.member.hex(), name=fact.name, previous=_hex(fact.previous))
+    if isinstance(fact, ch.CareChanged):
+        return ev.CareChangedEvent(circle=fact.circle.hex(), what=fact.what, id=fact.id.hex(), change=fact.change)
     if isinstance(fact, ch.CallChanged):
         return ev.CallChangedEvent(circle=fact.circle.hex(), call=fact.call.hex(), change=fact.change,
                                    parts=fact.parts, view=_call(node, circle, fact.call))
