@@ -147,6 +147,9 @@ COMMANDS = [
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
     ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
+    ("gathering", "Elm St", "Tuesday group", "--when", "2027-01-19 18:30", "--host", "bob", "--agreement", "pass"),
+    ("gatherings", "--all"), ("gathering", "show", "5c1e0b7a"), ("gathering", "cancel", "5c1e0b7a"),
+    ("rsvp", "5c1e0b7a", "maybe"), ("agreements", "Elm St"), ("agreements", "Elm St", "--set", "Be kind"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
