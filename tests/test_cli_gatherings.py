@@ -100,7 +100,7 @@ def _gathering(**over: Any) -> Gathering:
     base: dict[str, Any] = dict(
         id="ab" * 32, circle="cd" * 16, circle_name="Elm St", author="01" * 32, title="Meal", kind="meal", when=0,
         ends=None, where="", about="", hosts=("01" * 32,), agreements=(), format=(), aftercare="call Sam",
-        remind=60, created=0, cancelled=False, cancelled_by=None, started=False, over=False,
+        remind=60, created=0, cancelled=False, cancelled_by=None, started=False, over=False, over_at=7200,
         counts={"yes": 2, "maybe": 1, "no": 0}, mine=None, hosting=False, sees_names=False, may_cancel=False,
         rsvps=(), names={"01" * 32: "ann"})
     base.update(over)

@@ -280,7 +280,8 @@ def test_a_gathering_reminder_is_told_once_and_shows_its_title_only_in_full() ->
     g = Gathering(id="22" * 32, circle=CIRCLE, circle_name="Elm St", author=BO, title="Tuesday group", kind="group",
                   when=NOW + 1800, ends=None, where="the back room", about="", hosts=(BO,), agreements=(), format=(),
                   aftercare="", remind=30, created=NOW, cancelled=False, cancelled_by=None, started=False,
-                  over=False, counts={"yes": 1, "maybe": 0, "no": 0}, mine="yes", hosting=False, sees_names=False,
+                  over=False, over_at=NOW + 9000, counts={"yes": 1, "maybe": 0, "no": 0}, mine="yes", hosting=False,
+                  sees_names=False,
                   may_cancel=False, rsvps=(), names={BO: "Bo"})
     event = ev.GatheringReminderEvent(circle=CIRCLE, gathering=g.id, when=g.when, view=g)
     rules = r.Rules(ME)

@@ -16,6 +16,7 @@ from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .result_base import Result, _linked
 from .results_gatherings import RESULTS_GATHERINGS
+from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
 
@@ -96,6 +97,9 @@ class SnapshotResult(Result):
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
     peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
+    gatherings: tuple[Gathering, ...] = key(Seq(View(Gathering), item_noun="gathering"),
+                                            "the gatherings coming up (and under way), as `gathering.list` answers",
+                                            default=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -43,7 +43,7 @@ def gathering_from(state: gt.GatheringState, me: bytes, circle: Circle, names: d
         hosts=tuple(h.hex() for h in state.hosts), agreements=state.agreements, format=state.format,
         aftercare=state.aftercare, remind=state.remind, created=state.created, cancelled=state.cancelled,
         cancelled_by=None if state.cancelled_by is None else state.cancelled_by.hex(),
-        started=gt.is_over(state, now), over=now >= gt.end_of(state), counts=gt.counts(state),
+        started=gt.is_over(state, now), over=now >= gt.end_of(state), over_at=gt.end_of(state), counts=gt.counts(state),
         mine=gt.answer_of(state, me), hosting=me in state.hosts and me in members, sees_names=sees,
         may_cancel=gt.may_cancel(state, me, members, facilitators),
         rsvps=tuple(vg.GatheringAnswer(member=r.member.hex(), answer=r.answer, created=r.created) for r in rsvps),
