@@ -116,3 +116,15 @@ def test_the_words_show_counts_to_members_and_aftercare_once_it_started() -> Non
     assert "If something came up for you:\n  call Sam" in started
     assert cg.status_text(_gathering(cancelled=True)) == "called off"
     assert cg.status_text(_gathering(started=True, over=True)) == "over"
+
+
+def test_meshcare_watch_tells_a_reminder_in_words() -> None:
+    from meshcare.cli.event_words import Names, describe
+    from meshcare.control import events as ev
+    from meshcare.text import for_terminal
+
+    g = _gathering(title="Tuesday\x1b[2J group", where="the back room", circle_name="Elm St")
+    line = describe(ev.GatheringReminderEvent(circle=g.circle, gathering=g.id, when=g.when, view=g), Names())
+    assert line is not None and "group\" in" in line and "the back room" in line
+    assert "\x1b" not in for_terminal(line)            # what `meshcare watch` prints
+    assert line.endswith(f"[gathering {g.id[:8]}]")

@@ -133,3 +133,40 @@ def test_the_split_keeps_its_identity_while_nothing_changed() -> None:
     first = folded.gathering_parts()[0]
     folded.catch_up([(p.id, p) for p in [mk("call", A, 3, T0, text="hello")]], (), 2, MEMBERS, FACS)
     assert folded.gathering_parts()[0] is first
+
+
+AUTHORS = st.sampled_from([FAC, ORG, HOST, A, B, GONE])
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Post]:
+    """Any mix of RSVPs, cancels and templates, by anyone (members, a facilitator, someone who left), at
+    any clocks, some sharing a lamport: what a circle of modified clients could send."""
+    posts: list[Post] = [G]
+    for i in range(draw(st.integers(0, 12))):
+        author, lamport = draw(AUTHORS), draw(st.integers(1, 6))
+        kind = draw(st.sampled_from(["rsvp", "rsvp", "gathering_cancel", "agreements"]))
+        if kind == "rsvp":
+            posts.append(mk("rsvp", author, lamport, T0 + i, gathering=GID, answer=draw(st.sampled_from(
+                vocab.RSVP_ANSWERS))))
+        elif kind == "gathering_cancel":
+            posts.append(mk("gathering_cancel", author, lamport, T0 + i, gathering=GID))
+        else:
+            posts.append(mk("agreements", author, lamport, T0 + i, items=[f"agreement {i}"]))
+    return posts
+
+
+@settings(max_examples=80, deadline=None)
+@given(histories().flatmap(lambda posts: st.tuples(st.just(posts), shuffled_with_duplicates(posts))))
+def test_any_history_folds_the_same_in_any_order_and_only_rights_count(pair: tuple[list[Post], list[Post]]) -> None:
+    posts, again = pair
+    state = gt.fold_gatherings(posts, members=MEMBERS, facilitators=FACS)[GID]
+    assert gt.fold_gatherings(again, members=MEMBERS, facilitators=FACS)[GID] == state
+    assert gt.agreements(again, members=MEMBERS, facilitators=FACS) == gt.agreements(
+        posts, members=MEMBERS, facilitators=FACS)
+    assert {r.member for r in state.rsvps} <= MEMBERS
+    assert state.cancelled_by in (None, ORG, HOST, FAC)
+    latest = {}
+    for p in sorted((p for p in posts if p.kind == "rsvp" and p.author in MEMBERS), key=lambda p: p.order):
+        latest[p.author] = p.body["answer"]
+    assert {r.member: r.answer for r in state.rsvps} == latest
