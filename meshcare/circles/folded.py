@@ -187,9 +187,9 @@ class Folded:
                 fold.reset()
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
-        self.calls.update(changed, context)
-        self.gatherings.update(changed, context)
-        for fold in self._folds[1:4]:
+        for fold in (self.calls, self.gatherings):         # the folds whose rules read the roster
+            fold.update(changed, context)
+        for fold in (self.checkins, self.shares, self.presence):
             fold.update(changed)
         self._cursor = cursor
 
