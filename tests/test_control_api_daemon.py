@@ -147,6 +147,9 @@ COMMANDS = [
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
     ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
+    ("gathering", "Elm St", "Tuesday group", "--when", "2027-01-19 18:30", "--host", "bob", "--agreement", "pass"),
+    ("gatherings", "--all"), ("gathering", "show", "5c1e0b7a"), ("gathering", "cancel", "5c1e0b7a"),
+    ("rsvp", "5c1e0b7a", "maybe"), ("agreements", "Elm St"), ("agreements", "Elm St", "--set", "Be kind"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -205,7 +208,9 @@ def test_every_cli_command_that_asks_is_covered_here():
                "circle.revoke", "circle.join", "circle.members", "circle.remove", "circle.leave", "circle.role", "circle.verify",
                "call.create", "calls.list", "call.show", "call.offer", "call.claim", "call.release", "call.accept",
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
-               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename"}
+               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
+               "gathering.create", "gathering.list", "gathering.show", "gathering.cancel", "gathering.rsvp",
+               "agreements.show", "agreements.set"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
-                           "notice", "call.changed", "checkin.changed"}
+                           "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

@@ -14,6 +14,9 @@ from typing import Any, ClassVar, Final
 from .. import vocab
 from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
+from .result_base import Result, _linked
+from .results_gatherings import RESULTS_GATHERINGS
+from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
 
@@ -25,21 +28,6 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
            "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
-
-
-def _linked() -> Any:
-    """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
-    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
-               "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "
-               "reachable (null: a daemon older than this key)", default=None)
-
-
-class Result(Record):
-    """Base of every result; ``OP`` names the operation that answers it."""
-
-    __slots__ = ()
-    OP: ClassVar[str] = ""
-    WHAT: ClassVar[str] = "the answer"
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -109,6 +97,9 @@ class SnapshotResult(Result):
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
     peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
+    gatherings: tuple[Gathering, ...] = key(Seq(View(Gathering), item_noun="gathering"),
+                                            "the gatherings coming up (and under way), as `gathering.list` answers",
+                                            default=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -433,7 +424,8 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CallAcceptResult, CallUpdateResult, CallResolveResult,
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
-    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult)
+    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
+    *RESULTS_GATHERINGS)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}
