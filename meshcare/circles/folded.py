@@ -28,6 +28,7 @@ from typing import Any, Final, Generic, TypeVar
 
 from . import calls as cl
 from . import checkins as ck
+from . import ladders as ld
 from . import plans as pl
 from . import presence as pr
 from .posts import Post, thread_call
@@ -146,7 +147,10 @@ class Folded:
         # presence folded as if it never ran out (time 0); ``presence_at`` applies the clock when read
         self.presence: KeyedFold[pr.PresenceState] = KeyedFold(
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
-        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence)
+        self.ladders: KeyedFold[ld.LadderRequest] = KeyedFold(
+            ld.request_key, lambda posts, _: ld.fold_ladders(posts), _by_clock)
+        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
+                                                   self.ladders)
         self._cursor: int | None = None
 
     def catch_up(self, changed: list[tuple[bytes, Post | None]] | None, everything: Iterable[Post],

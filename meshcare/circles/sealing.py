@@ -151,7 +151,8 @@ def _open_plain(received: Received, keys: Keyring) -> Outcome:
 def _seal_call(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     call_key = _seal.random_key(random_bytes)
     return Sealed({"k": draft.kind,
-                   **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes),
+                   **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes,
+                                      narrowed=bool(draft.body.get("narrowed", False))),
                    "box": _seal.box(call_key, pack(dict(draft.body)), b"call", random_bytes)}, call_key=call_key)
 
 
@@ -167,11 +168,13 @@ def _open_call(received: Received, keys: Keyring) -> Outcome:
 
 
 def _call_key_fields(call_key: bytes, audience: frozenset[bytes], readers: frozenset[bytes],
-                     random_bytes: RandomBytes) -> dict[str, Any]:
+                     random_bytes: RandomBytes, narrowed: bool = False) -> dict[str, Any]:
     """A call key for the whole circle rides in the epoch-encrypted body (every reader holds that key
     anyway: ~100 bytes instead of a sealed box per reader); for a narrower audience it is sealed to each
-    person in it."""
-    if readers <= audience:
+    person in it. A narrowed call (the caller's "who not to involve" list) always seals it to each
+    person: someone left out who is not a reader today could otherwise read it later with the epoch key
+    a shared history hands them."""
+    if readers <= audience and not narrowed:
         return {"call_key": call_key}
     return {"keys": seal_keys(call_key, audience, random_bytes)}
 
@@ -186,7 +189,8 @@ def _seal_thread(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Seal
         raise BadInput("this node cannot read that call, so it cannot post in its thread")
     outer = {"k": draft.kind, "call": call, "box": _seal.box(thread_key, pack(dict(draft.body)), call, random_bytes)}
     if draft.kind == "escalate":
-        outer.update(_call_key_fields(thread_key, draft.audience, draft.readers, random_bytes))
+        outer.update(_call_key_fields(thread_key, draft.audience, draft.readers, random_bytes,
+                                      narrowed=bool(draft.body.get("narrowed", False))))
     return Sealed(outer)
 
 
