@@ -31,11 +31,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from ..vocab import MAX_STEP_MEMBERS
+from ..vocab import LADDER_STATES as _STATES, MAX_STEP_MEMBERS
 from .posts import Post, dedupe_sorted
 
 #: What a request's state can be.
-LADDER_STATES: Final = ("pending", "accepted", "declined", "withdrawn")
+LADDER_STATES: Final = _STATES
 #: Ladders one person keeps at most (names beyond these, by first request, are not shown or used).
 MAX_LADDERS: Final = 8
 KINDS: Final = frozenset({"ladder_request", "ladder_answer", "ladder_withdraw"})

@@ -23,12 +23,15 @@ from typing import Final
 
 from ..control import names as n
 from ..control import requests as rq
+from ..control import requests_ladders as rql
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checkin_show, plan_edit, plan_retract,
                              plan_share, plan_show, presence_set, roster)
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
+from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_answer, ladder_list, ladder_remove,
+                      ladder_requests)
 from .rename import node_rename
 from .table import Op, Operation, perform
 
@@ -73,4 +76,13 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_PLAN_EDIT: Op(rq.PlanEdit, plan_edit),                    # "plan.edit"
     n.OP_PLAN_SHARE: Op(rq.PlanShare, plan_share),                 # "plan.share"
     n.OP_PLAN_RETRACT: Op(rq.PlanRetract, plan_retract),           # "plan.retract"
+    # consent-based ladders, and who not to involve (kept on this node only)
+    n.OP_LADDER_ADD: Op(rql.LadderAdd, ladder_add),                # "ladder.add"
+    n.OP_LADDER_LIST: Op(rql.LadderList, ladder_list),             # "ladder.list"
+    n.OP_LADDER_REQUESTS: Op(rql.LadderRequests, ladder_requests), # "ladder.requests"
+    n.OP_LADDER_ANSWER: Op(rql.LadderAnswer, ladder_answer),       # "ladder.answer"
+    n.OP_LADDER_REMOVE: Op(rql.LadderRemove, ladder_remove),       # "ladder.remove"
+    n.OP_AVOID_ADD: Op(rql.AvoidAdd, avoid_add),                   # "avoid.add"
+    n.OP_AVOID_REMOVE: Op(rql.AvoidRemove, avoid_remove),          # "avoid.remove"
+    n.OP_AVOID_LIST: Op(rql.AvoidList, avoid_list),                # "avoid.list"
 }
