@@ -14,14 +14,14 @@ from .. import vocab
 from .schema import Choice, Flag, Int, Maybe, Record, Seq, View, key
 from .shapes import Hex, Text, Time
 
-__all__ = ["AvoidEntry", "LADDER_VIEWS", "LadderRequest", "LadderRung", "MyLadder", "asked_words", "step_words"]
+__all__ = ["AvoidEntry", "LADDER_VIEWS", "LadderRequest", "LadderRung", "MyLadder", "ORDINALS", "asked_words", "step_words"]
 
 ID: Final = Hex(32)
 CIRCLE_ID: Final = Hex(16)
 TEXT: Final = Text()
 WHEN: Final = Time()
 STEP: Final = Int(0, vocab.MAX_LADDER_STEPS - 1)
-_ORDINALS: Final = ("first", "second", "third", "fourth", "fifth")
+ORDINALS: Final = ("first", "second", "third", "fourth", "fifth")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +80,7 @@ class AvoidEntry(Record):
 
 def step_words(step: int, ladder: str) -> str:
     """"a first contact for calls": what a step of a ladder means, in plain words."""
-    ordinal = _ORDINALS[step] if 0 <= step < len(_ORDINALS) else f"step {step + 1}"
+    ordinal = ORDINALS[step] if 0 <= step < len(ORDINALS) else f"step {step + 1}"
     return f"a {ordinal} contact for {ladder}"
 
 
