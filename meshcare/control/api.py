@@ -21,6 +21,10 @@ from .names import *  # noqa: F403
 from .requests import *  # noqa: F403
 from .results import *  # noqa: F403
 from .views import *  # noqa: F403
+from . import requests_ladders, results_ladders, views_ladders
+from .requests_ladders import *  # noqa: F403  (ladders and who not to involve: issue 13)
+from .results_ladders import *  # noqa: F403
+from .views_ladders import *  # noqa: F403
 
 __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
@@ -28,6 +32,7 @@ __all__ += requests.__all__
 __all__ += results.__all__
 __all__ += views.__all__
 __all__ += events.__all__
+__all__ += requests_ladders.__all__ + results_ladders.__all__ + views_ladders.__all__
 
 
 def read_request(op: str, args: object) -> requests.Request[Any]:

@@ -180,12 +180,17 @@ class MeshcareApp(App[int]):
         self.raise_alerts(alerts)
 
     def on_events_arrived(self, message: EventsArrived) -> None:
+        from .screens.ladders import ladder_events, refresh_ladders
+
         before = self.model.version
         alerts = self.model.apply_all(message.events)
         if self.model.version != before:          # a batch of envelope events alone changes nothing shown
             with self.batch_update():
                 self.refresh_screens()
         self.raise_alerts(alerts)
+        changed, new = ladder_events(message.events)
+        if changed:                               # ladders are re-read with their ops (no view in the event)
+            refresh_ladders(self, new)
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
         self.lost_reason = message.reason
@@ -307,6 +312,11 @@ class MeshcareApp(App[int]):
         from .screens.plan import PlanScreen
 
         self._open(PlanScreen)
+
+    def action_ladders(self) -> None:
+        from .screens.ladders import LaddersScreen
+
+        self._open(LaddersScreen)
 
     def action_node_status(self) -> None:
         from .screens.node import NodeScreen

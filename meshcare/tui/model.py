@@ -92,6 +92,11 @@ class Model:
         self.peers: dict[str, Peer] = {}
         #: set by a ``join`` welcome: what the circle held before this node joined comes only in a snapshot
         self.wants_snapshot = False
+        #: this person's ladders, the requests made to them and their "who not to involve" list: read with
+        #: the ladder.* and avoid.* ops when the ladders screen opens and on ``care.changed`` (ladders)
+        self.ladders: tuple[api.MyLadder, ...] = ()
+        self.ladder_requests: tuple[api.LadderRequest, ...] = ()
+        self.avoid: tuple[api.AvoidEntry, ...] = ()
 
     # --- input -----------------------------------------------------------------------------------
 
