@@ -95,6 +95,7 @@ class CallDraft:
     reach: str = ""
     ladder: str = "circle"
     chosen: str = ""
+    ladder_name: str = ""          # for "my ladder": which of the person's ladders
 
 
 class MeshcareApp(App[int]):

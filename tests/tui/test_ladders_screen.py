@@ -111,3 +111,18 @@ def test_peer_strings_are_escaped_and_the_screen_is_in_the_palette_and_help() ->
             assert any(c.name.startswith("ladders:") for c in app_commands(app))
     run(scenario)
     assert any(title == "My ladders" for title, _ in help_screen.KEYS)
+
+
+def test_a_new_call_can_use_my_ladder() -> None:
+    async def scenario() -> None:
+        async with running() as (app, pilot, daemon):
+            app.draft.text, app.draft.ladder, app.draft.urgency = "Could someone be with me?", "my-ladder", "now"
+            await pilot.press("n")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "NewCallScreen", "the new call screen")
+            assert app.screen.query_one("#ladder-name").display and not app.screen.query_one("#chosen").display
+            await pilot.press("ctrl+s")
+            await noted(pilot, "Your call for support went out")
+            (args,) = [a for op, a in daemon.asked if op == "call.create"]
+            assert (args["ladder_name"], args["ladder_then"], args["ladder_every"], args["ladder"]) == (
+                "calls", "circle", 5, [])
+    run(scenario)
