@@ -114,3 +114,26 @@ def nothing_of(d, call_id: bytes) -> bool:
     circle = next(iter(d.node.registry.circles.values()))
     return (call_id not in circle.keys.calls
             and not any(p.id == call_id or p.body.get("call") == call_id for p in circle.posts))
+
+
+async def test_a_member_at_their_cap_is_skipped_by_a_chosen_step_and_not_pinged_by_the_circle(autojump_clock):
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        await bob.request("presence.set", {"status": "available", "cap": 1})
+        first = (await ann.request("call.create", {"circle": "Elm St", "text": "a lift to the clinic"}))["call"]
+        await wait_for(lambda: any(c["id"] == first["id"] for c in bob.perform("calls.list", {})["calls"]))
+        await bob.request("call.claim", {"call": first["id"]})
+        await wait_for(lambda: cat.perform("roster", {})["circles"][0]["roster"] and any(
+            r["full"] for r in cat.perform("roster", {})["circles"][0]["roster"]))
+        only_bob = (await cat.request("call.create", {"circle": "Elm St", "text": "could you come?",
+                                                      "ladder": [{"after": 0, "to": "chosen",
+                                                                  "members": ["bob", "ann"]}]}))["call"]
+        # bob is at his cap: the chosen step skips him (he never gets it: checked below), ann gets it
+        await wait_for(lambda: any(c["id"] == only_bob["id"] for c in ann.perform("calls.list", {})["calls"]))
+        to_all = (await cat.request("call.create", {"circle": "Elm St", "text": "anyone around?"}))["call"]
+        await wait_for(lambda: any(c["id"] == to_all["id"] for c in bob.perform("calls.list", {})["calls"]))
+        assert bob.perform("call.show", {"call": to_all["id"]})["call"]["busy"] is True
+        assert ann.perform("call.show", {"call": first["id"]})["call"]["busy"] is False
+        await trio.sleep(30)
+        assert all(c["id"] != only_bob["id"] for c in bob.perform("calls.list", {})["calls"])
+        nursery.cancel_scope.cancel()
