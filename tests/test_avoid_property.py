@@ -129,3 +129,28 @@ def test_reached_n_of_m_leaves_the_avoided_out_and_names_nobody_to_others() -> N
     theirs = b.view(mesh.circle("B")).calls[call.id]
     assert theirs.narrowed
     assert mesh.me("Q") not in b.audience_then(mesh.circle("B"), theirs)     # not "waiting on" Q
+
+
+def test_the_circle_cannot_tell_who_a_narrowed_call_left_out() -> None:
+    """A narrowed call's key is in anonymous boxes: what every member can decrypt (the epoch layer)
+    names no member, so nobody learns who was left out, the one left out included."""
+    from meshcare import envelope as env
+    from meshcare.wire import pack, unpack_strict
+
+    mesh = Mesh("F", "A", "B", "Q")
+    mesh.found("F", T)
+    for name in ("A", "B", "Q"):
+        mesh.join(name, "F", T)
+    a = mesh["A"]
+    a.state.avoid[bytes(mesh.circle("A").topic)] = {mesh.me("Q")}
+    ladder = [{"after": 0, "to": "circle", "members": []}]
+    call = mesh.post("A", "call", {"text": "hard day", "ladder": ladder, "narrowed": True}, T,
+                     audience=a.call_audience(mesh.circle("A"), ladder, 0, T))
+    q = mesh.circle("Q")
+    epoch_key = q.keys.body_key(call.epoch)
+    assert epoch_key is not None
+    outer = unpack_strict(env.open_body(call, epoch_key), "post")
+    assert set(outer) == {"k", "anon", "box"} and len(outer["anon"]) == 3          # A, F, B
+    assert not any(mesh.me(n) in pack(outer) for n in ("F", "A", "B", "Q"))
+    assert call.id in {p.id for p in mesh.circle("B").posts}
+    assert call.id not in {p.id for p in q.posts}
