@@ -147,6 +147,11 @@ COMMANDS = [
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
     ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
+    ("ladder", "add", "Elm St", "bob", "--step", "1", "--ladder", "practical", "--note", "you know me"),
+    ("ladder", "list"), ("ladder", "requests", "--circle", "Elm St"), ("ladder", "accept", "5c1e09aa"),
+    ("ladder", "decline", "5c1e09aa"), ("ladder", "remove", "5c1e09aa"),
+    ("avoid", "Elm St", "bob"), ("avoid",), ("avoid", "--remove", "Elm St", "bob"),
+    ("call", "Elm St", "Rough night", "--ladder-name", "calls", "--ladder-every", "5", "--ladder-then", "circle"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -205,7 +210,9 @@ def test_every_cli_command_that_asks_is_covered_here():
                "circle.revoke", "circle.join", "circle.members", "circle.remove", "circle.leave", "circle.role", "circle.verify",
                "call.create", "calls.list", "call.show", "call.offer", "call.claim", "call.release", "call.accept",
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
-               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename"}
+               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
+               "ladder.add", "ladder.list", "ladder.requests", "ladder.answer", "ladder.remove", "avoid.add",
+               "avoid.remove", "avoid.list"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
-                           "notice", "call.changed", "checkin.changed"}
+                           "notice", "call.changed", "checkin.changed", "care.changed"}
