@@ -117,6 +117,12 @@ LADDER_ANSWERS: Final = ("accept", "decline")
 DEFAULT_LADDER: Final = "calls"
 #: Where a request for a place on someone's ladder stands.
 LADDER_STATES: Final = ("pending", "accepted", "declined", "withdrawn")
+#: What a rung says to the person whose ladder it is, and what a request says to the person asked (the
+#: CLI and the TUI use the same words).
+LADDER_STATE_WORDS: Final[Mapping[str, str]] = {"pending": "asked, no answer yet", "accepted": "said yes",
+                                                "declined": "said no", "withdrawn": "taken off"}
+LADDER_ANSWER_WORDS: Final[Mapping[str, str]] = {"pending": "not answered yet", "accepted": "you said yes",
+                                                 "declined": "you said no", "withdrawn": "taken back"}
 #: Where a call built from a ladder goes after its accepted rungs, if anywhere.
 LADDER_THEN: Final = ("facilitators", "circle")
 #: Minutes between the steps of a call built from a ladder, unless the caller says otherwise.

@@ -88,7 +88,8 @@ def request_key(post: Post) -> bytes | None:
 def fold_ladders(posts: Iterable[Post]) -> dict[bytes, LadderRequest]:
     """Request id -> its state, from any set of posts (others' kinds are ignored)."""
     ordered = [p for p in dedupe_sorted(posts) if p.kind in KINDS]
-    requests: dict[bytes, Post] = {p.id: p for p in ordered if p.kind == "ladder_request" and p.body["to"][0] != p.author}
+    requests: dict[bytes, Post] = {p.id: p for p in ordered
+                                   if p.kind == "ladder_request" and p.body["to"][0] != p.author}
     answers: dict[bytes, Post] = {}
     withdrawn: set[bytes] = set()
     for post in ordered:

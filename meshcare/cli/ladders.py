@@ -18,13 +18,9 @@ from ..control.views_ladders import ORDINALS, LadderRequest, asked_words, step_w
 from . import reach
 from .common import EXIT_OK, EXIT_USAGE, add_command, ask_daemon, emit, number_in, short, table
 
-#: What a rung's state says to the person whose ladder it is.
-STATE_WORDS = {"pending": "asked, no answer yet", "accepted": "said yes", "declined": "said no",
-               "withdrawn": "taken off"}
-
 
 def _request_line(r: LadderRequest) -> str:
-    answer = {"pending": "not answered yet", "accepted": "you said yes", "declined": "you said no"}.get(r.state, r.state)
+    answer = vocab.LADDER_ANSWER_WORDS.get(r.state, r.state)
     note = f' "{r.text}"' if r.text else ""
     return f"{short(r.id)}  {r.circle_name}: {asked_words(r)}{note} ({answer})"
 
@@ -45,7 +41,8 @@ def cmd_ladder_list(args: argparse.Namespace, settings: config.Settings) -> int:
     for ladder in answer.result.ladders:
         lines.append(f"{ladder.circle_name}, ladder \"{ladder.name}\":")
         rows = [(f"{r.step} ({ORDINALS[r.step]})" if r.step < len(ORDINALS) else str(r.step),
-                 r.name or short(r.member), STATE_WORDS.get(r.state, r.state), short(r.request)) for r in ladder.rungs]
+                 r.name or short(r.member), vocab.LADDER_STATE_WORDS.get(r.state, r.state), short(r.request))
+                for r in ladder.rungs]
         lines += ["  " + line for line in table([("STEP", "WHO", "ANSWER", "REQUEST"), *rows]).splitlines()]
     emit(args, answer.data, "\n".join(lines) if lines else
          "You have no ladders yet. Ask someone with: meshcare ladder add CIRCLE MEMBER")
@@ -90,7 +87,8 @@ def cmd_ladder_remove(args: argparse.Namespace, settings: config.Settings) -> in
 def cmd_avoid(args: argparse.Namespace, settings: config.Settings) -> int:
     if args.member is None:
         if args.remove:
-            print("meshcare avoid: --remove needs CIRCLE and MEMBER (e.g. meshcare avoid --remove 'Elm St' bob)", file=sys.stderr)
+            print("meshcare avoid: --remove needs CIRCLE and MEMBER (e.g. meshcare avoid --remove 'Elm St' bob)",
+                  file=sys.stderr)
             return EXIT_USAGE
         listed = ask_daemon(settings, AvoidList(circle=args.circle))
         rows = [(e.circle_name, e.name or short(e.member)) for e in listed.result.avoid]

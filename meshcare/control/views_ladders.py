@@ -14,7 +14,8 @@ from .. import vocab
 from .schema import Choice, Flag, Int, Maybe, Record, Seq, View, key
 from .shapes import Hex, Text, Time
 
-__all__ = ["AvoidEntry", "LADDER_VIEWS", "LadderRequest", "LadderRung", "MyLadder", "ORDINALS", "asked_words", "step_words"]
+__all__ = ["AvoidEntry", "LADDER_VIEWS", "LadderRequest", "LadderRung", "MyLadder", "ORDINALS", "asked_words",
+           "step_words"]
 
 ID: Final = Hex(32)
 CIRCLE_ID: Final = Hex(16)

@@ -30,11 +30,6 @@ from .dialogs import ConfirmDialog, Dialog
 if TYPE_CHECKING:
     from ..app import MeshcareApp
 
-#: What a rung's answer says to the person whose ladder it is (words, not colours).
-STATE_WORDS = {"pending": "asked, no answer yet", "accepted": "said yes", "declined": "said no",
-               "withdrawn": "taken off"}
-ANSWER_WORDS = {"pending": "not answered yet", "accepted": "you said yes", "declined": "you said no"}
-
 
 def refresh_ladders(app: MeshcareApp, announce: frozenset[str] = frozenset()) -> None:
     """Read this person's ladders, the requests made to them and their avoid list into the model, then
@@ -176,18 +171,20 @@ class LaddersScreen(MeshScreen):
         requests = self.query_one("#requests", KeptList)
         requests.set_items((r.id, f"{fmt.safe(api.asked_words(r), 120)} {sep} {fmt.safe(r.circle_name, 40)}"
                                   + (f" {sep} \"{fmt.safe(r.text, 80)}\"" if r.text else "")
-                                  + f" {sep} {ANSWER_WORDS.get(r.state, r.state)}")
+                                  + f" {sep} {vocab.LADDER_ANSWER_WORDS.get(r.state, r.state)}")
                            for r in model.ladder_requests)
         rows = [(rung.request, f"{fmt.safe(ladder.name, 40)} {sep} {api.ORDINALS[rung.step]} contact {sep} "
-                               f"{fmt.safe(rung.name, 40) or 'someone'} {sep} {STATE_WORDS.get(rung.state, rung.state)}"
+                               f"{fmt.safe(rung.name, 40) or 'someone'} {sep} "
+                               f"{vocab.LADDER_STATE_WORDS.get(rung.state, rung.state)}"
                                + (f" {sep} {fmt.safe(ladder.circle_name, 40)}" if len(model.circles) > 1 else ""))
                 for ladder in model.ladders for rung in ladder.rungs]
         self.query_one("#rungs", KeptList).set_items(rows)
         self.query_one("#avoid", KeptList).set_items(
-            (f"{e.circle}:{e.member}", f"{fmt.safe(e.name, 40) or 'someone who left'} {sep} {fmt.safe(e.circle_name, 40)}")
-            for e in model.avoid)
+            (f"{e.circle}:{e.member}",
+             f"{fmt.safe(e.name, 40) or 'someone who left'} {sep} {fmt.safe(e.circle_name, 40)}") for e in model.avoid)
         for list_id, empty_id, shown in (("#requests", "#no-requests", bool(model.ladder_requests)),
-                                         ("#rungs", "#no-rungs", bool(rows)), ("#avoid", "#no-avoid", bool(model.avoid))):
+                                         ("#rungs", "#no-rungs", bool(rows)),
+                                         ("#avoid", "#no-avoid", bool(model.avoid))):
             self.query_one(list_id).display = shown
             self.query_one(empty_id).display = not shown
 

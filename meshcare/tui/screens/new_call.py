@@ -88,7 +88,8 @@ class NewCallScreen(MeshScreen):
                     yield Pick(words, value=value == d.ladder, name=value, compact=True)
             yield Input(d.chosen, placeholder="the people you choose: names, separated by commas", id="chosen",
                         compact=True)
-            yield Input(d.ladder_name, placeholder=f"which of your ladders (L on home lists them; {vocab.DEFAULT_LADDER})",
+            yield Input(d.ladder_name,
+                        placeholder=f"which of your ladders (L on home lists them; {vocab.DEFAULT_LADDER})",
                         max_length=vocab.MAX_LADDER_NAME, id="ladder-name", compact=True)
             yield Button("Send my call for support (Ctrl+S)", id="send", variant="primary")
             yield Static("meshcare is not an emergency service. If someone is in danger right now, call your "
