@@ -176,7 +176,10 @@ def _call_text(c: Call, names: Mapping[str, str]) -> str:
         lines.append(f"reached {c.reached} of {c.audience}" + (
             f", waiting on {len(waiting)} ({', '.join(name(w) for w in waiting)})" if waiting else ""))
     else:
-        lines.append("nobody else is in the circle yet")
+        lines.append("nobody else can read it (your \"who not to involve\" list)" if c.narrowed
+                     else "nobody else is in the circle yet")
+    if c.narrowed and not c.mine:
+        lines.append("not for everyone: the caller chose who to involve")
     if c.offers:
         lines.append("offers:")
         lines += [f"  {short(o.id)}  {name(o.author)}: {OFFER_WORDS.get(o.kind, o.kind)}"
