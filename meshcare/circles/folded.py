@@ -29,6 +29,7 @@ from typing import Any, Final, Generic, TypeVar
 from . import calls as cl
 from . import checkins as ck
 from . import gatherings as gt
+from . import ladders as ld
 from . import plans as pl
 from . import presence as pr
 from ..vocab import DEFAULT_AGREEMENTS
@@ -174,8 +175,10 @@ class Folded:
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
         # gatherings with their RSVPs, and the agreements template as one more key (``gatherings_of``)
         self.gatherings: KeyedFold[Any] = KeyedFold(_gathering_key, _fold_gatherings, _gathering_order)
+        self.ladders: KeyedFold[ld.LadderRequest] = KeyedFold(
+            ld.request_key, lambda posts, _: ld.fold_ladders(posts), _by_clock)
         self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
-                                                   self.gatherings)
+                                                   self.gatherings, self.ladders)
         self._cursor: int | None = None
         self._gathering_split: tuple[dict[bytes, Any], dict[bytes, gt.GatheringState], tuple[str, ...]] | None = None
 
@@ -187,10 +190,12 @@ class Folded:
                 fold.reset()
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
-        for fold in (self.calls, self.gatherings):         # the folds whose rules read the roster
-            fold.update(changed, context)
-        for fold in (self.checkins, self.shares, self.presence):
-            fold.update(changed)
+        with_roster = (self.calls, self.gatherings)        # the folds whose rules read the roster
+        for fold in self._folds:
+            if fold in with_roster:
+                fold.update(changed, context)
+            else:
+                fold.update(changed)
         self._cursor = cursor
 
     def gathering_parts(self) -> tuple[dict[bytes, gt.GatheringState], tuple[str, ...]]:

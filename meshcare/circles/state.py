@@ -1,5 +1,5 @@
 """This node's private state beside the store, as a value: circle secrets, invites it is using, counters,
-its own plan.
+its own plan, its "who not to involve" lists.
 
 The model is pure (the circles registry owns and changes it); ``transport/state_file.py`` encrypts and
 writes it. Everything in it is secret or personal, which is why the file is encrypted and 0600.
@@ -12,7 +12,9 @@ from typing import Any, Final
 
 from ..errors import StoreError
 
-VERSION: Final = 2
+VERSION: Final = 3
+#: Versions ``from_obj`` still reads (2: before the "who not to involve" lists).
+READABLE: Final = (2, 3)
 
 
 @dataclass
@@ -43,6 +45,9 @@ class LocalState:
     prev: dict[bytes, bytes] = field(default_factory=dict)               # topic -> id of that envelope
     plan: dict[str, str] | None = None
     followups: set[bytes] = field(default_factory=set)                   # calls whose follow-up was posted
+    #: topic -> members this person asked never to be involved in their calls there. Kept on this node
+    #: only, never posted: ``Circle.call_audience`` leaves them out of every call this node makes.
+    avoid: dict[bytes, set[bytes]] = field(default_factory=dict)
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
@@ -51,13 +56,15 @@ class LocalState:
                 [[k, j.token, j.name, j.since] for k, j in sorted(self.joining.items())],
                 [[t, n, self.prev.get(t, b"")] for t, n in sorted(self.seq.items())],
                 self.plan,
-                sorted(self.followups)]
+                sorted(self.followups),
+                [[t, sorted(m)] for t, m in sorted(self.avoid.items()) if m]]
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
-        if type(obj) is not list or len(obj) != 6 or obj[0] != VERSION:
+        if type(obj) is not list or not obj or obj[0] not in READABLE or len(obj) != 4 + obj[0]:
             raise StoreError("the circle state file is from another meshcare version")
-        _, circles, joining, seq, plan, followups = obj
+        _, circles, joining, seq, plan, followups, *rest = obj
+        avoid = {t: set(m) for t, m in rest[0]} if rest else {}
         return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
-                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups))
+                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups), avoid)

@@ -32,7 +32,8 @@ DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "control.md"
 _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("Circles", ("circle.",)),
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
-                  ("Gatherings", ("gathering.", "agreements.")))
+                  ("Gatherings", ("gathering.", "agreements.")),
+                  ("Ladders and who not to involve", ("ladder.", "avoid.")))
 
 
 def _summary(cls: type[Any]) -> str:
