@@ -25,8 +25,8 @@ from ..control import names as n
 from ..control import requests as rq
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
-from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checkin_show, plan_edit, plan_retract,
-                             plan_share, plan_show, presence_set, roster)
+from .checkins_plans import checkin_create, checkin_list, checkin_reply, checkin_show, presence_set, roster
+from .plans import plan_edit, plan_retract, plan_share, plan_show
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
 from .rename import node_rename
