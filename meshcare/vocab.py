@@ -112,21 +112,40 @@ PLAN_FIELDS: Final = ("when_well", "helps", "keeps_me_well", "stressors", "early
 #: Each section's label, as the CLI, the TUI and the docs show it (one place for the words).
 PLAN_SECTION_WORDS: Final = {
     "when_well": "When I'm well",
-    "helps": "What helps (things I can do myself)",
+    "helps": "What helps",
     "keeps_me_well": "What keeps me well",
     "stressors": "What throws me off, and what helps then",
     "early_signs": "Early signs others may notice",
     "when_hard": "When it's hard I'd like",
     "avoid": "Please avoid",
-    "contact": "Who to involve (who to contact, and how)",
+    "contact": "Who to involve",
     "who_not_to_involve": "Who not to involve",
     "outside_help": "Outside help I chose (meshcare never contacts them)",
-    "wishes": "Wishes (e.g. no police, no hospital unless I ask)",
-    "practical": "Practical things (pets, kids, keys)",
+    "wishes": "Wishes",
+    "practical": "Practical things",
     "after": "After: how I'd like follow-up",
     "stops_when": "When this plan stops applying",
     "other": "Anything else",
-    "review_by": "Review by (a date, YYYY-MM-DD)",
+    "review_by": "Review by",
+}
+#: A few words more for the person writing a section (the editor's template, the TUI's plan screen).
+PLAN_SECTION_HINTS: Final = {
+    "when_well": "what I'm like when I'm OK",
+    "helps": "things I can do myself",
+    "keeps_me_well": "daily or weekly things",
+    "stressors": "",
+    "early_signs": "",
+    "when_hard": "company, a walk, text only...",
+    "avoid": "what doesn't help, or makes it worse",
+    "contact": "who to contact and how, in order",
+    "who_not_to_involve": "members or others",
+    "outside_help": "",
+    "wishes": "e.g. no police, no hospital unless I ask",
+    "practical": "pets, kids, keys",
+    "after": "",
+    "stops_when": "",
+    "other": "",
+    "review_by": "a date, YYYY-MM-DD",
 }
 #: The section that holds a date, not text: a gentle prompt once it has passed.
 PLAN_REVIEW_FIELD: Final = "review_by"

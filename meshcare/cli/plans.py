@@ -48,7 +48,7 @@ def plan_template(plan: Mapping[str, Any] | None) -> str:
     parts = [PLAN_HEADER]
     for key in vocab.PLAN_FIELDS:
         text = str((plan or {}).get(key) or "").strip()
-        parts.append(f"# {WORDS[key]}\n{key}:\n" + (text + "\n" if text else "") + "\n")
+        parts.append(f"# {label(key)}\n{key}:\n" + (text + "\n" if text else "") + "\n")
     return "".join(parts)
 
 
@@ -72,6 +72,12 @@ def parse_plan_text(text: str) -> dict[str, str]:
             raise BadInput(f"your plan has text before the first heading ({line.strip()[:30]!r}); "
                            f"write it under one of: {', '.join(f'{k}:' for k in vocab.PLAN_FIELDS)}")
     return {key: "\n".join(found.get(key, [])).strip() for key in vocab.PLAN_FIELDS}
+
+
+def label(key: str) -> str:
+    """A section's label with its hint: "Wishes (e.g. no police, no hospital unless I ask)"."""
+    hint = vocab.PLAN_SECTION_HINTS.get(key)
+    return f"{WORDS[key]} ({hint})" if hint else WORDS[key]
 
 
 def section_key(name: str) -> str | None:
@@ -212,7 +218,7 @@ def _section_name(text: str) -> str:
 
 def register(sub: Any) -> None:
     """Add the ``plan`` command group (the support plan) to the top-level subparsers ``sub``."""
-    sections = "\n".join(f"  {key:<19}{WORDS[key]}" for key in vocab.PLAN_FIELDS)
+    sections = "\n".join(f"  {key:<19}{label(key)}" for key in vocab.PLAN_FIELDS)
     plan = sub.add_parser("plan", help="your support plan: what helps, what to avoid, who to contact",
                           description="Your support plan: kept on this node, shared only when you say so.",
                           prog="meshcare plan")
@@ -227,7 +233,7 @@ def register(sub: Any) -> None:
                    help="write one section (repeat for more); NAME as listed above")
     for key, words in (("helps", "what helps you"), ("avoid", "what to avoid"),
                        ("contact", "who to contact, and how"), ("other", "anything else")):
-        p.add_argument(f"--{key}", metavar="TEXT", help=words)
+        p.add_argument(f"--{key}", metavar="TEXT", help=f"{words} (the same as --section {key} TEXT)")
     add_command(plan_sub, "show", cmd_plan_show, "show your support plan and who can read each part",
                 "meshcare plan show", prog="plan show")
     p = add_command(plan_sub, "share", cmd_plan_share,
