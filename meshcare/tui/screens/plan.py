@@ -123,8 +123,8 @@ class PlanScreen(MeshScreen):
     def _targets(self) -> list[tuple[str, str]]:
         """Where a share can go: whoever has each of this person's open calls, then every circle."""
         model = self.mc.model
-        calls = [(f"whoever has your call {fmt.short_id(c.id)} ({fmt.name_of(c.claimer, dict(c.names))})",
-                  CALL_TARGET + c.id)
+        calls = [(f"{fmt.safe(dict(c.names).get(c.claimer or '') or 'someone', 16)}, who has your call "
+                  f"{fmt.short_id(c.id)}", CALL_TARGET + c.id)
                  for c in model.calls.values() if c.mine and c.claimer and c.status != "resolved"]
         circles = [(f"everyone in {fmt.safe(s.circle.name, 40)}", s.circle.id) for s in model.circles_in_order()]
         return sorted(calls) + circles
