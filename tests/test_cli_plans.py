@@ -61,7 +61,7 @@ def test_sections_shared_on_their_own_and_who_can_read_them(oak: tuple[Node, Nod
     ann.json("claim", call[:8])
     wait_real(lambda: bob.json("call", "show", call[:8])["call"]["claimer"] is not None, "ann's claim at bob")
     shared = bob.text("plan", "share", "--section", "helps", "--section", "practical", "--call", call[:8])
-    assert "from your support plan: What helps, Practical things" in shared
+    assert "Shared these parts of your support plan (What helps, Practical things) with whoever has" in shared
     text = bob.text("plan", "show")
     assert f"  What helps: shared with ann (call {call[:8]})" in text
     assert f"  Practical things: shared with ann (call {call[:8]})" in text

@@ -193,9 +193,9 @@ def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
     answer = ask_daemon(settings, PlanShare(call=args.call, circle=args.circle, sections=sections))
     share = answer.result.share
     who = f"whoever has the call {args.call}" if args.call else f"everyone in {args.circle}"
-    what = "your support plan" if sections is None else "from your support plan: " + ", ".join(
-        WORDS[k] for k in sections)
-    emit(args, answer.data, f"Shared {what}\nwith {who} (share {short(share)}).\n"
+    what = "your support plan" if sections is None else "these parts of your support plan (" + ", ".join(
+        WORDS[k] for k in sections) + ")"
+    emit(args, answer.data, f"Shared {what} with {who} (share {short(share)}).\n"
                             f"Take it back any time with: meshcare plan retract {short(share)}"
                             + reach.posted_note(answer.result.linked))
     return EXIT_OK
