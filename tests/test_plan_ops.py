@@ -81,7 +81,7 @@ async def test_an_old_plan_loads_and_the_review_date_prompts_once_passed(autojum
         ann.node.state.plan = dict(old)                                # saved by a node with four parts
         shown = ann.perform("plan.show", {})
         assert {k: v for k, v in shown["plan"].items() if v} == old and shown["review_due"] is False
-        edited = (await ann.request("plan.edit", {"sections": {"review_by": "2020-01-01"}}))["plan"]
+        edited = (await ann.request("plan.edit", {"sections": {"review_by": " 2020-01-01 "}}))["plan"]
         assert {k: v for k, v in edited.items() if v} == {**old, "review_by": "2020-01-01"}
         assert ann.perform("plan.show", {})["review_due"] is True     # 2020 has passed
         await ann.request("plan.edit", {"sections": {"review_by": "9999-12-31"}})

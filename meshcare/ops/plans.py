@@ -16,7 +16,7 @@ from ..control import results as rs
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect, SaveState
-from ..vocab import MIN_ID_PREFIX, PLAN_SECTION_WORDS
+from ..vocab import MIN_ID_PREFIX, PLAN_REVIEW_FIELD, PLAN_SECTION_WORDS
 from .common import find_call, linked, post, validated
 from .present import own_share_views, plan_view
 
@@ -36,8 +36,12 @@ def plan_show(node: Node, req: rq.PlanShow, now: float) -> tuple[rs.PlanShowResu
 
 
 def plan_edit(node: Node, req: rq.PlanEdit, now: float) -> tuple[rs.PlanEditResult, list[Effect]]:
-    """Change the sections the request gives (empty text clears one); the others stay."""
-    plan = _saved(node).edited(req.changes())
+    """Change the sections the request gives (empty text clears one); the others stay. The review date
+    is taken without the spaces around it (what a person types is " 2027-06-01" as often as not)."""
+    changes = req.changes()
+    if PLAN_REVIEW_FIELD in changes:
+        changes[PLAN_REVIEW_FIELD] = changes[PLAN_REVIEW_FIELD].strip()
+    plan = _saved(node).edited(changes)
     node.state.plan = plan.to_dict()
     return rs.PlanEditResult(plan=plan_view(plan)), [SaveState(node.state)]
 
