@@ -455,6 +455,8 @@ class PlanEdit(Request[r.PlanEditResult]):
     """Write or change parts of this person's support plan (kept on this node until shared)."""
 
     OP = n.OP_PLAN_EDIT
+    ERRORS = ((BAD_REQUEST, "a section given twice with different texts; a review date that is not a "
+                            f"YYYY-MM-DD date; a plan over {vocab.MAX_PLAN_TOTAL} characters in all"),)
     helps: str | None = _part("what helps")
     avoid: str | None = _part("what to avoid")
     contact: str | None = _part("who to contact, and how")
