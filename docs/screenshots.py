@@ -95,9 +95,11 @@ def _update(tag: str, author: str, text: str, age: int) -> api.Update:
 BENS_PLAN = api.PlanParts(helps="Tea, a short walk, someone sitting with me without many questions.",
                           avoid="Crowds. Being told to calm down.", contact="My sister Eva (text her first).",
                           other="")
-SAMS_PLAN = api.PlanParts(helps="Music, a walk by the canal, being asked what I need.",
+SAMS_PLAN = api.PlanParts(when_well="I cook for friends, I walk a lot, I sleep before midnight.",
+                          helps="Music, a walk by the canal, being asked what I need.",
                           avoid="Phone calls late at night.", contact="My sister Eva: 07700 900 123.",
-                          other="If I don't answer, knock twice; I may be asleep.")
+                          wishes="No police. No hospital unless I ask.",
+                          other="If I don't answer, knock twice; I may be asleep.", review_by="2027-06-01")
 
 
 def guide_state(*, role: str = "member") -> FakeState:
@@ -153,8 +155,10 @@ def facilitator_state() -> FakeState:
 def plan_state() -> FakeState:
     state = guide_state()
     state.plan = SAMS_PLAN
-    state.shares = (api.OwnShare(id=hid("sam-share"), author=ME, name="Sam", to="circle", call=None, plan=SAMS_PLAN,
-                                 created=NOW - 2 * 86400, circle=ELM),)
+    shared = api.PlanParts(helps=SAMS_PLAN.helps, avoid="", contact="", other="", wishes=SAMS_PLAN.wishes)
+    state.shares = (api.OwnShare(id=hid("sam-share"), author=ME, name="Sam", to="circle", call=None, plan=shared,
+                                 created=NOW - 2 * 86400, circle=ELM, circle_name="Elm St",
+                                 sections=("helps", "wishes")),)
     return state
 
 

@@ -103,8 +103,61 @@ CHECKIN_CHANGES: Final = ("new", "reply", "tally", "asked", "gone")
 
 # --- support plans --------------------------------------------------------------------------------
 
-#: The parts of a support plan.
-PLAN_FIELDS: Final = ("helps", "avoid", "contact", "other")
+#: The sections of a support plan, in the order people write and read them (issue 13: when I'm well first,
+#: the review date last). ``helps``, ``avoid``, ``contact`` and ``other`` were the plan's first four parts:
+#: their keys are a contract (``plan.edit`` arguments, ``PlanParts`` keys, ``plan edit --helps`` ...).
+PLAN_FIELDS: Final = ("when_well", "helps", "keeps_me_well", "stressors", "early_signs", "when_hard", "avoid",
+                      "contact", "who_not_to_involve", "outside_help", "wishes", "practical", "after",
+                      "stops_when", "other", "review_by")
+#: Each section's label, as the CLI, the TUI and the docs show it (one place for the words).
+PLAN_SECTION_WORDS: Final = {
+    "when_well": "When I'm well",
+    "helps": "What helps",
+    "keeps_me_well": "What keeps me well",
+    "stressors": "What throws me off, and what helps then",
+    "early_signs": "Early signs others may notice",
+    "when_hard": "When it's hard I'd like",
+    "avoid": "Please avoid",
+    "contact": "Who to involve",
+    "who_not_to_involve": "Who not to involve",
+    "outside_help": "Outside help I chose (meshcare never contacts them)",
+    "wishes": "Wishes",
+    "practical": "Practical things",
+    "after": "After: how I'd like follow-up",
+    "stops_when": "When this plan stops applying",
+    "other": "Anything else",
+    "review_by": "Review by",
+}
+#: A few words more for the person writing a section (the editor's template, the TUI's plan screen).
+PLAN_SECTION_HINTS: Final = {
+    "when_well": "what I'm like when I'm OK",
+    "helps": "things I can do myself",
+    "keeps_me_well": "daily or weekly things",
+    "stressors": "",
+    "early_signs": "",
+    "when_hard": "company, a walk, text only...",
+    "avoid": "what doesn't help, or makes it worse",
+    "contact": "who to contact and how, in order",
+    "who_not_to_involve": "members or others",
+    "outside_help": "",
+    "wishes": "e.g. no police, no hospital unless I ask",
+    "practical": "pets, kids, keys",
+    "after": "",
+    "stops_when": "",
+    "other": "",
+    "review_by": "a date, YYYY-MM-DD",
+}
+#: The section that holds a date, not text: a gentle prompt once it has passed.
+PLAN_REVIEW_FIELD: Final = "review_by"
+#: The section a responder sees first, at the top of a call (no police, no hospital unless I ask ...).
+PLAN_WISHES_FIELD: Final = "wishes"
+#: What the owner is told when the review date has passed (``plan show``, the TUI's plan screen).
+PLAN_REVIEW_PROMPT: Final = "Your plan's review date has passed: is it still right?"
+#: Who can read a section (``plan show``, the TUI): nobody but its owner, one share in a call (the person
+#: it was sealed to, the call), one share with a circle.
+PLAN_READERS_NONE: Final = "only you"
+PLAN_READERS_CALL: Final = "shared with {name} (call {call})"
+PLAN_READERS_CIRCLE: Final = "everyone in {circle}"
 #: With whom a plan is shared: whoever has one call, or the whole circle.
 SHARE_TARGETS: Final = ("call", "circle")
 
@@ -166,6 +219,7 @@ MAX_OPTION_TEXT: Final = 60
 MAX_REPLY_TEXT: Final = 2000
 MAX_PRESENCE_CAP: Final = 20          # calls a member takes at a time
 MAX_PLAN_FIELD: Final = 2000
+MAX_PLAN_TOTAL: Final = 8000            # all sections together (the four first parts' old ceiling)
 MAX_PRIVATE_TO: Final = 16            # people one private post is sealed to (besides its author)
 MAX_LADDER_NAME: Final = 40
 MAX_NOTE: Final = 500                 # a short note: with a ladder request, a safety timer, where to meet

@@ -18,13 +18,15 @@ from typing import Any
 
 import pytest
 
+from meshcare import vocab
 from meshcare.cli import calls as cli_calls
-from meshcare.cli import circles as cc
+from meshcare.cli import plans as cli_plans
 from meshcare.errors import BadInput
 from tests.helpers import wait_real
 
 pytestmark = pytest.mark.timeout(120)
 MESHCARE = [sys.executable, "-m", "meshcare"]
+EMPTY_PLAN = dict.fromkeys(vocab.PLAN_FIELDS, "")
 
 
 def meshcare(env: dict[str, str], *args: str, input: str = "") -> subprocess.CompletedProcess[str]:
@@ -230,7 +232,7 @@ def test_available_away_and_roster(elm: Circle) -> None:
 
 def test_plan_edit_show_share_retract(elm: Circle) -> None:
     edited = elm.bob.json("plan", "edit", "--helps", "a walk", "--avoid", "crowds", "--contact", "Eva")["plan"]
-    assert edited == {"helps": "a walk", "avoid": "crowds", "contact": "Eva", "other": ""}
+    assert {k: v for k, v in edited.items() if v} == {"helps": "a walk", "avoid": "crowds", "contact": "Eva"}
     assert elm.bob.json("plan", "edit", "--other", "dog needs feeding")["plan"]["helps"] == "a walk"
     shared = elm.bob.json("plan", "share", "--circle", "Elm St")
     shown = elm.bob.json("plan", "show")
@@ -281,7 +283,7 @@ def test_interactive_verify_and_plan_editor(elm: Circle, tmp_path: Path) -> None
     editor.chmod(0o755)
     code, out = in_terminal({**elm.cat.env, "EDITOR": str(editor), "VISUAL": ""}, "plan", "edit")
     assert code == 0, out
-    assert elm.cat.json("plan", "show")["plan"] == {"helps": "music", "avoid": "noise", "contact": "", "other": ""}
+    assert elm.cat.json("plan", "show")["plan"] == {**EMPTY_PLAN, "helps": "music", "avoid": "noise"}
 
 
 def test_errors_name_the_problem(elm: Circle) -> None:
@@ -374,16 +376,18 @@ def test_next_occurrence_is_today_or_tomorrow() -> None:
 
 
 def test_plan_template_round_trips_and_parses_what_people_write() -> None:
-    plan = {"helps": "tea\na walk", "avoid": "", "contact": "Eva, 0123", "other": "the dog"}
-    text = cc.plan_template(plan)
+    plan = {**EMPTY_PLAN, "helps": "tea\na walk", "contact": "Eva, 0123", "other": "the dog",
+            "wishes": "no police", "review_by": "2027-03-01"}
+    text = cli_plans.plan_template(plan)
     assert text.startswith("#") and "helps:\ntea\na walk\n" in text
-    assert cc.parse_plan_text(text) == plan
-    assert cc.parse_plan_text(cc.plan_template(None)) == {"helps": "", "avoid": "", "contact": "", "other": ""}
+    assert "# Wishes (e.g. no police, no hospital unless I ask)\nwishes:\nno police\n" in text
+    assert text.index("when_well:") < text.index("helps:") < text.index("review_by:")      # plan order
+    assert cli_plans.parse_plan_text(text) == plan
+    assert cli_plans.parse_plan_text(cli_plans.plan_template(None)) == EMPTY_PLAN
     written = "# mine\n\nHelps: music\n  and tea\n# not this\nAVOID:\ncrowds\n\ncontact:\n"
-    assert cc.parse_plan_text(written) == {"helps": "music\n  and tea", "avoid": "crowds", "contact": "",
-                                           "other": ""}
+    assert cli_plans.parse_plan_text(written) == {**EMPTY_PLAN, "helps": "music\n  and tea", "avoid": "crowds"}
     with pytest.raises(BadInput, match="before the first heading"):
-        cc.parse_plan_text("just some text\nhelps: x")
+        cli_plans.parse_plan_text("just some text\nhelps: x")
 
 
 def test_rewrite_argv_dispatches_two_word_commands() -> None:

@@ -63,7 +63,9 @@ BODIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "presence": st.fixed_dictionaries({"status": st.sampled_from(p.PRESENCE_STATUSES)}, optional={
         "until": _opt_time(), "cap": st.none() | st.integers(1, 20)}),
     "plan_share": st.fixed_dictionaries({"to": st.just("call"), "call": ids, "plan": st.fixed_dictionaries(
-        {}, optional={k: texts(0, 2000) for k in p.PLAN_FIELDS})})
+        {}, optional={**{k: texts(0, 500) for k in p.PLAN_FIELDS},
+                      v.PLAN_REVIEW_FIELD: st.just("") | st.dates().map(lambda d: d.isoformat()).filter(
+                          lambda d: len(d) == 10)})}, optional={"reader": st.none() | ids})
     | st.fixed_dictionaries({"to": st.just("circle"), "plan": st.just({})}, optional={"call": st.none() | ids}),
     "plan_retract": st.fixed_dictionaries({"share": ids}),
     **{kind: st.fixed_dictionaries(req, optional=opt) for kind, (req, opt) in {
@@ -142,7 +144,7 @@ def test_other_defaults():
     assert validate("checkin_reply", {"checkin": ID, "option": 0}) == {"checkin": ID, "option": 0, "text": ""}
     assert validate("presence", {"status": "away"}) == {"status": "away", "until": None, "cap": None}
     assert validate("plan_share", {"to": "circle", "plan": {"helps": "tea"}}) == {
-        "to": "circle", "call": None, "plan": {"helps": "tea", "avoid": "", "contact": "", "other": ""}}
+        "to": "circle", "call": None, "reader": None, "plan": {**dict.fromkeys(v.PLAN_FIELDS, ""), "helps": "tea"}}
     assert validate("call", {"text": "x", "ladder": [{"after": 0, "to": "facilitators"}]})["ladder"] == [
         {"after": 0, "to": "facilitators", "members": []}]
 

@@ -16,6 +16,7 @@ from meshcare.circles.posts import Post, make_post
 from meshcare.circles.presence import DEFAULT_PRESENCE_S, PresenceState, fold_presence, is_full, load
 from meshcare.errors import BadInput
 from meshcare.ops.present import roster_rows, share_view
+from meshcare.vocab import PLAN_FIELDS
 
 from .helpers import mid, mk, shuffled_with_duplicates
 
@@ -168,7 +169,8 @@ def test_a_share_shows_as_json():
     d = share_view(s, {A: "Ari"}).to_data()
     json.dumps(d)
     assert d == {"id": s.id.hex(), "author": A.hex(), "name": "Ari", "to": "call", "call": CALL_ID.hex(),
-                 "plan": {"helps": "", "avoid": "", "contact": "my sister", "other": ""}, "created": T0}
+                 "plan": {**dict.fromkeys(PLAN_FIELDS, ""), "contact": "my sister"}, "created": T0,
+                 "sections": ["contact"]}
 
 
 def test_plan_round_trip_and_emptiness():
@@ -181,7 +183,7 @@ def test_plan_round_trip_and_emptiness():
 
 @pytest.mark.parametrize("data,message", [
     ("be kind", "a support plan must be a set of named parts"),
-    ({"triggers": "x"}, "no part called 'triggers'; the parts are: helps, avoid, contact, other"),
+    ({"triggers": "x"}, "no part called 'triggers'; the parts are: when_well, helps, keeps_me_well, "),
     ({"helps": 3}, "the 'helps' part of a support plan must be text"),
     ({"contact": "c" * 2001}, "'contact' part of your support plan is 2001 characters long; please keep it to 2000"),
 ])

@@ -21,7 +21,9 @@ Choices made here (the protocol is strict so that every node reads a post the sa
 * A ladder step to ``"chosen"`` names 1..50 members; a step to ``"facilitators"`` or ``"circle"`` must
   name none, so no step carries people it does not reach.
 * ``plan_share`` may name a call when shared with the whole circle (context for the thread); it must name
-  one when shared with a call.
+  one when shared with a call. Shared in a call it may name its ``reader`` (the person it is sealed to,
+  so its owner sees who can read it; older shares name none); shared with the circle it names none. Its
+  ``plan`` carries every section (those not shared are empty), ``review_by`` a YYYY-MM-DD date or empty.
 * A ``checkin_reply`` from the wire must name an option. A reply this node cannot read (its body was
   encrypted to the facilitators) is represented by ``opaque_reply(checkin_id)``: ``option`` is ``None``.
   ``validate`` never produces that, so a peer cannot send an "unreadable" reply on purpose.
@@ -35,8 +37,10 @@ Lengths are counted in characters (``len`` of the str), not bytes; the envelope 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final
 
 from ..errors import BadInput, RemoteProtocolError
@@ -300,8 +304,33 @@ def _options(value: object) -> list[str]:
     return out
 
 
+_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def plan_date_ok(text: str) -> bool:
+    """True for an empty review date or a real calendar date written YYYY-MM-DD (the one form a plan's
+    ``review_by`` takes, on the wire and on the owner's node alike)."""
+    if not text:
+        return True
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _plan(value: object) -> dict[str, Any]:
-    return _record(value, {name: (_text(0, MAX_PLAN_FIELD), _empty_text) for name in PLAN_FIELDS})
+    """Every section text (missing ones empty), ``review_by`` a date or empty, all of it at most
+    ``MAX_PLAN_TOTAL`` characters (16 full sections would not fit in one envelope)."""
+    out = _record(value, {name: (_text(0, MAX_PLAN_FIELD), _empty_text) for name in PLAN_FIELDS})
+    if not plan_date_ok(out[v.PLAN_REVIEW_FIELD]):
+        raise _Bad("must be a date written YYYY-MM-DD, or empty").at(v.PLAN_REVIEW_FIELD)
+    total = sum(len(text) for text in out.values())
+    if total > v.MAX_PLAN_TOTAL:
+        raise _Bad(f"must be at most {v.MAX_PLAN_TOTAL} characters in all, got {total}")
+    return out
 
 
 _ID: Final = (_id, _REQUIRED)
@@ -357,7 +386,7 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "presence": {"status": (_enum(PRESENCE_STATUSES), _REQUIRED), "until": _TIME_OR_NONE,
                  "cap": (_nullable(_int(1, MAX_PRESENCE_CAP)), _none)},
     "plan_share": {"to": (_enum(SHARE_TARGETS), _REQUIRED), "call": (_nullable(_id), _none),
-                   "plan": (_plan, _REQUIRED)},
+                   "plan": (_plan, _REQUIRED), "reader": (_nullable(_id), _none)},
     "plan_retract": {"share": _ID},
     # --- ladders: consent-based (ladders.py) --------------------------------------------------------
     "ladder_request": {"to": _to(1), "ladder": (_text(1, v.MAX_LADDER_NAME, multiline=False), _const(v.DEFAULT_LADDER)),
@@ -423,6 +452,8 @@ def validate(kind: str, body: object, *, fault: Fault = RemoteProtocolError) -> 
         raise bad.raised_as(kind, fault) from None
     if kind == "plan_share" and out["to"] == "call" and out["call"] is None:
         raise fault("plan_share is shared with a call but names none")
+    if kind == "plan_share" and out["to"] == "circle" and out["reader"] is not None:
+        raise fault("plan_share is shared with the circle but names one reader")
     return out
 
 

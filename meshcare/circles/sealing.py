@@ -344,6 +344,8 @@ def _open_plan_share(received: Received, keys: Keyring) -> Outcome:
         inner = _map(keys.open_sealed(outer.get("sealed")))
     else:
         return NotForUs()
+    if inner.get("reader") not in (None, outer["for"]):     # the reader it names is the one it is sealed to
+        raise RemoteProtocolError("a plan shared in a call names a reader it is not sealed to")
     return Opened(_bound(inner, received.author, {"for": outer["for"]}))
 
 

@@ -219,11 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
                                       "check-ins, plan, peers): for the TUI and scripts, with --json")
     p.add_argument("--all", action="store_true", help="resolved calls too")
 
-    from . import calls as cli_calls, circles as cli_circles  # circles, calls, check-ins, availability, plans: each asks the daemon
+    from . import calls as cli_calls, circles as cli_circles, plans as cli_plans  # each asks the daemon
 
     cli_circles.register(sub)        # circle ...
     cli_calls.register(sub)          # call ... roster
-    cli_circles.register_plan(sub)   # plan (after the calls, so `meshcare --help` lists them in this order)
+    cli_plans.register(sub)          # plan (after the calls, so `meshcare --help` lists them in this order)
     from . import gatherings as cli_gatherings
     cli_gatherings.register(sub)     # gathering ... gatherings, rsvp, agreements
     from . import ladders as cli_ladders

@@ -26,9 +26,9 @@ from .. import config, vocab
 from ..control.requests import (CallAccept, CallClaim, CallCreate, CallOffer, CallRelease, CallResolve, CallShow,
                                 CallsList, CallUpdate, CheckinCreate, CheckinList, CheckinReply, CheckinShow,
                                 CircleList, CircleMembers, LadderStepArg, PresenceSet, Roster)
-from ..control.views import Call, Checkin
+from ..control.views import Call, Checkin, caller_wishes
 from ..errors import BadInput
-from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, URGENCY_WORDS
+from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, PLAN_SECTION_WORDS, URGENCY_WORDS
 from . import reach
 from .common import (EXIT_OK, EXIT_USAGE, Answer, add_command, ask_daemon, datetime_arg, emit, named, number_in,
                      short, shorten, table, when, word)
@@ -156,7 +156,12 @@ def _call_text(c: Call, names: Mapping[str, str]) -> str:
     def name(who: str | None) -> str:
         return named(who, names, me)
     lines = [f"Call for support {short(c.id)} in {c.circle_name}, from {name(c.caller)}, {when(c.created)}",
-             *["  " + line for line in c.text.splitlines()], f"urgency: {URGENCY_WORDS.get(c.urgency, c.urgency)}"]
+             *["  " + line for line in c.text.splitlines()]]
+    wishes = caller_wishes(c)
+    if wishes:      # the caller's own wishes from their plan come first, before anything a responder does
+        lines += [f"{'Your' if c.mine else name(c.caller) + chr(39) + 's'} wishes (from the support plan):",
+                  *["  " + line for text in wishes for line in text.splitlines()]]
+    lines.append(f"urgency: {URGENCY_WORDS.get(c.urgency, c.urgency)}")
     if c.needs:
         lines.append("needs: " + ", ".join(NEED_WORDS.get(n, n) for n in c.needs))
     if c.reach:
@@ -192,7 +197,8 @@ def _call_text(c: Call, names: Mapping[str, str]) -> str:
     for share in c.plans:
         whose = "Your" if name(share.author) == "you" else f"{name(share.author)}'s"
         lines.append(f"{whose} support plan (shared {when(share.created)}):")
-        lines += [f"  {k}: {v}" for k, v in share.plan.to_data().items() if v]
+        lines += [f"  {PLAN_SECTION_WORDS.get(k, k)}: " + str(v).replace("\n", "\n    ")
+                  for k, v in share.plan.to_data().items() if v]
     return "\n".join(lines)
 
 

@@ -1,77 +1,27 @@
-"""The commands of a circle's membership: create, invite, join, members, verify, ...; and the support plan.
+"""The commands of a circle's membership: create, invite, join, members, verify, ...
 
 Theory of operation
 -------------------
 Every command here is a thin client of the daemon's control operations, as ``cli/common.py`` describes
-(typed requests, words for people or ``--json``, exit codes 1 and 2). The pure helpers
-(``plan_template`` / ``parse_plan_text``) are unit-tested without a daemon. Calls for support,
-check-ins and availability are in ``calls``; what both share is in ``common``.
+(typed requests, words for people or ``--json``, exit codes 1 and 2). Calls for support, check-ins and
+availability are in ``calls``, the support plan in ``plans``; what they share is in ``common``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shlex
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from .. import config, vocab
 from ..control.requests import (CircleCreate, CircleInvite, CircleInvites, CircleJoin, CircleLeave, CircleList,
-                                CircleMembers, CircleRemove, CircleRevoke, CircleRole, CircleVerify, PlanEdit,
-                                PlanRetract, PlanShare, PlanShow)
-from ..control.views import Circle, Invite, PlanParts
-from ..errors import BadInput
+                                CircleMembers, CircleRemove, CircleRevoke, CircleRole, CircleVerify)
+from ..control.views import Circle, Invite
 from ..text import for_terminal
-from . import reach
-from .common import EXIT_OK, EXIT_USAGE, Handler, add_command, ask_daemon, emit, number_in, short, table, when
-
-# --- pure helpers ---------------------------------------------------------------------------------
-
-PLAN_HEADER = """\
-# Your support plan: what the people who come to help you should know.
-# Write under each heading (several lines are fine). Lines starting with # are ignored;
-# a part left empty stays empty. Save and close the editor when you are done.
-# Nothing is shared until you run `meshcare plan share`.
-"""
-
-
-def plan_template(plan: Mapping[str, Any] | None) -> str:
-    """The text opened in $EDITOR: the header, then ``helps:``, ``avoid:``, ``contact:``, ``other:``."""
-    parts = [PLAN_HEADER]
-    for key in vocab.PLAN_FIELDS:
-        text = str((plan or {}).get(key) or "").strip()
-        parts.append(f"{key}:\n" + (text + "\n" if text else "") + "\n")
-    return "".join(parts)
-
-
-def parse_plan_text(text: str) -> dict[str, str]:
-    """The four parts of an edited template (missing ones empty). BadInput for text before any heading."""
-    found: dict[str, list[str]] = {}
-    current: str | None = None
-    heading = re.compile(r"\s*(" + "|".join(vocab.PLAN_FIELDS) + r")\s*:\s?(.*)", re.IGNORECASE)
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue
-        m = heading.fullmatch(line)
-        if m:
-            current = m[1].lower()
-            found.setdefault(current, [])
-            if m[2].strip():
-                found[current].append(m[2])
-        elif current is not None:
-            found[current].append(line)
-        elif line.strip():
-            raise BadInput(f"your plan has text before the first heading ({line.strip()[:30]!r}); "
-                           f"write it under one of: {', '.join(f'{k}:' for k in vocab.PLAN_FIELDS)}")
-    return {key: "\n".join(found.get(key, [])).strip() for key in vocab.PLAN_FIELDS}
-
+from .common import EXIT_OK, Handler, add_command, ask_daemon, emit, number_in, short, table, when
 
 # --- circles --------------------------------------------------------------------------------------
 
@@ -257,77 +207,6 @@ def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> in
     return EXIT_OK
 
 
-# --- support plan ---------------------------------------------------------------------------------
-
-def _plan_text(plan: PlanParts | None) -> str:
-    parts = plan.to_data() if plan else {}
-    lines = [f"{key}: " + parts[key].replace("\n", "\n  ") for key in vocab.PLAN_FIELDS if parts.get(key)]
-    return "\n".join(lines) if lines else "Your support plan is empty."
-
-
-def _edit_in_editor(settings: config.Settings, initial: str) -> str:
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with tempfile.TemporaryDirectory(dir=settings.home, prefix="plan-") as folder:   # 0700, not in /tmp
-        path = Path(folder) / "support-plan.txt"
-        path.write_text(initial, encoding="utf-8")
-        try:
-            code = subprocess.run([*shlex.split(editor), str(path)], check=False).returncode
-        except OSError:
-            raise BadInput(f"cannot start the editor {editor!r}; set $EDITOR, or use --helps, --avoid, "
-                           "--contact, --other") from None
-        if code != 0:
-            raise BadInput(f"the editor stopped with status {code}; your plan is unchanged")
-        return path.read_text(encoding="utf-8")
-
-
-def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
-    parts = {key: getattr(args, key) for key in vocab.PLAN_FIELDS if getattr(args, key) is not None}
-    if not parts:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            print("meshcare plan edit: say what to write with --helps, --avoid, --contact or --other "
-                  "(e.g. --helps 'a walk and tea'), or run it in a terminal to open your $EDITOR",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        current = ask_daemon(settings, PlanShow()).result.plan
-        parts = parse_plan_text(_edit_in_editor(settings, plan_template(current.to_data() if current else None)))
-    answer = ask_daemon(settings, PlanEdit.from_data(parts))
-    emit(args, answer.data, "Saved your support plan (kept on this node; `meshcare plan share` shares it):\n"
-                            + _plan_text(answer.result.plan))
-    return EXIT_OK
-
-
-def cmd_plan_show(args: argparse.Namespace, settings: config.Settings) -> int:
-    answer = ask_daemon(settings, PlanShow())
-    plan, shares = answer.result.plan, answer.result.shares
-    lines = [_plan_text(plan)]
-    if shares and not args.json:
-        circles = {c.id: c.name for c in ask_daemon(settings, CircleList()).result.circles}
-        lines.append("shared:")
-        lines += [f"  {short(s.id)}  with " + (f"call {short(s.call)}" if s.to == "call" else
-                  circles.get(s.circle, short(s.circle))) + f", {when(s.created)}" for s in shares]
-    elif not plan:
-        lines = ["You have no support plan yet. Write one with: meshcare plan edit"]
-    emit(args, answer.data, "\n".join(lines))
-    return EXIT_OK
-
-
-def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
-    answer = ask_daemon(settings, PlanShare(call=args.call, circle=args.circle))
-    share = answer.result.share
-    who = f"whoever has the call {args.call}" if args.call else args.circle
-    emit(args, answer.data, f"Shared your support plan with {who} (share {short(share)}).\n"
-                            f"Take it back any time with: meshcare plan retract {short(share)}"
-                            + reach.posted_note(answer.result.linked))
-    return EXIT_OK
-
-
-def cmd_plan_retract(args: argparse.Namespace, settings: config.Settings) -> int:
-    answer = ask_daemon(settings, PlanRetract(share=args.share))
-    emit(args, answer.data, f"Took back the share {short(answer.result.retracted)}; members' nodes forget it.")
-    return EXIT_OK
-
-
 # --- the parsers ----------------------------------------------------------------------------------
 
 def _add_circle_commands(circle_sub: Any) -> None:
@@ -409,34 +288,10 @@ def _add_circle_commands(circle_sub: Any) -> None:
 def register(sub: Any) -> None:
     """Add the ``circle`` command group to the top-level subparsers ``sub``.
 
-    ``plan`` is added by ``register_plan``, apart, so that ``meshcare --help`` keeps listing it after the
-    commands of ``cli_calls`` (``cli.build_parser`` calls the three in that order).
+    ``plan`` is added by ``cli.plans.register``, apart, so that ``meshcare --help`` keeps listing it after
+    the commands of ``cli_calls`` (``cli.build_parser`` calls the three in that order).
     """
     circle = sub.add_parser("circle", help="create, join and look after circles (circle --help lists them)",
                             description="Create, join and look after circles.", prog="meshcare circle")
     circle_sub = circle.add_subparsers(dest="circle_command", metavar="SUBCOMMAND", required=True)
     _add_circle_commands(circle_sub)
-
-
-def register_plan(sub: Any) -> None:
-    """Add the ``plan`` command group (the support plan) to the top-level subparsers ``sub``."""
-    plan = sub.add_parser("plan", help="your support plan: what helps, what to avoid, who to contact",
-                          description="Your support plan: kept on this node, shared only when you say so.",
-                          prog="meshcare plan")
-    plan_sub = plan.add_subparsers(dest="plan_command", metavar="SUBCOMMAND", required=True)
-    p = add_command(plan_sub, "edit", cmd_plan_edit, "write or change your support plan", prog="plan edit",
-             example="meshcare plan edit --helps 'tea, a walk' --avoid 'crowds' --contact 'my sister Eva'",
-             more="Without flags, in a terminal, it opens $EDITOR on your plan. An empty text clears a part.")
-    for key, words in (("helps", "what helps you"), ("avoid", "what to avoid"),
-                       ("contact", "who to contact, and how"), ("other", "anything else")):
-        p.add_argument(f"--{key}", metavar="TEXT", help=words)
-    add_command(plan_sub, "show", cmd_plan_show, "show your support plan and where it is shared",
-         "meshcare plan show", prog="plan show")
-    p = add_command(plan_sub, "share", cmd_plan_share, "share your support plan with whoever has your call, or a circle",
-             "meshcare plan share --call 3f2a9c1d\n  meshcare plan share --circle 'Elm St'", prog="plan share")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--call", metavar="CALL", help="your call (goes to whoever has it)")
-    target.add_argument("--circle", metavar="CIRCLE", help="everyone in this circle")
-    p = add_command(plan_sub, "retract", cmd_plan_retract, "take back a share of your support plan",
-             "meshcare plan retract 9d8e7f6a", prog="plan retract")
-    p.add_argument("share", metavar="SHARE", help="the share's id or first 4+ characters (plan show lists them)")

@@ -26,7 +26,7 @@ from .names import BAD_REQUEST, NOT_FOUND
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
 from .requests_gatherings import REQUESTS_GATHERINGS
-from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
+from .schema import Choice, Either, Flag, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, arg
 
 __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
            "CallUpdate", "CallsList", "CheckinCreate", "CheckinList", "CheckinReply", "CheckinShow",
@@ -468,10 +468,31 @@ class PlanEdit(Request[r.PlanEditResult]):
     """Write or change parts of this person's support plan (kept on this node until shared)."""
 
     OP = n.OP_PLAN_EDIT
+    ERRORS = ((BAD_REQUEST, "a section given twice with different texts; a review date that is not a "
+                            f"YYYY-MM-DD date; a plan over {vocab.MAX_PLAN_TOTAL} characters in all"),)
     helps: str | None = _part("what helps")
     avoid: str | None = _part("what to avoid")
     contact: str | None = _part("who to contact, and how")
     other: str | None = _part("anything else")
+    sections: Mapping[str, str] | None = arg(
+        Maybe(Map(Choice(vocab.PLAN_FIELDS), Text(0, vocab.MAX_PLAN_FIELD))),
+        "sections to write, by key (`vocab.PLAN_FIELDS`; `review_by` a date YYYY-MM-DD); empty text clears "
+        "one; the others stay (null: none)", noun="the plan's sections", default=None)
+
+    def check_rules(self) -> None:
+        for key, text in (self.sections or {}).items():
+            given = getattr(self, key, None) if key in _NAMED_PARTS else None
+            if given is not None and given != text:
+                raise BadInput(f"the plan's {key!r} section is given twice, with different texts; give it once")
+
+    def changes(self) -> dict[str, str]:
+        """Every section this request writes (key -> text), the named parts and ``sections`` together."""
+        named = {key: getattr(self, key) for key in _NAMED_PARTS if getattr(self, key) is not None}
+        return {**named, **(self.sections or {})}
+
+
+#: The parts ``plan.edit`` has taken by name since the plan had four.
+_NAMED_PARTS: Final = ("helps", "avoid", "contact", "other")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -482,10 +503,15 @@ class PlanShare(Request[r.PlanShareResult]):
     OP = n.OP_PLAN_SHARE
     ERRORS = (
         NO_CIRCLE, NO_CALL,
-        (BAD_REQUEST, "there is no plan yet; the call is not this person's; nobody has the call yet"))
+        (BAD_REQUEST, "there is no plan yet; the call is not this person's; nobody has the call yet; the "
+                      "sections to share are all empty"))
     call: str | None = arg(Maybe(Text(0, vocab.MAX_REF)), "this person's call (the start of its id): goes to "
                            "whoever has it", noun="the call", default=None)
     circle: str | None = arg(Maybe(CIRCLE_REF), "a circle: goes to everyone in it", noun="the circle", default=None)
+    sections: tuple[str, ...] | None = arg(
+        Maybe(Seq(Choice(vocab.PLAN_FIELDS), 1, len(vocab.PLAN_FIELDS), distinct=True, item_noun="section")),
+        "share only these sections (keys of `vocab.PLAN_FIELDS`); null: every section that holds something",
+        noun="the sections to share", default=None)
 
     def check_rules(self) -> None:
         if not self.call and self.circle is None:

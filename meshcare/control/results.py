@@ -386,6 +386,8 @@ class PlanShowResult(Result):
     OP: ClassVar[str] = n.OP_PLAN_SHOW
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "the plan, null when none was written")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "live shares of it")
+    review_due: bool = key(Flag(), "the plan's review date has passed: time to ask \"is it still right?\"",
+                           default=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -393,7 +395,7 @@ class PlanEditResult(Result):
     """The plan as saved."""
 
     OP: ClassVar[str] = n.OP_PLAN_EDIT
-    plan: PlanParts = key(View(PlanParts), "all four parts")
+    plan: PlanParts = key(View(PlanParts), "every section")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,13 +12,14 @@ shape of docs/control.md's "Views" section.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from .. import vocab
 from .schema import Choice, Flag, Hex, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, key
 
 __all__ = ["Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "CircleSnapshot", "Invite", "Joining",
-           "LadderStep", "Member", "Offer", "OwnShare", "Peer", "PlanParts", "Reply", "RosterRow", "Share", "Update",
+           "LadderStep", "Member", "Offer", "OwnShare", "Peer", "PlanParts", "Reader", "Reply", "RosterRow", "Share",
+           "Update", "caller_wishes",
            "VIEWS"]
 
 #: A member, call, post, invite or share id.
@@ -67,15 +68,34 @@ class Update(Record):
     created: int = key(WHEN, "when (their clock)")
 
 
+def _section(words: str) -> Any:
+    """A section added after the first four: absent in older data, so it defaults to empty."""
+    return key(TEXT, words, default="")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanParts(Record):
-    """A support plan: four parts, each possibly empty."""
+    """A support plan: one text per section (`vocab.PLAN_FIELDS`, in this order; labels in
+    `vocab.PLAN_SECTION_WORDS`), each possibly empty. A plan or share written with the first four parts
+    only reads with the others empty."""
 
     WHAT: ClassVar[str] = "a support plan"
+    when_well: str = _section("when I'm well")
     helps: str = key(TEXT, "what helps")
+    keeps_me_well: str = _section("what keeps me well")
+    stressors: str = _section("what throws me off, and what helps then")
+    early_signs: str = _section("early signs others may notice")
+    when_hard: str = _section("when it's hard I'd like (company, a walk, text only...)")
     avoid: str = key(TEXT, "what to avoid")
-    contact: str = key(TEXT, "who to contact, and how")
+    contact: str = key(TEXT, "who to contact, and how (who to involve)")
+    who_not_to_involve: str = _section("who not to involve")
+    outside_help: str = _section("outside help the person chose (meshcare never contacts them)")
+    wishes: str = _section("wishes (e.g. no police, no hospital unless I ask)")
+    practical: str = _section("practical things (pets, kids, keys)")
+    after: str = _section("after: how they would like follow-up")
+    stops_when: str = _section("when this plan stops applying")
     other: str = key(TEXT, "anything else")
+    review_by: str = _section("review date, YYYY-MM-DD (empty: none)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,16 +108,33 @@ class Share(Record):
     name: str | None = key(Maybe(TEXT), "their name, if this node knows it")
     to: str = key(Choice(vocab.SHARE_TARGETS), "shared with a call's thread or the whole circle")
     call: str | None = key(Maybe(ID), "the call it was shared in (may be set for a circle share too)")
-    plan: PlanParts = key(View(PlanParts), "the plan as shared")
+    plan: PlanParts = key(View(PlanParts), "the plan as shared (sections not shared are empty)")
     created: int = key(WHEN, "when it was shared")
+    sections: tuple[str, ...] = key(Seq(Choice(vocab.PLAN_FIELDS)),
+                                    "the sections it carries, in plan order", default=())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reader(Record):
+    """Someone who can read a share of the plan."""
+
+    WHAT: ClassVar[str] = "a reader"
+    id: str = key(ID, "their member id")
+    name: str | None = key(Maybe(TEXT), "their name, if this node knows it")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OwnShare(Share):
-    """A share of this node's own plan, with the circle it went to."""
+    """A share of this node's own plan, with the circle it went to and who can read it."""
 
     WHAT: ClassVar[str] = "a share of your plan"
     circle: str = key(CIRCLE_ID, "the circle it was shared in")
+    circle_name: str | None = key(Maybe(TEXT), "that circle's name, if this node still has it", default=None)
+    readers: tuple[Reader, ...] = key(
+        Seq(View(Reader), item_noun="reader"),
+        "who can read it: for a call share, the person it was sealed to (the one who had the call; empty "
+        "for a share made before shares named their reader); for a circle share empty: everyone in "
+        "`circle` can", default=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -312,7 +349,15 @@ class CircleSnapshot(Record):
     sync: str = key(Choice(vocab.SYNC_STATES), "catching up, or caught up (what the last `sync` event said)")
 
 
+def caller_wishes(call: Call) -> tuple[str, ...]:
+    """The "wishes" section (no police, no hospital unless I ask ...) of the plans the caller shared that
+    this call shows, each text once, in share order: what a responder reads first, at the top of the call
+    (the CLI's ``call show`` and the TUI's call screen say it the same way)."""
+    texts = (s.plan.wishes.strip() for s in call.plans if s.author == call.caller)
+    return tuple(dict.fromkeys(t for t in texts if t))
+
+
 from .views_ladders import LADDER_VIEWS  # noqa: E402  (built on the shapes above)
 
-VIEWS: Final = (Call, Offer, Update, LadderStep, Share, OwnShare, PlanParts, Checkin, Reply, Circle,
+VIEWS: Final = (Call, Offer, Update, LadderStep, Share, OwnShare, Reader, PlanParts, Checkin, Reply, Circle,
                 CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer, CircleSnapshot) + LADDER_VIEWS

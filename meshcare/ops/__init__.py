@@ -27,8 +27,8 @@ from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
-from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checkin_show, plan_edit, plan_retract,
-                             plan_share, plan_show, presence_set, roster)
+from .checkins_plans import checkin_create, checkin_list, checkin_reply, checkin_show, presence_set, roster
+from .plans import plan_edit, plan_retract, plan_share, plan_show
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
 from .gatherings import (agreements_set, agreements_show, gathering_cancel, gathering_create, gathering_list,

@@ -1,18 +1,17 @@
-"""Check-in, availability and support-plan ops. Pure."""
+"""Check-in and availability ops. Pure. (The support plan's ops are in ``plans``.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..circles import plans as pl
 from ..control import requests as rq
 from ..control import results as rs
 from ..errors import BadInput, NotFound
 from ..node import Node
-from ..node_events import Effect, SaveState
-from ..vocab import MIN_ID_PREFIX, PERSON_ROLES, SUGGEST_CALL_OPTION
-from .common import find_call, find_checkin, linked, post, validated
-from .present import checkin_view, circle_roster_view, own_share_views, plan_view
+from ..node_events import Effect
+from ..vocab import PERSON_ROLES, SUGGEST_CALL_OPTION
+from .common import find_checkin, linked, post, validated
+from .present import checkin_view, circle_roster_view
 
 # --- check-ins ---------------------------------------------------------------------------------------
 
@@ -82,52 +81,3 @@ def presence_set(node: Node, req: rq.PresenceSet, now: float) -> tuple[rs.Presen
 def roster(node: Node, req: rq.Roster, now: float) -> tuple[rs.RosterResult, list[Effect]]:
     circles = [node.registry.find(req.circle)] if req.circle else list(node.registry.circles.values())
     return rs.RosterResult(circles=tuple(circle_roster_view(node, c, int(now)) for c in circles)), []
-
-
-# --- support plan ------------------------------------------------------------------------------------
-
-
-def plan_show(node: Node, req: rq.PlanShow, now: float) -> tuple[rs.PlanShowResult, list[Effect]]:
-    plan = None if node.state.plan is None else plan_view(pl.Plan.from_dict(node.state.plan))
-    return rs.PlanShowResult(plan=plan, shares=own_share_views(node)), []
-
-
-def plan_edit(node: Node, req: rq.PlanEdit, now: float) -> tuple[rs.PlanEditResult, list[Effect]]:
-    """Change the parts the request gives (empty text clears a part); the others stay."""
-    was = pl.Plan.from_dict(node.state.plan or {})
-    plan = pl.Plan(helps=was.helps if req.helps is None else req.helps,
-                   avoid=was.avoid if req.avoid is None else req.avoid,
-                   contact=was.contact if req.contact is None else req.contact,
-                   other=was.other if req.other is None else req.other)
-    node.state.plan = plan.to_dict()
-    return rs.PlanEditResult(plan=plan_view(plan)), [SaveState(node.state)]
-
-
-def plan_share(node: Node, req: rq.PlanShare, now: float) -> tuple[rs.PlanShareResult, list[Effect]]:
-    """Share with whoever has one of this person's calls (``call``), or with a whole circle."""
-    plan = node.state.plan
-    if not plan:
-        raise BadInput("you have no support plan yet; write one with `meshcare plan edit`")
-    if req.call:
-        circle, _, state = find_call(node, req.call)
-        if state.caller != node.registry.me:
-            raise BadInput("you can share your plan in your own calls")
-        if state.claimer is None:
-            raise BadInput("nobody has this call yet; share your plan once someone claims it")
-        body = validated("plan_share", {"to": "call", "call": state.id, "plan": plan})
-        e, effects = post(node, circle, "plan_share", body, now, [state.claimer])
-    else:
-        circle = node.registry.find(req.circle or "")       # (the request names a circle when no call)
-        e, effects = post(node, circle, "plan_share", validated("plan_share", {"to": "circle", "call": None,
-                                                                               "plan": plan}), now)
-    return rs.PlanShareResult(share=e.id.hex(), circle=circle.topic.hex(), linked=linked(node, circle)), effects
-
-
-def plan_retract(node: Node, req: rq.PlanRetract, now: float) -> tuple[rs.PlanRetractResult, list[Effect]]:
-    ref = req.share.lower()
-    for circle in node.registry.circles.values():
-        for sid, s in node.registry.view(circle).shares.items():
-            if len(ref) >= MIN_ID_PREFIX and sid.hex().startswith(ref) and s.author == node.registry.me:
-                e, effects = post(node, circle, "plan_retract", validated("plan_retract", {"share": sid}), now)
-                return rs.PlanRetractResult(retracted=sid.hex(), id=e.id.hex()), effects
-    raise NotFound("no share of your plan starts with that; `meshcare plan show` lists them")

@@ -52,26 +52,30 @@ def _names(known: Mapping[bytes, str], people: Iterable[bytes]) -> dict[str, str
 
 
 def plan_view(plan: pl.Plan) -> v.PlanParts:
-    """The four parts of a support plan."""
-    return v.PlanParts(helps=plan.helps, avoid=plan.avoid, contact=plan.contact, other=plan.other)
+    """Every section of a support plan."""
+    return v.PlanParts(**plan.to_dict())
 
 
 def share_view(state: pl.ShareState, names: Mapping[bytes, str]) -> v.Share:
-    """A shared support plan, with its author's name when known."""
+    """A shared support plan, with its author's name when known and the sections it carries."""
     return v.Share(id=state.id.hex(), author=state.author.hex(), name=names.get(state.author), to=state.to,
-                   call=_hex(state.call), plan=plan_view(state.plan), created=state.created)
+                   call=_hex(state.call), plan=plan_view(state.plan), created=state.created,
+                   sections=state.sections)
 
 
 def own_share_views(node: Node) -> tuple[v.OwnShare, ...]:
-    """The live shares of this node's own plan, circle by circle, each in its fold order."""
+    """The live shares of this node's own plan, circle by circle, each in its fold order, each with who
+    can read it: the one person a call share was sealed to, or (no readers) everyone in the circle."""
     registry, out = node.registry, []
     names = registry.names()
     for c in registry.circles.values():
         for s in registry.view(c).shares.values():
             if s.author == registry.me:
+                readers = () if s.reader is None else (v.Reader(id=s.reader.hex(), name=names.get(s.reader)),)
                 out.append(v.OwnShare(id=s.id.hex(), author=s.author.hex(), name=names.get(s.author), to=s.to,
                                       call=_hex(s.call), plan=plan_view(s.plan), created=s.created,
-                                      circle=c.topic.hex()))
+                                      sections=s.sections, circle=c.topic.hex(), circle_name=c.roster.name,
+                                      readers=readers))
     return tuple(out)
 
 

@@ -17,7 +17,8 @@ from ..control import results as rs
 from ..control import views as v
 from ..node import Node
 from .calls import calls_list
-from .checkins_plans import checkin_list, plan_show
+from .checkins_plans import checkin_list
+from .plans import plan_show
 from .circles import circle_list
 from .gatherings import gathering_list
 from .present import circle_roster_view, invite_views, member_views

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from .. import vocab
-from ..control.views import Call, Checkin, Member, Share
+from ..control.views import Call, Checkin, Member, Share, caller_wishes
 from . import format as fmt
 from .model import CircleState, Model
 
@@ -90,9 +90,12 @@ def call_row(model: Model, call: Call, now: float, g: fmt.Glyphs, width: int = 8
 def wishes_block(call: Call) -> str:
     """The caller's wishes, first thing on the call's screen ("" when they named none)."""
     wishes = fmt.wishes_words(call.consent, call.consent_note)
-    if not wishes:
-        return ""
-    return "[b]Their wishes:[/b] " + "; ".join(wishes)
+    from_plan = caller_wishes(call)
+    lines = ["[b]Their wishes:[/b] " + "; ".join(wishes)] if wishes else []
+    if from_plan:
+        lines.append(f"[b]Wishes from {'your' if call.mine else 'their'} support plan:[/b] "
+                     + "; ".join(fmt.safe(text) for text in from_plan))
+    return "\n".join(lines)
 
 
 def call_header(model: Model, call: Call, now: float, g: fmt.Glyphs) -> str:
@@ -139,9 +142,9 @@ def plan_block(model: Model, share: Share, names: dict[str, str]) -> str:
     """A support plan shared in a call's thread or the circle."""
     whose = fmt.name_of(share.author, names, model.node_id)
     title = "Your support plan" if whose == "you" else f"{whose}'s support plan"
-    parts = [("What helps", share.plan.helps), ("Please avoid", share.plan.avoid),
-             ("Who to contact", share.plan.contact), ("Anything else", share.plan.other)]
-    body = [f"  [b]{label}:[/b] {fmt.safe(text)}" for label, text in parts if text]
+    parts = share.plan.to_data()
+    body = [f"  [b]{vocab.PLAN_SECTION_WORDS[key]}:[/b] {fmt.safe(parts[key])}"
+            for key in vocab.PLAN_FIELDS if parts.get(key)]
     return "\n".join([f"[b]{title}[/b] (shared with {'this call' if share.to == 'call' else 'the circle'})", *body])
 
 

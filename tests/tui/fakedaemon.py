@@ -20,6 +20,8 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import re
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -480,31 +482,47 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
                             was=who.role, circle_name=snap.circle.name, view=None)]
 
     async def plan_show(_r: api.PlanShow) -> tuple[api.Result, list[api.Event]]:
-        return api.PlanShowResult(plan=s.plan, shares=s.shares), []
+        due = bool(s.plan and s.plan.review_by) and s.plan.review_by < time.strftime("%Y-%m-%d", time.localtime(NOW))
+        return api.PlanShowResult(plan=s.plan, shares=s.shares, review_due=due), []
 
     async def plan_edit(r: api.PlanEdit) -> tuple[api.Result, list[api.Event]]:
         old = s.plan or api.PlanParts(helps="", avoid="", contact="", other="")
-        s.plan = api.PlanParts(**{k: getattr(r, k) if getattr(r, k) is not None else getattr(old, k)
-                                  for k in vocab.PLAN_FIELDS})
+        changes = r.changes()
+        review = changes.get(vocab.PLAN_REVIEW_FIELD, "")
+        if review and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", review):
+            raise BadInput("the review date must be a date written YYYY-MM-DD")
+        s.plan = dataclasses.replace(old, **changes)
         return api.PlanEditResult(plan=s.plan), []
+
+    def shared_plan(sections: tuple[str, ...] | None) -> tuple[api.PlanParts, tuple[str, ...]]:
+        assert s.plan is not None
+        written = tuple(k for k in vocab.PLAN_FIELDS if getattr(s.plan, k).strip())
+        keys = written if sections is None else sections
+        if not keys or any(k not in written for k in keys):
+            raise BadInput("nothing is written in a section you chose; write it first")
+        return api.PlanParts(**{k: getattr(s.plan, k) if k in keys else "" for k in vocab.PLAN_FIELDS}), keys
 
     async def plan_share(r: api.PlanShare) -> tuple[api.Result, list[api.Event]]:
         if s.plan is None:
             raise BadInput("there is no plan yet: save one first")
+        plan, keys = shared_plan(r.sections)
         if r.call:
             call = s.find_call(r.call)
             if not call.mine or call.claimer is None:
                 raise BadInput("the call is not yours, or nobody has it yet")
+            reader = api.Reader(id=call.claimer, name=dict(call.names).get(call.claimer))
             share = api.OwnShare(id=hid(f"share{len(s.shares)}"), author=s.node_id, name=s.name, to="call",
-                                 call=call.id, plan=s.plan, created=NOW, circle=call.circle)
+                                 call=call.id, plan=plan, created=NOW, circle=call.circle, sections=keys,
+                                 circle_name=call.circle_name, readers=(reader,))
             s.shares = (*s.shares, share)
-            in_call = api.Share(id=share.id, author=s.node_id, name=s.name, to="call", call=call.id, plan=s.plan,
-                                created=NOW)
+            in_call = api.Share(id=share.id, author=s.node_id, name=s.name, to="call", call=call.id, plan=plan,
+                                created=NOW, sections=keys)
             return api.PlanShareResult(share=share.id, circle=call.circle), [
                 changed(dataclasses.replace(call, plans=(*call.plans, in_call)), "updated", "plans")]
         snap = s.circle(r.circle or "")
         share = api.OwnShare(id=hid(f"share{len(s.shares)}"), author=s.node_id, name=s.name, to="circle", call=None,
-                             plan=s.plan, created=NOW, circle=snap.circle.id)
+                             plan=plan, created=NOW, circle=snap.circle.id, sections=keys,
+                             circle_name=snap.circle.name)
         s.shares = (*s.shares, share)
         return api.PlanShareResult(share=share.id, circle=snap.circle.id), []
 

@@ -57,7 +57,8 @@ def test_the_caller_shares_their_plan_with_whoever_has_the_call() -> None:
             await pilot.click("#yes")
             await noted(pilot, "Shared with Ben Okafor: it shows at the end of this call")
             await holds(pilot, "Your support plan (shared with this call) What helps: Tea and a walk")
-            assert [args for op, args in daemon.asked if op == "plan.share"] == [{"call": mine.id, "circle": None}]
+            assert [args for op, args in daemon.asked if op == "plan.share"] == [
+                {"call": mine.id, "circle": None, "sections": None}]
     run(scenario)
 
 

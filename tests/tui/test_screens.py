@@ -232,6 +232,8 @@ def test_the_plan_is_saved_shared_and_taken_back() -> None:
         async with running(size=(100, 50)) as (app, pilot, daemon):
             await pilot.press("p")
             await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+            app.screen.query_one("#part-helps").focus()           # the first section is "When I'm well"
+            await pilot.pause()
             await pilot.press(*"Tea and a walk")
             await pilot.press("ctrl+s")
             await noted(pilot, "Saved on this computer")
