@@ -28,8 +28,10 @@ from typing import Any, Final, Generic, TypeVar
 
 from . import calls as cl
 from . import checkins as ck
+from . import followups as fu
 from . import plans as pl
 from . import presence as pr
+from . import safety as sf
 from .posts import Post, thread_call
 
 S = TypeVar("S")
@@ -131,6 +133,24 @@ def _presence_key(post: Post) -> bytes | None:
     return post.author if post.kind == "presence" else None
 
 
+def _followup_key(post: Post) -> bytes | None:
+    """A follow-up joins its call's group, and so does the call post (it says who may ask)."""
+    if post.kind == "call":
+        return post.id
+    return post.body["call"] if post.kind in ("followup", "followup_done") else None
+
+
+def _safety_key(post: Post) -> bytes | None:
+    if post.kind == "safety":
+        return post.id
+    return post.body["timer"] if post.kind == "safety_ping" else None
+
+
+def _fold_safety(posts: list[Post], context: Any) -> dict[bytes, sf.TimerState]:
+    members, facilitators = context
+    return sf.fold_safety(posts, members, facilitators)
+
+
 def _by_clock(state: Any) -> tuple[int, bytes]:
     return (state.lamport, state.id)
 
@@ -146,7 +166,11 @@ class Folded:
         # presence folded as if it never ran out (time 0); ``presence_at`` applies the clock when read
         self.presence: KeyedFold[pr.PresenceState] = KeyedFold(
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
-        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence)
+        self.followups: KeyedFold[fu.FollowupState] = KeyedFold(
+            _followup_key, lambda posts, _: fu.fold_followups(posts), lambda state: (state.lamport, state.call))
+        self.safety: KeyedFold[sf.TimerState] = KeyedFold(_safety_key, _fold_safety, _by_clock)
+        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
+                                                   self.followups, self.safety)
         self._cursor: int | None = None
 
     def catch_up(self, changed: list[tuple[bytes, Post | None]] | None, everything: Iterable[Post],
@@ -158,8 +182,10 @@ class Folded:
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
         self.calls.update(changed, context)
+        self.safety.update(changed, context)
         for fold in self._folds[1:]:
-            fold.update(changed)
+            if fold is not self.safety:
+                fold.update(changed)
         self._cursor = cursor
 
     @property
