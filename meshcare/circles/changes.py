@@ -42,6 +42,7 @@ from . import calls as cl
 from . import checkins as ck
 from . import membership as ms
 from . import plans as pl
+from .alarms import Alarms
 from .circle import Circle
 from .registry import Registry, View
 
@@ -120,6 +121,7 @@ class Notice:
     member: bytes
     name: str
     previous: bytes | None = None
+    about: bytes | None = None     # safety_overdue: the timer; followup_due: the call (alarms.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,7 @@ class Changes:
         self._refused: set[bytes] = set()                # lobbies whose refusal was told
         self._catching_up: frozenset[bytes] = frozenset()
         self._expires: int | None = None                 # the earliest presence ``until`` of any circle
+        self._alarms = Alarms(registry.me)               # safety timers and follow-ups due by the clock
 
     @property
     def catching_up(self) -> frozenset[bytes]:
@@ -226,6 +229,7 @@ class Changes:
         for topic, circle in self.registry.circles.items():
             self._seen[topic] = _summarize(self.registry, circle, int(now))
             self._at[topic] = now
+            self._alarms.reset(topic)
         self._touched.clear()
         self._expiry()
 
@@ -234,6 +238,9 @@ class Changes:
         times = [self._at.get(t, 0.0) + INTERVAL for t in self._touched]
         if self._expires is not None:
             times.append(float(self._expires))
+        alarm = self._alarms.due()
+        if alarm is not None:
+            times.append(float(alarm))
         return min(times, default=None)
 
     def take(self, now: float, catching_up: frozenset[bytes]) -> list[Fact]:
@@ -241,8 +248,11 @@ class Changes:
         summarized less than ``INTERVAL`` ago wait for ``next_time``), then sync states."""
         t = int(now)
         expired = self._expires is not None and self._expires <= t
-        if not (self._touched or self._lobbies or expired or catching_up or self._catching_up):
+        alarm = self._alarms.due()
+        if not (self._touched or self._lobbies or expired or catching_up or self._catching_up
+                or (alarm is not None and alarm <= t)):
             return []                           # the common case: nothing to look at
+        alarmed = set(self._alarms.due_at(t))
         out: list[Fact] = []
         if self._lobbies:
             self._lobbies = False
@@ -261,6 +271,13 @@ class Changes:
             self._touched.discard(topic)
             self._at[topic] = now
             out += self._diff(circle, t)
+            alarmed.add(topic)
+        for topic in sorted(alarmed):
+            circle = self.registry.circles.get(topic)
+            if circle is None:
+                self._alarms.forget(topic)
+            elif self._seen.get(topic) is not None and self._seen[topic].live:
+                out += self._alarm(circle, t)
         if len(self._seen) > len(self.registry.circles):      # circles dropped without a touch
             for topic in set(self._seen) - set(self.registry.circles):
                 self._forget(topic)
@@ -271,7 +288,18 @@ class Changes:
     def _expiry(self) -> None:
         self._expires = min((s.expires for s in self._seen.values() if s.expires is not None), default=None)
 
+    def _alarm(self, circle: Circle, now: int) -> list[Fact]:
+        """Safety timers gone silent (facilitators) and follow-ups due (who checks in): alarms.py."""
+        view = self.registry.view(circle)
+        names = {m: member.name for m, member in circle.roster.members.items()}
+        out: list[Fact] = []
+        for kind, member, about in self._alarms.check(circle, view.safety, view.followups, now):
+            name = names.get(member) or circle.names_ever().get(member, "someone")
+            out.append(Notice(circle.topic, circle.roster.name, kind, member, name, None, about))
+        return out
+
     def _forget(self, topic: TopicId) -> None:
+        self._alarms.forget(topic)
         self._seen.pop(topic, None)
         self._at.pop(topic, None)
         self._touched.discard(topic)

@@ -26,6 +26,7 @@ from .names import BAD_REQUEST, NOT_FOUND
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
 from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
+from .requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
 
 __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
            "CallUpdate", "CallsList", "CheckinCreate", "CheckinList", "CheckinReply", "CheckinShow",
@@ -351,6 +352,13 @@ class CallResolve(Request[r.CallResolveResult]):
     call: str = call_arg()
     followup_at: int | None = arg(Maybe(Time()), "when to send a follow-up check-in (null: none)",
                                   noun="the follow-up time", default=None)
+    followup_by: str | None = arg(Maybe(MEMBER_REF), "the caller only: who checks in on them afterwards "
+                                  "(`followup.ask`; null: no follow-up asked now)", noun="who checks in",
+                                  default=None)
+    followup_due: int | None = arg(Maybe(Time()), "with `followup_by`: when (null: a day from now)",
+                                   noun="the check-in time", default=None)
+    followup_again: int | None = arg(Maybe(Time()), "with `followup_by`: a second check-in 3 to 7 days later",
+                                     noun="the second check-in time", default=None)
 
 
 # --- check-ins ----------------------------------------------------------------------------------------
@@ -495,7 +503,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CallCreate, CallsList, CallShow, CallOffer, CallClaim, CallRelease, CallAccept, CallUpdate, CallResolve,
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
-    PlanShow, PlanEdit, PlanShare, PlanRetract)
+    PlanShow, PlanEdit, PlanShare, PlanRetract,
+    FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

@@ -16,6 +16,7 @@ from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
+from .views_care import Followup
 
 __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOfferResult", "CallReleaseResult",
            "CallResolveResult", "CallShowResult", "CallUpdateResult", "CallsListResult",
@@ -27,19 +28,7 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
 
 
-def _linked() -> Any:
-    """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
-    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
-               "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "
-               "reachable (null: a daemon older than this key)", default=None)
-
-
-class Result(Record):
-    """Base of every result; ``OP`` names the operation that answers it."""
-
-    __slots__ = ()
-    OP: ClassVar[str] = ""
-    WHAT: ClassVar[str] = "the answer"
+from .result_base import Result, linked as _linked  # noqa: E402 (the base lives apart: result_base.py)
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -320,6 +309,8 @@ class CallResolveResult(Result):
     already_resolved: bool = key(Flag(), "nothing was posted: `call.resolved_by` resolved it before")
     call: Call = key(View(Call), "the call as it is now")
     linked: int | None = _linked()
+    followup: Followup | None = key(Maybe(View(Followup)), "the follow-up the caller asked for with it "
+                                    "(`followup_by`), else null", default=None)
 
 
 # --- check-ins ----------------------------------------------------------------------------------------
@@ -424,6 +415,9 @@ class PlanRetractResult(Result):
     id: str = key(ID, "the retraction's id")
 
 
+from .results_care import (FollowupAskResult, FollowupDoneResult, FollowupListResult, LoadResult,  # noqa: E402
+                           SafetyListResult, SafetyPingResult, SafetyStartResult)
+
 _ALL: Final[tuple[type[Result], ...]] = (
     StatusResult, PeersResult, SubscribeResult, SnapshotResult, RenameResult,
     CircleCreateResult, CircleListResult, CircleInviteResult, CircleInvitesResult, CircleRevokeResult,
@@ -433,7 +427,9 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CallAcceptResult, CallUpdateResult, CallResolveResult,
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
-    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult)
+    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
+    FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
+    SafetyListResult, LoadResult)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

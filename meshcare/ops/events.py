@@ -56,7 +56,8 @@ def event_of(fact: ch.Fact, node: Node, now: float) -> ev.Event:
                             circle_name=circle_name)
     if isinstance(fact, ch.Notice):
         return ev.NoticeEvent(circle=fact.circle.hex(), circle_name=fact.circle_name, kind=fact.kind,
-                              member=fact.member.hex(), name=fact.name, previous=_hex(fact.previous))
+                              member=fact.member.hex(), name=fact.name, previous=_hex(fact.previous),
+                              about=_hex(fact.about))
     if isinstance(fact, ch.CareChanged):
         return ev.CareChangedEvent(circle=fact.circle.hex(), what=fact.what, id=fact.id.hex(), change=fact.change)
     if isinstance(fact, ch.CallChanged):
