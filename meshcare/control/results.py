@@ -16,7 +16,7 @@ from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
-from .views_care import Followup
+from .views import Followup
 
 __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOfferResult", "CallReleaseResult",
            "CallResolveResult", "CallShowResult", "CallUpdateResult", "CallsListResult",

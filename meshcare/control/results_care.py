@@ -12,7 +12,7 @@ from . import names as n
 from .result_base import Result, linked as _linked
 from .schema import Choice, Int, Maybe, Seq, View, key
 from .views import COUNT, ID, WHEN
-from .views_care import Followup, Timer
+from .views import Followup, Timer
 
 __all__ = ["FollowupAskResult", "FollowupDoneResult", "FollowupListResult", "LoadResult", "SafetyListResult",
            "SafetyPingResult", "SafetyStartResult"]

@@ -20,7 +20,7 @@ from ..circles import safety as sf
 from ..circles.circle import Circle
 from ..control import requests_care as rq
 from ..control import results_care as rs
-from ..control import views_care as vc
+from ..control import views as vc
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect
