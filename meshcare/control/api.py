@@ -15,17 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnknownOp
-from . import events, names, requests, results, views
+from . import events, names, requests, requests_care, results, results_care, views
 from .events import *  # noqa: F403  (the names are listed in __all__ below)
 from .names import *  # noqa: F403
 from .requests import *  # noqa: F403
+from .requests_care import *  # noqa: F403
 from .results import *  # noqa: F403
+from .results_care import *  # noqa: F403
 from .views import *  # noqa: F403
 
 __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
 __all__ += requests.__all__
 __all__ += results.__all__
+__all__ += requests_care.__all__ + results_care.__all__
 __all__ += views.__all__
 __all__ += events.__all__
 

@@ -354,11 +354,11 @@ class CallResolve(Request[r.CallResolveResult]):
                                   noun="the follow-up time", default=None)
     followup_by: str | None = arg(Maybe(MEMBER_REF), "the caller only: who checks in on them afterwards "
                                   "(`followup.ask`; null: no follow-up asked now)", noun="who checks in",
-                                  default=None)
+                                  default=None, omit_none=True)
     followup_due: int | None = arg(Maybe(Time()), "with `followup_by`: when (null: a day from now)",
-                                   noun="the check-in time", default=None)
+                                   noun="the check-in time", default=None, omit_none=True)
     followup_again: int | None = arg(Maybe(Time()), "with `followup_by`: a second check-in 3 to 7 days later",
-                                     noun="the second check-in time", default=None)
+                                     noun="the second check-in time", default=None, omit_none=True)
 
 
 # --- check-ins ----------------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class MeshcareApp(App[int]):
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
+        Binding("f", "care", "Follow-ups and care", show=False, id="care"),
     ]
 
     daemon_state: reactive[str] = reactive("connecting", init=False)
@@ -178,6 +179,7 @@ class MeshcareApp(App[int]):
         self.daemon_state = "connected"
         self.refresh_screens()
         self.raise_alerts(alerts)
+        self.read_stale_care()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         before = self.model.version
@@ -186,6 +188,16 @@ class MeshcareApp(App[int]):
             with self.batch_update():
                 self.refresh_screens()
         self.raise_alerts(alerts)
+        self.read_stale_care()
+
+    def read_stale_care(self) -> None:
+        """Follow-ups and safety timers are read with their list ops, not carried by events: read those
+        a snapshot or a ``care.changed`` event made stale (screens/care.py)."""
+        stale = self.model.care.take_stale()
+        if stale:
+            from .screens.care import read_care
+
+            read_care(self, stale)
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
         self.lost_reason = message.reason
@@ -317,6 +329,11 @@ class MeshcareApp(App[int]):
         from .screens.settings import SettingsScreen
 
         self._open(SettingsScreen)
+
+    def action_care(self) -> None:
+        from .screens.care import CareScreen
+
+        self._open(CareScreen)
 
     def action_another_circle(self) -> None:
         from .screens.actions import another_circle

@@ -44,6 +44,8 @@ def app_commands(app: Any) -> list[Command]:
                 app.action_checkins),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",
                 app.action_plan),
+        Command("care: follow-ups, safety timer, your load", "Check-ins to do, I'm there / I'm OK, off tonight",
+                app.action_care),
         Command("status: links and catching up", "Neighbours, sync and counters of this node", app.action_node_status),
         Command("settings: theme and bell", "Colours, high contrast, the bell", app.action_settings),
         Command("help: keys and screens", "What each key does and what each screen is for", app.action_help),

@@ -29,6 +29,7 @@ from ..control import api
 from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Joining, Member, OwnShare, Peer,
                              PlanParts, RosterRow)
 from . import format as fmt
+from .care_model import CareState
 
 #: Open calls first (someone is needed), then claimed, then resolved.
 STATUS_ORDER: Final = {"open": 0, "claimed": 1, "resolved": 2}
@@ -92,6 +93,8 @@ class Model:
         self.peers: dict[str, Peer] = {}
         #: set by a ``join`` welcome: what the circle held before this node joined comes only in a snapshot
         self.wants_snapshot = False
+        #: follow-ups, safety timers, load: read with their list ops (care_model.py)
+        self.care = CareState()
 
     # --- input -----------------------------------------------------------------------------------
 
@@ -108,6 +111,7 @@ class Model:
         self.plan, self.shares = snap.plan, snap.shares
         self.peers = {p.address: p for p in snap.peers}
         self.loaded, self.wants_snapshot = True, False
+        self.care.stale.update(("followups", "safety"))      # read again after every (re)connect
         self.version += 1
         if before is None:
             return []
@@ -343,6 +347,14 @@ def _on_notice(model: Model, ev: api.NoticeEvent) -> list[Alert]:
         if state is not None:
             state.circle = dataclasses.replace(state.circle, status="removed", role=None)
         return [Alert("Removed from a circle", f"You are no longer in {circle}.", severity="warning")]
+    if ev.kind == "safety_overdue":
+        model.care.stale.add("safety")
+        return [Alert("No \"I'm OK\" in time", f"{fmt.safe(ev.name)} in {circle} is on a safety timer and has not "
+                      "said \"I'm OK\" in time. Try to reach them; f shows the timer.", bell=True, severity="error")]
+    if ev.kind == "followup_due":
+        model.care.stale.add("followups")
+        return [Alert("A check-in to do", f"{fmt.safe(ev.name)} in {circle} asked you to check in on them: it is "
+                      "due now. f shows your follow-ups.", bell=True, severity="warning")]
     return [Alert("A new key", f"{fmt.safe(ev.name)} in {circle} joined with a new key: most likely a new device. "
                   "Compare fingerprints in person before you trust it.", severity="warning")]
 
@@ -355,6 +367,16 @@ def _on_call_changed(model: Model, ev: api.CallChangedEvent) -> list[Alert]:
     model.calls[ev.call] = ev.view
     if ev.change == "new" and not known and not ev.view.mine and ev.view.status == "open":
         return [_new_call_alert(ev.view)]
+    if (ev.change == "resolved" and ev.view.mine and ev.view.resolved_by != model.node_id
+            and model.care.followup_for(ev.call) is None):
+        return [Alert("Your call is resolved", f"{vocab.FOLLOWUP_QUESTION} Open the call and press i to ask "
+                      "for a check-in.", call=ev.call)]
+    return []
+
+
+def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
+    """A care object changed: the app reads its list again (no view travels with the event)."""
+    model.care.stale.add(ev.what)
     return []
 
 
@@ -382,4 +404,5 @@ _HANDLERS: Final[dict[type, Callable[[Model, Any], list[Alert]]]] = {
     api.PeerEvent: _on_peer, api.CallEvent: _on_call, api.MemberEvent: _on_member, api.InviteEvent: _on_invite,
     api.JoinEvent: _on_join, api.PresenceEvent: _on_presence, api.SyncEvent: _on_sync, api.NoticeEvent: _on_notice,
     api.CallChangedEvent: _on_call_changed, api.CheckinChangedEvent: _on_checkin_changed,
+    api.CareChangedEvent: _on_care_changed,
 }
