@@ -576,10 +576,11 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
         if not running:
             raise NotFound("you have no safety timer running")
         t = running[0]
-        t = dataclasses.replace(t, last=NOW, next_ok_at=NOW + t.every * 60, overdue_at=NOW + t.every * 60 + 300,
-                                **({"there_at": NOW} if r.status == "there" else {}),
-                                **({"ended_at": NOW, "next_ok_at": None, "overdue_at": None}
-                                   if r.status == "end" else {}))
+        if r.status == "end":
+            t = dataclasses.replace(t, last=NOW, ended_at=NOW, next_ok_at=None, overdue_at=None)
+        else:
+            t = dataclasses.replace(t, last=NOW, next_ok_at=NOW + t.every * 60, overdue_at=NOW + t.every * 60 + 300,
+                                    there_at=NOW if r.status == "there" else t.there_at)
         s.timers[t.id] = t
         return api.SafetyPingResult(id=hid("ping" + r.status + t.id), timer=t), \
             [api.CareChangedEvent(circle=t.circle, what="safety", id=t.id, change="updated")]

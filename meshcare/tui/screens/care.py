@@ -84,7 +84,7 @@ def load_words(load: api.LoadResult | None) -> str:
 
 def off_tonight(app: MeshcareApp) -> None:
     """"Take me off for tonight": away until the next 08:00, in every circle."""
-    until = next_hour(app.now(), vocab.OFF_TONIGHT_HOUR)
+    until = next_hour(app.now(), vocab.OFF_TONIGHT_HOUR, app.tz)
 
     def done(_result: api.PresenceSetResult) -> None:
         app.notify(f"You're off until {fmt.clock_words(until, app.now(), app.tz)}: no calls will be asked of "
@@ -100,7 +100,7 @@ def ask_followup(app: MeshcareApp, call: api.Call) -> None:
     def chosen(answer: str | None) -> None:
         if answer in (None, "no"):
             return
-        due = tomorrow_morning(app.now(), vocab.TOMORROW_HOUR)
+        due = tomorrow_morning(app.now(), vocab.TOMORROW_HOUR, tz=app.tz)
         again = due + AGAIN_DAYS * DAY if answer == "again" else None
 
         def done(result: api.FollowupAskResult) -> None:

@@ -37,6 +37,13 @@ KEYS = (
                   ("w", "withdraw the highlighted open invite"),
                   ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
     ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
+    ("Care", (("f", "follow-ups, your safety timer and your own load (elsewhere than an invite)"),
+              ("i", "on your own resolved call: ask someone to check in on you tomorrow"),
+              ("z", "take yourself off for tonight (on a call you resolved, or the care screen)"),
+              ("g", "start a safety timer before going in person (care screen, or a call you have)"),
+              ("t", "safety timer: I'm there (care screen)"), ("o", "safety timer: I'm OK (care screen)"),
+              ("e", "end your safety timer (care screen)"),
+              ("d", "mark the highlighted check-in you did as done (care screen)"))),
     ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
 )
 
