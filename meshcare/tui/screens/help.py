@@ -32,11 +32,6 @@ KEYS = (
                          ("Shift+P", "share your support plan with whoever has your call (on your call)"))),
     ("Check-ins", (("1 to 6", "answer the highlighted check-in with that answer"),
                    ("k", "facilitators: ask the circle how they are doing"))),
-    ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
-                  ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
-                  ("w", "withdraw the highlighted open invite"),
-                  ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
-    ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
     ("Care", (("f", "follow-ups, your safety timer and your own load (elsewhere than an invite)"),
               ("i", "on your own resolved call: ask someone to check in on you tomorrow"),
               ("z", "take yourself off for tonight (on a call you resolved, or the care screen)"),
@@ -44,6 +39,11 @@ KEYS = (
               ("t", "safety timer: I'm there (care screen)"), ("o", "safety timer: I'm OK (care screen)"),
               ("e", "end your safety timer (care screen)"),
               ("d", "mark the highlighted check-in you did as done (care screen)"))),
+    ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
+                  ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
+                  ("w", "withdraw the highlighted open invite"),
+                  ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
+    ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
     ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
 )
 
