@@ -20,7 +20,9 @@ is summarized at once, unless this node is catching up on it, because a call mus
 milliseconds rather than wait out an interval (it made a call's event up to 250 ms late:
 docs/benchmarks.md, section 10). Since the folds are kept up to date post by post (folded.py), such a
 summary costs an identity check per call and member.
-Presence runs out by the clock: the earliest ``until`` of each circle is a deadline (``next_time``).
+Presence runs out by the clock: the earliest ``until`` of each circle is a deadline (``next_time``), and
+so are the care alarms (``alarms.py``: a safety timer gone silent, on a facilitator's node; a follow-up
+check-in due, on the node of who checks in), told as ``Notice`` facts.
 
 News only once in: a circle is summarized silently until this node is in its roster. A newcomer is
 told ``JoinAnswered("welcome")`` once (and then whether it is still catching up), not "X joined" for
@@ -274,10 +276,11 @@ class Changes:
             alarmed.add(topic)
         for topic in sorted(alarmed):
             circle = self.registry.circles.get(topic)
-            if circle is None:
-                self._alarms.forget(topic)
-            elif self._seen.get(topic) is not None and self._seen[topic].live:
+            seen = self._seen.get(topic)
+            if circle is not None and seen is not None and seen.live:
                 out += self._alarm(circle, t)
+            else:
+                self._alarms.forget(topic)       # gone, or not in its roster yet: looked at once it is
         if len(self._seen) > len(self.registry.circles):      # circles dropped without a touch
             for topic in set(self._seen) - set(self.registry.circles):
                 self._forget(topic)
