@@ -147,6 +147,10 @@ COMMANDS = [
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
     ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
+    ("followup", "ask", "3f2a9c1d", "--who", "bob", "--again", "4"), ("followup", "done", "3f2a9c1d"),
+    ("followups", "--all"), ("off-tonight",), ("load", "--days", "7"),
+    ("safety", "start", "Elm St", "--every", "15", "--note", "at Sam's"), ("safety", "there"), ("safety", "ok"),
+    ("safety", "end", "--timer", "ab12cd34"), ("safety", "list", "--all"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -205,7 +209,9 @@ def test_every_cli_command_that_asks_is_covered_here():
                "circle.revoke", "circle.join", "circle.members", "circle.remove", "circle.leave", "circle.role", "circle.verify",
                "call.create", "calls.list", "call.show", "call.offer", "call.claim", "call.release", "call.accept",
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
-               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename"}
+               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
+               "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
+               "me.load"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
-                           "notice", "call.changed", "checkin.changed"}
+                           "notice", "call.changed", "checkin.changed", "care.changed"}
