@@ -63,6 +63,7 @@ def test_resolve_with_a_check_in_then_followups_and_done(elm: Circle) -> None:
     wait_real(lambda: elm.cat.json("call", "show", call)["call"]["claimer"] == elm.ids["bob"], "cat to see bob on it")
     assert "only the person who made the call" in elm.bob.fails(1, "resolve", call, "--check-in", "cat")
     assert elm.cat.fails(2, "resolve", call, "--check-in", "--again", "9")
+    assert "goes with --check-in" in elm.cat.fails(2, "resolve", call, "--again", "4")
     done = elm.cat.json("resolve", call, "--check-in", "--again", "4")
     f = done["followup"]
     assert f["who"] == elm.ids["bob"] and f["again"] - f["due"] == 4 * 86_400 and f["due"] > time.time() + 5 * 3600

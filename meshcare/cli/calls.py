@@ -250,7 +250,8 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
         asked = {"followup_by": who, "followup_due": due,
                  "followup_again": None if args.again is None else due + args.again * 86_400}
     elif getattr(args, "again", None) is not None:
-        raise BadInput("--again goes with --check-in")
+        print("meshcare resolve: --again goes with --check-in (a second check-in after the first)", file=sys.stderr)
+        return EXIT_USAGE
     answer = ask_daemon(settings, CallResolve(call=args.call, followup_at=followup, **asked))
     if answer.result.already_resolved:
         c = answer.result.call
