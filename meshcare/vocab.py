@@ -92,7 +92,7 @@ JOIN_OUTCOMES: Final = ("welcome", "refused")
 SYNC_STATES: Final = ("catching_up", "caught_up")
 #: Notices for the person (``notice`` events): this node was removed from a circle; someone joined under
 #: the name of a member who left or was removed, with another key.
-NOTICES: Final = ("removed", "key_changed")
+NOTICES: Final = ("removed", "key_changed", "safety_overdue", "followup_due")
 #: How a call changed (``call.changed`` events), and which parts of it changed (``plans``: the support
 #: plans its thread shows).
 CALL_CHANGES: Final = ("new", "updated", "resolved", "gone")
@@ -200,6 +200,23 @@ REQUEST_ABOUT: Final = ("conversation", "debrief", "conflict")
 #: field of the registry's ``View``), and how one changed.
 CARE_OBJECTS: Final = ("ladders", "followups", "safety", "gatherings", "needs", "requests", "library")
 CARE_CHANGES: Final = ("new", "updated", "gone")
+
+# --- follow-up and responder care (docs/circles.md, "Follow-up and responder care") --------------------
+
+#: The check-in a caller may ask for after a call: tomorrow, and optionally again 3 to 7 days later.
+FOLLOWUP_AGAIN_DAYS: Final = (3, 7)
+FOLLOWUP_QUESTION: Final = "Would you like someone to check in tomorrow?"
+FOLLOWUP_AGAIN_QUESTION: Final = "And again in a few days?"
+#: When "tomorrow" is, for a follow-up and for "take me off for tonight": this hour, local time.
+TOMORROW_HOUR: Final = 9
+OFF_TONIGHT_HOUR: Final = 8
+#: A safety timer is overdue this long after an "I'm OK" was due (seconds): a phone in a pocket, a
+#: conversation that could not be interrupted.
+SAFETY_GRACE_S: Final = 5 * 60
+#: How far back the private load view looks (days).
+LOAD_DAYS: Final = 7
+#: What someone on a safety timer says, in words.
+SAFETY_WORDS: Final[Mapping[str, str]] = {"there": "I'm there", "ok": "I'm OK", "end": "I'm done, all fine"}
 
 # --- limits (characters are counted with len(), not bytes) ----------------------------------------
 

@@ -155,6 +155,10 @@ COMMANDS = [
     ("ladder", "decline", "5c1e09aa"), ("ladder", "remove", "5c1e09aa"),
     ("avoid", "Elm St", "bob"), ("avoid",), ("avoid", "--remove", "Elm St", "bob"),
     ("call", "Elm St", "Rough night", "--ladder-name", "calls", "--ladder-every", "5", "--ladder-then", "circle"),
+    ("followup", "ask", "3f2a9c1d", "--who", "bob", "--again", "4"), ("followup", "done", "3f2a9c1d"),
+    ("followups", "--all"), ("off-tonight",), ("load", "--days", "7"),
+    ("safety", "start", "Elm St", "--every", "15", "--note", "at Sam's"), ("safety", "there"), ("safety", "ok"),
+    ("safety", "end", "--timer", "ab12cd34"), ("safety", "list", "--all"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -217,7 +221,9 @@ def test_every_cli_command_that_asks_is_covered_here():
                "gathering.create", "gathering.list", "gathering.show", "gathering.cancel", "gathering.rsvp",
                "agreements.show", "agreements.set",
                "ladder.add", "ladder.list", "ladder.requests", "ladder.answer", "ladder.remove", "avoid.add",
-               "avoid.remove", "avoid.list"}
+               "avoid.remove", "avoid.list",
+               "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
+               "me.load"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

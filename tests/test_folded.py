@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 
 from meshcare.circles import calls as cl
 from meshcare.circles import checkins as ck
+from meshcare.circles import followups as fu
+from meshcare.circles import safety as sf
 from meshcare.circles import plans as pl
 from meshcare.circles import presence as pr
 from meshcare.circles.folded import Folded, presence_at
 from meshcare.circles.posts import Post
 
-from . import test_calls, test_checkins, test_presence_plans
+from . import test_calls, test_care_folds, test_checkins, test_presence_plans
 
 MEMBERS = test_calls.MEMBERS
 
@@ -23,14 +25,18 @@ MEMBERS = test_calls.MEMBERS
 def _full(held: list[Post], members: frozenset[bytes], facilitators: frozenset[bytes], now: int) -> dict[str, Any]:
     return {"calls": cl.fold_calls(held, members=members, facilitators=facilitators),
             "checkins": ck.fold_checkins(held), "shares": pl.fold_shares(held),
-            "presence": pr.fold_presence(held, now)}
+            "presence": pr.fold_presence(held, now), "followups": fu.fold_followups(held),
+            "safety": sf.fold_safety(held, members, facilitators)}
 
 
 @settings(max_examples=60, deadline=None)
 @given(test_calls.histories(), test_checkins.histories(), test_presence_plans.histories(), st.data())
 def test_folding_post_by_post_shows_what_folding_everything_shows(calls: list[Post], checkins: list[Post],
                                                                   others: list[Post], data: st.DataObject) -> None:
-    pending = [*calls, *checkins, *others]
+    t = test_care_folds.timer()
+    care = [*test_care_folds._followup_history(), t, test_care_folds.ping(t, "ok", test_care_folds.T0 + 60),
+            test_care_folds.timer(to=[test_care_folds.OTHER], lamport=7)]
+    pending = [*calls, *checkins, *others, *care]
     held: dict[bytes, Post] = {}
     folded = Folded()
     cursor = 0
@@ -57,6 +63,8 @@ def test_folding_post_by_post_shows_what_folding_everything_shows(calls: list[Po
         assert folded.checkins.result == want["checkins"] and list(folded.checkins.result) == list(want["checkins"])
         assert folded.shares.result == want["shares"] and list(folded.shares.result) == list(want["shares"])
         assert presence_at(folded.presence.result, now) == want["presence"]
+        assert folded.followups.result == want["followups"]
+        assert folded.safety.result == want["safety"] and list(folded.safety.result) == list(want["safety"])
 
 
 def test_a_call_nothing_touched_is_the_same_object_after_another_post() -> None:

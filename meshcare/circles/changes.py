@@ -20,7 +20,9 @@ is summarized at once, unless this node is catching up on it, because a call mus
 milliseconds rather than wait out an interval (it made a call's event up to 250 ms late:
 docs/benchmarks.md, section 10). Since the folds are kept up to date post by post (folded.py), such a
 summary costs an identity check per call and member.
-Presence runs out by the clock: the earliest ``until`` of each circle is a deadline (``next_time``).
+Presence runs out by the clock: the earliest ``until`` of each circle is a deadline (``next_time``), and
+so are the care alarms (``alarms.py``: a safety timer gone silent, on a facilitator's node; a follow-up
+check-in due, on the node of who checks in), told as ``Notice`` facts.
 So do gathering reminders: this person is told ``GatheringSoon`` once, ``remind`` minutes before a
 gathering they said yes or maybe to, or host (``gatherings.reminders``); the earliest untold one is a
 deadline too. A reminder due while the node was off is told when it starts, if the gathering has not.
@@ -46,6 +48,7 @@ from . import checkins as ck
 from . import gatherings as gt
 from . import membership as ms
 from . import plans as pl
+from .alarms import Alarms
 from .circle import Circle
 from .registry import Registry, View
 
@@ -124,6 +127,7 @@ class Notice:
     member: bytes
     name: str
     previous: bytes | None = None
+    about: bytes | None = None     # safety_overdue: the timer; followup_due: the call (alarms.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +222,7 @@ class Changes:
         self._expires: int | None = None                 # the earliest presence ``until`` of any circle
         self._remind_at: int | None = None               # the earliest gathering reminder not told yet
         self._reminded: set[tuple[bytes, int]] = set()   # (gathering, time) of reminders told
+        self._alarms = Alarms(registry.me)               # safety timers and follow-ups due by the clock
 
     @property
     def catching_up(self) -> frozenset[bytes]:
@@ -244,6 +249,7 @@ class Changes:
         for topic, circle in self.registry.circles.items():
             self._seen[topic] = _summarize(self.registry, circle, int(now))
             self._at[topic] = now
+            self._alarms.reset(topic)
         self._touched.clear()
         self._expiry()
 
@@ -254,6 +260,9 @@ class Changes:
             times.append(float(self._expires))
         if self._remind_at is not None:
             times.append(float(self._remind_at))
+        alarm = self._alarms.due()
+        if alarm is not None:
+            times.append(float(alarm))
         return min(times, default=None)
 
     def take(self, now: float, catching_up: frozenset[bytes]) -> list[Fact]:
@@ -262,8 +271,11 @@ class Changes:
         t = int(now)
         expired = self._expires is not None and self._expires <= t
         remind = self._remind_at is not None and self._remind_at <= t
-        if not (self._touched or self._lobbies or expired or remind or catching_up or self._catching_up):
+        alarm = self._alarms.due()
+        if not (self._touched or self._lobbies or expired or remind or catching_up or self._catching_up
+                or (alarm is not None and alarm <= t)):
             return []                           # the common case: nothing to look at
+        alarmed = set(self._alarms.due_at(t))
         out: list[Fact] = []
         if self._lobbies:
             self._lobbies = False
@@ -282,6 +294,14 @@ class Changes:
             self._touched.discard(topic)
             self._at[topic] = now
             out += self._diff(circle, t)
+            alarmed.add(topic)
+        for topic in sorted(alarmed):
+            circle = self.registry.circles.get(topic)
+            seen = self._seen.get(topic)
+            if circle is not None and seen is not None and seen.live:
+                out += self._alarm(circle, t)
+            else:
+                self._alarms.forget(topic)       # gone, or not in its roster yet: looked at once it is
         if len(self._seen) > len(self.registry.circles):      # circles dropped without a touch
             for topic in set(self._seen) - set(self.registry.circles):
                 self._forget(topic)
@@ -315,7 +335,18 @@ class Changes:
         self._reminded &= wanted
         return out
 
+    def _alarm(self, circle: Circle, now: int) -> list[Fact]:
+        """Safety timers gone silent (facilitators) and follow-ups due (who checks in): alarms.py."""
+        view = self.registry.view(circle)
+        names = {m: member.name for m, member in circle.roster.members.items()}
+        out: list[Fact] = []
+        for kind, member, about in self._alarms.check(circle, view.safety, view.followups, now):
+            name = names.get(member) or circle.names_ever().get(member, "someone")
+            out.append(Notice(circle.topic, circle.roster.name, kind, member, name, None, about))
+        return out
+
     def _forget(self, topic: TopicId) -> None:
+        self._alarms.forget(topic)
         self._seen.pop(topic, None)
         self._at.pop(topic, None)
         self._touched.discard(topic)

@@ -28,10 +28,12 @@ from typing import Any, Final, Generic, TypeVar
 
 from . import calls as cl
 from . import checkins as ck
+from . import followups as fu
 from . import gatherings as gt
 from . import ladders as ld
 from . import plans as pl
 from . import presence as pr
+from . import safety as sf
 from ..vocab import DEFAULT_AGREEMENTS
 from .posts import Post, thread_call
 
@@ -156,6 +158,22 @@ def _fold_gatherings(posts: list[Post], context: Any) -> dict[bytes, Any]:
 
 def _gathering_order(state: Any) -> tuple[int, bytes]:
     return (-1, b"") if isinstance(state, tuple) else (state.lamport, state.id)
+def _followup_key(post: Post) -> bytes | None:
+    """A follow-up joins its call's group, and so does the call post (it says who may ask)."""
+    if post.kind == "call":
+        return post.id
+    return post.body["call"] if post.kind in ("followup", "followup_done") else None
+
+
+def _safety_key(post: Post) -> bytes | None:
+    if post.kind == "safety":
+        return post.id
+    return post.body["timer"] if post.kind == "safety_ping" else None
+
+
+def _fold_safety(posts: list[Post], context: Any) -> dict[bytes, sf.TimerState]:
+    members, facilitators = context
+    return sf.fold_safety(posts, members, facilitators)
 
 
 def _by_clock(state: Any) -> tuple[int, bytes]:
@@ -177,8 +195,11 @@ class Folded:
         self.gatherings: KeyedFold[Any] = KeyedFold(_gathering_key, _fold_gatherings, _gathering_order)
         self.ladders: KeyedFold[ld.LadderRequest] = KeyedFold(
             ld.request_key, lambda posts, _: ld.fold_ladders(posts), _by_clock)
+        self.followups: KeyedFold[fu.FollowupState] = KeyedFold(
+            _followup_key, lambda posts, _: fu.fold_followups(posts), lambda state: (state.lamport, state.call))
+        self.safety: KeyedFold[sf.TimerState] = KeyedFold(_safety_key, _fold_safety, _by_clock)
         self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
-                                                   self.gatherings, self.ladders)
+                                                   self.gatherings, self.ladders, self.followups, self.safety)
         self._cursor: int | None = None
         self._gathering_split: tuple[dict[bytes, Any], dict[bytes, gt.GatheringState], tuple[str, ...]] | None = None
 
@@ -190,7 +211,7 @@ class Folded:
                 fold.reset()
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
-        with_roster = (self.calls, self.gatherings)        # the folds whose rules read the roster
+        with_roster = (self.calls, self.gatherings, self.safety)     # the folds whose rules read the roster
         for fold in self._folds:
             if fold in with_roster:
                 fold.update(changed, context)

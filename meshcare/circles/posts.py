@@ -396,7 +396,9 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "ladder_withdraw": {"to": _to(1), "request": _ID},
     # --- follow-up and responder care ---------------------------------------------------------------
     "followup": {"to": _to(), "call": _ID, "who": _ID, "due": _TIME, "again": _TIME_OR_NONE},
-    "followup_done": {"to": _to(), "followup": _ID},
+    # a done names its call too (follow-ups are folded per call: followups.py) and which check-in it
+    # closes: the first (``again`` false) or the caller's second one, days later
+    "followup_done": {"to": _to(), "followup": _ID, "call": _ID, "again": (_bool, _false)},
     "safety": {"to": _to(), "every": (_int(v.MIN_SAFETY_EVERY, v.MAX_SAFETY_EVERY), _REQUIRED),
                "text": (_text(0, v.MAX_NOTE), _empty_text)},
     "safety_ping": {"to": _to(), "timer": _ID, "status": (_enum(v.SAFETY_STATUSES), _REQUIRED)},

@@ -390,7 +390,8 @@ class Registry:
         gatherings, agreements = folded.gathering_parts()
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
                     folded.presence.result, gatherings=gatherings, agreements=agreements,
-                    ladders=folded.ladders.result)
+                    ladders=folded.ladders.result, followups=folded.followups.result,
+                    safety=folded.safety.result)
         self._views[circle.topic] = view
         return view
 

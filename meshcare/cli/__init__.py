@@ -228,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_gatherings.register(sub)     # gathering ... gatherings, rsvp, agreements
     from . import ladders as cli_ladders
     cli_ladders.register(sub)        # ladder ..., avoid
+    from . import care as cli_care  # follow-up check-ins, off for tonight, load, safety timer
+    cli_care.register(sub)
     from . import watch as cli_watch  # events as they happen, in words or JSON lines
     cli_watch.register(sub)
 

@@ -27,6 +27,7 @@ from ..control.requests import (CallAccept, CallClaim, CallCreate, CallOffer, Ca
                                 CallsList, CallUpdate, CheckinCreate, CheckinList, CheckinReply, CheckinShow,
                                 CircleList, CircleMembers, LadderStepArg, PresenceSet, Roster)
 from ..control.views import Call, Checkin, caller_wishes
+from ..control.when import tomorrow_morning
 from ..errors import BadInput
 from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, PLAN_SECTION_WORDS, URGENCY_WORDS
 from . import reach
@@ -253,12 +254,27 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
         followup = int(time.time() + args.followup_in * 3600)
     if followup is not None and followup <= time.time():
         raise BadInput("the follow-up time has already passed; pick a time in the future")
-    answer = ask_daemon(settings, CallResolve(call=args.call, followup_at=followup))
+    asked: dict[str, Any] = {}
+    if getattr(args, "check_in", None) is not None:      # the caller's "would you like someone to check in?"
+        who = args.check_in or ask_daemon(settings, CallShow(call=args.call)).result.call.claimer
+        if not who:
+            raise BadInput("nobody took this call; name who you would like to check in: --check-in MEMBER")
+        due = tomorrow_morning(time.time(), vocab.TOMORROW_HOUR)
+        asked = {"followup_by": who, "followup_due": due,
+                 "followup_again": None if args.again is None else due + args.again * 86_400}
+    elif getattr(args, "again", None) is not None:
+        print("meshcare resolve: --again goes with --check-in (a second check-in after the first)", file=sys.stderr)
+        return EXIT_USAGE
+    answer = ask_daemon(settings, CallResolve(call=args.call, followup_at=followup, **asked))
     if answer.result.already_resolved:
         c = answer.result.call
         by = named(c.resolved_by, c.names, c.caller if c.mine else None)
         return _thread_done(args, answer, f"This call was already resolved by {by} at {when(c.resolved_at)}")
     extra = f"; a follow-up check-in is planned for {when(followup)}" if followup else ""
+    f = answer.result.followup
+    if f is not None:
+        extra += (f"; {f.who_name or short(f.who)} will check in on you {when(f.due)}"
+                  + (f" and again {when(f.again)}" if f.again is not None else ""))
     return _thread_done(args, answer, f"Marked the call resolved{extra}")
 
 
@@ -415,7 +431,8 @@ def register(sub: Any) -> None:
         p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
         if name == "offer":
             p.add_argument("kind", metavar="KIND", type=word, choices=vocab.OFFER_KINDS,
-                           help="call, come_over (or come-over), listening or text")
+                           help="call, come_over (or come-over), listening, text or second_person "
+                                "(come over with a second person)")
             p.add_argument("text", metavar="TEXT", nargs="?", help="a few words, e.g. when")
         elif name == "accept":
             p.add_argument("offer", metavar="OFFER", help="the offer's id or first 4+ characters (call show)")
@@ -427,6 +444,11 @@ def register(sub: Any) -> None:
                                     help="plan a follow-up check-in this many hours from now")
             when_group.add_argument("--followup-at", type=datetime_arg, metavar="\"YYYY-MM-DD HH:MM\"",
                                     help="plan a follow-up check-in at this local time")
+            p.add_argument("--check-in", nargs="?", const="", metavar="MEMBER", dest="check_in",
+                           help="your own call: ask someone to check in on you tomorrow (default: whoever "
+                                "took it; `meshcare followup ask` for more)")
+            p.add_argument("--again", type=number_in(3, 7, int), metavar="DAYS",
+                           help="with --check-in: a second check-in this many days later (3 to 7)")
 
     p = add_command(sub, "checkin", cmd_checkin, "ask the circle how they are doing (facilitators)",
              "meshcare checkin 'Elm St' 'How is everyone this week?'\n"

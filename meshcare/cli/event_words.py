@@ -156,6 +156,11 @@ def _notice(e: ev.NoticeEvent, n: Names) -> str:
     if e.kind == "key_changed":
         return (f"{flat(e.name)} in {circle} has a new key (a new device, or someone else): compare "
                 f"fingerprints in person with meshcare circle verify")
+    if e.kind == "safety_overdue":
+        return (f"⚠ {flat(e.name)} in {circle} is on a safety timer and has not said \"I'm OK\" in time: try to "
+                "reach them (meshcare safety list)")
+    if e.kind == "followup_due":
+        return f"a check-in with {flat(e.name)} in {circle} is due now (meshcare followups)"
     return f"{flat(e.kind)} in {circle}: {flat(e.name)}"
 
 

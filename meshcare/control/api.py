@@ -15,11 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnknownOp
-from . import events, names, requests, requests_gatherings, results, results_gatherings, views, views_gatherings
+from . import (events, names, requests, requests_care, requests_gatherings, results, results_care, results_gatherings,
+               views, views_gatherings)
 from .events import *  # noqa: F403  (the names are listed in __all__ below)
 from .names import *  # noqa: F403
 from .requests import *  # noqa: F403
+from .requests_care import *  # noqa: F403
 from .results import *  # noqa: F403
+from .results_care import *  # noqa: F403
 from .views import *  # noqa: F403
 from . import requests_gatherings, results_gatherings, views_gatherings
 from .requests_gatherings import *  # noqa: F403
@@ -34,6 +37,7 @@ __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
 __all__ += requests.__all__
 __all__ += results.__all__
+__all__ += requests_care.__all__ + results_care.__all__
 __all__ += views.__all__
 __all__ += events.__all__
 __all__ += requests_gatherings.__all__ + results_gatherings.__all__ + views_gatherings.__all__

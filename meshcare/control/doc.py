@@ -33,7 +33,8 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
                   ("Gatherings", ("gathering.", "agreements.")),
-                  ("Ladders and who not to involve", ("ladder.", "avoid.")))
+                  ("Ladders and who not to involve", ("ladder.", "avoid.")),
+                  ("Follow-up and responder care", ("followup.", "safety.", "me.")))
 
 
 def _summary(cls: type[Any]) -> str:

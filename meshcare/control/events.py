@@ -172,7 +172,10 @@ class NoticeEvent(Event):
     (`member` is this node; what it held of the circle is deleted within ten minutes). `key_changed`:
     `member` joined under the name of `previous`, who left or was removed: most likely that person on a
     new device, possibly someone else; compare fingerprints in person (`circle.verify`). A
-    `claim_lost` notice comes as a `call` event."""
+    `claim_lost` notice comes as a `call` event. `safety_overdue` (to the circle's facilitators only):
+    `member`, on a safety timer, sent no "I'm OK" in time (`about`: the timer). `followup_due` (to the
+    person who checks in): `member` asked for a check-in after a call and it is due now (`about`: the
+    call)."""
 
     NAME: ClassVar[str] = n.EV_NOTICE
     circle: str = key(CIRCLE_ID, "the circle's id")
@@ -181,6 +184,8 @@ class NoticeEvent(Event):
     member: str = key(ID, "whom it is about")
     name: str = key(TEXT, "their name in the circle")
     previous: str | None = key(Maybe(ID), "key_changed: the id that name had before")
+    about: str | None = key(Maybe(ID), "safety_overdue: the timer's id (`safety.list`); followup_due: the "
+                            "call's id (`followup.list`)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

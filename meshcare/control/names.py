@@ -15,7 +15,8 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_CALL_RESOLVE", "OP_CALL_SHOW", "OP_CALL_UPDATE", "OP_CHECKIN_CREATE", "OP_CHECKIN_LIST",
            "OP_CHECKIN_REPLY", "OP_CHECKIN_SHOW", "OP_CIRCLE_CREATE", "OP_CIRCLE_INVITE",
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
-           "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
+           "OP_CIRCLE_REMOVE", "OP_FOLLOWUP_ASK", "OP_FOLLOWUP_DONE", "OP_FOLLOWUP_LIST", "OP_ME_LOAD",
+           "OP_SAFETY_LIST", "OP_SAFETY_PING", "OP_SAFETY_START", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
            "OP_ROSTER", "OP_SNAPSHOT", "OP_LADDER_ADD", "OP_LADDER_LIST", "OP_LADDER_REQUESTS",
            "OP_LADDER_ANSWER", "OP_LADDER_REMOVE", "OP_AVOID_ADD", "OP_AVOID_REMOVE", "OP_AVOID_LIST", "OP_STATUS",
@@ -82,6 +83,14 @@ OP_GATHERING_CANCEL: Final = "gathering.cancel"
 OP_GATHERING_RSVP: Final = "gathering.rsvp"
 OP_AGREEMENTS_SHOW: Final = "agreements.show"
 OP_AGREEMENTS_SET: Final = "agreements.set"
+
+OP_FOLLOWUP_ASK: Final = "followup.ask"
+OP_FOLLOWUP_DONE: Final = "followup.done"
+OP_FOLLOWUP_LIST: Final = "followup.list"
+OP_SAFETY_START: Final = "safety.start"
+OP_SAFETY_PING: Final = "safety.ping"
+OP_SAFETY_LIST: Final = "safety.list"
+OP_ME_LOAD: Final = "me.load"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

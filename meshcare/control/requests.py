@@ -27,6 +27,7 @@ from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHE
                            Request, call_arg, circle_arg)
 from .requests_gatherings import REQUESTS_GATHERINGS
 from .schema import Choice, Either, Flag, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, arg
+from .requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
 
 __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
            "CallUpdate", "CallsList", "CheckinCreate", "CheckinList", "CheckinReply", "CheckinShow",
@@ -364,6 +365,13 @@ class CallResolve(Request[r.CallResolveResult]):
     call: str = call_arg()
     followup_at: int | None = arg(Maybe(Time()), "when to send a follow-up check-in (null: none)",
                                   noun="the follow-up time", default=None)
+    followup_by: str | None = arg(Maybe(MEMBER_REF), "the caller only: who checks in on them afterwards "
+                                  "(`followup.ask`; null: no follow-up asked now)", noun="who checks in",
+                                  default=None, omit_none=True)
+    followup_due: int | None = arg(Maybe(Time()), "with `followup_by`: when (null: a day from now)",
+                                   noun="the check-in time", default=None, omit_none=True)
+    followup_again: int | None = arg(Maybe(Time()), "with `followup_by`: a second check-in 3 to 7 days later",
+                                     noun="the second check-in time", default=None, omit_none=True)
 
 
 # --- check-ins ----------------------------------------------------------------------------------------
@@ -537,7 +545,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
     PlanShow, PlanEdit, PlanShare, PlanRetract,
-    *REQUESTS_GATHERINGS, *LADDER_REQUESTS)
+    *REQUESTS_GATHERINGS, *LADDER_REQUESTS,
+    FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

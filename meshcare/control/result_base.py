@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 from .schema import Maybe, Record, key
 from .views import COUNT
 
-__all__ = ["Result"]
+__all__ = ["Result", "linked"]
 
 
-def _linked() -> Any:
+def linked() -> Any:
     """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
     return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
                "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "

@@ -14,11 +14,12 @@ from typing import Any, ClassVar, Final
 from .. import vocab
 from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
-from .result_base import Result, _linked
+from .result_base import Result, linked as _linked
 from .results_gatherings import RESULTS_GATHERINGS
 from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
+from .views import Followup
 
 __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOfferResult", "CallReleaseResult",
            "CallResolveResult", "CallShowResult", "CallUpdateResult", "CallsListResult",
@@ -311,6 +312,8 @@ class CallResolveResult(Result):
     already_resolved: bool = key(Flag(), "nothing was posted: `call.resolved_by` resolved it before")
     call: Call = key(View(Call), "the call as it is now")
     linked: int | None = _linked()
+    followup: Followup | None = key(Maybe(View(Followup)), "the follow-up the caller asked for with it "
+                                    "(`followup_by`), else null", default=None)
 
 
 # --- check-ins ----------------------------------------------------------------------------------------
@@ -418,6 +421,8 @@ class PlanRetractResult(Result):
 
 
 from .results_ladders import LADDER_RESULTS  # noqa: E402  (built on Result, above)
+from .results_care import (FollowupAskResult, FollowupDoneResult, FollowupListResult, LoadResult,  # noqa: E402
+                           SafetyListResult, SafetyPingResult, SafetyStartResult)
 
 _ALL: Final[tuple[type[Result], ...]] = (
     StatusResult, PeersResult, SubscribeResult, SnapshotResult, RenameResult,
@@ -429,7 +434,9 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
     PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
-    *RESULTS_GATHERINGS, *LADDER_RESULTS)
+    *RESULTS_GATHERINGS, *LADDER_RESULTS,
+    FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
+    SafetyListResult, LoadResult)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

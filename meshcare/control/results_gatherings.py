@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from . import names as n
-from .result_base import Result, _linked
+from .result_base import Result, linked as _linked
 from .schema import Seq, View, key
 from .views import ID
 from .views_gatherings import Agreements, Gathering

@@ -62,10 +62,12 @@ class Spec:
     omit_none: bool = False     # to_data leaves the key out when the value is None (optional result keys)
 
 
-def arg(shape: Shape, doc: str, *, noun: str, default: Any = MISSING) -> Any:
+def arg(shape: Shape, doc: str, *, noun: str, default: Any = MISSING, omit_none: bool = False) -> Any:
     """A request argument: ``noun`` names it in messages ("the call's text"); ``default`` as the
-    daemon applies it when the argument is left out (none: the argument is required)."""
-    return field(default=default, metadata={SPEC: Spec(shape, doc, noun)})
+    daemon applies it when the argument is left out (none: the argument is required). ``omit_none``:
+    not sent when None (an argument added to an existing op, so a request that does not use it reads
+    exactly as before, and an older daemon is not sent a key it does not know)."""
+    return field(default=default, metadata={SPEC: Spec(shape, doc, noun, omit_none)})
 
 
 def key(shape: Shape, doc: str, *, default: Any = MISSING, omit_none: bool = False) -> Any:

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 The daemon hands ``Rules.select`` the control events it makes of its circles' changes (the same typed
 records a subscribed client gets: ``call.changed``, ``checkin.changed``, each with the view of the call or
-check-in as it is now). Two of them matter to someone whose screen is closed:
+check-in as it is now). These matter to someone whose screen is closed:
 
 * ``call``: a call for support this node can read appeared (``call.changed`` with ``new``): not this
   person's own, still open (a call someone already has, or that is over, by the time it reaches this node
@@ -12,6 +12,9 @@ check-in as it is now). Two of them matter to someone whose screen is closed:
   there, and it appears then, as ``new``: so an escalation notifies exactly the people it adds. Not when
   this person holds as many calls as the cap they set (``busy``): a call to the whole circle still reaches
   them, but they are not pinged (a ladder step that chose them skips them altogether).
+* ``safety_overdue`` and ``followup_due`` (``notice`` events): a safety timer gone silent, on a
+  facilitator's node only (told even in quiet hours), and a follow-up check-in due, on the node of
+  the person who checks in (circles/alarms.py).
 * ``checkin_reply``: someone else answered a check-in with ``vocab.SUGGEST_CALL_OPTION`` ("need support
   now"), readable here (the facilitators, or everyone when the check-in's answers are for the circle).
 * ``gathering``: a gathering this person said yes or maybe to, or hosts, starts soon
@@ -47,7 +50,13 @@ from .settings import DEFAULT_CONTENT, QuietHours
 EVENT_CALL: Final = "call"
 EVENT_CHECKIN_REPLY: Final = "checkin_reply"
 EVENT_GATHERING: Final = "gathering"
-EVENT_KINDS: Final = (EVENT_CALL, EVENT_CHECKIN_REPLY, EVENT_GATHERING)
+EVENT_SAFETY: Final = "safety_overdue"
+EVENT_FOLLOWUP: Final = "followup_due"
+EVENT_KINDS: Final = (EVENT_CALL, EVENT_CHECKIN_REPLY, EVENT_GATHERING, EVENT_SAFETY, EVENT_FOLLOWUP)
+#: The variable that carries the subject's id, by event.
+SUBJECT_VARIABLE: Final = {EVENT_CALL: "MESHCARE_CALL", EVENT_CHECKIN_REPLY: "MESHCARE_CHECKIN",
+                           EVENT_GATHERING: "MESHCARE_GATHERING", EVENT_SAFETY: "MESHCARE_TIMER",
+                           EVENT_FOLLOWUP: "MESHCARE_CALL"}
 #: Longest names and texts a notification carries (characters, before escaping).
 NAME_LIMIT: Final = vocab.MAX_NAME
 TEXT_LIMIT: Final = 200
@@ -75,8 +84,9 @@ class Notification:
 
     @property
     def urgent(self) -> bool:
-        """A call marked ``now``: told even in quiet hours, and first when several wait."""
-        return self.event == EVENT_CALL and self.urgency == "now"
+        """A call marked ``now``, or a safety timer gone silent: told even in quiet hours, and first
+        when several wait."""
+        return (self.event == EVENT_CALL and self.urgency == "now") or self.event == EVENT_SAFETY
 
 
 def safe(text: str, limit: int) -> str:
@@ -95,8 +105,7 @@ def environment(note: Notification, dropped: int = 0) -> dict[str, str]:
     env = {"MESHCARE_EVENT": note.event, "MESHCARE_CIRCLE": note.circle, "MESHCARE_CIRCLE_ID": note.circle_id,
            "MESHCARE_URGENCY": note.urgency, "MESHCARE_SUMMARY": summary_of(note, dropped),
            "MESHCARE_DROPPED": str(max(0, dropped))}
-    env[{EVENT_CALL: "MESHCARE_CALL", EVENT_GATHERING: "MESHCARE_GATHERING"}.get(note.event, "MESHCARE_CHECKIN")] = \
-        note.subject
+    env[SUBJECT_VARIABLE[note.event]] = note.subject
     if note.name is not None:
         env["MESHCARE_NAME"] = note.name
     if note.text is not None:
@@ -127,6 +136,8 @@ class Rules:
             return self._replies(event)
         if isinstance(event, ev.GatheringReminderEvent):
             return self._gathering(event)
+        if isinstance(event, ev.NoticeEvent) and event.kind in (EVENT_SAFETY, EVENT_FOLLOWUP):
+            return self._care(event)
         return []
 
     def _gathering(self, event: ev.GatheringReminderEvent) -> list[Notification]:
@@ -139,6 +150,18 @@ class Rules:
         text = safe(g.title, TEXT_LIMIT) if self.content == "full" else None
         summary = f"A gathering in {circle} starts {soon}" + (f": {text}" if text else "")
         return [Notification(EVENT_GATHERING, circle, g.circle, "", summary, g.id, None, text)]
+
+    def _care(self, event: ev.NoticeEvent) -> list[Notification]:
+        """A safety timer gone silent (a facilitator's node only) or a follow-up check-in due (who checks
+        in). Told once per alarm: alarms.py does not repeat one, so no memory is needed here."""
+        circle = safe(event.circle_name, NAME_LIMIT)
+        name = safe(event.name or "someone", NAME_LIMIT) if self.content != "hidden" else None
+        if event.kind == EVENT_SAFETY:
+            who = "Someone" if name is None else name
+            summary = f"{who} in {circle} has not said \"I'm OK\" in time (safety timer)"
+        else:
+            summary = f"A follow-up check-in is due in {circle}" + ("" if name is None else f": {name}")
+        return [Notification(event.kind, circle, event.circle, "", summary, event.about or "", name)]
 
     def _first(self, kind: str, ident: str) -> bool:
         """True the first time (``kind``, ``ident``) is seen (within the last ``remember``)."""

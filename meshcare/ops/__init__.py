@@ -23,8 +23,11 @@ from typing import Final
 
 from ..control import names as n
 from ..control import requests as rq
+from ..control import requests_care as rqc
 from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
+from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
+                   safety_start)
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import checkin_create, checkin_list, checkin_reply, checkin_show, presence_set, roster
@@ -96,4 +99,12 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_AVOID_ADD: Op(rql.AvoidAdd, avoid_add),                   # "avoid.add"
     n.OP_AVOID_REMOVE: Op(rql.AvoidRemove, avoid_remove),          # "avoid.remove"
     n.OP_AVOID_LIST: Op(rql.AvoidList, avoid_list),                # "avoid.list"
+    # follow-up and responder care
+    n.OP_FOLLOWUP_ASK: Op(rqc.FollowupAsk, followup_ask),          # "followup.ask"
+    n.OP_FOLLOWUP_DONE: Op(rqc.FollowupDone, followup_done),       # "followup.done"
+    n.OP_FOLLOWUP_LIST: Op(rqc.FollowupList, followup_list),       # "followup.list"
+    n.OP_SAFETY_START: Op(rqc.SafetyStart, safety_start),          # "safety.start"
+    n.OP_SAFETY_PING: Op(rqc.SafetyPing, safety_ping),             # "safety.ping"
+    n.OP_SAFETY_LIST: Op(rqc.SafetyList, safety_list),             # "safety.list"
+    n.OP_ME_LOAD: Op(rqc.Load, me_load),                           # "me.load"
 }

@@ -17,6 +17,7 @@ from ..node import Node
 from ..node_events import Effect
 from ..vocab import MIN_ID_PREFIX
 from .ladders import check_not_avoided, ladder_from_rungs
+from .care import followup_body, post_followup
 from .common import find_call, linked, member_of, post, resolved_by, validated
 from .present import call_view
 
@@ -132,5 +133,13 @@ def call_resolve(node: Node, req: rq.CallResolve, now: float) -> tuple[rs.CallRe
         raise BadInput("the person who made the call, whoever has it, or a facilitator resolves it")
     if req.followup_at is not None and req.followup_at <= int(now):
         raise BadInput("a follow-up time must be in the future")
+    # the caller may answer "would you like someone to check in?" with the resolve (checked first)
+    asked = None if req.followup_by is None else followup_body(node, circle, state, req.followup_by,
+                                                                req.followup_due, req.followup_again, now)
     post_id, call, carriers, effects = _thread(node, req.call, now, "resolve", {"followup_at": req.followup_at})
-    return rs.CallResolveResult(id=post_id, already_resolved=False, call=call, linked=carriers), effects
+    followup = None
+    if asked is not None:
+        followup, more = post_followup(node, circle, asked, now)
+        effects += more
+    return rs.CallResolveResult(id=post_id, already_resolved=False, call=call, linked=carriers,
+                                followup=followup), effects

@@ -57,7 +57,8 @@ def event_of(fact: ch.Fact, node: Node, now: float) -> ev.Event:
                             circle_name=circle_name)
     if isinstance(fact, ch.Notice):
         return ev.NoticeEvent(circle=fact.circle.hex(), circle_name=fact.circle_name, kind=fact.kind,
-                              member=fact.member.hex(), name=fact.name, previous=_hex(fact.previous))
+                              member=fact.member.hex(), name=fact.name, previous=_hex(fact.previous),
+                              about=_hex(fact.about))
     if isinstance(fact, ch.GatheringSoon):
         state = None if circle is None else node.registry.view(circle).gatherings.get(fact.gathering)
         return ev.GatheringReminderEvent(

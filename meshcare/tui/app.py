@@ -118,6 +118,7 @@ class MeshcareApp(App[int]):
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
         Binding("g", "gatherings", "Gatherings", show=False, id="gatherings"),
+        Binding("f", "care", "Follow-ups and care", show=False, id="care"),
     ]
 
     daemon_state: reactive[str] = reactive("connecting", init=False)
@@ -180,6 +181,7 @@ class MeshcareApp(App[int]):
         self.daemon_state = "connected"
         self.refresh_screens()
         self.raise_alerts(alerts)
+        self.read_stale_care()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         from .screens.ladders import ladder_events, refresh_ladders
@@ -191,6 +193,7 @@ class MeshcareApp(App[int]):
                 self.refresh_screens()
         self.raise_alerts(alerts)
         self.ask_care()
+        self.read_stale_care()
         changed, new = ladder_events(message.events)
         if changed:                               # ladders are re-read with their ops (no view in the event)
             refresh_ladders(self, new)
@@ -202,6 +205,15 @@ class MeshcareApp(App[int]):
         for what, ident in self.model.take_care_wanted():
             if what == "gatherings":
                 refresh_gathering(self, ident)
+
+    def read_stale_care(self) -> None:
+        """Follow-ups and safety timers are read with their list ops, not carried by events: read those
+        a snapshot or a ``care.changed`` event made stale (screens/care.py)."""
+        stale = self.model.care.take_stale()
+        if stale:
+            from .screens.care import read_care
+
+            read_care(self, stale)
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
         self.lost_reason = message.reason
@@ -356,6 +368,11 @@ class MeshcareApp(App[int]):
         from .screens.settings import SettingsScreen
 
         self._open(SettingsScreen)
+
+    def action_care(self) -> None:
+        from .screens.care import CareScreen
+
+        self._open(CareScreen)
 
     def action_another_circle(self) -> None:
         from .screens.actions import another_circle

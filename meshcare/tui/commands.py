@@ -51,6 +51,8 @@ def app_commands(app: Any) -> list[Command]:
         Command("ladders: my ladders, requests to me, who not to involve",
                 "People you would like to hear from first (they say yes or no); L on the home screen",
                 app.action_ladders),
+        Command("care: follow-ups, safety timer, your load", "Check-ins to do, I'm there / I'm OK, off tonight",
+                app.action_care),
         Command("status: links and catching up", "Neighbours, sync and counters of this node", app.action_node_status),
         Command("settings: theme and bell", "Colours, high contrast, the bell", app.action_settings),
         Command("help: keys and screens", "What each key does and what each screen is for", app.action_help),

@@ -30,6 +30,7 @@ from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Join
                              PlanParts, RosterRow)
 from ..control.views_gatherings import Gathering
 from . import format as fmt
+from .care_model import CareState
 
 #: Open calls first (someone is needed), then claimed, then resolved.
 STATUS_ORDER: Final = {"open": 0, "claimed": 1, "resolved": 2}
@@ -104,6 +105,8 @@ class Model:
         self.ladders: tuple[api.MyLadder, ...] = ()
         self.ladder_requests: tuple[api.LadderRequest, ...] = ()
         self.avoid: tuple[api.AvoidEntry, ...] = ()
+        #: follow-ups, safety timers, load: read with their list ops (care_model.py)
+        self.care = CareState()
 
     # --- input -----------------------------------------------------------------------------------
 
@@ -122,6 +125,7 @@ class Model:
         self.gatherings = {g.id: g for g in snap.gatherings}
         self.care_wanted.clear()
         self.loaded, self.wants_snapshot = True, False
+        self.care.stale.update(("followups", "safety"))      # read again after every (re)connect
         self.version += 1
         if before is None:
             return []
@@ -383,6 +387,14 @@ def _on_notice(model: Model, ev: api.NoticeEvent) -> list[Alert]:
         if state is not None:
             state.circle = dataclasses.replace(state.circle, status="removed", role=None)
         return [Alert("Removed from a circle", f"You are no longer in {circle}.", severity="warning")]
+    if ev.kind == "safety_overdue":
+        model.care.stale.add("safety")
+        return [Alert("No \"I'm OK\" in time", f"{fmt.safe(ev.name)} in {circle} is on a safety timer and has not "
+                      "said \"I'm OK\" in time. Try to reach them; f shows the timer.", bell=True, severity="error")]
+    if ev.kind == "followup_due":
+        model.care.stale.add("followups")
+        return [Alert("A check-in to do", f"{fmt.safe(ev.name)} in {circle} asked you to check in on them: it is "
+                      "due now. f shows your follow-ups.", bell=True, severity="warning")]
     return [Alert("A new key", f"{fmt.safe(ev.name)} in {circle} joined with a new key: most likely a new device. "
                   "Compare fingerprints in person before you trust it.", severity="warning")]
 
@@ -395,6 +407,10 @@ def _on_call_changed(model: Model, ev: api.CallChangedEvent) -> list[Alert]:
     model.calls[ev.call] = ev.view
     if ev.change == "new" and not known and not ev.view.mine and ev.view.status == "open":
         return [_new_call_alert(ev.view)]
+    if (ev.change == "resolved" and ev.view.mine and ev.view.resolved_by != model.node_id
+            and model.care.followup_for(ev.call) is None):
+        return [Alert("Your call is resolved", f"{vocab.FOLLOWUP_QUESTION} Open the call and press i to ask "
+                      "for a check-in.", call=ev.call)]
     return []
 
 
@@ -419,14 +435,16 @@ def _on_checkin_changed(model: Model, ev: api.CheckinChangedEvent) -> list[Alert
 
 
 def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
-    """A care object changed: a gone one leaves the model; a new or changed one is asked for (the event
-    carries no view). Only the kinds the model keeps."""
+    """A care object changed (the event carries no view). A gathering that went leaves the model, a new or
+    changed one is asked for by id; for the other kinds the app reads their list again."""
     if ev.what == "gatherings":
         if ev.change == "gone":
             model.gatherings.pop(ev.id, None)
             model.care_wanted.pop((ev.what, ev.id), None)
         else:
             model.care_wanted[(ev.what, ev.id)] = None
+    else:
+        model.care.stale.add(ev.what)          # follow-ups, safety timers, ...: their list is read again
     return []
 
 

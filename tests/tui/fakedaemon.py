@@ -94,6 +94,20 @@ def make_checkin(tag: str, prompt: str, *, author: str = CHLOE, answered: tuple[
                        circle_name="Elm St")
 
 
+def make_followup(call: str, asker: str, who: str, *, due: int = NOW + 86400, again: int | None = None,
+                  todo: str | None = None, done_at: int | None = None) -> api.Followup:
+    return api.Followup(id=hid("followup" + call), call=call, circle=ELM, circle_name="Elm St", asker=asker,
+                        asker_name=NAMES[asker], who=who, who_name=NAMES[who], due=due, again=again, done_at=done_at,
+                        again_done_at=None, todo=todo, mine=who == ME, asked=asker == ME)
+
+
+def make_timer(tag: str, person: str, *, every: int = 15, note: str = "", last: int = NOW,
+               overdue: bool = False) -> api.Timer:
+    return api.Timer(id=hid(tag), circle=ELM, circle_name="Elm St", person=person, name=NAMES[person], every=every,
+                     note=note, started=last, last=last, there_at=None, ended_at=None, next_ok_at=last + every * 60,
+                     overdue_at=last + every * 60 + vocab.SAFETY_GRACE_S, overdue=overdue, mine=person == ME)
+
+
 def standard_calls() -> dict[str, api.Call]:
     calls = [
         make_call("ben-call", BEN, "Rough night, could someone come by? I would rather not talk on the phone.",
@@ -123,6 +137,10 @@ class FakeState:
         from .fake_gatherings import standard_gatherings
         self.gatherings: dict[str, api.Gathering] = standard_gatherings() if circles else {}
         self.agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
+        # follow-ups (by call), safety timers (by id) and this person's load: read with their list ops
+        self.followups: dict[str, api.Followup] = {}
+        self.timers: dict[str, api.Timer] = {}
+        self.load = api.LoadResult(days=7, since=NOW - 7 * 86400, took=0, holding=0, last=None)
 
     def snapshot(self, seq: int) -> api.SnapshotResult:
         return api.SnapshotResult(seq=seq, node_id=self.node_id, name=self.name, circles=tuple(self.circles.values()),
@@ -539,7 +557,67 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
         s.name = r.name.strip()
         return api.RenameResult(name=s.name, circles=tuple(s.circles)), []
 
-    return {"status": status, "subscribe": subscribe, "node.rename": rename, "snapshot": snapshot, "peers": peers, "call.claim": claim,
+    async def followup_list(r: api.FollowupList) -> tuple[api.Result, list[api.Event]]:
+        return api.FollowupListResult(followups=tuple(f for f in s.followups.values() if r.all or f.todo or
+                                                      f.done_at is None)), []
+
+    async def followup_ask(r: api.FollowupAsk) -> tuple[api.Result, list[api.Event]]:
+        call = s.find_call(r.call)
+        if not call.mine:
+            raise BadInput("only the person who made the call decides whether someone checks in on them")
+        who = call.claimer or call.resolved_by
+        if who is None:
+            raise BadInput("nobody took this call")
+        f = make_followup(call.id, ME, who, due=r.due or NOW + 86400, again=r.again)
+        s.followups[call.id] = f
+        return api.FollowupAskResult(followup=f), [api.CareChangedEvent(circle=call.circle, what="followups",
+                                                                        id=call.id, change="new")]
+
+    async def followup_done(r: api.FollowupDone) -> tuple[api.Result, list[api.Event]]:
+        found = [f for c, f in s.followups.items() if c.startswith(r.call)]
+        if not found:
+            raise NotFound("no follow-up for that call")
+        f = found[0]
+        if not f.mine:
+            raise BadInput("only the person asked to check in marks it done")
+        which = "first" if f.done_at is None else "again"
+        f = dataclasses.replace(f, todo=None, **({"done_at": NOW} if which == "first" else {"again_done_at": NOW}))
+        s.followups[f.call] = f
+        return api.FollowupDoneResult(id=hid("done" + f.call), which=which, followup=f), \
+            [api.CareChangedEvent(circle=f.circle, what="followups", id=f.call, change="updated")]
+
+    async def safety_list(r: api.SafetyList) -> tuple[api.Result, list[api.Event]]:
+        return api.SafetyListResult(timers=tuple(t for t in s.timers.values() if r.all or t.ended_at is None)), []
+
+    async def safety_start(r: api.SafetyStart) -> tuple[api.Result, list[api.Event]]:
+        snap = s.circle(r.circle)
+        t = make_timer(f"timer{len(s.timers)}", ME, every=r.every, note=r.note)
+        t = dataclasses.replace(t, circle=snap.circle.id)
+        s.timers[t.id] = t
+        return api.SafetyStartResult(timer=t, facilitators=1), \
+            [api.CareChangedEvent(circle=t.circle, what="safety", id=t.id, change="new")]
+
+    async def safety_ping(r: api.SafetyPing) -> tuple[api.Result, list[api.Event]]:
+        running = [t for t in s.timers.values() if t.mine and t.ended_at is None
+                   and (r.timer is None or t.id.startswith(r.timer))]
+        if not running:
+            raise NotFound("you have no safety timer running")
+        t = running[0]
+        if r.status == "end":
+            t = dataclasses.replace(t, last=NOW, ended_at=NOW, next_ok_at=None, overdue_at=None)
+        else:
+            t = dataclasses.replace(t, last=NOW, next_ok_at=NOW + t.every * 60, overdue_at=NOW + t.every * 60 + 300,
+                                    there_at=NOW if r.status == "there" else t.there_at)
+        s.timers[t.id] = t
+        return api.SafetyPingResult(id=hid("ping" + r.status + t.id), timer=t), \
+            [api.CareChangedEvent(circle=t.circle, what="safety", id=t.id, change="updated")]
+
+    async def load(_r: api.Load) -> tuple[api.Result, list[api.Event]]:
+        return s.load, []
+
+    return {"followup.list": followup_list, "followup.ask": followup_ask, "followup.done": followup_done,
+            "safety.list": safety_list, "safety.start": safety_start, "safety.ping": safety_ping, "me.load": load,
+            "status": status, "subscribe": subscribe, "node.rename": rename, "snapshot": snapshot, "peers": peers, "call.claim": claim,
             "call.offer": offer, "call.release": release, "call.accept": accept, "call.update": update,
             "call.resolve": resolve, "call.create": create, "checkin.reply": checkin_reply,
             "checkin.create": checkin_create, "presence.set": presence, "circle.create": circle_create,

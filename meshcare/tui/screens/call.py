@@ -23,6 +23,7 @@ from ..commands import Command
 from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick
 from .actions import claim, offer
+from .care import after_resolve, ask_followup, off_tonight, start_safety
 from .base import MeshScreen
 from .dialogs import ConfirmDialog, Dialog
 
@@ -32,7 +33,8 @@ class CallScreen(MeshScreen):
 
     PURPOSE = ("A call: the caller's wishes first, then where it stands, their words, offers, updates and any "
                "support plan they shared. Claim it, offer help, write an update, let go, or resolve it; on your "
-               "own call, share your support plan with whoever has it (Shift+P).")
+               "own call, share your support plan with whoever has it (Shift+P), and once it is resolved ask "
+               "for a check-in (i). Going in person for a call you have: a safety timer (g).")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
         Binding("o", "offer", "Offer", id="offer"),
@@ -40,6 +42,9 @@ class CallScreen(MeshScreen):
         Binding("x", "resolve", "Resolve", id="resolve"),
         Binding("l", "release", "Let go", show=False, id="release"),
         Binding("P", "share_plan", "Share plan", id="share-plan"),
+        Binding("i", "followup", "Ask for a check-in", id="ask-followup"),
+        Binding("g", "safety", "Safety timer", show=False, id="call-safety"),
+        Binding("z", "off_tonight", "Off tonight", id="call-off-tonight"),
     ]
 
     def __init__(self, call: str) -> None:
@@ -172,11 +177,13 @@ class CallScreen(MeshScreen):
             def done(result: api.CallResolveResult) -> None:
                 if result.already_resolved:
                     self.notify("It was resolved already.", title="Resolved")
-                elif followup_at is not None:
+                    return
+                if followup_at is not None:
                     self.notify(f"Marked resolved. meshcare asks {whom} \"how are you doing now?\" "
                                 f"{fmt.until(followup_at, self.mc.now())}, in this call's thread.", title="Resolved")
                 else:
                     self.notify("Marked resolved.", title="Resolved")
+                after_resolve(self.mc, result.call)     # the caller: a check-in? a responder: off tonight?
             self.mc.act(api.CallResolve(call=self.call_id, followup_at=followup_at), done)
         self.mc.push_screen(ResolveDialog(whom), chosen)
 
@@ -207,10 +214,31 @@ class CallScreen(MeshScreen):
                                           "can read it, in this call. You can take it back later (p).",
                                           "Share my plan"), confirmed)
 
+    def action_followup(self) -> None:
+        """The caller, once their call is resolved: "would you like someone to check in tomorrow?"."""
+        call = self._live()
+        if call is None:
+            return
+        if not call.mine or call.status != "resolved":
+            self.notify("Once your own call is resolved, you can ask someone to check in on you.", title="Follow-up")
+            return
+        ask_followup(self.mc, call)
+
+    def action_off_tonight(self) -> None:
+        """"Take me off for tonight", one key after resolving someone's call."""
+        off_tonight(self.mc)
+
+    def action_safety(self) -> None:
+        """Going in person for a call this person has: a safety timer with this call's circle."""
+        call = self._live()
+        if call is not None:
+            start_safety(self.mc, call.circle)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer offers what can be done with this call now: no claim or offer on your own call or a
         resolved one, no update or resolve once it is resolved, letting go only for whoever has it, and
-        sharing a plan only on your own call once someone has it."""
+        sharing a plan only on your own call once someone has it; a check-in asked for on your own
+        resolved call; a safety timer for a call you have."""
         call = self.call
         if call is None:
             return super().check_action(action, parameters) if action == "back" else False
@@ -222,6 +250,12 @@ class CallScreen(MeshScreen):
             return call.claimer == self.mc.model.node_id and call.status == "claimed"
         if action == "share_plan":
             return call.mine and call.status == "claimed" and call.claimer is not None
+        if action == "followup":
+            return call.mine and call.status == "resolved"
+        if action == "safety":
+            return call.claimer == self.mc.model.node_id and call.status == "claimed"
+        if action == "off_tonight":
+            return call.status == "resolved" and not call.mine and call.resolved_by == self.mc.model.node_id
         return super().check_action(action, parameters)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -244,7 +278,11 @@ class CallScreen(MeshScreen):
                 Command("resolve: mark this call resolved", "It is over; a follow-up later if you like",
                         self.action_resolve),
                 Command("share plan: show my support plan to whoever has this call",
-                        "Only they read it, in this call (your own calls)", self.action_share_plan)]
+                        "Only they read it, in this call (your own calls)", self.action_share_plan),
+                Command("check-in: ask someone to check in on me tomorrow", "Your own resolved call; only you "
+                        "decide", self.action_followup),
+                Command("safety: start a safety timer for going in person", "The facilitators are alerted if you "
+                        "go silent", self.action_safety)]
 
 
 @dataclass(frozen=True, slots=True)

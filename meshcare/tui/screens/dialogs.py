@@ -121,7 +121,8 @@ class ChoiceDialog(Dialog[str]):
 
 
 class OfferDialog(Dialog[tuple[str, str]]):
-    """What this person offers: one key per kind (1-4), with a few optional words."""
+    """What this person offers: one key per kind (1 to the number of ``vocab.OFFER_KINDS``: 5, "come over
+    with a second person" included), with a few optional words."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
