@@ -1,0 +1,115 @@
+"""One evening in a circle, between real daemons over loopback TCP in one trio run (virtual time).
+
+Issue 13's end-to-end check: the care features work together between real nodes, not only each on
+its own. Ann facilitates Elm St; Bob, Cat and Dan are members. Over one evening and the next day:
+
+* Ann organises the Tuesday group with Bob as co-host; Bob and Cat say yes, Dan maybe. Ann (a
+  facilitator) sees who is coming, Dan sees only how many.
+* Cat asks for bread and milk on the mutual-aid board, with how to reach her; Dan takes it, and only
+  Dan learns how to reach her; he marks it done.
+* Cat asks Ann privately for a word; Bob and Dan never read it; Ann answers; Cat closes it.
+* Cat keeps a consent-based ladder: Bob says yes, Ann has not answered yet, and Cat would rather not
+  involve Dan. Her call goes to Bob first, then to the circle, and never to Dan, not even then.
+* Bob takes the call, Cat resolves it and asks Bob to check in tomorrow; the next day the check-in is
+  due on Bob's node; Ann sees only that a follow-up is due, then done, never what the call said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from meshcare.transport.daemon import Daemon
+
+from .helpers import circle_of_three, make_daemon, member_names, wait_for
+
+CIRCLE = "Elm St"
+HOUR = 3600
+
+
+async def _join(nursery: trio.Nursery, ann: Daemon, name: str) -> Daemon:
+    newcomer = make_daemon(name, [("127.0.0.1", ann.port)])
+    await nursery.start(newcomer.run)
+    token = (await ann.request("circle.invite", {"circle": CIRCLE}))["token"]
+    await newcomer.request("circle.join", {"token": token})
+    await wait_for(lambda: newcomer.node.registry.circles and name in member_names(ann, CIRCLE)
+                   and member_names(newcomer, CIRCLE) == member_names(ann, CIRCLE))
+    return newcomer
+
+
+def _ids(d: Daemon, op: str, key: str, **args: Any) -> set[str]:
+    return {item["id"] for item in d.perform(op, args)[key]}
+
+
+def _id(d: Daemon) -> str:
+    return d.identity.node_id.hex()
+
+
+async def test_one_evening_in_a_circle(autojump_clock: Any) -> None:
+    async with trio.open_nursery() as nursery:
+        ann, bob, cat = await circle_of_three(nursery)
+        dan = await _join(nursery, ann, "dan")
+        everyone = (ann, bob, cat, dan)
+        await wait_for(lambda: all(member_names(d, CIRCLE) == {"ann", "bob", "cat", "dan"} for d in everyone))
+        start = int(ann.now())
+
+        # --- the Tuesday group: names for the hosts and facilitators, a count for the others ------------
+        made = await ann.request("gathering.create", {
+            "circle": CIRCLE, "title": "Tuesday group", "when": start + 2 * HOUR, "where": "the community room",
+            "hosts": ["bob"], "aftercare": "Ann or Bob, any time this week"})
+        gathering = made["gathering"]["id"]
+        await wait_for(lambda: all(gathering in _ids(d, "gathering.list", "gatherings") for d in everyone))
+        await bob.request("gathering.rsvp", {"gathering": gathering, "answer": "yes"})
+        await cat.request("gathering.rsvp", {"gathering": gathering, "answer": "yes"})
+        await dan.request("gathering.rsvp", {"gathering": gathering, "answer": "maybe"})
+
+        def counts(d: Daemon) -> dict[str, int]:
+            return dict(d.perform("gathering.show", {"gathering": gathering})["gathering"]["counts"])
+        await wait_for(lambda: all(counts(d).get("yes") == 2 and counts(d).get("maybe") == 1 for d in everyone))
+        as_ann = ann.perform("gathering.show", {"gathering": gathering})["gathering"]
+        as_dan = dan.perform("gathering.show", {"gathering": gathering})["gathering"]
+        assert as_ann["sees_names"] and {r["member"] for r in as_ann["rsvps"]} == {_id(bob), _id(cat), _id(dan)}
+        assert not as_dan["sees_names"] and as_dan["rsvps"] == [] and as_dan["mine"] == "maybe"
+        assert as_dan["where"] == "the community room"              # members read where; nobody else can
+
+        # --- Cat's ladder: Bob says yes, Ann has not answered, Dan is not to be involved ----------------
+        asked_bob = (await cat.request("ladder.add", {"circle": CIRCLE, "member": "bob", "step": 0}))["request"]["id"]
+        await cat.request("ladder.add", {"circle": CIRCLE, "member": "ann", "step": 1})
+        await cat.request("avoid.add", {"circle": CIRCLE, "member": "dan"})
+        await wait_for(lambda: asked_bob in _ids(bob, "ladder.requests", "requests"))
+        assert _ids(dan, "ladder.requests", "requests") == set()          # sealed to the two of them
+        await bob.request("ladder.answer", {"request": asked_bob, "answer": "accept"})
+        await wait_for(lambda: any(r["state"] == "accepted" for lad in cat.perform("ladder.list", {})["ladders"]
+                                   for r in lad["rungs"] if r["member"] == _id(bob)))
+
+        # --- a call along that ladder: Bob first, then the circle, never Dan ----------------------------
+        call = (await cat.request("call.create", {"circle": CIRCLE, "text": "Rough evening, could someone come by?",
+                                                  "urgency": "now", "ladder_name": "calls", "ladder_every": 10,
+                                                  "ladder_then": "circle"}))["call"]["id"]
+        await wait_for(lambda: call in _ids(bob, "calls.list", "calls"))
+        assert call not in _ids(ann, "calls.list", "calls")              # Ann's rung is pending: skipped
+        await trio.sleep(11 * 60)                                         # nobody took it: the circle step
+        await wait_for(lambda: call in _ids(ann, "calls.list", "calls"))
+        assert call not in _ids(dan, "calls.list", "calls", all=True)    # not even once it reached the circle
+        await bob.request("call.claim", {"call": call})
+        await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["claimer"] == _id(bob))
+        await cat.request("call.resolve", {"call": call, "followup_by": "bob"})
+        await wait_for(lambda: bob.perform("call.show", {"call": call})["call"]["status"] == "resolved")
+        assert call not in _ids(dan, "calls.list", "calls", all=True)
+
+        # --- the next day: Bob's check-in is due; Ann sees due, then done, and nothing more ---------------
+        def followups(d: Daemon) -> list[dict[str, Any]]:
+            return [f for f in d.perform("followup.list", {"all": True})["followups"] if f["call"] == call]
+        await wait_for(lambda: followups(bob) and followups(ann))
+        assert followups(bob)[0]["mine"] and followups(bob)[0]["todo"] is None     # not due yet
+        await trio.sleep(25 * HOUR)
+        await wait_for(lambda: followups(bob)[0]["todo"] == "first")
+        seen_by_ann = followups(ann)[0]
+        assert seen_by_ann["who"] == _id(bob) and seen_by_ann["done_at"] is None
+        assert "Rough evening" not in repr(seen_by_ann)                    # a follow-up carries no content
+        assert followups(dan) == []                                        # sealed to Bob and the facilitators
+        await bob.request("followup.done", {"call": call})
+        await wait_for(lambda: followups(ann)[0]["done_at"] is not None)
+        assert bob.perform("me.load", {})["took"] == 1                    # "you took 1 call in 7 days": Bob only
+        nursery.cancel_scope.cancel()
