@@ -28,8 +28,10 @@ from typing import Any, Final, Generic, TypeVar
 
 from . import calls as cl
 from . import checkins as ck
+from . import library as lb
 from . import plans as pl
 from . import presence as pr
+from . import requests as rqs
 from .posts import Post, thread_call
 
 S = TypeVar("S")
@@ -146,7 +148,12 @@ class Folded:
         # presence folded as if it never ran out (time 0); ``presence_at`` applies the clock when read
         self.presence: KeyedFold[pr.PresenceState] = KeyedFold(
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
-        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence)
+        # private requests to facilitators and the circle's library (circles/requests.py, library.py)
+        self.requests: KeyedFold[rqs.RequestState] = KeyedFold(
+            rqs.request_key, lambda posts, _: rqs.fold_requests(posts), _by_clock)
+        self.library: KeyedFold[lb.NoteState] = KeyedFold(lb.note_key, lambda posts, _: lb.fold_library(posts), _by_clock)
+        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
+                                                   self.requests, self.library)
         self._cursor: int | None = None
 
     def catch_up(self, changed: list[tuple[bytes, Post | None]] | None, everything: Iterable[Post],
