@@ -26,8 +26,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from .posts import Post, dedupe_sorted
 
@@ -120,3 +121,42 @@ def repost_at(note: NoteState, retention_days: int) -> int:
     newest post expires, so a node that was off for a while still has time."""
     life = retention_days * 86_400
     return note.posted + life - min(2 * 86_400, life // 4)
+
+
+#: Texts a facilitator may add with one command (``meshcare library edit CIRCLE --starter``) and then
+#: change: plain words, no diagnoses, no advice on treatment. Title -> text.
+STARTERS: Final[Mapping[str, str]] = {
+    "House agreements": (
+        "We listen before we suggest anything, and we give advice only when someone asks for it.\n"
+        "What is shared in this circle stays in it, unless the person says otherwise.\n"
+        "Anyone may say no, pass, or step back, without explaining why.\n"
+        "We speak for ourselves (\"I\"), not for others.\n"
+        "Nobody here calls the police, a hospital or anyone outside the circle for someone without asking "
+        "them first."),
+    "How we respond to a call": (
+        "A call for support reaches the people the caller chose first, then more, as they asked.\n"
+        "If you can help, say so with an offer (\"I can call\", \"I can come over\"); the caller accepts "
+        "the one that suits them.\n"
+        "When you take a call, stay with the person's wishes: what they asked for, what they asked to "
+        "avoid.\n"
+        "If it is too much for you, say so and hand it back: that is care too.\n"
+        "Afterwards, you can ask a facilitator for a debrief."),
+    "Words we use": (
+        "We describe what someone is going through in their own words, not with labels.\n"
+        "We say \"a hard time\", \"overwhelmed\", \"not sleeping\", rather than naming a condition.\n"
+        "We don't guess at diagnoses, and we don't call anyone \"crazy\", \"dangerous\" or \"a case\".\n"
+        "If you are not sure how someone wants to be talked about, ask them."),
+    "Coming off medication": (
+        "Some people want to reduce or stop a medication. That is their decision.\n"
+        "Talk with someone you trust and, if you choose, a prescriber, about how to go about it: slowly, "
+        "with a plan, and with people around you who know.\n"
+        "The circle can keep you company along the way: check-ins, a walk, someone to call.\n"
+        "meshcare gives no medical advice, and nobody in this circle should pressure anyone either way."),
+    "Reaching outside help": (
+        "Outside help (a doctor, a counsellor, a peer warmline, a lawyer, a housing service) is yours to "
+        "choose.\n"
+        "If you want it, people in the circle can help you find someone, go with you, or sit with you "
+        "while you call.\n"
+        "meshcare never contacts anyone outside the circle, and nobody here will do so for you without "
+        "your OK."),
+}

@@ -17,7 +17,9 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
            "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
-           "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+           "OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW",
+           "OP_LIBRARY_STARTERS", "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY",
+           "OP_REQUEST_SHOW", "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
 
 # --- operations -------------------------------------------------------------------------------------
 
@@ -61,6 +63,18 @@ OP_PLAN_SHOW: Final = "plan.show"
 OP_PLAN_EDIT: Final = "plan.edit"
 OP_PLAN_SHARE: Final = "plan.share"
 OP_PLAN_RETRACT: Final = "plan.retract"
+
+# private requests to facilitators, and the circle's library (requests_requests.py, results_requests.py)
+OP_REQUEST_CREATE: Final = "request.create"
+OP_REQUEST_LIST: Final = "request.list"
+OP_REQUEST_SHOW: Final = "request.show"
+OP_REQUEST_REPLY: Final = "request.reply"
+OP_REQUEST_CLOSE: Final = "request.close"
+OP_LIBRARY_LIST: Final = "library.list"
+OP_LIBRARY_SHOW: Final = "library.show"
+OP_LIBRARY_EDIT: Final = "library.edit"
+OP_LIBRARY_REMOVE: Final = "library.remove"
+OP_LIBRARY_STARTERS: Final = "library.starters"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

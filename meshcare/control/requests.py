@@ -25,6 +25,7 @@ from . import results as r
 from .names import BAD_REQUEST, NOT_FOUND
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
+from .requests_requests import _ALL_REQUESTS
 from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
 
 __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
@@ -495,7 +496,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CallCreate, CallsList, CallShow, CallOffer, CallClaim, CallRelease, CallAccept, CallUpdate, CallResolve,
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
-    PlanShow, PlanEdit, PlanShare, PlanRetract)
+    PlanShow, PlanEdit, PlanShare, PlanRetract,
+    *_ALL_REQUESTS)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

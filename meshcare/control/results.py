@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Final
 
 from .. import vocab
 from . import names as n
+from .result_base import Result, linked as _linked
+from .results_requests import _ALL_REQUESTS
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
@@ -27,19 +29,6 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
 
 
-def _linked() -> Any:
-    """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
-    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
-               "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "
-               "reachable (null: a daemon older than this key)", default=None)
-
-
-class Result(Record):
-    """Base of every result; ``OP`` names the operation that answers it."""
-
-    __slots__ = ()
-    OP: ClassVar[str] = ""
-    WHAT: ClassVar[str] = "the answer"
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -433,7 +422,8 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CallAcceptResult, CallUpdateResult, CallResolveResult,
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
-    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult)
+    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
+    *_ALL_REQUESTS)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

@@ -23,13 +23,16 @@ from typing import Final
 
 from ..control import names as n
 from ..control import requests as rq
+from ..control import requests_requests as rqq
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checkin_show, plan_edit, plan_retract,
                              plan_share, plan_show, presence_set, roster)
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
+from .library import library_edit, library_list, library_remove, library_show, library_starters
 from .rename import node_rename
+from .requests import request_close, request_create, request_list, request_reply, request_show
 from .table import Op, Operation, perform
 
 __all__ = ["OPS", "Op", "Operation", "perform"]
@@ -73,4 +76,16 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_PLAN_EDIT: Op(rq.PlanEdit, plan_edit),                    # "plan.edit"
     n.OP_PLAN_SHARE: Op(rq.PlanShare, plan_share),                 # "plan.share"
     n.OP_PLAN_RETRACT: Op(rq.PlanRetract, plan_retract),           # "plan.retract"
+    # private requests to facilitators
+    n.OP_REQUEST_CREATE: Op(rqq.RequestCreate, request_create),    # "request.create"
+    n.OP_REQUEST_LIST: Op(rqq.RequestList, request_list),          # "request.list"
+    n.OP_REQUEST_SHOW: Op(rqq.RequestShow, request_show),          # "request.show"
+    n.OP_REQUEST_REPLY: Op(rqq.RequestReply, request_reply),       # "request.reply"
+    n.OP_REQUEST_CLOSE: Op(rqq.RequestClose, request_close),       # "request.close"
+    # the circle's library
+    n.OP_LIBRARY_LIST: Op(rqq.LibraryList, library_list),          # "library.list"
+    n.OP_LIBRARY_SHOW: Op(rqq.LibraryShow, library_show),          # "library.show"
+    n.OP_LIBRARY_EDIT: Op(rqq.LibraryEdit, library_edit),          # "library.edit"
+    n.OP_LIBRARY_REMOVE: Op(rqq.LibraryRemove, library_remove),    # "library.remove"
+    n.OP_LIBRARY_STARTERS: Op(rqq.LibraryStarters, library_starters),  # "library.starters"
 }
