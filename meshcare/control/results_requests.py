@@ -8,6 +8,7 @@ member; ``can_edit`` says whether this person may change it (facilitators only).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import ClassVar, Final
 
 from .. import vocab
@@ -17,7 +18,7 @@ from .result_base import linked as _linked
 from .schema import Choice, Flag, Int, Maybe, Record, Seq, View, key
 from .views import CIRCLE_ID, COUNT, ID, NAMES, TEXT, WHEN
 
-__all__ = ["LibraryEditResult", "LibraryListResult", "LibraryNote", "LibraryRemoveResult", "LibraryShowResult",
+__all__ = ["together", "readers_but", "LibraryEditResult", "LibraryListResult", "LibraryNote", "LibraryRemoveResult", "LibraryShowResult",
            "LibraryStartersResult", "LibraryVersion", "PrivateRequest", "RequestCloseResult", "RequestCreateResult",
            "RequestListResult", "RequestMessage", "RequestReplyResult", "RequestShowResult"]
 
@@ -51,6 +52,7 @@ class PrivateRequest(Record):
     closed: bool = key(Flag(), "the asker closed it (nothing more can be added)")
     closed_at: int | None = key(Maybe(WHEN), "when it was closed")
     mine: bool = key(Flag(), "this person asked it")
+    me: str = key(ID, "this person's id (one of `people`)")
     waiting: bool = key(Flag(), "open, and the last word is someone else's: this person may want to answer")
     names: dict[str, str] = key(NAMES, "id -> name of the people in it")
 
@@ -193,3 +195,16 @@ class LibraryStartersResult(Result):
 _ALL_REQUESTS: Final[tuple[type[Result], ...]] = (
     RequestCreateResult, RequestListResult, RequestShowResult, RequestReplyResult, RequestCloseResult,
     LibraryListResult, LibraryShowResult, LibraryEditResult, LibraryRemoveResult, LibraryStartersResult)
+
+
+def together(names: Sequence[str]) -> str:
+    """``Ana``, ``Ana and Bo``, ``Ana, Bo and Cy``: the people who can read something, as a person says
+    it (the CLI and the TUI both say "Ana and Bo will see this" with it)."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def readers_but(request: PrivateRequest, me: str) -> list[str]:
+    """The names of a request's people other than ``me`` (an id), in the thread's order."""
+    return [request.names.get(m) or m[:8] for m in request.people if m != me]

@@ -32,7 +32,7 @@ def request_from(state: rqs.RequestState, me: bytes, names: Mapping[bytes, str],
         text=state.text, created=state.created,
         replies=tuple(rs.RequestMessage(id=r.id.hex(), author=r.author.hex(), text=r.text, created=r.created)
                       for r in state.replies),
-        closed=state.closed, closed_at=state.closed_at, mine=state.asker == me, waiting=rqs.waiting_on(state, me),
+        closed=state.closed, closed_at=state.closed_at, mine=state.asker == me, me=me.hex(), waiting=rqs.waiting_on(state, me),
         names={m.hex(): names[m] for m in sorted(set(people) | speakers) if m in names})
 
 
