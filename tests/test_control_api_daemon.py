@@ -147,6 +147,11 @@ COMMANDS = [
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
     ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
+    ("ask", "Elm St", "ann", "Could we talk?", "--also", "bob", "--about", "debrief"), ("requests", "--open"),
+    ("request", "show", "3f2a9c1d"), ("request", "reply", "3f2a9c1d", "Thursday?"), ("request", "close", "3f2a9c1d"),
+    ("library", "Elm St"), ("library", "Elm St", "House agreements", "--versions"),
+    ("library", "edit", "Elm St", "House agreements", "--text", "We listen."), ("library", "edit", "Elm St", "--starter"),
+    ("library", "remove", "Elm St", "House agreements"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -205,7 +210,9 @@ def test_every_cli_command_that_asks_is_covered_here():
                "circle.revoke", "circle.join", "circle.members", "circle.remove", "circle.leave", "circle.role", "circle.verify",
                "call.create", "calls.list", "call.show", "call.offer", "call.claim", "call.release", "call.accept",
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
-               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename"}
+               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
+               "request.create", "request.list", "request.show", "request.reply", "request.close",
+               "library.list", "library.show", "library.edit", "library.remove", "library.starters"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
-                           "notice", "call.changed", "checkin.changed"}
+                           "notice", "call.changed", "checkin.changed", "care.changed"}

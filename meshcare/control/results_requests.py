@@ -208,3 +208,6 @@ def together(names: Sequence[str]) -> str:
 def readers_but(request: PrivateRequest, me: str) -> list[str]:
     """The names of a request's people other than ``me`` (an id), in the thread's order."""
     return [request.names.get(m) or m[:8] for m in request.people if m != me]
+
+#: The views these results nest (``views.VIEWS`` lists the others).
+VIEWS: Final = (PrivateRequest, RequestMessage, LibraryNote, LibraryVersion)
