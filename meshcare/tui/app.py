@@ -116,6 +116,8 @@ class MeshcareApp(App[int]):
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
+        Binding("m", "requests", "Messages with facilitators", show=False, id="requests"),
+        Binding("e", "library", "The circle's library", show=False, id="library"),
     ]
 
     daemon_state: reactive[str] = reactive("connecting", init=False)
@@ -178,6 +180,7 @@ class MeshcareApp(App[int]):
         self.daemon_state = "connected"
         self.refresh_screens()
         self.raise_alerts(alerts)
+        self.reread_care()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         before = self.model.version
@@ -186,6 +189,8 @@ class MeshcareApp(App[int]):
             with self.batch_update():
                 self.refresh_screens()
         self.raise_alerts(alerts)
+        if self.model.care_stale:
+            self.reread_care()
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
         self.lost_reason = message.reason
@@ -245,6 +250,15 @@ class MeshcareApp(App[int]):
             if result is not None and done is not None:
                 done(result)
         self.run_worker(go(), group="requests", exit_on_error=False)
+
+    def reread_care(self) -> None:
+        """Re-read the care objects ``care.changed`` named (the event says what changed, the list op
+        what it is now): private requests and each circle's library (screens/requests.py, library.py)."""
+        from .screens.library import reread_library
+        from .screens.requests import reread_requests
+
+        reread_requests(self)
+        reread_library(self)
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -312,6 +326,16 @@ class MeshcareApp(App[int]):
         from .screens.node import NodeScreen
 
         self._open(NodeScreen)
+
+    def action_requests(self) -> None:
+        from .screens.requests import RequestsScreen
+
+        self._open(RequestsScreen)
+
+    def action_library(self) -> None:
+        from .screens.library import LibraryScreen
+
+        self._open(LibraryScreen)
 
     def action_settings(self) -> None:
         from .screens.settings import SettingsScreen

@@ -44,6 +44,10 @@ def app_commands(app: Any) -> list[Command]:
                 app.action_checkins),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",
                 app.action_plan),
+        Command("messages: write privately to a facilitator", "A conversation, a debrief, help with a conflict: "
+                "only you and the facilitators you choose read it", app.action_requests),
+        Command("library: the circle's shared texts", "House agreements, how we respond, words we use",
+                app.action_library),
         Command("status: links and catching up", "Neighbours, sync and counters of this node", app.action_node_status),
         Command("settings: theme and bell", "Colours, high contrast, the bell", app.action_settings),
         Command("help: keys and screens", "What each key does and what each screen is for", app.action_help),

@@ -160,6 +160,9 @@ class FakeDaemon:
         self.autostart = True
         self.tasks: set[asyncio.Task[None]] = set()
         self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = _ops(self)
+        from . import fake_requests        # private requests and the library (its own module: it imports this one)
+        self.care = fake_requests.FakeCare()
+        self.ops.update(fake_requests.ops(self))
 
     # --- life ------------------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ class CallScreen(MeshScreen):
 
     PURPOSE = ("A call: the caller's wishes first, then where it stands, their words, offers, updates and any "
                "support plan they shared. Claim it, offer help, write an update, let go, or resolve it; on your "
-               "own call, share your support plan with whoever has it (Shift+P).")
+               "own call, share your support plan with whoever has it (Shift+P). Once it is resolved, d asks a "
+               "facilitator for a debrief.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
         Binding("o", "offer", "Offer", id="offer"),
@@ -40,6 +41,7 @@ class CallScreen(MeshScreen):
         Binding("x", "resolve", "Resolve", id="resolve"),
         Binding("l", "release", "Let go", show=False, id="release"),
         Binding("P", "share_plan", "Share plan", id="share-plan"),
+        Binding("d", "debrief", "Ask for a debrief", id="debrief"),
     ]
 
     def __init__(self, call: str) -> None:
@@ -222,6 +224,8 @@ class CallScreen(MeshScreen):
             return call.claimer == self.mc.model.node_id and call.status == "claimed"
         if action == "share_plan":
             return call.mine and call.status == "claimed" and call.claimer is not None
+        if action == "debrief":
+            return call.status == "resolved" and took_part(call, self.mc.model.node_id)
         return super().check_action(action, parameters)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -235,6 +239,20 @@ class CallScreen(MeshScreen):
         self.mc.act(api.CallAccept(call=self.call_id, offer=offer_id), lambda r: self.notify(
             "You accepted the offer; they see it in the thread.", title="Accepted"))
 
+    def action_debrief(self) -> None:
+        """After a call this person took part in: ask a facilitator of their choice for a debrief (a
+        private request, not a report: screens/requests.py)."""
+        from .requests import open_ask
+
+        call = self._live()
+        if call is None:
+            return
+        if call.status != "resolved" or not took_part(call, self.mc.model.node_id):
+            self.notify("Once a call you took part in is resolved, you can ask a facilitator for a debrief here.",
+                        title="Debrief")
+            return
+        open_ask(self.mc, circle=call.circle, about="debrief")
+
     def palette_commands(self) -> list[Command]:
         return [Command("claim: I have this call", "Tell the circle you are on it", self.action_claim),
                 Command("offer: offer help on this call", "I can call, come over, listen, text", self.action_offer),
@@ -244,7 +262,15 @@ class CallScreen(MeshScreen):
                 Command("resolve: mark this call resolved", "It is over; a follow-up later if you like",
                         self.action_resolve),
                 Command("share plan: show my support plan to whoever has this call",
-                        "Only they read it, in this call (your own calls)", self.action_share_plan)]
+                        "Only they read it, in this call (your own calls)", self.action_share_plan),
+                Command("debrief: ask a facilitator for a debrief", "After a call you took part in; only you and "
+                        "them read it", self.action_debrief)]
+
+
+def took_part(call: api.Call, me: str) -> bool:
+    """This person asked, had, resolved, offered or wrote in ``call``."""
+    return (call.caller == me or call.claimer == me or call.resolved_by == me
+            or any(o.author == me for o in call.offers) or any(u.author == me for u in call.updates))
 
 
 @dataclass(frozen=True, slots=True)
