@@ -19,6 +19,8 @@ KEYS = (
                     ("Shift+A", "available until a time you choose, with a limit of calls"),
                     ("k", "check-ins"), ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
+                    ("m", "messages with facilitators: ask one privately for a conversation, a debrief, help"),
+                    ("e", "the circle's library: house agreements and other shared texts"),
                     (",", "settings: your name, colours, bell"), ("Ctrl+P", "every command, by name"),
                     ("?", "this help"), ("q", "quit (the daemon keeps running)"),
                     ("Enter", "open the highlighted item"), ("Escape", "go back"),
@@ -36,6 +38,13 @@ KEYS = (
                   ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
                   ("w", "withdraw the highlighted open invite"),
                   ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
+    ("Messages and the library", (("w", "write to a facilitator (messages), or a new text (library, facilitators)"),
+                                  ("r", "answer in the highlighted thread (messages)"),
+                                  ("x", "close your own request (messages)"),
+                                  ("d", "ask a facilitator for a debrief (on a resolved call you took part in)"),
+                                  ("u", "change the highlighted text (library, facilitators)"),
+                                  ("v", "show a text's earlier versions (library)"),
+                                  ("Shift+S", "add meshcare's starter texts to adapt (library, facilitators)"))),
     ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
     ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
 )
@@ -53,6 +62,8 @@ class HelpScreen(ModalScreen[None]):
         from .checkins import CheckinsScreen
         from .circle import CircleScreen
         from .home import HomeScreen
+        from .library import LibraryScreen
+        from .requests import RequestsScreen
         from .new_call import NewCallScreen
         from .node import NodeScreen
         from .plan import PlanScreen
@@ -68,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
             lines.append("")
         lines.append("[b]The screens[/b]")
         for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
-                       NodeScreen, SettingsScreen):
+                       NodeScreen, SettingsScreen, RequestsScreen, LibraryScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",
