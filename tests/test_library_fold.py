@@ -72,6 +72,7 @@ def test_repost_comes_before_expiry():
     n = fold()
     assert repost_at(n, 30) == T0 + 30 * 86_400 - 2 * 86_400
     assert repost_at(n, 1) == T0 + 86_400 - 86_400 // 4
+    assert repost_at(n, 30, expires=T0 + 86_400) == T0 + 86_400 - 86_400 // 4     # the envelope's own expiry wins
 
 
 @st.composite

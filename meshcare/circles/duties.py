@@ -179,9 +179,13 @@ class Duties:
     def _library_duties(self, circle: Circle) -> list[tuple[Duty, float]]:
         roster = circle.roster
         facilitators = roster.facilitators
-        return [(Duty("library", circle.topic, note_id), float(lb.repost_at(note, roster.settings.retention_days)))
+        return [(Duty("library", circle.topic, note_id), float(self._repost_at(circle, note)))
                 for note_id, note in self.registry.view(circle).library.items()
                 if lb.keeper(note, facilitators) == self.me]
+
+    @staticmethod
+    def _repost_at(circle: Circle, note: lb.NoteState) -> int:
+        return lb.repost_at(note, circle.roster.settings.retention_days, circle.expires_of(note.current))
 
     def _admit_delay(self, invite: ms.Invite) -> float:
         if invite.by == self.me:
@@ -297,8 +301,7 @@ class Duties:
         id) if this node still keeps it and it is due: library.py does not count it as a new version."""
         note = self.registry.view(circle).library.get(duty.subject)
         roster = circle.roster
-        if (note is None or lb.keeper(note, roster.facilitators) != self.me
-                or now < lb.repost_at(note, roster.settings.retention_days)):
+        if note is None or lb.keeper(note, roster.facilitators) != self.me or now < self._repost_at(circle, note):
             return []
         body = {"title": note.title, "text": note.text, "revises": note.id}
         return [(circle.topic, e) for e in self.registry.post(circle, "library_note", body, now)]

@@ -116,11 +116,14 @@ def keeper(note: NoteState, facilitators: frozenset[bytes]) -> bytes | None:
     return min(facilitators, default=None)
 
 
-def repost_at(note: NoteState, retention_days: int) -> int:
-    """When the keeper re-posts ``note``: a quarter of the retention (at most two days) before its
-    newest post expires, so a node that was off for a while still has time."""
-    life = retention_days * 86_400
-    return note.posted + life - min(2 * 86_400, life // 4)
+def repost_at(note: NoteState, retention_days: int, expires: int | None = None) -> int:
+    """When the keeper re-posts ``note``: a quarter of its newest post's life (at most two days) before
+    that post expires, so a node that was off for a while still has time. ``expires``: the envelope's
+    own expiry when known (the circle's retention may have changed since it was sealed), else the
+    retention says."""
+    end = note.posted + retention_days * 86_400 if expires is None else expires
+    life = max(end - note.posted, 0)
+    return end - min(2 * 86_400, life // 4)
 
 
 #: Texts a facilitator may add with one command (``meshcare library edit CIRCLE --starter``) and then
