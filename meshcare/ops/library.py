@@ -7,6 +7,7 @@ plain words. A text is named by its title in its circle, or by the start of its 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 
 from ..circles import library as lb
@@ -42,7 +43,7 @@ def _view(node: Node, circle: Circle, note: lb.NoteState) -> rs.LibraryNote:
 def _facilitator(node: Node, circle: Circle) -> None:
     if not _can_edit(node, circle):
         raise BadInput(f"only facilitators of {circle.roster.name!r} write its library; you can read it "
-                       f"with `meshcare library {circle.roster.name}`")
+                       f"with `meshcare library {shlex.quote(circle.roster.name)}`")
 
 
 def find_note(node: Node, circle: Circle, ref: str) -> lb.NoteState:
@@ -61,7 +62,7 @@ def find_note(node: Node, circle: Circle, ref: str) -> lb.NoteState:
     if found:
         raise BadInput(f"{ref!r} matches several texts; use more of the id")
     raise NotFound(f"no text called {ref!r} in the library of {circle.roster.name!r}; "
-                   f"`meshcare library {circle.roster.name}` lists them")
+                   f"`meshcare library {shlex.quote(circle.roster.name)}` lists them")
 
 
 def _missing_starters(node: Node, circle: Circle) -> list[str]:
