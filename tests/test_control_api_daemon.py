@@ -152,6 +152,9 @@ COMMANDS = [
     ("library", "Elm St"), ("library", "Elm St", "House agreements", "--versions"),
     ("library", "edit", "Elm St", "House agreements", "--text", "We listen."), ("library", "edit", "Elm St", "--starter"),
     ("library", "remove", "Elm St", "House agreements"),
+    ("gathering", "Elm St", "Tuesday group", "--when", "2027-01-19 18:30", "--host", "bob", "--agreement", "pass"),
+    ("gatherings", "--all"), ("gathering", "show", "5c1e0b7a"), ("gathering", "cancel", "5c1e0b7a"),
+    ("rsvp", "5c1e0b7a", "maybe"), ("agreements", "Elm St"), ("agreements", "Elm St", "--set", "Be kind"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -212,7 +215,9 @@ def test_every_cli_command_that_asks_is_covered_here():
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
                "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
                "request.create", "request.list", "request.show", "request.reply", "request.close",
-               "library.list", "library.show", "library.edit", "library.remove", "library.starters"}
+               "library.list", "library.show", "library.edit", "library.remove", "library.starters",
+               "gathering.create", "gathering.list", "gathering.show", "gathering.cancel", "gathering.rsvp",
+               "agreements.show", "agreements.set"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
-                           "notice", "call.changed", "checkin.changed", "care.changed"}
+                           "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

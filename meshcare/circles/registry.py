@@ -71,6 +71,8 @@ class View:
     needs: Mapping[bytes, Any] = field(default_factory=dict)
     requests: Mapping[bytes, Any] = field(default_factory=dict)
     library: Mapping[bytes, Any] = field(default_factory=dict)
+    #: the circle's template of group agreements (gatherings.py: the latest by a facilitator)
+    agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
 
 
 @dataclass(slots=True)
@@ -384,8 +386,10 @@ class Registry:
         folded.catch_up(None if changed is None else [(i, circle.post_of(i)) for i in changed],
                         circle.posts if changed is None else (), cursor,
                         frozenset(roster.members), roster.facilitators)
+        gatherings, agreements = folded.gathering_parts()
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
-                    folded.presence.result, requests=folded.requests.result, library=folded.library.result)
+                    folded.presence.result, gatherings=gatherings, agreements=agreements,
+                    requests=folded.requests.result, library=folded.library.result)
         self._views[circle.topic] = view
         return view
 

@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_circles.register(sub)        # circle ...
     cli_calls.register(sub)          # call ... roster
     cli_circles.register_plan(sub)   # plan (after the calls, so `meshcare --help` lists them in this order)
+    from . import gatherings as cli_gatherings
+    cli_gatherings.register(sub)     # gathering ... gatherings, rsvp, agreements
     from . import library as cli_library, requests as cli_requests  # private requests, the circle's library
     cli_requests.register(sub)       # ask, requests, request show|reply|close
     cli_library.register(sub)        # library, library edit|remove

@@ -17,9 +17,11 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
            "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
-           "OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW",
-           "OP_LIBRARY_STARTERS", "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY",
-           "OP_REQUEST_SHOW", "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+           "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+__all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", "OP_GATHERING_CANCEL",
+            "OP_GATHERING_CREATE", "OP_GATHERING_LIST", "OP_GATHERING_RSVP", "OP_GATHERING_SHOW"]
+__all__ += ["OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW", "OP_LIBRARY_STARTERS",
+            "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY", "OP_REQUEST_SHOW"]
 
 # --- operations -------------------------------------------------------------------------------------
 
@@ -64,6 +66,14 @@ OP_PLAN_EDIT: Final = "plan.edit"
 OP_PLAN_SHARE: Final = "plan.share"
 OP_PLAN_RETRACT: Final = "plan.retract"
 
+OP_GATHERING_CREATE: Final = "gathering.create"
+OP_GATHERING_LIST: Final = "gathering.list"
+OP_GATHERING_SHOW: Final = "gathering.show"
+OP_GATHERING_CANCEL: Final = "gathering.cancel"
+OP_GATHERING_RSVP: Final = "gathering.rsvp"
+OP_AGREEMENTS_SHOW: Final = "agreements.show"
+OP_AGREEMENTS_SET: Final = "agreements.set"
+
 # private requests to facilitators, and the circle's library (requests_requests.py, results_requests.py)
 OP_REQUEST_CREATE: Final = "request.create"
 OP_REQUEST_LIST: Final = "request.list"
@@ -91,6 +101,7 @@ EV_NOTICE: Final = "notice"
 EV_CALL_CHANGED: Final = "call.changed"
 EV_CHECKIN_CHANGED: Final = "checkin.changed"
 EV_CARE_CHANGED: Final = "care.changed"
+EV_GATHERING_REMINDER: Final = "gathering.reminder"
 
 # --- error kinds of ``ok: false`` replies (clients treat kinds they do not know as FAILED) -------------
 

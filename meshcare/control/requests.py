@@ -25,7 +25,8 @@ from . import results as r
 from .names import BAD_REQUEST, NOT_FOUND
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
-from .requests_requests import _ALL_REQUESTS
+from .requests_gatherings import REQUESTS_GATHERINGS
+from .requests_requests import REQUESTS_REQUESTS
 from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
 
 __all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
@@ -497,7 +498,7 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
     PlanShow, PlanEdit, PlanShare, PlanRetract,
-    *_ALL_REQUESTS)
+    *REQUESTS_GATHERINGS, *REQUESTS_REQUESTS)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

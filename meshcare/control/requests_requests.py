@@ -157,6 +157,6 @@ class LibraryStarters(Request[r.LibraryStartersResult]):
                                   "only these starters (none: every one missing)", noun="the titles", default=())
 
 
-_ALL_REQUESTS: Final[tuple[type[Request[Any]], ...]] = (
+REQUESTS_REQUESTS: Final[tuple[type[Request[Any]], ...]] = (
     RequestCreate, RequestList, RequestShow, RequestReply, RequestClose,
     LibraryList, LibraryShow, LibraryEdit, LibraryRemove, LibraryStarters)

@@ -1,7 +1,7 @@
-"""The base of every result, and the ``linked`` key the results of posting ops share.
+"""The base of every result, and the ``linked`` key results of ops that post share.
 
-Apart from results.py so that the results of each feature's ops (``results_requests.py``, ...) can
-build on it without importing the table that lists them all.
+Apart from ``results.py`` so that the result modules of each feature (``results_gatherings.py``, ...)
+derive from it while ``results.py`` lists them all in ``RESULTS`` (no import cycle).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 from .schema import Maybe, Record, key
 from .views import COUNT
 
-__all__ = ["Result", "linked"]
+__all__ = ["Result"]
 
 
-def linked() -> Any:
+def _linked() -> Any:
     """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
     return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
                "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "

@@ -13,9 +13,11 @@ from typing import Any, ClassVar, Final
 
 from .. import vocab
 from . import names as n
-from .result_base import Result, linked as _linked
-from .results_requests import _ALL_REQUESTS
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
+from .result_base import Result, _linked
+from .results_gatherings import RESULTS_GATHERINGS
+from .results_requests import RESULTS_REQUESTS
+from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
 
@@ -27,8 +29,6 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
            "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
-
-
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -98,6 +98,9 @@ class SnapshotResult(Result):
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
     peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
+    gatherings: tuple[Gathering, ...] = key(Seq(View(Gathering), item_noun="gathering"),
+                                            "the gatherings coming up (and under way), as `gathering.list` answers",
+                                            default=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -423,7 +426,7 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
     PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
-    *_ALL_REQUESTS)
+    *RESULTS_GATHERINGS, *RESULTS_REQUESTS)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

@@ -13,8 +13,7 @@ from typing import ClassVar, Final
 
 from .. import vocab
 from . import names as n
-from .result_base import Result
-from .result_base import linked as _linked
+from .result_base import Result, _linked
 from .schema import Choice, Flag, Int, Maybe, Record, Seq, View, key
 from .views import CIRCLE_ID, COUNT, ID, NAMES, TEXT, WHEN
 
@@ -192,7 +191,7 @@ class LibraryStartersResult(Result):
     linked: int | None = _linked()
 
 
-_ALL_REQUESTS: Final[tuple[type[Result], ...]] = (
+RESULTS_REQUESTS: Final[tuple[type[Result], ...]] = (
     RequestCreateResult, RequestListResult, RequestShowResult, RequestReplyResult, RequestCloseResult,
     LibraryListResult, LibraryShowResult, LibraryEditResult, LibraryRemoveResult, LibraryStartersResult)
 
@@ -210,4 +209,4 @@ def readers_but(request: PrivateRequest, me: str) -> list[str]:
     return [request.names.get(m) or m[:8] for m in request.people if m != me]
 
 #: The views these results nest (``views.VIEWS`` lists the others).
-VIEWS: Final = (PrivateRequest, RequestMessage, LibraryNote, LibraryVersion)
+VIEWS_REQUESTS: Final = (PrivateRequest, RequestMessage, LibraryNote, LibraryVersion)

@@ -29,6 +29,7 @@ from ..control import api
 from ..control.results_requests import LibraryListResult, PrivateRequest
 from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Joining, Member, OwnShare, Peer,
                              PlanParts, RosterRow)
+from ..control.views_gatherings import Gathering
 from . import format as fmt
 
 #: Open calls first (someone is needed), then claimed, then resolved.
@@ -49,6 +50,7 @@ class Alert:
     severity: Severity = "information"
     call: str | None = None
     checkin: str | None = None
+    gathering: str | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +95,11 @@ class Model:
         self.peers: dict[str, Peer] = {}
         #: set by a ``join`` welcome: what the circle held before this node joined comes only in a snapshot
         self.wants_snapshot = False
+        #: gatherings by id: those coming up (the snapshot), and any other a screen or an event showed
+        self.gatherings: dict[str, Gathering] = {}
+        #: (what, id) of care objects a ``care.changed`` said are new or changed: the app asks for them
+        #: (the event names them without their view) and hands the answer to ``put_gathering``
+        self.care_wanted: dict[tuple[str, str], None] = {}
         #: private requests this person can read (``request.list``) and each circle's library
         #: (``library.list``), re-read by the app when ``care.changed`` names them (``care_stale``)
         self.requests: dict[str, PrivateRequest] = {}
@@ -115,10 +122,12 @@ class Model:
         self.checkins = {c.id: c for c in snap.checkins}
         self.plan, self.shares = snap.plan, snap.shares
         self.peers = {p.address: p for p in snap.peers}
+        self.gatherings = {g.id: g for g in snap.gatherings}
+        self.care_wanted.clear()
         self.loaded, self.wants_snapshot = True, False
         self.version += 1
         # a snapshot does not carry the care objects: re-read them all (anything may have changed meanwhile)
-        self.care_stale |= {(what, c) for what in vocab.CARE_OBJECTS for c in self.circles}
+        self.care_stale |= {(what, c) for what in ("requests", "library") for c in self.circles}
         if before is None:
             return []
         return [_new_call_alert(c) for c in snap.calls if c.id not in before and not c.mine and c.status == "open"]
@@ -157,7 +166,33 @@ class Model:
             joining=tuple(self.joining[k] for k in sorted(self.joining)),
             calls=tuple(self.calls[k] for k in sorted(self.calls)),
             checkins=tuple(self.checkins[k] for k in sorted(self.checkins)),
-            plan=self.plan, shares=self.shares, peers=tuple(self.peers[k] for k in sorted(self.peers)))
+            plan=self.plan, shares=self.shares, peers=tuple(self.peers[k] for k in sorted(self.peers)),
+            gatherings=tuple(self.gatherings[k] for k in sorted(self.gatherings)))
+
+    # --- gatherings (the app asks the daemon for what ``care.changed`` names) ------------------------
+
+    def take_care_wanted(self) -> list[tuple[str, str]]:
+        """The (what, id) pairs to ask the daemon for, once each."""
+        wanted = list(self.care_wanted)
+        self.care_wanted.clear()
+        return wanted
+
+    def put_gathering(self, gathering: Gathering) -> None:
+        """A gathering as the daemon showed it now (``gathering.show``, ``gathering.list``, an op's answer)."""
+        self.gatherings[gathering.id] = gathering
+        self.version += 1
+
+    def upcoming_gatherings(self, now: float) -> list[Gathering]:
+        """Gatherings not called off and not over yet (under way ones too), soonest first."""
+        return sorted((g for g in self.gatherings.values() if not g.cancelled and now < g.over_at),
+                      key=lambda g: (g.when, g.id))
+
+    def gatherings_in_order(self, now: float) -> list[Gathering]:
+        """Every gathering known: the ones coming up soonest first, then past and called-off ones, latest first."""
+        coming = self.upcoming_gatherings(now)
+        seen = {g.id for g in coming}
+        rest = sorted((g for g in self.gatherings.values() if g.id not in seen), key=lambda g: (-g.when, g.id))
+        return coming + rest
 
     # --- derived: what the screens show ------------------------------------------------------------
 
@@ -415,14 +450,33 @@ def _on_checkin_changed(model: Model, ev: api.CheckinChangedEvent) -> list[Alert
 
 
 def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
-    """Something of a care fold changed: the event names it, the app re-reads that object's list op."""
-    model.care_stale.add((ev.what, ev.circle))
+    """A care object changed: a gone one leaves the model; a new or changed one is asked for (the event
+    carries no view). Only the kinds the model keeps. Private requests and libraries are re-read whole
+    by their list op (``care_stale``: the app's ``reread_care``)."""
+    if ev.what in ("requests", "library"):
+        model.care_stale.add((ev.what, ev.circle))
+    if ev.what == "gatherings":
+        if ev.change == "gone":
+            model.gatherings.pop(ev.id, None)
+            model.care_wanted.pop((ev.what, ev.id), None)
+        else:
+            model.care_wanted[(ev.what, ev.id)] = None
     return []
+
+
+def _on_gathering_reminder(model: Model, ev: api.GatheringReminderEvent) -> list[Alert]:
+    if ev.view is None:
+        return []
+    model.gatherings[ev.gathering] = ev.view
+    g = ev.view
+    where = f" at {fmt.one_line(g.where, 60)}" if g.where else ""
+    return [Alert("A gathering soon", f"{fmt.one_line(g.title, 60)} in {fmt.safe(g.circle_name)} starts "
+                  f"in {max(1, g.remind)} min{where}.", bell=False, gathering=g.id)]
 
 
 _HANDLERS: Final[dict[type, Callable[[Model, Any], list[Alert]]]] = {
     api.PeerEvent: _on_peer, api.CallEvent: _on_call, api.MemberEvent: _on_member, api.InviteEvent: _on_invite,
     api.JoinEvent: _on_join, api.PresenceEvent: _on_presence, api.SyncEvent: _on_sync, api.NoticeEvent: _on_notice,
     api.CallChangedEvent: _on_call_changed, api.CheckinChangedEvent: _on_checkin_changed,
-    api.CareChangedEvent: _on_care_changed,
+    api.CareChangedEvent: _on_care_changed, api.GatheringReminderEvent: _on_gathering_reminder,
 }

@@ -118,12 +118,17 @@ class FakeState:
         self.joining: dict[str, api.Joining] = {}
         self.plan: api.PlanParts | None = None
         self.shares: tuple[api.OwnShare, ...] = ()
+        from .fake_gatherings import standard_gatherings
+        self.gatherings: dict[str, api.Gathering] = standard_gatherings() if circles else {}
+        self.agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
 
     def snapshot(self, seq: int) -> api.SnapshotResult:
         return api.SnapshotResult(seq=seq, node_id=self.node_id, name=self.name, circles=tuple(self.circles.values()),
                                   joining=tuple(self.joining.values()), calls=tuple(self.calls.values()),
                                   checkins=tuple(self.checkins.values()), plan=self.plan, shares=self.shares,
-                                  peers=tuple(self.peers.values()))
+                                  peers=tuple(self.peers.values()),
+                                  gatherings=tuple(g for g in self.gatherings.values()
+                                                   if not g.cancelled and NOW < g.over_at))
 
     def find_call(self, ref: str) -> api.Call:
         found = [c for c in self.calls.values() if c.id.startswith(ref)]
@@ -160,6 +165,8 @@ class FakeDaemon:
         self.autostart = True
         self.tasks: set[asyncio.Task[None]] = set()
         self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = _ops(self)
+        from .fake_gatherings import gathering_ops
+        self.ops.update(gathering_ops(self))
         from . import fake_requests        # private requests and the library (its own module: it imports this one)
         self.care = fake_requests.FakeCare()
         self.ops.update(fake_requests.ops(self))

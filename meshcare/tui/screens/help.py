@@ -17,7 +17,8 @@ from .. import format as fmt
 KEYS = (
     ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available (12 h), or away"),
                     ("Shift+A", "available until a time you choose, with a limit of calls"),
-                    ("k", "check-ins"), ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
+                    ("k", "check-ins"), ("g", "gatherings: groups, workshops, walks, meals"),
+                    ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
                     ("m", "messages with facilitators: ask one privately for a conversation, a debrief, help"),
                     ("e", "the circle's library: house agreements and other shared texts"),
@@ -41,12 +42,16 @@ KEYS = (
                                   ("u", "change the highlighted text (library, facilitators)"),
                                   ("v", "show a text's earlier versions (library)"),
                                   ("Shift+S", "add meshcare's starter texts to adapt (library, facilitators)"))),
+    ("Gatherings", (("y", "I am coming to the highlighted gathering"), ("n", "I am not coming (on a gathering)"),
+                    ("m", "maybe"), ("o", "organise a gathering (on the list)"),
+                    ("t", "show past and called-off ones too (on the list)"),
+                    ("x", "call it off (on a gathering; its hosts and facilitators)"))),
     ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
                   ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
                   ("w", "withdraw the highlighted open invite"),
                   ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
     ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
-    ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
+    ("Writing", (("Ctrl+S", "send the call, save the plan, or post a gathering"),)),
 )
 
 
@@ -61,6 +66,7 @@ class HelpScreen(ModalScreen[None]):
         from .calls import CallsScreen
         from .checkins import CheckinsScreen
         from .circle import CircleScreen
+        from .gatherings import GatheringScreen, GatheringsScreen, NewGatheringScreen
         from .home import HomeScreen
         from .library import LibraryScreen
         from .requests import RequestsScreen
@@ -78,8 +84,9 @@ class HelpScreen(ModalScreen[None]):
             lines += [f"  [b]{key:<8}[/b] {what}" for key, what in keys]
             lines.append("")
         lines.append("[b]The screens[/b]")
-        for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
-                       NodeScreen, SettingsScreen, RequestsScreen, LibraryScreen):
+        for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, GatheringsScreen,
+                       GatheringScreen, NewGatheringScreen, CircleScreen, PlanScreen, NodeScreen, SettingsScreen,
+                       RequestsScreen, LibraryScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",
