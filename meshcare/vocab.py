@@ -250,6 +250,7 @@ MIN_SAFETY_EVERY: Final = 5           # minutes between "I'm OK"s on a safety ti
 MAX_SAFETY_EVERY: Final = 240
 MAX_NEED_TEXT: Final = 1000
 MAX_REQUEST_TEXT: Final = 4000
+MAX_REQUEST_TO: Final = 2               # facilitators one private request asks (the asker's choice)
 MAX_LIBRARY_TEXT: Final = 8000
 #: Calls, check-ins, invites, offers and shares are named by at least this many hex digits of their id.
 MIN_ID_PREFIX: Final = 4

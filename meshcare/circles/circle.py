@@ -451,6 +451,12 @@ class Circle(Writing):
             del self._journal[:drop]
             self._journal_start += drop
 
+    def expires_of(self, post_id: bytes) -> int | None:
+        """When a content envelope held here expires (its author's choice, within the circle's retention
+        when it was sealed), or None (not held): the library's keeper re-posts before it."""
+        item = self._content.get(post_id)
+        return None if item is None else item.envelope.expires
+
     def epoch_of(self, post_id: bytes) -> int | None:
         """The epoch a content envelope was sealed under (who could read it then), or None."""
         item = self._content.get(post_id)

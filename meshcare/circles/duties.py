@@ -20,6 +20,9 @@ Duties, each idempotent because its result is itself folded state:
 * ``presence``: this node's availability, still in force, was posted under an epoch that someone who
   can read the circle now could not read (they joined since): it is posted again, unchanged, with its
   ``until`` explicit, so new members see who is around (presence.py keeps its ``since``).
+* ``library``: a text of the circle's library whose newest post nears the end of the circle's retention
+  is posted again, unchanged, by one facilitator's node (``library.keeper``), so the library does not
+  empty itself (library.py).
 * ``seen``: a removal by others, of others, that no third member has built on yet is acknowledged, so
   its target cannot undo it later with a backdated counter-removal (remove_wins.py).
 
@@ -35,6 +38,7 @@ from typing import Any, Final
 from .. import envelope as env
 from ..ids import TopicId
 from . import calls as cl
+from . import library as lb
 from . import membership as ms
 from . import presence as pr
 from .circle import Circle
@@ -52,7 +56,7 @@ FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen | library
     topic: TopicId
     subject: bytes = b""           # call id, joining member, or removal (seen)
     step: int = 0
@@ -150,6 +154,7 @@ class Duties:
                 due = self._rotation_due(circle, now)
                 if due is not None:
                     out.append((Duty("rotate", circle.topic), due))
+                out.extend(self._library_duties(circle))
             if self._presence_unseen(circle, int(now)) is not None:
                 out.append((Duty("presence", circle.topic), now))
             out.extend(self._call_duties(circle, now))
@@ -170,6 +175,17 @@ class Duties:
                 out.append((Duty("followup", circle.topic, call_id), float(call.followup_at)))
             self._note_lost_claim(circle, call_id, call)
         return out
+
+    def _library_duties(self, circle: Circle) -> list[tuple[Duty, float]]:
+        roster = circle.roster
+        facilitators = roster.facilitators
+        return [(Duty("library", circle.topic, note_id), float(self._repost_at(circle, note)))
+                for note_id, note in self.registry.view(circle).library.items()
+                if lb.keeper(note, facilitators) == self.me]
+
+    @staticmethod
+    def _repost_at(circle: Circle, note: lb.NoteState) -> int:
+        return lb.repost_at(note, circle.roster.settings.retention_days, circle.expires_of(note.current))
 
     def _admit_delay(self, invite: ms.Invite) -> float:
         if invite.by == self.me:
@@ -260,6 +276,8 @@ class Duties:
                 return []
             body = {"status": mine.body["status"], "until": pr.effective_until(mine), "cap": mine.body["cap"]}
             return [(circle.topic, e) for e in reg.post(circle, "presence", body, now)]
+        if duty.kind == "library":
+            return self._keep_library(circle, duty, now)
         call = reg.view(circle).calls.get(duty.subject)
         if call is None:
             return []
@@ -279,6 +297,16 @@ class Duties:
             body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
             return [(circle.topic, e) for e in reg.post(circle, "checkin", body, now)]
         return []
+
+    def _keep_library(self, circle: Circle, duty: Duty, now: int) -> list[tuple[TopicId, env.Envelope]]:
+        """Post a library text's current version again (the same title and text, revising its first
+        id) if this node still keeps it and it is due: library.py does not count it as a new version."""
+        note = self.registry.view(circle).library.get(duty.subject)
+        roster = circle.roster
+        if note is None or lb.keeper(note, roster.facilitators) != self.me or now < self._repost_at(circle, note):
+            return []
+        body = {"title": note.title, "text": note.text, "revises": note.id}
+        return [(circle.topic, e) for e in self.registry.post(circle, "library_note", body, now)]
 
     def _admit(self, circle: Circle, duty: Duty, now: int) -> list[tuple[TopicId, env.Envelope]]:
         reg = self.registry

@@ -31,8 +31,10 @@ from . import checkins as ck
 from . import followups as fu
 from . import gatherings as gt
 from . import ladders as ld
+from . import library as lb
 from . import plans as pl
 from . import presence as pr
+from . import requests as rqs
 from . import safety as sf
 from ..vocab import DEFAULT_AGREEMENTS
 from .posts import Post, thread_call
@@ -198,8 +200,13 @@ class Folded:
         self.followups: KeyedFold[fu.FollowupState] = KeyedFold(
             _followup_key, lambda posts, _: fu.fold_followups(posts), lambda state: (state.lamport, state.call))
         self.safety: KeyedFold[sf.TimerState] = KeyedFold(_safety_key, _fold_safety, _by_clock)
+        # private requests to facilitators and the circle's library (circles/requests.py, library.py)
+        self.requests: KeyedFold[rqs.RequestState] = KeyedFold(
+            rqs.request_key, lambda posts, _: rqs.fold_requests(posts), _by_clock)
+        self.library: KeyedFold[lb.NoteState] = KeyedFold(lb.note_key, lambda posts, _: lb.fold_library(posts), _by_clock)
         self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
-                                                   self.gatherings, self.ladders, self.followups, self.safety)
+                                                   self.gatherings, self.ladders, self.followups, self.safety,
+                                                   self.requests, self.library)
         self._cursor: int | None = None
         self._gathering_split: tuple[dict[bytes, Any], dict[bytes, gt.GatheringState], tuple[str, ...]] | None = None
 

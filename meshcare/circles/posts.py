@@ -426,7 +426,7 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "need_reach": {"to": _to(1), "need": _ID, "text": (_text(1, v.MAX_NOTE), _REQUIRED)},
     "board_settings": {"anonymous": (_bool, _REQUIRED)},
     # --- private requests to facilitators -----------------------------------------------------------
-    "request": {"to": _to(), "about": (_enum(v.REQUEST_ABOUT), _const("conversation")),
+    "request": {"to": _to(v.MAX_REQUEST_TO), "about": (_enum(v.REQUEST_ABOUT), _const("conversation")),
                 "text": (_text(1, v.MAX_REQUEST_TEXT), _REQUIRED)},
     "request_reply": {"to": _to(), "request": _ID, "text": (_text(1, v.MAX_REQUEST_TEXT), _REQUIRED)},
     "request_close": {"to": _to(), "request": _ID},

@@ -391,7 +391,7 @@ class Registry:
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
                     folded.presence.result, gatherings=gatherings, agreements=agreements,
                     ladders=folded.ladders.result, followups=folded.followups.result,
-                    safety=folded.safety.result)
+                    safety=folded.safety.result, requests=folded.requests.result, library=folded.library.result)
         self._views[circle.topic] = view
         return view
 
@@ -527,14 +527,23 @@ def any_invite(circle: Circle, key: bytes) -> ms.Invite | None:
 
 
 def _needs_authority(circle: Circle, me: bytes, kind: str, body: Mapping[str, Any]) -> bool:
-    """True when this node, a facilitator now, is about to post a circle check-in under an epoch that
-    began before it became one. Every node judges check-in authority by the epoch's facilitator set
+    """True when this node, a facilitator now, is about to post a circle check-in (or a library text)
+    under an epoch that began before it became one, or when a private request asks a facilitator who
+    became one since that epoch began. Every node judges check-in authority by the epoch's facilitator set
     (deterministic: the same on every node, whatever arrives later), and a role change opens no
     epoch; so the newly promoted facilitator rotates first, and the check-in goes out under an epoch
     that names it."""
     roster = circle.roster
+    epoch = roster.epochs.get(roster.current) if roster.current is not None else None
+    if epoch is None:
+        return False
+    if kind == "request":
+        # a private request to a facilitator promoted since the epoch began: the same, for the one asked
+        return all(bytes(m) in roster.facilitators for m in body.get("to", ())) and \
+            any(bytes(m) not in epoch.facilitators for m in body.get("to", ()))
+    if kind in ("library_note", "library_remove") and roster.role(me) == "facilitator":
+        return me not in epoch.facilitators
     if kind != "checkin" or body.get("call") is not None or roster.role(me) != "facilitator":
         return False
-    epoch = roster.epochs.get(roster.current) if roster.current is not None else None
-    return epoch is not None and me not in epoch.facilitators
+    return me not in epoch.facilitators
 

@@ -47,7 +47,9 @@ from ..crypto.keys import x25519_public
 from ..errors import BadInput, DecryptionFailed, LocalProtocolError, RemoteProtocolError
 from ..vocab import MAX_PRIVATE_TO
 from ..wire import pack, unpack_strict
+from . import library as lb
 from . import posts as ps
+from . import requests as rqs
 from .keyring import CallKey, Keyring, Learned, ReplyKey, WaitKey, key_field, seal_keys
 
 _REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
@@ -146,6 +148,9 @@ def _seal_plain(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Seale
 def _open_plain(received: Received, keys: Keyring) -> Outcome:
     if received.kind in ps.PRIVATE_KINDS:
         raise RemoteProtocolError(f"a {received.kind!r} post must be sealed to its readers")
+    if received.kind in lb.LIBRARY_KINDS and received.author not in received.facilitators:
+        # judged by the epoch's facilitators, as a circle check-in is: the same on every node
+        raise RemoteProtocolError("only facilitators write the circle's library")
     return Opened({k: v for k, v in received.outer.items() if k != "k"})
 
 
@@ -393,6 +398,8 @@ def _open_private(received: Received, keys: Keyring) -> Outcome:
         raise RemoteProtocolError("a private post names other readers than it is sealed to")
     if received.author != received.me and received.me not in to:
         raise RemoteProtocolError("a private post sealed to this node without naming it")
+    if kind == "request" and not rqs.asks_facilitators(to, received.facilitators):
+        raise RemoteProtocolError("a private request asks someone who was not a facilitator when it was sealed")
     return Opened(_bound(inner, received.author, {}), kind=kind)
 
 

@@ -28,6 +28,8 @@ from . import posts as ps
 from . import roster_body as rb
 from . import sealing as sl
 from .chains import Chains
+from .library import LIBRARY_KINDS
+from .requests import asks_facilitators
 from .keyring import Keyring, Learned, seal_keys
 
 NEVER: Final = env.MAX_UINT           # a roster operation's expiry
@@ -148,6 +150,10 @@ class Writing:
             # every node reads check-in authority from the epoch's facilitators: a post they would all
             # find unreadable must not go out (Registry.post rotates first for a newly promoted one)
             raise BadInput("only facilitators send check-ins to the circle")
+        if kind in LIBRARY_KINDS and self.me not in roster.epochs[epoch].facilitators:
+            raise BadInput("only facilitators write the circle's library")
+        if kind == "request" and not asks_facilitators(valid["to"], roster.epochs[epoch].facilitators):
+            raise BadInput("a private request goes to facilitators only")
         draft = sl.Draft(self.me, kind, valid, frozenset(audience), roster.readers, roster.facilitators)
         sealed = sl.scheme_for(kind, valid).seal(draft, self.keys, self.random_bytes)
         expires = now + roster.settings.retention_days * 86_400

@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ladders.register(sub)        # ladder ..., avoid
     from . import care as cli_care  # follow-up check-ins, off for tonight, load, safety timer
     cli_care.register(sub)
+    from . import library as cli_library, requests as cli_requests  # private requests, the circle's library
+    cli_requests.register(sub)       # ask, requests, request show|reply|close
+    cli_library.register(sub)        # library, library edit|remove
     from . import watch as cli_watch  # events as they happen, in words or JSON lines
     cli_watch.register(sub)
 

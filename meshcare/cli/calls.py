@@ -36,7 +36,9 @@ from .common import (EXIT_OK, EXIT_USAGE, Answer, add_command, ask_daemon, datet
 
 #: Two-word commands dispatched to hidden parsers: ``call show`` -> ``call-show``.
 SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show"),
-                                                 "gathering": ("show", "cancel")}
+                                                 "gathering": ("show", "cancel"),
+                                                 "request": ("show", "reply", "close"),      # cli/requests.py
+                                                 "library": ("edit", "remove")}               # cli/library.py
 
 # --- pure helpers ---------------------------------------------------------------------------------
 

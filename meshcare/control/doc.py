@@ -34,7 +34,8 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
                   ("Gatherings", ("gathering.", "agreements.")),
                   ("Ladders and who not to involve", ("ladder.", "avoid.")),
-                  ("Follow-up and responder care", ("followup.", "safety.", "me.")))
+                  ("Follow-up and responder care", ("followup.", "safety.", "me.")),
+                  ("Private requests to facilitators", ("request.",)), ("The circle's library", ("library.",)))
 
 
 def _summary(cls: type[Any]) -> str:

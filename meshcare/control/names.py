@@ -23,6 +23,8 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_SUBSCRIBE", "UNKNOWN_OP"]
 __all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", "OP_GATHERING_CANCEL",
             "OP_GATHERING_CREATE", "OP_GATHERING_LIST", "OP_GATHERING_RSVP", "OP_GATHERING_SHOW"]
+__all__ += ["OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW", "OP_LIBRARY_STARTERS",
+            "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY", "OP_REQUEST_SHOW"]
 
 # --- operations -------------------------------------------------------------------------------------
 
@@ -91,6 +93,17 @@ OP_SAFETY_START: Final = "safety.start"
 OP_SAFETY_PING: Final = "safety.ping"
 OP_SAFETY_LIST: Final = "safety.list"
 OP_ME_LOAD: Final = "me.load"
+# private requests to facilitators, and the circle's library (requests_requests.py, results_requests.py)
+OP_REQUEST_CREATE: Final = "request.create"
+OP_REQUEST_LIST: Final = "request.list"
+OP_REQUEST_SHOW: Final = "request.show"
+OP_REQUEST_REPLY: Final = "request.reply"
+OP_REQUEST_CLOSE: Final = "request.close"
+OP_LIBRARY_LIST: Final = "library.list"
+OP_LIBRARY_SHOW: Final = "library.show"
+OP_LIBRARY_EDIT: Final = "library.edit"
+OP_LIBRARY_REMOVE: Final = "library.remove"
+OP_LIBRARY_STARTERS: Final = "library.starters"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from .names import BAD_REQUEST, NOT_FOUND
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
 from .requests_gatherings import REQUESTS_GATHERINGS
+from .requests_requests import REQUESTS_REQUESTS
 from .schema import Choice, Either, Flag, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, arg
 from .requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
 
@@ -545,7 +546,7 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
     PlanShow, PlanEdit, PlanShare, PlanRetract,
-    *REQUESTS_GATHERINGS, *LADDER_REQUESTS,
+    *REQUESTS_GATHERINGS, *LADDER_REQUESTS, *REQUESTS_REQUESTS,
     FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load)
 
 #: Op name -> the class of its request.

@@ -16,6 +16,7 @@ from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .result_base import Result, linked as _linked
 from .results_gatherings import RESULTS_GATHERINGS
+from .results_requests import RESULTS_REQUESTS
 from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
@@ -434,7 +435,7 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
     PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
-    *RESULTS_GATHERINGS, *LADDER_RESULTS,
+    *RESULTS_GATHERINGS, *LADDER_RESULTS, *RESULTS_REQUESTS,
     FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
     SafetyListResult, LoadResult)
 

@@ -28,6 +28,7 @@ from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
 from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
                    safety_start)
+from ..control import requests_requests as rqq
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import checkin_create, checkin_list, checkin_reply, checkin_show, presence_set, roster
@@ -38,7 +39,9 @@ from .gatherings import (agreements_set, agreements_show, gathering_cancel, gath
                          gathering_rsvp, gathering_show)
 from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_answer, ladder_list, ladder_remove,
                       ladder_requests)
+from .library import library_edit, library_list, library_remove, library_show, library_starters
 from .rename import node_rename
+from .requests import request_close, request_create, request_list, request_reply, request_show
 from .table import Op, Operation, perform
 
 __all__ = ["OPS", "Op", "Operation", "perform"]
@@ -107,4 +110,16 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_SAFETY_PING: Op(rqc.SafetyPing, safety_ping),             # "safety.ping"
     n.OP_SAFETY_LIST: Op(rqc.SafetyList, safety_list),             # "safety.list"
     n.OP_ME_LOAD: Op(rqc.Load, me_load),                           # "me.load"
+    # private requests to facilitators
+    n.OP_REQUEST_CREATE: Op(rqq.RequestCreate, request_create),    # "request.create"
+    n.OP_REQUEST_LIST: Op(rqq.RequestList, request_list),          # "request.list"
+    n.OP_REQUEST_SHOW: Op(rqq.RequestShow, request_show),          # "request.show"
+    n.OP_REQUEST_REPLY: Op(rqq.RequestReply, request_reply),       # "request.reply"
+    n.OP_REQUEST_CLOSE: Op(rqq.RequestClose, request_close),       # "request.close"
+    # the circle's library
+    n.OP_LIBRARY_LIST: Op(rqq.LibraryList, library_list),          # "library.list"
+    n.OP_LIBRARY_SHOW: Op(rqq.LibraryShow, library_show),          # "library.show"
+    n.OP_LIBRARY_EDIT: Op(rqq.LibraryEdit, library_edit),          # "library.edit"
+    n.OP_LIBRARY_REMOVE: Op(rqq.LibraryRemove, library_remove),    # "library.remove"
+    n.OP_LIBRARY_STARTERS: Op(rqq.LibraryStarters, library_starters),  # "library.starters"
 }

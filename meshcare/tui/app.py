@@ -119,6 +119,8 @@ class MeshcareApp(App[int]):
         Binding("comma", "settings", "Settings", show=False, id="settings"),
         Binding("g", "gatherings", "Gatherings", show=False, id="gatherings"),
         Binding("f", "care", "Follow-ups and care", show=False, id="care"),
+        Binding("m", "requests", "Messages with facilitators", show=False, id="requests"),
+        Binding("e", "library", "The circle's library", show=False, id="library"),
     ]
 
     daemon_state: reactive[str] = reactive("connecting", init=False)
@@ -182,6 +184,7 @@ class MeshcareApp(App[int]):
         self.refresh_screens()
         self.raise_alerts(alerts)
         self.read_stale_care()
+        self.reread_care()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         from .screens.ladders import ladder_events, refresh_ladders
@@ -194,6 +197,8 @@ class MeshcareApp(App[int]):
         self.raise_alerts(alerts)
         self.ask_care()
         self.read_stale_care()
+        if self.model.care_stale:
+            self.reread_care()
         changed, new = ladder_events(message.events)
         if changed:                               # ladders are re-read with their ops (no view in the event)
             refresh_ladders(self, new)
@@ -273,6 +278,15 @@ class MeshcareApp(App[int]):
             if result is not None and done is not None:
                 done(result)
         self.run_worker(go(), group="requests", exit_on_error=False)
+
+    def reread_care(self) -> None:
+        """Re-read the care objects ``care.changed`` named (the event says what changed, the list op
+        what it is now): private requests and each circle's library (screens/requests.py, library.py)."""
+        from .screens.library import reread_library
+        from .screens.requests import reread_requests
+
+        reread_requests(self)
+        reread_library(self)
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -363,6 +377,16 @@ class MeshcareApp(App[int]):
         from .screens.node import NodeScreen
 
         self._open(NodeScreen)
+
+    def action_requests(self) -> None:
+        from .screens.requests import RequestsScreen
+
+        self._open(RequestsScreen)
+
+    def action_library(self) -> None:
+        from .screens.library import LibraryScreen
+
+        self._open(LibraryScreen)
 
     def action_settings(self) -> None:
         from .screens.settings import SettingsScreen

@@ -53,6 +53,10 @@ def app_commands(app: Any) -> list[Command]:
                 app.action_ladders),
         Command("care: follow-ups, safety timer, your load", "Check-ins to do, I'm there / I'm OK, off tonight",
                 app.action_care),
+        Command("messages: write privately to a facilitator", "A conversation, a debrief, help with a conflict: "
+                "only you and the facilitators you choose read it", app.action_requests),
+        Command("library: the circle's shared texts", "House agreements, how we respond, words we use",
+                app.action_library),
         Command("status: links and catching up", "Neighbours, sync and counters of this node", app.action_node_status),
         Command("settings: theme and bell", "Colours, high contrast, the bell", app.action_settings),
         Command("help: keys and screens", "What each key does and what each screen is for", app.action_help),

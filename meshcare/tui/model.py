@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 
 from .. import vocab
 from ..control import api
+from ..control.results_requests import LibraryListResult, PrivateRequest
 from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Joining, Member, OwnShare, Peer,
                              PlanParts, RosterRow)
 from ..control.views_gatherings import Gathering
@@ -107,6 +108,13 @@ class Model:
         self.avoid: tuple[api.AvoidEntry, ...] = ()
         #: follow-ups, safety timers, load: read with their list ops (care_model.py)
         self.care = CareState()
+        #: private requests this person can read (``request.list``) and each circle's library
+        #: (``library.list``), re-read by the app when ``care.changed`` names them (``care_stale``)
+        self.requests: dict[str, PrivateRequest] = {}
+        self.requests_loaded = False          # read once: later new ones asked of this person are told
+        self.library: dict[str, LibraryListResult] = {}
+        #: (what, circle) of care objects a ``care.changed`` event named since the app last re-read them
+        self.care_stale: set[tuple[str, str]] = set()
 
     # --- input -----------------------------------------------------------------------------------
 
@@ -127,6 +135,8 @@ class Model:
         self.loaded, self.wants_snapshot = True, False
         self.care.stale.update(("followups", "safety"))      # read again after every (re)connect
         self.version += 1
+        # a snapshot does not carry the care objects: re-read them all (anything may have changed meanwhile)
+        self.care_stale |= {(what, c) for what in ("requests", "library") for c in self.circles}
         if before is None:
             return []
         return [_new_call_alert(c) for c in snap.calls if c.id not in before and not c.mine and c.status == "open"]
@@ -283,6 +293,32 @@ class Model:
             people = [m for m in people if m.role == "facilitator"]
         return [m.id for m in sorted(people, key=lambda m: m.name.casefold())]
 
+    def set_requests(self, requests: Iterable[PrivateRequest]) -> bool:
+        """What ``request.list`` answered: every private request this person can read. True when that
+        changed what the model holds (the screens redraw only then)."""
+        new = {r.id: r for r in requests}
+        self.requests_loaded = True
+        if new == self.requests:
+            return False
+        self.requests = new
+        self.version += 1
+        return True
+
+    def set_library(self, listing: LibraryListResult) -> bool:
+        """What ``library.list`` answered for one circle; True when that changed what the model holds."""
+        if self.library.get(listing.circle) == listing:
+            return False
+        self.library[listing.circle] = listing
+        self.version += 1
+        return True
+
+    def take_stale(self, what: str) -> set[str]:
+        """The circles whose ``what`` (``vocab.CARE_OBJECTS``) a ``care.changed`` named since the last
+        call, now no longer stale: the app re-reads them."""
+        circles = {c for w, c in self.care_stale if w == what}
+        self.care_stale -= {(what, c) for c in circles}
+        return circles
+
     def my_reply(self, checkin: Checkin) -> api.Reply | None:
         return next((r for r in checkin.replies if r.member == self.node_id), None)
 
@@ -436,7 +472,11 @@ def _on_checkin_changed(model: Model, ev: api.CheckinChangedEvent) -> list[Alert
 
 def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
     """A care object changed (the event carries no view). A gathering that went leaves the model, a new or
-    changed one is asked for by id; for the other kinds the app reads their list again."""
+    changed one is asked for by id; private requests and libraries are re-read whole by their list op
+    (``care_stale``: the app's ``reread_care``); follow-ups and safety timers likewise (``care.stale``)."""
+    if ev.what in ("requests", "library"):
+        model.care_stale.add((ev.what, ev.circle))
+        return []
     if ev.what == "gatherings":
         if ev.change == "gone":
             model.gatherings.pop(ev.id, None)

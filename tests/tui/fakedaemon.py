@@ -189,6 +189,9 @@ class FakeDaemon:
         self.ladders = FakeLadders()
         self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = _ops(self) | ladder_ops(self)
         self.ops.update(gathering_ops(self))
+        from . import fake_requests        # private requests and the library (its own module: it imports this one)
+        self.care = fake_requests.FakeCare()
+        self.ops.update(fake_requests.ops(self))
 
     # --- life ------------------------------------------------------------------------------------
 

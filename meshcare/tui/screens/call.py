@@ -34,7 +34,8 @@ class CallScreen(MeshScreen):
     PURPOSE = ("A call: the caller's wishes first, then where it stands, their words, offers, updates and any "
                "support plan they shared. Claim it, offer help, write an update, let go, or resolve it; on your "
                "own call, share your support plan with whoever has it (Shift+P), and once it is resolved ask "
-               "for a check-in (i). Going in person for a call you have: a safety timer (g).")
+               "for a check-in (i). Going in person for a call you have: a safety timer (g). Once it is "
+               "resolved, d asks a facilitator for a debrief.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
         Binding("o", "offer", "Offer", id="offer"),
@@ -45,6 +46,7 @@ class CallScreen(MeshScreen):
         Binding("i", "followup", "Ask for a check-in", id="ask-followup"),
         Binding("g", "safety", "Safety timer", show=False, id="call-safety"),
         Binding("z", "off_tonight", "Off tonight", id="call-off-tonight"),
+        Binding("d", "debrief", "Ask for a debrief", id="debrief"),
     ]
 
     def __init__(self, call: str) -> None:
@@ -256,6 +258,8 @@ class CallScreen(MeshScreen):
             return call.claimer == self.mc.model.node_id and call.status == "claimed"
         if action == "off_tonight":
             return call.status == "resolved" and not call.mine and call.resolved_by == self.mc.model.node_id
+        if action == "debrief":
+            return call.status == "resolved" and took_part(call, self.mc.model.node_id)
         return super().check_action(action, parameters)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -268,6 +272,20 @@ class CallScreen(MeshScreen):
         offer_id = event.option.id
         self.mc.act(api.CallAccept(call=self.call_id, offer=offer_id), lambda r: self.notify(
             "You accepted the offer; they see it in the thread.", title="Accepted"))
+
+    def action_debrief(self) -> None:
+        """After a call this person took part in: ask a facilitator of their choice for a debrief (a
+        private request, not a report: screens/requests.py)."""
+        from .requests import open_ask
+
+        call = self._live()
+        if call is None:
+            return
+        if call.status != "resolved" or not took_part(call, self.mc.model.node_id):
+            self.notify("Once a call you took part in is resolved, you can ask a facilitator for a debrief here.",
+                        title="Debrief")
+            return
+        open_ask(self.mc, circle=call.circle, about="debrief")
 
     def palette_commands(self) -> list[Command]:
         return [Command("claim: I have this call", "Tell the circle you are on it", self.action_claim),
@@ -282,7 +300,15 @@ class CallScreen(MeshScreen):
                 Command("check-in: ask someone to check in on me tomorrow", "Your own resolved call; only you "
                         "decide", self.action_followup),
                 Command("safety: start a safety timer for going in person", "The facilitators are alerted if you "
-                        "go silent", self.action_safety)]
+                        "go silent", self.action_safety),
+                Command("debrief: ask a facilitator for a debrief", "After a call you took part in; only you and "
+                        "them read it", self.action_debrief)]
+
+
+def took_part(call: api.Call, me: str) -> bool:
+    """This person asked, had, resolved, offered or wrote in ``call``."""
+    return (call.caller == me or call.claimer == me or call.resolved_by == me
+            or any(o.author == me for o in call.offers) or any(u.author == me for u in call.updates))
 
 
 @dataclass(frozen=True, slots=True)

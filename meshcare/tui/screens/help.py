@@ -20,6 +20,8 @@ KEYS = (
                     ("k", "check-ins"), ("g", "gatherings: groups, workshops, walks, meals"),
                     ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
+                    ("m", "messages with facilitators: ask one privately for a conversation, a debrief, help"),
+                    ("e", "the circle's library: house agreements and other shared texts"),
                     (",", "settings: your name, colours, bell"), ("Ctrl+P", "every command, by name"),
                     ("?", "this help"), ("q", "quit (the daemon keeps running)"),
                     ("Enter", "open the highlighted item"), ("Escape", "go back"),
@@ -33,6 +35,13 @@ KEYS = (
                          ("Shift+P", "share your support plan with whoever has your call (on your call)"))),
     ("Check-ins", (("1 to 6", "answer the highlighted check-in with that answer"),
                    ("k", "facilitators: ask the circle how they are doing"))),
+    ("Messages and the library", (("w", "write to a facilitator (messages), or a new text (library, facilitators)"),
+                                  ("r", "answer in the highlighted thread (messages)"),
+                                  ("x", "close your own request (messages)"),
+                                  ("d", "ask a facilitator for a debrief (on a resolved call you took part in)"),
+                                  ("u", "change the highlighted text (library, facilitators)"),
+                                  ("v", "show a text's earlier versions (library)"),
+                                  ("Shift+S", "add meshcare's starter texts to adapt (library, facilitators)"))),
     ("Gatherings", (("y", "I am coming to the highlighted gathering"), ("n", "I am not coming (on a gathering)"),
                     ("m", "maybe"), ("o", "organise a gathering (on the list)"),
                     ("t", "show past and called-off ones too (on the list)"),
@@ -72,6 +81,8 @@ class HelpScreen(ModalScreen[None]):
         from .circle import CircleScreen
         from .gatherings import GatheringScreen, GatheringsScreen, NewGatheringScreen
         from .home import HomeScreen
+        from .library import LibraryScreen
+        from .requests import RequestsScreen
         from .new_call import NewCallScreen
         from .node import NodeScreen
         from .ladders import LaddersScreen
@@ -89,7 +100,7 @@ class HelpScreen(ModalScreen[None]):
         lines.append("[b]The screens[/b]")
         for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, GatheringsScreen,
                        GatheringScreen, NewGatheringScreen, CircleScreen, PlanScreen, LaddersScreen, NodeScreen,
-                       SettingsScreen):
+                       SettingsScreen, RequestsScreen, LibraryScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",
