@@ -20,6 +20,10 @@ Duties, each idempotent because its result is itself folded state:
 * ``presence``: this node's availability, still in force, was posted under an epoch that someone who
   can read the circle now could not read (they joined since): it is posted again, unchanged, with its
   ``until`` explicit, so new members see who is around (presence.py keeps its ``since``).
+* ``reach``: someone took one of this person's board items and they left a way to be reached (kept on
+  this node only, ``LocalState.reach``): it is sent to the taker alone, sealed to them (``need_reach``),
+  once per taker (this node's own ``need_reach`` posts say who has it: board.py ``reach_due``). An item
+  that is done has its text forgotten.
 * ``seen``: a removal by others, of others, that no third member has built on yet is acknowledged, so
   its target cannot undo it later with a backdated counter-removal (remove_wins.py).
 
@@ -34,6 +38,7 @@ from typing import Any, Final
 
 from .. import envelope as env
 from ..ids import TopicId
+from . import board as bd
 from . import calls as cl
 from . import membership as ms
 from . import presence as pr
@@ -52,7 +57,7 @@ FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen | reach
     topic: TopicId
     subject: bytes = b""           # call id, joining member, or removal (seen)
     step: int = 0
@@ -153,6 +158,8 @@ class Duties:
             if self._presence_unseen(circle, int(now)) is not None:
                 out.append((Duty("presence", circle.topic), now))
             out.extend(self._call_duties(circle, now))
+            out.extend((Duty("reach", circle.topic, need), now)
+                       for need in bd.reach_due(self.registry.view(circle).needs, self.me, self.registry.state.reach))
         return out
 
     def _call_duties(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
@@ -260,6 +267,8 @@ class Duties:
                 return []
             body = {"status": mine.body["status"], "until": pr.effective_until(mine), "cap": mine.body["cap"]}
             return [(circle.topic, e) for e in reg.post(circle, "presence", body, now)]
+        if duty.kind == "reach":
+            return self._reach(circle, duty.subject, now)
         call = reg.view(circle).calls.get(duty.subject)
         if call is None:
             return []
@@ -277,6 +286,18 @@ class Duties:
             body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
             return [(circle.topic, e) for e in reg.post(circle, "checkin", body, now)]
         return []
+
+    def _reach(self, circle: Circle, need_id: bytes, now: int) -> list[tuple[TopicId, env.Envelope]]:
+        """How to reach this person, to whoever took their item now, sealed to that one person."""
+        reg = self.registry
+        state = reg.view(circle).needs.get(need_id)
+        text = reg.state.reach.get(need_id)
+        if state is not None and state.status == "done":
+            reg.state.reach.pop(need_id, None)
+        if state is None or need_id not in bd.reach_due({need_id: state}, self.me, reg.state.reach):
+            return []
+        body = {"to": [state.taker], "need": need_id, "text": text}
+        return [(circle.topic, e) for e in reg.post(circle, "need_reach", body, now)]
 
     def _admit(self, circle: Circle, duty: Duty, now: int) -> list[tuple[TopicId, env.Envelope]]:
         reg = self.registry

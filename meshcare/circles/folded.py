@@ -26,6 +26,7 @@ import bisect
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Final, Generic, TypeVar
 
+from . import board as bd
 from . import calls as cl
 from . import checkins as ck
 from . import plans as pl
@@ -131,6 +132,17 @@ def _presence_key(post: Post) -> bytes | None:
     return post.author if post.kind == "presence" else None
 
 
+_BOARD_SETTINGS: Final = b"board"      # the one group of the board's settings posts
+
+
+def _settings_key(post: Post) -> bytes | None:
+    return _BOARD_SETTINGS if post.kind == "board_settings" else None
+
+
+def _fold_settings(posts: list[Post], facilitators: Any) -> dict[bytes, bd.Settings]:
+    return {_BOARD_SETTINGS: bd.settings_of(posts, facilitators)}
+
+
 def _by_clock(state: Any) -> tuple[int, bytes]:
     return (state.lamport, state.id)
 
@@ -146,7 +158,12 @@ class Folded:
         # presence folded as if it never ran out (time 0); ``presence_at`` applies the clock when read
         self.presence: KeyedFold[pr.PresenceState] = KeyedFold(
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
-        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence)
+        # the board: its settings (one group, judged by the facilitators), then the needs, whose context
+        # is those settings (a change of setting refolds every need: rare)
+        self.board_settings: KeyedFold[bd.Settings] = KeyedFold(_settings_key, _fold_settings, lambda _: 0)
+        self.needs: KeyedFold[bd.NeedState] = KeyedFold(bd.thread_need, bd.fold_needs, _by_clock)
+        self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
+                                                   self.board_settings, self.needs)
         self._cursor: int | None = None
 
     def catch_up(self, changed: list[tuple[bytes, Post | None]] | None, everything: Iterable[Post],
@@ -158,8 +175,10 @@ class Folded:
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
         self.calls.update(changed, context)
-        for fold in self._folds[1:]:
+        for fold in self._folds[1:4]:
             fold.update(changed)
+        self.board_settings.update(changed, facilitators)
+        self.needs.update(changed, self.board_settings.result.get(_BOARD_SETTINGS, ()))
         self._cursor = cursor
 
     @property

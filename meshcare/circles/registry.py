@@ -385,7 +385,7 @@ class Registry:
                         circle.posts if changed is None else (), cursor,
                         frozenset(roster.members), roster.facilitators)
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
-                    folded.presence.result)
+                    folded.presence.result, needs=folded.needs.result)
         self._views[circle.topic] = view
         return view
 

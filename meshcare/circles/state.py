@@ -43,6 +43,9 @@ class LocalState:
     prev: dict[bytes, bytes] = field(default_factory=dict)               # topic -> id of that envelope
     plan: dict[str, str] | None = None
     followups: set[bytes] = field(default_factory=set)                   # calls whose follow-up was posted
+    #: this person's own board items -> how whoever takes one can reach them ("call me on ..."): never
+    #: in the public post, sent only to the taker (duties.py, ``reach``), forgotten once the item is done
+    reach: dict[bytes, str] = field(default_factory=dict)
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
@@ -51,13 +54,16 @@ class LocalState:
                 [[k, j.token, j.name, j.since] for k, j in sorted(self.joining.items())],
                 [[t, n, self.prev.get(t, b"")] for t, n in sorted(self.seq.items())],
                 self.plan,
-                sorted(self.followups)]
+                sorted(self.followups),
+                {"reach": sorted(self.reach.items())}]       # newer parts, by name: older files lack them
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
-        if type(obj) is not list or len(obj) != 6 or obj[0] != VERSION:
+        if type(obj) is not list or len(obj) not in (6, 7) or obj[0] != VERSION:
             raise StoreError("the circle state file is from another meshcare version")
-        _, circles, joining, seq, plan, followups = obj
+        _, circles, joining, seq, plan, followups = obj[:6]
+        extra = obj[6] if len(obj) == 7 and type(obj[6]) is dict else {}
         return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
-                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups))
+                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups),
+                   {n: text for n, text in extra.get("reach", [])})
