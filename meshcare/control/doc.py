@@ -31,7 +31,8 @@ DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "control.md"
 
 _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("Circles", ("circle.",)),
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
-                  ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)))
+                  ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
+                  ("Mutual-aid board", ("need.", "board.")))
 
 
 def _summary(cls: type[Any]) -> str:

@@ -16,6 +16,7 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_CHECKIN_REPLY", "OP_CHECKIN_SHOW", "OP_CIRCLE_CREATE", "OP_CIRCLE_INVITE",
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
            "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
+           "OP_BOARD_SET", "OP_NEED_CREATE", "OP_NEED_DONE", "OP_NEED_LIST", "OP_NEED_RELEASE", "OP_NEED_TAKE",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
            "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
 
@@ -61,6 +62,13 @@ OP_PLAN_SHOW: Final = "plan.show"
 OP_PLAN_EDIT: Final = "plan.edit"
 OP_PLAN_SHARE: Final = "plan.share"
 OP_PLAN_RETRACT: Final = "plan.retract"
+
+OP_NEED_CREATE: Final = "need.create"
+OP_NEED_LIST: Final = "need.list"
+OP_NEED_TAKE: Final = "need.take"
+OP_NEED_RELEASE: Final = "need.release"
+OP_NEED_DONE: Final = "need.done"
+OP_BOARD_SET: Final = "board.set"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

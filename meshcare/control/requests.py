@@ -23,11 +23,12 @@ from ..errors import BadInput
 from . import names as n
 from . import results as r
 from .names import BAD_REQUEST, NOT_FOUND
+from .requests_board import BoardSet, NeedCreate, NeedDone, NeedList, NeedRelease, NeedTake
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
 from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
 
-__all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
+__all__ = ["BoardSet", "NeedCreate", "NeedDone", "NeedList", "NeedRelease", "NeedTake", "CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
            "CallUpdate", "CallsList", "CheckinCreate", "CheckinList", "CheckinReply", "CheckinShow",
            "CircleCreate", "CircleInvite", "CircleInvites", "CircleJoin", "CircleLeave", "CircleList",
            "CircleMembers", "CircleRemove", "CircleRevoke", "CircleRole", "CircleVerify", "LadderStepArg",
@@ -495,7 +496,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CallCreate, CallsList, CallShow, CallOffer, CallClaim, CallRelease, CallAccept, CallUpdate, CallResolve,
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
-    PlanShow, PlanEdit, PlanShare, PlanRetract)
+    PlanShow, PlanEdit, PlanShare, PlanRetract,
+    NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

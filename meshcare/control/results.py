@@ -13,6 +13,9 @@ from typing import Any, ClassVar, Final
 
 from .. import vocab
 from . import names as n
+from .result_base import Result, linked as _linked     # apart, so each feature's results module derives from it
+from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, NeedListResult, NeedReleaseResult,
+                            NeedTakeResult)
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
@@ -25,21 +28,6 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
            "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
-
-
-def _linked() -> Any:
-    """The ``linked`` key of results of ops that post: whether what was posted can leave this node now."""
-    return key(Maybe(COUNT), "links open now to nodes that share the circle (members' and relays'; for "
-               "`presence.set`, one of the circles told): 0 means it is kept here and goes when one of them is "
-               "reachable (null: a daemon older than this key)", default=None)
-
-
-class Result(Record):
-    """Base of every result; ``OP`` names the operation that answers it."""
-
-    __slots__ = ()
-    OP: ClassVar[str] = ""
-    WHAT: ClassVar[str] = "the answer"
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -433,7 +421,8 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CallAcceptResult, CallUpdateResult, CallResolveResult,
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
-    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult)
+    PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
+    NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

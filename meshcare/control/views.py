@@ -16,9 +16,10 @@ from typing import ClassVar, Final
 
 from .. import vocab
 from .schema import Choice, Flag, Hex, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, key
+from .views_board import Board, Need
 
-__all__ = ["Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "CircleSnapshot", "Invite", "Joining",
-           "LadderStep", "Member", "Offer", "OwnShare", "Peer", "PlanParts", "Reply", "RosterRow", "Share", "Update",
+__all__ = ["Board", "Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "CircleSnapshot", "Invite", "Joining",
+           "LadderStep", "Member", "Need", "Offer", "OwnShare", "Peer", "PlanParts", "Reply", "RosterRow", "Share", "Update",
            "VIEWS"]
 
 #: A member, call, post, invite or share id.
@@ -310,4 +311,4 @@ class CircleSnapshot(Record):
 
 
 VIEWS: Final = (Call, Offer, Update, LadderStep, Share, OwnShare, PlanParts, Checkin, Reply, Circle,
-                CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer, CircleSnapshot)
+                CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer, CircleSnapshot, Need, Board)

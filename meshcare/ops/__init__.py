@@ -23,6 +23,8 @@ from typing import Final
 
 from ..control import names as n
 from ..control import requests as rq
+from ..control import requests_board as rb
+from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checkin_show, plan_edit, plan_retract,
@@ -73,4 +75,11 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_PLAN_EDIT: Op(rq.PlanEdit, plan_edit),                    # "plan.edit"
     n.OP_PLAN_SHARE: Op(rq.PlanShare, plan_share),                 # "plan.share"
     n.OP_PLAN_RETRACT: Op(rq.PlanRetract, plan_retract),           # "plan.retract"
+    # the mutual-aid board
+    n.OP_NEED_CREATE: Op(rb.NeedCreate, need_create),              # "need.create"
+    n.OP_NEED_LIST: Op(rb.NeedList, need_list),                    # "need.list"
+    n.OP_NEED_TAKE: Op(rb.NeedTake, need_take),                    # "need.take"
+    n.OP_NEED_RELEASE: Op(rb.NeedRelease, need_release),           # "need.release"
+    n.OP_NEED_DONE: Op(rb.NeedDone, need_done),                    # "need.done"
+    n.OP_BOARD_SET: Op(rb.BoardSet, board_set),                    # "board.set"
 }
