@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshcare.circles.board import (NeedState, anonymous_allowed, fold_needs, reach_due, settings_of, thread_need,
+from meshcare.circles.board import (NeedState, anonymous_allowed, fold_needs, reach_due, reach_spent, settings_of,
+                                    thread_need,
                                     visible_to)
 from meshcare.circles.posts import Post
 
@@ -117,3 +118,9 @@ def test_settings_in_force_do_not_depend_on_arrival_order(posts: list[Post], lam
     anon = mk("need", ANN, lamport, category="money", text="rent is short", anonymous=True)
     state = fold_needs([anon], settings_of(posts, FACS))[anon.id]
     assert state.anonymous is (lamport in (3, 7))      # after the facilitator's on, before off
+
+
+def test_a_way_to_be_reached_is_forgotten_once_the_item_is_done():
+    texts = {N: "call 555-0100", mid(9): "kept for an item not folded yet"}
+    assert reach_spent(fold_needs([NEED, take(BEN, 2)]), texts) == []
+    assert reach_spent(fold_needs([NEED, take(BEN, 2), done(BEN, 3)]), texts) == [N]

@@ -151,3 +151,8 @@ def reach_due(needs: Mapping[bytes, NeedState], me: bytes, texts: Mapping[bytes,
     return [nid for nid, s in needs.items()
             if s.author == me and s.status == "taken" and s.taker is not None and s.taker not in s.reached
             and texts.get(nid)]
+
+
+def reach_spent(needs: Mapping[bytes, NeedState], texts: Mapping[bytes, str]) -> list[bytes]:
+    """Items whose way to be reached this node still keeps though they are done: to forget."""
+    return [nid for nid in texts if nid in needs and needs[nid].status == "done"]

@@ -158,8 +158,9 @@ class Duties:
             if self._presence_unseen(circle, int(now)) is not None:
                 out.append((Duty("presence", circle.topic), now))
             out.extend(self._call_duties(circle, now))
+            needs, texts = self.registry.view(circle).needs, self.registry.state.reach
             out.extend((Duty("reach", circle.topic, need), now)
-                       for need in bd.reach_due(self.registry.view(circle).needs, self.me, self.registry.state.reach))
+                       for need in bd.reach_due(needs, self.me, texts) + bd.reach_spent(needs, texts))
         return out
 
     def _call_duties(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
