@@ -85,6 +85,14 @@ async def test_every_op_answers_exactly_what_its_result_record_writes():
         await ask(cat, api.PlanShow())
         await ask(cat, api.PlanRetract(share=share.share[:8]))
         await ask(cat, api.PlanShare(circle="Elm St"))
+        item = (await ask(cat, api.NeedCreate(circle="Elm St", text="a ride on Tuesday", category="ride",
+                                              reach="call 555-0100"))).need.id
+        await wait_for(lambda: any(n["id"] == item for n in bob.perform("need.list", {})["needs"]))
+        await ask(bob, api.NeedTake(need=item[:8]))
+        await ask(bob, api.NeedRelease(need=item))
+        await ask(cat, api.NeedDone(need=item))
+        await ask(ann, api.BoardSet(circle="Elm St", anonymous=True))
+        await ask(bob, api.NeedList(all=True, circle="Elm St"))
         resolved = await ask(cat, api.CallResolve(call=call, followup_at=int(time.time()) + 3600))
         assert not resolved.already_resolved
         again = await ask(cat, api.CallResolve(call=call))
@@ -119,7 +127,7 @@ async def test_every_op_answers_exactly_what_its_result_record_writes():
         await ask(dan, api.CircleCreate(name="Oak Rd", member_name="Dan", retention_days=14, rotate_days=0,
                                         share_history=True))
         # the changes of the last quarter second come together: wait for them
-        told = {"envelope", "circle", "member", "invite", "presence", "call.changed", "checkin.changed"}
+        told = {"envelope", "circle", "member", "invite", "presence", "call.changed", "checkin.changed", "care.changed"}
         await wait_for(lambda: {name for name, _ in events} >= told)
         for name, data in events:
             event = api.read_event(name, data)
@@ -147,6 +155,8 @@ COMMANDS = [
     ("available", "--until", "22:30", "--cap", "2"), ("away", "--circle", "Elm St"), ("roster",),
     ("plan", "edit", "--helps", "tea"), ("plan", "show"), ("plan", "share", "--circle", "Elm St"),
     ("plan", "retract", "9d8e7f6a"), ("name", "Ana"),
+    ("need", "Elm St", "a ride", "--category", "ride", "--when", "Tue", "--reach", "call me"), ("needs", "--all"),
+    ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -205,7 +215,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "circle.revoke", "circle.join", "circle.members", "circle.remove", "circle.leave", "circle.role", "circle.verify",
                "call.create", "calls.list", "call.show", "call.offer", "call.claim", "call.release", "call.accept",
                "call.update", "call.resolve", "checkin.create", "checkin.reply", "checkin.show", "checkin.list",
-               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename"}
+               "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
+               "need.create", "need.list", "need.take", "need.release", "need.done", "board.set"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
-                           "notice", "call.changed", "checkin.changed"}
+                           "notice", "call.changed", "checkin.changed", "care.changed"}

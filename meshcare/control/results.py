@@ -16,6 +16,7 @@ from . import names as n
 from .result_base import Result, linked as _linked     # apart, so each feature's results module derives from it
 from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, NeedListResult, NeedReleaseResult,
                             NeedTakeResult)
+from .views_board import Board, Need
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
@@ -27,7 +28,8 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleLeaveResult", "CircleListResult", "CircleMembersResult", "CircleRemoveResult",
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
-           "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
+           "RenameResult", "Result", "BoardSetResult", "NeedCreateResult", "NeedDoneResult",
+           "NeedListResult", "NeedReleaseResult", "NeedTakeResult", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -97,6 +99,11 @@ class SnapshotResult(Result):
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
     peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
+    needs: tuple[Need, ...] = key(Seq(View(Need), item_noun="board item"), "the mutual-aid boards, as "
+                                  "`need.list` with `all` answers (a `care.changed` event about `needs` says to "
+                                  "read `need.list` again)", default=())
+    boards: tuple[Board, ...] = key(Seq(View(Board), item_noun="board"), "each circle's board settings, as "
+                                    "`need.list` answers", default=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
