@@ -73,6 +73,14 @@ class EventsArrived(Message):
         self.events = events
 
 
+class CareListArrived(Message):
+    """A care list read again after a ``care.changed`` (``session.CARE_LISTS``), e.g. the boards."""
+
+    def __init__(self, result: api.Result) -> None:
+        super().__init__()
+        self.result = result
+
+
 class ConnectionLost(Message):
     """The event stream ended; the session is about to try again."""
 
@@ -116,6 +124,7 @@ class MeshcareApp(App[int]):
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
+        Binding("b", "board", "Mutual-aid board", show=False, id="board"),
     ]
 
     daemon_state: reactive[str] = reactive("connecting", init=False)
@@ -171,7 +180,10 @@ class MeshcareApp(App[int]):
 
         def lost(reason: str) -> None:
             self.post_message(ConnectionLost(reason))
-        await follow(self.connect, snapshot, events, lost, backoff=self.backoff)
+
+        def care(result: api.Result) -> None:
+            self.post_message(CareListArrived(result))
+        await follow(self.connect, snapshot, events, lost, on_care=care, backoff=self.backoff)
 
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         alerts = self.model.apply_snapshot(message.snapshot)
@@ -185,6 +197,12 @@ class MeshcareApp(App[int]):
         if self.model.version != before:          # a batch of envelope events alone changes nothing shown
             with self.batch_update():
                 self.refresh_screens()
+        self.raise_alerts(alerts)
+
+    def on_care_list_arrived(self, message: CareListArrived) -> None:
+        alerts = self.model.apply_care(message.result)
+        with self.batch_update():
+            self.refresh_screens()
         self.raise_alerts(alerts)
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
@@ -317,6 +335,17 @@ class MeshcareApp(App[int]):
         from .screens.settings import SettingsScreen
 
         self._open(SettingsScreen)
+
+    def action_board(self) -> None:
+        from .screens.board import BoardScreen
+
+        self._open(BoardScreen)
+
+    def open_need(self, need: str) -> None:
+        """The board, with ``need`` highlighted."""
+        from .screens.board import BoardScreen
+
+        self.push_screen(BoardScreen(need))
 
     def action_another_circle(self) -> None:
         from .screens.actions import another_circle

@@ -42,6 +42,8 @@ def app_commands(app: Any) -> list[Command]:
                 app.action_all_calls),
         Command("check-ins: see and answer check-ins", "The circle's check-ins and your answers",
                 app.action_checkins),
+        Command("board: needs and offers (mutual aid)", "Food, housing, rides, childcare, money, company",
+                app.action_board),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",
                 app.action_plan),
         Command("status: links and catching up", "Neighbours, sync and counters of this node", app.action_node_status),

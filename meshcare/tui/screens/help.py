@@ -17,7 +17,8 @@ from .. import format as fmt
 KEYS = (
     ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available (12 h), or away"),
                     ("Shift+A", "available until a time you choose, with a limit of calls"),
-                    ("k", "check-ins"), ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
+                    ("k", "check-ins"), ("h", "every call, resolved ones too"), ("p", "your support plan"),
+                    ("b", "the mutual-aid board: needs and offers"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
                     (",", "settings: your name, colours, bell"), ("Ctrl+P", "every command, by name"),
                     ("?", "this help"), ("q", "quit (the daemon keeps running)"),
@@ -32,6 +33,10 @@ KEYS = (
                          ("Shift+P", "share your support plan with whoever has your call (on your call)"))),
     ("Check-ins", (("1 to 6", "answer the highlighted check-in with that answer"),
                    ("k", "facilitators: ask the circle how they are doing"))),
+    ("The board", (("t", "I'll take this: the highlighted need or offer"),
+                   ("d", "mark it done (its poster, or whoever took it)"),
+                   ("l", "let go of it (whoever took it gives it back; the poster reopens it)"),
+                   ("w", "post a need or an offer"))),
     ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
                   ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
                   ("w", "withdraw the highlighted open invite"),
@@ -48,6 +53,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CLASSES = "dialog"
 
     def compose(self) -> ComposeResult:
+        from .board import BoardScreen
         from .call import CallScreen
         from .calls import CallsScreen
         from .checkins import CheckinsScreen
@@ -68,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
             lines.append("")
         lines.append("[b]The screens[/b]")
         for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
-                       NodeScreen, SettingsScreen):
+                       NodeScreen, SettingsScreen, BoardScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",

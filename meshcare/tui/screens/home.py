@@ -22,6 +22,7 @@ from ..commands import Command
 from ..widgets.lists import KeptList
 from .base import MeshScreen
 from .actions import claim, create_circle, join_circle, offer, reply
+from .board import HomeNeeds
 
 #: Resolved calls home lists (the latest); the rest are on the calls screen (h).
 RESOLVED_ON_HOME = 3
@@ -37,8 +38,8 @@ EMPTY_TEXT = ("[b]You are not in a circle yet.[/b]\n\n"
 class HomeScreen(MeshScreen):
     """Open calls, check-ins waiting for this person, their circles and availability."""
 
-    PURPOSE = ("Home: calls for support (the ones that need someone first), check-ins waiting for your "
-               "answer, your circles with who is online, and whether you are available. j joins or starts "
+    PURPOSE = ("Home: calls for support (the ones that need someone first), open needs and offers, check-ins "
+               "waiting for your answer, your circles with who is online, and whether you are available. j joins or starts "
                "another circle at any time.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
@@ -63,6 +64,7 @@ class HomeScreen(MeshScreen):
                 yield KeptList(id="calls")
                 yield Static("", classes="muted", id="earlier-calls")
                 yield Static("No calls for support right now.", id="no-calls", classes="muted")
+                yield HomeNeeds(id="needs")
                 yield Static("[b]Check-ins waiting for your answer[/b]", classes="section-title")
                 yield KeptList(id="checkins")
                 yield Static("None waiting for you (k lists every check-in).", id="no-checkins", classes="muted")
@@ -101,6 +103,7 @@ class HomeScreen(MeshScreen):
         more.update(f"and {earlier} earlier resolved call{'s' if earlier != 1 else ''}: h shows every call"
                     if earlier else "")
         more.display = bool(earlier)
+        self.query_one(HomeNeeds).show(model, now, g)
         waiting = model.checkins_for_me()
         self.query_one("#checkins", KeptList).set_items((c.id, render.checkin_row(model, c, now, g)) for c in waiting)
         self.query_one("#checkins").display = bool(waiting)
