@@ -124,3 +124,48 @@ def test_a_way_to_be_reached_is_forgotten_once_the_item_is_done():
     texts = {N: "call 555-0100", mid(9): "kept for an item not folded yet"}
     assert reach_spent(fold_needs([NEED, take(BEN, 2)]), texts) == []
     assert reach_spent(fold_needs([NEED, take(BEN, 2), done(BEN, 3)]), texts) == [N]
+
+
+# --- kept up to date post by post (circles/folded.py) ------------------------------------------------
+
+PEOPLE = [ANN, BEN, CAT, FAC]
+
+
+@st.composite
+def board_histories(draw: st.DrawFn) -> list[Post]:
+    """A few needs (some anonymous), their threads and some settings posts, by the four people."""
+    posts: list[Post] = []
+    for i in range(draw(st.integers(1, 3))):
+        need = mk("need", draw(st.sampled_from(PEOPLE)), draw(st.integers(1, 6)), created=i,
+                  category=draw(st.sampled_from(["food", "ride"])), text=f"item {i}", anonymous=draw(st.booleans()))
+        posts.append(need)
+        for j in range(draw(st.integers(0, 5))):
+            kind = draw(st.sampled_from(["need_take", "need_release", "need_done"]))
+            posts.append(mk(kind, draw(st.sampled_from(PEOPLE)), draw(st.integers(1, 12)), created=j, need=need.id))
+    for k in range(draw(st.integers(0, 3))):
+        posts.append(mk("board_settings", draw(st.sampled_from(PEOPLE)), draw(st.integers(1, 8)), created=k,
+                        anonymous=draw(st.booleans())))
+    return posts
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(board_histories(), st.data())
+def test_folding_post_by_post_shows_what_folding_everything_shows(posts: list[Post], data: st.DataObject) -> None:
+    from meshcare.circles.folded import Folded
+
+    pending, held, folded = list(posts), {}, Folded()
+    for step in range(data.draw(st.integers(1, 10))):
+        changed: list[tuple[bytes, Post | None]] = []
+        for _ in range(data.draw(st.integers(0, 4))):
+            if pending and data.draw(st.booleans()):
+                post = pending.pop(data.draw(st.integers(0, len(pending) - 1)))
+                held[post.id] = post
+                changed.append((post.id, post))
+            elif held:
+                gone = data.draw(st.sampled_from(sorted(held)))
+                del held[gone]
+                changed.append((gone, None))
+        facilitators = frozenset(data.draw(st.frozensets(st.sampled_from(PEOPLE))))
+        folded.catch_up(changed if step else None, list(held.values()), step, frozenset(PEOPLE), facilitators)
+        want = fold_needs(held.values(), settings_of(held.values(), facilitators))
+        assert folded.needs.result == want and list(folded.needs.result) == list(want)

@@ -132,15 +132,16 @@ def _presence_key(post: Post) -> bytes | None:
     return post.author if post.kind == "presence" else None
 
 
-_BOARD_SETTINGS: Final = b"board"      # the one group of the board's settings posts
+#: The one group (and key) of the board's settings posts in ``Folded.board_settings``.
+BOARD_SETTINGS: Final = b"board"
 
 
 def _settings_key(post: Post) -> bytes | None:
-    return _BOARD_SETTINGS if post.kind == "board_settings" else None
+    return BOARD_SETTINGS if post.kind == "board_settings" else None
 
 
 def _fold_settings(posts: list[Post], facilitators: Any) -> dict[bytes, bd.Settings]:
-    return {_BOARD_SETTINGS: bd.settings_of(posts, facilitators)}
+    return {BOARD_SETTINGS: bd.settings_of(posts, facilitators)}
 
 
 def _by_clock(state: Any) -> tuple[int, bytes]:
@@ -178,7 +179,7 @@ class Folded:
         for fold in self._folds[1:4]:
             fold.update(changed)
         self.board_settings.update(changed, facilitators)
-        self.needs.update(changed, self.board_settings.result.get(_BOARD_SETTINGS, ()))
+        self.needs.update(changed, self.board_settings.result.get(BOARD_SETTINGS, ()))
         self._cursor = cursor
 
     @property

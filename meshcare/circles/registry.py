@@ -28,7 +28,7 @@ from . import membership as ms
 from . import plans as pl
 from . import presence as pr
 from .circle import FUTURE_SLACK, Circle, Verdict
-from .folded import Folded, presence_at
+from .folded import BOARD_SETTINGS, Folded, presence_at
 from .invites import Lobby, Token, open_welcome, parse_token
 
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
@@ -71,6 +71,9 @@ class View:
     needs: Mapping[bytes, Any] = field(default_factory=dict)
     requests: Mapping[bytes, Any] = field(default_factory=dict)
     library: Mapping[bytes, Any] = field(default_factory=dict)
+    #: the board's settings in force (``board.Settings``: the facilitators' choices, in order), not a care
+    #: object of its own: a change refolds the needs, which changes.py tells
+    board_settings: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)
@@ -385,7 +388,8 @@ class Registry:
                         circle.posts if changed is None else (), cursor,
                         frozenset(roster.members), roster.facilitators)
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
-                    folded.presence.result, needs=folded.needs.result)
+                    folded.presence.result, needs=folded.needs.result,
+                    board_settings=folded.board_settings.result.get(BOARD_SETTINGS, ()))
         self._views[circle.topic] = view
         return view
 

@@ -49,9 +49,10 @@ def need_view(node: Node, circle: Circle, state: bd.NeedState, names: Mapping[by
 
 def board_view(node: Node, circle: Circle) -> Board:
     """A circle's board settings, and what this person may do with them."""
-    needs = node.registry.view(circle).needs
-    settings = bd.settings_of(circle.posts, circle.roster.facilitators)
-    return Board(circle=circle.topic.hex(), circle_name=circle.roster.name, anonymous=bd.anonymous_allowed(settings),
+    view = node.registry.view(circle)
+    needs = view.needs
+    return Board(circle=circle.topic.hex(), circle_name=circle.roster.name,
+                 anonymous=bd.anonymous_allowed(view.board_settings),
                  facilitator=circle.roster.role(node.registry.me) == "facilitator",
                  open=sum(1 for s in needs.values() if s.status in ("open", "taken")))
 
@@ -84,7 +85,7 @@ def _member_circle(node: Node, ref: str) -> Circle:
 
 def need_create(node: Node, req: rq.NeedCreate, now: float) -> tuple[rs.NeedCreateResult, list[Effect]]:
     circle = _member_circle(node, req.circle)
-    if req.anonymous and not bd.anonymous_allowed(bd.settings_of(circle.posts, circle.roster.facilitators)):
+    if req.anonymous and not bd.anonymous_allowed(node.registry.view(circle).board_settings):
         raise BadInput(f"{circle.roster.name!r} does not allow anonymous posts; a facilitator may allow them "
                        f"(`meshcare board {circle.roster.name} --anonymous on`), or post with your name")
     reach = req.reach.strip()

@@ -164,3 +164,12 @@ def test_the_model_keeps_the_board_from_the_snapshot_and_the_list() -> None:
     assert [a.title for a in alerts] == ["How to reach them"] and list(model.needs) == [taken.id]
     assert model.apply_care(api.NeedListResult(needs=(taken,), boards=())) == []      # told once
     assert BEN in taken.names
+
+
+def test_the_session_reads_the_board_again_once_per_batch() -> None:
+    from meshcare.tui.session import care_to_read
+
+    def told(what: str, ident: str) -> api.CareChangedEvent:
+        return api.CareChangedEvent(circle=ELM, what=what, id=ident, change="updated")
+    assert care_to_read([told("needs", hid("a")), told("needs", hid("b")), told("library", hid("c"))]) == ["needs"]
+    assert care_to_read([]) == []
