@@ -90,6 +90,11 @@ async def test_anonymous_posts_need_a_facilitators_yes_and_show_no_name(autojump
         await ann.request("board.set", {"circle": "Elm St", "anonymous": False})
         await wait_for(lambda: cat.perform("need.list", {})["boards"][0]["anonymous"] is False)
         assert item(bob, made["id"])["anonymous"] is True
+        # closing it names nobody either
+        await cat.request("need.done", {"need": made["id"]})
+        await wait_for(lambda: item(bob, made["id"])["status"] == "done")
+        closed = item(bob, made["id"])
+        assert closed["done_by"] is None and closed["names"] == {} and closed["author"] is None
         nursery.cancel_scope.cancel()
 
 

@@ -43,13 +43,13 @@ def status_words(n: Need, me: str | None = None) -> str:
     if n.status == "taken":
         return f"taken by {_person(n.taker, n, n.taker is not None and n.taker == me)}"
     if n.status == "done":
-        return f"done (by {_person(n.done_by, n, n.done_by is not None and n.done_by == me)})"
+        return "done" if n.done_by is None else f"done (by {_person(n.done_by, n, n.done_by == me)})"
     return vocab.NEED_STATE_WORDS.get(n.status, n.status)
 
 
 def item_line(n: Need) -> tuple[str, ...]:
     """One row of the `needs` table."""
-    me = n.author if n.mine else None
+    me = n.author if n.mine else n.taker if n.taken_by_me else None
     return (short(n.id), n.circle_name, n.kind, vocab.NEED_CATEGORY_WORDS.get(n.category, n.category), _poster(n),
             status_words(n, me), shorten(n.when, 16) or "-", shorten(n.text, 40))
 
@@ -57,7 +57,7 @@ def item_line(n: Need) -> tuple[str, ...]:
 def _reach_lines(needs: Sequence[Need]) -> list[str]:
     """How to reach the poster of each item this person took (only they and the poster see it)."""
     return [f"how to reach {_poster(n)} about {short(n.id)}: {n.reach}" for n in needs
-            if n.reach and not n.mine and n.status == "taken"]
+            if n.reach and n.taken_by_me and n.status == "taken"]
 
 
 # --- commands --------------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ class Need(Record):
     author: str | None = key(Maybe(_ID), "who posted it (null when anonymous)")
     mine: bool = key(Flag(), "this person posted it")
     taker: str | None = key(Maybe(_ID), "who took it (null while open)")
-    done_by: str | None = key(Maybe(_ID), "who marked it done: the poster or the taker (null until then)")
+    taken_by_me: bool = key(Flag(), "this person took it", default=False)
+    done_by: str | None = key(Maybe(_ID), "who marked it done: the poster or the taker (null until then, and when "
+                            "the poster of an anonymous item did)")
     reach: str | None = key(Maybe(_TEXT), "how to reach the poster: for the taker (once it arrived) and the poster "
                             "only; null for everyone else")
     created: int = key(Time(), "when it was posted (the poster's clock)")

@@ -33,7 +33,9 @@ def need_view(node: Node, circle: Circle, state: bd.NeedState, names: Mapping[by
     me = node.registry.me
     known = node.registry.names() if names is None else names
     author = None if state.anonymous else state.author
-    people = [p for p in (author, state.taker, state.done_by) if p is not None]
+    # an anonymous poster who closes their own item must not be named by it either
+    done_by = None if state.anonymous and state.done_by == state.author else state.done_by
+    people = [p for p in (author, state.taker, done_by) if p is not None]
     reach = None
     if state.author == me:
         reach = node.state.reach.get(state.id) or state.reach
@@ -42,8 +44,8 @@ def need_view(node: Node, circle: Circle, state: bd.NeedState, names: Mapping[by
     return Need(id=state.id.hex(), circle=circle.topic.hex(), circle_name=circle.roster.name, kind=state.kind,
                 category=state.category, text=state.text, when=state.when, status=state.status,
                 anonymous=state.anonymous, author=None if author is None else author.hex(), mine=state.author == me,
-                taker=None if state.taker is None else state.taker.hex(),
-                done_by=None if state.done_by is None else state.done_by.hex(), reach=reach, created=state.created,
+                taker=None if state.taker is None else state.taker.hex(), taken_by_me=state.taker == me,
+                done_by=None if done_by is None else done_by.hex(), reach=reach, created=state.created,
                 names={p.hex(): known.get(p, "someone") for p in people})
 
 

@@ -111,6 +111,7 @@ def make_need(tag: str, author: str, text: str, *, category: str = "other", kind
     people = [p for p in (shown, taker) if p is not None]
     return api.Need(id=hid(tag), circle=ELM, circle_name="Elm St", kind=kind, category=category, text=text,
                     when=when, status=status, anonymous=anonymous, author=shown, mine=author == ME, taker=taker,
+                    taken_by_me=taker == ME,
                     done_by=taker if status == "done" else None, reach=reach, created=NOW - age,
                     names={p: NAMES[p] for p in people})
 
@@ -588,14 +589,15 @@ def _board_ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.R
         need = find(r.need)
         if need.mine or need.status != "open":
             raise BadInput("it is your own, or someone took it already")
-        need = dataclasses.replace(need, status="taken", taker=ME, names=with_person(need, ME))
+        need = dataclasses.replace(need, status="taken", taker=ME, taken_by_me=True, names=with_person(need, ME))
         return api.NeedTakeResult(id=hid("take" + need.id), need=need, linked=1), [changed(need)]
 
     async def need_release(r: api.NeedRelease) -> tuple[api.Result, list[api.Event]]:
         need = find(r.need)
         if need.status != "taken" or ME not in (need.taker, need.author):
             raise BadInput("nobody has it, or it is not yours to give back")
-        need = dataclasses.replace(need, status="open", taker=None, reach=None if not need.mine else need.reach)
+        need = dataclasses.replace(need, status="open", taker=None, taken_by_me=False,
+                                   reach=None if not need.mine else need.reach)
         return api.NeedReleaseResult(id=hid("release" + need.id), need=need, linked=1), [changed(need)]
 
     async def need_done(r: api.NeedDone) -> tuple[api.Result, list[api.Event]]:

@@ -58,7 +58,7 @@ def status_words(model: Model, need: Need) -> str:
     if need.status == "taken":
         return f"taken by {fmt.name_of(need.taker, names, model.node_id)}"
     if need.status == "done":
-        return f"done (by {fmt.name_of(need.done_by, names, model.node_id)})"
+        return "done" if need.done_by is None else f"done (by {fmt.name_of(need.done_by, names, model.node_id)})"
     return vocab.NEED_STATE_WORDS.get(need.status, need.status)
 
 
