@@ -371,6 +371,14 @@ async def help_screen(app: MeshcareApp, pilot: Pilot[Any], _daemon: FakeDaemon) 
     await on_screen(pilot, HelpScreen, "help")
 
 
+async def gathering(app: MeshcareApp, pilot: Pilot[Any], _daemon: FakeDaemon) -> None:
+    """The gatherings screen (g), the Tuesday group highlighted: agreements, how it goes, who is coming."""
+    from meshcare.tui.screens.gatherings import GatheringsScreen
+
+    await pilot.press("g")
+    await on_screen(pilot, GatheringsScreen, "the gatherings")
+
+
 async def new_call_arrives(app: MeshcareApp, pilot: Pilot[Any], daemon: FakeDaemon) -> None:
     """A call arrives while the screen is open: the banner (and the bell)."""
     call = make_call("dan-now", DAN, "Can't sleep, could someone text with me for a bit?", urgency="now",
@@ -426,6 +434,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("board", "The mutual-aid board: needs and offers", guide_state, board),
     Shot("node", "Node status", guide_state, node),
     Shot("help", "Help", guide_state, help_screen),
+    Shot("gatherings", "Gatherings: a support group coming up", guide_state, gathering),
 )
 
 

@@ -272,3 +272,23 @@ def test_a_command_list_is_taken_as_it_is() -> None:
     assert parse_command(["/usr/bin/env", "$HOME", "a;b"]) == ("/usr/bin/env", "$HOME", "a;b")
     with pytest.raises(ConfigError, match="NUL"):
         parse_command(["led", "a\0b"])
+
+
+def test_a_gathering_reminder_is_told_once_and_shows_its_title_only_in_full() -> None:
+    from meshcare.control.views_gatherings import Gathering
+
+    g = Gathering(id="22" * 32, circle=CIRCLE, circle_name="Elm St", author=BO, title="Tuesday group", kind="group",
+                  when=NOW + 1800, ends=None, where="the back room", about="", hosts=(BO,), agreements=(), format=(),
+                  aftercare="", remind=30, created=NOW, cancelled=False, cancelled_by=None, started=False,
+                  over=False, over_at=NOW + 9000, counts={"yes": 1, "maybe": 0, "no": 0}, mine="yes", hosting=False,
+                  sees_names=False,
+                  may_cancel=False, rsvps=(), names={BO: "Bo"})
+    event = ev.GatheringReminderEvent(circle=CIRCLE, gathering=g.id, when=g.when, view=g)
+    rules = r.Rules(ME)
+    (note,) = rules.select(event)
+    assert note.summary == "A gathering in Elm St starts in 30 min" and note.event == r.EVENT_GATHERING
+    assert "the back room" not in str(r.environment(note)) and r.environment(note)["MESHCARE_GATHERING"] == g.id
+    assert rules.select(event) == []
+    (full,) = r.Rules(ME, "full").select(event)
+    assert full.summary.endswith(": Tuesday group")
+    assert r.Rules(ME).select(dataclasses.replace(event, view=dataclasses.replace(g, cancelled=True))) == []

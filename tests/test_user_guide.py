@@ -38,6 +38,7 @@ from meshcare.tui.screens.node import NodeScreen
 from meshcare.tui.screens.plan import PlanScreen
 from meshcare.tui.screens.settings import SettingsScreen
 from meshcare.tui.setup import SetupApp
+from meshcare.tui.screens.gatherings import GatheringScreen, GatheringsScreen, NewGatheringScreen
 from meshcare.tui.widgets.lists import KeptList
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,8 @@ NAMED_KEYS = {"Enter", "Escape", "Tab", "Delete", "Backspace", "Space", "Up", "D
 BOUND = (MeshcareApp, SetupApp, HomeScreen, CallScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
          NodeScreen, SettingsScreen, help_screen.HelpScreen, OfferDialog, ReplyDialog, ConfirmDialog, TextDialog,
          VerifyDialog, NewCheckinDialog, InviteDialog, QRScreen, ChoiceDialog, AvailabilityDialog, ResolveDialog,
-         KeptList, Input, TextArea, Button, RadioSet, Checkbox, Select, VerticalScroll, BoardScreen, NewNeedDialog)
+         KeptList, Input, TextArea, Button, RadioSet, Checkbox, Select, VerticalScroll,
+         GatheringsScreen, GatheringScreen, NewGatheringScreen, BoardScreen, NewNeedDialog)
 
 
 def load_renderer() -> ModuleType:

@@ -21,6 +21,9 @@ milliseconds rather than wait out an interval (it made a call's event up to 250 
 docs/benchmarks.md, section 10). Since the folds are kept up to date post by post (folded.py), such a
 summary costs an identity check per call and member.
 Presence runs out by the clock: the earliest ``until`` of each circle is a deadline (``next_time``).
+So do gathering reminders: this person is told ``GatheringSoon`` once, ``remind`` minutes before a
+gathering they said yes or maybe to, or host (``gatherings.reminders``); the earliest untold one is a
+deadline too. A reminder due while the node was off is told when it starts, if the gathering has not.
 
 News only once in: a circle is summarized silently until this node is in its roster. A newcomer is
 told ``JoinAnswered("welcome")`` once (and then whether it is still catching up), not "X joined" for
@@ -40,6 +43,7 @@ from ..ids import TopicId
 from ..vocab import CARE_OBJECTS
 from . import calls as cl
 from . import checkins as ck
+from . import gatherings as gt
 from . import membership as ms
 from . import plans as pl
 from .circle import Circle
@@ -156,8 +160,17 @@ class CareChanged:
     change: str
 
 
+@dataclass(frozen=True, slots=True)
+class GatheringSoon:
+    """A gathering this person said yes or maybe to, or hosts, starts in ``remind`` minutes (at ``when``)."""
+
+    circle: TopicId
+    gathering: bytes
+    when: int
+
+
 Fact: TypeAlias = (MemberChanged | InviteChanged | JoinAnswered | PresenceChanged | SyncChanged | Notice
-                   | CallChanged | CheckinChanged | CareChanged)
+                   | CallChanged | CheckinChanged | CareChanged | GatheringSoon)
 
 
 # --- summaries ---------------------------------------------------------------------------------------
@@ -174,6 +187,7 @@ class _Summary:
     presence: Mapping[bytes, _Presence]     # current members who said something still in force
     live: bool                              # this node is, or was, in the roster
     expires: int | None                     # the earliest ``until`` among those presences
+    reminders: tuple[tuple[int, bytes], ...] = ()   # (when to remind, gathering) for this person
 
 
 def _summarize(registry: Registry, circle: Circle, now: int) -> _Summary:
@@ -182,7 +196,9 @@ def _summarize(registry: Registry, circle: Circle, now: int) -> _Summary:
     presence = {m: (s.status, s.until, s.cap) for m, s in folded.items()
                 if m in roster.members and s.status != "unknown"}
     expires = min((u for _, u, _ in presence.values() if u is not None), default=None)
-    return _Summary(circle.version, roster, registry.view(circle), presence, registry.me in roster.ever, expires)
+    view = registry.view(circle)
+    return _Summary(circle.version, roster, view, presence, registry.me in roster.ever, expires,
+                    gt.reminders(view.gatherings, registry.me))
 
 
 class Changes:
@@ -200,6 +216,8 @@ class Changes:
         self._refused: set[bytes] = set()                # lobbies whose refusal was told
         self._catching_up: frozenset[bytes] = frozenset()
         self._expires: int | None = None                 # the earliest presence ``until`` of any circle
+        self._remind_at: int | None = None               # the earliest gathering reminder not told yet
+        self._reminded: set[tuple[bytes, int]] = set()   # (gathering, time) of reminders told
 
     @property
     def catching_up(self) -> frozenset[bytes]:
@@ -234,6 +252,8 @@ class Changes:
         times = [self._at.get(t, 0.0) + INTERVAL for t in self._touched]
         if self._expires is not None:
             times.append(float(self._expires))
+        if self._remind_at is not None:
+            times.append(float(self._remind_at))
         return min(times, default=None)
 
     def take(self, now: float, catching_up: frozenset[bytes]) -> list[Fact]:
@@ -241,7 +261,8 @@ class Changes:
         summarized less than ``INTERVAL`` ago wait for ``next_time``), then sync states."""
         t = int(now)
         expired = self._expires is not None and self._expires <= t
-        if not (self._touched or self._lobbies or expired or catching_up or self._catching_up):
+        remind = self._remind_at is not None and self._remind_at <= t
+        if not (self._touched or self._lobbies or expired or remind or catching_up or self._catching_up):
             return []                           # the common case: nothing to look at
         out: list[Fact] = []
         if self._lobbies:
@@ -264,12 +285,35 @@ class Changes:
         if len(self._seen) > len(self.registry.circles):      # circles dropped without a touch
             for topic in set(self._seen) - set(self.registry.circles):
                 self._forget(topic)
+        if remind:
+            out += self._reminders(t)
         self._expiry()
         out += self._sync(catching_up)
         return out
 
     def _expiry(self) -> None:
         self._expires = min((s.expires for s in self._seen.values() if s.expires is not None), default=None)
+        self._remind_at = min((at for s in self._seen.values() if s.live for at, gid in s.reminders
+                               if (gid, at) not in self._reminded), default=None)
+
+    def _reminders(self, now: int) -> list[Fact]:
+        """Reminders due by ``now`` and not told yet, for gatherings that have not started; the told set
+        keeps only reminders still wanted (a gathering gone, cancelled or re-answered leaves it)."""
+        out: list[Fact] = []
+        wanted: set[tuple[bytes, int]] = set()
+        for topic, summary in self._seen.items():
+            if not summary.live:
+                continue
+            for at, gid in summary.reminders:
+                wanted.add((gid, at))
+                if at > now or (gid, at) in self._reminded:
+                    continue
+                self._reminded.add((gid, at))
+                state = summary.view.gatherings.get(gid)
+                if state is not None and now < state.when:
+                    out.append(GatheringSoon(topic, gid, state.when))
+        self._reminded &= wanted
+        return out
 
     def _forget(self, topic: TopicId) -> None:
         self._seen.pop(topic, None)

@@ -29,8 +29,10 @@ from typing import Any, Final, Generic, TypeVar
 from . import board as bd
 from . import calls as cl
 from . import checkins as ck
+from . import gatherings as gt
 from . import plans as pl
 from . import presence as pr
+from ..vocab import DEFAULT_AGREEMENTS
 from .posts import Post, thread_call
 
 S = TypeVar("S")
@@ -132,6 +134,30 @@ def _presence_key(post: Post) -> bytes | None:
     return post.author if post.kind == "presence" else None
 
 
+def _gathering_key(post: Post) -> bytes | None:
+    if post.kind == "gathering":
+        return post.id
+    if post.kind in ("rsvp", "gathering_cancel"):
+        return bytes(post.body["gathering"])
+    return AGREEMENTS if post.kind == "agreements" else None
+
+
+#: The one key of the agreements template in ``Folded.gatherings`` (post ids are 32 bytes long).
+AGREEMENTS: Final = b"agreements"
+
+
+def _fold_gatherings(posts: list[Post], context: Any) -> dict[bytes, Any]:
+    """Gatherings by id, and the circle's agreements template under ``AGREEMENTS`` (``Folded.split``)."""
+    members, facilitators = context
+    if any(p.kind == "agreements" for p in posts):
+        return {AGREEMENTS: gt.agreements(posts, members=members, facilitators=facilitators)}
+    return dict(gt.fold_gatherings(posts, members=members, facilitators=facilitators))
+
+
+def _gathering_order(state: Any) -> tuple[int, bytes]:
+    return (-1, b"") if isinstance(state, tuple) else (state.lamport, state.id)
+
+
 #: The one group (and key) of the board's settings posts in ``Folded.board_settings``.
 BOARD_SETTINGS: Final = b"board"
 
@@ -159,13 +185,16 @@ class Folded:
         # presence folded as if it never ran out (time 0); ``presence_at`` applies the clock when read
         self.presence: KeyedFold[pr.PresenceState] = KeyedFold(
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
+        # gatherings with their RSVPs, and the agreements template as one more key (``gatherings_of``)
+        self.gatherings: KeyedFold[Any] = KeyedFold(_gathering_key, _fold_gatherings, _gathering_order)
         # the board: its settings (one group, judged by the facilitators), then the needs, whose context
         # is those settings (a change of setting refolds every need: rare)
         self.board_settings: KeyedFold[bd.Settings] = KeyedFold(_settings_key, _fold_settings, lambda _: 0)
         self.needs: KeyedFold[bd.NeedState] = KeyedFold(bd.thread_need, bd.fold_needs, _by_clock)
         self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
-                                                   self.board_settings, self.needs)
+                                                   self.gatherings, self.board_settings, self.needs)
         self._cursor: int | None = None
+        self._gathering_split: tuple[dict[bytes, Any], dict[bytes, gt.GatheringState], tuple[str, ...]] | None = None
 
     def catch_up(self, changed: list[tuple[bytes, Post | None]] | None, everything: Iterable[Post],
                  cursor: int, members: frozenset[bytes], facilitators: frozenset[bytes]) -> None:
@@ -175,12 +204,24 @@ class Folded:
                 fold.reset()
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
-        self.calls.update(changed, context)
-        for fold in self._folds[1:4]:
+        for fold in (self.calls, self.gatherings):         # the folds whose rules read the roster
+            fold.update(changed, context)
+        for fold in (self.checkins, self.shares, self.presence):
             fold.update(changed)
         self.board_settings.update(changed, facilitators)
         self.needs.update(changed, self.board_settings.result.get(BOARD_SETTINGS, ()))
         self._cursor = cursor
+
+    def gathering_parts(self) -> tuple[dict[bytes, gt.GatheringState], tuple[str, ...]]:
+        """``gatherings.result`` split: the gatherings by id (in order), and the agreements template
+        (``vocab.DEFAULT_AGREEMENTS`` before any). Kept while the result is the same object, so the
+        registry's view keeps the very map while nothing changed (changes.py compares by identity)."""
+        result = self.gatherings.result
+        if self._gathering_split is None or self._gathering_split[0] is not result:
+            template = result.get(AGREEMENTS)
+            self._gathering_split = (result, {k: s for k, s in result.items() if k != AGREEMENTS},
+                                     template if template is not None else DEFAULT_AGREEMENTS)
+        return self._gathering_split[1], self._gathering_split[2]
 
     @property
     def cursor(self) -> int | None:

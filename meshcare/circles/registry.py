@@ -71,6 +71,8 @@ class View:
     needs: Mapping[bytes, Any] = field(default_factory=dict)
     requests: Mapping[bytes, Any] = field(default_factory=dict)
     library: Mapping[bytes, Any] = field(default_factory=dict)
+    #: the circle's template of group agreements (gatherings.py: the latest by a facilitator)
+    agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
     #: the board's settings in force (``board.Settings``: the facilitators' choices, in order), not a care
     #: object of its own: a change refolds the needs, which changes.py tells
     board_settings: tuple[Any, ...] = ()
@@ -387,8 +389,9 @@ class Registry:
         folded.catch_up(None if changed is None else [(i, circle.post_of(i)) for i in changed],
                         circle.posts if changed is None else (), cursor,
                         frozenset(roster.members), roster.facilitators)
+        gatherings, agreements = folded.gathering_parts()
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
-                    folded.presence.result, needs=folded.needs.result,
+                    folded.presence.result, gatherings=gatherings, agreements=agreements, needs=folded.needs.result,
                     board_settings=folded.board_settings.result.get(BOARD_SETTINGS, ()))
         self._views[circle.topic] = view
         return view

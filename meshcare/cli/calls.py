@@ -35,7 +35,8 @@ from .common import (EXIT_OK, EXIT_USAGE, Answer, add_command, ask_daemon, datet
                      short, shorten, table, when, word)
 
 #: Two-word commands dispatched to hidden parsers: ``call show`` -> ``call-show``.
-SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show")}
+SPLIT_COMMANDS: Mapping[str, tuple[str, ...]] = {"call": ("show",), "checkin": ("reply", "show"),
+                                                 "gathering": ("show", "cancel")}
 
 # --- pure helpers ---------------------------------------------------------------------------------
 

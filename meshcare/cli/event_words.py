@@ -226,8 +226,16 @@ def _checkin(e: ev.CheckinChangedEvent, n: Names) -> str:
     return f"the answers to a check-in in {circle} changed ({checkin.answered} so far) {tag}"
 
 
+def _gathering_soon(e: ev.GatheringReminderEvent, n: Names) -> str:
+    g, tag = e.view, f"[gathering {short(e.gathering)}]"
+    if g is None:
+        return f"a gathering in {n.circle(e.circle)} starts at {when(e.when)} {tag}"
+    where = f", at {flat(g.where, QUOTE)}" if g.where else ""
+    return f"\"{flat(g.title, QUOTE)}\" in {n.circle(e.circle)} starts at {when(e.when)}{where} {tag}"
+
+
 _WORDS: Mapping[type[ev.Event], Callable[[Any, Names], str]] = {
     ev.PeerEvent: _peer, ev.CallEvent: _claim_lost, ev.MemberEvent: _member, ev.InviteEvent: _invite,
     ev.JoinEvent: _join, ev.PresenceEvent: _presence, ev.SyncEvent: _sync, ev.NoticeEvent: _notice,
-    ev.CallChangedEvent: _call, ev.CheckinChangedEvent: _checkin,
+    ev.CallChangedEvent: _call, ev.CheckinChangedEvent: _checkin, ev.GatheringReminderEvent: _gathering_soon,
 }

@@ -15,12 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnknownOp
-from . import events, names, requests, results, views
+from . import events, names, requests, requests_gatherings, results, results_gatherings, views, views_gatherings
 from .events import *  # noqa: F403  (the names are listed in __all__ below)
 from .names import *  # noqa: F403
 from .requests import *  # noqa: F403
 from .results import *  # noqa: F403
 from .views import *  # noqa: F403
+from .requests_gatherings import *  # noqa: F403
+from .results_gatherings import *  # noqa: F403
+from .views_gatherings import *  # noqa: F403
 
 __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
@@ -28,6 +31,7 @@ __all__ += requests.__all__
 __all__ += results.__all__
 __all__ += views.__all__
 __all__ += events.__all__
+__all__ += requests_gatherings.__all__ + results_gatherings.__all__ + views_gatherings.__all__
 
 
 def read_request(op: str, args: object) -> requests.Request[Any]:

@@ -32,6 +32,7 @@ DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "control.md"
 _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("Circles", ("circle.",)),
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
+                  ("Gatherings", ("gathering.", "agreements.")),
                   ("Mutual-aid board", ("need.", "board.")))
 
 

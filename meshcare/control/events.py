@@ -29,8 +29,9 @@ from .. import vocab
 from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Record, Seq, Text, View, key
 from .views import CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, Member
+from .views_gatherings import Gathering
 
-__all__ = ["CallChangedEvent", "CareChangedEvent", "CallEvent", "CheckinChangedEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event",
+__all__ = ["CallChangedEvent", "CareChangedEvent", "CallEvent", "CheckinChangedEvent", "CircleEvent", "EVENTS", "EnvelopeEvent", "Event", "GatheringReminderEvent",
            "InviteEvent", "JoinEvent", "MemberEvent", "NoticeEvent", "PeerEvent", "PresenceEvent", "SyncEvent"]
 
 
@@ -227,9 +228,22 @@ class CareChangedEvent(Event):
     change: str = key(Choice(vocab.CARE_CHANGES), "what happened")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatheringReminderEvent(Event):
+    """A gathering this person said yes or maybe to, or hosts, starts soon: `remind` minutes before it
+    (told once; a reminder due while the daemon was off is told when it starts, if the gathering has not).
+    `view` is the gathering as `gathering.show` answers."""
+
+    NAME: ClassVar[str] = n.EV_GATHERING_REMINDER
+    circle: str = key(CIRCLE_ID, "the circle's id")
+    gathering: str = key(ID, "the gathering's id")
+    when: int = key(WHEN, "when it starts")
+    view: Gathering | None = key(Maybe(View(Gathering)), "the gathering as it is now", default=None)
+
+
 _ALL: Final[tuple[type[Event], ...]] = (PeerEvent, EnvelopeEvent, CircleEvent, CallEvent, MemberEvent, InviteEvent,
                                         JoinEvent, PresenceEvent, SyncEvent, NoticeEvent, CallChangedEvent,
-                                        CheckinChangedEvent, CareChangedEvent)
+                                        CheckinChangedEvent, CareChangedEvent, GatheringReminderEvent)
 
 #: Event name -> the class of its data.
 EVENTS: Final[Mapping[str, type[Event]]] = {cls.NAME: cls for cls in _ALL}

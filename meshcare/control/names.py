@@ -19,6 +19,8 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_BOARD_SET", "OP_NEED_CREATE", "OP_NEED_DONE", "OP_NEED_LIST", "OP_NEED_RELEASE", "OP_NEED_TAKE",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
            "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+__all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", "OP_GATHERING_CANCEL",
+            "OP_GATHERING_CREATE", "OP_GATHERING_LIST", "OP_GATHERING_RSVP", "OP_GATHERING_SHOW"]
 
 # --- operations -------------------------------------------------------------------------------------
 
@@ -63,6 +65,14 @@ OP_PLAN_EDIT: Final = "plan.edit"
 OP_PLAN_SHARE: Final = "plan.share"
 OP_PLAN_RETRACT: Final = "plan.retract"
 
+OP_GATHERING_CREATE: Final = "gathering.create"
+OP_GATHERING_LIST: Final = "gathering.list"
+OP_GATHERING_SHOW: Final = "gathering.show"
+OP_GATHERING_CANCEL: Final = "gathering.cancel"
+OP_GATHERING_RSVP: Final = "gathering.rsvp"
+OP_AGREEMENTS_SHOW: Final = "agreements.show"
+OP_AGREEMENTS_SET: Final = "agreements.set"
+
 OP_NEED_CREATE: Final = "need.create"
 OP_NEED_LIST: Final = "need.list"
 OP_NEED_TAKE: Final = "need.take"
@@ -85,6 +95,7 @@ EV_NOTICE: Final = "notice"
 EV_CALL_CHANGED: Final = "call.changed"
 EV_CHECKIN_CHANGED: Final = "checkin.changed"
 EV_CARE_CHANGED: Final = "care.changed"
+EV_GATHERING_REMINDER: Final = "gathering.reminder"
 
 # --- error kinds of ``ok: false`` replies (clients treat kinds they do not know as FAILED) -------------
 

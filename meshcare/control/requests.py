@@ -26,6 +26,7 @@ from .names import BAD_REQUEST, NOT_FOUND
 from .requests_board import BoardSet, NeedCreate, NeedDone, NeedList, NeedRelease, NeedTake
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
+from .requests_gatherings import REQUESTS_GATHERINGS
 from .schema import Choice, Either, Flag, Int, Maybe, Number, Record, Seq, Text, Time, View, arg
 
 __all__ = ["BoardSet", "NeedCreate", "NeedDone", "NeedList", "NeedRelease", "NeedTake", "CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
@@ -497,6 +498,7 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
     PlanShow, PlanEdit, PlanShare, PlanRetract,
+    *REQUESTS_GATHERINGS,
     NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet)
 
 #: Op name -> the class of its request.

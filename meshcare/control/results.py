@@ -13,11 +13,13 @@ from typing import Any, ClassVar, Final
 
 from .. import vocab
 from . import names as n
-from .result_base import Result, linked as _linked     # apart, so each feature's results module derives from it
+from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
+from .result_base import Result, _linked
 from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, NeedListResult, NeedReleaseResult,
                             NeedTakeResult)
 from .views_board import Board, Need
-from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
+from .results_gatherings import RESULTS_GATHERINGS
+from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
 
@@ -99,6 +101,9 @@ class SnapshotResult(Result):
     plan: PlanParts | None = key(Maybe(View(PlanParts)), "this person's plan, as `plan.show` answers")
     shares: tuple[OwnShare, ...] = key(Seq(View(OwnShare), item_noun="share"), "its live shares, as `plan.show`")
     peers: tuple[Peer, ...] = key(Seq(View(Peer), item_noun="peer"), "as `peers` answers")
+    gatherings: tuple[Gathering, ...] = key(Seq(View(Gathering), item_noun="gathering"),
+                                            "the gatherings coming up (and under way), as `gathering.list` answers",
+                                            default=())
     needs: tuple[Need, ...] = key(Seq(View(Need), item_noun="board item"), "the mutual-aid boards, as "
                                   "`need.list` with `all` answers (a `care.changed` event about `needs` says to "
                                   "read `need.list` again)", default=())
@@ -429,6 +434,7 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
     PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
+    *RESULTS_GATHERINGS,
     NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult)
 
 #: Op name -> the class of its result.

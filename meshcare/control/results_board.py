@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from . import names as n
-from .result_base import Result, linked
+from .result_base import Result, _linked
 from .schema import Flag, Hex, Seq, View, key
 from .views_board import Board, Need
 
@@ -25,7 +25,7 @@ class NeedCreateResult(Result):
     OP: ClassVar[str] = n.OP_NEED_CREATE
     need: Need = key(View(Need), "the new item")
     reach_kept: bool = key(Flag(), "a way to reach this person was kept on this node, for whoever takes it")
-    linked: int | None = linked()
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +45,7 @@ class NeedTakeResult(Result):
     OP: ClassVar[str] = n.OP_NEED_TAKE
     id: str = key(Hex(32), "the post's id")
     need: Need = key(View(Need), "the item as it is now")
-    linked: int | None = linked()
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +55,7 @@ class NeedReleaseResult(Result):
     OP: ClassVar[str] = n.OP_NEED_RELEASE
     id: str = key(Hex(32), "the post's id")
     need: Need = key(View(Need), "the item as it is now")
-    linked: int | None = linked()
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +65,7 @@ class NeedDoneResult(Result):
     OP: ClassVar[str] = n.OP_NEED_DONE
     id: str = key(Hex(32), "the post's id")
     need: Need = key(View(Need), "the item as it is now")
-    linked: int | None = linked()
+    linked: int | None = _linked()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,4 +75,4 @@ class BoardSetResult(Result):
     OP: ClassVar[str] = n.OP_BOARD_SET
     id: str = key(Hex(32), "the settings post's id")
     board: Board = key(View(Board), "the board's settings")
-    linked: int | None = linked()
+    linked: int | None = _linked()

@@ -12,6 +12,9 @@ check-in as it is now). Two of them matter to someone whose screen is closed:
   there, and it appears then, as ``new``: so an escalation notifies exactly the people it adds.
 * ``checkin_reply``: someone else answered a check-in with ``vocab.SUGGEST_CALL_OPTION`` ("need support
   now"), readable here (the facilitators, or everyone when the check-in's answers are for the circle).
+* ``gathering``: a gathering this person said yes or maybe to, or hosts, starts soon
+  (``gathering.reminder``, sent ``remind`` minutes before it; the summary names the circle and the time,
+  never the title unless the content level shows text).
 
 Each call and each reply is told once (``Rules`` remembers the last few thousand ids: a restart starts
 afresh, but the daemon's change detection does not repeat what it held before the restart).
@@ -41,7 +44,8 @@ from .settings import DEFAULT_CONTENT, QuietHours
 #: What ``MESHCARE_EVENT`` says.
 EVENT_CALL: Final = "call"
 EVENT_CHECKIN_REPLY: Final = "checkin_reply"
-EVENT_KINDS: Final = (EVENT_CALL, EVENT_CHECKIN_REPLY)
+EVENT_GATHERING: Final = "gathering"
+EVENT_KINDS: Final = (EVENT_CALL, EVENT_CHECKIN_REPLY, EVENT_GATHERING)
 #: Longest names and texts a notification carries (characters, before escaping).
 NAME_LIMIT: Final = vocab.MAX_NAME
 TEXT_LIMIT: Final = 200
@@ -89,7 +93,8 @@ def environment(note: Notification, dropped: int = 0) -> dict[str, str]:
     env = {"MESHCARE_EVENT": note.event, "MESHCARE_CIRCLE": note.circle, "MESHCARE_CIRCLE_ID": note.circle_id,
            "MESHCARE_URGENCY": note.urgency, "MESHCARE_SUMMARY": summary_of(note, dropped),
            "MESHCARE_DROPPED": str(max(0, dropped))}
-    env["MESHCARE_CALL" if note.event == EVENT_CALL else "MESHCARE_CHECKIN"] = note.subject
+    env[{EVENT_CALL: "MESHCARE_CALL", EVENT_GATHERING: "MESHCARE_GATHERING"}.get(note.event, "MESHCARE_CHECKIN")] = \
+        note.subject
     if note.name is not None:
         env["MESHCARE_NAME"] = note.name
     if note.text is not None:
@@ -118,7 +123,20 @@ class Rules:
             return self._call(event)
         if isinstance(event, ev.CheckinChangedEvent):
             return self._replies(event)
+        if isinstance(event, ev.GatheringReminderEvent):
+            return self._gathering(event)
         return []
+
+    def _gathering(self, event: ev.GatheringReminderEvent) -> list[Notification]:
+        g = event.view
+        if g is None or g.cancelled or not self._first(EVENT_GATHERING, f"{g.id}@{event.when}"):
+            return []
+        circle = safe(g.circle_name, NAME_LIMIT)
+        minutes = max(0, g.remind)
+        soon = f"in {minutes // 60} h" if minutes >= 120 and minutes % 60 == 0 else f"in {minutes} min"
+        text = safe(g.title, TEXT_LIMIT) if self.content == "full" else None
+        summary = f"A gathering in {circle} starts {soon}" + (f": {text}" if text else "")
+        return [Notification(EVENT_GATHERING, circle, g.circle, "", summary, g.id, None, text)]
 
     def _first(self, kind: str, ident: str) -> bool:
         """True the first time (``kind``, ``ident``) is seen (within the last ``remember``)."""

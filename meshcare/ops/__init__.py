@@ -24,6 +24,7 @@ from typing import Final
 from ..control import names as n
 from ..control import requests as rq
 from ..control import requests_board as rb
+from ..control import requests_gatherings as rqg
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
@@ -31,6 +32,8 @@ from .checkins_plans import (checkin_create, checkin_list, checkin_reply, checki
                              plan_share, plan_show, presence_set, roster)
 from .circles import (circle_create, circle_invite, circle_invites, circle_join, circle_leave, circle_list,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
+from .gatherings import (agreements_set, agreements_show, gathering_cancel, gathering_create, gathering_list,
+                         gathering_rsvp, gathering_show)
 from .rename import node_rename
 from .table import Op, Operation, perform
 
@@ -75,6 +78,14 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_PLAN_EDIT: Op(rq.PlanEdit, plan_edit),                    # "plan.edit"
     n.OP_PLAN_SHARE: Op(rq.PlanShare, plan_share),                 # "plan.share"
     n.OP_PLAN_RETRACT: Op(rq.PlanRetract, plan_retract),           # "plan.retract"
+    # gatherings and the circle's group agreements
+    n.OP_GATHERING_CREATE: Op(rqg.GatheringCreate, gathering_create),  # "gathering.create"
+    n.OP_GATHERING_LIST: Op(rqg.GatheringList, gathering_list),        # "gathering.list"
+    n.OP_GATHERING_SHOW: Op(rqg.GatheringShow, gathering_show),        # "gathering.show"
+    n.OP_GATHERING_CANCEL: Op(rqg.GatheringCancel, gathering_cancel),  # "gathering.cancel"
+    n.OP_GATHERING_RSVP: Op(rqg.GatheringRsvp, gathering_rsvp),        # "gathering.rsvp"
+    n.OP_AGREEMENTS_SHOW: Op(rqg.AgreementsShow, agreements_show),     # "agreements.show"
+    n.OP_AGREEMENTS_SET: Op(rqg.AgreementsSet, agreements_set),        # "agreements.set"
     # the mutual-aid board
     n.OP_NEED_CREATE: Op(rb.NeedCreate, need_create),              # "need.create"
     n.OP_NEED_LIST: Op(rb.NeedList, need_list),                    # "need.list"

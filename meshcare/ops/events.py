@@ -21,6 +21,7 @@ from ..circles.circle import Circle
 from ..control import events as ev
 from ..control import views as v
 from ..node import Node
+from .gatherings import gathering_view
 from .present import call_view, checkin_view, circle_view, member_view
 
 __all__ = ["event_of", "peer_event"]
@@ -57,6 +58,11 @@ def event_of(fact: ch.Fact, node: Node, now: float) -> ev.Event:
     if isinstance(fact, ch.Notice):
         return ev.NoticeEvent(circle=fact.circle.hex(), circle_name=fact.circle_name, kind=fact.kind,
                               member=fact.member.hex(), name=fact.name, previous=_hex(fact.previous))
+    if isinstance(fact, ch.GatheringSoon):
+        state = None if circle is None else node.registry.view(circle).gatherings.get(fact.gathering)
+        return ev.GatheringReminderEvent(
+            circle=fact.circle.hex(), gathering=fact.gathering.hex(), when=fact.when,
+            view=None if circle is None or state is None else gathering_view(node, circle, fact.gathering, now))
     if isinstance(fact, ch.CareChanged):
         return ev.CareChangedEvent(circle=fact.circle.hex(), what=fact.what, id=fact.id.hex(), change=fact.change)
     if isinstance(fact, ch.CallChanged):

@@ -124,6 +124,7 @@ class MeshcareApp(App[int]):
         Binding("p", "plan", "Support plan", show=False, id="plan"),
         Binding("s", "node_status", "Node status", show=False, id="node-status"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
+        Binding("g", "gatherings", "Gatherings", show=False, id="gatherings"),
         Binding("b", "board", "Mutual-aid board", show=False, id="board"),
     ]
 
@@ -198,6 +199,15 @@ class MeshcareApp(App[int]):
             with self.batch_update():
                 self.refresh_screens()
         self.raise_alerts(alerts)
+        self.ask_care()
+
+    def ask_care(self) -> None:
+        """Ask for the care objects ``care.changed`` events named (they carry no view), and redraw."""
+        from .screens.gatherings import refresh_gathering
+
+        for what, ident in self.model.take_care_wanted():
+            if what == "gatherings":
+                refresh_gathering(self, ident)
 
     def on_care_list_arrived(self, message: CareListArrived) -> None:
         alerts = self.model.apply_care(message.result)
@@ -320,6 +330,24 @@ class MeshcareApp(App[int]):
         from .screens.checkins import CheckinsScreen
 
         self._open(CheckinsScreen)
+
+    def action_gatherings(self) -> None:
+        from .screens.gatherings import GatheringsScreen
+
+        self._open(GatheringsScreen)
+
+    def action_new_gathering(self) -> None:
+        from .screens.gatherings import NewGatheringScreen
+
+        if not self.model.circles_in_order():
+            self.notify("Join or create a circle first: a gathering is for the people in it.", title="No circle yet")
+            return
+        self._open(NewGatheringScreen)
+
+    def open_gathering(self, gathering: str) -> None:
+        from .screens.gatherings import GatheringScreen
+
+        self.push_screen(GatheringScreen(gathering))
 
     def action_plan(self) -> None:
         from .screens.plan import PlanScreen

@@ -42,6 +42,10 @@ def app_commands(app: Any) -> list[Command]:
                 app.action_all_calls),
         Command("check-ins: see and answer check-ins", "The circle's check-ins and your answers",
                 app.action_checkins),
+        Command("gatherings: groups, workshops, walks and meals", "Coming up in your circles; say if you are "
+                "coming", app.action_gatherings),
+        Command("gathering: organise a gathering", "A support group, a workshop, a walk, a shared meal",
+                app.action_new_gathering),
         Command("board: needs and offers (mutual aid)", "Food, housing, rides, childcare, money, company",
                 app.action_board),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",

@@ -29,6 +29,7 @@ from ..control import api
 from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Joining, Member, OwnShare, Peer,
                              PlanParts, RosterRow)
 from ..control.views_board import Board, Need
+from ..control.views_gatherings import Gathering
 from . import format as fmt
 
 #: Open calls first (someone is needed), then claimed, then resolved.
@@ -49,6 +50,7 @@ class Alert:
     severity: Severity = "information"
     call: str | None = None
     checkin: str | None = None
+    gathering: str | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +98,11 @@ class Model:
         self.boards: dict[str, Board] = {}
         #: set by a ``join`` welcome: what the circle held before this node joined comes only in a snapshot
         self.wants_snapshot = False
+        #: gatherings by id: those coming up (the snapshot), and any other a screen or an event showed
+        self.gatherings: dict[str, Gathering] = {}
+        #: (what, id) of care objects a ``care.changed`` said are new or changed: the app asks for them
+        #: (the event names them without their view) and hands the answer to ``put_gathering``
+        self.care_wanted: dict[tuple[str, str], None] = {}
 
     # --- input -----------------------------------------------------------------------------------
 
@@ -112,6 +119,8 @@ class Model:
         self.plan, self.shares = snap.plan, snap.shares
         self.peers = {p.address: p for p in snap.peers}
         self.needs, self.boards = {n.id: n for n in snap.needs}, {b.circle: b for b in snap.boards}
+        self.gatherings = {g.id: g for g in snap.gatherings}
+        self.care_wanted.clear()
         self.loaded, self.wants_snapshot = True, False
         self.version += 1
         if before is None:
@@ -167,7 +176,33 @@ class Model:
             checkins=tuple(self.checkins[k] for k in sorted(self.checkins)),
             plan=self.plan, shares=self.shares, peers=tuple(self.peers[k] for k in sorted(self.peers)),
             needs=tuple(self.needs[k] for k in sorted(self.needs)),
-            boards=tuple(self.boards[k] for k in sorted(self.boards)))
+            boards=tuple(self.boards[k] for k in sorted(self.boards)),
+            gatherings=tuple(self.gatherings[k] for k in sorted(self.gatherings)))
+
+    # --- gatherings (the app asks the daemon for what ``care.changed`` names) ------------------------
+
+    def take_care_wanted(self) -> list[tuple[str, str]]:
+        """The (what, id) pairs to ask the daemon for, once each."""
+        wanted = list(self.care_wanted)
+        self.care_wanted.clear()
+        return wanted
+
+    def put_gathering(self, gathering: Gathering) -> None:
+        """A gathering as the daemon showed it now (``gathering.show``, ``gathering.list``, an op's answer)."""
+        self.gatherings[gathering.id] = gathering
+        self.version += 1
+
+    def upcoming_gatherings(self, now: float) -> list[Gathering]:
+        """Gatherings not called off and not over yet (under way ones too), soonest first."""
+        return sorted((g for g in self.gatherings.values() if not g.cancelled and now < g.over_at),
+                      key=lambda g: (g.when, g.id))
+
+    def gatherings_in_order(self, now: float) -> list[Gathering]:
+        """Every gathering known: the ones coming up soonest first, then past and called-off ones, latest first."""
+        coming = self.upcoming_gatherings(now)
+        seen = {g.id for g in coming}
+        rest = sorted((g for g in self.gatherings.values() if g.id not in seen), key=lambda g: (-g.when, g.id))
+        return coming + rest
 
     # --- derived: what the screens show ------------------------------------------------------------
 
@@ -290,19 +325,6 @@ def _reach_alert(need: Need) -> Alert:
     who = "them" if need.anonymous or need.author is None else fmt.name_of(need.author, need.names)
     return Alert("How to reach them", f"About \"{fmt.one_line(need.text, 40)}\": reach {who} this way: "
                  f"{fmt.safe(need.reach, vocab.MAX_NOTE)}")
-
-
-#: What a ``care.changed`` that says ``gone`` removes at once (other changes: the session reads the list).
-_CARE_GONE: Final[dict[str, Callable[[Model, str], object]]] = {
-    "needs": lambda model, ident: model.needs.pop(ident, None),
-}
-
-
-def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
-    gone = _CARE_GONE.get(ev.what)
-    if gone is not None and ev.change == "gone":
-        gone(model, ev.id)
-    return []
 
 
 def _on_peer(model: Model, ev: api.PeerEvent) -> list[Alert]:
@@ -430,9 +452,33 @@ def _on_checkin_changed(model: Model, ev: api.CheckinChangedEvent) -> list[Alert
     return alerts
 
 
+def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
+    """A care object changed: a gone one leaves the model; a new or changed one is asked for (the event
+    carries no view). Only the kinds the model keeps."""
+    if ev.what == "gatherings":
+        if ev.change == "gone":
+            model.gatherings.pop(ev.id, None)
+            model.care_wanted.pop((ev.what, ev.id), None)
+        else:
+            model.care_wanted[(ev.what, ev.id)] = None
+    elif ev.what == "needs" and ev.change == "gone":
+        model.needs.pop(ev.id, None)        # other changes: the session reads need.list again (CARE_LISTS)
+    return []
+
+
+def _on_gathering_reminder(model: Model, ev: api.GatheringReminderEvent) -> list[Alert]:
+    if ev.view is None:
+        return []
+    model.gatherings[ev.gathering] = ev.view
+    g = ev.view
+    where = f" at {fmt.one_line(g.where, 60)}" if g.where else ""
+    return [Alert("A gathering soon", f"{fmt.one_line(g.title, 60)} in {fmt.safe(g.circle_name)} starts "
+                  f"in {max(1, g.remind)} min{where}.", bell=False, gathering=g.id)]
+
+
 _HANDLERS: Final[dict[type, Callable[[Model, Any], list[Alert]]]] = {
     api.PeerEvent: _on_peer, api.CallEvent: _on_call, api.MemberEvent: _on_member, api.InviteEvent: _on_invite,
     api.JoinEvent: _on_join, api.PresenceEvent: _on_presence, api.SyncEvent: _on_sync, api.NoticeEvent: _on_notice,
     api.CallChangedEvent: _on_call_changed, api.CheckinChangedEvent: _on_checkin_changed,
-    api.CareChangedEvent: _on_care_changed,
+    api.CareChangedEvent: _on_care_changed, api.GatheringReminderEvent: _on_gathering_reminder,
 }

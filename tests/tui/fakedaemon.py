@@ -146,13 +146,18 @@ class FakeState:
         self.boards: dict[str, api.Board] = (
             {ELM: api.Board(circle=ELM, circle_name="Elm St", anonymous=False, facilitator=role == "facilitator",
                             open=2)} if circles else {})
+        from .fake_gatherings import standard_gatherings
+        self.gatherings: dict[str, api.Gathering] = standard_gatherings() if circles else {}
+        self.agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
 
     def snapshot(self, seq: int) -> api.SnapshotResult:
         return api.SnapshotResult(seq=seq, node_id=self.node_id, name=self.name, circles=tuple(self.circles.values()),
                                   joining=tuple(self.joining.values()), calls=tuple(self.calls.values()),
                                   checkins=tuple(self.checkins.values()), plan=self.plan, shares=self.shares,
                                   peers=tuple(self.peers.values()), needs=tuple(self.needs.values()),
-                                  boards=tuple(self.boards.values()))
+                                  boards=tuple(self.boards.values()),
+                                  gatherings=tuple(g for g in self.gatherings.values()
+                                                   if not g.cancelled and NOW < g.over_at))
 
     def find_call(self, ref: str) -> api.Call:
         found = [c for c in self.calls.values() if c.id.startswith(ref)]
@@ -190,6 +195,8 @@ class FakeDaemon:
         self.tasks: set[asyncio.Task[None]] = set()
         self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = {
             **_ops(self), **_board_ops(self)}
+        from .fake_gatherings import gathering_ops
+        self.ops.update(gathering_ops(self))
 
     # --- life ------------------------------------------------------------------------------------
 

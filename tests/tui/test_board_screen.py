@@ -38,8 +38,8 @@ def test_home_lists_open_needs_below_the_calls_and_enter_opens_the_board() -> No
     async def scenario() -> None:
         async with running() as (app, pilot, daemon):
             await holds(pilot, "Needs and offers")
-            await holds(pilot, "Need: a ride · open · from Ben Okafor")
-            await holds(pilot, "Offer: food · open · from Chloe Hart")
+            await holds(pilot, "Need: a ride · Ben Okafor · 30 min ago · A ride to the food bank")
+            await holds(pilot, "Offer: food · Chloe Hart · 2 h ago")
             listing = app.screen.query_one(HomeNeeds).query_one(KeptList)
             assert [o.id for o in listing.options] == [hid("ben-ride"), hid("soup")]     # taken ones: on the board
             listing.focus()

@@ -76,6 +76,15 @@ def need_row(model: Model, need: Need, now: float, g: fmt.Glyphs, *, column: boo
     return f"{kind}: {about} {g.sep} {status} {g.sep} {origin}\n   [italic]{fmt.one_line(need.text, 60)}[/]{when}"
 
 
+def need_line(model: Model, need: Need, now: float, g: fmt.Glyphs, width: int = 80) -> str:
+    """One line for home: what it is, from whom, how long ago, and the start of their words."""
+    kind = "Offer" if need.kind == "offer" else "Need"
+    about = vocab.NEED_CATEGORY_WORDS.get(need.category, need.category)
+    head = f"{kind}: {about} {g.sep} {poster_words(model, need)} {g.sep} {fmt.ago(need.created, now)} {g.sep} "
+    room = max(width - len(head) - 4, 16)          # the head's escapes make it a little longer than it shows
+    return head + f"[italic]{fmt.one_line(need.text, room)}[/]"
+
+
 def need_detail(model: Model, need: Need, now: float) -> str:
     """The highlighted item in full, and what this person can do with it."""
     kind = "An offer" if need.kind == "offer" else "A need"
@@ -122,12 +131,12 @@ class HomeNeeds(Vertical):
         yield KeptList(id="home-needs")
         yield Static("", id="no-needs", classes="muted")
 
-    def show(self, model: Model, now: float, g: fmt.Glyphs) -> None:
-        """Redraw from ``model`` (home's ``refresh_view`` calls it)."""
+    def show(self, model: Model, now: float, g: fmt.Glyphs, width: int = 80) -> None:
+        """Redraw from ``model`` (home's ``refresh_view`` calls it): one line per item, so home stays short."""
         needs = model.open_needs()
         shown = needs[:NEEDS_ON_HOME]
         listing = self.query_one("#home-needs", KeptList)
-        listing.set_items((n.id, need_row(model, n, now, g)) for n in shown)
+        listing.set_items((n.id, need_line(model, n, now, g, width)) for n in shown)
         listing.display = bool(shown)
         more = len(needs) - len(shown)
         note = self.query_one("#no-needs", Static)

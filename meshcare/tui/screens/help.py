@@ -17,8 +17,9 @@ from .. import format as fmt
 KEYS = (
     ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available (12 h), or away"),
                     ("Shift+A", "available until a time you choose, with a limit of calls"),
-                    ("k", "check-ins"), ("h", "every call, resolved ones too"), ("p", "your support plan"),
-                    ("b", "the mutual-aid board: needs and offers"), ("s", "node status: links, catching up"),
+                    ("k", "check-ins"), ("g", "gatherings: groups, workshops, walks, meals"),
+                    ("b", "the mutual-aid board: needs and offers"),
+                    ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
                     (",", "settings: your name, colours, bell"), ("Ctrl+P", "every command, by name"),
                     ("?", "this help"), ("q", "quit (the daemon keeps running)"),
@@ -33,6 +34,10 @@ KEYS = (
                          ("Shift+P", "share your support plan with whoever has your call (on your call)"))),
     ("Check-ins", (("1 to 6", "answer the highlighted check-in with that answer"),
                    ("k", "facilitators: ask the circle how they are doing"))),
+    ("Gatherings", (("y", "I am coming to the highlighted gathering"), ("n", "I am not coming (on a gathering)"),
+                    ("m", "maybe"), ("o", "organise a gathering (on the list)"),
+                    ("t", "show past and called-off ones too (on the list)"),
+                    ("x", "call it off (on a gathering; its hosts and facilitators)"))),
     ("The board", (("t", "I'll take this: the highlighted need or offer"),
                    ("d", "mark it done (its poster, or whoever took it)"),
                    ("l", "let go of it (whoever took it gives it back; the poster reopens it)"),
@@ -42,7 +47,7 @@ KEYS = (
                   ("w", "withdraw the highlighted open invite"),
                   ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
     ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
-    ("Writing", (("Ctrl+S", "send the call, or save the plan"),)),
+    ("Writing", (("Ctrl+S", "send the call, save the plan, or post a gathering"),)),
 )
 
 
@@ -58,6 +63,7 @@ class HelpScreen(ModalScreen[None]):
         from .calls import CallsScreen
         from .checkins import CheckinsScreen
         from .circle import CircleScreen
+        from .gatherings import GatheringScreen, GatheringsScreen, NewGatheringScreen
         from .home import HomeScreen
         from .new_call import NewCallScreen
         from .node import NodeScreen
@@ -73,8 +79,9 @@ class HelpScreen(ModalScreen[None]):
             lines += [f"  [b]{key:<8}[/b] {what}" for key, what in keys]
             lines.append("")
         lines.append("[b]The screens[/b]")
-        for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, CircleScreen, PlanScreen,
-                       NodeScreen, SettingsScreen, BoardScreen):
+        for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, GatheringsScreen,
+                       GatheringScreen, NewGatheringScreen, BoardScreen, CircleScreen, PlanScreen, NodeScreen,
+                       SettingsScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",

@@ -1,4 +1,5 @@
-"""Home: open calls first, then check-ins waiting for this person's answer, then their circles.
+"""Home: open calls first, then gatherings coming up, check-ins waiting for this person's answer, then their
+circles.
 
 The one thing that matters most (a call that needs someone) is at the top, already highlighted, so
 ``c`` claims it and Enter opens it without a single arrow key. A node in no circle yet gets a calm
@@ -20,6 +21,7 @@ from .. import format as fmt
 from .. import render
 from ..commands import Command
 from ..widgets.lists import KeptList
+from ..widgets.upcoming import UpcomingGatherings
 from .base import MeshScreen
 from .actions import claim, create_circle, join_circle, offer, reply
 from .board import HomeNeeds
@@ -38,8 +40,9 @@ EMPTY_TEXT = ("[b]You are not in a circle yet.[/b]\n\n"
 class HomeScreen(MeshScreen):
     """Open calls, check-ins waiting for this person, their circles and availability."""
 
-    PURPOSE = ("Home: calls for support (the ones that need someone first), open needs and offers, check-ins "
-               "waiting for your answer, your circles with who is online, and whether you are available. j joins or starts "
+    PURPOSE = ("Home: calls for support (the ones that need someone first), gatherings coming up (g lists "
+               "them), open needs and offers (b shows the board), check-ins waiting for your answer, your circles "
+               "with who is online, and whether you are available. j joins or starts "
                "another circle at any time.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
@@ -64,6 +67,7 @@ class HomeScreen(MeshScreen):
                 yield KeptList(id="calls")
                 yield Static("", classes="muted", id="earlier-calls")
                 yield Static("No calls for support right now.", id="no-calls", classes="muted")
+                yield UpcomingGatherings(id="home-gatherings")
                 yield HomeNeeds(id="needs")
                 yield Static("[b]Check-ins waiting for your answer[/b]", classes="section-title")
                 yield KeptList(id="checkins")
@@ -103,7 +107,8 @@ class HomeScreen(MeshScreen):
         more.update(f"and {earlier} earlier resolved call{'s' if earlier != 1 else ''}: h shows every call"
                     if earlier else "")
         more.display = bool(earlier)
-        self.query_one(HomeNeeds).show(model, now, g)
+        self.query_one(UpcomingGatherings).refresh_view()
+        self.query_one(HomeNeeds).show(model, now, g, width)
         waiting = model.checkins_for_me()
         self.query_one("#checkins", KeptList).set_items((c.id, render.checkin_row(model, c, now, g)) for c in waiting)
         self.query_one("#checkins").display = bool(waiting)
