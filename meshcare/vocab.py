@@ -115,6 +115,18 @@ SHARE_TARGETS: Final = ("call", "circle")
 LADDER_ANSWERS: Final = ("accept", "decline")
 #: The name of a ladder when none is given (people may keep several: "calls", "practical", ...).
 DEFAULT_LADDER: Final = "calls"
+#: Where a request for a place on someone's ladder stands.
+LADDER_STATES: Final = ("pending", "accepted", "declined", "withdrawn")
+#: What a rung says to the person whose ladder it is, and what a request says to the person asked (the
+#: CLI and the TUI use the same words).
+LADDER_STATE_WORDS: Final[Mapping[str, str]] = {"pending": "asked, no answer yet", "accepted": "said yes",
+                                                "declined": "said no", "withdrawn": "taken off"}
+LADDER_ANSWER_WORDS: Final[Mapping[str, str]] = {"pending": "not answered yet", "accepted": "you said yes",
+                                                 "declined": "you said no", "withdrawn": "taken back"}
+#: Where a call built from a ladder goes after its accepted rungs, if anywhere.
+LADDER_THEN: Final = ("facilitators", "circle")
+#: Minutes between the steps of a call built from a ladder, unless the caller says otherwise.
+DEFAULT_LADDER_EVERY: Final = 10
 #: What someone on a safety timer says after starting it: arrived, still fine, finished.
 SAFETY_STATUSES: Final = ("there", "ok", "end")
 GATHERING_KINDS: Final = ("group", "workshop", "walk", "meal", "other")

@@ -158,6 +158,11 @@ COMMANDS = [
     ("gathering", "Elm St", "Tuesday group", "--when", "2027-01-19 18:30", "--host", "bob", "--agreement", "pass"),
     ("gatherings", "--all"), ("gathering", "show", "5c1e0b7a"), ("gathering", "cancel", "5c1e0b7a"),
     ("rsvp", "5c1e0b7a", "maybe"), ("agreements", "Elm St"), ("agreements", "Elm St", "--set", "Be kind"),
+    ("ladder", "add", "Elm St", "bob", "--step", "1", "--ladder", "practical", "--note", "you know me"),
+    ("ladder", "list"), ("ladder", "requests", "--circle", "Elm St"), ("ladder", "accept", "5c1e09aa"),
+    ("ladder", "decline", "5c1e09aa"), ("ladder", "remove", "5c1e09aa"),
+    ("avoid", "Elm St", "bob"), ("avoid",), ("avoid", "--remove", "Elm St", "bob"),
+    ("call", "Elm St", "Rough night", "--ladder-name", "calls", "--ladder-every", "5", "--ladder-then", "circle"),
     ("need", "Elm St", "a ride", "--category", "ride", "--when", "Tue", "--reach", "call me"), ("needs", "--all"),
     ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
 ]
@@ -221,6 +226,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "presence.set", "roster", "plan.edit", "plan.show", "plan.share", "plan.retract", "node.rename",
                "gathering.create", "gathering.list", "gathering.show", "gathering.cancel", "gathering.rsvp",
                "agreements.show", "agreements.set",
+               "ladder.add", "ladder.list", "ladder.requests", "ladder.answer", "ladder.remove", "avoid.add",
+               "avoid.remove", "avoid.list",
                "need.create", "need.list", "need.take", "need.release", "need.done", "board.set"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",

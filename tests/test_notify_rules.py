@@ -74,7 +74,7 @@ def test_a_new_call_is_told_once_with_the_hidden_summary_by_default() -> None:
 
 
 @pytest.mark.parametrize("changes", [{"mine": True}, {"caller": ME}, {"status": "claimed", "claimer": ANN},
-                                     {"status": "resolved"}])
+                                     {"status": "resolved"}, {"busy": True}])
 def test_own_taken_and_finished_calls_are_not_told(changes: dict[str, Any]) -> None:
     assert r.Rules(ME).select(new_call(**changes)) == []
 

@@ -130,7 +130,7 @@ def test_validate_round_trips_through_itself_and_msgpack(kind_body):
 def test_call_defaults():
     assert validate("call", {"text": "can someone sit with me"}) == {
         "text": "can someone sit with me", "urgency": "today", "needs": [], "reach": None, "consent": [],
-        "consent_note": None, "ladder": [{"after": 0, "to": "circle", "members": []}]}
+        "consent_note": None, "ladder": [{"after": 0, "to": "circle", "members": []}], "narrowed": False}
 
 
 def test_other_defaults():

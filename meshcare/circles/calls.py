@@ -115,6 +115,7 @@ class CallState:
     step: int = 0
     received_by: frozenset[bytes] = frozenset()
     checkins: tuple[bytes, ...] = ()
+    narrowed: bool = False          # the caller left someone out: readers see only that, never who
 
 
 class _Thread:
@@ -205,6 +206,7 @@ class _Thread:
             "consent_note": body["consent_note"], "created": self.call.created, "lamport": self.call.lamport,
             "ladder": self.ladder, "offers": offers, "accepted": accepted, "updates": tuple(self.updates),
             "step": self.step, "received_by": frozenset(self.received), "checkins": tuple(self.checkins),
+            "narrowed": body["narrowed"],
         }
         if self.resolve is not None:
             post, held_by, others, claimed_at = self.resolve

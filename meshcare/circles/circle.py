@@ -477,8 +477,11 @@ class Circle(Writing):
     def can_read(self) -> bool:
         return self.roster.current is not None and self.roster.current in self.keys.epochs
 
-    def call_audience(self, caller: bytes, ladder: Iterable[Mapping[str, Any]], step: int) -> frozenset[bytes]:
-        """Who a call's ladder reaches at ``step`` (cumulative; never beyond what the caller approved)."""
+    def call_audience(self, caller: bytes, ladder: Iterable[Mapping[str, Any]], step: int,
+                      avoid: Iterable[bytes] = (), skip: Iterable[bytes] = ()) -> frozenset[bytes]:
+        """Who a call's ladder reaches at ``step`` (cumulative; never beyond what the caller approved).
+        ``avoid``: the caller's "who not to involve" list, left out at every step, "circle" included;
+        ``skip``: members at their load cap, left out of the steps that chose them by name."""
         readers = self.roster.readers
         audience = {caller}
         for s in list(ladder)[: step + 1]:
@@ -487,8 +490,8 @@ class Circle(Writing):
             elif s["to"] == "facilitators":
                 audience |= self.roster.facilitators
             else:
-                audience |= set(s["members"]) & readers
-        return frozenset(audience)
+                audience |= (set(s["members"]) & readers) - set(skip)
+        return frozenset(audience - (set(avoid) - {caller}))
 
 
 _UNREADABLE: Final = ps.Post(b"", b"", 0, 0, "unreadable", {})

@@ -279,9 +279,11 @@ class Duties:
             step = cl.next_escalation(call, now)
             if step is None:
                 return []
-            audience = circle.call_audience(call.caller, cl.ladder_data(call), step)
-            return [(circle.topic, e) for e in reg.post(circle, "escalate", {"call": call.id, "step": step}, now,
-                                                         audience=audience)]
+            if call.caller != self.me:
+                return []             # only the caller widens a call (the fold ignores anyone else's)
+            audience = reg.call_audience(circle, cl.ladder_data(call), step, now)
+            body = {"call": call.id, "step": step, "narrowed": call.narrowed}
+            return [(circle.topic, e) for e in reg.post(circle, "escalate", body, now, audience=audience)]
         if duty.kind == "followup":
             reg.state.followups.add(call.id)
             body = {"prompt": FOLLOWUP_PROMPT, "call": call.id, "visibility": "circle"}
@@ -313,8 +315,10 @@ class Duties:
         fields: dict[str, Any] = {"invite": request.invite, "member": request.member, "name": request.name,
                                   "proof": request.proof, **circle.new_epoch_fields(readers)}
         if circle.roster.settings.share_history and invite.role != "relay":
+            # a narrowed call (its caller's "who not to involve" list) is never handed to anyone new: the
+            # one joining may be someone its caller left out
             open_to_circle = [cid for cid, call in reg.view(circle).calls.items()
-                              if any(s.to == "circle" for s in call.ladder[: call.step + 1])]
+                              if not call.narrowed and any(s.to == "circle" for s in call.ladder[: call.step + 1])]
             fields["history"] = circle.history_for(request.member, open_to_circle)
         admit = reg.roster_op(circle, "admit", fields, now)
         lobby = Lobby(request.invite, circle.topic)

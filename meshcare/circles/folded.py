@@ -30,6 +30,7 @@ from . import board as bd
 from . import calls as cl
 from . import checkins as ck
 from . import gatherings as gt
+from . import ladders as ld
 from . import plans as pl
 from . import presence as pr
 from ..vocab import DEFAULT_AGREEMENTS
@@ -187,12 +188,14 @@ class Folded:
             _presence_key, lambda posts, _: pr.fold_presence(posts, 0), lambda state: state.member)
         # gatherings with their RSVPs, and the agreements template as one more key (``gatherings_of``)
         self.gatherings: KeyedFold[Any] = KeyedFold(_gathering_key, _fold_gatherings, _gathering_order)
+        self.ladders: KeyedFold[ld.LadderRequest] = KeyedFold(
+            ld.request_key, lambda posts, _: ld.fold_ladders(posts), _by_clock)
         # the board: its settings (one group, judged by the facilitators), then the needs, whose context
         # is those settings (a change of setting refolds every need: rare)
         self.board_settings: KeyedFold[bd.Settings] = KeyedFold(_settings_key, _fold_settings, lambda _: 0)
         self.needs: KeyedFold[bd.NeedState] = KeyedFold(bd.thread_need, bd.fold_needs, _by_clock)
         self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
-                                                   self.gatherings, self.board_settings, self.needs)
+                                                   self.gatherings, self.ladders, self.board_settings, self.needs)
         self._cursor: int | None = None
         self._gathering_split: tuple[dict[bytes, Any], dict[bytes, gt.GatheringState], tuple[str, ...]] | None = None
 
@@ -204,10 +207,13 @@ class Folded:
                 fold.reset()
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
-        for fold in (self.calls, self.gatherings):         # the folds whose rules read the roster
-            fold.update(changed, context)
-        for fold in (self.checkins, self.shares, self.presence):
-            fold.update(changed)
+        with_roster = (self.calls, self.gatherings)        # the folds whose rules read the roster
+        board = (self.board_settings, self.needs)           # their own contexts, below
+        for fold in self._folds:
+            if fold in with_roster:
+                fold.update(changed, context)
+            elif fold not in board:
+                fold.update(changed)
         self.board_settings.update(changed, facilitators)
         self.needs.update(changed, self.board_settings.result.get(BOARD_SETTINGS, ()))
         self._cursor = cursor

@@ -331,6 +331,9 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
         "consent": (_distinct_list(_enum(CONSENTS), 0, len(CONSENTS)), _empty_list),
         "consent_note": (_nullable(_text(0, MAX_CONSENT_NOTE)), _none),
         "ladder": (_ladder, default_ladder),
+        # "not for everyone": the caller left someone out (their private "who not to involve" list). Readers
+        # learn only that, never who; the call's key is sealed to each reader and never handed to newcomers
+        "narrowed": (_bool, _false),
     },
     "offer": {"call": _ID, "kind": (_enum(OFFER_KINDS), _REQUIRED),
               "text": (_text(0, MAX_OFFER_TEXT), _empty_text)},
@@ -339,7 +342,8 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "accept": {"call": _ID, "offer": _ID},
     "update": {"call": _ID, "text": (_text(1, MAX_UPDATE_TEXT), _REQUIRED)},
     "resolve": {"call": _ID, "followup_at": _TIME_OR_NONE},
-    "escalate": {"call": _ID, "step": (_int(1, MAX_ESCALATE_STEP), _REQUIRED)},
+    "escalate": {"call": _ID, "step": (_int(1, MAX_ESCALATE_STEP), _REQUIRED),
+                 "narrowed": (_bool, _false)},       # as the call's: its key is sealed to each new reader
     "receipt": {"call": _ID},
     "checkin": {
         "prompt": (_text(1, MAX_PROMPT), _REQUIRED),

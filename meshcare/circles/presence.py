@@ -94,3 +94,11 @@ def is_full(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallS
     state = presence.get(member)
     return (state is not None and state.status == "available" and state.cap is not None
             and load(presence, calls, member) >= state.cap)
+
+
+def full_of(presence: Mapping[bytes, PresenceState], calls: Mapping[bytes, CallState],
+            members: Iterable[bytes]) -> frozenset[bytes]:
+    """Those of ``members`` at their load cap (``is_full``): a chosen ladder step skips them rather than
+    pinging them. Only members with a cap cost a look at the calls."""
+    return frozenset(m for m in members if (s := presence.get(m)) is not None and s.cap is not None
+                     and is_full(presence, calls, m))

@@ -138,6 +138,7 @@ class Registry:
         self.state.prev.pop(topic, None)
         self._views.pop(topic, None)
         self._folded.pop(topic, None)
+        self.state.avoid.pop(topic, None)
 
     def _join_lobby(self, token: Token, name: str) -> _LobbyEntry:
         lobby = Lobby(token.invite_key, token.topic)
@@ -391,7 +392,8 @@ class Registry:
                         frozenset(roster.members), roster.facilitators)
         gatherings, agreements = folded.gathering_parts()
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
-                    folded.presence.result, gatherings=gatherings, agreements=agreements, needs=folded.needs.result,
+                    folded.presence.result, gatherings=gatherings, agreements=agreements,
+                    ladders=folded.ladders.result, needs=folded.needs.result,
                     board_settings=folded.board_settings.result.get(BOARD_SETTINGS, ()))
         self._views[circle.topic] = view
         return view
@@ -412,23 +414,44 @@ class Registry:
                 out.setdefault(member_id, name)
         return out
 
+    def avoided(self, circle: Circle) -> frozenset[bytes]:
+        """This person's "who not to involve" list in ``circle`` (kept on this node only)."""
+        return frozenset(self.state.avoid.get(bytes(circle.topic), ()))
+
+    def call_audience(self, circle: Circle, ladder: Iterable[Mapping[str, Any]], step: int,
+                      now: int) -> frozenset[bytes]:
+        """Who a call of this node's reaches at ``step``, as it is sealed now: never anyone on this
+        person's avoid list, and chosen members at their load cap skipped (they are not pinged)."""
+        view = self.view(circle)
+        chosen = {m for s in list(ladder)[: step + 1] if s["to"] == "chosen" for m in s["members"]}
+        busy = pr.full_of(presence_at(view.presence, now), view.calls, chosen)
+        return circle.call_audience(self.me, ladder, step, avoid=self.avoided(circle), skip=busy)
+
     def audience_then(self, circle: Circle, call: cl.CallState) -> frozenset[bytes]:
         """Who ``call``'s ladder reaches at its current step, judged by the circle as it was when the
         call was made (the readers and facilitators of the epoch it was sealed under): people who
-        joined later were never asked and must not be counted as "not reached"."""
+        joined later were never asked and must not be counted as "not reached". This person's own calls
+        leave out their avoid list. Someone else's narrowed call left people out that nobody else may
+        know: only who visibly has it (the caller, members it chose, those who received it) counts."""
         epoch_number = circle.epoch_of(call.id)
         epoch = circle.roster.epochs.get(epoch_number) if epoch_number is not None else None
         if epoch is None:
-            return circle.call_audience(call.caller, cl.ladder_data(call), call.step)
-        readers = epoch.recipients
-        audience = {call.caller}
-        for step in call.ladder[: call.step + 1]:
-            if step.to == "circle":
-                audience |= readers
-            elif step.to == "facilitators":
-                audience |= epoch.facilitators
-            else:
-                audience |= set(step.members) & readers
+            audience = set(circle.call_audience(call.caller, cl.ladder_data(call), call.step))
+        else:
+            readers = epoch.recipients
+            audience = {call.caller}
+            for step in call.ladder[: call.step + 1]:
+                if step.to == "circle":
+                    audience |= readers
+                elif step.to == "facilitators":
+                    audience |= epoch.facilitators
+                else:
+                    audience |= set(step.members) & readers
+        if call.caller == self.me:
+            audience -= self.avoided(circle) - {self.me}
+        elif call.narrowed:
+            chosen = {m for step in call.ladder[: call.step + 1] if step.to == "chosen" for m in step.members}
+            audience &= {call.caller, self.me} | chosen | call.received_by
         return frozenset(audience)
 
     # ---------------------------------------------------------------------------------------------

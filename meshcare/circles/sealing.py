@@ -53,6 +53,10 @@ from .keyring import CallKey, Keyring, Learned, ReplyKey, WaitKey, key_field, se
 _REPLY_FIELDS: Final = frozenset({"reply_pub", "reply_priv", "reply_keys"})
 
 
+#: Anonymous boxes a narrowed call or escalation carries at most (one per reader it reaches).
+MAX_ANON_KEYS: Final = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
     """A post to seal: its kind, its validated body and who it is for."""
@@ -151,7 +155,8 @@ def _open_plain(received: Received, keys: Keyring) -> Outcome:
 def _seal_call(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Sealed:
     call_key = _seal.random_key(random_bytes)
     return Sealed({"k": draft.kind,
-                   **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes),
+                   **_call_key_fields(call_key, draft.audience | {draft.me}, draft.readers, random_bytes,
+                                      narrowed=bool(draft.body.get("narrowed", False))),
                    "box": _seal.box(call_key, pack(dict(draft.body)), b"call", random_bytes)}, call_key=call_key)
 
 
@@ -159,6 +164,10 @@ def _open_call(received: Received, keys: Keyring) -> Outcome:
     outer = received.outer
     sealed = dict(_pairs(outer.get("keys", [])))
     known = keys.calls.get(received.id) or _key_or_none(outer.get("call_key"))
+    if known is None and "anon" in outer:
+        known = _anon_key(outer, keys)
+        if known is None:
+            return WaitFor(("call", received.id))      # not in the audience (yet: an escalation may add us)
     if received.me not in sealed and known is None:
         return WaitFor(("call", received.id))          # not in the audience (yet: an escalation may add us)
     call_key = known or keys.open_key(sealed[received.me], "a call key")
@@ -167,13 +176,33 @@ def _open_call(received: Received, keys: Keyring) -> Outcome:
 
 
 def _call_key_fields(call_key: bytes, audience: frozenset[bytes], readers: frozenset[bytes],
-                     random_bytes: RandomBytes) -> dict[str, Any]:
+                     random_bytes: RandomBytes, narrowed: bool = False) -> dict[str, Any]:
     """A call key for the whole circle rides in the epoch-encrypted body (every reader holds that key
     anyway: ~100 bytes instead of a sealed box per reader); for a narrower audience it is sealed to each
-    person in it."""
+    person in it. A narrowed call (the caller's "who not to involve" list) always seals it to each
+    person, in anonymous boxes: someone left out who is not a reader today could otherwise read it later
+    with the epoch key a shared history hands them, and boxes that name their readers would tell the
+    circle who was left out."""
+    if narrowed:
+        # anonymous boxes, sorted: the circle sees how many people a narrowed call reached, never who
+        # (so never who was left out); a reader tries its key on each (``_anon_key``)
+        return {"anon": sorted(_seal.seal_to(x25519_public(m), call_key, random_bytes) for m in audience)}
     if readers <= audience:
         return {"call_key": call_key}
     return {"keys": seal_keys(call_key, audience, random_bytes)}
+
+
+def _anon_key(outer: Mapping[str, Any], keys: Keyring) -> bytes | None:
+    """The call key in a narrowed call's anonymous boxes, if one is sealed to this node (else None)."""
+    boxes = outer.get("anon")
+    if type(boxes) is not list or len(boxes) > MAX_ANON_KEYS:
+        raise RemoteProtocolError(f"a narrowed call carries a list of at most {MAX_ANON_KEYS} sealed keys")
+    for sealed in boxes:
+        try:
+            return keys.open_key(sealed, "a call key")
+        except DecryptionFailed:
+            continue          # another reader's box
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -186,7 +215,8 @@ def _seal_thread(draft: Draft, keys: Keyring, random_bytes: RandomBytes) -> Seal
         raise BadInput("this node cannot read that call, so it cannot post in its thread")
     outer = {"k": draft.kind, "call": call, "box": _seal.box(thread_key, pack(dict(draft.body)), call, random_bytes)}
     if draft.kind == "escalate":
-        outer.update(_call_key_fields(thread_key, draft.audience, draft.readers, random_bytes))
+        outer.update(_call_key_fields(thread_key, draft.audience, draft.readers, random_bytes,
+                                      narrowed=bool(draft.body.get("narrowed", False))))
     return Sealed(outer)
 
 
@@ -205,6 +235,10 @@ def _open_thread(received: Received, keys: Keyring) -> Outcome:
         if caller != received.author:
             raise RemoteProtocolError("an escalation by someone other than the caller")
         call_key = _key_or_none(outer.get("call_key"))
+        if call_key is None and "anon" in outer:
+            call_key = _anon_key(outer, keys)
+            if call_key is None:
+                return WaitFor(("call", call))
         if call_key is None:
             sealed = dict(_pairs(outer.get("keys")))
             if received.me not in sealed:

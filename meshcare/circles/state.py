@@ -1,5 +1,5 @@
 """This node's private state beside the store, as a value: circle secrets, invites it is using, counters,
-its own plan.
+its own plan, its "who not to involve" lists.
 
 The model is pure (the circles registry owns and changes it); ``transport/state_file.py`` encrypts and
 writes it. Everything in it is secret or personal, which is why the file is encrypted and 0600.
@@ -12,7 +12,10 @@ from typing import Any, Final
 
 from ..errors import StoreError
 
-VERSION: Final = 2
+VERSION: Final = 4
+#: Versions ``from_obj`` still reads (2: before the "who not to involve" lists; 3: before the board's
+#: ways to be reached).
+READABLE: Final = (2, 3, 4)
 
 
 @dataclass
@@ -43,6 +46,9 @@ class LocalState:
     prev: dict[bytes, bytes] = field(default_factory=dict)               # topic -> id of that envelope
     plan: dict[str, str] | None = None
     followups: set[bytes] = field(default_factory=set)                   # calls whose follow-up was posted
+    #: topic -> members this person asked never to be involved in their calls there. Kept on this node
+    #: only, never posted: ``Circle.call_audience`` leaves them out of every call this node makes.
+    avoid: dict[bytes, set[bytes]] = field(default_factory=dict)
     #: this person's own board items -> how whoever takes one can reach them ("call me on ..."): never
     #: in the public post, sent only to the taker (duties.py, ``reach``), forgotten once the item is done
     reach: dict[bytes, str] = field(default_factory=dict)
@@ -55,15 +61,16 @@ class LocalState:
                 [[t, n, self.prev.get(t, b"")] for t, n in sorted(self.seq.items())],
                 self.plan,
                 sorted(self.followups),
-                {"reach": sorted(self.reach.items())}]       # newer parts, by name: older files lack them
+                [[t, sorted(m)] for t, m in sorted(self.avoid.items()) if m],
+                sorted(self.reach.items())]
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
-        if type(obj) is not list or len(obj) not in (6, 7) or obj[0] != VERSION:
+        if type(obj) is not list or not obj or obj[0] not in READABLE or len(obj) != 4 + obj[0]:
             raise StoreError("the circle state file is from another meshcare version")
-        _, circles, joining, seq, plan, followups = obj[:6]
-        extra = obj[6] if len(obj) == 7 and type(obj[6]) is dict else {}
+        _, circles, joining, seq, plan, followups, *rest = obj
+        avoid = {t: set(m) for t, m in rest[0]} if rest else {}
+        reach = {n: text for n, text in rest[1]} if len(rest) > 1 else {}
         return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
-                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups),
-                   {n: text for n, text in extra.get("reach", [])})
+                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups), avoid, reach)

@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_circles.register_plan(sub)   # plan (after the calls, so `meshcare --help` lists them in this order)
     from . import gatherings as cli_gatherings
     cli_gatherings.register(sub)     # gathering ... gatherings, rsvp, agreements
+    from . import ladders as cli_ladders
+    cli_ladders.register(sub)        # ladder ..., avoid
     from . import board as cli_board  # the mutual-aid board: need, needs, take, done, board
     cli_board.register(sub)
     from . import watch as cli_watch  # events as they happen, in words or JSON lines

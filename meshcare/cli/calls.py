@@ -120,11 +120,14 @@ def _hhmm_arg(text: str) -> str:
 # --- calls ----------------------------------------------------------------------------------------
 
 def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
+    if args.ladder and args.ladder_name:
+        print("meshcare call: give either --ladder or --ladder-name, not both", file=sys.stderr)
+        return EXIT_USAGE
     ladder = tuple(LadderStepArg.from_data(step) for step in args.ladder or ())
     answer = ask_daemon(settings, CallCreate(
         circle=args.circle, text=args.text, urgency=args.urgency, needs=tuple(dict.fromkeys(args.need)),
         reach=args.reach, consent=tuple(dict.fromkeys(args.consent)), consent_note=args.consent_note,
-        ladder=ladder))
+        ladder=ladder, ladder_name=args.ladder_name, ladder_every=args.ladder_every, ladder_then=args.ladder_then))
     c, linked = answer.result.call, answer.result.linked
     wait = args.wait if args.wait is not None else (reach.DEFAULT_WAIT if sys.stdout.isatty() and not args.json else 0)
     if not args.json:
@@ -175,7 +178,10 @@ def _call_text(c: Call, names: Mapping[str, str]) -> str:
         lines.append(f"reached {c.reached} of {c.audience}" + (
             f", waiting on {len(waiting)} ({', '.join(name(w) for w in waiting)})" if waiting else ""))
     else:
-        lines.append("nobody else is in the circle yet")
+        lines.append("nobody else can read it (your \"who not to involve\" list)" if c.narrowed
+                     else "nobody else is in the circle yet")
+    if c.narrowed and not c.mine:
+        lines.append("not for everyone: the caller chose who to involve")
     if c.offers:
         lines.append("offers:")
         lines += [f"  {short(o.id)}  {name(o.author)}: {OFFER_WORDS.get(o.kind, o.kind)}"
@@ -384,6 +390,13 @@ def register(sub: Any) -> None:
                    choices=vocab.CONSENTS, help="your wishes for how others act (repeatable)")
     p.add_argument("--consent-note", metavar="TEXT", help="anything else about your wishes")
     p.add_argument("--ladder", type=_ladder_arg, metavar="SPEC", help="who hears first and who later (see above)")
+    p.add_argument("--ladder-name", metavar="NAME", help="use your ladder NAME instead (meshcare ladder list): "
+                                                         "only the people who said yes, step by step")
+    p.add_argument("--ladder-every", type=number_in(1, vocab.MAX_LADDER_AFTER // vocab.MAX_LADDER_STEPS, int),
+                   default=vocab.DEFAULT_LADDER_EVERY, metavar="MINUTES",
+                   help=f"with --ladder-name: minutes between its steps (default {vocab.DEFAULT_LADDER_EVERY})")
+    p.add_argument("--ladder-then", choices=vocab.LADDER_THEN,
+                   help="with --ladder-name: where the call goes after the ladder's last step")
     p.add_argument("--wait", type=number_in(0, 60), metavar="SECONDS",
                    help=f"wait up to this long for your circle's nodes to confirm they have it (default "
                         f"{reach.DEFAULT_WAIT:g} in a terminal, else 0; not with --json)")

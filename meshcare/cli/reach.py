@@ -32,6 +32,9 @@ def people(n: int) -> str:
 def call_state(call: Call, linked: int | None) -> str:
     """The state of a call just made, as one clause: nobody else in the circle, not linked, reached N of M,
     or on its way (``linked`` None: a daemon too old to say, so no claim about links is made)."""
+    if call.audience == 0 and call.narrowed:
+        return ("it reaches nobody: everyone else it could go to is on your \"who not to involve\" list "
+                "(`meshcare avoid` lists it)")
     if call.audience == 0:
         return (f"nobody else is in {call.circle_name} yet, so nobody has it; invite someone: "
                 f"meshcare circle invite {shlex.quote(call.circle_name)}")

@@ -21,9 +21,14 @@ from .names import *  # noqa: F403
 from .requests import *  # noqa: F403
 from .results import *  # noqa: F403
 from .views import *  # noqa: F403
+from . import requests_gatherings, results_gatherings, views_gatherings
 from .requests_gatherings import *  # noqa: F403
 from .results_gatherings import *  # noqa: F403
 from .views_gatherings import *  # noqa: F403
+from . import requests_ladders, results_ladders, views_ladders
+from .requests_ladders import *  # noqa: F403  (ladders and who not to involve: issue 13)
+from .results_ladders import *  # noqa: F403
+from .views_ladders import *  # noqa: F403
 
 __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
@@ -32,6 +37,7 @@ __all__ += results.__all__
 __all__ += views.__all__
 __all__ += events.__all__
 __all__ += requests_gatherings.__all__ + results_gatherings.__all__ + views_gatherings.__all__
+__all__ += requests_ladders.__all__ + results_ladders.__all__ + views_ladders.__all__
 
 
 def read_request(op: str, args: object) -> requests.Request[Any]:

@@ -33,6 +33,7 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
                   ("Gatherings", ("gathering.", "agreements.")),
+                  ("Ladders and who not to involve", ("ladder.", "avoid.")),
                   ("Mutual-aid board", ("need.", "board.")))
 
 

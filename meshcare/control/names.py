@@ -18,7 +18,9 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_CIRCLE_REMOVE", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
            "OP_BOARD_SET", "OP_NEED_CREATE", "OP_NEED_DONE", "OP_NEED_LIST", "OP_NEED_RELEASE", "OP_NEED_TAKE",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
-           "OP_ROSTER", "OP_SNAPSHOT", "OP_STATUS", "OP_SUBSCRIBE", "UNKNOWN_OP"]
+           "OP_ROSTER", "OP_SNAPSHOT", "OP_LADDER_ADD", "OP_LADDER_LIST", "OP_LADDER_REQUESTS",
+           "OP_LADDER_ANSWER", "OP_LADDER_REMOVE", "OP_AVOID_ADD", "OP_AVOID_REMOVE", "OP_AVOID_LIST", "OP_STATUS",
+           "OP_SUBSCRIBE", "UNKNOWN_OP"]
 __all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", "OP_GATHERING_CANCEL",
             "OP_GATHERING_CREATE", "OP_GATHERING_LIST", "OP_GATHERING_RSVP", "OP_GATHERING_SHOW"]
 
@@ -64,6 +66,15 @@ OP_PLAN_SHOW: Final = "plan.show"
 OP_PLAN_EDIT: Final = "plan.edit"
 OP_PLAN_SHARE: Final = "plan.share"
 OP_PLAN_RETRACT: Final = "plan.retract"
+# consent-based ladders and "who not to involve" (issue 13)
+OP_LADDER_ADD: Final = "ladder.add"
+OP_LADDER_LIST: Final = "ladder.list"
+OP_LADDER_REQUESTS: Final = "ladder.requests"
+OP_LADDER_ANSWER: Final = "ladder.answer"
+OP_LADDER_REMOVE: Final = "ladder.remove"
+OP_AVOID_ADD: Final = "avoid.add"
+OP_AVOID_REMOVE: Final = "avoid.remove"
+OP_AVOID_LIST: Final = "avoid.list"
 
 OP_GATHERING_CREATE: Final = "gathering.create"
 OP_GATHERING_LIST: Final = "gathering.list"

@@ -248,6 +248,8 @@ class CallCreate(Request[r.CallCreateResult]):
     OP = n.OP_CALL_CREATE
     ERRORS = (
         NO_CIRCLE, (NOT_FOUND, "a member named on the ladder is not in the circle"),
+        (BAD_REQUEST, "`ladder_name` names a ladder with nobody who accepted (and no `ladder_then`), or comes "
+                      "with `ladder`; a member named on the ladder is on this person's \"who not to involve\" list"),
         (BAD_REQUEST, "the ladder breaks a rule (see LadderStepArg); text that is blank once control "
                       "characters are removed"))
     circle: str = circle_arg()
@@ -264,6 +266,16 @@ class CallCreate(Request[r.CallCreateResult]):
     ladder: tuple[LadderStepArg, ...] = arg(
         Seq(View(LadderStepArg), 0, vocab.MAX_LADDER_STEPS, item_noun="ladder step"),
         "who hears first and who later (none: the whole circle at once)", noun="the ladder", default=())
+    ladder_name: str | None = arg(
+        Maybe(Text(1, vocab.MAX_LADDER_NAME, strip=True)),
+        "build the ladder from this person's ladder of that name instead: its accepted rungs only, step by step "
+        "(pending and declined rungs are never used); not with `ladder`", noun="the ladder's name", default=None)
+    ladder_every: int = arg(Int(1, vocab.MAX_LADDER_AFTER // vocab.MAX_LADDER_STEPS),
+                            "with `ladder_name`: minutes between its steps", noun="the minutes between steps",
+                            default=vocab.DEFAULT_LADDER_EVERY)
+    ladder_then: str | None = arg(Maybe(Choice(vocab.LADDER_THEN)),
+                                  "with `ladder_name`: where the call goes after the ladder's last step "
+                                  "(null: nowhere)", noun="where it goes then", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -490,6 +502,8 @@ class PlanRetract(Request[r.PlanRetractResult]):
     share: str = arg(id_ref("`meshcare plan show` lists them"), "the share: the start of its id", noun="the share")
 
 
+from .requests_ladders import LADDER_REQUESTS  # noqa: E402  (ladders and avoid lists: issue 13)
+
 _ALL: Final[tuple[type[Request[Any]], ...]] = (
     Status, Peers, Subscribe, Snapshot, Rename,
     CircleCreate, CircleList, CircleInvite, CircleInvites, CircleRevoke, CircleJoin, CircleMembers, CircleRemove,
@@ -498,7 +512,7 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     CheckinCreate, CheckinReply, CheckinShow, CheckinList,
     PresenceSet, Roster,
     PlanShow, PlanEdit, PlanShare, PlanRetract,
-    *REQUESTS_GATHERINGS,
+    *REQUESTS_GATHERINGS, *LADDER_REQUESTS,
     NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet)
 
 #: Op name -> the class of its request.

@@ -424,6 +424,8 @@ class PlanRetractResult(Result):
     id: str = key(ID, "the retraction's id")
 
 
+from .results_ladders import LADDER_RESULTS  # noqa: E402  (built on Result, above)
+
 _ALL: Final[tuple[type[Result], ...]] = (
     StatusResult, PeersResult, SubscribeResult, SnapshotResult, RenameResult,
     CircleCreateResult, CircleListResult, CircleInviteResult, CircleInvitesResult, CircleRevokeResult,
@@ -434,7 +436,7 @@ _ALL: Final[tuple[type[Result], ...]] = (
     CheckinCreateResult, CheckinReplyResult, CheckinShowResult, CheckinListResult,
     PresenceSetResult, RosterResult,
     PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
-    *RESULTS_GATHERINGS,
+    *RESULTS_GATHERINGS, *LADDER_RESULTS,
     NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult)
 
 #: Op name -> the class of its result.

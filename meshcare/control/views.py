@@ -140,6 +140,9 @@ class Call(Record):
     claimed_too: bool = key(Flag(), "this person claimed it too, but someone's claim came first")
     plans: tuple[Share, ...] = key(Seq(View(Share), item_noun="shared plan"),
                                    "support plans shared in the thread, and the caller's circle-wide one")
+    narrowed: bool = key(Flag(), "not for everyone: the caller left someone out (never who)", default=False)
+    busy: bool = key(Flag(), "this person holds as many calls as the cap they set: their node does not "
+                     "notify them of this one", default=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -310,5 +313,8 @@ class CircleSnapshot(Record):
     sync: str = key(Choice(vocab.SYNC_STATES), "catching up, or caught up (what the last `sync` event said)")
 
 
+from .views_ladders import LADDER_VIEWS  # noqa: E402  (built on the shapes above)
+
 VIEWS: Final = (Call, Offer, Update, LadderStep, Share, OwnShare, PlanParts, Checkin, Reply, Circle,
-                CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer, CircleSnapshot, Need, Board)
+                CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer, CircleSnapshot, Need,
+                Board) + LADDER_VIEWS

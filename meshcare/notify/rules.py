@@ -9,7 +9,9 @@ check-in as it is now). Two of them matter to someone whose screen is closed:
 * ``call``: a call for support this node can read appeared (``call.changed`` with ``new``): not this
   person's own, still open (a call someone already has, or that is over, by the time it reaches this node
   needs nobody woken). A call reaches someone further up its ladder when an escalation makes it readable
-  there, and it appears then, as ``new``: so an escalation notifies exactly the people it adds.
+  there, and it appears then, as ``new``: so an escalation notifies exactly the people it adds. Not when
+  this person holds as many calls as the cap they set (``busy``): a call to the whole circle still reaches
+  them, but they are not pinged (a ladder step that chose them skips them altogether).
 * ``checkin_reply``: someone else answered a check-in with ``vocab.SUGGEST_CALL_OPTION`` ("need support
   now"), readable here (the facilitators, or everyone when the check-in's answers are for the circle).
 * ``gathering``: a gathering this person said yes or maybe to, or hosts, starts soon
@@ -150,8 +152,9 @@ class Rules:
 
     def _call(self, event: ev.CallChangedEvent) -> list[Notification]:
         call = event.view
-        if event.change != "new" or call is None or call.mine or call.caller == self.me or call.status != "open":
-            return []
+        if (event.change != "new" or call is None or call.mine or call.caller == self.me or call.status != "open"
+                or call.busy):
+            return []            # busy: at the cap this person set; the call is readable, nobody pings them
         if not self._first(EVENT_CALL, call.id):
             return []
         circle = safe(call.circle_name, NAME_LIMIT)

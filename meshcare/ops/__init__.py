@@ -25,6 +25,7 @@ from ..control import names as n
 from ..control import requests as rq
 from ..control import requests_board as rb
 from ..control import requests_gatherings as rqg
+from ..control import requests_ladders as rql
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
@@ -34,6 +35,8 @@ from .circles import (circle_create, circle_invite, circle_invites, circle_join,
                       circle_members, circle_remove, circle_revoke, circle_role, circle_verify)
 from .gatherings import (agreements_set, agreements_show, gathering_cancel, gathering_create, gathering_list,
                          gathering_rsvp, gathering_show)
+from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_answer, ladder_list, ladder_remove,
+                      ladder_requests)
 from .rename import node_rename
 from .table import Op, Operation, perform
 
@@ -86,6 +89,15 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_GATHERING_RSVP: Op(rqg.GatheringRsvp, gathering_rsvp),        # "gathering.rsvp"
     n.OP_AGREEMENTS_SHOW: Op(rqg.AgreementsShow, agreements_show),     # "agreements.show"
     n.OP_AGREEMENTS_SET: Op(rqg.AgreementsSet, agreements_set),        # "agreements.set"
+    # consent-based ladders, and who not to involve (kept on this node only)
+    n.OP_LADDER_ADD: Op(rql.LadderAdd, ladder_add),                # "ladder.add"
+    n.OP_LADDER_LIST: Op(rql.LadderList, ladder_list),             # "ladder.list"
+    n.OP_LADDER_REQUESTS: Op(rql.LadderRequests, ladder_requests), # "ladder.requests"
+    n.OP_LADDER_ANSWER: Op(rql.LadderAnswer, ladder_answer),       # "ladder.answer"
+    n.OP_LADDER_REMOVE: Op(rql.LadderRemove, ladder_remove),       # "ladder.remove"
+    n.OP_AVOID_ADD: Op(rql.AvoidAdd, avoid_add),                   # "avoid.add"
+    n.OP_AVOID_REMOVE: Op(rql.AvoidRemove, avoid_remove),          # "avoid.remove"
+    n.OP_AVOID_LIST: Op(rql.AvoidList, avoid_list),                # "avoid.list"
     # the mutual-aid board
     n.OP_NEED_CREATE: Op(rb.NeedCreate, need_create),              # "need.create"
     n.OP_NEED_LIST: Op(rb.NeedList, need_list),                    # "need.list"

@@ -16,17 +16,28 @@ from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect
 from ..vocab import MIN_ID_PREFIX
+from .ladders import check_not_avoided, ladder_from_rungs
 from .common import find_call, linked, member_of, post, resolved_by, validated
 from .present import call_view
 
 
 def call_create(node: Node, req: rq.CallCreate, now: float) -> tuple[rs.CallCreateResult, list[Effect]]:
+    """A call: its ladder as written, or built from this person's ladder ``ladder_name`` (accepted rungs
+    only). Their "who not to involve" list narrows it (``Registry.call_audience``, the call's
+    ``narrowed`` flag); chosen members at their load cap are skipped, not pinged."""
     circle = node.registry.find(req.circle)
-    ladder = [{"after": s.after, "to": s.to, "members": [member_of(circle, m) for m in s.members]}
-              for s in req.ladder] or ps.default_ladder()
+    if req.ladder_name is not None:
+        if req.ladder:
+            raise BadInput("give either a ladder or the name of one of your ladders, not both")
+        ladder = ladder_from_rungs(node, circle, req.ladder_name, req.ladder_every, req.ladder_then)
+    else:
+        ladder = [{"after": s.after, "to": s.to, "members": [member_of(circle, m) for m in s.members]}
+                  for s in req.ladder] or ps.default_ladder()
+        check_not_avoided(node, circle, ladder)
     body = validated("call", {"text": req.text, "urgency": req.urgency, "needs": list(req.needs), "reach": req.reach,
-                              "consent": list(req.consent), "consent_note": req.consent_note, "ladder": ladder})
-    audience = circle.call_audience(node.registry.me, body["ladder"], 0)
+                              "consent": list(req.consent), "consent_note": req.consent_note, "ladder": ladder,
+                              "narrowed": bool(node.registry.avoided(circle))})
+    audience = node.registry.call_audience(circle, body["ladder"], 0, int(now))
     e, effects = post(node, circle, "call", body, now, audience)
     return rs.CallCreateResult(call=call_view(node, circle, e.id), linked=linked(node, circle)), effects
 

@@ -21,6 +21,8 @@ from ..circles import calls as cl
 from ..circles import checkins as ck
 from ..circles import plans as pl
 from ..circles import presence as pr
+from ..circles.folded import presence_at
+from ..circles.registry import View
 from ..circles.circle import Circle
 from ..circles.membership import CircleSettings, Invite, Member
 from ..control import views as v
@@ -77,7 +79,7 @@ def own_share_views(node: Node) -> tuple[v.OwnShare, ...]:
 
 
 def call_from(state: cl.CallState, names: Mapping[bytes, str], *, circle_id: str, circle_name: str,
-            audience: Set[bytes], me: bytes, plans: Iterable[pl.ShareState] = ()) -> v.Call:
+            audience: Set[bytes], me: bytes, plans: Iterable[pl.ShareState] = (), busy: bool = False) -> v.Call:
     """A call as this node shows it. ``audience``: who the ladder reached so far (the circle as it was
     when the call was made, ``Registry.audience_then``), for ``reached`` and ``waiting_on``; ``me`` this
     node's member id; ``plans`` the support plans to show in its thread."""
@@ -102,7 +104,7 @@ def call_from(state: cl.CallState, names: Mapping[bytes, str], *, circle_id: str
         circle=circle_id, circle_name=circle_name, audience=len(audience - {state.caller}),
         reached=len((state.received_by & audience) - {state.caller}), waiting_on=tuple(m.hex() for m in waiting),
         mine=state.caller == me, claimed_too=me in state.also_claimed,
-        plans=tuple(share_view(s, names) for s in plans))
+        plans=tuple(share_view(s, names) for s in plans), narrowed=state.narrowed, busy=busy)
 
 
 def call_view(node: Node, circle: Circle, call_id: bytes) -> v.Call:
@@ -112,7 +114,16 @@ def call_view(node: Node, circle: Circle, call_id: bytes) -> v.Call:
     state = view.calls[call_id]
     return call_from(state, registry.names(), circle_id=circle.topic.hex(), circle_name=circle.roster.name,
                    audience=registry.audience_then(circle, state), me=registry.me,
-                   plans=pl.shares_for_call(view.shares, call_id, state.caller))
+                   plans=pl.shares_for_call(view.shares, call_id, state.caller), busy=_busy(view, state, registry.me))
+
+
+def _busy(view: View, state: cl.CallState, me: bytes) -> bool:
+    """Whether this person was at their load cap when someone else's open call came: their node does
+    not notify them (notify/rules.py). Cheap unless they set a cap."""
+    mine = view.presence.get(me)
+    if state.caller == me or state.status != "open" or mine is None or mine.cap is None:
+        return False
+    return pr.is_full(presence_at(view.presence, state.created), view.calls, me)
 
 
 # --- check-ins --------------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ class CallDraft:
     reach: str = ""
     ladder: str = "circle"
     chosen: str = ""
+    ladder_name: str = ""          # for "my ladder": which of the person's ladders
 
 
 class MeshcareApp(App[int]):
@@ -193,6 +194,8 @@ class MeshcareApp(App[int]):
         self.raise_alerts(alerts)
 
     def on_events_arrived(self, message: EventsArrived) -> None:
+        from .screens.ladders import ladder_events, refresh_ladders
+
         before = self.model.version
         alerts = self.model.apply_all(message.events)
         if self.model.version != before:          # a batch of envelope events alone changes nothing shown
@@ -200,6 +203,9 @@ class MeshcareApp(App[int]):
                 self.refresh_screens()
         self.raise_alerts(alerts)
         self.ask_care()
+        changed, new = ladder_events(message.events)
+        if changed:                               # ladders are re-read with their ops (no view in the event)
+            refresh_ladders(self, new)
 
     def ask_care(self) -> None:
         """Ask for the care objects ``care.changed`` events named (they carry no view), and redraw."""
@@ -353,6 +359,11 @@ class MeshcareApp(App[int]):
         from .screens.plan import PlanScreen
 
         self._open(PlanScreen)
+
+    def action_ladders(self) -> None:
+        from .screens.ladders import LaddersScreen
+
+        self._open(LaddersScreen)
 
     def action_node_status(self) -> None:
         from .screens.node import NodeScreen

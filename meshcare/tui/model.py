@@ -103,6 +103,11 @@ class Model:
         #: (what, id) of care objects a ``care.changed`` said are new or changed: the app asks for them
         #: (the event names them without their view) and hands the answer to ``put_gathering``
         self.care_wanted: dict[tuple[str, str], None] = {}
+        #: this person's ladders, the requests made to them and their "who not to involve" list: read with
+        #: the ladder.* and avoid.* ops when the ladders screen opens and on ``care.changed`` (ladders)
+        self.ladders: tuple[api.MyLadder, ...] = ()
+        self.ladder_requests: tuple[api.LadderRequest, ...] = ()
+        self.avoid: tuple[api.AvoidEntry, ...] = ()
 
     # --- input -----------------------------------------------------------------------------------
 

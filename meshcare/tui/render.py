@@ -30,7 +30,7 @@ def call_status_words(model: Model, call: Call) -> str:
 
 def call_reach(model: Model, call: Call) -> str:
     """How far the call got, in words (``format.reach_words``), with whom it still waits on when short."""
-    words = fmt.reach_words(call.reached, call.audience, model.linked(), narrow=never_everyone(call))
+    words = fmt.reach_words(call.reached, call.audience, model.linked(), narrow=never_everyone(call) or call.narrowed)
     if call.waiting_on and call.reached and call.status != "resolved" and len(call.waiting_on) <= 3:
         words += f", waiting on {fmt.names_list(call.waiting_on, _names(model, call), model.node_id)}"
     return words
@@ -44,7 +44,16 @@ def never_everyone(call: Call) -> bool:
 def who_hears(model: Model, call: Call) -> str:
     """Who the call goes to, from its ladder, in a sentence: "everyone in the circle at once"; "only Ben
     Okafor and Chloe Hart: it never goes to the whole circle"; "the facilitators first, then everyone
-    in the circle after 30 min if nobody has taken it"."""
+    in the circle after 30 min if nobody has taken it". A narrowed call adds that it is not for everyone
+    (the caller's "who not to involve" list: never who)."""
+    words = _who_hears(model, call)
+    if not call.narrowed:
+        return words
+    return words + ("; leaving out the people on your \"who not to involve\" list" if call.mine
+                    else "; not for everyone: the caller chose who to involve")
+
+
+def _who_hears(model: Model, call: Call) -> str:
     steps = call.ladder
     if not steps or (len(steps) == 1 and steps[0].to == "circle"):
         return "everyone in the circle at once"

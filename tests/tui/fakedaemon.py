@@ -193,9 +193,11 @@ class FakeDaemon:
         #: start listening on the first ``connect`` (in the test's loop); cleared by ``stop``
         self.autostart = True
         self.tasks: set[asyncio.Task[None]] = set()
-        self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = {
-            **_ops(self), **_board_ops(self)}
+        from tests.tui.fake_ladders import FakeLadders, ladder_ops
         from .fake_gatherings import gathering_ops
+        self.ladders = FakeLadders()
+        self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = (
+            _ops(self) | ladder_ops(self) | _board_ops(self))
         self.ops.update(gathering_ops(self))
 
     # --- life ------------------------------------------------------------------------------------

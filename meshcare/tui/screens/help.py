@@ -47,6 +47,12 @@ KEYS = (
                   ("w", "withdraw the highlighted open invite"),
                   ("Delete", "remove them (facilitators)"), ("Shift+L", "leave the circle"))),
     ("An invite", (("f", "show only the QR code, full screen, for a phone to scan"),)),
+    ("My ladders", (("Shift+L", "my ladders (on the home screen): who you would like to hear from first"),
+                    ("y", "say yes to the highlighted request to be on someone's ladder"),
+                    ("n", "say no to it (you can change your mind later)"),
+                    ("+", "ask someone to be on your ladder: they say yes or no"),
+                    ("x", "who not to involve: your calls never reach them (only this computer knows)"),
+                    ("d", "take the highlighted person off your ladder or your list"))),
     ("Writing", (("Ctrl+S", "send the call, save the plan, or post a gathering"),)),
 )
 
@@ -67,6 +73,7 @@ class HelpScreen(ModalScreen[None]):
         from .home import HomeScreen
         from .new_call import NewCallScreen
         from .node import NodeScreen
+        from .ladders import LaddersScreen
         from .plan import PlanScreen
         from .settings import SettingsScreen
 
@@ -80,8 +87,8 @@ class HelpScreen(ModalScreen[None]):
             lines.append("")
         lines.append("[b]The screens[/b]")
         for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, GatheringsScreen,
-                       GatheringScreen, NewGatheringScreen, BoardScreen, CircleScreen, PlanScreen, NodeScreen,
-                       SettingsScreen):
+                       GatheringScreen, NewGatheringScreen, BoardScreen, CircleScreen, PlanScreen, LaddersScreen,
+                       NodeScreen, SettingsScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",

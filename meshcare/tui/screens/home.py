@@ -50,6 +50,7 @@ class HomeScreen(MeshScreen):
         Binding("r", "reply", "Reply", id="reply"),
         Binding("a", "available", "Available", id="availability-home"),
         Binding("n", "new_call", "New call", id="new-call-home"),
+        Binding("L", "app.ladders", "My ladders", show=False, id="ladders-home"),
         Binding("q", "app.quit", "Quit", id="quit-home"),
     ]
 

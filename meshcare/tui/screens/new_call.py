@@ -9,6 +9,7 @@ when a neighbour is reachable".
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -32,7 +33,8 @@ LADDERS = (("circle", "Everyone in the circle at once"),
            ("facilitators", "The facilitators first, then everyone"),
            ("chosen", "People I choose first, then everyone"),
            ("only-chosen", "Only the people I choose (never everyone)"),
-           ("only-facilitators", "Only the facilitators (never everyone)"))
+           ("only-facilitators", "Only the facilitators (never everyone)"),
+           ("my-ladder", "My ladder: those who said yes first, then everyone"))
 #: The choices that need names typed.
 CHOOSING = ("chosen", "only-chosen")
 FALLBACK = {"now": 5, "today": 30, "whenever": 120}
@@ -86,6 +88,9 @@ class NewCallScreen(MeshScreen):
                     yield Pick(words, value=value == d.ladder, name=value, compact=True)
             yield Input(d.chosen, placeholder="the people you choose: names, separated by commas", id="chosen",
                         compact=True)
+            yield Input(d.ladder_name,
+                        placeholder=f"which of your ladders (L on home lists them; {vocab.DEFAULT_LADDER})",
+                        max_length=vocab.MAX_LADDER_NAME, id="ladder-name", compact=True)
             yield Button("Send my call for support (Ctrl+S)", id="send", variant="primary")
             yield Static("meshcare is not an emergency service. If someone is in danger right now, call your "
                          "local emergency number.", classes="muted")
@@ -97,6 +102,7 @@ class NewCallScreen(MeshScreen):
 
     def _show_chosen(self) -> None:
         self.query_one("#chosen").display = self.mc.draft.ladder in CHOOSING
+        self.query_one("#ladder-name").display = self.mc.draft.ladder == "my-ladder"
 
     # --- the draft follows every change ------------------------------------------------------------
 
@@ -104,7 +110,8 @@ class NewCallScreen(MeshScreen):
         self.mc.draft.text = event.text_area.text
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        attr = {"note": "consent_note", "reach": "reach", "chosen": "chosen"}.get(event.input.id or "")
+        attr = {"note": "consent_note", "reach": "reach", "chosen": "chosen",
+                "ladder-name": "ladder_name"}.get(event.input.id or "")
         if attr is not None:
             setattr(self.mc.draft, attr, event.value)
 
@@ -142,7 +149,7 @@ class NewCallScreen(MeshScreen):
 
     def _ladder(self, circle: str) -> tuple[api.LadderStepArg, ...]:
         d = self.mc.draft
-        if d.ladder not in {value for value, _ in LADDERS} or d.ladder == "circle":
+        if d.ladder not in {value for value, _ in LADDERS} or d.ladder in ("circle", "my-ladder"):
             return ()
         only = d.ladder.startswith("only-")
         later = () if only else (api.LadderStepArg(after=FALLBACK.get(d.urgency, 30), to="circle"),)
@@ -163,7 +170,8 @@ class NewCallScreen(MeshScreen):
         d = self.mc.draft
         # the widgets are the truth: their Changed messages may still be queued behind a fast Ctrl+S
         d.text = self.query_one("#text", TextArea).text
-        for field, attr in (("#note", "consent_note"), ("#reach", "reach"), ("#chosen", "chosen")):
+        for field, attr in (("#note", "consent_note"), ("#reach", "reach"), ("#chosen", "chosen"),
+                            ("#ladder-name", "ladder_name")):
             setattr(d, attr, self.query_one(field, Input).value)
         circle = self.query_one("#circle", Select).value
         if not isinstance(circle, str):
@@ -184,6 +192,11 @@ class NewCallScreen(MeshScreen):
                                  consent=tuple(c for c in vocab.CONSENTS if c in d.consent),
                                  consent_note=d.consent_note.strip() or None, reach=d.reach.strip() or None,
                                  ladder=ladder)
+        if d.ladder == "my-ladder":
+            # built by the daemon from the people who said yes on it (accepted rungs only), a step every
+            # few minutes (as quickly as the urgency asks), then everyone in the circle
+            request = dataclasses.replace(request, ladder_name=d.ladder_name.strip() or vocab.DEFAULT_LADDER,
+                                          ladder_then="circle", ladder_every=FALLBACK.get(d.urgency, 30))
         button = self.query_one("#send", Button)
         button.disabled = True
 
