@@ -51,6 +51,7 @@ from meshcare.tui.app import MeshcareApp, make_app  # noqa: E402
 from meshcare.tui.prefs import Prefs  # noqa: E402
 from meshcare.tui.session import Backoff  # noqa: E402
 from meshcare.tui.screens.availability import AvailabilityDialog  # noqa: E402
+from meshcare.tui.screens.board import BoardScreen  # noqa: E402
 from meshcare.tui.screens.call import CallScreen, ResolveDialog  # noqa: E402
 from meshcare.tui.screens.checkins import CheckinsScreen  # noqa: E402
 from meshcare.tui.screens.circle import CircleScreen, InviteDialog  # noqa: E402
@@ -353,6 +354,12 @@ async def plan(app: MeshcareApp, pilot: Pilot[Any], _daemon: FakeDaemon) -> None
                    "the plan from the daemon")
 
 
+async def board(app: MeshcareApp, pilot: Pilot[Any], _daemon: FakeDaemon) -> None:
+
+    await pilot.press("b")
+    await on_screen(pilot, BoardScreen, "the board")
+
+
 async def node(app: MeshcareApp, pilot: Pilot[Any], _daemon: FakeDaemon) -> None:
 
     await pilot.press("s")
@@ -428,6 +435,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("availability", "Available until a time, with a limit", guide_state, availability),
     Shot("resolve", "Resolving a call, with a follow-up", guide_state, resolve),
     Shot("plan", "Your support plan", plan_state, plan),
+    Shot("board", "The mutual-aid board: needs and offers", guide_state, board),
     Shot("node", "Node status", guide_state, node),
     Shot("help", "Help", guide_state, help_screen),
     Shot("gatherings", "Gatherings: a support group coming up", guide_state, gathering),

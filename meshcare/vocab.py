@@ -194,6 +194,15 @@ DEFAULT_FORMAT: Final = ("check-in round", "topic", "closing round")
 #: A post on the mutual-aid board asks for something or offers it.
 BOARD_KINDS: Final = ("need", "offer")
 NEED_CATEGORIES: Final = ("food", "housing", "ride", "childcare", "money", "company", "other")
+#: The board's categories and item states in a person's words (the CLI and the TUI say the same).
+NEED_CATEGORY_WORDS: Final[Mapping[str, str]] = {"food": "food", "housing": "housing", "ride": "a ride",
+                                                 "childcare": "childcare", "money": "money", "company": "company",
+                                                 "other": "something else"}
+NEED_STATES: Final = ("open", "taken", "done", "withheld")
+NEED_STATE_WORDS: Final[Mapping[str, str]] = {"open": "open", "taken": "taken", "done": "done",
+                                              "withheld": "not shown: the circle did not allow anonymous posts"}
+#: Ways to be reached a node keeps for its person's open board items (LocalState.reach).
+MAX_REACH_KEPT: Final = 200
 #: What a private request to a facilitator is about.
 REQUEST_ABOUT: Final = ("conversation", "debrief", "conflict")
 #: The care objects a ``care.changed`` event names (each is one fold of the circle's posts, and one

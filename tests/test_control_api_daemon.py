@@ -85,6 +85,14 @@ async def test_every_op_answers_exactly_what_its_result_record_writes():
         await ask(cat, api.PlanShow())
         await ask(cat, api.PlanRetract(share=share.share[:8]))
         await ask(cat, api.PlanShare(circle="Elm St"))
+        item = (await ask(cat, api.NeedCreate(circle="Elm St", text="a ride on Tuesday", category="ride",
+                                              reach="call 555-0100"))).need.id
+        await wait_for(lambda: any(n["id"] == item for n in bob.perform("need.list", {})["needs"]))
+        await ask(bob, api.NeedTake(need=item[:8]))
+        await ask(bob, api.NeedRelease(need=item))
+        await ask(cat, api.NeedDone(need=item))
+        await ask(ann, api.BoardSet(circle="Elm St", anonymous=True))
+        await ask(bob, api.NeedList(all=True, circle="Elm St"))
         resolved = await ask(cat, api.CallResolve(call=call, followup_at=int(time.time()) + 3600))
         assert not resolved.already_resolved
         again = await ask(cat, api.CallResolve(call=call))
@@ -119,7 +127,7 @@ async def test_every_op_answers_exactly_what_its_result_record_writes():
         await ask(dan, api.CircleCreate(name="Oak Rd", member_name="Dan", retention_days=14, rotate_days=0,
                                         share_history=True))
         # the changes of the last quarter second come together: wait for them
-        told = {"envelope", "circle", "member", "invite", "presence", "call.changed", "checkin.changed"}
+        told = {"envelope", "circle", "member", "invite", "presence", "call.changed", "checkin.changed", "care.changed"}
         await wait_for(lambda: {name for name, _ in events} >= told)
         for name, data in events:
             event = api.read_event(name, data)
@@ -164,6 +172,8 @@ COMMANDS = [
     ("followups", "--all"), ("off-tonight",), ("load", "--days", "7"),
     ("safety", "start", "Elm St", "--every", "15", "--note", "at Sam's"), ("safety", "there"), ("safety", "ok"),
     ("safety", "end", "--timer", "ab12cd34"), ("safety", "list", "--all"),
+    ("need", "Elm St", "a ride", "--category", "ride", "--when", "Tue", "--reach", "call me"), ("needs", "--all"),
+    ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -230,7 +240,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "ladder.add", "ladder.list", "ladder.requests", "ladder.answer", "ladder.remove", "avoid.add",
                "avoid.remove", "avoid.list",
                "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
-               "me.load"}
+               "me.load",
+               "need.create", "need.list", "need.take", "need.release", "need.done", "board.set"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

@@ -25,6 +25,7 @@ from meshcare.errors import BadInput
 from meshcare.tui.app import MeshcareApp
 from meshcare.tui.screens import help as help_screen
 from meshcare.tui.screens.availability import AvailabilityDialog
+from meshcare.tui.screens.board import BoardScreen, NewNeedDialog
 from meshcare.tui.screens.call import CallScreen, ResolveDialog
 from meshcare.tui.screens.checkins import CheckinsScreen, NewCheckinDialog
 from meshcare.tui.screens.circle import CircleScreen, InviteDialog
@@ -51,7 +52,7 @@ BOUND = (MeshcareApp, SetupApp, HomeScreen, CallScreen, NewCallScreen, CheckinsS
          NodeScreen, SettingsScreen, help_screen.HelpScreen, OfferDialog, ReplyDialog, ConfirmDialog, TextDialog,
          VerifyDialog, NewCheckinDialog, InviteDialog, QRScreen, ChoiceDialog, AvailabilityDialog, ResolveDialog,
          KeptList, Input, TextArea, Button, RadioSet, Checkbox, Select, VerticalScroll,
-         GatheringsScreen, GatheringScreen, NewGatheringScreen)
+         GatheringsScreen, GatheringScreen, NewGatheringScreen, BoardScreen, NewNeedDialog)
 
 
 def load_renderer() -> ModuleType:
@@ -147,7 +148,7 @@ def test_the_guide_explains_every_contract_key() -> None:
 
 
 def test_a_key_that_is_not_bound_would_be_caught() -> None:
-    assert keys_named("press `F9` or `b`, then `meshcare stop`") - app_keys() == {"F9", "b"}
+    assert keys_named("press `F9` or `z`, then `meshcare stop`") - app_keys() == {"F9", "z"}
     assert keys_named("```sh\nmake run\n```\n`x` and `make run`") == {"x"}
 
 

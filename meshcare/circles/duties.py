@@ -23,6 +23,10 @@ Duties, each idempotent because its result is itself folded state:
 * ``library``: a text of the circle's library whose newest post nears the end of the circle's retention
   is posted again, unchanged, by one facilitator's node (``library.keeper``), so the library does not
   empty itself (library.py).
+* ``reach``: someone took one of this person's board items and they left a way to be reached (kept on
+  this node only, ``LocalState.reach``): it is sent to the taker alone, sealed to them (``need_reach``),
+  once per taker (this node's own ``need_reach`` posts say who has it: board.py ``reach_due``). An item
+  that is done has its text forgotten.
 * ``seen``: a removal by others, of others, that no third member has built on yet is acknowledged, so
   its target cannot undo it later with a backdated counter-removal (remove_wins.py).
 
@@ -37,6 +41,7 @@ from typing import Any, Final
 
 from .. import envelope as env
 from ..ids import TopicId
+from . import board as bd
 from . import calls as cl
 from . import library as lb
 from . import membership as ms
@@ -56,7 +61,7 @@ FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen | library
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen | library | reach
     topic: TopicId
     subject: bytes = b""           # call id, joining member, or removal (seen)
     step: int = 0
@@ -158,6 +163,9 @@ class Duties:
             if self._presence_unseen(circle, int(now)) is not None:
                 out.append((Duty("presence", circle.topic), now))
             out.extend(self._call_duties(circle, now))
+            needs, texts = self.registry.view(circle).needs, self.registry.state.reach
+            out.extend((Duty("reach", circle.topic, need), now)
+                       for need in bd.reach_due(needs, self.me, texts) + bd.reach_spent(needs, texts))
         return out
 
     def _call_duties(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
@@ -278,6 +286,8 @@ class Duties:
             return [(circle.topic, e) for e in reg.post(circle, "presence", body, now)]
         if duty.kind == "library":
             return self._keep_library(circle, duty, now)
+        if duty.kind == "reach":
+            return self._reach(circle, duty.subject, now)
         call = reg.view(circle).calls.get(duty.subject)
         if call is None:
             return []
@@ -307,6 +317,18 @@ class Duties:
             return []
         body = {"title": note.title, "text": note.text, "revises": note.id}
         return [(circle.topic, e) for e in self.registry.post(circle, "library_note", body, now)]
+
+    def _reach(self, circle: Circle, need_id: bytes, now: int) -> list[tuple[TopicId, env.Envelope]]:
+        """How to reach this person, to whoever took their item now, sealed to that one person."""
+        reg = self.registry
+        state = reg.view(circle).needs.get(need_id)
+        text = reg.state.reach.get(need_id)
+        if state is not None and state.status == "done":
+            reg.state.reach.pop(need_id, None)
+        if state is None or need_id not in bd.reach_due({need_id: state}, self.me, reg.state.reach):
+            return []
+        body = {"to": [state.taker], "need": need_id, "text": text}
+        return [(circle.topic, e) for e in reg.post(circle, "need_reach", body, now)]
 
     def _admit(self, circle: Circle, duty: Duty, now: int) -> list[tuple[TopicId, env.Envelope]]:
         reg = self.registry

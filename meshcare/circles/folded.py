@@ -26,6 +26,7 @@ import bisect
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Final, Generic, TypeVar
 
+from . import board as bd
 from . import calls as cl
 from . import checkins as ck
 from . import followups as fu
@@ -178,6 +179,18 @@ def _fold_safety(posts: list[Post], context: Any) -> dict[bytes, sf.TimerState]:
     return sf.fold_safety(posts, members, facilitators)
 
 
+#: The one group (and key) of the board's settings posts in ``Folded.board_settings``.
+BOARD_SETTINGS: Final = b"board"
+
+
+def _settings_key(post: Post) -> bytes | None:
+    return BOARD_SETTINGS if post.kind == "board_settings" else None
+
+
+def _fold_settings(posts: list[Post], facilitators: Any) -> dict[bytes, bd.Settings]:
+    return {BOARD_SETTINGS: bd.settings_of(posts, facilitators)}
+
+
 def _by_clock(state: Any) -> tuple[int, bytes]:
     return (state.lamport, state.id)
 
@@ -204,9 +217,13 @@ class Folded:
         self.requests: KeyedFold[rqs.RequestState] = KeyedFold(
             rqs.request_key, lambda posts, _: rqs.fold_requests(posts), _by_clock)
         self.library: KeyedFold[lb.NoteState] = KeyedFold(lb.note_key, lambda posts, _: lb.fold_library(posts), _by_clock)
+        # the board: its settings (one group, judged by the facilitators), then the needs, whose context
+        # is those settings (a change of setting refolds every need: rare)
+        self.board_settings: KeyedFold[bd.Settings] = KeyedFold(_settings_key, _fold_settings, lambda _: 0)
+        self.needs: KeyedFold[bd.NeedState] = KeyedFold(bd.thread_need, bd.fold_needs, _by_clock)
         self._folds: tuple[KeyedFold[Any], ...] = (self.calls, self.checkins, self.shares, self.presence,
                                                    self.gatherings, self.ladders, self.followups, self.safety,
-                                                   self.requests, self.library)
+                                                   self.requests, self.library, self.board_settings, self.needs)
         self._cursor: int | None = None
         self._gathering_split: tuple[dict[bytes, Any], dict[bytes, gt.GatheringState], tuple[str, ...]] | None = None
 
@@ -219,11 +236,14 @@ class Folded:
             changed = [(p.id, p) for p in everything]
         context = (members, facilitators)
         with_roster = (self.calls, self.gatherings, self.safety)     # the folds whose rules read the roster
+        board = (self.board_settings, self.needs)           # their own contexts, below
         for fold in self._folds:
             if fold in with_roster:
                 fold.update(changed, context)
-            else:
+            elif fold not in board:
                 fold.update(changed)
+        self.board_settings.update(changed, facilitators)
+        self.needs.update(changed, self.board_settings.result.get(BOARD_SETTINGS, ()))
         self._cursor = cursor
 
     def gathering_parts(self) -> tuple[dict[bytes, gt.GatheringState], tuple[str, ...]]:

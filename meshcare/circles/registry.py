@@ -28,7 +28,7 @@ from . import membership as ms
 from . import plans as pl
 from . import presence as pr
 from .circle import FUTURE_SLACK, Circle, Verdict
-from .folded import Folded, presence_at
+from .folded import BOARD_SETTINGS, Folded, presence_at
 from .invites import Lobby, Token, open_welcome, parse_token
 
 MAX_HELD: Final = 5_000            # undecided envelopes kept (oldest dropped first; sync brings them back)
@@ -73,6 +73,9 @@ class View:
     library: Mapping[bytes, Any] = field(default_factory=dict)
     #: the circle's template of group agreements (gatherings.py: the latest by a facilitator)
     agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
+    #: the board's settings in force (``board.Settings``: the facilitators' choices, in order), not a care
+    #: object of its own: a change refolds the needs, which changes.py tells
+    board_settings: tuple[Any, ...] = ()
 
 
 @dataclass(slots=True)
@@ -391,7 +394,9 @@ class Registry:
         view = View(circle.version, folded.calls.result, folded.checkins.result, folded.shares.result,
                     folded.presence.result, gatherings=gatherings, agreements=agreements,
                     ladders=folded.ladders.result, followups=folded.followups.result,
-                    safety=folded.safety.result, requests=folded.requests.result, library=folded.library.result)
+                    safety=folded.safety.result, requests=folded.requests.result, library=folded.library.result,
+                    needs=folded.needs.result,
+                    board_settings=folded.board_settings.result.get(BOARD_SETTINGS, ()))
         self._views[circle.topic] = view
         return view
 

@@ -12,9 +12,10 @@ from typing import Any, Final
 
 from ..errors import StoreError
 
-VERSION: Final = 3
-#: Versions ``from_obj`` still reads (2: before the "who not to involve" lists).
-READABLE: Final = (2, 3)
+VERSION: Final = 4
+#: Versions ``from_obj`` still reads (2: before the "who not to involve" lists; 3: before the board's
+#: ways to be reached).
+READABLE: Final = (2, 3, 4)
 
 
 @dataclass
@@ -48,6 +49,9 @@ class LocalState:
     #: topic -> members this person asked never to be involved in their calls there. Kept on this node
     #: only, never posted: ``Circle.call_audience`` leaves them out of every call this node makes.
     avoid: dict[bytes, set[bytes]] = field(default_factory=dict)
+    #: this person's own board items -> how whoever takes one can reach them ("call me on ..."): never
+    #: in the public post, sent only to the taker (duties.py, ``reach``), forgotten once the item is done
+    reach: dict[bytes, str] = field(default_factory=dict)
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
@@ -57,7 +61,8 @@ class LocalState:
                 [[t, n, self.prev.get(t, b"")] for t, n in sorted(self.seq.items())],
                 self.plan,
                 sorted(self.followups),
-                [[t, sorted(m)] for t, m in sorted(self.avoid.items()) if m]]
+                [[t, sorted(m)] for t, m in sorted(self.avoid.items()) if m],
+                sorted(self.reach.items())]
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
@@ -65,6 +70,7 @@ class LocalState:
             raise StoreError("the circle state file is from another meshcare version")
         _, circles, joining, seq, plan, followups, *rest = obj
         avoid = {t: set(m) for t, m in rest[0]} if rest else {}
+        reach = {n: text for n, text in rest[1]} if len(rest) > 1 else {}
         return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
-                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups), avoid)
+                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups), avoid, reach)

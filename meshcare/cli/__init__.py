@@ -233,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import library as cli_library, requests as cli_requests  # private requests, the circle's library
     cli_requests.register(sub)       # ask, requests, request show|reply|close
     cli_library.register(sub)        # library, library edit|remove
+    from . import board as cli_board  # the mutual-aid board: need, needs, take, done, board
+    cli_board.register(sub)
     from . import watch as cli_watch  # events as they happen, in words or JSON lines
     cli_watch.register(sub)
 

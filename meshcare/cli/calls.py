@@ -28,7 +28,8 @@ from ..control.requests import (CallAccept, CallClaim, CallCreate, CallOffer, Ca
                                 CircleList, CircleMembers, LadderStepArg, PresenceSet, Roster)
 from ..control.views import Call, Checkin, caller_wishes
 from ..control.when import tomorrow_morning
-from ..errors import BadInput
+from ..control.names import NOT_FOUND
+from ..errors import BadInput, NotFound, RequestFailed
 from ..vocab import CONSENT_WORDS, NEED_WORDS, OFFER_WORDS, PLAN_SECTION_WORDS, URGENCY_WORDS
 from . import reach
 from .common import (EXIT_OK, EXIT_USAGE, Answer, add_command, ask_daemon, datetime_arg, emit, named, number_in,
@@ -236,7 +237,20 @@ def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
-    answer = ask_daemon(settings, CallRelease(call=args.call))
+    """A call, or else an item of the mutual-aid board (``cli/board.py``): ids never collide."""
+    try:
+        answer = ask_daemon(settings, CallRelease(call=args.call))
+    except RequestFailed as exc:
+        if exc.kind != NOT_FOUND:
+            raise
+        from .board import release_item
+        try:
+            return release_item(args, settings, args.call)
+        except RequestFailed as again:
+            if again.kind != NOT_FOUND:
+                raise
+            raise NotFound(f"no call or board item {args.call!r} that this node can read; `meshcare calls --all` "
+                           "and `meshcare needs --all` list them") from None
     return _thread_done(args, answer, "You let go of this call; it is open for others again")
 
 
@@ -424,13 +438,15 @@ def register(sub: Any) -> None:
     for name, handler, summary, example in (
             ("offer", cmd_offer, "offer help in a call's thread", "meshcare offer 3f2a9c1d come-over 'in 10 min'"),
             ("claim", cmd_claim, "say you have this call (others see someone is on it)", "meshcare claim 3f2a9c1d"),
-            ("release", cmd_release, "let go of a call you claimed", "meshcare release 3f2a9c1d"),
+            ("release", cmd_release, "let go of a call you claimed (or give back an item of the board)",
+             "meshcare release 3f2a9c1d"),
             ("accept", cmd_accept, "accept an offer in your own call", "meshcare accept 3f2a9c1d 77b0e412"),
             ("update", cmd_update, "post an update in a call's thread", "meshcare update 3f2a9c1d 'on my way'"),
             ("resolve", cmd_resolve, "mark a call resolved (the caller or whoever has it)",
              "meshcare resolve 3f2a9c1d --followup-in 24")):
         p = add_command(sub, name, handler, summary, example, more=f"Kinds of offer: {kinds}." if name == "offer" else "")
-        p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters")
+        p.add_argument("call", metavar="CALL", help="the call's id or its first 4+ characters"
+                       + (" (or an item of the board's)" if name == "release" else ""))
         if name == "offer":
             p.add_argument("kind", metavar="KIND", type=word, choices=vocab.OFFER_KINDS,
                            help="call, come_over (or come-over), listening, text or second_person "

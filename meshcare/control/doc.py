@@ -35,7 +35,8 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("
                   ("Gatherings", ("gathering.", "agreements.")),
                   ("Ladders and who not to involve", ("ladder.", "avoid.")),
                   ("Follow-up and responder care", ("followup.", "safety.", "me.")),
-                  ("Private requests to facilitators", ("request.",)), ("The circle's library", ("library.",)))
+                  ("Private requests to facilitators", ("request.",)), ("The circle's library", ("library.",)),
+                  ("Mutual-aid board", ("need.", "board.")))
 
 
 def _summary(cls: type[Any]) -> str:

@@ -17,6 +17,7 @@ __all__ = ["BAD_REQUEST", "EV_CALL", "EV_CARE_CHANGED", "EV_CALL_CHANGED", "EV_C
            "OP_CIRCLE_INVITES", "OP_CIRCLE_JOIN", "OP_CIRCLE_LEAVE", "OP_CIRCLE_LIST", "OP_CIRCLE_MEMBERS",
            "OP_CIRCLE_REMOVE", "OP_FOLLOWUP_ASK", "OP_FOLLOWUP_DONE", "OP_FOLLOWUP_LIST", "OP_ME_LOAD",
            "OP_SAFETY_LIST", "OP_SAFETY_PING", "OP_SAFETY_START", "OP_CIRCLE_REVOKE", "OP_CIRCLE_ROLE", "OP_CIRCLE_VERIFY", "OP_NODE_RENAME", "OP_PEERS",
+           "OP_BOARD_SET", "OP_NEED_CREATE", "OP_NEED_DONE", "OP_NEED_LIST", "OP_NEED_RELEASE", "OP_NEED_TAKE",
            "OP_PLAN_EDIT", "OP_PLAN_RETRACT", "OP_PLAN_SHARE", "OP_PLAN_SHOW", "OP_PRESENCE_SET",
            "OP_ROSTER", "OP_SNAPSHOT", "OP_LADDER_ADD", "OP_LADDER_LIST", "OP_LADDER_REQUESTS",
            "OP_LADDER_ANSWER", "OP_LADDER_REMOVE", "OP_AVOID_ADD", "OP_AVOID_REMOVE", "OP_AVOID_LIST", "OP_STATUS",
@@ -104,6 +105,12 @@ OP_LIBRARY_SHOW: Final = "library.show"
 OP_LIBRARY_EDIT: Final = "library.edit"
 OP_LIBRARY_REMOVE: Final = "library.remove"
 OP_LIBRARY_STARTERS: Final = "library.starters"
+OP_NEED_CREATE: Final = "need.create"
+OP_NEED_LIST: Final = "need.list"
+OP_NEED_TAKE: Final = "need.take"
+OP_NEED_RELEASE: Final = "need.release"
+OP_NEED_DONE: Final = "need.done"
+OP_BOARD_SET: Final = "board.set"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from ..errors import BadInput
 from . import names as n
 from . import results as r
 from .names import BAD_REQUEST, NOT_FOUND
+from .requests_board import BoardSet, NeedCreate, NeedDone, NeedList, NeedRelease, NeedTake
 from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHECKIN, NO_CIRCLE, NO_MEMBER, RESOLVED,
                            Request, call_arg, circle_arg)
 from .requests_gatherings import REQUESTS_GATHERINGS
@@ -30,7 +31,7 @@ from .requests_requests import REQUESTS_REQUESTS
 from .schema import Choice, Either, Flag, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, arg
 from .requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
 
-__all__ = ["CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
+__all__ = ["BoardSet", "NeedCreate", "NeedDone", "NeedList", "NeedRelease", "NeedTake", "CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
            "CallUpdate", "CallsList", "CheckinCreate", "CheckinList", "CheckinReply", "CheckinShow",
            "CircleCreate", "CircleInvite", "CircleInvites", "CircleJoin", "CircleLeave", "CircleList",
            "CircleMembers", "CircleRemove", "CircleRevoke", "CircleRole", "CircleVerify", "LadderStepArg",
@@ -547,7 +548,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     PresenceSet, Roster,
     PlanShow, PlanEdit, PlanShare, PlanRetract,
     *REQUESTS_GATHERINGS, *LADDER_REQUESTS, *REQUESTS_REQUESTS,
-    FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load)
+    FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load,
+    NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

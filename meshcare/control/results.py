@@ -15,6 +15,9 @@ from .. import vocab
 from . import names as n
 from .schema import Choice, Flag, Int, Maybe, Number, Plain, Record, Seq, Text, Time, View, key
 from .result_base import Result, linked as _linked
+from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, NeedListResult, NeedReleaseResult,
+                            NeedTakeResult)
+from .views_board import Board, Need
 from .results_gatherings import RESULTS_GATHERINGS
 from .results_requests import RESULTS_REQUESTS
 from .views_gatherings import Gathering
@@ -29,7 +32,8 @@ __all__ = ["CallAcceptResult", "CallClaimResult", "CallCreateResult", "CallOffer
            "CircleLeaveResult", "CircleListResult", "CircleMembersResult", "CircleRemoveResult",
            "CircleRevokeResult", "CircleRoleResult", "CircleVerifyResult", "PeersResult", "PlanEditResult",
            "PlanRetractResult", "PlanShareResult", "PlanShowResult", "PresenceSetResult", "RESULTS",
-           "RenameResult", "Result", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
+           "RenameResult", "Result", "BoardSetResult", "NeedCreateResult", "NeedDoneResult",
+           "NeedListResult", "NeedReleaseResult", "NeedTakeResult", "RosterResult", "SnapshotResult", "StatusResult", "SubscribeResult"]
 
 
 # --- the node -----------------------------------------------------------------------------------------
@@ -102,6 +106,11 @@ class SnapshotResult(Result):
     gatherings: tuple[Gathering, ...] = key(Seq(View(Gathering), item_noun="gathering"),
                                             "the gatherings coming up (and under way), as `gathering.list` answers",
                                             default=())
+    needs: tuple[Need, ...] = key(Seq(View(Need), item_noun="board item"), "the mutual-aid boards, as "
+                                  "`need.list` with `all` answers (a `care.changed` event about `needs` says to "
+                                  "read `need.list` again)", default=())
+    boards: tuple[Board, ...] = key(Seq(View(Board), item_noun="board"), "each circle's board settings, as "
+                                    "`need.list` answers", default=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -437,7 +446,8 @@ _ALL: Final[tuple[type[Result], ...]] = (
     PlanShowResult, PlanEditResult, PlanShareResult, PlanRetractResult,
     *RESULTS_GATHERINGS, *LADDER_RESULTS, *RESULTS_REQUESTS,
     FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
-    SafetyListResult, LoadResult)
+    SafetyListResult, LoadResult,
+    NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

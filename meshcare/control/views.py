@@ -16,10 +16,11 @@ from typing import Any, ClassVar, Final
 
 from .. import vocab
 from .schema import Choice, Flag, Hex, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, key
+from .views_board import Board, Need
 
-__all__ = ["Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "CircleSnapshot", "Invite", "Joining",
-           "LadderStep", "Member", "Offer", "OwnShare", "Peer", "PlanParts", "Reader", "Reply", "RosterRow", "Share",
-           "Update", "caller_wishes",
+__all__ = ["Board", "Call", "Checkin", "Circle", "CircleRoster", "CircleSettings", "CircleSnapshot", "Invite", "Joining",
+           "LadderStep", "Member", "Need", "Offer", "OwnShare", "Peer", "PlanParts", "Reader", "Reply", "RosterRow",
+           "Share", "Update", "caller_wishes",
            "VIEWS", "Followup", "Timer"]
 
 #: A member, call, post, invite or share id.
@@ -414,4 +415,4 @@ from .views_ladders import LADDER_VIEWS  # noqa: E402  (built on the shapes abov
 
 VIEWS: Final = (Followup, Timer, Call, Offer, Update, LadderStep, Share, OwnShare, Reader, PlanParts, Checkin, Reply,
                 Circle, CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer,
-                CircleSnapshot) + LADDER_VIEWS
+                CircleSnapshot, Need, Board) + LADDER_VIEWS

@@ -23,12 +23,14 @@ from typing import Final
 
 from ..control import names as n
 from ..control import requests as rq
+from ..control import requests_board as rb
 from ..control import requests_care as rqc
 from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
+from ..control import requests_requests as rqq
+from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
                    safety_start)
-from ..control import requests_requests as rqq
 from .calls import (call_accept, call_claim, call_create, call_offer, call_release, call_resolve, call_show,
                     call_update, calls_list)
 from .checkins_plans import checkin_create, checkin_list, checkin_reply, checkin_show, presence_set, roster
@@ -122,4 +124,11 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_LIBRARY_EDIT: Op(rqq.LibraryEdit, library_edit),          # "library.edit"
     n.OP_LIBRARY_REMOVE: Op(rqq.LibraryRemove, library_remove),    # "library.remove"
     n.OP_LIBRARY_STARTERS: Op(rqq.LibraryStarters, library_starters),  # "library.starters"
+    # the mutual-aid board
+    n.OP_NEED_CREATE: Op(rb.NeedCreate, need_create),              # "need.create"
+    n.OP_NEED_LIST: Op(rb.NeedList, need_list),                    # "need.list"
+    n.OP_NEED_TAKE: Op(rb.NeedTake, need_take),                    # "need.take"
+    n.OP_NEED_RELEASE: Op(rb.NeedRelease, need_release),           # "need.release"
+    n.OP_NEED_DONE: Op(rb.NeedDone, need_done),                    # "need.done"
+    n.OP_BOARD_SET: Op(rb.BoardSet, board_set),                    # "board.set"
 }

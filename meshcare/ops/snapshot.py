@@ -1,8 +1,9 @@
 """``snapshot``: everything a client shows, in one answer, for a client that (re)connects. Pure.
 
 Built from the very ops a client would otherwise send one by one (``circle.list``, ``circle.members``,
-``roster``, ``circle.invites``, ``calls.list``, ``checkin.list``, ``plan.show``, ``gathering.list``), so each part is what its
-own op answers for the same state. The sync state of each circle is what the last ``sync`` event said
+``roster``, ``circle.invites``, ``calls.list``, ``checkin.list``, ``plan.show``, ``gathering.list``,
+``need.list``), so each part is what its own op answers for the same state. The sync state of each circle
+is what the last ``sync`` event said
 (``Changes.catching_up``). Two parts belong to the shell: the peers (links and sockets) and the number
 of the last event it sent (``seq``); the daemon registers the op and passes both in (``Daemon._snapshot``).
 """
@@ -12,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..control import requests as rq
+from ..control import requests_board as rb
 from ..control import requests_gatherings as rqg
 from ..control import results as rs
 from ..control import views as v
 from ..node import Node
+from .board import need_list
 from .calls import calls_list
 from .checkins_plans import checkin_list
 from .plans import plan_show
@@ -46,9 +49,10 @@ def snapshot(node: Node, req: rq.Snapshot, now: float, *, peers: Sequence[v.Peer
     checkins, _ = checkin_list(node, rq.CheckinList(), now)
     plan, _ = plan_show(node, rq.PlanShow(), now)
     gatherings, _ = gathering_list(node, rqg.GatheringList(circle=req.circle), now)
+    board, _ = need_list(node, rb.NeedList(all=True, circle=req.circle), now)
     return rs.SnapshotResult(
         seq=seq, node_id=node.identity.node_id.hex(), name=node.identity.name, circles=tuple(parts),
         joining=tuple(j for j in listed.joining if only is None or j.circle == only),
         calls=calls.calls, checkins=tuple(c for c in checkins.checkins if only is None or c.circle == only),
         plan=plan.plan, shares=tuple(s for s in plan.shares if only is None or s.circle == only),
-        peers=tuple(peers), gatherings=gatherings.gatherings)
+        peers=tuple(peers), gatherings=gatherings.gatherings, needs=board.needs, boards=board.boards)

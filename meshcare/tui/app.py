@@ -73,6 +73,14 @@ class EventsArrived(Message):
         self.events = events
 
 
+class CareListArrived(Message):
+    """A care list read again after a ``care.changed`` (``session.CARE_LISTS``), e.g. the boards."""
+
+    def __init__(self, result: api.Result) -> None:
+        super().__init__()
+        self.result = result
+
+
 class ConnectionLost(Message):
     """The event stream ended; the session is about to try again."""
 
@@ -121,6 +129,7 @@ class MeshcareApp(App[int]):
         Binding("f", "care", "Follow-ups and care", show=False, id="care"),
         Binding("m", "requests", "Messages with facilitators", show=False, id="requests"),
         Binding("e", "library", "The circle's library", show=False, id="library"),
+        Binding("b", "board", "Mutual-aid board", show=False, id="board"),
     ]
 
     daemon_state: reactive[str] = reactive("connecting", init=False)
@@ -176,7 +185,10 @@ class MeshcareApp(App[int]):
 
         def lost(reason: str) -> None:
             self.post_message(ConnectionLost(reason))
-        await follow(self.connect, snapshot, events, lost, backoff=self.backoff)
+
+        def care(result: api.Result) -> None:
+            self.post_message(CareListArrived(result))
+        await follow(self.connect, snapshot, events, lost, on_care=care, backoff=self.backoff)
 
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         alerts = self.model.apply_snapshot(message.snapshot)
@@ -219,6 +231,11 @@ class MeshcareApp(App[int]):
             from .screens.care import read_care
 
             read_care(self, stale)
+    def on_care_list_arrived(self, message: CareListArrived) -> None:
+        alerts = self.model.apply_care(message.result)
+        with self.batch_update():
+            self.refresh_screens()
+        self.raise_alerts(alerts)
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
         self.lost_reason = message.reason
@@ -397,6 +414,16 @@ class MeshcareApp(App[int]):
         from .screens.care import CareScreen
 
         self._open(CareScreen)
+    def action_board(self) -> None:
+        from .screens.board import BoardScreen
+
+        self._open(BoardScreen)
+
+    def open_need(self, need: str) -> None:
+        """The board, with ``need`` highlighted."""
+        from .screens.board import BoardScreen
+
+        self.push_screen(BoardScreen(need))
 
     def action_another_circle(self) -> None:
         from .screens.actions import another_circle

@@ -46,6 +46,8 @@ def app_commands(app: Any) -> list[Command]:
                 "coming", app.action_gatherings),
         Command("gathering: organise a gathering", "A support group, a workshop, a walk, a shared meal",
                 app.action_new_gathering),
+        Command("board: needs and offers (mutual aid)", "Food, housing, rides, childcare, money, company",
+                app.action_board),
         Command("plan: write or share your support plan", "Your support plan, kept on this computer until shared",
                 app.action_plan),
         Command("ladders: my ladders, requests to me, who not to involve",

@@ -29,6 +29,7 @@ from ..control import api
 from ..control.results_requests import LibraryListResult, PrivateRequest
 from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Joining, Member, OwnShare, Peer,
                              PlanParts, RosterRow)
+from ..control.views_board import Board, Need
 from ..control.views_gatherings import Gathering
 from . import format as fmt
 from .care_model import CareState
@@ -94,6 +95,9 @@ class Model:
         self.plan: PlanParts | None = None
         self.shares: tuple[OwnShare, ...] = ()
         self.peers: dict[str, Peer] = {}
+        #: the mutual-aid boards (``need.list`` with ``all``): items by id, each circle's settings by circle
+        self.needs: dict[str, Need] = {}
+        self.boards: dict[str, Board] = {}
         #: set by a ``join`` welcome: what the circle held before this node joined comes only in a snapshot
         self.wants_snapshot = False
         #: gatherings by id: those coming up (the snapshot), and any other a screen or an event showed
@@ -130,6 +134,7 @@ class Model:
         self.checkins = {c.id: c for c in snap.checkins}
         self.plan, self.shares = snap.plan, snap.shares
         self.peers = {p.address: p for p in snap.peers}
+        self.needs, self.boards = {n.id: n for n in snap.needs}, {b.circle: b for b in snap.boards}
         self.gatherings = {g.id: g for g in snap.gatherings}
         self.care_wanted.clear()
         self.loaded, self.wants_snapshot = True, False
@@ -140,6 +145,19 @@ class Model:
         if before is None:
             return []
         return [_new_call_alert(c) for c in snap.calls if c.id not in before and not c.mine and c.status == "open"]
+
+    def apply_care(self, result: api.Result) -> list[Alert]:
+        """A care list read again after a ``care.changed`` (session.CARE_LISTS): it replaces that list.
+        Returns an alert when the poster of an item this person took sent how to reach them."""
+        if not isinstance(result, api.NeedListResult):
+            return []
+        before = self.needs
+        self.needs = {n.id: n for n in result.needs}
+        self.boards = {b.circle: b for b in result.boards}
+        self.version += 1
+        return [_reach_alert(n) for n in result.needs
+                if n.reach and n.taker == self.node_id and not n.mine and n.status == "taken"
+                and (n.id not in before or before[n.id].reach != n.reach)]
 
     def fresh(self, event: api.Event) -> bool:
         """True when ``event`` is newer than what the model holds (the seq rule)."""
@@ -176,6 +194,8 @@ class Model:
             calls=tuple(self.calls[k] for k in sorted(self.calls)),
             checkins=tuple(self.checkins[k] for k in sorted(self.checkins)),
             plan=self.plan, shares=self.shares, peers=tuple(self.peers[k] for k in sorted(self.peers)),
+            needs=tuple(self.needs[k] for k in sorted(self.needs)),
+            boards=tuple(self.boards[k] for k in sorted(self.boards)),
             gatherings=tuple(self.gatherings[k] for k in sorted(self.gatherings)))
 
     # --- gatherings (the app asks the daemon for what ``care.changed`` names) ------------------------
@@ -322,6 +342,19 @@ class Model:
     def my_reply(self, checkin: Checkin) -> api.Reply | None:
         return next((r for r in checkin.replies if r.member == self.node_id), None)
 
+    def needs_in_order(self) -> list[Need]:
+        """The board as its screen lists it: by category (in ``vocab.NEED_CATEGORIES`` order), within one
+        open first, then taken, then done, the newest first; items of circles this node left are not in it."""
+        here = {s.circle.id for s in self.circles_in_order()}
+        category = {c: i for i, c in enumerate(vocab.NEED_CATEGORIES)}
+        state = {s: i for i, s in enumerate(("open", "taken", "withheld", "done"))}
+        return sorted((n for n in self.needs.values() if n.circle in here),
+                      key=lambda n: (category.get(n.category, 99), state.get(n.status, 9), -n.created, n.id))
+
+    def open_needs(self) -> list[Need]:
+        """What home lists below the calls: items nobody has taken yet, newest first (this person's own too)."""
+        return sorted((n for n in self.needs_in_order() if n.status == "open"), key=lambda n: (-n.created, n.id))
+
 
 # --- event handlers: one per event type; each sets the state of the thing its event names ------------
 
@@ -331,6 +364,12 @@ def _new_call_alert(call: Call) -> Alert:
     return Alert("New call for support", f"{caller} asks for support in {fmt.safe(call.circle_name)} "
                  f"({fmt.urgency_words(call.urgency)})", bell=True,
                  severity="warning" if call.urgency == "now" else "information", call=call.id)
+
+
+def _reach_alert(need: Need) -> Alert:
+    who = "them" if need.anonymous or need.author is None else fmt.name_of(need.author, need.names)
+    return Alert("How to reach them", f"About \"{fmt.one_line(need.text, 40)}\": reach {who} this way: "
+                 f"{fmt.safe(need.reach, vocab.MAX_NOTE)}")
 
 
 def _on_peer(model: Model, ev: api.PeerEvent) -> list[Alert]:
@@ -483,6 +522,9 @@ def _on_care_changed(model: Model, ev: api.CareChangedEvent) -> list[Alert]:
             model.care_wanted.pop((ev.what, ev.id), None)
         else:
             model.care_wanted[(ev.what, ev.id)] = None
+    elif ev.what == "needs":
+        if ev.change == "gone":
+            model.needs.pop(ev.id, None)    # other changes: the session reads need.list again (CARE_LISTS)
     else:
         model.care.stale.add(ev.what)          # follow-ups, safety timers, ...: their list is read again
     return []

@@ -120,6 +120,30 @@ def standard_calls() -> dict[str, api.Call]:
     return {c.id: c for c in calls}
 
 
+def make_need(tag: str, author: str, text: str, *, category: str = "other", kind: str = "need", status: str = "open",
+              taker: str | None = None, anonymous: bool = False, age: int = 3600, when: str = "",
+              reach: str | None = None) -> api.Need:
+    shown = None if anonymous else author
+    people = [p for p in (shown, taker) if p is not None]
+    return api.Need(id=hid(tag), circle=ELM, circle_name="Elm St", kind=kind, category=category, text=text,
+                    when=when, status=status, anonymous=anonymous, author=shown, mine=author == ME, taker=taker,
+                    taken_by_me=taker == ME,
+                    done_by=taker if status == "done" else None, reach=reach, created=NOW - age,
+                    names={p: NAMES[p] for p in people})
+
+
+def standard_needs() -> dict[str, api.Need]:
+    needs = [
+        make_need("ben-ride", BEN, "A ride to the food bank on Saturday morning", category="ride", when="Sat 9:00",
+                  age=1800),
+        make_need("soup", CHLOE, "I made too much soup: enough for two more people", category="food", kind="offer",
+                  age=7200),
+        make_need("dan-sofa", DAN, "Help carrying a sofa up two floors", category="other", status="taken", taker=BEN,
+                  age=20000),
+    ]
+    return {n.id: n for n in needs}
+
+
 class FakeState:
     """The canned state the fake daemon serves: Sam's node in one circle, Elm St."""
 
@@ -134,6 +158,10 @@ class FakeState:
         self.joining: dict[str, api.Joining] = {}
         self.plan: api.PlanParts | None = None
         self.shares: tuple[api.OwnShare, ...] = ()
+        self.needs: dict[str, api.Need] = standard_needs() if circles else {}
+        self.boards: dict[str, api.Board] = (
+            {ELM: api.Board(circle=ELM, circle_name="Elm St", anonymous=False, facilitator=role == "facilitator",
+                            open=2)} if circles else {})
         from .fake_gatherings import standard_gatherings
         self.gatherings: dict[str, api.Gathering] = standard_gatherings() if circles else {}
         self.agreements: tuple[str, ...] = vocab.DEFAULT_AGREEMENTS
@@ -146,7 +174,8 @@ class FakeState:
         return api.SnapshotResult(seq=seq, node_id=self.node_id, name=self.name, circles=tuple(self.circles.values()),
                                   joining=tuple(self.joining.values()), calls=tuple(self.calls.values()),
                                   checkins=tuple(self.checkins.values()), plan=self.plan, shares=self.shares,
-                                  peers=tuple(self.peers.values()),
+                                  peers=tuple(self.peers.values()), needs=tuple(self.needs.values()),
+                                  boards=tuple(self.boards.values()),
                                   gatherings=tuple(g for g in self.gatherings.values()
                                                    if not g.cancelled and NOW < g.over_at))
 
@@ -187,7 +216,8 @@ class FakeDaemon:
         from tests.tui.fake_ladders import FakeLadders, ladder_ops
         from .fake_gatherings import gathering_ops
         self.ladders = FakeLadders()
-        self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = _ops(self) | ladder_ops(self)
+        self.ops: dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]] = (
+            _ops(self) | ladder_ops(self) | _board_ops(self))
         self.ops.update(gathering_ops(self))
         from . import fake_requests        # private requests and the library (its own module: it imports this one)
         self.care = fake_requests.FakeCare()
@@ -628,3 +658,71 @@ def _ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result,
             "circle.invites": circle_invites, "circle.revoke": circle_revoke, "circle.role": circle_role,
             "circle.leave": circle_leave, "circle.remove": circle_remove, "plan.show": plan_show,
             "plan.edit": plan_edit, "plan.share": plan_share, "plan.retract": plan_retract}
+
+
+def _board_ops(d: FakeDaemon) -> dict[str, Callable[[Any], Awaitable[tuple[api.Result, list[api.Event]]]]]:
+    """The mutual-aid board's ops, by the fold's rules (circles/board.py) in short."""
+    s = d.state
+
+    def find(ref: str) -> api.Need:
+        found = [n for n in s.needs.values() if n.id.startswith(ref)]
+        if len(found) != 1:
+            raise NotFound(f"no board item starts with {ref!r}")
+        return found[0]
+
+    def changed(need: api.Need, change: str = "updated") -> api.Event:
+        s.needs[need.id] = need
+        return api.CareChangedEvent(circle=need.circle, what="needs", id=need.id, change=change)
+
+    def with_person(need: api.Need, who: str | None) -> dict[str, str]:
+        return {**need.names, **({who: NAMES.get(who, s.name)} if who else {})}
+
+    async def need_list(r: api.NeedList) -> tuple[api.Result, list[api.Event]]:
+        shown = [n for n in s.needs.values() if r.all or n.status != "done"]
+        return api.NeedListResult(needs=tuple(sorted(shown, key=lambda n: -n.created)),
+                                  boards=tuple(s.boards.values())), []
+
+    async def need_create(r: api.NeedCreate) -> tuple[api.Result, list[api.Event]]:
+        snap = s.circle(r.circle)
+        board = s.boards.get(snap.circle.id)
+        if r.anonymous and not (board and board.anonymous):
+            raise BadInput(f"{snap.circle.name!r} does not allow anonymous posts")
+        need = api.Need(id=hid(f"need{len(s.needs)}"), circle=snap.circle.id, circle_name=snap.circle.name,
+                        kind=r.kind, category=r.category, text=r.text, when=r.when, status="open",
+                        anonymous=r.anonymous, author=None if r.anonymous else ME, mine=True, taker=None,
+                        done_by=None, reach=r.reach or None, created=NOW, names={} if r.anonymous else {ME: s.name})
+        return api.NeedCreateResult(need=need, reach_kept=bool(r.reach), linked=1), [changed(need, "new")]
+
+    async def need_take(r: api.NeedTake) -> tuple[api.Result, list[api.Event]]:
+        need = find(r.need)
+        if need.mine or need.status != "open":
+            raise BadInput("it is your own, or someone took it already")
+        need = dataclasses.replace(need, status="taken", taker=ME, taken_by_me=True, names=with_person(need, ME))
+        return api.NeedTakeResult(id=hid("take" + need.id), need=need, linked=1), [changed(need)]
+
+    async def need_release(r: api.NeedRelease) -> tuple[api.Result, list[api.Event]]:
+        need = find(r.need)
+        if need.status != "taken" or ME not in (need.taker, need.author):
+            raise BadInput("nobody has it, or it is not yours to give back")
+        need = dataclasses.replace(need, status="open", taker=None, taken_by_me=False,
+                                   reach=None if not need.mine else need.reach)
+        return api.NeedReleaseResult(id=hid("release" + need.id), need=need, linked=1), [changed(need)]
+
+    async def need_done(r: api.NeedDone) -> tuple[api.Result, list[api.Event]]:
+        need = find(r.need)
+        if need.status == "done" or not (need.mine or need.taker == ME):
+            raise BadInput("it is done already, or not yours to close")
+        need = dataclasses.replace(need, status="done", done_by=ME, names=with_person(need, ME))
+        return api.NeedDoneResult(id=hid("done" + need.id), need=need, linked=1), [changed(need)]
+
+    async def board_set(r: api.BoardSet) -> tuple[api.Result, list[api.Event]]:
+        snap = s.circle(r.circle)
+        if snap.circle.role != "facilitator":
+            raise BadInput("only facilitators choose whether the board allows anonymous posts")
+        board = api.Board(circle=snap.circle.id, circle_name=snap.circle.name, anonymous=r.anonymous, facilitator=True,
+                          open=sum(1 for n in s.needs.values() if n.status in ("open", "taken")))
+        s.boards[board.circle] = board
+        return api.BoardSetResult(id=hid(f"board{r.anonymous}"), board=board, linked=1), []
+
+    return {"need.list": need_list, "need.create": need_create, "need.take": need_take,
+            "need.release": need_release, "need.done": need_done, "board.set": board_set}

@@ -18,6 +18,7 @@ KEYS = (
     ("Everywhere", (("n", "write a new call for support"), ("a", "say you are available (12 h), or away"),
                     ("Shift+A", "available until a time you choose, with a limit of calls"),
                     ("k", "check-ins"), ("g", "gatherings: groups, workshops, walks, meals"),
+                    ("b", "the mutual-aid board: needs and offers"),
                     ("h", "every call, resolved ones too"), ("p", "your support plan"), ("s", "node status: links, catching up"),
                     ("j", "join another circle with an invite, or start one"),
                     ("m", "messages with facilitators: ask one privately for a conversation, a debrief, help"),
@@ -53,6 +54,10 @@ KEYS = (
               ("t", "safety timer: I'm there (care screen)"), ("o", "safety timer: I'm OK (care screen)"),
               ("e", "end your safety timer (care screen)"),
               ("d", "mark the highlighted check-in you did as done (care screen)"))),
+    ("The board", (("t", "I'll take this: the highlighted need or offer"),
+                   ("d", "mark it done (its poster, or whoever took it)"),
+                   ("l", "let go of it (whoever took it gives it back; the poster reopens it)"),
+                   ("w", "post a need or an offer"))),
     ("A circle", (("i", "invite someone: a token and a QR code"), ("v", "verify the highlighted person in person"),
                   ("Shift+R", "make them a facilitator, or a member again (facilitators)"),
                   ("w", "withdraw the highlighted open invite"),
@@ -75,6 +80,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CLASSES = "dialog"
 
     def compose(self) -> ComposeResult:
+        from .board import BoardScreen
         from .call import CallScreen
         from .calls import CallsScreen
         from .checkins import CheckinsScreen
@@ -99,8 +105,8 @@ class HelpScreen(ModalScreen[None]):
             lines.append("")
         lines.append("[b]The screens[/b]")
         for screen in (HomeScreen, CallScreen, CallsScreen, NewCallScreen, CheckinsScreen, GatheringsScreen,
-                       GatheringScreen, NewGatheringScreen, CircleScreen, PlanScreen, LaddersScreen, NodeScreen,
-                       SettingsScreen, RequestsScreen, LibraryScreen):
+                       GatheringScreen, NewGatheringScreen, BoardScreen, CircleScreen, PlanScreen, LaddersScreen,
+                       NodeScreen, SettingsScreen, RequestsScreen, LibraryScreen):
             lines.append(f"  {screen.PURPOSE}")
         lines += ["", "The line at the top always says whether this computer is linked to neighbours, whether it "
                       "is catching up, and whether it is connected to its daemon.", "",

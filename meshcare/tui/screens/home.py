@@ -24,6 +24,7 @@ from ..widgets.lists import KeptList
 from ..widgets.upcoming import UpcomingGatherings
 from .base import MeshScreen
 from .actions import claim, create_circle, join_circle, offer, reply
+from .board import HomeNeeds
 
 #: Resolved calls home lists (the latest); the rest are on the calls screen (h).
 RESOLVED_ON_HOME = 3
@@ -40,7 +41,8 @@ class HomeScreen(MeshScreen):
     """Open calls, check-ins waiting for this person, their circles and availability."""
 
     PURPOSE = ("Home: calls for support (the ones that need someone first), gatherings coming up (g lists "
-               "them), check-ins waiting for your answer, your circles with who is online, and whether you are available. j joins or starts "
+               "them), open needs and offers (b shows the board), check-ins waiting for your answer, your circles "
+               "with who is online, and whether you are available. j joins or starts "
                "another circle at any time.")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "claim", "Claim", id="claim"),
@@ -67,6 +69,7 @@ class HomeScreen(MeshScreen):
                 yield Static("", classes="muted", id="earlier-calls")
                 yield Static("No calls for support right now.", id="no-calls", classes="muted")
                 yield UpcomingGatherings(id="home-gatherings")
+                yield HomeNeeds(id="needs")
                 yield Static("[b]Check-ins waiting for your answer[/b]", classes="section-title")
                 yield KeptList(id="checkins")
                 yield Static("None waiting for you (k lists every check-in).", id="no-checkins", classes="muted")
@@ -106,6 +109,7 @@ class HomeScreen(MeshScreen):
                     if earlier else "")
         more.display = bool(earlier)
         self.query_one(UpcomingGatherings).refresh_view()
+        self.query_one(HomeNeeds).show(model, now, g, width)
         waiting = model.checkins_for_me()
         self.query_one("#checkins", KeptList).set_items((c.id, render.checkin_row(model, c, now, g)) for c in waiting)
         self.query_one("#checkins").display = bool(waiting)
