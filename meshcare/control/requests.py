@@ -493,7 +493,10 @@ class PlanEdit(Request[r.PlanEditResult]):
         for key, text in (self.sections or {}).items():
             given = getattr(self, key, None) if key in _NAMED_PARTS else None
             if given is not None and given != text:
-                raise BadInput(f"the plan's {key!r} section is given twice, with different texts; give it once")
+                words = {"helps": "what helps", "avoid": "what to avoid", "contact": "who to contact, and how",
+                         "other": "anything else"}[key]
+                raise BadInput(f"the plan's '{words}' part is given twice (as {key!r} and in the sections), "
+                               "with different texts; give it once")
 
     def changes(self) -> dict[str, str]:
         """Every section this request writes (key -> text), the named parts and ``sections`` together."""
