@@ -148,7 +148,7 @@ def test_the_guide_explains_every_contract_key() -> None:
 
 
 def test_a_key_that_is_not_bound_would_be_caught() -> None:
-    assert keys_named("press `F9` or `z`, then `meshcare stop`") - app_keys() == {"F9", "z"}
+    assert keys_named("press `F9` or `F8`, then `meshcare stop`") - app_keys() == {"F9", "F8"}
     assert keys_named("```sh\nmake run\n```\n`x` and `make run`") == {"x"}
 
 
