@@ -73,6 +73,32 @@ async def test_one_evening_in_a_circle(autojump_clock: Any) -> None:
         assert not as_dan["sees_names"] and as_dan["rsvps"] == [] and as_dan["mine"] == "maybe"
         assert as_dan["where"] == "the community room"              # members read where; nobody else can
 
+        # --- the board: Cat asks for bread and milk; only Dan, who takes it, learns how to reach her -----
+        need = (await cat.request("need.create", {"circle": CIRCLE, "text": "Could someone bring bread and milk?",
+                                                  "category": "food", "when": "this evening",
+                                                  "reach": "ring twice, flat 3"}))["need"]["id"]
+
+        def item(d: Daemon) -> dict[str, Any] | None:
+            return next((n for n in d.perform("need.list", {"all": True})["needs"] if n["id"] == need), None)
+        await wait_for(lambda: all(item(d) is not None for d in everyone))
+        await dan.request("need.take", {"need": need})
+        await wait_for(lambda: (item(dan) or {}).get("reach") == "ring twice, flat 3")
+        await wait_for(lambda: all((item(d) or {}).get("taker") == _id(dan) for d in everyone))
+        assert item(bob)["reach"] is None and item(ann)["reach"] is None      # sealed to the taker alone
+        await dan.request("need.done", {"need": need})
+        await wait_for(lambda: all((item(d) or {}).get("status") == "done" for d in everyone))
+
+        # --- a private word: Cat asks Ann; Bob and Dan never read it ------------------------------------
+        asked = (await cat.request("request.create", {"circle": CIRCLE, "to": ["ann"], "about": "conversation",
+                                                      "text": "Could we talk about the group on Tuesday?"}))
+        request = asked["request"]["id"]
+        await wait_for(lambda: request in _ids(ann, "request.list", "requests"))
+        await ann.request("request.reply", {"request": request, "text": "Of course: tomorrow at ten?"})
+        await wait_for(lambda: len(cat.perform("request.show", {"request": request})["request"]["replies"]) == 1)
+        await cat.request("request.close", {"request": request})
+        await wait_for(lambda: ann.perform("request.show", {"request": request})["request"]["closed"])
+        assert _ids(bob, "request.list", "requests") == _ids(dan, "request.list", "requests") == set()
+
         # --- Cat's ladder: Bob says yes, Ann has not answered, Dan is not to be involved ----------------
         asked_bob = (await cat.request("ladder.add", {"circle": CIRCLE, "member": "bob", "step": 0}))["request"]["id"]
         await cat.request("ladder.add", {"circle": CIRCLE, "member": "ann", "step": 1})

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
+from ..widgets.lists import KeptList
 from ..widgets.status import StatusLine
 
 if TYPE_CHECKING:
@@ -81,3 +83,38 @@ class MeshScreen(Screen[None]):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
+
+
+class ListDetailScreen(MeshScreen):
+    """A list beside the highlighted item's detail: check-ins, gatherings, the board, private requests,
+    the library. The list has the focus; ``first`` names the item to highlight once it is listed (a
+    banner or a command opened the screen on it).
+
+    ``PARTS`` are the ids the stylesheet and the subclass use: the row that holds both, the list, the
+    scrolling side and the text in it."""
+
+    PARTS: ClassVar[tuple[str, str, str, str]] = ("list-body", "list", "list-side", "detail")
+
+    def __init__(self, first: str | None = None) -> None:
+        super().__init__()
+        self.first = first
+
+    def body(self) -> ComposeResult:
+        row, listing, side, detail = self.PARTS
+        with Horizontal(id=row):
+            yield KeptList(id=listing)
+            with VerticalScroll(id=side):
+                yield Static("", id=detail)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.listing.focus()
+
+    @property
+    def listing(self) -> KeptList:
+        return self.query_one(f"#{self.PARTS[1]}", KeptList)
+
+    def select_first(self) -> None:
+        """Highlight ``first`` if it is listed now (once: later redraws keep the person's own choice)."""
+        if self.first is not None and self.listing.select_id(self.first):
+            self.first = None

@@ -28,7 +28,7 @@ from ..commands import Command
 from ..model import Model
 from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick, Tick
-from .base import MeshScreen
+from .base import ListDetailScreen, MeshScreen
 from .dialogs import Dialog
 
 if TYPE_CHECKING:
@@ -154,8 +154,10 @@ class HomeNeeds(Vertical):
 # --- the board ---------------------------------------------------------------------------------------
 
 
-class BoardScreen(MeshScreen):
+class BoardScreen(ListDetailScreen):
     """Every circle's board: needs and offers by category."""
+
+    PARTS = ("board-body", "need-list", "need-detail", "board-detail")
 
     PURPOSE = ("The board (b): needs and offers for the practical things (food, housing, a ride, childcare, "
                "money, company). t says \"I'll take this\", d marks one done, l lets go of it, w posts yours.")
@@ -166,27 +168,12 @@ class BoardScreen(MeshScreen):
         Binding("w", "new_need", "Post a need or offer", id="new-need"),      # n stays "a new call", everywhere
     ]
 
-    def __init__(self, need: str | None = None) -> None:
-        super().__init__()
-        self.first = need
-
-    def body(self) -> ComposeResult:
-        with Horizontal(id="board-body"):
-            yield KeptList(id="need-list")
-            with VerticalScroll(id="need-detail"):
-                yield Static("", id="board-detail")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#need-list", KeptList).focus()
-
     def refresh_view(self) -> None:
         model, now, g = self.mc.model, self.mc.now(), self.mc.glyphs
         listing = self.query_one("#need-list", KeptList)
         column = (self.size.width or 80) >= 100          # a wide screen: the list is a column beside the detail
         listing.set_items((n.id, need_row(model, n, now, g, column=column)) for n in model.needs_in_order())
-        if self.first is not None and listing.select_id(self.first):
-            self.first = None
+        self.select_first()
         self._show_detail()
 
     def _selected(self) -> Need | None:

@@ -22,12 +22,14 @@ from ..commands import Command
 from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick
 from .actions import reply
-from .base import MeshScreen
+from .base import ListDetailScreen, MeshScreen
 from .dialogs import Dialog
 
 
-class CheckinsScreen(MeshScreen):
+class CheckinsScreen(ListDetailScreen):
     """Every check-in this node can read."""
+
+    PARTS = ("checkins-body", "checkin-list", "checkin-detail", "detail")
 
     PURPOSE = ("Check-ins: a facilitator asks how people are doing. Press 1-6 to answer the highlighted one; "
                "you see who will read your answer. Facilitators see the tally and start new ones (k).")
@@ -37,27 +39,12 @@ class CheckinsScreen(MeshScreen):
         *[Binding(str(i), f"answer({i})", f"Answer {i}", show=False) for i in range(1, vocab.MAX_OPTIONS + 1)],
     ]
 
-    def __init__(self, checkin: str | None = None) -> None:
-        super().__init__()
-        self.first = checkin
-
-    def body(self) -> ComposeResult:
-        with Horizontal(id="checkins-body"):
-            yield KeptList(id="checkin-list")
-            with VerticalScroll(id="checkin-detail"):
-                yield Static("", id="detail")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#checkin-list", KeptList).focus()
-
     def refresh_view(self) -> None:
         model, now, g = self.mc.model, self.mc.now(), self.mc.glyphs
         items = model.checkins_in_order()
         listing = self.query_one("#checkin-list", KeptList)
         listing.set_items((c.id, render.checkin_row(model, c, now, g)) for c in items)
-        if self.first is not None and listing.select_id(self.first):
-            self.first = None
+        self.select_first()
         self._show_detail()
 
     def _selected(self) -> api.Checkin | None:

@@ -29,7 +29,7 @@ from .. import format as fmt
 from ..commands import Command
 from ..widgets.lists import KeptList
 from ..widgets.upcoming import ANSWER_WORDS, coming_words, gathering_row, when_words
-from .base import MeshScreen
+from .base import ListDetailScreen, MeshScreen
 from .dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
@@ -119,25 +119,16 @@ class _Answering(MeshScreen):
         self.mc.act(api.GatheringRsvp(gathering=g.id, answer=answer), done)
 
 
-class GatheringsScreen(_Answering):
+class GatheringsScreen(_Answering, ListDetailScreen):
     """Every gathering this node knows: coming up first."""
 
     PURPOSE = ("Gatherings: support groups, workshops, walks and meals of your circles. y, n or m says whether "
                "you are coming; Enter shows everything about one; o organises one; t shows past ones too.")
+    PARTS = ("gatherings-body", "gathering-list", "gathering-side", "gathering-brief")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "organise", "Organise", id="organise"),
         Binding("t", "past", "Past ones", id="past-gatherings"),
     ]
-
-    def body(self) -> ComposeResult:
-        with Horizontal(id="gatherings-body"):
-            yield KeptList(id="gathering-list")
-            with VerticalScroll(id="gathering-side"):
-                yield Static("", id="gathering-brief")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#gathering-list", KeptList).focus()
 
     def refresh_view(self) -> None:
         model, now = self.mc.model, self.mc.now()

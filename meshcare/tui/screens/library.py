@@ -26,7 +26,7 @@ from ...errors import DaemonUnavailable, ProtocolError, RequestFailed
 from .. import format as fmt
 from ..commands import Command
 from ..widgets.lists import KeptList
-from .base import MeshScreen
+from .base import ListDetailScreen, MeshScreen
 from .dialogs import ConfirmDialog, Dialog
 
 if TYPE_CHECKING:
@@ -78,12 +78,13 @@ def note_detail(note: LibraryNote, now: float, *, versions: bool) -> str:
     return "\n".join(lines)
 
 
-class LibraryScreen(MeshScreen):
+class LibraryScreen(ListDetailScreen):
     """Every circle's library, by title."""
 
     PURPOSE = ("The library: short texts your circle keeps (house agreements, how we respond, words we use). "
                "Everyone reads them; facilitators write (w), change (u) and remove them, and v shows earlier "
                "versions.")
+    PARTS = ("library-body", "note-list", "note-detail", "detail")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "write", "New text", id="library-write"),
         Binding("u", "change", "Change", id="library-change"),
@@ -96,15 +97,8 @@ class LibraryScreen(MeshScreen):
         super().__init__()
         self.versions = False
 
-    def body(self) -> ComposeResult:
-        with Horizontal(id="library-body"):
-            yield KeptList(id="note-list")
-            with VerticalScroll(id="note-detail"):
-                yield Static("", id="detail")
-
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#note-list", KeptList).focus()
         model = self.mc.model
         model.care_stale |= {("library", c) for c in model.circles}
         reread_library(self.mc)

@@ -29,7 +29,7 @@ from .. import format as fmt
 from ..commands import Command
 from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick
-from .base import MeshScreen
+from .base import ListDetailScreen, MeshScreen
 from .dialogs import ConfirmDialog, Dialog, TextDialog
 
 if TYPE_CHECKING:
@@ -130,8 +130,10 @@ def request_detail(request: PrivateRequest, now: float) -> str:
 
 # --- the screen -----------------------------------------------------------------------------------------
 
-class RequestsScreen(MeshScreen):
+class RequestsScreen(ListDetailScreen):
     """Private requests to facilitators and their threads."""
+
+    PARTS = ("requests-body", "request-list", "request-detail", "detail")
 
     PURPOSE = ("Messages with facilitators: ask one or two facilitators, privately, for a conversation, a "
                "debrief or help with a conflict (w). Only you and them read it; r answers, x closes yours.")
@@ -141,20 +143,6 @@ class RequestsScreen(MeshScreen):
         Binding("x", "close_request", "Close", id="close-request"),
     ]
 
-    def __init__(self, request: str | None = None) -> None:
-        super().__init__()
-        self.first = request
-
-    def body(self) -> ComposeResult:
-        with Horizontal(id="requests-body"):
-            yield KeptList(id="request-list")
-            with VerticalScroll(id="request-detail"):
-                yield Static("", id="detail")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#request-list", KeptList).focus()
-
     def _in_order(self) -> list[PrivateRequest]:
         return sorted(self.mc.model.requests.values(), key=lambda r: (r.closed, not r.waiting, -last_time(r), r.id))
 
@@ -162,8 +150,7 @@ class RequestsScreen(MeshScreen):
         now = self.mc.now()
         listing = self.query_one("#request-list", KeptList)
         listing.set_items((r.id, request_row(r, now)) for r in self._in_order())
-        if self.first is not None and listing.select_id(self.first):
-            self.first = None
+        self.select_first()
         self._show_detail()
 
     def _selected(self) -> PrivateRequest | None:
