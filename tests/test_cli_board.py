@@ -10,29 +10,15 @@ from typing import Any
 import pytest
 
 from tests.helpers import wait_real
-from tests.test_cli_circles import Node, meshcare
+from tests.test_cli_circles import Node, meshcare, running_circle
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("board")
-    ann, bob = Node(root / "ann", "ann"), Node(root / "bob", "bob")
-    try:
-        ann.start()
-        bob.start(ann.port)
-        ann.json("circle", "create", "Elm St")
-        token = ann.json("circle", "invite", "Elm St")["token"]
-        assert bob.json("circle", "join", token, "--wait", "20")["status"] == "joined"
-        wait_real(lambda: {m["name"] for m in ann.json("circle", "members", "Elm St")["members"]} == {"ann", "bob"},
-                  "ann to see bob in the circle")
+    with running_circle(tmp_path_factory.mktemp("board"), "ann", "bob") as (ann, bob):
         yield ann, bob
-    finally:
-        for node in (ann, bob):
-            if node.proc is not None:
-                node.proc.kill()
-                node.proc.wait(timeout=10)
 
 
 def listed(node: Node, item: str) -> dict[str, Any] | None:

@@ -14,33 +14,15 @@ from meshcare.cli import care
 from meshcare.control.views import Followup, Timer
 from meshcare.control.when import next_hour, tomorrow_morning
 from tests.helpers import wait_real
-from tests.test_cli_circles import Circle, Node, meshcare
+from tests.test_cli_circles import Circle, Node, meshcare, running_circle
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
 def elm(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("care")
-    nodes = [Node(root / name, name) for name in ("ann", "bob", "cat")]
-    ann, bob, cat = nodes
-    try:
-        ann.start()
-        bob.start(ann.port)
-        cat.start(ann.port, bob.port)
-        c = Circle(ann, bob, cat)
-        ann.json("circle", "create", "Elm St")
-        for node in (bob, cat):
-            token = ann.json("circle", "invite", "Elm St")["token"]
-            node.json("circle", "join", token, "--wait", "20")
-        wait_real(lambda: all(len(n.json("circle", "members", "Elm St")["members"]) == 3 for n in nodes),
-                  "everyone to see three members")
-        yield c
-    finally:
-        for node in nodes:
-            if node.proc is not None:
-                node.proc.kill()
-                node.proc.wait(timeout=10)
+    with running_circle(tmp_path_factory.mktemp("care"), "ann", "bob", "cat") as (ann, bob, cat):
+        yield Circle(ann, bob, cat)
 
 
 def _call(elm: Circle) -> str:

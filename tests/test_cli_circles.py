@@ -7,12 +7,14 @@ Three nodes share one module-scoped circle: ann founds "Elm St", bob and cat joi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,31 @@ class Node:
         assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
         assert "Traceback" not in out.stderr
         return out.stderr
+
+
+@contextlib.contextmanager
+def running_circle(root: Path, *names: str, circle: str = "Elm St") -> Iterator[list[Node]]:
+    """Daemons for ``names`` on 127.0.0.1, each started with the ones before it as peers; the first
+    founds ``circle`` and invites the others, who join. Yields once every node lists every member; the
+    daemons are stopped when the block ends, whatever happened in it."""
+    nodes = [Node(root / name, name) for name in names]
+    try:
+        ports: list[int] = []
+        for node in nodes:
+            node.start(*ports)
+            ports.append(node.port)
+        first = nodes[0]
+        first.json("circle", "create", circle)
+        for node in nodes[1:]:
+            node.json("circle", "join", first.json("circle", "invite", circle)["token"], "--wait", "20")
+        wait_real(lambda: all(len(n.json("circle", "members", circle)["members"]) == len(nodes) for n in nodes),
+                  f"everyone in {circle} to see everyone")
+        yield nodes
+    finally:
+        for node in nodes:
+            if node.proc is not None:
+                node.proc.kill()
+                node.proc.wait(timeout=10)
 
 
 class Circle:

@@ -14,27 +14,15 @@ from meshcare.cli import calls as cli_calls
 from meshcare.cli import gatherings as cg
 from meshcare.control.views_gatherings import Gathering
 from tests.helpers import wait_real
-from tests.test_cli_circles import Node
+from tests.test_cli_circles import Node, running_circle
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("gatherings")
-    ann, bob = Node(root / "ann", "ann"), Node(root / "bob", "bob")
-    try:
-        ann.start()
-        bob.start(ann.port)
-        ann.json("circle", "create", "Elm St")
-        token = ann.json("circle", "invite", "Elm St")["token"]
-        bob.json("circle", "join", token, "--wait", "20")
+    with running_circle(tmp_path_factory.mktemp("gatherings"), "ann", "bob") as (ann, bob):
         yield ann, bob
-    finally:
-        for node in (ann, bob):
-            if node.proc is not None:
-                node.proc.kill()
-                node.proc.wait(timeout=10)
 
 
 def _at(seconds: float) -> str:

@@ -10,31 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_real
-from tests.test_cli_circles import Node, meshcare
+from tests.test_cli_circles import Node, meshcare, running_circle
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
 def trio_of_nodes(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("ladders")
-    nodes = [Node(root / name, name) for name in ("ann", "bob", "cat")]
-    ann, bob, cat = nodes
-    try:
-        ann.start()
-        bob.start(ann.port)
-        cat.start(ann.port, bob.port)
-        ann.json("circle", "create", "Elm St")
-        for node in (bob, cat):
-            token = ann.json("circle", "invite", "Elm St")["token"]
-            node.json("circle", "join", token, "--wait", "20")
-        wait_real(lambda: len(cat.json("circle", "members", "Elm St")["members"]) == 3, "cat to see everyone")
+    with running_circle(tmp_path_factory.mktemp("ladders"), "ann", "bob", "cat") as (ann, bob, cat):
         yield ann, bob, cat
-    finally:
-        for node in nodes:
-            if node.proc is not None:
-                node.proc.kill()
-                node.proc.wait(timeout=10)
 
 
 def test_ask_answer_and_call_from_accepted_rungs(trio_of_nodes) -> None:

@@ -14,7 +14,7 @@ from meshcare import vocab
 from meshcare.cli import plans as cli_plans
 from meshcare.control.views import OwnShare, PlanParts, Reader
 from tests.helpers import wait_real
-from tests.test_cli_circles import Node, meshcare
+from tests.test_cli_circles import Node, meshcare, running_circle
 
 pytestmark = pytest.mark.timeout(120)
 WORDS = vocab.PLAN_SECTION_WORDS
@@ -23,20 +23,8 @@ WORDS = vocab.PLAN_SECTION_WORDS
 @pytest.fixture(scope="module")
 def oak(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """ann founds "Oak Rd"; bob joins."""
-    root = tmp_path_factory.mktemp("plans")
-    ann, bob = Node(root / "ann", "ann"), Node(root / "bob", "bob")
-    try:
-        ann.start()
-        bob.start(ann.port)
-        ann.json("circle", "create", "Oak Rd")
-        token = ann.json("circle", "invite", "Oak Rd")["token"]
-        bob.json("circle", "join", token, "--wait", "20")
+    with running_circle(tmp_path_factory.mktemp("plans"), "ann", "bob", circle="Oak Rd") as (ann, bob):
         yield ann, bob
-    finally:
-        for node in (ann, bob):
-            if node.proc is not None:
-                node.proc.kill()
-                node.proc.wait(timeout=10)
 
 
 def test_sections_shared_on_their_own_and_who_can_read_them(oak: tuple[Node, Node]) -> None:

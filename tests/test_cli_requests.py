@@ -12,7 +12,7 @@ import pytest
 
 from meshcare.cli import calls as cli_calls
 from tests.helpers import wait_real
-from tests.test_cli_circles import Node, meshcare
+from tests.test_cli_circles import Node, meshcare, running_circle
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -25,26 +25,13 @@ class Elm:
 
 @pytest.fixture(scope="module")
 def elm(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("requests")
-    nodes = [Node(root / name, name) for name in ("ann", "bob", "cat")]
-    ann, bob, cat = nodes
-    try:
-        ann.start()
-        bob.start(ann.port)
-        cat.start(ann.port, bob.port)
-        ann.json("circle", "create", "Elm St")
-        for node in (bob, cat):
-            node.json("circle", "join", ann.json("circle", "invite", "Elm St")["token"], "--wait", "20")
+    with running_circle(tmp_path_factory.mktemp("requests"), "ann", "bob", "cat") as nodes:
+        ann, bob, cat = nodes
         ann.json("circle", "role", "Elm St", "bob", "facilitator")
         wait_real(lambda: all({m["name"]: m["role"] for m in n.json("circle", "members", "Elm St")["members"]}
                               == {"ann": "facilitator", "bob": "facilitator", "cat": "member"} for n in nodes),
                   "everyone to see the circle and its facilitators")
         yield Elm(ann, bob, cat)
-    finally:
-        for node in nodes:
-            if node.proc is not None:
-                node.proc.kill()
-                node.proc.wait(timeout=10)
 
 
 def test_ask_two_facilitators_who_see_it_and_the_member_not_asked_does_not(elm: Elm) -> None:
