@@ -26,8 +26,12 @@ pytestmark = pytest.mark.timeout(180)
 SCRIPT = """#!/bin/sh
 if [ -e hang ]; then sleep 60; fi
 if [ -e slow ]; then echo start >> runs.txt; sleep 0.3; echo end >> runs.txt; fi
-{ env | grep '^MESHCARE_' | grep -v -e '^MESHCARE_HOME=' -e '^MESHCARE_PASSPHRASE' | sort; echo ---; } >> notified.txt
+one=$(mktemp -p .)
+{ env | grep '^MESHCARE_' | grep -v -e '^MESHCARE_HOME=' -e '^MESHCARE_PASSPHRASE' | sort; echo ---; } > "$one"
+cat "$one" >> notified.txt; rm -f "$one"
 """
+# Each run writes its block to a file of its own, then appends it with one write (``cat`` of a small file):
+# two commands running at once (up to two may) wrote their lines into each other's block before.
 
 
 class Node(DaemonProcess):
