@@ -10,7 +10,7 @@ its own. Ann facilitates Elm St; Bob, Cat and Dan are members. Over one evening 
 * Cat asks Ann privately for a word; Bob and Dan never read it; Ann answers; Cat closes it.
 * Cat keeps a consent-based ladder: Bob says yes, Ann has not answered yet, and Cat would rather not
   involve Dan. Her call goes to Bob first, then to the circle, and never to Dan, not even then.
-* Bob takes the call, Cat resolves it and asks Bob to check in tomorrow; the next day the check-in is
+* Bob takes the call, Cat resolves it and asks Bob to check in tomorrow morning; then the check-in is
   due on Bob's node; Ann sees only that a follow-up is due, then done, never what the call said.
 """
 
@@ -120,7 +120,8 @@ async def test_one_evening_in_a_circle(autojump_clock: Any) -> None:
         assert call not in _ids(dan, "calls.list", "calls", all=True)    # not even once it reached the circle
         await bob.request("call.claim", {"call": call})
         await wait_for(lambda: cat.perform("call.show", {"call": call})["call"]["claimer"] == _id(bob))
-        await cat.request("call.resolve", {"call": call, "followup_by": "bob"})
+        next_morning = int(cat.now()) + 14 * HOUR          # resolved in the evening: tomorrow morning
+        await cat.request("call.resolve", {"call": call, "followup_by": "bob", "followup_due": next_morning})
         await wait_for(lambda: bob.perform("call.show", {"call": call})["call"]["status"] == "resolved")
         assert call not in _ids(dan, "calls.list", "calls", all=True)
 
@@ -129,7 +130,7 @@ async def test_one_evening_in_a_circle(autojump_clock: Any) -> None:
             return [f for f in d.perform("followup.list", {"all": True})["followups"] if f["call"] == call]
         await wait_for(lambda: followups(bob) and followups(ann))
         assert followups(bob)[0]["mine"] and followups(bob)[0]["todo"] is None     # not due yet
-        await trio.sleep(25 * HOUR)
+        await trio.sleep(next_morning - int(bob.now()) + 60)     # virtual time: the daemons' clocks move too
         await wait_for(lambda: followups(bob)[0]["todo"] == "first")
         seen_by_ann = followups(ann)[0]
         assert seen_by_ann["who"] == _id(bob) and seen_by_ann["done_at"] is None
