@@ -29,7 +29,7 @@ from ..model import Model
 from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick, Tick
 from .base import ListDetailScreen, MeshScreen
-from .dialogs import Dialog
+from .dialogs import FormDialog
 
 if TYPE_CHECKING:
     from ..app import MeshcareApp
@@ -279,7 +279,7 @@ class BoardScreen(ListDetailScreen):
         return out
 
 
-class NewNeedDialog(Dialog[api.NeedCreate]):
+class NewNeedDialog(FormDialog[api.NeedCreate]):
     """A need or an offer: circle, which, what about, the words, when, how to be reached, no name."""
 
     def __init__(self, circles: list[tuple[str, str]], anonymous_allowed: set[str]) -> None:
@@ -328,16 +328,7 @@ class NewNeedDialog(Dialog[api.NeedCreate]):
             "Your computer still signs the post: the board hides your name, a modified app could see it."
             if allowed else "This circle does not allow posts without a name (a facilitator can allow them).")
 
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._send()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "send":
-            self.dismiss(None)
-            return
-        self._send()
-
-    def _send(self) -> None:
+    def send(self) -> None:
         text = self.query_one("#text", Input).value.strip()
         if not text:
             self.notify("Write what you need or offer first.", title="The board")

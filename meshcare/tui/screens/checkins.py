@@ -23,7 +23,7 @@ from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick
 from .actions import reply
 from .base import ListDetailScreen, MeshScreen
-from .dialogs import Dialog
+from .dialogs import FormDialog
 
 
 class CheckinsScreen(ListDetailScreen):
@@ -134,7 +134,7 @@ class CheckinsScreen(ListDetailScreen):
         return out
 
 
-class NewCheckinDialog(Dialog[api.CheckinCreate]):
+class NewCheckinDialog(FormDialog[api.CheckinCreate]):
     """A facilitator's new check-in: circle, question, answers (default ones when left empty), who sees them."""
 
     def __init__(self, circles: list[tuple[str, str]]) -> None:
@@ -160,16 +160,7 @@ class NewCheckinDialog(Dialog[api.CheckinCreate]):
     def on_mount(self) -> None:
         self.query_one("#prompt", Input).focus()
 
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._send()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "send":
-            self.dismiss(None)
-            return
-        self._send()
-
-    def _send(self) -> None:
+    def send(self) -> None:
         prompt = self.query_one("#prompt", Input).value.strip()
         if not prompt:
             self.notify("Write the question first.", title="Check-in")

@@ -37,6 +37,25 @@ class Dialog(ModalScreen[T], Generic[T]):
             self.dismiss(None)
 
 
+class FormDialog(Dialog[T]):
+    """A dialog with fields and a button that sends them (``SEND``): Enter in a field sends too, any other
+    button cancels. ``send`` checks what was typed and dismisses with the answer (or says what is missing)."""
+
+    SEND: ClassVar[str] = "send"
+
+    def send(self) -> None:
+        raise NotImplementedError
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self.send()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == self.SEND:
+            self.send()
+        else:
+            self.dismiss(None)
+
+
 class ConfirmDialog(Dialog[bool]):
     """A yes/no question with the consequence spelled out."""
 
@@ -55,7 +74,7 @@ class ConfirmDialog(Dialog[bool]):
         self.dismiss(True if event.button.id == "yes" else None)
 
 
-class TextDialog(Dialog[str]):
+class TextDialog(FormDialog[str]):
     """One line of text (a circle's name, an invite token, a few words)."""
 
     def __init__(self, title: str, prompt: str, *, placeholder: str = "", value: str = "", ok: str = "OK",
@@ -71,22 +90,13 @@ class TextDialog(Dialog[str]):
             yield Label(self.prompt)
             yield Input(self.value, placeholder=self.placeholder, max_length=self.max_length, id="text", compact=True)
             with Horizontal(classes="buttons"):
-                yield Button(self.ok, id="ok", variant="primary", compact=True)
+                yield Button(self.ok, id=self.SEND, variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
-    def _finish(self) -> None:
+    def send(self) -> None:
         text = self.query_one("#text", Input).value.strip()
         if text or self.allow_empty:
             self.dismiss(text)
-
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._finish()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._finish()
-        else:
-            self.dismiss(None)
 
 
 class ChoiceDialog(Dialog[str]):

@@ -30,7 +30,7 @@ from ..commands import Command
 from ..widgets.lists import KeptList
 from ..widgets.toggles import Pick
 from .base import ListDetailScreen, MeshScreen
-from .dialogs import ConfirmDialog, Dialog, TextDialog
+from .dialogs import ConfirmDialog, Dialog, FormDialog, TextDialog
 
 if TYPE_CHECKING:
     from ..app import MeshcareApp
@@ -254,7 +254,7 @@ def open_ask(app: MeshcareApp, *, circle: str | None = None, about: str = "conve
     app.push_screen(AskDialog(circles, choices, start, about), chosen)
 
 
-class AskDialog(Dialog[RequestCreate]):
+class AskDialog(FormDialog[RequestCreate]):
     """Ask one or two facilitators: the circle, whom (a second one if the person likes), about what, the
     words; it says who will see it as the choice changes."""
 
@@ -311,16 +311,7 @@ class AskDialog(Dialog[RequestCreate]):
             self.query_one("#second", Select).value = NOBODY_ELSE
         self._say_readers()
 
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._send()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "send":
-            self._send()
-        else:
-            self.dismiss(None)
-
-    def _send(self) -> None:
+    def send(self) -> None:
         text = self.query_one("#text", Input).value.strip()
         if not text:
             self.notify("Write a few words first: what you would like.", title="Messages")
