@@ -1,0 +1,171 @@
+"""The flood scenario: one node publishes as fast as its control API lets it, the others keep calling.
+
+Used by ``test_flood.py`` (a small mesh, behaviour only) and ``benchmarks/bench_flood.py`` (the figures).
+Every daemon joins two plain topics: ``flood`` (the flooder writes into it, so every other node receives
+the flood the way a member's runaway node would reach its circle) and ``calls`` (the sender posts there
+one message at a time; the receivers' event streams time each one's arrival, as ``bench_netns.py`` does).
+The latency of one message is from sending ``topic.publish`` to the last receiver reporting it.
+
+The same ``measure`` runs with no flood (the quiet baseline) and during the flood; memory is sampled
+from /proc for every daemon throughout.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshcare.client import ControlClient
+from meshcare.errors import MeshcareError
+
+from .loadkit import Arrivals, RssSampler, Watcher, latency_summary, ratio
+from .test_mesh import Cluster
+
+FLOODER, SENDER = 1, 2
+
+
+class Flooder(threading.Thread):
+    """Back-to-back ``topic.publish`` of ``batch`` envelopes on one connection until ``stop``."""
+
+    def __init__(self, cluster: Cluster, host: int, secret: str, batch: int) -> None:
+        super().__init__(name=f"flood-h{host}", daemon=True)
+        self.path, self.secret, self.batch = cluster.socket(host), secret, batch
+        self.published = 0
+        self.requests = 0
+        self.error: str | None = None
+        self.started_at = self.stopped_at = 0.0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        self.started_at = time.monotonic()
+        try:
+            with ControlClient.connect(self.path, timeout=60) as client:
+                while not self._halt.is_set():
+                    client.request("topic.publish", secret=self.secret, text=f"flood {self.requests}",
+                                   count=self.batch)
+                    self.requests += 1
+                    self.published += self.batch
+        except MeshcareError as exc:
+            self.error = str(exc)
+        self.stopped_at = time.monotonic()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=60)
+
+    def rate(self) -> float:
+        """Envelopes published per second while it ran."""
+        took = (self.stopped_at or time.monotonic()) - self.started_at
+        return self.published / took if took > 0 else 0.0
+
+
+@dataclass
+class Calls:
+    """Messages posted by ``sender`` on the calls topic and timed at ``receivers``."""
+
+    latencies: list[float] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)     # not at every receiver within the timeout
+    sent: list[str] = field(default_factory=list)
+
+
+def measure(cluster: Cluster, arrivals: Arrivals, secret: str, receivers: set[int], messages: int, *,
+            interval: float, timeout: float, label: str) -> Calls:
+    """Post ``messages`` one at a time from SENDER, waiting for each at every receiver (up to ``timeout``)."""
+    calls = Calls()
+    for n in range(messages):
+        time.sleep(interval)
+        start = time.monotonic()
+        ident = cluster.publish(SENDER, secret, f"{label} call {n}")[0]
+        calls.sent.append(ident)
+        seen = arrivals.wait(ident, receivers, timeout)
+        if receivers <= set(seen):
+            calls.latencies.append(max(seen[i] for i in receivers) - start)
+        else:
+            calls.late.append(ident)
+    return calls
+
+
+def missing_at(cluster: Cluster, secret: str, ids: list[str], receivers: set[int]) -> dict[int, int]:
+    """How many of ``ids`` each receiver's store still lacks (the events may miss one; the store is truth)."""
+    wanted = set(ids)
+    return {i: len(wanted - cluster.ids(i, secret)) for i in sorted(receivers)}
+
+
+def run_flood(cluster: Cluster, *, messages: int, warmup: int, interval: float, timeout: float, ramp: float,
+              batch: int, rss_interval: float = 1.0, settle: float = 30.0, say: Any = print) -> dict[str, Any]:
+    """The whole scenario on a started, connected ``cluster`` (hosts 1..n, n >= 3); returns the figures."""
+    hosts = cluster.hosts
+    receivers = {i for i in hosts if i not in (FLOODER, SENDER)}
+    flood_secret, calls_secret = secrets.token_hex(16), secrets.token_hex(16)
+    cluster.join(flood_secret)
+    cluster.join(calls_secret)
+    arrivals = Arrivals()
+    watchers = [Watcher(i, cluster.socket(i), arrivals) for i in sorted(receivers)]
+    sampler = RssSampler(lambda: {i: cluster.procs[i].pid for i in hosts if cluster.running(i)}, rss_interval)
+    for w in watchers:
+        w.start()
+    for w in watchers:
+        if not w.subscribed.wait(30):
+            raise RuntimeError(f"no event stream from h{w.host}")
+    sampler.start()
+    result: dict[str, Any] = {"nodes": len(hosts), "flooder": FLOODER, "sender": SENDER,
+                              "receivers": sorted(receivers), "messages": messages, "batch": batch}
+    try:
+        measure(cluster, arrivals, calls_secret, receivers, warmup, interval=interval, timeout=timeout,
+                label="warm-up")
+        quiet = measure(cluster, arrivals, calls_secret, receivers, messages, interval=interval, timeout=timeout,
+                        label="quiet")
+        result["quiet"] = {**latency_summary(quiet.latencies), "late": len(quiet.late)}
+        say(f"quiet: {messages} calls h{SENDER} -> {sorted(receivers)}: p50 {result['quiet']['p50_ms']} ms, "
+            f"p90 {result['quiet']['p90_ms']} ms, late {len(quiet.late)}")
+        quiet_rss = sampler.latest_kib()
+
+        flooder = Flooder(cluster, FLOODER, flood_secret, batch)
+        flooder.start()
+        time.sleep(ramp)
+        flooded = measure(cluster, arrivals, calls_secret, receivers, messages, interval=interval, timeout=timeout,
+                          label="flooded")
+        flooder.stop()
+        if flooder.error:
+            raise RuntimeError(f"the flooder stopped early: {flooder.error}")
+        result["flooded"] = {**latency_summary(flooded.latencies), "late": len(flooded.late)}
+        result["flood"] = {"published": flooder.published, "requests": flooder.requests,
+                           "seconds": round(flooder.stopped_at - flooder.started_at, 1),
+                           "per_s": round(flooder.rate(), 1)}
+        result["ratio"] = {p: ratio(result["flooded"][f"{p}_ms"], result["quiet"][f"{p}_ms"]) for p in ("p50", "p90")}
+        say(f"flooded: h{FLOODER} published {flooder.published} envelopes in {result['flood']['seconds']} s "
+            f"({result['flood']['per_s']}/s); calls p50 {result['flooded']['p50_ms']} ms, "
+            f"p90 {result['flooded']['p90_ms']} ms, late {len(flooded.late)}; "
+            f"ratio p50 {result['ratio']['p50']}x, p90 {result['ratio']['p90']}x (target <= 2x)")
+
+        # every call reaches every receiver eventually, flood or not (the stores are the truth)
+        everything = quiet.sent + flooded.sent
+        deadline = time.monotonic() + settle
+        while (missing := missing_at(cluster, calls_secret, everything, receivers)) and any(missing.values()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.5)
+        result["calls_missing_after_settle"] = missing
+        sampler.sample()
+        flood_rss = sampler.latest_kib()
+        result["rss_mib"] = {f"h{i}": {"quiet": round(quiet_rss.get(i, 0) / 1024, 1),
+                                       "max": round(max((k for s in sampler.series() if s.host == i
+                                                         for _, k in s.samples), default=0) / 1024, 1),
+                                       "end": round(flood_rss.get(i, 0) / 1024, 1)} for i in hosts}
+        stats: dict[str, dict[str, int]] = {}
+        for i in hosts:
+            status = cluster.status(i) or {}
+            got = status.get("statistics", {})
+            stats[f"h{i}"] = {"envelopes": status.get("envelopes", 0),
+                              **{k: got.get(k, 0) for k in ("accepted", "envelopes_received", "dropped_budget",
+                                                            "duplicates_received", "links_dropped_misbehaved")}}
+        result["nodes_after"] = stats
+        result["links_after"] = {f"h{i}": sorted(v) for i, v in cluster.graph().items()}
+        result["event_streams_resubscribed"] = arrivals.dropped_streams
+    finally:
+        sampler.stop()
+        for w in watchers:
+            w.stop()
+    return result
