@@ -24,10 +24,12 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .loadkit import RssSampler, nft_drops
-from .test_mesh import Cluster
+
+if TYPE_CHECKING:  # importing test_mesh at run time would register its tests' marker outside tests/netns
+    from .test_mesh import Cluster
 
 
 @dataclass(frozen=True, slots=True)
