@@ -106,3 +106,13 @@ def test_bad_arguments_are_refused_with_a_message(name: str, argv: list[str], fl
     with pytest.raises(SystemExit) as exit_:
         load_benchmark(name).main(argv)
     assert exit_.value.code == 2 and flag in capsys.readouterr().err
+
+
+def test_the_flood_client_explains_its_usage_and_a_missing_daemon(tmp_path: object,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from tests.netns.flood_client import main
+    assert main([]) == 2 and "usage" in capsys.readouterr().err
+    assert main([str(Path(str(tmp_path)) / "control.sock"), "ab" * 16, "20"]) == 1
+    assert "no meshcare daemon is running" in capsys.readouterr().err

@@ -12,14 +12,16 @@ from /proc for every daemon throughout.
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
-import threading
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from meshcare.client import ControlClient
-from meshcare.errors import MeshcareError
 
 from .loadkit import Arrivals, RssSampler, Watcher, latency_summary, ratio
 
@@ -29,39 +31,42 @@ if TYPE_CHECKING:  # importing test_mesh at run time would register its tests' m
 FLOODER, SENDER = 1, 2
 
 
-class Flooder(threading.Thread):
-    """Back-to-back ``topic.publish`` of ``batch`` envelopes on one connection until ``stop``."""
+class Flooder:
+    """``flood_client.py`` in a process of its own: back-to-back ``topic.publish`` of ``batch`` envelopes
+    on one connection until ``stop``."""
 
     def __init__(self, cluster: Cluster, host: int, secret: str, batch: int) -> None:
-        super().__init__(name=f"flood-h{host}", daemon=True)
-        self.path, self.secret, self.batch = cluster.socket(host), secret, batch
-        self.published = 0
-        self.requests = 0
+        self.argv = [sys.executable, "-m", "tests.netns.flood_client", str(cluster.socket(host)), secret, str(batch)]
+        self.process: subprocess.Popen[str] | None = None
+        self.published = self.requests = 0
+        self.seconds = 0.0
         self.error: str | None = None
-        self.started_at = self.stopped_at = 0.0
-        self._halt = threading.Event()
 
-    def run(self) -> None:
-        self.started_at = time.monotonic()
-        try:
-            with ControlClient.connect(self.path, timeout=60) as client:
-                while not self._halt.is_set():
-                    client.request("topic.publish", secret=self.secret, text=f"flood {self.requests}",
-                                   count=self.batch)
-                    self.requests += 1
-                    self.published += self.batch
-        except MeshcareError as exc:
-            self.error = str(exc)
-        self.stopped_at = time.monotonic()
+    def start(self) -> None:
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env=env)
 
     def stop(self) -> None:
-        self._halt.set()
-        self.join(timeout=60)
+        """SIGTERM, then read what it published (``error`` says why, when it stopped on its own)."""
+        if self.process is None:
+            raise RuntimeError("the flooder was never started")
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+        if self.process.returncode != 0 or not out.strip():
+            self.error = f"exit {self.process.returncode}: {err.strip()[-2000:]}"
+            return
+        done = json.loads(out.strip().splitlines()[-1])
+        self.published, self.requests, self.seconds = done["published"], done["requests"], done["seconds"]
 
     def rate(self) -> float:
         """Envelopes published per second while it ran."""
-        took = (self.stopped_at or time.monotonic()) - self.started_at
-        return self.published / took if took > 0 else 0.0
+        return self.published / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
@@ -135,7 +140,7 @@ def run_flood(cluster: Cluster, *, messages: int, warmup: int, interval: float, 
             raise RuntimeError(f"the flooder stopped early: {flooder.error}")
         result["flooded"] = {**latency_summary(flooded.latencies), "late": len(flooded.late)}
         result["flood"] = {"published": flooder.published, "requests": flooder.requests,
-                           "seconds": round(flooder.stopped_at - flooder.started_at, 1),
+                           "seconds": round(flooder.seconds, 1),
                            "per_s": round(flooder.rate(), 1)}
         result["ratio"] = {p: ratio(result["flooded"][f"{p}_ms"], result["quiet"][f"{p}_ms"]) for p in ("p50", "p90")}
         say(f"flooded: h{FLOODER} published {flooder.published} envelopes in {result['flood']['seconds']} s "
