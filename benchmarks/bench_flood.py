@@ -9,7 +9,8 @@ while h1 publishes back to back on the flood topic (``--batch`` envelopes per co
 connection, as fast as its daemon answers). Every daemon's RSS is sampled throughout.
 
 Printed: the quiet and flooded latency p50/p90/p99, the ratio flooded/quiet for p50 and p90 (the issue's
-target: within 2x), the flood's rate, every daemon's RSS (quiet, max, end) and what the flood did at
+target: within 2x), the same during a "local" flood into a topic nobody else syncs (the control: on two
+cores the flooder takes one whatever it floods, so this is the machine's share of the slow-down), the flood's rate, every daemon's RSS (quiet, max, end) and what the flood did at
 each node (envelopes held, dropped by the author budget). With default settings the receivers' author
 budget (120 envelopes a minute per author, ``meshcare/sync/budget.py``) keeps all but a trickle of the
 flood out; ``--author-per-minute`` raises it in every node's config.toml, to see the flood admitted.
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=20, help="envelopes per flood request (default 20)")
     parser.add_argument("--author-per-minute", type=int, default=None,
                         help="write this author budget into every node's config.toml (default: the built-in 120)")
+    parser.add_argument("--no-local", action="store_true",
+                        help="skip the third phase (the same flood into a topic nobody else syncs)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
     args = parser.parse_args(argv)
     if not 3 <= args.nodes <= 22:
@@ -77,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster.wait(cluster.connected, 60, "a connected mesh (mDNS discovery) before the flood")
         try:
             result = run_flood(cluster, messages=args.messages, warmup=args.warmup, interval=args.interval,
-                               timeout=args.timeout, ramp=args.ramp, batch=args.batch, say=say)
+                               timeout=args.timeout, ramp=args.ramp, batch=args.batch, local=not args.no_local,
+                               say=say)
         except BaseException:
             print(cluster.logs(tail=1500), file=sys.stderr)
             raise

@@ -6,8 +6,10 @@ the flood the way a member's runaway node would reach its circle) and ``calls`` 
 one message at a time; the receivers' event streams time each one's arrival, as ``bench_netns.py`` does).
 The latency of one message is from sending ``topic.publish`` to the last receiver reporting it.
 
-The same ``measure`` runs with no flood (the quiet baseline) and during the flood; memory is sampled
-from /proc for every daemon throughout.
+The same ``measure`` runs with no flood (the quiet baseline), during the flood, and (``local=True``)
+during a flood into a topic only the flooder syncs: on a 2-core machine the flooder takes a core
+whatever it floods, and that phase tells the machine's share of the slow-down from the flood's effect
+on the other nodes. Memory is sampled from /proc for every daemon throughout.
 """
 
 from __future__ import annotations
@@ -102,8 +104,12 @@ def missing_at(cluster: Cluster, secret: str, ids: list[str], receivers: set[int
 
 
 def run_flood(cluster: Cluster, *, messages: int, warmup: int, interval: float, timeout: float, ramp: float,
-              batch: int, rss_interval: float = 1.0, settle: float = 30.0, say: Any = print) -> dict[str, Any]:
-    """The whole scenario on a started, connected ``cluster`` (hosts 1..n, n >= 3); returns the figures."""
+              batch: int, rss_interval: float = 1.0, settle: float = 30.0, local: bool = False,
+              say: Any = print) -> dict[str, Any]:
+    """The whole scenario on a started, connected ``cluster`` (hosts 1..n, n >= 3); returns the figures.
+
+    ``local``: then a third phase, the same flood into a topic nobody else syncs (see the comment there).
+    """
     hosts = cluster.hosts
     receivers = {i for i in hosts if i not in (FLOODER, SENDER)}
     flood_secret, calls_secret = secrets.token_hex(16), secrets.token_hex(16)
@@ -148,8 +154,33 @@ def run_flood(cluster: Cluster, *, messages: int, warmup: int, interval: float, 
             f"p90 {result['flooded']['p90_ms']} ms, late {len(flooded.late)}; "
             f"ratio p50 {result['ratio']['p50']}x, p90 {result['ratio']['p90']}x (target <= 2x)")
 
+        local_sent: list[str] = []
+        if local:
+            # the control: the same flood into a topic only the flooder syncs. Whatever this costs the calls
+            # is the machine (its cores busy with the flooder), not what the flood does to the other nodes.
+            local_secret = secrets.token_hex(16)
+            cluster.join(local_secret, [FLOODER])
+            time.sleep(2.0)  # the flooder daemon's backlog drains
+            lone = Flooder(cluster, FLOODER, local_secret, batch)
+            lone.start()
+            time.sleep(ramp)
+            calm = measure(cluster, arrivals, calls_secret, receivers, messages, interval=interval, timeout=timeout,
+                           label="local flood")
+            lone.stop()
+            if lone.error:
+                raise RuntimeError(f"the local flooder stopped early: {lone.error}")
+            local_sent = calm.sent
+            result["local_flood"] = {**latency_summary(calm.latencies), "late": len(calm.late),
+                                     "published": lone.published, "per_s": round(lone.rate(), 1)}
+            result["ratio_local"] = {p: ratio(result["local_flood"][f"{p}_ms"], result["quiet"][f"{p}_ms"])
+                                     for p in ("p50", "p90")}
+            say(f"local flood (a topic nobody else syncs; the machine's share): {lone.published} envelopes "
+                f"({result['local_flood']['per_s']}/s); calls p50 {result['local_flood']['p50_ms']} ms, p90 "
+                f"{result['local_flood']['p90_ms']} ms; ratio p50 {result['ratio_local']['p50']}x, "
+                f"p90 {result['ratio_local']['p90']}x")
+
         # every call reaches every receiver eventually, flood or not (the stores are the truth)
-        everything = quiet.sent + flooded.sent
+        everything = quiet.sent + flooded.sent + local_sent
         deadline = time.monotonic() + settle
         while (missing := missing_at(cluster, calls_secret, everything, receivers)) and any(missing.values()) \
                 and time.monotonic() < deadline:
