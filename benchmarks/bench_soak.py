@@ -38,9 +38,9 @@ from tests.netns.soak import run_soak  # noqa: E402
 
 
 def memory_verdict(result: dict[str, Any], bound_mib: float) -> tuple[bool, float]:
-    """(holds, worst growth in MiB) over the daemons that ran the whole soak (never restarted)."""
+    """(holds, worst growth in MiB) over the daemon processes (``h<i>/<pid>``) that ran the whole soak."""
     whole = set(result["rss_whole_run"])
-    growths = [f["growth_mib"] for name, f in result["rss_mib"].items() if name.split("/")[0] in whole]
+    growths = [f["growth_mib"] for name, f in result["rss_mib"].items() if name in whole]
     worst = max(growths, default=0.0)
     return worst <= bound_mib, worst
 

@@ -219,7 +219,9 @@ def run_soak(cluster: Cluster, *, seconds: float, loss: float, circles: int, pos
         sampler.stop()
     packets, dropped_bytes = nft_drops(ruleset)
     series = sampler.series()
-    whole = [s for s in series if s.samples and s.samples[0][0] < 5.0]  # never restarted during the soak
+    end = max((s.samples[-1][0] for s in series if s.samples), default=0.0)
+    # the processes that ran from the start to the end (never stopped): the ones whose growth means something
+    whole = [s for s in series if s.samples and s.samples[0][0] < 5.0 and s.samples[-1][0] > end - 5.0]
     result: dict[str, Any] = {
         "nodes": len(hosts), "seconds": seconds, "loss_percent": loss, "circles": circles, "seed": seed,
         "outages": {k: sum(o.kind == k for o in plan) for k in ("stop", "kill", "cut")},
@@ -228,7 +230,7 @@ def run_soak(cluster: Cluster, *, seconds: float, loss: float, circles: int, pos
         "converged": not any(lacking.values()), "convergence_s": round(converged, 1),
         "switch_drops": {"packets": packets, "bytes": dropped_bytes},
         "rss_mib": {f"h{s.host}/{s.pid}": s.figures(warmup_s=min(30.0, seconds / 4)) for s in series},
-        "rss_whole_run": [f"h{s.host}" for s in whole],
+        "rss_whole_run": [f"h{s.host}/{s.pid}" for s in whole],
     }
     stats: dict[str, int] = {}
     for i in hosts:
