@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meshcare.errors import MeshcareError
+
 from .loadkit import Arrivals, RssSampler, Watcher, latency_summary, ratio
 
 if TYPE_CHECKING:  # importing test_mesh at run time would register its tests' marker outside tests/netns
@@ -194,16 +196,29 @@ def run_flood(cluster: Cluster, *, messages: int, warmup: int, interval: float, 
                                        "end": round(flood_rss.get(i, 0) / 1024, 1)} for i in hosts}
         stats: dict[str, dict[str, int]] = {}
         for i in hosts:
-            status = cluster.status(i) or {}
+            status = _patient(cluster, i, "status") or {}
             got = status.get("statistics", {})
             stats[f"h{i}"] = {"envelopes": status.get("envelopes", 0),
                               **{k: got.get(k, 0) for k in ("accepted", "envelopes_received", "dropped_budget",
                                                             "duplicates_received", "links_dropped_misbehaved")}}
         result["nodes_after"] = stats
-        result["links_after"] = {f"h{i}": sorted(v) for i, v in cluster.graph().items()}
+        result["links_after"] = {f"h{i}": sorted({cluster.host_of.get(p["node_id"], 0) for p in peers["peers"]
+                                                  if p["linked"]})
+                                 for i in hosts if (peers := _patient(cluster, i, "peers")) is not None}
         result["event_streams_resubscribed"] = arrivals.dropped_streams
     finally:
         sampler.stop()
         for w in watchers:
             w.stop()
     return result
+
+
+def _patient(cluster: Cluster, i: int, op: str) -> dict[str, Any] | None:
+    """``op`` at host i with a long timeout, None if it still does not answer: right after a flood the
+    flooder's daemon answers its neighbours' reconciliation (the envelopes their author budget turned
+    away), reading its store on the event loop, and on a loaded machine its control socket then waits
+    (once more than 10 s, at load 13 on two cores)."""
+    try:
+        return cluster.request(i, op, timeout=30.0)
+    except MeshcareError:
+        return None
