@@ -1,16 +1,16 @@
 """A short soak in a namespaced mesh (``-m netns``): churn and 10 % loss, then every post everywhere.
 
-Six daemons, real mDNS, default settings, two overlapping circles of four (``soak.circle_members``); for
-``SECONDS`` (``MESHCARE_SOAK_SECONDS``, default 20) a post every 0.5 s from a random running node, one
-host out every 5 s for 3-8 s (daemon stopped, killed with SIGKILL, or its cable cut at the switch; at
+Five daemons, real mDNS, default settings, two overlapping circles of four and three
+(``soak.circle_members``); for ``SECONDS`` (``MESHCARE_SOAK_SECONDS``, default 20) a post every 0.5 s
+from a random running node, one host out every 5 s for 3-8 s (daemon stopped, killed with SIGKILL, or its cable cut at the switch; at
 most two out at once), 10 % of frames dropped at the switch throughout. Then every host comes back and
 the test asserts behaviour, not timing:
 
-* full convergence: every host holds every acknowledged post of both its circles (within a generous
+* full convergence: every host holds every acknowledged post of its circles (within a generous
   120 s; the figure is printed);
 * the loss rule really dropped frames, and the churn really happened (stops, kills and cuts);
 * every daemon's RSS stayed under ``RSS_BOUND_MIB`` (an idle daemon is ~45 MiB; a few hundred small
-  envelopes and six links add little, so 200 MiB only fails on a leak or an unbounded queue).
+  envelopes and four links add little, so 200 MiB only fails on a leak or an unbounded queue).
 
 The 20-node, 10-minute run with the figures is ``benchmarks/bench_soak.py`` (``make soak``).
 """
@@ -34,9 +34,11 @@ RSS_BOUND_MIB = 200
 
 
 @pytest.fixture
-def six() -> Iterator[Cluster]:
+def five() -> Iterator[Cluster]:
+    """Five, not six: building the mesh and initialising each node's data directory is most of the test's
+    time (~25 s quiet, ~45 s with the machine loaded), and the test must stay under a minute."""
     require_netns()
-    with Mesh(6, prefix="mcS") as mesh:
+    with Mesh(5, prefix="mcS") as mesh:
         cluster = Cluster(mesh)
         cluster.start()
         cluster.wait_ready()
@@ -45,8 +47,8 @@ def six() -> Iterator[Cluster]:
 
 
 @pytest.mark.timeout(int(SECONDS) + 240)
-def test_churn_and_loss_then_every_node_holds_every_post_of_its_circles(six: Cluster) -> None:
-    cluster = six
+def test_churn_and_loss_then_every_node_holds_every_post_of_its_circles(five: Cluster) -> None:
+    cluster = five
     t0 = time.monotonic()
     with cluster.explain():
         result = run_soak(cluster, seconds=SECONDS, loss=10.0, circles=2, post_every=0.5, churn_every=5.0,
