@@ -47,10 +47,13 @@ fuzz: $(TSTAMP)
 	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 ## make soak: a daemon under every kind of hostile link for SOAK_SECONDS (default 600) while an honest
-## link delivers (make test runs the same test for 60 s).
+## link delivers (make test runs the same test for 60 s); then, as root, 20 namespaced daemons for
+## SOAK_SECONDS under churn and 10 % loss, to full convergence (benchmarks/bench_soak.py).
 SOAK_SECONDS ?= 600
 soak: $(TSTAMP)
 	MESHCARE_HOSTILE_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -s -p no:cacheprovider tests/test_hostile_soak.py
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_soak.py --seconds $(SOAK_SECONDS); \
+	 else echo "bench_soak.py (20 namespaced nodes, churn, loss) skipped: network namespaces need root"; fi
 
 ## make bench: every benchmark (a few minutes); figures go to docs/benchmarks.md.
 bench: $(TSTAMP)
@@ -63,6 +66,8 @@ bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_oneshot.py --messages 50 --warmup 10
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_netns.py; \
 	 else echo "bench_netns.py skipped: network namespaces need root"; fi
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_flood.py; \
+	 else echo "bench_flood.py skipped: network namespaces need root"; fi
 	@if command -v tmux >/dev/null 2>&1; then $(BIN)/python benchmarks/bench_tui.py; \
 	 else echo "bench_tui.py skipped: tmux is not installed (sh tests/system-deps.sh installs it as root)"; fi
 

@@ -162,3 +162,18 @@ class AuthorBudgets:
             burst = lim.author_burst if fresh else max(lim.author_backlog, lim.author_burst)
             bucket = table[author] = TokenBucket(lim.author_per_min / 60.0, burst)
         return bucket.take(1, now)
+
+    def exhausted(self, author: bytes, now: float, *, fresh: bool = True) -> bool:
+        """Would ``allow`` refuse ``author``'s next envelope right now? Spends nothing, adds no author.
+
+        Asked before an envelope's signature is checked, so a member's runaway node costs its
+        neighbours a decode per envelope rather than a signature check (the bulk of a flood's cost).
+        Safe on unverified input: only a known author's *empty* bucket answers True, and such an
+        envelope would be dropped after verification anyway; a forger naming someone else cannot empty
+        anyone's bucket with this.
+        """
+        bucket = (self.buckets if fresh else self.backlog).get(author)
+        if bucket is None:
+            return False
+        bucket.take(0, now)  # refill to ``now`` without spending
+        return bucket.tokens < 1

@@ -439,6 +439,16 @@ class SyncEngine(PeerRequests):
         if duplicate and gossip.duplicate_from(peer):
             self.stats["prunes_sent"] += 1
             self._links.send(peer, Prune(topic), QueueLane.LIVE, out)
+        # an author already over budget is dropped before the signature check: the outcome is the same
+        # (``allow`` would refuse it after verification), the cost of a member's flood is not
+        affordable = [e for e in candidates
+                      if not self._authors.exhausted(e.author, now, fresh=e.created >= fresh_cutoff)]
+        if len(affordable) < len(candidates):
+            skipped = len(candidates) - len(affordable)
+            self.stats["dropped_budget"] += skipped
+            self.stats["dropped_author_budget"] += skipped
+            self.stats["dropped_before_verify"] += skipped
+            candidates = affordable
         if not candidates:
             return
         verdicts = self._verify(candidates, int(now))
