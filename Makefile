@@ -32,10 +32,12 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/meshcare demo
 
-## make test: the whole suite (unit, property, integration).
+## make test: the whole suite (unit, property, integration), on every core (pytest-xdist; tests/conftest.py
+## says what must share a worker). TEST_WORKERS=0 runs it in one process, as a plain `pytest` does.
+TEST_WORKERS ?= auto
 test: $(TSTAMP)
 	@sh tests/system-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## make screenshots: draw the user guide's pictures (docs/screenshots/*.svg) again from the terminal UI.
 screenshots: $(STAMP)
