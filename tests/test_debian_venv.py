@@ -67,7 +67,7 @@ def venv(debian_packages: None, tmp_path_factory: pytest.TempPathFactory) -> Pat
     request = plan.Request(user="pi", source=str(ROOT), options=units.UnitOptions(venv=PurePosixPath(path)))
     machine = plan.Machine(euid=0, account=plan.Account("pi", 1000, 1000, "/home/pi"))
     runs = [a for a in plan.plan_install(request, machine).actions
-            if isinstance(a, plan.Run) and a.argv[0] != "systemctl"]
+            if isinstance(a, (plan.Run, plan.PipInstall)) and a.argv[0] != "systemctl"]
     assert [r.argv[:2] for r in runs] == [("/usr/bin/python3", "-m"), (f"{path}/bin/python", "-m")]
     for run in runs:
         actions.execute(plan.Plan("test", (run,)), Path("/"), lambda _: None)

@@ -74,7 +74,7 @@ def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> su
 def test_install_on_root_makes_venv_unit_datadir_link_and_starts_with_systemd():
     machine = p.Machine(euid=0, systemd=True, account=ANA)
     plan = p.plan_install(p.Request(user="ana", source="/src/meshcare"), machine)
-    runs = [a.argv for a in plan.actions if isinstance(a, p.Run)]
+    runs = [a.argv for a in plan.actions if isinstance(a, (p.Run, p.PipInstall))]
     assert runs == [("/usr/bin/python3", "-m", "venv", "--system-site-packages", "/opt/meshcare/venv"),
                     ("/opt/meshcare/venv/bin/python", "-m", "pip", "install", "--quiet", "--upgrade", "/src/meshcare"),
                     ("systemctl", "daemon-reload"), ("systemctl", "enable", "--now", "meshcare@ana.service")]

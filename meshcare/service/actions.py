@@ -11,6 +11,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -115,8 +116,26 @@ def _one(action: p.Action, root: Path) -> None:
                 path.rmdir()
         elif os.path.lexists(path):
             path.unlink()
+    elif isinstance(action, p.PipInstall):
+        _pip_install(action)
     else:
         _run(action.argv)
+
+
+#: What a copy of a checkout leaves out: venvs, build output, caches, history.
+_NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".mypy_cache",
+                                     ".pytest_cache", ".hypothesis", ".fuzz", "bench-out")
+
+
+def _pip_install(action: p.PipInstall) -> None:
+    source = Path(action.source)
+    if not (source / "pyproject.toml").is_file():
+        _run(action.argv)
+        return
+    with tempfile.TemporaryDirectory(prefix="meshcare-install-") as tmp:
+        copy = Path(tmp) / "meshcare"
+        shutil.copytree(source, copy, ignore=_NOT_COPIED, symlinks=True)
+        _run((*action.argv[:-1], str(copy)))
 
 
 def _make_data_dir(action: p.MakeDataDir, root: Path) -> None:

@@ -152,13 +152,26 @@ class Remove:
 
 
 @dataclass(frozen=True, slots=True)
+class PipInstall:
+    """``pip install --upgrade SOURCE`` with the venv's python. A directory is copied to a temporary one
+    first, so that the build (as root) leaves nothing in the person's checkout."""
+
+    venv: PurePosixPath
+    source: str
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return (str(self.venv / "bin/python"), "-m", "pip", "install", "--quiet", "--upgrade", self.source)
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """A command run on this machine (useradd, the venv's pip, systemctl)."""
 
     argv: tuple[str, ...]
 
 
-Action = WriteFile | Symlink | MakeDataDir | Remove | Run
+Action = WriteFile | Symlink | MakeDataDir | Remove | PipInstall | Run
 
 
 def describe(action: Action) -> dict[str, Any]:
@@ -171,6 +184,8 @@ def describe(action: Action) -> dict[str, Any]:
         return {"action": "mkdir", "path": str(action.path), "uid": action.uid, "gid": action.gid}
     if isinstance(action, Remove):
         return {"action": "remove", "path": str(action.path), "tree": action.tree}
+    if isinstance(action, PipInstall):
+        return {"action": "pip", "argv": list(action.argv), "venv": str(action.venv), "source": action.source}
     return {"action": "run", "argv": list(action.argv)}
 
 
@@ -185,6 +200,8 @@ def words(action: Action) -> str:
     if isinstance(action, Remove):
         kind = "the directory " if action.tree else "the empty directory " if action.if_empty else ""
         return f"remove {kind}{action.path}"
+    if isinstance(action, PipInstall):
+        return f"install {action.source} into {action.venv} (pip)"
     return "run " + " ".join(_quote(a) for a in action.argv)
 
 
@@ -287,8 +304,7 @@ def plan_install(request: Request, machine: Machine) -> Plan:
                            "(make install), or give --source DIR (a checkout) or --source 'meshcare==VERSION'")
         if not machine.venv_exists:
             actions.append(Run((str(request.python), "-m", "venv", "--system-site-packages", str(venv))))
-        actions.append(Run((str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--upgrade",
-                            request.source)))
+        actions.append(PipInstall(venv, request.source))
     if machine.link_target is None and COMMAND_LINK in machine.existing:
         notes.append(f"{COMMAND_LINK} exists and is not a link; left as it is (run {opts.executable} instead)")
     elif machine.link_target != str(opts.executable):
