@@ -77,7 +77,8 @@ def test_install_on_root_makes_venv_unit_datadir_link_and_starts_with_systemd():
     runs = [a.argv for a in plan.actions if isinstance(a, (p.Run, p.PipInstall))]
     assert runs == [("/usr/bin/python3", "-m", "venv", "--system-site-packages", "/opt/meshcare/venv"),
                     ("/opt/meshcare/venv/bin/python", "-m", "pip", "install", "--quiet", "--upgrade", "/src/meshcare"),
-                    ("systemctl", "daemon-reload"), ("systemctl", "enable", "--now", "meshcare@ana.service")]
+                    ("systemctl", "daemon-reload"), ("systemctl", "try-restart", "meshcare@ana.service"),
+                    ("systemctl", "enable", "--now", "meshcare@ana.service")]
     assert p.MakeDataDir(PurePosixPath("/home/ana/.local/share/meshcare"), PurePosixPath("/home/ana"), 1000,
                          1000) in plan.actions
     assert p.Symlink(p.COMMAND_LINK, PurePosixPath("/opt/meshcare/venv/bin/meshcare")) in plan.actions
@@ -140,7 +141,7 @@ def test_install_then_uninstall_leaves_the_root_as_it_was(stage):
     before = _tree(stage)
     out = json.loads(cli("install", "--user", "ana", "--root", str(stage), "--json").stdout)
     assert out["done"] and out["unit"] == "meshcare@ana.service" and out["data_dir"] == "/home/ana/.local/share/meshcare"
-    assert out["commands_to_run"] == [["systemctl", "daemon-reload"],
+    assert out["commands_to_run"] == [["systemctl", "daemon-reload"], ["systemctl", "try-restart", "meshcare@ana.service"],
                                       ["systemctl", "enable", "--now", "meshcare@ana.service"]]
     unit = stage / "etc/systemd/system/meshcare@.service"
     assert unit.read_text() == units.template_unit()
@@ -230,3 +231,23 @@ def test_sudo_user_is_the_default_owner(stage):
 def test_status_without_systemd_says_it_cannot_know(stage):
     out = cli("status", "--system", "--root", str(stage))
     assert "cannot be known here" in out.stdout and "meshcare.service: not installed" in out.stdout
+
+
+def test_the_docs_name_every_service_command_and_flag():
+    """docs/cli.md has a section per command; docs/raspberry-pi.md's `meshcare service` and `make install`
+    lines use only flags the parser knows."""
+    import re
+    import shlex
+
+    from meshcare.cli import build_parser
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    cli_md = (docs / "cli.md").read_text()
+    for command in ("install", "status", "uninstall"):
+        assert f"## `meshcare service {command} [--user NAME | --system] [--root DIR]" in cli_md
+    pi = (docs / "raspberry-pi.md").read_text()
+    parser = build_parser()
+    lines = re.findall(r"INSTALL_ARGS=('[^']*'|\S+)", pi)
+    assert lines, "docs/raspberry-pi.md shows make install with INSTALL_ARGS"
+    for args in lines:
+        parser.parse_args(["service", "install", *shlex.split(args.strip("'") if args.startswith("'") else args)])

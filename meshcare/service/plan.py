@@ -5,8 +5,8 @@ Two shapes (units.py): ``--user NAME`` installs the ``meshcare@.service`` templa
 ``meshcare@NAME``; ``--system`` installs ``meshcare.service`` under the ``meshcare`` system user. Install on
 ``/``: a venv at /opt/meshcare/venv made by Debian's python3 with ``--system-site-packages`` (so Debian's
 python3-nacl and python3-msgpack serve on a 32-bit Pi and nothing compiles), meshcare pip-installed in it,
-``/usr/local/bin/meshcare`` pointing at it, the unit, the owner's data dir, then ``systemctl daemon-reload``
-and ``enable --now`` when systemd runs this machine (otherwise the commands are printed for later).
+``/usr/local/bin/meshcare`` pointing at it, the unit, the owner's data dir, then ``systemctl daemon-reload``,
+``try-restart`` (an update) and ``enable --now`` when systemd runs this machine (otherwise the commands are printed for later).
 
 ``--root DIR`` (packaging, tests): only files go into DIR (the unit, a drop-in, the command link); nothing
 outside it is touched: no user is made, no venv (a venv's scripts name its absolute path, so one built under
@@ -309,7 +309,9 @@ def plan_install(request: Request, machine: Machine) -> Plan:
         notes.append(f"{COMMAND_LINK} exists and is not a link; left as it is (run {opts.executable} instead)")
     elif machine.link_target != str(opts.executable):
         actions.append(Symlink(COMMAND_LINK, opts.executable))
-    enable = (("systemctl", "daemon-reload"), ("systemctl", "enable", "--now", request.unit))
+    # try-restart: an update replaces the code of a running node (a first install has none running)
+    enable = (("systemctl", "daemon-reload"), ("systemctl", "try-restart", request.unit),
+              ("systemctl", "enable", "--now", request.unit))
     later: tuple[tuple[str, ...], ...] = ()
     if machine.staging:
         later = enable
@@ -334,7 +336,7 @@ def _dropin_path(user: str) -> PurePosixPath:
 
 def _status_hint(request: Request) -> str:
     if request.system:
-        return f"sudo -u {SYSTEM_USER} MESHCARE_HOME={SYSTEM_DATA} meshcare status"
+        return f"sudo -u {SYSTEM_USER} meshcare --home {SYSTEM_DATA} status"
     return f"meshcare status (as {request.user})"
 
 

@@ -8,7 +8,7 @@ Two shapes (docs/raspberry-pi.md; the reasoning with sources: research notes "Ra
   user) because systemd does not resolve ``%h`` for a system unit's ``User=``; an owner whose home is
   elsewhere gets a drop-in (``home_dropin``) with the real path.
 * ``meshcare.service`` for an appliance relay Pi: a static ``meshcare`` system user, data in
-  ``StateDirectory=meshcare`` (/var/lib/meshcare), used with ``sudo -u meshcare meshcare status``.
+  ``StateDirectory=meshcare`` (/var/lib/meshcare), used with ``sudo -u meshcare meshcare --home /var/lib/meshcare status``.
 
 systemd takes a ``#`` only at the start of a line (a comment after a value becomes part of the value), so
 every comment here stands on its own line.
