@@ -247,7 +247,7 @@ def test_the_docs_name_every_service_command_and_flag():
         assert f"## `meshcare service {command} [--user NAME | --system] [--root DIR]" in cli_md
     pi = (docs / "raspberry-pi.md").read_text()
     parser = build_parser()
-    lines = re.findall(r"INSTALL_ARGS=('[^']*'|\S+)", pi)
+    lines = re.findall(r"INSTALL_ARGS=('[^']*'|[^\s`]+)", pi)
     assert lines, "docs/raspberry-pi.md shows make install with INSTALL_ARGS"
     for args in lines:
         parser.parse_args(["service", "install", *shlex.split(args.strip("'") if args.startswith("'") else args)])

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from meshcare.client import ControlClient
-from meshcare.service import journal, sd_notify
+from meshcare.service import journal, sd_notify, status
 
 from .helpers import wait_real
 
@@ -104,6 +104,9 @@ def test_daemon_ready_watchdog_stopping_and_journal_log(tmp_path):
                 assert "listen" in client.request("status")
             finally:
                 client.close()
+            # what `meshcare service status` shows of the daemon (its own control socket answer)
+            answer, error = status._daemon(home)
+            assert error is None and answer is not None and answer["name"] == "svc"
             lines = first.split("\n")
             assert lines[0] == "READY=1" and lines[1].startswith("STATUS=serving: links on port ")
             watchdogs = [m for m in _messages(sock, time.monotonic() + 1.0) if m == "WATCHDOG=1"]
@@ -141,3 +144,8 @@ def test_daemon_without_notify_socket_logs_as_before(tmp_path):
             proc.kill()
             proc.wait(timeout=10)
     assert f"meshcare[{proc.pid}] INFO meshcare.daemon: stopped" in err.decode()
+
+
+def test_status_says_why_when_no_daemon_answers(tmp_path):
+    answer, error = status._daemon(tmp_path)
+    assert answer is None and error is not None and "no meshcare daemon is running" in error
