@@ -105,7 +105,7 @@ def test_daemon_ready_watchdog_stopping_and_journal_log(tmp_path):
             finally:
                 client.close()
             # what `meshcare service status` shows of the daemon (its own control socket answer)
-            answer, error = status._daemon(home)
+            answer, error = status.daemon_status(home)
             assert error is None and answer is not None and answer["name"] == "svc"
             lines = first.split("\n")
             assert lines[0] == "READY=1" and lines[1].startswith("STATUS=serving: links on port ")
@@ -147,5 +147,5 @@ def test_daemon_without_notify_socket_logs_as_before(tmp_path):
 
 
 def test_status_says_why_when_no_daemon_answers(tmp_path):
-    answer, error = status._daemon(tmp_path)
+    answer, error = status.daemon_status(tmp_path)
     assert answer is None and error is not None and "no meshcare daemon is running" in error

@@ -36,7 +36,8 @@ def _systemctl(*args: str) -> str | None:
     return out.stdout.strip() or None
 
 
-def _daemon(data_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
+def daemon_status(data_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The daemon's ``status`` answer over ``data_dir``'s control socket, or None and the reason in words."""
     from ..client import ControlClient  # noqa: PLC0415 (the control protocol loads only here)
 
     try:
@@ -83,7 +84,7 @@ def service_status(root: Path, user: str | None = None, system: bool = False) ->
         row["data_dir"] = None if data_dir is None else str(data_dir)
         row["daemon"], row["daemon_error"] = (None, None)
         if data_dir is not None and not machine.staging:
-            row["daemon"], row["daemon_error"] = _daemon(data_dir)
+            row["daemon"], row["daemon_error"] = daemon_status(data_dir)
         rows.append(row)
     return {"root": str(root), "systemd": live, "pid1": machine.pid1, "units": rows,
             "command_link": machine.link_target, "venv": str(DEFAULT_VENV) if machine.venv_exists else None}
