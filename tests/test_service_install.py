@@ -251,3 +251,11 @@ def test_the_docs_name_every_service_command_and_flag():
     assert lines, "docs/raspberry-pi.md shows make install with INSTALL_ARGS"
     for args in lines:
         parser.parse_args(["service", "install", *shlex.split(args.strip("'") if args.startswith("'") else args)])
+
+
+def test_uninstall_of_everything_stops_a_relay_that_is_not_enabled():
+    machine = p.Machine(euid=0, systemd=True, existing=frozenset({units.UNIT_DIR / units.SYSTEM_UNIT}))
+    plan = p.plan_uninstall(p.Request(), machine)
+    assert p.Run(("systemctl", "disable", "--now", "meshcare.service")) in plan.actions
+    assert p.Remove(units.UNIT_DIR / units.SYSTEM_UNIT) in plan.actions
+    assert any("kept the relay's data in /var/lib/meshcare" in n for n in plan.notes)

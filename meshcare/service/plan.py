@@ -397,7 +397,10 @@ def _all_instances(machine: Machine) -> list[str]:
 
 def _instances_ours(request: Request, machine: Machine, every: bool) -> list[str]:
     if every:
-        return _all_instances(machine)
+        found = _all_instances(machine)
+        if UNIT_DIR / SYSTEM_UNIT in machine.existing and SYSTEM_UNIT not in found:
+            found.append(SYSTEM_UNIT)       # installed but not enabled: it may still run
+        return found
     return [request.unit]
 
 
