@@ -126,3 +126,10 @@ def test_systemd_analyze_security_scores_it_well_hardened(tmp_path, fake_venv, n
         pytest.skip(f"this systemd-analyze cannot score a unit offline: {out.stderr.strip()}")
     assert found is not None, out.stdout + out.stderr
     assert float(found.group(1)) <= 2.5, out.stdout        # 0 is best, 10 worst; "OK" is below 4.9
+
+
+def test_remove_ipc_only_for_the_relays_own_user():
+    """RemoveIPC= removes every IPC object of the unit's user when it stops: for the template that user is
+    a person, whose other programs' shared memory must survive a restart of their node."""
+    assert "RemoveIPC" not in _settings(units.template_unit())
+    assert _settings(units.system_unit())["RemoveIPC"] == ["yes"]

@@ -75,6 +75,8 @@ WatchdogSec={opts.watchdog_s}
 ExecStart={opts.executable} run
 Restart=on-failure
 RestartSec=5
+# a Zero 2 W on a slow card takes a while to load Python and open a large store
+TimeoutStartSec=120
 TimeoutStopSec=20
 # journald adds the time; the daemon leaves it out when $JOURNAL_STREAM is set
 SyslogIdentifier=meshcare
@@ -94,7 +96,6 @@ RestrictSUIDSGID=yes
 LockPersonality=yes
 RestrictRealtime=yes
 RestrictNamespaces=yes
-RemoveIPC=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
@@ -152,6 +153,8 @@ StateDirectory=meshcare
 StateDirectoryMode=0700
 Environment=MESHCARE_HOME=%S/meshcare
 ProtectHome=yes
+# IPC objects of the meshcare user go when it stops (not in the template: they would be the owner's)
+RemoveIPC=yes
 """ + _service_common(opts) + _INSTALL)
 
 
