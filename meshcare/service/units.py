@@ -78,7 +78,7 @@ RestartSec=5
 # a Zero 2 W on a slow card takes a while to load Python and open a large store
 TimeoutStartSec=120
 TimeoutStopSec=20
-# journald adds the time; the daemon leaves it out when $JOURNAL_STREAM is set
+# journald adds the time and meshcare[PID] to each line; the daemon leaves its own prefix out under it
 SyslogIdentifier=meshcare
 
 # files: the whole system read-only but the data dir
@@ -113,7 +113,7 @@ MemoryDenyWriteExecute=yes
 # zeroconf reads the interfaces through (getifaddrs)
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 
-# memory on a 512 MB board: above MemoryHigh the kernel reclaims hard, at MemoryMax it stops the daemon
+# memory on a 512 MB board: above MemoryHigh the kernel reclaims hard, at MemoryMax it kills the daemon
 # (and Restart= starts it again); the figures come from the RSS measurements in docs/benchmarks.md
 MemoryHigh={opts.memory_high}
 MemoryMax={opts.memory_max}
