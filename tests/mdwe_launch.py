@@ -1,5 +1,5 @@
 """Run ``python -m meshcare ARGS`` (or ``--probe``) under the kernel's W^X switch: the launcher of
-tests/test_service_mdwe.py.
+tests/test_service_sandbox.py.
 
 ``prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN)`` (Linux 6.3+) is what systemd 257+ uses for
 ``MemoryDenyWriteExecute=yes``: from then on no mapping may be writable and executable, nor become

@@ -1,6 +1,6 @@
 """sd_notify: the datagrams systemd's Type=notify expects, from a real daemon process, and the journal log.
 
-Budget: about 3 s (one daemon process, a watchdog of 0.1 s)."""
+Budget: about 4 s (one daemon process, a watchdog of 0.1 s)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import pytest
 from meshcare.client import ControlClient
 from meshcare.service import journal, sd_notify, status
 
-from .helpers import wait_real
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -122,28 +121,6 @@ def test_daemon_ready_watchdog_stopping_and_journal_log(tmp_path):
     log = stderr_path.read_text()
     assert "INFO meshcare.daemon: stopped" in log
     assert f"meshcare[{proc.pid}]" not in log       # journald adds the pid and the time itself
-
-
-def test_daemon_without_notify_socket_logs_as_before(tmp_path):
-    """No $NOTIFY_SOCKET, no $JOURNAL_STREAM: the log keeps its ``meshcare[PID]`` prefix."""
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "JOURNAL_STREAM",
-                                                            "MESHCARE_PASSPHRASE_FILE")}
-    env["MESHCARE_HOME"] = str(home)
-    subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", "svc"], env=env, check=True,
-                   capture_output=True, timeout=60)
-    proc = subprocess.Popen([sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen",
-                             "127.0.0.1:0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_real(lambda: subprocess.run([sys.executable, "-m", "meshcare", "status"], env=env,
-                                         capture_output=True, timeout=60).returncode == 0, "the daemon to answer")
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-    assert f"meshcare[{proc.pid}] INFO meshcare.daemon: stopped" in err.decode()
 
 
 def test_status_says_why_when_no_daemon_answers(tmp_path):

@@ -106,7 +106,7 @@ SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallErrorNumber=EPERM
 # PyNaCl calls libsodium through cffi without callbacks, so no page is ever writable and executable:
-# tests/test_service_mdwe.py runs the daemon under the kernel's own W^X switch and fails if that changes
+# tests/test_service_sandbox.py runs the daemon under the kernel's own W^X switch and fails if that changes
 MemoryDenyWriteExecute=yes
 
 # network: links over TCP, mDNS over UDP, the control socket (AF_UNIX), and netlink, which
