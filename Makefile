@@ -45,11 +45,12 @@ test: $(TSTAMP)
 ## `sudo make uninstall` removes it all but the node's data (same INSTALL_ARGS).
 SYSTEM_PYTHON ?= /usr/bin/python3
 INSTALL_ARGS ?=
+# (no .pyc files: as root they would be root's, in your checkout)
 install:
-	$(SYSTEM_PYTHON) -m meshcare service install --source "$(CURDIR)" --python $(SYSTEM_PYTHON) $(INSTALL_ARGS)
+	PYTHONDONTWRITEBYTECODE=1 $(SYSTEM_PYTHON) -m meshcare service install --source "$(CURDIR)" --python $(SYSTEM_PYTHON) $(INSTALL_ARGS)
 
 uninstall:
-	$(SYSTEM_PYTHON) -m meshcare service uninstall $(INSTALL_ARGS)
+	PYTHONDONTWRITEBYTECODE=1 $(SYSTEM_PYTHON) -m meshcare service uninstall $(INSTALL_ARGS)
 
 ## make screenshots: draw the user guide's pictures (docs/screenshots/*.svg) again from the terminal UI.
 screenshots: $(STAMP)
