@@ -146,3 +146,17 @@ def test_two_daemons_from_the_venv_pass_a_call(venv: Path, tmp_path: Path) -> No
             if node.proc is not None:
                 node.proc.kill()
                 node.proc.wait(timeout=10)
+
+
+def test_make_install_runs_on_debians_python_from_the_checkout(debian_packages: None, tmp_path: Path) -> None:
+    """``sudo make install`` runs ``/usr/bin/python3 -m meshcare service install`` in the checkout, before
+    any venv exists: with Debian's packages only (no trio, platformdirs, textual), that must work."""
+    stage = tmp_path / "stage"
+    (stage / "etc").mkdir(parents=True)
+    (stage / "etc/passwd").write_text("pi:x:1000:1000::/home/pi:/bin/bash\n")
+    env = {**_clean_env(), "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run(["/usr/bin/python3", "-m", "meshcare", "service", "install", "--user", "pi", "--root",
+                          str(stage), "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["unit"] == "meshcare@pi.service"
+    assert (stage / "etc/systemd/system/meshcare@.service").is_file()
