@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run demo test fuzz soak bench bench-peers screenshots clean venv
+.PHONY: run demo test fuzz soak bench bench-peers screenshots clean venv install uninstall
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,21 @@ TEST_WORKERS ?= auto
 test: $(TSTAMP)
 	@sh tests/system-deps.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## make install: meshcare as a systemd service that starts at boot (docs/raspberry-pi.md). Run it as root:
+## `sudo make install` installs the node of whoever ran sudo; INSTALL_ARGS="--system" a relay with its own
+## user, "--user NAME" someone else's, "--dry-run" shows what it would do. It runs from this checkout with
+## Debian's python3 (apt install python3-nacl python3-msgpack python3-cffi python3-venv first), makes the
+## venv /opt/meshcare/venv with --system-site-packages and installs this checkout into it (again: updates).
+## `sudo make uninstall` removes it all but the node's data (same INSTALL_ARGS).
+SYSTEM_PYTHON ?= /usr/bin/python3
+INSTALL_ARGS ?=
+# (no .pyc files: as root they would be root's, in your checkout)
+install:
+	PYTHONDONTWRITEBYTECODE=1 $(SYSTEM_PYTHON) -m meshcare service install --source "$(CURDIR)" --python $(SYSTEM_PYTHON) $(INSTALL_ARGS)
+
+uninstall:
+	PYTHONDONTWRITEBYTECODE=1 $(SYSTEM_PYTHON) -m meshcare service uninstall $(INSTALL_ARGS)
 
 ## make screenshots: draw the user guide's pictures (docs/screenshots/*.svg) again from the terminal UI.
 screenshots: $(STAMP)

@@ -127,3 +127,8 @@ class DiscoveryUnavailable(MeshcareError):
 
     Not fatal: the daemon keeps its links and static peers, logs this, and tries discovery again later.
     """
+
+
+class ServiceError(MeshcareError):
+    """Installing, removing or asking about the system service failed on this machine (a command such as
+    useradd, pip or systemctl refused); the message names the command and its own words."""

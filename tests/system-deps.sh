@@ -1,10 +1,15 @@
 #!/bin/sh
-# Debian packages some tests need (iproute2 + nftables for network namespaces, tmux for the terminal test).
+# Debian packages some tests need (iproute2 + nftables for network namespaces, tmux for the terminal test,
+# python3-nacl/-msgpack/-cffi/-venv for the Debian-packages venv of a 32-bit Raspberry Pi: tests/test_debian_venv.py).
 # Installed only when missing and when we are root; otherwise those tests skip with a visible reason.
 missing=""
 command -v ip   >/dev/null 2>&1 || missing="$missing iproute2"
 command -v nft  >/dev/null 2>&1 || missing="$missing nftables"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+[ -f /usr/lib/python3/dist-packages/nacl/__init__.py ] || missing="$missing python3-nacl"
+[ -f /usr/lib/python3/dist-packages/msgpack/__init__.py ] || missing="$missing python3-msgpack"
+[ -f /usr/lib/python3/dist-packages/cffi/__init__.py ] || missing="$missing python3-cffi"
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip" 2>/dev/null || missing="$missing python3-venv"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test dependencies:$missing"

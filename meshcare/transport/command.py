@@ -86,7 +86,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     settings = settings_from_args(args, settings)
     log_format = f"meshcare[{os.getpid()}] %(levelname)s %(name)s: %(message)s"
-    if getattr(args, "log_file", None):
+    from ..service.journal import JOURNAL_FORMAT, stderr_is_journal  # noqa: PLC0415
+
+    if stderr_is_journal():     # under systemd: journald keeps the log (and the time); no file of our own
+        logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(), format=JOURNAL_FORMAT)
+    elif getattr(args, "log_file", None):
         background.log_to_file(args.log_file, settings.log_level, log_format)
     else:
         logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(), format=log_format)

@@ -99,11 +99,24 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                 if settings.discovery:
                     nursery.start_soon(_discover, daemon, settings)
                 started = True
+                _tell_service_manager(nursery, daemon, settings)
                 task_status.started(daemon)
         finally:
             store.close()
             if started:         # a start that failed says why in one line (transport/command.py), nothing more
                 log.info("stopped")
+
+
+def _tell_service_manager(nursery: trio.Nursery, daemon: Daemon, settings: Settings) -> None:
+    """systemd's Type=notify (meshcare/service/sd_notify.py): READY=1 now that clients can talk to us and
+    peers reach the listener, then the watchdog, and STOPPING=1 at shutdown; nothing without $NOTIFY_SOCKET."""
+    from ..service import sd_notify  # noqa: PLC0415
+
+    notifier = sd_notify.Notifier.from_environment()
+    if notifier.enabled:
+        notifier.send(sd_notify.READY, sd_notify.status(
+            f"serving: links on port {daemon.port}, control socket {settings.control_path}"))
+        nursery.start_soon(sd_notify.announce, notifier)
 
 
 def _notifier(settings: Settings, identity: Identity) -> Notifier | None:
