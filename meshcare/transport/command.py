@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_PORT, Settings, parse_hostport
-from ..control.protocol import check_socket_path
-from ..crypto import keystore
 from ..errors import MeshcareError, StartupError
 
 HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
@@ -88,6 +86,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from .service import serve  # noqa: PLC0415
 
     from . import background  # noqa: PLC0415
+
+    from ..control.protocol import check_socket_path  # noqa: PLC0415 (`meshcare --help` loads this module: keep it light)
+    from ..crypto import keystore  # noqa: PLC0415
 
     settings = settings_from_args(args, settings)
     log_format = f"meshcare[{os.getpid()}] %(levelname)s %(name)s: %(message)s"
