@@ -13,7 +13,8 @@ For each receiving profile it prints one JSON line:
 * ``rss_after_idle_kib``: at the end of the idle window;
 * ``idle_s``, ``write_bytes_idle``, ``write_syscalls_idle``: /proc/PID/io ``write_bytes`` (what reached,
   or will reach, the disk) and ``syscw`` (write syscalls of any kind) over the idle window, linked to the
-  sender, nothing published; ``write_bytes_per_hour`` extrapolates the window to an hour.
+  sender, nothing published; ``write_bytes_per_hour`` extrapolates the window to an hour, and
+  ``write_bytes_by_minute`` says in which minute of the window each write happened.
 
 Usage: python benchmarks/bench_pi.py [--envelopes N] [--idle SECONDS] [--quick]
 (``--quick``: 2,000 envelopes and a 20 s idle window, a smoke run; the figures in docs/benchmarks.md
@@ -125,7 +126,14 @@ def run(envelopes: int, idle_s: float) -> list[dict[str, Any]]:
                                  "hwm_ingested_kib": ingested["VmHWM"]}
             start_io = {p: io(n.pid) for p, n in receivers.items()}
             t0 = time.monotonic()
-            time.sleep(idle_s)
+            minutes: dict[str, list[int]] = {p: [] for p in receivers}  # write_bytes in each minute of the window: when
+            last = dict(start_io)                       # a write happens says what it was
+            while (left := idle_s - (time.monotonic() - t0)) > 0:
+                time.sleep(min(60.0, left))
+                for profile, node in receivers.items():
+                    now_io = io(node.pid)
+                    minutes[profile].append(now_io["write_bytes"] - last[profile]["write_bytes"])
+                    last[profile] = now_io
             window = time.monotonic() - t0
             for profile, node in receivers.items():
                 end = io(node.pid)
@@ -133,7 +141,7 @@ def run(envelopes: int, idle_s: float) -> list[dict[str, Any]]:
                 rows[profile].update({
                     "idle_s": round(window, 1), "write_bytes_idle": written,
                     "write_syscalls_idle": end["syscw"] - start_io[profile]["syscw"],
-                    "write_bytes_per_hour": per_hour(written, window),
+                    "write_bytes_per_hour": per_hour(written, window), "write_bytes_by_minute": minutes[profile],
                     "rss_after_idle_kib": memory(node.pid)["VmRSS"], "hwm_after_idle_kib": memory(node.pid)["VmHWM"]})
             return [rows[p] for p in PROFILES]
         finally:

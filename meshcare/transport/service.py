@@ -82,8 +82,6 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
 
     with data_dir_lock(settings):
         chosen = profile.choose(settings.profile, profile.machine_memory() if settings.profile == profile.AUTO else None)
-        log.info("memory profile: %s%s", chosen.name, " (chosen by the machine's memory)"
-                 if settings.profile == profile.AUTO else "")
         store = SqliteStore(settings.store_path, synchronous=settings.store_synchronous, profile=chosen)
         started = False
         try:
@@ -103,6 +101,8 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                 if settings.discovery:
                     nursery.start_soon(_discover, daemon, settings)
                 started = True
+                log.info("memory profile: %s%s", chosen.name,      # (after start-up: a failure is one line)
+                         " (chosen by the machine's memory)" if settings.profile == profile.AUTO else "")
                 task_status.started(daemon)
         finally:
             store.close()
