@@ -143,3 +143,18 @@ def test_the_verify_key_cache_is_bounded() -> None:
     for _ in range(limit + 500):
         sign._verify_key(os.urandom(32))
     assert sign._verify_key.cache_info().currsize <= limit
+
+
+def test_equivocations_seen_stay_bounded() -> None:
+    """A hostile member signing thousands of conflicting envelopes: each counted once, the ids kept bounded."""
+    from types import SimpleNamespace
+
+    from meshcare.circles import chains
+
+    table = chains.Chains()
+    author = bytes(32)
+    flood = chains.MAX_SEEN_EQUIVOCATIONS + 1000
+    for i in range(flood):
+        table.record_equivocation(SimpleNamespace(id=i.to_bytes(32, "big"), author=author))  # type: ignore[arg-type]  # only id and author are read
+    assert len(table._seen) == chains.MAX_SEEN_EQUIVOCATIONS
+    assert table.equivocations[author] == flood
