@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run demo test fuzz soak bench bench-peers screenshots clean venv install uninstall
+.PHONY: run demo test fuzz soak bench bench-pi bench-peers screenshots clean venv install uninstall
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ bench: $(TSTAMP)
 	 else echo "bench_flood.py skipped: network namespaces need root"; fi
 	@if command -v tmux >/dev/null 2>&1; then $(BIN)/python benchmarks/bench_tui.py; \
 	 else echo "bench_tui.py skipped: tmux is not installed (sh tests/system-deps.sh installs it as root)"; fi
+
+## make bench-pi: memory with 100,000 envelopes and bytes written per hour idle, small and standard profiles
+## (docs/benchmarks.md section 14; about 20 minutes, most of it the measured 10-minute idle window).
+bench-pi: $(TSTAMP)
+	$(BIN)/python benchmarks/bench_pi.py
 
 ## make bench-peers: the one-message-at-a-time benchmark against Reticulum/LXMF, interleaved (docs/peers.md).
 ## Reticulum and LXMF go into their own venv, benchmarks/peers/.venv, pinned by

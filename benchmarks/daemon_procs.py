@@ -49,11 +49,12 @@ class Proc:
     """One `meshcare daemon` process, started and answering its control socket when constructed.
 
     ``secret``: a plain topic to join right away (needs ``bench_ops``); None joins nothing.
+    ``args``: more ``meshcare daemon`` flags (``--profile small``).
     """
 
     def __init__(self, root: Path, name: str, peers: tuple[int, ...] = (), *, sync: str = "FULL",
                  bench_ops: bool = True, secret: str | None = SECRET, start_timeout: float = 20.0,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.name = name
         self.home = root / name
         self.env = {**os.environ, **(env or {}), "MESHCARE_HOME": str(self.home)}
@@ -64,6 +65,7 @@ class Proc:
                 "--log-level", "warning"]
         if bench_ops:
             argv.append("--bench-ops")
+        argv += args
         for port in peers:
             argv += ["--peer", f"127.0.0.1:{port}"]
         self.log_path = root / f"{name}.log"

@@ -18,6 +18,7 @@ Several nodes on one machine are several data dirs.
     notify_content = "hidden"       # "hidden" (circle and urgency) | "name" (also who) | "full" (also words)
     quiet_hours = "23:00-07:00"     # local time: only calls marked "now" run notify_command then
     notify_timeout = 10             # seconds before a notify_command that hangs is stopped
+    profile = "auto"                # "small" | "standard" | "auto": small under 1 GiB of memory (profile.py)
 
 The notification keys are read by ``meshcare.notify.settings`` (docs/cli.md, "Notifications").
 """
@@ -86,6 +87,8 @@ class Settings:
     log_level: str = "info"
     passphrase_file: Path | None = None
     author_per_minute: float = 120.0
+    #: "small", "standard" or "auto" (meshcare/profile.py: small under 1 GiB of memory)
+    profile: str = "auto"
     notify: notify_settings.NotifySettings = notify_settings.NotifySettings()
     #: the listen address was given on the command line: use that port or stop, never take the next one
     listen_fixed: bool = False
@@ -124,7 +127,7 @@ def _expect(value: Any, kind: type | tuple[type, ...], key: str) -> Any:
 def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
     """Build Settings from a parsed config mapping. Raises ConfigError naming the bad key."""
     known = {"listen", "peers", "discovery", "interfaces", "store_synchronous", "log_level", "passphrase_file",
-             "author_per_minute", *notify_settings.KEYS}
+             "author_per_minute", "profile", *notify_settings.KEYS}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config.toml: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -153,6 +156,10 @@ def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
         if not 1 <= rate <= 10_000_000:
             raise ConfigError("config.toml: author_per_minute must be between 1 and 10000000")
         kw["author_per_minute"] = float(rate)
+    if "profile" in data:
+        from .profile import check_name  # noqa: PLC0415 (small and pure; only a config that names it pays)
+
+        kw["profile"] = check_name(_expect(data["profile"], str, "profile"), "config.toml")
     if "passphrase_file" in data:
         kw["passphrase_file"] = Path(_expect(data["passphrase_file"], str, "passphrase_file")).expanduser()
     if any(k in data for k in notify_settings.KEYS):

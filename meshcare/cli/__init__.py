@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, config
-from ..control.requests import Peers, Snapshot, Status
 from ..errors import MeshcareError
 from ..text import for_terminal
 from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler, ask_daemon, emit, table
@@ -137,6 +136,8 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import Status  # the records load with the command (`meshcare --help` stays fast)
+
     answer = ask_daemon(settings, Status())
     s = answer.result
     lines = [f"{s.name}  node id {s.node_id[:16]}...", f"listening on {s.listen}, up {_duration(s.uptime_s)}",
@@ -148,6 +149,8 @@ def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import Peers  # the records load with the command (`meshcare --help` stays fast)
+
     answer = ask_daemon(settings, Peers())
     rows = [((p.node_id or "-")[:16], p.address, "yes" if p.linked else "no", p.name or "")
             for p in answer.result.peers]
@@ -159,6 +162,8 @@ def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
 def cmd_snapshot(args: argparse.Namespace, settings: config.Settings) -> int:
     """Everything the TUI shows after it (re)connects; for scripts mostly (``--json``), so the words are
     a summary: this node, then each circle."""
+    from ..control.requests import Snapshot
+
     answer = ask_daemon(settings, Snapshot(all_calls=args.all))
     s = answer.result
     open_calls = sum(1 for c in s.calls if c.status != "resolved")

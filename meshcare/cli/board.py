@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests_board import BoardSet, NeedCreate, NeedDone, NeedList, NeedRelease, NeedTake
-from ..control.views_board import Board, Need
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views_board import Board, Need
 from ..errors import BadInput
 from . import reach
 from .common import EXIT_OK, add_command, ask_daemon, emit, short, shorten, table, when, word
@@ -63,6 +63,8 @@ def _reach_lines(needs: Sequence[Need]) -> list[str]:
 # --- commands --------------------------------------------------------------------------------------
 
 def cmd_need(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_board import NeedCreate
+
     answer = ask_daemon(settings, NeedCreate(circle=args.circle, text=args.text, category=args.category,
                                              kind="offer" if args.offer else "need", when=args.when or "",
                                              reach=args.reach or "", anonymous=args.anonymous))
@@ -78,6 +80,8 @@ def cmd_need(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_needs(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_board import NeedList
+
     answer = ask_daemon(settings, NeedList(all=args.all, circle=args.circle))
     needs = answer.result.needs
     if not needs:
@@ -91,6 +95,8 @@ def cmd_needs(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_take(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_board import NeedTake
+
     answer = ask_daemon(settings, NeedTake(need=args.need))
     n = answer.result.need
     then = (f" How to reach them: {n.reach}" if n.reach else
@@ -101,6 +107,8 @@ def cmd_take(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_done(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_board import NeedDone
+
     answer = ask_daemon(settings, NeedDone(need=args.need))
     emit(args, answer.data, f"Marked done (item {short(answer.result.need.id)})."
                             + reach.posted_note(answer.result.linked))
@@ -109,6 +117,8 @@ def cmd_done(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def release_item(args: argparse.Namespace, settings: config.Settings, ref: str) -> int:
     """`meshcare release ITEM` for a board item (the taker gives it back, or the poster reopens it)."""
+    from ..control.requests_board import NeedRelease
+
     answer = ask_daemon(settings, NeedRelease(need=ref))
     n = answer.result.need
     words = "Reopened your item" if n.mine else "You gave it back"
@@ -123,6 +133,8 @@ def _board_text(b: Board) -> str:
 
 
 def cmd_board(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_board import BoardSet, NeedList
+
     if args.anonymous is None:
         answer = ask_daemon(settings, NeedList(circle=args.circle))
         if not answer.result.boards:

@@ -20,13 +20,11 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests import (CallAccept, CallClaim, CallCreate, CallOffer, CallRelease, CallResolve, CallShow,
-                                CallsList, CallUpdate, CheckinCreate, CheckinList, CheckinReply, CheckinShow,
-                                CircleList, CircleMembers, LadderStepArg, PresenceSet, Roster)
-from ..control.views import Call, Checkin, caller_wishes
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views import Call, Checkin
 from ..control.when import tomorrow_morning
 from ..control.names import NOT_FOUND
 from ..errors import BadInput, NotFound, RequestFailed
@@ -123,6 +121,8 @@ def _hhmm_arg(text: str) -> str:
 # --- calls ----------------------------------------------------------------------------------------
 
 def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallCreate, CallShow, LadderStepArg
+
     if args.ladder and args.ladder_name:
         print("meshcare call: give either --ladder or --ladder-name, not both", file=sys.stderr)
         return EXIT_USAGE
@@ -142,6 +142,8 @@ def cmd_call(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_calls(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallsList
+
     answer = ask_daemon(settings, CallsList(all=args.all, circle=args.circle))
     rows = []
     for c in answer.result.calls:
@@ -155,6 +157,8 @@ def cmd_calls(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def _call_text(c: Call, names: Mapping[str, str]) -> str:
+    from ..control.views import caller_wishes
+
     me = c.caller if c.mine else None
 
     def name(who: str | None) -> str:
@@ -207,6 +211,8 @@ def _call_text(c: Call, names: Mapping[str, str]) -> str:
 
 
 def cmd_call_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallShow, CircleMembers
+
     answer = ask_daemon(settings, CallShow(call=args.call))
     c = answer.result.call
     names = dict(c.names)
@@ -223,11 +229,15 @@ def _thread_done(args: argparse.Namespace, answer: Answer[Any], text: str) -> in
 
 
 def cmd_offer(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallOffer
+
     answer = ask_daemon(settings, CallOffer(call=args.call, kind=args.kind, text=args.text or ""))
     return _thread_done(args, answer, f"Offered: {OFFER_WORDS[args.kind]} (offer {short(answer.result.id)})")
 
 
 def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallClaim
+
     answer = ask_daemon(settings, CallClaim(call=args.call))
     if answer.result.have_it:
         return _thread_done(args, answer, "You have this call now; the circle sees that someone is on it")
@@ -238,6 +248,8 @@ def cmd_claim(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
     """A call, or else an item of the mutual-aid board (``cli/board.py``): ids never collide."""
+    from ..control.requests import CallRelease
+
     try:
         answer = ask_daemon(settings, CallRelease(call=args.call))
     except RequestFailed as exc:
@@ -255,16 +267,22 @@ def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_accept(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallAccept
+
     answer = ask_daemon(settings, CallAccept(call=args.call, offer=args.offer))
     return _thread_done(args, answer, "Accepted the offer; they see it in the call's thread")
 
 
 def cmd_update(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallUpdate
+
     answer = ask_daemon(settings, CallUpdate(call=args.call, text=args.text))
     return _thread_done(args, answer, "Posted the update")
 
 
 def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CallResolve, CallShow
+
     followup = args.followup_at
     if args.followup_in is not None:
         followup = int(time.time() + args.followup_in * 3600)
@@ -297,6 +315,8 @@ def cmd_resolve(args: argparse.Namespace, settings: config.Settings) -> int:
 # --- check-ins ------------------------------------------------------------------------------------
 
 def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CheckinCreate
+
     if args.option and not vocab.MIN_OPTIONS <= len(args.option) <= vocab.MAX_OPTIONS:
         print(f"meshcare checkin: give {vocab.MIN_OPTIONS} to {vocab.MAX_OPTIONS} --option answers "
               "(or none for the default ones)", file=sys.stderr)
@@ -312,6 +332,8 @@ def cmd_checkin(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_checkin_reply(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CheckinReply
+
     answer = ask_daemon(settings, CheckinReply(checkin=args.checkin, option=args.option, text=args.text or ""))
     text = f"Thank you, your answer \"{answer.result.option}\" is in." + reach.posted_note(answer.result.linked)
     if answer.result.suggest_call:
@@ -339,12 +361,16 @@ def _checkin_text(c: Checkin) -> str:
 
 
 def cmd_checkin_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CheckinShow
+
     answer = ask_daemon(settings, CheckinShow(checkin=args.checkin))
     emit(args, answer.data, _checkin_text(answer.result.checkin))
     return EXIT_OK
 
 
 def cmd_checkins(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CheckinList
+
     answer = ask_daemon(settings, CheckinList())
     rows = [(short(c.id), c.circle_name, named(c.author, c.names), when(c.created), str(c.answered),
              shorten(c.prompt, 40)) for c in answer.result.checkins]
@@ -356,11 +382,15 @@ def cmd_checkins(args: argparse.Namespace, settings: config.Settings) -> int:
 # --- availability ---------------------------------------------------------------------------------
 
 def _circle_names(settings: config.Settings, ids: Sequence[str]) -> str:
+    from ..control.requests import CircleList
+
     known = {c.id: c.name for c in ask_daemon(settings, CircleList()).result.circles}
     return ", ".join(known.get(i, short(i)) for i in ids)
 
 
 def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import PresenceSet
+
     until = None if args.until is None else next_occurrence(args.until, time.time())
     answer = ask_daemon(settings, PresenceSet(status="available", until=until, cap=args.cap, circle=args.circle))
     text = ""
@@ -374,6 +404,8 @@ def cmd_available(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import PresenceSet
+
     answer = ask_daemon(settings, PresenceSet(status="away", circle=args.circle))
     names = "" if args.json else _circle_names(settings, answer.result.circles)
     emit(args, answer.data, f"You are away for {names}: the circle sees you are taking a break. "
@@ -383,6 +415,8 @@ def cmd_away(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_roster(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import Roster
+
     answer = ask_daemon(settings, Roster(circle=args.circle))
     blocks = []
     for c in answer.result.circles:

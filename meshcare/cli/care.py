@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config
-from ..control.requests import CircleList, PresenceSet
-from ..control.requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
-from ..control.views import Followup, Timer
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views import Followup, Timer
 from ..control.when import next_hour, tomorrow_morning
 from ..vocab import (FOLLOWUP_AGAIN_DAYS, LOAD_DAYS, MAX_NOTE, MAX_SAFETY_EVERY, MIN_SAFETY_EVERY, OFF_TONIGHT_HOUR,
                      SAFETY_STATUSES, SAFETY_WORDS, TOMORROW_HOUR)
@@ -66,6 +65,8 @@ def timer_words(t: Timer, now: float) -> str:
 # --- commands -------------------------------------------------------------------------------------
 
 def cmd_followup_ask(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import FollowupAsk
+
     now = time.time()
     due = args.at if args.at is not None else tomorrow_morning(now, TOMORROW_HOUR)
     again = None if args.again is None else due + int(args.again) * DAY
@@ -80,6 +81,8 @@ def cmd_followup_ask(args: argparse.Namespace, settings: config.Settings) -> int
 
 
 def cmd_followup_done(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import FollowupDone
+
     answer = ask_daemon(settings, FollowupDone(call=args.call))
     f = answer.result.followup
     which = "the second check-in" if answer.result.which == "again" else "the check-in"
@@ -91,6 +94,8 @@ def cmd_followup_done(args: argparse.Namespace, settings: config.Settings) -> in
 
 
 def cmd_followups(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import FollowupList
+
     answer = ask_daemon(settings, FollowupList(all=args.all))
     now = time.time()
     lines = [followup_words(f, now) for f in answer.result.followups]
@@ -99,6 +104,8 @@ def cmd_followups(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_off_tonight(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleList, PresenceSet
+
     until = next_hour(time.time(), OFF_TONIGHT_HOUR)
     answer = ask_daemon(settings, PresenceSet(status="away", until=until, circle=args.circle))
     text = ""
@@ -112,6 +119,8 @@ def cmd_off_tonight(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import Load
+
     answer = ask_daemon(settings, Load(days=args.days))
     r = answer.result
     calls = "call" if r.took == 1 else "calls"
@@ -125,6 +134,8 @@ def cmd_load(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_safety_start(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import SafetyStart
+
     answer = ask_daemon(settings, SafetyStart(circle=args.circle, every=args.every, note=args.note or ""))
     r = answer.result
     people = "facilitator" if r.facilitators == 1 else "facilitators"
@@ -137,6 +148,8 @@ def cmd_safety_start(args: argparse.Namespace, settings: config.Settings) -> int
 
 
 def cmd_safety_ping(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import SafetyPing
+
     status = args.safety_command
     answer = ask_daemon(settings, SafetyPing(status=status, timer=args.timer))
     t = answer.result.timer
@@ -149,6 +162,8 @@ def cmd_safety_ping(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_safety_list(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_care import SafetyList
+
     answer = ask_daemon(settings, SafetyList(all=args.all))
     now = time.time()
     rows = [timer_words(t, now) + (f"  [{short(t.id)}] {t.note}" if t.note else f"  [{short(t.id)}]")

@@ -14,12 +14,11 @@ import shlex
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests import (CircleCreate, CircleInvite, CircleInvites, CircleJoin, CircleLeave, CircleList,
-                                CircleMembers, CircleRemove, CircleRevoke, CircleRole, CircleVerify)
-from ..control.views import Circle, Invite
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views import Circle, Invite
 from ..text import for_terminal
 from .common import EXIT_OK, Handler, add_command, ask_daemon, emit, number_in, short, table, when
 
@@ -41,6 +40,8 @@ def _circle_line(c: Circle) -> tuple[str, ...]:
 
 
 def cmd_circle_create(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleCreate
+
     answer = ask_daemon(settings, CircleCreate(
         name=args.name, member_name=args.my_name, retention_days=args.retention_days, rotate_days=args.rotate_days,
         share_history=args.share_history, members_invite=args.members_invite))
@@ -51,6 +52,8 @@ def cmd_circle_create(args: argparse.Namespace, settings: config.Settings) -> in
 
 
 def cmd_circle_list(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleList
+
     answer = ask_daemon(settings, CircleList())
     circles = answer.result.circles
     lines = []
@@ -80,6 +83,8 @@ def _qr_text(token: str) -> str:
 
 
 def cmd_circle_invite(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleInvite
+
     answer = ask_daemon(settings, CircleInvite(circle=args.circle, role=args.role, valid_hours=args.hours))
     invite = answer.result
     if args.qr:
@@ -92,6 +97,8 @@ def cmd_circle_invite(args: argparse.Namespace, settings: config.Settings) -> in
 
 
 def cmd_circle_invites(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleInvites, CircleMembers
+
     answer = ask_daemon(settings, CircleInvites(circle=args.circle))
     invites = answer.result.invites
 
@@ -112,12 +119,16 @@ def cmd_circle_invites(args: argparse.Namespace, settings: config.Settings) -> i
 
 
 def cmd_circle_revoke(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleRevoke
+
     answer = ask_daemon(settings, CircleRevoke(circle=args.circle, invite=args.invite))
     emit(args, answer.data, f"Revoked the invite {short(answer.result.invite)}: nobody can join with it now.")
     return EXIT_OK
 
 
 def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleJoin, CircleList
+
     token = sys.stdin.read() if args.token == "-" else args.token
     answer = ask_daemon(settings, CircleJoin(token="".join(token.split()), name=args.name))
     data, circle = answer.data, answer.result.circle
@@ -147,6 +158,8 @@ def cmd_circle_join(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_circle_members(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleMembers
+
     answer = ask_daemon(settings, CircleMembers(circle=args.circle))
     rows = []
     for m in answer.result.members:
@@ -161,24 +174,32 @@ def cmd_circle_members(args: argparse.Namespace, settings: config.Settings) -> i
 
 
 def cmd_circle_remove(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleRemove
+
     answer = ask_daemon(settings, CircleRemove(circle=args.circle, member=args.member))
     emit(args, answer.data, f"Removed {args.member} from the circle; the circle moves to new keys they do not get.")
     return EXIT_OK
 
 
 def cmd_circle_leave(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleLeave
+
     answer = ask_daemon(settings, CircleLeave(circle=args.circle))
     emit(args, answer.data, f"You left {args.circle}. Take care.")
     return EXIT_OK
 
 
 def cmd_circle_role(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleRole
+
     answer = ask_daemon(settings, CircleRole(circle=args.circle, member=args.member, role=args.role))
     emit(args, answer.data, f"{args.member} is now a {answer.result.role} of the circle.")
     return EXIT_OK
 
 
 def cmd_circle_verify(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleVerify
+
     answer = ask_daemon(settings, CircleVerify(circle=args.circle, member=args.member, confirm=args.confirm,
                                                unverify=args.unverify))
     result = answer.result

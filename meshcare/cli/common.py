@@ -30,14 +30,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .. import config
-from ..control.request_base import R, Request
 from ..errors import BadInput, RemoteProtocolError
 from ..text import for_terminal
 
+if TYPE_CHECKING:  # the control API's records load with the command that sends one (`meshcare --help` stays fast)
+    from ..control.request_base import Request
+    from ..control.result_base import Result
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: The result type of a request (request_base.R, declared here so this module loads without the records).
+R = TypeVar("R", bound="Result")
 
 Handler = Callable[[argparse.Namespace, config.Settings], int]
 

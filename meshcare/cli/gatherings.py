@@ -11,12 +11,11 @@ the start of its id).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests_gatherings import (AgreementsSet, AgreementsShow, GatheringCancel, GatheringCreate,
-                                           GatheringList, GatheringRsvp, GatheringShow)
-from ..control.views_gatherings import Agreements, Gathering
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views_gatherings import Agreements, Gathering
 from . import reach
 from .common import EXIT_OK, add_command, ask_daemon, datetime_arg, emit, named, number_in, short, shorten, table, when
 
@@ -80,6 +79,8 @@ def agreements_text(a: Agreements) -> str:
 
 
 def cmd_gathering(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_gatherings import GatheringCreate
+
     answer = ask_daemon(settings, GatheringCreate(
         circle=args.circle, title=args.title, when=args.when, ends=args.ends, where=args.where or "",
         kind=args.kind, about=args.about or "", hosts=tuple(args.host), agreements=tuple(args.agreement),
@@ -91,12 +92,16 @@ def cmd_gathering(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_gathering_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_gatherings import GatheringShow
+
     answer = ask_daemon(settings, GatheringShow(gathering=args.gathering))
     emit(args, answer.data, gathering_text(answer.result.gathering))
     return EXIT_OK
 
 
 def cmd_gathering_cancel(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_gatherings import GatheringCancel
+
     answer = ask_daemon(settings, GatheringCancel(gathering=args.gathering))
     g = answer.result.gathering
     emit(args, answer.data, f"Called off: {g.title} ({short(g.id)})" + reach.posted_note(answer.result.linked))
@@ -104,6 +109,8 @@ def cmd_gathering_cancel(args: argparse.Namespace, settings: config.Settings) ->
 
 
 def cmd_gatherings(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_gatherings import GatheringList
+
     answer = ask_daemon(settings, GatheringList(all=args.all, circle=args.circle))
     rows = [(short(g.id), when(g.when), g.circle_name, g.kind, shorten(g.title, 36), coming_text(g),
              ANSWER_WORDS[g.mine] if g.mine else "-", status_text(g)) for g in answer.result.gatherings]
@@ -114,6 +121,8 @@ def cmd_gatherings(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_rsvp(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_gatherings import GatheringRsvp
+
     answer = ask_daemon(settings, GatheringRsvp(gathering=args.gathering, answer=args.answer))
     g = answer.result.gathering
     emit(args, answer.data, f"You are {ANSWER_WORDS[args.answer]}: {g.title}, {when(g.when)}"
@@ -122,6 +131,8 @@ def cmd_rsvp(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_agreements(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_gatherings import AgreementsSet, AgreementsShow
+
     if args.set:
         changed = ask_daemon(settings, AgreementsSet(circle=args.circle, items=tuple(args.set)))
         emit(args, changed.data, agreements_text(changed.result.agreements) + reach.posted_note(changed.result.linked))

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests_ladders import (AvoidAdd, AvoidList, AvoidRemove, LadderAdd, LadderAnswer, LadderList,
-                                        LadderRemove, LadderRequests)
-from ..control.views_ladders import ORDINALS, LadderRequest, asked_words, step_words
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views_ladders import LadderRequest
 from . import reach
 from .common import EXIT_OK, EXIT_USAGE, add_command, ask_daemon, emit, number_in, short, table
 
 
 def _request_line(r: LadderRequest) -> str:
+    from ..control.views_ladders import asked_words
+
     answer = vocab.LADDER_ANSWER_WORDS.get(r.state, r.state)
     note = f' "{r.text}"' if r.text else ""
     return f"{short(r.id)}  {r.circle_name}: {asked_words(r)}{note} ({answer})"
 
 
 def cmd_ladder_add(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_ladders import LadderAdd
+    from ..control.views_ladders import step_words
+
     answer = ask_daemon(settings, LadderAdd(circle=args.circle, member=args.member, ladder=args.ladder,
                                             step=args.step, note=args.note or ""))
     r = answer.result.request
@@ -36,6 +40,9 @@ def cmd_ladder_add(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_ladder_list(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_ladders import LadderList
+    from ..control.views_ladders import ORDINALS
+
     answer = ask_daemon(settings, LadderList(circle=args.circle))
     lines: list[str] = []
     for ladder in answer.result.ladders:
@@ -50,6 +57,8 @@ def cmd_ladder_list(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_ladder_requests(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_ladders import LadderRequests
+
     answer = ask_daemon(settings, LadderRequests(circle=args.circle))
     lines = [_request_line(r) for r in answer.result.requests]
     if lines:
@@ -59,6 +68,9 @@ def cmd_ladder_requests(args: argparse.Namespace, settings: config.Settings) -> 
 
 
 def _answer(args: argparse.Namespace, settings: config.Settings, answer_word: str) -> int:
+    from ..control.requests_ladders import LadderAnswer
+    from ..control.views_ladders import step_words
+
     answer = ask_daemon(settings, LadderAnswer(request=args.request, answer=answer_word))
     r = answer.result.request
     who = r.requester_name or "them"
@@ -77,6 +89,8 @@ def cmd_ladder_decline(args: argparse.Namespace, settings: config.Settings) -> i
 
 
 def cmd_ladder_remove(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_ladders import LadderRemove
+
     answer = ask_daemon(settings, LadderRemove(request=args.request))
     r = answer.result.request
     emit(args, answer.data, f"Took {r.member_name or short(r.member)} off your ladder \"{r.ladder}\"."
@@ -85,6 +99,8 @@ def cmd_ladder_remove(args: argparse.Namespace, settings: config.Settings) -> in
 
 
 def cmd_avoid(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_ladders import AvoidAdd, AvoidList, AvoidRemove
+
     if args.member is None:
         if args.remove:
             print("meshcare avoid: --remove needs CIRCLE and MEMBER (e.g. meshcare avoid --remove 'Elm St' bob)",

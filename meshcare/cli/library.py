@@ -16,11 +16,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests_requests import LibraryEdit, LibraryList, LibraryRemove, LibraryShow, LibraryStarters
-from ..control.results_requests import LibraryNote
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.results_requests import LibraryNote
 from ..control.names import NOT_FOUND
 from ..errors import BadInput, RequestFailed
 from . import reach
@@ -65,6 +65,8 @@ def _read_file(path: Path) -> str:
 
 
 def cmd_library(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import LibraryList, LibraryShow
+
     if args.title:
         answer = ask_daemon(settings, LibraryShow(circle=args.circle, note=args.title))
         emit(args, answer.data, note_text(answer.result.note, versions=args.versions))
@@ -85,6 +87,8 @@ def cmd_library(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_library_edit(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import LibraryEdit, LibraryShow, LibraryStarters
+
     if args.starter:
         if args.text is not None or args.file is not None:
             print("meshcare library edit: --starter writes meshcare's own text; leave out --text and --file",
@@ -129,6 +133,8 @@ def cmd_library_edit(args: argparse.Namespace, settings: config.Settings) -> int
 
 
 def cmd_library_remove(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import LibraryRemove
+
     answer = ask_daemon(settings, LibraryRemove(circle=args.circle, note=args.title))
     emit(args, answer.data, f"Removed \"{answer.result.title}\" from the library; members' nodes forget it."
                             + reach.posted_note(answer.result.linked))

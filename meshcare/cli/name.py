@@ -15,12 +15,12 @@ import shlex
 from typing import Any
 
 from .. import config
-from ..control.requests import CircleList, Rename
 from ..errors import DaemonNotRunning
 from .common import EXIT_OK, add_command, ask_daemon, emit
 
 
 def cmd_name(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleList, Rename
     from ..crypto import keystore  # the keys load only for the commands that need them
     from ..crypto.keys import check_name
 

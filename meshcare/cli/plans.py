@@ -21,11 +21,11 @@ import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests import CircleList, PlanEdit, PlanRetract, PlanShare, PlanShow
-from ..control.views import OwnShare, PlanParts
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views import OwnShare, PlanParts
 from ..errors import BadInput
 from . import reach
 from .common import EXIT_OK, EXIT_USAGE, add_command, ask_daemon, emit, short, when, word
@@ -143,6 +143,8 @@ def _names_list() -> str:
 
 
 def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import PlanEdit, PlanShow
+
     named = {key: getattr(args, key) for key in ("helps", "avoid", "contact", "other")
              if getattr(args, key) is not None}
     sections: dict[str, str] = {}
@@ -167,6 +169,8 @@ def cmd_plan_edit(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_plan_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import CircleList, PlanShow
+
     answer = ask_daemon(settings, PlanShow())
     plan, shares = answer.result.plan, answer.result.shares
     if not plan and not shares:
@@ -189,6 +193,8 @@ def cmd_plan_show(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import PlanShare
+
     sections = tuple(dict.fromkeys(args.section)) if args.section else None
     answer = ask_daemon(settings, PlanShare(call=args.call, circle=args.circle, sections=sections))
     share = answer.result.share
@@ -202,6 +208,8 @@ def cmd_plan_share(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_plan_retract(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests import PlanRetract
+
     answer = ask_daemon(settings, PlanRetract(share=args.share))
     emit(args, answer.data, f"Took back the share {short(answer.result.retracted)}; members' nodes forget it.")
     return EXIT_OK

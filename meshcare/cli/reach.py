@@ -10,11 +10,14 @@ receipt). After a call, in a terminal, ``meshcare call`` waits a few seconds for
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import shlex
 import time
 from collections.abc import Callable
 
-from ..control.views import Call
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.views import Call
 from ..vocab import NOT_LINKED_WORDS
 
 #: Said when nothing a node posts can leave it yet (the TUI says the same).

@@ -10,11 +10,11 @@ exit 1 on a refusal, 2 on bad usage). ``request show`` and friends are two-word 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, vocab
-from ..control.requests_requests import RequestClose, RequestCreate, RequestList, RequestReply, RequestShow
-from ..control.results_requests import PrivateRequest, readers_but, together
+if TYPE_CHECKING:  # the control API's records load with the command that uses them
+    from ..control.results_requests import PrivateRequest
 from . import reach
 from .common import EXIT_OK, add_command, ask_daemon, emit, named, short, shorten, table, when, word
 
@@ -32,6 +32,8 @@ def _status(r: PrivateRequest) -> str:
 
 def request_text(r: PrivateRequest, me: str | None) -> str:
     """A request and its thread, for ``request show``."""
+    from ..control.results_requests import together
+
     who = named(r.asker, r.names, me)
     asked = together([named(m, r.names, me) for m in r.to])
     lines = [f"Private request {short(r.id)} in {r.circle_name}, from {who} to {asked}, {when(r.created)}",
@@ -47,6 +49,9 @@ def request_text(r: PrivateRequest, me: str | None) -> str:
 
 
 def cmd_ask(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import RequestCreate
+    from ..control.results_requests import readers_but, together
+
     to = tuple(dict.fromkeys([args.facilitator, *args.also]))
     answer = ask_daemon(settings, RequestCreate(circle=args.circle, to=to, about=args.about, text=args.text))
     r = answer.result.request
@@ -60,6 +65,8 @@ def cmd_ask(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_requests(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import RequestList
+
     answer = ask_daemon(settings, RequestList(circle=args.circle, all=not args.open))
     rows = []
     for r in answer.result.requests:
@@ -74,6 +81,8 @@ def cmd_requests(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def cmd_request_show(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import RequestShow
+
     answer = ask_daemon(settings, RequestShow(request=args.request))
     r = answer.result.request
     emit(args, answer.data, request_text(r, r.me))
@@ -81,6 +90,9 @@ def cmd_request_show(args: argparse.Namespace, settings: config.Settings) -> int
 
 
 def cmd_request_reply(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import RequestReply
+    from ..control.results_requests import readers_but, together
+
     answer = ask_daemon(settings, RequestReply(request=args.request, text=args.text))
     r = answer.result.request
     readers = together(readers_but(r, r.me))
@@ -90,6 +102,9 @@ def cmd_request_reply(args: argparse.Namespace, settings: config.Settings) -> in
 
 
 def cmd_request_close(args: argparse.Namespace, settings: config.Settings) -> int:
+    from ..control.requests_requests import RequestClose
+    from ..control.results_requests import readers_but, together
+
     answer = ask_daemon(settings, RequestClose(request=args.request))
     r = answer.result.request
     emit(args, answer.data, f"Closed your request {short(r.id)}; {together(readers_but(r, r.asker))} see it is "

@@ -24,16 +24,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from .. import config
-from ..client import ControlClient
-from ..control.api import read_event
-from ..control.requests import Snapshot
 from ..errors import BadInput, DaemonUnavailable
 from ..text import for_terminal
 from .common import EXIT_OK, add_command, jsonable
-from .event_words import Names, describe
+
+if TYPE_CHECKING:  # the client and the control API's records load when `watch` runs (`meshcare --help` stays fast)
+    from ..client import ControlClient
 
 #: Seconds between two attempts to reach a daemon that went away: the first, and the longest.
 FIRST_PAUSE: Final = 0.25
@@ -79,12 +78,15 @@ class Watch:
     ``connect`` and ``sleep`` are the blocking client's and the clock's, replaceable in tests."""
 
     def __init__(self, path: Path, *, as_json: bool = False, out: TextIO | None = None, err: TextIO | None = None,
-                 connect: Callable[[Path], ControlClient] = ControlClient.connect,
+                 connect: Callable[[Path], ControlClient] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        from ..client import ControlClient
+        from .event_words import Names
+
         self.path, self.as_json = path, as_json
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self._connect, self._sleep = connect, sleep
+        self._connect, self._sleep = connect or ControlClient.connect, sleep
         self.names = Names()
 
     def run(self) -> None:
@@ -99,6 +101,8 @@ class Watch:
 
     def _open(self) -> ControlClient:
         """Connect, subscribe, and learn names from a snapshot."""
+        from ..control.requests import Snapshot
+
         client = self._connect(self.path)
         try:
             client.subscribe()
@@ -132,6 +136,9 @@ class Watch:
 
     def show(self, name: str, data: dict[str, Any]) -> None:
         """Print one event (nothing for an event shown only with --json, or one this version does not know)."""
+        from ..control.api import read_event
+        from .event_words import describe
+
         if self.as_json:
             line = json.dumps({"name": name, "data": jsonable(data)}, sort_keys=True, ensure_ascii=True)
         else:

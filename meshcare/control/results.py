@@ -56,6 +56,7 @@ class StatusResult(Result):
                                      "counters for diagnosis (docs/cli.md names the ones that matter)")
     wire_bytes_in: int | None = key(Maybe(COUNT), "ciphertext bytes received over links", omit_none=True)
     wire_bytes_out: int | None = key(Maybe(COUNT), "ciphertext bytes sent over links", omit_none=True)
+    profile: str | None = key(Maybe(TEXT), "memory profile: small (a 512 MB board) or standard", omit_none=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

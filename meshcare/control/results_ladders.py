@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from . import names as n
-from .results import Result
+from .result_base import Result
 from .schema import Flag, Int, Maybe, Seq, View, key
 from .views import ID
 from .views_ladders import AvoidEntry, LadderRequest, MyLadder

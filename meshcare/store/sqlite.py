@@ -25,6 +25,7 @@ from .. import ranges
 from ..envelope import Envelope
 from ..errors import LocalProtocolError, StoreError
 from ..ranges import KEY_MIN, RangeKey
+from ..profile import STANDARD, Profile
 from .memory import ClosingContext, check_limit, split_ranks
 
 #: Created times are non-negative 63-bit integers; a bound above this (KEY_MAX) means "no bound".
@@ -121,7 +122,7 @@ def _prepare_file(path: Path) -> None:
 class SqliteStore(ClosingContext):
     """The durable store (stdlib sqlite3); see the module docstring. Use from one thread."""
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, *, synchronous: str = "FULL", profile: Profile = STANDARD) -> None:
         sync = synchronous.upper()
         if sync not in SYNC_MODES:
             raise LocalProtocolError(f"synchronous must be one of {SYNC_MODES}, got {synchronous!r}")
@@ -135,7 +136,10 @@ class SqliteStore(ClosingContext):
         try:
             self._db.execute("PRAGMA journal_mode = WAL").fetchone()
             self._db.execute(f"PRAGMA synchronous = {sync}")
+            for pragma in profile.pragmas():       # page cache, mmap and WAL size (meshcare/profile.py)
+                self._db.execute(pragma).fetchall()
             self._sync = sync
+            self.profile = profile
             self._migrate()
             self._tighten_sidecars()
         except sqlite3.DatabaseError as e:
@@ -337,6 +341,11 @@ class SqliteStore(ClosingContext):
 
     @_guarded
     def expire(self, now: int) -> int:
+        """Delete what expired by ``now``. Looks first (the expires index answers at once) and opens a
+        write transaction only when there is something to delete: the retention sweep runs every ten
+        minutes, and an idle node must write nothing (an SD card wears with every write)."""
+        if self._db.execute("SELECT 1 FROM envelopes WHERE expires <= ? LIMIT 1", (now,)).fetchone() is None:
+            return 0
         with self._transaction():
             return self._db.execute("DELETE FROM envelopes WHERE expires <= ?", (now,)).rowcount
 

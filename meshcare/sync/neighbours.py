@@ -20,13 +20,26 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Hashable, Mapping
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 from .config import SyncConfig
 from .events import PeerKey
 
+_V = TypeVar("_V")
+
 #: The longest a peer is backed off after repeated failures (seconds).
 MAX_BACKOFF: Final = 300.0
+#: Peers remembered in each table (discovered addresses, backoffs, address -> node): a LAN or a flood of
+#: node ids announcing thousands cannot grow them; the entry added longest ago goes first.
+MAX_REMEMBERED: Final = 2048
+
+
+def _remember(table: dict[PeerKey, _V], key: PeerKey, value: _V) -> None:
+    """``table[key] = value``; a new key beyond ``MAX_REMEMBERED`` drops the oldest (an update keeps its
+    place, so the order peers are tried in is what it was)."""
+    table[key] = value
+    while len(table) > MAX_REMEMBERED:
+        del table[next(iter(table))]
 
 
 class Linked(Protocol):
@@ -60,7 +73,7 @@ class NeighbourSet:
     # --- discovery and the life of a link ------------------------------------------------------------
 
     def discovered(self, peer: PeerKey, segment: Hashable) -> None:
-        self._known[peer] = segment
+        _remember(self._known, peer, segment)
 
     def lost(self, peer: PeerKey) -> None:
         self._known.pop(peer, None)
@@ -72,7 +85,7 @@ class NeighbourSet:
         if address is not None:
             self.dialing.discard(address)
             if address in self._known:
-                self._address_node[address] = peer
+                _remember(self._address_node, address, peer)
         if not initiator and len(self._links) >= self._config.max_links:
             return False
         self._backoff.pop(peer, None)
@@ -82,7 +95,7 @@ class NeighbourSet:
         """A link or a dial ended (``node``: who was reached there, b"" if unknown). Call while the link is
         still in the table: a failed dial or an ended link makes other peers go first."""
         if node and peer in self._known:
-            self._address_node[peer] = node  # that address is a node we are linked with
+            _remember(self._address_node, peer, node)  # that address is a node we are linked with
         if peer in self.dialing or peer in self._links:
             self.dialing.discard(peer)
             self.back_off(peer, now, self._config.redial_backoff)
@@ -94,7 +107,7 @@ class NeighbourSet:
         """Do not dial ``peer`` for about ``base`` seconds, or twice its last backoff (jittered)."""
         _, last = self._backoff.get(peer, (0.0, 0.0))
         delay = min(MAX_BACKOFF, max(base, last * 2))
-        self._backoff[peer] = (now + delay * (0.75 + 0.5 * self._rng.random()), delay)
+        _remember(self._backoff, peer, (now + delay * (0.75 + 0.5 * self._rng.random()), delay))
 
     # --- decisions ---------------------------------------------------------------------------------------
 

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_PORT, Settings, parse_hostport
-from ..control.protocol import check_socket_path
-from ..crypto import keystore
 from ..errors import MeshcareError, StartupError
 
 HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
@@ -54,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run mDNS only on the interface with this address (repeatable)")
     p.add_argument("--passphrase-file", type=Path, metavar="F", help="unlock a passphrase-protected identity")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="default: from config, info")
+    p.add_argument("--profile", choices=("small", "standard", "auto"),
+                   help="memory profile: small (a 512 MB Raspberry Pi: small SQLite cache, no mmap) or standard "
+                        "(default: from config, else auto: small under 1 GiB of memory)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help="when it cannot start, show the traceback as well as the one-line reason")
 
@@ -74,6 +75,8 @@ def settings_from_args(args: argparse.Namespace, settings: Settings) -> Settings
         changes["passphrase_file"] = args.passphrase_file
     if args.log_level:
         changes["log_level"] = args.log_level
+    if getattr(args, "profile", None):
+        changes["profile"] = args.profile
     return settings.replace(**changes)
 
 
@@ -83,6 +86,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from .service import serve  # noqa: PLC0415
 
     from . import background  # noqa: PLC0415
+
+    from ..control.protocol import check_socket_path  # noqa: PLC0415 (`meshcare --help` loads this module: keep it light)
+    from ..crypto import keystore  # noqa: PLC0415
 
     settings = settings_from_args(args, settings)
     log_format = f"meshcare[{os.getpid()}] %(levelname)s %(name)s: %(message)s"

@@ -86,6 +86,7 @@ class Daemon:
     ``port_tries``: ports tried from ``listen``'s up when it is in use (``listening.py``; 1: that one only).
     ``keep_name``: writes a new name to the keystore (``node.rename``; None: the name lives in memory only).
     ``notifier``: runs ``notify_command`` for new calls and "need support now" replies (None: off).
+    ``profile``: the name of the memory profile the store was opened with (``status`` reports it).
     """
 
     def __init__(self, identity: Identity, store: Store, *, listen: Address = ("0.0.0.0", 7447),
@@ -93,7 +94,7 @@ class Daemon:
                  threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
                  admission: AdmissionLimits | None = None, extra_ops: Mapping[str, Operation] | None = None,
                  port_tries: int = 1, keep_name: Callable[[str], None] | None = None,
-                 notifier: Notifier | None = None) -> None:
+                 notifier: Notifier | None = None, profile: str = "standard") -> None:
         self.identity = identity
         self.store = store
         self.listen = listen
@@ -124,6 +125,7 @@ class Daemon:
         self.port = listen[1]
         self._port_tries = port_tries
         self.keep_name = keep_name
+        self.profile = profile      # the memory profile's name (meshcare/profile.py), for ``status``
 
     # ---------------------------------------------------------------------------------------------
     # running

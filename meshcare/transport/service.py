@@ -22,6 +22,7 @@ import trio
 from ..ops import Operation
 from ..sync.budget import Limits
 from ..sync.engine import SyncConfig
+from .. import profile
 from ..config import Settings
 from ..crypto import keystore
 from ..crypto.keys import Identity
@@ -80,7 +81,8 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
     from .control_server import serve_control  # noqa: PLC0415 (the shell's parts, imported where used)
 
     with data_dir_lock(settings):
-        store = SqliteStore(settings.store_path, synchronous=settings.store_synchronous)
+        chosen = profile.choose(settings.profile, profile.machine_memory() if settings.profile == profile.AUTO else None)
+        store = SqliteStore(settings.store_path, synchronous=settings.store_synchronous, profile=chosen)
         started = False
         try:
             async with trio.open_nursery() as nursery:
@@ -93,13 +95,15 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                                 state=state, extra_ops=_bench_ops() if bench_ops else None,
                                 port_tries=1 if settings.listen_fixed else PORT_TRIES,
                                 keep_name=partial(keystore.rename, settings.keystore_path),
-                                notifier=_notifier(settings, identity))
+                                notifier=_notifier(settings, identity), profile=chosen.name)
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
                     nursery.start_soon(_discover, daemon, settings)
                 started = True
                 _tell_service_manager(nursery, daemon, settings)
+                log.info("memory profile: %s%s", chosen.name,      # (after start-up: a failure is one line)
+                         " (chosen by the machine's memory)" if settings.profile == profile.AUTO else "")
                 task_status.started(daemon)
         finally:
             store.close()
