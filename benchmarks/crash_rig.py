@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from daemon_procs import SECRET, Proc, config_text  # noqa: E402
 
 from meshcare.client import ControlClient  # noqa: E402
+
+#: The topic of the target's own posts: the sender does not join it, so no link writer commits them
+#: early (a writer commits what is pending before it sends); only the op's own group commit does.
+OWN_SECRET = "6b" * 16
+#: The calibration target's data dir: later targets copy its identity and config (``Target``).
+TEMPLATE = "calibration"
 from meshcare.config import STORE_FILE  # noqa: E402
 from meshcare.crypto import keystore  # noqa: E402
 from meshcare.store.sqlite import SqliteStore  # noqa: E402
@@ -45,15 +52,23 @@ from meshcare.transport.state_file import LocalStateFile  # noqa: E402
 class Target:
     """A `meshcare daemon` that can be killed and started again on the same data dir."""
 
-    def __init__(self, root: Path, name: str, peer_port: int, *, sync: str = "FULL") -> None:
+    def __init__(self, root: Path, name: str, peer_port: int, *, sync: str = "FULL",
+                 template: Path | None = None) -> None:
+        """``template``: a data dir to copy the identity and config from (a fresh store and state), instead
+        of running ``meshcare init`` (a second each on a busy machine); the rounds run one at a time."""
         self.name = name
         self.home = root / name
         self.env = {**os.environ, "MESHCARE_HOME": str(self.home)}
         self.peer_port = peer_port
         self.log_path = root / f"{name}.log"
-        subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=self.env, check=True,
-                       capture_output=True)
-        (self.home / "config.toml").write_text(config_text(sync))
+        if template is None:
+            subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=self.env, check=True,
+                           capture_output=True)
+            (self.home / "config.toml").write_text(config_text(sync))
+        else:
+            self.home.mkdir(mode=0o700)
+            for part in ("identity.key", "config.toml"):
+                shutil.copy2(template / part, self.home / part)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> float:
@@ -146,7 +161,7 @@ def _poster(target: Target, stop: threading.Event, armed: threading.Event, acks:
         while not stop.is_set():
             i += 1
             try:
-                reply = client.request("topic.publish", secret=SECRET, text=f"own post {i}")
+                reply = client.request("topic.publish", secret=OWN_SECRET, text=f"own post {i}")
             except Exception:  # noqa: BLE001 (the kill ends the connection: expected)
                 return
             acks.posted.append(bytes.fromhex(reply["id"]))
@@ -217,7 +232,7 @@ def ingest_seconds(root: Path, sender: Proc, sender_ids: set[bytes], timeout: fl
     """How long a fresh target takes to ingest everything the sender holds, from joining the topic (link,
     reconciliation, transfer, writes): the span the rounds draw their kill times from. Ingest comes in a
     few large batches; polling a count would overshoot them."""
-    target = Target(root, "calibration", sender.port)
+    target = Target(root, TEMPLATE, sender.port)
     try:
         target.start()
         target.request("topic.join", secret=SECRET)
@@ -226,18 +241,21 @@ def ingest_seconds(root: Path, sender: Proc, sender_ids: set[bytes], timeout: fl
         return time.monotonic() - started
     finally:
         target.stop()
+        for part in ("control.sock", "daemon.lock"):
+            (target.home / part).unlink(missing_ok=True)
 
 
-def kill_round(root: Path, name: str, sender: Proc, sender_ids: set[bytes], rng: random.Random, span: float, *,
-               catch_up_timeout: float = 20.0) -> Round:
-    """One round: ingest, kill at a random point, check, restart, catch up (module docstring). The kill
-    comes a random time into the ingest (up to ``span`` seconds, ``ingest_seconds``), just after the
-    next acknowledged post."""
-    target = Target(root, name, sender.port)
+def kill_round(root: Path, name: str, sender: Proc, sender_ids: set[bytes], kill_after: float, *,
+               catch_up_timeout: float = 120.0) -> Round:
+    """One round: ingest, kill, check, restart, catch up (module docstring). The kill comes
+    ``kill_after`` seconds after the target joined the sender's topic (``kill_times`` draws them), just
+    after the next acknowledged post."""
+    template = root / TEMPLATE
+    target = Target(root, name, sender.port, template=template if template.is_dir() else None)
     try:
         target.start()
         target.request("circle.create", name="crash circle")   # a state file to load after the kill
-        kill_after = rng.uniform(0.0, span)
+        target.request("topic.join", secret=OWN_SECRET)
         target.request("topic.join", secret=SECRET)           # the ingest begins
         acks = Acks()
         stop, armed = threading.Event(), threading.Event()
@@ -258,13 +276,37 @@ def kill_round(root: Path, name: str, sender: Proc, sender_ids: set[bytes], rng:
         integrity, missing, reopen, killed_at = check_store(target.home, acknowledged)
         restart = target.start()
         target.request("topic.join", secret=SECRET)    # (plain test topics are not kept across restarts)
-        catch_up = wait_for(target, sender_ids | (acknowledged - set(missing)), catch_up_timeout)
+        catch_up = wait_for(target, sender_ids | (acks.listed - set(missing)), catch_up_timeout)
         stored = target.request("status")["envelopes"]
         return Round(killed_at=killed_at, acknowledged=len(acknowledged), found=len(acknowledged) - len(missing),
                      lost=tuple(i.hex() for i in missing), integrity=integrity, reopen_s=reopen,
                      restart_s=restart, catch_up_s=catch_up, stored_after=stored)
     finally:
         target.stop()
+
+
+def kill_times(rng: random.Random, kills: int, span: float) -> list[float]:
+    """Seconds from the join to each kill: uniform over the ingest and a quarter past it (a kill while the
+    node is quiet is where acknowledging before the commit shows: no link writer commits for it)."""
+    return [rng.uniform(0.0, 1.25 * span) for _ in range(kills)]
+
+
+def summary(rounds: list[Round]) -> dict[str, Any]:
+    """The figures of a run (what bench_crash.py prints)."""
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        mid = len(ordered) // 2
+        return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+    return {"kills": len(rounds), "acknowledged": sum(r.acknowledged for r in rounds),
+            "found": sum(r.found for r in rounds), "lost": sum(len(r.lost) for r in rounds),
+            "integrity_ok": sum(r.integrity == "ok" for r in rounds),
+            "killed_at": [r.killed_at for r in rounds],
+            "reopen_ms_median": round(1000 * median([r.reopen_s for r in rounds]), 2),
+            "reopen_ms_max": round(1000 * max(r.reopen_s for r in rounds), 2),
+            "restart_s_median": round(median([r.restart_s for r in rounds]), 3),
+            "catch_up_s_median": round(median([r.catch_up_s for r in rounds]), 3),
+            "catch_up_s_max": round(max(r.catch_up_s for r in rounds), 3)}
 
 
 def sender_with(root: Path, envelopes: int) -> tuple[Proc, set[bytes]]:
