@@ -111,7 +111,7 @@ class StoreWriter:
         if dropped:
             log.debug("disk full: dropped %d received envelopes (their senders still hold them)", dropped)
         if self._own and self.full is not None:
-            raise DiskFull(f"{self.full} This was not saved: it is kept in memory and written once there is "
+            raise DiskFull(f"{self.full}. This was not saved: it is kept in memory and written once there is "
                            "room, but lost if meshcare stops before then.", self.full.directory)
 
     def became_full(self, exc: DiskFull, now: float) -> None:
