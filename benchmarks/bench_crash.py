@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import crash_rig as rig  # noqa: E402
+import power_cut  # noqa: E402,F401 (tests reach the power-cut model through this module)
 
 
 def run(kills: int, envelopes: int, seed: int, *, echo: bool = True) -> list[rig.Round]:

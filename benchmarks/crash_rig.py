@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +54,18 @@ class Target:
     """A `meshcare daemon` that can be killed and started again on the same data dir."""
 
     def __init__(self, root: Path, name: str, peer_port: int, *, sync: str = "FULL",
-                 template: Path | None = None) -> None:
+                 template: Path | None = None, existing: bool = False) -> None:
         """``template``: a data dir to copy the identity and config from (a fresh store and state), instead
-        of running ``meshcare init`` (a second each on a busy machine); the rounds run one at a time."""
+        of running ``meshcare init`` (a second each on a busy machine); the rounds run one at a time.
+        ``existing``: the data dir ``root/name`` is there already (a copy after a power cut): use it."""
         self.name = name
         self.home = root / name
         self.env = {**os.environ, "MESHCARE_HOME": str(self.home)}
         self.peer_port = peer_port
         self.log_path = root / f"{name}.log"
-        if template is None:
+        if existing:
+            pass
+        elif template is None:
             subprocess.run([sys.executable, "-m", "meshcare", "init", "--name", name], env=self.env, check=True,
                            capture_output=True)
             (self.home / "config.toml").write_text(config_text(sync))
@@ -71,9 +75,9 @@ class Target:
                 shutil.copy2(template / part, self.home / part)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> float:
-        """Start the daemon; seconds until it answered ``status``."""
-        argv = [sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0",
+    def start(self, timeout: float = 30.0, wrap: Sequence[str] = ()) -> float:
+        """Start the daemon (under ``wrap``: strace and its options); seconds until it answered ``status``."""
+        argv = [*wrap, sys.executable, "-m", "meshcare", "daemon", "--no-discovery", "--listen", "127.0.0.1:0",
                 "--log-level", "info", "--bench-ops", "--peer", f"127.0.0.1:{self.peer_port}"]
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
@@ -97,6 +101,10 @@ class Target:
             return client.request(op, **args)
         finally:
             client.close()
+
+    def daemon_pid(self) -> int:
+        """The daemon's own pid (from its lock file): not the wrapper's when it runs under strace."""
+        return int((self.home / "daemon.lock").read_text().split()[0])
 
     @property
     def pid(self) -> int:
