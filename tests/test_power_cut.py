@@ -49,6 +49,7 @@ def test_copies_cut_as_a_power_cut_open_hold_every_ack_and_catch_up(tmp_path):
             assert cut.lost == (), f"{cut.what}: acknowledged posts lost: {cut.lost}"
             assert cut.acknowledged > 0
         assert result.torn_matches_floor is not False
+        assert result.restart_lost == 0
         assert result.ok
 
 
