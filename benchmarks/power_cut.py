@@ -205,3 +205,12 @@ def power_cut_round(root: Path, name: str, sender: Any, sender_ids: set[bytes], 
     finally:
         restarted.stop()
     return PowerCut(wal, tuple(made), torn_ok, catch_up, len(acknowledged - own))
+
+
+def summary(cuts: list[PowerCut]) -> dict[str, int]:
+    """The power-cut figures of a run (what bench_crash.py prints)."""
+    torn = [p.torn_matches_floor for p in cuts if p.torn_matches_floor is not None]
+    return {"power_cuts": len(cuts), "power_cut_copies": sum(len(p.cuts) for p in cuts),
+            "power_cut_copies_ok": sum(c.integrity == "ok" and not c.lost for p in cuts for c in p.cuts),
+            "power_cut_lost": sum(len(c.lost) for p in cuts for c in p.cuts) + sum(p.restart_lost for p in cuts),
+            "torn_checked": len(torn), "torn_discarded": sum(torn)}

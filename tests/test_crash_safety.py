@@ -69,7 +69,7 @@ def test_kill_times_are_seeded_and_span_the_ingest_and_a_little_after():
 
 def test_bench_crash_refuses_bad_arguments(capsys):
     bench = load_benchmark("bench_crash")
-    for argv in (["--kills", "0"], ["--envelopes", "5"], ["--kills", "x"]):
+    for argv in (["--kills", "0"], ["--envelopes", "5"], ["--kills", "x"], ["--power-cuts", "-1"]):
         with pytest.raises(SystemExit) as exit_:
             bench.main(argv)
         assert exit_.value.code == 2

@@ -68,7 +68,7 @@ def eventually(check, what: str, timeout: float = 30.0):
 
 def test_a_full_disk_is_said_survived_and_recovered_from(tmp_path):
     rig = load_benchmark("bench_crash").rig
-    with small_disk(tmp_path / "disk", "6m") as disk:
+    with small_disk(tmp_path / "disk", f"{4 + ENVELOPES * 3 // 1000}m") as disk:
         sender, ids = rig.sender_with(tmp_path, ENVELOPES)
         target = rig.Target(disk, "target", sender.port, template=None)
         target.log_path = tmp_path / "target.log"      # the log is read after: keep it off the full disk
@@ -106,3 +106,94 @@ def test_a_full_disk_is_said_survived_and_recovered_from(tmp_path):
         finally:
             target.stop()
             sender.stop()
+
+
+# --- the writer's rules, over a store that can be made full (no process, no disk) -------------------------
+
+class _FullableStore:
+    """A MemoryStore whose ``add`` raises DiskFull while ``full``."""
+
+    def __init__(self) -> None:
+        from meshcare.store.memory import MemoryStore
+        self.inner = MemoryStore()
+        self.full = False
+        self.tries = 0
+
+    def add(self, envelopes, now, *, durable=True):
+        self.tries += 1
+        if self.full:
+            from meshcare.files import disk_full
+            raise disk_full(Path("/data"), "cannot write to the envelope store")
+        return self.inner.add(envelopes, now, durable=durable)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def _writer():
+    from meshcare.transport.store_writer import StoreWriter
+    store = _FullableStore()
+    return StoreWriter(store), store
+
+
+def _persist(seq: int, received: bool):
+    from meshcare.node_events import Persist
+    from tests.helpers import make_envelope
+    return Persist((make_envelope(seq=seq),), received=received)
+
+
+def test_on_a_full_disk_received_envelopes_are_dropped_quietly_and_own_ones_kept_and_reported(caplog):
+    from meshcare.errors import DiskFull
+    writer, store = _writer()
+    store.full = True
+    writer.persist(_persist(1, received=True))
+    writer.flush(100.0)                                # received only: no error, dropped
+    assert not writer.pending and writer.full is not None and len(store.inner) == 0
+    assert "the disk is full" in caplog.text
+    writer.persist(_persist(2, received=False))
+    with pytest.raises(DiskFull, match="free some space.*not saved"):
+        writer.flush(100.5)                            # within the retry pause: not even tried
+    assert store.tries == 1 and writer.pending
+    assert writer.retry_at == 102.0
+    assert not writer.probe(102.0)                     # tried, still full: False, not an exception
+    assert store.tries == 2 and writer.pending and writer.retry_at == 104.0
+    store.full = False
+    assert writer.probe(104.0) and writer.full is None and not writer.pending
+    assert len(store.inner) == 1                       # the own envelope, written once there was room
+    assert "there is room on the disk again" in caplog.text
+
+
+def test_room_is_found_by_free_space_when_nothing_waits(monkeypatch):
+    from meshcare.transport import store_writer
+    writer, store = _writer()
+    store.full = True
+    writer.persist(_persist(1, received=True))
+    writer.flush(10.0)
+    monkeypatch.setattr(store_writer.shutil, "disk_usage", lambda path: type("U", (), {"free": 10})())
+    assert not writer.probe(12.0) and writer.retry_at == 14.0
+    monkeypatch.setattr(store_writer.shutil, "disk_usage", lambda path: type("U", (), {"free": 1 << 30})())
+    assert writer.probe(14.0) and writer.full is None and writer.retry_at is None
+
+
+def test_a_full_disk_while_saving_a_private_file_leaves_the_old_one_and_no_temporary(tmp_path, monkeypatch):
+    import errno
+
+    from meshcare import files
+    from meshcare.errors import DiskFull
+    path = tmp_path / "circles.state"
+    files.replace_private(path, b"old")
+
+    def no_room(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(files.os, "write", no_room)
+    with pytest.raises(DiskFull, match="the disk is full: cannot write .*circles.state; free some space"):
+        files.replace_private(path, b"new")
+    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["circles.state"]
+
+
+def test_a_partial_write_is_finished_not_left_torn(tmp_path, monkeypatch):
+    from meshcare import files
+    real = files.os.write
+    monkeypatch.setattr(files.os, "write", lambda fd, data: real(fd, bytes(data[:3])))
+    files.replace_private(tmp_path / "f", b"0123456789")
+    assert (tmp_path / "f").read_bytes() == b"0123456789"
