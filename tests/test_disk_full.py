@@ -197,3 +197,21 @@ def test_a_partial_write_is_finished_not_left_torn(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "write", lambda fd, data: real(fd, bytes(data[:3])))
     files.replace_private(tmp_path / "f", b"0123456789")
     assert (tmp_path / "f").read_bytes() == b"0123456789"
+
+
+def test_a_paused_engine_asks_for_nothing_and_resuming_catches_up():
+    from tests.meshnet import Net
+    from meshcare.sync import events as ev
+    from tests.meshnet import TOPIC
+    net = Net(2)
+    net.handle(0, ev.TopicJoined(TOPIC))
+    for i in range(20):
+        net.publish(0, text=b"m%d" % i)
+    net.nodes[1].pause_fetching()
+    net.start({0: [], 1: [0]})                     # node 1 dials: it would be the one to reconcile
+    net.run(900.0)                                 # link open and many periodic rounds
+    assert net.nodes[1].stats.get("reconcile_started", 0) == 0
+    net.apply(1, net.nodes[1].resume_fetching(net.now))
+    net.run(5.0)
+    assert net.nodes[1].stats.get("reconcile_started", 0) >= 1
+    assert net.ids(1) == net.ids(0) and len(net.ids(0)) == 20
