@@ -513,11 +513,16 @@ class Daemon:
             result, effects = perform(self._ops, op, self.node, args, self.now())
             mark("op.done")
             self._apply(effects, commit=False)
+            writes = any(isinstance(e, Persist) and not e.received or isinstance(e, SaveState) for e in effects)
             try:
                 await self._group.join()
-            except DiskFull:    # the round's own envelopes wait for room: only an op that made some hears it
-                if any(isinstance(e, (Persist, SaveState)) and not getattr(e, "received", False) for e in effects):
+            except DiskFull:    # the round's own envelopes wait for room: only an op that wrote hears it
+                if writes:
                     raise
+            full = self._writes.full
+            if writes and full is not None and self._unsaved_state is not None:
+                raise DiskFull(f"{full}. This change was not saved: it is kept in memory and written once there "
+                               "is room, but lost if meshcare stops before then.", full.directory)
             mark("op.applied")
             return result
         return run
