@@ -156,7 +156,7 @@ class Round:
         return not self.lost and self.integrity == "ok"
 
 
-def _poster(target: Target, stop: threading.Event, armed: threading.Event, acks: Acks) -> None:
+def poster(target: Target, stop: threading.Event, armed: threading.Event, acks: Acks) -> None:
     """Post one envelope at a time; once ``armed``, SIGKILL the target right after the next acknowledgement
     (the moment an "acknowledged before committed" bug would lose it)."""
     i = 0
@@ -180,7 +180,7 @@ def _poster(target: Target, stop: threading.Event, armed: threading.Event, acks:
         client.close()
 
 
-def _lister(target: Target, stop: threading.Event, acks: Acks) -> None:
+def lister(target: Target, stop: threading.Event, acks: Acks) -> None:
     """Ask the target what it holds (``topic.ids``) until stopped; every id listed is acknowledged."""
     while not stop.is_set():
         try:
@@ -267,8 +267,8 @@ def kill_round(root: Path, name: str, sender: Proc, sender_ids: set[bytes], kill
         target.request("topic.join", secret=SECRET)           # the ingest begins
         acks = Acks()
         stop, armed = threading.Event(), threading.Event()
-        threads = [threading.Thread(target=_poster, args=(target, stop, armed, acks)),
-                   threading.Thread(target=_lister, args=(target, stop, acks))]
+        threads = [threading.Thread(target=poster, args=(target, stop, armed, acks)),
+                   threading.Thread(target=lister, args=(target, stop, acks))]
         for t in threads:
             t.start()
         try:
@@ -280,6 +280,8 @@ def kill_round(root: Path, name: str, sender: Proc, sender_ids: set[bytes], kill
             stop.set()
             for t in threads:
                 t.join(timeout=30)
+        if acks.errors:
+            raise RuntimeError(f"{name}: the client could not do its part: {'; '.join(acks.errors)}")
         acknowledged = set(acks.posted) | acks.listed
         integrity, missing, reopen, killed_at = check_store(target.home, acknowledged)
         restart = target.start()

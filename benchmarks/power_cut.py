@@ -162,7 +162,7 @@ def power_cut_round(root: Path, name: str, sender: Any, sender_ids: set[bytes], 
     target = rig.Target(root, name, sender.port)
     trace = root / f"{name}.strace"
     acks, stop, armed = rig.Acks(), threading.Event(), threading.Event()
-    poster = threading.Thread(target=rig._poster, args=(target, stop, armed, acks))
+    poster = threading.Thread(target=rig.poster, args=(target, stop, armed, acks))
     try:
         target.start(wrap=(*STRACE, "-o", str(trace)))
         target.request("circle.create", name="power cut circle")
