@@ -11,7 +11,8 @@ Every error says whose fault it was, because that decides what the node does nex
   as local bugs.
 * ``BadInput``: a person or a script gave us something unusable (CLI argument, config value, token).
 * ``KeystoreError``: the identity on disk is missing, damaged, or locked with another passphrase.
-* ``StoreError``: the on-disk store cannot be used (wrong schema, damaged file).
+* ``StoreError``: the on-disk store cannot be used (wrong schema, damaged file); ``DiskFull`` when the
+  disk has no room left (the node keeps running and writes again once there is room).
 
 Messages are written for the person who reads them: what went wrong and what they can do. They never
 contain key material.
@@ -82,6 +83,18 @@ class WrongPassphrase(KeystoreError):
 
 class StoreError(MeshcareError):
     """The envelope store cannot be opened or used."""
+
+
+class DiskFull(StoreError):
+    """The disk holding the data dir has no room left (SQLite's SQLITE_FULL, ENOSPC or EDQUOT on a file).
+
+    Not fatal: the daemon keeps running and reading, says so (log, ``status``), and writes again by itself
+    once there is room. ``directory`` is where space must be freed.
+    """
+
+    def __init__(self, message: str, directory: str) -> None:
+        super().__init__(message)
+        self.directory = directory
 
 
 class NotFound(BadInput):

@@ -210,6 +210,17 @@ class Node:
         self._tell(now, out)
         return out
 
+    def pause_fetching(self) -> None:
+        """The shell cannot store what arrives (a full disk): ask peers for nothing (``SyncEngine``)."""
+        self.engine.pause_fetching()
+
+    def resume_fetching(self, now: float) -> list[Effect]:
+        """There is room again: catch up every topic with one neighbour now."""
+        self._now = now
+        out: list[Effect] = []
+        self._absorb(self.engine.resume_fetching(now), now, out)
+        return out
+
     def take_output(self, peer: PeerKey, max_bytes: int | None = None) -> bytes:
         """Coalesced bytes queued for ``peer`` (urgent first); b"" when nothing is queued or no link."""
         return self.engine.take_output(peer, max_bytes)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Debian packages some tests need (iproute2 + nftables for network namespaces, tmux for the terminal test,
-# python3-nacl/-msgpack/-cffi/-venv for the Debian-packages venv of a 32-bit Raspberry Pi: tests/test_debian_venv.py).
+# python3-nacl/-msgpack/-cffi/-venv for the Debian-packages venv of a 32-bit Raspberry Pi: tests/test_debian_venv.py,
+# strace for the power-cut test).
 # Installed only when missing and when we are root; otherwise those tests skip with a visible reason.
 missing=""
 command -v ip   >/dev/null 2>&1 || missing="$missing iproute2"
@@ -10,6 +11,7 @@ command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 [ -f /usr/lib/python3/dist-packages/msgpack/__init__.py ] || missing="$missing python3-msgpack"
 [ -f /usr/lib/python3/dist-packages/cffi/__init__.py ] || missing="$missing python3-cffi"
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip" 2>/dev/null || missing="$missing python3-venv"
+command -v strace >/dev/null 2>&1 || missing="$missing strace"   # the power-cut test traces fsyncs
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test dependencies:$missing"

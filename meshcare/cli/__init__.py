@@ -142,6 +142,8 @@ def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
     s = answer.result
     lines = [f"{s.name}  node id {s.node_id[:16]}...", f"listening on {s.listen}, up {_duration(s.uptime_s)}",
              f"links {_count(s.links)}, envelopes {_count(s.envelopes)}, topics {_count(s.topics)}"]
+    if s.disk_full is not None:
+        lines.append(f"WARNING: {s.disk_full}")
     if s.statistics:
         lines += ["statistics:", *_flatten(s.statistics)]
     emit(args, answer.data, "\n".join(lines))

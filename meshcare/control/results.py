@@ -57,6 +57,9 @@ class StatusResult(Result):
     wire_bytes_in: int | None = key(Maybe(COUNT), "ciphertext bytes received over links", omit_none=True)
     wire_bytes_out: int | None = key(Maybe(COUNT), "ciphertext bytes sent over links", omit_none=True)
     profile: str | None = key(Maybe(TEXT), "memory profile: small (a 512 MB board) or standard", omit_none=True)
+    disk_full: str | None = key(Maybe(TEXT), "null while writes work; when the disk holding the data dir is "
+                                "full: since when and what to free, in words (the daemon keeps running and "
+                                "writes again by itself once there is room)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,7 @@ from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 from .. import ranges
 from ..envelope import Envelope
 from ..errors import LocalProtocolError, StoreError
+from ..files import disk_full
 from ..ranges import KEY_MIN, RangeKey
 from ..profile import STANDARD, Profile
 from .memory import ClosingContext, check_limit, split_ranks
@@ -83,11 +84,20 @@ def _guarded(method: _Method[_P, _R]) -> _Method[_P, _R]:
         except (sqlite3.ProgrammingError, sqlite3.InterfaceError) as e:  # closed store, bad argument
             raise LocalProtocolError(f"envelope store misused: {e}") from e
         except sqlite3.DatabaseError as e:
+            if _disk_full(e):
+                raise disk_full(self.path.parent, f"cannot write to the envelope store {self.path}") from e
             raise StoreError(f"the envelope store {self.path} failed: {e}. Check free disk space and "
                              "permissions; a damaged store can be moved away (peers will resend what "
                              "they still hold)") from e
 
     return wrapper
+
+
+def _disk_full(e: sqlite3.DatabaseError) -> bool:
+    """SQLITE_FULL, or an I/O error whose cause was ENOSPC (SQLite reports a failed WAL write either way)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or (code is not None and code & 0xFF == sqlite3.SQLITE_IOERR
+                                           and "full" in str(e).lower())
 
 
 def _range_sql(lower: RangeKey, upper: RangeKey) -> tuple[str, _Params] | None:

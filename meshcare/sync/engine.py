@@ -88,6 +88,8 @@ class SyncEngine(PeerRequests):
         self._clock = 0.0  # the ``now`` of the event being handled
         self._next_tick: float | None = None
         self._authors = AuthorBudgets(self.config.limits)
+        #: False while the shell cannot store what arrives (a full disk): ask peers for nothing more
+        self.fetching = True
 
     # ------------------------------------------------------------------------------------------
     # facade
@@ -140,6 +142,23 @@ class SyncEngine(PeerRequests):
                 times.append(t)
         return min(times, default=None)
 
+    def pause_fetching(self) -> None:
+        """The shell cannot store what arrives (its disk is full): start no reconciliation and graft nothing,
+        so no peer is asked again and again for what would be dropped. Links and answers to peers go on."""
+        self.fetching = False
+
+    def resume_fetching(self, now: float) -> list[ev.Effect]:
+        """There is room again: reconcile every topic with one neighbour now (what arrived while paused was
+        dropped, and the periodic round may be far off)."""
+        self.fetching = True
+        out: list[ev.Effect] = []
+        self._clock = now
+        for topic in sorted(self._topics):
+            chosen = self._catchup.pick(self._links.sharing(topic))
+            if chosen is not None:
+                self._start_reconcile(chosen, topic, now, out)
+        return out
+
     def handle_deadline(self, now: float) -> list[ev.Effect]:
         """Run every timer that is due at ``now``."""
         out: list[ev.Effect] = []
@@ -150,7 +169,7 @@ class SyncEngine(PeerRequests):
                 self._graft_topics.discard(topic)
                 continue
             for peer, ids in gossip.due_grafts(now).items():
-                if peer in self._links:
+                if peer in self._links and self.fetching:
                     self.stats["grafts_sent"] += 1
                     self._links.send_ids(peer, Graft, topic, ids, QueueLane.URGENT, out)
         for topic in self._catchup.due_after_catchup(now):
@@ -375,7 +394,10 @@ class SyncEngine(PeerRequests):
 
     def _start_reconcile(self, peer: PeerKey, topic: bytes, now: float, out: list[ev.Effect], *,
                          periodic: bool = False) -> None:
-        """Reconcile ``topic`` with ``peer`` now, or after the neighbour reconciling it (``CatchUp``)."""
+        """Reconcile ``topic`` with ``peer`` now, or after the neighbour reconciling it (``CatchUp``); not at
+        all while fetching is paused."""
+        if not self.fetching:
+            return
         frame = self._catchup.begin(peer, topic, now, self._links, periodic=periodic)
         if frame is not None:
             self.stats["reconcile_started"] += 1

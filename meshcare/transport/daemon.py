@@ -47,9 +47,10 @@ from ..control.events import Event as ControlEvent
 from ..control.protocol import Data
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
-from ..errors import LinkError, RemoteProtocolError
+from ..errors import DiskFull, LinkError, RemoteProtocolError
 from ..ids import NodeId
 from ..circles.changes import Fact
+from ..circles.state import LocalState
 from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
@@ -104,6 +105,7 @@ class Daemon:
         self.node = Node(identity, store, self._state_file.load(), rng=random.Random(os.urandom(16)),
                          config=config, check_signatures=self._signatures)
         self._writes = StoreWriter(store)
+        self._unsaved_state: LocalState | None = None   # a state the full disk kept from its file
         self.links: dict[NodeId, Link] = {}
         self.admission = Admission(admission)
         self.faults = Faults(log)
@@ -272,7 +274,7 @@ class Daemon:
         if self.links.get(link.key) is not link:
             return link.take_farewell()
         if self._writes.pending:
-            self._commit()                  # what a link sends is on disk first (an op's group may wait)
+            self._commit_quietly()          # what a link sends is on disk first (an op's group may wait)
         return self.node.take_output(link.key)
 
     def _on_data(self, node: NodeId) -> Callable[[bytes], Awaitable[None]]:
@@ -310,6 +312,12 @@ class Daemon:
             self._timers_changed = trio.Event()
             deadline = self.node.next_deadline()
             now = self.now()
+            retry = self._writes.retry_at
+            if retry is not None:
+                if retry <= now:
+                    self._probe_disk(now)
+                    continue
+                deadline = retry if deadline is None else min(deadline, retry)
             if deadline is None or deadline > now:
                 with trio.move_on_after(3600.0 if deadline is None else deadline - now):
                     await self._timers_changed.wait()
@@ -348,10 +356,13 @@ class Daemon:
                 if self.events.subscribed or self._notifies(effect.fact):   # (views are built for someone only)
                     self._shown.append(effect.fact)
             elif isinstance(effect, SaveState):
-                self._commit()
-                self._state_file.save(effect.state)
+                self._commit_quietly()
+                self._save_state(effect.state)
             elif isinstance(effect, (DeleteEnvelopes, DeleteTopic, ExpireEnvelopes)):
-                self._writes.delete(effect, self.now())
+                try:
+                    self._writes.delete(effect, self.now())
+                except DiskFull:
+                    pass            # (the deletion ran; own envelopes wait for room: _commit tells the op)
             elif isinstance(effect, Connect):
                 address = links.as_address(effect.peer)
                 if address is not None and self._nursery is not None:  # (a node already linked: _admit settles it)
@@ -363,7 +374,8 @@ class Daemon:
             elif isinstance(effect, Fault):
                 self.faults.report(effect.where, effect.exception, self.now())
         if commit:
-            self._commit()
+            self._commit_quietly()
+        self._watch_disk()
         self._timers_changed.set()
 
     def _commit(self) -> None:
@@ -378,6 +390,48 @@ class Daemon:
             else:
                 facts.append(item)
         self.presenter.add(facts)
+
+    def _commit_quietly(self) -> None:
+        """``_commit`` where nobody waits for an answer (a link, a timer): a full disk is already logged and
+        shown by ``status``; own envelopes wait for room, and the op that made them heard DiskFull."""
+        try:
+            self._commit()
+        except DiskFull:
+            pass
+
+    def _save_state(self, state: LocalState) -> None:
+        """Write the state file; on a full disk keep it to write when there is room (``_probe_disk``)."""
+        try:
+            self._state_file.save(state)
+            self._unsaved_state = None
+        except DiskFull as exc:
+            self._unsaved_state = state
+            self._writes.became_full(exc, self.now())
+
+    def _watch_disk(self) -> None:
+        """A full disk pauses fetching (what arrives would be dropped, so ask for nothing)."""
+        if self._writes.full is not None and self.node.engine.fetching:
+            self.node.pause_fetching()
+
+    def _probe_disk(self, now: float) -> None:
+        """While the disk is full (at the writer's ``retry_at``): write what waits, and once there is room,
+        resume fetching so catch-up goes on by itself."""
+        if not self._writes.probe(now):
+            return
+        if self._unsaved_state is not None:
+            self._save_state(self._unsaved_state)
+            if self._unsaved_state is not None:
+                return
+        self._apply(self.node.resume_fetching(now))
+
+    @property
+    def disk_full(self) -> str | None:
+        """What ``status`` says of a full disk (None: writes work)."""
+        full = self._writes.full
+        if full is None:
+            return None
+        since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self._writes.full_since or self.now()))
+        return f"{full} (full since {since})"
 
     def _present_one(self, fact: Fact) -> None:
         subscribed, notifies = self.events.subscribed, self._notifies(fact)
@@ -461,7 +515,16 @@ class Daemon:
             result, effects = perform(self._ops, op, self.node, args, self.now())
             mark("op.done")
             self._apply(effects, commit=False)
-            await self._group.join()
+            writes = any(isinstance(e, Persist) and not e.received or isinstance(e, SaveState) for e in effects)
+            try:
+                await self._group.join()
+            except DiskFull:    # the round's own envelopes wait for room: only an op that wrote hears it
+                if writes:
+                    raise
+            full = self._writes.full
+            if writes and full is not None and self._unsaved_state is not None:
+                raise DiskFull(f"{full}. This change was not saved: it is kept in memory and written once there "
+                               "is room, but lost if meshcare stops before then.", full.directory)
             mark("op.applied")
             return result
         return run

@@ -46,7 +46,8 @@ class ShellOps:
                         **(self.d.notifier.statistics() if self.d.notifier is not None else {})},
             wire_bytes_in=self.d.wire_closed[0] + sum(link.channel.wire_in for link in self.d.links.values()),
             wire_bytes_out=self.d.wire_closed[1] + sum(link.channel.wire_out for link in self.d.links.values()),
-            profile=self.d.profile), []
+            profile=self.d.profile,
+            disk_full=self.d.disk_full), []
 
     def rename(self, node: Node, req: rq.Rename, now: float) -> tuple[rs.RenameResult, list[Effect]]:
         """``node.rename``: refusals first, then the keystore (a name not kept is told to nobody), then the
