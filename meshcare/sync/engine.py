@@ -48,6 +48,7 @@ from . import events as ev
 from .events import PeerKey
 from .budget import AuthorBudgets, PeerBudget
 from .catchup import CatchUp
+from .clock_skew import ClockSkew
 from .config import SyncConfig
 from .frames import Graft, Heads, IHave, Ping, Prune, Push, Reconcile, Want
 from .gossip import TopicGossip
@@ -88,6 +89,8 @@ class SyncEngine(PeerRequests):
         self._clock = 0.0  # the ``now`` of the event being handled
         self._next_tick: float | None = None
         self._authors = AuthorBudgets(self.config.limits)
+        #: peers' clock offsets, from what each authored and pushed live (``meshcare doctor``)
+        self.clock_skew = ClockSkew()
 
     # ------------------------------------------------------------------------------------------
     # facade
@@ -442,6 +445,10 @@ class SyncEngine(PeerRequests):
         if not candidates:
             return
         verdicts = self._verify(candidates, int(now))
+        if not frame.catchup:
+            for envelope, ok in zip(candidates, verdicts):
+                if ok is not False and envelope.author == peer:  # its own post, signed: its clock
+                    self.clock_skew.observe(peer, envelope.created, now)
         accepted = [e for e, ok in zip(candidates, verdicts) if ok]
         rejected = sum(1 for ok in verdicts if ok is False)
         self.stats["deferred"] += sum(1 for ok in verdicts if ok is None)

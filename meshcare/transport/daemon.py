@@ -69,6 +69,7 @@ from .notifier import Notifier
 from .signatures import SignatureCheck
 from .state_file import LocalStateFile, MemoryStateFile
 from .group_commit import GroupCommit
+from .health import DiscoveryWatch
 from .presenter import Presenter
 from .store_writer import StoreWriter
 from .shell_ops import shell_ops
@@ -124,6 +125,7 @@ class Daemon:
         self.port = listen[1]
         self._port_tries = port_tries
         self.keep_name = keep_name
+        self.discovery_watch = DiscoveryWatch()  # service._discover fills it; node.health reads it
 
     # ---------------------------------------------------------------------------------------------
     # running
