@@ -127,3 +127,7 @@ class DiscoveryUnavailable(MeshcareError):
 
     Not fatal: the daemon keeps its links and static peers, logs this, and tries discovery again later.
     """
+
+
+class ProbeFailed(MeshcareError):
+    """A `meshcare doctor` probe could not ask the system (systemctl missing, silent or failing)."""
