@@ -91,7 +91,7 @@ def judge_multicast(interfaces: Sequence[Interface], addresses: Sequence[str], d
                                    f"connect {i.name} to the network (DHCP), or choose another interface."))
         else:
             usable.append(i)
-    if not usable and not addresses:
+    if not usable and not out:
         out.append(problem(MULTICAST, "no network interface is up with multicast and an IPv4 address: this machine "
                                       "is not on a LAN where other nodes can find it.",
                            f"connect it to the network (`ip -4 addr` should show a LAN address), or {STATIC}."))
