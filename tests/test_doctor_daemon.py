@@ -2,7 +2,7 @@
 
 In-process (virtual time): two daemons linked over loopback TCP, one with its clock set five minutes
 ahead; the other's ``node.health`` shows that offset from the envelope it pushed, and doctor's clock
-check warns about it. As a process: `meshcare doctor --json` against a `meshcare daemon` on 127.0.0.1
+check warns about it. Then `meshcare doctor` against a daemon started in the background on 127.0.0.1
 (discovery off, so doctor sends no multicast). Budget: under 6 s."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from meshcare.ops.bench import BENCH_OPS
 from meshcare.store.memory import MemoryStore
 from meshcare.transport.daemon import Daemon
 
-from .helpers import DaemonProcess, wait_for
+from .helpers import wait_for
 
 SECRET = "cd" * 16
 
@@ -64,10 +64,17 @@ async def test_health_shows_a_linked_peers_clock_ahead_and_doctor_warns(autojump
 
 
 def test_doctor_against_a_running_daemon_process(tmp_path, monkeypatch, capsys):
-    node = DaemonProcess(tmp_path / "ana", "ana")
-    monkeypatch.setenv("MESHCARE_HOME", str(node.home))
-    node.start()
+    from meshcare import config, launch
+    from meshcare.crypto import keys, keystore
+
+    home = tmp_path / "ana"
+    home.mkdir(mode=0o700)
+    keystore.create(home / "identity.key", keys.Identity.generate("ana"), None)
+    monkeypatch.setenv("MESHCARE_HOME", str(home))
+    settings = config.Settings(home=home)
+    launch.start(settings, ["--no-discovery", "--listen", "127.0.0.1:0"])
     try:
+        (home / "daemon.log").chmod(0o644)             # a log others can read: doctor finds it
         status = cli.main(["doctor", "--json", "--no-probe"])
         data = json.loads(capsys.readouterr().out)
         by_check = {f["check"]: f for f in data["findings"]}
@@ -75,16 +82,17 @@ def test_doctor_against_a_running_daemon_process(tmp_path, monkeypatch, capsys):
         assert by_check["port"]["what"].startswith("the node listens on 127.0.0.1:")
         # discovery off and no static peer: nobody can be reached, and doctor says how to fix it
         assert by_check["neighbours"]["level"] == "problem" and "discovery = true" in by_check["neighbours"]["fix"]
-        # the test harness opens daemon.log with the default umask (`meshcare start` makes it 0600): found
-        assert by_check["files"]["level"] == "problem" and by_check["files"]["fix"].startswith("`chmod 600 ")
-        assert by_check["files"]["fix"].endswith("daemon.log`.")
-        assert by_check["clock"]["level"] == "info"
+        assert by_check["files"]["level"] == "problem"
+        assert by_check["files"]["fix"] == f"`chmod 600 {home / 'daemon.log'}`."
+        assert by_check["clock"]["level"] == "info" and by_check["identity"]["level"] == "ok"
         assert status == 1 and data["ok"] is False and data["problems"] == 2
         assert cli.main(["doctor", "--only", "daemon", "--only", "disk"]) == 0
         words = capsys.readouterr().out
         assert words.startswith("ok       daemon: your node runs (pid ") and len(words.splitlines()) == 3
     finally:
-        node.stop()
+        launch.stop(settings)
+    assert cli.main(["doctor", "--only", "daemon"]) == 1
+    assert capsys.readouterr().out.startswith("problem  daemon: your node is not running")
     with pytest.raises(SystemExit) as usage:
         cli.main(["doctor", "--only", "kidneys"])
     assert usage.value.code == 2 and "invalid choice" in capsys.readouterr().err
