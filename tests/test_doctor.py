@@ -316,3 +316,16 @@ def test_every_check_runs_in_order_against_a_dark_machine(data):
     assert [f.check for f in found if f.level is Level.PROBLEM] == ["daemon"]
     data_ = summary(found)
     assert data_["problems"] == 1 and set(data_["findings"][0]) == {"check", "level", "what", "fix"}
+
+
+def test_the_nodes_part_of_node_health_without_a_shell():
+    from meshcare.ops import OPS, perform
+
+    from .nodenet import NodeNet
+
+    net = NodeNet("ann")
+    net.start("ann")
+    data = perform(OPS, "node.health", net.nodes["ann"], {}, net.now)
+    result = NodeHealthResult.from_data(data)
+    assert result.listen == "" and result.links == 0 and result.clocks == () and not result.discovery.enabled
+    assert result.future_slack_s == FUTURE_SLACK
