@@ -325,7 +325,8 @@ def test_the_nodes_part_of_node_health_without_a_shell():
 
     net = NodeNet("ann")
     net.start("ann")
-    data = perform(OPS, "node.health", net.nodes["ann"], {}, net.now)
+    data, effects = perform(OPS, "node.health", net.nodes["ann"], {}, net.now)
+    assert effects == []
     result = NodeHealthResult.from_data(data)
     assert result.listen == "" and result.links == 0 and result.clocks == () and not result.discovery.enabled
     assert result.future_slack_s == FUTURE_SLACK
