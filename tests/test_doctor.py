@@ -330,3 +330,21 @@ def test_the_nodes_part_of_node_health_without_a_shell():
     result = NodeHealthResult.from_data(data)
     assert result.listen == "" and result.links == 0 and result.clocks == () and not result.discovery.enabled
     assert result.future_slack_s == FUTURE_SLACK
+
+
+def test_settings_and_the_log_readable_by_others_are_a_warning_writable_a_problem():
+    home = Path("/h")
+    [read] = files.judge_files([FileFact(home / "config.toml", True, False, 0o644, UID)], UID, "ana")
+    assert read.level is Level.WARNING and read.fix == "`chmod 600 /h/config.toml`."
+    [write] = files.judge_files([FileFact(home / "config.toml", True, False, 0o666, UID)], UID, "ana")
+    assert write.level is Level.PROBLEM
+    [wal] = files.judge_files([FileFact(home / "store.sqlite3-wal", True, False, 0o644, UID)], UID, "ana")
+    assert wal.level is Level.PROBLEM
+
+
+def test_multicast_follows_the_running_nodes_discovery_over_config():
+    facts = DaemonFacts(pid=1, answers=True, socket_exists=True,
+                        health=health(discovery=replace(health().discovery, enabled=False, running=False)))
+    ctx = run.Context(config.Settings(home=Path("/h"), discovery=True), dark(facts))
+    [f] = run.check_multicast(ctx)
+    assert f.level is Level.INFO and "--no-discovery" in f.what

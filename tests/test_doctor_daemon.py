@@ -74,7 +74,7 @@ def test_doctor_against_a_running_daemon_process(tmp_path, monkeypatch, capsys):
     settings = config.Settings(home=home)
     launch.start(settings, ["--no-discovery", "--listen", "127.0.0.1:0"])
     try:
-        (home / "daemon.log").chmod(0o644)             # a log others can read: doctor finds it
+        (home / "identity.key").chmod(0o644)           # a key others can read: doctor finds it
         status = cli.main(["doctor", "--json", "--no-probe"])
         data = json.loads(capsys.readouterr().out)
         by_check = {f["check"]: f for f in data["findings"]}
@@ -83,7 +83,7 @@ def test_doctor_against_a_running_daemon_process(tmp_path, monkeypatch, capsys):
         # discovery off and no static peer: nobody can be reached, and doctor says how to fix it
         assert by_check["neighbours"]["level"] == "problem" and "discovery = true" in by_check["neighbours"]["fix"]
         assert by_check["files"]["level"] == "problem"
-        assert by_check["files"]["fix"] == f"`chmod 600 {home / 'daemon.log'}`."
+        assert by_check["files"]["fix"] == f"`chmod 600 {home / 'identity.key'}`."
         assert by_check["clock"]["level"] == "info" and by_check["identity"]["level"] == "ok"
         assert status == 1 and data["ok"] is False and data["problems"] == 2
         assert cli.main(["doctor", "--only", "daemon", "--only", "disk"]) == 0

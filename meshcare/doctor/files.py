@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Final
 
 from .facts import FileFact
-from .findings import Finding, ok, problem
+from .findings import Finding, ok, problem, warning
 
 DATA_DIR: Final = "data-dir"
 FILES: Final = "files"
 #: The files the node keeps private, in the order they are reported (names in the data dir).
 PRIVATE_FILES: Final = ("identity.key", "circles.state", "store.sqlite3", "store.sqlite3-wal", "store.sqlite3-shm",
                         "config.toml", "daemon.log", "daemon.lock")
+#: Files whose contents are secret (the key, the circles' keys, what circles said): open to others is a
+#: problem. The others (settings, the log, the lock) are a warning when others can read them, and a problem
+#: when others can write them (``notify_command`` in config.toml runs as the node's user).
+SECRET_FILES: Final = ("identity.key", "circles.state", "store.sqlite3")
 
 
 def _q(path: Path) -> str:
@@ -71,9 +75,12 @@ def judge_files(files: Sequence[FileFact], uid: int, user: str) -> list[Finding]
         if f.is_dir:
             out.append(problem(FILES, f"{f.path} is a directory where meshcare keeps a file.",
                                f"move it out of the way: `mv {where} {where}.old`."))
-        elif f.mode & 0o077:
+        elif f.mode & 0o077 and (f.path.name.startswith(SECRET_FILES) or f.mode & 0o022):
             out.append(problem(FILES, f"{f.path} can be read or written by other users (mode {f.mode:04o}; it "
                                       "should be 0600).", f"`chmod 600 {where}`."))
+        elif f.mode & 0o077:
+            out.append(warning(FILES, f"{f.path} can be read by other users (mode {f.mode:04o}; it should be "
+                                      "0600).", f"`chmod 600 {where}`."))
         elif not f.mode & 0o400 or not f.mode & 0o200:
             out.append(problem(FILES, f"{f.path} cannot be read or written even by its owner (mode {f.mode:04o}).",
                                f"`chmod 600 {where}`."))

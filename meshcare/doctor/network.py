@@ -67,7 +67,8 @@ def chosen_interfaces(interfaces: Sequence[Interface], addresses: Sequence[str])
 def judge_multicast(interfaces: Sequence[Interface], addresses: Sequence[str], discovery: bool) -> list[Finding]:
     """Whether mDNS can work on the chosen interfaces: they exist, are up, have MULTICAST and IPv4."""
     if not discovery:
-        return [info(MULTICAST, "discovery is off in config.toml, so multicast is not used (static peers only).")]
+        return [info(MULTICAST, "discovery is off (`discovery = false` in config.toml, or `--no-discovery`), so "
+                                "multicast is not used (static peers only).")]
     out: list[Finding] = []
     held = {a for i in interfaces for a in i.ipv4}
     for address in addresses:

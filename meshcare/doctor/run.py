@@ -127,8 +127,12 @@ def check_neighbours(ctx: Context) -> list[Finding]:
 
 def check_multicast(ctx: Context) -> list[Finding]:
     settings = ctx.settings
-    found = network.judge_multicast(ctx.probes.interfaces(), settings.interfaces, settings.discovery)
     health = ctx.daemon().health
+    if health is not None:      # what the running node does (flags may differ from config.toml)
+        enabled, addresses = health.discovery.enabled, health.discovery.interfaces
+    else:
+        enabled, addresses = settings.discovery, settings.interfaces
+    found = network.judge_multicast(ctx.probes.interfaces(), addresses, enabled)
     probe = ctx.probes.mdns_probe
     if (probe is None or health is None or not health.discovery.running or not health.discovery.registered
             or not health.discovery.instance_name or any(f.level is Level.PROBLEM for f in found)):
