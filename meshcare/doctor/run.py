@@ -187,8 +187,8 @@ def run_one(name: str, check: Check, ctx: Context, timeout: float) -> list[Findi
     thread.join(timeout)
     if thread.is_alive():
         return [Finding(name, Level.ERROR, f"the check did not finish within {timeout:g} s.",
-                        "run `meshcare doctor` again; if it hangs here again, something on this machine does not "
-                        "answer (see the line's check), and please report it.")]
+                        "run `meshcare doctor` again; if this check hangs again, something it asks does not answer "
+                        "(the node, systemctl or the filesystem of the data dir): please report it.")]
     if failure:
         exc = failure[0]
         return [Finding(name, Level.ERROR, f"the check could not run: {type(exc).__name__}: {exc}",
