@@ -134,17 +134,15 @@ async def _discover(daemon: Daemon, settings: Settings) -> None:
             async with Discovery(daemon.identity.node_id, daemon.port, interfaces=settings.interfaces) as found:
                 delay = 2.0
                 watch.statistics, watch.last_error = found.statistics, ""
-                try:
-                    async for event in found.events:
-                        try:
-                            _on_discovery(daemon, names, event)
-                        except Exception as exc:  # noqa: BLE001 - the backstop: one finding, not the node
-                            daemon.faults.report("handling a discovery event", exc, daemon.now())
-                finally:
-                    watch.statistics = None
+                async for event in found.events:
+                    try:
+                        _on_discovery(daemon, names, event)
+                    except Exception as exc:  # noqa: BLE001 - the backstop: one finding, not the node
+                        daemon.faults.report("handling a discovery event", exc, daemon.now())
         except (OSError, MeshcareError) as exc:
             watch.last_error = str(exc)
             log.warning("mDNS discovery unavailable (%s); retrying in %.0f s", exc, delay)
+        watch.statistics = None         # not running until the next try
         await trio.sleep(delay)
         delay = min(delay * 2, 60.0)
 
