@@ -145,3 +145,5 @@ class DiscoveryUnavailable(MeshcareError):
 class ServiceError(MeshcareError):
     """Installing, removing or asking about the system service failed on this machine (a command such as
     useradd, pip or systemctl refused); the message names the command and its own words."""
+class ProbeFailed(MeshcareError):
+    """A `meshcare doctor` probe could not ask the system (systemctl missing, silent or failing)."""

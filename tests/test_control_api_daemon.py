@@ -56,6 +56,7 @@ async def test_every_op_answers_exactly_what_its_result_record_writes():
             nursery.start_soon(listen, d.subscribe())
         await ask(ann, api.Status())
         await ask(ann, api.Peers())
+        await ask(ann, api.NodeHealth())
         await ask(ann, api.CircleList())
         invite = await ask(ann, api.CircleInvite(circle="Elm St", valid_hours=2))
         await ask(ann, api.CircleInvites(circle="Elm St"))
@@ -241,7 +242,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "avoid.remove", "avoid.list",
                "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
                "me.load",
-               "need.create", "need.list", "need.take", "need.release", "need.done", "board.set"}
+               "need.create", "need.list", "need.take", "need.release", "need.done", "board.set",
+               "node.health"}   # meshcare doctor reads it: tests/test_doctor_daemon.py
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

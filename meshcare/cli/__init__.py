@@ -246,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_watch.register(sub)
     from . import service as cli_service  # service install|status|uninstall (systemd, a Pi at home)
     cli_service.register(sub)
+    from . import doctor as cli_doctor  # what commonly goes wrong, and the fix
+    cli_doctor.register(sub)
 
     p = add("run", cmd_run, "run this household's node in the foreground (as before; people use `meshcare` "
                             "or `meshcare start`); creates an identity on first use", json_flag=False)

@@ -33,6 +33,8 @@ from .requests_ladders import *  # noqa: F403  (ladders and who not to involve: 
 from .results_ladders import *  # noqa: F403
 from .views_ladders import *  # noqa: F403
 
+from . import views_doctor
+from .views_doctor import *  # noqa: F403  (node.health's records: meshcare doctor)
 __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
 __all__ += requests.__all__
@@ -42,6 +44,7 @@ __all__ += views.__all__
 __all__ += events.__all__
 __all__ += requests_gatherings.__all__ + results_gatherings.__all__ + views_gatherings.__all__
 __all__ += requests_ladders.__all__ + results_ladders.__all__ + views_ladders.__all__
+__all__ += views_doctor.__all__
 
 
 def read_request(op: str, args: object) -> requests.Request[Any]:

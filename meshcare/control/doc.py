@@ -29,7 +29,7 @@ BEGIN: Final = "<!-- BEGIN REFERENCE: written by `python -m meshcare.control.doc
 END: Final = "<!-- END REFERENCE -->"
 DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "control.md"
 
-_GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("Circles", ("circle.",)),
+_GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot", "node.health")), ("Circles", ("circle.",)),
                   ("Calls for support", ("call.", "calls.")), ("Check-ins", ("checkin.",)),
                   ("Availability", ("presence.", "roster")), ("Support plan", ("plan.",)),
                   ("Gatherings", ("gathering.", "agreements.")),

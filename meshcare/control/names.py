@@ -26,6 +26,7 @@ __all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", 
             "OP_GATHERING_CREATE", "OP_GATHERING_LIST", "OP_GATHERING_RSVP", "OP_GATHERING_SHOW"]
 __all__ += ["OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW", "OP_LIBRARY_STARTERS",
             "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY", "OP_REQUEST_SHOW"]
+__all__ += ["OP_NODE_HEALTH"]
 
 # --- operations -------------------------------------------------------------------------------------
 
@@ -34,6 +35,8 @@ OP_PEERS: Final = "peers"
 OP_SUBSCRIBE: Final = "subscribe"
 OP_SNAPSHOT: Final = "snapshot"
 OP_NODE_RENAME: Final = "node.rename"
+#: what `meshcare doctor` asks the running daemon (links, discovery, peers' clocks)
+OP_NODE_HEALTH: Final = "node.health"
 
 OP_CIRCLE_CREATE: Final = "circle.create"
 OP_CIRCLE_LIST: Final = "circle.list"

@@ -29,6 +29,7 @@ from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHE
 from .requests_gatherings import REQUESTS_GATHERINGS
 from .requests_requests import REQUESTS_REQUESTS
 from .schema import Choice, Either, Flag, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, arg
+from .requests_doctor import NodeHealth
 from .requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
 
 __all__ = ["BoardSet", "NeedCreate", "NeedDone", "NeedList", "NeedRelease", "NeedTake", "CallAccept", "CallClaim", "CallCreate", "CallOffer", "CallRelease", "CallResolve", "CallShow",
@@ -542,6 +543,8 @@ class PlanRetract(Request[r.PlanRetractResult]):
 
 from .requests_ladders import LADDER_REQUESTS  # noqa: E402  (ladders and avoid lists: issue 13)
 
+__all__ += ["NodeHealth"]
+
 _ALL: Final[tuple[type[Request[Any]], ...]] = (
     Status, Peers, Subscribe, Snapshot, Rename,
     CircleCreate, CircleList, CircleInvite, CircleInvites, CircleRevoke, CircleJoin, CircleMembers, CircleRemove,
@@ -552,7 +555,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     PlanShow, PlanEdit, PlanShare, PlanRetract,
     *REQUESTS_GATHERINGS, *LADDER_REQUESTS, *REQUESTS_REQUESTS,
     FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load,
-    NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet)
+    NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet,
+    NodeHealth)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

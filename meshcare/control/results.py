@@ -19,6 +19,7 @@ from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, Ne
                             NeedTakeResult)
 from .views_board import Board, Need
 from .results_gatherings import RESULTS_GATHERINGS
+from .results_doctor import NodeHealthResult
 from .results_requests import RESULTS_REQUESTS
 from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
@@ -438,6 +439,8 @@ from .results_ladders import LADDER_RESULTS  # noqa: E402  (built on Result, abo
 from .results_care import (FollowupAskResult, FollowupDoneResult, FollowupListResult, LoadResult,  # noqa: E402
                            SafetyListResult, SafetyPingResult, SafetyStartResult)
 
+__all__ += ["NodeHealthResult"]
+
 _ALL: Final[tuple[type[Result], ...]] = (
     StatusResult, PeersResult, SubscribeResult, SnapshotResult, RenameResult,
     CircleCreateResult, CircleListResult, CircleInviteResult, CircleInvitesResult, CircleRevokeResult,
@@ -451,7 +454,8 @@ _ALL: Final[tuple[type[Result], ...]] = (
     *RESULTS_GATHERINGS, *LADDER_RESULTS, *RESULTS_REQUESTS,
     FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
     SafetyListResult, LoadResult,
-    NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult)
+    NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult,
+    NodeHealthResult)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

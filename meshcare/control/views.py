@@ -412,7 +412,8 @@ class Timer(Record):
 
 
 from .views_ladders import LADDER_VIEWS  # noqa: E402  (built on the shapes above)
+from .views_doctor import DOCTOR_VIEWS  # noqa: E402  (node.health's records)
 
 VIEWS: Final = (Followup, Timer, Call, Offer, Update, LadderStep, Share, OwnShare, Reader, PlanParts, Checkin, Reply,
                 Circle, CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer,
-                CircleSnapshot, Need, Board) + LADDER_VIEWS
+                CircleSnapshot, Need, Board) + LADDER_VIEWS + DOCTOR_VIEWS

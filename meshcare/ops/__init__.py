@@ -43,6 +43,7 @@ from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_an
                       ladder_requests)
 from .library import library_edit, library_list, library_remove, library_show, library_starters
 from .rename import node_rename
+from .doctor import node_health
 from .requests import request_close, request_create, request_list, request_reply, request_show
 from .table import Op, Operation, perform
 
@@ -52,6 +53,8 @@ __all__ = ["OPS", "Op", "Operation", "perform"]
 OPS: Final[Mapping[str, Operation]] = {
     # this person (the shell wraps it: the name goes to the keystore first)
     n.OP_NODE_RENAME: Op(rq.Rename, node_rename),                  # "node.rename"
+    # what `meshcare doctor` asks (the shell adds what it knows)
+    n.OP_NODE_HEALTH: Op(rq.NodeHealth, node_health),              # "node.health"
     # circles
     n.OP_CIRCLE_CREATE: Op(rq.CircleCreate, circle_create),        # "circle.create"
     n.OP_CIRCLE_LIST: Op(rq.CircleList, circle_list),              # "circle.list"

@@ -48,6 +48,7 @@ from . import events as ev
 from .events import PeerKey
 from .budget import AuthorBudgets, PeerBudget
 from .catchup import CatchUp
+from .clock_skew import ClockSkew
 from .config import SyncConfig
 from .frames import Graft, Heads, IHave, Ping, Prune, Push, Reconcile, Want
 from .gossip import TopicGossip
@@ -90,6 +91,8 @@ class SyncEngine(PeerRequests):
         self._authors = AuthorBudgets(self.config.limits)
         #: False while the shell cannot store what arrives (a full disk): ask peers for nothing more
         self.fetching = True
+        #: peers' clock offsets, from what each authored and pushed live (``meshcare doctor``)
+        self.clock_skew = ClockSkew()
 
     # ------------------------------------------------------------------------------------------
     # facade
@@ -474,6 +477,10 @@ class SyncEngine(PeerRequests):
         if not candidates:
             return
         verdicts = self._verify(candidates, int(now))
+        if not frame.catchup:
+            for envelope, ok in zip(candidates, verdicts):
+                if ok is not False and envelope.author == peer:  # its own post, signed: its clock
+                    self.clock_skew.observe(peer, envelope.created, now)
         accepted = [e for e, ok in zip(candidates, verdicts) if ok]
         rejected = sum(1 for ok in verdicts if ok is False)
         self.stats["deferred"] += sum(1 for ok in verdicts if ok is None)

@@ -70,6 +70,7 @@ from .notifier import Notifier
 from .signatures import SignatureCheck
 from .state_file import LocalStateFile, MemoryStateFile
 from .group_commit import GroupCommit
+from .health import DiscoveryWatch
 from .presenter import Presenter
 from .store_writer import StoreWriter
 from .shell_ops import shell_ops
@@ -128,6 +129,7 @@ class Daemon:
         self._port_tries = port_tries
         self.keep_name = keep_name
         self.profile = profile      # the memory profile's name (meshcare/profile.py), for ``status``
+        self.discovery_watch = DiscoveryWatch()  # service._discover fills it; node.health reads it
 
     # ---------------------------------------------------------------------------------------------
     # running

@@ -143,18 +143,23 @@ async def _discover(daemon: Daemon, settings: Settings) -> None:
     from .discovery import Discovery  # noqa: PLC0415 (zeroconf is only imported when discovery runs)
 
     names: dict[str, tuple[str, int]] = {}
+    watch = daemon.discovery_watch  # what node.health (meshcare doctor) shows of discovery
+    watch.enabled, watch.interfaces = True, tuple(settings.interfaces)
     delay = 2.0
     while True:
         try:
             async with Discovery(daemon.identity.node_id, daemon.port, interfaces=settings.interfaces) as found:
                 delay = 2.0
+                watch.statistics, watch.last_error = found.statistics, ""
                 async for event in found.events:
                     try:
                         _on_discovery(daemon, names, event)
                     except Exception as exc:  # noqa: BLE001 - the backstop: one finding, not the node
                         daemon.faults.report("handling a discovery event", exc, daemon.now())
         except (OSError, MeshcareError) as exc:
+            watch.last_error = str(exc)
             log.warning("mDNS discovery unavailable (%s); retrying in %.0f s", exc, delay)
+        watch.statistics = None         # not running until the next try
         await trio.sleep(delay)
         delay = min(delay * 2, 60.0)
 

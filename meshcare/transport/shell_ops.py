@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..control import requests as rq
 from ..control import results as rs
 from ..control import views as cv
-from ..control.names import OP_NODE_RENAME, OP_PEERS, OP_SNAPSHOT, OP_STATUS
+from ..control.names import OP_NODE_HEALTH, OP_NODE_RENAME, OP_PEERS, OP_SNAPSHOT, OP_STATUS
 from ..crypto.keys import check_name
 from ..node import Node
 from ..node_events import Effect
@@ -19,6 +19,7 @@ from ..ops import Op, Operation
 from ..ops.rename import node_rename, rename_circles
 from ..ops.snapshot import snapshot
 from . import links
+from .health import health_op
 
 if TYPE_CHECKING:
     from .daemon import Daemon
@@ -28,7 +29,8 @@ def shell_ops(daemon: Daemon) -> dict[str, Operation]:
     """The op table entries of ``daemon``'s own ops."""
     ops = ShellOps(daemon)
     return {OP_STATUS: Op(rq.Status, ops.status), OP_PEERS: Op(rq.Peers, ops.peers),
-            OP_SNAPSHOT: Op(rq.Snapshot, ops.snapshot), OP_NODE_RENAME: Op(rq.Rename, ops.rename)}
+            OP_SNAPSHOT: Op(rq.Snapshot, ops.snapshot), OP_NODE_RENAME: Op(rq.Rename, ops.rename),
+            OP_NODE_HEALTH: Op(rq.NodeHealth, health_op(daemon))}
 
 
 class ShellOps:
