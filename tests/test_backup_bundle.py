@@ -234,3 +234,35 @@ async def test_the_daemon_hands_out_its_bundle(autojump_clock) -> None:
         assert b.circles[0].seq == ann.node.state.seq[circle.topic] >= 1
         assert b.plan is not None and b.plan["helps"] == "tea"
         nursery.cancel_scope.cancel()
+
+
+def test_a_failed_rename_puts_the_old_node_back(tmp_path, monkeypatch) -> None:
+    _node(tmp_path / "old")
+    _node(tmp_path / "here", "Bob")
+    b = bd.from_data_dir(tmp_path / "old", None, 1000)
+    real = os.rename
+
+    def rename(src, dst):
+        if ".import-" in str(src):
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError):
+        bd.restore(b, tmp_path / "here", replace=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "old"]
+    assert keystore.read_public(tmp_path / "here" / keystore.FILENAME)[0] == "Bob"
+
+
+def test_restore_refuses_a_directory_where_a_daemon_runs(tmp_path) -> None:
+    import fcntl
+
+    _node(tmp_path / "old")
+    _node(tmp_path / "here", "Bob")
+    with open(tmp_path / "here" / "daemon.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        with pytest.raises(BadInput, match=f"daemon \\(pid {os.getpid()}\\) runs.*meshcare stop"):
+            bd.restore(bd.from_data_dir(tmp_path / "old", None, 1000), tmp_path / "here", replace=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "old"]
