@@ -119,6 +119,8 @@ class Bundle:
                          avoid=frozenset(state.avoid.get(topic, set())))
             for topic, c in sorted(state.circles.items()))
         joining = tuple(BundleJoining(k, j.token, j.name, j.since) for k, j in sorted(state.joining.items()))
+        # calls whose follow-up this node already posted: past the cap some are left out (any: the set has no
+        # order), and the worst that costs is one follow-up asked twice for an old call
         followups = frozenset(sorted(state.followups)[-MAX_FOLLOWUPS:])
         bundle = cls(created=int(now), name=identity.name, seed=identity.seed, circles=circles, joining=joining,
                      plan=dict(state.plan) if state.plan is not None else None, followups=followups,
