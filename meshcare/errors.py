@@ -145,5 +145,16 @@ class DiscoveryUnavailable(MeshcareError):
 class ServiceError(MeshcareError):
     """Installing, removing or asking about the system service failed on this machine (a command such as
     useradd, pip or systemctl refused); the message names the command and its own words."""
+
+
 class ProbeFailed(MeshcareError):
     """A `meshcare doctor` probe could not ask the system (systemctl missing, silent or failing)."""
+
+
+class BackupError(BadInput):
+    """A backup file cannot be opened: not a meshcare backup, cut short, damaged or altered, or written in
+    a format version this meshcare does not read. Nothing was restored."""
+
+
+class WrongBackupPassphrase(BackupError):
+    """The passphrase (or recovery key) given does not open the backup file."""

@@ -36,7 +36,8 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot", "nod
                   ("Ladders and who not to involve", ("ladder.", "avoid.")),
                   ("Follow-up and responder care", ("followup.", "safety.", "me.")),
                   ("Private requests to facilitators", ("request.",)), ("The circle's library", ("library.",)),
-                  ("Mutual-aid board", ("need.", "board.")))
+                  ("Mutual-aid board", ("need.", "board.")),
+                  ("Backups", ("backup.",)))
 
 
 def _summary(cls: type[Any]) -> str:

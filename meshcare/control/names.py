@@ -28,6 +28,8 @@ __all__ += ["OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRA
             "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY", "OP_REQUEST_SHOW"]
 __all__ += ["OP_NODE_HEALTH"]
 
+__all__ += ["OP_BACKUP_BUNDLE"]
+
 # --- operations -------------------------------------------------------------------------------------
 
 OP_STATUS: Final = "status"
@@ -114,6 +116,7 @@ OP_NEED_TAKE: Final = "need.take"
 OP_NEED_RELEASE: Final = "need.release"
 OP_NEED_DONE: Final = "need.done"
 OP_BOARD_SET: Final = "board.set"
+OP_BACKUP_BUNDLE: Final = "backup.bundle"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

@@ -30,8 +30,11 @@ LOBBY_KEY: Final = "meshcare/v1/lobby-key"
 #: This node's own copies (its check-in replies) and its local state file, from the identity seed.
 SELF_COPY: Final = "meshcare/v1/self-copy"
 LOCAL_STATE: Final = "meshcare/v1/local-state"
+#: A backup file's body key and its key check, from the passphrase's Argon2id output or a recovery key.
+BACKUP_BODY: Final = "meshcare/v1/backup-body"
+BACKUP_CHECK: Final = "meshcare/v1/backup-check"
 PURPOSES: Final = frozenset({TOPIC, EPOCH_BODY, EPOCH_ZERO, CIRCLE_TAG, ROSTER, ROSTER_GENERATION, LOBBY_TOPIC, LOBBY_KEY,
-                             SELF_COPY, LOCAL_STATE})
+                             SELF_COPY, LOCAL_STATE, BACKUP_BODY, BACKUP_CHECK})
 
 
 def derive_key(secret: bytes, purpose: str, context: bytes = b"", size: int = 32) -> bytes:

@@ -28,6 +28,8 @@ from ..control import requests_care as rqc
 from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
 from ..control import requests_requests as rqq
+from ..control import requests_backup as rbk
+from .backup import backup_bundle
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
                    safety_start)
@@ -134,4 +136,6 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_NEED_RELEASE: Op(rb.NeedRelease, need_release),           # "need.release"
     n.OP_NEED_DONE: Op(rb.NeedDone, need_done),                    # "need.done"
     n.OP_BOARD_SET: Op(rb.BoardSet, board_set),                    # "board.set"
+    # backups (the client encrypts what this hands it)
+    n.OP_BACKUP_BUNDLE: Op(rbk.BackupBundle, backup_bundle),       # "backup.bundle"
 }
