@@ -246,6 +246,8 @@ class Node:
             if joined is not None:
                 out.append(Log("info", f"joined circle {joined.topic.hex()[:12]}"))
                 out.append(SaveState(self.state))
+            elif self.registry.take_state_dirty():      # a recovery share this node now holds
+                out.append(SaveState(self.state))
             self._ripple_due = self._ripple_due or changed
             out.append(Notify("circle", {"circle": e.topic.hex(), "author": e.author.hex(), "id": e.id.hex(),
                                          "roster": e.epoch < ROSTER_LIMIT}))
@@ -438,6 +440,9 @@ class Node:
         """Retention: expired envelopes leave the store and the circles; circles this node left go."""
         t = int(now)
         self._save_counts_first(out)
+        self.registry.keep_recovery_shares()      # before retention takes the posts that carried them
+        if self.registry.take_state_dirty():
+            out.append(SaveState(self.state))
         out.append(ExpireEnvelopes(t))
         self.registry.expire(t)
         self.changes.touch_all()
