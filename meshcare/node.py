@@ -218,6 +218,13 @@ class Node:
         """Counters for the status screen and the simulator (the engine's; see ``SyncEngine``)."""
         return self.engine.statistics()
 
+    def topics_changed(self, now: float) -> list[Effect]:
+        """Sync exactly the topics the circles want now: for an op that changed them without publishing
+        (a recovery request's lobby, ops/recovery.py)."""
+        out: list[Effect] = []
+        self._sync_topics(now, out)
+        return out
+
     def next_plain_seq(self, topic: TopicId) -> int:
         """The seq of this node's next envelope in a plain topic (``PlainTopicJoined`` first)."""
         self.plain_topics[topic] += 1

@@ -20,6 +20,7 @@ from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, Ne
 from .views_board import Board, Need
 from .results_gatherings import RESULTS_GATHERINGS
 from .results_requests import RESULTS_REQUESTS
+from .results_recovery import RESULTS_RECOVERY
 from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
@@ -447,7 +448,8 @@ _ALL: Final[tuple[type[Result], ...]] = (
     *RESULTS_GATHERINGS, *LADDER_RESULTS, *RESULTS_REQUESTS,
     FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
     SafetyListResult, LoadResult,
-    NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult)
+    NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult,
+    *RESULTS_RECOVERY)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

@@ -27,6 +27,7 @@ from ..control import requests_board as rb
 from ..control import requests_care as rqc
 from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
+from ..control import requests_recovery as rqr
 from ..control import requests_requests as rqq
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
@@ -42,6 +43,7 @@ from .gatherings import (agreements_set, agreements_show, gathering_cancel, gath
 from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_answer, ladder_list, ladder_remove,
                       ladder_requests)
 from .library import library_edit, library_list, library_remove, library_show, library_starters
+from .recovery import recovery_collect, recovery_release, recovery_request, recovery_setup, recovery_status
 from .rename import node_rename
 from .requests import request_close, request_create, request_list, request_reply, request_show
 from .table import Op, Operation, perform
@@ -131,4 +133,10 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_NEED_RELEASE: Op(rb.NeedRelease, need_release),           # "need.release"
     n.OP_NEED_DONE: Op(rb.NeedDone, need_done),                    # "need.done"
     n.OP_BOARD_SET: Op(rb.BoardSet, board_set),                    # "board.set"
+    # social recovery
+    n.OP_RECOVERY_SETUP: Op(rqr.RecoverySetup, recovery_setup),    # "recovery.setup"
+    n.OP_RECOVERY_STATUS: Op(rqr.RecoveryStatus, recovery_status), # "recovery.status"
+    n.OP_RECOVERY_REQUEST: Op(rqr.RecoveryRequest, recovery_request),  # "recovery.request"
+    n.OP_RECOVERY_COLLECT: Op(rqr.RecoveryCollect, recovery_collect),  # "recovery.collect"
+    n.OP_RECOVERY_RELEASE: Op(rqr.RecoveryRelease, recovery_release),  # "recovery.release"
 }
