@@ -127,3 +127,12 @@ class DiscoveryUnavailable(MeshcareError):
 
     Not fatal: the daemon keeps its links and static peers, logs this, and tries discovery again later.
     """
+
+
+class BackupError(BadInput):
+    """A backup file cannot be opened: not a meshcare backup, cut short, damaged or altered, or written in
+    a format version this meshcare does not read. Nothing was restored."""
+
+
+class WrongBackupPassphrase(BackupError):
+    """The passphrase (or recovery key) given does not open the backup file."""
