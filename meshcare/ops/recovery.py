@@ -59,7 +59,9 @@ def recovery_setup(node: Node, req: rq.RecoverySetup, now: float) -> tuple[rs.Re
         holders.append(member)
     if not shamir.MIN_THRESHOLD <= req.threshold <= len(holders):
         raise BadInput(f"the threshold must be from 2 to the number of holders ({len(holders)})")
-    t = int(now)
+    replaced = _own_record(node)
+    # a new setup is always newer than the one it replaces (holders keep the newest by this clock)
+    t = max(int(now), replaced.created + 1) if replaced is not None else int(now)
     names = {bytes(c.topic): c.roster.name for c in node.registry.circles.values()}
     bundle = Bundle.from_state(node.identity, node.state, t, names).to_bytes()
     key = random_key(node.registry.random_bytes)
@@ -74,7 +76,6 @@ def recovery_setup(node: Node, req: rq.RecoverySetup, now: float) -> tuple[rs.Re
     record = sign_record(node.identity, rid, req.threshold, member_names, set_id, sealed, t)
     bodies = [validated("recovery_share", {"to": [h], "share": shares[i], "bundle": sealed,
                                            "record": record.encode()}) for i, h in enumerate(holders)]
-    replaced = _own_record(node)
     node.state.own_setup = (record.encode(), bytes(circle.topic))
     effects: list[Effect] = [SaveState(node.state)]
     ids = []
@@ -213,14 +214,11 @@ def recovery_release(node: Node, req: rq.RecoveryRelease,
     record = read_record(held.record, fault=BadInput)
     t = int(now)
     lobby = RecoveryLobby(code.key)
-    base = dict(owner=owner.hex(), name=record.name, fingerprint=code.fingerprint)
     already = node.state.released.get(code.key)
     if req.check_only:
-        return rs.RecoveryReleaseResult(**base, released=False, id=None,
-                                        until=already[1] if already else None), []
+        return _released(owner, record, code, None, already[1] if already else None, None), []
     if already is not None and already[1] > t:
-        return rs.RecoveryReleaseResult(**base, released=True, id=None, until=already[1],
-                                        linked=_linked(node, lobby)), []
+        return _released(owner, record, code, b"", already[1], _linked(node, lobby)), []
     if sum(1 for _, until in node.state.released.values() if until > t) >= MAX_SERVING:
         raise BadInput(f"this node already serves {MAX_SERVING} recovery requests; try again tomorrow")
     sealed = seal_release(code.key, held, node.registry.random_bytes)
@@ -235,8 +233,15 @@ def recovery_release(node: Node, req: rq.RecoveryRelease,
             address = (host.strip("[]"), int(port))
             if address not in node.known:
                 effects += node.handle(PeerDiscovered(address, "recovery"), now)
-    return rs.RecoveryReleaseResult(**base, released=True, id=e.id.hex(), until=t + SERVE_FOR,
-                                    linked=_linked(node, lobby)), effects
+    return _released(owner, record, code, e.id, t + SERVE_FOR, _linked(node, lobby)), effects
+
+
+def _released(owner: bytes, record: SetupRecord, code: RecoveryRequest, envelope: bytes | None, until: int | None,
+              linked_now: int | None) -> rs.RecoveryReleaseResult:
+    """The answer: ``envelope`` None (only checked), b"" (released before) or the release's id."""
+    return rs.RecoveryReleaseResult(owner=owner.hex(), name=record.name, fingerprint=code.fingerprint,
+                                    released=envelope is not None, id=envelope.hex() if envelope else None,
+                                    until=until, linked=linked_now)
 
 
 def _held_for(node: Node, code: RecoveryRequest, ref: str | None) -> tuple[bytes, Held]:
