@@ -174,6 +174,8 @@ COMMANDS = [
     ("safety", "end", "--timer", "ab12cd34"), ("safety", "list", "--all"),
     ("need", "Elm St", "a ride", "--category", "ride", "--when", "Tue", "--reach", "call me"), ("needs", "--all"),
     ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
+    ("recovery", "setup", "Elm St", "--members", "bob,cat,dan", "--threshold", "2"), ("recovery", "status"),
+    ("recovery", "request", "--name", "ann"), ("recovery", "release", "MCR1ABCDEFGH", "--yes"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -241,7 +243,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "avoid.remove", "avoid.list",
                "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
                "me.load",
-               "need.create", "need.list", "need.take", "need.release", "need.done", "board.set"}
+               "need.create", "need.list", "need.take", "need.release", "need.done", "board.set",
+               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

@@ -237,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_board.register(sub)
     from . import watch as cli_watch  # events as they happen, in words or JSON lines
     cli_watch.register(sub)
+    from . import recovery as cli_recovery  # social recovery: recovery setup|status|request|release
+    cli_recovery.register(sub)
 
     p = add("run", cmd_run, "run this household's node in the foreground (as before; people use `meshcare` "
                             "or `meshcare start`); creates an identity on first use", json_flag=False)
