@@ -47,10 +47,11 @@ fuzz: $(TSTAMP)
 	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 ## make soak: a daemon under every kind of hostile link for SOAK_SECONDS (default 600) while an honest
-## link delivers (make test runs the same test for 60 s).
+## link delivers (make test runs the same test for 60 s); then social recovery with real processes (~80 s).
 SOAK_SECONDS ?= 600
 soak: $(TSTAMP)
 	MESHCARE_HOSTILE_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -s -p no:cacheprovider tests/test_hostile_soak.py
+	MESHCARE_RECOVERY_PROCESSES=1 $(BIN)/python -m pytest -p no:cacheprovider tests/test_recovery_cli.py
 
 ## make bench: every benchmark (a few minutes); figures go to docs/benchmarks.md.
 bench: $(TSTAMP)
