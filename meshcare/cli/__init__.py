@@ -235,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_library.register(sub)        # library, library edit|remove
     from . import board as cli_board  # the mutual-aid board: need, needs, take, done, board
     cli_board.register(sub)
+    from . import backup as cli_backup  # backup export|import: the way back after a lost device
+    cli_backup.register(sub)
     from . import watch as cli_watch  # events as they happen, in words or JSON lines
     cli_watch.register(sub)
     from . import recovery as cli_recovery  # social recovery: recovery setup|status|request|release

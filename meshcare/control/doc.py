@@ -36,7 +36,8 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot")), ("
                   ("Ladders and who not to involve", ("ladder.", "avoid.")),
                   ("Follow-up and responder care", ("followup.", "safety.", "me.")),
                   ("Private requests to facilitators", ("request.",)), ("The circle's library", ("library.",)),
-                  ("Mutual-aid board", ("need.", "board.")), ("Social recovery", ("recovery.",)))
+                  ("Mutual-aid board", ("need.", "board.")),
+                  ("Backups", ("backup.",)), ("Social recovery", ("recovery.",)))
 
 
 def _summary(cls: type[Any]) -> str:

@@ -27,6 +27,8 @@ __all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", 
 __all__ += ["OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW", "OP_LIBRARY_STARTERS",
             "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY", "OP_REQUEST_SHOW"]
 
+__all__ += ["OP_BACKUP_BUNDLE"]
+
 # --- operations -------------------------------------------------------------------------------------
 
 OP_STATUS: Final = "status"
@@ -111,6 +113,7 @@ OP_NEED_TAKE: Final = "need.take"
 OP_NEED_RELEASE: Final = "need.release"
 OP_NEED_DONE: Final = "need.done"
 OP_BOARD_SET: Final = "board.set"
+OP_BACKUP_BUNDLE: Final = "backup.bundle"
 # social recovery (requests_recovery.py, results_recovery.py, ops/recovery.py)
 OP_RECOVERY_SETUP: Final = "recovery.setup"
 OP_RECOVERY_STATUS: Final = "recovery.status"

@@ -542,6 +542,7 @@ class PlanRetract(Request[r.PlanRetractResult]):
 
 
 from .requests_ladders import LADDER_REQUESTS  # noqa: E402  (ladders and avoid lists: issue 13)
+from .requests_backup import REQUESTS_BACKUP  # noqa: E402  (backups: issue 14)
 
 _ALL: Final[tuple[type[Request[Any]], ...]] = (
     Status, Peers, Subscribe, Snapshot, Rename,
@@ -553,7 +554,8 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     PlanShow, PlanEdit, PlanShare, PlanRetract,
     *REQUESTS_GATHERINGS, *LADDER_REQUESTS, *REQUESTS_REQUESTS,
     FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load,
-    NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet, *REQUESTS_RECOVERY)
+    NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet,
+    *REQUESTS_BACKUP, *REQUESTS_RECOVERY)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

@@ -29,6 +29,8 @@ from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
 from ..control import requests_recovery as rqr
 from ..control import requests_requests as rqq
+from ..control import requests_backup as rbk
+from .backup import backup_bundle
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
                    safety_start)
@@ -133,6 +135,8 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_NEED_RELEASE: Op(rb.NeedRelease, need_release),           # "need.release"
     n.OP_NEED_DONE: Op(rb.NeedDone, need_done),                    # "need.done"
     n.OP_BOARD_SET: Op(rb.BoardSet, board_set),                    # "board.set"
+    # backups (the client encrypts what this hands it)
+    n.OP_BACKUP_BUNDLE: Op(rbk.BackupBundle, backup_bundle),       # "backup.bundle"
     # social recovery
     n.OP_RECOVERY_SETUP: Op(rqr.RecoverySetup, recovery_setup),    # "recovery.setup"
     n.OP_RECOVERY_STATUS: Op(rqr.RecoveryStatus, recovery_status), # "recovery.status"
