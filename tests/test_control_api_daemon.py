@@ -244,7 +244,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
                "me.load",
                "need.create", "need.list", "need.take", "need.release", "need.done", "board.set",
-               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release"}
+               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release",
+               "backup.bundle"}
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

@@ -75,7 +75,8 @@ def cmd_request(args: argparse.Namespace, settings: config.Settings) -> int:
         return _request_status(args, settings)
     from ..control.requests_recovery import RecoveryRequest
 
-    answer = ask_daemon(settings, RecoveryRequest(owner=args.owner, name=args.name, new=args.new))
+    owner = args.owner.strip().lower() if args.owner else None
+    answer = ask_daemon(settings, RecoveryRequest(owner=owner, name=args.name, new=args.new))
     r = answer.result
     emit(args, answer.data,
          f"Your recovery request:\n\n{r.request}\n\n"

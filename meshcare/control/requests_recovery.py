@@ -8,7 +8,7 @@ from . import names as n
 from . import results_recovery as r
 from .names import BAD_REQUEST, NOT_FOUND
 from .request_base import MEMBER_REF, NO_CIRCLE, NO_MEMBER, Request, circle_arg
-from .schema import Flag, Int, Maybe, Seq, Text, arg
+from .schema import Flag, Hex, Int, Maybe, Seq, Text, arg
 
 __all__ = ["REQUESTS_RECOVERY", "RecoveryCollect", "RecoveryRelease", "RecoveryRequest", "RecoverySetup",
            "RecoveryStatus"]
@@ -51,7 +51,7 @@ class RecoveryRequest(Request[r.RecoveryRequestResult]):
     OP = n.OP_RECOVERY_REQUEST
     ERRORS = ((BAD_REQUEST, "`owner` is not a 64-digit identity; this node is already in a circle (recovery "
                             "replaces its identity: use a fresh data dir)"),)
-    owner: str | None = arg(Maybe(Text(64, 64, strip=True)), "the identity to recover, as 64 hex digits, when "
+    owner: str | None = arg(Maybe(Hex(32)), "the identity to recover, as 64 hex digits, when "
                             "you know it (null: whoever the holders release for)", noun="the owner", default=None)
     name: str | None = arg(Maybe(Text(1, 64, strip=True)), "your name as the holders know it (a hint shown to "
                            "them; default: this node's name)", noun="the name", default=None)
