@@ -225,3 +225,29 @@ def test_local_state_v5_round_trips_and_v4_files_still_load() -> None:
     v4 = [4, *state.to_obj()[1:8]]
     old = LocalState.from_obj(v4)
     assert old.held == {} and old.requesting is None and old.own_setup is None
+
+
+def test_a_node_serves_its_request_lobby_and_takes_releases_only() -> None:
+    from meshcare import envelope as env
+    from meshcare.circles.registry import Registry
+    from meshcare.crypto.seal import random_nonce
+
+    state = LocalState()
+    state.requesting = Requesting(REQUEST_PRIVATE, b"", "ann", 7)
+    registry = Registry(Identity.generate("new"), state)
+    lobby = RecoveryLobby(REQUEST_KEY)
+    assert lobby.topic in registry.topics(5000)
+    assert registry.access(lobby.topic, b"\x09" * 32)
+    held, _ = _setup()
+    good = lobby.release(HOLDERS[0], seal_release(REQUEST_KEY, held[0]), 5000)
+    junk = env.seal(signing_key=OUTSIDER.signing_key, topic=lobby.topic, epoch=0, key=lobby.key, seq=1, lamport=1,
+                    created=5000, expires=6000, plaintext=pack({"k": "join"}), nonce=random_nonce())
+    forever = env.seal(signing_key=OUTSIDER.signing_key, topic=lobby.topic, epoch=0, key=lobby.key, seq=1,
+                       lamport=1, created=5000, expires=2**40,
+                       plaintext=pack({"k": "release", "sealed": b"x"}), nonce=random_nonce())
+    assert registry.verdicts([good, junk, forever], 5000) == [True, False, False]
+    # a holder serves the lobby it released into for a day, then no more
+    holder = Registry(HOLDERS[0], LocalState())
+    holder.state.released[REQUEST_KEY] = (bytes(OWNER.node_id), 5000 + 86_400)
+    assert lobby.topic in holder.topics(5000)
+    assert lobby.topic not in holder.topics(5000 + 86_400)

@@ -111,6 +111,7 @@ class Registry:
         #: social recovery: the lobbies of this device's request and of requests this node released to
         #: (meshcare/recovery/lobby.py), and whether a share was taken into the state (the node saves it)
         self._recovery: tuple[tuple[bytes, ...], dict[bytes, Any]] = ((), {})
+        self._requesting: tuple[bytes, bytes] = (b"", b"")     # this device's request: (private, public) key
         self.state_dirty = False
         for entry in list(state.circles.values()):
             self._open(entry)
@@ -194,9 +195,12 @@ class Registry:
         """Lobby topic -> ``RecoveryLobby`` of this device's recovery request and of the requests this node
         released a share to, while it serves them (judged at ``_lobby_now``)."""
         keys = tuple(k for k, (_, until) in sorted(self.state.released.items()) if until > self._lobby_now)
-        if self.state.requesting is not None:
-            from ..crypto.seal import x25519_public_of
-            keys += (x25519_public_of(self.state.requesting.private),)
+        requesting = self.state.requesting
+        if requesting is not None:
+            if self._requesting[0] != requesting.private:       # a scalar multiplication: once per request
+                from ..crypto.seal import x25519_public_of
+                self._requesting = (requesting.private, x25519_public_of(requesting.private))
+            keys += (self._requesting[1],)
         if keys != self._recovery[0]:
             from ..recovery.lobby import RecoveryLobby
             lobbies = [RecoveryLobby(k) for k in keys]

@@ -32,8 +32,9 @@ from .common import linked, member_of, post, publish, validated
 
 #: Requests a holder's node serves at once (each is a lobby topic it syncs for a day).
 MAX_SERVING: Final = 16
-#: Releases a new device reads from its lobby (honest ones are at most 10; the rest is noise).
-MAX_RELEASES: Final = 64
+#: Releases a new device reads from its lobby (honest ones are at most 10; the rest is noise, bounded by
+#: what its peers may push: each is one sealed box to open).
+MAX_RELEASES: Final = 256
 
 
 # --- the owner ---------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class RecoveryLobby:
         """The sealed release an envelope of this lobby carries. Raises RemoteProtocolError for anything else."""
         if e.topic != self.topic:
             raise RemoteProtocolError("not an envelope of this recovery lobby")
+        if e.expires - e.created > SERVE_FOR:
+            raise RemoteProtocolError("a release lives a day at most")
         body = unpack_strict(env.open_body(e, self.key), "recovery lobby post")
         if (type(body) is not dict or set(body) != {"k", "sealed"} or body["k"] != "release"
                 or type(body["sealed"]) is not bytes or not 0 < len(body["sealed"]) <= MAX_RELEASE):
