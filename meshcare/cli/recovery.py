@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from .. import config
@@ -109,7 +110,11 @@ def _request_status(args: argparse.Namespace, settings: config.Settings) -> int:
     if not p.complete or answer.result.bundle is None:
         emit(args, data, "\n".join(lines))
         return EXIT_OK
-    report = _restore(settings, bytes.fromhex(answer.result.bundle))
+    lock = None
+    if args.identity_passphrase_file is not None:
+        from ..crypto.keystore import read_passphrase_file
+        lock = read_passphrase_file(args.identity_passphrase_file)
+    report = _restore(settings, bytes.fromhex(answer.result.bundle), lock)
     data["restored"] = report
     lines.append(f"Enough shares came: your backup opened. Restored {report['name']} into {report['home']}"
                  + (f" (the temporary node is kept in {report['moved_aside']})" if report["moved_aside"] else "")
@@ -121,8 +126,9 @@ def _request_status(args: argparse.Namespace, settings: config.Settings) -> int:
     return EXIT_OK
 
 
-def _restore(settings: config.Settings, bundle_bytes: bytes) -> dict[str, Any]:
-    """Stop this data dir's daemon (the throwaway node) and restore the bundle in its place."""
+def _restore(settings: config.Settings, bundle_bytes: bytes, lock: bytes | None) -> dict[str, Any]:
+    """Stop this data dir's daemon (the throwaway node) and restore the bundle in its place (the identity
+    locked with ``lock``, when given)."""
     from .. import launch
     from ..backup.bundle import Bundle
     from ..backup.datadir import restore
@@ -130,7 +136,7 @@ def _restore(settings: config.Settings, bundle_bytes: bytes) -> dict[str, Any]:
     bundle = Bundle.from_bytes(bundle_bytes)
     if launch.running_pid(settings) is not None:
         launch.stop(settings)
-    report = restore(bundle, settings.home, replace=True)
+    report = restore(bundle, settings.home, replace=True, passphrase=lock)
     return {"home": str(report.data_dir), "name": report.name, "node_id": report.node_id.hex(),
             "circles": list(report.circles), "moved_aside": str(report.moved_aside) if report.moved_aside else None,
             "restart": True}
@@ -200,6 +206,8 @@ def register(top: Any) -> None:
     p.add_argument("--name", metavar="NAME", help="your name as the holders know it (default: this node's name)")
     p.add_argument("--new", action="store_true", help="replace an open request with a new one")
     p.add_argument("--status", action="store_true", help="show what arrived; restore once enough shares came")
+    p.add_argument("--identity-passphrase-file", type=Path, metavar="F",
+                   help="with --status: lock the restored identity with the passphrase on the first line of F")
 
     p = add_command(sub, "release", cmd_release, "as a holder: release your share to someone's new device",
                     "meshcare recovery release MCR1...\n  meshcare recovery release MCR1... --yes --json",
