@@ -29,7 +29,7 @@ def circles(draw: st.DrawFn) -> BundleCircle:
     return BundleCircle(secret=draw(ids), founder=draw(ids), name=draw(st.text(max_size=10)),
                         joined=draw(st.integers(0, 2**40)), verified=frozenset(draw(st.lists(ids, max_size=3))),
                         roster_keys=draw(st.dictionaries(st.integers(0, 1000), ids, max_size=3)), seq=seq,
-                        prev=draw(ids) if seq > 1 else b"", avoid=frozenset(draw(st.lists(ids, max_size=3))))
+                        prev=draw(ids) if seq else b"", avoid=frozenset(draw(st.lists(ids, max_size=3))))
 
 
 @st.composite
@@ -97,7 +97,8 @@ def _sample() -> Bundle:
     (lambda o: o.pop("circles"), "no 'circles'"),
     (lambda o: o.update(circles=o["circles"] * 2), "appears twice"),
     (lambda o: o.update(circles=[{}]), "no 'roster_keys'"),
-    (lambda o: o["circles"][0].update(prev=b""), "32-byte id"),
+    (lambda o: o["circles"][0].update(prev=b"x"), "id of 32 bytes"),
+    (lambda o: o["circles"][0].update(seq=0), "only when seq is above 0"),
     (lambda o: o["circles"][0].update(seq=-1), "'seq'"),
     (lambda o: o["circles"][0].update(verified=[b"a"] * 5000), "at most 4096"),
     (lambda o: o["circles"][0].update(extra=1), "unknown keys"),
@@ -207,3 +208,61 @@ def test_restore_into_an_empty_directory(tmp_path) -> None:
     report = bd.restore(bd.from_data_dir(tmp_path / "old", None, 1000), tmp_path / "new")
     assert report.moved_aside is None and (tmp_path / "new" / keystore.FILENAME).exists()
     assert sorted(os.listdir(tmp_path)) == ["new", "old"]
+
+
+# --- the op ---------------------------------------------------------------------------------------------
+
+
+async def test_the_daemon_hands_out_its_bundle(autojump_clock) -> None:
+    import base64
+
+    import trio
+
+    from meshcare.control.requests_backup import BackupBundle
+    from tests.helpers import founded
+
+    async with trio.open_nursery() as nursery:
+        ann = await founded(nursery)
+        await ann.request("plan.edit", {"sections": {"helps": "tea"}})
+        data = await ann.request("backup.bundle", {})
+        result = BackupBundle().read_result(data)
+        b = Bundle.from_bytes(base64.b64decode(result.bundle))
+        circle = next(iter(ann.node.registry.circles.values()))
+        assert result.circles == ("Elm St",) and result.name == "ann" == b.name
+        assert result.node_id == bytes(ann.identity.node_id).hex() and b.seed == ann.identity.seed
+        assert [(c.name, c.topic, c.secret) for c in b.circles] == [("Elm St", bytes(circle.topic), ann.node.state.circles[circle.topic].secret)]
+        assert b.circles[0].seq == ann.node.state.seq[circle.topic] >= 1
+        assert b.plan is not None and b.plan["helps"] == "tea"
+        nursery.cancel_scope.cancel()
+
+
+def test_a_failed_rename_puts_the_old_node_back(tmp_path, monkeypatch) -> None:
+    _node(tmp_path / "old")
+    _node(tmp_path / "here", "Bob")
+    b = bd.from_data_dir(tmp_path / "old", None, 1000)
+    real = os.rename
+
+    def rename(src, dst):
+        if ".import-" in str(src):
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError):
+        bd.restore(b, tmp_path / "here", replace=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "old"]
+    assert keystore.read_public(tmp_path / "here" / keystore.FILENAME)[0] == "Bob"
+
+
+def test_restore_refuses_a_directory_where_a_daemon_runs(tmp_path) -> None:
+    import fcntl
+
+    _node(tmp_path / "old")
+    _node(tmp_path / "here", "Bob")
+    with open(tmp_path / "here" / "daemon.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        with pytest.raises(BadInput, match=f"daemon \\(pid {os.getpid()}\\) runs.*meshcare stop"):
+            bd.restore(bd.from_data_dir(tmp_path / "old", None, 1000), tmp_path / "here", replace=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "old"]

@@ -66,8 +66,8 @@ class BundleCircle:
     joined: int = 0
     verified: frozenset[bytes] = frozenset()
     roster_keys: Mapping[int, bytes] = field(default_factory=dict, repr=False)
-    seq: int = 0                       # this node's last seq in the circle, and that envelope's id
-    prev: bytes = b""
+    seq: int = 0                       # this node's last seq in the circle (0: none yet)
+    prev: bytes = b""                  # that envelope's id (LocalState.prev), b"" when seq is 0
     avoid: frozenset[bytes] = frozenset()
 
     @property
@@ -119,6 +119,8 @@ class Bundle:
                          avoid=frozenset(state.avoid.get(topic, set())))
             for topic, c in sorted(state.circles.items()))
         joining = tuple(BundleJoining(k, j.token, j.name, j.since) for k, j in sorted(state.joining.items()))
+        # calls whose follow-up this node already posted: past the cap some are left out (any: the set has no
+        # order), and the worst that costs is one follow-up asked twice for an old call
         followups = frozenset(sorted(state.followups)[-MAX_FOLLOWUPS:])
         bundle = cls(created=int(now), name=identity.name, seed=identity.seed, circles=circles, joining=joining,
                      plan=dict(state.plan) if state.plan is not None else None, followups=followups,
@@ -335,8 +337,8 @@ def _circle(m: _Map) -> BundleCircle:
         raise _bad(f"a roster-key generation of {m.what} appears twice")
     seq = m.integer("seq", 0, MAX_UINT)
     prev = m.blob("prev", 0, _ID)
-    if len(prev) not in ((0,) if seq <= 1 else (_ID,)):
-        raise _bad(f"the last envelope of {m.what} is named by a 32-byte id exactly when seq is above 1")
+    if len(prev) not in ((0,) if seq == 0 else (0, _ID)):
+        raise _bad(f"the last envelope of {m.what} is named by an id of 32 bytes, and only when seq is above 0")
     circle = BundleCircle(secret=m.blob("secret", 32, 32), founder=m.blob("founder", _ID, _ID),
                           name=m.text("name", 0, 64), joined=m.integer("joined", 0, MAX_UINT),
                           verified=_ids(m.items("verified", MAX_MEMBERS), f"the verified members of {m.what}"),

@@ -135,7 +135,12 @@ def restore(bundle: Bundle, data_dir: Path, *, replace: bool = False, passphrase
             files.append(CONTACTS_FILE)
         sync_directory(tmp)
         moved = _move_aside(data_dir, now)
-        os.rename(tmp, data_dir)
+        try:
+            os.rename(tmp, data_dir)
+        except BaseException:
+            if moved is not None:
+                os.rename(moved, data_dir)        # put the old node back where it was
+            raise
         sync_directory(parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,8 +14,6 @@ the commands only (``meshcare --help`` stays fast).
 from __future__ import annotations
 
 import argparse
-import base64
-import getpass
 import os
 import sys
 import time
@@ -54,6 +52,8 @@ def _from_file(path: Path) -> bytes:
 
 
 def _on_terminal(prompt: str) -> bytes:
+    import getpass
+
     if not sys.stdin.isatty():
         raise BadInput("there is no terminal to ask for the backup's passphrase on; give it with --passphrase-file F "
                        "(a file of yours, mode 0600, the passphrase on its first line)")
@@ -87,6 +87,8 @@ def _identity_passphrase(settings: config.Settings) -> bytes | None:
     if not sys.stdin.isatty():
         raise BadInput("this node's identity is locked with a passphrase and no daemon runs; start the daemon "
                        "(`meshcare start`) or set MESHCARE_PASSPHRASE_FILE")
+    import getpass
+
     return getpass.getpass("Passphrase of this node's identity: ").encode("utf-8")
 
 
@@ -95,6 +97,8 @@ def _identity_passphrase(settings: config.Settings) -> bytes | None:
 
 def _current_bundle(settings: config.Settings) -> tuple[Bundle, str]:
     """This node's bundle and where it came from (``daemon`` or ``data-dir``)."""
+    import base64
+
     from ..backup.bundle import Bundle, from_data_dir
     from ..control.requests_backup import BackupBundle
     from ..errors import DaemonNotRunning
