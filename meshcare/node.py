@@ -229,6 +229,13 @@ class Node:
         """Counters for the status screen and the simulator (the engine's; see ``SyncEngine``)."""
         return self.engine.statistics()
 
+    def topics_changed(self, now: float) -> list[Effect]:
+        """Sync exactly the topics the circles want now: for an op that changed them without publishing
+        (a recovery request's lobby, ops/recovery.py)."""
+        out: list[Effect] = []
+        self._sync_topics(now, out)
+        return out
+
     def next_plain_seq(self, topic: TopicId) -> int:
         """The seq of this node's next envelope in a plain topic (``PlainTopicJoined`` first)."""
         self.plain_topics[topic] += 1
@@ -256,6 +263,8 @@ class Node:
             changed, joined = self.registry.delivered(e, now)
             if joined is not None:
                 out.append(Log("info", f"joined circle {joined.topic.hex()[:12]}"))
+                out.append(SaveState(self.state))
+            elif self.registry.take_state_dirty():      # a recovery share this node now holds
                 out.append(SaveState(self.state))
             self._ripple_due = self._ripple_due or changed
             out.append(Notify("circle", {"circle": e.topic.hex(), "author": e.author.hex(), "id": e.id.hex(),
@@ -449,6 +458,9 @@ class Node:
         """Retention: expired envelopes leave the store and the circles; circles this node left go."""
         t = int(now)
         self._save_counts_first(out)
+        self.registry.keep_recovery_shares()      # before retention takes the posts that carried them
+        if self.registry.take_state_dirty():
+            out.append(SaveState(self.state))
         out.append(ExpireEnvelopes(t))
         self.registry.expire(t)
         self.changes.touch_all()

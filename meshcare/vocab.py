@@ -247,6 +247,11 @@ MAX_PRESENCE_CAP: Final = 20          # calls a member takes at a time
 MAX_PLAN_FIELD: Final = 2000
 MAX_PLAN_TOTAL: Final = 8000            # all sections together (the four first parts' old ceiling)
 MAX_PRIVATE_TO: Final = 16            # people one private post is sealed to (besides its author)
+# social recovery (meshcare/recovery): a SLIP-0039 share of a 32-byte key is 33 words; the sealed bundle
+# and the signed setup record ride in one private post, within the 32 KiB envelope
+MAX_RECOVERY_SHARE: Final = 400
+MAX_RECOVERY_BUNDLE: Final = 24_000
+MAX_RECOVERY_RECORD: Final = 2_048
 MAX_LADDER_NAME: Final = 40
 MAX_NOTE: Final = 500                 # a short note: with a ladder request, a safety timer, where to meet
 MAX_TITLE: Final = 120                # a gathering's or a library text's title

@@ -175,6 +175,8 @@ COMMANDS = [
     ("safety", "end", "--timer", "ab12cd34"), ("safety", "list", "--all"),
     ("need", "Elm St", "a ride", "--category", "ride", "--when", "Tue", "--reach", "call me"), ("needs", "--all"),
     ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
+    ("recovery", "setup", "Elm St", "--members", "bob,cat,dan", "--threshold", "2"), ("recovery", "status"),
+    ("recovery", "request", "--name", "ann"), ("recovery", "release", "MCR1ABCDEFGH", "--yes"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -243,7 +245,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "followup.ask", "followup.done", "followup.list", "safety.start", "safety.ping", "safety.list",
                "me.load",
                "need.create", "need.list", "need.take", "need.release", "need.done", "board.set",
-               "node.health"}   # meshcare doctor reads it: tests/test_doctor_daemon.py
+               "node.health",   # meshcare doctor reads it: tests/test_doctor_daemon.py
+               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release"}
     # `backup export` asks backup.bundle, whose answer must be a real bundle (not any record the shape
     # allows): tests/test_backup_rejoin.py runs it against a real daemon
     covered |= {"backup.bundle"}

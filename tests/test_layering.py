@@ -14,7 +14,7 @@ import pytest
 
 FORBIDDEN = ("trio", "zeroconf", "textual", "socket", "asyncio", "sqlite3")
 PURE_PACKAGES = ("meshcare.crypto", "meshcare.circles", "meshcare.sync", "meshcare.sim", "meshcare.control",
-                 "meshcare.store", "meshcare.ops", "meshcare.notify")
+                 "meshcare.store", "meshcare.ops", "meshcare.notify", "meshcare.recovery")
 PURE_MODULES = ("meshcare.wire", "meshcare.envelope", "meshcare.ranges", "meshcare.errors", "meshcare.ids",
                 "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.node_events",
                 "meshcare.backup.bundle", "meshcare.backup.fileformat")

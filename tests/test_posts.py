@@ -108,6 +108,9 @@ BODIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         "library_note": ({"title": texts(1, 120).map(lambda t: clean(t, 120, multiline=False)).filter(str.strip)},
                          {"text": texts(0, 8000), "revises": st.none() | ids}),
         "library_remove": ({"note": ids}, {}),
+        "recovery_share": ({"to": st.lists(ids, min_size=1, max_size=1), "share": st.just("academic " * 32 + "acid"),
+                            "bundle": st.binary(min_size=1, max_size=64), "record": st.binary(min_size=1, max_size=64)},
+                           {}),
     }.items()},
 }
 

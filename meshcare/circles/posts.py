@@ -69,7 +69,7 @@ THREAD_KINDS: Final = frozenset({"offer", "claim", "release", "accept", "update"
 #: else can read what it holds.
 PRIVATE_KINDS: Final = frozenset({"ladder_request", "ladder_answer", "ladder_withdraw", "followup", "followup_done",
                                   "safety", "safety_ping", "request", "request_reply", "request_close",
-                                  "need_reach"})
+                                  "need_reach", "recovery_share"})
 
 #: Whose fault a body that breaks the rules is: a peer's (it came over a link) or a person's (an op built it).
 Fault = type[RemoteProtocolError] | type[BadInput]
@@ -198,6 +198,17 @@ def _bool(value: object) -> bool:
     if type(value) is not bool:
         raise _Bad(f"must be true or false, got {type(value).__name__}")
     return value
+
+
+def _blob(lo: int, hi: int) -> Check:
+    """Opaque bytes of bounded length (a sealed recovery bundle, a signed setup record: their own
+    modules read them)."""
+    def check(value: object) -> bytes:
+        if not isinstance(value, bytes) or not lo <= len(value) <= hi:
+            got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
+            raise _Bad(f"must be {lo} to {hi} bytes, got {got}")
+        return value
+    return check
 
 
 def _nullable(inner: Check) -> Check:
@@ -434,6 +445,11 @@ SCHEMAS: Final[Mapping[str, Mapping[str, tuple[Check, Any]]]] = {
     "library_note": {"title": (_text(1, v.MAX_TITLE, multiline=False), _REQUIRED),
                      "text": (_text(0, v.MAX_LIBRARY_TEXT), _empty_text), "revises": (_nullable(_id), _none)},
     "library_remove": {"note": _ID},
+    # --- social recovery (meshcare/recovery): a share of the owner's recovery key, sealed to its holder
+    # alone, with the sealed bundle and the setup record the owner signed (records.py reads them)
+    "recovery_share": {"to": _to(1), "share": (_text(1, v.MAX_RECOVERY_SHARE, multiline=False), _REQUIRED),
+                       "bundle": (_blob(1, v.MAX_RECOVERY_BUNDLE), _REQUIRED),
+                       "record": (_blob(1, v.MAX_RECOVERY_RECORD), _REQUIRED)},
 }
 KINDS: Final = tuple(SCHEMAS)
 

@@ -108,6 +108,11 @@ class Registry:
         self._served_from: tuple[int, list[ms.Roster]] | None = None
         self.refusals: dict[tuple[bytes, bytes], tuple[bytes, str, float]] = {}  # (topic, member) -> why
         self._refused: set[tuple[bytes, bytes]] = set()      # (lobby topic, member) somebody answered
+        #: social recovery: the lobbies of this device's request and of requests this node released to
+        #: (meshcare/recovery/lobby.py), and whether a share was taken into the state (the node saves it)
+        self._recovery: tuple[tuple[bytes, ...], dict[bytes, Any]] = ((), {})
+        self._requesting: tuple[bytes, bytes] = (b"", b"")     # this device's request: (private, public) key
+        self.state_dirty = False
         for entry in list(state.circles.values()):
             self._open(entry)
         for joining in state.joining.values():
@@ -183,7 +188,24 @@ class Registry:
         for topic, (_, circle) in self._served_lobbies().items():
             if circle.roster.role(self.me) is not None:
                 out.add(TopicId(topic))
+        out |= {TopicId(t) for t in self.recovery_lobbies()}
         return out
+
+    def recovery_lobbies(self) -> dict[bytes, Any]:
+        """Lobby topic -> ``RecoveryLobby`` of this device's recovery request and of the requests this node
+        released a share to, while it serves them (judged at ``_lobby_now``)."""
+        keys = tuple(k for k, (_, until) in sorted(self.state.released.items()) if until > self._lobby_now)
+        requesting = self.state.requesting
+        if requesting is not None:
+            if self._requesting[0] != requesting.private:       # a scalar multiplication: once per request
+                from ..crypto.seal import x25519_public_of
+                self._requesting = (requesting.private, x25519_public_of(requesting.private))
+            keys += (self._requesting[1],)
+        if keys != self._recovery[0]:
+            from ..recovery.lobby import RecoveryLobby
+            lobbies = [RecoveryLobby(k) for k in keys]
+            self._recovery = (keys, {bytes(lobby.topic): lobby for lobby in lobbies})
+        return self._recovery[1]
 
     def served_invites(self, circle: Circle, now: int) -> list[bytes]:
         """The invites whose lobbies this node serves: those open at ``now`` (or just used: the welcome
@@ -234,7 +256,8 @@ class Registry:
                 # other side applies the real rule, because it knows we were admitted.
                 return True
             return circle.roster.may_sync(node)
-        return self.lobby(topic) is not None    # knowing the lobby's tag is the test
+        # knowing the lobby's tag is the test
+        return self.lobby(topic) is not None or topic in self.recovery_lobbies()
 
     def verdicts(self, envelopes: Sequence[env.Envelope], now: int) -> list[bool | None]:
         """After the signature check: accept, reject, or hold (None) each envelope."""
@@ -253,7 +276,8 @@ class Registry:
                 continue
             found = self.lobby(e.topic)
             if found is None:
-                out.append(False)
+                recovery = self.recovery_lobbies().get(e.topic)
+                out.append(recovery is not None and _reads(recovery, e))
                 continue
             try:
                 found[0].read(e)
@@ -309,6 +333,10 @@ class Registry:
         circle = self.circles.get(e.topic)
         if circle is not None:
             circle.ingest(e)
+            opened = circle.post_of(e.id)
+            if opened is not None and opened.kind == "recovery_share":
+                from ..recovery.holding import keep
+                self.state_dirty = keep(self.state, bytes(circle.topic), opened, self.me) or self.state_dirty
             return e.epoch < ms.ROSTER_LIMIT, None
         found = self.lobby(e.topic)
         if found is None:
@@ -366,6 +394,18 @@ class Registry:
             entry = self.joining.pop(t)
             self.state.joining.pop(entry.lobby.invite_key, None)
         return bool(done)
+
+    def keep_recovery_shares(self) -> None:
+        """Copy every share sealed to this node into the local state (posts that opened late, after their
+        epoch key came); ``state_dirty`` says whether anything changed."""
+        from ..recovery.holding import scan
+        if scan(self.state, ((bytes(c.topic), c.posts) for c in self.circles.values()), self.me):
+            self.state_dirty = True
+
+    def take_state_dirty(self) -> bool:
+        """Whether the local state changed since asked last (the node then saves it)."""
+        dirty, self.state_dirty = self.state_dirty, False
+        return dirty
 
     def expire(self, now: int) -> None:
         for circle in self.circles.values():
@@ -524,6 +564,15 @@ class Registry:
         circle.ingest_own(own)
         out.append(own.envelope)
         return out
+
+
+def _reads(lobby: Any, e: env.Envelope) -> bool:
+    """Whether a recovery lobby's envelope is a well-formed release (what the lobby's nodes accept)."""
+    try:
+        lobby.read(e)
+    except RemoteProtocolError:
+        return False
+    return True
 
 
 def any_invite(circle: Circle, key: bytes) -> ms.Invite | None:

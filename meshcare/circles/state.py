@@ -12,10 +12,10 @@ from typing import Any, Final
 
 from ..errors import StoreError
 
-VERSION: Final = 4
+VERSION: Final = 5
 #: Versions ``from_obj`` still reads (2: before the "who not to involve" lists; 3: before the board's
-#: ways to be reached).
-READABLE: Final = (2, 3, 4)
+#: ways to be reached; 4: before social recovery).
+READABLE: Final = (2, 3, 4, 5)
 
 
 @dataclass
@@ -39,6 +39,17 @@ class Joining:
 
 
 @dataclass
+class Requesting:
+    """A social-recovery request this (new) device made: the request's X25519 private key, kept until
+    the recovery is done (meshcare/recovery)."""
+
+    private: bytes
+    owner: bytes          # the identity asked for (b"": whoever the holders release for)
+    name: str
+    since: int
+
+
+@dataclass
 class LocalState:
     circles: dict[bytes, CircleEntry] = field(default_factory=dict)      # topic -> entry
     joining: dict[bytes, Joining] = field(default_factory=dict)          # invite key -> joining
@@ -52,6 +63,14 @@ class LocalState:
     #: this person's own board items -> how whoever takes one can reach them ("call me on ..."): never
     #: in the public post, sent only to the taker (duties.py, ``reach``), forgotten once the item is done
     reach: dict[bytes, str] = field(default_factory=dict)
+    #: social recovery (meshcare/recovery). ``held``: owner identity -> the share this node holds for
+    #: them (``records.Held``: kept here because posts expire); ``own_setup``: this person's own setup
+    #: record and the circle its shares went through; ``requesting``: this new device's request;
+    #: ``released``: request key -> (owner, until when this node serves that request's lobby)
+    held: dict[bytes, Any] = field(default_factory=dict)
+    own_setup: tuple[bytes, bytes] | None = None
+    requesting: Requesting | None = None
+    released: dict[bytes, tuple[bytes, int]] = field(default_factory=dict)
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
@@ -62,7 +81,12 @@ class LocalState:
                 self.plan,
                 sorted(self.followups),
                 [[t, sorted(m)] for t, m in sorted(self.avoid.items()) if m],
-                sorted(self.reach.items())]
+                sorted(self.reach.items()),
+                [[[o, *h.to_obj()] for o, h in sorted(self.held.items())],
+                 list(self.own_setup) if self.own_setup else None,
+                 [self.requesting.private, self.requesting.owner, self.requesting.name, self.requesting.since]
+                 if self.requesting else None,
+                 [[k, o, u] for k, (o, u) in sorted(self.released.items())]]]
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
@@ -71,6 +95,14 @@ class LocalState:
         _, circles, joining, seq, plan, followups, *rest = obj
         avoid = {t: set(m) for t, m in rest[0]} if rest else {}
         reach = {n: text for n, text in rest[1]} if len(rest) > 1 else {}
-        return cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
-                   {k: Joining(tok, n, s) for k, tok, n, s in joining},
-                   {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups), avoid, reach)
+        state = cls({t: CircleEntry(s, f, set(v), j, {g: k for g, k in r}) for t, s, f, v, j, r in circles},
+                    {k: Joining(tok, n, s) for k, tok, n, s in joining},
+                    {t: n for t, n, _ in seq}, {t: p for t, _, p in seq if p}, plan, set(followups), avoid, reach)
+        if len(rest) > 2:
+            from ..recovery.records import Held
+            held, own, requesting, released = rest[2]
+            state.held = {item[0]: Held.from_obj(item[1:]) for item in held}
+            state.own_setup = (own[0], own[1]) if own else None
+            state.requesting = Requesting(*requesting) if requesting else None
+            state.released = {k: (o, u) for k, o, u in released}
+        return state

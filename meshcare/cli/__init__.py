@@ -250,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_service.register(sub)
     from . import doctor as cli_doctor  # what commonly goes wrong, and the fix
     cli_doctor.register(sub)
+    from . import recovery as cli_recovery  # social recovery: recovery setup|status|request|release
+    cli_recovery.register(sub)
 
     p = add("run", cmd_run, "run this household's node in the foreground (as before; people use `meshcare` "
                             "or `meshcare start`); creates an identity on first use", json_flag=False)

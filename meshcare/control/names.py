@@ -117,6 +117,12 @@ OP_NEED_RELEASE: Final = "need.release"
 OP_NEED_DONE: Final = "need.done"
 OP_BOARD_SET: Final = "board.set"
 OP_BACKUP_BUNDLE: Final = "backup.bundle"
+# social recovery (requests_recovery.py, results_recovery.py, ops/recovery.py)
+OP_RECOVERY_SETUP: Final = "recovery.setup"
+OP_RECOVERY_STATUS: Final = "recovery.status"
+OP_RECOVERY_REQUEST: Final = "recovery.request"
+OP_RECOVERY_COLLECT: Final = "recovery.collect"
+OP_RECOVERY_RELEASE: Final = "recovery.release"
 
 # --- events (sent after ``subscribe``) ----------------------------------------------------------------
 

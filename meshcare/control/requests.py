@@ -28,6 +28,7 @@ from .request_base import (CIRCLE_REF, id_ref, MEMBER_REF, NAME, NO_CALL, NO_CHE
                            Request, call_arg, circle_arg)
 from .requests_gatherings import REQUESTS_GATHERINGS
 from .requests_requests import REQUESTS_REQUESTS
+from .requests_recovery import REQUESTS_RECOVERY
 from .schema import Choice, Either, Flag, Int, Map, Maybe, Number, Record, Seq, Text, Time, View, arg
 from .requests_doctor import NodeHealth
 from .requests_care import FollowupAsk, FollowupDone, FollowupList, Load, SafetyList, SafetyPing, SafetyStart
@@ -557,7 +558,7 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     *REQUESTS_GATHERINGS, *LADDER_REQUESTS, *REQUESTS_REQUESTS,
     FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load,
     NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet,
-    NodeHealth, *REQUESTS_BACKUP)
+    NodeHealth, *REQUESTS_BACKUP, *REQUESTS_RECOVERY)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

@@ -21,6 +21,7 @@ from .views_board import Board, Need
 from .results_gatherings import RESULTS_GATHERINGS
 from .results_doctor import NodeHealthResult
 from .results_requests import RESULTS_REQUESTS
+from .results_recovery import RESULTS_RECOVERY
 from .views_gatherings import Gathering
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
@@ -456,7 +457,7 @@ _ALL: Final[tuple[type[Result], ...]] = (
     FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
     SafetyListResult, LoadResult,
     NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult,
-    NodeHealthResult, *RESULTS_BACKUP)
+    NodeHealthResult, *RESULTS_BACKUP, *RESULTS_RECOVERY)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

@@ -30,11 +30,15 @@ LOBBY_KEY: Final = "meshcare/v1/lobby-key"
 #: This node's own copies (its check-in replies) and its local state file, from the identity seed.
 SELF_COPY: Final = "meshcare/v1/self-copy"
 LOCAL_STATE: Final = "meshcare/v1/local-state"
+#: A social-recovery request's lobby topic and key, from the request's X25519 public key: where holders
+#: release their shares to the new device (meshcare/recovery/lobby.py).
+RECOVERY_TOPIC: Final = "meshcare/v1/recovery-topic"
+RECOVERY_KEY: Final = "meshcare/v1/recovery-key"
 #: A backup file's body key and its key check, from the passphrase's Argon2id output or a recovery key.
 BACKUP_BODY: Final = "meshcare/v1/backup-body"
 BACKUP_CHECK: Final = "meshcare/v1/backup-check"
 PURPOSES: Final = frozenset({TOPIC, EPOCH_BODY, EPOCH_ZERO, CIRCLE_TAG, ROSTER, ROSTER_GENERATION, LOBBY_TOPIC, LOBBY_KEY,
-                             SELF_COPY, LOCAL_STATE, BACKUP_BODY, BACKUP_CHECK})
+                             SELF_COPY, LOCAL_STATE, RECOVERY_TOPIC, RECOVERY_KEY, BACKUP_BODY, BACKUP_CHECK})
 
 
 def derive_key(secret: bytes, purpose: str, context: bytes = b"", size: int = 32) -> bytes:

@@ -27,6 +27,7 @@ from ..control import requests_board as rb
 from ..control import requests_care as rqc
 from ..control import requests_gatherings as rqg
 from ..control import requests_ladders as rql
+from ..control import requests_recovery as rqr
 from ..control import requests_requests as rqq
 from ..control import requests_backup as rbk
 from .backup import backup_bundle
@@ -44,6 +45,7 @@ from .gatherings import (agreements_set, agreements_show, gathering_cancel, gath
 from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_answer, ladder_list, ladder_remove,
                       ladder_requests)
 from .library import library_edit, library_list, library_remove, library_show, library_starters
+from .recovery import recovery_collect, recovery_release, recovery_request, recovery_setup, recovery_status
 from .rename import node_rename
 from .doctor import node_health
 from .requests import request_close, request_create, request_list, request_reply, request_show
@@ -138,4 +140,10 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_BOARD_SET: Op(rb.BoardSet, board_set),                    # "board.set"
     # backups (the client encrypts what this hands it)
     n.OP_BACKUP_BUNDLE: Op(rbk.BackupBundle, backup_bundle),       # "backup.bundle"
+    # social recovery
+    n.OP_RECOVERY_SETUP: Op(rqr.RecoverySetup, recovery_setup),    # "recovery.setup"
+    n.OP_RECOVERY_STATUS: Op(rqr.RecoveryStatus, recovery_status), # "recovery.status"
+    n.OP_RECOVERY_REQUEST: Op(rqr.RecoveryRequest, recovery_request),  # "recovery.request"
+    n.OP_RECOVERY_COLLECT: Op(rqr.RecoveryCollect, recovery_collect),  # "recovery.collect"
+    n.OP_RECOVERY_RELEASE: Op(rqr.RecoveryRelease, recovery_release),  # "recovery.release"
 }
