@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +46,9 @@ def leaves(value: Any, prefix: str = "") -> dict[str, float]:
     return {}
 
 
-def run(checkout: Path, script: str) -> dict[str, float]:
+def run(checkout: Path, script: str, extra: Sequence[str] = ()) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run([sys.executable, f"benchmarks/{script}.py", "--json"], cwd=checkout, env=env,
+    done = subprocess.run([sys.executable, f"benchmarks/{script}.py", "--json", *extra], cwd=checkout, env=env,
                           capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise SystemExit(f"{script} failed in {checkout}:\n{done.stderr[-2000:]}")
@@ -60,11 +62,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scripts", default="bench_daemon,bench_circles",
                     help="comma-separated names under benchmarks/ (default: %(default)s)")
+    ap.add_argument("--script-args", default="", metavar="ARGS",
+                    help="more arguments for every script, as one shell-quoted string (e.g. \"--size 5000\"); "
+                         "both sides get the same")
     ap.add_argument("--json", action="store_true", help="print the raw runs as JSON instead of a table")
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
     scripts = [s.strip() for s in args.scripts.split(",") if s.strip()]
+    try:
+        extra = shlex.split(args.script_args)
+    except ValueError as e:
+        ap.error(f"--script-args: {e}")
     runs: dict[str, dict[str, dict[str, list[float]]]] = {}
     with tempfile.TemporaryDirectory(prefix="meshcare-ab-") as tmp:
         checkouts = {}
@@ -78,7 +87,7 @@ def main() -> None:
                 for side in ("old", "new"):
                     for script in scripts:
                         print(f"round {round_}/{args.rounds}: {side} {script}", file=sys.stderr, flush=True)
-                        for key, value in run(checkouts[side], script).items():
+                        for key, value in run(checkouts[side], script, extra).items():
                             runs.setdefault(script, {}).setdefault(key, {}).setdefault(side, []).append(value)
         finally:
             for path in checkouts.values():

@@ -161,8 +161,8 @@ def register(sub: Any) -> None:
     p.add_argument("--no-venv", action="store_true",
                    help="leave the venv alone (it exists, or your package provides it); write the unit only")
     p.add_argument("--memory-high", type=_size, metavar="SIZE",
-                   help="MemoryHigh= of the unit (default 150M; figures: docs/benchmarks.md)")
-    p.add_argument("--memory-max", type=_size, metavar="SIZE", help="MemoryMax= of the unit (default 220M)")
+                   help="MemoryHigh= of the unit (default 128M; figures: docs/benchmarks.md section 14)")
+    p.add_argument("--memory-max", type=_size, metavar="SIZE", help="MemoryMax= of the unit (default 192M)")
     p.set_defaults(needs_settings=False)
 
     p = add_command(service_sub, "status", cmd_status,

@@ -31,13 +31,14 @@ DROPIN_NAME: Final = "meshcare-home.conf"
 
 @dataclass(frozen=True, slots=True)
 class UnitOptions:
-    """What varies between installs. ``memory_high``/``memory_max``: systemd sizes (``150M``); the lead sets
-    the defaults from the measured RSS figures in docs/benchmarks.md. ``watchdog_s``: systemd restarts a
+    """What varies between installs. ``memory_high``/``memory_max``: systemd sizes (``128M``), by default
+    2.5x and 3.8x the 50.6 MiB a small-profile daemon peaked at with 100,000 envelopes stored
+    (docs/benchmarks.md section 14). ``watchdog_s``: systemd restarts a
     daemon whose event loop has not said WATCHDOG=1 for that long (it says so every half of it)."""
 
     venv: PurePosixPath = DEFAULT_VENV
-    memory_high: str = "150M"
-    memory_max: str = "220M"
+    memory_high: str = "128M"
+    memory_max: str = "192M"
     watchdog_s: int = 60
 
     @property
