@@ -320,7 +320,6 @@ def test_five_nodes_find_each_other_and_link(shared: Cluster) -> None:
             assert set(peers) == {cluster.node_ids[j] for j in full[i]}
             for node_id, peer in peers.items():  # each link under the peer's listening address
                 assert peer["address"] == f"{cluster.mesh.addr(cluster.host_of[node_id])}:{PORT}", peer
-        assert connected < 10
 
 
 @pytest.mark.timeout(60)
