@@ -32,14 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.netns.flood import run_flood  # noqa: E402
+from tests.netns.loadkit import positive  # noqa: E402
 from tests.netns.harness import Mesh, netns_problem  # noqa: E402
-
-
-def positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.netns.harness import Mesh, netns_problem  # noqa: E402
+from tests.netns.loadkit import positive  # noqa: E402
 from tests.netns.soak import run_soak  # noqa: E402
 
 
@@ -52,13 +53,6 @@ def rss_table(result: dict[str, Any]) -> str:
         lines.append(f"{name:>14} {f['lived_s']:>8} {f['start_mib']:>6} {f['max_mib']:>6} {f['end_mib']:>6} "
                      f"{f['growth_mib']:>7}")
     return "\n".join(lines)
-
-
-def positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

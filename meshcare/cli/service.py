@@ -68,23 +68,32 @@ def _show(args: argparse.Namespace, the_plan: Any, root: Path, done: bool, title
 
 
 def cmd_install(args: argparse.Namespace, _settings: Any) -> int:
-    from ..service import actions, plan  # noqa: PLC0415
+    from ..service import plan  # noqa: PLC0415
 
     request = _request(args, install=True)
     if request.user is None and not request.system:
         print("meshcare service install: say whose node this is with --user NAME (the person who runs meshcare "
               "on this machine), or --system for a relay node with its own user", file=sys.stderr)
         return EXIT_USAGE
+    return _carry_out(args, request, plan.plan_install, "Would install {unit} under {root} (--dry-run: nothing "
+                      "written):", "Installed {unit} under {root}:")
+
+
+def _carry_out(args: argparse.Namespace, request: Any, planner: Any, would: str, did: str) -> int:
+    """What install and uninstall share: gather the machine's facts, plan, then show the plan (a dry run,
+    as root would do it, since it writes nothing) or carry it out and show what was done."""
+    from ..service import actions  # noqa: PLC0415
+
     root = _root(args)
     machine = actions.gather(request, root)
     if args.dry_run:
         machine = _as_root(machine)
-    the_plan = plan.plan_install(request, machine)
+    the_plan = planner(request, machine)
     if args.dry_run:
-        _show(args, the_plan, root, False, f"Would install {the_plan.unit} under {root} (--dry-run: nothing written):")
+        _show(args, the_plan, root, False, would.format(unit=the_plan.unit, root=root))
         return EXIT_OK
     actions.execute(the_plan, root, lambda _: None)
-    _show(args, the_plan, root, True, f"Installed {the_plan.unit} under {root}:")
+    _show(args, the_plan, root, True, did.format(unit=the_plan.unit, root=root))
     return EXIT_OK
 
 
@@ -96,20 +105,11 @@ def _as_root(machine: Any) -> Any:
 
 
 def cmd_uninstall(args: argparse.Namespace, _settings: Any) -> int:
-    from ..service import actions, plan  # noqa: PLC0415
+    from ..service import plan  # noqa: PLC0415
 
     request = _request(args, install=False)
-    root = _root(args)
-    machine = actions.gather(request, root)
-    if args.dry_run:
-        machine = _as_root(machine)
-    the_plan = plan.plan_uninstall(request, machine)
-    if args.dry_run:
-        _show(args, the_plan, root, False, f"Would remove {the_plan.unit} under {root} (--dry-run: nothing removed):")
-        return EXIT_OK
-    actions.execute(the_plan, root, lambda _: None)
-    _show(args, the_plan, root, True, f"Removed {the_plan.unit} under {root}:")
-    return EXIT_OK
+    return _carry_out(args, request, plan.plan_uninstall, "Would remove {unit} under {root} (--dry-run: nothing "
+                      "removed):", "Removed {unit} under {root}:")
 
 
 def cmd_status(args: argparse.Namespace, _settings: Any) -> int:

@@ -8,6 +8,7 @@ series, the nft drop counter) is pure and unit-tested in ``tests/test_loadkit.py
 
 from __future__ import annotations
 
+import argparse
 import re
 import threading
 import time
@@ -22,6 +23,14 @@ MIB = 1024
 
 
 # --- pure figures ----------------------------------------------------------------------------------
+
+
+def positive(text: str) -> float:
+    """An argparse type for the benchmarks' durations and intervals: a number above zero."""
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
 
 
 def percentile(values: Sequence[float], p: float) -> float:
