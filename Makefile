@@ -66,14 +66,12 @@ fuzz: $(TSTAMP)
 ## make soak: a daemon under every kind of hostile link for SOAK_SECONDS (default 600) while an honest
 ## link delivers (make test runs the same test for 60 s); then the storage part: 20 kill -9s during the
 ## ingest of 10,000 envelopes and 5 simulated power cuts (benchmarks/bench_crash.py), and a full disk;
-## then social recovery with real processes (~80 s); then, as root, 20 namespaced daemons for
-## SOAK_SECONDS under churn and 10 % loss, to full convergence (benchmarks/bench_soak.py).
+## then, as root, 20 namespaced daemons for SOAK_SECONDS under churn and 10 % loss, to full convergence (benchmarks/bench_soak.py).
 SOAK_SECONDS ?= 600
 soak: $(TSTAMP)
 	MESHCARE_HOSTILE_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -s -p no:cacheprovider tests/test_hostile_soak.py
 	$(BIN)/python benchmarks/bench_crash.py --kills 20 --envelopes 10000 --power-cuts 5
 	MESHCARE_DISKFULL_ENVELOPES=10000 $(BIN)/python -m pytest -s -p no:cacheprovider tests/test_disk_full.py
-	MESHCARE_RECOVERY_PROCESSES=1 $(BIN)/python -m pytest -p no:cacheprovider tests/test_recovery_cli.py
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_soak.py --seconds $(SOAK_SECONDS); \
 	 else echo "bench_soak.py (20 namespaced nodes, churn, loss) skipped: network namespaces need root"; fi
 
