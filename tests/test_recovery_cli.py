@@ -95,6 +95,35 @@ def test_release_without_a_terminal_asks_for_yes(tmp_path: Path, capsys: pytest.
     assert "--yes" in capsys.readouterr().err
 
 
+def test_the_release_question_escapes_the_owners_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name in the question is the owner's own words (their setup record): a terminal escape in it is
+    shown as text, never acted on, and answering no releases nothing."""
+    from meshcare.cli import recovery as cli_recovery
+    from meshcare.cli.common import Answer
+    from meshcare.control.results_recovery import RecoveryReleaseResult
+
+    evil = "Ann\x1b]0;pwned\x07\x1b[2J"
+    asked: list[Any] = []
+
+    def fake_ask(settings: Any, request: Any) -> Any:
+        asked.append(request)
+        result = RecoveryReleaseResult(owner="ab" * 32, name=evil, fingerprint="1234 5678", released=False,
+                                       id=None, until=None, linked=None)
+        return Answer(result, result.to_data())
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(cli_recovery, "ask_daemon", fake_ask)
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    assert cli.main(["--home", str(tmp_path), "recovery", "release", "MCR1AAAA"]) == 1   # declined: not done
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "pwned" in out and "Nothing was released." in out
+    assert len(asked) == 1 and asked[0].check_only
+
+
 @pytest.mark.parametrize("argv", [["recovery", "setup", "Elm St", "--members", "bob", "--threshold", "2"],
                                   ["recovery", "setup", "Elm St", "--members", "bob,cat"],
                                   ["recovery", "release"], ["recovery"]])

@@ -151,10 +151,11 @@ def cmd_release(args: argparse.Namespace, settings: config.Settings) -> int:
             raise BadInput("confirm you compared the fingerprint in person: run this at a terminal, or pass "
                            "--yes once you have")
         check = ask_daemon(settings, RecoveryRelease(request=args.request, owner=args.owner, check_only=True)).result
-        print(f"This is a request to recover {check.name} ({short(check.owner)}).\n"
-              f"FINGERPRINT: {check.fingerprint}\n"
-              f"Only release if {check.name} is with you (or on a video call you trust) and their new device "
-              "shows exactly these digits.")
+        from ..text import for_terminal   # the name is the owner's own words: escaped like every peer string
+        print(for_terminal(f"This is a request to recover {check.name} ({short(check.owner)}).\n"
+                           f"FINGERPRINT: {check.fingerprint}\n"
+                           f"Only release if {check.name} is with you (or on a video call you trust) and their "
+                           "new device shows exactly these digits."))
         reply = input("Did you compare the fingerprint with them in person? [y/N] ").strip().lower()
         if reply not in ("y", "yes"):
             print("Nothing was released.")
