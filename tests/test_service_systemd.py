@@ -223,7 +223,31 @@ def test_the_user_unit_runs_hardened_under_systemd(container: Container) -> None
     assert box.show("Result") == "success"
     assert box.show("ExecMainStatus") == "0"
 
+
+def test_the_relay_unit_runs_under_systemd(container: Container) -> None:
+    """``meshcare.service``: the installer makes the ``meshcare`` system user, systemd the data dir."""
+    box = container
+    installed = json.loads(box.run(MESHCARE, "service", "install", "--system", "--no-venv", "--json").stdout)
+    assert installed["unit"] == units.SYSTEM_UNIT
+    assert box.run("systemctl", "is-active", units.SYSTEM_UNIT).stdout.strip() == "active"
+    assert box.show("StatusText", units.SYSTEM_UNIT)
+    assert box.run("stat", "-c", "%a %U", "/var/lib/meshcare").stdout.split() == ["700", units.SYSTEM_USER]
+    out = box.run(MESHCARE, "--home", "/var/lib/meshcare", "status", "--json", user=units.SYSTEM_USER)
+    assert json.loads(out.stdout)
+    pid = box.show("MainPID", units.SYSTEM_UNIT)
+    fields = dict(line.split(":", 1) for line in box.run("cat", f"/proc/{pid}/status").stdout.splitlines())
+    assert (fields["NoNewPrivs"].strip(), int(fields["CapEff"], 16), fields["Seccomp"].strip()) == ("1", 0, "2")
+
+
+def test_uninstall_removes_them(container: Container) -> None:
+    """ana's service goes first and the venv stays (the relay still runs from it); then every service, and
+    the venv with them. Runs after the two tests above, in the same container."""
+    box = container
     box.run(MESHCARE, "service", "uninstall", "--user", USER, "--json")
     assert box.run("test", "-e", f"/etc/systemd/system/{units.TEMPLATE_UNIT}", check=False).returncode == 1
     assert box.show("LoadState") == "not-found"
+    assert box.run("test", "-x", MESHCARE, check=False).returncode == 0
+    box.run(MESHCARE, "service", "uninstall", "--json")
+    assert box.show("LoadState", units.SYSTEM_UNIT) == "not-found"
+    assert box.run("systemctl", "is-active", units.SYSTEM_UNIT, check=False).stdout.strip() == "inactive"
     assert box.run("test", "-e", VENV, check=False).returncode == 1
