@@ -189,6 +189,8 @@ def test_the_user_unit_runs_hardened_under_systemd(container: Container) -> None
     assert box.show("SubState") == "running"
     assert box.show("StatusText"), "the daemon sent no STATUS= line"
     assert box.show("User") == USER
+    # the watchdog is armed (its 60 s are not waited out here; tests/test_service_notify.py has the pings)
+    assert box.show("WatchdogUSec") == "1min"
 
     # ana's own `meshcare status` answers over the 0600 socket in her data dir
     status = _status(box)
