@@ -1,7 +1,7 @@
 #!/bin/sh
 # Debian packages some tests need (iproute2 + nftables for network namespaces, tmux for the terminal test,
 # python3-nacl/-msgpack/-cffi/-venv for the Debian-packages venv of a 32-bit Raspberry Pi: tests/test_debian_venv.py,
-# strace for the power-cut test).
+# strace for the power-cut test, systemd-container to boot systemd in a container: tests/test_service_systemd.py).
 # Installed only when missing and when we are root; otherwise those tests skip with a visible reason.
 missing=""
 command -v ip   >/dev/null 2>&1 || missing="$missing iproute2"
@@ -12,6 +12,7 @@ command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 [ -f /usr/lib/python3/dist-packages/cffi/__init__.py ] || missing="$missing python3-cffi"
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ensurepip" 2>/dev/null || missing="$missing python3-venv"
 command -v strace >/dev/null 2>&1 || missing="$missing strace"   # the power-cut test traces fsyncs
+command -v systemd-nspawn >/dev/null 2>&1 || missing="$missing systemd-container"   # tests/test_service_systemd.py boots systemd
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test dependencies:$missing"
