@@ -36,8 +36,7 @@ from typing import Any
 
 import pytest
 
-from .harness import Mesh, require_netns
-from .test_mesh import Cluster
+from .test_mesh import Cluster, linked_mesh
 
 pytestmark = [pytest.mark.netns]
 
@@ -104,12 +103,7 @@ def join(cluster: Cluster, joiner: int, roster: set[int]) -> None:
 @pytest.fixture
 def households() -> Iterator[Cluster]:
     """Four namespaces on a bridge, a daemon in each, every daemon answering and the links connected."""
-    require_netns()
-    with Mesh(4, prefix="mcC") as mesh:
-        cluster = Cluster(mesh)
-        cluster.start()
-        cluster.wait_ready()
-        cluster.wait(cluster.connected, 30, "a connected mesh (mDNS discovery) before the scenario")
+    with linked_mesh(4, "mcC", "the scenario") as cluster:
         yield cluster
 
 

@@ -23,8 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from .flood import FLOODER, run_flood
-from .harness import Mesh, require_netns
-from .test_mesh import Cluster
+from .test_mesh import Cluster, linked_mesh
 
 pytestmark = [pytest.mark.netns]
 
@@ -33,12 +32,7 @@ RSS_BOUND_MIB = 200
 
 @pytest.fixture
 def four() -> Iterator[Cluster]:
-    require_netns()
-    with Mesh(4, prefix="mcF") as mesh:
-        cluster = Cluster(mesh)
-        cluster.start()
-        cluster.wait_ready()
-        cluster.wait(cluster.connected, 30, "a connected mesh (mDNS discovery) before the flood")
+    with linked_mesh(4, "mcF", "the flood") as cluster:
         yield cluster
 
 

@@ -217,6 +217,19 @@ class Cluster:
             raise AssertionError(f"{exc}\n{self.logs()}") from exc
 
 
+@contextmanager
+def linked_mesh(n: int, prefix: str, before: str) -> Iterator[Cluster]:
+    """n namespaces on a bridge, a daemon in each, every daemon answering and the links connected by mDNS
+    discovery (the start of most scenarios); ``before`` names what waits for it, for the timeout's words."""
+    require_netns()
+    with Mesh(n, prefix=prefix) as mesh:
+        cluster = Cluster(mesh)
+        cluster.start()
+        cluster.wait_ready()
+        cluster.wait(cluster.connected, 30, f"a connected mesh (mDNS discovery) before {before}")
+        yield cluster
+
+
 def graph_connected(graph: dict[int, set[int]]) -> bool:
     """Every node has an edge and all nodes are reachable from the first."""
     if not graph or (len(graph) > 1 and any(not edges for edges in graph.values())):

@@ -23,9 +23,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .harness import Mesh, require_netns
 from .soak import run_soak
-from .test_mesh import Cluster
+from .test_mesh import Cluster, linked_mesh
 
 pytestmark = [pytest.mark.netns]
 
@@ -37,12 +36,7 @@ RSS_BOUND_MIB = 200
 def five() -> Iterator[Cluster]:
     """Five, not six: building the mesh and initialising each node's data directory is most of the test's
     time (~25 s quiet, ~45 s with the machine loaded), and the test must stay under a minute."""
-    require_netns()
-    with Mesh(5, prefix="mcS") as mesh:
-        cluster = Cluster(mesh)
-        cluster.start()
-        cluster.wait_ready()
-        cluster.wait(cluster.connected, 30, "a connected mesh (mDNS discovery) before the soak")
+    with linked_mesh(5, "mcS", "the soak") as cluster:
         yield cluster
 
 
