@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import trio
 
+from ..crypto.binding import OnionKeyLike
 from ..crypto.channel import Channel, Handshake
 from ..crypto.keys import Identity
 from ..errors import LinkBroken, LinkClosed, RemoteProtocolError
@@ -21,6 +22,8 @@ from .trace import mark
 
 READ_SIZE = 1 << 16
 HANDSHAKE_TIMEOUT = 10.0
+#: A handshake over Tor: three messages across a six-hop rendezvous circuit, on a circuit possibly just built
+TOR_HANDSHAKE_TIMEOUT = 30.0
 Address = tuple[str, int]   # an address to dial: (host, listening port)
 
 
@@ -85,13 +88,14 @@ async def send(stream: trio.abc.Stream, data: bytes) -> None:
 
 
 async def handshake(stream: trio.abc.Stream, identity: Identity, initiator: bool, listen_port: int,
-                    timeout: float = HANDSHAKE_TIMEOUT) -> tuple[Channel, bytes]:
+                    timeout: float = HANDSHAKE_TIMEOUT, onion: OnionKeyLike | None = None) -> tuple[Channel, bytes]:
     """Run Noise_XX on ``stream``; return the channel and any transport plaintext already received.
+    ``onion``: name this onion key in the binding (``crypto/binding.py``: a dial over Tor).
 
     Raises LinkBroken/LinkClosed for the connection, RemoteProtocolError for a bad peer, and
     LinkBroken when the peer does not finish within ``timeout`` seconds.
     """
-    state = Handshake(identity, initiator, listen_port)
+    state = Handshake(identity, initiator, listen_port, onion)
     with trio.move_on_after(timeout) as scope:
         first = state.start()
         if first:
