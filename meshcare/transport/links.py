@@ -16,6 +16,7 @@ import trio
 from ..crypto.binding import OnionKeyLike
 from ..crypto.channel import Channel, Handshake
 from ..crypto.keys import Identity
+from ..crypto.onion_key import onion_address
 from ..errors import LinkBroken, LinkClosed, RemoteProtocolError
 from ..ids import NodeId
 from .trace import mark
@@ -43,6 +44,8 @@ class Link:
     channel: Channel
     wake: trio.MemorySendChannel[None]
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    #: "direct" (the LAN, an address) or "onion" (through Tor)
+    via: str = "direct"
     opened: float = field(default_factory=time.time)
     #: Set when the link is dropped: the goodbye its writer sends last (b"": none, or already taken).
     farewell: bytes | None = None
@@ -145,6 +148,14 @@ def as_address(peer: object) -> Address | None:
     if isinstance(peer, tuple) and len(peer) == 2 and isinstance(peer[0], str) and isinstance(peer[1], int):
         return peer[0], peer[1]
     return None
+
+
+def accepted_address(host: str, channel: Channel, via: str) -> Address:
+    """What an accepted link shows as its address: the remote host and the port its binding names; over
+    Tor (where the host is always 127.0.0.1) the onion address its binding names and proves, if any."""
+    if via == "onion" and channel.remote_onion is not None:
+        return onion_address(channel.remote_onion), channel.remote_port
+    return host, channel.remote_port
 
 
 def show(address: Address) -> str:
