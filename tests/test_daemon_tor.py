@@ -5,6 +5,7 @@ the fake's SOCKS port resolving their onion addresses to their onion listeners."
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,7 @@ async def test_a_restarted_tor_unpublishes_and_the_service_comes_back_by_itself(
 
 
 async def test_a_control_port_nobody_answers_keeps_the_daemon_running_and_says_why(autojump_clock):
-    with trio.socket.socket() as sock:          # a port that was free: nothing listens there now
+    with socket.socket() as sock:               # a port that was free: nothing listens there now
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     options = TorOptions(socks=("127.0.0.1", port), control=f"127.0.0.1:{port}", onion_port=ONION_PORT,
@@ -132,7 +133,7 @@ async def test_a_control_port_nobody_answers_keeps_the_daemon_running_and_says_w
     async with trio.open_nursery() as nursery:
         ann = Daemon(Identity.generate("ann"), MemoryStore(), listen=("127.0.0.1", 0), tor=options)
         await nursery.start(ann.run)
-        await wait_for(lambda: ann.onion_service is not None and "control port" in (ann.onion_service.state.error or ""))
+        await wait_for(lambda: ann.onion_service is not None and "cannot use" in (ann.onion_service.state.error or ""))
         status = await ann.request("status", {})
         assert status["tor"]["connected"] is False and status["tor"]["published"] is False
         assert "cannot use tor's control port" in status["tor"]["error"]
