@@ -176,3 +176,23 @@ async def test_dial_out_only_watches_tor_and_publishes_nothing(autojump_clock, t
         assert bob.node.tor.dial and bob.node.tor.onion is None
         assert (await bob.request("status", {}))["tor"]["onion"] is None
         nursery.cancel_scope.cancel()
+
+
+async def test_serve_with_tor_keeps_its_onion_key_and_publishes(autojump_clock, tmp_path: Path):
+    from meshcare.config import Settings
+    from meshcare.transport.service import serve
+
+    async with fake_tor(tmp_path / "tor") as tor, trio.open_nursery() as nursery:
+        settings = Settings(home=tmp_path / "h", listen=("127.0.0.1", 0), discovery=False, tor=True,
+                            tor_socks=tor.socks, tor_control=tor.control)
+        daemon = await nursery.start(serve, settings, Identity.generate("ann"))
+        await wait_for(lambda: published(daemon))
+        key_file = settings.home / "onion.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        address = daemon.tor.key.address
+        nursery.cancel_scope.cancel()
+    async with fake_tor(tmp_path / "tor2") as tor, trio.open_nursery() as nursery:   # the same address next time
+        settings = settings.replace(tor_socks=tor.socks, tor_control=tor.control)
+        daemon = await nursery.start(serve, settings, Identity.generate("ann"))
+        assert daemon.tor.key.address == address
+        nursery.cancel_scope.cancel()
