@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 import trio
 
 from meshcare.crypto.keys import Identity
@@ -32,8 +32,7 @@ class OnionOnly(Daemon):
         return []
 
 
-def tor_daemon(name: str, tor: FakeTor, peers: list[tuple[str, int]] = (), *,  # type: ignore[assignment]
-               service: bool = True) -> Daemon:
+def tor_daemon(name: str, tor: FakeTor, peers: Sequence[tuple[str, int]] = (), *, service: bool = True) -> Daemon:
     """A daemon on 127.0.0.1 using the fake tor; its onion service on ``ONION_PORT`` unless ``service`` is off."""
     options = TorOptions(socks=tor.socks, control=tor.control, onion_port=ONION_PORT,
                          key=OnionKey.generate() if service else None)
@@ -166,15 +165,20 @@ async def test_a_node_without_tor_answers_an_onion_connect_at_once(autojump_cloc
         nursery.cancel_scope.cancel()
 
 
-@pytest.mark.parametrize("service", [False])
-async def test_dial_out_only_watches_tor_and_publishes_nothing(autojump_clock, tmp_path: Path, service: bool):
+async def test_dial_out_only_watches_tor_publishes_nothing_and_still_links(autojump_clock, tmp_path: Path):
     async with fake_tor(tmp_path) as tor, trio.open_nursery() as nursery:
-        bob = tor_daemon("bob", tor, service=service)
+        ann = tor_daemon("ann", tor)
+        await nursery.start(ann.run)
+        await wait_for(lambda: published(ann))
+        bob = tor_daemon("bob", tor, [onion(ann)], service=False)
         await nursery.start(bob.run)
         await wait_for(lambda: bob.onion_service is not None and bob.onion_service.state.connected)
-        assert bob.onion_listen_port is None and not tor.services
+        assert bob.onion_listen_port is None and list(tor.services) == [onion(ann)[0].removesuffix(".onion")]
         assert bob.node.tor.dial and bob.node.tor.onion is None
         assert (await bob.request("status", {}))["tor"]["onion"] is None
+        await wait_for(lambda: bob.identity.node_id in ann.links)
+        link = ann.links[bob.identity.node_id]          # bob has no onion: ann cannot tell where he is
+        assert link.via == "onion" and link.address == ("127.0.0.1", 0)
         nursery.cancel_scope.cancel()
 
 
