@@ -132,10 +132,10 @@ async def test_a_control_port_nobody_answers_keeps_the_daemon_running_and_says_w
     async with trio.open_nursery() as nursery:
         ann = Daemon(Identity.generate("ann"), MemoryStore(), listen=("127.0.0.1", 0), tor=options)
         await nursery.start(ann.run)
-        await wait_for(lambda: ann.onion_service is not None and "cannot use" in (ann.onion_service.state.error or ""))
+        await wait_for(lambda: ann.onion_service is not None and "cannot reach" in (ann.onion_service.state.error or ""))
         status = await ann.request("status", {})
         assert status["tor"]["connected"] is False and status["tor"]["published"] is False
-        assert "cannot use tor's control port" in status["tor"]["error"]
+        assert "cannot reach tor's control port" in status["tor"]["error"]
         await ann.request("circle.create", {"name": "Elm St"})          # the node works on without tor
         nursery.cancel_scope.cancel()
 

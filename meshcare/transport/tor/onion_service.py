@@ -73,8 +73,9 @@ class OnionService:
             self._nursery = nursery
             while True:
                 error = await self._session()
-                if error is not None:
-                    log.warning("tor: %s; trying again in %.0f s", for_log(error), delay)
+                if error is not None:   # (the same trouble again is logged at debug: no line a minute for days)
+                    log.log(logging.DEBUG if error == self.state.error else logging.WARNING,
+                            "tor: %s; trying again in %.0f s", for_log(error), delay)
                 self._set(connected=False, bootstrap=None, published=False, error=error)
                 if self._was_up:
                     delay = FIRST_RETRY
@@ -87,7 +88,7 @@ class OnionService:
         try:
             control = await open_control(self.options.control, timeout=CONTROL_TIMEOUT)
         except (TorError, OSError) as exc:
-            return f"cannot use tor's control port: {exc}"
+            return str(exc) if isinstance(exc, TorError) else f"cannot use tor's control port {self.options.control}: {exc}"
         self._control = control
         self.connects += 1
         try:
