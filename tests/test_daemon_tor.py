@@ -147,7 +147,7 @@ async def test_an_onion_dial_error_is_a_readable_link_closed_and_a_newnym(autoju
         bob = tor_daemon("bob", tor, [nowhere])
         await nursery.start(bob.run)
         await wait_for(lambda: tor.newnym_count >= 1)
-        assert "descriptor" in caplog.text and "onion dial failed" in caplog.text
+        assert "descriptor was not found" in caplog.text and "through tor" in caplog.text
         usernames = {r.username for r in tor.socks_requests}
         await wait_for(lambda: len(tor.socks_requests) >= 2)      # redialled after its backoff: fresh circuits
         assert len({r.username for r in tor.socks_requests}) == len(tor.socks_requests) and usernames
