@@ -23,8 +23,8 @@ Hooks (plain attributes, change them any time): ``bootstrap`` (percent), ``refus
 ``socks_fail_next`` (codes answered to the next requests, one each), and ``await restart()`` (every control
 connection dropped and every service gone: tor restarted). Counters: ``newnym_count``, ``commands``.
 
-The SOCKS5 wire side is in tests/fake_socks.py. Use ``async with fake_tor(tmp_path) as tor:`` (or ``await nursery.start(FakeTor(tmp_path).run)``); then
-``tor.control`` is "127.0.0.1:PORT" and ``tor.socks`` is ("127.0.0.1", PORT); with ``unix_socket=True``
+The SOCKS5 wire side is in tests/fake_socks.py. Use ``async with fake_tor(tmp_path) as tor:`` (or
+``await nursery.start(FakeTor(tmp_path).run)``); then ``tor.control`` is "127.0.0.1:PORT" and ``tor.socks`` is ("127.0.0.1", PORT); with ``unix_socket=True``
 ``tor.control_socket`` is the path of the same control port as a unix socket (keep ``directory`` short:
 a socket path has at most 107 bytes).
 """
