@@ -23,6 +23,7 @@ from .results_doctor import NodeHealthResult
 from .results_requests import RESULTS_REQUESTS
 from .results_recovery import RESULTS_RECOVERY
 from .views_gatherings import Gathering
+from .views_tor import TorHealth
 from .views import (CIRCLE_ID, COUNT, ID, TEXT, WHEN, Call, Checkin, Circle, CircleRoster, CircleSnapshot, Invite,
                     Joining, Member, OwnShare, Peer, PlanParts)
 from .views import Followup
@@ -62,6 +63,10 @@ class StatusResult(Result):
     disk_full: str | None = key(Maybe(TEXT), "null while writes work; when the disk holding the data dir is "
                                 "full: since when and what to free, in words (the daemon keeps running and "
                                 "writes again by itself once there is room)", default=None)
+    tor: TorHealth | None = key(Maybe(View(TorHealth)), "null when this node does not use Tor; else its "
+                                "connection to tor and its onion service", default=None)
+    links_direct: int | None = key(Maybe(COUNT), "links open now over TCP (the LAN, static peers)", default=None)
+    links_onion: int | None = key(Maybe(COUNT), "links open now through Tor", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,8 +12,9 @@ from typing import ClassVar
 
 from . import names as n
 from .result_base import Result
-from .schema import Int, Seq, Text, View, key
+from .schema import Int, Maybe, Seq, Text, View, key
 from .views_doctor import DiscoveryHealth, PeerClock
+from .views_tor import TorHealth
 
 __all__ = ["NodeHealthResult"]
 
@@ -36,3 +37,5 @@ class NodeHealthResult(Result):
     future_slack_s: int = key(_COUNT, "a post created this many seconds ahead of a node's clock waits there "
                                       "until its clock gets there")
     deferred: int = key(_COUNT, "envelopes held back since start (ahead of our clock, or waiting for a key)")
+    tor: TorHealth | None = key(Maybe(View(TorHealth)), "null when this node does not use Tor; else its "
+                                "connection to tor and its onion service (as `status` shows it)", default=None)
