@@ -82,6 +82,13 @@ def test_control_port_unreachable_says_install_and_start_tor():
     assert "sudo apt install tor" in f.fix and "tor_control" in f.fix and "LAN still work" in f.what
 
 
+def test_a_password_only_tor_is_named_as_such():
+    refused = replace(READY, connected=False, bootstrap=None, published=False,
+                      error="tor accepts only a password (HASHEDPASSWORD); meshcare authenticates by cookie")
+    [f] = run.check_tor(ctx_for(running(refused)))
+    assert f.level is Level.PROBLEM and "asks for a password" in f.what and "CookieAuthentication 1" in f.fix
+
+
 def test_not_bootstrapped_gives_the_percentage():
     found = run.check_tor(ctx_for(running(replace(READY, bootstrap=45, published=False))))
     assert levels(found) == [Level.WARNING, Level.WARNING]

@@ -36,6 +36,8 @@ _DENIED: Final = ("permission denied", "eacces", "authentication", "auth ", "coo
 
 LOGS = "`journalctl -u tor@default -n 50` (or tor's own log) says why"
 START = "install and start Debian's tor: `sudo apt install tor`, then `sudo systemctl enable --now tor`"
+PASSWORD_FIX = ("turn cookie authentication on in /etc/tor/torrc: `CookieAuthentication 1` and "
+                "`CookieAuthFileGroupReadable 1` (Debian's default), then `sudo systemctl restart tor`.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,9 @@ def judge_daemon_tor(tor: TorLike, user: str) -> list[Finding]:
     """The running daemon's ``tor`` map: connected, bootstrapped, the onion service published."""
     if not tor.connected:
         why = f" ({tor.error})" if tor.error else ""
+        if "password" in (tor.error or "").lower():
+            return [problem(TOR, f"tor at {tor.control} asks for a password{why}; meshcare authenticates with "
+                                 "tor's cookie.", PASSWORD_FIX)]
         if _denied(tor.error):
             return [problem(TOR, f"tor refused the node at its control port {tor.control}{why}: the node's user may "
                                  f"not use tor's control socket or read its cookie.", _group_fix(user))]
@@ -137,9 +142,7 @@ def judge_probe(probe: TorProbe, user: str) -> list[Finding]:
     cookie_ways = {"COOKIE", "SAFECOOKIE"} & set(probe.methods)
     if probe.methods and not cookie_ways and "NULL" not in probe.methods:
         return [problem(TOR, f"tor at {where} asks for a password ({', '.join(probe.methods)}); meshcare "
-                             "authenticates with tor's cookie.",
-                        "turn cookie authentication on in /etc/tor/torrc: `CookieAuthentication 1` and "
-                        "`CookieAuthFileGroupReadable 1` (Debian's default), then `sudo systemctl restart tor`.")]
+                             "authenticates with tor's cookie.", PASSWORD_FIX)]
     if cookie_ways and probe.cookie_readable is False:
         return [problem(TOR, f"{user} cannot read tor's cookie {probe.cookie or ''}, so tor would refuse the node.",
                         _group_fix(user))]
