@@ -15,7 +15,7 @@ import pytest
 
 from meshcare import config
 from meshcare.control.results_doctor import NodeHealthResult
-from meshcare.control.views_tor import TorHealth
+from meshcare.control.views_doctor import TorStatus
 from meshcare.doctor import probes, run, tor
 from meshcare.doctor.facts import DaemonFacts
 from meshcare.doctor.findings import Finding, Level
@@ -24,7 +24,7 @@ from meshcare.doctor.tor import TorProbe
 from .test_doctor import dark, health, unit
 
 ONION = "a" * 56 + ".onion:7447"
-READY = TorHealth(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=ONION,
+READY = TorStatus(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=ONION,
                   published=True, error=None)
 
 
@@ -32,7 +32,7 @@ def levels(found: list[Finding]) -> list[Level]:
     return [f.level for f in found]
 
 
-def running(tor_map: TorHealth | None) -> DaemonFacts:
+def running(tor_map: TorStatus | None) -> DaemonFacts:
     return DaemonFacts(pid=42, answers=True, socket_exists=True, health=replace(health(), tor=tor_map))
 
 
@@ -42,7 +42,7 @@ def ctx_for(daemon: DaemonFacts | None = None, tmp: Path = Path("/h"), **changed
 
 @pytest.fixture
 def tor_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """config.toml says `tor = true` (Settings.tor comes with the onion transport: patched here)."""
+    """config.toml says `tor = true`, with Debian's control socket."""
     monkeypatch.setattr(run, "tor_settings", lambda s: (True, "/run/tor/control"))
 
 
@@ -53,9 +53,11 @@ def test_not_configured_and_not_reported_is_one_info_line():
     assert f.level is Level.INFO and "not used" in f.what and "tor = true" in f.what
 
 
-def test_settings_without_the_tor_fields_mean_tor_off():
+def test_tor_is_off_by_default_and_on_with_the_setting():
     used, control = run.tor_settings(config.Settings(home=Path("/h")))
     assert used is False and control in ("/run/tor/control", "127.0.0.1:9051")
+    assert run.tor_settings(config.Settings(home=Path("/h"), tor=True, tor_control="127.0.0.1:9151")) == \
+        (True, "127.0.0.1:9151")
 
 
 # --- what the running daemon reports --------------------------------------------------------------------

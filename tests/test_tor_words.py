@@ -14,10 +14,10 @@ from meshcare import cli
 from meshcare.cli.common import Answer
 from meshcare.control import reachability as reach
 from meshcare.control.views import Peer
-from meshcare.control.views_tor import TorHealth
+from meshcare.control.views_doctor import TorStatus
 
 ONION = "b" * 56 + ".onion:7447"
-TOR = TorHealth(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=ONION,
+TOR = TorStatus(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=ONION,
                 published=True, error=None)
 STATUS: dict[str, Any] = {"node_id": "ab" * 32, "name": "Ana", "listen": "0.0.0.0:7447", "uptime_s": 65,
                           "links": 3, "envelopes": 17, "topics": 0, "statistics": {},
@@ -54,17 +54,17 @@ def test_reach_and_link_words():
 @pytest.mark.parametrize("tor, words", [
     (None, "Tor: not used"),
     (TOR, f"ready (bootstrapped 100%), dialling through 127.0.0.1:9050; onion {ONION} published"),
-    (TorHealth(control="127.0.0.1:9051", socks="127.0.0.1:9050", connected=False, bootstrap=None, onion=None,
+    (TorStatus(control="127.0.0.1:9051", socks="127.0.0.1:9050", connected=False, bootstrap=None, onion=None,
                published=False, error="Connection refused"),
      "Tor: not connected to tor's control port 127.0.0.1:9051: Connection refused"),
-    (TorHealth(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=45, onion=ONION,
+    (TorStatus(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=45, onion=ONION,
                published=False, error=None), "starting (bootstrapped 45%)"),
-    (TorHealth(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=ONION,
+    (TorStatus(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=ONION,
                published=False, error=None), "not published yet: peers cannot reach it through Tor yet"),
-    (TorHealth(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=None,
+    (TorStatus(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100, onion=None,
                published=False, error=None), "no onion service (this node dials out only"),
 ])
-def test_tor_line(tor: TorHealth | None, words: str):
+def test_tor_line(tor: TorStatus | None, words: str):
     assert words in reach.tor_line(tor)
 
 

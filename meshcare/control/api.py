@@ -35,8 +35,6 @@ from .views_ladders import *  # noqa: F403
 
 from . import views_doctor
 from .views_doctor import *  # noqa: F403  (node.health's records: meshcare doctor)
-from . import views_tor
-from .views_tor import *  # noqa: F403  (status's and node.health's tor map)
 __all__ = ["read_event", "read_request", "read_result"]
 __all__ += names.__all__
 __all__ += requests.__all__
@@ -47,7 +45,6 @@ __all__ += events.__all__
 __all__ += requests_gatherings.__all__ + results_gatherings.__all__ + views_gatherings.__all__
 __all__ += requests_ladders.__all__ + results_ladders.__all__ + views_ladders.__all__
 __all__ += views_doctor.__all__
-__all__ += views_tor.__all__
 
 
 def read_request(op: str, args: object) -> requests.Request[Any]:

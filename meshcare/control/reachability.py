@@ -23,7 +23,7 @@ ONION: Final = "onion"
 
 
 class TorLike(Protocol):
-    """The ``tor`` map of ``status`` and ``node.health`` (``views_tor.TorHealth``), as far as words need it."""
+    """The ``tor`` map of ``status`` and ``node.health`` (``views_doctor.TorStatus``), as far as words need it."""
 
     @property
     def control(self) -> str: ...

@@ -13,8 +13,7 @@ from typing import ClassVar
 from . import names as n
 from .result_base import Result
 from .schema import Int, Maybe, Seq, Text, View, key
-from .views_doctor import DiscoveryHealth, PeerClock
-from .views_tor import TorHealth
+from .views_doctor import DiscoveryHealth, PeerClock, TorStatus
 
 __all__ = ["NodeHealthResult"]
 
@@ -37,5 +36,4 @@ class NodeHealthResult(Result):
     future_slack_s: int = key(_COUNT, "a post created this many seconds ahead of a node's clock waits there "
                                       "until its clock gets there")
     deferred: int = key(_COUNT, "envelopes held back since start (ahead of our clock, or waiting for a key)")
-    tor: TorHealth | None = key(Maybe(View(TorHealth)), "null when this node does not use Tor; else its "
-                                "connection to tor and its onion service (as `status` shows it)", default=None)
+    tor: TorStatus | None = key(Maybe(View(TorStatus)), "tor, as `status` shows it (null: Tor is off)", default=None)

@@ -334,8 +334,8 @@ class Peer(Record):
     source: str | None = key(Maybe(TEXT), "not linked: where the address came from (static, mdns, invite)",
                              omit_none=True)
     name: str | None = key(Maybe(TEXT), "its name, if known", omit_none=True)
-    via: str | None = key(Maybe(Choice(("direct", "onion"))), "linked: how, `direct` (TCP: the LAN or a static "
-                          "peer) or `onion` (through Tor); absent from daemons before Tor", omit_none=True)
+    via: str | None = key(Maybe(Choice(("direct", "onion"))), "linked: how the link runs: direct (LAN or an "
+                          "address) or onion (through Tor)", omit_none=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -415,8 +415,7 @@ class Timer(Record):
 
 from .views_ladders import LADDER_VIEWS  # noqa: E402  (built on the shapes above)
 from .views_doctor import DOCTOR_VIEWS  # noqa: E402  (node.health's records)
-from .views_tor import TOR_VIEWS  # noqa: E402  (status's and node.health's tor map)
 
 VIEWS: Final = (Followup, Timer, Call, Offer, Update, LadderStep, Share, OwnShare, Reader, PlanParts, Checkin, Reply,
                 Circle, CircleSettings, Joining, Invite, Member, CircleRoster, RosterRow, Peer,
-                CircleSnapshot, Need, Board) + LADDER_VIEWS + DOCTOR_VIEWS + TOR_VIEWS
+                CircleSnapshot, Need, Board) + LADDER_VIEWS + DOCTOR_VIEWS

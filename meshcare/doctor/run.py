@@ -144,10 +144,8 @@ def check_multicast(ctx: Context) -> list[Finding]:
 
 
 def tor_settings(settings: Settings) -> tuple[bool, str]:
-    """(uses Tor, its control port) from the settings: ``tor`` and ``tor_control`` (issue 15, C4). Read with
-    getattr because the onion transport adds those fields to Settings; a Settings without them has Tor off."""
-    default = tor.DEBIAN_CONTROL if Path(tor.DEBIAN_CONTROL).exists() else "127.0.0.1:9051"
-    return bool(getattr(settings, "tor", False)), str(getattr(settings, "tor_control", None) or default)
+    """(uses Tor, its control port): ``tor`` and ``tor_control`` of config.toml (docs/operations.md, "Tor")."""
+    return settings.tor, settings.tor_control
 
 
 def check_tor(ctx: Context) -> list[Finding]:

@@ -53,7 +53,7 @@ def test_the_status_line_follows_the_links_through_lan_and_tor() -> None:
 def test_the_node_screen_shows_each_link_s_way_and_tor() -> None:
     async def scenario() -> None:
         async with running(tor_state()) as (app, pilot, daemon):
-            tor = api.TorHealth(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100,
+            tor = api.TorStatus(control="/run/tor/control", socks="127.0.0.1:9050", connected=True, bootstrap=100,
                                 onion="f" * 56 + ".onion:7447", published=True, error=None)
 
             async def status(_r: Any) -> tuple[api.Result, list[api.Event]]:
