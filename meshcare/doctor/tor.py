@@ -15,7 +15,6 @@ reports a ``tor`` map); otherwise one ``info`` line says it is not used.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -59,22 +58,22 @@ class TorProbe:
 
 
 def parse_protocolinfo(text: str) -> tuple[tuple[str, ...], str | None]:
-    """The auth methods and the cookie file of a PROTOCOLINFO reply (control-spec section 3.21):
-    ``250-AUTH METHODS=COOKIE,SAFECOOKIE COOKIEFILE="/run/tor/control.authcookie"``. Nothing found: ((), None)."""
-    for line in text.splitlines():
-        body = line[4:] if len(line) > 4 and line[:3] == "250" else ""
-        if not body.startswith("AUTH "):
-            continue
-        methods: tuple[str, ...] = ()
-        cookie = None
-        for word in shlex.split(body[5:], posix=True):
-            name, _, value = word.partition("=")
-            if name == "METHODS":
-                methods = tuple(m for m in value.split(",") if m)
-            elif name == "COOKIEFILE":
-                cookie = value
-        return methods, cookie
-    return (), None
+    """The auth methods (sorted) and the cookie file of a PROTOCOLINFO reply (control-spec section 3.21):
+    ``250-AUTH METHODS=COOKIE,SAFECOOKIE COOKIEFILE="/run/tor/control.authcookie"``. Nothing usable: ((), None).
+    The node's own parser (transport/tor/control_protocol.py) reads it, so doctor and daemon agree."""
+    from ..errors import TorControlError
+    from ..transport.tor import control_protocol as proto
+
+    reader = proto.ReplyParser()
+    try:
+        reader.receive_data(text.encode("utf-8", "replace"))
+        reply = reader.next_reply()
+        if reply is None:
+            return (), None
+        info = proto.parse_protocolinfo(reply)
+    except TorControlError:
+        return (), None
+    return tuple(sorted(info.methods)), info.cookie_file
 
 
 def _group_fix(user: str) -> str:
