@@ -111,7 +111,7 @@ class SyncEngine(PeerRequests):
         elif isinstance(event, ev.LinkClosed):
             self._on_link_closed(event, now, out)
         elif isinstance(event, ev.PeerDiscovered):
-            self._neighbours.discovered(event.peer, event.segment)
+            self._neighbours.discovered(event.peer, event.segment, event.node)
             self._dial(self._neighbours.fill(now), out)
         elif isinstance(event, ev.PeerLost):
             self._neighbours.lost(event.peer)
@@ -128,6 +128,9 @@ class SyncEngine(PeerRequests):
             self._set_topics(set(self._topics), now, out)
         elif isinstance(event, ev.Released):
             self._on_released(event.envelopes, now, out)
+        elif isinstance(event, ev.Preferred):
+            self._neighbours.prefer(frozenset(event.nodes))
+            self._dial(self._neighbours.fill(now), out)
         else:
             raise LocalProtocolError(f"unknown event {event!r}")
         return out

@@ -36,6 +36,9 @@ class PeerDiscovered:
 
     peer: PeerKey
     segment: Hashable = 0
+    #: the node id this address is known to belong to (a member's onion address from the roster), b"" if
+    #: unknown: the neighbour set treats the address as busy while that node is linked
+    node: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,14 @@ class AccessChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class Preferred:
+    """These nodes are this node's mailboxes (``meshcare mailbox set``): keep a link to each whenever one
+    of its addresses is known, dial them before anyone else, never trim them. Replaces the last set."""
+
+    nodes: frozenset[bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class Released:
     """Envelopes the verifier deferred are now accepted (their author's admission or epoch arrived).
 
@@ -125,7 +136,7 @@ class Released:
 
 
 Event: TypeAlias = (PeerDiscovered | PeerLost | LinkOpened | DataReceived | LinkClosed | TopicJoined
-                    | TopicLeft | Published | AccessChanged | Released)
+                    | TopicLeft | Published | AccessChanged | Released | Preferred)
 
 
 # --- effects -------------------------------------------------------------------------------------
