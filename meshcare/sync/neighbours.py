@@ -232,6 +232,10 @@ class NeighbourSet:
         linked = {a for a, node in self._address_node.items() if node in self._links}
         return set(self._links) | self.dialing | linked
 
+    def addresses_of(self, node: PeerKey) -> list[PeerKey]:
+        """Addresses known (to discovery) to belong to ``node``, in the order they were learned."""
+        return [a for a, n in self._address_node.items() if n == node and a in self._known]
+
     def _preferred_addresses(self) -> set[PeerKey]:
         """Addresses of preferred nodes: ``fill`` tries them one at a time, never as ordinary peers."""
         if not self.preferred:
