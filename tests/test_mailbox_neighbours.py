@@ -131,3 +131,18 @@ def test_clearing_the_preference_makes_the_mailbox_an_ordinary_peer_again() -> N
     table.closed(BOX_LAN, b"", 0.5)
     table.prefer(frozenset())
     assert table.fill(1000.0) == []                      # target reached; no mailbox to keep
+
+
+def test_a_peer_named_by_its_node_id_is_its_own_address() -> None:
+    """The simulator and the tests' NodeNet name peers by node id: a preferred node known that way is dialled
+    first too, and is not dialled a second time as an ordinary peer."""
+    links: dict[object, FakeLink] = {}
+    table = make(links)
+    others(table, links, 2)
+    table.discovered(BOX, "static")
+    table.prefer(frozenset({BOX}))
+    assert table.addresses_of(BOX) == [BOX]
+    assert table.fill(0.0) == [BOX]
+    table.opened(BOX, BOX, initiator=True)
+    links[BOX] = FakeLink(initiator=True, opened=1.0)
+    assert table.fill(1.0) == [] and table.trim(BOX) == bytes([0]) * 32

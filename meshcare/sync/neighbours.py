@@ -156,7 +156,9 @@ class NeighbourSet:
         linked nodes)."""
         if not self.preferred:
             return []
-        by_node: dict[PeerKey, list[PeerKey]] = {}
+        # a preferred node that is itself a known peer (the simulator and the tests' NodeNet name peers by
+        # node id) is its own address
+        by_node: dict[PeerKey, list[PeerKey]] = {n: [n] for n in self.preferred if n in self._known}
         for address, node in self._address_node.items():
             if node in self.preferred and address in self._known:
                 by_node.setdefault(node, []).append(address)
@@ -234,13 +236,14 @@ class NeighbourSet:
 
     def addresses_of(self, node: PeerKey) -> list[PeerKey]:
         """Addresses known (to discovery) to belong to ``node``, in the order they were learned."""
-        return [a for a, n in self._address_node.items() if n == node and a in self._known]
+        own = [node] if node in self._known else []
+        return own + [a for a, n in self._address_node.items() if n == node and a in self._known]
 
     def _preferred_addresses(self) -> set[PeerKey]:
         """Addresses of preferred nodes: ``fill`` tries them one at a time, never as ordinary peers."""
         if not self.preferred:
             return set()
-        return {a for a, node in self._address_node.items() if node in self.preferred}
+        return {a for a, node in self._address_node.items() if node in self.preferred} | set(self.preferred)
 
     def is_preferred(self, peer: PeerKey) -> bool:
         """``peer`` (a link's key: a node id in the daemon, or an address) is a preferred node."""
