@@ -177,6 +177,8 @@ COMMANDS = [
     ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
     ("recovery", "setup", "Elm St", "--members", "bob,cat,dan", "--threshold", "2"), ("recovery", "status"),
     ("recovery", "request", "--name", "ann"), ("recovery", "release", "MCR1ABCDEFGH", "--yes"),
+    ("mailbox", "set", "ann-pi", "--circle", "Elm St", "--add"), ("mailbox", "clear", "ann-pi"), ("mailbox", "clear"),
+    ("mailbox", "status"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -246,7 +248,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "me.load",
                "need.create", "need.list", "need.take", "need.release", "need.done", "board.set",
                "node.health",   # meshcare doctor reads it: tests/test_doctor_daemon.py
-               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release"}
+               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release",
+               "mailbox.set", "mailbox.clear", "mailbox.status"}
     # `backup export` asks backup.bundle, whose answer must be a real bundle (not any record the shape
     # allows): tests/test_backup_rejoin.py runs it against a real daemon
     covered |= {"backup.bundle"}

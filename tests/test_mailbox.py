@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from meshcare.cli.mailbox import mailbox_line, status_text
-from meshcare.control.results_mailbox import Mailbox, MailboxStatusResult
+from meshcare.control.results_mailbox import Mailbox, MailboxSetResult, MailboxStatusResult
 from meshcare.crypto.keys import Identity
 from meshcare.errors import BadInput, NotFound
 from meshcare.store.memory import MemoryStore
@@ -74,7 +74,9 @@ async def test_the_laptop_catches_up_from_its_mailbox_alone(autojump_clock):
         assert back.node.state.mailboxes == {bytes(pi.identity.node_id)}     # the choice was kept
         await wait_for(lambda: call_id in [c["id"] for c in back.perform("calls.list", {})["calls"]])
         assert set(back.links) == {pi.identity.node_id}    # it came from the mailbox, the only link
-        [status] = back.perform("mailbox.status", {})["mailboxes"]
+        answer = back.perform("mailbox.status", {})
+        assert MailboxStatusResult.from_data(answer).to_data() == answer      # exactly what the record writes
+        [status] = answer["mailboxes"]
         assert status["linked"] is True and status["via"] == "direct" and status["since"] is not None
         assert status["last_synced"] is not None
         nursery.cancel_scope.cancel()
@@ -100,6 +102,7 @@ async def test_mailbox_set_clear_status_and_what_they_refuse(autojump_clock):
         assert replaced["replaced"] == [hexid(bob)] and replaced["mailboxes"] == [hexid(cat)]
         with pytest.raises(NotFound, match="not one of your mailboxes"):
             await ann.request("mailbox.clear", {"member": "bob"})
+        assert MailboxSetResult.from_data(replaced).to_data() == replaced
         cleared = await ann.request("mailbox.clear", {"member": "cat"})
         assert cleared == {"cleared": [hexid(cat)], "mailboxes": []}
         assert await ann.request("mailbox.clear", {}) == {"cleared": [], "mailboxes": []}

@@ -13,7 +13,7 @@ from .schema import Choice, Flag, Maybe, Record, Seq, View, key
 from .shapes import Hex, Text, Time
 
 __all__ = ["Mailbox", "MailboxClearResult", "MailboxSetResult", "MailboxStatusResult", "RESULTS_MAILBOX",
-           "VIAS"]
+           "VIAS", "VIEWS_MAILBOX"]
 
 #: How a link to a mailbox runs: over a LAN or an IP overlay, or through Tor (``Link.via`` in the daemon).
 VIAS: Final = ("direct", "onion")
@@ -74,3 +74,5 @@ class MailboxStatusResult(Result):
 
 
 RESULTS_MAILBOX = (MailboxSetResult, MailboxClearResult, MailboxStatusResult)
+#: The records the mailbox results nest (docs/control.md lists them with the other views).
+VIEWS_MAILBOX: Final = (Mailbox,)
