@@ -24,7 +24,7 @@ from .sync.events import (Connect, DataReceived, DropLink, LinkClosed, LinkOpene
 
 __all__ = ["Authored", "Connect", "DataReceived", "DeleteEnvelopes", "DeleteTopic", "DropLink", "Effect", "Event",
            "ExpireEnvelopes", "Fault", "LinkClosed", "LinkOpened", "Log", "Notify", "OutputReady", "PeerDiscovered",
-           "PeerKey", "PeerLost", "Persist", "PlainTopicJoined", "SaveState", "Started", "Tell"]
+           "PeerKey", "PeerLost", "Persist", "PlainTopicJoined", "SaveState", "Started", "Tell", "TorChanged"]
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -39,6 +39,21 @@ class Started:
     """
 
     hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TorChanged:
+    """What tor offers this node changed (the daemon says so at start with ``--tor`` and on every change:
+    the onion service published, tor lost, tor back).
+
+    ``dial``: tor's SOCKS port is configured, so members' onion addresses are worth dialling;
+    ``onion``: this node's published onion service as "xxx.onion:PORT", None when it has none (dial
+    out only, not published yet, or tor gone). The node names it in invites and tells its circles
+    (a ``reach`` roster operation, unless the person turned that off for a circle).
+    """
+
+    dial: bool
+    onion: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +73,7 @@ class PlainTopicJoined:
 
 
 Event: TypeAlias = (Started | Authored | PlainTopicJoined | PeerDiscovered | PeerLost | LinkOpened
-                    | DataReceived | LinkClosed)
+                    | DataReceived | LinkClosed | TorChanged)
 
 
 # --- effects (besides the engine's Connect, OutputReady, Persist, DropLink) -----------------------

@@ -146,3 +146,18 @@ def test_a_peer_named_by_its_node_id_is_its_own_address() -> None:
     table.opened(BOX, BOX, initiator=True)
     links[BOX] = FakeLink(initiator=True, opened=1.0)
     assert table.fill(1.0) == [] and table.trim(BOX) == bytes([0]) * 32
+
+
+def test_a_mailbox_linked_over_tor_gets_its_lan_address_dialled() -> None:
+    """Back home, the laptop still linked to its mailbox over Tor dials the mailbox's LAN address (the daemon
+    then keeps the direct link); it never dials the onion address again while linked."""
+    links: dict[object, FakeLink] = {}
+    table = make(links)
+    table.prefer(frozenset({BOX}))
+    table.discovered(BOX_ONION, ONION_SEGMENT, BOX)
+    assert table.fill(0.0) == [BOX_ONION]
+    table.opened(BOX, BOX_ONION, initiator=True)
+    links[BOX] = FakeLink(initiator=True, opened=0.0)
+    assert table.fill(1.0) == []
+    table.discovered(BOX_LAN, "lan", BOX)                  # home again: mDNS (or a remembered address)
+    assert table.fill(2.0) == [BOX_LAN]

@@ -10,11 +10,17 @@ address is remembered as the node a dial there reached, so it cannot come back t
 ``rotate_interval`` or so one more random peer is dialled and the oldest dialled link trimmed (never the only
 one into a segment). A link silent for ``ping_interval`` gets a Ping; one silent for ``dead_after`` is dead.
 
+Onion addresses (segment ``ONION_SEGMENT``) usually come with the node they belong to (a member's
+``reach`` in the roster): remembered as that node's address from the start, so while the node is linked
+over the LAN its onion address is not dialled. The other way round does not hold: a link dialled at an
+onion address does not make the node's other addresses busy, so a LAN address of a node linked over Tor
+is still dialled (the shell keeps the direct link and drops the onion one: one link per node pair).
+
 Preferred nodes (this person's mailboxes, ``prefer``) are kept linked whenever an address of theirs is
 known (told by discovery with ``node``, or learned when a dial there reached them): while one is not
 linked, one of its addresses is dialled at every ``fill``, before anyone else and beyond the target,
-addresses on a LAN segment before its onion address (segment ``"onion"``: slower, and the daemon keeps a
-direct link over an onion one); a failed dial backs that address off and the next one is tried. A link
+addresses on a LAN segment before its onion address (slower, and the daemon keeps a direct link over
+an onion one); a failed dial backs that address off and the next one is tried. A link
 to a preferred node is never trimmed and never refused for a full set.
 
 The set decides, the engine acts: it reads the engine's link table (and never changes it) and answers with
@@ -39,7 +45,7 @@ MAX_BACKOFF: Final = 300.0
 #: Peers remembered in each table (discovered addresses, backoffs, address -> node): a LAN or a flood of
 #: node ids announcing thousands cannot grow them; the entry added longest ago goes first.
 MAX_REMEMBERED: Final = 2048
-#: The discovery segment of onion addresses (dialled through tor: tried after a node's LAN addresses).
+#: The segment discovery names onion peers by (docs: one segment for everything reached through Tor).
 ONION_SEGMENT: Final = "onion"
 
 
@@ -77,13 +83,15 @@ class NeighbourSet:
         self.dialing: set[PeerKey] = set()                      # addresses a Connect is out for
         self._address_node: dict[PeerKey, PeerKey] = {}         # address -> the node a dial there reached
         self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
+        self._over_onion: set[PeerKey] = set()                  # linked nodes whose link we dialled over Tor
         self._next_rotate: float | None = None
         self.preferred: frozenset[PeerKey] = frozenset()         # node ids kept linked (mailboxes)
 
     # --- discovery and the life of a link ------------------------------------------------------------
 
     def discovered(self, peer: PeerKey, segment: Hashable, node: bytes = b"") -> None:
-        """``peer`` (an address) is reachable on ``segment``; ``node``: whose it is, when known."""
+        """``peer`` can be dialled; ``node``: whose address it is, when known (it is busy while that node
+        is linked)."""
         _remember(self._known, peer, segment)
         if node:
             _remember(self._address_node, peer, node)
@@ -94,15 +102,19 @@ class NeighbourSet:
 
     def lost(self, peer: PeerKey) -> None:
         self._known.pop(peer, None)
+        self._address_node.pop(peer, None)
 
     def opened(self, peer: PeerKey, address: PeerKey | None, initiator: bool) -> bool:
         """A link to ``peer`` is up (dialled at ``address``, if we dialled). Returns whether to keep it: a
         link we accepted is refused once ``max_links`` links are held. Call with the table not holding it."""
         self.dialing.discard(peer)
+        self._over_onion.discard(peer)
         if address is not None:
             self.dialing.discard(address)
             if address in self._known:
                 _remember(self._address_node, address, peer)
+                if self._known[address] == ONION_SEGMENT:
+                    self._over_onion.add(peer)
         if not initiator and len(self._links) >= self._config.max_links and peer not in self.preferred:
             return False
         self._backoff.pop(peer, None)
@@ -113,6 +125,8 @@ class NeighbourSet:
         still in the table: a failed dial or an ended link makes other peers go first."""
         if node and peer in self._known:
             _remember(self._address_node, peer, node)  # that address is a node we are linked with
+        if peer in self._links:
+            self._over_onion.discard(peer)
         if peer in self.dialing or peer in self._links:
             self.dialing.discard(peer)
             self.back_off(peer, now, self._config.redial_backoff)
@@ -153,7 +167,8 @@ class NeighbourSet:
     def _preferred_dials(self, busy: set[PeerKey], now: float) -> list[PeerKey]:
         """One address for each preferred node that is neither linked nor being dialled: LAN before onion,
         the address first known first (``busy``: as ``busy()`` answered, so it holds the addresses of
-        linked nodes)."""
+        linked nodes, but for the LAN addresses of one linked over Tor: a node linked over Tor gets its LAN
+        address dialled, never another onion dial)."""
         if not self.preferred:
             return []
         # a preferred node that is itself a known peer (the simulator and the tests' NodeNet name peers by
@@ -165,9 +180,10 @@ class NeighbourSet:
         chosen: list[PeerKey] = []
         for node in sorted(by_node, key=repr):
             addresses = by_node[node]
-            if node in self._links or any(a in self.dialing or a in self._links for a in addresses):
+            if any(a in self.dialing or a in self._links for a in addresses):
                 continue
-            ready = [a for a in addresses if a not in busy and self._dialable(a, now)]
+            ready = [a for a in addresses if a not in busy and self._dialable(a, now)
+                     and not (node in self._links and self._known.get(a) == ONION_SEGMENT)]
             ready.sort(key=lambda a: self._known.get(a) == ONION_SEGMENT)  # stable: LAN first
             if ready:
                 chosen.append(ready[0])
@@ -231,7 +247,8 @@ class NeighbourSet:
         """Links, dials under way, and addresses whose node is linked already (under its node id)."""
         for address in [a for a in self._address_node if a not in self._known]:
             del self._address_node[address]   # bounded by what discovery knows
-        linked = {a for a, node in self._address_node.items() if node in self._links}
+        linked = {a for a, node in self._address_node.items()
+                  if node in self._links and (node not in self._over_onion or self._known[a] == ONION_SEGMENT)}
         return set(self._links) | self.dialing | linked
 
     def addresses_of(self, node: PeerKey) -> list[PeerKey]:
