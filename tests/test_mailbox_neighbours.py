@@ -161,3 +161,14 @@ def test_a_mailbox_linked_over_tor_gets_its_lan_address_dialled() -> None:
     assert table.fill(1.0) == []
     table.discovered(BOX_LAN, "lan", BOX)                  # home again: mDNS (or a remembered address)
     assert table.fill(2.0) == [BOX_LAN]
+
+
+def test_the_mailboxes_are_kept_in_the_state_file_and_older_files_still_load() -> None:
+    from meshcare.circles.state import LocalState
+
+    state = LocalState(mailboxes={BOX}, unshared={b"t" * 32})
+    again = LocalState.from_obj(state.to_obj())
+    assert again.mailboxes == {BOX} and again.unshared == {b"t" * 32}
+    v6 = [6, *state.to_obj()[1:10]]                      # a file from before mailboxes
+    older = LocalState.from_obj(v6)
+    assert older.mailboxes == set() and older.unshared == {b"t" * 32}

@@ -7,8 +7,9 @@ neighbour set then keeps a link to it whenever an address of it is known: so wha
 node is away waits on the mailbox, and arrives as soon as this node is back, wherever it is
 (docs/mailbox.md).
 
-``via`` says how a link runs ("direct" or "onion"); only the daemon knows, so its shell passes its own
-lookup (``transport/shell_ops.py``); elsewhere (tests, the simulator) it is unknown (None).
+``via`` says how a link runs ("direct" or "onion"); only the daemon knows, so its shell answers
+``mailbox.set`` and ``mailbox.status`` through ``set_mailbox`` and ``mailbox_views`` with its own lookup
+(``transport/shell_ops.py``); the table's ops (tests, the simulator) say it is unknown (None).
 """
 
 from __future__ import annotations
@@ -35,8 +36,16 @@ def no_via(node_id: bytes) -> str | None:
     return None
 
 
-def mailbox_set(node: Node, req: rq.MailboxSet, now: float, *,
-                via: Via = no_via) -> tuple[rs.MailboxSetResult, list[Effect]]:
+def mailbox_set(node: Node, req: rq.MailboxSet, now: float) -> tuple[rs.MailboxSetResult, list[Effect]]:
+    return set_mailbox(node, req, now, no_via)
+
+
+def mailbox_status(node: Node, req: rq.MailboxStatus, now: float) -> tuple[rs.MailboxStatusResult, list[Effect]]:
+    return mailbox_views(node, no_via), []
+
+
+def set_mailbox(node: Node, req: rq.MailboxSet, now: float, via: Via) -> tuple[rs.MailboxSetResult, list[Effect]]:
+    """``mailbox.set``, with how links run told by ``via`` (the daemon's shell knows)."""
     circles = [node.registry.find(req.circle)] if req.circle is not None else list(node.registry.circles.values())
     chosen = _find(circles, req.member)
     if chosen == node.registry.me:
@@ -66,11 +75,11 @@ def mailbox_clear(node: Node, req: rq.MailboxClear, now: float) -> tuple[rs.Mail
     return rs.MailboxClearResult(cleared=_ids(cleared), mailboxes=_ids(node.state.mailboxes)), effects
 
 
-def mailbox_status(node: Node, req: rq.MailboxStatus, now: float, *,
-                   via: Via = no_via) -> tuple[rs.MailboxStatusResult, list[Effect]]:
+def mailbox_views(node: Node, via: Via) -> rs.MailboxStatusResult:
+    """``mailbox.status``'s answer, with how links run told by ``via``."""
     names = node.registry.names()
     ordered = sorted(node.state.mailboxes, key=lambda m: (names.get(m, "~"), m))
-    return rs.MailboxStatusResult(mailboxes=tuple(view(node, m, via) for m in ordered)), []
+    return rs.MailboxStatusResult(mailboxes=tuple(view(node, m, via) for m in ordered))
 
 
 # --- the view ----------------------------------------------------------------------------------------

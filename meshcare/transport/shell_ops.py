@@ -20,7 +20,7 @@ from ..ids import NodeId
 from ..node import Node
 from ..node_events import Effect
 from ..ops import Op, Operation
-from ..ops.mailbox import mailbox_set, mailbox_status
+from ..ops.mailbox import mailbox_views, set_mailbox
 from ..ops.rename import node_rename, rename_circles
 from ..ops.snapshot import snapshot
 from . import links
@@ -76,11 +76,11 @@ class ShellOps:
         return snapshot(node, req, now, peers=self.peer_views(node), seq=self.d.event_seq), []
 
     def mailbox_set(self, node: Node, req: rqm.MailboxSet, now: float) -> tuple[rsm.MailboxSetResult, list[Effect]]:
-        return mailbox_set(node, req, now, via=self.via)
+        return set_mailbox(node, req, now, self.via)
 
     def mailbox_status(self, node: Node, req: rqm.MailboxStatus,
                        now: float) -> tuple[rsm.MailboxStatusResult, list[Effect]]:
-        return mailbox_status(node, req, now, via=self.via)
+        return mailbox_views(node, self.via), []
 
     def via(self, node_id: bytes) -> str | None:
         """How the link to ``node_id`` runs: "direct", or "onion" over Tor (``Link.via``; a daemon without
