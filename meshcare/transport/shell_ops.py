@@ -85,10 +85,9 @@ class ShellOps:
         return mailbox_views(node, self.via), []
 
     def via(self, node_id: bytes) -> str | None:
-        """How the link to ``node_id`` runs: "direct", or "onion" over Tor (``Link.via``; a daemon without
-        the onion transport has direct links only)."""
+        """How the link to ``node_id`` runs: "direct", or "onion" over Tor (``Link.via``); None: not linked."""
         link = self.d.links.get(NodeId(node_id))
-        return None if link is None else str(getattr(link, "via", "direct"))
+        return None if link is None else link.via
 
     def peer_views(self, node: Node) -> tuple[cv.Peer, ...]:
         """Linked peers first, then addresses known but not linked."""
