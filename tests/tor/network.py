@@ -19,8 +19,10 @@ part of ``Mesh``'s interface that ``tests/netns/test_mesh.Cluster`` uses (``n``,
 ``run``, ``output``, ``kill``), so real daemons run on it exactly as on a plain mesh.
 
 The audit (section 3 of the notes): every namespace gets a default route to a gateway that does not exist
-and an nftables ``inet tbaudit`` output chain that accepts loopback, the subnets the namespace is attached
-to and link-local multicast (mDNS), and counts and drops everything else. Any attempt to reach the public
+and an nftables ``inet tbaudit`` output chain that accepts loopback, the three TEST-NET subnets of the
+test bed and link-local multicast (mDNS), and counts and drops everything else. (A LAN host dialling the
+other LAN's address, say an invite hint, is not a leak: that packet goes to the nonexistent gateway and
+dies on its own LAN, as it would behind a home router.) Any attempt to reach the public
 network therefore produces a counted packet (without the default route it would fail with ENETUNREACH before
 netfilter saw it); ``leaks()`` reads every counter, and the tests assert they are all zero. Every tor runs
 with ``TestingTorNetwork 1``, our own three ``DirAuthority`` lines and ``UseDefaultFallbackDirs 0``;
@@ -56,6 +58,7 @@ from .nsnet import RawControl
 
 TOR_SUBNET = "198.51.100"                 # TEST-NET-2
 LAN_SUBNETS = ("192.0.2", "203.0.113")    # TEST-NET-1, TEST-NET-3
+TEST_SUBNETS = (TOR_SUBNET, *LAN_SUBNETS)  # what the audit lets out (see the module docstring)
 NOWHERE = 254                             # the nonexistent default gateway on every subnet
 AUTHORITIES, RELAYS = 3, 3
 ORPORT, DIRPORT = 5000, 7000
@@ -321,13 +324,13 @@ class TorNet:
 
     # --- building ---
 
-    def _add_namespace(self, name: str, subnets: Sequence[str]) -> None:
+    def _add_namespace(self, name: str) -> None:
         _run(["ip", "netns", "add", name])
         self._created.append(name)
         _run(["ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
               "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.ip_forward=0"])
         _run(["ip", "-n", name, "link", "set", "lo", "up"])
-        allowed = ", ".join(["127.0.0.0/8", "224.0.0.0/24", *(f"{s}.0/24" for s in subnets)])
+        allowed = ", ".join(["127.0.0.0/8", "224.0.0.0/24", *(f"{s}.0/24" for s in TEST_SUBNETS)])
         script = ("table inet tbaudit {\n chain out {\n  type filter hook output priority 0; policy accept;\n"
                   f"  oifname \"lo\" accept\n  ip daddr {{ {allowed} }} accept\n"
                   "  counter drop comment \"anything else would leave the test bed\"\n }\n}\n")
@@ -341,7 +344,7 @@ class TorNet:
         _run(["ip", "-n", ns, "link", "set", dev, "up"])
 
     def _bridge(self, name: str) -> None:
-        self._add_namespace(name, ())
+        self._add_namespace(name)
         _run(["ip", "-n", name, "link", "add", "br0", "type", "bridge", "stp_state", "0"])
         _run(["ip", "-n", name, "link", "set", "br0", "up"])
 
@@ -353,10 +356,7 @@ class TorNet:
         for nick, role, last in nodes:
             ip = f"{TOR_SUBNET}.{last}"
             ns = f"{self.name}-{nick}"
-            subnets = [TOR_SUBNET]
-            if role == "client" and self.lans[int(nick[1:]) - 1] > 1:
-                subnets.append(LAN_SUBNETS[int(nick[1:]) - 1])
-            self._add_namespace(ns, subnets)
+            self._add_namespace(ns)
             self._plug(ns, "eth0", self.bridge, f"p{nick}", ip)
             _run(["ip", "-n", ns, "route", "add", "default", "via", f"{TOR_SUBNET}.{NOWHERE}"])
             datadir = self.workdir / nick
@@ -372,7 +372,7 @@ class TorNet:
                 if host.gateway:
                     self._plug(host.ns, "eth1", lan_bridge, "p1", host.addr)
                     continue
-                self._add_namespace(host.ns, [subnet])
+                self._add_namespace(host.ns)
                 self._plug(host.ns, "eth0", lan_bridge, f"p{j + 1}", host.addr)
                 _run(["ip", "-n", host.ns, "route", "add", "default", "via", f"{subnet}.{NOWHERE}"])
 
