@@ -19,6 +19,11 @@ Several nodes on one machine are several data dirs.
     quiet_hours = "23:00-07:00"     # local time: only calls marked "now" run notify_command then
     notify_timeout = 10             # seconds before a notify_command that hangs is stopped
     profile = "auto"                # "small" | "standard" | "auto": small under 1 GiB of memory (profile.py)
+    tor = false                     # reach and be reached through Tor onion services (the system tor)
+    tor_socks = "127.0.0.1:9050"    # tor's SOCKS port, which onion peers are dialled through
+    tor_control = "/run/tor/control"   # tor's control port: a unix socket path or HOST:PORT
+    onion_service = true            # publish this node's onion service (false: dial out only, a laptop)
+    onion_port = 7447               # the port peers dial on this node's onion address
 
 The notification keys are read by ``meshcare.notify.settings`` (docs/cli.md, "Notifications").
 """
@@ -37,6 +42,11 @@ from .notify import settings as notify_settings
 
 DEFAULT_PORT = 7447
 DEFAULT_LISTEN = ("0.0.0.0", DEFAULT_PORT)
+DEFAULT_TOR_SOCKS = ("127.0.0.1", 9050)
+#: Debian's system tor (cookie auth, group debian-tor); used by default when it exists
+SYSTEM_TOR_CONTROL = "/run/tor/control"
+FALLBACK_TOR_CONTROL = "127.0.0.1:9051"
+DEFAULT_ONION_PORT = 7447
 CONFIG_FILE = "config.toml"
 STORE_FILE = "store.sqlite3"
 CONTROL_SOCKET = "control.sock"
@@ -74,6 +84,42 @@ def parse_hostport(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, in
     return host, port
 
 
+def default_tor_control() -> str:
+    """Debian's system tor control socket when it exists, else tor's usual control port."""
+    return SYSTEM_TOR_CONTROL if os.path.exists(SYSTEM_TOR_CONTROL) else FALLBACK_TOR_CONTROL
+
+
+def parse_tor_control(text: str, where: str = "--tor-control") -> str:
+    """An absolute unix-socket path or HOST:PORT (port required). Raises ConfigError with an example."""
+    text = text.strip()
+    if text.startswith("/"):
+        return text
+    if ":" not in text:
+        raise ConfigError(f"{where} {text!r}: give tor's control port as an absolute socket path "
+                          f"(e.g. {SYSTEM_TOR_CONTROL}) or HOST:PORT (e.g. {FALLBACK_TOR_CONTROL})")
+    host, port = parse_hostport(text)
+    if port == 0:
+        raise ConfigError(f"{where} {text!r}: port 0 is no control port; tor's is usually 9051")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def parse_tor_socks(text: str, where: str = "--tor-socks") -> tuple[str, int]:
+    """tor's SOCKS port as HOST:PORT (port required, 1-65535)."""
+    if ":" not in text.strip():
+        raise ConfigError(f"{where} {text!r}: write HOST:PORT, e.g. 127.0.0.1:9050 (tor's SOCKS port)")
+    host, port = parse_hostport(text)
+    if port == 0:
+        raise ConfigError(f"{where} {text!r}: port 0 is no SOCKS port; tor's is usually 9050")
+    return host, port
+
+
+def check_onion_port(port: int, where: str = "--onion-port") -> int:
+    """The port peers dial on the onion address: 1-65535."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{where} {port}: the onion port must be between 1 and 65535 (default {DEFAULT_ONION_PORT})")
+    return port
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a node needs to know about its environment. Immutable after loading."""
@@ -92,6 +138,13 @@ class Settings:
     notify: notify_settings.NotifySettings = notify_settings.NotifySettings()
     #: the listen address was given on the command line: use that port or stop, never take the next one
     listen_fixed: bool = False
+    #: Tor (docs/operations.md, "Tor"): dial ``.onion`` peers through ``tor_socks``, publish an onion service
+    #: through ``tor_control`` (unless ``onion_service`` is False) on ``onion_port``
+    tor: bool = False
+    tor_socks: tuple[str, int] = DEFAULT_TOR_SOCKS
+    tor_control: str = field(default_factory=default_tor_control)
+    onion_service: bool = True
+    onion_port: int = DEFAULT_ONION_PORT
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -127,7 +180,8 @@ def _expect(value: Any, kind: type | tuple[type, ...], key: str) -> Any:
 def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
     """Build Settings from a parsed config mapping. Raises ConfigError naming the bad key."""
     known = {"listen", "peers", "discovery", "interfaces", "store_synchronous", "log_level", "passphrase_file",
-             "author_per_minute", "profile", *notify_settings.KEYS}
+             "author_per_minute", "profile", "tor", "tor_socks", "tor_control", "onion_service", "onion_port",
+             *notify_settings.KEYS}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config.toml: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -162,6 +216,17 @@ def from_mapping(home: Path, data: dict[str, Any]) -> Settings:
         kw["profile"] = check_name(_expect(data["profile"], str, "profile"), "config.toml")
     if "passphrase_file" in data:
         kw["passphrase_file"] = Path(_expect(data["passphrase_file"], str, "passphrase_file")).expanduser()
+    if "tor" in data:
+        kw["tor"] = _expect(data["tor"], bool, "tor")
+    if "tor_socks" in data:
+        kw["tor_socks"] = parse_tor_socks(_expect(data["tor_socks"], str, "tor_socks"), "config.toml: tor_socks")
+    if "tor_control" in data:
+        kw["tor_control"] = parse_tor_control(_expect(data["tor_control"], str, "tor_control"),
+                                              "config.toml: tor_control")
+    if "onion_service" in data:
+        kw["onion_service"] = _expect(data["onion_service"], bool, "onion_service")
+    if "onion_port" in data:
+        kw["onion_port"] = check_onion_port(_expect(data["onion_port"], int, "onion_port"), "config.toml: onion_port")
     if any(k in data for k in notify_settings.KEYS):
         try:
             kw["notify"] = notify_settings.from_mapping(data)

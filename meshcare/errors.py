@@ -158,3 +158,22 @@ class BackupError(BadInput):
 
 class WrongBackupPassphrase(BackupError):
     """The passphrase (or recovery key) given does not open the backup file."""
+
+
+class TorError(MeshcareError):
+    """Something between meshcare and the local tor failed; the message says what and what to do."""
+
+
+class TorControlError(TorError):
+    """tor's control port cannot be used: not reachable, authentication refused or impossible (a password
+    only), a command refused, no answer in time, or the connection dropped (tor stopped or restarted)."""
+
+
+class TorDialError(TorError):
+    """A connection through tor's SOCKS port failed. ``code`` is the SOCKS5 reply code (tor's extended ones
+    0xF0-0xF7 included) when tor gave one, None when the failure came before or without one (tor not
+    reachable, no answer in time, a broken answer)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code

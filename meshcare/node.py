@@ -62,7 +62,8 @@ from .crypto.seal import RandomBytes, system_random
 from .errors import BadInput, RemoteProtocolError
 from .ids import TopicId
 from .node_events import (Authored, DeleteEnvelopes, DeleteTopic, Effect, Event, ExpireEnvelopes, Fault, Log,
-                          Notify, PeerDiscovered, PeerKey, PeerLost, PlainTopicJoined, SaveState, Started, Tell)
+                          Notify, PeerDiscovered, PeerKey, PeerLost, PlainTopicJoined, SaveState, Started, Tell,
+                          TorChanged)
 from .ranges import KEY_MAX, KEY_MIN
 from .store import Store
 from .sync import events as sync
@@ -142,6 +143,7 @@ class Node:
         self.plain_topics: dict[TopicId, int] = {}
         self.known: dict[PeerKey, Hashable] = {}   # discovered, static and invite-hinted peers -> where from
         self.hints: tuple[str, ...] = ()           # addresses this node names in invite tokens
+        self.tor = TorChanged(dial=False)          # what Tor offers this node (the daemon's TorChanged)
         self._joined: set[TopicId] = set()
         self._ripple_due = False
         self._next_sweep = 0.0                     # at the first timer, then every SWEEP_INTERVAL
@@ -166,6 +168,8 @@ class Node:
             self._restore(event, now, out)
         elif isinstance(event, Authored):
             self._authored(event.items, now, out)
+        elif isinstance(event, TorChanged):
+            self.tor = event
         elif isinstance(event, PlainTopicJoined):
             if event.topic not in self.plain_topics:
                 self.plain_topics[event.topic] = max(0, self.store.max_seq(event.topic, self.identity.node_id))

@@ -24,7 +24,7 @@ from .sync.events import (Connect, DataReceived, DropLink, LinkClosed, LinkOpene
 
 __all__ = ["Authored", "Connect", "DataReceived", "DeleteEnvelopes", "DeleteTopic", "DropLink", "Effect", "Event",
            "ExpireEnvelopes", "Fault", "LinkClosed", "LinkOpened", "Log", "Notify", "OutputReady", "PeerDiscovered",
-           "PeerKey", "PeerLost", "Persist", "PlainTopicJoined", "SaveState", "Started", "Tell"]
+           "PeerKey", "PeerLost", "Persist", "PlainTopicJoined", "SaveState", "Started", "Tell", "TorChanged"]
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -57,8 +57,18 @@ class PlainTopicJoined:
     topic: TopicId
 
 
+@dataclass(frozen=True, slots=True)
+class TorChanged:
+    """What Tor offers this node now (the daemon's onion service task says so at start with ``--tor`` and
+    on every change): ``dial``: tor's SOCKS port is configured, so onion peers are worth dialling;
+    ``onion``: this node's published onion address "xxx.onion:PORT", or None (none, or not published)."""
+
+    dial: bool
+    onion: str | None = None
+
+
 Event: TypeAlias = (Started | Authored | PlainTopicJoined | PeerDiscovered | PeerLost | LinkOpened
-                    | DataReceived | LinkClosed)
+                    | DataReceived | LinkClosed | TorChanged)
 
 
 # --- effects (besides the engine's Connect, OutputReady, Persist, DropLink) -----------------------

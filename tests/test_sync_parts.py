@@ -23,6 +23,7 @@ class FakeLink:
     initiator: bool = True
     opened: float = 0.0
     last_rx: float = 0.0
+    slow: bool = False
 
 
 def neighbours(links: dict[object, FakeLink], **config: float) -> NeighbourSet:
@@ -81,6 +82,14 @@ def test_a_silent_link_gets_a_ping_then_is_dead():
     links = {"quiet": FakeLink(last_rx=0.0), "fresh": FakeLink(last_rx=20.0), "gone": FakeLink(last_rx=-50.0)}
     ns = neighbours(links, ping_interval=15.0, dead_after=45.0)
     assert ns.silent(20.0) == [("quiet", False), ("gone", True)]
+
+
+def test_a_slow_link_through_tor_is_pinged_and_declared_dead_later():
+    links = {"lan": FakeLink(last_rx=0.0), "tor": FakeLink(last_rx=0.0, slow=True)}
+    ns = neighbours(links, ping_interval=15.0, dead_after=45.0, ping_interval_slow=30.0, dead_after_slow=120.0)
+    assert ns.silent(20.0) == [("lan", False)]
+    assert ns.silent(50.0) == [("lan", True), ("tor", False)]
+    assert ns.silent(121.0) == [("lan", True), ("tor", True)]
 
 
 # --- CatchUp -------------------------------------------------------------------------------------------------

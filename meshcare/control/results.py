@@ -18,6 +18,7 @@ from .result_base import Result, linked as _linked
 from .results_board import (BoardSetResult, NeedCreateResult, NeedDoneResult, NeedListResult, NeedReleaseResult,
                             NeedTakeResult)
 from .views_board import Board, Need
+from .views_doctor import TorStatus
 from .results_gatherings import RESULTS_GATHERINGS
 from .results_doctor import NodeHealthResult
 from .results_requests import RESULTS_REQUESTS
@@ -62,6 +63,11 @@ class StatusResult(Result):
     disk_full: str | None = key(Maybe(TEXT), "null while writes work; when the disk holding the data dir is "
                                 "full: since when and what to free, in words (the daemon keeps running and "
                                 "writes again by itself once there is room)", default=None)
+    tor: TorStatus | None = key(Maybe(View(TorStatus)), "null when Tor is off (no `--tor`); else tor's control "
+                                "port, SOCKS port, connection, bootstrap, this node's onion address, whether it is "
+                                "published, and what is wrong in words", default=None)
+    links_direct: int = key(COUNT, "links open now over the LAN or a direct address", default=0)
+    links_onion: int = key(COUNT, "links open now through Tor onion services", default=0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 from . import names as n
 from .result_base import Result
-from .schema import Int, Seq, Text, View, key
-from .views_doctor import DiscoveryHealth, PeerClock
+from .schema import Int, Maybe, Seq, Text, View, key
+from .views_doctor import DiscoveryHealth, PeerClock, TorStatus
 
 __all__ = ["NodeHealthResult"]
 
@@ -36,3 +36,4 @@ class NodeHealthResult(Result):
     future_slack_s: int = key(_COUNT, "a post created this many seconds ahead of a node's clock waits there "
                                       "until its clock gets there")
     deferred: int = key(_COUNT, "envelopes held back since start (ahead of our clock, or waiting for a key)")
+    tor: TorStatus | None = key(Maybe(View(TorStatus)), "tor, as `status` shows it (null: Tor is off)", default=None)

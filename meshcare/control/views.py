@@ -334,6 +334,8 @@ class Peer(Record):
     source: str | None = key(Maybe(TEXT), "not linked: where the address came from (static, mdns, invite)",
                              omit_none=True)
     name: str | None = key(Maybe(TEXT), "its name, if known", omit_none=True)
+    via: str | None = key(Maybe(Choice(("direct", "onion"))), "linked: how the link runs: direct (LAN or an "
+                          "address) or onion (through Tor)", omit_none=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ from typing import ClassVar, Final
 
 from .schema import Flag, Hex, Int, Maybe, Number, Record, Seq, Text, key
 
-__all__ = ["DOCTOR_VIEWS", "DiscoveryHealth", "PeerClock"]
+__all__ = ["DOCTOR_VIEWS", "DiscoveryHealth", "PeerClock", "TorStatus"]
 
 _COUNT = Int(0)
 
@@ -42,4 +42,21 @@ class DiscoveryHealth(Record):
     last_error: str = key(Text(), "the last error zeroconf reported (empty: none)")
 
 
-DOCTOR_VIEWS: Final = (PeerClock, DiscoveryHealth)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TorStatus(Record):
+    """The daemon's view of tor (`--tor`): its control port, whether the onion service is published, and
+    why not in words (the daemon keeps running without tor: LAN links work on)."""
+
+    WHAT: ClassVar[str] = "the Tor state"
+    control: str = key(Text(), "tor's control port: a unix socket path or host:port")
+    socks: str = key(Text(), "tor's SOCKS port, which onion peers are dialled through (host:port)")
+    connected: bool = key(Flag(), "the control connection is up and authenticated")
+    bootstrap: int | None = key(Maybe(Int(0, 100)), "tor's bootstrap percentage (100: it can build circuits); "
+                                "null while not connected")
+    onion: str | None = key(Maybe(Text()), "this node's onion address as peers dial it (xxx.onion:PORT); null "
+                            "without an onion service (`--no-onion-service`)")
+    published: bool = key(Flag(), "tor has uploaded the onion service's descriptor: peers can reach it")
+    error: str | None = key(Maybe(Text()), "what is wrong with tor, in words (null: nothing)")
+
+
+DOCTOR_VIEWS: Final = (PeerClock, DiscoveryHealth, TorStatus)

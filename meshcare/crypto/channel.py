@@ -25,7 +25,7 @@ from typing import Final
 
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..ids import NodeId
-from .binding import check_binding, make_binding
+from .binding import OnionKeyLike, check_binding, make_binding
 from .keys import Identity
 from .noise import MAX_MESSAGE_LEN, CipherState, HandshakeState
 
@@ -74,6 +74,8 @@ class Channel:
     _deframer: _Deframer
     wire_in: int = 0   # ciphertext bytes, framing included (for statistics and benchmarks)
     wire_out: int = 0
+    #: the onion public key the peer's binding named and proved (a dialler over Tor), else None
+    remote_onion: bytes | None = None
 
     def seal(self, plaintext: bytes) -> bytes:
         """Framed transport messages carrying ``plaintext`` (any length), ready for one write."""
@@ -94,13 +96,15 @@ class Channel:
 class Handshake:
     """Drives one side of the XX handshake. ``start()`` first; then ``receive()`` until ``channel`` is set."""
 
-    def __init__(self, identity: Identity, initiator: bool, listen_port: int) -> None:
+    def __init__(self, identity: Identity, initiator: bool, listen_port: int,
+                 onion: OnionKeyLike | None = None) -> None:
+        """``onion``: name this onion key in the binding (a dialler over Tor with an onion service)."""
         self._state = HandshakeState("XX", initiator, PROLOGUE, s=identity.x25519_private)
         self._initiator = initiator
-        self._binding = make_binding(identity, listen_port)
+        self._binding = make_binding(identity, listen_port, onion)
         self._deframer = _Deframer()
         self._step = 0
-        self._remote: tuple[NodeId, int] | None = None
+        self._remote: tuple[NodeId, int, bytes | None] | None = None
         self.channel: Channel | None = None
         self.early_data = b""  # plaintext that arrived in the same read as the last handshake message
 
@@ -140,4 +144,4 @@ class Handshake:
         first, second = self._state.split()
         send, recv = (first, second) if self._initiator else (second, first)
         self.channel = Channel(self._remote[0], self._remote[1], self._state.handshake_hash, send, recv,
-                               self._deframer)
+                               self._deframer, remote_onion=self._remote[2])

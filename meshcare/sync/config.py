@@ -24,6 +24,10 @@ class SyncConfig:
     tick: float = 1.0                   # neighbour maintenance period
     ping_interval: float = 15.0
     dead_after: float = 45.0            # silent this long: the link is dead (liveness is links, not mDNS)
+    #: the same two for slow links (``LinkOpened.slow``: through Tor, where a rendezvous circuit can stall for
+    #: tens of seconds before it recovers; dropping it sooner only makes a new, slower circuit)
+    ping_interval_slow: float = 30.0
+    dead_after_slow: float = 120.0
     anti_entropy_interval: float = 60.0
     rotate_interval: float = 30.0       # dial one extra random peer this often, then trim: heals partitions
     catchup_debounce: float = 0.5

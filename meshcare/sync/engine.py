@@ -241,7 +241,7 @@ class SyncEngine(PeerRequests):
             return
         session = Session(event.handshake_hash, self._offer(event.node), queue_limit=self.config.queue_limit)
         self._links.add(peer, Link(session, PeerBudget(self.config.limits), event.initiator, now, now, event.rtt,
-                                   event.node))
+                                   event.node, event.slow))
         self.stats["links_opened"] += 1
         out.append(ev.OutputReady(peer))
         if event.initiator:

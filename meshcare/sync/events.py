@@ -62,6 +62,9 @@ class LinkOpened:
     #: links are keyed by node id (the daemon) names the address here, so the engine ends that dial and
     #: does not dial the address again while its node is linked; the simulator's keys are both at once.
     address: PeerKey | None = None
+    #: a slow link (through Tor): pinged and declared dead later (``SyncConfig.ping_interval_slow``,
+    #: ``dead_after_slow``)
+    slow: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class Link:
     opened: float
     rtt: float = 0.0
     node: bytes = b""
+    slow: bool = False      # through Tor: longer ping interval and dead_after (SyncConfig.*_slow)
 
 
 class LinkTable(Mapping[PeerKey, Link]):

@@ -8,7 +8,8 @@ stay linked. A failed dial or an ended link backs that peer off (from ``redial_b
 ``MAX_BACKOFF``, jittered); a misbehaving peer is backed off ``misbehaviour_backoff`` by its node id, and an
 address is remembered as the node a dial there reached, so it cannot come back through its address. Every
 ``rotate_interval`` or so one more random peer is dialled and the oldest dialled link trimmed (never the only
-one into a segment). A link silent for ``ping_interval`` gets a Ping; one silent for ``dead_after`` is dead.
+one into a segment). A link silent for ``ping_interval`` gets a Ping; one silent for ``dead_after`` is dead (a slow link, through
+Tor: ``ping_interval_slow`` and ``dead_after_slow``).
 
 The set decides, the engine acts: it reads the engine's link table (and never changes it) and answers with
 peers to dial, to drop or to ping, which the engine turns into ``Connect``, ``DropLink`` and frames. Time is
@@ -55,6 +56,10 @@ class Linked(Protocol):
     @property
     def last_rx(self) -> float:
         """When the peer last sent anything."""
+
+    @property
+    def slow(self) -> bool:
+        """A slow link (through Tor): pinged and declared dead later."""
 
 
 class NeighbourSet:
@@ -169,10 +174,13 @@ class NeighbourSet:
         """Links silent too long, in table order, each with True if it is dead (drop it), False if it is
         only due a Ping."""
         out: list[tuple[PeerKey, bool]] = []
+        config = self._config
         for peer, link in self._links.items():
-            if now - link.last_rx > self._config.dead_after:
+            dead, ping = ((config.dead_after_slow, config.ping_interval_slow) if link.slow
+                          else (config.dead_after, config.ping_interval))
+            if now - link.last_rx > dead:
                 out.append((peer, True))
-            elif now - link.last_rx > self._config.ping_interval:
+            elif now - link.last_rx > ping:
                 out.append((peer, False))
         return out
 

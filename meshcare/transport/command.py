@@ -17,7 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_PORT, Settings, parse_hostport
+from ..config import (DEFAULT_ONION_PORT, DEFAULT_PORT, Settings, check_onion_port, parse_hostport, parse_tor_control,
+                      parse_tor_socks)
 from ..errors import MeshcareError, StartupError
 
 HELP = "run this household's node in the foreground (logs to stderr; stop with Ctrl-C or SIGTERM)"
@@ -55,6 +56,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=("small", "standard", "auto"),
                    help="memory profile: small (a 512 MB Raspberry Pi: small SQLite cache, no mmap) or standard "
                         "(default: from config, else auto: small under 1 GiB of memory)")
+    p.add_argument("--tor", action="store_true",
+                   help="also link through Tor: dial peers' .onion addresses through tor's SOCKS port and publish "
+                        "this node's own onion service (needs a running tor; config.toml: tor = true)")
+    p.add_argument("--tor-socks", metavar="HOST:PORT",
+                   help="tor's SOCKS port, which onion peers are dialled through (default 127.0.0.1:9050)")
+    p.add_argument("--tor-control", metavar="PATH|HOST:PORT",
+                   help="tor's control port, which publishes the onion service and reports tor's state (default "
+                        "/run/tor/control when it exists, else 127.0.0.1:9051)")
+    p.add_argument("--no-onion-service", action="store_true",
+                   help="with --tor: dial out only, publish no onion service (a laptop that need not be reachable)")
+    p.add_argument("--onion-port", type=int, metavar="N",
+                   help=f"the port peers dial on this node's onion address (default {DEFAULT_ONION_PORT})")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help="when it cannot start, show the traceback as well as the one-line reason")
 
@@ -77,6 +90,16 @@ def settings_from_args(args: argparse.Namespace, settings: Settings) -> Settings
         changes["log_level"] = args.log_level
     if getattr(args, "profile", None):
         changes["profile"] = args.profile
+    if getattr(args, "tor", None):
+        changes["tor"] = True
+    if getattr(args, "tor_socks", None):
+        changes["tor_socks"] = parse_tor_socks(args.tor_socks)
+    if getattr(args, "tor_control", None):
+        changes["tor_control"] = parse_tor_control(args.tor_control)
+    if getattr(args, "no_onion_service", False):
+        changes["onion_service"] = False
+    if getattr(args, "onion_port", None) is not None:
+        changes["onion_port"] = check_onion_port(args.onion_port)
     return settings.replace(**changes)
 
 

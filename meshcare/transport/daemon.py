@@ -4,7 +4,11 @@ Task layout (docs/architecture.md)::
 
     Daemon.run ─┬─ signals        SIGTERM/SIGINT -> cancel everything (goodbyes are shielded)
                 ├─ listener       listening.py (the port, or the next free one) -> accept -> handshake -> link
-                ├─ dialer tasks   one per Connect effect -> open_tcp_stream -> handshake -> link
+                ├─ onion listener with --tor and an onion service: 127.0.0.1, any port; tor maps the onion's
+                │                 port to it, so every link accepted there came over Tor (via "onion")
+                ├─ onion service  tor/onion_service.py: keeps the onion service published, TorState, TorChanged
+                ├─ dialer tasks   one per Connect effect -> open_tcp_stream (a .onion host: tor's SOCKS port,
+                │                 tor/socks.py) -> handshake -> link
                 ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
@@ -24,7 +28,13 @@ Links are keyed by the remote node id, authenticated in the handshake: nothing a
 source address, the listening port its binding names) can make its link collide with another node's.
 Dialling is by address (``Connect(address)``); ``LinkOpened`` carries the address dialled (None when
 accepted), so the engine ends that dial and does not dial an address whose node is already linked. One
-link per node pair: when both dial at once, the connection dialled by the smaller node id survives.
+link per node pair: when both dial at once, the connection dialled by the smaller node id survives; but a
+direct link (LAN, an address) always beats a link through Tor to the same node, never the reverse.
+
+Tor (``--tor``): a Connect to a ``.onion`` host goes through tor's SOCKS port with its own timeouts
+(``TOR_DIAL_TIMEOUT``, ``links.TOR_HANDSHAKE_TIMEOUT``), a fresh SOCKS username per attempt (tor's
+IsolateSOCKSAuth: new circuits), and a NEWNYM (rate-limited) after a failure: a stuck rendezvous circuit
+otherwise blocks every new stream to that onion. Onion links are slow links (``LinkOpened.slow``).
 
 Backstop (``backstop.py``): every per-link task and discovery callback catches ``Exception`` (never
 ``BaseException``), logs it once with its traceback, and closes that link; the node isolates its own
@@ -45,8 +55,10 @@ import trio
 
 from ..control.events import Event as ControlEvent
 from ..control.protocol import Data
+from ..control.views_doctor import TorStatus
 from ..crypto.channel import Channel
 from ..crypto.keys import Identity
+from ..crypto.onion_key import is_onion
 from ..errors import DiskFull, LinkError, RemoteProtocolError
 from ..ids import NodeId
 from ..circles.changes import Fact
@@ -54,7 +66,7 @@ from ..circles.state import LocalState
 from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
-                           PeerKey, PeerLost, Persist, SaveState, Started, Tell)
+                           PeerKey, PeerLost, Persist, SaveState, Started, Tell, TorChanged)
 from ..ops import OPS, Operation, perform
 from ..ops.events import event_of, peer_event
 from ..store import Store
@@ -75,9 +87,14 @@ from .presenter import Presenter
 from .store_writer import StoreWriter
 from .shell_ops import shell_ops
 from .trace import mark
+from .tor.onion_dial import open_onion
+from .tor.onion_service import OnionService
+from .tor.tor_state import TorOptions, TorState
 
 log = logging.getLogger("meshcare.daemon")
 DIAL_TIMEOUT: Final = 5.0
+#: Links accepted on the onion listener all come from 127.0.0.1 (tor): their own admission bucket, one source
+ONION_ADMISSION: Final = AdmissionLimits(max_handshakes=32, per_source=32)
 EVENT_BUFFER: Final = 1000      # control events buffered per subscriber before it counts as fallen behind
 
 
@@ -89,6 +106,7 @@ class Daemon:
     ``keep_name``: writes a new name to the keystore (``node.rename``; None: the name lives in memory only).
     ``notifier``: runs ``notify_command`` for new calls and "need support now" replies (None: off).
     ``profile``: the name of the memory profile the store was opened with (``status`` reports it).
+    ``tor``: link through Tor too (``--tor``): tor's ports and the onion key (None: no Tor at all).
     """
 
     def __init__(self, identity: Identity, store: Store, *, listen: Address = ("0.0.0.0", 7447),
@@ -96,7 +114,7 @@ class Daemon:
                  threads: int | None = None, state: LocalStateFile | MemoryStateFile | None = None,
                  admission: AdmissionLimits | None = None, extra_ops: Mapping[str, Operation] | None = None,
                  port_tries: int = 1, keep_name: Callable[[str], None] | None = None,
-                 notifier: Notifier | None = None, profile: str = "standard") -> None:
+                 notifier: Notifier | None = None, profile: str = "standard", tor: TorOptions | None = None) -> None:
         self.identity = identity
         self.store = store
         self.listen = listen
@@ -130,6 +148,11 @@ class Daemon:
         self.keep_name = keep_name
         self.profile = profile      # the memory profile's name (meshcare/profile.py), for ``status``
         self.discovery_watch = DiscoveryWatch()  # service._discover fills it; node.health reads it
+        self.tor = tor
+        self.onion_admission = Admission(ONION_ADMISSION)
+        self.onion_listen_port: int | None = None   # the loopback port tor maps the onion service to
+        self.onion_service: OnionService | None = None
+        self._told_tor: tuple[bool, str | None] | None = None   # the last TorChanged the node heard
 
     # ---------------------------------------------------------------------------------------------
     # running
@@ -148,7 +171,15 @@ class Daemon:
                 self._nursery = nursery
                 listeners = await nursery.start(self._listen)
                 self.port = listeners[0].socket.getsockname()[1]
+                if self.tor is not None:
+                    if self.tor.key is not None:
+                        onion = await nursery.start(self._listen_onion)
+                        self.onion_listen_port = onion[0].socket.getsockname()[1]
+                    self.onion_service = OnionService(self.tor, self.onion_listen_port, self._tor_changed)
                 self._event(Started(tuple(self._hints())))
+                if self.onion_service is not None:
+                    self._tor_changed(self.onion_service.state)
+                    nursery.start_soon(self.onion_service.run)
                 nursery.start_soon(self._timers)
                 nursery.start_soon(self.presenter.run)
                 if self.notifier is not None:
@@ -165,6 +196,30 @@ class Daemon:
         listeners = await open_listeners(self.listen[0], self.listen[1], tries=self._port_tries)
         await trio.serve_listeners(self._accepted, listeners, task_status=task_status)
 
+    async def _listen_onion(self, *, task_status: trio.TaskStatus[list[trio.SocketListener]]
+                            = trio.TASK_STATUS_IGNORED) -> None:
+        """The onion service's own listener (127.0.0.1, any free port): what arrives here came over Tor."""
+        listeners = await open_listeners("127.0.0.1", 0)
+        await trio.serve_listeners(self._accepted_onion, listeners, task_status=task_status)
+
+    async def _accepted_onion(self, stream: trio.SocketStream) -> None:
+        source = self.onion_admission.enter("onion", len(self.links), self.node.engine.config.max_links)
+        if source is None:
+            await trio.aclose_forcefully(stream)
+            return
+        await self.run_link(stream, "127.0.0.1", initiator=False, admitted=source, via="onion")
+
+    def tor_status(self) -> TorStatus | None:
+        """The ``tor`` map of ``status`` and ``node.health`` (None without ``--tor``)."""
+        return self.onion_service.state.view() if self.onion_service is not None else None
+
+    def _tor_changed(self, state: TorState) -> None:
+        """The onion service task's TorState changed: tell the node when what it hears changes."""
+        told = state.node_view()
+        if told != self._told_tor:
+            self._told_tor = told
+            self._event(TorChanged(*told))
+
     async def _accepted(self, stream: trio.SocketStream) -> None:
         try:
             host = stream.socket.getpeername()[0]
@@ -178,7 +233,17 @@ class Daemon:
         await self.run_link(stream, host, initiator=False, admitted=source)
 
     async def dial(self, key: Address) -> None:
-        """Carry out a Connect effect (``key`` is an address)."""
+        """Carry out a Connect effect (``key`` is an address; a ``.onion`` host goes through tor)."""
+        if is_onion(key[0]):
+            onion, reason = await open_onion(self.tor, key)
+            if onion is None:
+                log.info("dial %s: %s", links.show(key), for_log(reason))
+                self._event(LinkClosed(key, reason))
+                if self.onion_service is not None:
+                    self.onion_service.newnym(self.now())   # a stuck circuit: fresh ones for the next try
+                return
+            await self.run_link(onion, key[0], initiator=True, key=key, via="onion")
+            return
         try:
             with trio.fail_after(DIAL_TIMEOUT):
                 stream = await trio.open_tcp_stream(*key)
@@ -189,30 +254,39 @@ class Daemon:
         await self.run_link(stream, key[0], initiator=True, key=key)
 
     async def run_link(self, stream: trio.abc.Stream, host: str, *, initiator: bool,
-                       key: Address | None = None, admitted: str | None = None) -> None:
+                       key: Address | None = None, admitted: str | None = None, via: str = "direct") -> None:
         """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream.
 
         ``key``: the address dialled (None when accepted). ``admitted``: the admission slot this
-        connection holds until its handshake ends. Never raises but for cancellation: whatever goes wrong
-        on this link (even a bug) ends this link only.
+        connection holds until its handshake ends. ``via``: "onion" for a link through Tor. Never raises
+        but for cancellation: whatever goes wrong on this link (even a bug) ends this link only.
         """
         try:
             async with stream:
-                channel, early, started = await self._handshake(stream, host, initiator, key, admitted)
+                channel, early, started = await self._handshake(stream, host, initiator, key, admitted, via)
                 if channel is not None:
-                    await self._serve(stream, host, channel, early, started, initiator, key)
+                    await self._serve(stream, host, channel, early, started, initiator, key, via)
         except Exception as exc:  # noqa: BLE001 - the backstop: a bug on one link never ends the node
             self.faults.report("a link", exc, self.now())
 
     async def _handshake(self, stream: trio.abc.Stream, host: str, initiator: bool, key: Address | None,
-                         admitted: str | None) -> tuple[Channel | None, bytes, float]:
+                         admitted: str | None, via: str = "direct") -> tuple[Channel | None, bytes, float]:
         started = trio.current_time()
+        onion = via == "onion"
+        # over Tor the dialler names its onion key (and the port peers dial it on): the listener learns
+        # where it is reachable, which the socket (127.0.0.1) cannot tell it
+        own_key = self.tor.key if onion and initiator and self.tor is not None else None
+        port = self.tor.onion_port if own_key is not None and self.tor is not None else self.port
         try:
-            channel, early = await links.handshake(stream, self.identity, initiator, self.port)
+            channel, early = await links.handshake(
+                stream, self.identity, initiator, port,
+                links.TOR_HANDSHAKE_TIMEOUT if onion else links.HANDSHAKE_TIMEOUT, own_key)
         except (LinkError, RemoteProtocolError) as exc:
             log.info("handshake with %s failed: %s", for_log(host), for_log(links.describe(exc)))
             if key is not None:
                 self._event(LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
+                if onion and self.onion_service is not None and isinstance(exc, LinkError):
+                    self.onion_service.newnym(self.now())   # a stalled circuit: fresh ones for the next try
             return None, b"", started
         except Exception:  # not swallowed: the engine hears the dial ended, the backstop logs the bug
             if key is not None:
@@ -220,15 +294,15 @@ class Daemon:
             raise
         finally:
             if admitted is not None:
-                self.admission.leave(admitted)
+                (self.onion_admission if onion else self.admission).leave(admitted)
         return channel, early, started
 
     async def _serve(self, stream: trio.abc.Stream, host: str, channel: Channel, early: bytes, started: float,
-                     initiator: bool, dialled: Address | None) -> None:
+                     initiator: bool, dialled: Address | None, via: str = "direct") -> None:
         node = channel.remote_node
-        address = dialled if dialled is not None else (host, channel.remote_port)
+        address = dialled if dialled is not None else links.accepted_address(host, channel, via)
         wake_send, wake_recv = trio.open_memory_channel[None](1)
-        link = self._admit(address, channel, stream, initiator, wake_send)
+        link = self._admit(address, channel, stream, initiator, wake_send, via)
         if link is None:
             if dialled is not None:  # the engine's dial ends here; the node at that address is known
                 self._event(LinkClosed(dialled, "already linked with that node", node=bytes(node)))
@@ -248,7 +322,8 @@ class Daemon:
         async def opened() -> None:
             # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
             rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
-            self._event(LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled))
+            self._event(LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled,
+                                   slow=via == "onion"))
             if early:
                 self._event(DataReceived(node, early))
             await links.read_loop(stream, channel, self._on_data(node))
@@ -286,8 +361,9 @@ class Daemon:
         return deliver
 
     def _admit(self, address: Address, channel: Channel, stream: trio.abc.Stream, initiator: bool,
-               wake: trio.MemorySendChannel[None]) -> Link | None:
-        """One link per node pair; the connection dialled by the smaller node id wins."""
+               wake: trio.MemorySendChannel[None], via: str = "direct") -> Link | None:
+        """One link per node pair: a direct link beats one through Tor (never the reverse); otherwise the
+        connection dialled by the smaller node id wins."""
         node_id = channel.remote_node
         if node_id == self.identity.node_id:
             log.info("%s is this node itself; not linking", links.show(address))
@@ -297,12 +373,16 @@ class Daemon:
         if other is not None:
             dialler_new = mine if initiator else node_id
             dialler_old = mine if other.initiator else node_id
-            if dialler_old <= dialler_new:
+            if via != other.via:
+                if via == "onion":
+                    return None  # a direct link to that node is up: it is faster, and it stays
+            elif dialler_old <= dialler_new:
                 return None  # keep the existing link; the engine already has it under the node id
             other.scope.cancel()
             del self.links[node_id]
-            self._event(LinkClosed(node_id, "replaced by a simultaneous connection"))
-        link = Link(node_id, address, node_id, initiator, stream, channel, wake)
+            self._event(LinkClosed(node_id, "replaced by a direct link" if via != other.via
+                                   else "replaced by a simultaneous connection"))
+        link = Link(node_id, address, node_id, initiator, stream, channel, wake, via=via)
         self.links[node_id] = link
         self._publish(peer_event(links.show(address), node_id, True))
         return link

@@ -54,7 +54,8 @@ def node_health(daemon: Daemon, node: Node, req: rq.NodeHealth,
     linked = {link.address for link in daemon.links.values()}
     known = sum(1 for key in node.known if (address := links.as_address(key)) is not None and address not in linked)
     return replace(result, listen=f"{daemon.listen[0]}:{daemon.port}", links=len(daemon.links), known=known,
-                   static_peers=len(daemon.static_peers), discovery=daemon.discovery_watch.view()), effects
+                   static_peers=len(daemon.static_peers), discovery=daemon.discovery_watch.view(),
+                   tor=daemon.tor_status()), effects
 
 
 def health_op(daemon: Daemon) -> Callable[[Node, rq.NodeHealth, float], tuple[rd.NodeHealthResult, list[Effect]]]:

@@ -13,14 +13,18 @@ from dataclasses import dataclass, field
 
 import trio
 
+from ..crypto.binding import OnionKeyLike
 from ..crypto.channel import Channel, Handshake
 from ..crypto.keys import Identity
+from ..crypto.onion_key import onion_address
 from ..errors import LinkBroken, LinkClosed, RemoteProtocolError
 from ..ids import NodeId
 from .trace import mark
 
 READ_SIZE = 1 << 16
 HANDSHAKE_TIMEOUT = 10.0
+#: A handshake over Tor: three messages across a six-hop rendezvous circuit, on a circuit possibly just built
+TOR_HANDSHAKE_TIMEOUT = 30.0
 Address = tuple[str, int]   # an address to dial: (host, listening port)
 
 
@@ -40,6 +44,8 @@ class Link:
     channel: Channel
     wake: trio.MemorySendChannel[None]
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    #: "direct" (the LAN, an address) or "onion" (through Tor)
+    via: str = "direct"
     opened: float = field(default_factory=time.time)
     #: Set when the link is dropped: the goodbye its writer sends last (b"": none, or already taken).
     farewell: bytes | None = None
@@ -85,13 +91,14 @@ async def send(stream: trio.abc.Stream, data: bytes) -> None:
 
 
 async def handshake(stream: trio.abc.Stream, identity: Identity, initiator: bool, listen_port: int,
-                    timeout: float = HANDSHAKE_TIMEOUT) -> tuple[Channel, bytes]:
+                    timeout: float = HANDSHAKE_TIMEOUT, onion: OnionKeyLike | None = None) -> tuple[Channel, bytes]:
     """Run Noise_XX on ``stream``; return the channel and any transport plaintext already received.
+    ``onion``: name this onion key in the binding (``crypto/binding.py``: a dial over Tor).
 
     Raises LinkBroken/LinkClosed for the connection, RemoteProtocolError for a bad peer, and
     LinkBroken when the peer does not finish within ``timeout`` seconds.
     """
-    state = Handshake(identity, initiator, listen_port)
+    state = Handshake(identity, initiator, listen_port, onion)
     with trio.move_on_after(timeout) as scope:
         first = state.start()
         if first:
@@ -141,6 +148,14 @@ def as_address(peer: object) -> Address | None:
     if isinstance(peer, tuple) and len(peer) == 2 and isinstance(peer[0], str) and isinstance(peer[1], int):
         return peer[0], peer[1]
     return None
+
+
+def accepted_address(host: str, channel: Channel, via: str) -> Address:
+    """What an accepted link shows as its address: the remote host and the port its binding names; over
+    Tor (where the host is always 127.0.0.1) the onion address its binding names and proves, if any."""
+    if via == "onion" and channel.remote_onion is not None:
+        return onion_address(channel.remote_onion), channel.remote_port
+    return host, channel.remote_port
 
 
 def show(address: Address) -> str:

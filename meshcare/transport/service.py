@@ -32,6 +32,7 @@ from ..store.sqlite import SqliteStore
 from .daemon import Daemon
 from .listening import PORT_TRIES
 from .notifier import Notifier
+from .tor.tor_state import TorOptions
 
 log = logging.getLogger("meshcare.daemon")
 
@@ -95,7 +96,8 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
                                 state=state, extra_ops=_bench_ops() if bench_ops else None,
                                 port_tries=1 if settings.listen_fixed else PORT_TRIES,
                                 keep_name=partial(keystore.rename, settings.keystore_path),
-                                notifier=_notifier(settings, identity), profile=chosen.name)
+                                notifier=_notifier(settings, identity), profile=chosen.name,
+                                tor=tor_options(settings))
                 await nursery.start(daemon.run)
                 await nursery.start(serve_control, settings.control_path, daemon)
                 if settings.discovery:
@@ -109,6 +111,17 @@ async def serve(settings: Settings, identity: Identity, *, config: SyncConfig | 
             store.close()
             if started:         # a start that failed says why in one line (transport/command.py), nothing more
                 log.info("stopped")
+
+
+def tor_options(settings: Settings) -> TorOptions | None:
+    """The daemon's Tor configuration (None without ``--tor``); the onion key from ``onion.key`` in the data
+    dir (made on first use, 0600; StartupError when it is unsafe or unreadable, saying what to do)."""
+    if not settings.tor:
+        return None
+    from ..crypto.onion_key import load_or_create  # noqa: PLC0415 (only a node with Tor needs it)
+
+    key = load_or_create(settings.home / "onion.key") if settings.onion_service else None
+    return TorOptions(socks=settings.tor_socks, control=settings.tor_control, onion_port=settings.onion_port, key=key)
 
 
 def _tell_service_manager(nursery: trio.Nursery, daemon: Daemon, settings: Settings) -> None:

@@ -49,7 +49,9 @@ class ShellOps:
             wire_bytes_in=self.d.wire_closed[0] + sum(link.channel.wire_in for link in self.d.links.values()),
             wire_bytes_out=self.d.wire_closed[1] + sum(link.channel.wire_out for link in self.d.links.values()),
             profile=self.d.profile,
-            disk_full=self.d.disk_full), []
+            disk_full=self.d.disk_full, tor=self.d.tor_status(),
+            links_direct=sum(1 for link in self.d.links.values() if link.via != "onion"),
+            links_onion=sum(1 for link in self.d.links.values() if link.via == "onion")), []
 
     def rename(self, node: Node, req: rq.Rename, now: float) -> tuple[rs.RenameResult, list[Effect]]:
         """``node.rename``: refusals first, then the keystore (a name not kept is told to nobody), then the
@@ -72,7 +74,8 @@ class ShellOps:
         """Linked peers first, then addresses known but not linked."""
         peers = [cv.Peer(node_id=link.node_id.hex(), address=links.show(link.address), linked=True,
                          initiator=link.initiator, since=round(link.opened, 3),
-                         topics=len(node.engine.shared_topics(key))) for key, link in self.d.links.items()]
+                         topics=len(node.engine.shared_topics(key)), via=link.via)
+                 for key, link in self.d.links.items()]
         linked = {link.address for link in self.d.links.values()}
         for key, source in node.known.items():
             address = links.as_address(key)
