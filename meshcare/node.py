@@ -25,6 +25,11 @@ Theory of operation
 * **Timers** (``next_deadline`` / ``handle_deadline``): the engine's, the circles' duties
   (``duties.py``), a ripple waiting after a fault, held envelopes from a fast clock, the retention
   sweep (expired envelopes; circles this node left are deleted), and the change summaries.
+* **Onion peers.** While tor can dial (``TorChanged.dial``), the onion addresses members gave in every
+  circle (``Roster.reach``, never this node's own) are discovered peers of segment "onion", each with
+  the member it belongs to (so a LAN link to them keeps it idle); after each roster ripple, and when
+  tor comes or goes, what changed is told to the engine (``PeerDiscovered`` / ``PeerLost``). The own
+  published address goes to the duties (a ``reach`` operation where the roster shows another).
 * **Telling.** Whatever touched a circle (an envelope taken in, whoever made it; a purge; the sweep)
   marks it; at the end of each ``handle`` and ``handle_deadline`` the node diffs the touched circles'
   summaries and says what changed as ``Tell`` effects (``circles/changes.py``: members, invites, joins,
@@ -54,6 +59,7 @@ from typing import Final
 from . import envelope as env
 from .circles.changes import Changes, Fact
 from .circles.duties import Duties, Duty
+from .circles import reach as rc
 from .circles.membership import ROSTER_LIMIT
 from .circles.registry import Registry
 from .circles.state import LocalState
@@ -68,6 +74,7 @@ from .ranges import KEY_MAX, KEY_MIN
 from .store import Store
 from .sync import events as sync
 from .sync.engine import SyncConfig, SyncEngine
+from .sync.neighbours import ONION_SEGMENT
 from .text import for_log
 
 #: Signature check of a batch: element i says whether envelope i's signature holds.
@@ -143,7 +150,8 @@ class Node:
         self.plain_topics: dict[TopicId, int] = {}
         self.known: dict[PeerKey, Hashable] = {}   # discovered, static and invite-hinted peers -> where from
         self.hints: tuple[str, ...] = ()           # addresses this node names in invite tokens
-        self.tor = TorChanged(dial=False)          # what Tor offers this node (the daemon's TorChanged)
+        self.tor = TorChanged(dial=False)          # what tor offers this node (the shell says)
+        self._onions: dict[tuple[str, int], bytes] = {}   # members' onion addresses the engine was told
         self._joined: set[TopicId] = set()
         self._ripple_due = False
         self._next_sweep = 0.0                     # at the first timer, then every SWEEP_INTERVAL
@@ -170,6 +178,10 @@ class Node:
             self._authored(event.items, now, out)
         elif isinstance(event, TorChanged):
             self.tor = event
+            self.duties.own_onion = event.onion
+            self._dial_onions(now, out)
+        elif isinstance(event, PeerDiscovered) and self._is_me(event):
+            pass                                   # a node never dials itself (its own onion, say)
         elif isinstance(event, PlainTopicJoined):
             if event.topic not in self.plain_topics:
                 self.plain_topics[event.topic] = max(0, self.store.max_seq(event.topic, self.identity.node_id))
@@ -248,6 +260,25 @@ class Node:
     # ---------------------------------------------------------------------------------------------
     # the engine and what it delivers
 
+    def _is_me(self, event: PeerDiscovered) -> bool:
+        """The address is this node's own: by the node id it came with, or this node's published onion."""
+        own = rc.address_of(self.tor.onion or "")
+        return event.node == bytes(self.identity.node_id) or (own is not None and event.peer == own)
+
+    def _dial_onions(self, now: float, out: list[Effect]) -> None:
+        """Tell the engine which members' onion addresses to dial (module docstring: Onion peers)."""
+        wanted = (rc.member_onions((c.roster.reach for c in self.registry.circles.values()), self.registry.me)
+                  if self.tor.dial else {})
+        lost, found = rc.onion_changes(self._onions, wanted)
+        for address in lost:
+            del self._onions[address]
+            self.known.pop(address, None)
+            self._engine(PeerLost(address), now, out)
+        for address, node in found:
+            self._onions[address] = node
+            self.known[address] = ONION_SEGMENT
+            self._engine(PeerDiscovered(address, ONION_SEGMENT, node=node), now, out)
+
     def _engine(self, event: sync.Event, now: float, out: list[Effect]) -> None:
         self._absorb(self.engine.handle(event, now), now, out)
 
@@ -325,6 +356,7 @@ class Node:
         self.registry.finish_joins()
         self.changes.baseline(now)
         self._sync_topics(now, out)
+        self._dial_onions(now, out)
 
     def _authored(self, items: Sequence[tuple[TopicId, env.Envelope]], now: float, out: list[Effect]) -> None:
         in_circles = False
@@ -385,6 +417,7 @@ class Node:
             out.append(SaveState(self.state))
         self._sync_topics(now, out)
         self._engine(sync.AccessChanged(), now, out)
+        self._dial_onions(now, out)
         purged: list[bytes] = []
         for topic, circle in self.registry.circles.items():
             gone = circle.purge_unacceptable()
@@ -476,3 +509,4 @@ class Node:
                 self.registry.drop_circle(topic)
                 out.append(SaveState(self.state))
         self._sync_topics(now, out)   # and lobbies of invites that expired meanwhile are no longer served
+        self._dial_onions(now, out)

@@ -42,6 +42,21 @@ class Started:
 
 
 @dataclass(frozen=True, slots=True)
+class TorChanged:
+    """What tor offers this node changed (the daemon says so at start with ``--tor`` and on every change:
+    the onion service published, tor lost, tor back).
+
+    ``dial``: tor's SOCKS port is configured, so members' onion addresses are worth dialling;
+    ``onion``: this node's published onion service as "xxx.onion:PORT", None when it has none (dial
+    out only, not published yet, or tor gone). The node names it in invites and tells its circles
+    (a ``reach`` roster operation, unless the person turned that off for a circle).
+    """
+
+    dial: bool
+    onion: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Authored:
     """This node made these envelopes (an op or a duty, through the registry): persist them (fsynced),
     gossip them, save the local state that counted them."""
@@ -55,16 +70,6 @@ class PlainTopicJoined:
     Tests and benchmarks only (``meshcare daemon --bench-ops``)."""
 
     topic: TopicId
-
-
-@dataclass(frozen=True, slots=True)
-class TorChanged:
-    """What Tor offers this node now (the daemon's onion service task says so at start with ``--tor`` and
-    on every change): ``dial``: tor's SOCKS port is configured, so onion peers are worth dialling;
-    ``onion``: this node's published onion address "xxx.onion:PORT", or None (none, or not published)."""
-
-    dial: bool
-    onion: str | None = None
 
 
 Event: TypeAlias = (Started | Authored | PlainTopicJoined | PeerDiscovered | PeerLost | LinkOpened

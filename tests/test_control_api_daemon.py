@@ -177,6 +177,7 @@ COMMANDS = [
     ("take", "3f2a9c1d"), ("done", "3f2a9c1d"), ("board", "Elm St", "--anonymous", "on"),
     ("recovery", "setup", "Elm St", "--members", "bob,cat,dan", "--threshold", "2"), ("recovery", "status"),
     ("recovery", "request", "--name", "ann"), ("recovery", "release", "MCR1ABCDEFGH", "--yes"),
+    ("circle", "reach", "Elm St", "off"), ("circle", "reach", "Elm St", "on"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -250,6 +251,7 @@ def test_every_cli_command_that_asks_is_covered_here():
     # `backup export` asks backup.bundle, whose answer must be a real bundle (not any record the shape
     # allows): tests/test_backup_rejoin.py runs it against a real daemon
     covered |= {"backup.bundle"}
+    covered |= {"circle.reach"}      # issue 15: sharing this node's onion address (tests/test_reach_ops.py)
     assert covered == ops
     assert set(EVENTS) == {"peer", "envelope", "circle", "call", "member", "invite", "join", "presence", "sync",
                            "notice", "call.changed", "checkin.changed", "care.changed", "gathering.reminder"}

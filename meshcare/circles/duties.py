@@ -27,6 +27,10 @@ Duties, each idempotent because its result is itself folded state:
   this node only, ``LocalState.reach``): it is sent to the taker alone, sealed to them (``need_reach``),
   once per taker (this node's own ``need_reach`` posts say who has it: board.py ``reach_due``). An item
   that is done has its text forgotten.
+* ``onion``: this node's published onion address differs from what the circle's roster shows for it (or
+  the person turned sharing it off there, and the roster still shows one): a ``reach`` roster operation
+  says the address (or ""), at most one per circle per ``reach.REPOST_AFTER`` unless the value is new
+  (circles/reach.py). Members and relays alike: a relay is the node most worth reaching.
 * ``seen``: a removal by others, of others, that no third member has built on yet is acknowledged, so
   its target cannot undo it later with a backdated counter-removal (remove_wins.py).
 
@@ -46,6 +50,7 @@ from . import calls as cl
 from . import library as lb
 from . import membership as ms
 from . import presence as pr
+from . import reach as rc
 from .circle import Circle
 from .invites import Lobby
 from .registry import REFUSE_FOR, Registry, any_invite
@@ -61,7 +66,7 @@ FOLLOWUP_PROMPT: Final = "Follow-up: how are you doing now?"
 
 @dataclass(frozen=True, slots=True)
 class Duty:
-    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen | library | reach
+    kind: str                      # admit | refuse | receipt | escalate | followup | rotate | presence | seen | library | reach | onion
     topic: TopicId
     subject: bytes = b""           # call id, joining member, or removal (seen)
     step: int = 0
@@ -79,6 +84,9 @@ class Duties:
         self._removals_seen: dict[tuple[bytes, bytes], float] = {}   # (topic, removal) -> first folded here
         self._claims_told: set[tuple[bytes, bytes]] = set()          # (topic, call) whose lost claim was told
         self._notices: list[dict[str, Any]] = []                      # for the person: control events
+        #: this node's published onion service ("xxx.onion:PORT"), None without one (``TorChanged``)
+        self.own_onion: str | None = None
+        self._reach_posted: dict[bytes, tuple[float, str]] = {}      # topic -> (when, value) of our last reach
 
     # ---------------------------------------------------------------------------------------------
     # planning
@@ -121,7 +129,8 @@ class Duties:
     def _plan_key(self) -> tuple[object, ...]:
         reg = self.registry
         return (tuple((t, c.version) for t, c in reg.circles.items()), len(reg.requests), len(reg.refusals),
-                tuple(sorted(self._postponed.values())), tuple(self._needs_rotation_since.items()))
+                tuple(sorted(self._postponed.values())), tuple(self._needs_rotation_since.items()),
+                self.own_onion, tuple(sorted(reg.state.unshared)), tuple(self._reach_posted.items()))
 
     def _schedule(self, now: float) -> list[tuple[Duty, float]]:
         for duty, until in list(self._postponed.items()):
@@ -153,6 +162,7 @@ class Duties:
             role = circle.roster.role(self.me)
             if role is not None:
                 out.extend(self._unacknowledged(circle, now))     # relays too: they are always on
+                out.extend(self._onion_duty(circle, now))
             if role in (None, "relay"):
                 continue
             if role == "facilitator":
@@ -222,6 +232,21 @@ class Duties:
             out.append((Duty("seen", circle.topic, removal), first + self._ack_delay()))
         return out
 
+    def _reach_value(self, circle: Circle) -> str | None:
+        """The ``reach`` this node owes ``circle`` now (circles/reach.py), None when it owes none or a
+        new one would not count."""
+        roster = circle.roster
+        if roster.reach_refused(self.me) is not None:
+            return None
+        share = bytes(circle.topic) not in self.registry.state.unshared
+        return rc.reach_to_post(self.own_onion, share, roster.reach.get(self.me))
+
+    def _onion_duty(self, circle: Circle, now: float) -> list[tuple[Duty, float]]:
+        value = self._reach_value(circle)
+        if value is None:
+            return []
+        return [(Duty("onion", circle.topic), rc.reach_due(value, self._reach_posted.get(bytes(circle.topic)), now))]
+
     def _note_lost_claim(self, circle: Circle, call_id: bytes, call: cl.CallState) -> None:
         """A claim of ours that another claim, first in the circle's order, overtook (two people claimed
         while apart: both were told "you have this call" at first). Queued once as a notice for the
@@ -286,6 +311,13 @@ class Duties:
             return [(circle.topic, e) for e in reg.post(circle, "presence", body, now)]
         if duty.kind == "library":
             return self._keep_library(circle, duty, now)
+        if duty.kind == "onion":
+            value = self._reach_value(circle)
+            last = self._reach_posted.get(bytes(circle.topic))
+            if value is None or rc.reach_due(value, last, now) > now:
+                return []
+            self._reach_posted[bytes(circle.topic)] = (float(now), value)
+            return [(circle.topic, reg.roster_op(circle, "reach", {"onion": value}, now))]
         if duty.kind == "reach":
             return self._reach(circle, duty.subject, now)
         call = reg.view(circle).calls.get(duty.subject)

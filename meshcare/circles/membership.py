@@ -53,6 +53,13 @@ take someone's name, nor flood every screen with name changes. Why a roster oper
 posts expire with the circle's retention (the name would fall back after 30 days), joiners cannot read
 posts from before they joined (they read the whole roster), relays read the roster but no post, and
 remove-wins already decides which operations of a removed member count.
+
+Onion addresses. A member's (or relay's) ``reach`` operation says where its node can be dialled over
+Tor ("xxx.onion:PORT", or "" for nowhere); the last counted one per author is ``Roster.reach`` (reach.py),
+for current members only, at most ``reach.MAX_REACHES`` counted per member. Nothing builds on a
+``reach``: it is never a parent (``Roster.heads`` leaves it out) and an operation naming one as a parent
+is ignored (so forged), because a node that does not know the kind refuses it, and would hold every
+operation built on it for ever; a leaf it refuses holds nothing up.
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ from typing import Any, Final
 from ..crypto import sign as _sign
 from .. import vocab
 from ..errors import InvalidSignature
+from .reach import MAX_REACHES
 
 ID_SIZE: Final = 32
 MAX_PARENTS: Final = 32
@@ -78,7 +86,7 @@ GENERATION_MASK: Final = ROSTER_LIMIT - 1
 INVITE_DOMAIN: Final = _sign.require_domain(b"meshcare/invite-proof/v1\x00")
 ROLES: Final = vocab.ROLES
 KINDS: Final = ("create", "invite", "revoke", "admit", "remove", "leave", "role", "rotate", "settings", "seen",
-                "rename")
+                "rename", "reach")
 #: Renames that count per member (each after the last is ignored): a person renames themself a few times
 #: in a circle's life; a modified client renaming itself every second would flood every member's screen.
 MAX_RENAMES: Final = 50
@@ -241,6 +249,10 @@ class Roster:
     renames: Mapping[bytes, int] = field(default_factory=dict)
     #: ``name_key`` of every name anyone had in the circle (admitted or renamed) -> who had it
     names_taken: Mapping[str, frozenset[bytes]] = field(default_factory=dict)
+    #: current member -> the onion address of its last counted ``reach`` ("xxx.onion:PORT"; "" for none)
+    reach: Mapping[bytes, str] = field(default_factory=dict)
+    #: member -> their counted ``reach`` operations (at most reach.MAX_REACHES count)
+    reaches: Mapping[bytes, int] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -307,6 +319,14 @@ class Roster:
         if member not in self.members:
             return "only members rename themselves"
         return rename_refusal(self.names_taken, self.renames, member, name)
+
+    def reach_refused(self, member: bytes) -> str | None:
+        """Why a ``reach`` of ``member`` would not count now, or None when it would."""
+        if member not in self.members:
+            return "only members and relays say where they can be reached"
+        if self.reaches.get(member, 0) >= MAX_REACHES:
+            return f"a member changes their onion address at most {MAX_REACHES} times in a circle"
+        return None
 
     def may_sync(self, node: bytes) -> bool:
         """Links carry this circle only to current members and relays (bound in the Noise handshake)."""

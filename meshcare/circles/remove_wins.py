@@ -118,7 +118,8 @@ def _built_on(ordered: list[RosterOp], anc: Mapping[bytes, int], bit: Mapping[by
     past of each of their departures) do not speak for the circle: otherwise an ex-member could sign a
     ``seen`` on a backdated counter-removal and make it stand."""
     two = {removal.author, removal.body["member"]}
-    return any(o.author not in two and o.id not in excluded
+    # a reach never speaks for the circle: nodes that do not know the kind refuse it, and must decide alike
+    return any(o.author not in two and o.id not in excluded and o.kind != "reach"
                and (anc[o.id] >> bit[removal.id]) & 1
                and (unaware_of is None or not (anc[o.id] >> bit[unaware_of.id]) & 1)
                and all((anc[d.id] >> bit[o.id]) & 1 for d in departures.get(o.author, ()))

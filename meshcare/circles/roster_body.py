@@ -14,8 +14,9 @@ from typing import Any, Final
 
 from .. import vocab
 from ..crypto import sign as _sign
-from ..errors import RemoteProtocolError
+from ..errors import BadInput, RemoteProtocolError
 from .membership import EPOCH_MASK, ID_SIZE, KEYED, MAX_KEYS, MAX_NAME, MAX_PARENTS, ROLES, CircleSettings
+from .reach import check_reach
 
 def _bad(kind: str, why: str) -> RemoteProtocolError:
     return RemoteProtocolError(f"malformed roster operation {kind!r}: {why}")
@@ -87,6 +88,7 @@ _FIELDS: Final[dict[str, frozenset[str]]] = {
     "settings": frozenset({"settings"}),
     "seen": frozenset(),
     "rename": frozenset({"name"}),
+    "reach": frozenset({"onion"}),
 }
 
 
@@ -142,6 +144,11 @@ def validate(body: object) -> tuple[str, dict[str, Any]]:
         out["role"] = body["role"]
     if kind == "settings":
         out["settings"] = _settings(kind, body["settings"])
+    if kind == "reach":
+        try:
+            out["onion"] = check_reach(body["onion"])
+        except BadInput as exc:
+            raise _bad(kind, str(exc)) from None
     if kind in KEYED:
         out["keys"] = _keys(kind, body["keys"], "keys")
     if "roster_keys" in body:

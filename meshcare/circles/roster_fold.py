@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from .membership import (KEYED, MAX_FOLD_PASSES, CircleSettings, Cut, Epoch, Generation, Invite, Member, Roster,
                          RosterOp, check_invite_proof, epoch_number, generation_number, name_key, rename_refusal)
+from .reach import MAX_REACHES
 from .remove_wins import _not_counting, _unacknowledged, _void_counter_removals, ancestry
 
 
@@ -89,6 +90,8 @@ class _Folding:
         self.last_rotation = 0
         self.created_seen = False
         self.renames: dict[bytes, int] = {}
+        self.reach: dict[bytes, str] = {}
+        self.reaches: dict[bytes, int] = {}
         self.names_taken: dict[str, frozenset[bytes]] = {}
 
     def role(self, member: bytes) -> str | None:
@@ -124,6 +127,7 @@ class _Folding:
             gone = b["member"] if op.kind == "remove" else op.author
             self.gone_by[gone] = (op, self.members[gone].role)
             del self.members[gone]
+            self.reach.pop(gone, None)
             self.departed[gone] = b["last_seq"]
             self.cuts[gone] = (*self.cuts.get(gone, ()), Cut(b["last_seq"], b["last_id"]))
             self.departures.append((op, gone))
@@ -140,6 +144,9 @@ class _Folding:
             self.members[op.author] = replace(self.members[op.author], name=b["name"])
             self.renames[op.author] = self.renames.get(op.author, 0) + 1
             self._take(b["name"], op.author)
+        elif op.kind == "reach":
+            self.reach[op.author] = b["onion"]
+            self.reaches[op.author] = self.reaches.get(op.author, 0) + 1
         if "roster_keys" in b:
             number = generation_number(op.id)
             self.generations[number] = Generation(number, op.id, b["roster_keys"], self.position)
@@ -178,6 +185,8 @@ class _Folding:
     def _check(self, op: RosterOp) -> str | None:
         """Why ``op`` cannot apply at this point of the order, or None when it can."""
         b = op.body
+        if any(self.ops[p].kind == "reach" for p in op.parents):
+            return "it builds on a reach operation, which nothing may build on"
         parents = [self.ops[p].lamport for p in op.parents]
         if op.lamport != 1 + max(parents, default=0):
             return "its lamport is not 1 + its parents' highest"
@@ -241,6 +250,10 @@ class _Folding:
             return None if role == "facilitator" else "only facilitators change settings"
         if op.kind == "rename":
             return rename_refusal(self.names_taken, self.renames, op.author, b["name"])
+        if op.kind == "reach":
+            if self.reaches.get(op.author, 0) >= MAX_REACHES:
+                return f"a member changes their onion address at most {MAX_REACHES} times in a circle"
+            return None
         return "unknown kind"
 
     def _mutual_removal_role(self, op: RosterOp) -> str | None:
@@ -300,8 +313,10 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes, proofs: dict[byt
         if not more:
             break
         excluded = {**excluded, **more}
-    has_child = {p for op in ordered for p in op.parents}
-    heads = tuple(sorted(op.id for op in ordered if op.id not in has_child))
+    # a reach operation is never a parent (membership.py, "Onion addresses"): heads are what the
+    # operations other than reach build on
+    has_child = {p for op in ordered if op.kind != "reach" for p in op.parents}
+    heads = tuple(sorted(op.id for op in ordered if op.id not in has_child and op.kind != "reach"))
     return Roster(
         name=state.name, founder=founder if state.created_seen else b"", created=state.created,
         settings=state.settings, members=dict(state.members), departed=dict(state.departed),
@@ -312,4 +327,5 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes, proofs: dict[byt
         pending=pending, heads=heads, max_lamport=max((op.lamport for op in by_id.values()), default=0),
         last_rotation=state.last_rotation, generation=state.generation, generations=dict(state.generations),
         roster_stale=state.roster_stale, unacknowledged=_unacknowledged(state, ordered),
-        renames=dict(state.renames), names_taken=dict(state.names_taken))
+        renames=dict(state.renames), names_taken=dict(state.names_taken), reach=dict(state.reach),
+        reaches=dict(state.reaches))

@@ -12,10 +12,11 @@ from typing import Any, Final
 
 from ..errors import StoreError
 
-VERSION: Final = 5
+VERSION: Final = 6
 #: Versions ``from_obj`` still reads (2: before the "who not to involve" lists; 3: before the board's
-#: ways to be reached; 4: before social recovery).
-READABLE: Final = (2, 3, 4, 5)
+#: ways to be reached; 4: before social recovery; 5: before the circles where this node's onion
+#: address is not shared).
+READABLE: Final = (2, 3, 4, 5, 6)
 
 
 @dataclass
@@ -71,6 +72,9 @@ class LocalState:
     own_setup: tuple[bytes, bytes] | None = None
     requesting: Requesting | None = None
     released: dict[bytes, tuple[bytes, int]] = field(default_factory=dict)
+    #: circles (topics) where this person turned sharing their node's onion address off
+    #: (``circle.reach``): the node posts ``reach`` "" there instead of its address (circles/reach.py)
+    unshared: set[bytes] = field(default_factory=set)
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
@@ -86,7 +90,8 @@ class LocalState:
                  list(self.own_setup) if self.own_setup else None,
                  [self.requesting.private, self.requesting.owner, self.requesting.name, self.requesting.since]
                  if self.requesting else None,
-                 [[k, o, u] for k, (o, u) in sorted(self.released.items())]]]
+                 [[k, o, u] for k, (o, u) in sorted(self.released.items())]],
+                sorted(self.unshared)]
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
@@ -105,4 +110,6 @@ class LocalState:
             state.own_setup = (own[0], own[1]) if own else None
             state.requesting = Requesting(*requesting) if requesting else None
             state.released = {k: (o, u) for k, o, u in released}
+        if len(rest) > 3:
+            state.unshared = set(rest[3])
         return state

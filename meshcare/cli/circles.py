@@ -305,6 +305,9 @@ def _add_circle_commands(circle_sub: Any) -> None:
     flag.add_argument("--confirm", action="store_true", help="the numbers match: mark them verified")
     flag.add_argument("--unverify", action="store_true", help="take the verified mark away")
 
+    from .onion import add_circle_reach
+    add_circle_reach(add)
+
 
 def register(sub: Any) -> None:
     """Add the ``circle`` command group to the top-level subparsers ``sub``.

@@ -27,6 +27,7 @@ __all__ += ["EV_GATHERING_REMINDER", "OP_AGREEMENTS_SET", "OP_AGREEMENTS_SHOW", 
 __all__ += ["OP_LIBRARY_EDIT", "OP_LIBRARY_LIST", "OP_LIBRARY_REMOVE", "OP_LIBRARY_SHOW", "OP_LIBRARY_STARTERS",
             "OP_REQUEST_CLOSE", "OP_REQUEST_CREATE", "OP_REQUEST_LIST", "OP_REQUEST_REPLY", "OP_REQUEST_SHOW"]
 __all__ += ["OP_NODE_HEALTH"]
+__all__ += ["OP_CIRCLE_REACH"]
 
 __all__ += ["OP_BACKUP_BUNDLE"]
 
@@ -51,6 +52,7 @@ OP_CIRCLE_REMOVE: Final = "circle.remove"
 OP_CIRCLE_LEAVE: Final = "circle.leave"
 OP_CIRCLE_ROLE: Final = "circle.role"
 OP_CIRCLE_VERIFY: Final = "circle.verify"
+OP_CIRCLE_REACH: Final = "circle.reach"     # share this node's onion address in a circle, or not (issue 15)
 
 OP_CALL_CREATE: Final = "call.create"
 OP_CALLS_LIST: Final = "calls.list"

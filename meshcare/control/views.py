@@ -293,6 +293,8 @@ class Member(Record):
     status: str = key(Choice(vocab.PRESENCE_STATES), "their availability")
     until: int | None = key(Maybe(WHEN), "until when it holds")
     load: int = key(COUNT, "calls they have now")
+    onion: str | None = key(Maybe(TEXT), "where their node can be dialled over Tor, xxx.onion:PORT (null: they "
+                            "gave none, or turned it off)", default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

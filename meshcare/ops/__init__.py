@@ -30,6 +30,7 @@ from ..control import requests_ladders as rql
 from ..control import requests_recovery as rqr
 from ..control import requests_requests as rqq
 from ..control import requests_backup as rbk
+from ..control import requests_reach as rqh
 from .backup import backup_bundle
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
 from .care import (followup_ask, followup_done, followup_list, me_load, safety_list, safety_ping,
@@ -47,6 +48,7 @@ from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_an
 from .library import library_edit, library_list, library_remove, library_show, library_starters
 from .recovery import recovery_collect, recovery_release, recovery_request, recovery_setup, recovery_status
 from .rename import node_rename
+from .reach import circle_reach
 from .doctor import node_health
 from .requests import request_close, request_create, request_list, request_reply, request_show
 from .table import Op, Operation, perform
@@ -71,6 +73,7 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_CIRCLE_LEAVE: Op(rq.CircleLeave, circle_leave),           # "circle.leave"
     n.OP_CIRCLE_ROLE: Op(rq.CircleRole, circle_role),              # "circle.role"
     n.OP_CIRCLE_VERIFY: Op(rq.CircleVerify, circle_verify),        # "circle.verify"
+    n.OP_CIRCLE_REACH: Op(rqh.CircleReach, circle_reach),          # "circle.reach"
     # calls
     n.OP_CALL_CREATE: Op(rq.CallCreate, call_create),              # "call.create"
     n.OP_CALLS_LIST: Op(rq.CallsList, calls_list),                 # "calls.list"

@@ -13,11 +13,14 @@ from ..control import requests as rq
 from ..control import results as rs
 from ..crypto import seal as _seal
 from ..crypto.keys import check_name, fingerprint
+from ..crypto.onion_key import is_onion
 from ..errors import BadInput, NotFound
 from ..node import Node
 from ..node_events import Effect, PeerDiscovered, SaveState
+from ..sync.neighbours import ONION_SEGMENT
 from ..vocab import MAX_OPEN_INVITES, MIN_ID_PREFIX
 from .common import member_of, publish, roster_op
+from .reach import invite_hints
 from .present import circle_view, invite_views, joining_views, member_views
 
 
@@ -52,7 +55,7 @@ def circle_invite(node: Node, req: rq.CircleInvite, now: float) -> tuple[rs.Circ
                        "or let one expire, then invite again")
     expires = t + int(req.valid_hours * 3600)
     token = Token(circle.topic, circle.founder, new_invite_seed(node.registry.random_bytes), expires,
-                  circle.roster.name, node.hints)
+                  circle.roster.name, invite_hints(node, circle))
     _, effects = roster_op(node, circle, "invite", {"invite": token.invite_key, "role": req.role, "expires": expires},
                            now)
     return rs.CircleInviteResult(circle=circle.topic.hex(), token=token.encode(), invite=token.invite_key.hex(),
@@ -86,7 +89,10 @@ def circle_join(node: Node, req: rq.CircleJoin, now: float) -> tuple[rs.CircleJo
         if host and port.isdigit():
             address = (host.strip("[]"), int(port))
             if address not in node.known:
-                effects += node.handle(PeerDiscovered(address, "invite"), now)
+                # an onion hint is dialled through tor, in the onion segment; whose node it is the
+                # handshake says
+                segment = ONION_SEGMENT if is_onion(address[0]) else "invite"
+                effects += node.handle(PeerDiscovered(address, segment), now)
     return rs.CircleJoinResult(circle=token.topic.hex(), name=token.circle_name, status="waiting",
                                expires=token.expires), effects
 

@@ -216,7 +216,8 @@ def _member(node: Node, circle: Circle, m: Member, presence: Mapping[bytes, pr.P
     return v.Member(id=m.id.hex(), name=m.name, role=m.role, fingerprint=fingerprint(m.id),
                     verified=m.id in registry.state.circles[circle.topic].verified, me=m.id == registry.me,
                     status=p.status if p else "unknown", until=p.until if p else None,
-                    load=pr.load(presence, registry.view(circle).calls, m.id))
+                    load=pr.load(presence, registry.view(circle).calls, m.id),
+                    onion=circle.roster.reach.get(m.id) or None)
 
 
 def member_views(node: Node, circle: Circle, now: int) -> tuple[v.Member, ...]:

@@ -111,7 +111,7 @@ class SyncEngine(PeerRequests):
         elif isinstance(event, ev.LinkClosed):
             self._on_link_closed(event, now, out)
         elif isinstance(event, ev.PeerDiscovered):
-            self._neighbours.discovered(event.peer, event.segment)
+            self._neighbours.discovered(event.peer, event.segment, event.node)
             self._dial(self._neighbours.fill(now), out)
         elif isinstance(event, ev.PeerLost):
             self._neighbours.lost(event.peer)

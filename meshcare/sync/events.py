@@ -31,11 +31,14 @@ class PeerDiscovered:
     """A peer became reachable (mDNS, a static --peer, or the simulator's topology).
 
     ``segment`` names the network it was found on (an interface, a LAN); the engine keeps links into
-    every segment it sees, so bridge nodes actually bridge.
+    every segment it sees, so bridge nodes actually bridge. ``node``: the node id the address is known to
+    belong to (a member's onion address from the roster), b"" when unknown: while that node is linked
+    (over any address) the address is not dialled, so a LAN link to a member keeps its onion address idle.
     """
 
     peer: PeerKey
     segment: Hashable = 0
+    node: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,12 @@ address is remembered as the node a dial there reached, so it cannot come back t
 one into a segment). A link silent for ``ping_interval`` gets a Ping; one silent for ``dead_after`` is dead (a slow link, through
 Tor: ``ping_interval_slow`` and ``dead_after_slow``).
 
+Onion addresses (segment ``ONION_SEGMENT``) usually come with the node they belong to (a member's
+``reach`` in the roster): remembered as that node's address from the start, so while the node is linked
+over the LAN its onion address is not dialled. The other way round does not hold: a link dialled at an
+onion address does not make the node's other addresses busy, so a LAN address of a node linked over Tor
+is still dialled (the shell keeps the direct link and drops the onion one: one link per node pair).
+
 The set decides, the engine acts: it reads the engine's link table (and never changes it) and answers with
 peers to dial, to drop or to ping, which the engine turns into ``Connect``, ``DropLink`` and frames. Time is
 the ``now`` argument; the random source is the engine's, handed in.
@@ -33,6 +39,8 @@ MAX_BACKOFF: Final = 300.0
 #: Peers remembered in each table (discovered addresses, backoffs, address -> node): a LAN or a flood of
 #: node ids announcing thousands cannot grow them; the entry added longest ago goes first.
 MAX_REMEMBERED: Final = 2048
+#: The segment discovery names onion peers by (docs: one segment for everything reached through Tor).
+ONION_SEGMENT: Final = "onion"
 
 
 def _remember(table: dict[PeerKey, _V], key: PeerKey, value: _V) -> None:
@@ -73,24 +81,33 @@ class NeighbourSet:
         self.dialing: set[PeerKey] = set()                      # addresses a Connect is out for
         self._address_node: dict[PeerKey, PeerKey] = {}         # address -> the node a dial there reached
         self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
+        self._over_onion: set[PeerKey] = set()                  # linked nodes whose link we dialled over Tor
         self._next_rotate: float | None = None
 
     # --- discovery and the life of a link ------------------------------------------------------------
 
-    def discovered(self, peer: PeerKey, segment: Hashable) -> None:
+    def discovered(self, peer: PeerKey, segment: Hashable, node: bytes = b"") -> None:
+        """``peer`` can be dialled; ``node``: whose address it is, when known (it is busy while that node
+        is linked)."""
         _remember(self._known, peer, segment)
+        if node:
+            _remember(self._address_node, peer, node)
 
     def lost(self, peer: PeerKey) -> None:
         self._known.pop(peer, None)
+        self._address_node.pop(peer, None)
 
     def opened(self, peer: PeerKey, address: PeerKey | None, initiator: bool) -> bool:
         """A link to ``peer`` is up (dialled at ``address``, if we dialled). Returns whether to keep it: a
         link we accepted is refused once ``max_links`` links are held. Call with the table not holding it."""
         self.dialing.discard(peer)
+        self._over_onion.discard(peer)
         if address is not None:
             self.dialing.discard(address)
             if address in self._known:
                 _remember(self._address_node, address, peer)
+                if self._known[address] == ONION_SEGMENT:
+                    self._over_onion.add(peer)
         if not initiator and len(self._links) >= self._config.max_links:
             return False
         self._backoff.pop(peer, None)
@@ -101,6 +118,8 @@ class NeighbourSet:
         still in the table: a failed dial or an ended link makes other peers go first."""
         if node and peer in self._known:
             _remember(self._address_node, peer, node)  # that address is a node we are linked with
+        if peer in self._links:
+            self._over_onion.discard(peer)
         if peer in self.dialing or peer in self._links:
             self.dialing.discard(peer)
             self.back_off(peer, now, self._config.redial_backoff)
@@ -190,7 +209,8 @@ class NeighbourSet:
         """Links, dials under way, and addresses whose node is linked already (under its node id)."""
         for address in [a for a in self._address_node if a not in self._known]:
             del self._address_node[address]   # bounded by what discovery knows
-        linked = {a for a, node in self._address_node.items() if node in self._links}
+        linked = {a for a, node in self._address_node.items()
+                  if node in self._links and (node not in self._over_onion or self._known[a] == ONION_SEGMENT)}
         return set(self._links) | self.dialing | linked
 
     def _dialable(self, address: PeerKey, now: float) -> bool:
