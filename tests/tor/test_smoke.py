@@ -38,3 +38,13 @@ def test_onion_echo_between_two_gateways(tor_net: TorNet) -> None:
         echo.close()
     leaks = {ns: n for ns, n in net.leaks().items() if n}
     assert not leaks, f"packets tried to leave the test bed: {leaks}"
+
+
+def test_the_audit_counts_what_tries_to_leave(tor_net: TorNet) -> None:
+    """The leak audit is not vacuous: a datagram to an address outside the test bed, from a relay's
+    namespace and from a plain LAN host's, is counted (and dropped) by that namespace's audit."""
+    net = tor_net
+    for ns in (net.tors["r1"].ns, net.ns(net.n)):
+        assert net.canary(ns) == 1, f"the audit in {ns} did not count a packet to 198.18.0.1"
+    leaks = {ns: n for ns, n in net.leaks().items() if n}
+    assert not leaks, f"packets tried to leave the test bed: {leaks}"
