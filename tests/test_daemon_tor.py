@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 import trio
 
 from meshcare.crypto.keys import Identity
@@ -32,8 +32,7 @@ class OnionOnly(Daemon):
         return []
 
 
-def tor_daemon(name: str, tor: FakeTor, peers: list[tuple[str, int]] = (), *,  # type: ignore[assignment]
-               service: bool = True) -> Daemon:
+def tor_daemon(name: str, tor: FakeTor, peers: Sequence[tuple[str, int]] = (), *, service: bool = True) -> Daemon:
     """A daemon on 127.0.0.1 using the fake tor; its onion service on ``ONION_PORT`` unless ``service`` is off."""
     options = TorOptions(socks=tor.socks, control=tor.control, onion_port=ONION_PORT,
                          key=OnionKey.generate() if service else None)
@@ -133,10 +132,10 @@ async def test_a_control_port_nobody_answers_keeps_the_daemon_running_and_says_w
     async with trio.open_nursery() as nursery:
         ann = Daemon(Identity.generate("ann"), MemoryStore(), listen=("127.0.0.1", 0), tor=options)
         await nursery.start(ann.run)
-        await wait_for(lambda: ann.onion_service is not None and "cannot use" in (ann.onion_service.state.error or ""))
+        await wait_for(lambda: ann.onion_service is not None and "cannot reach" in (ann.onion_service.state.error or ""))
         status = await ann.request("status", {})
         assert status["tor"]["connected"] is False and status["tor"]["published"] is False
-        assert "cannot use tor's control port" in status["tor"]["error"]
+        assert "cannot reach tor's control port" in status["tor"]["error"]
         await ann.request("circle.create", {"name": "Elm St"})          # the node works on without tor
         nursery.cancel_scope.cancel()
 
@@ -148,7 +147,7 @@ async def test_an_onion_dial_error_is_a_readable_link_closed_and_a_newnym(autoju
         bob = tor_daemon("bob", tor, [nowhere])
         await nursery.start(bob.run)
         await wait_for(lambda: tor.newnym_count >= 1)
-        assert "descriptor" in caplog.text and "onion dial failed" in caplog.text
+        assert "descriptor was not found" in caplog.text and "through tor" in caplog.text
         usernames = {r.username for r in tor.socks_requests}
         await wait_for(lambda: len(tor.socks_requests) >= 2)      # redialled after its backoff: fresh circuits
         assert len({r.username for r in tor.socks_requests}) == len(tor.socks_requests) and usernames
@@ -166,13 +165,38 @@ async def test_a_node_without_tor_answers_an_onion_connect_at_once(autojump_cloc
         nursery.cancel_scope.cancel()
 
 
-@pytest.mark.parametrize("service", [False])
-async def test_dial_out_only_watches_tor_and_publishes_nothing(autojump_clock, tmp_path: Path, service: bool):
+async def test_dial_out_only_watches_tor_publishes_nothing_and_still_links(autojump_clock, tmp_path: Path):
     async with fake_tor(tmp_path) as tor, trio.open_nursery() as nursery:
-        bob = tor_daemon("bob", tor, service=service)
+        ann = tor_daemon("ann", tor)
+        await nursery.start(ann.run)
+        await wait_for(lambda: published(ann))
+        bob = tor_daemon("bob", tor, [onion(ann)], service=False)
         await nursery.start(bob.run)
         await wait_for(lambda: bob.onion_service is not None and bob.onion_service.state.connected)
-        assert bob.onion_listen_port is None and not tor.services
+        assert bob.onion_listen_port is None and list(tor.services) == [onion(ann)[0].removesuffix(".onion")]
         assert bob.node.tor.dial and bob.node.tor.onion is None
         assert (await bob.request("status", {}))["tor"]["onion"] is None
+        await wait_for(lambda: bob.identity.node_id in ann.links)
+        link = ann.links[bob.identity.node_id]          # bob has no onion: ann cannot tell where he is
+        assert link.via == "onion" and link.address == ("127.0.0.1", 0)
+        nursery.cancel_scope.cancel()
+
+
+async def test_serve_with_tor_keeps_its_onion_key_and_publishes(autojump_clock, tmp_path: Path):
+    from meshcare.config import Settings
+    from meshcare.transport.service import serve
+
+    async with fake_tor(tmp_path / "tor") as tor, trio.open_nursery() as nursery:
+        settings = Settings(home=tmp_path / "h", listen=("127.0.0.1", 0), discovery=False, tor=True,
+                            tor_socks=tor.socks, tor_control=tor.control)
+        daemon = await nursery.start(serve, settings, Identity.generate("ann"))
+        await wait_for(lambda: published(daemon))
+        key_file = settings.home / "onion.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        address = daemon.tor.key.address
+        nursery.cancel_scope.cancel()
+    async with fake_tor(tmp_path / "tor2") as tor, trio.open_nursery() as nursery:   # the same address next time
+        settings = settings.replace(tor_socks=tor.socks, tor_control=tor.control)
+        daemon = await nursery.start(serve, settings, Identity.generate("ann"))
+        assert daemon.tor.key.address == address
         nursery.cancel_scope.cancel()

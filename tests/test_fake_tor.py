@@ -4,6 +4,7 @@ fails for the code under test and not for the fake. Budget: under 1 s.
 
 from __future__ import annotations
 
+from functools import partial
 import struct
 
 import trio
@@ -54,7 +55,7 @@ async def echo_server(nursery: trio.Nursery) -> int:
         async with stream:
             while data := await stream.receive_some(4096):
                 await stream.send_all(data)
-    listeners = await nursery.start(trio.serve_tcp, echo, 0)
+    listeners = await nursery.start(partial(trio.serve_tcp, echo, 0, host="127.0.0.1"))
     return int(listeners[0].socket.getsockname()[1])
 
 

@@ -178,7 +178,7 @@ async def test_stranger_claiming_a_peers_port_from_its_ip_leaves_that_link_alone
         peers = (await a.request("peers", {}))["peers"]
         assert {p["node_id"] for p in peers if p["linked"]} == {b.identity.node_id.hex(), stranger.node_id.hex()}
         for p in peers:
-            assert set(p) <= {"node_id", "address", "linked", "initiator", "since", "topics", "source"}
+            assert set(p) <= {"node_id", "address", "linked", "initiator", "since", "topics", "source", "via"}
         nursery.cancel_scope.cancel()
 
 

@@ -76,15 +76,11 @@ def test_any_mutation_fails(data: st.DataObject) -> None:
         del payload[data.draw(st.integers(0, len(payload) - 1)):]
     else:
         payload += data.draw(st.binary(min_size=1, max_size=8))
-    try:
-        result = check_binding(bytes(payload), ALICE.x25519_public)
-    except RemoteProtocolError:
-        return
-    # a flip inside the port number (it is not signed, like the four-item form's) changes only the port
-    assert result[0] == ALICE.node_id and result[2] == ONION.public and result[1] != 7447
+    with pytest.raises(RemoteProtocolError):
+        check_binding(bytes(payload), ALICE.x25519_public)
 
 
-@given(st.lists(st.one_of(st.binary(max_size=70), st.integers(), st.none(), st.text(max_size=4)), max_size=8))
+@given(st.lists(st.one_of(st.binary(max_size=70), st.integers(-(2 ** 63), 2 ** 64 - 1), st.none(), st.text(max_size=4)), max_size=8))
 @settings(max_examples=200, deadline=None)
 def test_hostile_payloads_are_remote_errors(items: list[object]) -> None:
     with pytest.raises(RemoteProtocolError):

@@ -14,9 +14,9 @@ Over Tor a link accepted on the onion listener comes from 127.0.0.1: the receive
 the dialler is reachable. So a node that dials over Tor and has an onion service of its own names its
 onion public key too, in a six-item payload:
 ``[1, ed25519_public, listen_port, sig, onion_public(32), onion_sig(64)]`` with
-``sig = Ed25519_identity("meshcare/link-binding-onion/v1\\0" || x25519_static || onion_public)`` (the identity
-vouches for the onion address, domain-separated from the four-item form, so the two extra items cannot be
-stripped or swapped) and ``onion_sig = Ed25519_onion("meshcare/link-binding-onion-key/v1\\0" || x25519_static
+``sig = Ed25519_identity("meshcare/link-binding-onion/v1\\0" || x25519_static || onion_public || port(2, big
+endian))`` (the identity vouches for the onion address and port it is dialled on, domain-separated from the
+four-item form, so the two extra items cannot be stripped or swapped) and ``onion_sig = Ed25519_onion("meshcare/link-binding-onion-key/v1\\0" || x25519_static
 || ed25519_public)`` (the dialler holds the onion key: nobody can claim another node's onion address). The
 six-item form is only sent on links dialled over Tor, to nodes that run an onion service (so of this version
 or later); an older node would refuse it as malformed. Every other link sends the four-item form as before.
@@ -50,13 +50,17 @@ class OnionKeyLike(Protocol):
     def public(self) -> bytes: ...
 
 
+def _port(port: int) -> bytes:
+    return port.to_bytes(2, "big")
+
+
 def make_binding(identity: Identity, listen_port: int, onion: OnionKeyLike | None = None) -> bytes:
     """The handshake payload this node sends; ``onion``: also name (and prove) this onion key."""
     if onion is None:
         sig = sign.sign(identity.signing_key, DOMAIN, identity.x25519_public)
         return pack([VERSION, identity.node_id, listen_port, sig])
     onion_public = bytes(onion.public)
-    sig = sign.sign(identity.signing_key, ONION_DOMAIN, identity.x25519_public + onion_public)
+    sig = sign.sign(identity.signing_key, ONION_DOMAIN, identity.x25519_public + onion_public + _port(listen_port))
     onion_sig = sign.sign(nacl.signing.SigningKey(bytes(onion.seed)), ONION_KEY_DOMAIN,
                           identity.x25519_public + identity.node_id)
     return pack([VERSION, identity.node_id, listen_port, sig, onion_public, onion_sig])
@@ -83,7 +87,7 @@ def check_binding(payload: bytes, remote_static: bytes) -> tuple[NodeId, int, by
         onion, onion_sig = items[4], items[5]
         if type(onion) is not bytes or len(onion) != 32 or type(onion_sig) is not bytes:
             raise RemoteProtocolError("malformed link binding")
-        sign.verify(node_id, ONION_DOMAIN, remote_static + onion, sig)
+        sign.verify(node_id, ONION_DOMAIN, remote_static + onion + _port(port), sig)
         sign.verify(onion, ONION_KEY_DOMAIN, remote_static + node_id, onion_sig)
     else:
         sign.verify(node_id, DOMAIN, remote_static, sig)

@@ -153,8 +153,12 @@ def as_address(peer: object) -> Address | None:
 def accepted_address(host: str, channel: Channel, via: str) -> Address:
     """What an accepted link shows as its address: the remote host and the port its binding names; over
     Tor (where the host is always 127.0.0.1) the onion address its binding names and proves, if any."""
-    if via == "onion" and channel.remote_onion is not None:
-        return onion_address(channel.remote_onion), channel.remote_port
+    if via == "onion":
+        if channel.remote_onion is not None:
+            return onion_address(channel.remote_onion), channel.remote_port
+        # a dialler without an onion service (dial out only): 127.0.0.1 and the port of its LAN listener
+        # would name this machine, not the peer; port 0 says "reachable at no address we know"
+        return host, 0
     return host, channel.remote_port
 
 

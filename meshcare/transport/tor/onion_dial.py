@@ -37,5 +37,7 @@ async def open_onion(tor: TorOptions | None, key: Address) -> tuple[trio.abc.Str
         return stream, ""
     except trio.TooSlowError:
         return None, f"onion dial failed: no answer through tor within {TOR_DIAL_TIMEOUT:.0f} s"
-    except (TorError, OSError) as exc:
+    except TorError as exc:         # (its words name the onion and what tor answered)
+        return None, str(exc)
+    except OSError as exc:
         return None, f"onion dial failed: {exc}"

@@ -7,7 +7,8 @@ the moment the connection ends: a daemon that dies leaves no service behind, and
 connection simply means "connect again and add it again". The loop::
 
     connect + authenticate -> bootstrap % -> ADD_ONION (onion_port -> 127.0.0.1:listener) ->
-    wait for HS_DESC UPLOADED (published) -> poll bootstrap every ``poll`` s (a dead connection shows here)
+    wait for HS_DESC UPLOADED (published) -> listen on the connection (a closed one shows at once),
+    refreshing bootstrap every ``poll`` s
 
 Any ``TorError`` or ``OSError`` on the way marks the state not connected / not published with the reason in
 words, and the loop tries again after a backoff (1 s doubling to 60 s, jittered). Nothing here ever stops
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import Final
+from typing import Final, NoReturn
 
 import trio
 
@@ -72,8 +73,9 @@ class OnionService:
             self._nursery = nursery
             while True:
                 error = await self._session()
-                if error is not None:
-                    log.warning("tor: %s; trying again in %.0f s", for_log(error), delay)
+                if error is not None:   # (the same trouble again is logged at debug: no line a minute for days)
+                    log.log(logging.DEBUG if error == self.state.error else logging.WARNING,
+                            "tor: %s; trying again in %.0f s", for_log(error), delay)
                 self._set(connected=False, bootstrap=None, published=False, error=error)
                 if self._was_up:
                     delay = FIRST_RETRY
@@ -86,7 +88,7 @@ class OnionService:
         try:
             control = await open_control(self.options.control, timeout=CONTROL_TIMEOUT)
         except (TorError, OSError) as exc:
-            return f"cannot use tor's control port: {exc}"
+            return str(exc) if isinstance(exc, TorError) else f"cannot use tor's control port {self.options.control}: {exc}"
         self._control = control
         self.connects += 1
         try:
@@ -98,15 +100,26 @@ class OnionService:
                 service_id = await control.add_onion(self.options.key, self.options.onion_port,
                                                      ("127.0.0.1", self.target_port))
                 await self._wait_published(control, service_id)
-            while True:
-                await trio.sleep(self._poll)
-                self._set(bootstrap=await control.bootstrap())
+            else:
+                await control.set_events("HS_DESC")     # (add_onion subscribes itself): _watch listens to it
+            await self._watch(control)
         except (TorError, OSError) as exc:
             return f"the control connection to tor ended: {exc}"
         finally:
             self._control = None
             with trio.CancelScope(shield=True), trio.move_on_after(CONTROL_TIMEOUT):
                 await control.aclose()
+
+    async def _watch(self, control: TorControl) -> NoReturn:
+        """Until the connection ends (raises TorError then): listen on it, so a closed connection (tor
+        stopped or restarted) shows at once, and refresh bootstrap every ``poll`` seconds."""
+        while True:
+            try:
+                await control.wait_event("HS_DESC", lambda event: False, timeout=self._poll)
+            except TorError:
+                if control.closed:
+                    raise
+            self._set(bootstrap=await control.bootstrap())
 
     async def _wait_published(self, control: TorControl, service_id: str) -> None:
         """Until tor says it uploaded the descriptor; meanwhile bootstrap stays current (tor publishes
