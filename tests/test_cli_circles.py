@@ -187,6 +187,17 @@ def test_role_makes_a_facilitator(elm: Circle) -> None:
     elm.ann.json("circle", "role", "Elm St", "bob", "member")
 
 
+def test_reach_off_and_on_without_tor(elm: Circle) -> None:
+    """Issue 15: the choice is kept even on a node without an onion service (it says so)."""
+    off = elm.cat.json("circle", "reach", "Elm St", "off")
+    assert off == {"circle": elm.created["circle"]["id"], "share": False, "onion": None, "shown": None}
+    assert "no onion address yet" in elm.cat.text("circle", "reach", "Elm St", "on")
+    assert {m["name"]: m["onion"] for m in elm.ann.json("circle", "members", "Elm St")["members"]} == \
+        {"ann": None, "bob": None, "cat": None}
+    assert "no circle called 'Nowhere'" in elm.cat.fails(1, "circle", "reach", "Nowhere", "off")
+    assert "invalid choice: 'maybe'" in elm.cat.fails(2, "circle", "reach", "Elm St", "maybe")
+
+
 def test_call_offer_claim_accept_update_resolve(elm: Circle) -> None:
     ann, bob, cat = elm.ann, elm.bob, elm.cat
     made = cat.json("call", "Elm St", "Rough night, could someone come by?", "--urgency", "now",

@@ -55,8 +55,9 @@ posts from before they joined (they read the whole roster), relays read the rost
 remove-wins already decides which operations of a removed member count.
 
 Onion addresses. A member's (or relay's) ``reach`` operation says where its node can be dialled over
-Tor ("xxx.onion:PORT", or "" for nowhere); the last counted one per author is ``Roster.reach`` (reach.py),
-for current members only, at most ``reach.MAX_REACHES`` counted per member. Nothing builds on a
+Tor ("xxx.onion:PORT", or "" for nowhere); of each author's counted ones, the one latest on its chain
+(highest ``seq``: reach operations of one author are concurrent in the DAG) is ``Roster.reach`` (reach.py),
+for current members only; only a member's first ``reach.MAX_REACHES`` (by seq) can count. Nothing builds on a
 ``reach``: it is never a parent (``Roster.heads`` leaves it out) and an operation naming one as a parent
 is ignored (so forged), because a node that does not know the kind refuses it, and would hold every
 operation built on it for ever; a leaf it refuses holds nothing up.
@@ -251,7 +252,7 @@ class Roster:
     names_taken: Mapping[str, frozenset[bytes]] = field(default_factory=dict)
     #: current member -> the onion address of its last counted ``reach`` ("xxx.onion:PORT"; "" for none)
     reach: Mapping[bytes, str] = field(default_factory=dict)
-    #: member -> their counted ``reach`` operations (at most reach.MAX_REACHES count)
+    #: member -> their ``reach`` operations in the roster (their first reach.MAX_REACHES by seq can count)
     reaches: Mapping[bytes, int] = field(default_factory=dict)
 
     @property

@@ -91,7 +91,14 @@ class _Folding:
         self.created_seen = False
         self.renames: dict[bytes, int] = {}
         self.reach: dict[bytes, str] = {}
+        self.reach_seq: dict[bytes, int] = {}    # member -> seq of the reach that ``reach`` holds
+        #: reach op id -> how many reach operations its author made before it (by seq): the bound counts
+        #: by the author's own chain, as reach operations of one author are concurrent in the DAG
+        self.reach_rank: dict[bytes, int] = {}
         self.reaches: dict[bytes, int] = {}
+        for op in sorted((o for o in ops.values() if o.kind == "reach"), key=lambda o: (o.seq, o.id)):
+            self.reach_rank[op.id] = self.reaches.get(op.author, 0)
+            self.reaches[op.author] = self.reach_rank[op.id] + 1
         self.names_taken: dict[str, frozenset[bytes]] = {}
 
     def role(self, member: bytes) -> str | None:
@@ -128,6 +135,7 @@ class _Folding:
             self.gone_by[gone] = (op, self.members[gone].role)
             del self.members[gone]
             self.reach.pop(gone, None)
+            self.reach_seq.pop(gone, None)
             self.departed[gone] = b["last_seq"]
             self.cuts[gone] = (*self.cuts.get(gone, ()), Cut(b["last_seq"], b["last_id"]))
             self.departures.append((op, gone))
@@ -145,8 +153,11 @@ class _Folding:
             self.renames[op.author] = self.renames.get(op.author, 0) + 1
             self._take(b["name"], op.author)
         elif op.kind == "reach":
-            self.reach[op.author] = b["onion"]
-            self.reaches[op.author] = self.reaches.get(op.author, 0) + 1
+            # the author's latest by its own chain (seq), not by the fold order: nothing builds on a
+            # reach, so two of one author are always concurrent, and the order would pick by id
+            if op.seq > self.reach_seq.get(op.author, 0):
+                self.reach[op.author], self.reach_seq[op.author] = b["onion"], op.seq
+            return          # no place in the positions: a node that refuses reach numbers the rest alike
         if "roster_keys" in b:
             number = generation_number(op.id)
             self.generations[number] = Generation(number, op.id, b["roster_keys"], self.position)
@@ -251,7 +262,7 @@ class _Folding:
         if op.kind == "rename":
             return rename_refusal(self.names_taken, self.renames, op.author, b["name"])
         if op.kind == "reach":
-            if self.reaches.get(op.author, 0) >= MAX_REACHES:
+            if self.reach_rank[op.id] >= MAX_REACHES:
                 return f"a member changes their onion address at most {MAX_REACHES} times in a circle"
             return None
         return "unknown kind"
@@ -314,9 +325,13 @@ def fold(ops: Iterable[RosterOp], founder: bytes, topic: bytes, proofs: dict[byt
             break
         excluded = {**excluded, **more}
     # a reach operation is never a parent (membership.py, "Onion addresses"): heads are what the
-    # operations other than reach build on
-    has_child = {p for op in ordered if op.kind != "reach" for p in op.parents}
-    heads = tuple(sorted(op.id for op in ordered if op.id not in has_child and op.kind != "reach"))
+    # operations other than reach, and other than those built on one (forged), build on
+    leaves: set[bytes] = set()
+    for op in ordered:
+        if op.kind == "reach" or any(p in leaves for p in op.parents):
+            leaves.add(op.id)
+    has_child = {p for op in ordered if op.id not in leaves for p in op.parents}
+    heads = tuple(sorted(op.id for op in ordered if op.id not in has_child and op.id not in leaves))
     return Roster(
         name=state.name, founder=founder if state.created_seen else b"", created=state.created,
         settings=state.settings, members=dict(state.members), departed=dict(state.departed),

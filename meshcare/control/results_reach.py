@@ -8,7 +8,7 @@ from typing import ClassVar
 from . import names as n
 from .result_base import Result
 from .schema import Flag, Maybe, Text, key
-from .views import ID
+from .views import CIRCLE_ID
 
 __all__ = ["CircleReachResult", "RESULTS_REACH"]
 
@@ -19,7 +19,7 @@ class CircleReachResult(Result):
     (the node tells the circle within seconds when the two differ)."""
 
     OP: ClassVar[str] = n.OP_CIRCLE_REACH
-    circle: str = key(ID, "the circle's id")
+    circle: str = key(CIRCLE_ID, "the circle's id")
     share: bool = key(Flag(), "this node's onion address is shared with the circle")
     onion: str | None = key(Maybe(Text()), "this node's published onion address, xxx.onion:PORT (null: it "
                             "has none: no --tor, --no-onion-service, or not published yet)")
