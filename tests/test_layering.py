@@ -17,7 +17,8 @@ PURE_PACKAGES = ("meshcare.crypto", "meshcare.circles", "meshcare.sync", "meshca
                  "meshcare.store", "meshcare.ops", "meshcare.notify", "meshcare.recovery")
 PURE_MODULES = ("meshcare.wire", "meshcare.envelope", "meshcare.ranges", "meshcare.errors", "meshcare.ids",
                 "meshcare.config", "meshcare.text", "meshcare.vocab", "meshcare.node", "meshcare.node_events",
-                "meshcare.backup.bundle", "meshcare.backup.fileformat")
+                "meshcare.backup.bundle", "meshcare.backup.fileformat",
+                "meshcare.transport.tor.control_protocol")
 #: the one store that is a file, and the factory that picks it
 SQLITE_ALLOWED = ("meshcare.store.sqlite", "meshcare.store.factory")
 #: the circles domain and the topic sync engine never import each other; only the Node joins them

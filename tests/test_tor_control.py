@@ -294,3 +294,36 @@ async def test_a_cancelled_request_leaves_the_connection_in_step(tmp_path):
                 await control.newnym()
             assert await control.get_info("version") == {"version": "0.4.9.11 (fake)"}
             assert await control.bootstrap() == 100
+
+
+async def test_wait_closed_tells_why_and_events_flow_meanwhile(tmp_path):
+    async with fake_tor(tmp_path) as tor:
+        control = await open_control(tor.control, timeout=5)
+        key = OnionKey.generate()
+        reasons: list[str] = []
+
+        async def watch() -> None:
+            reasons.append(await control.wait_closed())
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch)
+            await control.add_onion(key, 7447, ("127.0.0.1", 40000))
+            await control.wait_published(key.service_id, timeout=5)
+            assert reasons == []
+            await tor.restart()
+        assert "tor stopped or restarted" in reasons[0]
+        await control.aclose()
+        assert "closed" in await control.wait_closed()
+
+
+async def test_a_service_added_again_waits_for_its_new_upload(tmp_path):
+    async with fake_tor(tmp_path) as tor:
+        async with await open_control(tor.control, timeout=5) as control:
+            key = OnionKey.generate()
+            await control.add_onion(key, 7447, ("127.0.0.1", 40000))
+            await trio.sleep(0.2)                     # the UPLOAD/UPLOADED events are sent, not yet taken
+            assert await control.bootstrap() == 100   # ... and read (queued) while this answer is read
+            await control.del_onion(key.service_id)
+            tor.publish = False
+            await control.add_onion(key, 7447, ("127.0.0.1", 40000))
+            with pytest.raises(TorControlError, match="no HS_DESC event"):
+                await control.wait_published(key.service_id, timeout=0.2)

@@ -203,6 +203,10 @@ class TorControl:
         service_id = proto.parse_add_onion(await self.request(line, "ADD_ONION"))
         if service_id != key.service_id:
             raise TorControlError(f"tor started the onion service {service_id}, not {key.service_id} as asked")
+        # Replies and events are handed out in the order they came, so every HS_DESC queued by now is older
+        # than this service: none of them may tell ``wait_published`` that it is published.
+        for event in [e for e in self._events if e.name == "HS_DESC" and e.words[1:2] == (service_id,)]:
+            self._events.remove(event)
         return service_id
 
     async def wait_published(self, service_id: str, *, timeout: float | None = None) -> None:
@@ -229,6 +233,16 @@ class TorControl:
         cure for a stuck rendezvous. tor rate-limits it by itself (at most one per ~10 s takes effect)."""
         reply = await self.request(proto.command("SIGNAL", "NEWNYM"), "SIGNAL NEWNYM")
         reply.raise_for_status("SIGNAL NEWNYM")
+
+    async def wait_closed(self) -> str:
+        """Wait until the connection ends (tor stopped or restarted, or ``aclose``) and return why, in words.
+        Reads meanwhile, so events keep arriving for ``wait_event``: the task a daemon runs to notice that
+        tor went away (its onion service then went with it and must be added again on a new connection)."""
+        try:
+            await self._wait_until(lambda: self._closed)
+        except TorControlError as exc:
+            return str(exc)
+        return f"the control connection to tor at {self.where} is closed"
 
     async def aclose(self) -> None:
         """Close the connection (tor then stops every onion service added on it)."""
