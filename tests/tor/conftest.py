@@ -17,7 +17,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "tor: runs a private Tor network (TestingTorNetwork) in network namespaces "
                    "(needs root, iproute2, nftables, tor, tor-gencert)")
-    # test_across_tor.py runs its daemons with tests/netns/test_mesh.Cluster, whose module is marked netns;
+    # test_two_lans.py runs its daemons with tests/netns/test_mesh.Cluster, whose module is marked netns;
     # registered here too so that running tests/tor alone does not warn about an unknown mark
     config.addinivalue_line(
         "markers", "netns: runs real processes in Linux network namespaces (needs root, iproute2, nftables)")
