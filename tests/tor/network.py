@@ -56,15 +56,15 @@ from types import TracebackType
 from tests.netns.harness import NetnsError, Started, _run, netns_problem
 
 from .nsnet import RawControl, ns_socket
+from .torrc import CONTROL_PORT, SOCKS_PORT, dirauthority_line, is_private, render, start_gencert
+
+__all__ = ["CONTROL_PORT", "SOCKS_PORT", "Host", "TorNet", "TorNode", "require_tor", "tor_problem"]
 
 TOR_SUBNET = "198.51.100"                 # TEST-NET-2
 LAN_SUBNETS = ("192.0.2", "203.0.113")    # TEST-NET-1, TEST-NET-3
 TEST_SUBNETS = (TOR_SUBNET, *LAN_SUBNETS)  # what the audit lets out (see the module docstring)
 NOWHERE = 254                             # the nonexistent default gateway on every subnet
 AUTHORITIES, RELAYS = 3, 3
-ORPORT, DIRPORT = 5000, 7000
-SOCKS_PORT, CONTROL_PORT = 9050, 9051
-INTERVAL, DELAY = 10, 2                   # voting interval and vote/dist delays (notes 4.2; not below 10)
 CONSENSUS_TIMEOUT = 90.0
 BOOTSTRAP_TIMEOUT = 60.0
 STOP_GRACE = 5.0
@@ -95,60 +95,6 @@ def require_tor() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {problem}", pytrace=False)
     pytest.skip(problem)
-
-
-# --- configuration ---------------------------------------------------------------------------------
-
-_COMMON = """\
-TestingTorNetwork 1
-DataDirectory {datadir}
-PidFile {datadir}/pid
-Nickname {nick}
-Log notice file {datadir}/notice.log
-SafeLogging 0
-LogTimeGranularity 1
-ShutdownWaitLength 0
-UseDefaultFallbackDirs 0
-{dirauthorities}
-AssumeReachable 1
-PathsNeededToBuildCircuits 0.67
-ClientUseIPv6 0
-ServerDNSResolvConfFile {resolvconf}
-"""
-_AUTHORITY = """\
-Address {ip}
-ORPort {ip}:{orport}
-DirPort {ip}:{dirport}
-SocksPort 0
-ExitRelay 0
-ContactInfo torbed-{nick}@example.invalid
-AuthoritativeDirectory 1
-V3AuthoritativeDirectory 1
-TestingV3AuthInitialVotingInterval {interval}
-TestingV3AuthInitialVoteDelay {delay}
-TestingV3AuthInitialDistDelay {delay}
-V3AuthVotingInterval {interval}
-V3AuthVoteDelay {delay}
-V3AuthDistDelay {delay}
-V3AuthNIntervalsValid 2
-TestingDirAuthVoteGuard *
-TestingDirAuthVoteExit *
-TestingDirAuthVoteHSDir *
-TestingMinExitFlagThreshold 0
-"""
-_RELAY = """\
-Address {ip}
-ORPort {ip}:{orport}
-SocksPort 0
-ExitRelay 0
-ContactInfo torbed-{nick}@example.invalid
-"""
-_CLIENT = """\
-Log info file {datadir}/info.log
-SocksPort 127.0.0.1:{socks} ExtendedErrors
-ControlPort 127.0.0.1:{control}
-CookieAuthentication 1
-"""
 
 
 @dataclass
@@ -380,45 +326,19 @@ class TorNet:
                 _run(["ip", "-n", host.ns, "route", "add", "default", "via", f"{subnet}.{NOWHERE}"])
 
     def _configure(self) -> None:
-        """Authority keys (tor-gencert, this run only), fingerprints, and every torrc."""
+        """Authority keys (tor-gencert, this run only), their ``DirAuthority`` lines, and every torrc."""
         resolv = self.workdir / "resolv.conf"
         resolv.write_text("nameserver 127.0.0.1\n")
         authorities = [n for n in self.tors.values() if n.role == "authority"]
-        gencerts = []
-        for node in authorities:
-            keys = node.datadir / "keys"
-            keys.mkdir(mode=0o700)
-            gencerts.append(subprocess.Popen(
-                ["ip", "netns", "exec", node.ns, "tor-gencert", "--create-identity-key", "-m", "12",
-                 "-a", f"{node.ip}:{DIRPORT}", "-i", str(keys / "authority_identity_key"),
-                 "-s", str(keys / "authority_signing_key"), "-c", str(keys / "authority_certificate"),
-                 "--passphrase-fd", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        gencerts = [start_gencert(node.ns, node.ip, node.datadir) for node in authorities]
         for node, process in zip(authorities, gencerts, strict=True):
-            _, err = process.communicate(b"\n", timeout=120)
+            _, err = process.communicate(b"\n", timeout=120)   # an empty passphrase
             if process.returncode != 0:
                 raise NetnsError(f"tor-gencert for {node.name} failed: {err.decode(errors='replace')}")
-        lines = []
-        dummy = "DirAuthority dummy orport=1 127.0.0.1:1 " + "F" * 40
-        for node in authorities:
-            cert = (node.datadir / "keys" / "authority_certificate").read_text()
-            v3ident = re.search(r"^fingerprint (\S+)", cert, re.M)
-            listed = _run(["ip", "netns", "exec", node.ns, "tor", "--list-fingerprint", "--DataDirectory",
-                           str(node.datadir), "--ORPort", str(ORPORT), "--Address", node.ip,
-                           "--TestingTorNetwork", "1", "--UseDefaultFallbackDirs", "0", "--DirAuthority",
-                           dummy.removeprefix("DirAuthority "), "--Log", "err stderr"])
-            fingerprint = "".join(listed.strip().splitlines()[-1].split()[1:])
-            if v3ident is None or not re.fullmatch(r"[0-9A-F]{40}", fingerprint):
-                raise NetnsError(f"could not read {node.name}'s keys: {cert[:200]!r} / {listed!r}")
-            lines.append(f"DirAuthority tb{node.name} orport={ORPORT} no-v2 v3ident={v3ident.group(1)} "
-                         f"{node.ip}:{DIRPORT} {fingerprint}")
+        lines = [dirauthority_line(node.ns, f"tb{node.name}", node.ip, node.datadir) for node in authorities]
         for node in self.tors.values():
-            text = _COMMON.format(datadir=node.datadir, nick=f"tb{node.name}", dirauthorities="\n".join(lines),
-                                  resolvconf=resolv)
-            role = {"authority": _AUTHORITY, "relay": _RELAY, "client": _CLIENT}[node.role]
-            text += role.format(ip=node.ip, orport=ORPORT, dirport=DIRPORT, nick=f"tb{node.name}",
-                                interval=INTERVAL, delay=DELAY, datadir=node.datadir, socks=SOCKS_PORT,
-                                control=CONTROL_PORT)
-            node.torrc.write_text(text)
+            node.torrc.write_text(render(node.role, datadir=node.datadir, nick=f"tb{node.name}", ip=node.ip,
+                                         dirauthorities=lines, resolvconf=resolv))
 
     # --- tors ---
 
@@ -427,9 +347,7 @@ class TorNet:
         return self.tors[f"g{g}"]
 
     def _start_tor(self, node: TorNode) -> None:
-        text = node.torrc.read_text()
-        if "TestingTorNetwork 1" not in text or "DirAuthority tba1 " not in text \
-                or "UseDefaultFallbackDirs 0" not in text:
+        if not is_private(node.torrc.read_text(), "tba1"):
             raise NetnsError(f"refusing to start {node.name}: its torrc is not for this private network")
         if node.pid is not None:
             raise NetnsError(f"{node.name} is already running (pid {node.pid})")
