@@ -23,8 +23,8 @@ Hooks (plain attributes, change them any time): ``bootstrap`` (percent), ``refus
 ``socks_fail_next`` (codes answered to the next requests, one each), and ``await restart()`` (every control
 connection dropped and every service gone: tor restarted). Counters: ``newnym_count``, ``commands``.
 
-Use ``async with fake_tor(tmp_path) as tor:`` (or ``await nursery.start(FakeTor(tmp_path).run)``); then
-``tor.control`` is "127.0.0.1:PORT" and ``tor.socks`` is ("127.0.0.1", PORT); with ``unix_socket=True``
+The SOCKS5 wire side is in tests/fake_socks.py. Use ``async with fake_tor(tmp_path) as tor:`` (or
+``await nursery.start(FakeTor(tmp_path).run)``); then ``tor.control`` is "127.0.0.1:PORT" and ``tor.socks`` is ("127.0.0.1", PORT); with ``unix_socket=True``
 ``tor.control_socket`` is the path of the same control port as a unix socket (keep ``directory`` short:
 a socket path has at most 107 bytes).
 """
@@ -36,7 +36,6 @@ import binascii
 import hashlib
 import hmac
 import os
-import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ import nacl.bindings
 import trio
 
 from meshcare.crypto.onion_key import OnionKey, onion_address
+
+from .fake_socks import Reader, SocksRequest, socks_handshake, socks_reply, splice
 
 SERVER_KEY = b"Tor safe cookie authentication server-to-controller hash"
 CLIENT_KEY = b"Tor safe cookie authentication controller-to-server hash"
@@ -65,53 +66,11 @@ class Service:
     published: bool = False
 
 
-@dataclass
-class SocksRequest:
-    """One CONNECT the SOCKS port saw, with the SOCKS5 username/password (None without) and the answer."""
-
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    reply: int | None = None
-
-
-class _Reader:
-    """Exact reads and lines over a stream, keeping what came beyond them."""
-
-    def __init__(self, stream: trio.abc.Stream) -> None:
-        self.stream = stream
-        self.buffer = bytearray()
-
-    async def _more(self) -> None:
-        data = await self.stream.receive_some(16384)
-        if not data:
-            raise EOFError
-        self.buffer += data
-
-    async def exactly(self, n: int) -> bytes:
-        while len(self.buffer) < n:
-            await self._more()
-        out = bytes(self.buffer[:n])
-        del self.buffer[:n]
-        return out
-
-    async def line(self, limit: int = 16384) -> str:
-        while b"\n" not in self.buffer:
-            if len(self.buffer) > limit:
-                raise EOFError
-            await self._more()
-        end = self.buffer.index(b"\n")
-        raw = bytes(self.buffer[:end]).rstrip(b"\r")
-        del self.buffer[: end + 1]
-        return raw.decode("utf-8", errors="replace")
-
-
 class _ControlConnection:
     def __init__(self, tor: FakeTor, stream: trio.abc.Stream) -> None:
         self.tor = tor
         self.stream = stream
-        self.reader = _Reader(stream)
+        self.reader = Reader(stream)
         self.send_lock = trio.Lock()
         self.authenticated = False
         self.events: set[str] = set()
@@ -395,57 +354,19 @@ class FakeTor:
 
     async def _serve_socks(self, stream: trio.abc.Stream) -> None:
         async with stream:
-            reader = _Reader(stream)
+            reader = Reader(stream)
             try:
-                request = await self._socks_handshake(reader)
+                request = await socks_handshake(reader, self.socks_requests)
                 if request is None:
                     return
                 target = await self._socks_resolve(request)
                 if target is None:
-                    await stream.send_all(_socks_reply(request.reply or 1))
+                    await stream.send_all(socks_reply(request.reply or 1))
                     return
-                await stream.send_all(_socks_reply(0))
-                await _splice(reader, target)
+                await stream.send_all(socks_reply(0))
+                await splice(reader, target)
             except (EOFError, trio.BrokenResourceError, trio.ClosedResourceError):
                 return
-
-    async def _socks_handshake(self, reader: _Reader) -> SocksRequest | None:
-        version, count = await reader.exactly(2)
-        methods = await reader.exactly(count)
-        if version != 5:
-            return None
-        username = password = None
-        if 2 in methods:
-            await reader.stream.send_all(b"\x05\x02")
-            sub, ulen = await reader.exactly(2)
-            username = (await reader.exactly(ulen)).decode("utf-8", "replace")
-            (plen,) = await reader.exactly(1)
-            password = (await reader.exactly(plen)).decode("utf-8", "replace")
-            await reader.stream.send_all(b"\x01\x00")
-        elif 0 in methods:
-            await reader.stream.send_all(b"\x05\x00")
-        else:
-            await reader.stream.send_all(b"\x05\xff")
-            return None
-        _, command, _, atyp = await reader.exactly(4)
-        if atyp == 3:
-            (length,) = await reader.exactly(1)
-            host = (await reader.exactly(length)).decode("utf-8", "replace")
-        elif atyp == 1:
-            host = ".".join(str(b) for b in await reader.exactly(4))
-        elif atyp == 4:
-            host = (await reader.exactly(16)).hex()
-        else:
-            await reader.stream.send_all(_socks_reply(8))
-            return None
-        (port,) = struct.unpack("!H", await reader.exactly(2))
-        request = SocksRequest(host, port, username, password)
-        self.socks_requests.append(request)
-        if command != 1:
-            request.reply = 7
-            await reader.stream.send_all(_socks_reply(7))
-            return None
-        return request
 
     async def _socks_resolve(self, request: SocksRequest) -> trio.abc.Stream | None:
         """The stream to the request's target, or None with ``request.reply`` set to the failure code."""
@@ -475,30 +396,6 @@ class FakeTor:
             return None
         request.reply = 0
         return stream
-
-
-def _socks_reply(code: int) -> bytes:
-    return bytes([5, code, 0, 1, 0, 0, 0, 0, 0, 0])
-
-
-async def _splice(client: _Reader, target: trio.abc.Stream) -> None:
-    """Copy bytes both ways until either side ends, then close both."""
-    async with target:
-        if client.buffer:
-            await target.send_all(bytes(client.buffer))
-            client.buffer.clear()
-
-        async def copy(source: trio.abc.Stream, sink: trio.abc.Stream, scope: trio.CancelScope) -> None:
-            try:
-                while data := await source.receive_some(65536):
-                    await sink.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                pass
-            scope.cancel()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(copy, client.stream, target, nursery.cancel_scope)
-            nursery.start_soon(copy, target, client.stream, nursery.cancel_scope)
 
 
 @asynccontextmanager

@@ -136,11 +136,14 @@ class TorControl:
                     raise self._error
                 self._pending.append(slot)
                 try:
-                    with trio.CancelScope(shield=True):     # half a command line would desynchronise the rest
+                    # shielded: half a command line would desynchronise the rest; bounded all the same
+                    with trio.CancelScope(shield=True, deadline=trio.current_time() + limit) as send:
                         await self._stream.send_all(line)
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                     raise self._fail(f"the connection to tor's control port at {self.where} broke "
                                      f"({exc or type(exc).__name__})") from None
+                if send.cancelled_caught:
+                    raise self._fail(f"tor's control port at {self.where} took no command for {limit:g} s")
             await self._wait_until(lambda: bool(slot))
         if scope.cancelled_caught:
             raise TorControlError(f"tor's control port at {self.where} did not answer {what} within {limit:g} s")
