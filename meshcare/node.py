@@ -177,6 +177,10 @@ class Node:
         elif isinstance(event, Authored):
             self._authored(event.items, now, out)
         elif isinstance(event, TorChanged):
+            if event.onion is not None and rc.address_of(event.onion) is None:
+                out.append(Log("warning", f"not telling circles the onion address {for_log(event.onion)}: "
+                                          "it is not written xxx.onion:PORT (the daemon's bug)"))
+                event = TorChanged(event.dial, None)
             self.tor = event
             self.duties.own_onion = event.onion
             self._dial_onions(now, out)

@@ -210,3 +210,11 @@ def test_circle_reach_is_refused_for_a_circle_this_node_is_not_in() -> None:
     with pytest.raises(NotFound):
         net.op("ann", "circle.reach", circle="Nowhere", share=False)
     assert rc.MAX_MEMBER_HINTS < MAX_HINTS
+
+
+def test_an_onion_the_circles_would_refuse_is_not_told_to_them() -> None:
+    net = three()
+    net.handle("ann", TorChanged(dial=True, onion=AT["ann"].upper()))
+    net.run(SETTLE)
+    assert net.nodes["ann"].tor.onion is None and members(net, "bob")["ann"] is None
+    assert any("not telling circles" in line for line in net.logs["ann"])
