@@ -138,10 +138,17 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[str]:
 def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
     from ..control.requests import Status  # the records load with the command (`meshcare --help` stays fast)
 
+    from ..control import reachability as reach
+
     answer = ask_daemon(settings, Status())
     s = answer.result
+    # the split only where Tor is in play: a LAN-only node's line stays as it always was
+    tor_used = s.tor is not None or bool(s.links_onion)
+    links = reach.link_split(s.links, s.links_direct, s.links_onion) if tor_used else _count(s.links)
     lines = [f"{s.name}  node id {s.node_id[:16]}...", f"listening on {s.listen}, up {_duration(s.uptime_s)}",
-             f"links {_count(s.links)}, envelopes {_count(s.envelopes)}, topics {_count(s.topics)}"]
+             f"links {links}, envelopes {_count(s.envelopes)}, topics {_count(s.topics)}"]
+    if tor_used:
+        lines.append(reach.tor_line(s.tor))
     if s.disk_full is not None:
         lines.append(f"WARNING: {s.disk_full}")
     if s.statistics:
@@ -153,10 +160,16 @@ def cmd_status(args: argparse.Namespace, settings: config.Settings) -> int:
 def cmd_peers(args: argparse.Namespace, settings: config.Settings) -> int:
     from ..control.requests import Peers  # the records load with the command (`meshcare --help` stays fast)
 
+    from ..control import reachability as reach
+
     answer = ask_daemon(settings, Peers())
-    rows = [((p.node_id or "-")[:16], p.address, "yes" if p.linked else "no", p.name or "")
-            for p in answer.result.peers]
-    text = table([("NODE ID", "ADDRESS", "LINKED", "NAME"), *rows]) if rows else "No peers known yet."
+    peers = answer.result.peers
+    # the VIA column only where Tor is in play (a daemon that says `via`, or an onion address)
+    via = any(p.via is not None or reach.is_onion_address(p.address) for p in peers)
+    head = ("NODE ID", "ADDRESS", "LINKED", "VIA", "NAME") if via else ("NODE ID", "ADDRESS", "LINKED", "NAME")
+    rows = [((p.node_id or "-")[:16], p.address, "yes" if p.linked else "no",
+             *((reach.via_words(p),) if via else ()), p.name or "") for p in peers]
+    text = table([head, *rows]) if rows else "No peers known yet."
     emit(args, answer.data, text)
     return EXIT_OK
 
@@ -220,8 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = daemon_cli.add_parser(sub)
     p.set_defaults(handler=daemon_cli.run)
 
-    add("status", cmd_status, "show what the running daemon is doing: links, envelopes, topics, uptime")
-    add("peers", cmd_peers, "list the nodes the running daemon knows and whether a link to each is open")
+    add("status", cmd_status, "show what the running daemon is doing: links (direct and via Tor), envelopes, "
+                              "topics, uptime, Tor")
+    add("peers", cmd_peers, "list the nodes the running daemon knows, whether a link to each is open, and how "
+                            "(direct or via Tor)")
     p = add("snapshot", cmd_snapshot, "everything a screen shows, in one answer (circles, members, calls, "
                                       "check-ins, plan, peers): for the TUI and scripts, with --json")
     p.add_argument("--all", action="store_true", help="resolved calls too")

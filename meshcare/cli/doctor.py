@@ -15,14 +15,16 @@ from typing import Any
 from .. import config
 from .common import EXIT_ERROR, EXIT_OK, add_command, emit
 
-SUMMARY = "check this node for what commonly goes wrong (permissions, port, neighbours, clock, disk, service)"
+SUMMARY = "check this node for what commonly goes wrong (permissions, port, neighbours, Tor, clock, disk, service)"
 EXAMPLE = """meshcare doctor
 meshcare doctor --json
 meshcare doctor --only port --only disk"""
 MORE = """Checks, in order: data dir, files (the key and the state: owner and mode), daemon (running and
 answering; a stale control socket), identity (locked by a passphrase while the node is stopped), port
 (in use by another program), neighbours (links, mDNS discovery), multicast (the chosen interfaces: up,
-MULTICAST, IPv4; with the node running, a self-probe of its own mDNS name), clock (skew against linked
+MULTICAST, IPv4; with the node running, a self-probe of its own mDNS name), tor (only when the node uses
+Tor: tor's control port reachable and letting the node in, bootstrap percentage, the onion service
+published, Debian's tor.service running), clock (skew against linked
 peers; posts more than 600 s ahead wait), disk (free space and inodes), service (systemd unit state).
 
 Each line: LEVEL CHECK: what was found. Fix: what to run. Levels: ok, info, warning, problem, error

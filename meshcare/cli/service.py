@@ -45,7 +45,7 @@ def _request(args: argparse.Namespace, *, install: bool) -> Any:
         opts = units.UnitOptions(memory_high=args.memory_high or opts.memory_high,
                                  memory_max=args.memory_max or opts.memory_max)
         extra = {"source": args.source or _source(), "python": PurePosixPath(args.python),
-                 "make_venv": not args.no_venv}
+                 "make_venv": not args.no_venv, "tor": args.tor}
     return plan.Request(user=user, system=args.system, options=opts, **extra)
 
 
@@ -143,6 +143,7 @@ def register(sub: Any) -> None:
     p = add_command(service_sub, "install", cmd_install,
                     "install the service: a venv in /opt/meshcare/venv, the systemd unit, and start it at boot",
                     "sudo meshcare service install --user ana\n"
+                    "sudo meshcare service install --user ana --tor\n"
                     "sudo meshcare service install --system --dry-run\n"
                     "meshcare service install --user ana --root /tmp/stage",
                     prog="service install",
@@ -163,6 +164,13 @@ def register(sub: Any) -> None:
     p.add_argument("--memory-high", type=_size, metavar="SIZE",
                    help="MemoryHigh= of the unit (default 128M; figures: docs/benchmarks.md section 14)")
     p.add_argument("--memory-max", type=_size, metavar="SIZE", help="MemoryMax= of the unit (default 192M)")
+    tor = p.add_mutually_exclusive_group()
+    tor.add_argument("--tor", dest="tor", action="store_true", default=None,
+                     help="the node uses Debian's tor: start tor with it (Wants=/After=tor.service) and let it use "
+                          "tor's control socket (SupplementaryGroups=debian-tor); the default when the node's "
+                          "config.toml says tor = true (docs/operations.md, 'Tor')")
+    tor.add_argument("--no-tor", dest="tor", action="store_false",
+                     help="no Tor lines, even when config.toml says tor = true (removes them from an earlier install)")
     p.set_defaults(needs_settings=False)
 
     p = add_command(service_sub, "status", cmd_status,

@@ -54,6 +54,8 @@ class PeerEvent(Event):
     address: str = key(Text(), "host:port of the link")
     node_id: str = key(ID, "the other node's id")
     linked: bool = key(Flag(), "true: the link opened; false: it ended")
+    via: str | None = key(Maybe(Choice(("direct", "onion"))), "`onion` when the link runs through Tor; absent "
+                          "for a direct link (TCP: the LAN or an address), as before Tor", omit_none=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

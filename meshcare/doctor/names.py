@@ -5,5 +5,5 @@ from __future__ import annotations
 
 from typing import Final
 
-CHECK_NAMES: Final = ("data-dir", "files", "daemon", "identity", "port", "neighbours", "multicast", "clock", "disk",
-                      "service")
+CHECK_NAMES: Final = ("data-dir", "files", "daemon", "identity", "port", "neighbours", "multicast", "tor", "clock",
+                      "disk", "service")

@@ -14,10 +14,14 @@ import os
 import socket
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import MeshcareError, ProbeFailed
 from .facts import DaemonFacts, DiskFact, FileFact, Interface
+
+if TYPE_CHECKING:
+    from .tor import TorProbe
 
 #: Seconds the daemon has to answer each request of the doctor.
 DAEMON_TIMEOUT = 3.0
@@ -162,3 +166,57 @@ def mdns_probe(instance_name: str, addresses: tuple[str, ...], timeout: float = 
         return zc.get_service_info(SERVICE_TYPE, instance_name, timeout=int(timeout * 1000)) is not None
     finally:
         zc.close()
+
+
+#: Seconds tor's control port has to answer the doctor.
+TOR_TIMEOUT = 3.0
+
+
+def tor_control(where: str, timeout: float = TOR_TIMEOUT) -> TorProbe:
+    """Connect to tor's control port ``where`` (a unix socket path, or HOST:PORT), ask PROTOCOLINFO (allowed
+    before authenticating; it changes nothing), and try to read the cookie file tor names. Never
+    authenticates: whether tor would let the node in is judged from the methods and the cookie's rights."""
+    from ..config import parse_hostport
+    from .tor import TorProbe, parse_protocolinfo
+
+    if where.startswith("/"):
+        family, address = socket.AF_UNIX, where
+        target: str | tuple[str, int] = where
+    else:
+        host, port = parse_hostport(where, 9051)
+        family, target = (socket.AF_INET6 if ":" in host else socket.AF_INET), (host, port)
+        address = f"{host}:{port}"
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(target)
+            s.sendall(b"PROTOCOLINFO 1\r\n")
+            reply = b""
+            while b"\r\n250 " not in b"\r\n" + reply and len(reply) < 8192:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+                if reply[:1] in (b"4", b"5"):
+                    break
+    except OSError as exc:
+        code = exc.errno or 0
+        words = os.strerror(code) if code else (str(exc) or type(exc).__name__)
+        return TorProbe(address, reachable=False, error=words, denied=code in (errno.EACCES, errno.EPERM),
+                        missing=code == errno.ENOENT)
+    text = reply.decode("utf-8", "replace")
+    if not text.startswith("250"):
+        first = text.splitlines()[0] if text else "no answer"
+        return TorProbe(address, reachable=False, error=f"it answered {first!r}, not as tor does")
+    methods, cookie = parse_protocolinfo(text)
+    readable = None
+    if cookie:
+        try:
+            with open(cookie, "rb") as f:
+                f.read(32)
+            readable = True
+        except PermissionError:
+            readable = False
+        except OSError:
+            readable = None
+    return TorProbe(address, reachable=True, methods=methods, cookie=cookie, cookie_readable=readable)

@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 ``CHECKS`` is the table: a name and a function ``(Context) -> list[Finding]`` that gathers its facts
-through ``Context.probes`` and hands them to a pure judge (files.py, node.py, network.py, clock.py,
+through ``Context.probes`` and hands them to a pure judge (files.py, node.py, network.py, tor.py, clock.py,
 disk.py, systemd.py). ``run_checks`` runs them in order; each runs in a daemon thread joined with a
 timeout, so a probe that hangs (a stuck NFS home, a systemctl that never answers, a daemon that accepts
 and says nothing) becomes one ``error`` finding and the others still run; a check that raises becomes
@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Final
 
 from ..config import Settings
-from . import clock, disk, files, network, node, systemd
+from . import clock, disk, files, network, node, systemd, tor
 from . import probes as p
 from .facts import DaemonFacts, DiskFact, FileFact, Interface
-from .findings import Finding, Level, info
+from .findings import Finding, Level, info, warning
 
 #: Seconds one check may take before it is reported as not finished.
 CHECK_TIMEOUT: Final = 10.0
@@ -43,6 +43,8 @@ class Probes:
     daemon_facts: Callable[[Settings], DaemonFacts] = p.daemon_facts
     #: None: never send the mDNS self-probe (``--no-probe``, and tests)
     mdns_probe: Callable[[str, tuple[str, ...]], bool] | None = p.mdns_probe
+    #: a direct look at tor's control port (PROTOCOLINFO only), when no running daemon reports on tor
+    tor_control: Callable[[str], tor.TorProbe] = p.tor_control
 
 
 @dataclass
@@ -141,6 +143,36 @@ def check_multicast(ctx: Context) -> list[Finding]:
     return found + network.judge_probe(answered, health.discovery.interfaces)
 
 
+def tor_settings(settings: Settings) -> tuple[bool, str]:
+    """(uses Tor, its control port): ``tor`` and ``tor_control`` of config.toml (docs/operations.md, "Tor")."""
+    return settings.tor, settings.tor_control
+
+
+def check_tor(ctx: Context) -> list[Finding]:
+    configured, control = tor_settings(ctx.settings)
+    facts = ctx.daemon()
+    reported = facts.health.tor if facts.health is not None else None
+    if not configured and reported is None:
+        return [info(tor.TOR, "Tor is not used (`tor = true` in config.toml, or `meshcare start --tor`, lets "
+                              "members reach this node from anywhere: docs/operations.md, 'Tor').")]
+    if reported is not None:
+        found = tor.judge_daemon_tor(reported, ctx.user)
+        control = reported.control
+    elif facts.health is not None:      # a daemon that runs without --tor, while config.toml asks for it
+        found = [warning(tor.TOR, "config.toml says `tor = true`, but the running node does not use Tor: it "
+                                  "was started before that was set, or with flags that override it.",
+                         "restart the node: `meshcare stop` then `meshcare start` (or `sudo systemctl restart "
+                         f"meshcare@{ctx.user}`).")]
+        found += tor.judge_probe(ctx.probes.tor_control(control), ctx.user)
+    else:
+        found = tor.judge_probe(ctx.probes.tor_control(control), ctx.user)
+    if ctx.probes.systemd_booted():
+        units = [systemd.parse_show(name, ctx.probes.systemctl_show(name, systemd.PROPERTIES))
+                 for name in tor.UNITS]
+        found += tor.judge_units(units, control == tor.DEBIAN_CONTROL)
+    return found
+
+
 def check_clock(ctx: Context) -> list[Finding]:
     health = ctx.daemon().health
     if health is None:
@@ -166,7 +198,7 @@ Check = Callable[[Context], list[Finding]]
 CHECKS: Final[tuple[tuple[str, Check], ...]] = (
     (files.DATA_DIR, check_data_dir), (files.FILES, check_files), (node.DAEMON, check_daemon),
     (node.IDENTITY, check_identity), (node.PORT, check_port), (network.NEIGHBOURS, check_neighbours),
-    (network.MULTICAST, check_multicast), (clock.CLOCK, check_clock), (disk.DISK, check_disk),
+    (network.MULTICAST, check_multicast), (tor.TOR, check_tor), (clock.CLOCK, check_clock), (disk.DISK, check_disk),
     (systemd.SERVICE, check_service))
 
 

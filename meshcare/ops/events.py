@@ -93,6 +93,7 @@ def _checkin(node: Node, circle: Circle | None, checkin: bytes) -> v.Checkin | N
     return checkin_view(node, circle, checkin)
 
 
-def peer_event(address: str, node_id: bytes, linked: bool) -> ev.PeerEvent:
-    """A link to ``node_id`` at ``address`` (host:port) opened (``linked``) or ended."""
-    return ev.PeerEvent(address=address, node_id=node_id.hex(), linked=linked)
+def peer_event(address: str, node_id: bytes, linked: bool, via: str = "direct") -> ev.PeerEvent:
+    """A link to ``node_id`` at ``address`` (host:port) opened (``linked``) or ended; ``via``: the link's way.
+    Only a link through Tor says so (``via`` "onion"): a direct link's event reads as it did before Tor."""
+    return ev.PeerEvent(address=address, node_id=node_id.hex(), linked=linked, via="onion" if via == "onion" else None)

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import BadInput, ServiceError
 from . import plan as p
-from .units import DROPIN_NAME, SYSTEM_UNIT, SYSTEM_USER, TEMPLATE_UNIT, UNIT_DIR
+from .units import DROPIN_NAME, SYSTEM_UNIT, SYSTEM_USER, TEMPLATE_UNIT, TOR_DROPIN_NAME, TOR_GROUP, UNIT_DIR
 
 
 def under(root: Path, path: PurePosixPath) -> Path:
@@ -57,6 +57,12 @@ def gather(request: p.Request, root: Path) -> p.Machine:
                 candidates.append(UNIT_DIR / d.name / DROPIN_NAME)
     if request.user:
         candidates.append(UNIT_DIR / f"meshcare@{request.user}.service.d" / DROPIN_NAME)
+    tor_dropins: list[str] = []
+    if unit_dir.is_dir():
+        for d in sorted([*unit_dir.glob("meshcare@*.service.d"), unit_dir / f"{SYSTEM_UNIT}.d"]):
+            if (d / TOR_DROPIN_NAME).exists():
+                tor_dropins.append(d.name[:-2])
+    candidates += [p.tor_dropin_path(unit) for unit in {*tor_dropins, request.unit}]
     wants = under(root, p.WANTS_DIR)
     wanted = sorted(f.name for f in wants.glob("meshcare*.service")) if wants.is_dir() else []
     link = under(root, p.COMMAND_LINK)
@@ -70,7 +76,41 @@ def gather(request: p.Request, root: Path) -> p.Machine:
         link_target=os.readlink(link) if link.is_symlink() else None,
         dropins=tuple(dropins), wanted=tuple(wanted),
         accounts_from=str(root / "etc/passwd") if root != Path("/") and (root / "etc/passwd").exists()
-        else "this machine")
+        else "this machine",
+        tor_in_config=_tor_in_config(request, account, root), tor_group=_group_exists(TOR_GROUP, root),
+        tor_dropins=tuple(tor_dropins))
+
+
+def _tor_in_config(request: p.Request, account: p.Account | None, root: Path) -> bool:
+    """The node's config.toml (under ``root``) says ``tor = true``. Unreadable or not TOML: False (the
+    daemon reports a broken config.toml itself, in its own words, when it starts)."""
+    import tomllib
+
+    if request.system:
+        data_dir = p.SYSTEM_DATA
+    elif account is not None:
+        data_dir = p.owner_data_dir(account)
+    else:
+        return False
+    try:
+        with open(under(root, data_dir / "config.toml"), "rb") as f:
+            return tomllib.load(f).get("tor") is True
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _group_exists(name: str, root: Path) -> bool:
+    """The group ``name``: in ROOT/etc/group under a staging root that has one, else on this machine."""
+    import grp
+
+    group = root / "etc/group"
+    if root != Path("/") and group.exists():
+        return any(line.split(":", 1)[0] == name for line in group.read_text().splitlines())
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def execute(plan: p.Plan, root: Path, say: Callable[[str], None]) -> None:

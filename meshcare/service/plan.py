@@ -87,6 +87,11 @@ class Machine:
     dropins: tuple[str, ...] = ()
     wanted: tuple[str, ...] = ()
     accounts_from: str = "this machine"
+    #: Tor (issue 15): the node's config.toml says ``tor = true``; the ``debian-tor`` group exists (tor is
+    #: installed); the units that have the Tor drop-in we wrote
+    tor_in_config: bool = False
+    tor_group: bool = False
+    tor_dropins: tuple[str, ...] = ()
 
     @property
     def staging(self) -> bool:
@@ -105,6 +110,8 @@ class Request:
     python: PurePosixPath = DEBIAN_PYTHON
     make_venv: bool = True
     options: UnitOptions = UnitOptions()
+    #: ``--tor`` True, ``--no-tor`` False, neither None: as the node's config.toml says (``tor = true``)
+    tor: bool | None = None
 
     @property
     def unit(self) -> str:
@@ -221,9 +228,10 @@ class Plan:
     later: tuple[tuple[str, ...], ...] = ()
     notes: tuple[str, ...] = ()
     data_dir: PurePosixPath | None = None
+    tor: bool = False
 
     def to_json(self, root: PurePosixPath, dry_run: bool) -> dict[str, Any]:
-        return {"unit": self.unit, "root": str(root), "dry_run": dry_run,
+        return {"unit": self.unit, "root": str(root), "dry_run": dry_run, "tor": self.tor,
                 "data_dir": None if self.data_dir is None else str(self.data_dir),
                 "actions": [describe(a) for a in self.actions],
                 "commands_to_run": [list(argv) for argv in self.later], "notes": list(self.notes)}
@@ -291,6 +299,7 @@ def plan_install(request: Request, machine: Machine) -> Plan:
                          f"{request.user} (mode 0700) before the service starts")
         else:
             actions.append(MakeDataDir(data_dir, PurePosixPath(account.home), account.uid, account.gid))
+    use_tor = _tor_actions(request, machine, data_dir, actions, notes)
     venv = opts.venv
     if not request.make_venv:
         notes.append(f"the venv was left as it is (--no-venv): {opts.executable} must exist")
@@ -322,7 +331,40 @@ def plan_install(request: Request, machine: Machine) -> Plan:
         later = enable
         notes.append(_systemd_words(machine))
     notes.append(f"the node keeps its data in {data_dir}; see it with `{_status_hint(request)}`")
-    return Plan(request.unit, tuple(actions), later, tuple(notes), data_dir)
+    return Plan(request.unit, tuple(actions), later, tuple(notes), data_dir, use_tor)
+
+
+def tor_dropin_path(unit: str) -> PurePosixPath:
+    """Where the Tor drop-in of ``unit`` (``meshcare@ana.service``, ``meshcare.service``) goes."""
+    return UNIT_DIR / f"{unit}.d" / units.TOR_DROPIN_NAME
+
+
+def _tor_actions(request: Request, machine: Machine, data_dir: PurePosixPath, actions: list[Action],
+                 notes: list[str]) -> bool:
+    """Write (or remove) the unit's Tor drop-in: with ``--tor``, or when the node's config.toml says
+    ``tor = true`` and ``--no-tor`` was not given. Refuses on / when tor is not installed (the unit would
+    fail to start: systemd cannot give it a group that does not exist). True when the node uses Tor."""
+    use_tor = machine.tor_in_config if request.tor is None else request.tor
+    dropin = tor_dropin_path(request.unit)
+    if not use_tor:
+        if dropin in machine.existing:
+            actions += [Remove(dropin), Remove(dropin.parent, if_empty=True)]
+        return False
+    if not machine.tor_group:
+        if not machine.staging:
+            raise BadInput(f"tor is not installed here (there is no {units.TOR_GROUP} group): `sudo apt install tor`, "
+                           "then run this again" + ("; or leave Tor out with --no-tor (config.toml says tor = true)"
+                                                    if request.tor is None else "; or leave out --tor"))
+        notes.append(f"on the target machine, install tor first (`apt install tor`): the unit runs the node with "
+                     f"the {units.TOR_GROUP} group")
+    actions.append(WriteFile(dropin, units.tor_dropin()))
+    why = "--tor" if request.tor else "config.toml says tor = true"
+    notes.append(f"Tor ({why}): the node starts with Debian's tor (tor.service) and may use its control socket "
+                 f"/run/tor/control ({units.TOR_GROUP} group); {dropin} says so")
+    if not machine.tor_in_config:
+        notes.append(f"the node uses Tor only once its config.toml says so: add `tor = true` to "
+                     f"{data_dir}/config.toml, then restart it (`systemctl restart {request.unit}`)")
+    return True
 
 
 def _useradd() -> tuple[str, ...]:
@@ -367,6 +409,8 @@ def plan_uninstall(request: Request, machine: Machine) -> Plan:
         if unit.startswith("meshcare@") and unit in machine.dropins:
             dropin = _dropin_path(unit[len("meshcare@"):-len(".service")])
             actions += [Remove(dropin), Remove(dropin.parent, if_empty=True)]
+        if unit in machine.tor_dropins:
+            actions += [Remove(tor_dropin_path(unit)), Remove(tor_dropin_path(unit).parent, if_empty=True)]
     template_users = [u for u in others if u.startswith("meshcare@")]
     shared_left = bool(others)
     if (request.system or every) and UNIT_DIR / SYSTEM_UNIT in machine.existing:
@@ -391,7 +435,7 @@ def plan_uninstall(request: Request, machine: Machine) -> Plan:
 
 
 def _all_instances(machine: Machine) -> list[str]:
-    found = set(machine.wanted) | set(machine.dropins)
+    found = set(machine.wanted) | set(machine.dropins) | set(machine.tor_dropins)
     return sorted(u for u in found if u == SYSTEM_UNIT or u.startswith("meshcare@"))
 
 

@@ -27,6 +27,10 @@ DEFAULT_VENV: Final = PurePosixPath("/opt/meshcare/venv")
 UNIT_DIR: Final = PurePosixPath("/etc/systemd/system")
 #: The drop-in file the installer writes for an owner whose home is not /home/NAME.
 DROPIN_NAME: Final = "meshcare-home.conf"
+#: The drop-in ``service install --tor`` writes for one node (``meshcare@ana.service.d/``, ``meshcare.service.d/``).
+TOR_DROPIN_NAME: Final = "meshcare-tor.conf"
+#: Debian's tor's group: it may use the control socket /run/tor/control and read its cookie.
+TOR_GROUP: Final = "debian-tor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +172,33 @@ def home_dropin(data_dir: PurePosixPath) -> str:
 Environment=MESHCARE_HOME={data_dir}
 ReadWritePaths=
 ReadWritePaths=-{data_dir}
+"""
+
+
+def tor_dropin() -> str:
+    """The drop-in of a node that uses Debian's tor (``service install --tor``). A drop-in per node rather
+    than lines in the template: one household member's node may use Tor while another's does not, and
+    a later install of the other must not take Tor away from the first. It passes nothing new to the
+    daemon: ``tor = true`` in the node's config.toml is what makes it use Tor; this only lets it reach tor.
+
+    The sandbox of the unit leaves /run/tor reachable, checked line by line: ``ProtectSystem=strict``
+    makes /run read-only, which stops neither ``connect()`` on a socket nor reading the cookie (the kernel
+    refuses writes to files on a read-only mount, not connections to sockets); no ``ReadOnlyPaths=``,
+    ``InaccessiblePaths=``, ``TemporaryFileSystem=`` or ``PrivateTmp=`` covers /run/tor; ``ProtectHome``
+    concerns /home only; and ``RestrictAddressFamilies`` allows AF_UNIX (the control socket) and AF_INET
+    (tor's SOCKS port, 127.0.0.1:9050)."""
+    return f"""\
+# written by `meshcare service install --tor`: this node talks to Debian's tor (docs/operations.md, "Tor")
+[Unit]
+# start tor with the node; tor.service only groups Debian's tor instances, tor@default.service is the
+# tor itself (Type=notify: ready once its control socket is open), so the node starts after both
+Wants=tor.service
+After=tor.service tor@default.service
+
+[Service]
+# tor's control socket /run/tor/control and its cookie are open to the {TOR_GROUP} group only; /run/tor
+# stays reachable under ProtectSystem=strict (read-only /run still lets the node connect and read)
+SupplementaryGroups={TOR_GROUP}
 """
 
 

@@ -343,7 +343,7 @@ class Daemon:
             if self.links.get(node) is link:
                 del self.links[node]
                 self._event(LinkClosed(node, reason, misbehaved))
-                self._publish(peer_event(links.show(address), node, False))
+                self._publish(peer_event(links.show(address), node, False, link.via))
 
     def _output_for(self, link: Link) -> bytes:
         """Only the link currently registered under its node id takes that node's output: a replaced link's
@@ -384,7 +384,7 @@ class Daemon:
                                    else "replaced by a simultaneous connection"))
         link = Link(node_id, address, node_id, initiator, stream, channel, wake, via=via)
         self.links[node_id] = link
-        self._publish(peer_event(links.show(address), node_id, True))
+        self._publish(peer_event(links.show(address), node_id, True, via))
         return link
 
     async def _timers(self) -> None:

@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
 
 from .. import vocab
+from ..control import reachability as reach
 from ..errors import BadInput
 from ..text import for_terminal
 
@@ -272,10 +273,13 @@ def sync_words(states: Iterable[str]) -> str:
     return "catching up" if "catching_up" in seen else "caught up"
 
 
-def status_line(linked: int, sync_states: Iterable[str], daemon: str, glyphs: Glyphs = UNICODE) -> str:
-    """The always-visible line: links, sync and the daemon connection, in words (escaped, no markup)."""
+def status_line(linked: int, sync_states: Iterable[str], daemon: str, glyphs: Glyphs = UNICODE,
+                ways: tuple[int, int] | None = None) -> str:
+    """The always-visible line: links, sync and the daemon connection, in words (escaped, no markup).
+    ``ways``: (direct, through Tor) where Tor plays a part: then the links say how, honestly ("linked via
+    LAN", "linked via Tor (slow)", "unreachable"; research notes 2.2 and 5.3)."""
     mark = glyphs.online if linked > 0 else glyphs.offline
-    parts = [f"{mark} {link_words(linked)}"]
+    parts = [f"{mark} {link_words(linked) if ways is None else reach.reach_words(*ways)}"]
     sync = sync_words(sync_states)
     if sync:
         parts.append(sync)

@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 
 from .. import vocab
 from ..control import api
+from ..control import reachability as reach
 from ..control.results_requests import LibraryListResult, PrivateRequest
 from ..control.views import (Call, Checkin, Circle, CircleSnapshot, Invite, Joining, Member, OwnShare, Peer,
                              PlanParts, RosterRow)
@@ -268,6 +269,13 @@ class Model:
         """Neighbours linked now."""
         return sum(1 for p in self.peers.values() if p.linked)
 
+    def link_ways(self) -> tuple[int, int] | None:
+        """(direct, through Tor): the neighbours linked now by the way they are linked; None while Tor plays
+        no part (no peer linked or known through Tor), where "linked to 2 neighbours" says it all."""
+        if not any(reach.peer_via(p) == reach.ONION for p in self.peers.values()):
+            return None
+        return reach.split_peers(self.peers.values())
+
     def online(self) -> set[str]:
         """Node ids linked to this node now (a member's id is their node's id)."""
         return {p.node_id for p in self.peers.values() if p.linked and p.node_id}
@@ -375,9 +383,10 @@ def _reach_alert(need: Need) -> Alert:
 def _on_peer(model: Model, ev: api.PeerEvent) -> list[Alert]:
     old = model.peers.get(ev.address)
     if old is None:
-        model.peers[ev.address] = Peer(node_id=ev.node_id, address=ev.address, linked=ev.linked)
+        model.peers[ev.address] = Peer(node_id=ev.node_id, address=ev.address, linked=ev.linked, via=ev.via)
     else:
-        model.peers[ev.address] = dataclasses.replace(old, node_id=ev.node_id, linked=ev.linked)
+        model.peers[ev.address] = dataclasses.replace(old, node_id=ev.node_id, linked=ev.linked,
+                                                      via=ev.via if ev.via is not None else old.via)
     return []
 
 

@@ -1,5 +1,5 @@
-"""Node status: the neighbours this computer is linked to, catching up or caught up per circle, and the
-daemon's counters. Asked once when opened and again with ``g`` (nothing polls)."""
+"""Node status: the neighbours this computer is linked to (and how: via LAN or via Tor), catching up or caught
+up per circle, Tor, and the daemon's counters. Asked once when opened and again with ``g`` (nothing polls)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...control import api
+from ...control import reachability as reach
 from .. import format as fmt
 from ..commands import Command
 from .base import MeshScreen
@@ -49,10 +50,13 @@ class NodeScreen(MeshScreen):
         daemon = fmt.DAEMON_WORDS.get(self.mc.daemon_state, self.mc.daemon_state)
         lost = self.mc.daemon_state != "connected" and self.mc.lost_reason
         why = f" ({fmt.safe(self.mc.lost_reason)})" if lost else ""
-        lines = [f"[b]Daemon[/b]: {daemon}{why}", f"[b]Neighbours[/b]: {fmt.link_words(model.linked())}"]
+        ways = model.link_ways()
+        neighbours = fmt.link_words(model.linked()) if ways is None else reach.reach_words(*ways)
+        lines = [f"[b]Daemon[/b]: {daemon}{why}", f"[b]Neighbours[/b]: {neighbours}"]
         for peer in sorted(model.peers.values(), key=lambda p: (not p.linked, p.address)):
             who = fmt.safe(peer.name) if peer.name else (fmt.name_of(peer.node_id, names) if peer.node_id else "")
-            state = f"{g.online} linked" if peer.linked else f"{g.offline} not linked"
+            how = "" if ways is None else " via Tor (slow)" if reach.peer_via(peer) == reach.ONION else " via LAN"
+            state = f"{g.online} linked{how}" if peer.linked else f"{g.offline} not linked"
             lines.append(f"  {state} {g.sep} {fmt.safe(peer.address)}" + (f" {g.sep} {who}" if who else "")
                          + (f" (from {fmt.safe(peer.source)})" if peer.source and not peer.linked else ""))
         if not model.peers:
@@ -69,9 +73,15 @@ class NodeScreen(MeshScreen):
         if self.status is None:
             return
         s = self.status
+        tor_used = s.tor is not None or bool(s.links_onion)
+        links = f"{s.links} links"
+        if tor_used and s.links_direct is not None and s.links_onion is not None:
+            links += f" ({s.links_direct} direct, {s.links_onion} via Tor)"
         stats = ["", "[b]This node[/b]",
                  f"  {fmt.safe(s.name)} {g.sep} id {fmt.short_id(s.node_id)} {g.sep} listening on {fmt.safe(s.listen)}",
-                 f"  up for {fmt.span(s.uptime_s)} {g.sep} {s.links} links {g.sep} {s.envelopes} envelopes stored"]
+                 f"  up for {fmt.span(s.uptime_s)} {g.sep} {links} {g.sep} {s.envelopes} envelopes stored"]
+        if tor_used:
+            stats.append(f"  {fmt.safe(reach.tor_line(s.tor))}")
         if s.wire_bytes_in is not None or s.wire_bytes_out is not None:
             stats.append(f"  received {s.wire_bytes_in or 0} bytes {g.sep} sent {s.wire_bytes_out or 0} bytes")
         if s.statistics:
