@@ -159,6 +159,9 @@ class Node:
         self._pending: list[Effect] = []           # found outside handle (planning): out with the next call
         self._counts_unsaved = False               # own envelopes counted since the last SaveState
         self._paths = _Paths()
+        #: this person's mailboxes -> when an envelope new to this node last came from it (``mailbox.status``;
+        #: since the daemon started: kept in memory only)
+        self.mailbox_seen: dict[bytes, float] = {}
 
     @property
     def state(self) -> LocalState:
@@ -256,6 +259,16 @@ class Node:
         self._sync_topics(now, out)
         return out
 
+    def mailboxes_changed(self, now: float) -> list[Effect]:
+        """This person changed their mailboxes (``state.mailboxes``, ``ops/mailbox.py``): save the choice
+        and keep a link to each from now on (the engine dials them first and never trims them)."""
+        self._now = now
+        out: list[Effect] = [SaveState(self.state)]
+        for gone in set(self.mailbox_seen) - self.state.mailboxes:
+            del self.mailbox_seen[gone]
+        self._engine(sync.Preferred(frozenset(self.state.mailboxes)), now, out)
+        return out
+
     def next_plain_seq(self, topic: TopicId) -> int:
         """The seq of this node's next envelope in a plain topic (``PlainTopicJoined`` first)."""
         self.plain_topics[topic] += 1
@@ -292,6 +305,8 @@ class Node:
         for effect in effects:
             if isinstance(effect, sync.Deliver):
                 envelope = effect.envelope
+                if isinstance(effect.peer, bytes) and effect.peer in self.state.mailboxes:
+                    self.mailbox_seen[effect.peer] = now
                 self._paths.run(DELIVER, DELIVER, now, out, lambda: self._delivered(envelope, now, out))
             else:
                 out.append(effect)
@@ -360,6 +375,8 @@ class Node:
         self.registry.finish_joins()
         self.changes.baseline(now)
         self._sync_topics(now, out)
+        if self.state.mailboxes:
+            self._engine(sync.Preferred(frozenset(self.state.mailboxes)), now, out)
         self._dial_onions(now, out)
 
     def _authored(self, items: Sequence[tuple[TopicId, env.Envelope]], now: float, out: list[Effect]) -> None:

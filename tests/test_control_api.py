@@ -25,6 +25,7 @@ from meshcare.control.schema import Record, record_fields, spec_of
 from meshcare.control.shapes import (Choice, Either, Flag, Hex, Int, Map, Maybe, MemberRef, Number, Plain, Seq,
                                      Shape, Text, Time, View)
 from meshcare.control.results_recovery import VIEWS_RECOVERY
+from meshcare.control.results_mailbox import VIEWS_MAILBOX
 from meshcare.control.results_requests import VIEWS_REQUESTS
 from meshcare.control.views import VIEWS as BASE_VIEWS
 from meshcare.control.views_gatherings import VIEWS_GATHERINGS
@@ -32,7 +33,7 @@ from meshcare.errors import BadInput, UnknownOp
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The views of every feature (each feature's views module lists its own).
-VIEWS = (*BASE_VIEWS, *VIEWS_GATHERINGS, *VIEWS_REQUESTS, *VIEWS_RECOVERY)
+VIEWS = (*BASE_VIEWS, *VIEWS_GATHERINGS, *VIEWS_REQUESTS, *VIEWS_RECOVERY, *VIEWS_MAILBOX)
 #: Every record class of the API: requests, the records they nest, results, views, events.
 RECORDS: list[type[Record]] = sorted({*REQUESTS.values(), LadderStepArg, *RESULTS.values(), *VIEWS,
                                       *EVENTS.values()}, key=lambda c: c.__name__)

@@ -178,6 +178,8 @@ COMMANDS = [
     ("recovery", "setup", "Elm St", "--members", "bob,cat,dan", "--threshold", "2"), ("recovery", "status"),
     ("recovery", "request", "--name", "ann"), ("recovery", "release", "MCR1ABCDEFGH", "--yes"),
     ("circle", "reach", "Elm St", "off"), ("circle", "reach", "Elm St", "on"),
+    ("mailbox", "set", "ann-pi", "--circle", "Elm St", "--add"), ("mailbox", "clear", "ann-pi"), ("mailbox", "clear"),
+    ("mailbox", "status"),
 ]
 #: Keys the CLI adds to the daemon's answer in --json (docs/cli.md says where).
 CLI_KEYS = {"qr", "status", "refused", "daemon"}
@@ -247,7 +249,8 @@ def test_every_cli_command_that_asks_is_covered_here():
                "me.load",
                "need.create", "need.list", "need.take", "need.release", "need.done", "board.set",
                "node.health",   # meshcare doctor reads it: tests/test_doctor_daemon.py
-               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release"}
+               "recovery.setup", "recovery.status", "recovery.request", "recovery.collect", "recovery.release",
+               "mailbox.set", "mailbox.clear", "mailbox.status"}
     # `backup export` asks backup.bundle, whose answer must be a real bundle (not any record the shape
     # allows): tests/test_backup_rejoin.py runs it against a real daemon
     covered |= {"backup.bundle"}

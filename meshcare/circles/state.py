@@ -12,11 +12,11 @@ from typing import Any, Final
 
 from ..errors import StoreError
 
-VERSION: Final = 6
+VERSION: Final = 7
 #: Versions ``from_obj`` still reads (2: before the "who not to involve" lists; 3: before the board's
 #: ways to be reached; 4: before social recovery; 5: before the circles where this node's onion
-#: address is not shared).
-READABLE: Final = (2, 3, 4, 5, 6)
+#: address is not shared; 6: before mailboxes).
+READABLE: Final = (2, 3, 4, 5, 6, 7)
 
 
 @dataclass
@@ -75,6 +75,9 @@ class LocalState:
     #: circles (topics) where this person turned sharing their node's onion address off
     #: (``circle.reach``): the node posts ``reach`` "" there instead of its address (circles/reach.py)
     unshared: set[bytes] = field(default_factory=set)
+    #: node ids this person named as their mailboxes (``meshcare mailbox set``): their node keeps a link to
+    #: each whenever it can (``sync.neighbours``: dialled first, never trimmed)
+    mailboxes: set[bytes] = field(default_factory=set)
 
     def to_obj(self) -> list[Any]:
         return [VERSION,
@@ -91,7 +94,8 @@ class LocalState:
                  [self.requesting.private, self.requesting.owner, self.requesting.name, self.requesting.since]
                  if self.requesting else None,
                  [[k, o, u] for k, (o, u) in sorted(self.released.items())]],
-                sorted(self.unshared)]
+                sorted(self.unshared),
+                sorted(self.mailboxes)]
 
     @classmethod
     def from_obj(cls, obj: Any) -> "LocalState":
@@ -112,4 +116,6 @@ class LocalState:
             state.released = {k: (o, u) for k, o, u in released}
         if len(rest) > 3:
             state.unshared = set(rest[3])
+        if len(rest) > 4:
+            state.mailboxes = set(rest[4])
         return state

@@ -267,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_doctor.register(sub)
     from . import recovery as cli_recovery  # social recovery: recovery setup|status|request|release
     cli_recovery.register(sub)
+    from . import mailbox as cli_mailbox  # mailbox set|clear|status: the always-on relay this node keeps linked
+    cli_mailbox.register(sub)
 
     p = add("run", cmd_run, "run this household's node in the foreground (as before; people use `meshcare` "
                             "or `meshcare start`); creates an identity on first use", json_flag=False)

@@ -37,7 +37,7 @@ _GROUPS: Final = (("The node", ("status", "peers", "subscribe", "snapshot", "nod
                   ("Follow-up and responder care", ("followup.", "safety.", "me.")),
                   ("Private requests to facilitators", ("request.",)), ("The circle's library", ("library.",)),
                   ("Mutual-aid board", ("need.", "board.")),
-                  ("Backups", ("backup.",)), ("Social recovery", ("recovery.",)))
+                  ("Backups", ("backup.",)), ("Social recovery", ("recovery.",)), ("Mailboxes", ("mailbox.",)))
 
 
 def _summary(cls: type[Any]) -> str:

@@ -30,6 +30,7 @@ __all__ += ["OP_NODE_HEALTH"]
 __all__ += ["OP_CIRCLE_REACH"]
 
 __all__ += ["OP_BACKUP_BUNDLE"]
+__all__ += ["OP_MAILBOX_CLEAR", "OP_MAILBOX_SET", "OP_MAILBOX_STATUS"]
 
 # --- operations -------------------------------------------------------------------------------------
 
@@ -40,6 +41,10 @@ OP_SNAPSHOT: Final = "snapshot"
 OP_NODE_RENAME: Final = "node.rename"
 #: what `meshcare doctor` asks the running daemon (links, discovery, peers' clocks)
 OP_NODE_HEALTH: Final = "node.health"
+#: this person's mailboxes: always-on relays their node keeps linked (docs/mailbox.md)
+OP_MAILBOX_SET: Final = "mailbox.set"
+OP_MAILBOX_CLEAR: Final = "mailbox.clear"
+OP_MAILBOX_STATUS: Final = "mailbox.status"
 
 OP_CIRCLE_CREATE: Final = "circle.create"
 OP_CIRCLE_LIST: Final = "circle.list"

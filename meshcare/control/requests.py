@@ -544,6 +544,7 @@ class PlanRetract(Request[r.PlanRetractResult]):
 
 from .requests_ladders import LADDER_REQUESTS  # noqa: E402  (ladders and avoid lists: issue 13)
 from .requests_backup import REQUESTS_BACKUP  # noqa: E402  (backups: issue 14)
+from .requests_mailbox import REQUESTS_MAILBOX  # noqa: E402  (mailboxes: issue 15)
 from .requests_reach import REQUESTS_REACH  # noqa: E402  (onion addresses: issue 15)
 
 __all__ += ["NodeHealth"]
@@ -559,7 +560,7 @@ _ALL: Final[tuple[type[Request[Any]], ...]] = (
     *REQUESTS_GATHERINGS, *LADDER_REQUESTS, *REQUESTS_REQUESTS,
     FollowupAsk, FollowupDone, FollowupList, SafetyStart, SafetyPing, SafetyList, Load,
     NeedCreate, NeedList, NeedTake, NeedRelease, NeedDone, BoardSet,
-    NodeHealth, *REQUESTS_BACKUP, *REQUESTS_RECOVERY, *REQUESTS_REACH)
+    NodeHealth, *REQUESTS_BACKUP, *REQUESTS_RECOVERY, *REQUESTS_REACH, *REQUESTS_MAILBOX)
 
 #: Op name -> the class of its request.
 REQUESTS: Final[Mapping[str, type[Request[Any]]]] = {cls.OP: cls for cls in _ALL}

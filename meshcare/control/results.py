@@ -444,6 +444,7 @@ class PlanRetractResult(Result):
 
 from .results_ladders import LADDER_RESULTS  # noqa: E402  (built on Result, above)
 from .results_backup import RESULTS_BACKUP  # noqa: E402
+from .results_mailbox import RESULTS_MAILBOX  # noqa: E402  (mailboxes: issue 15)
 from .results_reach import RESULTS_REACH  # noqa: E402  (onion addresses: issue 15)
 from .results_care import (FollowupAskResult, FollowupDoneResult, FollowupListResult, LoadResult,  # noqa: E402
                            SafetyListResult, SafetyPingResult, SafetyStartResult)
@@ -464,7 +465,7 @@ _ALL: Final[tuple[type[Result], ...]] = (
     FollowupAskResult, FollowupDoneResult, FollowupListResult, SafetyStartResult, SafetyPingResult,
     SafetyListResult, LoadResult,
     NeedCreateResult, NeedListResult, NeedTakeResult, NeedReleaseResult, NeedDoneResult, BoardSetResult,
-    NodeHealthResult, *RESULTS_BACKUP, *RESULTS_RECOVERY, *RESULTS_REACH)
+    NodeHealthResult, *RESULTS_BACKUP, *RESULTS_RECOVERY, *RESULTS_REACH, *RESULTS_MAILBOX)
 
 #: Op name -> the class of its result.
 RESULTS: Final[Mapping[str, type[Result]]] = {cls.OP: cls for cls in _ALL}

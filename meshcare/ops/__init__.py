@@ -30,6 +30,7 @@ from ..control import requests_ladders as rql
 from ..control import requests_recovery as rqr
 from ..control import requests_requests as rqq
 from ..control import requests_backup as rbk
+from ..control import requests_mailbox as rqm
 from ..control import requests_reach as rqh
 from .backup import backup_bundle
 from .board import board_set, need_create, need_done, need_list, need_release, need_take
@@ -48,6 +49,7 @@ from .ladders import (avoid_add, avoid_list, avoid_remove, ladder_add, ladder_an
 from .library import library_edit, library_list, library_remove, library_show, library_starters
 from .recovery import recovery_collect, recovery_release, recovery_request, recovery_setup, recovery_status
 from .rename import node_rename
+from .mailbox import mailbox_clear, mailbox_set, mailbox_status
 from .reach import circle_reach
 from .doctor import node_health
 from .requests import request_close, request_create, request_list, request_reply, request_show
@@ -149,4 +151,8 @@ OPS: Final[Mapping[str, Operation]] = {
     n.OP_RECOVERY_REQUEST: Op(rqr.RecoveryRequest, recovery_request),  # "recovery.request"
     n.OP_RECOVERY_COLLECT: Op(rqr.RecoveryCollect, recovery_collect),  # "recovery.collect"
     n.OP_RECOVERY_RELEASE: Op(rqr.RecoveryRelease, recovery_release),  # "recovery.release"
+    # mailboxes (the shell wraps set and status: it knows how each link runs)
+    n.OP_MAILBOX_SET: Op(rqm.MailboxSet, mailbox_set),             # "mailbox.set"
+    n.OP_MAILBOX_CLEAR: Op(rqm.MailboxClear, mailbox_clear),       # "mailbox.clear"
+    n.OP_MAILBOX_STATUS: Op(rqm.MailboxStatus, mailbox_status),    # "mailbox.status"
 }

@@ -128,6 +128,9 @@ class SyncEngine(PeerRequests):
             self._set_topics(set(self._topics), now, out)
         elif isinstance(event, ev.Released):
             self._on_released(event.envelopes, now, out)
+        elif isinstance(event, ev.Preferred):
+            self._neighbours.prefer(frozenset(event.nodes))
+            self._dial(self._neighbours.fill(now), out)
         else:
             raise LocalProtocolError(f"unknown event {event!r}")
         return out
@@ -218,6 +221,18 @@ class SyncEngine(PeerRequests):
     @property
     def linked_peers(self) -> list[PeerKey]:
         return list(self._links)
+
+    def linked_node(self, node: bytes) -> float | None:
+        """When the link to the node ``node`` opened (``now`` of then), None while none is open: what
+        ``mailbox.status`` shows (links are keyed by node id in the daemon, by address elsewhere)."""
+        link = self._links.get(node)
+        if link is None:
+            link = next((lk for lk in self._links.values() if lk.node == node), None)
+        return None if link is None else link.opened
+
+    def addresses_of(self, node: bytes) -> list[PeerKey]:
+        """The addresses known to belong to ``node`` (``NeighbourSet.addresses_of``)."""
+        return self._neighbours.addresses_of(node)
 
     def shared_topics(self, peer: PeerKey) -> frozenset[bytes]:
         link = self._links.get(peer)

@@ -121,6 +121,14 @@ class AccessChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class Preferred:
+    """These nodes are this node's mailboxes (``meshcare mailbox set``): keep a link to each whenever one
+    of its addresses is known, dial them before anyone else, never trim them. Replaces the last set."""
+
+    nodes: frozenset[bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class Released:
     """Envelopes the verifier deferred are now accepted (their author's admission or epoch arrived).
 
@@ -131,7 +139,7 @@ class Released:
 
 
 Event: TypeAlias = (PeerDiscovered | PeerLost | LinkOpened | DataReceived | LinkClosed | TopicJoined
-                    | TopicLeft | Published | AccessChanged | Released)
+                    | TopicLeft | Published | AccessChanged | Released | Preferred)
 
 
 # --- effects -------------------------------------------------------------------------------------

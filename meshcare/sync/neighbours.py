@@ -17,6 +17,13 @@ over the LAN its onion address is not dialled. The other way round does not hold
 onion address does not make the node's other addresses busy, so a LAN address of a node linked over Tor
 is still dialled (the shell keeps the direct link and drops the onion one: one link per node pair).
 
+Preferred nodes (this person's mailboxes, ``prefer``) are kept linked whenever an address of theirs is
+known (told by discovery with ``node``, or learned when a dial there reached them): while one is not
+linked, one of its addresses is dialled at every ``fill``, before anyone else and beyond the target,
+addresses on a LAN segment before its onion address (slower, and the daemon keeps a direct link over
+an onion one); a failed dial backs that address off and the next one is tried. A link
+to a preferred node is never trimmed and never refused for a full set.
+
 The set decides, the engine acts: it reads the engine's link table (and never changes it) and answers with
 peers to dial, to drop or to ping, which the engine turns into ``Connect``, ``DropLink`` and frames. Time is
 the ``now`` argument; the random source is the engine's, handed in.
@@ -83,6 +90,7 @@ class NeighbourSet:
         self._backoff: dict[PeerKey, tuple[float, float]] = {}  # peer -> (until, last delay)
         self._over_onion: set[PeerKey] = set()                  # linked nodes whose link we dialled over Tor
         self._next_rotate: float | None = None
+        self.preferred: frozenset[PeerKey] = frozenset()         # node ids kept linked (mailboxes)
 
     # --- discovery and the life of a link ------------------------------------------------------------
 
@@ -92,6 +100,10 @@ class NeighbourSet:
         _remember(self._known, peer, segment)
         if node:
             _remember(self._address_node, peer, node)
+
+    def prefer(self, nodes: frozenset[PeerKey]) -> None:
+        """Keep these nodes linked from now on (the set replaces the last one)."""
+        self.preferred = nodes
 
     def lost(self, peer: PeerKey) -> None:
         self._known.pop(peer, None)
@@ -108,7 +120,7 @@ class NeighbourSet:
                 _remember(self._address_node, address, peer)
                 if self._known[address] == ONION_SEGMENT:
                     self._over_onion.add(peer)
-        if not initiator and len(self._links) >= self._config.max_links:
+        if not initiator and len(self._links) >= self._config.max_links and peer not in self.preferred:
             return False
         self._backoff.pop(peer, None)
         return True
@@ -136,19 +148,50 @@ class NeighbourSet:
     # --- decisions ---------------------------------------------------------------------------------------
 
     def fill(self, now: float) -> list[PeerKey]:
-        """The peers to dial towards ``target_links``, uncovered segments first (now counted as dialling)."""
-        want = self._config.target_links - len(self._links) - len(self.dialing)
-        if want <= 0 or not self._known:
+        """The peers to dial: an address of each preferred node not linked, then others towards
+        ``target_links``, uncovered segments first (all now counted as dialling)."""
+        if not self._known:
             return []
         busy = self.busy()
+        chosen = self._preferred_dials(busy, now)
+        self.dialing.update(chosen)
+        want = self._config.target_links - len(self._links) - len(self.dialing) + len(chosen)
+        if want <= 0:
+            return chosen
+        busy |= set(chosen) | self._preferred_addresses()
         candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
         if not candidates:
-            return []
+            return chosen
         covered = {self._known.get(p) for p in busy}
         self._rng.shuffle(candidates)
         candidates.sort(key=lambda p: self._known[p] in covered)  # stable: uncovered segments first
-        chosen = candidates[:want]
-        self.dialing.update(chosen)
+        others = candidates[:want]
+        self.dialing.update(others)
+        return chosen + others
+
+    def _preferred_dials(self, busy: set[PeerKey], now: float) -> list[PeerKey]:
+        """One address for each preferred node that is neither linked nor being dialled: LAN before onion,
+        the address first known first (``busy``: as ``busy()`` answered, so it holds the addresses of
+        linked nodes, but for the LAN addresses of one linked over Tor: a node linked over Tor gets its LAN
+        address dialled, never another onion dial)."""
+        if not self.preferred:
+            return []
+        # a preferred node that is itself a known peer (the simulator and the tests' NodeNet name peers by
+        # node id) is its own address
+        by_node: dict[PeerKey, list[PeerKey]] = {n: [n] for n in self.preferred if n in self._known}
+        for address, node in self._address_node.items():
+            if node in self.preferred and address in self._known:
+                by_node.setdefault(node, []).append(address)
+        chosen: list[PeerKey] = []
+        for node in sorted(by_node, key=repr):
+            addresses = by_node[node]
+            if any(a in self.dialing or a in self._links for a in addresses):
+                continue
+            ready = [a for a in addresses if a not in busy and self._dialable(a, now)
+                     and not (node in self._links and self._known.get(a) == ONION_SEGMENT)]
+            ready.sort(key=lambda a: self._known.get(a) == ONION_SEGMENT)  # stable: LAN first
+            if ready:
+                chosen.append(ready[0])
         return chosen
 
     def start_timers(self, now: float) -> None:
@@ -169,7 +212,7 @@ class NeighbourSet:
         if self._next_rotate is None or self._next_rotate > now:
             return None
         self._next_rotate = now + self._config.rotate_interval * (0.5 + self._rng.random())
-        busy = self.busy()
+        busy = self.busy() | self._preferred_addresses()
         candidates = [p for p in self._known if p not in busy and self._dialable(p, now)]
         if not candidates or len(self._links) < self._config.target_links:
             return None
@@ -182,6 +225,9 @@ class NeighbourSet:
         segment): the link to drop, or None."""
         dialled = [p for p, link in self._links.items() if link.initiator and p != keep]
         if len(dialled) + 1 <= self._config.target_links:
+            return None
+        dialled = [p for p in dialled if not self.is_preferred(p)]
+        if not dialled:
             return None
         segments = Counter(self._segment(p) for p in self._links)
         dialled = [p for p in dialled if segments[self._segment(p)] > 1 or self._segment(p) is None]
@@ -212,6 +258,21 @@ class NeighbourSet:
         linked = {a for a, node in self._address_node.items()
                   if node in self._links and (node not in self._over_onion or self._known[a] == ONION_SEGMENT)}
         return set(self._links) | self.dialing | linked
+
+    def addresses_of(self, node: PeerKey) -> list[PeerKey]:
+        """Addresses known (to discovery) to belong to ``node``, in the order they were learned."""
+        own = [node] if node in self._known else []
+        return own + [a for a, n in self._address_node.items() if n == node and a in self._known]
+
+    def _preferred_addresses(self) -> set[PeerKey]:
+        """Addresses of preferred nodes: ``fill`` tries them one at a time, never as ordinary peers."""
+        if not self.preferred:
+            return set()
+        return {a for a, node in self._address_node.items() if node in self.preferred} | set(self.preferred)
+
+    def is_preferred(self, peer: PeerKey) -> bool:
+        """``peer`` (a link's key: a node id in the daemon, or an address) is a preferred node."""
+        return peer in self.preferred or self._address_node.get(peer) in self.preferred
 
     def _dialable(self, address: PeerKey, now: float) -> bool:
         """Not backed off, neither the address nor the node last reached there (a misbehaving node is

@@ -1,6 +1,6 @@
 """The ops only the daemon's shell can answer: what it is doing (``status``), its links (``peers``), the
-snapshot with its peers and event number (``snapshot``), and ``node.rename``, which also rewrites the
-keystore. They read the daemon's state and never change the node's except through ``ops/rename.py``; kept
+snapshot with its peers and event number (``snapshot``), ``node.rename``, which also rewrites the
+keystore, and the mailbox ops that show how a link runs (``mailbox.set``/``status``: direct or onion). They read the daemon's state and never change the node's except through ``ops/rename.py``; kept
 apart from daemon.py so that file holds the event loop and the effects alone.
 """
 
@@ -9,13 +9,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..control import requests as rq
+from ..control import requests_mailbox as rqm
+from ..control import results_mailbox as rsm
 from ..control import results as rs
 from ..control import views as cv
-from ..control.names import OP_NODE_HEALTH, OP_NODE_RENAME, OP_PEERS, OP_SNAPSHOT, OP_STATUS
+from ..control.names import (OP_MAILBOX_SET, OP_MAILBOX_STATUS, OP_NODE_HEALTH, OP_NODE_RENAME, OP_PEERS, OP_SNAPSHOT,
+                             OP_STATUS)
 from ..crypto.keys import check_name
+from ..ids import NodeId
 from ..node import Node
 from ..node_events import Effect
 from ..ops import Op, Operation
+from ..ops.mailbox import mailbox_views, set_mailbox
 from ..ops.rename import node_rename, rename_circles
 from ..ops.snapshot import snapshot
 from . import links
@@ -30,7 +35,9 @@ def shell_ops(daemon: Daemon) -> dict[str, Operation]:
     ops = ShellOps(daemon)
     return {OP_STATUS: Op(rq.Status, ops.status), OP_PEERS: Op(rq.Peers, ops.peers),
             OP_SNAPSHOT: Op(rq.Snapshot, ops.snapshot), OP_NODE_RENAME: Op(rq.Rename, ops.rename),
-            OP_NODE_HEALTH: Op(rq.NodeHealth, health_op(daemon))}
+            OP_NODE_HEALTH: Op(rq.NodeHealth, health_op(daemon)),
+            OP_MAILBOX_SET: Op(rqm.MailboxSet, ops.mailbox_set),
+            OP_MAILBOX_STATUS: Op(rqm.MailboxStatus, ops.mailbox_status)}
 
 
 class ShellOps:
@@ -69,6 +76,19 @@ class ShellOps:
         """The node's part (``ops.snapshot``) with this shell's peers and the number of its last event:
         events published after this answer are numbered higher (no effects, nothing in between)."""
         return snapshot(node, req, now, peers=self.peer_views(node), seq=self.d.event_seq), []
+
+    def mailbox_set(self, node: Node, req: rqm.MailboxSet, now: float) -> tuple[rsm.MailboxSetResult, list[Effect]]:
+        return set_mailbox(node, req, now, self.via)
+
+    def mailbox_status(self, node: Node, req: rqm.MailboxStatus,
+                       now: float) -> tuple[rsm.MailboxStatusResult, list[Effect]]:
+        return mailbox_views(node, self.via), []
+
+    def via(self, node_id: bytes) -> str | None:
+        """How the link to ``node_id`` runs: "direct", or "onion" over Tor (``Link.via``; a daemon without
+        the onion transport has direct links only)."""
+        link = self.d.links.get(NodeId(node_id))
+        return None if link is None else str(getattr(link, "via", "direct"))
 
     def peer_views(self, node: Node) -> tuple[cv.Peer, ...]:
         """Linked peers first, then addresses known but not linked."""
