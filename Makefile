@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run demo test fuzz soak bench bench-pi bench-peers screenshots clean venv install uninstall
+.PHONY: run demo test fuzz soak bench bench-pi bench-peers bench-tor screenshots clean venv install uninstall
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,14 @@ bench: $(TSTAMP)
 ## (docs/benchmarks.md section 14; about 20 minutes, most of it the measured 10-minute idle window).
 bench-pi: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_pi.py
+
+## make bench-tor: meshcare across onion services on a private, offline Tor network in network namespaces
+## (docs/benchmarks.md): bring-up, onion link set-up, call latency onion vs direct, idle CPU/RSS of tor +
+## meshcare (about 2.5 minutes; root, and tor from tests/system-deps.sh).
+bench-tor: $(TSTAMP)
+	@sh tests/system-deps.sh
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python benchmarks/bench_tor.py --table; \
+	 else echo "bench_tor.py skipped: network namespaces need root"; fi
 
 ## make bench-peers: the one-message-at-a-time benchmark against Reticulum/LXMF, interleaved (docs/peers.md).
 ## Reticulum and LXMF go into their own venv, benchmarks/peers/.venv, pinned by

@@ -7,7 +7,9 @@ test file gets this without writing anything:
 * tests that share a module- or class-scoped fixture (a circle of running daemons, say): split over two
   workers, each worker would start its own copy, and the work the fixture saves would be done twice;
 * the network-namespace tests (tests/netns): they time real processes on one emulated LAN each, and two
-  of them at once would contend for the same two cores and make each other's timings lie.
+  of them at once would contend for the same two cores and make each other's timings lie;
+* the private Tor network tests (tests/tor): they share one session-scoped network (about 30 s to build),
+  which a second worker would build again; their own group, so they run beside the netns group.
 
 A test that must run apart from some other test for another reason says so with
 ``@pytest.mark.xdist_group("name")``: every test with that name runs on the same worker, one at a time.
@@ -28,6 +30,7 @@ settings.register_profile("ci", max_examples=120, deadline=None,
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 _NETNS = Path(__file__).resolve().parent / "netns"
+_TOR = Path(__file__).resolve().parent / "tor"
 _SHARED_SCOPES = frozenset({"class", "module", "package"})
 
 
@@ -35,6 +38,8 @@ def _group(item: pytest.Item) -> str | None:
     """The xdist group ``item`` belongs in (see the module docstring), or None when it may run anywhere."""
     if _NETNS in Path(item.path).resolve().parents:
         return "netns"
+    if _TOR in Path(item.path).resolve().parents:
+        return "tor"
     info = getattr(item, "_fixtureinfo", None)  # pytest's own record of the fixtures an item uses
     defs = getattr(info, "name2fixturedefs", {})
     if any(d.scope in _SHARED_SCOPES for chain in defs.values() for d in chain):

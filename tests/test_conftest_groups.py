@@ -35,3 +35,9 @@ def test_every_netns_test_is_in_the_netns_group() -> None:
     here = Path(__file__).resolve().parent
     item = SimpleNamespace(path=here / "netns" / "test_new.py", nodeid="tests/netns/test_new.py::test_x")
     assert _group(item) == "netns"  # type: ignore[arg-type]  # a stand-in with the two attributes it reads
+
+
+def test_every_tor_test_is_in_the_tor_group() -> None:
+    here = Path(__file__).resolve().parent
+    item = SimpleNamespace(path=here / "tor" / "test_new.py", nodeid="tests/tor/test_new.py::test_x")
+    assert _group(item) == "tor"  # type: ignore[arg-type]  # a stand-in with the two attributes it reads

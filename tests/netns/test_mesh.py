@@ -63,6 +63,7 @@ class Cluster:
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.started: list[tuple[int, subprocess.Popen[bytes]]] = []  # every daemon ever started, for logs
         self.node_ids: dict[int, str] = {}
+        self.extra_args: dict[int, list[str]] = {}  # more daemon flags for some hosts (tests/tor: --tor ...)
         inits = {i: subprocess.Popen([sys.executable, "-m", "meshcare", "init", "--name", f"n{i}"],
                                      env=self.env(i), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                  for i in self.hosts}
@@ -91,7 +92,7 @@ class Cluster:
                 raise RuntimeError(f"the daemon of h{i} is already running")
             addr = self.mesh.addr(i)
             argv = [sys.executable, "-m", "meshcare", "daemon", "--listen", f"{addr}:{PORT}", "--interface", addr,
-                    "--log-level", self.log_level, "--bench-ops"]
+                    "--log-level", self.log_level, "--bench-ops", *self.extra_args.get(i, [])]
             process = self.mesh.run(i, argv, env={"MESHCARE_HOME": str(self.homes[i])})
             self.procs[i] = process
             self.started.append((i, process))

@@ -1,0 +1,1 @@
+"""The private Tor network test bed (``-m tor``): real TestingTorNetwork tors in network namespaces."""
