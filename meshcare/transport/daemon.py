@@ -320,13 +320,15 @@ class Daemon:
             link.scope.cancel()
 
         async def opened() -> None:
+            if self.links.get(node) is not link:
+                return      # (replaced before it began: the node never hears of it, as _on_data)
             # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
             rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
             self._event(LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled,
                                    slow=via == "onion"))
             if early:
                 self._event(DataReceived(node, early))
-            await links.read_loop(stream, channel, self._on_data(node))
+            await links.read_loop(stream, channel, self._on_data(link))
 
         try:
             with link.scope:
@@ -354,9 +356,15 @@ class Daemon:
             self._commit_quietly()          # what a link sends is on disk first (an op's group may wait)
         return self.node.take_output(link.key)
 
-    def _on_data(self, node: NodeId) -> Callable[[bytes], Awaitable[None]]:
+    def _on_data(self, link: Link) -> Callable[[bytes], Awaitable[None]]:
+        """Only the link currently registered under its node id hands bytes to the node: trio returns what a
+        socket already read even to a reader cancelled meanwhile, so a link just replaced (``_admit``) or
+        dropped may deliver once more, and by node id alone its old session's Hello would reach the new
+        link's session ("unexpected Hello frame while live": both ends then dropped as misbehaving)."""
         async def deliver(data: bytes) -> None:
-            self._event(DataReceived(node, data))
+            if self.links.get(link.key) is not link:
+                return
+            self._event(DataReceived(link.key, data))
             mark("data.handled")
         return deliver
 
