@@ -4,11 +4,11 @@ Task layout (docs/architecture.md)::
 
     Daemon.run ─┬─ signals        SIGTERM/SIGINT -> cancel everything (goodbyes are shielded)
                 ├─ listener       listening.py (the port, or the next free one) -> accept -> handshake -> link
-                ├─ onion listener with --tor and an onion service: 127.0.0.1, any port; tor maps the onion's
-                │                 port to it, so every link accepted there came over Tor (via "onion")
+                ├─ onion listener tor/onion_links.py, with --tor and an onion service: 127.0.0.1, any port;
+                │                 tor maps the onion's port to it (every link accepted there is via "onion")
                 ├─ onion service  tor/onion_service.py: keeps the onion service published, TorState, TorChanged
-                ├─ dialer tasks   one per Connect effect -> open_tcp_stream (a .onion host: tor's SOCKS port,
-                │                 tor/socks.py) -> handshake -> link
+                ├─ dialer tasks   one per Connect effect -> open_tcp_stream (a .onion host: tor/onion_links.py,
+                │                 through tor's SOCKS port) -> handshake -> link
                 ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
@@ -31,10 +31,10 @@ accepted), so the engine ends that dial and does not dial an address whose node 
 link per node pair: when both dial at once, the connection dialled by the smaller node id survives; but a
 direct link (LAN, an address) always beats a link through Tor to the same node, never the reverse.
 
-Tor (``--tor``): a Connect to a ``.onion`` host goes through tor's SOCKS port with its own timeouts
-(``TOR_DIAL_TIMEOUT``, ``links.TOR_HANDSHAKE_TIMEOUT``), a fresh SOCKS username per attempt (tor's
-IsolateSOCKSAuth: new circuits), and a NEWNYM (rate-limited) after a failure: a stuck rendezvous circuit
-otherwise blocks every new stream to that onion. Onion links are slow links (``LinkOpened.slow``).
+Tor (``--tor``): ``tor/onion_links.py`` holds the Tor side (the onion listener and its admission bucket,
+onion dials through tor's SOCKS port with their own timeout and fresh circuits, NEWNYM after a failure, tor's
+state told to the node as ``TorChanged``); here an onion link only gets ``links.TOR_HANDSHAKE_TIMEOUT`` and is a
+slow link (``LinkOpened.slow``).
 
 Backstop (``backstop.py``): every per-link task and discovery callback catches ``Exception`` (never
 ``BaseException``), logs it once with its traceback, and closes that link; the node isolates its own
@@ -66,7 +66,7 @@ from ..circles.state import LocalState
 from ..node import Node
 from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
                            ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
-                           PeerKey, PeerLost, Persist, SaveState, Started, Tell, TorChanged)
+                           PeerKey, PeerLost, Persist, SaveState, Started, Tell)
 from ..ops import OPS, Operation, perform
 from ..ops.events import event_of, peer_event
 from ..store import Store
@@ -87,14 +87,12 @@ from .presenter import Presenter
 from .store_writer import StoreWriter
 from .shell_ops import shell_ops
 from .trace import mark
-from .tor.onion_dial import open_onion
+from .tor.onion_links import OnionLinks
 from .tor.onion_service import OnionService
-from .tor.tor_state import TorOptions, TorState
+from .tor.tor_state import TorOptions
 
 log = logging.getLogger("meshcare.daemon")
 DIAL_TIMEOUT: Final = 5.0
-#: Links accepted on the onion listener all come from 127.0.0.1 (tor): their own admission bucket, one source
-ONION_ADMISSION: Final = AdmissionLimits(max_handshakes=32, per_source=32)
 EVENT_BUFFER: Final = 1000      # control events buffered per subscriber before it counts as fallen behind
 
 
@@ -149,10 +147,9 @@ class Daemon:
         self.profile = profile      # the memory profile's name (meshcare/profile.py), for ``status``
         self.discovery_watch = DiscoveryWatch()  # service._discover fills it; node.health reads it
         self.tor = tor
-        self.onion_admission = Admission(ONION_ADMISSION)
-        self.onion_listen_port: int | None = None   # the loopback port tor maps the onion service to
-        self.onion_service: OnionService | None = None
-        self._told_tor: tuple[bool, str | None] | None = None   # the last TorChanged the node heard
+        self.onion = OnionLinks(tor, self._event, lambda: (len(self.links), self.node.engine.config.max_links),
+                                lambda stream, source: self.run_link(stream, "127.0.0.1", initiator=False,
+                                                                     admitted=source, via="onion"))
 
     # ---------------------------------------------------------------------------------------------
     # running
@@ -171,15 +168,9 @@ class Daemon:
                 self._nursery = nursery
                 listeners = await nursery.start(self._listen)
                 self.port = listeners[0].socket.getsockname()[1]
-                if self.tor is not None:
-                    if self.tor.key is not None:
-                        onion = await nursery.start(self._listen_onion)
-                        self.onion_listen_port = onion[0].socket.getsockname()[1]
-                    self.onion_service = OnionService(self.tor, self.onion_listen_port, self._tor_changed)
+                await self.onion.open(nursery)
                 self._event(Started(tuple(self._hints())))
-                if self.onion_service is not None:
-                    self._tor_changed(self.onion_service.state)
-                    nursery.start_soon(self.onion_service.run)
+                self.onion.start(nursery)
                 nursery.start_soon(self._timers)
                 nursery.start_soon(self.presenter.run)
                 if self.notifier is not None:
@@ -196,29 +187,19 @@ class Daemon:
         listeners = await open_listeners(self.listen[0], self.listen[1], tries=self._port_tries)
         await trio.serve_listeners(self._accepted, listeners, task_status=task_status)
 
-    async def _listen_onion(self, *, task_status: trio.TaskStatus[list[trio.SocketListener]]
-                            = trio.TASK_STATUS_IGNORED) -> None:
-        """The onion service's own listener (127.0.0.1, any free port): what arrives here came over Tor."""
-        listeners = await open_listeners("127.0.0.1", 0)
-        await trio.serve_listeners(self._accepted_onion, listeners, task_status=task_status)
-
-    async def _accepted_onion(self, stream: trio.SocketStream) -> None:
-        source = self.onion_admission.enter("onion", len(self.links), self.node.engine.config.max_links)
-        if source is None:
-            await trio.aclose_forcefully(stream)
-            return
-        await self.run_link(stream, "127.0.0.1", initiator=False, admitted=source, via="onion")
-
     def tor_status(self) -> TorStatus | None:
         """The ``tor`` map of ``status`` and ``node.health`` (None without ``--tor``)."""
-        return self.onion_service.state.view() if self.onion_service is not None else None
+        return self.onion.status()
 
-    def _tor_changed(self, state: TorState) -> None:
-        """The onion service task's TorState changed: tell the node when what it hears changes."""
-        told = state.node_view()
-        if told != self._told_tor:
-            self._told_tor = told
-            self._event(TorChanged(*told))
+    @property
+    def onion_service(self) -> OnionService | None:
+        """The onion service task (None without ``--tor``)."""
+        return self.onion.service
+
+    @property
+    def onion_listen_port(self) -> int | None:
+        """The loopback port tor maps the onion service to (None without an onion service)."""
+        return self.onion.listen_port
 
     async def _accepted(self, stream: trio.SocketStream) -> None:
         try:
@@ -235,12 +216,10 @@ class Daemon:
     async def dial(self, key: Address) -> None:
         """Carry out a Connect effect (``key`` is an address; a ``.onion`` host goes through tor)."""
         if is_onion(key[0]):
-            onion, reason = await open_onion(self.tor, key)
+            onion, reason = await self.onion.dial(key, self.now())     # (a failure asks tor for NEWNYM)
             if onion is None:
                 log.info("dial %s: %s", links.show(key), for_log(reason))
                 self._event(LinkClosed(key, reason))
-                if self.onion_service is not None:
-                    self.onion_service.newnym(self.now())   # a stuck circuit: fresh ones for the next try
                 return
             await self.run_link(onion, key[0], initiator=True, key=key, via="onion")
             return
@@ -273,10 +252,7 @@ class Daemon:
                          admitted: str | None, via: str = "direct") -> tuple[Channel | None, bytes, float]:
         started = trio.current_time()
         onion = via == "onion"
-        # over Tor the dialler names its onion key (and the port peers dial it on): the listener learns
-        # where it is reachable, which the socket (127.0.0.1) cannot tell it
-        own_key = self.tor.key if onion and initiator and self.tor is not None else None
-        port = self.tor.onion_port if own_key is not None and self.tor is not None else self.port
+        own_key, port = self.onion.binding(initiator, self.port) if onion else (None, self.port)
         try:
             channel, early = await links.handshake(
                 stream, self.identity, initiator, port,
@@ -285,8 +261,8 @@ class Daemon:
             log.info("handshake with %s failed: %s", for_log(host), for_log(links.describe(exc)))
             if key is not None:
                 self._event(LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
-                if onion and self.onion_service is not None and isinstance(exc, LinkError):
-                    self.onion_service.newnym(self.now())   # a stalled circuit: fresh ones for the next try
+                if onion and isinstance(exc, LinkError):
+                    self.onion.stalled(self.now())   # a stalled circuit: fresh ones for the next try
             return None, b"", started
         except Exception:  # not swallowed: the engine hears the dial ended, the backstop logs the bug
             if key is not None:
@@ -294,7 +270,7 @@ class Daemon:
             raise
         finally:
             if admitted is not None:
-                (self.onion_admission if onion else self.admission).leave(admitted)
+                (self.onion.admission if onion else self.admission).leave(admitted)
         return channel, early, started
 
     async def _serve(self, stream: trio.abc.Stream, host: str, channel: Channel, early: bytes, started: float,
@@ -320,13 +296,15 @@ class Daemon:
             link.scope.cancel()
 
         async def opened() -> None:
+            if self.links.get(node) is not link:
+                return      # (replaced before it began: the node never hears of it, as _on_data)
             # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
             rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
             self._event(LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled,
                                    slow=via == "onion"))
             if early:
                 self._event(DataReceived(node, early))
-            await links.read_loop(stream, channel, self._on_data(node))
+            await links.read_loop(stream, channel, self._on_data(link))
 
         try:
             with link.scope:
@@ -354,9 +332,15 @@ class Daemon:
             self._commit_quietly()          # what a link sends is on disk first (an op's group may wait)
         return self.node.take_output(link.key)
 
-    def _on_data(self, node: NodeId) -> Callable[[bytes], Awaitable[None]]:
+    def _on_data(self, link: Link) -> Callable[[bytes], Awaitable[None]]:
+        """Only the link currently registered under its node id hands bytes to the node: trio returns what a
+        socket already read even to a reader cancelled meanwhile, so a link just replaced (``_admit``) or
+        dropped may deliver once more, and by node id alone its old session's Hello would reach the new
+        link's session ("unexpected Hello frame while live": both ends then dropped as misbehaving)."""
         async def deliver(data: bytes) -> None:
-            self._event(DataReceived(node, data))
+            if self.links.get(link.key) is not link:
+                return
+            self._event(DataReceived(link.key, data))
             mark("data.handled")
         return deliver
 
