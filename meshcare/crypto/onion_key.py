@@ -105,7 +105,7 @@ class OnionKey:
     @classmethod
     def generate(cls) -> OnionKey:
         """A fresh random key pair."""
-        return cls.from_seed(os.urandom(32))
+        return cls.from_seed(bytes(nacl.signing.SigningKey.generate()))   # as Identity.generate: nacl's CSPRNG
 
     @property
     def address(self) -> str:
