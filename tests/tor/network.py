@@ -263,7 +263,7 @@ class TorNet:
         run_command(["ip", "netns", "add", name])
         self._created.append(name)
         run_command(["ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
-              "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.ip_forward=0"])
+                     "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.ip_forward=0"])
         run_command(["ip", "-n", name, "link", "set", "lo", "up"])
         allowed = ", ".join(["127.0.0.0/8", "224.0.0.0/24", *(f"{s}.0/24" for s in TEST_SUBNETS)])
         script = ("table inet tbaudit {\n chain out {\n  type filter hook output priority 0; policy accept;\n"
