@@ -26,7 +26,8 @@ connection dropped and every service gone: tor restarted). Counters: ``newnym_co
 The SOCKS5 wire side is in tests/fake_socks.py. Use ``async with fake_tor(tmp_path) as tor:`` (or
 ``await nursery.start(FakeTor(tmp_path).run)``); then ``tor.control`` is "127.0.0.1:PORT" and ``tor.socks`` is ("127.0.0.1", PORT); with ``unix_socket=True``
 ``tor.control_socket`` is the path of the same control port as a unix socket (keep ``directory`` short:
-a socket path has at most 107 bytes).
+a socket path has at most 107 bytes). ``echo_server(nursery)`` gives a local target for a service, and
+``serve_local(nursery, handler)`` any other (say, a proxy that hangs up).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ import binascii
 import hashlib
 import hmac
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -410,4 +412,19 @@ async def fake_tor(directory: Path, **options: Any) -> AsyncIterator[FakeTor]:
             nursery.cancel_scope.cancel()
 
 
-__all__ = ["FakeTor", "Service", "SocksRequest", "fake_tor"]
+async def serve_local(nursery: trio.Nursery, handler: Callable[[trio.SocketStream], Awaitable[None]]) -> int:
+    """Serve ``handler`` on a free port of 127.0.0.1 until ``nursery`` is cancelled; return the port."""
+    listeners = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+    return int(listeners[0].socket.getsockname()[1])
+
+
+async def echo_server(nursery: trio.Nursery) -> int:
+    """An echo service on 127.0.0.1 (the local target an onion service of the fake maps to); its port."""
+    async def echo(stream: trio.abc.Stream) -> None:
+        async with stream:
+            while data := await stream.receive_some(4096):
+                await stream.send_all(data)
+    return await serve_local(nursery, echo)
+
+
+__all__ = ["FakeTor", "Service", "SocksRequest", "echo_server", "fake_tor", "serve_local"]

@@ -48,11 +48,19 @@ def published(d: Daemon) -> bool:
     return d.onion_service is not None and d.onion_service.state.published
 
 
+async def start_published(nursery: trio.Nursery, name: str, tor: FakeTor,
+                          peers: Sequence[tuple[str, int]] = ()) -> Daemon:
+    """A ``tor_daemon`` started in ``nursery``, returned once its onion service is published (so that peers
+    can dial it)."""
+    daemon = tor_daemon(name, tor, peers)
+    await nursery.start(daemon.run)
+    await wait_for(lambda: published(daemon))
+    return daemon
+
+
 async def test_three_daemons_linked_only_through_onions_share_a_circle_call(autojump_clock, tmp_path: Path):
     async with fake_tor(tmp_path) as tor, trio.open_nursery() as nursery:
-        ann = tor_daemon("ann", tor)
-        await nursery.start(ann.run)
-        await wait_for(lambda: published(ann))
+        ann = await start_published(nursery, "ann", tor)
         assert ann.node.tor.onion == "%s:%d" % onion(ann) and ann.node.tor.dial
         await ann.request("circle.create", {"name": "Elm St"})
         bob = tor_daemon("bob", tor, [onion(ann)])
@@ -87,12 +95,8 @@ async def test_three_daemons_linked_only_through_onions_share_a_circle_call(auto
 
 async def test_a_direct_link_replaces_the_onion_link_and_never_the_reverse(autojump_clock, tmp_path: Path):
     async with fake_tor(tmp_path) as tor, trio.open_nursery() as nursery:
-        ann = tor_daemon("ann", tor)
-        await nursery.start(ann.run)
-        await wait_for(lambda: published(ann))
-        bob = tor_daemon("bob", tor, [onion(ann)])
-        await nursery.start(bob.run)
-        await wait_for(lambda: published(bob))
+        ann = await start_published(nursery, "ann", tor)
+        bob = await start_published(nursery, "bob", tor, [onion(ann)])
         node_a, node_b = ann.identity.node_id, bob.identity.node_id
         await wait_for(lambda: node_a in bob.links and node_b in ann.links)
         assert bob.links[node_a].via == "onion" and ann.links[node_b].via == "onion"
@@ -109,9 +113,7 @@ async def test_a_direct_link_replaces_the_onion_link_and_never_the_reverse(autoj
 
 async def test_a_restarted_tor_unpublishes_and_the_service_comes_back_by_itself(autojump_clock, tmp_path: Path):
     async with fake_tor(tmp_path) as tor, trio.open_nursery() as nursery:
-        ann = tor_daemon("ann", tor)
-        await nursery.start(ann.run)
-        await wait_for(lambda: published(ann))
+        ann = await start_published(nursery, "ann", tor)
         service = ann.onion_service
         assert service is not None and service.connects == 1
         told = ann.node.tor.onion
@@ -167,9 +169,7 @@ async def test_a_node_without_tor_answers_an_onion_connect_at_once(autojump_cloc
 
 async def test_dial_out_only_watches_tor_publishes_nothing_and_still_links(autojump_clock, tmp_path: Path):
     async with fake_tor(tmp_path) as tor, trio.open_nursery() as nursery:
-        ann = tor_daemon("ann", tor)
-        await nursery.start(ann.run)
-        await wait_for(lambda: published(ann))
+        ann = await start_published(nursery, "ann", tor)
         bob = tor_daemon("bob", tor, [onion(ann)], service=False)
         await nursery.start(bob.run)
         await wait_for(lambda: bob.onion_service is not None and bob.onion_service.state.connected)

@@ -4,13 +4,12 @@ fails for the code under test and not for the fake. Budget: under 1 s.
 
 from __future__ import annotations
 
-from functools import partial
 import struct
 
 import trio
 
 from meshcare.crypto.onion_key import OnionKey
-from tests.fake_tor import FakeTor, fake_tor
+from tests.fake_tor import FakeTor, echo_server, fake_tor
 
 
 async def read_until(stream: trio.abc.Stream, end: bytes) -> bytes:
@@ -48,15 +47,6 @@ async def socks_connect(tor: FakeTor, host: str, port: int, *, user: bytes | Non
         while len(reply) < 10:
             reply += await stream.receive_some(10 - len(reply))
     return stream, reply[1]
-
-
-async def echo_server(nursery: trio.Nursery) -> int:
-    async def echo(stream: trio.abc.Stream) -> None:
-        async with stream:
-            while data := await stream.receive_some(4096):
-                await stream.send_all(data)
-    listeners = await nursery.start(partial(trio.serve_tcp, echo, 0, host="127.0.0.1"))
-    return int(listeners[0].socket.getsockname()[1])
 
 
 async def test_unauthenticated_commands_are_refused(tmp_path):

@@ -4,7 +4,6 @@ shell (socks.py) against the fake tor (tests/fake_tor.py). Budget: about 1 s.
 
 from __future__ import annotations
 
-from functools import partial
 import pytest
 import trio
 from hypothesis import given, settings
@@ -15,7 +14,7 @@ from meshcare.errors import TorDialError
 from meshcare.transport.tor.control import open_control
 from meshcare.transport.tor.socks import open_via_socks
 from meshcare.transport.tor.socks_protocol import REPLY_WORDS, SocksConnect, describe_reply
-from tests.fake_tor import fake_tor
+from tests.fake_tor import echo_server, fake_tor, serve_local
 
 HOST = OnionKey.from_seed(b"\x01" * 32).address
 OK_REPLY = b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00"
@@ -98,15 +97,6 @@ def test_refused_isolation_and_bad_arguments():
 
 # --- the shell against the fake ---------------------------------------------------------------------------
 
-async def echo_server(nursery: trio.Nursery) -> int:
-    async def echo(stream: trio.abc.Stream) -> None:
-        async with stream:
-            while data := await stream.receive_some(4096):
-                await stream.send_all(data)
-    listeners = await nursery.start(partial(trio.serve_tcp, echo, 0, host="127.0.0.1"))
-    return int(listeners[0].socket.getsockname()[1])
-
-
 async def test_dial_an_onion_service_end_to_end(tmp_path):
     key = OnionKey.generate()
     async with trio.open_nursery() as nursery, fake_tor(tmp_path) as tor:
@@ -150,8 +140,7 @@ async def test_a_proxy_that_hangs_up_is_a_dial_error():
         await stream.receive_some(3)
         await stream.aclose()
     async with trio.open_nursery() as nursery:
-        listeners = await nursery.start(partial(trio.serve_tcp, hang_up, 0, host="127.0.0.1"))
-        port = listeners[0].socket.getsockname()[1]
+        port = await serve_local(nursery, hang_up)
         with pytest.raises(TorDialError, match="closed the SOCKS connection without an answer|broke"):
             await open_via_socks(("127.0.0.1", port), HOST, 7447, timeout=2)
         nursery.cancel_scope.cancel()

@@ -27,6 +27,10 @@ tables in the bridge namespace (this kernel has no ``tc netem``):
 ``run(i, argv)`` starts a process with ``ip netns exec``, which execs in place, so the ``Popen`` PID is the
 process's own PID and signals reach it directly. Leaving the ``with`` block (normally or by an exception)
 sends SIGTERM to every process still running, SIGKILL after 2 s, and deletes every namespace it made.
+
+The pieces below ``Mesh`` does not own alone -- ``run_command``, ``plug``, ``add_bridge``, ``Processes``
+(start, output, kill, stop), ``stop_processes`` and ``clean_up`` -- are also what tests/tor/network.py's
+``TorNet`` is built from, so both test beds start, stop and tear down the same way.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ class NetnsError(RuntimeError):
     """A namespace, link or nftables command failed; the message holds the command and its stderr."""
 
 
-def _run(argv: Sequence[str], *, stdin: str | None = None) -> str:
+def run_command(argv: Sequence[str], *, stdin: str | None = None) -> str:
     """Run a setup command to completion; raise ``NetnsError`` with its stderr if it fails."""
     try:
         done = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT,
@@ -85,12 +89,12 @@ def netns_problem() -> str | None:
                "(tests/system-deps.sh installs them when run as root)"
     probe = f"mcprobe-{secrets.token_hex(3)}"
     try:
-        _run(["ip", "netns", "add", probe])
+        run_command(["ip", "netns", "add", probe])
         try:
-            _run(["ip", "-n", probe, "link", "add", "br0", "type", "bridge"])
-            _run(["ip", "netns", "exec", probe, "nft", "add", "table", "bridge", "probe"])
+            run_command(["ip", "-n", probe, "link", "add", "br0", "type", "bridge"])
+            run_command(["ip", "netns", "exec", probe, "nft", "add", "table", "bridge", "probe"])
         finally:
-            _run(["ip", "netns", "del", probe])
+            run_command(["ip", "netns", "del", probe])
     except NetnsError as exc:
         return f"network namespaces, bridges or nftables do not work here: {exc}"
     return None
@@ -112,7 +116,63 @@ def require_netns() -> None:
     pytest.skip(reason)
 
 
-# --- the mesh --------------------------------------------------------------------------------------
+# --- what every namespace test bed shares (Mesh here, TorNet in tests/tor) ---------------------------
+
+
+def add_bridge(ns: str) -> None:
+    """Make ``br0``, a Linux bridge with STP off (no learning delay), in the existing namespace ``ns``."""
+    run_command(["ip", "-n", ns, "link", "add", "br0", "type", "bridge", "stp_state", "0"])
+    run_command(["ip", "-n", ns, "link", "set", "br0", "up"])
+
+
+def plug(ns: str, dev: str, bridge: str, port: str, address: str) -> None:
+    """Cable namespace ``ns`` to ``bridge``'s ``br0``: a veth pair ``dev`` (in ``ns``, given ``address``/24)
+    -- ``port`` (in ``bridge``), both ends up."""
+    run_command(["ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", port, "netns", bridge])
+    run_command(["ip", "-n", bridge, "link", "set", port, "master", "br0", "up"])
+    run_command(["ip", "-n", ns, "addr", "add", f"{address}/24", "dev", dev])
+    run_command(["ip", "-n", ns, "link", "set", dev, "up"])
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]], grace: float, *, sig: int = signal.SIGTERM,
+                   what: str = "process") -> list[str]:
+    """Stop every process of ``processes`` that still runs: ``sig`` to all at once, SIGKILL to those still
+    running ``grace`` seconds later, and reap them. By pid only, so nothing else on the machine is touched.
+
+    Returns one line per process that outlived SIGKILL (``"<what> <pid> survived SIGKILL"``), for the caller's
+    cleanup report; an empty list when all are gone.
+    """
+    live = [process for process in processes if process.poll() is None]
+    for process in live:
+        process.send_signal(sig)
+    deadline = time.monotonic() + grace
+    for process in live:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    problems = []
+    for process in live:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            problems.append(f"{what} {process.pid} survived SIGKILL")
+    return problems
+
+
+def clean_up(created: list[str], workdir: Path | None) -> list[str]:
+    """Delete the namespaces in ``created`` (last made first; each one deleted leaves the list) and
+    ``workdir`` (kept when ``MESHCARE_KEEP_NETNS_LOGS`` is set); return what could not be deleted."""
+    problems = []
+    for name in reversed(list(created)):
+        try:
+            run_command(["ip", "netns", "del", name])
+            created.remove(name)
+        except NetnsError as exc:
+            problems.append(str(exc))
+    if workdir is not None and not os.environ.get("MESHCARE_KEEP_NETNS_LOGS"):
+        shutil.rmtree(workdir, ignore_errors=True)
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +183,60 @@ class Started:
     process: subprocess.Popen[bytes]
     stdout: Path
     stderr: Path
+
+
+class Processes:
+    """The processes a test bed started in its hosts' namespaces, each with its output in two files.
+
+    ``owner`` names the test bed in errors ("mesh", "network").
+    """
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.started: list[Started] = []
+
+    def start(self, workdir: Path, host: int, ns: str, argv: Sequence[str],
+              env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in namespace ``ns`` (host ``host``), stdout and stderr to files in ``workdir``.
+
+        ``ip netns exec`` execs in place, so the PID is the process's own; ``env`` is added to the inherited
+        environment.
+        """
+        seq = len(self.started) + 1
+        out = workdir / f"h{host}-{seq}.out"
+        err = workdir / f"h{host}-{seq}.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            process = subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdin=subprocess.DEVNULL,
+                                       stdout=stdout, stderr=stderr, env={**os.environ, **(env or {})})
+        self.started.append(Started(host, process, out, err))
+        return process
+
+    def find(self, process: subprocess.Popen[bytes]) -> Started:
+        for started in self.started:
+            if started.process is process:
+                return started
+        raise ValueError(f"process {process.pid} was not started by this {self.owner}")
+
+    def output(self, process: subprocess.Popen[bytes]) -> tuple[str, str]:
+        """What ``process`` wrote so far: (stdout, stderr)."""
+        started = self.find(process)
+        return (started.stdout.read_text(errors="replace"), started.stderr.read_text(errors="replace"))
+
+    def kill(self, host: int, sig: int = signal.SIGTERM) -> list[int]:
+        """Send ``sig`` to every process started in ``host`` that still runs; return their PIDs."""
+        pids = []
+        for started in self.started:
+            if started.host == host and started.process.poll() is None:
+                started.process.send_signal(sig)
+                pids.append(started.process.pid)
+        return pids
+
+    def stop(self, grace: float) -> list[str]:
+        """Stop every process still running (see ``stop_processes``); return what survived."""
+        return stop_processes((started.process for started in self.started), grace)
+
+
+# --- the mesh --------------------------------------------------------------------------------------
 
 
 class Mesh:
@@ -137,7 +251,7 @@ class Mesh:
         self.name = f"{prefix}-{secrets.token_hex(3)}"
         self.bridge = f"{self.name}-br"
         self._created: list[str] = []
-        self._started: list[Started] = []
+        self._processes = Processes("mesh")
         self._dir: Path | None = None
 
     # --- naming ---
@@ -188,52 +302,21 @@ class Mesh:
 
     def _build(self) -> None:
         self._add_namespace(self.bridge)
-        _run(["ip", "-n", self.bridge, "link", "add", "br0", "type", "bridge", "stp_state", "0"])
-        _run(["ip", "-n", self.bridge, "link", "set", "br0", "up"])
+        add_bridge(self.bridge)
         for i in range(1, self.n + 1):
             ns = self.ns(i)
             self._add_namespace(ns)
-            _run(["ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", self.port(i),
-                  "netns", self.bridge])
-            _run(["ip", "-n", self.bridge, "link", "set", self.port(i), "master", "br0", "up"])
-            _run(["ip", "-n", ns, "addr", "add", f"{self.addr(i)}/24", "dev", "eth0"])
-            _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
-            _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            plug(ns, "eth0", self.bridge, self.port(i), self.addr(i))
+            run_command(["ip", "-n", ns, "link", "set", "lo", "up"])
 
     def _add_namespace(self, name: str) -> None:
-        _run(["ip", "netns", "add", name])
+        run_command(["ip", "netns", "add", name])
         self._created.append(name)
 
     def _teardown(self) -> list[str]:
         """Stop our processes, delete our namespaces and files; return what could not be cleaned."""
-        problems = self._stop_processes()
-        for name in reversed(list(self._created)):
-            try:
-                _run(["ip", "netns", "del", name])
-                self._created.remove(name)
-            except NetnsError as exc:
-                problems.append(str(exc))
-        if self._dir is not None and not os.environ.get("MESHCARE_KEEP_NETNS_LOGS"):
-            shutil.rmtree(self._dir, ignore_errors=True)
-        return problems
-
-    def _stop_processes(self) -> list[str]:
-        live = [s.process for s in self._started if s.process.poll() is None]
-        for process in live:
-            process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
-        for process in live:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-        problems = []
-        for process in live:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                problems.append(f"process {process.pid} survived SIGKILL")
-        return problems
+        problems = self._processes.stop(STOP_GRACE)
+        return problems + clean_up(self._created, self._dir)
 
     # --- processes ---
 
@@ -242,19 +325,11 @@ class Mesh:
 
         ``env`` is added to the inherited environment. The returned PID is the process's own.
         """
-        seq = len(self._started) + 1
-        out = self.workdir / f"h{i}-{seq}.out"
-        err = self.workdir / f"h{i}-{seq}.err"
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(["ip", "netns", "exec", self.ns(i), *argv], stdin=subprocess.DEVNULL,
-                                       stdout=stdout, stderr=stderr, env={**os.environ, **(env or {})})
-        self._started.append(Started(i, process, out, err))
-        return process
+        return self._processes.start(self.workdir, i, self.ns(i), argv, env)
 
     def output(self, process: subprocess.Popen[bytes]) -> tuple[str, str]:
         """What ``process`` wrote so far: (stdout, stderr)."""
-        started = self._find(process)
-        return (started.stdout.read_text(errors="replace"), started.stderr.read_text(errors="replace"))
+        return self._processes.output(process)
 
     def check_output(self, i: int, argv: Sequence[str], timeout: float = 10.0) -> str:
         """Run ``argv`` inside host ``i`` to completion and return its stdout; ``NetnsError`` if it fails."""
@@ -270,12 +345,7 @@ class Mesh:
     def kill(self, i: int, sig: int = signal.SIGTERM) -> list[int]:
         """Send ``sig`` to every process we started in host ``i`` that still runs; return their PIDs."""
         self._check_host(i)
-        pids = []
-        for started in self._started:
-            if started.host == i and started.process.poll() is None:
-                started.process.send_signal(sig)
-                pids.append(started.process.pid)
-        return pids
+        return self._processes.kill(i, sig)
 
     # --- faults ---
 
@@ -316,11 +386,11 @@ class Mesh:
 
     def cut(self, i: int) -> None:
         """Pull host ``i``'s cable at the switch (its bridge port goes down)."""
-        _run(["ip", "-n", self.bridge, "link", "set", self.port(i), "down"])
+        run_command(["ip", "-n", self.bridge, "link", "set", self.port(i), "down"])
 
     def restore(self, i: int) -> None:
         """Plug host ``i`` back in."""
-        _run(["ip", "-n", self.bridge, "link", "set", self.port(i), "up"])
+        run_command(["ip", "-n", self.bridge, "link", "set", self.port(i), "up"])
 
     def _ports(self, hosts: Sequence[int]) -> str:
         return "{ " + ", ".join(f'"{self.port(i)}"' for i in hosts) + " }"
@@ -336,20 +406,14 @@ class Mesh:
                        f"add chain bridge {table} {chain} "
                        f"{{ type filter hook forward priority {priority}; policy accept; }}"]
             script += [f"add rule bridge {table} {chain} {rule}" for rule in rules]
-        _run(["ip", "netns", "exec", self.bridge, "nft", "-f", "-"], stdin="\n".join(script) + "\n")
+        run_command(["ip", "netns", "exec", self.bridge, "nft", "-f", "-"], stdin="\n".join(script) + "\n")
 
     def nft_counters(self) -> str:
         """The bridge's nftables ruleset with counters (for test diagnostics)."""
-        return _run(["ip", "netns", "exec", self.bridge, "nft", "list", "ruleset"])
+        return run_command(["ip", "netns", "exec", self.bridge, "nft", "list", "ruleset"])
 
     # --- helpers ---
 
     def _check_host(self, i: int) -> None:
         if not 1 <= i <= self.n:
             raise ValueError(f"host {i} is not in this mesh (1..{self.n})")
-
-    def _find(self, process: subprocess.Popen[bytes]) -> Started:
-        for started in self._started:
-            if started.process is process:
-                return started
-        raise ValueError(f"process {process.pid} was not started by this mesh")

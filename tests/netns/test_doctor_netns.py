@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .harness import Mesh, _run, require_netns
+from .harness import Mesh, require_netns, run_command
 from .test_mesh import Cluster
 
 pytestmark = [pytest.mark.netns]
@@ -39,15 +39,15 @@ def test_doctor_on_real_interfaces_in_namespaces():
         [ok] = findings(doctor(mesh, cluster, 1, "--only", "multicast"), "multicast")
         assert ok["level"] == "ok" and "eth0 (192.0.2.1)" in ok["what"]
 
-        _run(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "multicast", "off"])
+        run_command(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "multicast", "off"])
         [off] = findings(doctor(mesh, cluster, 1, "--only", "multicast"), "multicast")
         assert off["level"] == "problem" and off["fix"] == "`sudo ip link set dev eth0 multicast on`."
-        _run(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "multicast", "on"])
+        run_command(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "multicast", "on"])
 
-        _run(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "down"])
+        run_command(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "down"])
         [down] = findings(doctor(mesh, cluster, 1, "--only", "multicast"), "multicast")
         assert down["level"] == "problem" and down["what"] == "interface eth0 is down."
-        _run(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "up"])
+        run_command(["ip", "-n", mesh.ns(1), "link", "set", "dev", "eth0", "up"])
 
         cluster.start()
         try:

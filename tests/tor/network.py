@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from tests.netns.harness import NetnsError, Started, _run, netns_problem
+from tests.netns.harness import (NetnsError, Processes, add_bridge, clean_up, netns_problem, plug, run_command,
+                                 stop_processes)
 
 from .nsnet import RawControl, ns_socket
 from .torrc import CONTROL_PORT, SOCKS_PORT, dirauthority_line, is_private, render, start_gencert
@@ -174,7 +175,7 @@ class TorNet:
         self._created: list[str] = []
         self._audited: list[str] = []
         self._canaries: dict[str, int] = {}
-        self._started: list[Started] = []
+        self._processes = Processes("network")
         self._dir: Path | None = None
 
     # --- Mesh's interface (for tests/netns/test_mesh.Cluster) ---
@@ -210,28 +211,13 @@ class TorNet:
 
     def run(self, i: int, argv: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
         """Start ``argv`` inside host ``i`` (output to files; the PID is the process's own)."""
-        seq = len(self._started) + 1
-        out = self.workdir / f"h{i}-{seq}.out"
-        err = self.workdir / f"h{i}-{seq}.err"
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(["ip", "netns", "exec", self.ns(i), *argv], stdin=subprocess.DEVNULL,
-                                       stdout=stdout, stderr=stderr, env={**os.environ, **(env or {})})
-        self._started.append(Started(i, process, out, err))
-        return process
+        return self._processes.start(self.workdir, i, self.ns(i), argv, env)
 
     def output(self, process: subprocess.Popen[bytes]) -> tuple[str, str]:
-        for started in self._started:
-            if started.process is process:
-                return (started.stdout.read_text(errors="replace"), started.stderr.read_text(errors="replace"))
-        raise ValueError(f"process {process.pid} was not started by this network")
+        return self._processes.output(process)
 
     def kill(self, i: int, sig: int = signal.SIGTERM) -> list[int]:
-        pids = []
-        for started in self._started:
-            if started.host == i and started.process.poll() is None:
-                started.process.send_signal(sig)
-                pids.append(started.process.pid)
-        return pids
+        return self._processes.kill(i, sig)
 
     # --- lifecycle ---
 
@@ -274,28 +260,21 @@ class TorNet:
     # --- building ---
 
     def _add_namespace(self, name: str) -> None:
-        _run(["ip", "netns", "add", name])
+        run_command(["ip", "netns", "add", name])
         self._created.append(name)
-        _run(["ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
-              "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.ip_forward=0"])
-        _run(["ip", "-n", name, "link", "set", "lo", "up"])
+        run_command(["ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                     "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.ip_forward=0"])
+        run_command(["ip", "-n", name, "link", "set", "lo", "up"])
         allowed = ", ".join(["127.0.0.0/8", "224.0.0.0/24", *(f"{s}.0/24" for s in TEST_SUBNETS)])
         script = ("table inet tbaudit {\n chain out {\n  type filter hook output priority 0; policy accept;\n"
                   f"  oifname \"lo\" accept\n  ip daddr {{ {allowed} }} accept\n"
                   "  counter drop comment \"anything else would leave the test bed\"\n }\n}\n")
-        _run(["ip", "netns", "exec", name, "nft", "-f", "-"], stdin=script)
+        run_command(["ip", "netns", "exec", name, "nft", "-f", "-"], stdin=script)
         self._audited.append(name)
-
-    def _plug(self, ns: str, dev: str, bridge: str, port: str, address: str) -> None:
-        _run(["ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", port, "netns", bridge])
-        _run(["ip", "-n", bridge, "link", "set", port, "master", "br0", "up"])
-        _run(["ip", "-n", ns, "addr", "add", f"{address}/24", "dev", dev])
-        _run(["ip", "-n", ns, "link", "set", dev, "up"])
 
     def _bridge(self, name: str) -> None:
         self._add_namespace(name)
-        _run(["ip", "-n", name, "link", "add", "br0", "type", "bridge", "stp_state", "0"])
-        _run(["ip", "-n", name, "link", "set", "br0", "up"])
+        add_bridge(name)
 
     def _build(self) -> None:
         self._bridge(self.bridge)
@@ -306,8 +285,8 @@ class TorNet:
             ip = f"{TOR_SUBNET}.{last}"
             ns = f"{self.name}-{nick}"
             self._add_namespace(ns)
-            self._plug(ns, "eth0", self.bridge, f"p{nick}", ip)
-            _run(["ip", "-n", ns, "route", "add", "default", "via", f"{TOR_SUBNET}.{NOWHERE}"])
+            plug(ns, "eth0", self.bridge, f"p{nick}", ip)
+            run_command(["ip", "-n", ns, "route", "add", "default", "via", f"{TOR_SUBNET}.{NOWHERE}"])
             datadir = self.workdir / nick
             datadir.mkdir(mode=0o700)
             self.tors[nick] = TorNode(nick, role, ns, ip, datadir)
@@ -319,11 +298,11 @@ class TorNet:
             subnet = LAN_SUBNETS[g - 1]
             for j, host in enumerate(h for h in self.hosts if h.lan == g):
                 if host.gateway:
-                    self._plug(host.ns, "eth1", lan_bridge, "p1", host.addr)
+                    plug(host.ns, "eth1", lan_bridge, "p1", host.addr)
                     continue
                 self._add_namespace(host.ns)
-                self._plug(host.ns, "eth0", lan_bridge, f"p{j + 1}", host.addr)
-                _run(["ip", "-n", host.ns, "route", "add", "default", "via", f"{subnet}.{NOWHERE}"])
+                plug(host.ns, "eth0", lan_bridge, f"p{j + 1}", host.addr)
+                run_command(["ip", "-n", host.ns, "route", "add", "default", "via", f"{subnet}.{NOWHERE}"])
 
     def _configure(self) -> None:
         """Authority keys (tor-gencert, this run only), their ``DirAuthority`` lines, and every torrc."""
@@ -358,15 +337,10 @@ class TorNet:
 
     def stop_tor(self, node: TorNode, sig: int = signal.SIGTERM) -> None:
         """Stop ``node``'s tor by pid (``sig``, then SIGKILL after the grace period) and reap it."""
-        process = node.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if node.process is not None:
+            problems = stop_processes([node.process], STOP_GRACE, sig=sig, what=f"tor {node.name}")
+            if problems:
+                raise NetnsError("; ".join(problems))
 
     def restart_client(self, g: int) -> None:
         """Start gateway ``g``'s client tor again (same data directory and ports) and wait for its bootstrap."""
@@ -432,7 +406,8 @@ class TorNet:
         for ns in self._audited:
             if ns not in self._created:
                 continue
-            listed = json.loads(_run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", "tbaudit"]))
+            listed = json.loads(run_command(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet",
+                                             "tbaudit"]))
             packets = 0
             for item in listed.get("nftables", []):
                 for expr in item.get("rule", {}).get("expr", []):
@@ -443,7 +418,7 @@ class TorNet:
 
     def forwarding(self) -> dict[str, str]:
         """``net.ipv4.ip_forward`` in every namespace (all "0": no route between the LANs but Tor)."""
-        return {ns: _run(["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward"]).strip()
+        return {ns: run_command(["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward"]).strip()
                 for ns in self._created}
 
     def log_tails(self, lines: int = 12) -> str:
@@ -471,39 +446,9 @@ class TorNet:
     # --- teardown ---
 
     def _teardown(self) -> list[str]:
-        problems = []
-        live = [s.process for s in self._started if s.process.poll() is None]
-        for process in live:
-            process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
-        for process in live:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    problems.append(f"process {process.pid} survived SIGKILL")
-        tors = [n.process for n in self.tors.values() if n.process is not None and n.process.poll() is None]
-        for process in tors:
-            process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
-        for process in tors:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    problems.append(f"tor {process.pid} survived SIGKILL")
-        for name in reversed(list(self._created)):
-            try:
-                _run(["ip", "netns", "del", name])
-                self._created.remove(name)
-            except NetnsError as exc:
-                problems.append(str(exc))
-        if self._dir is not None and not os.environ.get("MESHCARE_KEEP_NETNS_LOGS"):
-            shutil.rmtree(self._dir, ignore_errors=True)
-        return problems
+        """Stop meshcare's processes, then every tor, then delete the namespaces and files; return what
+        could not be cleaned."""
+        problems = self._processes.stop(STOP_GRACE)
+        tors = [node.process for node in self.tors.values() if node.process is not None]
+        problems += stop_processes(tors, STOP_GRACE, what="tor")
+        return problems + clean_up(self._created, self._dir)

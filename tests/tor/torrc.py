@@ -18,7 +18,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.netns.harness import NetnsError, _run
+from tests.netns.harness import NetnsError, run_command
 
 ORPORT, DIRPORT = 5000, 7000
 SOCKS_PORT, CONTROL_PORT = 9050, 9051
@@ -109,9 +109,9 @@ def dirauthority_line(ns: str, nick: str, ip: str, datadir: Path) -> str:
     cert = (datadir / "keys" / "authority_certificate").read_text()
     v3ident = re.search(r"^fingerprint (\S+)", cert, re.M)
     dummy = "dummy orport=1 127.0.0.1:1 " + "F" * 40
-    listed = _run(["ip", "netns", "exec", ns, "tor", "--list-fingerprint", "--DataDirectory", str(datadir),
-                   "--ORPort", str(ORPORT), "--Address", ip, "--TestingTorNetwork", "1",
-                   "--UseDefaultFallbackDirs", "0", "--DirAuthority", dummy, "--Log", "err stderr"])
+    listed = run_command(["ip", "netns", "exec", ns, "tor", "--list-fingerprint", "--DataDirectory",
+                          str(datadir), "--ORPort", str(ORPORT), "--Address", ip, "--TestingTorNetwork", "1",
+                          "--UseDefaultFallbackDirs", "0", "--DirAuthority", dummy, "--Log", "err stderr"])
     fingerprint = "".join(listed.strip().splitlines()[-1].split()[1:])
     if v3ident is None or not re.fullmatch(r"[0-9A-F]{40}", fingerprint):
         raise NetnsError(f"could not read the keys of {nick}: {cert[:200]!r} / {listed!r}")
