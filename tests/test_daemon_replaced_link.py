@@ -1,4 +1,5 @@
-"""Two daemons dialling each other at once: the link that loses (``Daemon._admit``) takes its bytes with it.
+"""Two daemons dialling each other at once: the link that loses (``LinkServer._admit``,
+transport/link_serving.py) takes its bytes with it.
 
 The cause of a bug seen under load (both links dropped with "unexpected Hello frame while live", then 60 s
 of misbehaviour backoff): trio hands back data a socket has already read even when the reading task was

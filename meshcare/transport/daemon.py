@@ -3,19 +3,20 @@
 Task layout (docs/architecture.md)::
 
     Daemon.run ─┬─ signals        SIGTERM/SIGINT -> cancel everything (goodbyes are shielded)
-                ├─ listener       listening.py (the port, or the next free one) -> accept -> handshake -> link
+                ├─ listener       listening.py (the port, or the next free one) -> accept -> admission -> link
                 ├─ onion listener tor/onion_links.py, with --tor and an onion service: 127.0.0.1, any port;
                 │                 tor maps the onion's port to it (every link accepted there is via "onion")
                 ├─ onion service  tor/onion_service.py: keeps the onion service published, TorState, TorChanged
                 ├─ dialer tasks   one per Connect effect -> open_tcp_stream (a .onion host: tor/onion_links.py,
-                │                 through tor's SOCKS port) -> handshake -> link
-                ├─ link nurseries one per link: read_loop (bytes -> node) + write_loop (node -> bytes)
+                │                 through tor's SOCKS port) -> link
+                ├─ links          link_serving.py, one task per connection: handshake -> admit (one link per
+                │                 node pair) -> a nursery: read_loop (bytes -> node) + write_loop (node -> bytes)
                 ├─ timers         sleeps until node.next_deadline(), then node.handle_deadline()
                 ├─ discovery      zeroconf (its own threads) -> PeerDiscovered / PeerLost
                 └─ control        Unix socket control.sock: the ops table (meshcare/ops) + status, peers, snapshot,
                                   node.rename (it keeps the name in the keystore)
 
-What stays here: sockets, dialling and accepting, links, admission, the backstop, the one timer loop,
+What stays here: sockets, dialling and accepting, the links table, admission, the backstop, the one timer loop,
 the thread pool that checks signatures, and applying the node's effects: ``Persist`` is batched and
 written before this task yields (what is forwarded or acknowledged is on disk first; ``SaveState`` and
 deletions write pending envelopes before they act), ``SaveState`` goes to the state file, ``Notify`` to
@@ -24,12 +25,15 @@ the ``EventHub``, ``Tell`` too (as the control event ``ops.events`` makes of its
 check-in reply: ``notify_command``), ``Fault`` to ``Faults``. The one event this shell says of its own is
 ``peer`` (a link opened or ended). Every node call happens on the trio thread.
 
-Links are keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
+Serving a link (``link_serving.py``, ``LinkServer``; ``Daemon.run_link`` hands a stream to it): the handshake,
+admission to the links table, the link's reader and writer, and what its end tells the node. Links are
+keyed by the remote node id, authenticated in the handshake: nothing a peer claims (its
 source address, the listening port its binding names) can make its link collide with another node's.
 Dialling is by address (``Connect(address)``); ``LinkOpened`` carries the address dialled (None when
 accepted), so the engine ends that dial and does not dial an address whose node is already linked. One
 link per node pair: when both dial at once, the connection dialled by the smaller node id survives; but a
-direct link (LAN, an address) always beats a link through Tor to the same node, never the reverse.
+direct link (LAN, an address) always beats a link through Tor to the same node, never the reverse
+(``LinkServer._admit``). ``DropLink`` leaves the goodbye to the link's own writer (``link_serving.farewell``).
 
 Tor (``--tor``): ``tor/onion_links.py`` holds the Tor side (the onion listener and its admission bucket,
 onion dials through tor's SOCKS port with their own timeout and fresh circuits, NEWNYM after a failure, tor's
@@ -56,19 +60,18 @@ import trio
 from ..control.events import Event as ControlEvent
 from ..control.protocol import Data
 from ..control.views_doctor import TorStatus
-from ..crypto.channel import Channel
 from ..crypto.keys import Identity
 from ..crypto.onion_key import is_onion
-from ..errors import DiskFull, LinkError, RemoteProtocolError
+from ..errors import DiskFull
 from ..ids import NodeId
 from ..circles.changes import Fact
 from ..circles.state import LocalState
 from ..node import Node
-from ..node_events import (Connect, DataReceived, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
-                           ExpireEnvelopes, Fault, LinkClosed, LinkOpened, Log, Notify, OutputReady, PeerDiscovered,
+from ..node_events import (Connect, DeleteEnvelopes, DeleteTopic, DropLink, Effect, Event,
+                           ExpireEnvelopes, Fault, LinkClosed, Log, Notify, OutputReady, PeerDiscovered,
                            PeerKey, PeerLost, Persist, SaveState, Started, Tell)
 from ..ops import OPS, Operation, perform
-from ..ops.events import event_of, peer_event
+from ..ops.events import event_of
 from ..store import Store
 from ..sync.engine import SyncConfig
 from ..text import for_log
@@ -77,6 +80,7 @@ from .admission import Admission, AdmissionLimits
 from .backstop import Faults
 from .control_server import Dispatcher, EventHub, EventItem
 from .links import Address, Link
+from .link_serving import LinkServer, farewell
 from .listening import open_listeners
 from .notifier import Notifier
 from .signatures import SignatureCheck
@@ -140,7 +144,6 @@ class Daemon:
         self.started = time.time()
         self._timers_changed = trio.Event()
         self._nursery: trio.Nursery | None = None
-        self.wire_closed = [0, 0]  # ciphertext bytes in/out of links that have closed
         self.port = listen[1]
         self._port_tries = port_tries
         self.keep_name = keep_name
@@ -150,6 +153,10 @@ class Daemon:
         self.onion = OnionLinks(tor, self._event, lambda: (len(self.links), self.node.engine.config.max_links),
                                 lambda stream, source: self.run_link(stream, "127.0.0.1", initiator=False,
                                                                      admitted=source, via="onion"))
+        self.serving = LinkServer(identity, self.links, event=self._event, publish=self._publish,
+                                  output=self._output, port=lambda: self.port, now=self.now,
+                                  admission=self.admission, onion=self.onion, faults=self.faults)
+        self.wire_closed = self.serving.wire_closed  # ciphertext bytes in/out of links that have closed
 
     # ---------------------------------------------------------------------------------------------
     # running
@@ -234,142 +241,18 @@ class Daemon:
 
     async def run_link(self, stream: trio.abc.Stream, host: str, *, initiator: bool,
                        key: Address | None = None, admitted: str | None = None, via: str = "direct") -> None:
-        """Handshake on ``stream`` and serve the link until it ends. Usable with any trio stream.
-
-        ``key``: the address dialled (None when accepted). ``admitted``: the admission slot this
+        """Handshake on ``stream`` and serve the link until it ends (``link_serving.py``). Usable with any trio
+        stream. ``key``: the address dialled (None when accepted). ``admitted``: the admission slot this
         connection holds until its handshake ends. ``via``: "onion" for a link through Tor. Never raises
         but for cancellation: whatever goes wrong on this link (even a bug) ends this link only.
         """
-        try:
-            async with stream:
-                channel, early, started = await self._handshake(stream, host, initiator, key, admitted, via)
-                if channel is not None:
-                    await self._serve(stream, host, channel, early, started, initiator, key, via)
-        except Exception as exc:  # noqa: BLE001 - the backstop: a bug on one link never ends the node
-            self.faults.report("a link", exc, self.now())
+        await self.serving.run_link(stream, host, initiator=initiator, key=key, admitted=admitted, via=via)
 
-    async def _handshake(self, stream: trio.abc.Stream, host: str, initiator: bool, key: Address | None,
-                         admitted: str | None, via: str = "direct") -> tuple[Channel | None, bytes, float]:
-        started = trio.current_time()
-        onion = via == "onion"
-        own_key, port = self.onion.binding(initiator, self.port) if onion else (None, self.port)
-        try:
-            channel, early = await links.handshake(
-                stream, self.identity, initiator, port,
-                links.TOR_HANDSHAKE_TIMEOUT if onion else links.HANDSHAKE_TIMEOUT, own_key)
-        except (LinkError, RemoteProtocolError) as exc:
-            log.info("handshake with %s failed: %s", for_log(host), for_log(links.describe(exc)))
-            if key is not None:
-                self._event(LinkClosed(key, links.describe(exc), isinstance(exc, RemoteProtocolError)))
-                if onion and isinstance(exc, LinkError):
-                    self.onion.stalled(self.now())   # a stalled circuit: fresh ones for the next try
-            return None, b"", started
-        except Exception:  # not swallowed: the engine hears the dial ended, the backstop logs the bug
-            if key is not None:
-                self._event(LinkClosed(key, "internal error during the handshake"))
-            raise
-        finally:
-            if admitted is not None:
-                (self.onion.admission if onion else self.admission).leave(admitted)
-        return channel, early, started
-
-    async def _serve(self, stream: trio.abc.Stream, host: str, channel: Channel, early: bytes, started: float,
-                     initiator: bool, dialled: Address | None, via: str = "direct") -> None:
-        node = channel.remote_node
-        address = dialled if dialled is not None else links.accepted_address(host, channel, via)
-        wake_send, wake_recv = trio.open_memory_channel[None](1)
-        link = self._admit(address, channel, stream, initiator, wake_send, via)
-        if link is None:
-            if dialled is not None:  # the engine's dial ends here; the node at that address is known
-                self._event(LinkClosed(dialled, "already linked with that node", node=bytes(node)))
-            return
-        ended: list[BaseException] = []
-
-        async def guarded(work: Callable[..., Awaitable[None]], *args: object) -> None:
-            try:
-                await work(*args)
-            except (LinkError, RemoteProtocolError) as exc:
-                ended.append(exc)
-            except Exception as exc:  # noqa: BLE001 - the backstop: this link ends, the node does not
-                self.faults.report("serving a link", exc, self.now())
-                ended.append(exc)
-            link.scope.cancel()
-
-        async def opened() -> None:
-            if self.links.get(node) is not link:
-                return      # (replaced before it began: the node never hears of it, as _on_data)
-            # the dialler's handshake spans 1.5 round trips, the listener's 1: an estimate
-            rtt = (trio.current_time() - started) / (1.5 if initiator else 1.0)
-            self._event(LinkOpened(node, channel.handshake_hash, initiator, rtt, bytes(node), dialled,
-                                   slow=via == "onion"))
-            if early:
-                self._event(DataReceived(node, early))
-            await links.read_loop(stream, channel, self._on_data(link))
-
-        try:
-            with link.scope:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(guarded, links.write_loop, stream, channel, wake_recv,
-                                       lambda: self._output_for(link))
-                    await guarded(opened)
-        finally:
-            reason = links.describe(ended[0]) if ended else "closed"
-            misbehaved = bool(ended) and isinstance(ended[0], RemoteProtocolError)
-            log.info("link %s ended: %s", links.show(address), for_log(reason))
-            self.wire_closed[0] += channel.wire_in
-            self.wire_closed[1] += channel.wire_out
-            if self.links.get(node) is link:
-                del self.links[node]
-                self._event(LinkClosed(node, reason, misbehaved))
-                self._publish(peer_event(links.show(address), node, False, link.via))
-
-    def _output_for(self, link: Link) -> bytes:
-        """Only the link currently registered under its node id takes that node's output: a replaced link's
-        writer, waking once more before its cancellation lands, must not swallow the new link's Hello."""
-        if self.links.get(link.key) is not link:
-            return link.take_farewell()
+    def _output(self, node: NodeId) -> bytes:
+        """What the node has to send ``node``'s link (``LinkServer`` asks only for the registered link)."""
         if self._writes.pending:
             self._commit_quietly()          # what a link sends is on disk first (an op's group may wait)
-        return self.node.take_output(link.key)
-
-    def _on_data(self, link: Link) -> Callable[[bytes], Awaitable[None]]:
-        """Only the link currently registered under its node id hands bytes to the node: trio returns what a
-        socket already read even to a reader cancelled meanwhile, so a link just replaced (``_admit``) or
-        dropped may deliver once more, and by node id alone its old session's Hello would reach the new
-        link's session ("unexpected Hello frame while live": both ends then dropped as misbehaving)."""
-        async def deliver(data: bytes) -> None:
-            if self.links.get(link.key) is not link:
-                return
-            self._event(DataReceived(link.key, data))
-            mark("data.handled")
-        return deliver
-
-    def _admit(self, address: Address, channel: Channel, stream: trio.abc.Stream, initiator: bool,
-               wake: trio.MemorySendChannel[None], via: str = "direct") -> Link | None:
-        """One link per node pair: a direct link beats one through Tor (never the reverse); otherwise the
-        connection dialled by the smaller node id wins."""
-        node_id = channel.remote_node
-        if node_id == self.identity.node_id:
-            log.info("%s is this node itself; not linking", links.show(address))
-            return None
-        mine = self.identity.node_id
-        other = self.links.get(node_id)
-        if other is not None:
-            dialler_new = mine if initiator else node_id
-            dialler_old = mine if other.initiator else node_id
-            if via != other.via:
-                if via == "onion":
-                    return None  # a direct link to that node is up: it is faster, and it stays
-            elif dialler_old <= dialler_new:
-                return None  # keep the existing link; the engine already has it under the node id
-            other.scope.cancel()
-            del self.links[node_id]
-            self._event(LinkClosed(node_id, "replaced by a direct link" if via != other.via
-                                   else "replaced by a simultaneous connection"))
-        link = Link(node_id, address, node_id, initiator, stream, channel, wake, via=via)
-        self.links[node_id] = link
-        self._publish(peer_event(links.show(address), node_id, True, via))
-        return link
+        return self.node.take_output(node)
 
     async def _timers(self) -> None:
         """The one place the daemon sleeps: until the node's next deadline, or until an event may have
@@ -531,18 +414,11 @@ class Daemon:
         log.info("dropping link %s: %s", links.show(link.address), for_log(effect.reason))
         link.farewell = effect.farewell
         link.kick()
-        self._nursery.start_soon(self._farewell, link)
+        self._nursery.start_soon(farewell, link)  # (link_serving.py)
 
     def _link(self, peer: PeerKey) -> Link | None:
         """The link of ``peer`` (links are keyed by node id; anything else names no link)."""
         return self.links.get(NodeId(peer)) if isinstance(peer, bytes) else None
-
-    async def _farewell(self, link: Link) -> None:
-        """Give the link's own writer a second to send the goodbye, then end the link. Only the writer
-        ever writes a link's stream: a second sender would interleave bytes and Noise nonces."""
-        with trio.move_on_after(1.0):
-            await link.farewell_sent.wait()
-        link.scope.cancel()
 
     def _hints(self) -> list[str]:
         """Addresses put in invite tokens: where this node listens (the joiner may also find it by mDNS)."""
