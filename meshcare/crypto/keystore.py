@@ -28,6 +28,7 @@ import nacl.utils
 
 from ..errors import BadInput, KeystoreError, WrongPassphrase
 from ..files import replace_private, sync_directory, write_synced
+from .key_file import parse_key_file
 from .keys import Identity, check_name
 
 _T = TypeVar("_T")
@@ -83,18 +84,10 @@ def _damaged(path: Path, why: str) -> KeystoreError:
 
 
 def _parse(data: bytes, path: Path) -> dict[str, object]:
-    if len(data) > _MAX_FILE:
-        raise _damaged(path, "too large")
-    try:
-        record = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except (ValueError, TypeError, OverflowError, msgpack.UnpackException):
-        raise _damaged(path, "not a keystore") from None
-    if type(record) is not dict:
-        raise _damaged(path, "not a keystore")
-    if record.get("v") != VERSION:
-        raise KeystoreError(f"the identity file {path} has format version {record.get('v')!r}; "
-                            f"this meshcare reads version {VERSION}: upgrade meshcare")
-    return record
+    return parse_key_file(
+        data, max_size=_MAX_FILE, version=VERSION, what="a keystore", damaged=lambda why: _damaged(path, why),
+        wrong_version=lambda v: KeystoreError(f"the identity file {path} has format version {v!r}; "
+                                              f"this meshcare reads version {VERSION}: upgrade meshcare"))
 
 
 def _field(record: dict[str, object], key: str, kind: type[_T], path: Path) -> _T:

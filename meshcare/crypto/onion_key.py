@@ -31,6 +31,7 @@ import nacl.signing
 
 from ..errors import BadInput, StartupError
 from ..files import sync_directory, write_synced
+from .key_file import parse_key_file
 
 FILENAME = "onion.key"
 VERSION = 1
@@ -144,17 +145,10 @@ def _damaged(path: Path, why: str) -> StartupError:
 
 def decode(data: bytes, path: Path = Path(FILENAME)) -> OnionKey:
     """The key in an ``onion.key`` file's contents. Raises ``StartupError`` for a damaged file."""
-    if len(data) > _MAX_FILE:
-        raise _damaged(path, "too large")
-    try:
-        record = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except (ValueError, TypeError, OverflowError, msgpack.UnpackException):
-        raise _damaged(path, "not an onion key") from None
-    if type(record) is not dict:
-        raise _damaged(path, "not an onion key")
-    if record.get("v") != VERSION:
-        raise StartupError(f"the onion key file {path} has format version {record.get('v')!r}; this meshcare "
-                           f"reads version {VERSION}: upgrade meshcare")
+    record = parse_key_file(
+        data, max_size=_MAX_FILE, version=VERSION, what="an onion key", damaged=lambda why: _damaged(path, why),
+        wrong_version=lambda v: StartupError(f"the onion key file {path} has format version {v!r}; this "
+                                             f"meshcare reads version {VERSION}: upgrade meshcare"))
     seed, public = record.get("seed"), record.get("public")
     if type(seed) is not bytes or type(public) is not bytes or len(seed) != 32 or len(public) != 32:
         raise _damaged(path, "the key fields are missing or of the wrong length")
